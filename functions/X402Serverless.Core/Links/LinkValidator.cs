@@ -1,0 +1,134 @@
+using X402Serverless.Core.Evm;
+using X402Serverless.Core.Networks;
+using X402Serverless.Core.Pricing;
+using X402Serverless.Core.Upstream;
+
+namespace X402Serverless.Core.Links;
+
+/// <summary>Checks a link draft and reports every problem at once, each with a stable code.</summary>
+public sealed class LinkValidator(NetworkRegistry networks, UpstreamAddressPolicy upstreamPolicy)
+{
+    private static readonly HashSet<string> KnownMethods = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS",
+    };
+
+    // Headers the gateway owns on the upstream hop; a provider may not override them.
+    private static readonly HashSet<string> ReservedHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Host", "Content-Length", "Transfer-Encoding", "Connection", "Upgrade", "Te", "Trailer", "Keep-Alive",
+        "Proxy-Connection", "Payment-Signature", "X-Payment",
+    };
+
+    public async Task<List<ValidationError>> ValidateAsync(LinkDraft draft, bool creating, CancellationToken cancellationToken)
+    {
+        var errors = new List<ValidationError>();
+        if (creating || draft.Upstream is not null)
+        {
+            await ValidateUpstreamAsync(draft.Upstream, errors, cancellationToken);
+        }
+        if (creating || draft.Price is not null)
+        {
+            if (!UsdPrice.TryParse(draft.Price, out var price, out var priceError))
+            {
+                errors.Add(new("price", "invalid_price", priceError!));
+            }
+            else
+            {
+                foreach (var id in draft.Networks ?? [])
+                {
+                    if (networks.TryGet(id, out var n) && price.ToAtomic(n.Decimals) is null)
+                    {
+                        errors.Add(new("price", "price_too_precise", $"price has more decimals than the token on {id} can carry ({n.Decimals})."));
+                    }
+                }
+            }
+        }
+        if (creating || draft.PayTo is not null)
+        {
+            if (!EvmAddress.TryParse(draft.PayTo, out var payTo))
+            {
+                errors.Add(new("payTo", "invalid_pay_to", "payTo must be a 0x-prefixed 20-byte EVM address."));
+            }
+            else if (payTo == default(EvmAddress) || payTo.Bytes.ToArray().All(b => b == 0))
+            {
+                errors.Add(new("payTo", "invalid_pay_to", "payTo cannot be the zero address."));
+            }
+        }
+        if (draft.Networks is { } ids)
+        {
+            if (ids.Count == 0)
+            {
+                errors.Add(new("networks", "invalid_networks", "networks needs at least one CAIP-2 network id."));
+            }
+            foreach (var id in ids)
+            {
+                if (!networks.TryGet(id ?? "", out _))
+                {
+                    errors.Add(new("networks", "unknown_network",
+                        $"network '{id}' is not configured here; known: {string.Join(", ", networks.All.Select(n => n.Id))}."));
+                }
+            }
+        }
+        if (draft.Methods is { } methods)
+        {
+            foreach (var m in methods)
+            {
+                if (!KnownMethods.Contains(m ?? ""))
+                {
+                    errors.Add(new("methods", "invalid_method", $"'{m}' is not an HTTP method this gateway forwards."));
+                }
+            }
+        }
+        if (draft.Name is { Length: > 200 })
+        {
+            errors.Add(new("name", "too_long", "name is at most 200 characters."));
+        }
+        if (draft.Description is { Length: > 2000 })
+        {
+            errors.Add(new("description", "too_long", "description is at most 2000 characters."));
+        }
+        if (draft.UpstreamHeaders is { } headers)
+        {
+            foreach (var (name, value) in headers)
+            {
+                if (string.IsNullOrEmpty(name) || !name.All(IsTokenChar) || ReservedHeaders.Contains(name))
+                {
+                    errors.Add(new("upstreamHeaders", "invalid_header", $"'{name}' cannot be set as an upstream header."));
+                }
+                else if (value is null || value.Any(c => c is '\r' or '\n' or '\0'))
+                {
+                    errors.Add(new("upstreamHeaders", "invalid_header", $"The value of '{name}' is missing or has line breaks."));
+                }
+            }
+        }
+        return errors;
+    }
+
+    private async Task ValidateUpstreamAsync(string? upstream, List<ValidationError> errors, CancellationToken cancellationToken)
+    {
+        if (!Uri.TryCreate(upstream, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            errors.Add(new("upstream", "invalid_upstream", "upstream must be an absolute http or https URL."));
+            return;
+        }
+        if (!string.IsNullOrEmpty(uri.UserInfo))
+        {
+            errors.Add(new("upstream", "invalid_upstream", "upstream may not carry credentials in the URL; use upstreamHeaders."));
+            return;
+        }
+        if (!string.IsNullOrEmpty(uri.Fragment))
+        {
+            errors.Add(new("upstream", "invalid_upstream", "upstream may not have a #fragment."));
+            return;
+        }
+        var verdict = await upstreamPolicy.CheckHostAsync(uri.IdnHost, cancellationToken);
+        if (verdict is not null)
+        {
+            errors.Add(new("upstream", verdict.Code, verdict.Message));
+        }
+    }
+
+    private static bool IsTokenChar(char c) =>
+        char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal);
+}

@@ -1,0 +1,39 @@
+namespace X402Serverless.Core.Links;
+
+/// <summary>
+/// A provider's paid link: an upstream URL behind a price. <see cref="SealedUpstreamHeaders"/> holds the provider's
+/// secret headers encrypted; it is opened only to forward a paid request.
+/// </summary>
+public sealed record PaidLink
+{
+    public required string Id { get; init; }
+
+    public required string OrganisationId { get; init; }
+
+    public string? Name { get; init; }
+
+    public string? Description { get; init; }
+
+    public required string Upstream { get; init; }
+
+    /// <summary>Canonical USD decimal string.</summary>
+    public required string Price { get; init; }
+
+    /// <summary>EIP-55 address that receives the USDC.</summary>
+    public required string PayTo { get; init; }
+
+    /// <summary>CAIP-2 network ids, in the order they are offered.</summary>
+    public required IReadOnlyList<string> Networks { get; init; }
+
+    /// <summary>Upper-case HTTP methods; empty means all.</summary>
+    public required IReadOnlyList<string> Methods { get; init; }
+
+    public string? SealedUpstreamHeaders { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    public required DateTimeOffset UpdatedAt { get; init; }
+
+    public bool AllowsMethod(string method) =>
+        Methods.Count == 0 || Methods.Contains(method, StringComparer.OrdinalIgnoreCase);
+}

@@ -1,0 +1,35 @@
+using X402Serverless.Core.Evm;
+
+namespace X402Serverless.Core.Networks;
+
+/// <summary>
+/// A chain and the stablecoin a link is paid in on it. <see cref="Id"/> is CAIP-2 ("eip155:8453");
+/// <see cref="V1Name"/> is the x402 v1 name ("base"), when v1 has one for this chain.
+/// </summary>
+public sealed class EvmNetwork
+{
+    public EvmNetwork(string id, long chainId, string? v1Name, EvmAddress asset, string tokenName, string tokenVersion, int decimals, string? rpcUrl)
+    {
+        Id = id;
+        ChainId = chainId;
+        V1Name = v1Name;
+        Asset = asset;
+        Decimals = decimals;
+        RpcUrl = rpcUrl;
+        Domain = new Eip712Domain(tokenName, tokenVersion, chainId, asset);
+    }
+
+    public string Id { get; }
+
+    public long ChainId { get; }
+
+    public string? V1Name { get; }
+
+    public EvmAddress Asset { get; }
+
+    public int Decimals { get; }
+
+    public string? RpcUrl { get; }
+
+    public Eip712Domain Domain { get; }
+}

@@ -1,0 +1,16 @@
+using X402Serverless.Core.Access;
+
+namespace X402Serverless.Core.Ports;
+
+/// <summary>Organisations and their management keys (stored hashed).</summary>
+public interface IAccessStore
+{
+    Task<int> CountOrganisationsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Creates an organisation with its first key, atomically.</summary>
+    Task CreateOrganisationAsync(Organisation organisation, AccessKey firstKey, string keyHash, CancellationToken cancellationToken);
+
+    Task AddKeyAsync(AccessKey key, string keyHash, CancellationToken cancellationToken);
+
+    Task<(AccessKey Key, Organisation Organisation)?> FindByKeyHashAsync(string keyHash, CancellationToken cancellationToken);
+}

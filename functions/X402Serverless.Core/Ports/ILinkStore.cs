@@ -1,0 +1,19 @@
+using X402Serverless.Core.Links;
+
+namespace X402Serverless.Core.Ports;
+
+/// <summary>Paid links, always scoped to the organisation that owns them (except the paid path's lookup by id).</summary>
+public interface ILinkStore
+{
+    Task CreateAsync(PaidLink link, CancellationToken cancellationToken);
+
+    /// <summary>Any organisation's link by id: the paid URL is public.</summary>
+    Task<PaidLink?> FindAsync(string id, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<PaidLink>> ListAsync(string organisationId, CancellationToken cancellationToken);
+
+    /// <summary>Replaces the link if the organisation owns it; false otherwise.</summary>
+    Task<bool> UpdateAsync(PaidLink link, CancellationToken cancellationToken);
+
+    Task<bool> DeleteAsync(string organisationId, string id, CancellationToken cancellationToken);
+}

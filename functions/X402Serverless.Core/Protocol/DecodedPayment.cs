@@ -1,0 +1,17 @@
+using System.Text.Json;
+using X402Serverless.Core.Evm;
+
+namespace X402Serverless.Core.Protocol;
+
+/// <summary>
+/// A payment header after decoding and shape checks. <see cref="Accepted"/> is the v2 echo of the chosen
+/// requirement; <see cref="Raw"/> is the payload exactly as the client sent it (it goes to the facilitator verbatim).
+/// </summary>
+public sealed record DecodedPayment(
+    int Version,
+    string Scheme,
+    string Network,
+    TransferAuthorization Authorization,
+    byte[] Signature,
+    JsonElement? Accepted,
+    JsonElement Raw);

@@ -1,0 +1,51 @@
+using System.Numerics;
+using X402Serverless.Core.Crypto;
+
+namespace X402Serverless.Core.Protocol;
+
+/// <summary>
+/// Verifies an exact-EVM payment locally against the link's own requirement: no facilitator round trip.
+/// Cheap checks run before the signature recovery so junk costs little.
+/// </summary>
+public sealed class PaymentVerifier(TimeProvider time)
+{
+    // The reference facilitator demands validBefore to be at least one block (6 s) away.
+    public const int ValidBeforeBufferSeconds = 6;
+
+    public VerificationResult Verify(DecodedPayment payment, PaymentRequirement requirement)
+    {
+        if (payment.Scheme != PaymentRequirement.Scheme)
+        {
+            return VerificationResult.Invalid(ReasonCodes.UnsupportedScheme, $"Scheme '{payment.Scheme}' is not accepted; use 'exact'.");
+        }
+        var a = payment.Authorization;
+        if (a.To != requirement.PayTo)
+        {
+            return VerificationResult.Invalid(ReasonCodes.RecipientMismatch, "The authorization pays someone other than this link's recipient.");
+        }
+        var now = new BigInteger(time.GetUtcNow().ToUnixTimeSeconds());
+        if (a.ValidBefore < now + ValidBeforeBufferSeconds)
+        {
+            return VerificationResult.Invalid(ReasonCodes.ValidBefore, "The authorization has expired (validBefore is past or too close).");
+        }
+        if (a.ValidAfter > now)
+        {
+            return VerificationResult.Invalid(ReasonCodes.ValidAfter, "The authorization is not valid yet (validAfter is in the future).");
+        }
+        if (a.Value != requirement.Amount)
+        {
+            return VerificationResult.Invalid(ReasonCodes.Value, $"The authorization is for {a.Value} atomic units; this link costs exactly {requirement.Amount}.");
+        }
+        if (payment.Signature.Length != 65)
+        {
+            return VerificationResult.Invalid(ReasonCodes.Signature, "Only 65-byte EOA signatures are accepted.");
+        }
+        var digest = Evm.TransferAuthorizationHasher.Digest(requirement.Network.Domain, a);
+        var signer = Secp256k1.Recover(digest, payment.Signature);
+        if (signer is null || signer.Value != a.From)
+        {
+            return VerificationResult.Invalid(ReasonCodes.Signature, "The signature was not made by authorization.from for this token and chain.");
+        }
+        return VerificationResult.Valid(a.From);
+    }
+}

@@ -1,0 +1,25 @@
+namespace X402Serverless.Core.Protocol;
+
+/// <summary>
+/// Stable reason strings sent in the x402 "error" field. The exact-EVM ones are the reference implementation's,
+/// so x402 clients can map them; the rest are ours and equally stable.
+/// </summary>
+public static class ReasonCodes
+{
+    public const string PaymentRequired = "payment_required";
+    public const string InvalidPaymentHeader = "invalid_payment_header";
+    public const string InvalidPayload = "invalid_payload";
+    public const string InvalidVersion = "invalid_x402_version";
+    public const string UnsupportedScheme = "unsupported_scheme";
+    public const string InvalidNetwork = "invalid_network";
+    public const string NoMatchingRequirements = "no_matching_requirements";
+    public const string Signature = "invalid_exact_evm_signature";
+    public const string RecipientMismatch = "invalid_exact_evm_recipient_mismatch";
+    public const string ValidBefore = "invalid_exact_evm_payload_authorization_valid_before";
+    public const string ValidAfter = "invalid_exact_evm_payload_authorization_valid_after";
+    public const string Value = "invalid_exact_evm_authorization_value";
+    public const string NonceAlreadyUsed = "invalid_exact_evm_nonce_already_used";
+    public const string PaymentInFlight = "payment_in_flight";
+    public const string FacilitatorUnavailable = "facilitator_unavailable";
+    public const string SettlementFailed = "settlement_failed";
+}

@@ -1,0 +1,51 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+
+namespace X402Serverless.Core.Protocol;
+
+/// <summary>The wire shapes of a requirement: a v2 accepts[] entry (exactly seven fields) and a v1 entry.</summary>
+public static class RequirementJson
+{
+    public static JsonObject V2(PaymentRequirement r) => new()
+    {
+        ["scheme"] = PaymentRequirement.Scheme,
+        ["network"] = r.Network.Id,
+        ["amount"] = r.Amount.ToString(CultureInfo.InvariantCulture),
+        ["asset"] = r.Network.Asset.ToString(),
+        ["payTo"] = r.PayTo.ToString(),
+        ["maxTimeoutSeconds"] = r.MaxTimeoutSeconds,
+        ["extra"] = Extra(r),
+    };
+
+    /// <summary>The v1 entry, or null when the chain has no v1 name (v1 clients only know named networks).</summary>
+    public static JsonObject? V1(PaymentRequirement r, string resource, string description, string mimeType, string method)
+    {
+        if (r.Network.V1Name is null)
+        {
+            return null;
+        }
+        return new JsonObject
+        {
+            ["scheme"] = PaymentRequirement.Scheme,
+            ["network"] = r.Network.V1Name,
+            ["maxAmountRequired"] = r.Amount.ToString(CultureInfo.InvariantCulture),
+            ["resource"] = resource,
+            ["description"] = description,
+            ["mimeType"] = mimeType,
+            ["payTo"] = r.PayTo.ToString(),
+            ["maxTimeoutSeconds"] = r.MaxTimeoutSeconds,
+            ["asset"] = r.Network.Asset.ToString(),
+            ["outputSchema"] = new JsonObject
+            {
+                ["input"] = new JsonObject { ["type"] = "http", ["method"] = method, ["discoverable"] = true },
+            },
+            ["extra"] = Extra(r),
+        };
+    }
+
+    private static JsonObject Extra(PaymentRequirement r) => new()
+    {
+        ["name"] = r.Network.Domain.Name,
+        ["version"] = r.Network.Domain.Version,
+    };
+}

@@ -1,0 +1,3 @@
+namespace X402Serverless.Core.Protocol;
+
+public sealed record RequirementMatch(PaymentRequirement? Requirement, string? Reason, string? Message);
