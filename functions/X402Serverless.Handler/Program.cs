@@ -1,2 +1,5 @@
-var app = WebApplication.Create(args);
-app.Run();
+using X402Serverless.Handler.Hosting;
+
+var app = GatewayApp.Build(args);
+await GatewayApp.StartAsync(app);
+await app.WaitForShutdownAsync();

@@ -20,7 +20,7 @@ public sealed class HttpFacilitator : IFacilitator, IDisposable
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _probeGate = new(1, 1);
     private volatile bool _healthy;
-    private long _lastProbeTicks = long.MinValue;
+    private long _lastProbeTicks;
 
     public HttpFacilitator(HttpClient http, Uri baseUri, TimeProvider time)
     {

@@ -1,11 +1,34 @@
 using System.Numerics;
+using System.Text.Json;
 using X402Serverless.Core.Evm;
 using X402Serverless.Core.Networks;
 
 namespace X402Serverless.Core.Protocol;
 
 /// <summary>One way to pay a link: the "exact" scheme on one network, for one amount, to one recipient.</summary>
-public sealed record PaymentRequirement(EvmNetwork Network, BigInteger Amount, EvmAddress PayTo, int MaxTimeoutSeconds)
+public sealed class PaymentRequirement
 {
     public const string Scheme = "exact";
+
+    public PaymentRequirement(EvmNetwork network, BigInteger amount, EvmAddress payTo, int maxTimeoutSeconds)
+    {
+        Network = network;
+        Amount = amount;
+        PayTo = payTo;
+        MaxTimeoutSeconds = maxTimeoutSeconds;
+        // Built once per cached link, so matching a v2 payment's "accepted" costs no serialisation.
+        using var doc = JsonDocument.Parse(RequirementJson.V2(this).ToJsonString());
+        V2Element = doc.RootElement.Clone();
+    }
+
+    public EvmNetwork Network { get; }
+
+    public BigInteger Amount { get; }
+
+    public EvmAddress PayTo { get; }
+
+    public int MaxTimeoutSeconds { get; }
+
+    /// <summary>The v2 accepts[] entry as JSON.</summary>
+    public JsonElement V2Element { get; }
 }

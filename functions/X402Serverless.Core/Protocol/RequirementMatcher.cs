@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace X402Serverless.Core.Protocol;
 
 /// <summary>
@@ -30,8 +28,7 @@ public static class RequirementMatcher
         }
         if (payment.Accepted is { } accepted)
         {
-            using var ours = JsonDocument.Parse(RequirementJson.V2(candidate).ToJsonString());
-            if (!JsonEquality.DeepEquals(accepted, ours.RootElement))
+            if (!JsonEquality.DeepEquals(accepted, candidate.V2Element))
             {
                 return new RequirementMatch(null, ReasonCodes.NoMatchingRequirements,
                     "accepted does not equal this link's current requirement (the price, recipient or asset may have changed); fetch a fresh 402.");

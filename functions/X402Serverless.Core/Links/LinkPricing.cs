@@ -1,0 +1,26 @@
+using X402Serverless.Core.Evm;
+using X402Serverless.Core.Networks;
+using X402Serverless.Core.Pricing;
+using X402Serverless.Core.Protocol;
+
+namespace X402Serverless.Core.Links;
+
+/// <summary>Turns a link into its payment requirements, one per accepted network, deterministically.</summary>
+public static class LinkPricing
+{
+    public static IReadOnlyList<PaymentRequirement> Requirements(PaidLink link, NetworkRegistry networks, int maxTimeoutSeconds)
+    {
+        var price = UsdPrice.Parse(link.Price);
+        var payTo = EvmAddress.Parse(link.PayTo);
+        var list = new List<PaymentRequirement>();
+        foreach (var id in link.Networks)
+        {
+            // A network removed from configuration after the link was made is skipped, not fatal.
+            if (networks.TryGet(id, out var network) && price.ToAtomic(network.Decimals) is { } amount)
+            {
+                list.Add(new PaymentRequirement(network, amount, payTo, maxTimeoutSeconds));
+            }
+        }
+        return list;
+    }
+}

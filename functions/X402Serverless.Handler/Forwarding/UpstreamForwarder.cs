@@ -1,0 +1,91 @@
+using System.Net.Sockets;
+using Microsoft.Extensions.Options;
+using X402Serverless.Handler.Hosting;
+
+namespace X402Serverless.Handler.Forwarding;
+
+/// <summary>
+/// Sends the payer's request to the provider's upstream: the request body streamed, hop-by-hop headers dropped,
+/// the provider's secret headers injected. Returns once response headers arrive; the caller decides what to do
+/// with the body (hold it for settlement, or pass a failure straight back).
+/// </summary>
+internal sealed class UpstreamForwarder(HttpMessageInvoker client, IOptions<GatewayOptions> options)
+{
+    private readonly TimeSpan _timeout = TimeSpan.FromSeconds(options.Value.UpstreamTimeoutSeconds);
+
+    public TimeSpan Timeout => _timeout;
+
+    public async Task<UpstreamOutcome> SendAsync(HttpContext http, Uri target, IReadOnlyList<KeyValuePair<string, string>> injected, CancellationToken cancellationToken)
+    {
+        using var message = BuildRequest(http, target, injected);
+        try
+        {
+            var response = await client.SendAsync(message, cancellationToken);
+            return new UpstreamOutcome(response, UpstreamFailure.None, null);
+        }
+        catch (OperationCanceledException) when (!http.RequestAborted.IsCancellationRequested)
+        {
+            return new UpstreamOutcome(null, UpstreamFailure.Timeout, $"The upstream did not answer within {_timeout.TotalSeconds:0} s.");
+        }
+        catch (HttpRequestException e) when (e.InnerException is UpstreamAddressRefusedException refused)
+        {
+            return new UpstreamOutcome(null, UpstreamFailure.AddressRefused, refused.Message);
+        }
+        catch (HttpRequestException e)
+        {
+            return new UpstreamOutcome(null, UpstreamFailure.Unreachable, e.InnerException is SocketException s ? s.SocketErrorCode.ToString() : e.HttpRequestError.ToString());
+        }
+    }
+
+    public static Uri TargetFor(Uri upstream, string? rest, QueryString query)
+    {
+        var builder = new UriBuilder(upstream);
+        if (!string.IsNullOrEmpty(rest))
+        {
+            builder.Path = builder.Path.TrimEnd('/') + "/" + rest;
+        }
+        if (query.HasValue)
+        {
+            var extra = query.Value!.TrimStart('?');
+            builder.Query = string.IsNullOrEmpty(builder.Query) ? extra : builder.Query.TrimStart('?') + "&" + extra;
+        }
+        return builder.Uri;
+    }
+
+    private static HttpRequestMessage BuildRequest(HttpContext http, Uri target, IReadOnlyList<KeyValuePair<string, string>> injected)
+    {
+        var request = http.Request;
+        var message = new HttpRequestMessage(new HttpMethod(request.Method), target) { Version = System.Net.HttpVersion.Version11 };
+        if (request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0)
+        {
+            message.Content = new StreamContent(request.Body);
+        }
+        foreach (var (name, values) in request.Headers)
+        {
+            if (HopByHopHeaders.SkipOnRequest(name) || injected.Any(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)))
+            {
+                continue;
+            }
+            var array = values.ToArray();
+            if (!message.Headers.TryAddWithoutValidation(name, array))
+            {
+                message.Content?.Headers.TryAddWithoutValidation(name, array);
+            }
+        }
+        foreach (var (name, value) in injected)
+        {
+            if (!message.Headers.TryAddWithoutValidation(name, value))
+            {
+                message.Content?.Headers.TryAddWithoutValidation(name, value);
+            }
+        }
+        var remote = http.Connection.RemoteIpAddress?.ToString();
+        if (remote is not null)
+        {
+            message.Headers.TryAddWithoutValidation("X-Forwarded-For", remote);
+        }
+        message.Headers.TryAddWithoutValidation("X-Forwarded-Proto", request.Scheme);
+        message.Headers.TryAddWithoutValidation("X-Forwarded-Host", request.Host.Value);
+        return message;
+    }
+}

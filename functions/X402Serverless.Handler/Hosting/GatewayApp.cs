@@ -1,0 +1,52 @@
+using X402Serverless.Core.Ports;
+using X402Serverless.Handler.Management;
+using X402Serverless.Handler.Paywall;
+
+namespace X402Serverless.Handler.Hosting;
+
+/// <summary>
+/// Builds the gateway. The same app runs under the Azure Functions host (custom handler on
+/// FUNCTIONS_CUSTOMHANDLER_PORT) and standalone on a laptop (http://127.0.0.1:7071).
+/// </summary>
+public static class GatewayApp
+{
+    public const string DefaultUrl = "http://127.0.0.1:7071";
+
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        var port = Environment.GetEnvironmentVariable("FUNCTIONS_CUSTOMHANDLER_PORT");
+        if (!string.IsNullOrEmpty(port))
+        {
+            builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        }
+        else if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+        configure?.Invoke(builder);
+        builder.AddGateway();
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+
+        // The Functions host polls "/" until the handler answers; it doubles as a liveness probe.
+        app.MapGet("/", () => TypedResults.Ok(new { service = "X402Serverless", status = "ok" }));
+
+        var api = app.MapGroup("/api").AddEndpointFilter<ManagementAuthFilter>();
+        api.MapLinksApi();
+        api.MapOrganisationsApi();
+
+        PaidLinkEndpoint.Map(app);
+        return app;
+    }
+
+    /// <summary>Creates the operator organisation on an empty store, then starts serving.</summary>
+    public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken = default)
+    {
+        await app.Services.GetRequiredService<AdminKeyBootstrapper>().RunAsync(cancellationToken);
+        _ = app.Services.GetRequiredService<IFacilitator>().IsAvailableAsync(cancellationToken).AsTask();
+        await app.StartAsync(cancellationToken);
+    }
+}

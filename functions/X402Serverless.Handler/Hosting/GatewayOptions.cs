@@ -1,0 +1,38 @@
+using X402Serverless.Core.Networks;
+
+namespace X402Serverless.Handler.Hosting;
+
+/// <summary>Settings under the "X402" configuration section (environment: X402__Name).</summary>
+public sealed class GatewayOptions
+{
+    public const string Section = "X402";
+
+    /// <summary>Where the embedded store and data-protection keys live.</summary>
+    public string DataDirectory { get; set; } = ".x402";
+
+    /// <summary>Public origin of the gateway (Front Door URL in Azure); drives paid URLs and x402 resource URLs. Empty: taken from the request.</summary>
+    public string? PublicBaseUrl { get; set; }
+
+    /// <summary>A standard x402 facilitator (x402.org, CDP, PayAI, self-hosted).</summary>
+    public string FacilitatorUrl { get; set; } = "https://x402.org/facilitator";
+
+    /// <summary>Networks a new link accepts when it names none.</summary>
+    public List<string> DefaultNetworks { get; set; } = ["eip155:84532"];
+
+    /// <summary>Chains added to or overriding the built-in Base and Base Sepolia.</summary>
+    public List<NetworkSettings> Networks { get; set; } = [];
+
+    /// <summary>CIDR ranges upstreams may use even though they are private or loopback (e.g. "127.0.0.0/8").</summary>
+    public List<string> AllowedUpstreamRanges { get; set; } = [];
+
+    public int UpstreamTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>maxTimeoutSeconds advertised in requirements: how long a signed authorization stays valid.</summary>
+    public int MaxTimeoutSeconds { get; set; } = 300;
+
+    /// <summary>Largest upstream body held back while settlement runs.</summary>
+    public long MaxBufferedResponseBytes { get; set; } = 32 * 1024 * 1024;
+
+    /// <summary>How long a link stays cached on the paid path; edits on this instance invalidate at once.</summary>
+    public int LinkCacheSeconds { get; set; } = 30;
+}

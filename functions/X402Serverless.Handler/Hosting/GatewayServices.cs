@@ -1,0 +1,71 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Options;
+using X402Serverless.Core.Facilitation;
+using X402Serverless.Core.Links;
+using X402Serverless.Core.Networks;
+using X402Serverless.Core.Ports;
+using X402Serverless.Core.Protocol;
+using X402Serverless.Core.Upstream;
+using X402Serverless.Handler.Forwarding;
+using X402Serverless.Handler.Management;
+using X402Serverless.Handler.Paywall;
+using X402Serverless.Handler.Secrets;
+using X402Serverless.Sqlite;
+
+namespace X402Serverless.Handler.Hosting;
+
+/// <summary>Service registration: options, the embedded store, the facilitator, the forwarder and the endpoints' helpers.</summary>
+internal static class GatewayServices
+{
+    public static void AddGateway(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section);
+        services.AddProblemDetails();
+        services.TryAddTimeProvider();
+
+        var options = builder.Configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>() ?? new GatewayOptions();
+        var dataDirectory = Path.GetFullPath(options.DataDirectory);
+        Directory.CreateDirectory(dataDirectory);
+        services.AddDataProtection()
+            .SetApplicationName("X402Serverless")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "keys")));
+
+        services.AddSingleton(_ => new NetworkRegistry(options.Networks));
+        services.AddSingleton(_ => new UpstreamAddressPolicy(options.AllowedUpstreamRanges));
+        services.AddSingleton<LinkValidator>();
+        services.AddSingleton<PaymentVerifier>();
+
+        services.AddSingleton(_ => new SqliteDatabase(Path.Combine(dataDirectory, "x402.db")));
+        services.AddSingleton<ILinkStore, SqliteLinkStore>();
+        services.AddSingleton<IAccessStore, SqliteAccessStore>();
+        services.AddSingleton<IPaymentStore, SqlitePaymentStore>();
+        services.AddSingleton<ISecretSealer, DataProtectionSecretSealer>();
+
+        services.AddSingleton<IFacilitator>(sp => new HttpFacilitator(
+            new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromSeconds(120) },
+            new Uri(options.FacilitatorUrl),
+            sp.GetRequiredService<TimeProvider>()));
+
+        services.AddSingleton(sp => UpstreamClientFactory.Create(sp.GetRequiredService<UpstreamAddressPolicy>()));
+        services.AddSingleton<UpstreamForwarder>();
+        services.AddSingleton<PublicUrls>();
+        services.AddSingleton<LinkCache>();
+        services.AddSingleton<PaymentRequiredResponder>();
+        services.AddSingleton<PaidLinkEndpoint>();
+        services.AddSingleton<ManagementAuthFilter>();
+        services.AddSingleton<AdminKeyBootstrapper>();
+        services.AddSingleton(sp => new LinkServices(
+            sp.GetRequiredService<ILinkStore>(), sp.GetRequiredService<LinkValidator>(), sp.GetRequiredService<ISecretSealer>(),
+            sp.GetRequiredService<LinkCache>(), sp.GetRequiredService<PublicUrls>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<GatewayOptions>>()));
+    }
+
+    private static void TryAddTimeProvider(this IServiceCollection services)
+    {
+        if (!services.Any(d => d.ServiceType == typeof(TimeProvider)))
+        {
+            services.AddSingleton(TimeProvider.System);
+        }
+    }
+}

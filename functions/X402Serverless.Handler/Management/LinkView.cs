@@ -1,0 +1,33 @@
+using X402Serverless.Core.Links;
+
+namespace X402Serverless.Handler.Management;
+
+/// <summary>A link as the management API shows it. Upstream header values are never shown.</summary>
+internal sealed record LinkView(
+    string Id,
+    string Url,
+    string? Name,
+    string? Description,
+    string Upstream,
+    string Price,
+    string PayTo,
+    IReadOnlyList<string> Networks,
+    IReadOnlyList<string> Methods,
+    bool HasUpstreamHeaders,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt)
+{
+    public static LinkView From(PaidLink link, string baseUrl) => new(
+        link.Id,
+        $"{baseUrl}/l/{link.Id}",
+        link.Name,
+        link.Description,
+        link.Upstream,
+        link.Price,
+        link.PayTo,
+        link.Networks,
+        link.Methods,
+        link.SealedUpstreamHeaders is not null,
+        link.CreatedAt,
+        link.UpdatedAt);
+}

@@ -1,0 +1,62 @@
+using System.Text.Json;
+using X402Serverless.Core.Access;
+using X402Serverless.Core.Ports;
+using X402Serverless.Handler.Problems;
+
+namespace X402Serverless.Handler.Management;
+
+/// <summary>/api/organisation(s) and /api/keys: who the caller is, new organisations (operator only) and more keys.</summary>
+internal static class OrganisationsApi
+{
+    public static void MapOrganisationsApi(this RouteGroupBuilder api)
+    {
+        api.MapGet("/organisation", (HttpContext http) =>
+        {
+            var caller = CallerContext.Of(http);
+            return TypedResults.Ok(new { id = caller.Organisation.Id, name = caller.Organisation.Name, isOperator = caller.Organisation.IsOperator });
+        });
+        api.MapPost("/organisations", CreateOrganisationAsync);
+        api.MapPost("/keys", CreateKeyAsync);
+    }
+
+    private static async Task<IResult> CreateOrganisationAsync(HttpContext http, IAccessStore access, TimeProvider time)
+    {
+        var caller = CallerContext.Of(http);
+        if (!caller.Organisation.IsOperator)
+        {
+            return Problem.Of(StatusCodes.Status403Forbidden, "forbidden", "Only the operator organisation can create organisations.");
+        }
+        string? name = null;
+        try
+        {
+            using var doc = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
+            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String)
+            {
+                name = n.GetString();
+            }
+        }
+        catch (JsonException)
+        {
+            return Problem.Of(StatusCodes.Status400BadRequest, "invalid_json", "The body must be a JSON object.");
+        }
+        if (string.IsNullOrWhiteSpace(name) || name.Length > 200)
+        {
+            return Problem.Of(StatusCodes.Status400BadRequest, "invalid_name", "name is required (1–200 characters).");
+        }
+        var key = ManagementKeys.NewKey();
+        var now = time.GetUtcNow();
+        var organisation = new Organisation(ManagementKeys.NewId("org"), name.Trim(), IsOperator: false, now);
+        var accessKey = new AccessKey(ManagementKeys.NewId("key"), organisation.Id, ManagementKeys.DisplayPrefix(key), AccessKey.AdminRole, now);
+        await access.CreateOrganisationAsync(organisation, accessKey, ManagementKeys.Hash(key), http.RequestAborted);
+        return TypedResults.Created($"/api/organisations/{organisation.Id}", new { id = organisation.Id, name = organisation.Name, key });
+    }
+
+    private static async Task<IResult> CreateKeyAsync(HttpContext http, IAccessStore access, TimeProvider time)
+    {
+        var caller = CallerContext.Of(http);
+        var key = ManagementKeys.NewKey();
+        var accessKey = new AccessKey(ManagementKeys.NewId("key"), caller.Organisation.Id, ManagementKeys.DisplayPrefix(key), AccessKey.AdminRole, time.GetUtcNow());
+        await access.AddKeyAsync(accessKey, ManagementKeys.Hash(key), http.RequestAborted);
+        return TypedResults.Created($"/api/keys/{accessKey.Id}", new { id = accessKey.Id, prefix = accessKey.Prefix, key });
+    }
+}

@@ -1,0 +1,264 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using X402Serverless.Core.Facilitation;
+using X402Serverless.Core.Payments;
+using X402Serverless.Core.Ports;
+using X402Serverless.Core.Protocol;
+using X402Serverless.Handler.Forwarding;
+using X402Serverless.Handler.Hosting;
+using X402Serverless.Handler.Problems;
+
+namespace X402Serverless.Handler.Paywall;
+
+/// <summary>
+/// The paid URL /l/{id}/{**rest}: decode → match → verify locally → reserve the nonce → forward → settle → deliver.
+/// The payer pays nothing unless the upstream answered below 400 and settlement succeeded; the upstream body is
+/// held back until then (the x402 default: content only after settlement).
+/// </summary>
+internal sealed partial class PaidLinkEndpoint(
+    LinkCache links,
+    PaymentRequiredResponder paywall,
+    PaymentVerifier verifier,
+    IPaymentStore payments,
+    IFacilitator facilitator,
+    UpstreamForwarder forwarder,
+    PublicUrls urls,
+    TimeProvider time,
+    IOptions<GatewayOptions> options,
+    ILogger<PaidLinkEndpoint> logger)
+{
+    private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(90);
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.Map("/l/{linkId}/{**rest}", (string linkId, string? rest, HttpContext http, PaidLinkEndpoint endpoint) => endpoint.HandleAsync(http, linkId, rest));
+    }
+
+    public async Task<IResult> HandleAsync(HttpContext http, string linkId, string? rest)
+    {
+        var cancellationToken = http.RequestAborted;
+        var cached = await links.GetAsync(linkId, cancellationToken);
+        if (cached is null)
+        {
+            return Problem.NotFound("Paid link");
+        }
+        var request = http.Request;
+        if (HttpMethods.IsOptions(request.Method) && request.Headers.ContainsKey("Access-Control-Request-Method"))
+        {
+            return Preflight(http);
+        }
+        if (!cached.Link.AllowsMethod(request.Method))
+        {
+            http.Response.Headers.Allow = string.Join(", ", cached.Link.Methods);
+            return Problem.Of(StatusCodes.Status405MethodNotAllowed, "method_not_allowed", $"This link does not accept {request.Method}.");
+        }
+        if (cached.Requirements.Count == 0)
+        {
+            return Problem.Of(StatusCodes.Status503ServiceUnavailable, "link_unpayable", "This link has no network it can be paid on right now.");
+        }
+
+        var (version, header) = request.Headers.TryGetValue(PaymentHeaders.SignatureV2, out var v2) ? (2, v2.ToString())
+            : request.Headers.TryGetValue(PaymentHeaders.PaymentV1, out var v1) ? (1, v1.ToString())
+            : (0, "");
+        if (version == 0)
+        {
+            return Paywall(cached, ReasonCodes.PaymentRequired, null);
+        }
+
+        var decoded = PaymentHeaderDecoder.Decode(header, version);
+        if (decoded.Payment is not { } payment)
+        {
+            return Paywall(cached, decoded.Reason!, decoded.Message);
+        }
+        var match = RequirementMatcher.Match(payment, cached.Requirements);
+        if (match.Requirement is not { } requirement)
+        {
+            return Paywall(cached, match.Reason!, match.Message);
+        }
+        var verification = verifier.Verify(payment, requirement);
+        if (!verification.IsValid)
+        {
+            return Paywall(cached, verification.Reason!, verification.Message);
+        }
+        if (!await facilitator.IsAvailableAsync(cancellationToken))
+        {
+            Log.FacilitatorDown(logger, linkId);
+            return Problem.Of(StatusCodes.Status503ServiceUnavailable, ReasonCodes.FacilitatorUnavailable,
+                "Payments cannot be settled right now.", "The facilitator is unreachable; nothing was charged and the upstream was not called. Retry later.");
+        }
+
+        var auth = payment.Authorization;
+        var now = time.GetUtcNow();
+        var record = new PaymentRecord
+        {
+            Id = PaymentId.For(requirement.Network.ChainId, requirement.Network.Asset, auth.From, auth.Nonce),
+            LinkId = cached.Link.Id,
+            OrganisationId = cached.Link.OrganisationId,
+            Network = requirement.Network.Id,
+            Asset = requirement.Network.Asset.ToString(),
+            Payer = auth.From.ToString(),
+            PayTo = requirement.PayTo.ToString(),
+            Nonce = Core.Crypto.Hex.Encode(auth.Nonce),
+            Amount = requirement.Amount.ToString(CultureInfo.InvariantCulture),
+            X402Version = version,
+            Status = PaymentStatus.Reserved,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        if (!await payments.TryReserveAsync(record, cancellationToken))
+        {
+            var existing = await payments.GetAsync(record.Id, cancellationToken);
+            return existing?.Status == PaymentStatus.Reserved
+                ? Paywall(cached, ReasonCodes.PaymentInFlight, "This authorization is being used by another request; sign a new one.")
+                : Paywall(cached, ReasonCodes.NonceAlreadyUsed, "This authorization was already used; sign a new one.");
+        }
+
+        return await ForwardAndSettleAsync(http, cached, rest, payment, requirement, record);
+    }
+
+    private async Task<IResult> ForwardAndSettleAsync(HttpContext http, CachedLink cached, string? rest, DecodedPayment payment, PaymentRequirement requirement, PaymentRecord record)
+    {
+        var released = false;
+        async Task ReleaseAsync()
+        {
+            if (!released)
+            {
+                released = true;
+                await payments.ReleaseAsync(record.Id, CancellationToken.None);
+            }
+        }
+
+        try
+        {
+            var target = UpstreamForwarder.TargetFor(cached.Upstream, rest, http.Request.QueryString);
+            using var upstreamTimeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+            upstreamTimeout.CancelAfter(forwarder.Timeout);
+            using var outcome = await forwarder.SendAsync(http, target, cached.UpstreamHeaders, upstreamTimeout.Token);
+            if (outcome.Response is not { } upstream)
+            {
+                await ReleaseAsync();
+                Log.UpstreamFailed(logger, cached.Link.Id, outcome.Failure.ToString());
+                return outcome.Failure switch
+                {
+                    UpstreamFailure.Timeout => Problem.Of(StatusCodes.Status504GatewayTimeout, "upstream_timeout", "The upstream timed out; nothing was charged.", outcome.Detail),
+                    UpstreamFailure.AddressRefused => Problem.Of(StatusCodes.Status502BadGateway, "upstream_address_refused", "The upstream address is not allowed; nothing was charged.", outcome.Detail),
+                    _ => Problem.Of(StatusCodes.Status502BadGateway, "upstream_unreachable", "The upstream could not be reached; nothing was charged.", outcome.Detail),
+                };
+            }
+
+            if ((int)upstream.StatusCode >= 400)
+            {
+                // The payer pays nothing for a failed call: not settled, nonce released, the upstream's answer passed back.
+                await ReleaseAsync();
+                Log.NotCharged(logger, cached.Link.Id, (int)upstream.StatusCode);
+                await CopyResponseAsync(http, upstream, http.RequestAborted);
+                return Results.Empty;
+            }
+
+            try
+            {
+                await upstream.Content.LoadIntoBufferAsync(options.Value.MaxBufferedResponseBytes, upstreamTimeout.Token);
+            }
+            catch (OperationCanceledException) when (!http.RequestAborted.IsCancellationRequested)
+            {
+                await ReleaseAsync();
+                return Problem.Of(StatusCodes.Status504GatewayTimeout, "upstream_timeout", "The upstream timed out sending its body; nothing was charged.");
+            }
+            catch (HttpRequestException e)
+            {
+                await ReleaseAsync();
+                return Problem.Of(StatusCodes.Status502BadGateway, "upstream_response_unusable", "The upstream response could not be read; nothing was charged.", e.Message);
+            }
+
+            // Settlement runs to completion even if the payer disconnects: the transfer may already be in flight.
+            using var settleTimeout = new CancellationTokenSource(SettleTimeout);
+            var requirementsJson = version1(payment)
+                ? RequirementJson.V1(requirement, urls.ResourceUrl(http.Request), cached.Link.Description ?? cached.Link.Name ?? "Paid API call", "", http.Request.Method)!
+                : RequirementJson.V2(requirement);
+            var settle = await facilitator.SettleAsync(new SettleRequest(payment.Version, payment.Raw, requirementsJson), settleTimeout.Token);
+            var networkName = payment.Version == 1 ? requirement.Network.V1Name! : requirement.Network.Id;
+            if (!settle.Reached)
+            {
+                await ReleaseAsync();
+                Log.FacilitatorDown(logger, cached.Link.Id);
+                return Problem.Of(StatusCodes.Status502BadGateway, ReasonCodes.FacilitatorUnavailable,
+                    "The payment could not be settled; nothing was charged.", settle.ErrorMessage);
+            }
+            if (!settle.Success || string.IsNullOrEmpty(settle.Transaction))
+            {
+                released = true; // the authorization stays blocked: the facilitator refused it
+                await payments.MarkFailedAsync(record.Id, settle.ErrorReason ?? ReasonCodes.SettlementFailed, time.GetUtcNow(), CancellationToken.None);
+                Log.SettleRefused(logger, cached.Link.Id, settle.ErrorReason ?? "");
+                http.Response.Headers[SettlementResponse.HeaderName(payment.Version)] = SettlementResponse.Encode(settle with { Success = false }, networkName, record.Payer);
+                return Paywall(cached, settle.ErrorReason ?? ReasonCodes.SettlementFailed, settle.ErrorMessage ?? "Settlement failed; the content was withheld.");
+            }
+
+            released = true;
+            await payments.MarkSettledAsync(record.Id, settle.Transaction, time.GetUtcNow(), CancellationToken.None);
+            Log.Settled(logger, cached.Link.Id, record.Id, settle.Transaction);
+            http.Response.Headers[SettlementResponse.HeaderName(payment.Version)] = SettlementResponse.Encode(settle, networkName, record.Payer);
+            http.Response.Headers.AccessControlExposeHeaders = PaymentHeaders.Exposed;
+            await CopyResponseAsync(http, upstream, CancellationToken.None);
+            return Results.Empty;
+        }
+        finally
+        {
+            // Any path that neither settled nor refused (an exception, a cancelled request) frees the nonce.
+            await ReleaseAsync();
+        }
+
+        static bool version1(DecodedPayment p) => p.Version == 1;
+    }
+
+    private static async Task CopyResponseAsync(HttpContext http, HttpResponseMessage upstream, CancellationToken cancellationToken)
+    {
+        var response = http.Response;
+        response.StatusCode = (int)upstream.StatusCode;
+        foreach (var (name, values) in upstream.Headers.Concat(upstream.Content.Headers))
+        {
+            if (!HopByHopHeaders.SkipOnResponse(name))
+            {
+                response.Headers[name] = values.ToArray();
+            }
+        }
+        await using var body = await upstream.Content.ReadAsStreamAsync(cancellationToken);
+        await body.CopyToAsync(response.Body, cancellationToken);
+    }
+
+    private PaywallResult Paywall(CachedLink cached, string reason, string? message) =>
+        new PaywallResult(paywall, cached, reason, message);
+
+    private static IResult Preflight(HttpContext http)
+    {
+        var headers = http.Response.Headers;
+        headers.AccessControlAllowOrigin = "*";
+        headers.AccessControlAllowMethods = http.Request.Headers.AccessControlRequestMethod.ToString();
+        headers.AccessControlAllowHeaders = http.Request.Headers.AccessControlRequestHeaders.ToString();
+        headers.AccessControlExposeHeaders = PaymentHeaders.Exposed;
+        headers.AccessControlMaxAge = "600";
+        return Results.NoContent();
+    }
+
+    private sealed class PaywallResult(PaymentRequiredResponder responder, CachedLink cached, string reason, string? message) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext) => responder.WriteAsync(httpContext, cached, reason, message);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Facilitator unavailable; link {LinkId} refused payment without calling the upstream or charging.")]
+        public static partial void FacilitatorDown(ILogger logger, string linkId);
+
+        [LoggerMessage(2, LogLevel.Information, "Upstream of link {LinkId} failed ({Failure}); not charged.")]
+        public static partial void UpstreamFailed(ILogger logger, string linkId, string failure);
+
+        [LoggerMessage(3, LogLevel.Information, "Upstream of link {LinkId} answered {Status}; not charged.")]
+        public static partial void NotCharged(ILogger logger, string linkId, int status);
+
+        [LoggerMessage(4, LogLevel.Warning, "Facilitator refused settlement for link {LinkId}: {Reason}.")]
+        public static partial void SettleRefused(ILogger logger, string linkId, string reason);
+
+        [LoggerMessage(5, LogLevel.Information, "Link {LinkId} payment {PaymentId} settled in {Transaction}.")]
+        public static partial void Settled(ILogger logger, string linkId, string paymentId, string transaction);
+    }
+}

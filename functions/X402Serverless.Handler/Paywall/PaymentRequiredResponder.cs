@@ -1,0 +1,66 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using X402Serverless.Core.Protocol;
+using X402Serverless.Handler.Hosting;
+
+namespace X402Serverless.Handler.Paywall;
+
+/// <summary>
+/// The 402: v2 PAYMENT-REQUIRED header and v1 JSON body at once, so clients of either generation can pay; a
+/// browser gets a readable page instead of the JSON body.
+/// </summary>
+internal sealed class PaymentRequiredResponder(PublicUrls urls)
+{
+    public async Task WriteAsync(HttpContext http, CachedLink cached, string reason, string? message)
+    {
+        var request = http.Request;
+        var resource = urls.ResourceUrl(request);
+        var link = cached.Link;
+        var description = link.Description ?? link.Name ?? "Paid API call";
+        var v2Accepts = new JsonArray();
+        var v1Accepts = new JsonArray();
+        foreach (var r in cached.Requirements)
+        {
+            v2Accepts.Add(RequirementJson.V2(r));
+            if (RequirementJson.V1(r, resource, description, "", request.Method) is { } v1)
+            {
+                v1Accepts.Add(v1);
+            }
+        }
+        var required = new JsonObject
+        {
+            ["x402Version"] = 2,
+            ["error"] = reason,
+            ["resource"] = new JsonObject { ["url"] = resource, ["description"] = description, ["mimeType"] = "" },
+            ["accepts"] = v2Accepts,
+            ["extensions"] = new JsonObject(),
+        };
+        var body = new JsonObject
+        {
+            ["x402Version"] = 1,
+            ["error"] = reason,
+            ["accepts"] = v1Accepts,
+        };
+        if (message is not null)
+        {
+            body["message"] = message;
+        }
+
+        var response = http.Response;
+        response.StatusCode = StatusCodes.Status402PaymentRequired;
+        response.Headers[PaymentHeaders.RequiredV2] = Convert.ToBase64String(Encoding.UTF8.GetBytes(required.ToJsonString()));
+        response.Headers.AccessControlExposeHeaders = PaymentHeaders.Exposed;
+        response.Headers.CacheControl = "no-store";
+        if (WantsHtml(request) && reason == ReasonCodes.PaymentRequired)
+        {
+            response.ContentType = "text/html; charset=utf-8";
+            await response.WriteAsync(PaywallPage.Render(link, cached.Requirements, resource), http.RequestAborted);
+            return;
+        }
+        response.ContentType = "application/json";
+        await response.WriteAsync(body.ToJsonString(), http.RequestAborted);
+    }
+
+    private static bool WantsHtml(HttpRequest request) =>
+        request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
+}

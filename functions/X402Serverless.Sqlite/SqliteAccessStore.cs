@@ -1,0 +1,73 @@
+using Microsoft.Data.Sqlite;
+using X402Serverless.Core.Access;
+using X402Serverless.Core.Ports;
+
+namespace X402Serverless.Sqlite;
+
+public sealed class SqliteAccessStore(SqliteDatabase database) : IAccessStore
+{
+    public async Task<int> CountOrganisationsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM organisations;";
+        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public async Task CreateOrganisationAsync(Organisation organisation, AccessKey firstKey, string keyHash, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using (var command = connection.CreateCommand())
+        {
+            command.Transaction = transaction;
+            command.CommandText = "INSERT INTO organisations (id, name, is_operator, created_at) VALUES ($id, $name, $op, $created);";
+            command.Parameters.AddWithValue("$id", organisation.Id);
+            command.Parameters.AddWithValue("$name", organisation.Name);
+            command.Parameters.AddWithValue("$op", organisation.IsOperator ? 1 : 0);
+            command.Parameters.AddWithValue("$created", SqliteText.Time(organisation.CreatedAt));
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await InsertKeyAsync(connection, transaction, firstKey, keyHash, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task AddKeyAsync(AccessKey key, string keyHash, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await InsertKeyAsync(connection, null, key, keyHash, cancellationToken);
+    }
+
+    public async Task<(AccessKey Key, Organisation Organisation)?> FindByKeyHashAsync(string keyHash, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT k.id, k.organisation_id, k.prefix, k.role, k.created_at, o.name, o.is_operator, o.created_at
+            FROM access_keys k JOIN organisations o ON o.id = k.organisation_id WHERE k.key_hash = $hash;
+            """;
+        command.Parameters.AddWithValue("$hash", keyHash);
+        await using var r = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await r.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+        var key = new AccessKey(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), SqliteText.Time(r.GetString(4)));
+        var organisation = new Organisation(r.GetString(1), r.GetString(5), r.GetInt64(6) == 1, SqliteText.Time(r.GetString(7)));
+        return (key, organisation);
+    }
+
+    private static async Task InsertKeyAsync(SqliteConnection connection, SqliteTransaction? transaction, AccessKey key, string keyHash, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "INSERT INTO access_keys (id, organisation_id, key_hash, prefix, role, created_at) VALUES ($id, $org, $hash, $prefix, $role, $created);";
+        command.Parameters.AddWithValue("$id", key.Id);
+        command.Parameters.AddWithValue("$org", key.OrganisationId);
+        command.Parameters.AddWithValue("$hash", keyHash);
+        command.Parameters.AddWithValue("$prefix", key.Prefix);
+        command.Parameters.AddWithValue("$role", key.Role);
+        command.Parameters.AddWithValue("$created", SqliteText.Time(key.CreatedAt));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,100 @@
+using Microsoft.Data.Sqlite;
+using X402Serverless.Core.Links;
+using X402Serverless.Core.Ports;
+
+namespace X402Serverless.Sqlite;
+
+public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
+{
+    private const string Columns =
+        "id, organisation_id, name, description, upstream, price, pay_to, networks, methods, sealed_upstream_headers, created_at, updated_at";
+
+    public async Task CreateAsync(PaidLink link, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"INSERT INTO links ({Columns}) VALUES ($id, $org, $name, $description, $upstream, $price, $payTo, $networks, $methods, $headers, $created, $updated);";
+        Bind(command, link);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<PaidLink?> FindAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {Columns} FROM links WHERE id = $id;";
+        command.Parameters.AddWithValue("$id", id);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+    }
+
+    public async Task<IReadOnlyList<PaidLink>> ListAsync(string organisationId, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {Columns} FROM links WHERE organisation_id = $org ORDER BY created_at, id;";
+        command.Parameters.AddWithValue("$org", organisationId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var links = new List<PaidLink>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            links.Add(Read(reader));
+        }
+        return links;
+    }
+
+    public async Task<bool> UpdateAsync(PaidLink link, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            UPDATE links SET name = $name, description = $description, upstream = $upstream, price = $price, pay_to = $payTo,
+                networks = $networks, methods = $methods, sealed_upstream_headers = $headers, updated_at = $updated
+            WHERE id = $id AND organisation_id = $org;
+            """;
+        Bind(command, link);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    public async Task<bool> DeleteAsync(string organisationId, string id, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM links WHERE id = $id AND organisation_id = $org;";
+        command.Parameters.AddWithValue("$id", id);
+        command.Parameters.AddWithValue("$org", organisationId);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    private static void Bind(SqliteCommand command, PaidLink link)
+    {
+        command.Parameters.AddWithValue("$id", link.Id);
+        command.Parameters.AddWithValue("$org", link.OrganisationId);
+        command.Parameters.AddWithValue("$name", (object?)link.Name ?? DBNull.Value);
+        command.Parameters.AddWithValue("$description", (object?)link.Description ?? DBNull.Value);
+        command.Parameters.AddWithValue("$upstream", link.Upstream);
+        command.Parameters.AddWithValue("$price", link.Price);
+        command.Parameters.AddWithValue("$payTo", link.PayTo);
+        command.Parameters.AddWithValue("$networks", SqliteText.List(link.Networks));
+        command.Parameters.AddWithValue("$methods", SqliteText.List(link.Methods));
+        command.Parameters.AddWithValue("$headers", (object?)link.SealedUpstreamHeaders ?? DBNull.Value);
+        command.Parameters.AddWithValue("$created", SqliteText.Time(link.CreatedAt));
+        command.Parameters.AddWithValue("$updated", SqliteText.Time(link.UpdatedAt));
+    }
+
+    private static PaidLink Read(SqliteDataReader r) => new()
+    {
+        Id = r.GetString(0),
+        OrganisationId = r.GetString(1),
+        Name = r.IsDBNull(2) ? null : r.GetString(2),
+        Description = r.IsDBNull(3) ? null : r.GetString(3),
+        Upstream = r.GetString(4),
+        Price = r.GetString(5),
+        PayTo = r.GetString(6),
+        Networks = SqliteText.List(r.GetString(7)),
+        Methods = SqliteText.List(r.GetString(8)),
+        SealedUpstreamHeaders = r.IsDBNull(9) ? null : r.GetString(9),
+        CreatedAt = SqliteText.Time(r.GetString(10)),
+        UpdatedAt = SqliteText.Time(r.GetString(11)),
+    };
+}

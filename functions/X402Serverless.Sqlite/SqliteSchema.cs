@@ -1,0 +1,80 @@
+using Microsoft.Data.Sqlite;
+
+namespace X402Serverless.Sqlite;
+
+/// <summary>Schema migrations, applied in order and recorded in PRAGMA user_version.</summary>
+internal static class SqliteSchema
+{
+    private static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE organisations (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            is_operator INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE access_keys (
+            id TEXT PRIMARY KEY,
+            organisation_id TEXT NOT NULL REFERENCES organisations(id),
+            key_hash TEXT NOT NULL UNIQUE,
+            prefix TEXT NOT NULL,
+            role TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE links (
+            id TEXT PRIMARY KEY,
+            organisation_id TEXT NOT NULL REFERENCES organisations(id),
+            name TEXT,
+            description TEXT,
+            upstream TEXT NOT NULL,
+            price TEXT NOT NULL,
+            pay_to TEXT NOT NULL,
+            networks TEXT NOT NULL,
+            methods TEXT NOT NULL,
+            sealed_upstream_headers TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX links_by_organisation ON links(organisation_id, created_at);
+        CREATE TABLE payments (
+            id TEXT PRIMARY KEY,
+            link_id TEXT NOT NULL,
+            organisation_id TEXT NOT NULL,
+            network TEXT NOT NULL,
+            asset TEXT NOT NULL,
+            payer TEXT NOT NULL,
+            pay_to TEXT NOT NULL,
+            nonce TEXT NOT NULL,
+            amount TEXT NOT NULL,
+            x402_version INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            tx_hash TEXT,
+            failure_reason TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX payments_by_organisation ON payments(organisation_id, created_at);
+        """,
+    ];
+
+    public static void Apply(SqliteConnection connection)
+    {
+        using var transaction = connection.BeginTransaction();
+        long version;
+        using (var read = connection.CreateCommand())
+        {
+            read.Transaction = transaction;
+            read.CommandText = "PRAGMA user_version;";
+            version = (long)read.ExecuteScalar()!;
+        }
+        for (var i = (int)version; i < Migrations.Length; i++)
+        {
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = Migrations[i] + $"\nPRAGMA user_version = {i + 1};";
+            command.ExecuteNonQuery();
+        }
+        transaction.Commit();
+    }
+}

@@ -1,0 +1,31 @@
+// Compiles contracts/TestUSDC.sol with npm solc (no network) into build/TestUSDC.json.
+// evmVersion "cancun": OpenZeppelin 5 uses MCOPY, which "paris" lacks.
+import { createRequire } from "node:module";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const require = createRequire(import.meta.url);
+const solc = require("solc");
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+const input = {
+  language: "Solidity",
+  sources: { "TestUSDC.sol": { content: fs.readFileSync(path.join(here, "contracts/TestUSDC.sol"), "utf8") } },
+  settings: {
+    optimizer: { enabled: true, runs: 200 },
+    evmVersion: "cancun",
+    outputSelection: { "*": { "*": ["abi", "evm.bytecode.object"] } },
+  },
+};
+const findImports = (p) => {
+  try { return { contents: fs.readFileSync(require.resolve(p, { paths: [here] }), "utf8") }; }
+  catch { return { error: `not found: ${p}` }; }
+};
+const out = JSON.parse(solc.compile(JSON.stringify(input), { import: findImports }));
+const errors = (out.errors ?? []).filter((e) => e.severity === "error");
+if (errors.length) { for (const e of errors) console.error(e.formattedMessage); process.exit(1); }
+const c = out.contracts["TestUSDC.sol"].TestUSDC;
+fs.mkdirSync(path.join(here, "build"), { recursive: true });
+fs.writeFileSync(path.join(here, "build/TestUSDC.json"), JSON.stringify({ abi: c.abi, bytecode: "0x" + c.evm.bytecode.object }));
+console.log("compiled TestUSDC");
