@@ -1,0 +1,117 @@
+using System.Numerics;
+using System.Security.Cryptography;
+using System.Text.Json;
+using X402Serverless.Core.Crypto;
+using X402Serverless.Core.Evm;
+
+namespace X402Serverless.Tests.Support;
+
+/// <summary>
+/// A local chain with a real EIP-3009 token, the official x402 facilitator settling on it, a provider upstream
+/// and the gateway in front. anvil runs as chain 84532 so x402 v1 clients (which only know named networks)
+/// can pay it as "base-sepolia" while v2 clients pay "eip155:84532".
+/// </summary>
+public sealed class ChainFixture : IAsyncLifetime
+{
+    public const string V2Network = "eip155:84532";
+    public const string V1Network = "base-sepolia";
+
+    // anvil's well-known account #0 deploys the token and pays settlement gas (public test key, never funded elsewhere).
+    internal const string DeployerKey = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+
+    private PeerProcess? _anvil;
+    private PeerProcess? _facilitator;
+
+    internal string RpcUrl { get; private set; } = "";
+
+    internal string FacilitatorUrl { get; private set; } = "";
+
+    internal EvmAddress Token { get; private set; }
+
+    internal byte[] PayerKey { get; } = RandomNumberGenerator.GetBytes(32);
+
+    internal EvmAddress Payer => Secp256k1.AddressOf(PayerKey);
+
+    internal string PayerKeyHex => Hex.Encode(PayerKey);
+
+    internal EthRpc Rpc { get; private set; } = null!;
+
+    internal TestUpstream Upstream { get; private set; } = null!;
+
+    internal GatewayHost Gateway { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var port = PeerProcess.FreePort();
+        RpcUrl = $"http://127.0.0.1:{port}";
+        var anvilPath = Path.Combine(RepoPaths.Peers, "node_modules", "@foundry-rs", "anvil-linux-amd64", "bin", "anvil");
+        _anvil = PeerProcess.Start(anvilPath, RepoPaths.Peers, "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--chain-id", "84532");
+        await _anvil.WaitForLineAsync("Listening on", TimeSpan.FromSeconds(30));
+        Rpc = new EthRpc(RpcUrl);
+
+        var deployed = await PeerProcess.RunNodeAsync(null, "deploy.mjs", RpcUrl, DeployerKey, Payer.ToString(), "1000000000");
+        Token = EvmAddress.Parse(JsonDocument.Parse(deployed).RootElement.GetProperty("token").GetString()!);
+
+        _facilitator = PeerProcess.Start("node", RepoPaths.Peers, "facilitator.mjs", RpcUrl, DeployerKey, V2Network, V1Network);
+        var listening = await _facilitator.WaitForLineAsync("listening", TimeSpan.FromSeconds(60));
+        FacilitatorUrl = $"http://127.0.0.1:{listening.Split(' ')[1]}";
+
+        Upstream = await TestUpstream.StartAsync();
+        Gateway = await GatewayHost.StartAsync(GatewaySettings(FacilitatorUrl));
+    }
+
+    /// <summary>Configuration pointing a gateway at this chain's token and the given facilitator.</summary>
+    internal Dictionary<string, string?> GatewaySettings(string facilitatorUrl) => new()
+    {
+        ["X402:FacilitatorUrl"] = facilitatorUrl,
+        ["X402:DefaultNetworks:0"] = V2Network,
+        ["X402:Networks:0:ChainId"] = "84532",
+        ["X402:Networks:0:RpcUrl"] = RpcUrl,
+        ["X402:Networks:0:Asset"] = Token.ToString(),
+        ["X402:Networks:0:TokenName"] = "USD Coin",
+        ["X402:Networks:0:TokenVersion"] = "2",
+        ["X402:UpstreamTimeoutSeconds"] = "3",
+    };
+
+    internal static EvmAddress NewAddress() => Secp256k1.AddressOf(RandomNumberGenerator.GetBytes(32));
+
+    internal Task<BigInteger> BalanceAsync(EvmAddress owner) => Rpc.BalanceOfAsync(Token, owner);
+
+    /// <summary>A link on the test upstream at a path unique to the caller, paying a fresh address.</summary>
+    internal async Task<PaidTestLink> CreateLinkAsync(string kind = "ok", string price = "0.01", GatewayHost? gateway = null)
+    {
+        var path = $"/{kind}/{Guid.NewGuid():N}";
+        var payTo = NewAddress();
+        var (id, url) = await (gateway ?? Gateway).CreateLinkAsync(new
+        {
+            upstream = Upstream.BaseUrl + path,
+            price,
+            payTo = payTo.ToString(),
+            name = "Test API",
+        });
+        return new PaidTestLink(id, url, path, payTo);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Gateway.DisposeAsync();
+        await Upstream.DisposeAsync();
+        Rpc.Dispose();
+        if (_facilitator is not null)
+        {
+            await _facilitator.DisposeAsync();
+        }
+        if (_anvil is not null)
+        {
+            await _anvil.DisposeAsync();
+        }
+    }
+}
+
+internal sealed record PaidTestLink(string Id, string Url, string UpstreamPath, EvmAddress PayTo);
+
+[CollectionDefinition(Name)]
+public sealed class ChainGroup : ICollectionFixture<ChainFixture>
+{
+    public const string Name = "chain";
+}

@@ -1,0 +1,78 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace X402Serverless.Tests.Support;
+
+/// <summary>
+/// A provider's API on loopback: /ok answers 200 with what it received, /fail 500, /slow never in time.
+/// Every request is counted per path so tests can prove how often the upstream was reached.
+/// </summary>
+internal sealed class TestUpstream : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, int> _hits = new();
+
+    private TestUpstream(WebApplication app)
+    {
+        _app = app;
+    }
+
+    public string BaseUrl { get; private set; } = "";
+
+    public static async Task<TestUpstream> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        var upstream = new TestUpstream(app);
+        app.Map("/ok/{**rest}", async (HttpContext http) =>
+        {
+            upstream.Count(http);
+            string body;
+            using (var reader = new StreamReader(http.Request.Body))
+            {
+                body = await reader.ReadToEndAsync();
+            }
+            return Results.Json(new
+            {
+                path = http.Request.Path.Value,
+                query = http.Request.QueryString.Value,
+                method = http.Request.Method,
+                apiKey = http.Request.Headers["X-Api-Key"].ToString(),
+                sawPayment = http.Request.Headers.ContainsKey("PAYMENT-SIGNATURE") || http.Request.Headers.ContainsKey("X-PAYMENT"),
+                body,
+            });
+        });
+        app.Map("/fail/{**rest}", (HttpContext http) =>
+        {
+            upstream.Count(http);
+            return Results.Text("upstream exploded", statusCode: 500);
+        });
+        app.Map("/slow/{**rest}", async (HttpContext http) =>
+        {
+            upstream.Count(http);
+            await Task.Delay(TimeSpan.FromSeconds(20), http.RequestAborted);
+            return Results.Text("too late");
+        });
+        await app.StartAsync();
+        upstream.BaseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return upstream;
+    }
+
+    public int Hits(string path) => _hits.GetValueOrDefault(path);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private void Count(HttpContext http) => _hits.AddOrUpdate(http.Request.Path.Value!, 1, (_, n) => n + 1);
+}
