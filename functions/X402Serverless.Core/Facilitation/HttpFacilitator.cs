@@ -78,18 +78,46 @@ public sealed class HttpFacilitator : IFacilitator, IDisposable
         return ok;
     }
 
-    public async Task<SettleOutcome> SettleAsync(SettleRequest request, CancellationToken cancellationToken)
+    public async Task<VerifyOutcome> VerifyAsync(SettleRequest request, CancellationToken cancellationToken)
     {
-        var body = new JsonObject
-        {
-            ["x402Version"] = request.X402Version,
-            ["paymentPayload"] = JsonNode.Parse(request.PaymentPayload.GetRawText()),
-            ["paymentRequirements"] = request.PaymentRequirements.DeepClone(),
-        };
         HttpResponseMessage response;
         try
         {
-            response = await _http.PostAsJsonAsync(new Uri(_baseUri, "settle"), body, cancellationToken);
+            response = await _http.PostAsJsonAsync(new Uri(_baseUri, "verify"), Body(request), cancellationToken);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            MarkDown();
+            return new VerifyOutcome(false, false, Protocol.ReasonCodes.FacilitatorUnavailable, e.Message);
+        }
+        using (response)
+        {
+            JsonElement root;
+            try
+            {
+                root = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+            }
+            catch (JsonException)
+            {
+                MarkDown();
+                return new VerifyOutcome(false, false, Protocol.ReasonCodes.FacilitatorUnavailable, "The facilitator's /verify answer was not JSON.");
+            }
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("isValid", out var valid)
+                || valid.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+            {
+                MarkDown();
+                return new VerifyOutcome(false, false, Protocol.ReasonCodes.FacilitatorUnavailable, $"The facilitator answered {(int)response.StatusCode} without a verify response.");
+            }
+            return new VerifyOutcome(true, valid.GetBoolean(), Str(root, "invalidReason"), Str(root, "invalidMessage"));
+        }
+    }
+
+    public async Task<SettleOutcome> SettleAsync(SettleRequest request, CancellationToken cancellationToken)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.PostAsJsonAsync(new Uri(_baseUri, "settle"), Body(request), cancellationToken);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {
@@ -125,6 +153,13 @@ public sealed class HttpFacilitator : IFacilitator, IDisposable
                 Str(root, "errorMessage"));
         }
     }
+
+    private static JsonObject Body(SettleRequest request) => new()
+    {
+        ["x402Version"] = request.X402Version,
+        ["paymentPayload"] = JsonNode.Parse(request.PaymentPayload.GetRawText()),
+        ["paymentRequirements"] = request.PaymentRequirements.DeepClone(),
+    };
 
     public void Dispose() => _probeGate.Dispose();
 

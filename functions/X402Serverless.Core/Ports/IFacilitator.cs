@@ -8,5 +8,11 @@ public interface IFacilitator
     /// <summary>Whether settlement can be attempted now; checked before any upstream call.</summary>
     ValueTask<bool> IsAvailableAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Asks the facilitator to verify (with its on-chain simulation: balance, nonce state). Used only when the
+    /// deployment opts in; local verification already covers signature, amount, recipient and time.
+    /// </summary>
+    Task<VerifyOutcome> VerifyAsync(SettleRequest request, CancellationToken cancellationToken);
+
     Task<SettleOutcome> SettleAsync(SettleRequest request, CancellationToken cancellationToken);
 }

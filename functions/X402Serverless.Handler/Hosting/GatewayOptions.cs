@@ -25,6 +25,12 @@ public sealed class GatewayOptions
     /// <summary>CIDR ranges upstreams may use even though they are private or loopback (e.g. "127.0.0.0/8").</summary>
     public List<string> AllowedUpstreamRanges { get; set; } = [];
 
+    /// <summary>
+    /// Also ask the facilitator's /verify (on-chain simulation: balance, nonce state) before calling the upstream.
+    /// Costs a round trip per paid call; spares upstreams from payers whose settlement would fail.
+    /// </summary>
+    public bool VerifyWithFacilitator { get; set; }
+
     public int UpstreamTimeoutSeconds { get; set; } = 30;
 
     /// <summary>maxTimeoutSeconds advertised in requirements: how long a signed authorization stays valid.</summary>

@@ -87,6 +87,20 @@ internal sealed partial class PaidLinkEndpoint(
                 "Payments cannot be settled right now.", "The facilitator is unreachable; nothing was charged and the upstream was not called. Retry later.");
         }
 
+        if (options.Value.VerifyWithFacilitator)
+        {
+            var remote = await facilitator.VerifyAsync(FacilitatorRequest(http, cached, payment, requirement), cancellationToken);
+            if (!remote.Reached)
+            {
+                return Problem.Of(StatusCodes.Status503ServiceUnavailable, ReasonCodes.FacilitatorUnavailable,
+                    "Payments cannot be verified right now.", "The facilitator is unreachable; nothing was charged and the upstream was not called.");
+            }
+            if (!remote.IsValid)
+            {
+                return Paywall(cached, remote.InvalidReason ?? ReasonCodes.InvalidPayload, remote.InvalidMessage);
+            }
+        }
+
         var auth = payment.Authorization;
         var now = time.GetUtcNow();
         var record = new PaymentRecord
@@ -172,10 +186,7 @@ internal sealed partial class PaidLinkEndpoint(
 
             // Settlement runs to completion even if the payer disconnects: the transfer may already be in flight.
             using var settleTimeout = new CancellationTokenSource(SettleTimeout);
-            var requirementsJson = version1(payment)
-                ? RequirementJson.V1(requirement, urls.ResourceUrl(http.Request), cached.Link.Description ?? cached.Link.Name ?? "Paid API call", "", http.Request.Method)!
-                : RequirementJson.V2(requirement);
-            var settle = await facilitator.SettleAsync(new SettleRequest(payment.Version, payment.Raw, requirementsJson), settleTimeout.Token);
+            var settle = await facilitator.SettleAsync(FacilitatorRequest(http, cached, payment, requirement), settleTimeout.Token);
             var networkName = payment.Version == 1 ? requirement.Network.V1Name! : requirement.Network.Id;
             if (!settle.Reached)
             {
@@ -206,8 +217,14 @@ internal sealed partial class PaidLinkEndpoint(
             // Any path that neither settled nor refused (an exception, a cancelled request) frees the nonce.
             await ReleaseAsync();
         }
+    }
 
-        static bool version1(DecodedPayment p) => p.Version == 1;
+    private SettleRequest FacilitatorRequest(HttpContext http, CachedLink cached, DecodedPayment payment, PaymentRequirement requirement)
+    {
+        var requirementsJson = payment.Version == 1
+            ? RequirementJson.V1(requirement, urls.ResourceUrl(http.Request), cached.Link.Description ?? cached.Link.Name ?? "Paid API call", "", http.Request.Method)!
+            : RequirementJson.V2(requirement);
+        return new SettleRequest(payment.Version, payment.Raw, requirementsJson);
     }
 
     private static async Task CopyResponseAsync(HttpContext http, HttpResponseMessage upstream, CancellationToken cancellationToken)
