@@ -80,77 +80,53 @@ public sealed class HttpFacilitator : IFacilitator, IDisposable
 
     public async Task<VerifyOutcome> VerifyAsync(SettleRequest request, CancellationToken cancellationToken)
     {
-        HttpResponseMessage response;
-        try
-        {
-            response = await _http.PostAsJsonAsync(new Uri(_baseUri, "verify"), Body(request), cancellationToken);
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-        {
-            MarkDown();
-            return new VerifyOutcome(false, false, Protocol.ReasonCodes.FacilitatorUnavailable, e.Message);
-        }
-        using (response)
-        {
-            JsonElement root;
-            try
-            {
-                root = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
-            }
-            catch (JsonException)
-            {
-                MarkDown();
-                return new VerifyOutcome(false, false, Protocol.ReasonCodes.FacilitatorUnavailable, "The facilitator's /verify answer was not JSON.");
-            }
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("isValid", out var valid)
-                || valid.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
-            {
-                MarkDown();
-                return new VerifyOutcome(false, false, Protocol.ReasonCodes.FacilitatorUnavailable, $"The facilitator answered {(int)response.StatusCode} without a verify response.");
-            }
-            return new VerifyOutcome(true, valid.GetBoolean(), Str(root, "invalidReason"), Str(root, "invalidMessage"));
-        }
+        var (root, failure) = await PostAsync("verify", request, "isValid", cancellationToken);
+        return root is not { } r
+            ? new VerifyOutcome(false, false, Protocol.ReasonCodes.FacilitatorUnavailable, failure)
+            : new VerifyOutcome(true, r.GetProperty("isValid").GetBoolean(), Str(r, "invalidReason"), Str(r, "invalidMessage"));
     }
 
     public async Task<SettleOutcome> SettleAsync(SettleRequest request, CancellationToken cancellationToken)
     {
+        var (root, failure) = await PostAsync("settle", request, "success", cancellationToken);
+        return root is not { } r
+            ? SettleOutcome.Unreachable(failure!)
+            : new SettleOutcome(true, r.GetProperty("success").GetBoolean(), Str(r, "transaction"), Str(r, "network"), Str(r, "payer"),
+                Str(r, "errorReason"), Str(r, "errorMessage"));
+    }
+
+    /// <summary>
+    /// POSTs the standard body. A reply carrying the boolean <paramref name="verdict"/> field is an answer, whatever
+    /// its status (facilitators refuse with 200 or 4xx alike); anything else means the facilitator is not usable now.
+    /// </summary>
+    private async Task<(JsonElement? Root, string? Failure)> PostAsync(string path, SettleRequest request, string verdict, CancellationToken cancellationToken)
+    {
         HttpResponseMessage response;
         try
         {
-            response = await _http.PostAsJsonAsync(new Uri(_baseUri, "settle"), Body(request), cancellationToken);
+            response = await _http.PostAsJsonAsync(new Uri(_baseUri, path), Body(request), cancellationToken);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {
             MarkDown();
-            return SettleOutcome.Unreachable($"The facilitator could not be reached: {e.Message}");
+            return (null, $"The facilitator could not be reached: {e.Message}");
         }
         using (response)
         {
-            JsonElement root;
             try
             {
-                root = (await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).Clone();
+                var root = (await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).Clone();
+                if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty(verdict, out var v) && v.ValueKind is JsonValueKind.True or JsonValueKind.False)
+                {
+                    return (root, null);
+                }
             }
             catch (JsonException)
             {
-                MarkDown();
-                return SettleOutcome.Unreachable($"The facilitator answered {(int)response.StatusCode} without a settle response.");
+                // fall through: not an x402 answer
             }
-            // A non-2xx that still carries a settle response is a refusal with a reason, not an outage.
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("success", out var successEl)
-                || successEl.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
-            {
-                MarkDown();
-                return SettleOutcome.Unreachable($"The facilitator answered {(int)response.StatusCode} without a settle response.");
-            }
-            return new SettleOutcome(
-                true,
-                successEl.GetBoolean(),
-                Str(root, "transaction"),
-                Str(root, "network"),
-                Str(root, "payer"),
-                Str(root, "errorReason"),
-                Str(root, "errorMessage"));
+            MarkDown();
+            return (null, $"The facilitator answered /{path} with {(int)response.StatusCode} and no x402 response.");
         }
     }
 

@@ -158,6 +158,37 @@ public sealed class PaymentFailureTests(ChainFixture chain)
     }
 
     [Fact]
+    public async Task Unreachable_upstream_answers_502_and_is_not_settled()
+    {
+        var payTo = ChainFixture.NewAddress();
+        var (_, url) = await chain.Gateway.CreateLinkAsync(new { upstream = $"http://127.0.0.1:{PeerProcess.FreePort()}/gone", price = "0.01", payTo = payTo.ToString() });
+        var payerBefore = await chain.BalanceAsync(chain.Payer);
+
+        using var response = await SendAsync(url, Builder(await RequirementAsync(url)).V2Header());
+
+        Assert.Equal(502, (int)response.StatusCode);
+        Assert.Equal("upstream_unreachable", await ProblemCodeAsync(response));
+        Assert.Equal(payerBefore, await chain.BalanceAsync(chain.Payer));
+        Assert.Equal(0, await chain.BalanceAsync(payTo));
+    }
+
+    [Fact]
+    public async Task Upstream_redirects_are_passed_back_not_followed()
+    {
+        var link = await chain.CreateLinkAsync(kind: "redirect");
+        using var handler = new HttpClientHandler { AllowAutoRedirect = false };
+        using var http = new HttpClient(handler);
+        using var request = new HttpRequestMessage(HttpMethod.Get, link.Url);
+        request.Headers.TryAddWithoutValidation("PAYMENT-SIGNATURE", Builder(await RequirementAsync(link.Url)).V2Header());
+
+        using var response = await http.SendAsync(request);
+
+        Assert.Equal(302, (int)response.StatusCode);
+        Assert.Equal("http://127.0.0.1:1/elsewhere", response.Headers.Location?.OriginalString);
+        Assert.Equal(1, chain.Upstream.Hits(link.UpstreamPath));
+    }
+
+    [Fact]
     public async Task Facilitator_down_means_no_upstream_call_no_content_and_no_charge()
     {
         var deadFacilitator = $"http://127.0.0.1:{PeerProcess.FreePort()}";

@@ -55,6 +55,11 @@ internal sealed class TestUpstream : IAsyncDisposable
             upstream.Count(http);
             return Results.Text("upstream exploded", statusCode: 500);
         });
+        app.Map("/redirect/{**rest}", (HttpContext http) =>
+        {
+            upstream.Count(http);
+            return Results.Redirect("http://127.0.0.1:1/elsewhere");
+        });
         app.Map("/slow/{**rest}", async (HttpContext http) =>
         {
             upstream.Count(http);
