@@ -7,13 +7,13 @@ namespace X402Serverless.Sqlite;
 public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
 {
     private const string Columns =
-        "id, organisation_id, name, description, upstream, price, pay_to, networks, methods, sealed_upstream_headers, created_at, updated_at";
+        "id, organisation_id, name, description, upstream, price, pay_to, networks, methods, sealed_upstream_headers, created_at, updated_at, settlement, facilitator";
 
     public async Task CreateAsync(PaidLink link, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = $"INSERT INTO links ({Columns}) VALUES ($id, $org, $name, $description, $upstream, $price, $payTo, $networks, $methods, $headers, $created, $updated);";
+        command.CommandText = $"INSERT INTO links ({Columns}) VALUES ($id, $org, $name, $description, $upstream, $price, $payTo, $networks, $methods, $headers, $created, $updated, $settlement, $facilitator);";
         Bind(command, link);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -49,7 +49,8 @@ public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
         await using var command = connection.CreateCommand();
         command.CommandText = """
             UPDATE links SET name = $name, description = $description, upstream = $upstream, price = $price, pay_to = $payTo,
-                networks = $networks, methods = $methods, sealed_upstream_headers = $headers, updated_at = $updated
+                networks = $networks, methods = $methods, sealed_upstream_headers = $headers, updated_at = $updated,
+                settlement = $settlement, facilitator = $facilitator
             WHERE id = $id AND organisation_id = $org;
             """;
         Bind(command, link);
@@ -80,6 +81,8 @@ public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
         command.Parameters.AddWithValue("$headers", (object?)link.SealedUpstreamHeaders ?? DBNull.Value);
         command.Parameters.AddWithValue("$created", SqliteText.Time(link.CreatedAt));
         command.Parameters.AddWithValue("$updated", SqliteText.Time(link.UpdatedAt));
+        command.Parameters.AddWithValue("$settlement", link.Settlement);
+        command.Parameters.AddWithValue("$facilitator", (object?)link.Facilitator ?? DBNull.Value);
     }
 
     private static PaidLink Read(SqliteDataReader r) => new()
@@ -96,5 +99,7 @@ public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
         SealedUpstreamHeaders = r.IsDBNull(9) ? null : r.GetString(9),
         CreatedAt = SqliteText.Time(r.GetString(10)),
         UpdatedAt = SqliteText.Time(r.GetString(11)),
+        Settlement = r.GetString(12),
+        Facilitator = r.IsDBNull(13) ? null : r.GetString(13),
     };
 }

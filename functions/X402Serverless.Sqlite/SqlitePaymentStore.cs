@@ -6,93 +6,201 @@ namespace X402Serverless.Sqlite;
 
 public sealed class SqlitePaymentStore(SqliteDatabase database) : IPaymentStore
 {
+    private const string Columns = """
+        id, link_id, organisation_id, network, asset, payer, pay_to, nonce, amount, x402_version, status, tx_hash,
+        failure_reason, created_at, updated_at, mode, facilitator, settle_request, valid_before, attempts, next_attempt_at, last_error
+        """;
+
     public async Task<bool> TryReserveAsync(PaymentRecord payment, CancellationToken cancellationToken)
     {
-        await using var connection = database.Open();
-        await using var command = connection.CreateCommand();
         // The primary key is derived from (chain, asset, payer, nonce): the insert either wins or the payment exists.
-        command.CommandText = """
-            INSERT INTO payments (id, link_id, organisation_id, network, asset, payer, pay_to, nonce, amount, x402_version, status, created_at, updated_at)
-            VALUES ($id, $link, $org, $network, $asset, $payer, $payTo, $nonce, $amount, $version, $status, $created, $updated)
+        return await ExecuteAsync("""
+            INSERT INTO payments (id, link_id, organisation_id, network, asset, payer, pay_to, nonce, amount, x402_version, status,
+                                  created_at, updated_at, mode, facilitator, settle_request, valid_before)
+            VALUES ($id, $link, $org, $network, $asset, $payer, $payTo, $nonce, $amount, $version, 'Reserved',
+                    $created, $updated, $mode, $facilitator, $request, $validBefore)
             ON CONFLICT(id) DO NOTHING;
-            """;
-        command.Parameters.AddWithValue("$id", payment.Id);
-        command.Parameters.AddWithValue("$link", payment.LinkId);
-        command.Parameters.AddWithValue("$org", payment.OrganisationId);
-        command.Parameters.AddWithValue("$network", payment.Network);
-        command.Parameters.AddWithValue("$asset", payment.Asset);
-        command.Parameters.AddWithValue("$payer", payment.Payer);
-        command.Parameters.AddWithValue("$payTo", payment.PayTo);
-        command.Parameters.AddWithValue("$nonce", payment.Nonce);
-        command.Parameters.AddWithValue("$amount", payment.Amount);
-        command.Parameters.AddWithValue("$version", payment.X402Version);
-        command.Parameters.AddWithValue("$status", payment.Status.ToString());
-        command.Parameters.AddWithValue("$created", SqliteText.Time(payment.CreatedAt));
-        command.Parameters.AddWithValue("$updated", SqliteText.Time(payment.UpdatedAt));
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+            """, c =>
+        {
+            c.Parameters.AddWithValue("$id", payment.Id);
+            c.Parameters.AddWithValue("$link", payment.LinkId);
+            c.Parameters.AddWithValue("$org", payment.OrganisationId);
+            c.Parameters.AddWithValue("$network", payment.Network);
+            c.Parameters.AddWithValue("$asset", payment.Asset);
+            c.Parameters.AddWithValue("$payer", payment.Payer);
+            c.Parameters.AddWithValue("$payTo", payment.PayTo);
+            c.Parameters.AddWithValue("$nonce", payment.Nonce);
+            c.Parameters.AddWithValue("$amount", payment.Amount);
+            c.Parameters.AddWithValue("$version", payment.X402Version);
+            c.Parameters.AddWithValue("$created", SqliteText.Time(payment.CreatedAt));
+            c.Parameters.AddWithValue("$updated", SqliteText.Time(payment.UpdatedAt));
+            c.Parameters.AddWithValue("$mode", payment.Mode);
+            c.Parameters.AddWithValue("$facilitator", payment.Facilitator);
+            c.Parameters.AddWithValue("$request", (object?)payment.SettleRequest ?? DBNull.Value);
+            c.Parameters.AddWithValue("$validBefore", payment.ValidBefore);
+        }, cancellationToken) == 1;
     }
 
     public async Task<PaymentRecord?> GetAsync(string id, CancellationToken cancellationToken)
     {
-        await using var connection = database.Open();
-        await using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT id, link_id, organisation_id, network, asset, payer, pay_to, nonce, amount, x402_version, status, tx_hash,
-                   failure_reason, created_at, updated_at
-            FROM payments WHERE id = $id;
-            """;
-        command.Parameters.AddWithValue("$id", id);
-        await using var r = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await r.ReadAsync(cancellationToken))
-        {
-            return null;
-        }
-        return new PaymentRecord
-        {
-            Id = r.GetString(0),
-            LinkId = r.GetString(1),
-            OrganisationId = r.GetString(2),
-            Network = r.GetString(3),
-            Asset = r.GetString(4),
-            Payer = r.GetString(5),
-            PayTo = r.GetString(6),
-            Nonce = r.GetString(7),
-            Amount = r.GetString(8),
-            X402Version = r.GetInt32(9),
-            Status = Enum.Parse<PaymentStatus>(r.GetString(10)),
-            Transaction = r.IsDBNull(11) ? null : r.GetString(11),
-            FailureReason = r.IsDBNull(12) ? null : r.GetString(12),
-            CreatedAt = SqliteText.Time(r.GetString(13)),
-            UpdatedAt = SqliteText.Time(r.GetString(14)),
-        };
+        var found = await QueryAsync($"SELECT {Columns} FROM payments WHERE id = $id;", c => c.Parameters.AddWithValue("$id", id), cancellationToken);
+        return found.Count == 0 ? null : found[0];
     }
+
+    public async Task<bool> AdvanceAsync(string id, PaymentStatus target, DateTimeOffset at, CancellationToken cancellationToken) =>
+        await ExecuteAsync("""
+            UPDATE payments SET status = $to, updated_at = $at, next_attempt_at = $at, lease_until = NULL
+            WHERE id = $id AND status = 'Reserved';
+            """, c =>
+        {
+            c.Parameters.AddWithValue("$id", id);
+            c.Parameters.AddWithValue("$to", target.ToString());
+            c.Parameters.AddWithValue("$at", SqliteText.Time(at));
+        }, cancellationToken) == 1;
+
+    public Task RecordSubmittedAsync(string id, string transaction, DateTimeOffset at, CancellationToken cancellationToken) =>
+        ExecuteAsync("UPDATE payments SET tx_hash = $tx, updated_at = $at WHERE id = $id AND status IN ('Pending', 'Settling');", c =>
+        {
+            c.Parameters.AddWithValue("$id", id);
+            c.Parameters.AddWithValue("$tx", transaction);
+            c.Parameters.AddWithValue("$at", SqliteText.Time(at));
+        }, cancellationToken);
 
     public Task MarkSettledAsync(string id, string transaction, DateTimeOffset at, CancellationToken cancellationToken) =>
-        UpdateAsync(id, PaymentStatus.Settled, transaction, null, at, cancellationToken);
+        EndAsync(id, PaymentStatus.Settled, transaction, null, at, cancellationToken);
 
     public Task MarkFailedAsync(string id, string reason, DateTimeOffset at, CancellationToken cancellationToken) =>
-        UpdateAsync(id, PaymentStatus.Failed, null, reason, at, cancellationToken);
+        EndAsync(id, PaymentStatus.Failed, null, reason, at, cancellationToken);
 
-    public async Task ReleaseAsync(string id, CancellationToken cancellationToken)
+    public Task MarkExpiredAsync(string id, DateTimeOffset at, CancellationToken cancellationToken) =>
+        EndAsync(id, PaymentStatus.Expired, null, "authorization_expired", at, cancellationToken);
+
+    public Task ScheduleRetryAsync(string id, int attempts, DateTimeOffset nextAttemptAt, string lastError, DateTimeOffset at, CancellationToken cancellationToken) =>
+        ExecuteAsync("""
+            UPDATE payments SET status = 'Pending', attempts = $attempts, next_attempt_at = $next, last_error = $error, lease_until = NULL, updated_at = $at
+            WHERE id = $id AND status IN ('Pending', 'Settling');
+            """, c =>
+        {
+            c.Parameters.AddWithValue("$id", id);
+            c.Parameters.AddWithValue("$attempts", attempts);
+            c.Parameters.AddWithValue("$next", SqliteText.Time(nextAttemptAt));
+            c.Parameters.AddWithValue("$error", lastError);
+            c.Parameters.AddWithValue("$at", SqliteText.Time(at));
+        }, cancellationToken);
+
+    public Task ReleaseAsync(string id, CancellationToken cancellationToken) =>
+        ExecuteAsync("DELETE FROM payments WHERE id = $id AND (status = 'Reserved' OR (status = 'Settling' AND tx_hash IS NULL));",
+            c => c.Parameters.AddWithValue("$id", id), cancellationToken);
+
+    public async Task<IReadOnlyList<PaymentRecord>> ClaimDueAsync(DateTimeOffset now, DateTimeOffset leaseUntil, int max, CancellationToken cancellationToken) =>
+        await QueryAsync($"""
+            UPDATE payments SET lease_until = $lease
+            WHERE id IN (
+                SELECT id FROM payments
+                WHERE status = 'Pending' AND next_attempt_at <= $now AND (lease_until IS NULL OR lease_until <= $now)
+                ORDER BY next_attempt_at LIMIT $max)
+            RETURNING {Columns};
+            """, c =>
+        {
+            c.Parameters.AddWithValue("$now", SqliteText.Time(now));
+            c.Parameters.AddWithValue("$lease", SqliteText.Time(leaseUntil));
+            c.Parameters.AddWithValue("$max", max);
+        }, cancellationToken);
+
+    public async Task<IReadOnlyList<PaymentRecord>> FindStaleAsync(DateTimeOffset before, int max, CancellationToken cancellationToken) =>
+        await QueryAsync($"""
+            SELECT {Columns} FROM payments WHERE status IN ('Reserved', 'Settling') AND updated_at < $before ORDER BY updated_at LIMIT $max;
+            """, c =>
+        {
+            c.Parameters.AddWithValue("$before", SqliteText.Time(before));
+            c.Parameters.AddWithValue("$max", max);
+        }, cancellationToken);
+
+    public async Task<IReadOnlyList<PaymentRecord>> ListAsync(string organisationId, PaymentQuery query, CancellationToken cancellationToken) =>
+        await QueryAsync($"""
+            SELECT {Columns} FROM payments
+            WHERE organisation_id = $org
+              AND ($status IS NULL OR status = $status)
+              AND ($link IS NULL OR link_id = $link)
+              AND ($before IS NULL OR created_at < $before)
+            ORDER BY created_at DESC, id LIMIT $limit;
+            """, c =>
+        {
+            c.Parameters.AddWithValue("$org", organisationId);
+            c.Parameters.AddWithValue("$status", (object?)query.Status?.ToString() ?? DBNull.Value);
+            c.Parameters.AddWithValue("$link", (object?)query.LinkId ?? DBNull.Value);
+            c.Parameters.AddWithValue("$before", query.Before is { } b ? SqliteText.Time(b) : DBNull.Value);
+            c.Parameters.AddWithValue("$limit", Math.Clamp(query.Limit, 1, 500));
+        }, cancellationToken);
+
+    public async Task<int> CountFailedDeferredAsync(string payer, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM payments WHERE id = $id AND status = 'Reserved';";
-        command.Parameters.AddWithValue("$id", id);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        command.CommandText = "SELECT COUNT(*) FROM payments WHERE payer = $payer AND mode = 'deferred' AND status = 'Failed';";
+        command.Parameters.AddWithValue("$payer", payer);
+        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private async Task UpdateAsync(string id, PaymentStatus status, string? tx, string? reason, DateTimeOffset at, CancellationToken cancellationToken)
+    // Terminal states are reached only from a live one: a settled payment is final.
+    private Task<int> EndAsync(string id, PaymentStatus status, string? tx, string? reason, DateTimeOffset at, CancellationToken cancellationToken) =>
+        ExecuteAsync("""
+            UPDATE payments SET status = $status, tx_hash = COALESCE($tx, tx_hash), failure_reason = $reason, lease_until = NULL, updated_at = $at
+            WHERE id = $id AND status IN ('Reserved', 'Pending', 'Settling');
+            """, c =>
+        {
+            c.Parameters.AddWithValue("$id", id);
+            c.Parameters.AddWithValue("$status", status.ToString());
+            c.Parameters.AddWithValue("$tx", (object?)tx ?? DBNull.Value);
+            c.Parameters.AddWithValue("$reason", (object?)reason ?? DBNull.Value);
+            c.Parameters.AddWithValue("$at", SqliteText.Time(at));
+        }, cancellationToken);
+
+    private async Task<int> ExecuteAsync(string sql, Action<SqliteCommand> bind, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
-        // Only a reserved payment moves on: a settled one is final.
-        command.CommandText = "UPDATE payments SET status = $status, tx_hash = $tx, failure_reason = $reason, updated_at = $at WHERE id = $id AND status = 'Reserved';";
-        command.Parameters.AddWithValue("$id", id);
-        command.Parameters.AddWithValue("$status", status.ToString());
-        command.Parameters.AddWithValue("$tx", (object?)tx ?? DBNull.Value);
-        command.Parameters.AddWithValue("$reason", (object?)reason ?? DBNull.Value);
-        command.Parameters.AddWithValue("$at", SqliteText.Time(at));
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        command.CommandText = sql;
+        bind(command);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private async Task<List<PaymentRecord>> QueryAsync(string sql, Action<SqliteCommand> bind, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        bind(command);
+        await using var r = await command.ExecuteReaderAsync(cancellationToken);
+        var list = new List<PaymentRecord>();
+        while (await r.ReadAsync(cancellationToken))
+        {
+            list.Add(new PaymentRecord
+            {
+                Id = r.GetString(0),
+                LinkId = r.GetString(1),
+                OrganisationId = r.GetString(2),
+                Network = r.GetString(3),
+                Asset = r.GetString(4),
+                Payer = r.GetString(5),
+                PayTo = r.GetString(6),
+                Nonce = r.GetString(7),
+                Amount = r.GetString(8),
+                X402Version = r.GetInt32(9),
+                Status = Enum.Parse<PaymentStatus>(r.GetString(10)),
+                Transaction = r.IsDBNull(11) ? null : r.GetString(11),
+                FailureReason = r.IsDBNull(12) ? null : r.GetString(12),
+                CreatedAt = SqliteText.Time(r.GetString(13)),
+                UpdatedAt = SqliteText.Time(r.GetString(14)),
+                Mode = r.GetString(15),
+                Facilitator = r.GetString(16),
+                SettleRequest = r.IsDBNull(17) ? null : r.GetString(17),
+                ValidBefore = r.GetInt64(18),
+                Attempts = r.GetInt32(19),
+                NextAttemptAt = r.IsDBNull(20) ? null : SqliteText.Time(r.GetString(20)),
+                LastError = r.IsDBNull(21) ? null : r.GetString(21),
+            });
+        }
+        return list;
     }
 }

@@ -56,6 +56,22 @@ internal static class SqliteSchema
         );
         CREATE INDEX payments_by_organisation ON payments(organisation_id, created_at);
         """,
+        """
+        ALTER TABLE payments ADD COLUMN mode TEXT NOT NULL DEFAULT 'sync';
+        ALTER TABLE payments ADD COLUMN facilitator TEXT NOT NULL DEFAULT 'remote';
+        ALTER TABLE payments ADD COLUMN settle_request TEXT;
+        ALTER TABLE payments ADD COLUMN valid_before INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE payments ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE payments ADD COLUMN next_attempt_at TEXT;
+        ALTER TABLE payments ADD COLUMN lease_until TEXT;
+        ALTER TABLE payments ADD COLUMN last_error TEXT;
+        CREATE INDEX payments_due ON payments(status, next_attempt_at);
+        CREATE INDEX payments_by_payer ON payments(payer, mode, status);
+        """,
+        """
+        ALTER TABLE links ADD COLUMN settlement TEXT NOT NULL DEFAULT 'sync';
+        ALTER TABLE links ADD COLUMN facilitator TEXT;
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

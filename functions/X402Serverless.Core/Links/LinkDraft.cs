@@ -17,6 +17,10 @@ public sealed record LinkDraft
 
     public IReadOnlyList<string>? Methods { get; init; }
 
+    public string? Settlement { get; init; }
+
+    public string? Facilitator { get; init; }
+
     /// <summary>Secret headers injected upstream. Write-only.</summary>
     public IReadOnlyDictionary<string, string>? UpstreamHeaders { get; init; }
 }

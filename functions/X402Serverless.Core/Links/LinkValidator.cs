@@ -6,7 +6,7 @@ using X402Serverless.Core.Upstream;
 namespace X402Serverless.Core.Links;
 
 /// <summary>Checks a link draft and reports every problem at once, each with a stable code.</summary>
-public sealed class LinkValidator(NetworkRegistry networks, UpstreamAddressPolicy upstreamPolicy)
+public sealed class LinkValidator(NetworkRegistry networks, UpstreamAddressPolicy upstreamPolicy, Func<string, bool> facilitatorAvailable)
 {
     private static readonly HashSet<string> KnownMethods = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -79,6 +79,14 @@ public sealed class LinkValidator(NetworkRegistry networks, UpstreamAddressPolic
                     errors.Add(new("methods", "invalid_method", $"'{m}' is not an HTTP method this gateway forwards."));
                 }
             }
+        }
+        if (draft.Settlement is not null && !Payments.SettlementModes.IsValid(draft.Settlement))
+        {
+            errors.Add(new("settlement", "invalid_settlement", "settlement is \"sync\" (content after settlement) or \"deferred\" (content first)."));
+        }
+        if (draft.Facilitator is not null && !(Payments.FacilitatorKinds.IsValid(draft.Facilitator) && facilitatorAvailable(draft.Facilitator)))
+        {
+            errors.Add(new("facilitator", "invalid_facilitator", $"facilitator '{draft.Facilitator}' is not available here (\"remote\", or \"builtin\" when a gas wallet is configured)."));
         }
         if (draft.Name is { Length: > 200 })
         {

@@ -30,6 +30,12 @@ public sealed record PaidLink
 
     public string? SealedUpstreamHeaders { get; init; }
 
+    /// <summary>"sync" or "deferred" settlement.</summary>
+    public string Settlement { get; init; } = Payments.SettlementModes.Sync;
+
+    /// <summary>"remote" or "builtin"; null follows the deployment's default.</summary>
+    public string? Facilitator { get; init; }
+
     public required DateTimeOffset CreatedAt { get; init; }
 
     public required DateTimeOffset UpdatedAt { get; init; }

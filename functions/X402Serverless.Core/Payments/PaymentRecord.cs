@@ -31,6 +31,24 @@ public sealed record PaymentRecord
 
     public required PaymentStatus Status { get; init; }
 
+    /// <summary>"sync" (content after settlement) or "deferred" (content first, settled by the job).</summary>
+    public string Mode { get; init; } = SettlementModes.Sync;
+
+    /// <summary>Which facilitator settles it ("remote" or "builtin").</summary>
+    public string Facilitator { get; init; } = FacilitatorKinds.Remote;
+
+    /// <summary>The standard facilitator request body (JSON), kept so the job can settle after a restart.</summary>
+    public string? SettleRequest { get; init; }
+
+    /// <summary>Unix seconds after which the authorization can no longer be settled.</summary>
+    public long ValidBefore { get; init; }
+
+    public int Attempts { get; init; }
+
+    public DateTimeOffset? NextAttemptAt { get; init; }
+
+    public string? LastError { get; init; }
+
     public string? Transaction { get; init; }
 
     public string? FailureReason { get; init; }

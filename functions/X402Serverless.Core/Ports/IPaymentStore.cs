@@ -2,7 +2,7 @@ using X402Serverless.Core.Payments;
 
 namespace X402Serverless.Core.Ports;
 
-/// <summary>x402 payments and the replay guard.</summary>
+/// <summary>x402 payments: the replay guard and the durable settlement jobs (an outbox in the same rows).</summary>
 public interface IPaymentStore
 {
     /// <summary>Inserts the payment as Reserved; false when a payment with the same id already exists (replay or in flight).</summary>
@@ -10,10 +10,32 @@ public interface IPaymentStore
 
     Task<PaymentRecord?> GetAsync(string id, CancellationToken cancellationToken);
 
+    /// <summary>Reserved → Pending (a job the worker will settle) or Settling (settled inline by a sync request).</summary>
+    Task<bool> AdvanceAsync(string id, PaymentStatus target, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>Records the settlement transaction the moment it is broadcast.</summary>
+    Task RecordSubmittedAsync(string id, string transaction, DateTimeOffset at, CancellationToken cancellationToken);
+
     Task MarkSettledAsync(string id, string transaction, DateTimeOffset at, CancellationToken cancellationToken);
 
     Task MarkFailedAsync(string id, string reason, DateTimeOffset at, CancellationToken cancellationToken);
 
-    /// <summary>Deletes a Reserved payment that was not charged, so the same authorization may be used again.</summary>
+    Task MarkExpiredAsync(string id, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>A Pending or Settling job that must be tried again later.</summary>
+    Task ScheduleRetryAsync(string id, int attempts, DateTimeOffset nextAttemptAt, string lastError, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a payment that was not charged (Reserved, or Settling with nothing broadcast), freeing the authorization.</summary>
     Task ReleaseAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>Leases up to <paramref name="max"/> due Pending jobs to this worker until <paramref name="leaseUntil"/>.</summary>
+    Task<IReadOnlyList<PaymentRecord>> ClaimDueAsync(DateTimeOffset now, DateTimeOffset leaseUntil, int max, CancellationToken cancellationToken);
+
+    /// <summary>Reserved or Settling payments not touched since <paramref name="before"/>: their request died.</summary>
+    Task<IReadOnlyList<PaymentRecord>> FindStaleAsync(DateTimeOffset before, int max, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<PaymentRecord>> ListAsync(string organisationId, PaymentQuery query, CancellationToken cancellationToken);
+
+    /// <summary>How many of this payer's deferred payments ended Failed.</summary>
+    Task<int> CountFailedDeferredAsync(string payer, CancellationToken cancellationToken);
 }

@@ -40,6 +40,12 @@ public static class PaymentHeaderDecoder
         {
             return DecodeResult.Fail(ReasonCodes.InvalidPaymentHeader, "The payment header is not base64 of JSON.");
         }
+        return FromJson(root, expectedVersion);
+    }
+
+    /// <summary>Checks a payment payload already parsed (a facilitator request's paymentPayload).</summary>
+    public static DecodeResult FromJson(JsonElement root, int? expectedVersion)
+    {
         if (root.ValueKind != JsonValueKind.Object)
         {
             return DecodeResult.Fail(ReasonCodes.InvalidPayload, "The payment payload must be a JSON object.");
@@ -49,10 +55,14 @@ public static class PaymentHeaderDecoder
         {
             return DecodeResult.Fail(ReasonCodes.InvalidPayload, "x402Version is missing or not a number.");
         }
-        if (version != expectedVersion)
+        if (version is not (1 or 2))
+        {
+            return DecodeResult.Fail(ReasonCodes.InvalidVersion, $"x402Version {version} is not supported.");
+        }
+        if (expectedVersion is { } expected && version != expected)
         {
             return DecodeResult.Fail(ReasonCodes.InvalidVersion,
-                $"x402Version {version} was sent in the header for version {expectedVersion}.");
+                $"x402Version {version} was sent where version {expectedVersion} was expected.");
         }
 
         string? scheme;

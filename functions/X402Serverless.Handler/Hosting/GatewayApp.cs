@@ -1,4 +1,4 @@
-using X402Serverless.Core.Ports;
+using X402Serverless.Core.Facilitation;
 using X402Serverless.Handler.Management;
 using X402Serverless.Handler.Paywall;
 
@@ -46,7 +46,7 @@ public static class GatewayApp
     public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken = default)
     {
         await app.Services.GetRequiredService<AdminKeyBootstrapper>().RunAsync(cancellationToken);
-        _ = app.Services.GetRequiredService<IFacilitator>().IsAvailableAsync(cancellationToken).AsTask();
+        _ = app.Services.GetRequiredService<HttpFacilitator>().IsAvailableAsync(cancellationToken).AsTask();
         await app.StartAsync(cancellationToken);
     }
 }

@@ -31,6 +31,8 @@ public sealed class GatewayOptions
     /// </summary>
     public bool VerifyWithFacilitator { get; set; }
 
+    public SettlementOptions Settlement { get; set; } = new();
+
     public int UpstreamTimeoutSeconds { get; set; } = 30;
 
     /// <summary>maxTimeoutSeconds advertised in requirements: how long a signed authorization stays valid.</summary>

@@ -5,11 +5,13 @@ using X402Serverless.Core.Links;
 using X402Serverless.Core.Networks;
 using X402Serverless.Core.Ports;
 using X402Serverless.Core.Protocol;
+using X402Serverless.Core.Settlement;
 using X402Serverless.Core.Upstream;
 using X402Serverless.Handler.Forwarding;
 using X402Serverless.Handler.Management;
 using X402Serverless.Handler.Paywall;
 using X402Serverless.Handler.Secrets;
+using X402Serverless.Handler.Settlement;
 using X402Serverless.Sqlite;
 
 namespace X402Serverless.Handler.Hosting;
@@ -33,7 +35,8 @@ internal static class GatewayServices
 
         services.AddSingleton(_ => new NetworkRegistry(options.Networks));
         services.AddSingleton(_ => new UpstreamAddressPolicy(options.AllowedUpstreamRanges));
-        services.AddSingleton<LinkValidator>();
+        services.AddSingleton(sp => new LinkValidator(
+            sp.GetRequiredService<NetworkRegistry>(), sp.GetRequiredService<UpstreamAddressPolicy>(), sp.GetRequiredService<FacilitatorCatalog>().Has));
         services.AddSingleton<PaymentVerifier>();
 
         services.AddSingleton(_ => new SqliteDatabase(Path.Combine(dataDirectory, "x402.db")));
@@ -42,10 +45,11 @@ internal static class GatewayServices
         services.AddSingleton<IPaymentStore, SqlitePaymentStore>();
         services.AddSingleton<ISecretSealer, DataProtectionSecretSealer>();
 
-        services.AddSingleton<IFacilitator>(sp => new HttpFacilitator(
+        services.AddSingleton(sp => new HttpFacilitator(
             new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromSeconds(120) },
             new Uri(options.FacilitatorUrl),
             sp.GetRequiredService<TimeProvider>()));
+        services.AddSettlement(options);
 
         services.AddSingleton(sp => UpstreamClientFactory.Create(sp.GetRequiredService<UpstreamAddressPolicy>()));
         services.AddSingleton<UpstreamForwarder>();

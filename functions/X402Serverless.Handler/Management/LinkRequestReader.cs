@@ -64,6 +64,8 @@ internal static class LinkRequestReader
             Name = String(root, "name", errors),
             Description = String(root, "description", errors),
             Networks = StringList(root, "networks", errors),
+            Settlement = String(root, "settlement", errors),
+            Facilitator = String(root, "facilitator", errors),
             Methods = StringList(root, "methods", errors)?.Select(m => m.ToUpperInvariant()).ToList(),
             UpstreamHeaders = headers,
         };

@@ -14,6 +14,8 @@ internal sealed record LinkView(
     IReadOnlyList<string> Networks,
     IReadOnlyList<string> Methods,
     bool HasUpstreamHeaders,
+    string Settlement,
+    string? Facilitator,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt)
 {
@@ -28,6 +30,8 @@ internal sealed record LinkView(
         link.Networks,
         link.Methods,
         link.SealedUpstreamHeaders is not null,
+        link.Settlement,
+        link.Facilitator,
         link.CreatedAt,
         link.UpdatedAt);
 }

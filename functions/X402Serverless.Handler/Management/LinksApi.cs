@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using X402Serverless.Core.Access;
 using X402Serverless.Core.Evm;
 using X402Serverless.Core.Links;
+using X402Serverless.Core.Payments;
 using X402Serverless.Core.Ports;
 using X402Serverless.Core.Pricing;
 using X402Serverless.Handler.Hosting;
@@ -51,6 +52,8 @@ internal static class LinksApi
             Networks = draft.Networks!.Distinct(StringComparer.OrdinalIgnoreCase).ToList(),
             Methods = (draft.Methods ?? []).Distinct().ToList(),
             SealedUpstreamHeaders = draft.UpstreamHeaders is { Count: > 0 } h ? s.Sealer.Seal(JsonSerializer.Serialize(h)) : null,
+            Settlement = draft.Settlement ?? SettlementModes.Sync,
+            Facilitator = draft.Facilitator,
             CreatedAt = now,
             UpdatedAt = now,
         };
@@ -105,6 +108,8 @@ internal static class LinksApi
             Networks = draft.Networks?.Distinct(StringComparer.OrdinalIgnoreCase).ToList() ?? link.Networks,
             Methods = draft.Methods?.Distinct().ToList() ?? link.Methods,
             SealedUpstreamHeaders = sealedHeaders,
+            Settlement = draft.Settlement ?? link.Settlement,
+            Facilitator = draft.Facilitator ?? link.Facilitator,
             UpdatedAt = s.Time.GetUtcNow(),
         };
         if (!await s.Links.UpdateAsync(updated, http.RequestAborted))

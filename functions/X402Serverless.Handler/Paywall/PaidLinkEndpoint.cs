@@ -4,6 +4,9 @@ using X402Serverless.Core.Facilitation;
 using X402Serverless.Core.Payments;
 using X402Serverless.Core.Ports;
 using X402Serverless.Core.Protocol;
+using X402Serverless.Core.Settlement;
+using System.Numerics;
+using X402Serverless.Handler.Settlement;
 using X402Serverless.Handler.Forwarding;
 using X402Serverless.Handler.Hosting;
 using X402Serverless.Handler.Problems;
@@ -20,7 +23,9 @@ internal sealed partial class PaidLinkEndpoint(
     PaymentRequiredResponder paywall,
     PaymentVerifier verifier,
     IPaymentStore payments,
-    IFacilitator facilitator,
+    FacilitatorCatalog facilitators,
+    SettlementProcessor settlement,
+    SettlementSignal signal,
     UpstreamForwarder forwarder,
     PublicUrls urls,
     TimeProvider time,
@@ -80,6 +85,8 @@ internal sealed partial class PaidLinkEndpoint(
         {
             return Paywall(cached, verification.Reason!, verification.Message);
         }
+        var facilitatorKind = cached.Link.Facilitator is { } chosen && facilitators.Has(chosen) ? chosen : facilitators.DefaultKind;
+        var facilitator = facilitators.Get(facilitatorKind);
         if (!await facilitator.IsAvailableAsync(cancellationToken))
         {
             Log.FacilitatorDown(logger, linkId);
@@ -102,6 +109,12 @@ internal sealed partial class PaidLinkEndpoint(
         }
 
         var auth = payment.Authorization;
+        var mode = cached.Link.Settlement;
+        if (mode == SettlementModes.Deferred && await payments.CountFailedDeferredAsync(auth.From.ToString(), cancellationToken) > 0)
+        {
+            // Content-first is a credit the payer has not honoured before: this payer waits for settlement.
+            mode = SettlementModes.Sync;
+        }
         var now = time.GetUtcNow();
         var record = new PaymentRecord
         {
@@ -116,6 +129,10 @@ internal sealed partial class PaidLinkEndpoint(
             Amount = requirement.Amount.ToString(CultureInfo.InvariantCulture),
             X402Version = version,
             Status = PaymentStatus.Reserved,
+            Mode = mode,
+            Facilitator = facilitatorKind,
+            SettleRequest = SettleRequestJson.Write(FacilitatorRequest(http, cached, payment, requirement)),
+            ValidBefore = (long)BigInteger.Min(auth.ValidBefore, long.MaxValue),
             CreatedAt = now,
             UpdatedAt = now,
         };
@@ -169,6 +186,18 @@ internal sealed partial class PaidLinkEndpoint(
                 return Results.Empty;
             }
 
+            if (record.Mode == SettlementModes.Deferred)
+            {
+                // The job is durable before the payer sees a byte: a crash from here on still settles it.
+                released = true;
+                await payments.AdvanceAsync(record.Id, PaymentStatus.Pending, time.GetUtcNow(), CancellationToken.None);
+                signal.Notify();
+                http.Response.Headers["X-Payment-Id"] = record.Id;
+                http.Response.Headers["X-Payment-Settlement"] = "deferred";
+                await CopyResponseAsync(http, upstream, http.RequestAborted);
+                return Results.Empty;
+            }
+
             try
             {
                 await upstream.Content.LoadIntoBufferAsync(options.Value.MaxBufferedResponseBytes, upstreamTimeout.Token);
@@ -185,32 +214,34 @@ internal sealed partial class PaidLinkEndpoint(
             }
 
             // Settlement runs to completion even if the payer disconnects: the transfer may already be in flight.
-            using var settleTimeout = new CancellationTokenSource(SettleTimeout);
-            var settle = await facilitator.SettleAsync(FacilitatorRequest(http, cached, payment, requirement), settleTimeout.Token);
-            var networkName = payment.Version == 1 ? requirement.Network.V1Name! : requirement.Network.Id;
-            if (!settle.Reached)
-            {
-                await ReleaseAsync();
-                Log.FacilitatorDown(logger, cached.Link.Id);
-                return Problem.Of(StatusCodes.Status502BadGateway, ReasonCodes.FacilitatorUnavailable,
-                    "The payment could not be settled; nothing was charged.", settle.ErrorMessage);
-            }
-            if (!settle.Success || string.IsNullOrEmpty(settle.Transaction))
-            {
-                released = true; // the authorization stays blocked: the facilitator refused it
-                await payments.MarkFailedAsync(record.Id, settle.ErrorReason ?? ReasonCodes.SettlementFailed, time.GetUtcNow(), CancellationToken.None);
-                Log.SettleRefused(logger, cached.Link.Id, settle.ErrorReason ?? "");
-                http.Response.Headers[SettlementResponse.HeaderName(payment.Version)] = SettlementResponse.Encode(settle with { Success = false }, networkName, record.Payer);
-                return Paywall(cached, settle.ErrorReason ?? ReasonCodes.SettlementFailed, settle.ErrorMessage ?? "Settlement failed; the content was withheld.");
-            }
-
             released = true;
-            await payments.MarkSettledAsync(record.Id, settle.Transaction, time.GetUtcNow(), CancellationToken.None);
-            Log.Settled(logger, cached.Link.Id, record.Id, settle.Transaction);
-            http.Response.Headers[SettlementResponse.HeaderName(payment.Version)] = SettlementResponse.Encode(settle, networkName, record.Payer);
-            http.Response.Headers.AccessControlExposeHeaders = PaymentHeaders.Exposed;
-            await CopyResponseAsync(http, upstream, CancellationToken.None);
-            return Results.Empty;
+            await payments.AdvanceAsync(record.Id, PaymentStatus.Settling, time.GetUtcNow(), CancellationToken.None);
+            using var settleTimeout = new CancellationTokenSource(SettleTimeout);
+            var result = await settlement.RunAsync(record with { Status = PaymentStatus.Settling }, inline: true, settleTimeout.Token);
+            var networkName = payment.Version == 1 ? requirement.Network.V1Name! : requirement.Network.Id;
+            switch (result.Kind)
+            {
+                case SettlementOutcomeKind.Settled:
+                    Log.Settled(logger, cached.Link.Id, record.Id, result.Transaction!);
+                    http.Response.Headers[SettlementResponse.HeaderName(payment.Version)] =
+                        SettlementResponse.Encode(new SettleOutcome(true, true, result.Transaction, networkName, record.Payer, null, null), networkName, record.Payer);
+                    http.Response.Headers["X-Payment-Id"] = record.Id;
+                    http.Response.Headers.AccessControlExposeHeaders = PaymentHeaders.Exposed;
+                    await CopyResponseAsync(http, upstream, CancellationToken.None);
+                    return Results.Empty;
+                case SettlementOutcomeKind.Failed:
+                    Log.SettleRefused(logger, cached.Link.Id, result.Reason ?? "");
+                    http.Response.Headers[SettlementResponse.HeaderName(payment.Version)] = SettlementResponse.Encode(
+                        new SettleOutcome(true, false, null, networkName, record.Payer, result.Reason, result.Message), networkName, record.Payer);
+                    return Paywall(cached, result.Reason ?? ReasonCodes.SettlementFailed, result.Message ?? "Settlement failed; the content was withheld.");
+                default:
+                    Log.FacilitatorDown(logger, cached.Link.Id);
+                    return Problem.Of(StatusCodes.Status503ServiceUnavailable, result.Reason ?? ReasonCodes.FacilitatorUnavailable,
+                        "The payment could not be settled now; the content was withheld.",
+                        result.Kind == SettlementOutcomeKind.Released
+                            ? "Nothing was charged; retry later."
+                            : "A settlement transaction is pending; it will complete or expire on its own.");
+            }
         }
         finally
         {

@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Numerics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using X402Serverless.Core.Crypto;
+using X402Serverless.Core.Evm;
+
+namespace X402Serverless.Core.Chain;
+
+/// <summary>The JSON-RPC calls settlement needs, over one pooled HttpClient per node.</summary>
+public sealed class EvmRpcClient(HttpClient http, Uri endpoint)
+{
+    private long _id;
+
+    public Uri Endpoint => endpoint;
+
+    public async Task<JsonElement> CallAsync(string method, JsonArray parameters, CancellationToken cancellationToken)
+    {
+        var request = new JsonObject
+        {
+            ["jsonrpc"] = "2.0",
+            ["id"] = Interlocked.Increment(ref _id),
+            ["method"] = method,
+            ["params"] = parameters,
+        };
+        JsonElement body;
+        try
+        {
+            using var response = await http.PostAsJsonAsync(endpoint, request, cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new RpcUnavailableException($"{method}: node answered HTTP {(int)response.StatusCode}.");
+            }
+            body = (await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).Clone();
+        }
+        catch (Exception e) when (e is HttpRequestException or JsonException or (TaskCanceledException and not OperationCanceledException { CancellationToken.IsCancellationRequested: true }))
+        {
+            throw new RpcUnavailableException($"{method}: node unreachable ({e.Message}).", e);
+        }
+        if (body.TryGetProperty("error", out var error))
+        {
+            var code = error.TryGetProperty("code", out var c) && c.TryGetInt32(out var ci) ? ci : 0;
+            var message = error.TryGetProperty("message", out var m) ? m.GetString() ?? "" : "";
+            var data = error.TryGetProperty("data", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
+            throw new RpcException(code, message, data);
+        }
+        return body.GetProperty("result").Clone();
+    }
+
+    public async Task<BigInteger> GetTransactionCountAsync(EvmAddress address, CancellationToken cancellationToken) =>
+        Quantity(await CallAsync("eth_getTransactionCount", [address.ToLowerHex(), "pending"], cancellationToken));
+
+    public async Task<BigInteger> GetBalanceAsync(EvmAddress address, CancellationToken cancellationToken) =>
+        Quantity(await CallAsync("eth_getBalance", [address.ToLowerHex(), "latest"], cancellationToken));
+
+    public async Task<byte[]> EthCallAsync(EvmAddress from, EvmAddress to, byte[] data, CancellationToken cancellationToken)
+    {
+        var result = await CallAsync("eth_call", [Tx(from, to, data), "latest"], cancellationToken);
+        return Hex.Decode(result.GetString()!);
+    }
+
+    public async Task<BigInteger> EstimateGasAsync(EvmAddress from, EvmAddress to, byte[] data, CancellationToken cancellationToken) =>
+        Quantity(await CallAsync("eth_estimateGas", [Tx(from, to, data)], cancellationToken));
+
+    public async Task<BigInteger> BaseFeeAsync(CancellationToken cancellationToken)
+    {
+        var block = await CallAsync("eth_getBlockByNumber", ["latest", false], cancellationToken);
+        return block.TryGetProperty("baseFeePerGas", out var fee) ? Quantity(fee) : BigInteger.Zero;
+    }
+
+    public async Task<BigInteger> MaxPriorityFeeAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return Quantity(await CallAsync("eth_maxPriorityFeePerGas", [], cancellationToken));
+        }
+        catch (RpcException)
+        {
+            return new BigInteger(1_000_000_000); // nodes without the method: 1 gwei tip
+        }
+    }
+
+    public async Task<string> SendRawTransactionAsync(byte[] raw, CancellationToken cancellationToken) =>
+        (await CallAsync("eth_sendRawTransaction", [Hex.Encode(raw)], cancellationToken)).GetString()!;
+
+    /// <summary>The receipt's status (true = success), or null while not mined.</summary>
+    public async Task<bool?> ReceiptStatusAsync(string txHash, CancellationToken cancellationToken)
+    {
+        var receipt = await CallAsync("eth_getTransactionReceipt", [txHash], cancellationToken);
+        return receipt.ValueKind == JsonValueKind.Null ? null : Quantity(receipt.GetProperty("status")) == BigInteger.One;
+    }
+
+    /// <summary>The transaction that emitted a log with these topics from this contract, if any.</summary>
+    public async Task<string?> FindLogTransactionAsync(EvmAddress contract, string[] topics, CancellationToken cancellationToken)
+    {
+        var filter = new JsonObject
+        {
+            ["fromBlock"] = "earliest",
+            ["toBlock"] = "latest",
+            ["address"] = contract.ToLowerHex(),
+            ["topics"] = new JsonArray(topics.Select(t => (JsonNode?)JsonValue.Create(t)).ToArray()),
+        };
+        var logs = await CallAsync("eth_getLogs", [filter], cancellationToken);
+        return logs.GetArrayLength() == 0 ? null : logs[0].GetProperty("transactionHash").GetString();
+    }
+
+    private static JsonObject Tx(EvmAddress from, EvmAddress to, byte[] data) => new()
+    {
+        ["from"] = from.ToLowerHex(),
+        ["to"] = to.ToLowerHex(),
+        ["data"] = Hex.Encode(data),
+    };
+
+    public static BigInteger Quantity(JsonElement hex)
+    {
+        var s = hex.GetString()!;
+        return BigInteger.Parse("0" + s[2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,17 @@
+using System.Numerics;
+
+namespace X402Serverless.Core.Facilitation;
+
+public sealed class BuiltInFacilitatorOptions
+{
+    /// <summary>How long to wait for a settlement receipt before reporting it pending.</summary>
+    public TimeSpan ReceiptTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    public TimeSpan ReceiptPollInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Fee cap: settlement waits rather than pay more per gas than this (wei).</summary>
+    public BigInteger MaxFeePerGas { get; init; } = new(500_000_000_000); // 500 gwei
+
+    /// <summary>Read the payer's balance and the authorization state on chain during /verify.</summary>
+    public bool VerifyOnChain { get; init; } = true;
+}

@@ -1,0 +1,58 @@
+using System.Globalization;
+using System.Numerics;
+using System.Text.Json;
+using X402Serverless.Core.Evm;
+using X402Serverless.Core.Networks;
+using X402Serverless.Core.Protocol;
+
+namespace X402Serverless.Core.Facilitation;
+
+/// <summary>
+/// Reads a standard facilitator request (payload + requirements) into our own types, accepting only tokens this
+/// deployment is configured for: the built-in facilitator never settles an asset it does not know.
+/// </summary>
+public static class FacilitatorRequestReader
+{
+    public static (DecodedPayment? Payment, PaymentRequirement? Requirement, string? Reason, string? Message) Read(
+        SettleRequest request, NetworkRegistry networks)
+    {
+        var decoded = PaymentHeaderDecoder.FromJson(request.PaymentPayload, null);
+        if (decoded.Payment is not { } payment)
+        {
+            return (null, null, decoded.Reason, decoded.Message);
+        }
+        var r = request.PaymentRequirements;
+        var scheme = (string?)r["scheme"];
+        var networkName = (string?)r["network"];
+        var amountText = payment.Version == 1 ? (string?)r["maxAmountRequired"] : (string?)r["amount"];
+        var asset = (string?)r["asset"];
+        var payTo = (string?)r["payTo"];
+        if (scheme != PaymentRequirement.Scheme || payment.Scheme != PaymentRequirement.Scheme)
+        {
+            return (payment, null, ReasonCodes.UnsupportedScheme, "Only the exact scheme is settled here.");
+        }
+        var found = payment.Version == 1
+            ? networks.TryGetByV1Name(networkName ?? "", out var network)
+            : networks.TryGet(networkName ?? "", out network);
+        if (!found || network is null || !string.Equals(payment.Network, networkName, StringComparison.OrdinalIgnoreCase))
+        {
+            return (payment, null, ReasonCodes.InvalidNetwork, $"Network '{networkName}' is not settled here or differs from the payment's.");
+        }
+        if (!EvmAddress.TryParse(asset, out var assetAddress) || assetAddress != network.Asset)
+        {
+            return (payment, null, ReasonCodes.NoMatchingRequirements, $"Asset {asset} is not the configured token on {network.Id}.");
+        }
+        var extra = r["extra"];
+        if ((string?)extra?["name"] != network.Domain.Name || (string?)extra?["version"] != network.Domain.Version)
+        {
+            return (payment, null, "invalid_exact_evm_missing_eip712_domain", "extra.name/version must be the token's EIP-712 domain.");
+        }
+        if (!EvmAddress.TryParse(payTo, out var payToAddress)
+            || !BigInteger.TryParse(amountText, NumberStyles.None, CultureInfo.InvariantCulture, out var amount))
+        {
+            return (payment, null, ReasonCodes.InvalidPayload, "paymentRequirements needs payTo and an integer amount.");
+        }
+        var timeout = r["maxTimeoutSeconds"] is { } t && t.GetValueKind() == JsonValueKind.Number ? (int)t : 300;
+        return (payment, new PaymentRequirement(network, amount, payToAddress, timeout), null, null);
+    }
+}

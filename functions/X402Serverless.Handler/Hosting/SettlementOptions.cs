@@ -1,0 +1,36 @@
+namespace X402Serverless.Handler.Hosting;
+
+/// <summary>Settings under "X402:Settlement".</summary>
+public sealed class SettlementOptions
+{
+    /// <summary>
+    /// The operator's gas wallet (0x hex private key) for the built-in facilitator; from configuration or a Key Vault
+    /// reference. Empty: only the remote facilitator is available. Never logged.
+    /// </summary>
+    public string? GasWalletKey { get; set; }
+
+    /// <summary>"remote" or "builtin": what a link without its own choice settles through.</summary>
+    public string DefaultFacilitator { get; set; } = "remote";
+
+    /// <summary>Run the settlement worker in this process (standalone). In Azure the queue trigger drives jobs instead.</summary>
+    public bool RunWorker { get; set; } = true;
+
+    public int WorkerIntervalMilliseconds { get; set; } = 500;
+
+    public int WorkerBatchSize { get; set; } = 16;
+
+    public int RetryFirstMilliseconds { get; set; } = 1000;
+
+    public int RetryCapMilliseconds { get; set; } = 30_000;
+
+    public int ReceiptTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>Maximum fee per gas the built-in facilitator pays, in gwei.</summary>
+    public long MaxFeePerGasGwei { get; set; } = 500;
+
+    /// <summary>Serve the built-in facilitator as a standard x402 facilitator at /facilitator/{supported,verify,settle}.</summary>
+    public bool ServeFacilitator { get; set; } = true;
+
+    /// <summary>Require a management key on /facilitator/verify and /settle (our gas wallet pays for settlements).</summary>
+    public bool FacilitatorRequiresKey { get; set; } = true;
+}

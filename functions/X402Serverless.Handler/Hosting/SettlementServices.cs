@@ -1,0 +1,55 @@
+using System.Collections.Concurrent;
+using System.Numerics;
+using X402Serverless.Core.Chain;
+using X402Serverless.Core.Facilitation;
+using X402Serverless.Core.Networks;
+using X402Serverless.Core.Protocol;
+using X402Serverless.Core.Settlement;
+using X402Serverless.Handler.Settlement;
+
+namespace X402Serverless.Handler.Hosting;
+
+/// <summary>Registers the settlement engine: RPC clients, the built-in facilitator (when a gas wallet is configured), the job processor and worker.</summary>
+internal static class SettlementServices
+{
+    public static void AddSettlement(this IServiceCollection services, GatewayOptions options)
+    {
+        var settings = options.Settlement;
+        services.AddSingleton(_ =>
+        {
+            // One pooled client for every node; one EvmRpcClient per network, built on first use.
+            var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromSeconds(30) };
+            var clients = new ConcurrentDictionary<string, EvmRpcClient>();
+            return new RpcClients(n => n.RpcUrl is null ? null : clients.GetOrAdd(n.Id, _ => new EvmRpcClient(http, new Uri(n.RpcUrl))));
+        });
+        services.AddSingleton(sp => new AuthorizationLookup(sp.GetRequiredService<RpcClients>().For));
+        services.AddSingleton(sp => string.IsNullOrWhiteSpace(settings.GasWalletKey)
+            ? new BuiltInFacilitatorHolder(null)
+            : new BuiltInFacilitatorHolder(new BuiltInFacilitator(
+                sp.GetRequiredService<NetworkRegistry>(),
+                new GasWallet(settings.GasWalletKey),
+                n => sp.GetRequiredService<RpcClients>().For(n) ?? throw new RpcUnavailableException($"No RPC endpoint is configured for {n.Id}."),
+                sp.GetRequiredService<PaymentVerifier>(),
+                new BuiltInFacilitatorOptions
+                {
+                    ReceiptTimeout = TimeSpan.FromSeconds(settings.ReceiptTimeoutSeconds),
+                    MaxFeePerGas = new BigInteger(settings.MaxFeePerGasGwei) * 1_000_000_000,
+                },
+                sp.GetRequiredService<TimeProvider>())));
+        services.AddSingleton(sp => new FacilitatorCatalog(
+            sp.GetRequiredService<HttpFacilitator>(),
+            sp.GetRequiredService<BuiltInFacilitatorHolder>().Facilitator,
+            settings.DefaultFacilitator));
+        services.AddSingleton(new RetryPolicy(TimeSpan.FromMilliseconds(settings.RetryFirstMilliseconds), TimeSpan.FromMilliseconds(settings.RetryCapMilliseconds)));
+        services.AddSingleton<SettlementProcessor>();
+        services.AddSingleton<SettlementSignal>();
+        services.AddSingleton<SettlementWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<SettlementWorker>());
+    }
+}
+
+/// <summary>Per-network JSON-RPC clients; null for a network without an RPC URL.</summary>
+internal sealed record RpcClients(Func<EvmNetwork, EvmRpcClient?> For);
+
+/// <summary>The built-in facilitator, or null when no gas wallet is configured.</summary>
+internal sealed record BuiltInFacilitatorHolder(BuiltInFacilitator? Facilitator);

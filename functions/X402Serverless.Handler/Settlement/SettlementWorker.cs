@@ -1,0 +1,138 @@
+using Microsoft.Extensions.Options;
+using X402Serverless.Core.Facilitation;
+using X402Serverless.Core.Payments;
+using X402Serverless.Core.Ports;
+using X402Serverless.Core.Settlement;
+using X402Serverless.Handler.Hosting;
+
+namespace X402Serverless.Handler.Settlement;
+
+/// <summary>
+/// The standalone dispatcher of the durable settlement jobs: leases due Pending jobs, settles them in parallel,
+/// and recovers payments whose request died with its process. Errors are logged and retried, never fatal.
+/// </summary>
+internal sealed partial class SettlementWorker(
+    IPaymentStore payments,
+    SettlementProcessor processor,
+    SettlementSignal signal,
+    TimeProvider time,
+    IOptions<GatewayOptions> options,
+    ILogger<SettlementWorker> logger) : BackgroundService
+{
+    private readonly SettlementOptions _settings = options.Value.Settlement;
+    private DateTimeOffset _lastGasAlert = DateTimeOffset.MinValue;
+
+    // A request legitimately holds a payment this long at most: upstream, then an inline settlement.
+    private TimeSpan StaleAfter => TimeSpan.FromSeconds(options.Value.UpstreamTimeoutSeconds + _settings.ReceiptTimeoutSeconds + 60);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!_settings.RunWorker)
+        {
+            return;
+        }
+        var interval = TimeSpan.FromMilliseconds(_settings.WorkerIntervalMilliseconds);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await RecoverStaleAsync(stoppingToken);
+                while (await RunDueAsync(stoppingToken) > 0)
+                {
+                    // keep draining while there is work
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                Log.PassFailed(logger, e);
+            }
+            await signal.WaitAsync(interval, stoppingToken);
+        }
+    }
+
+    public async Task<int> RunDueAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var lease = TimeSpan.FromSeconds(_settings.ReceiptTimeoutSeconds + 30);
+        var jobs = await payments.ClaimDueAsync(now, now + lease, _settings.WorkerBatchSize, cancellationToken);
+        await Task.WhenAll(jobs.Select(job => RunOneAsync(job, cancellationToken)));
+        return jobs.Count;
+    }
+
+    private async Task RunOneAsync(PaymentRecord job, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var result = await processor.RunAsync(job, inline: false, cancellationToken);
+            Report(job, result);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.JobCrashed(logger, job.Id, e);
+        }
+    }
+
+    private async Task RecoverStaleAsync(CancellationToken cancellationToken)
+    {
+        foreach (var stale in await payments.FindStaleAsync(time.GetUtcNow() - StaleAfter, 100, cancellationToken))
+        {
+            Log.Recovering(logger, stale.Id, stale.Status.ToString());
+            await processor.RecoverAsync(stale, cancellationToken);
+        }
+    }
+
+    private void Report(PaymentRecord job, SettlementResult result)
+    {
+        switch (result.Kind)
+        {
+            case SettlementOutcomeKind.Settled:
+                Log.Settled(logger, job.Id, result.Transaction ?? "");
+                break;
+            case SettlementOutcomeKind.Failed:
+                Log.Failed(logger, job.Id, result.Reason ?? "", job.Mode);
+                break;
+            case SettlementOutcomeKind.Expired:
+                Log.Expired(logger, job.Id);
+                break;
+            default:
+                Log.Retrying(logger, job.Id, result.Reason ?? "", job.Attempts + 1);
+                if (result.Reason == BuiltInFacilitator.GasWalletUnderfunded && time.GetUtcNow() - _lastGasAlert > TimeSpan.FromMinutes(1))
+                {
+                    _lastGasAlert = time.GetUtcNow();
+                    Log.GasWalletEmpty(logger);
+                }
+                break;
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(20, LogLevel.Information, "Payment {PaymentId} settled in {Transaction}.")]
+        public static partial void Settled(ILogger logger, string paymentId, string transaction);
+
+        [LoggerMessage(21, LogLevel.Warning, "Payment {PaymentId} ({Mode}) failed to settle: {Reason}.")]
+        public static partial void Failed(ILogger logger, string paymentId, string reason, string mode);
+
+        [LoggerMessage(22, LogLevel.Warning, "Payment {PaymentId} expired before it could be settled.")]
+        public static partial void Expired(ILogger logger, string paymentId);
+
+        [LoggerMessage(23, LogLevel.Information, "Payment {PaymentId} not settled yet ({Reason}); attempt {Attempt} scheduled.")]
+        public static partial void Retrying(ILogger logger, string paymentId, string reason, int attempt);
+
+        [LoggerMessage(24, LogLevel.Critical, "ALERT: the settlement gas wallet cannot pay for gas. Fund it; settlements wait and resume on their own.")]
+        public static partial void GasWalletEmpty(ILogger logger);
+
+        [LoggerMessage(25, LogLevel.Error, "Settlement pass failed; retrying at the next interval.")]
+        public static partial void PassFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(26, LogLevel.Error, "Settlement job {PaymentId} threw; it stays leased and will be retried.")]
+        public static partial void JobCrashed(ILogger logger, string paymentId, Exception exception);
+
+        [LoggerMessage(27, LogLevel.Warning, "Recovering payment {PaymentId} left {Status} by a request that did not finish.")]
+        public static partial void Recovering(ILogger logger, string paymentId, string status);
+    }
+}
