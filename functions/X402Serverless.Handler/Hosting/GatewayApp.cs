@@ -1,4 +1,6 @@
 using X402Serverless.Core.Facilitation;
+using X402Serverless.Handler.Facilitator;
+using X402Serverless.Handler.Functions;
 using X402Serverless.Handler.Management;
 using X402Serverless.Handler.Paywall;
 
@@ -37,6 +39,10 @@ public static class GatewayApp
         var api = app.MapGroup("/api").AddEndpointFilter<ManagementAuthFilter>();
         api.MapLinksApi();
         api.MapOrganisationsApi();
+        api.MapPaymentsApi();
+
+        app.MapFacilitator();
+        SettlementJobFunction.Map(app);
 
         PaidLinkEndpoint.Map(app);
         return app;

@@ -16,8 +16,11 @@ public sealed class ChainFixture : IAsyncLifetime
     public const string V2Network = "eip155:84532";
     public const string V1Network = "base-sepolia";
 
-    // anvil's well-known account #0 deploys the token and pays settlement gas (public test key, never funded elsewhere).
+    // anvil's well-known account #0 deploys the token and pays the official facilitator's gas (public test key).
     internal const string DeployerKey = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+
+    // anvil's account #1: the gateway's own gas wallet for the built-in facilitator.
+    internal const string GasWalletKey = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 
     private PeerProcess? _anvil;
     private PeerProcess? _facilitator;
@@ -71,6 +74,11 @@ public sealed class ChainFixture : IAsyncLifetime
         ["X402:Networks:0:TokenName"] = "USD Coin",
         ["X402:Networks:0:TokenVersion"] = "2",
         ["X402:UpstreamTimeoutSeconds"] = "3",
+        ["X402:Settlement:GasWalletKey"] = GasWalletKey,
+        ["X402:Settlement:WorkerIntervalMilliseconds"] = "100",
+        ["X402:Settlement:RetryFirstMilliseconds"] = "200",
+        ["X402:Settlement:RetryCapMilliseconds"] = "1000",
+        ["X402:Settlement:ReceiptTimeoutSeconds"] = "10",
     };
 
     internal static EvmAddress NewAddress() => Secp256k1.AddressOf(RandomNumberGenerator.GetBytes(32));
@@ -78,7 +86,8 @@ public sealed class ChainFixture : IAsyncLifetime
     internal Task<BigInteger> BalanceAsync(EvmAddress owner) => Rpc.BalanceOfAsync(Token, owner);
 
     /// <summary>A link on the test upstream at a path unique to the caller, paying a fresh address.</summary>
-    internal async Task<PaidTestLink> CreateLinkAsync(string kind = "ok", string price = "0.01", GatewayHost? gateway = null)
+    internal async Task<PaidTestLink> CreateLinkAsync(string kind = "ok", string price = "0.01", GatewayHost? gateway = null,
+        string settlement = "sync", string? facilitator = null)
     {
         var path = $"/{kind}/{Guid.NewGuid():N}";
         var payTo = NewAddress();
@@ -88,6 +97,8 @@ public sealed class ChainFixture : IAsyncLifetime
             price,
             payTo = payTo.ToString(),
             name = "Test API",
+            settlement,
+            facilitator,
         });
         return new PaidTestLink(id, url, path, payTo);
     }

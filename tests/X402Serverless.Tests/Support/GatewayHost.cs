@@ -34,8 +34,11 @@ internal sealed class GatewayHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    public LogCapture Logs { get; private set; } = new();
+
     public static async Task<GatewayHost> StartAsync(IDictionary<string, string?> settings)
     {
+        var logs = new LogCapture();
         var dataDirectory = Path.Combine(Path.GetTempPath(), "x402-test-" + Guid.NewGuid().ToString("N"));
         var all = new Dictionary<string, string?>
         {
@@ -53,10 +56,11 @@ internal sealed class GatewayHost : IAsyncDisposable
             builder.Configuration.AddInMemoryCollection(all);
             builder.WebHost.UseUrls("http://127.0.0.1:0");
             builder.Logging.ClearProviders();
+            builder.Logging.AddProvider(logs);
         });
         await GatewayApp.StartAsync(app);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new GatewayHost(app, dataDirectory, address);
+        return new GatewayHost(app, dataDirectory, address) { Logs = logs };
     }
 
     public HttpClient Client(string? key = null)

@@ -1,0 +1,114 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using X402Serverless.Core.Access;
+using X402Serverless.Core.Facilitation;
+using X402Serverless.Core.Networks;
+using X402Serverless.Core.Ports;
+using X402Serverless.Handler.Hosting;
+using X402Serverless.Handler.Problems;
+
+namespace X402Serverless.Handler.Facilitator;
+
+/// <summary>
+/// The built-in facilitator as a standard x402 facilitator (/facilitator/supported, /verify, /settle), so other x402
+/// servers can settle through this deployment's gas wallet. /verify and /settle take a management key by default.
+/// </summary>
+internal static class FacilitatorEndpoints
+{
+    // x402 clients validate these bodies strictly: absent optional fields must be absent, not null.
+    private static readonly JsonSerializerOptions Wire = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public static void MapFacilitator(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/facilitator");
+        group.MapGet("/supported", Supported);
+        group.MapPost("/verify", (HttpContext http, BuiltInFacilitatorHolder holder, IAccessStore access, IOptions<GatewayOptions> options) =>
+            HandleAsync(http, holder, access, options, settle: false));
+        group.MapPost("/settle", (HttpContext http, BuiltInFacilitatorHolder holder, IAccessStore access, IOptions<GatewayOptions> options) =>
+            HandleAsync(http, holder, access, options, settle: true));
+    }
+
+    private static IResult Supported(BuiltInFacilitatorHolder holder, NetworkRegistry networks, IOptions<GatewayOptions> options)
+    {
+        if (holder.Facilitator is not { } facilitator || !options.Value.Settlement.ServeFacilitator)
+        {
+            return Unavailable();
+        }
+        var kinds = new JsonArray();
+        foreach (var n in networks.All.Where(n => n.RpcUrl is not null))
+        {
+            kinds.Add(new JsonObject { ["x402Version"] = 2, ["scheme"] = "exact", ["network"] = n.Id });
+            if (n.V1Name is not null)
+            {
+                kinds.Add(new JsonObject { ["x402Version"] = 1, ["scheme"] = "exact", ["network"] = n.V1Name });
+            }
+        }
+        return Results.Json(new JsonObject
+        {
+            ["kinds"] = kinds,
+            ["extensions"] = new JsonArray(),
+            ["signers"] = new JsonObject { ["eip155:*"] = new JsonArray(facilitator.Wallet.Address.ToString()) },
+        });
+    }
+
+    private static async Task<IResult> HandleAsync(HttpContext http, BuiltInFacilitatorHolder holder, IAccessStore access, IOptions<GatewayOptions> options, bool settle)
+    {
+        var settings = options.Value.Settlement;
+        if (holder.Facilitator is not { } facilitator || !settings.ServeFacilitator)
+        {
+            return Unavailable();
+        }
+        if (settings.FacilitatorRequiresKey)
+        {
+            var header = http.Request.Headers.Authorization.ToString();
+            var key = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : "";
+            if (key.Length == 0 || await access.FindByKeyHashAsync(ManagementKeys.Hash(key), http.RequestAborted) is null)
+            {
+                http.Response.Headers.WWWAuthenticate = "Bearer";
+                return Problem.Of(StatusCodes.Status401Unauthorized, "unauthorized", "This facilitator settles with its operator's gas: send 'Authorization: Bearer <key>'.");
+            }
+        }
+        SettleRequest request;
+        try
+        {
+            using var doc = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("paymentPayload", out var payload)
+                || !root.TryGetProperty("paymentRequirements", out var requirements) || requirements.ValueKind != JsonValueKind.Object)
+            {
+                return Results.Json(new { error = "paymentPayload and paymentRequirements are required" }, statusCode: 400);
+            }
+            var version = root.TryGetProperty("x402Version", out var v) && v.TryGetInt32(out var vi) ? vi : 2;
+            request = new SettleRequest(version, payload.Clone(), JsonNode.Parse(requirements.GetRawText())!.AsObject());
+        }
+        catch (JsonException)
+        {
+            return Results.Json(new { error = "the body must be JSON" }, statusCode: 400);
+        }
+
+        if (!settle)
+        {
+            var verify = await facilitator.VerifyAsync(request, http.RequestAborted);
+            var payer = request.PaymentPayload.TryGetProperty("payload", out var p) && p.TryGetProperty("authorization", out var a)
+                && a.TryGetProperty("from", out var f) ? f.GetString() : null;
+            return Results.Json(new { isValid = verify.IsValid, invalidReason = verify.InvalidReason, invalidMessage = verify.InvalidMessage, payer }, Wire);
+        }
+        var outcome = await facilitator.SettleAsync(request, http.RequestAborted);
+        return Results.Json(new
+        {
+            success = outcome.Success,
+            errorReason = outcome.Success ? null : outcome.ErrorReason,
+            errorMessage = outcome.Success ? null : outcome.ErrorMessage,
+            payer = outcome.Payer,
+            transaction = outcome.Success ? outcome.Transaction : "",
+            network = outcome.Network ?? (string?)request.PaymentRequirements["network"] ?? "",
+        }, Wire);
+    }
+
+    private static IResult Unavailable() =>
+        Problem.Of(StatusCodes.Status404NotFound, "facilitator_not_enabled", "This deployment has no built-in facilitator (no gas wallet configured).");
+}

@@ -1,0 +1,58 @@
+using System.Text.Json;
+
+namespace X402Serverless.Handler.Functions;
+
+/// <summary>
+/// The Functions host's custom-handler invocation body, {"Data":{...},"Metadata":{...}}. Plain strings arrive
+/// JSON-encoded a second time (the host serialises them before embedding), so a binding value is unwrapped
+/// until it is the message itself.
+/// </summary>
+internal static class InvocationRequest
+{
+    public static async Task<JsonElement?> ReadBindingAsync(HttpRequest request, string binding, CancellationToken cancellationToken)
+    {
+        JsonElement root;
+        try
+        {
+            using var doc = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
+            root = doc.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        if (root.ValueKind != JsonValueKind.Object || !TryGetCaseInsensitive(root, "Data", out var data) || data.ValueKind != JsonValueKind.Object
+            || !TryGetCaseInsensitive(data, binding, out var value))
+        {
+            return null;
+        }
+        // A string may hold JSON, possibly encoded twice: unwrap at most twice.
+        for (var i = 0; i < 2 && value.ValueKind == JsonValueKind.String; i++)
+        {
+            try
+            {
+                using var inner = JsonDocument.Parse(value.GetString()!);
+                value = inner.RootElement.Clone();
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
+        return value;
+    }
+
+    private static bool TryGetCaseInsensitive(JsonElement obj, string name, out JsonElement value)
+    {
+        foreach (var p in obj.EnumerateObject())
+        {
+            if (string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase))
+            {
+                value = p.Value;
+                return true;
+            }
+        }
+        value = default;
+        return false;
+    }
+}

@@ -1,0 +1,69 @@
+using X402Serverless.Core.Payments;
+using X402Serverless.Core.Ports;
+using X402Serverless.Handler.Problems;
+
+namespace X402Serverless.Handler.Management;
+
+/// <summary>/api/payments: a provider's x402 payments with their settlement state.</summary>
+internal static class PaymentsApi
+{
+    public static void MapPaymentsApi(this RouteGroupBuilder api)
+    {
+        api.MapGet("/payments", ListAsync);
+        api.MapGet("/payments/{id}", GetAsync);
+    }
+
+    private static async Task<IResult> ListAsync(HttpContext http, IPaymentStore payments, string? status, string? linkId, int? limit, DateTimeOffset? before)
+    {
+        PaymentStatus? parsed = null;
+        if (status is not null)
+        {
+            if (!Enum.TryParse<PaymentStatus>(status, ignoreCase: true, out var s) || !Enum.IsDefined(s))
+            {
+                return Problem.Of(StatusCodes.Status400BadRequest, "invalid_status",
+                    $"status must be one of {string.Join(", ", Enum.GetNames<PaymentStatus>().Select(n => n.ToLowerInvariant()))}.");
+            }
+            parsed = s;
+        }
+        if (limit is < 1 or > 500)
+        {
+            return Problem.Of(StatusCodes.Status400BadRequest, "invalid_limit", "limit is between 1 and 500.");
+        }
+        var caller = CallerContext.Of(http);
+        var items = await payments.ListAsync(caller.Organisation.Id, new PaymentQuery(parsed, linkId, limit ?? 100, before), http.RequestAborted);
+        return TypedResults.Ok(new { items = items.Select(PaymentView.From) });
+    }
+
+    private static async Task<IResult> GetAsync(string id, HttpContext http, IPaymentStore payments)
+    {
+        var payment = await payments.GetAsync(id, http.RequestAborted);
+        return payment is null || payment.OrganisationId != CallerContext.Of(http).Organisation.Id
+            ? Problem.NotFound("Payment")
+            : TypedResults.Ok(PaymentView.From(payment));
+    }
+}
+
+/// <summary>A payment as a provider sees it.</summary>
+internal sealed record PaymentView(
+    string Id,
+    string LinkId,
+    string Status,
+    string Mode,
+    string Facilitator,
+    string Network,
+    string Asset,
+    string Payer,
+    string PayTo,
+    string Amount,
+    string? Transaction,
+    string? FailureReason,
+    string? LastError,
+    int Attempts,
+    DateTimeOffset ValidBefore,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt)
+{
+    public static PaymentView From(PaymentRecord p) => new(
+        p.Id, p.LinkId, p.Status.ToString().ToLowerInvariant(), p.Mode, p.Facilitator, p.Network, p.Asset, p.Payer, p.PayTo, p.Amount,
+        p.Transaction, p.FailureReason, p.LastError, p.Attempts, DateTimeOffset.FromUnixTimeSeconds(p.ValidBefore), p.CreatedAt, p.UpdatedAt);
+}

@@ -1,0 +1,79 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using X402Serverless.Tests.Support;
+using static X402Serverless.Tests.EndToEnd.PaidLinkClient;
+
+namespace X402Serverless.Tests.EndToEnd;
+
+/// <summary>Deferred links answer as soon as the upstream does; the durable job settles afterwards.</summary>
+[Collection(ChainGroup.Name)]
+public sealed class DeferredSettlementTests(ChainFixture chain)
+{
+    [Theory]
+    [InlineData("builtin")]
+    [InlineData("remote")]
+    public async Task A_deferred_payment_is_served_first_and_settled_by_the_job(string facilitator)
+    {
+        var link = await chain.CreateLinkAsync(settlement: "deferred", facilitator: facilitator);
+        using var response = await SendAsync(link.Url, new PaymentBuilder { Requirement = await RequirementAsync(link.Url), PayerKey = chain.PayerKey }.V2Header());
+
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Equal("deferred", response.Headers.GetValues("X-Payment-Settlement").Single());
+        var id = response.Headers.GetValues("X-Payment-Id").Single();
+
+        var payment = await PaymentsApiClient.WaitForEndAsync(chain.Gateway, id, TimeSpan.FromSeconds(30));
+        Assert.Equal("settled", payment.GetProperty("status").GetString());
+        Assert.Equal("deferred", payment.GetProperty("mode").GetString());
+        Assert.Equal(facilitator, payment.GetProperty("facilitator").GetString());
+        Assert.Equal(1, await chain.Rpc.ReceiptStatusAsync(payment.GetProperty("transaction").GetString()!));
+        Assert.Equal(10_000, await chain.BalanceAsync(link.PayTo));
+    }
+
+    [Fact]
+    public async Task A_payer_whose_deferred_payment_failed_is_served_sync_next_time()
+    {
+        var link = await chain.CreateLinkAsync(settlement: "deferred", facilitator: "builtin");
+        var brokeKey = RandomNumberGenerator.GetBytes(32);
+        var requirement = await RequirementAsync(link.Url);
+
+        // First call: served (deferred trusts the payer), then the job finds no funds.
+        using var first = await SendAsync(link.Url, new PaymentBuilder { Requirement = requirement, PayerKey = brokeKey }.V2Header());
+        Assert.Equal(200, (int)first.StatusCode);
+        var failed = await PaymentsApiClient.WaitForEndAsync(chain.Gateway, first.Headers.GetValues("X-Payment-Id").Single(), TimeSpan.FromSeconds(30));
+        Assert.Equal("failed", failed.GetProperty("status").GetString());
+        Assert.Equal("invalid_exact_evm_insufficient_balance", failed.GetProperty("failureReason").GetString());
+
+        // Second call: the same payer now waits for settlement (sync), which fails, so the content is withheld.
+        using var second = await SendAsync(link.Url, new PaymentBuilder { Requirement = requirement, PayerKey = brokeKey }.V2Header());
+        Assert.Equal("invalid_exact_evm_insufficient_balance", await ErrorOfAsync(second));
+        Assert.False(second.Headers.Contains("X-Payment-Settlement"));
+
+        var failures = await chain.Gateway.Admin.GetFromJsonAsync<JsonElement>($"/api/payments?status=failed&linkId={link.Id}");
+        Assert.Equal(2, failures.GetProperty("items").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Payments_are_listed_per_organisation_with_their_settlement_state()
+    {
+        var link = await chain.CreateLinkAsync();
+        using var paid = await SendAsync(link.Url, new PaymentBuilder { Requirement = await RequirementAsync(link.Url), PayerKey = chain.PayerKey }.V2Header());
+        var id = paid.Headers.GetValues("X-Payment-Id").Single();
+
+        var listed = await chain.Gateway.Admin.GetFromJsonAsync<JsonElement>($"/api/payments?linkId={link.Id}");
+        var item = Assert.Single(listed.GetProperty("items").EnumerateArray());
+        Assert.Equal(id, item.GetProperty("id").GetString());
+        Assert.Equal("settled", item.GetProperty("status").GetString());
+        Assert.Equal("10000", item.GetProperty("amount").GetString());
+        Assert.Equal(chain.Payer.ToString(), item.GetProperty("payer").GetString());
+
+        using var bad = await chain.Gateway.Admin.GetAsync("/api/payments?status=bogus");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+
+        using var otherOrg = await chain.Gateway.Admin.PostAsJsonAsync("/api/organisations", new { name = $"Other {Guid.NewGuid():N}" });
+        using var other = chain.Gateway.Client((await otherOrg.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString());
+        using var foreign = await other.GetAsync($"/api/payments/{id}");
+        Assert.Equal(HttpStatusCode.NotFound, foreign.StatusCode);
+    }
+}

@@ -1,0 +1,27 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using X402Serverless.Tests.Support;
+
+namespace X402Serverless.Tests.EndToEnd;
+
+internal static class PaymentsApiClient
+{
+    public static async Task<JsonElement> GetAsync(GatewayHost gateway, string id) =>
+        await gateway.Admin.GetFromJsonAsync<JsonElement>($"/api/payments/{id}");
+
+    /// <summary>Polls a payment until it leaves the live states or the timeout passes; returns its last view.</summary>
+    public static async Task<JsonElement> WaitForEndAsync(GatewayHost gateway, string id, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var payment = await GetAsync(gateway, id);
+            var status = payment.GetProperty("status").GetString();
+            if (status is "settled" or "failed" or "expired" || DateTime.UtcNow > deadline)
+            {
+                return payment;
+            }
+            await Task.Delay(100);
+        }
+    }
+}
