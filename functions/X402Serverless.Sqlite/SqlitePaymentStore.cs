@@ -107,6 +107,9 @@ public sealed class SqlitePaymentStore(SqliteDatabase database) : IPaymentStore
             c.Parameters.AddWithValue("$max", max);
         }, cancellationToken);
 
+    public Task ReleaseLeasesAsync(CancellationToken cancellationToken) =>
+        ExecuteAsync("UPDATE payments SET lease_until = NULL WHERE status = 'Pending' AND lease_until IS NOT NULL;", _ => { }, cancellationToken);
+
     public async Task<IReadOnlyList<PaymentRecord>> FindStaleAsync(DateTimeOffset before, int max, CancellationToken cancellationToken) =>
         await QueryAsync($"""
             SELECT {Columns} FROM payments WHERE status IN ('Reserved', 'Settling') AND updated_at < $before ORDER BY updated_at LIMIT $max;

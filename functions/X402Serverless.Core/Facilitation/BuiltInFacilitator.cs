@@ -101,7 +101,17 @@ public sealed class BuiltInFacilitator(
         {
             return new SettleOutcome(false, false, null, network.Id, auth.From.ToString(), RpcUnavailable, e.Message);
         }
+        catch (RpcException e)
+        {
+            // The node refused something of ours (not the payer's authorization): a passing condition to retry.
+            var passing = IsUnderfunded(e) ? GasWalletUnderfunded : RpcUnavailable;
+            return new SettleOutcome(false, false, null, network.Id, auth.From.ToString(), passing, e.Message);
+        }
     }
+
+    private static bool IsUnderfunded(RpcException e) =>
+        e.Message.Contains("insufficient funds", StringComparison.OrdinalIgnoreCase)
+        || e.Message.Contains("gas required exceeds allowance", StringComparison.OrdinalIgnoreCase);
 
     public void Dispose() => _sendLock.Dispose();
 
@@ -154,7 +164,7 @@ public sealed class BuiltInFacilitator(
                     _nextNonce[network.ChainId] = nonce + 1;
                     return (hash, null);
                 }
-                catch (RpcException e) when (e.Message.Contains("insufficient funds", StringComparison.OrdinalIgnoreCase))
+                catch (RpcException e) when (IsUnderfunded(e))
                 {
                     return (null, GasWalletUnderfunded);
                 }

@@ -31,6 +31,12 @@ public interface IPaymentStore
     /// <summary>Leases up to <paramref name="max"/> due Pending jobs to this worker until <paramref name="leaseUntil"/>.</summary>
     Task<IReadOnlyList<PaymentRecord>> ClaimDueAsync(DateTimeOffset now, DateTimeOffset leaseUntil, int max, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Frees every job lease: called once when the single standalone worker starts, since leases held by a process
+    /// that died would otherwise hold their jobs until they time out.
+    /// </summary>
+    Task ReleaseLeasesAsync(CancellationToken cancellationToken);
+
     /// <summary>Reserved or Settling payments not touched since <paramref name="before"/>: their request died.</summary>
     Task<IReadOnlyList<PaymentRecord>> FindStaleAsync(DateTimeOffset before, int max, CancellationToken cancellationToken);
 

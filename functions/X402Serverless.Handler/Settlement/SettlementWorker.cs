@@ -32,6 +32,8 @@ internal sealed partial class SettlementWorker(
             return;
         }
         var interval = TimeSpan.FromMilliseconds(_settings.WorkerIntervalMilliseconds);
+        // The embedded store has one worker: leases left by a previous process that died are void.
+        await payments.ReleaseLeasesAsync(stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             try

@@ -81,6 +81,14 @@ public sealed class ChainFixture : IAsyncLifetime
         ["X402:Settlement:ReceiptTimeoutSeconds"] = "10",
     };
 
+    /// <summary>A fresh gas wallet with ETH, so a test's own gateway never shares nonces with another's.</summary>
+    internal async Task<string> FundedWalletAsync(string weiHex = "0x56BC75E2D63100000")
+    {
+        var key = RandomNumberGenerator.GetBytes(32);
+        await Rpc.CallAsync("anvil_setBalance", Secp256k1.AddressOf(key).ToLowerHex(), weiHex);
+        return Hex.Encode(key);
+    }
+
     internal static EvmAddress NewAddress() => Secp256k1.AddressOf(RandomNumberGenerator.GetBytes(32));
 
     internal Task<BigInteger> BalanceAsync(EvmAddress owner) => Rpc.BalanceOfAsync(Token, owner);

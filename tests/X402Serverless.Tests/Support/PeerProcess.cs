@@ -27,7 +27,10 @@ internal sealed class PeerProcess : IAsyncDisposable
         }
     }
 
-    public static PeerProcess Start(string fileName, string workingDirectory, params string[] args)
+    public static PeerProcess Start(string fileName, string workingDirectory, params string[] args) =>
+        Start(fileName, workingDirectory, new Dictionary<string, string>(), args);
+
+    public static PeerProcess Start(string fileName, string workingDirectory, IDictionary<string, string> env, params string[] args)
     {
         var info = new ProcessStartInfo(fileName)
         {
@@ -39,6 +42,10 @@ internal sealed class PeerProcess : IAsyncDisposable
         foreach (var a in args)
         {
             info.ArgumentList.Add(a);
+        }
+        foreach (var (k, v) in env)
+        {
+            info.Environment[k] = v;
         }
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {fileName}.");
         var peer = new PeerProcess(process);

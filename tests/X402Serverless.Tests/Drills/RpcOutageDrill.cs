@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using System.Numerics;
+using X402Serverless.Core.Crypto;
+using X402Serverless.Core.Evm;
+using X402Serverless.Tests.EndToEnd;
+using X402Serverless.Tests.Support;
+using Xunit.Abstractions;
+using static X402Serverless.Tests.EndToEnd.PaidLinkClient;
+
+namespace X402Serverless.Tests.Drills;
+
+/// <summary>Drill: the chain's RPC node goes away while deferred settlements are due.</summary>
+[Collection(ChainGroup.Name)]
+public sealed class RpcOutageDrill(ChainFixture chain, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Jobs_wait_out_an_rpc_outage_and_settle_when_it_ends()
+    {
+        await using var proxy = await RpcProxy.StartAsync(chain.RpcUrl);
+        await using var gateway = await StartGatewayAsync(proxy);
+        var link = await chain.CreateLinkAsync(gateway: gateway, settlement: "deferred", facilitator: "builtin");
+        var requirement = await RequirementAsync(link.Url);
+
+        proxy.Down = true;
+        using var served = await SendAsync(link.Url, new PaymentBuilder { Requirement = requirement, PayerKey = chain.PayerKey }.V2Header());
+        Assert.Equal(200, (int)served.StatusCode);
+        var id = served.Headers.GetValues("X-Payment-Id").Single();
+        await Task.Delay(2_000);
+        var during = await PaymentsApiClient.GetAsync(gateway, id);
+        Assert.Equal("pending", during.GetProperty("status").GetString());
+        Assert.Equal("rpc_unavailable", during.GetProperty("lastError").GetString());
+        Assert.True(during.GetProperty("attempts").GetInt32() >= 1);
+
+        proxy.Down = false;
+        var clock = Stopwatch.StartNew();
+        var after = await PaymentsApiClient.WaitForEndAsync(gateway, id, TimeSpan.FromSeconds(20));
+        output.WriteLine($"rpc outage drill: {during.GetProperty("attempts").GetInt32()} attempts during a 2 s outage; settled {clock.ElapsedMilliseconds} ms after the node came back");
+        Assert.Equal("settled", after.GetProperty("status").GetString());
+        Assert.Equal(10_000, await chain.BalanceAsync(link.PayTo));
+    }
+
+    [Fact]
+    public async Task A_job_whose_authorization_runs_out_during_the_outage_expires_and_is_never_settled_late()
+    {
+        await using var proxy = await RpcProxy.StartAsync(chain.RpcUrl);
+        await using var gateway = await StartGatewayAsync(proxy);
+        var link = await chain.CreateLinkAsync(gateway: gateway, settlement: "deferred", facilitator: "builtin");
+        var payment = new PaymentBuilder
+        {
+            Requirement = await RequirementAsync(link.Url),
+            PayerKey = chain.PayerKey,
+            ValidBefore = DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 9,
+        };
+
+        proxy.Down = true;
+        using var served = await SendAsync(link.Url, payment.V2Header());
+        Assert.Equal(200, (int)served.StatusCode);
+        var id = served.Headers.GetValues("X-Payment-Id").Single();
+        var clock = Stopwatch.StartNew();
+        var ended = await PaymentsApiClient.WaitForEndAsync(gateway, id, TimeSpan.FromSeconds(30));
+        output.WriteLine($"rpc outage drill: job ended '{ended.GetProperty("status").GetString()}' after {clock.ElapsedMilliseconds} ms and {ended.GetProperty("attempts").GetInt32()} attempts");
+        Assert.Equal("expired", ended.GetProperty("status").GetString());
+
+        proxy.Down = false;
+        await Task.Delay(1_500);
+        Assert.Equal("expired", (await PaymentsApiClient.GetAsync(gateway, id)).GetProperty("status").GetString());
+        Assert.Equal(0, await chain.BalanceAsync(link.PayTo));
+        var state = await chain.Rpc.CallAsync("eth_call",
+            new { to = chain.Token.ToLowerHex(), data = Hex.Encode(Eip3009Calls.AuthorizationState(chain.Payer, payment.Nonce)) }, "latest");
+        Assert.Equal(BigInteger.Zero, new BigInteger(Hex.Decode(state.GetString()!), isUnsigned: true, isBigEndian: true));
+    }
+
+    private async Task<GatewayHost> StartGatewayAsync(RpcProxy proxy)
+    {
+        var settings = chain.GatewaySettings(chain.FacilitatorUrl);
+        settings["X402:Networks:0:RpcUrl"] = proxy.Url;
+        settings["X402:Settlement:GasWalletKey"] = await chain.FundedWalletAsync();
+        settings["X402:Settlement:ReceiptTimeoutSeconds"] = "3";
+        return await GatewayHost.StartAsync(settings);
+    }
+}
