@@ -7,13 +7,13 @@ namespace X402Serverless.Sqlite;
 public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
 {
     private const string Columns =
-        "id, organisation_id, name, description, upstream, price, pay_to, networks, methods, sealed_upstream_headers, created_at, updated_at, settlement, facilitator";
+        "id, organisation_id, name, description, upstream, price, pay_to, networks, methods, sealed_upstream_headers, created_at, updated_at, settlement, facilitator, verify_on_chain";
 
     public async Task CreateAsync(PaidLink link, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = $"INSERT INTO links ({Columns}) VALUES ($id, $org, $name, $description, $upstream, $price, $payTo, $networks, $methods, $headers, $created, $updated, $settlement, $facilitator);";
+        command.CommandText = $"INSERT INTO links ({Columns}) VALUES ($id, $org, $name, $description, $upstream, $price, $payTo, $networks, $methods, $headers, $created, $updated, $settlement, $facilitator, $verifyOnChain);";
         Bind(command, link);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -50,7 +50,7 @@ public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
         command.CommandText = """
             UPDATE links SET name = $name, description = $description, upstream = $upstream, price = $price, pay_to = $payTo,
                 networks = $networks, methods = $methods, sealed_upstream_headers = $headers, updated_at = $updated,
-                settlement = $settlement, facilitator = $facilitator
+                settlement = $settlement, facilitator = $facilitator, verify_on_chain = $verifyOnChain
             WHERE id = $id AND organisation_id = $org;
             """;
         Bind(command, link);
@@ -83,6 +83,7 @@ public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
         command.Parameters.AddWithValue("$updated", SqliteText.Time(link.UpdatedAt));
         command.Parameters.AddWithValue("$settlement", link.Settlement);
         command.Parameters.AddWithValue("$facilitator", (object?)link.Facilitator ?? DBNull.Value);
+        command.Parameters.AddWithValue("$verifyOnChain", link.VerifyOnChain ? 1 : 0);
     }
 
     private static PaidLink Read(SqliteDataReader r) => new()
@@ -101,5 +102,6 @@ public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
         UpdatedAt = SqliteText.Time(r.GetString(11)),
         Settlement = r.GetString(12),
         Facilitator = r.IsDBNull(13) ? null : r.GetString(13),
+        VerifyOnChain = r.GetInt64(14) == 1,
     };
 }

@@ -71,6 +71,7 @@ internal static class SqliteSchema
         """
         ALTER TABLE links ADD COLUMN settlement TEXT NOT NULL DEFAULT 'sync';
         ALTER TABLE links ADD COLUMN facilitator TEXT;
+        ALTER TABLE links ADD COLUMN verify_on_chain INTEGER NOT NULL DEFAULT 0;
         """,
     ];
 

@@ -21,6 +21,8 @@ public sealed record LinkDraft
 
     public string? Facilitator { get; init; }
 
+    public bool? VerifyOnChain { get; init; }
+
     /// <summary>Secret headers injected upstream. Write-only.</summary>
     public IReadOnlyDictionary<string, string>? UpstreamHeaders { get; init; }
 }

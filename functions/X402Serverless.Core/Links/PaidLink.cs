@@ -33,6 +33,9 @@ public sealed record PaidLink
     /// <summary>"sync" or "deferred" settlement.</summary>
     public string Settlement { get; init; } = Payments.SettlementModes.Sync;
 
+    /// <summary>Before calling the upstream, also check the payer's balance and the authorization's state on chain.</summary>
+    public bool VerifyOnChain { get; init; }
+
     /// <summary>"remote" or "builtin"; null follows the deployment's default.</summary>
     public string? Facilitator { get; init; }
 

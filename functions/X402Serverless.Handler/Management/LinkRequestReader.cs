@@ -66,6 +66,7 @@ internal static class LinkRequestReader
             Networks = StringList(root, "networks", errors),
             Settlement = String(root, "settlement", errors),
             Facilitator = String(root, "facilitator", errors),
+            VerifyOnChain = Bool(root, "verifyOnChain", errors),
             Methods = StringList(root, "methods", errors)?.Select(m => m.ToUpperInvariant()).ToList(),
             UpstreamHeaders = headers,
         };
@@ -84,6 +85,20 @@ internal static class LinkRequestReader
             return null;
         }
         return el.GetString();
+    }
+
+    private static bool? Bool(JsonElement root, string name, List<ValidationError> errors)
+    {
+        if (!root.TryGetProperty(name, out var el) || el.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+        if (el.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+        {
+            errors.Add(new(name, "invalid_type", $"{name} must be true or false."));
+            return null;
+        }
+        return el.GetBoolean();
     }
 
     // A JSON number is taken by its exact text ("0.01"), never through a binary float.

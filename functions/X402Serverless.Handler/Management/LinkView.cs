@@ -16,6 +16,7 @@ internal sealed record LinkView(
     bool HasUpstreamHeaders,
     string Settlement,
     string? Facilitator,
+    bool VerifyOnChain,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt)
 {
@@ -32,6 +33,7 @@ internal sealed record LinkView(
         link.SealedUpstreamHeaders is not null,
         link.Settlement,
         link.Facilitator,
+        link.VerifyOnChain,
         link.CreatedAt,
         link.UpdatedAt);
 }

@@ -54,6 +54,7 @@ internal static class LinksApi
             SealedUpstreamHeaders = draft.UpstreamHeaders is { Count: > 0 } h ? s.Sealer.Seal(JsonSerializer.Serialize(h)) : null,
             Settlement = draft.Settlement ?? SettlementModes.Sync,
             Facilitator = draft.Facilitator,
+            VerifyOnChain = draft.VerifyOnChain ?? false,
             CreatedAt = now,
             UpdatedAt = now,
         };
@@ -110,6 +111,7 @@ internal static class LinksApi
             SealedUpstreamHeaders = sealedHeaders,
             Settlement = draft.Settlement ?? link.Settlement,
             Facilitator = draft.Facilitator ?? link.Facilitator,
+            VerifyOnChain = draft.VerifyOnChain ?? link.VerifyOnChain,
             UpdatedAt = s.Time.GetUtcNow(),
         };
         if (!await s.Links.UpdateAsync(updated, http.RequestAborted))

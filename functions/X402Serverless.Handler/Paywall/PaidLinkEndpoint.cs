@@ -94,7 +94,7 @@ internal sealed partial class PaidLinkEndpoint(
                 "Payments cannot be settled right now.", "The facilitator is unreachable; nothing was charged and the upstream was not called. Retry later.");
         }
 
-        if (options.Value.VerifyWithFacilitator)
+        if (options.Value.VerifyWithFacilitator || cached.Link.VerifyOnChain)
         {
             var remote = await facilitator.VerifyAsync(FacilitatorRequest(http, cached, payment, requirement), cancellationToken);
             if (!remote.Reached)

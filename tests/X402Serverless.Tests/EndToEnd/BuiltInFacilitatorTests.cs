@@ -58,6 +58,26 @@ public sealed class BuiltInFacilitatorTests(ChainFixture chain)
     }
 
     [Fact]
+    public async Task A_link_that_asks_for_on_chain_checks_refuses_an_unfunded_payer_before_calling_the_upstream()
+    {
+        var path = $"/ok/{Guid.NewGuid():N}";
+        var payTo = ChainFixture.NewAddress();
+        var (_, url) = await chain.Gateway.CreateLinkAsync(new
+        {
+            upstream = chain.Upstream.BaseUrl + path, price = "0.01", payTo = payTo.ToString(), facilitator = "builtin", verifyOnChain = true,
+        });
+        var requirement = await RequirementAsync(url);
+
+        using var refused = await SendAsync(url, new PaymentBuilder { Requirement = requirement, PayerKey = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32) }.V2Header());
+        Assert.Equal("invalid_exact_evm_insufficient_balance", await ErrorOfAsync(refused));
+        Assert.Equal(0, chain.Upstream.Hits(path));
+
+        using var served = await SendAsync(url, new PaymentBuilder { Requirement = requirement, PayerKey = chain.PayerKey }.V2Header());
+        Assert.Equal(200, (int)served.StatusCode);
+        Assert.Equal(1, chain.Upstream.Hits(path));
+    }
+
+    [Fact]
     public async Task Two_settlements_from_the_same_gas_wallet_at_once_use_distinct_nonces()
     {
         var first = await chain.CreateLinkAsync(facilitator: "builtin");

@@ -53,6 +53,10 @@ public sealed class LinksApiTests(ManagementFixture fixture) : IClassFixture<Man
     [InlineData("""{"upstream":"http://127.0.0.1/x","price":"0.01","payTo":"0x209693Bc6afc0C5328bA36FaF03C514EF312287C","upstreamHeaders":{"X-Key":"a\nb"}}""", "invalid_header")]
     [InlineData("""{"upstream":42,"price":"0.01","payTo":"0x209693Bc6afc0C5328bA36FaF03C514EF312287C"}""", "invalid_type")]
     [InlineData("""{"upstream":"http://127.0.0.1/x","price":"0.01","payTo":"0x209693Bc6afc0C5328bA36FaF03C514EF312287C","networks":"eip155:84532"}""", "invalid_type")]
+    [InlineData("""{"upstream":"http://127.0.0.1/x","price":"0.01","payTo":"0x209693Bc6afc0C5328bA36FaF03C514EF312287C","settlement":"later"}""", "invalid_settlement")]
+    [InlineData("""{"upstream":"http://127.0.0.1/x","price":"0.01","payTo":"0x209693Bc6afc0C5328bA36FaF03C514EF312287C","facilitator":"builtin"}""", "invalid_facilitator")]
+    [InlineData("""{"upstream":"http://127.0.0.1/x","price":"0.01","payTo":"0x209693Bc6afc0C5328bA36FaF03C514EF312287C","facilitator":"acme"}""", "invalid_facilitator")]
+    [InlineData("""{"upstream":"http://127.0.0.1/x","price":"0.01","payTo":"0x209693Bc6afc0C5328bA36FaF03C514EF312287C","verifyOnChain":"yes"}""", "invalid_type")]
     [InlineData("""{"upstream": """, "invalid_json")]
     [InlineData("""[1,2]""", "invalid_json")]
     public async Task Invalid_links_get_400_problem_details_with_a_stable_code(string body, string code)
