@@ -78,6 +78,23 @@ public sealed class BuiltInFacilitatorTests(ChainFixture chain)
     }
 
     [Fact]
+    public async Task Gas_above_the_fee_cap_makes_settlement_wait_and_charges_nobody()
+    {
+        var settings = chain.GatewaySettings(chain.FacilitatorUrl);
+        settings["X402:Settlement:GasWalletKey"] = await chain.FundedWalletAsync();
+        settings["X402:Settlement:MaxFeePerGasGwei"] = "0";
+        await using var gateway = await GatewayHost.StartAsync(settings);
+        var link = await chain.CreateLinkAsync(gateway: gateway, facilitator: "builtin");
+        var payerBefore = await chain.BalanceAsync(chain.Payer);
+
+        using var response = await SendAsync(link.Url, new PaymentBuilder { Requirement = await RequirementAsync(link.Url), PayerKey = chain.PayerKey }.V2Header());
+
+        Assert.Equal(503, (int)response.StatusCode);
+        Assert.Equal("gas_price_above_cap", await ProblemCodeAsync(response));
+        Assert.Equal(payerBefore, await chain.BalanceAsync(chain.Payer));
+    }
+
+    [Fact]
     public async Task Two_settlements_from_the_same_gas_wallet_at_once_use_distinct_nonces()
     {
         var first = await chain.CreateLinkAsync(facilitator: "builtin");
