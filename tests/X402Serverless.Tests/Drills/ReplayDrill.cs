@@ -17,16 +17,8 @@ public sealed class ReplayDrill(ChainFixture chain, ITestOutputHelper output)
         var link = await chain.CreateLinkAsync(price: "0.002", settlement: settlement, facilitator: "builtin");
         var header = new PaymentBuilder { Requirement = await RequirementAsync(link.Url), PayerKey = chain.PayerKey }.V2Header();
 
-        using var start = new ManualResetEventSlim();
         var clock = Stopwatch.StartNew();
-        var sends = Enumerable.Range(0, 200).Select(_ => Task.Run(async () =>
-        {
-            start.Wait();
-            using var response = await SendAsync(link.Url, header);
-            return (int)response.StatusCode;
-        })).ToList();
-        start.Set();
-        var statuses = await Task.WhenAll(sends);
+        var statuses = await SendConcurrentlyAsync(link.Url, header, 200);
         var elapsed = clock.Elapsed;
         if (settlement == "deferred")
         {

@@ -13,15 +13,7 @@ public sealed class ConcurrentPaymentTests(ChainFixture chain)
         var payerBefore = await chain.BalanceAsync(chain.Payer);
         var header = new PaymentBuilder { Requirement = await RequirementAsync(link.Url), PayerKey = chain.PayerKey }.V2Header();
 
-        using var start = new ManualResetEventSlim();
-        var sends = Enumerable.Range(0, 50).Select(_ => Task.Run(async () =>
-        {
-            start.Wait();
-            using var response = await SendAsync(link.Url, header);
-            return (int)response.StatusCode;
-        })).ToList();
-        start.Set();
-        var statuses = await Task.WhenAll(sends);
+        var statuses = await SendConcurrentlyAsync(link.Url, header, 50);
 
         Assert.Equal(1, statuses.Count(s => s == 200));
         Assert.Equal(49, statuses.Count(s => s == 402));

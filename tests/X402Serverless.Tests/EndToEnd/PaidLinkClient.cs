@@ -24,6 +24,20 @@ internal static class PaidLinkClient
         return await Http.SendAsync(request);
     }
 
+    /// <summary>Sends the same header <paramref name="count"/> times, all released at once; returns the statuses.</summary>
+    public static async Task<int[]> SendConcurrentlyAsync(string url, string header, int count)
+    {
+        using var start = new ManualResetEventSlim();
+        var sends = Enumerable.Range(0, count).Select(_ => Task.Run(async () =>
+        {
+            start.Wait();
+            using var response = await SendAsync(url, header);
+            return (int)response.StatusCode;
+        })).ToList();
+        start.Set();
+        return await Task.WhenAll(sends);
+    }
+
     /// <summary>The x402 "error" of a 402: from the v2 header, checked equal to the v1 body's.</summary>
     public static async Task<string> ErrorOfAsync(HttpResponseMessage response)
     {
