@@ -73,6 +73,31 @@ internal static class SqliteSchema
         ALTER TABLE links ADD COLUMN facilitator TEXT;
         ALTER TABLE links ADD COLUMN verify_on_chain INTEGER NOT NULL DEFAULT 0;
         """,
+        """
+        CREATE TABLE ledger_entries (
+            key TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            memo TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE ledger_postings (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            entry_key TEXT NOT NULL REFERENCES ledger_entries(key),
+            account TEXT NOT NULL,
+            amount INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX postings_by_account ON ledger_postings(account, seq);
+        CREATE TABLE ledger_balances (
+            account TEXT PRIMARY KEY,
+            balance INTEGER NOT NULL,
+            floor INTEGER NOT NULL
+        );
+        CREATE TABLE spend_counters (
+            key TEXT PRIMARY KEY,
+            used INTEGER NOT NULL
+        );
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

@@ -1,0 +1,4 @@
+namespace X402Serverless.Core.Ledger;
+
+/// <summary>One leg as recorded.</summary>
+public sealed record Posting(long Sequence, string EntryKey, string Kind, string Account, long Amount, string? Memo, DateTimeOffset At);

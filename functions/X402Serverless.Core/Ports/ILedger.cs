@@ -1,0 +1,33 @@
+using X402Serverless.Core.Ledger;
+
+namespace X402Serverless.Core.Ports;
+
+/// <summary>
+/// The double-entry ledger: append-only postings, balances cached atomically with them, floors enforced in the same
+/// write. Nothing here can make a non-clearing balance go below its floor.
+/// </summary>
+public interface ILedger
+{
+    /// <summary>Posts a balanced entry atomically with its cap counters.</summary>
+    Task<PostResult> PostAsync(LedgerEntry entry, IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken);
+
+    /// <summary>Posts the first entry whose debits fit (allowance first, then credits...); returns its index, or the last failure.</summary>
+    Task<(int Index, PostResult Result)> PostFirstAsync(IReadOnlyList<(LedgerEntry Entry, IReadOnlyList<CapCheck> Caps)> options, CancellationToken cancellationToken);
+
+    /// <summary>Moves cap counters back (a released hold does not count as spending).</summary>
+    Task UndoCapsAsync(IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken);
+
+    Task<long> BalanceAsync(string account, CancellationToken cancellationToken);
+
+    Task<long> CapUsedAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>The lowest balance an account may reach: 0, or minus a credit limit.</summary>
+    Task SetFloorAsync(string account, long floor, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<Posting>> PostingsAsync(string account, int limit, CancellationToken cancellationToken);
+
+    Task<bool> EntryExistsAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Sum of every posting ever made: zero in a healthy ledger.</summary>
+    Task<long> TotalAsync(CancellationToken cancellationToken);
+}

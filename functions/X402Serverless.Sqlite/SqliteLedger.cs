@@ -1,0 +1,156 @@
+using Microsoft.Data.Sqlite;
+using X402Serverless.Core.Ledger;
+using X402Serverless.Core.Ports;
+
+namespace X402Serverless.Sqlite;
+
+/// <summary>
+/// The ledger on SQLite: each entry is one IMMEDIATE transaction that inserts the entry (its key is the idempotency
+/// guard), moves cap counters and balances with conditional updates (a floor or cap breach rolls everything back),
+/// then appends the postings.
+/// </summary>
+public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : ILedger
+{
+    public async Task<PostResult> PostAsync(LedgerEntry entry, IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken) =>
+        (await PostFirstAsync([(entry, caps)], cancellationToken)).Result;
+
+    public async Task<(int Index, PostResult Result)> PostFirstAsync(IReadOnlyList<(LedgerEntry Entry, IReadOnlyList<CapCheck> Caps)> options, CancellationToken cancellationToken)
+    {
+        if (options.Count == 0)
+        {
+            throw new ArgumentException("At least one entry is needed.", nameof(options));
+        }
+        var last = PostResult.Insufficient;
+        await using var connection = database.Open();
+        for (var i = 0; i < options.Count; i++)
+        {
+            var (entry, caps) = options[i];
+            if (!entry.IsBalanced)
+            {
+                throw new ArgumentException($"Entry {entry.Key} does not balance.", nameof(options));
+            }
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+            last = await TryPostAsync(connection, transaction, entry, caps, cancellationToken);
+            if (last == PostResult.Posted)
+            {
+                await transaction.CommitAsync(cancellationToken);
+                return (i, last);
+            }
+            await transaction.RollbackAsync(cancellationToken);
+            if (last == PostResult.Duplicate)
+            {
+                return (i, last);
+            }
+        }
+        return (-1, last);
+    }
+
+    public async Task UndoCapsAsync(IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        foreach (var cap in caps)
+        {
+            await ExecuteAsync(connection, null, "UPDATE spend_counters SET used = MAX(0, used - $amount) WHERE key = $key;",
+                ("$key", cap.Key), ("$amount", cap.Amount));
+        }
+    }
+
+    public async Task<long> BalanceAsync(string account, CancellationToken cancellationToken) =>
+        await ScalarAsync("SELECT balance FROM ledger_balances WHERE account = $a;", ("$a", account));
+
+    public async Task<long> CapUsedAsync(string key, CancellationToken cancellationToken) =>
+        await ScalarAsync("SELECT used FROM spend_counters WHERE key = $k;", ("$k", key));
+
+    public async Task SetFloorAsync(string account, long floor, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await ExecuteAsync(connection, null, """
+            INSERT INTO ledger_balances (account, balance, floor) VALUES ($a, 0, $f)
+            ON CONFLICT(account) DO UPDATE SET floor = excluded.floor;
+            """, ("$a", account), ("$f", floor));
+    }
+
+    public async Task<IReadOnlyList<Posting>> PostingsAsync(string account, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT p.seq, p.entry_key, e.kind, p.account, p.amount, e.memo, p.created_at
+            FROM ledger_postings p JOIN ledger_entries e ON e.key = p.entry_key
+            WHERE p.account = $a ORDER BY p.seq DESC LIMIT $limit;
+            """;
+        command.Parameters.AddWithValue("$a", account);
+        command.Parameters.AddWithValue("$limit", limit);
+        await using var r = await command.ExecuteReaderAsync(cancellationToken);
+        var list = new List<Posting>();
+        while (await r.ReadAsync(cancellationToken))
+        {
+            list.Add(new Posting(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt64(4), r.IsDBNull(5) ? null : r.GetString(5), SqliteText.Time(r.GetString(6))));
+        }
+        return list;
+    }
+
+    public async Task<bool> EntryExistsAsync(string key, CancellationToken cancellationToken) =>
+        await ScalarAsync("SELECT COUNT(*) FROM ledger_entries WHERE key = $k;", ("$k", key)) > 0;
+
+    public async Task<long> TotalAsync(CancellationToken cancellationToken) =>
+        await ScalarAsync("SELECT COALESCE(SUM(amount), 0) FROM ledger_postings;");
+
+    private async Task<PostResult> TryPostAsync(SqliteConnection connection, SqliteTransaction transaction, LedgerEntry entry, IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken)
+    {
+        var now = SqliteText.Time(time.GetUtcNow());
+        if (await ExecuteAsync(connection, transaction, "INSERT INTO ledger_entries (key, kind, memo, created_at) VALUES ($k, $kind, $memo, $at) ON CONFLICT(key) DO NOTHING;",
+                ("$k", entry.Key), ("$kind", entry.Kind), ("$memo", (object?)entry.Memo ?? DBNull.Value), ("$at", now)) == 0)
+        {
+            return PostResult.Duplicate;
+        }
+        foreach (var cap in caps)
+        {
+            await ExecuteAsync(connection, transaction, "INSERT INTO spend_counters (key, used) VALUES ($k, 0) ON CONFLICT(key) DO NOTHING;", ("$k", cap.Key));
+            if (await ExecuteAsync(connection, transaction, "UPDATE spend_counters SET used = used + $amount WHERE key = $k AND used + $amount <= $limit;",
+                    ("$k", cap.Key), ("$amount", cap.Amount), ("$limit", cap.Limit)) == 0)
+            {
+                return PostResult.CapExceeded;
+            }
+        }
+        foreach (var leg in entry.Legs)
+        {
+            var floor = Accounts.IsClearing(leg.Account) ? long.MinValue : 0L;
+            await ExecuteAsync(connection, transaction, "INSERT INTO ledger_balances (account, balance, floor) VALUES ($a, 0, $f) ON CONFLICT(account) DO NOTHING;",
+                ("$a", leg.Account), ("$f", floor));
+            if (await ExecuteAsync(connection, transaction, "UPDATE ledger_balances SET balance = balance + $d WHERE account = $a AND ($d >= 0 OR balance + $d >= floor);",
+                    ("$a", leg.Account), ("$d", leg.Amount)) == 0)
+            {
+                return PostResult.Insufficient;
+            }
+            await ExecuteAsync(connection, transaction, "INSERT INTO ledger_postings (entry_key, account, amount, created_at) VALUES ($k, $a, $d, $at);",
+                ("$k", entry.Key), ("$a", leg.Account), ("$d", leg.Amount), ("$at", now));
+        }
+        return PostResult.Posted;
+    }
+
+    private async Task<long> ScalarAsync(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        var result = await command.ExecuteScalarAsync();
+        return result is null or DBNull ? 0 : Convert.ToInt64(result, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static async Task<int> ExecuteAsync(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        return await command.ExecuteNonQueryAsync();
+    }
+}

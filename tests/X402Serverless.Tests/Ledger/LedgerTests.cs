@@ -1,0 +1,90 @@
+using X402Serverless.Core.Ledger;
+using X402Serverless.Sqlite;
+using X402Serverless.Tests.Support;
+
+namespace X402Serverless.Tests.Ledger;
+
+public sealed class LedgerTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "x402-ledger-" + Guid.NewGuid().ToString("N"));
+    private readonly SqliteLedger _ledger;
+
+    public LedgerTests()
+    {
+        _ledger = new SqliteLedger(new SqliteDatabase(Path.Combine(_directory, "x402.db")), new FakeTimeProvider(DateTimeOffset.UnixEpoch));
+    }
+
+    [Fact]
+    public async Task A_top_up_credits_the_payer_and_mirrors_it_in_clearing()
+    {
+        Assert.Equal(PostResult.Posted, await _ledger.PostAsync(LedgerEntry.Transfer("t1", "topup", Accounts.CardClearing, Accounts.Credits("p1"), 5_000_000), [], default));
+        Assert.Equal(5_000_000, await _ledger.BalanceAsync(Accounts.Credits("p1"), default));
+        Assert.Equal(-5_000_000, await _ledger.BalanceAsync(Accounts.CardClearing, default));
+        Assert.Equal(0, await _ledger.TotalAsync(default));
+    }
+
+    [Fact]
+    public async Task The_same_key_posts_once()
+    {
+        var entry = LedgerEntry.Transfer("stripe:cs_1", "topup", Accounts.CardClearing, Accounts.Credits("p1"), 1_000);
+        Assert.Equal(PostResult.Posted, await _ledger.PostAsync(entry, [], default));
+        Assert.Equal(PostResult.Duplicate, await _ledger.PostAsync(entry, [], default));
+        Assert.Equal(1_000, await _ledger.BalanceAsync(Accounts.Credits("p1"), default));
+    }
+
+    [Fact]
+    public async Task A_debit_past_the_floor_changes_nothing()
+    {
+        await _ledger.PostAsync(LedgerEntry.Transfer("t", "topup", Accounts.CardClearing, Accounts.Credits("p1"), 100), [], default);
+        Assert.Equal(PostResult.Insufficient, await _ledger.PostAsync(LedgerEntry.Transfer("h", "hold", Accounts.Credits("p1"), Accounts.Hold("h"), 101), [], default));
+        Assert.Equal(100, await _ledger.BalanceAsync(Accounts.Credits("p1"), default));
+        Assert.False(await _ledger.EntryExistsAsync("h", default));
+    }
+
+    [Fact]
+    public async Task A_credit_limit_lets_a_trusted_payer_go_negative_down_to_it()
+    {
+        await _ledger.SetFloorAsync(Accounts.Credits("p1"), -500, default);
+        Assert.Equal(PostResult.Posted, await _ledger.PostAsync(LedgerEntry.Transfer("h1", "hold", Accounts.Credits("p1"), Accounts.Hold("h1"), 500), [], default));
+        Assert.Equal(PostResult.Insufficient, await _ledger.PostAsync(LedgerEntry.Transfer("h2", "hold", Accounts.Credits("p1"), Accounts.Hold("h2"), 1), [], default));
+        Assert.Equal(-500, await _ledger.BalanceAsync(Accounts.Credits("p1"), default));
+    }
+
+    [Fact]
+    public async Task A_cap_is_checked_and_moved_with_the_entry()
+    {
+        await _ledger.PostAsync(LedgerEntry.Transfer("t", "topup", Accounts.CardClearing, Accounts.Credits("p1"), 1_000), [], default);
+        CapCheck Cap(long amount) => new("member-month:o:p1:2026-11", amount, 300);
+        Assert.Equal(PostResult.Posted, await _ledger.PostAsync(LedgerEntry.Transfer("h1", "hold", Accounts.Credits("p1"), Accounts.Hold("h1"), 200), [Cap(200)], default));
+        Assert.Equal(PostResult.CapExceeded, await _ledger.PostAsync(LedgerEntry.Transfer("h2", "hold", Accounts.Credits("p1"), Accounts.Hold("h2"), 200), [Cap(200)], default));
+        Assert.Equal(800, await _ledger.BalanceAsync(Accounts.Credits("p1"), default));
+        await _ledger.UndoCapsAsync([Cap(200)], default);
+        Assert.Equal(0, await _ledger.CapUsedAsync("member-month:o:p1:2026-11", default));
+    }
+
+    [Fact]
+    public async Task Post_first_takes_the_first_source_that_covers_the_amount()
+    {
+        await _ledger.PostAsync(LedgerEntry.Transfer("t1", "fund", Accounts.CardClearing, Accounts.Allowance("o", "p"), 50), [], default);
+        await _ledger.PostAsync(LedgerEntry.Transfer("t2", "topup", Accounts.CardClearing, Accounts.Credits("p"), 500), [], default);
+        var (index, result) = await _ledger.PostFirstAsync(
+        [
+            (LedgerEntry.Transfer("h", "hold", Accounts.Allowance("o", "p"), Accounts.Hold("h"), 100), []),
+            (LedgerEntry.Transfer("h", "hold", Accounts.Credits("p"), Accounts.Hold("h"), 100), []),
+        ], default);
+        Assert.Equal((1, PostResult.Posted), (index, result));
+        Assert.Equal(50, await _ledger.BalanceAsync(Accounts.Allowance("o", "p"), default));
+        Assert.Equal(400, await _ledger.BalanceAsync(Accounts.Credits("p"), default));
+    }
+
+    [Fact]
+    public async Task Unbalanced_entries_are_refused_before_touching_the_store() =>
+        await Assert.ThrowsAsync<ArgumentException>(() => _ledger.PostAsync(
+            new LedgerEntry("x", "bad", [new Leg("a", 5), new Leg("b", -4)]), [], default));
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+}
