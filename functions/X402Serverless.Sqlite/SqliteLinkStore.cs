@@ -7,13 +7,13 @@ namespace X402Serverless.Sqlite;
 public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
 {
     private const string Columns =
-        "id, organisation_id, name, description, upstream, price, pay_to, networks, methods, sealed_upstream_headers, created_at, updated_at, settlement, facilitator, verify_on_chain";
+        "id, organisation_id, name, description, upstream, price, pay_to, networks, methods, sealed_upstream_headers, created_at, updated_at, settlement, facilitator, verify_on_chain, accepts, charge_on, daily_cap_per_payer";
 
     public async Task CreateAsync(PaidLink link, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = $"INSERT INTO links ({Columns}) VALUES ($id, $org, $name, $description, $upstream, $price, $payTo, $networks, $methods, $headers, $created, $updated, $settlement, $facilitator, $verifyOnChain);";
+        command.CommandText = $"INSERT INTO links ({Columns}) VALUES ($id, $org, $name, $description, $upstream, $price, $payTo, $networks, $methods, $headers, $created, $updated, $settlement, $facilitator, $verifyOnChain, $accepts, $chargeOn, $dailyCap);";
         Bind(command, link);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -50,7 +50,7 @@ public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
         command.CommandText = """
             UPDATE links SET name = $name, description = $description, upstream = $upstream, price = $price, pay_to = $payTo,
                 networks = $networks, methods = $methods, sealed_upstream_headers = $headers, updated_at = $updated,
-                settlement = $settlement, facilitator = $facilitator, verify_on_chain = $verifyOnChain
+                settlement = $settlement, facilitator = $facilitator, verify_on_chain = $verifyOnChain, accepts = $accepts, charge_on = $chargeOn, daily_cap_per_payer = $dailyCap
             WHERE id = $id AND organisation_id = $org;
             """;
         Bind(command, link);
@@ -84,6 +84,9 @@ public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
         command.Parameters.AddWithValue("$settlement", link.Settlement);
         command.Parameters.AddWithValue("$facilitator", (object?)link.Facilitator ?? DBNull.Value);
         command.Parameters.AddWithValue("$verifyOnChain", link.VerifyOnChain ? 1 : 0);
+        command.Parameters.AddWithValue("$accepts", SqliteText.List(link.Accepts));
+        command.Parameters.AddWithValue("$chargeOn", link.ChargeOn);
+        command.Parameters.AddWithValue("$dailyCap", (object?)link.DailyCapPerPayer ?? DBNull.Value);
     }
 
     private static PaidLink Read(SqliteDataReader r) => new()
@@ -103,5 +106,8 @@ public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
         Settlement = r.GetString(12),
         Facilitator = r.IsDBNull(13) ? null : r.GetString(13),
         VerifyOnChain = r.GetInt64(14) == 1,
+        Accepts = SqliteText.List(r.GetString(15)),
+        ChargeOn = r.GetString(16),
+        DailyCapPerPayer = r.IsDBNull(17) ? null : r.GetInt64(17),
     };
 }

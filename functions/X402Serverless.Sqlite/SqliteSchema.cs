@@ -98,6 +98,35 @@ internal static class SqliteSchema
             used INTEGER NOT NULL
         );
         """,
+        """
+        CREATE TABLE payers (
+            id TEXT PRIMARY KEY,
+            organisation_id TEXT NOT NULL REFERENCES organisations(id),
+            name TEXT NOT NULL,
+            monthly_allowance INTEGER NOT NULL,
+            monthly_cap INTEGER,
+            credit_limit INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX payers_by_organisation ON payers(organisation_id);
+        CREATE TABLE payer_keys (
+            id TEXT PRIMARY KEY,
+            payer_id TEXT NOT NULL REFERENCES payers(id),
+            key_hash TEXT NOT NULL UNIQUE
+        );
+        ALTER TABLE organisations ADD COLUMN monthly_budget INTEGER;
+        ALTER TABLE links ADD COLUMN accepts TEXT NOT NULL DEFAULT '["x402"]';
+        ALTER TABLE links ADD COLUMN charge_on TEXT NOT NULL DEFAULT '2xx';
+        ALTER TABLE links ADD COLUMN daily_cap_per_payer INTEGER;
+        CREATE TABLE stripe_events (
+            id TEXT PRIMARY KEY,
+            type TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            processed_at TEXT,
+            outcome TEXT
+        );
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

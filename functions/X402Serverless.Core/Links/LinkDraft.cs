@@ -23,6 +23,13 @@ public sealed record LinkDraft
 
     public bool? VerifyOnChain { get; init; }
 
+    public IReadOnlyList<string>? Accepts { get; init; }
+
+    public string? ChargeOn { get; init; }
+
+    /// <summary>USD decimal string, like price.</summary>
+    public string? DailyCapPerPayer { get; init; }
+
     /// <summary>Secret headers injected upstream. Write-only.</summary>
     public IReadOnlyDictionary<string, string>? UpstreamHeaders { get; init; }
 }

@@ -88,6 +88,18 @@ public sealed class LinkValidator(NetworkRegistry networks, UpstreamAddressPolic
         {
             errors.Add(new("facilitator", "invalid_facilitator", $"facilitator '{draft.Facilitator}' is not available here (\"remote\", or \"builtin\" when a gas wallet is configured)."));
         }
+        if (draft.Accepts is { } accepts && (accepts.Count == 0 || accepts.Any(a => !PaymentTypes.All.Contains(a))))
+        {
+            errors.Add(new("accepts", "invalid_accepts", $"accepts lists one or more of: {string.Join(", ", PaymentTypes.All)}."));
+        }
+        if (draft.ChargeOn is not null && !ChargePolicies.IsValid(draft.ChargeOn))
+        {
+            errors.Add(new("chargeOn", "invalid_charge_policy", $"chargeOn is \"{ChargePolicies.Success}\" or \"{ChargePolicies.BelowServerError}\"."));
+        }
+        if (draft.DailyCapPerPayer is not null && (!UsdPrice.TryParse(draft.DailyCapPerPayer, out var cap, out _) || cap.ToAtomic(6) is null))
+        {
+            errors.Add(new("dailyCapPerPayer", "invalid_cap", "dailyCapPerPayer is a positive USD decimal string with at most 6 decimals."));
+        }
         if (draft.Name is { Length: > 200 })
         {
             errors.Add(new("name", "too_long", "name is at most 200 characters."));

@@ -36,6 +36,17 @@ public sealed record PaidLink
     /// <summary>Before calling the upstream, also check the payer's balance and the authorization's state on chain.</summary>
     public bool VerifyOnChain { get; init; }
 
+    /// <summary>Accepted payment types (<see cref="PaymentTypes"/>).</summary>
+    public IReadOnlyList<string> Accepts { get; init; } = [PaymentTypes.X402];
+
+    /// <summary>Which upstream answers are charged (<see cref="ChargePolicies"/>).</summary>
+    public string ChargeOn { get; init; } = ChargePolicies.Success;
+
+    /// <summary>Most one payer may spend on this link per UTC day (micro-USD); null: no cap.</summary>
+    public long? DailyCapPerPayer { get; init; }
+
+    public bool Accepts402 => Accepts.Contains(PaymentTypes.X402);
+
     /// <summary>"remote" or "builtin"; null follows the deployment's default.</summary>
     public string? Facilitator { get; init; }
 

@@ -2,6 +2,7 @@ using X402Serverless.Core.Facilitation;
 using X402Serverless.Handler.Facilitator;
 using X402Serverless.Handler.Functions;
 using X402Serverless.Handler.Management;
+using X402Serverless.Handler.Payers;
 using X402Serverless.Handler.Paywall;
 
 namespace X402Serverless.Handler.Hosting;
@@ -40,9 +41,12 @@ public static class GatewayApp
         api.MapLinksApi();
         api.MapOrganisationsApi();
         api.MapPaymentsApi();
+        api.MapPayersApi();
+        app.MapMeApi();
 
         app.MapFacilitator();
         SettlementJobFunction.Map(app);
+        AllowanceResetFunction.Map(app);
 
         PaidLinkEndpoint.Map(app);
         return app;

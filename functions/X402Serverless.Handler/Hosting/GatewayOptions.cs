@@ -33,6 +33,8 @@ public sealed class GatewayOptions
 
     public SettlementOptions Settlement { get; set; } = new();
 
+    public CreditsOptions Credits { get; set; } = new();
+
     public int UpstreamTimeoutSeconds { get; set; } = 30;
 
     /// <summary>maxTimeoutSeconds advertised in requirements: how long a signed authorization stays valid.</summary>

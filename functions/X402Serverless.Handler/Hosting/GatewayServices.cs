@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
+using X402Serverless.Core.Credits;
 using X402Serverless.Core.Facilitation;
 using X402Serverless.Core.Links;
 using X402Serverless.Core.Networks;
@@ -10,6 +11,8 @@ using X402Serverless.Core.Upstream;
 using X402Serverless.Handler.Forwarding;
 using X402Serverless.Handler.Management;
 using X402Serverless.Handler.Paywall;
+using X402Serverless.Handler.Credits;
+using X402Serverless.Handler.Payers;
 using X402Serverless.Handler.Secrets;
 using X402Serverless.Handler.Settlement;
 using X402Serverless.Sqlite;
@@ -43,6 +46,15 @@ internal static class GatewayServices
         services.AddSingleton<ILinkStore, SqliteLinkStore>();
         services.AddSingleton<IAccessStore, SqliteAccessStore>();
         services.AddSingleton<IPaymentStore, SqlitePaymentStore>();
+        services.AddSingleton<ILedger, SqliteLedger>();
+        services.AddSingleton<IPayerStore, SqlitePayerStore>();
+        services.AddSingleton(sp => new CreditCharges(sp.GetRequiredService<ILedger>(), sp.GetRequiredService<IPayerStore>(),
+            sp.GetRequiredService<TimeProvider>(), options.Credits.OperatorFeeBasisPoints));
+        services.AddSingleton<AllowanceReset>();
+        services.AddSingleton<AllowanceTimer>();
+        services.AddHostedService(sp => sp.GetRequiredService<AllowanceTimer>());
+        services.AddSingleton<PayerAccounts>();
+        services.AddSingleton<PayerAuthFilter>();
         services.AddSingleton<ISecretSealer, DataProtectionSecretSealer>();
 
         services.AddSingleton(sp => new HttpFacilitator(

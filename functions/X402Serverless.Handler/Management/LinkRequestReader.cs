@@ -67,6 +67,9 @@ internal static class LinkRequestReader
             Settlement = String(root, "settlement", errors),
             Facilitator = String(root, "facilitator", errors),
             VerifyOnChain = Bool(root, "verifyOnChain", errors),
+            Accepts = StringList(root, "accepts", errors)?.Select(a => a.ToLowerInvariant()).ToList(),
+            ChargeOn = String(root, "chargeOn", errors),
+            DailyCapPerPayer = DailyCap(root, errors),
             Methods = StringList(root, "methods", errors)?.Select(m => m.ToUpperInvariant()).ToList(),
             UpstreamHeaders = headers,
         };
@@ -100,6 +103,9 @@ internal static class LinkRequestReader
         }
         return el.GetBoolean();
     }
+
+    private static string? DailyCap(JsonElement root, List<ValidationError> errors) =>
+        root.TryGetProperty("dailyCapPerPayer", out var el) && el.ValueKind == JsonValueKind.Number ? el.GetRawText() : String(root, "dailyCapPerPayer", errors);
 
     // A JSON number is taken by its exact text ("0.01"), never through a binary float.
     private static string? Price(JsonElement root, List<ValidationError> errors)

@@ -1,4 +1,5 @@
 using X402Serverless.Core.Links;
+using X402Serverless.Core.Pricing;
 
 namespace X402Serverless.Handler.Management;
 
@@ -17,6 +18,9 @@ internal sealed record LinkView(
     string Settlement,
     string? Facilitator,
     bool VerifyOnChain,
+    IReadOnlyList<string> Accepts,
+    string ChargeOn,
+    string? DailyCapPerPayer,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt)
 {
@@ -34,6 +38,9 @@ internal sealed record LinkView(
         link.Settlement,
         link.Facilitator,
         link.VerifyOnChain,
+        link.Accepts,
+        link.ChargeOn,
+        link.DailyCapPerPayer is { } cap ? Money.Format(cap) : null,
         link.CreatedAt,
         link.UpdatedAt);
 }

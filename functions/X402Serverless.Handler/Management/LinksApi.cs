@@ -4,8 +4,8 @@ using X402Serverless.Core.Access;
 using X402Serverless.Core.Evm;
 using X402Serverless.Core.Links;
 using X402Serverless.Core.Payments;
-using X402Serverless.Core.Ports;
 using X402Serverless.Core.Pricing;
+using X402Serverless.Core.Ports;
 using X402Serverless.Handler.Hosting;
 using X402Serverless.Handler.Paywall;
 using X402Serverless.Handler.Problems;
@@ -55,6 +55,9 @@ internal static class LinksApi
             Settlement = draft.Settlement ?? SettlementModes.Sync,
             Facilitator = draft.Facilitator,
             VerifyOnChain = draft.VerifyOnChain ?? false,
+            Accepts = draft.Accepts?.Distinct().ToList() ?? [PaymentTypes.X402],
+            ChargeOn = draft.ChargeOn ?? ChargePolicies.Success,
+            DailyCapPerPayer = draft.DailyCapPerPayer is null ? null : Money.Parse(draft.DailyCapPerPayer),
             CreatedAt = now,
             UpdatedAt = now,
         };
@@ -112,6 +115,9 @@ internal static class LinksApi
             Settlement = draft.Settlement ?? link.Settlement,
             Facilitator = draft.Facilitator ?? link.Facilitator,
             VerifyOnChain = draft.VerifyOnChain ?? link.VerifyOnChain,
+            Accepts = draft.Accepts?.Distinct().ToList() ?? link.Accepts,
+            ChargeOn = draft.ChargeOn ?? link.ChargeOn,
+            DailyCapPerPayer = draft.DailyCapPerPayer is null ? link.DailyCapPerPayer : Money.Parse(draft.DailyCapPerPayer),
             UpdatedAt = s.Time.GetUtcNow(),
         };
         if (!await s.Links.UpdateAsync(updated, http.RequestAborted))

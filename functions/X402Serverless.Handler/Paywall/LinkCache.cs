@@ -43,6 +43,7 @@ internal sealed class LinkCache(ILinkStore store, NetworkRegistry networks, ISec
         var headers = link.SealedUpstreamHeaders is null
             ? []
             : JsonSerializer.Deserialize<Dictionary<string, string>>(sealer.Unseal(link.SealedUpstreamHeaders))!.ToList();
-        return new CachedLink(link, LinkPricing.Requirements(link, networks, _maxTimeoutSeconds), headers, new Uri(link.Upstream), expiresAt);
+        var requirements = link.Accepts402 ? LinkPricing.Requirements(link, networks, _maxTimeoutSeconds) : [];
+        return new CachedLink(link, requirements, headers, new Uri(link.Upstream), expiresAt);
     }
 }

@@ -3,7 +3,11 @@ using Microsoft.Extensions.Options;
 using X402Serverless.Core.Facilitation;
 using X402Serverless.Core.Payments;
 using X402Serverless.Core.Ports;
+using X402Serverless.Core.Credits;
+using X402Serverless.Core.Links;
+using X402Serverless.Core.Pricing;
 using X402Serverless.Core.Protocol;
+using X402Serverless.Handler.Payers;
 using X402Serverless.Core.Settlement;
 using System.Numerics;
 using X402Serverless.Handler.Settlement;
@@ -28,6 +32,8 @@ internal sealed partial class PaidLinkEndpoint(
     SettlementSignal signal,
     UpstreamForwarder forwarder,
     PublicUrls urls,
+    CreditCharges credits,
+    IPayerStore payers,
     TimeProvider time,
     IOptions<GatewayOptions> options,
     ILogger<PaidLinkEndpoint> logger)
@@ -57,7 +63,12 @@ internal sealed partial class PaidLinkEndpoint(
             http.Response.Headers.Allow = string.Join(", ", cached.Link.Methods);
             return Problem.Of(StatusCodes.Status405MethodNotAllowed, "method_not_allowed", $"This link does not accept {request.Method}.");
         }
-        if (cached.Requirements.Count == 0)
+        var takesBalances = cached.Link.Accepts.Any(a => a is PaymentTypes.Credits or PaymentTypes.Allowance);
+        if (PayerKeys.FromRequest(request) is { } payerKey && !request.Headers.ContainsKey(PaymentHeaders.SignatureV2) && !request.Headers.ContainsKey(PaymentHeaders.PaymentV1))
+        {
+            return await PayFromBalanceAsync(http, cached, rest, payerKey);
+        }
+        if (cached.Requirements.Count == 0 && !takesBalances)
         {
             return Problem.Of(StatusCodes.Status503ServiceUnavailable, "link_unpayable", "This link has no network it can be paid on right now.");
         }
@@ -70,6 +81,10 @@ internal sealed partial class PaidLinkEndpoint(
             return Paywall(cached, ReasonCodes.PaymentRequired, null);
         }
 
+        if (!cached.Link.Accepts402)
+        {
+            return Paywall(cached, CreditCharges.NotAccepted, "This link is paid from credits or an allowance: send 'Authorization: Bearer <payer key>'.");
+        }
         var decoded = PaymentHeaderDecoder.Decode(header, version);
         if (decoded.Payment is not { } payment)
         {
@@ -177,7 +192,7 @@ internal sealed partial class PaidLinkEndpoint(
                 };
             }
 
-            if ((int)upstream.StatusCode >= 400)
+            if (!ChargePolicies.Charges(cached.Link.ChargeOn, (int)upstream.StatusCode))
             {
                 // The payer pays nothing for a failed call: not settled, nonce released, the upstream's answer passed back.
                 await ReleaseAsync();
@@ -247,6 +262,59 @@ internal sealed partial class PaidLinkEndpoint(
         {
             // Any path that neither settled nor refused (an exception, a cancelled request) frees the nonce.
             await ReleaseAsync();
+        }
+    }
+
+    /// <summary>A call paid from the payer's allowance or credits: hold, forward, then capture or release.</summary>
+    private async Task<IResult> PayFromBalanceAsync(HttpContext http, CachedLink cached, string? rest, string payerKey)
+    {
+        var payer = await payers.FindByKeyHashAsync(Core.Access.ManagementKeys.Hash(payerKey), http.RequestAborted);
+        if (payer is null)
+        {
+            http.Response.Headers.WWWAuthenticate = "Bearer";
+            return Problem.Of(StatusCodes.Status401Unauthorized, "invalid_payer_key", "The payer key is not valid.");
+        }
+        var amount = (long)UsdPrice.Parse(cached.Link.Price).ToAtomic(Money.Decimals)!;
+        var (hold, reason) = await credits.HoldAsync(payer, cached.Link, amount, http.RequestAborted);
+        if (hold is null)
+        {
+            return Paywall(cached, reason!, reason switch
+            {
+                CreditCharges.CapReached => "A spending cap for this payer, organisation or link is reached for the period.",
+                CreditCharges.NotAccepted => "This link does not accept credits or allowances.",
+                _ => "The allowance and credits do not cover this call; top up and retry.",
+            });
+        }
+        var charged = false;
+        try
+        {
+            var target = UpstreamForwarder.TargetFor(cached.Upstream, rest, http.Request.QueryString);
+            using var upstreamTimeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+            upstreamTimeout.CancelAfter(forwarder.Timeout);
+            using var outcome = await forwarder.SendAsync(http, target, cached.UpstreamHeaders, upstreamTimeout.Token);
+            if (outcome.Response is not { } upstream)
+            {
+                return outcome.Failure == UpstreamFailure.Timeout
+                    ? Problem.Of(StatusCodes.Status504GatewayTimeout, "upstream_timeout", "The upstream timed out; nothing was charged.", outcome.Detail)
+                    : Problem.Of(StatusCodes.Status502BadGateway, outcome.Failure == UpstreamFailure.AddressRefused ? "upstream_address_refused" : "upstream_unreachable",
+                        "The upstream could not be reached; nothing was charged.", outcome.Detail);
+            }
+            if (ChargePolicies.Charges(cached.Link.ChargeOn, (int)upstream.StatusCode))
+            {
+                await credits.CaptureAsync(hold, cached.Link.OrganisationId, CancellationToken.None);
+                charged = true;
+                http.Response.Headers["X-Charged"] = Money.Format(amount);
+                http.Response.Headers["X-Charged-From"] = hold.FromAllowance ? PaymentTypes.Allowance : PaymentTypes.Credits;
+            }
+            await CopyResponseAsync(http, upstream, http.RequestAborted);
+            return Results.Empty;
+        }
+        finally
+        {
+            if (!charged)
+            {
+                await credits.ReleaseAsync(hold, CancellationToken.None);
+            }
         }
     }
 

@@ -33,7 +33,7 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls)
             ["error"] = reason,
             ["resource"] = new JsonObject { ["url"] = resource, ["description"] = description, ["mimeType"] = "" },
             ["accepts"] = v2Accepts,
-            ["extensions"] = new JsonObject(),
+            ["extensions"] = Extensions(link, urls.BaseUrl(request)),
         };
         var body = new JsonObject
         {
@@ -59,6 +59,26 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls)
         }
         response.ContentType = "application/json";
         await response.WriteAsync(body.ToJsonString(), http.RequestAborted);
+    }
+
+    // A link that takes balances says so, so a payer knows a prepaid key works here and where to top up.
+    private static JsonObject Extensions(Core.Links.PaidLink link, string baseUrl)
+    {
+        var extensions = new JsonObject();
+        var balanceTypes = link.Accepts.Where(a => a is Core.Links.PaymentTypes.Credits or Core.Links.PaymentTypes.Allowance).ToList();
+        if (balanceTypes.Count > 0)
+        {
+            extensions["credits"] = new JsonObject
+            {
+                ["accepts"] = new JsonArray(balanceTypes.Select(t => (JsonNode?)JsonValue.Create(t)).ToArray()),
+                ["price"] = link.Price,
+                ["currency"] = "USD",
+                ["authorization"] = "Bearer <payer key>",
+                ["topUpUrl"] = $"{baseUrl}/api/me/topup",
+                ["accountUrl"] = $"{baseUrl}/api/me",
+            };
+        }
+        return extensions;
     }
 
     private static bool WantsHtml(HttpRequest request) =>

@@ -1,0 +1,63 @@
+using X402Serverless.Core.Ledger;
+using X402Serverless.Core.Ports;
+
+namespace X402Serverless.Core.Credits;
+
+/// <summary>
+/// The monthly allowance grant: for each member, unspent allowance returns to the organisation's pool and this
+/// month's allowance is granted from it, as one entry keyed by (period, member). Running it twice, or late, grants
+/// once; a pool that cannot cover a grant grants what it holds.
+/// </summary>
+public sealed class AllowanceReset(ILedger ledger, IPayerStore payers)
+{
+    public async Task<int> RunAsync(string period, CancellationToken cancellationToken)
+    {
+        var granted = 0;
+        foreach (var organisationId in await payers.OrganisationsWithAllowancesAsync(cancellationToken))
+        {
+            foreach (var member in (await payers.ListAsync(organisationId, cancellationToken)).Where(p => p.MonthlyAllowance > 0))
+            {
+                if (await GrantAsync(organisationId, member.Id, member.MonthlyAllowance, period, cancellationToken))
+                {
+                    granted++;
+                }
+            }
+        }
+        return granted;
+    }
+
+    private async Task<bool> GrantAsync(string organisationId, string payerId, long monthly, string period, CancellationToken cancellationToken)
+    {
+        var key = $"reset:{period}:{organisationId}:{payerId}";
+        var allowance = Accounts.Allowance(organisationId, payerId);
+        var pool = Accounts.Pool(organisationId);
+
+        // Two entries, each once per period: last month's unspent allowance back to the pool, then this month's grant.
+        // Once the grant exists the period is done; nothing may sweep what it granted.
+        if (await ledger.EntryExistsAsync(key + ":grant", cancellationToken))
+        {
+            return false;
+        }
+        if (!await ledger.EntryExistsAsync(key + ":sweep", cancellationToken))
+        {
+            var left = await ledger.BalanceAsync(allowance, cancellationToken);
+            if (left > 0)
+            {
+                await ledger.PostAsync(LedgerEntry.Transfer(key + ":sweep", "allowance-sweep", allowance, pool, left, period), [], cancellationToken);
+            }
+        }
+        for (var attempt = 0; attempt < 3 && !await ledger.EntryExistsAsync(key + ":grant", cancellationToken); attempt++)
+        {
+            var grant = Math.Min(monthly, await ledger.BalanceAsync(pool, cancellationToken));
+            if (grant <= 0)
+            {
+                return false; // an empty pool grants nothing now; a run after it is funded grants once
+            }
+            if (await ledger.PostAsync(LedgerEntry.Transfer(key + ":grant", "allowance-grant", pool, allowance, grant, period), [], cancellationToken) == PostResult.Posted)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,79 @@
+using System.Security.Cryptography;
+using X402Serverless.Core.Ledger;
+using X402Serverless.Core.Links;
+using X402Serverless.Core.Payers;
+using X402Serverless.Core.Ports;
+
+namespace X402Serverless.Core.Credits;
+
+/// <summary>
+/// Pays calls from balances: a hold before forwarding (allowance first, then the payer's own credits, within every
+/// cap), captured to the provider when the upstream's answer is charged, released otherwise.
+/// </summary>
+public sealed class CreditCharges(ILedger ledger, IPayerStore payers, TimeProvider time, int operatorFeeBasisPoints = 0)
+{
+    public const string InsufficientCredits = "insufficient_credits";
+    public const string CapReached = "spending_cap_reached";
+    public const string NotAccepted = "payment_type_not_accepted";
+
+    public async Task<(CreditHold? Hold, string? Reason)> HoldAsync(Payer payer, PaidLink link, long amount, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var month = Periods.Month(now);
+        var id = "hold_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+        var common = new List<CapCheck>();
+        // Counted for every payer (it is their monthly spend); it limits only when a cap is set.
+        common.Add(new CapCheck($"payer-month:{payer.Id}:{month}", amount, payer.MonthlyCap ?? long.MaxValue / 2));
+        if (link.DailyCapPerPayer is { } daily)
+        {
+            common.Add(new CapCheck($"link-day:{link.Id}:{payer.Id}:{Periods.Day(now)}", amount, daily));
+        }
+        var options = new List<(LedgerEntry, IReadOnlyList<CapCheck>)>();
+        var sources = new List<string>();
+        if (link.Accepts.Contains(PaymentTypes.Allowance) && payer.MonthlyAllowance > 0)
+        {
+            var caps = new List<CapCheck>(common);
+            if (await payers.MonthlyBudgetAsync(payer.OrganisationId, cancellationToken) is { } budget)
+            {
+                caps.Add(new CapCheck($"org-month:{payer.OrganisationId}:{month}", amount, budget));
+            }
+            var source = Accounts.Allowance(payer.OrganisationId, payer.Id);
+            options.Add((LedgerEntry.Transfer(id, "hold", source, Accounts.Hold(id), amount, link.Id), caps));
+            sources.Add(source);
+        }
+        if (link.Accepts.Contains(PaymentTypes.Credits))
+        {
+            var source = Accounts.Credits(payer.Id);
+            options.Add((LedgerEntry.Transfer(id, "hold", source, Accounts.Hold(id), amount, link.Id), common));
+            sources.Add(source);
+        }
+        if (options.Count == 0)
+        {
+            return (null, NotAccepted);
+        }
+        var (index, result) = await ledger.PostFirstAsync(options, cancellationToken);
+        return result switch
+        {
+            PostResult.Posted => (new CreditHold(id, sources[index], amount, options[index].Item2), null),
+            PostResult.CapExceeded => (null, CapReached),
+            _ => (null, InsufficientCredits),
+        };
+    }
+
+    public async Task CaptureAsync(CreditHold hold, string providerOrganisationId, CancellationToken cancellationToken)
+    {
+        var fee = hold.Amount * operatorFeeBasisPoints / 10_000;
+        var legs = new List<Leg> { new(Accounts.Hold(hold.Id), -hold.Amount), new(Accounts.Earnings(providerOrganisationId), hold.Amount - fee) };
+        if (fee > 0)
+        {
+            legs.Add(new Leg(Accounts.OperatorFees, fee));
+        }
+        await ledger.PostAsync(new LedgerEntry($"{hold.Id}:capture", "capture", legs), [], cancellationToken);
+    }
+
+    public async Task ReleaseAsync(CreditHold hold, CancellationToken cancellationToken)
+    {
+        await ledger.PostAsync(LedgerEntry.Transfer($"{hold.Id}:release", "release", Accounts.Hold(hold.Id), hold.Source, hold.Amount), [], cancellationToken);
+        await ledger.UndoCapsAsync(hold.Caps, cancellationToken);
+    }
+}

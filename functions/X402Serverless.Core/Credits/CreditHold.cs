@@ -1,0 +1,9 @@
+using X402Serverless.Core.Ledger;
+
+namespace X402Serverless.Core.Credits;
+
+/// <summary>Money set aside for one call: captured if the upstream's answer is charged, released otherwise.</summary>
+public sealed record CreditHold(string Id, string Source, long Amount, IReadOnlyList<CapCheck> Caps)
+{
+    public bool FromAllowance => Source.StartsWith("allowance:", StringComparison.Ordinal);
+}

@@ -1,0 +1,18 @@
+using System.Globalization;
+
+namespace X402Serverless.Core.Credits;
+
+/// <summary>UTC calendar periods that caps and allowances count in.</summary>
+public static class Periods
+{
+    public static string Month(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM", CultureInfo.InvariantCulture);
+
+    public static string Day(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    /// <summary>00:00:00 UTC on the first day of the month after <paramref name="at"/> (the allowance timer's next run).</summary>
+    public static DateTimeOffset NextMonthStart(DateTimeOffset at)
+    {
+        var utc = at.UtcDateTime;
+        return new DateTimeOffset(utc.Year, utc.Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(1);
+    }
+}

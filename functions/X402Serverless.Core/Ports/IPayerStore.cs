@@ -1,0 +1,26 @@
+using X402Serverless.Core.Payers;
+
+namespace X402Serverless.Core.Ports;
+
+/// <summary>Payer accounts and their API keys (stored hashed).</summary>
+public interface IPayerStore
+{
+    Task CreateAsync(Payer payer, string keyId, string keyHash, CancellationToken cancellationToken);
+
+    Task AddKeyAsync(string payerId, string keyId, string keyHash, CancellationToken cancellationToken);
+
+    Task<Payer?> FindByKeyHashAsync(string keyHash, CancellationToken cancellationToken);
+
+    Task<Payer?> GetAsync(string id, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<Payer>> ListAsync(string organisationId, CancellationToken cancellationToken);
+
+    Task<bool> UpdateAsync(Payer payer, CancellationToken cancellationToken);
+
+    /// <summary>Every organisation that has members with an allowance, with its budget.</summary>
+    Task<IReadOnlyList<string>> OrganisationsWithAllowancesAsync(CancellationToken cancellationToken);
+
+    Task<long?> MonthlyBudgetAsync(string organisationId, CancellationToken cancellationToken);
+
+    Task SetMonthlyBudgetAsync(string organisationId, long? budget, CancellationToken cancellationToken);
+}

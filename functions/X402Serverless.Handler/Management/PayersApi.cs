@@ -1,0 +1,188 @@
+using System.Text.Json;
+using X402Serverless.Core.Access;
+using X402Serverless.Core.Ledger;
+using X402Serverless.Core.Payers;
+using X402Serverless.Core.Ports;
+using X402Serverless.Core.Pricing;
+using X402Serverless.Handler.Payers;
+using X402Serverless.Handler.Problems;
+
+namespace X402Serverless.Handler.Management;
+
+/// <summary>
+/// /api/payers: an organisation's members (payers), their allowances, caps and credit limits;
+/// /api/organisation/budget and /balances: the organisation's monthly budget, pool and earnings.
+/// </summary>
+internal static class PayersApi
+{
+    public static void MapPayersApi(this RouteGroupBuilder api)
+    {
+        api.MapPost("/payers", CreateAsync);
+        api.MapGet("/payers", ListAsync);
+        api.MapGet("/payers/{id}", GetAsync);
+        api.MapPatch("/payers/{id}", UpdateAsync);
+        api.MapPut("/organisation/budget", SetBudgetAsync);
+        api.MapGet("/organisation/balances", BalancesAsync);
+    }
+
+    private static async Task<IResult> CreateAsync(HttpContext http, IPayerStore payers, ILedger ledger, PayerAccounts accounts, TimeProvider time)
+    {
+        var (fields, errors) = await ReadAsync(http, creating: true);
+        if (errors.Count > 0)
+        {
+            return Invalid(errors);
+        }
+        var key = PayerKeys.NewKey();
+        var payer = new Payer
+        {
+            Id = ManagementKeys.NewId("payer"),
+            OrganisationId = CallerContext.Of(http).Organisation.Id,
+            Name = fields.Name!,
+            MonthlyAllowance = fields.Allowance ?? 0,
+            MonthlyCap = fields.Cap,
+            CreditLimit = fields.CreditLimit ?? 0,
+            CreatedAt = time.GetUtcNow(),
+        };
+        await payers.CreateAsync(payer, ManagementKeys.NewId("pkey"), ManagementKeys.Hash(key), http.RequestAborted);
+        await ledger.SetFloorAsync(Accounts.Credits(payer.Id), -payer.CreditLimit, http.RequestAborted);
+        var view = await accounts.ViewAsync(payer, http.RequestAborted);
+        return TypedResults.Created($"/api/payers/{payer.Id}", new { payer = view, key });
+    }
+
+    private static async Task<IResult> ListAsync(HttpContext http, IPayerStore payers, PayerAccounts accounts)
+    {
+        var list = await payers.ListAsync(CallerContext.Of(http).Organisation.Id, http.RequestAborted);
+        var views = new List<PayerView>();
+        foreach (var p in list)
+        {
+            views.Add(await accounts.ViewAsync(p, http.RequestAborted));
+        }
+        return TypedResults.Ok(new { items = views });
+    }
+
+    private static async Task<IResult> GetAsync(string id, HttpContext http, IPayerStore payers, PayerAccounts accounts)
+    {
+        var payer = await payers.GetAsync(id, http.RequestAborted);
+        return payer is null || payer.OrganisationId != CallerContext.Of(http).Organisation.Id
+            ? Problem.NotFound("Payer")
+            : TypedResults.Ok(await accounts.ViewAsync(payer, http.RequestAborted));
+    }
+
+    private static async Task<IResult> UpdateAsync(string id, HttpContext http, IPayerStore payers, ILedger ledger, PayerAccounts accounts)
+    {
+        var payer = await payers.GetAsync(id, http.RequestAborted);
+        if (payer is null || payer.OrganisationId != CallerContext.Of(http).Organisation.Id)
+        {
+            return Problem.NotFound("Payer");
+        }
+        var (fields, errors) = await ReadAsync(http, creating: false);
+        if (errors.Count > 0)
+        {
+            return Invalid(errors);
+        }
+        var updated = payer with
+        {
+            Name = fields.Name ?? payer.Name,
+            MonthlyAllowance = fields.Allowance ?? payer.MonthlyAllowance,
+            MonthlyCap = fields.ClearCap ? null : fields.Cap ?? payer.MonthlyCap,
+            CreditLimit = fields.CreditLimit ?? payer.CreditLimit,
+        };
+        await payers.UpdateAsync(updated, http.RequestAborted);
+        await ledger.SetFloorAsync(Accounts.Credits(payer.Id), -updated.CreditLimit, http.RequestAborted);
+        return TypedResults.Ok(await accounts.ViewAsync(updated, http.RequestAborted));
+    }
+
+    private static async Task<IResult> SetBudgetAsync(HttpContext http, IPayerStore payers)
+    {
+        long? budget = null;
+        try
+        {
+            using var doc = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("monthlyBudget", out var b))
+            {
+                return Problem.Of(StatusCodes.Status400BadRequest, "invalid_budget", "Send {\"monthlyBudget\": \"500.00\"} (or null for none).");
+            }
+            if (b.ValueKind != JsonValueKind.Null)
+            {
+                if (!Money.TryParse(b.ValueKind == JsonValueKind.Number ? b.GetRawText() : b.GetString(), out var parsed))
+                {
+                    return Problem.Of(StatusCodes.Status400BadRequest, "invalid_budget", "monthlyBudget is a positive USD decimal string.");
+                }
+                budget = parsed;
+            }
+        }
+        catch (JsonException)
+        {
+            return Problem.Of(StatusCodes.Status400BadRequest, "invalid_json", "The body must be a JSON object.");
+        }
+        await payers.SetMonthlyBudgetAsync(CallerContext.Of(http).Organisation.Id, budget, http.RequestAborted);
+        return TypedResults.Ok(new { monthlyBudget = budget is { } v ? Money.Format(v) : null });
+    }
+
+    private static async Task<IResult> BalancesAsync(HttpContext http, ILedger ledger, IPayerStore payers)
+    {
+        var org = CallerContext.Of(http).Organisation.Id;
+        var budget = await payers.MonthlyBudgetAsync(org, http.RequestAborted);
+        return TypedResults.Ok(new
+        {
+            pool = Money.Format(await ledger.BalanceAsync(Accounts.Pool(org), http.RequestAborted)),
+            earnings = Money.Format(await ledger.BalanceAsync(Accounts.Earnings(org), http.RequestAborted)),
+            monthlyBudget = budget is { } v ? Money.Format(v) : null,
+        });
+    }
+
+    private sealed record Fields(string? Name, long? Allowance, long? Cap, bool ClearCap, long? CreditLimit);
+
+    private static async Task<(Fields Fields, List<(string Field, string Code, string Message)> Errors)> ReadAsync(HttpContext http, bool creating)
+    {
+        var errors = new List<(string, string, string)>();
+        JsonElement root;
+        try
+        {
+            using var doc = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
+            root = doc.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            errors.Add(("body", "invalid_json", "The body must be a JSON object."));
+            return (new Fields(null, null, null, false, null), errors);
+        }
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(("body", "invalid_json", "The body must be a JSON object."));
+            return (new Fields(null, null, null, false, null), errors);
+        }
+        string? name = root.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
+        if ((creating && string.IsNullOrWhiteSpace(name)) || name is { Length: > 200 })
+        {
+            errors.Add(("name", "invalid_name", "name is required (1–200 characters)."));
+        }
+        long? Amount(string field, bool allowZero)
+        {
+            if (!root.TryGetProperty(field, out var el) || el.ValueKind == JsonValueKind.Null)
+            {
+                return null;
+            }
+            var text = el.ValueKind == JsonValueKind.Number ? el.GetRawText() : el.ValueKind == JsonValueKind.String ? el.GetString() : null;
+            if (allowZero && text is "0" or "0.0" or "0.00")
+            {
+                return 0;
+            }
+            if (!Money.TryParse(text, out var micros))
+            {
+                errors.Add((field, "invalid_amount", $"{field} is a USD decimal string such as \"25.00\" (at most 6 decimals)."));
+                return null;
+            }
+            return micros;
+        }
+        var allowance = Amount("monthlyAllowance", allowZero: true);
+        var cap = Amount("monthlyCap", allowZero: false);
+        var clearCap = root.TryGetProperty("monthlyCap", out var c) && c.ValueKind == JsonValueKind.Null;
+        var limit = Amount("creditLimit", allowZero: true);
+        return (new Fields(name?.Trim(), allowance, cap, clearCap, limit), errors);
+    }
+
+    private static IResult Invalid(List<(string Field, string Code, string Message)> errors) =>
+        Problem.Of(StatusCodes.Status400BadRequest, errors[0].Code, "The payer is not valid.", string.Join(" ", errors.Select(e => e.Message)),
+            errors.Select(e => new { field = e.Field, code = e.Code, message = e.Message }));
+}

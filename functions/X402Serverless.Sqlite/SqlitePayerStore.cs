@@ -1,0 +1,135 @@
+using Microsoft.Data.Sqlite;
+using X402Serverless.Core.Payers;
+using X402Serverless.Core.Ports;
+
+namespace X402Serverless.Sqlite;
+
+public sealed class SqlitePayerStore(SqliteDatabase database) : IPayerStore
+{
+    private const string Columns = "p.id, p.organisation_id, p.name, p.monthly_allowance, p.monthly_cap, p.credit_limit, p.created_at";
+
+    public async Task CreateAsync(Payer payer, string keyId, string keyHash, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using (var command = connection.CreateCommand())
+        {
+            command.Transaction = transaction;
+            command.CommandText = """
+                INSERT INTO payers (id, organisation_id, name, monthly_allowance, monthly_cap, credit_limit, created_at)
+                VALUES ($id, $org, $name, $allowance, $cap, $limit, $created);
+                """;
+            Bind(command, payer);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await InsertKeyAsync(connection, transaction, payer.Id, keyId, keyHash, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task AddKeyAsync(string payerId, string keyId, string keyHash, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await InsertKeyAsync(connection, null, payerId, keyId, keyHash, cancellationToken);
+    }
+
+    public async Task<Payer?> FindByKeyHashAsync(string keyHash, CancellationToken cancellationToken) =>
+        (await QueryAsync($"SELECT {Columns} FROM payer_keys k JOIN payers p ON p.id = k.payer_id WHERE k.key_hash = $v;", keyHash, cancellationToken)).FirstOrDefault();
+
+    public async Task<Payer?> GetAsync(string id, CancellationToken cancellationToken) =>
+        (await QueryAsync($"SELECT {Columns} FROM payers p WHERE p.id = $v;", id, cancellationToken)).FirstOrDefault();
+
+    public async Task<IReadOnlyList<Payer>> ListAsync(string organisationId, CancellationToken cancellationToken) =>
+        await QueryAsync($"SELECT {Columns} FROM payers p WHERE p.organisation_id = $v ORDER BY p.created_at, p.id;", organisationId, cancellationToken);
+
+    public async Task<bool> UpdateAsync(Payer payer, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            UPDATE payers SET name = $name, monthly_allowance = $allowance, monthly_cap = $cap, credit_limit = $limit
+            WHERE id = $id AND organisation_id = $org;
+            """;
+        Bind(command, payer);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    public async Task<IReadOnlyList<string>> OrganisationsWithAllowancesAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT DISTINCT organisation_id FROM payers WHERE monthly_allowance > 0 ORDER BY organisation_id;";
+        await using var r = await command.ExecuteReaderAsync(cancellationToken);
+        var list = new List<string>();
+        while (await r.ReadAsync(cancellationToken))
+        {
+            list.Add(r.GetString(0));
+        }
+        return list;
+    }
+
+    public async Task<long?> MonthlyBudgetAsync(string organisationId, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT monthly_budget FROM organisations WHERE id = $id;";
+        command.Parameters.AddWithValue("$id", organisationId);
+        var value = await command.ExecuteScalarAsync(cancellationToken);
+        return value is null or DBNull ? null : Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public async Task SetMonthlyBudgetAsync(string organisationId, long? budget, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE organisations SET monthly_budget = $b WHERE id = $id;";
+        command.Parameters.AddWithValue("$id", organisationId);
+        command.Parameters.AddWithValue("$b", (object?)budget ?? DBNull.Value);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static void Bind(SqliteCommand command, Payer payer)
+    {
+        command.Parameters.AddWithValue("$id", payer.Id);
+        command.Parameters.AddWithValue("$org", payer.OrganisationId);
+        command.Parameters.AddWithValue("$name", payer.Name);
+        command.Parameters.AddWithValue("$allowance", payer.MonthlyAllowance);
+        command.Parameters.AddWithValue("$cap", (object?)payer.MonthlyCap ?? DBNull.Value);
+        command.Parameters.AddWithValue("$limit", payer.CreditLimit);
+        command.Parameters.AddWithValue("$created", SqliteText.Time(payer.CreatedAt));
+    }
+
+    private static async Task InsertKeyAsync(SqliteConnection connection, SqliteTransaction? transaction, string payerId, string keyId, string keyHash, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "INSERT INTO payer_keys (id, payer_id, key_hash) VALUES ($id, $payer, $hash);";
+        command.Parameters.AddWithValue("$id", keyId);
+        command.Parameters.AddWithValue("$payer", payerId);
+        command.Parameters.AddWithValue("$hash", keyHash);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private async Task<List<Payer>> QueryAsync(string sql, string value, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$v", value);
+        await using var r = await command.ExecuteReaderAsync(cancellationToken);
+        var list = new List<Payer>();
+        while (await r.ReadAsync(cancellationToken))
+        {
+            list.Add(new Payer
+            {
+                Id = r.GetString(0),
+                OrganisationId = r.GetString(1),
+                Name = r.GetString(2),
+                MonthlyAllowance = r.GetInt64(3),
+                MonthlyCap = r.IsDBNull(4) ? null : r.GetInt64(4),
+                CreditLimit = r.GetInt64(5),
+                CreatedAt = SqliteText.Time(r.GetString(6)),
+            });
+        }
+        return list;
+    }
+}
