@@ -4,6 +4,7 @@ using X402Serverless.Handler.Functions;
 using X402Serverless.Handler.Management;
 using X402Serverless.Handler.Payers;
 using X402Serverless.Handler.Paywall;
+using X402Serverless.Handler.Stripe;
 
 namespace X402Serverless.Handler.Hosting;
 
@@ -42,7 +43,10 @@ public static class GatewayApp
         api.MapOrganisationsApi();
         api.MapPaymentsApi();
         api.MapPayersApi();
+        api.MapOrganisationCardTopUps();
         app.MapMeApi();
+        StripeWebhookEndpoint.Map(app);
+        StripeEventFunction.Map(app);
 
         app.MapFacilitator();
         SettlementJobFunction.Map(app);

@@ -35,6 +35,8 @@ public sealed class GatewayOptions
 
     public CreditsOptions Credits { get; set; } = new();
 
+    public StripeOptions Stripe { get; set; } = new();
+
     public int UpstreamTimeoutSeconds { get; set; } = 30;
 
     /// <summary>maxTimeoutSeconds advertised in requirements: how long a signed authorization stays valid.</summary>

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 using X402Serverless.Core.Credits;
 using X402Serverless.Core.Facilitation;
+using X402Serverless.Core.Stripe;
 using X402Serverless.Core.Links;
 using X402Serverless.Core.Networks;
 using X402Serverless.Core.Ports;
@@ -14,6 +15,7 @@ using X402Serverless.Handler.Paywall;
 using X402Serverless.Handler.Credits;
 using X402Serverless.Handler.Payers;
 using X402Serverless.Handler.Secrets;
+using X402Serverless.Handler.Stripe;
 using X402Serverless.Handler.Settlement;
 using X402Serverless.Sqlite;
 
@@ -54,6 +56,11 @@ internal static class GatewayServices
         services.AddSingleton<AllowanceTimer>();
         services.AddHostedService(sp => sp.GetRequiredService<AllowanceTimer>());
         services.AddSingleton<PayerAccounts>();
+        services.AddSingleton<IStripeEventStore, SqliteStripeEventStore>();
+        services.AddSingleton<StripeEventProcessor>();
+        services.AddSingleton<StripeEventSignal>();
+        services.AddHostedService<StripeEventWorker>();
+        services.AddSingleton(sp => new StripeCheckoutClient(new HttpClient { Timeout = TimeSpan.FromSeconds(30) }, sp.GetRequiredService<IOptions<GatewayOptions>>()));
         services.AddSingleton<PayerAuthFilter>();
         services.AddSingleton<ISecretSealer, DataProtectionSecretSealer>();
 

@@ -2,6 +2,7 @@ using X402Serverless.Core.Access;
 using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Ports;
 using X402Serverless.Core.Pricing;
+using X402Serverless.Handler.Stripe;
 
 namespace X402Serverless.Handler.Payers;
 
@@ -13,6 +14,7 @@ internal static class MeApi
         var me = app.MapGroup("/api/me").AddEndpointFilter<PayerAuthFilter>();
         me.MapGet("", async (HttpContext http, PayerAccounts accounts) => TypedResults.Ok(await accounts.ViewAsync(PayerAuthFilter.Of(http), http.RequestAborted)));
         me.MapGet("/usage", UsageAsync);
+        me.MapPayerCardTopUps();
         me.MapPost("/keys", async (HttpContext http, IPayerStore payers) =>
         {
             var key = PayerKeys.NewKey();

@@ -3,7 +3,7 @@ using System.Threading.Channels;
 namespace X402Serverless.Handler.Settlement;
 
 /// <summary>Wakes the settlement worker when a job is queued, so deferred settlement starts at once, not at the next poll.</summary>
-internal sealed class SettlementSignal
+internal class SettlementSignal
 {
     private readonly Channel<bool> _channel = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 

@@ -12,17 +12,27 @@ public sealed class CreditsFixture : IAsyncLifetime
 {
     internal GatewayHost Gateway { get; private set; } = null!;
 
+    internal const string StripeWebhookSecret = "whsec_test_gateway_endpoint_secret";
+
     internal TestUpstream Upstream { get; private set; } = null!;
+
+    internal FakeStripeApi Stripe { get; private set; } = null!;
 
     internal ILedger Ledger => Gateway.Services.GetRequiredService<ILedger>();
 
     public async Task InitializeAsync()
     {
         Upstream = await TestUpstream.StartAsync();
+        Stripe = await FakeStripeApi.StartAsync();
         Gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
         {
             ["X402:FacilitatorUrl"] = $"http://127.0.0.1:{PeerProcess.FreePort()}",
             ["X402:Credits:OperatorFeeBasisPoints"] = "100",
+            ["X402:Stripe:SecretKey"] = "sk_test_gateway_secret_key",
+            ["X402:Stripe:WebhookSecret"] = StripeWebhookSecret,
+            ["X402:Stripe:ApiBase"] = Stripe.Url,
+            ["X402:Stripe:SuccessUrl"] = "https://app.example/topped-up",
+            ["X402:Stripe:CancelUrl"] = "https://app.example/cancelled",
         });
     }
 
@@ -30,6 +40,7 @@ public sealed class CreditsFixture : IAsyncLifetime
     {
         await Gateway.DisposeAsync();
         await Upstream.DisposeAsync();
+        await Stripe.DisposeAsync();
     }
 
     /// <summary>A new organisation (its own management client) so tests never share pools or budgets.</summary>

@@ -57,13 +57,16 @@ internal sealed class PeerProcess : IAsyncDisposable
     }
 
     /// <summary>Runs a node script to completion and returns its stdout; throws with its output on failure.</summary>
-    public static async Task<string> RunNodeAsync(IDictionary<string, string>? env, params string[] args)
+    public static Task<string> RunNodeAsync(IDictionary<string, string>? env, params string[] args) => RunNodeWithInputAsync(env, null, args);
+
+    public static async Task<string> RunNodeWithInputAsync(IDictionary<string, string>? env, string? stdin, params string[] args)
     {
         var info = new ProcessStartInfo("node")
         {
             WorkingDirectory = RepoPaths.Peers,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = true,
             UseShellExecute = false,
         };
         foreach (var a in args)
@@ -75,6 +78,11 @@ internal sealed class PeerProcess : IAsyncDisposable
             info.Environment[k] = v;
         }
         using var process = Process.Start(info)!;
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin);
+        }
+        process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));

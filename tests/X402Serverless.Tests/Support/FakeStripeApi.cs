@@ -1,0 +1,57 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace X402Serverless.Tests.Support;
+
+/// <summary>
+/// Stands in for api.stripe.com (which cannot be reached here): accepts POST /v1/checkout/sessions only in Stripe's
+/// documented wire format (form-encoded, Bearer secret key) and records what it received.
+/// </summary>
+internal sealed class FakeStripeApi : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private FakeStripeApi(WebApplication app)
+    {
+        _app = app;
+    }
+
+    public string Url { get; private set; } = "";
+
+    public ConcurrentQueue<(Dictionary<string, string> Form, string Authorization, string IdempotencyKey)> Sessions { get; } = new();
+
+    public static async Task<FakeStripeApi> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        var fake = new FakeStripeApi(app);
+        app.MapPost("/v1/checkout/sessions", async (HttpContext http) =>
+        {
+            if (!http.Request.HasFormContentType)
+            {
+                return Results.Json(new { error = new { message = "Stripe takes application/x-www-form-urlencoded" } }, statusCode: 400);
+            }
+            var form = (await http.Request.ReadFormAsync()).ToDictionary(f => f.Key, f => f.Value.ToString());
+            fake.Sessions.Enqueue((form, http.Request.Headers.Authorization.ToString(), http.Request.Headers["Idempotency-Key"].ToString()));
+            var id = "cs_test_" + Guid.NewGuid().ToString("N");
+            return Results.Json(new { id, @object = "checkout.session", url = $"https://checkout.stripe.com/c/pay/{id}" });
+        });
+        await app.StartAsync();
+        fake.Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return fake;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
