@@ -136,6 +136,15 @@ public sealed class SqlitePaymentStore(SqliteDatabase database) : IPaymentStore
             c.Parameters.AddWithValue("$limit", Math.Clamp(query.Limit, 1, 500));
         }, cancellationToken);
 
+    public async Task<IReadOnlyList<PaymentRecord>> ListByLinkPrefixAsync(string prefix, PaymentStatus status, int max, CancellationToken cancellationToken) =>
+        await QueryAsync($"SELECT {Columns} FROM payments WHERE link_id >= $from AND link_id < $to AND status = $status ORDER BY updated_at DESC LIMIT $max;", c =>
+        {
+            c.Parameters.AddWithValue("$from", prefix);
+            c.Parameters.AddWithValue("$to", prefix + "\uffff");
+            c.Parameters.AddWithValue("$status", status.ToString());
+            c.Parameters.AddWithValue("$max", max);
+        }, cancellationToken);
+
     public async Task<int> CountFailedDeferredAsync(string payer, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();

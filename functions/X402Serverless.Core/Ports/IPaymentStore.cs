@@ -42,6 +42,9 @@ public interface IPaymentStore
 
     Task<IReadOnlyList<PaymentRecord>> ListAsync(string organisationId, PaymentQuery query, CancellationToken cancellationToken);
 
+    /// <summary>Payments of links whose id starts with <paramref name="prefix"/> (internal links such as top-ups), newest first.</summary>
+    Task<IReadOnlyList<PaymentRecord>> ListByLinkPrefixAsync(string prefix, PaymentStatus status, int max, CancellationToken cancellationToken);
+
     /// <summary>How many of this payer's deferred payments ended Failed.</summary>
     Task<int> CountFailedDeferredAsync(string payer, CancellationToken cancellationToken);
 }

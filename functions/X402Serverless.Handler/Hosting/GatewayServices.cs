@@ -56,6 +56,12 @@ internal static class GatewayServices
         services.AddSingleton<AllowanceTimer>();
         services.AddHostedService(sp => sp.GetRequiredService<AllowanceTimer>());
         services.AddSingleton<PayerAccounts>();
+        services.AddSingleton<UsdcTopUps>();
+        services.AddSingleton(sp => new TopUpServices(
+            sp.GetRequiredService<NetworkRegistry>(), sp.GetRequiredService<PaymentVerifier>(), sp.GetRequiredService<FacilitatorCatalog>(),
+            sp.GetRequiredService<IPaymentStore>(), sp.GetRequiredService<SettlementProcessor>(), sp.GetRequiredService<UsdcTopUps>(),
+            sp.GetRequiredService<ILedger>(), sp.GetRequiredService<PaymentRequiredResponder>(), sp.GetRequiredService<PublicUrls>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<GatewayOptions>>()));
         services.AddSingleton<IStripeEventStore, SqliteStripeEventStore>();
         services.AddSingleton<StripeEventProcessor>();
         services.AddSingleton<StripeEventSignal>();

@@ -2,6 +2,7 @@ using X402Serverless.Core.Access;
 using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Ports;
 using X402Serverless.Core.Pricing;
+using X402Serverless.Handler.Credits;
 using X402Serverless.Handler.Stripe;
 
 namespace X402Serverless.Handler.Payers;
@@ -15,6 +16,7 @@ internal static class MeApi
         me.MapGet("", async (HttpContext http, PayerAccounts accounts) => TypedResults.Ok(await accounts.ViewAsync(PayerAuthFilter.Of(http), http.RequestAborted)));
         me.MapGet("/usage", UsageAsync);
         me.MapPayerCardTopUps();
+        me.MapUsdcTopUp();
         me.MapPost("/keys", async (HttpContext http, IPayerStore payers) =>
         {
             var key = PayerKeys.NewKey();

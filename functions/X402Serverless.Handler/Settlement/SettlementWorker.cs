@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using X402Serverless.Core.Credits;
 using X402Serverless.Core.Facilitation;
 using X402Serverless.Core.Payments;
 using X402Serverless.Core.Ports;
@@ -14,6 +15,7 @@ namespace X402Serverless.Handler.Settlement;
 internal sealed partial class SettlementWorker(
     IPaymentStore payments,
     SettlementProcessor processor,
+    UsdcTopUps topUps,
     SettlementSignal signal,
     TimeProvider time,
     IOptions<GatewayOptions> options,
@@ -21,6 +23,7 @@ internal sealed partial class SettlementWorker(
 {
     private readonly SettlementOptions _settings = options.Value.Settlement;
     private DateTimeOffset _lastGasAlert = DateTimeOffset.MinValue;
+    private DateTimeOffset _lastReconcile = DateTimeOffset.MinValue;
 
     // A request legitimately holds a payment this long at most: upstream, then an inline settlement.
     private TimeSpan StaleAfter => TimeSpan.FromSeconds(options.Value.UpstreamTimeoutSeconds + _settings.ReceiptTimeoutSeconds + 60);
@@ -39,6 +42,11 @@ internal sealed partial class SettlementWorker(
             try
             {
                 await RecoverStaleAsync(stoppingToken);
+                if (time.GetUtcNow() - _lastReconcile > TimeSpan.FromSeconds(30))
+                {
+                    _lastReconcile = time.GetUtcNow();
+                    await topUps.ReconcileAsync(stoppingToken);
+                }
                 while (await RunDueAsync(stoppingToken) > 0)
                 {
                     // keep draining while there is work

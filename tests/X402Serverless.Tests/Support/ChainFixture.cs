@@ -79,7 +79,11 @@ public sealed class ChainFixture : IAsyncLifetime
         ["X402:Settlement:RetryFirstMilliseconds"] = "200",
         ["X402:Settlement:RetryCapMilliseconds"] = "1000",
         ["X402:Settlement:ReceiptTimeoutSeconds"] = "10",
+        ["X402:Credits:TopUpPayTo"] = TopUpWallet,
     };
+
+    /// <summary>The operator's wallet that receives USDC top-ups.</summary>
+    internal const string TopUpWallet = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
 
     /// <summary>A fresh gas wallet with ETH, so a test's own gateway never shares nonces with another's.</summary>
     internal async Task<string> FundedWalletAsync(string weiHex = "0x56BC75E2D63100000")

@@ -1,0 +1,48 @@
+using System.Globalization;
+using System.Numerics;
+using X402Serverless.Core.Ledger;
+using X402Serverless.Core.Networks;
+using X402Serverless.Core.Payments;
+using X402Serverless.Core.Ports;
+
+namespace X402Serverless.Core.Credits;
+
+/// <summary>
+/// Credits a settled x402 top-up: $N of USDC paid becomes $N of credits. Keyed by the payment id, so the request
+/// that settled it and the reconciliation pass that catches up after a crash credit it exactly once.
+/// </summary>
+public sealed class UsdcTopUps(ILedger ledger, IPaymentStore payments, NetworkRegistry networks)
+{
+    public const string LinkPrefix = "topup:";
+
+    public static string LinkIdFor(string payerId) => LinkPrefix + payerId;
+
+    public async Task<PostResult> CreditAsync(PaymentRecord payment, CancellationToken cancellationToken)
+    {
+        if (payment.Status != PaymentStatus.Settled || !payment.LinkId.StartsWith(LinkPrefix, StringComparison.Ordinal)
+            || !networks.TryGet(payment.Network, out var network))
+        {
+            return PostResult.Insufficient;
+        }
+        var payerId = payment.LinkId[LinkPrefix.Length..];
+        var atomic = BigInteger.Parse(payment.Amount, CultureInfo.InvariantCulture);
+        // USDC atomic units are micro-USD already; other decimals are scaled exactly (whole micro-USD only).
+        var micros = (long)(network.Decimals >= 6 ? atomic / BigInteger.Pow(10, network.Decimals - 6) : atomic * BigInteger.Pow(10, 6 - network.Decimals));
+        return await ledger.PostAsync(
+            LedgerEntry.Transfer($"usdc:{payment.Id}", "usdc-topup", Accounts.UsdcClearing, Accounts.Credits(payerId), micros, payment.Transaction), [], cancellationToken);
+    }
+
+    /// <summary>Credits settled top-ups that have no credit yet (their request died between settlement and credit).</summary>
+    public async Task<int> ReconcileAsync(CancellationToken cancellationToken)
+    {
+        var credited = 0;
+        foreach (var payment in await payments.ListByLinkPrefixAsync(LinkPrefix, PaymentStatus.Settled, 200, cancellationToken))
+        {
+            if (!await ledger.EntryExistsAsync($"usdc:{payment.Id}", cancellationToken) && await CreditAsync(payment, cancellationToken) == PostResult.Posted)
+            {
+                credited++;
+            }
+        }
+        return credited;
+    }
+}
