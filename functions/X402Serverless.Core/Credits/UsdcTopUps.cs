@@ -15,7 +15,16 @@ public sealed class UsdcTopUps(ILedger ledger, IPaymentStore payments, NetworkRe
 {
     public const string LinkPrefix = "topup:";
 
+    private const string PoolPrefix = LinkPrefix + "pool:";
+
     public static string LinkIdFor(string payerId) => LinkPrefix + payerId;
+
+    public static string PoolLinkIdFor(string organisationId) => PoolPrefix + organisationId;
+
+    /// <summary>The account a top-up credits: an organisation's pool or a payer's credits.</summary>
+    public static string AccountFor(string linkId) => linkId.StartsWith(PoolPrefix, StringComparison.Ordinal)
+        ? Accounts.Pool(linkId[PoolPrefix.Length..])
+        : Accounts.Credits(linkId[LinkPrefix.Length..]);
 
     public async Task<PostResult> CreditAsync(PaymentRecord payment, CancellationToken cancellationToken)
     {
@@ -24,12 +33,11 @@ public sealed class UsdcTopUps(ILedger ledger, IPaymentStore payments, NetworkRe
         {
             return PostResult.Insufficient;
         }
-        var payerId = payment.LinkId[LinkPrefix.Length..];
         var atomic = BigInteger.Parse(payment.Amount, CultureInfo.InvariantCulture);
         // USDC atomic units are micro-USD already; other decimals are scaled exactly (whole micro-USD only).
         var micros = (long)(network.Decimals >= 6 ? atomic / BigInteger.Pow(10, network.Decimals - 6) : atomic * BigInteger.Pow(10, 6 - network.Decimals));
         return await ledger.PostAsync(
-            LedgerEntry.Transfer($"usdc:{payment.Id}", "usdc-topup", Accounts.UsdcClearing, Accounts.Credits(payerId), micros, payment.Transaction), [], cancellationToken);
+            LedgerEntry.Transfer($"usdc:{payment.Id}", "usdc-topup", Accounts.UsdcClearing, AccountFor(payment.LinkId), micros, payment.Transaction), [], cancellationToken);
     }
 
     /// <summary>Credits settled top-ups that have no credit yet (their request died between settlement and credit).</summary>

@@ -28,11 +28,22 @@ namespace X402Serverless.Handler.Credits;
 internal static class UsdcTopUpEndpoint
 {
     public static void MapUsdcTopUp(this RouteGroupBuilder me) =>
-        me.MapMethods("/topup", ["GET", "POST"], HandleAsync);
+        me.MapMethods("/topup", ["GET", "POST"], (HttpContext http, string? amount, TopUpServices s) =>
+        {
+            var payer = PayerAuthFilter.Of(http);
+            return HandleAsync(http, amount, s, UsdcTopUps.LinkIdFor(payer.Id), payer.OrganisationId, "Top up ${0} of credits");
+        });
 
-    private static async Task<IResult> HandleAsync(HttpContext http, string? amount, TopUpServices s)
+    /// <summary>/api/organisation/topup: the same for an organisation's allowance pool, with a management key.</summary>
+    public static void MapPoolUsdcTopUp(this RouteGroupBuilder api) =>
+        api.MapMethods("/organisation/topup", ["GET", "POST"], (HttpContext http, string? amount, TopUpServices s) =>
+        {
+            var organisation = Management.CallerContext.Of(http).Organisation;
+            return HandleAsync(http, amount, s, UsdcTopUps.PoolLinkIdFor(organisation.Id), organisation.Id, "Fund ${0} of allowances");
+        });
+
+    private static async Task<IResult> HandleAsync(HttpContext http, string? amount, TopUpServices s, string linkId, string organisationId, string descriptionFormat)
     {
-        var payer = PayerAuthFilter.Of(http);
         var settings = s.Options.Value;
         if (!EvmAddress.TryParse(settings.Credits.TopUpPayTo, out var payTo))
         {
@@ -46,10 +57,10 @@ internal static class UsdcTopUpEndpoint
         var now = s.Time.GetUtcNow();
         var link = new PaidLink
         {
-            Id = UsdcTopUps.LinkIdFor(payer.Id),
-            OrganisationId = payer.OrganisationId,
-            Name = "Credits top-up",
-            Description = $"Top up ${Money.Format(micros)} of credits",
+            Id = linkId,
+            OrganisationId = organisationId,
+            Name = "Top-up",
+            Description = string.Format(CultureInfo.InvariantCulture, descriptionFormat, Money.Format(micros)),
             Upstream = "https://topup.invalid/",
             Price = Money.Format(micros),
             PayTo = payTo.ToString(),
@@ -95,7 +106,7 @@ internal static class UsdcTopUpEndpoint
         {
             Id = PaymentId.For(requirement.Network.ChainId, requirement.Network.Asset, auth.From, auth.Nonce),
             LinkId = link.Id,
-            OrganisationId = payer.OrganisationId,
+            OrganisationId = organisationId,
             Network = requirement.Network.Id,
             Asset = requirement.Network.Asset.ToString(),
             Payer = auth.From.ToString(),
@@ -127,7 +138,7 @@ internal static class UsdcTopUpEndpoint
             return TypedResults.Ok(new
             {
                 credited = Money.Format(micros),
-                credits = Money.Format(await s.Ledger.BalanceAsync(Accounts.Credits(payer.Id), CancellationToken.None)),
+                balance = Money.Format(await s.Ledger.BalanceAsync(UsdcTopUps.AccountFor(linkId), CancellationToken.None)),
                 paymentId = record.Id,
                 transaction = result.Transaction,
             });

@@ -1,4 +1,5 @@
 using X402Serverless.Core.Facilitation;
+using X402Serverless.Handler.Credits;
 using X402Serverless.Handler.Facilitator;
 using X402Serverless.Handler.Functions;
 using X402Serverless.Handler.Management;
@@ -44,6 +45,7 @@ public static class GatewayApp
         api.MapPaymentsApi();
         api.MapPayersApi();
         api.MapOrganisationCardTopUps();
+        api.MapPoolUsdcTopUp();
         app.MapMeApi();
         StripeWebhookEndpoint.Map(app);
         StripeEventFunction.Map(app);

@@ -126,6 +126,28 @@ public sealed class CreditPaymentTests(CreditsFixture fixture, ITestOutputHelper
     }
 
     [Fact]
+    public async Task The_charge_policy_decides_whether_a_4xx_answer_is_paid_for()
+    {
+        using var org = await fixture.NewOrganisationAsync();
+        var payer = await NewPayerAsync(org, new { name = "Looker-upper" });
+        await fixture.FundAsync(Accounts.Credits(payer.Id), 1_000_000);
+        var strict = await fixture.NewLinkAsync(org, "0.10", ["credits"], kind: "missing");
+        var lenient = await fixture.NewLinkAsync(org, "0.10", ["credits"], kind: "missing", extra: new { chargeOn = "below-500" });
+
+        using (var free = await CallAsync(strict.Url, payer.Key))
+        {
+            Assert.Equal(404, (int)free.StatusCode);
+            Assert.False(free.Headers.Contains("X-Charged"));
+        }
+        using (var paid = await CallAsync(lenient.Url, payer.Key))
+        {
+            Assert.Equal(404, (int)paid.StatusCode);
+            Assert.Equal("0.10", paid.Headers.GetValues("X-Charged").Single());
+        }
+        Assert.Equal(900_000, await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default));
+    }
+
+    [Fact]
     public async Task A_trusted_payer_with_a_credit_limit_may_go_below_zero_down_to_it()
     {
         using var org = await fixture.NewOrganisationAsync();

@@ -33,7 +33,7 @@ public sealed class UsdcTopUpTests(ChainFixture chain)
 
         Assert.Equal(200, result.GetProperty("status").GetInt32());
         var body = JsonDocument.Parse(result.GetProperty("body").GetString()!).RootElement;
-        Assert.Equal("2.50", body.GetProperty("credits").GetString());
+        Assert.Equal("2.50", body.GetProperty("balance").GetString());
         Assert.Equal(walletBefore + 2_500_000, await chain.BalanceAsync(wallet));
         var ledger = chain.Gateway.Services.GetRequiredService<ILedger>();
         Assert.Equal(2_500_000, await ledger.BalanceAsync(Accounts.Credits(payerId), default));
@@ -62,5 +62,24 @@ public sealed class UsdcTopUpTests(ChainFixture chain)
 
         using var bad = await client.PostAsync("/api/me/topup?amount=abc", null);
         Assert.Equal(400, (int)bad.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_organisation_funds_its_allowance_pool_with_usdc()
+    {
+        using var created = await chain.Gateway.Admin.PostAsJsonAsync("/api/organisations", new { name = $"Pool org {Guid.NewGuid():N}" });
+        var org = await created.Content.ReadFromJsonAsync<JsonElement>();
+        using var client = chain.Gateway.Client(org.GetProperty("key").GetString());
+
+        using var unpaid = await client.PostAsync("/api/organisation/topup?amount=3.00", null);
+        Assert.Equal(402, (int)unpaid.StatusCode);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/organisation/topup?amount=3.00");
+        request.Headers.TryAddWithoutValidation("PAYMENT-SIGNATURE",
+            new PaymentBuilder { Requirement = PaymentBuilder.RequirementFrom(unpaid), PayerKey = chain.PayerKey }.V2Header());
+        using var paid = await client.SendAsync(request);
+
+        Assert.Equal(200, (int)paid.StatusCode);
+        var balances = await client.GetFromJsonAsync<JsonElement>("/api/organisation/balances");
+        Assert.Equal("3.00", balances.GetProperty("pool").GetString());
     }
 }

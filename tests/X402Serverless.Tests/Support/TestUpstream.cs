@@ -55,6 +55,11 @@ internal sealed class TestUpstream : IAsyncDisposable
             upstream.Count(http);
             return Results.Text("upstream exploded", statusCode: 500);
         });
+        app.Map("/missing/{**rest}", (HttpContext http) =>
+        {
+            upstream.Count(http);
+            return Results.Text("no such item", statusCode: 404);
+        });
         app.Map("/redirect/{**rest}", (HttpContext http) =>
         {
             upstream.Count(http);
