@@ -90,6 +90,27 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
         return list;
     }
 
+    public async Task<IReadOnlyList<(string HoldId, string Source, long Amount)>> StaleHoldsAsync(DateTimeOffset before, int max, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT e.key, (SELECT p.account FROM ledger_postings p WHERE p.entry_key = e.key AND p.amount < 0 LIMIT 1), b.balance
+            FROM ledger_balances b JOIN ledger_entries e ON e.key = substr(b.account, 6)
+            WHERE b.account LIKE 'hold:%' AND b.balance > 0 AND e.created_at < $before
+            ORDER BY e.created_at LIMIT $max;
+            """;
+        command.Parameters.AddWithValue("$before", SqliteText.Time(before));
+        command.Parameters.AddWithValue("$max", max);
+        await using var r = await command.ExecuteReaderAsync(cancellationToken);
+        var list = new List<(string, string, long)>();
+        while (await r.ReadAsync(cancellationToken))
+        {
+            list.Add((r.GetString(0), r.GetString(1), r.GetInt64(2)));
+        }
+        return list;
+    }
+
     public async Task<bool> EntryExistsAsync(string key, CancellationToken cancellationToken) =>
         await ScalarAsync("SELECT COUNT(*) FROM ledger_entries WHERE key = $k;", ("$k", key)) > 0;
 

@@ -71,6 +71,23 @@ public sealed class CreditCharges(ILedger ledger, IPayerStore payers, TimeProvid
         await ledger.PostAsync(new LedgerEntry($"{hold.Id}:capture", "capture", legs), [], cancellationToken);
     }
 
+    /// <summary>
+    /// Returns money held by calls whose process died before capture or release: a call that never answered is not
+    /// charged. Its spend counters stay counted (the call may have run), which errs on the payer's side of a cap.
+    /// </summary>
+    public async Task<int> ReleaseStaleAsync(TimeSpan olderThan, CancellationToken cancellationToken)
+    {
+        var released = 0;
+        foreach (var (holdId, source, amount) in await ledger.StaleHoldsAsync(time.GetUtcNow() - olderThan, 100, cancellationToken))
+        {
+            if (await ledger.PostAsync(LedgerEntry.Transfer($"{holdId}:release", "release", Accounts.Hold(holdId), source, amount, "stale"), [], cancellationToken) == PostResult.Posted)
+            {
+                released++;
+            }
+        }
+        return released;
+    }
+
     public async Task ReleaseAsync(CreditHold hold, CancellationToken cancellationToken)
     {
         await ledger.PostAsync(LedgerEntry.Transfer($"{hold.Id}:release", "release", Accounts.Hold(hold.Id), hold.Source, hold.Amount), [], cancellationToken);

@@ -28,6 +28,9 @@ public interface ILedger
 
     Task<bool> EntryExistsAsync(string key, CancellationToken cancellationToken);
 
+    /// <summary>Holds still holding money that were placed before <paramref name="before"/>: their request died mid-call.</summary>
+    Task<IReadOnlyList<(string HoldId, string Source, long Amount)>> StaleHoldsAsync(DateTimeOffset before, int max, CancellationToken cancellationToken);
+
     /// <summary>Sum of every posting ever made: zero in a healthy ledger.</summary>
     Task<long> TotalAsync(CancellationToken cancellationToken);
 }

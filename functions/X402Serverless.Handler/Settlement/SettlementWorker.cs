@@ -16,6 +16,7 @@ internal sealed partial class SettlementWorker(
     IPaymentStore payments,
     SettlementProcessor processor,
     UsdcTopUps topUps,
+    CreditCharges credits,
     SettlementSignal signal,
     TimeProvider time,
     IOptions<GatewayOptions> options,
@@ -46,6 +47,7 @@ internal sealed partial class SettlementWorker(
                 {
                     _lastReconcile = time.GetUtcNow();
                     await topUps.ReconcileAsync(stoppingToken);
+                    await credits.ReleaseStaleAsync(StaleAfter, stoppingToken);
                 }
                 while (await RunDueAsync(stoppingToken) > 0)
                 {

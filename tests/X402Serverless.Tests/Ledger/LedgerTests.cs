@@ -78,6 +78,25 @@ public sealed class LedgerTests : IDisposable
     }
 
     [Fact]
+    public async Task Holds_left_by_a_dead_request_are_released_once_they_are_stale()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var ledger = new SqliteLedger(new SqliteDatabase(Path.Combine(_directory, "stale.db")), time);
+        await ledger.PostAsync(LedgerEntry.Transfer("t", "topup", Accounts.CardClearing, Accounts.Credits("p"), 1_000), [], default);
+        await ledger.PostAsync(LedgerEntry.Transfer("hold_dead", "hold", Accounts.Credits("p"), Accounts.Hold("hold_dead"), 400), [], default);
+        await ledger.PostAsync(LedgerEntry.Transfer("hold_done", "hold", Accounts.Credits("p"), Accounts.Hold("hold_done"), 100), [], default);
+        await ledger.PostAsync(LedgerEntry.Transfer("hold_done:capture", "capture", Accounts.Hold("hold_done"), Accounts.Earnings("o"), 100), [], default);
+        var charges = new X402Serverless.Core.Credits.CreditCharges(ledger, null!, time);
+
+        Assert.Equal(0, await charges.ReleaseStaleAsync(TimeSpan.FromMinutes(10), default)); // too young
+        time.Advance(TimeSpan.FromMinutes(11));
+        Assert.Equal(1, await charges.ReleaseStaleAsync(TimeSpan.FromMinutes(10), default));
+        Assert.Equal(0, await charges.ReleaseStaleAsync(TimeSpan.FromMinutes(10), default)); // once
+        Assert.Equal(900, await ledger.BalanceAsync(Accounts.Credits("p"), default));
+        Assert.Equal(0, await ledger.BalanceAsync(Accounts.Hold("hold_dead"), default));
+    }
+
+    [Fact]
     public async Task Unbalanced_entries_are_refused_before_touching_the_store() =>
         await Assert.ThrowsAsync<ArgumentException>(() => _ledger.PostAsync(
             new LedgerEntry("x", "bad", [new Leg("a", 5), new Leg("b", -4)]), [], default));
