@@ -111,6 +111,24 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
         return list;
     }
 
+    public async Task<IReadOnlyList<(string Account, long Balance, long PostedSum)>> TrialBalanceAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT b.account, b.balance, COALESCE(s.total, 0)
+            FROM ledger_balances b LEFT JOIN (SELECT account, SUM(amount) AS total FROM ledger_postings GROUP BY account) s ON s.account = b.account
+            ORDER BY b.account;
+            """;
+        await using var r = await command.ExecuteReaderAsync(cancellationToken);
+        var list = new List<(string, long, long)>();
+        while (await r.ReadAsync(cancellationToken))
+        {
+            list.Add((r.GetString(0), r.GetInt64(1), r.GetInt64(2)));
+        }
+        return list;
+    }
+
     public async Task<bool> EntryExistsAsync(string key, CancellationToken cancellationToken) =>
         await ScalarAsync("SELECT COUNT(*) FROM ledger_entries WHERE key = $k;", ("$k", key)) > 0;
 

@@ -31,6 +31,9 @@ public interface ILedger
     /// <summary>Holds still holding money that were placed before <paramref name="before"/>: their request died mid-call.</summary>
     Task<IReadOnlyList<(string HoldId, string Source, long Amount)>> StaleHoldsAsync(DateTimeOffset before, int max, CancellationToken cancellationToken);
 
+    /// <summary>Every account's cached balance beside the sum of its postings (a trial balance).</summary>
+    Task<IReadOnlyList<(string Account, long Balance, long PostedSum)>> TrialBalanceAsync(CancellationToken cancellationToken);
+
     /// <summary>Sum of every posting ever made: zero in a healthy ledger.</summary>
     Task<long> TotalAsync(CancellationToken cancellationToken);
 }

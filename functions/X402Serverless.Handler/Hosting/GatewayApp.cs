@@ -44,6 +44,7 @@ public static class GatewayApp
         api.MapOrganisationsApi();
         api.MapPaymentsApi();
         api.MapPayersApi();
+        api.MapLedgerApi();
         api.MapOrganisationCardTopUps();
         api.MapPoolUsdcTopUp();
         app.MapMeApi();

@@ -36,6 +36,12 @@ public sealed class CreditPaymentTests(CreditsFixture fixture, ITestOutputHelper
         Assert.Equal(0, await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default));
         Assert.Equal(100, fixture.Upstream.Hits(link.Path));
         Assert.Equal(0, await fixture.Ledger.TotalAsync(default));
+
+        var trial = await fixture.Gateway.Admin.GetFromJsonAsync<JsonElement>("/api/ledger/trial-balance");
+        Assert.Equal("0.00", trial.GetProperty("total").GetString());
+        Assert.True(trial.GetProperty("consistent").GetBoolean());
+        using var forbidden = await org.GetAsync("/api/ledger/trial-balance");
+        Assert.Equal(403, (int)forbidden.StatusCode);
     }
 
     [Fact]
