@@ -1,0 +1,108 @@
+using System.Text.Json.Nodes;
+using X402Serverless.AzureStorage.Tables;
+using X402Serverless.Core.Links;
+using X402Serverless.Core.Ports;
+using static X402Serverless.AzureStorage.Tables.EntityFields;
+
+namespace X402Serverless.AzureStorage;
+
+/// <summary>
+/// Links in Table Storage: one partition per link (the paid path's lookup is a point read and hot links never share a
+/// partition); organisation listings filter on OrganisationId. Changes are conditional on the ETag read.
+/// </summary>
+public sealed class TableLinkStore(TableClient tables, string tableName = "links") : ILinkStore
+{
+    private const string Row = "link";
+
+    public Task InitializeAsync(CancellationToken cancellationToken) => tables.CreateTableIfMissingAsync(tableName, cancellationToken);
+
+    public async Task CreateAsync(PaidLink link, CancellationToken cancellationToken) =>
+        await tables.InsertAsync(tableName, ToEntity(link), cancellationToken);
+
+    public async Task<PaidLink?> FindAsync(string id, CancellationToken cancellationToken) =>
+        await tables.GetAsync(tableName, id, Row, cancellationToken) is { } found ? FromEntity(found.Entity) : null;
+
+    public async Task<IReadOnlyList<PaidLink>> ListAsync(string organisationId, CancellationToken cancellationToken) =>
+        (await tables.QueryAsync(tableName, $"OrganisationId eq {TableClient.Literal(organisationId)}", null, cancellationToken))
+            .Select(FromEntity).OrderBy(l => l.CreatedAt).ThenBy(l => l.Id, StringComparer.Ordinal).ToList();
+
+    public async Task<bool> UpdateAsync(PaidLink link, CancellationToken cancellationToken)
+    {
+        var found = await tables.GetAsync(tableName, link.Id, Row, cancellationToken);
+        if (found is not { } current || Str(current.Entity, "OrganisationId") != link.OrganisationId)
+        {
+            return false;
+        }
+        try
+        {
+            await tables.ReplaceAsync(tableName, ToEntity(link), current.ETag, cancellationToken);
+            return true;
+        }
+        catch (TableException e) when (e.IsPreconditionFailed || e.IsNotFound)
+        {
+            return false; // changed or deleted meanwhile: the caller reads again
+        }
+    }
+
+    public async Task<bool> DeleteAsync(string organisationId, string id, CancellationToken cancellationToken)
+    {
+        var found = await tables.GetAsync(tableName, id, Row, cancellationToken);
+        if (found is not { } current || Str(current.Entity, "OrganisationId") != organisationId)
+        {
+            return false;
+        }
+        try
+        {
+            return await tables.DeleteAsync(tableName, id, Row, current.ETag, cancellationToken);
+        }
+        catch (TableException e) when (e.IsPreconditionFailed)
+        {
+            return false;
+        }
+    }
+
+    private static JsonObject ToEntity(PaidLink l) => new()
+    {
+        ["PartitionKey"] = l.Id,
+        ["RowKey"] = Row,
+        ["OrganisationId"] = l.OrganisationId,
+        ["Name"] = l.Name,
+        ["Description"] = l.Description,
+        ["Upstream"] = l.Upstream,
+        ["Price"] = l.Price,
+        ["PayTo"] = l.PayTo,
+        ["Networks"] = List(l.Networks),
+        ["Methods"] = List(l.Methods),
+        ["SealedUpstreamHeaders"] = l.SealedUpstreamHeaders,
+        ["Settlement"] = l.Settlement,
+        ["Facilitator"] = l.Facilitator,
+        ["VerifyOnChain"] = l.VerifyOnChain,
+        ["Accepts"] = List(l.Accepts),
+        ["ChargeOn"] = l.ChargeOn,
+        ["DailyCapPerPayer"] = Long(l.DailyCapPerPayer),
+        ["CreatedAt"] = Time(l.CreatedAt),
+        ["UpdatedAt"] = Time(l.UpdatedAt),
+    };
+
+    private static PaidLink FromEntity(JsonObject e) => new()
+    {
+        Id = Str(e, "PartitionKey"),
+        OrganisationId = Str(e, "OrganisationId"),
+        Name = OptStr(e, "Name"),
+        Description = OptStr(e, "Description"),
+        Upstream = Str(e, "Upstream"),
+        Price = Str(e, "Price"),
+        PayTo = Str(e, "PayTo"),
+        Networks = List(e, "Networks"),
+        Methods = List(e, "Methods"),
+        SealedUpstreamHeaders = OptStr(e, "SealedUpstreamHeaders"),
+        Settlement = Str(e, "Settlement"),
+        Facilitator = OptStr(e, "Facilitator"),
+        VerifyOnChain = Bool(e, "VerifyOnChain"),
+        Accepts = List(e, "Accepts"),
+        ChargeOn = Str(e, "ChargeOn"),
+        DailyCapPerPayer = OptLong(e, "DailyCapPerPayer"),
+        CreatedAt = Time(e, "CreatedAt"),
+        UpdatedAt = Time(e, "UpdatedAt"),
+    };
+}

@@ -1,0 +1,178 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Azure;
+using Azure.Core;
+using Azure.Core.Pipeline;
+
+namespace X402Serverless.AzureStorage.Tables;
+
+/// <summary>
+/// A thin Table Storage REST client on Azure.Core's HttpPipeline (retries on transient failures only, auth policy,
+/// telemetry). Entities are JSON objects with PartitionKey and RowKey; optimistic concurrency by ETag.
+/// </summary>
+public sealed class TableClient
+{
+    private const string ServiceVersion = "2019-02-02";
+    private readonly HttpPipeline _pipeline;
+    private readonly Uri _endpoint;
+
+    private TableClient(HttpPipeline pipeline, Uri endpoint)
+    {
+        _pipeline = pipeline;
+        _endpoint = new Uri(endpoint.ToString().TrimEnd('/') + "/");
+    }
+
+    /// <summary>For Azurite: account name and key (SharedKeyLite).</summary>
+    public static TableClient WithSharedKey(Uri endpoint, string accountName, string accountKey) =>
+        new(HttpPipelineBuilder.Build(new Options(), new SharedKeyLitePolicy(accountName, Convert.FromBase64String(accountKey))), endpoint);
+
+    /// <summary>In Azure: a managed identity's Entra ID token for the storage audience.</summary>
+    public static TableClient WithCredential(Uri endpoint, TokenCredential credential) =>
+        new(HttpPipelineBuilder.Build(new Options(), new BearerTokenAuthenticationPolicy(credential, "https://storage.azure.com/.default")), endpoint);
+
+    public async Task CreateTableIfMissingAsync(string table, CancellationToken cancellationToken)
+    {
+        using var message = Message(RequestMethod.Post, "Tables", new JsonObject { ["TableName"] = table });
+        await _pipeline.SendAsync(message, cancellationToken);
+        var status = message.Response.Status;
+        if (status is not (201 or 204 or 409))
+        {
+            throw Error(message.Response);
+        }
+    }
+
+    /// <summary>Inserts; throws <see cref="TableException"/> with IsConflict when the entity exists.</summary>
+    public async Task<string> InsertAsync(string table, JsonObject entity, CancellationToken cancellationToken)
+    {
+        using var message = Message(RequestMethod.Post, table, entity);
+        message.Request.Headers.SetValue("Prefer", "return-no-content");
+        await _pipeline.SendAsync(message, cancellationToken);
+        return message.Response.Status is 201 or 204 ? ETag(message.Response) : throw Error(message.Response);
+    }
+
+    /// <summary>The entity and its ETag, or null when missing.</summary>
+    public async Task<(JsonObject Entity, string ETag)?> GetAsync(string table, string partitionKey, string rowKey, CancellationToken cancellationToken)
+    {
+        using var message = Message(RequestMethod.Get, EntityPath(table, partitionKey, rowKey), null);
+        await _pipeline.SendAsync(message, cancellationToken);
+        if (message.Response.Status == 404)
+        {
+            return null;
+        }
+        if (message.Response.Status != 200)
+        {
+            throw Error(message.Response);
+        }
+        return (JsonNode.Parse(message.Response.Content.ToString())!.AsObject(), ETag(message.Response));
+    }
+
+    /// <summary>Replaces the entity if its ETag still matches (or "*" for any); throws IsPreconditionFailed otherwise.</summary>
+    public async Task<string> ReplaceAsync(string table, JsonObject entity, string ifMatch, CancellationToken cancellationToken)
+    {
+        using var message = Message(RequestMethod.Put, EntityPath(table, (string)entity["PartitionKey"]!, (string)entity["RowKey"]!), entity);
+        message.Request.Headers.SetValue("If-Match", ifMatch);
+        await _pipeline.SendAsync(message, cancellationToken);
+        return message.Response.Status == 204 ? ETag(message.Response) : throw Error(message.Response);
+    }
+
+    /// <summary>Deletes; false when it was not there.</summary>
+    public async Task<bool> DeleteAsync(string table, string partitionKey, string rowKey, string ifMatch, CancellationToken cancellationToken)
+    {
+        using var message = Message(RequestMethod.Delete, EntityPath(table, partitionKey, rowKey), null);
+        message.Request.Headers.SetValue("If-Match", ifMatch);
+        await _pipeline.SendAsync(message, cancellationToken);
+        return message.Response.Status switch
+        {
+            204 => true,
+            404 => false,
+            _ => throw Error(message.Response),
+        };
+    }
+
+    /// <summary>Every entity matching an OData filter, following continuation tokens page by page.</summary>
+    public async Task<List<JsonObject>> QueryAsync(string table, string filter, int? max, CancellationToken cancellationToken, int pageSize = 1000)
+    {
+        var results = new List<JsonObject>();
+        string? nextPartition = null;
+        string? nextRow = null;
+        do
+        {
+            var query = $"$filter={Uri.EscapeDataString(filter)}";
+            query += $"&$top={Math.Min(pageSize, max is { } m ? m - results.Count : pageSize)}";
+            if (nextPartition is not null)
+            {
+                query += $"&NextPartitionKey={Uri.EscapeDataString(nextPartition)}";
+                if (nextRow is not null)
+                {
+                    query += $"&NextRowKey={Uri.EscapeDataString(nextRow)}";
+                }
+            }
+            using var message = Message(RequestMethod.Get, $"{table}()?{query}", null);
+            await _pipeline.SendAsync(message, cancellationToken);
+            if (message.Response.Status != 200)
+            {
+                throw Error(message.Response);
+            }
+            var page = JsonNode.Parse(message.Response.Content.ToString())!["value"]!.AsArray();
+            results.AddRange(page.Select(e => e!.AsObject().DeepClone().AsObject()));
+            nextPartition = message.Response.Headers.TryGetValue("x-ms-continuation-NextPartitionKey", out var p) ? p : null;
+            nextRow = message.Response.Headers.TryGetValue("x-ms-continuation-NextRowKey", out var r) ? r : null;
+        }
+        while (nextPartition is not null && (max is null || results.Count < max));
+        return results;
+    }
+
+    /// <summary>OData string literal: single quotes doubled.</summary>
+    public static string Literal(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
+
+    private HttpMessage Message(RequestMethod method, string path, JsonObject? body)
+    {
+        var message = _pipeline.CreateMessage();
+        var request = message.Request;
+        request.Method = method;
+        request.Uri.Reset(new Uri(_endpoint, path));
+        request.Headers.SetValue("x-ms-version", ServiceVersion);
+        request.Headers.SetValue("DataServiceVersion", "3.0");
+        request.Headers.SetValue("Accept", "application/json;odata=nometadata");
+        if (body is not null)
+        {
+            request.Headers.SetValue("Content-Type", "application/json");
+            request.Content = RequestContent.Create(Encoding.UTF8.GetBytes(body.ToJsonString()));
+        }
+        return message;
+    }
+
+    private static string EntityPath(string table, string partitionKey, string rowKey) =>
+        $"{table}(PartitionKey={Uri.EscapeDataString(Literal(partitionKey))},RowKey={Uri.EscapeDataString(Literal(rowKey))})";
+
+    private static string ETag(Response response) => response.Headers.TryGetValue("ETag", out var etag) ? etag! : "";
+
+    private static TableException Error(Response response)
+    {
+        string? code = null;
+        var text = response.Content?.ToString() ?? "";
+        try
+        {
+            code = JsonNode.Parse(text)?["odata.error"]?["code"]?.GetValue<string>();
+        }
+        catch (JsonException)
+        {
+            // not JSON: keep the status
+        }
+        if (code is null && response.Headers.TryGetValue("x-ms-error-code", out var header))
+        {
+            code = header;
+        }
+        return new TableException(response.Status, code, $"Table service answered {response.Status} {code}.");
+    }
+
+    private sealed class Options : ClientOptions
+    {
+        public Options()
+        {
+            Retry.MaxRetries = 3;
+            Retry.Mode = RetryMode.Exponential;
+        }
+    }
+}

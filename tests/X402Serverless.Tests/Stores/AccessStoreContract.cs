@@ -1,0 +1,27 @@
+using X402Serverless.Core.Access;
+using X402Serverless.Core.Ports;
+
+namespace X402Serverless.Tests.Stores;
+
+/// <summary>What every IAccessStore adapter must do.</summary>
+public abstract class AccessStoreContract
+{
+    protected abstract Task<IAccessStore> StoreAsync();
+
+    [Fact]
+    public async Task Keys_find_their_organisation_by_hash_and_unknown_hashes_find_nothing()
+    {
+        var store = await StoreAsync();
+        var now = new DateTimeOffset(2026, 11, 21, 0, 0, 0, TimeSpan.Zero);
+        var org = new Organisation("org_" + Guid.NewGuid().ToString("N")[..8], "Acme", true, now);
+        await store.CreateOrganisationAsync(org, new AccessKey("key_1", org.Id, "x402sk_abc", AccessKey.AdminRole, now), "hash1" + org.Id, default);
+        await store.AddKeyAsync(new AccessKey("key_2", org.Id, "x402sk_def", AccessKey.AdminRole, now), "hash2" + org.Id, default);
+
+        var found = await store.FindByKeyHashAsync("hash2" + org.Id, default);
+        Assert.NotNull(found);
+        Assert.Equal("key_2", found.Value.Key.Id);
+        Assert.Equal(org, found.Value.Organisation);
+        Assert.Null(await store.FindByKeyHashAsync("nope", default));
+        Assert.True(await store.CountOrganisationsAsync(default) >= 1);
+    }
+}

@@ -1,0 +1,82 @@
+using X402Serverless.Core.Links;
+using X402Serverless.Core.Ports;
+
+namespace X402Serverless.Tests.Stores;
+
+/// <summary>What every ILinkStore adapter must do, run against each adapter.</summary>
+public abstract class LinkStoreContract
+{
+    /// <summary>A fresh store in which these organisations exist (an adapter may enforce that links have an owner).</summary>
+    protected abstract Task<ILinkStore> StoreAsync(params string[] organisations);
+
+    private static PaidLink Link(string org, string? id = null) => new()
+    {
+        Id = id ?? "lnk_" + Guid.NewGuid().ToString("N")[..10],
+        OrganisationId = org,
+        Name = "Weather",
+        Upstream = "https://api.example.com/w",
+        Price = "0.01",
+        PayTo = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C",
+        Networks = ["eip155:8453", "eip155:84532"],
+        Methods = ["GET"],
+        SealedUpstreamHeaders = "sealed-blob",
+        Settlement = "deferred",
+        Facilitator = "builtin",
+        VerifyOnChain = true,
+        Accepts = ["x402", "credits"],
+        ChargeOn = "below-500",
+        DailyCapPerPayer = 5_000_000,
+        CreatedAt = new DateTimeOffset(2026, 11, 21, 10, 0, 0, TimeSpan.Zero),
+        UpdatedAt = new DateTimeOffset(2026, 11, 21, 10, 0, 0, TimeSpan.Zero),
+    };
+
+    [Fact]
+    public async Task A_created_link_reads_back_field_for_field()
+    {
+        var store = await StoreAsync("org_a");
+        var link = Link("org_a");
+        await store.CreateAsync(link, default);
+        var read = await store.FindAsync(link.Id, default);
+        Assert.NotNull(read);
+        Assert.Equal(link with { Networks = read.Networks, Methods = read.Methods, Accepts = read.Accepts }, read);
+        Assert.Equal(link.Networks, read.Networks);
+        Assert.Equal(link.Accepts, read.Accepts);
+        Assert.Null(await store.FindAsync("lnk_missing", default));
+    }
+
+    [Fact]
+    public async Task Listing_shows_only_the_organisations_own_links()
+    {
+        var org = "org_" + Guid.NewGuid().ToString("N")[..8];
+        var store = await StoreAsync(org, "org_other");
+        await store.CreateAsync(Link(org), default);
+        await store.CreateAsync(Link(org), default);
+        await store.CreateAsync(Link("org_other"), default);
+        Assert.Equal(2, (await store.ListAsync(org, default)).Count);
+    }
+
+    [Fact]
+    public async Task Only_the_owner_updates_or_deletes_a_link()
+    {
+        var store = await StoreAsync("org_owner", "org_thief");
+        var link = Link("org_owner");
+        await store.CreateAsync(link, default);
+        Assert.False(await store.UpdateAsync(link with { OrganisationId = "org_thief", Price = "9.99" }, default));
+        Assert.True(await store.UpdateAsync(link with { Price = "0.02" }, default));
+        Assert.Equal("0.02", (await store.FindAsync(link.Id, default))!.Price);
+        Assert.False(await store.DeleteAsync("org_thief", link.Id, default));
+        Assert.True(await store.DeleteAsync("org_owner", link.Id, default));
+        Assert.False(await store.DeleteAsync("org_owner", link.Id, default));
+        Assert.Null(await store.FindAsync(link.Id, default));
+    }
+
+    [Fact]
+    public async Task Creating_a_link_with_an_existing_id_fails_and_keeps_the_first()
+    {
+        var store = await StoreAsync("org_a");
+        var link = Link("org_a");
+        await store.CreateAsync(link, default);
+        await Assert.ThrowsAnyAsync<Exception>(() => store.CreateAsync(link with { Price = "5.00" }, default));
+        Assert.Equal("0.01", (await store.FindAsync(link.Id, default))!.Price);
+    }
+}

@@ -1,0 +1,26 @@
+using X402Serverless.Core.Access;
+using X402Serverless.Core.Ports;
+using X402Serverless.Sqlite;
+
+namespace X402Serverless.Tests.Stores;
+
+public sealed class SqliteLinkStoreTests : LinkStoreContract
+{
+    protected override async Task<ILinkStore> StoreAsync(params string[] organisations)
+    {
+        var database = new SqliteDatabase(Path.Combine(Path.GetTempPath(), "x402-contract-" + Guid.NewGuid().ToString("N"), "x402.db"));
+        var access = new SqliteAccessStore(database);
+        var now = DateTimeOffset.UnixEpoch;
+        foreach (var org in organisations)
+        {
+            await access.CreateOrganisationAsync(new Organisation(org, org, false, now), new AccessKey("key_" + org, org, "p", "admin", now), "hash_" + org, default);
+        }
+        return new SqliteLinkStore(database);
+    }
+}
+
+public sealed class SqliteAccessStoreTests : AccessStoreContract
+{
+    protected override Task<IAccessStore> StoreAsync() =>
+        Task.FromResult<IAccessStore>(new SqliteAccessStore(new SqliteDatabase(Path.Combine(Path.GetTempPath(), "x402-contract-" + Guid.NewGuid().ToString("N"), "x402.db"))));
+}
