@@ -37,6 +37,8 @@ public sealed class GatewayOptions
 
     public StripeOptions Stripe { get; set; } = new();
 
+    public ServiceBusOptions ServiceBus { get; set; } = new();
+
     public int UpstreamTimeoutSeconds { get; set; } = 30;
 
     /// <summary>maxTimeoutSeconds advertised in requirements: how long a signed authorization stays valid.</summary>

@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
 using System.Numerics;
+using Azure.Identity;
+using X402Serverless.AzureStorage.Messaging;
 using X402Serverless.Core.Chain;
+using X402Serverless.Core.Ports;
 using X402Serverless.Core.Facilitation;
 using X402Serverless.Core.Networks;
 using X402Serverless.Core.Protocol;
@@ -43,6 +46,15 @@ internal static class SettlementServices
         services.AddSingleton(new RetryPolicy(TimeSpan.FromMilliseconds(settings.RetryFirstMilliseconds), TimeSpan.FromMilliseconds(settings.RetryCapMilliseconds)));
         services.AddSingleton<SettlementProcessor>();
         services.AddSingleton<SettlementSignal>();
+        services.AddSingleton<JobQueues>();
+        if (string.IsNullOrWhiteSpace(options.ServiceBus.Namespace))
+        {
+            services.AddSingleton<IJobDispatcher, LocalJobDispatcher>();
+        }
+        else
+        {
+            services.AddSingleton<IJobDispatcher>(_ => new ServiceBusSender(new Uri(options.ServiceBus.Namespace), new DefaultAzureCredential()));
+        }
         services.AddSingleton<SettlementWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<SettlementWorker>());
     }

@@ -29,7 +29,7 @@ internal sealed partial class PaidLinkEndpoint(
     IPaymentStore payments,
     FacilitatorCatalog facilitators,
     SettlementProcessor settlement,
-    SettlementSignal signal,
+    JobQueues queues,
     UpstreamForwarder forwarder,
     PublicUrls urls,
     CreditCharges credits,
@@ -206,7 +206,7 @@ internal sealed partial class PaidLinkEndpoint(
                 // The job is durable before the payer sees a byte: a crash from here on still settles it.
                 released = true;
                 await payments.AdvanceAsync(record.Id, PaymentStatus.Pending, time.GetUtcNow(), CancellationToken.None);
-                signal.Notify();
+                await queues.SettlementAsync(record.Id);
                 http.Response.Headers["X-Payment-Id"] = record.Id;
                 http.Response.Headers["X-Payment-Settlement"] = "deferred";
                 await CopyResponseAsync(http, upstream, http.RequestAborted);

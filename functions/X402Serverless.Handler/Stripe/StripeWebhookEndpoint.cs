@@ -18,7 +18,7 @@ internal static class StripeWebhookEndpoint
 
     public static void Map(IEndpointRouteBuilder app) => app.MapPost("/hooks/stripe", HandleAsync);
 
-    private static async Task<IResult> HandleAsync(HttpContext http, IStripeEventStore events, StripeEventSignal signal, TimeProvider time, IOptions<GatewayOptions> options)
+    private static async Task<IResult> HandleAsync(HttpContext http, IStripeEventStore events, Settlement.JobQueues queues, TimeProvider time, IOptions<GatewayOptions> options)
     {
         var settings = options.Value.Stripe;
         if (string.IsNullOrEmpty(settings.WebhookSecret))
@@ -54,7 +54,7 @@ internal static class StripeWebhookEndpoint
         var isNew = await events.TryAddAsync(id, type, Encoding.UTF8.GetString(payload), time.GetUtcNow(), http.RequestAborted);
         if (isNew)
         {
-            signal.Notify();
+            await queues.StripeEventAsync(id);
         }
         return TypedResults.Ok(new { received = true, duplicate = !isNew });
     }

@@ -1,0 +1,53 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using X402Serverless.Core.Ports;
+using X402Serverless.Handler.Hosting;
+using X402Serverless.Handler.Stripe;
+
+namespace X402Serverless.Handler.Settlement;
+
+/// <summary>Queue names and the one call sites use to hand a durable job on; a failed hand-off is logged, never fatal.</summary>
+internal sealed partial class JobQueues(IJobDispatcher dispatcher, IOptions<GatewayOptions> options, ILogger<JobQueues> logger)
+{
+    public Task SettlementAsync(string paymentId) =>
+        SendAsync(options.Value.ServiceBus.SettlementQueue, paymentId, new JsonObject { ["paymentId"] = paymentId });
+
+    public Task StripeEventAsync(string eventId) =>
+        SendAsync(options.Value.ServiceBus.StripeEventsQueue, eventId, new JsonObject { ["eventId"] = eventId });
+
+    private async Task SendAsync(string queue, string id, JsonObject body)
+    {
+        try
+        {
+            await dispatcher.DispatchAsync(queue, id, body.ToJsonString(), CancellationToken.None);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The job is durable in the store; a later sweep or the local worker picks it up.
+            Log.DispatchFailed(logger, queue, id, e);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(60, LogLevel.Warning, "Could not hand job {JobId} to queue {Queue}; it stays recorded and will be picked up later.")]
+        public static partial void DispatchFailed(ILogger logger, string queue, string jobId, Exception exception);
+    }
+}
+
+/// <summary>Standalone: jobs run in this process, so dispatching is waking the right worker.</summary>
+internal sealed class LocalJobDispatcher(SettlementSignal settlement, StripeEventSignal stripe, IOptions<GatewayOptions> options) : IJobDispatcher
+{
+    public Task DispatchAsync(string queue, string messageId, string jsonBody, CancellationToken cancellationToken)
+    {
+        if (queue == options.Value.ServiceBus.StripeEventsQueue)
+        {
+            stripe.Notify();
+        }
+        else
+        {
+            settlement.Notify();
+        }
+        return Task.CompletedTask;
+    }
+}
