@@ -38,4 +38,5 @@ module resources 'resources.bicep' = {
 }
 
 output AZURE_FUNCTION_APP_NAME string = resources.outputs.functionAppName
-output GATEWAY_URL string = resources.outputs.gatewayUrl
+output FRONTDOOR_URL string = resources.outputs.frontDoorUrl
+output AZURE_KEY_VAULT_NAME string = resources.outputs.keyVaultName

@@ -1,6 +1,6 @@
-// The gateway as a Flex Consumption function app running the custom handler, with a managed identity and
-// no shared keys. Front Door, Service Bus, Key Vault and the Table Storage store arrive with the Azure issue;
-// until then the app keeps its embedded SQLite store on the instance (not durable across scale-in).
+// Everything the gateway runs on: a Flex Consumption function app (custom handler) with a user-assigned identity,
+// Table/Queue/Blob storage without shared keys, Service Bus without local auth, Key Vault (RBAC) for secrets,
+// Application Insights without local auth, and Front Door Standard as the only way in.
 param environmentName string
 param location string
 param tags object
@@ -9,8 +9,16 @@ param facilitatorUrl string
 param adminKey string
 
 var token = uniqueString(subscription().id, resourceGroup().id, environmentName)
-var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
-var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
+var roles = {
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+  serviceBusDataReceiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
+  serviceBusDataSender: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
+  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+}
+var queues = [ 'settlement-jobs', 'stripe-events' ]
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
   name: 'id-${token}'
@@ -42,6 +50,47 @@ resource packages 'Microsoft.Storage/storageAccounts/blobServices/containers@202
   name: 'app-package'
 }
 
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2025-01-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource serviceBus 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
+  name: 'sb-${token}'
+  location: location
+  tags: tags
+  sku: { name: 'Standard', tier: 'Standard' }
+  properties: {
+    disableLocalAuth: true
+    minimumTlsVersion: '1.2'
+  }
+}
+
+resource serviceBusQueues 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = [for queue in queues: {
+  parent: serviceBus
+  name: queue
+  properties: {
+    maxDeliveryCount: 10
+    lockDuration: 'PT1M'
+    deadLetteringOnMessageExpiration: true
+    requiresDuplicateDetection: true
+    duplicateDetectionHistoryTimeWindow: 'PT1H'
+  }
+}]
+
+resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
+  name: 'kv-${token}'
+  location: location
+  tags: tags
+  properties: {
+    tenantId: tenant().tenantId
+    sku: { family: 'A', name: 'standard' }
+    enableRbacAuthorization: true
+    enablePurgeProtection: true
+    enableSoftDelete: true
+  }
+}
+
 resource logs 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
   name: 'log-${token}'
   location: location
@@ -62,6 +111,22 @@ resource insights 'Microsoft.Insights/components@2020-02-02' = {
     WorkspaceResourceId: logs.id
     DisableLocalAuth: true
   }
+}
+
+resource frontDoor 'Microsoft.Cdn/profiles@2025-04-15' = {
+  name: 'afd-${token}'
+  location: 'global'
+  tags: tags
+  sku: { name: 'Standard_AzureFrontDoor' }
+  properties: { originResponseTimeoutSeconds: 120 }
+}
+
+resource endpoint 'Microsoft.Cdn/profiles/afdEndpoints@2025-04-15' = {
+  parent: frontDoor
+  name: 'ep-${token}'
+  location: 'global'
+  tags: tags
+  properties: { enabledState: 'Enabled' }
 }
 
 resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
@@ -85,6 +150,7 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    keyVaultReferenceIdentity: identity.id
     functionAppConfig: {
       deployment: {
         storage: {
@@ -96,7 +162,21 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
       scaleAndConcurrency: { maximumInstanceCount: 40, instanceMemoryMB: 2048 }
       runtime: { name: 'custom', version: '1.0' }
     }
-    siteConfig: { minTlsVersion: '1.2' }
+    siteConfig: {
+      minTlsVersion: '1.2'
+      ipSecurityRestrictionsDefaultAction: 'Deny'
+      scmIpSecurityRestrictionsUseMain: false
+      ipSecurityRestrictions: [
+        {
+          name: 'front-door-only'
+          priority: 100
+          action: 'Allow'
+          tag: 'ServiceTag'
+          ipAddress: 'AzureFrontDoor.Backend'
+          headers: { 'x-azure-fdid': [ frontDoor.properties.frontDoorId ] }
+        }
+      ]
+    }
   }
 }
 
@@ -104,38 +184,113 @@ resource settings 'Microsoft.Web/sites/config@2024-11-01' = {
   parent: app
   name: 'appsettings'
   properties: {
+    // Functions host storage and triggers, all by managed identity.
     AzureWebJobsStorage__accountName: storage.name
     AzureWebJobsStorage__credential: 'managedidentity'
     AzureWebJobsStorage__clientId: identity.properties.clientId
+    ServiceBus__fullyQualifiedNamespace: '${serviceBus.name}.servicebus.windows.net'
+    ServiceBus__credential: 'managedidentity'
+    ServiceBus__clientId: identity.properties.clientId
+    SETTLEMENT_QUEUE: 'settlement-jobs'
+    STRIPE_EVENTS_QUEUE: 'stripe-events'
     AZURE_CLIENT_ID: identity.properties.clientId
     APPLICATIONINSIGHTS_CONNECTION_STRING: insights.properties.ConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
-    X402__FacilitatorUrl: facilitatorUrl
-    X402__PublicBaseUrl: 'https://${app.properties.defaultHostName}'
-    X402__DataDirectory: '/tmp/x402'
+    // The handler.
     X402_ADMIN_KEY: adminKey
+    X402__PublicBaseUrl: 'https://${endpoint.properties.hostName}'
+    X402__FrontDoorId: frontDoor.properties.frontDoorId
+    X402__FacilitatorUrl: facilitatorUrl
+    X402__DataDirectory: '/tmp/x402'
+    X402__ServiceBus__Namespace: 'https://${serviceBus.name}.servicebus.windows.net'
+    X402__ServiceBus__SettlementQueue: 'settlement-jobs'
+    X402__ServiceBus__StripeEventsQueue: 'stripe-events'
+    X402__Settlement__RunWorker: 'false'
+    X402__Stripe__RunEventWorker: 'false'
+    X402__Credits__RunAllowanceTimer: 'false'
+    X402__Settlement__GasWalletKey: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/gas-wallet-key/)'
+    X402__Stripe__SecretKey: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/stripe-secret-key/)'
+    X402__Stripe__WebhookSecret: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/stripe-webhook-secret/)'
   }
 }
 
-resource blobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, identity.id, storageBlobDataOwner)
+resource originGroup 'Microsoft.Cdn/profiles/originGroups@2025-04-15' = {
+  parent: frontDoor
+  name: 'gateway'
+  properties: {
+    loadBalancingSettings: { sampleSize: 4, successfulSamplesRequired: 3, additionalLatencyInMilliseconds: 50 }
+  }
+}
+
+resource origin 'Microsoft.Cdn/profiles/originGroups/origins@2025-04-15' = {
+  parent: originGroup
+  name: 'function-app'
+  properties: {
+    hostName: app.properties.defaultHostName
+    originHostHeader: app.properties.defaultHostName
+    httpPort: 80
+    httpsPort: 443
+    priority: 1
+    weight: 1000
+    enforceCertificateNameCheck: true
+  }
+}
+
+// One route, no caching: every paid request must reach the gateway.
+resource route 'Microsoft.Cdn/profiles/afdEndpoints/routes@2025-04-15' = {
+  parent: endpoint
+  name: 'all'
+  dependsOn: [ origin ]
+  properties: {
+    originGroup: { id: originGroup.id }
+    supportedProtocols: [ 'Https' ]
+    patternsToMatch: [ '/*' ]
+    forwardingProtocol: 'HttpsOnly'
+    linkToDefaultDomain: 'Enabled'
+    httpsRedirect: 'Disabled'
+  }
+}
+
+resource storageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in [ roles.storageBlobDataOwner, roles.storageQueueDataContributor, roles.storageTableDataContributor ]: {
+  name: guid(storage.id, identity.id, role)
   scope: storage
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataOwner)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}]
+
+resource serviceBusRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in [ roles.serviceBusDataReceiver, roles.serviceBusDataSender ]: {
+  name: guid(serviceBus.id, identity.id, role)
+  scope: serviceBus
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}]
+
+resource vaultRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(vault.id, identity.id, roles.keyVaultSecretsUser)
+  scope: vault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
     principalId: identity.properties.principalId
     principalType: 'ServicePrincipal'
   }
 }
 
-resource metricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(insights.id, identity.id, monitoringMetricsPublisher)
+resource metricsRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(insights.id, identity.id, roles.monitoringMetricsPublisher)
   scope: insights
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', monitoringMetricsPublisher)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
     principalId: identity.properties.principalId
     principalType: 'ServicePrincipal'
   }
 }
 
 output functionAppName string = app.name
-output gatewayUrl string = 'https://${app.properties.defaultHostName}'
+output frontDoorUrl string = 'https://${endpoint.properties.hostName}'
+output keyVaultName string = vault.name

@@ -39,6 +39,9 @@ public sealed class GatewayOptions
 
     public ServiceBusOptions ServiceBus { get; set; } = new();
 
+    /// <summary>The Front Door profile id (X-Azure-FDID) public requests must carry; empty when not behind Front Door.</summary>
+    public string? FrontDoorId { get; set; }
+
     public int UpstreamTimeoutSeconds { get; set; } = 30;
 
     /// <summary>maxTimeoutSeconds advertised in requirements: how long a signed authorization stays valid.</summary>

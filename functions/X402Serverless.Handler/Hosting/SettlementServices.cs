@@ -26,11 +26,12 @@ internal static class SettlementServices
             return new RpcClients(n => n.RpcUrl is null ? null : clients.GetOrAdd(n.Id, _ => new EvmRpcClient(http, new Uri(n.RpcUrl))));
         });
         services.AddSingleton(sp => new AuthorizationLookup(sp.GetRequiredService<RpcClients>().For));
-        services.AddSingleton(sp => string.IsNullOrWhiteSpace(settings.GasWalletKey)
+        var gasWalletKey = SecretValue.Resolved(settings.GasWalletKey);
+        services.AddSingleton(sp => gasWalletKey is null
             ? new BuiltInFacilitatorHolder(null)
             : new BuiltInFacilitatorHolder(new BuiltInFacilitator(
                 sp.GetRequiredService<NetworkRegistry>(),
-                new GasWallet(settings.GasWalletKey),
+                new GasWallet(gasWalletKey),
                 n => sp.GetRequiredService<RpcClients>().For(n) ?? throw new RpcUnavailableException($"No RPC endpoint is configured for {n.Id}."),
                 sp.GetRequiredService<PaymentVerifier>(),
                 new BuiltInFacilitatorOptions

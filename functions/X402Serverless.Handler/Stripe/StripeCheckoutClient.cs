@@ -15,7 +15,7 @@ internal sealed class StripeCheckoutClient(HttpClient http, IOptions<GatewayOpti
 {
     private StripeOptions Settings => options.Value.Stripe;
 
-    public bool Configured => !string.IsNullOrEmpty(Settings.SecretKey);
+    public bool Configured => SecretValue.Resolved(Settings.SecretKey) is not null;
 
     public async Task<(string? Id, string? Url, string? Error)> CreateAsync(long cents, string description, IReadOnlyDictionary<string, string> metadata,
         string clientReference, string idempotencyKey, CancellationToken cancellationToken)

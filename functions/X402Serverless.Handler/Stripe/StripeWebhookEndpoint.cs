@@ -21,7 +21,8 @@ internal static class StripeWebhookEndpoint
     private static async Task<IResult> HandleAsync(HttpContext http, IStripeEventStore events, Settlement.JobQueues queues, TimeProvider time, IOptions<GatewayOptions> options)
     {
         var settings = options.Value.Stripe;
-        if (string.IsNullOrEmpty(settings.WebhookSecret))
+        var webhookSecret = SecretValue.Resolved(settings.WebhookSecret);
+        if (webhookSecret is null)
         {
             return Problem.Of(StatusCodes.Status404NotFound, "stripe_not_configured", "Card payments are not configured here.");
         }
@@ -32,7 +33,7 @@ internal static class StripeWebhookEndpoint
             return Problem.Of(StatusCodes.Status413PayloadTooLarge, "payload_too_large", "The webhook body is too large.");
         }
         var payload = buffer.ToArray();
-        var verdict = StripeSignature.Verify(payload, http.Request.Headers["Stripe-Signature"].ToString(), settings.WebhookSecret,
+        var verdict = StripeSignature.Verify(payload, http.Request.Headers["Stripe-Signature"].ToString(), webhookSecret,
             time.GetUtcNow(), TimeSpan.FromSeconds(settings.ToleranceSeconds));
         if (verdict != StripeSignatureResult.Valid)
         {
