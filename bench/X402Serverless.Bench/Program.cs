@@ -1,0 +1,171 @@
+// Hot-path benchmark. Runs on loopback, in one process with its load generator, so the figures compare scenarios
+// side by side on the same machine rather than give absolute capacity. Usage:
+//   dotnet run -c Release --project bench/X402Serverless.Bench [requests=20000] [concurrency=32]
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Numerics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using X402Serverless.Bench;
+using X402Serverless.Core.Crypto;
+using X402Serverless.Core.Evm;
+using X402Serverless.Core.Ledger;
+using X402Serverless.Core.Ports;
+using X402Serverless.Handler.Hosting;
+
+var requests = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20_000;
+var concurrency = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 32;
+const string AdminKey = "x402sk_benchmark_admin_key_000000000000";
+const string Token = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+
+Console.WriteLine("starting upstream and gateway...");
+// The upstream: a small JSON answer, as a typical paid API returns.
+var upstreamBuilder = WebApplication.CreateSlimBuilder();
+upstreamBuilder.Logging.ClearProviders();
+upstreamBuilder.WebHost.UseUrls("http://127.0.0.1:0");
+var upstream = upstreamBuilder.Build();
+upstream.MapGet("/quote", () => Results.Json(new { symbol = "ABC", price = "12.34" }));
+await upstream.StartAsync();
+var upstreamUrl = Address(upstream);
+
+var data = Path.Combine(Path.GetTempPath(), "x402-bench-" + Guid.NewGuid().ToString("N"));
+var gateway = GatewayApp.Build([], builder =>
+{
+    builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+    {
+        ["X402:DataDirectory"] = data,
+        ["X402_ADMIN_KEY"] = AdminKey,
+        ["X402:AllowedUpstreamRanges:0"] = "127.0.0.0/8",
+        ["X402:DefaultNetworks:0"] = "eip155:84532",
+        ["X402:Networks:0:ChainId"] = "84532",
+        ["X402:Networks:0:Asset"] = Token,
+        ["X402:Networks:0:TokenName"] = "USD Coin",
+        ["X402:Networks:0:RpcUrl"] = "http://127.0.0.1:9",
+        // Deferred links answer before settlement; with the worker off, the benchmark measures the response path only.
+        ["X402:Settlement:GasWalletKey"] = Hex.Encode(RandomNumberGenerator.GetBytes(32)),
+        ["X402:Settlement:RunWorker"] = "false",
+    });
+    builder.WebHost.UseUrls("http://127.0.0.1:0");
+    builder.Logging.ClearProviders();
+});
+await GatewayApp.StartAsync(gateway);
+var gatewayUrl = Address(gateway);
+Console.WriteLine($"gateway on {gatewayUrl}, upstream on {upstreamUrl}");
+
+using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency * 2 });
+using var admin = new HttpClient { BaseAddress = new Uri(gatewayUrl) };
+admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+
+var payTo = Secp256k1.AddressOf(RandomNumberGenerator.GetBytes(32)).ToString();
+var creditsLink = await CreateLinkAsync(new { upstream = upstreamUrl + "/quote", price = "0.001", payTo, accepts = new[] { "credits" } });
+var x402Link = await CreateLinkAsync(new { upstream = upstreamUrl + "/quote", price = "0.001", payTo, settlement = "deferred", facilitator = "builtin" });
+var payer = await (await admin.PostAsJsonAsync("/api/payers", new { name = "bench" })).Content.ReadFromJsonAsync<JsonElement>();
+var payerKey = payer.GetProperty("key").GetString()!;
+await gateway.Services.GetRequiredService<ILedger>().PostAsync(
+    LedgerEntry.Transfer("bench-fund", "topup", Accounts.CardClearing, Accounts.Credits(payer.GetProperty("payer").GetProperty("id").GetString()!), 1_000_000_000_000), [], default);
+
+Console.WriteLine($"signing {requests} distinct x402 payments (not timed)...");
+var headers = SignPayments(x402Link, requests);
+
+using var nginx = Nginx.TryStart(upstreamUrl["http://".Length..], FreePort());
+var results = new List<LoadRunner.Result>();
+async Task Run(string name, Func<int, Task<int>> send)
+{
+    await LoadRunner.RunAsync(name, Math.Min(2_000, requests), concurrency, send); // warm-up
+    results.Add(await LoadRunner.RunAsync(name, requests, concurrency, send));
+}
+
+await Run("direct upstream (reference)", _ => GetAsync(upstreamUrl + "/quote", null, null));
+if (nginx is not null)
+{
+    await Run("nginx proxy -> upstream (reference)", _ => GetAsync(nginx.Url + "/quote", null, null));
+}
+await Run("gateway: unpaid -> 402", _ => GetAsync(x402Link, null, null));
+await Run("gateway: credits-paid call", _ => GetAsync(creditsLink, "Bearer " + payerKey, null));
+var signed = headers;
+await Run("gateway: x402 v2 paid call (deferred)", i => GetAsync(x402Link, null, signed[i % signed.Length]));
+
+Console.WriteLine();
+Console.WriteLine($"{"scenario",-44} {"requests",8} {"errors",6} {"req/s",10} {"p50 ms",8} {"p95 ms",8} {"p99 ms",8}");
+foreach (var r in results)
+{
+    Console.WriteLine(r);
+}
+Console.WriteLine($"(concurrency {concurrency}, {Environment.ProcessorCount} cores, load generator in the same process; the x402 run " +
+    $"{(requests > signed.Length ? "reuses payments, so repeats are refused as replays" : "uses a fresh payment per request")})");
+
+await gateway.StopAsync();
+await upstream.StopAsync();
+Directory.Delete(data, recursive: true);
+
+async Task<int> GetAsync(string url, string? authorization, string? payment)
+{
+    using var request = new HttpRequestMessage(HttpMethod.Get, url);
+    if (authorization is not null)
+    {
+        request.Headers.TryAddWithoutValidation("Authorization", authorization);
+    }
+    if (payment is not null)
+    {
+        request.Headers.TryAddWithoutValidation("PAYMENT-SIGNATURE", payment);
+    }
+    using var response = await http.SendAsync(request);
+    await response.Content.CopyToAsync(Stream.Null);
+    return (int)response.StatusCode;
+}
+
+async Task<string> CreateLinkAsync(object body)
+{
+    using var response = await admin.PostAsJsonAsync("/api/links", body);
+    var json = await response.Content.ReadFromJsonAsync<JsonElement>();
+    return json.GetProperty("url").GetString()!;
+}
+
+string[] SignPayments(string url, int count)
+{
+    using var probe = http.GetAsync(url).GetAwaiter().GetResult();
+    var required = JsonNode.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(probe.Headers.GetValues("PAYMENT-REQUIRED").Single())))!;
+    var accepted = required["accepts"]![0]!.AsObject();
+    var key = RandomNumberGenerator.GetBytes(32);
+    var domain = new Eip712Domain("USD Coin", "2", 84532, EvmAddress.Parse(Token));
+    var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+    var result = new string[count];
+    Parallel.For(0, count, i =>
+    {
+        var auth = new TransferAuthorization(Secp256k1.AddressOf(key), EvmAddress.Parse((string)accepted["payTo"]!), new BigInteger(1_000),
+            now - 600, now + 3_600, RandomNumberGenerator.GetBytes(32));
+        var signature = TransferAuthorizationHasher.Sign(domain, auth, key);
+        var payload = new JsonObject
+        {
+            ["x402Version"] = 2,
+            ["accepted"] = accepted.DeepClone(),
+            ["payload"] = new JsonObject
+            {
+                ["signature"] = Hex.Encode(signature),
+                ["authorization"] = new JsonObject
+                {
+                    ["from"] = auth.From.ToString(), ["to"] = auth.To.ToString(), ["value"] = "1000",
+                    ["validAfter"] = auth.ValidAfter.ToString(CultureInfo.InvariantCulture), ["validBefore"] = auth.ValidBefore.ToString(CultureInfo.InvariantCulture),
+                    ["nonce"] = Hex.Encode(auth.Nonce),
+                },
+            },
+        };
+        result[i] = Convert.ToBase64String(Encoding.UTF8.GetBytes(payload.ToJsonString()));
+    });
+    return result;
+}
+
+static string Address(WebApplication app) =>
+    app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+static int FreePort()
+{
+    using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+    listener.Start();
+    return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+}
