@@ -285,7 +285,7 @@ internal sealed partial class PaidLinkEndpoint(
                 _ => "The allowance and credits do not cover this call; top up and retry.",
             });
         }
-        var charged = false;
+        var settled = false;
         try
         {
             var target = UpstreamForwarder.TargetFor(cached.Upstream, rest, http.Request.QueryString);
@@ -294,24 +294,31 @@ internal sealed partial class PaidLinkEndpoint(
             using var outcome = await forwarder.SendAsync(http, target, cached.UpstreamHeaders, upstreamTimeout.Token);
             if (outcome.Response is not { } upstream)
             {
+                settled = true;
+                await credits.ReleaseAsync(hold, CancellationToken.None);
                 return outcome.Failure == UpstreamFailure.Timeout
                     ? Problem.Of(StatusCodes.Status504GatewayTimeout, "upstream_timeout", "The upstream timed out; nothing was charged.", outcome.Detail)
                     : Problem.Of(StatusCodes.Status502BadGateway, outcome.Failure == UpstreamFailure.AddressRefused ? "upstream_address_refused" : "upstream_unreachable",
                         "The upstream could not be reached; nothing was charged.", outcome.Detail);
             }
+            // Settle the hold before the payer sees a byte, so the balance they read next is already right.
             if (ChargePolicies.Charges(cached.Link.ChargeOn, (int)upstream.StatusCode))
             {
                 await credits.CaptureAsync(hold, cached.Link.OrganisationId, CancellationToken.None);
-                charged = true;
                 http.Response.Headers["X-Charged"] = Money.Format(amount);
                 http.Response.Headers["X-Charged-From"] = hold.FromAllowance ? PaymentTypes.Allowance : PaymentTypes.Credits;
             }
+            else
+            {
+                await credits.ReleaseAsync(hold, CancellationToken.None);
+            }
+            settled = true;
             await CopyResponseAsync(http, upstream, http.RequestAborted);
             return Results.Empty;
         }
         finally
         {
-            if (!charged)
+            if (!settled)
             {
                 await credits.ReleaseAsync(hold, CancellationToken.None);
             }
