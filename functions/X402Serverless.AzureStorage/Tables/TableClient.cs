@@ -76,6 +76,17 @@ public sealed class TableClient
         return message.Response.Status == 204 ? ETag(message.Response) : throw Error(message.Response);
     }
 
+    /// <summary>Insert-or-replace (a PUT without If-Match): for values where the last writer wins by design.</summary>
+    public async Task UpsertAsync(string table, JsonObject entity, CancellationToken cancellationToken)
+    {
+        using var message = Message(RequestMethod.Put, EntityPath(table, (string)entity["PartitionKey"]!, (string)entity["RowKey"]!), entity);
+        await _pipeline.SendAsync(message, cancellationToken);
+        if (message.Response.Status != 204)
+        {
+            throw Error(message.Response);
+        }
+    }
+
     /// <summary>Deletes; false when it was not there.</summary>
     public async Task<bool> DeleteAsync(string table, string partitionKey, string rowKey, string ifMatch, CancellationToken cancellationToken)
     {

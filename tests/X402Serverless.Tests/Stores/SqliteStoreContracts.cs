@@ -24,3 +24,23 @@ public sealed class SqliteAccessStoreTests : AccessStoreContract
     protected override Task<IAccessStore> StoreAsync() =>
         Task.FromResult<IAccessStore>(new SqliteAccessStore(new SqliteDatabase(Path.Combine(Path.GetTempPath(), "x402-contract-" + Guid.NewGuid().ToString("N"), "x402.db"))));
 }
+
+public sealed class SqlitePayerStoreTests : PayerStoreContract
+{
+    protected override async Task<IPayerStore> StoreAsync(params string[] organisations)
+    {
+        var database = new SqliteDatabase(Path.Combine(Path.GetTempPath(), "x402-contract-" + Guid.NewGuid().ToString("N"), "x402.db"));
+        var access = new SqliteAccessStore(database);
+        foreach (var org in organisations)
+        {
+            await access.CreateOrganisationAsync(new Organisation(org, org, false, DateTimeOffset.UnixEpoch), new AccessKey("key_" + org, org, "p", "admin", DateTimeOffset.UnixEpoch), "hash_" + org, default);
+        }
+        return new SqlitePayerStore(database);
+    }
+}
+
+public sealed class SqliteStripeEventStoreTests : StripeEventStoreContract
+{
+    protected override Task<IStripeEventStore> StoreAsync() =>
+        Task.FromResult<IStripeEventStore>(new SqliteStripeEventStore(new SqliteDatabase(Path.Combine(Path.GetTempPath(), "x402-contract-" + Guid.NewGuid().ToString("N"), "x402.db"))));
+}

@@ -23,3 +23,23 @@ public sealed class TableAccessStoreTests(AzuriteFixture azurite) : AccessStoreC
         return store;
     }
 }
+
+public sealed class TablePayerStoreTests(AzuriteFixture azurite) : PayerStoreContract, IClassFixture<AzuriteFixture>
+{
+    protected override async Task<IPayerStore> StoreAsync(params string[] organisations)
+    {
+        var store = new TablePayerStore(azurite.Tables, AzuriteFixture.UniqueTable("payers"), AzuriteFixture.UniqueTable("pkeys"), AzuriteFixture.UniqueTable("budgets"));
+        await store.InitializeAsync(default);
+        return store;
+    }
+}
+
+public sealed class TableStripeEventStoreTests(AzuriteFixture azurite) : StripeEventStoreContract, IClassFixture<AzuriteFixture>
+{
+    protected override async Task<IStripeEventStore> StoreAsync()
+    {
+        var store = new TableStripeEventStore(azurite.Tables, AzuriteFixture.UniqueTable("events"));
+        await store.InitializeAsync(default);
+        return store;
+    }
+}

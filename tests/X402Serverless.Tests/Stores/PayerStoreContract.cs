@@ -1,0 +1,56 @@
+using X402Serverless.Core.Payers;
+using X402Serverless.Core.Ports;
+
+namespace X402Serverless.Tests.Stores;
+
+/// <summary>What every IPayerStore adapter must do.</summary>
+public abstract class PayerStoreContract
+{
+    protected abstract Task<IPayerStore> StoreAsync(params string[] organisations);
+
+    private static Payer Payer(string org, long allowance = 0) => new()
+    {
+        Id = "payer_" + Guid.NewGuid().ToString("N")[..10],
+        OrganisationId = org,
+        Name = "Agent",
+        MonthlyAllowance = allowance,
+        MonthlyCap = 50_000_000,
+        CreditLimit = 1_000_000,
+        CreatedAt = new DateTimeOffset(2026, 11, 21, 0, 0, 0, TimeSpan.Zero),
+    };
+
+    [Fact]
+    public async Task Payers_are_found_by_any_of_their_keys_and_read_back_whole()
+    {
+        var org = "org_" + Guid.NewGuid().ToString("N")[..8];
+        var store = await StoreAsync(org);
+        var payer = Payer(org, allowance: 3_000_000);
+        await store.CreateAsync(payer, "pk1", "hash-a-" + payer.Id, default);
+        await store.AddKeyAsync(payer.Id, "pk2", "hash-b-" + payer.Id, default);
+        Assert.Equal(payer, await store.FindByKeyHashAsync("hash-a-" + payer.Id, default));
+        Assert.Equal(payer, await store.FindByKeyHashAsync("hash-b-" + payer.Id, default));
+        Assert.Null(await store.FindByKeyHashAsync("hash-none", default));
+        Assert.Contains(org, await store.OrganisationsWithAllowancesAsync(default));
+    }
+
+    [Fact]
+    public async Task Only_the_owning_organisation_updates_a_payer_and_budgets_round_trip()
+    {
+        var org = "org_" + Guid.NewGuid().ToString("N")[..8];
+        var store = await StoreAsync(org, "org_else");
+        var payer = Payer(org);
+        await store.CreateAsync(payer, "pk", "hash-" + payer.Id, default);
+        Assert.False(await store.UpdateAsync(payer with { OrganisationId = "org_else", Name = "Stolen" }, default));
+        Assert.True(await store.UpdateAsync(payer with { MonthlyCap = null, Name = "Renamed" }, default));
+        var read = await store.GetAsync(payer.Id, default);
+        Assert.Equal("Renamed", read!.Name);
+        Assert.Null(read.MonthlyCap);
+        Assert.Single(await store.ListAsync(org, default));
+
+        Assert.Null(await store.MonthlyBudgetAsync(org, default));
+        await store.SetMonthlyBudgetAsync(org, 7_000_000, default);
+        Assert.Equal(7_000_000, await store.MonthlyBudgetAsync(org, default));
+        await store.SetMonthlyBudgetAsync(org, null, default);
+        Assert.Null(await store.MonthlyBudgetAsync(org, default));
+    }
+}
