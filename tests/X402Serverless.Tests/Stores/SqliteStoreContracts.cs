@@ -44,3 +44,9 @@ public sealed class SqliteStripeEventStoreTests : StripeEventStoreContract
     protected override Task<IStripeEventStore> StoreAsync() =>
         Task.FromResult<IStripeEventStore>(new SqliteStripeEventStore(new SqliteDatabase(Path.Combine(Path.GetTempPath(), "x402-contract-" + Guid.NewGuid().ToString("N"), "x402.db"))));
 }
+
+public sealed class SqlitePaymentStoreTests : PaymentStoreContract
+{
+    protected override Task<IPaymentStore> StoreAsync() =>
+        Task.FromResult<IPaymentStore>(new SqlitePaymentStore(new SqliteDatabase(Path.Combine(Path.GetTempPath(), "x402-contract-" + Guid.NewGuid().ToString("N"), "x402.db"))));
+}

@@ -43,3 +43,13 @@ public sealed class TableStripeEventStoreTests(AzuriteFixture azurite) : StripeE
         return store;
     }
 }
+
+public sealed class TablePaymentStoreTests(AzuriteFixture azurite) : PaymentStoreContract, IClassFixture<AzuriteFixture>
+{
+    protected override async Task<IPaymentStore> StoreAsync()
+    {
+        var store = new TablePaymentStore(azurite.Tables, AzuriteFixture.UniqueTable("payments"));
+        await store.InitializeAsync(default);
+        return store;
+    }
+}

@@ -1,0 +1,132 @@
+using X402Serverless.Core.Payments;
+using X402Serverless.Core.Ports;
+
+namespace X402Serverless.Tests.Stores;
+
+/// <summary>What every IPaymentStore adapter must do: the replay guard and the job state machine.</summary>
+public abstract class PaymentStoreContract
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 21, 10, 0, 0, TimeSpan.Zero);
+
+    protected abstract Task<IPaymentStore> StoreAsync();
+
+    private static PaymentRecord Payment(string org = "org_a", string mode = "deferred", string link = "lnk_1", string payer = "0xpayer") => new()
+    {
+        Id = "pay_" + Guid.NewGuid().ToString("N"),
+        LinkId = link,
+        OrganisationId = org,
+        Network = "eip155:84532",
+        Asset = "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+        Payer = payer,
+        PayTo = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C",
+        Nonce = "0x01",
+        Amount = "10000",
+        X402Version = 2,
+        Status = PaymentStatus.Reserved,
+        Mode = mode,
+        Facilitator = "builtin",
+        SettleRequest = """{"x402Version":2}""",
+        ValidBefore = T0.AddHours(1).ToUnixTimeSeconds(),
+        CreatedAt = T0,
+        UpdatedAt = T0,
+    };
+
+    [Fact]
+    public async Task An_authorization_is_reserved_once()
+    {
+        var store = await StoreAsync();
+        var p = Payment();
+        Assert.True(await store.TryReserveAsync(p, default));
+        Assert.False(await store.TryReserveAsync(p with { Amount = "1" }, default));
+        var read = await store.GetAsync(p.Id, default);
+        Assert.Equal(PaymentStatus.Reserved, read!.Status);
+        Assert.Equal("10000", read.Amount);
+        Assert.Equal(p.SettleRequest, read.SettleRequest);
+        Assert.Equal(p.ValidBefore, read.ValidBefore);
+    }
+
+    [Fact]
+    public async Task Jobs_move_only_forward_and_a_settled_payment_is_final()
+    {
+        var store = await StoreAsync();
+        var p = Payment();
+        await store.TryReserveAsync(p, default);
+        Assert.True(await store.AdvanceAsync(p.Id, PaymentStatus.Pending, T0, default));
+        Assert.False(await store.AdvanceAsync(p.Id, PaymentStatus.Settling, T0, default)); // only from Reserved
+        await store.RecordSubmittedAsync(p.Id, "0xtx", T0, default);
+        await store.MarkSettledAsync(p.Id, "0xtx", T0.AddSeconds(5), default);
+        await store.MarkFailedAsync(p.Id, "too late", T0.AddSeconds(6), default);
+        await store.ReleaseAsync(p.Id, default);
+        var read = await store.GetAsync(p.Id, default);
+        Assert.Equal(PaymentStatus.Settled, read!.Status);
+        Assert.Equal("0xtx", read.Transaction);
+    }
+
+    [Fact]
+    public async Task Release_frees_only_what_was_never_broadcast()
+    {
+        var store = await StoreAsync();
+        var reserved = Payment();
+        var broadcast = Payment();
+        await store.TryReserveAsync(reserved, default);
+        await store.TryReserveAsync(broadcast, default);
+        await store.AdvanceAsync(broadcast.Id, PaymentStatus.Settling, T0, default);
+        await store.RecordSubmittedAsync(broadcast.Id, "0xtx", T0, default);
+        await store.ReleaseAsync(reserved.Id, default);
+        await store.ReleaseAsync(broadcast.Id, default);
+        Assert.Null(await store.GetAsync(reserved.Id, default));
+        Assert.Equal(PaymentStatus.Settling, (await store.GetAsync(broadcast.Id, default))!.Status);
+        Assert.True(await store.TryReserveAsync(reserved, default)); // freed: the same authorization may be used again
+    }
+
+    [Fact]
+    public async Task A_due_job_is_leased_to_one_claimer_until_its_lease_or_a_retry()
+    {
+        var store = await StoreAsync();
+        var p = Payment();
+        await store.TryReserveAsync(p, default);
+        await store.AdvanceAsync(p.Id, PaymentStatus.Pending, T0, default);
+
+        var first = await store.ClaimDueAsync(T0.AddSeconds(1), T0.AddMinutes(1), 100, default);
+        Assert.Contains(first, j => j.Id == p.Id);
+        Assert.DoesNotContain(await store.ClaimDueAsync(T0.AddSeconds(2), T0.AddMinutes(1), 100, default), j => j.Id == p.Id);
+        Assert.Contains(await store.ClaimDueAsync(T0.AddMinutes(2), T0.AddMinutes(3), 100, default), j => j.Id == p.Id); // lease ran out
+
+        await store.ScheduleRetryAsync(p.Id, 1, T0.AddMinutes(10), "rpc_unavailable", T0.AddMinutes(2), default);
+        Assert.DoesNotContain(await store.ClaimDueAsync(T0.AddMinutes(5), T0.AddMinutes(6), 100, default), j => j.Id == p.Id);
+        var retried = await store.ClaimDueAsync(T0.AddMinutes(11), T0.AddMinutes(12), 100, default);
+        var job = Assert.Single(retried, j => j.Id == p.Id);
+        Assert.Equal(1, job.Attempts);
+        Assert.Equal("rpc_unavailable", job.LastError);
+
+        await store.ReleaseLeasesAsync(default);
+        Assert.Contains(await store.ClaimDueAsync(T0.AddMinutes(11), T0.AddMinutes(12), 100, default), j => j.Id == p.Id);
+    }
+
+    [Fact]
+    public async Task Stale_live_payments_listings_and_counts_are_found()
+    {
+        var store = await StoreAsync();
+        var org = "org_" + Guid.NewGuid().ToString("N")[..8];
+        var payer = "0x" + Guid.NewGuid().ToString("N");
+        var stale = Payment(org, payer: payer);
+        var failed = Payment(org, link: "lnk_2", payer: payer);
+        var topUp = Payment(org, link: "topup:payer_1", payer: payer);
+        foreach (var p in new[] { stale, failed, topUp })
+        {
+            await store.TryReserveAsync(p, default);
+        }
+        await store.AdvanceAsync(failed.Id, PaymentStatus.Pending, T0, default);
+        await store.MarkFailedAsync(failed.Id, "insufficient", T0, default);
+        await store.AdvanceAsync(topUp.Id, PaymentStatus.Settling, T0, default);
+        await store.MarkSettledAsync(topUp.Id, "0xt", T0, default);
+
+        Assert.Contains(await store.FindStaleAsync(T0.AddMinutes(5), 100, default), p => p.Id == stale.Id);
+        Assert.DoesNotContain(await store.FindStaleAsync(T0.AddMinutes(-5), 100, default), p => p.Id == stale.Id);
+        Assert.Equal(3, (await store.ListAsync(org, new PaymentQuery(), default)).Count);
+        Assert.Single(await store.ListAsync(org, new PaymentQuery(Status: PaymentStatus.Failed), default));
+        Assert.Single(await store.ListAsync(org, new PaymentQuery(LinkId: "lnk_2"), default));
+        Assert.Equal(1, await store.CountFailedDeferredAsync(payer, default));
+        Assert.Contains(await store.ListByLinkPrefixAsync("topup:", PaymentStatus.Settled, 100, default), p => p.Id == topUp.Id);
+    }
+}
