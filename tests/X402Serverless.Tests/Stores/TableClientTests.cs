@@ -46,3 +46,42 @@ public sealed class TableClientTests(AzuriteFixture azurite) : IClassFixture<Azu
         Assert.Equal(7, (await azurite.Tables.QueryAsync(table, "Kind eq 'x'", 7, default, pageSize: 5)).Count);
     }
 }
+
+/// <summary>Entity group transactions: all operations or none.</summary>
+public sealed class TableBatchTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    [Fact]
+    public async Task A_batch_applies_every_operation_or_none()
+    {
+        var table = AzuriteFixture.UniqueTable("b");
+        await azurite.Tables.CreateTableIfMissingAsync(table, default);
+        var etag = await azurite.Tables.InsertAsync(table, new JsonObject { ["PartitionKey"] = "acct", ["RowKey"] = "balance", ["Balance"] = "100" }, default);
+
+        await azurite.Tables.SubmitBatchAsync(table,
+        [
+            TableBatchOperation.Replace(new JsonObject { ["PartitionKey"] = "acct", ["RowKey"] = "balance", ["Balance"] = "60" }, etag),
+            TableBatchOperation.Insert(new JsonObject { ["PartitionKey"] = "acct", ["RowKey"] = "p:e1", ["Amount"] = "-40" }),
+        ], default);
+        var (balance, newEtag) = (await azurite.Tables.GetAsync(table, "acct", "balance", default))!.Value;
+        Assert.Equal("60", (string?)balance["Balance"]);
+        Assert.NotNull(await azurite.Tables.GetAsync(table, "acct", "p:e1", default));
+
+        // A stale ETag fails the whole changeset: the posting is not written either.
+        var stale = await Assert.ThrowsAsync<TableException>(() => azurite.Tables.SubmitBatchAsync(table,
+        [
+            TableBatchOperation.Replace(new JsonObject { ["PartitionKey"] = "acct", ["RowKey"] = "balance", ["Balance"] = "10" }, etag),
+            TableBatchOperation.Insert(new JsonObject { ["PartitionKey"] = "acct", ["RowKey"] = "p:e2", ["Amount"] = "-50" }),
+        ], default));
+        Assert.Equal(412, stale.Status);
+        Assert.Null(await azurite.Tables.GetAsync(table, "acct", "p:e2", default));
+
+        // A duplicate posting fails the changeset too: the balance does not move twice.
+        var duplicate = await Assert.ThrowsAsync<TableException>(() => azurite.Tables.SubmitBatchAsync(table,
+        [
+            TableBatchOperation.Replace(new JsonObject { ["PartitionKey"] = "acct", ["RowKey"] = "balance", ["Balance"] = "20" }, newEtag),
+            TableBatchOperation.Insert(new JsonObject { ["PartitionKey"] = "acct", ["RowKey"] = "p:e1", ["Amount"] = "-40" }),
+        ], default));
+        Assert.Equal(409, duplicate.Status);
+        Assert.Equal("60", (string?)(await azurite.Tables.GetAsync(table, "acct", "balance", default))!.Value.Entity["Balance"]);
+    }
+}
