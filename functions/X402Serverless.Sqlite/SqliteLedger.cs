@@ -129,6 +129,8 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
         return list;
     }
 
+    public Task<int> RecoverAsync(TimeSpan olderThan, CancellationToken cancellationToken) => Task.FromResult(0); // entries are atomic here
+
     public async Task<bool> EntryExistsAsync(string key, CancellationToken cancellationToken) =>
         await ScalarAsync("SELECT COUNT(*) FROM ledger_entries WHERE key = $k;", ("$k", key)) > 0;
 

@@ -34,6 +34,12 @@ public interface ILedger
     /// <summary>Every account's cached balance beside the sum of its postings (a trial balance).</summary>
     Task<IReadOnlyList<(string Account, long Balance, long PostedSum)>> TrialBalanceAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Finishes entries a crashed writer left half-applied (stores without multi-partition transactions apply an entry
+    /// account by account); a no-op where every entry is one transaction.
+    /// </summary>
+    Task<int> RecoverAsync(TimeSpan olderThan, CancellationToken cancellationToken);
+
     /// <summary>Sum of every posting ever made: zero in a healthy ledger.</summary>
     Task<long> TotalAsync(CancellationToken cancellationToken);
 }

@@ -17,6 +17,7 @@ internal sealed partial class SettlementWorker(
     SettlementProcessor processor,
     UsdcTopUps topUps,
     CreditCharges credits,
+    Core.Ports.ILedger ledger,
     SettlementSignal signal,
     TimeProvider time,
     IOptions<GatewayOptions> options,
@@ -47,6 +48,7 @@ internal sealed partial class SettlementWorker(
                 {
                     _lastReconcile = time.GetUtcNow();
                     await topUps.ReconcileAsync(stoppingToken);
+                    await ledger.RecoverAsync(TimeSpan.FromMinutes(1), stoppingToken);
                     await credits.ReleaseStaleAsync(StaleAfter, stoppingToken);
                 }
                 while (await RunDueAsync(stoppingToken) > 0)

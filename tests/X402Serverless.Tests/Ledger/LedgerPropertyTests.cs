@@ -1,6 +1,8 @@
 using FsCheck;
 using FsCheck.Fluent;
+using X402Serverless.AzureStorage;
 using X402Serverless.Core.Ledger;
+using X402Serverless.Core.Ports;
 using X402Serverless.Sqlite;
 using X402Serverless.Tests.Support;
 
@@ -10,8 +12,13 @@ namespace X402Serverless.Tests.Ledger;
 /// For any sequence of top-ups, holds, captures, releases and allowance resets, postings sum to zero, no
 /// non-clearing balance is negative, and every cached balance equals the sum of its postings.
 /// </summary>
-public sealed class LedgerPropertyTests
+public abstract class LedgerPropertyContract
 {
+    /// <summary>A fresh ledger and a way to read (account, cached balance, sum of postings) for every account.</summary>
+    protected abstract Task<ILedger> CreateAsync();
+
+    protected abstract int Cases { get; }
+
     private static readonly string[] Payers = ["p1", "p2", "p3"];
 
     private enum Op
@@ -33,15 +40,25 @@ public sealed class LedgerPropertyTests
             select (Op: op, Payer: payer, Amount: amount);
         var scenario = Gen.ListOf(step).Select(l => l.Take(60).ToArray());
         Prop.ForAll(scenario.ToArbitrary(), steps => Run(steps).GetAwaiter().GetResult())
-            .Check(Config.QuickThrowOnFailure.WithMaxTest(40));
+            .Check(Config.QuickThrowOnFailure.WithMaxTest(Cases));
     }
 
-    private static async Task<bool> Run((Op Op, string Payer, int Amount)[] steps)
+    [Fact]
+    public async Task Concurrent_holds_never_overdraw()
     {
-        var directory = Path.Combine(Path.GetTempPath(), "x402-prop-" + Guid.NewGuid().ToString("N"));
-        try
+        var ledger = await CreateAsync();
+        await ledger.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, Accounts.Credits("p"), 30), [], default);
+        var results = await Task.WhenAll(Enumerable.Range(0, 100).Select(i => Task.Run(() =>
+            ledger.PostAsync(LedgerEntry.Transfer($"h{i}", "hold", Accounts.Credits("p"), Accounts.Hold($"h{i}"), 1), [], default))));
+        Assert.Equal(30, results.Count(r => r == PostResult.Posted));
+        Assert.Equal(0, await ledger.BalanceAsync(Accounts.Credits("p"), default));
+        Assert.Equal(0, await ledger.TotalAsync(default));
+    }
+
+    private async Task<bool> Run((Op Op, string Payer, int Amount)[] steps)
+    {
         {
-            var ledger = new SqliteLedger(new SqliteDatabase(Path.Combine(directory, "x402.db")), new FakeTimeProvider(DateTimeOffset.UnixEpoch));
+            var ledger = await CreateAsync();
             var openHolds = new List<(string Id, string Source, long Amount)>();
             var n = 0;
             foreach (var (op, payer, amount) in steps)
@@ -83,38 +100,44 @@ public sealed class LedgerPropertyTests
                         break;
                 }
             }
-            return await InvariantsHoldAsync(ledger, directory);
-        }
-        finally
-        {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            Directory.Delete(directory, recursive: true);
+            return await InvariantsHoldAsync(ledger);
         }
     }
 
-    private static async Task<bool> InvariantsHoldAsync(SqliteLedger ledger, string directory)
+    private static async Task<bool> InvariantsHoldAsync(ILedger ledger)
     {
         if (await ledger.TotalAsync(default) != 0)
         {
             return false;
         }
-        var database = new SqliteDatabase(Path.Combine(directory, "x402.db"));
-        await using var connection = database.Open();
-        await using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT b.account, b.balance, COALESCE((SELECT SUM(amount) FROM ledger_postings p WHERE p.account = b.account), 0)
-            FROM ledger_balances b;
-            """;
-        await using var r = await command.ExecuteReaderAsync();
-        while (await r.ReadAsync())
+        foreach (var (account, balance, posted) in await ledger.TrialBalanceAsync(default))
         {
-            var account = r.GetString(0);
-            var cached = r.GetInt64(1);
-            if (cached != r.GetInt64(2) || (!Accounts.IsClearing(account) && cached < 0))
+            if (balance != posted || (!Accounts.IsClearing(account) && balance < 0))
             {
                 return false;
             }
         }
         return true;
+    }
+}
+
+public sealed class SqliteLedgerPropertyTests : LedgerPropertyContract
+{
+    protected override int Cases => 40;
+
+    protected override Task<ILedger> CreateAsync() => Task.FromResult<ILedger>(
+        new SqliteLedger(new SqliteDatabase(Path.Combine(Path.GetTempPath(), "x402-prop-" + Guid.NewGuid().ToString("N"), "x402.db")), new FakeTimeProvider(DateTimeOffset.UnixEpoch)));
+}
+
+public sealed class TableLedgerPropertyTests(AzuriteFixture azurite) : LedgerPropertyContract, IClassFixture<AzuriteFixture>
+{
+    protected override int Cases => 12;
+
+    protected override async Task<ILedger> CreateAsync()
+    {
+        var ledger = new TableLedger(azurite.Tables, new FakeTimeProvider(DateTimeOffset.UnixEpoch),
+            AzuriteFixture.UniqueTable("entries"), AzuriteFixture.UniqueTable("accounts"), AzuriteFixture.UniqueTable("caps"));
+        await ledger.InitializeAsync(default);
+        return ledger;
     }
 }

@@ -1,18 +1,19 @@
+using X402Serverless.AzureStorage;
 using X402Serverless.Core.Ledger;
+using X402Serverless.Core.Ports;
 using X402Serverless.Sqlite;
 using X402Serverless.Tests.Support;
 
 namespace X402Serverless.Tests.Ledger;
 
-public sealed class LedgerTests : IDisposable
+/// <summary>What every ILedger adapter must guarantee, run against SQLite and Table Storage (Azurite).</summary>
+public abstract class LedgerContract
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "x402-ledger-" + Guid.NewGuid().ToString("N"));
-    private readonly SqliteLedger _ledger;
+    private ILedger? _current;
 
-    public LedgerTests()
-    {
-        _ledger = new SqliteLedger(new SqliteDatabase(Path.Combine(_directory, "x402.db")), new FakeTimeProvider(DateTimeOffset.UnixEpoch));
-    }
+    protected abstract Task<ILedger> CreateAsync(TimeProvider time);
+
+    private ILedger _ledger => _current ??= CreateAsync(new FakeTimeProvider(DateTimeOffset.UnixEpoch)).GetAwaiter().GetResult();
 
     [Fact]
     public async Task A_top_up_credits_the_payer_and_mirrors_it_in_clearing()
@@ -81,7 +82,7 @@ public sealed class LedgerTests : IDisposable
     public async Task Holds_left_by_a_dead_request_are_released_once_they_are_stale()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
-        var ledger = new SqliteLedger(new SqliteDatabase(Path.Combine(_directory, "stale.db")), time);
+        var ledger = await CreateAsync(time);
         await ledger.PostAsync(LedgerEntry.Transfer("t", "topup", Accounts.CardClearing, Accounts.Credits("p"), 1_000), [], default);
         await ledger.PostAsync(LedgerEntry.Transfer("hold_dead", "hold", Accounts.Credits("p"), Accounts.Hold("hold_dead"), 400), [], default);
         await ledger.PostAsync(LedgerEntry.Transfer("hold_done", "hold", Accounts.Credits("p"), Accounts.Hold("hold_done"), 100), [], default);
@@ -101,9 +102,43 @@ public sealed class LedgerTests : IDisposable
         await Assert.ThrowsAsync<ArgumentException>(() => _ledger.PostAsync(
             new LedgerEntry("x", "bad", [new Leg("a", 5), new Leg("b", -4)]), [], default));
 
-    public void Dispose()
+}
+
+public sealed class SqliteLedgerTests : LedgerContract
+{
+    protected override Task<ILedger> CreateAsync(TimeProvider time) =>
+        Task.FromResult<ILedger>(new SqliteLedger(new SqliteDatabase(Path.Combine(Path.GetTempPath(), "x402-ledger-" + Guid.NewGuid().ToString("N"), "x402.db")), time));
+}
+
+public sealed class TableLedgerTests(AzuriteFixture azurite) : LedgerContract, IClassFixture<AzuriteFixture>
+{
+    protected override async Task<ILedger> CreateAsync(TimeProvider time)
     {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
+        var ledger = new TableLedger(azurite.Tables, time, AzuriteFixture.UniqueTable("entries"), AzuriteFixture.UniqueTable("accounts"), AzuriteFixture.UniqueTable("caps"));
+        await ledger.InitializeAsync(default);
+        return ledger;
+    }
+
+    [Fact]
+    public async Task An_entry_left_half_applied_by_a_crash_is_finished_by_recovery()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var entriesTable = AzuriteFixture.UniqueTable("entries");
+        var ledger = new TableLedger(azurite.Tables, time, entriesTable, AzuriteFixture.UniqueTable("accounts"), AzuriteFixture.UniqueTable("caps"));
+        await ledger.InitializeAsync(default);
+        await ledger.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, Accounts.Credits("p"), 1_000), [], default);
+        // Simulate a writer that journaled an entry and died before applying it.
+        await azurite.Tables.InsertAsync(entriesTable, new System.Text.Json.Nodes.JsonObject
+        {
+            ["PartitionKey"] = "crashed", ["RowKey"] = "entry", ["Kind"] = "hold", ["State"] = "pending",
+            ["Legs"] = """[["credits:p","-400"],["hold:crashed","400"]]""", ["Caps"] = "[]", ["CreatedAt"] = DateTimeOffset.UnixEpoch.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+        }, default);
+        time.Advance(TimeSpan.FromMinutes(5));
+
+        Assert.Equal(1, await ledger.RecoverAsync(TimeSpan.FromMinutes(1), default));
+        Assert.Equal(600, await ledger.BalanceAsync(Accounts.Credits("p"), default));
+        Assert.Equal(400, await ledger.BalanceAsync(Accounts.Hold("crashed"), default));
+        Assert.Equal(0, await ledger.TotalAsync(default));
+        Assert.Equal(0, await ledger.RecoverAsync(TimeSpan.FromMinutes(1), default)); // finished: nothing pending now
     }
 }
