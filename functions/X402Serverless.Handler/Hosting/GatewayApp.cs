@@ -63,6 +63,7 @@ public static class GatewayApp
     /// <summary>Creates the operator organisation on an empty store, then starts serving.</summary>
     public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken = default)
     {
+        await app.Services.GetRequiredService<IStoreInitializer>().InitializeAsync(cancellationToken);
         await app.Services.GetRequiredService<AdminKeyBootstrapper>().RunAsync(cancellationToken);
         _ = app.Services.GetRequiredService<HttpFacilitator>().IsAvailableAsync(cancellationToken).AsTask();
         await app.StartAsync(cancellationToken);

@@ -39,6 +39,8 @@ public sealed class GatewayOptions
 
     public ServiceBusOptions ServiceBus { get; set; } = new();
 
+    public StorageOptions Storage { get; set; } = new();
+
     /// <summary>The Front Door profile id (X-Azure-FDID) public requests must carry; empty when not behind Front Door.</summary>
     public string? FrontDoorId { get; set; }
 

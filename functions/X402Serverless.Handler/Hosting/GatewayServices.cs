@@ -44,12 +44,7 @@ internal static class GatewayServices
             sp.GetRequiredService<NetworkRegistry>(), sp.GetRequiredService<UpstreamAddressPolicy>(), sp.GetRequiredService<FacilitatorCatalog>().Has));
         services.AddSingleton<PaymentVerifier>();
 
-        services.AddSingleton(_ => new SqliteDatabase(Path.Combine(dataDirectory, "x402.db")));
-        services.AddSingleton<ILinkStore, SqliteLinkStore>();
-        services.AddSingleton<IAccessStore, SqliteAccessStore>();
-        services.AddSingleton<IPaymentStore, SqlitePaymentStore>();
-        services.AddSingleton<ILedger, SqliteLedger>();
-        services.AddSingleton<IPayerStore, SqlitePayerStore>();
+        services.AddStores(options, dataDirectory);
         services.AddSingleton(sp => new CreditCharges(sp.GetRequiredService<ILedger>(), sp.GetRequiredService<IPayerStore>(),
             sp.GetRequiredService<TimeProvider>(), options.Credits.OperatorFeeBasisPoints));
         services.AddSingleton<AllowanceReset>();
@@ -62,7 +57,6 @@ internal static class GatewayServices
             sp.GetRequiredService<IPaymentStore>(), sp.GetRequiredService<SettlementProcessor>(), sp.GetRequiredService<UsdcTopUps>(),
             sp.GetRequiredService<ILedger>(), sp.GetRequiredService<PaymentRequiredResponder>(), sp.GetRequiredService<PublicUrls>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<GatewayOptions>>()));
-        services.AddSingleton<IStripeEventStore, SqliteStripeEventStore>();
         services.AddSingleton<StripeEventProcessor>();
         services.AddSingleton<StripeEventSignal>();
         services.AddHostedService<StripeEventWorker>();

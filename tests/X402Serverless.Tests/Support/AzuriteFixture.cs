@@ -14,6 +14,10 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
     internal TableClient Tables { get; private set; } = null!;
 
+    internal string Endpoint { get; private set; } = "";
+
+    internal const string AccountKey = Key;
+
     public async Task InitializeAsync()
     {
         var port = PeerProcess.FreePort();
@@ -35,7 +39,8 @@ public sealed class AzuriteFixture : IAsyncLifetime
                 await Task.Delay(100);
             }
         }
-        Tables = TableClient.WithSharedKey(new Uri($"http://127.0.0.1:{port}/{Account}"), Account, Key);
+        Endpoint = $"http://127.0.0.1:{port}/{Account}";
+        Tables = TableClient.WithSharedKey(new Uri(Endpoint), Account, Key);
     }
 
     public async Task DisposeAsync()

@@ -1,0 +1,67 @@
+using Azure.Identity;
+using X402Serverless.AzureStorage;
+using X402Serverless.AzureStorage.Tables;
+using X402Serverless.Core.Ports;
+using X402Serverless.Sqlite;
+
+namespace X402Serverless.Handler.Hosting;
+
+/// <summary>Registers the store adapters configuration chooses: SQLite on one file, or Table Storage.</summary>
+internal static class StoreServices
+{
+    public static void AddStores(this IServiceCollection services, GatewayOptions options, string dataDirectory)
+    {
+        var storage = options.Storage;
+        if (!string.Equals(storage.Kind, StorageOptions.Table, StringComparison.OrdinalIgnoreCase))
+        {
+            services.AddSingleton(_ => new SqliteDatabase(Path.Combine(dataDirectory, "x402.db")));
+            services.AddSingleton<ILinkStore, SqliteLinkStore>();
+            services.AddSingleton<IAccessStore, SqliteAccessStore>();
+            services.AddSingleton<IPaymentStore, SqlitePaymentStore>();
+            services.AddSingleton<ILedger, SqliteLedger>();
+            services.AddSingleton<IPayerStore, SqlitePayerStore>();
+            services.AddSingleton<IStripeEventStore, SqliteStripeEventStore>();
+            services.AddSingleton<IStoreInitializer>(new NoInitialization());
+            return;
+        }
+        if (string.IsNullOrWhiteSpace(storage.TableEndpoint))
+        {
+            throw new InvalidOperationException("X402:Storage:TableEndpoint is required when X402:Storage:Kind is \"table\".");
+        }
+        var endpoint = new Uri(storage.TableEndpoint);
+        var client = string.IsNullOrEmpty(storage.AccountKey)
+            ? TableClient.WithCredential(endpoint, new DefaultAzureCredential())
+            : TableClient.WithSharedKey(endpoint, storage.AccountName ?? "devstoreaccount1", storage.AccountKey);
+        var p = storage.TablePrefix;
+        var links = new TableLinkStore(client, p + "links");
+        var access = new TableAccessStore(client, p + "organisations", p + "accesskeys");
+        var payments = new TablePaymentStore(client, p + "payments");
+        var payers = new TablePayerStore(client, p + "payers", p + "payerkeys", p + "budgets");
+        var events = new TableStripeEventStore(client, p + "stripeevents");
+        services.AddSingleton<ILinkStore>(links);
+        services.AddSingleton<IAccessStore>(access);
+        services.AddSingleton<IPaymentStore>(payments);
+        services.AddSingleton<IPayerStore>(payers);
+        services.AddSingleton<IStripeEventStore>(events);
+        services.AddSingleton<ILedger>(sp => new TableLedger(client, sp.GetRequiredService<TimeProvider>(), p + "ledgerentries", p + "ledgeraccounts", p + "ledgercaps"));
+        services.AddSingleton<IStoreInitializer>(sp => new TableInitialization(ct => Task.WhenAll(
+            links.InitializeAsync(ct), access.InitializeAsync(ct), payments.InitializeAsync(ct), payers.InitializeAsync(ct), events.InitializeAsync(ct),
+            ((TableLedger)sp.GetRequiredService<ILedger>()).InitializeAsync(ct))));
+    }
+}
+
+/// <summary>Creates what a store needs before the first request (Table Storage tables).</summary>
+internal interface IStoreInitializer
+{
+    Task InitializeAsync(CancellationToken cancellationToken);
+}
+
+internal sealed class NoInitialization : IStoreInitializer
+{
+    public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+internal sealed class TableInitialization(Func<CancellationToken, Task> initialize) : IStoreInitializer
+{
+    public Task InitializeAsync(CancellationToken cancellationToken) => initialize(cancellationToken);
+}
