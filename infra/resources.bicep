@@ -202,6 +202,9 @@ resource settings 'Microsoft.Web/sites/config@2024-11-01' = {
     X402__FrontDoorId: frontDoor.properties.frontDoorId
     X402__FacilitatorUrl: facilitatorUrl
     X402__DataDirectory: '/tmp/x402'
+    X402__Storage__Kind: 'table'
+    X402__Storage__TableEndpoint: storage.properties.primaryEndpoints.table
+    X402__SealingKey: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/sealing-key/)'
     X402__ServiceBus__Namespace: 'https://${serviceBus.name}.servicebus.windows.net'
     X402__ServiceBus__SettlementQueue: 'settlement-jobs'
     X402__ServiceBus__StripeEventsQueue: 'stripe-events'

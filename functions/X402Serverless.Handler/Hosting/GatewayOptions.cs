@@ -41,6 +41,12 @@ public sealed class GatewayOptions
 
     public StorageOptions Storage { get; set; } = new();
 
+    /// <summary>
+    /// Base64 32-byte key sealing provider secrets (a Key Vault reference in Azure), shared by every instance. Empty:
+    /// local data-protection keys in DataDirectory (one machine).
+    /// </summary>
+    public string? SealingKey { get; set; }
+
     /// <summary>The Front Door profile id (X-Azure-FDID) public requests must carry; empty when not behind Front Door.</summary>
     public string? FrontDoorId { get; set; }
 

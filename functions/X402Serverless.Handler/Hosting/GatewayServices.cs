@@ -62,7 +62,14 @@ internal static class GatewayServices
         services.AddHostedService<StripeEventWorker>();
         services.AddSingleton(sp => new StripeCheckoutClient(new HttpClient { Timeout = TimeSpan.FromSeconds(30) }, sp.GetRequiredService<IOptions<GatewayOptions>>()));
         services.AddSingleton<PayerAuthFilter>();
-        services.AddSingleton<ISecretSealer, DataProtectionSecretSealer>();
+        if (SecretValue.Resolved(options.SealingKey) is { } sealingKey)
+        {
+            services.AddSingleton<ISecretSealer>(new AesGcmSecretSealer(sealingKey));
+        }
+        else
+        {
+            services.AddSingleton<ISecretSealer, DataProtectionSecretSealer>();
+        }
 
         services.AddSingleton(sp => new HttpFacilitator(
             new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromSeconds(120) },
