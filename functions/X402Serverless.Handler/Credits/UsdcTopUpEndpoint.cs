@@ -98,30 +98,11 @@ internal static class UsdcTopUpEndpoint
             return Problem.Of(StatusCodes.Status503ServiceUnavailable, ReasonCodes.FacilitatorUnavailable, "Top-ups cannot be settled right now; nothing was charged.");
         }
 
-        var auth = payment.Authorization;
         var requirementJson = version == 1
             ? RequirementJson.V1(requirement, s.Urls.ResourceUrl(http.Request), link.Description!, "application/json", http.Request.Method)!
             : RequirementJson.V2(requirement);
-        var record = new PaymentRecord
-        {
-            Id = PaymentId.For(requirement.Network.ChainId, requirement.Network.Asset, auth.From, auth.Nonce),
-            LinkId = link.Id,
-            OrganisationId = organisationId,
-            Network = requirement.Network.Id,
-            Asset = requirement.Network.Asset.ToString(),
-            Payer = auth.From.ToString(),
-            PayTo = requirement.PayTo.ToString(),
-            Nonce = Core.Crypto.Hex.Encode(auth.Nonce),
-            Amount = requirement.Amount.ToString(CultureInfo.InvariantCulture),
-            X402Version = version,
-            Status = PaymentStatus.Reserved,
-            Mode = SettlementModes.Sync,
-            Facilitator = facilitatorKind,
-            SettleRequest = SettleRequestJson.Write(new SettleRequest(version, payment.Raw, requirementJson)),
-            ValidBefore = (long)BigInteger.Min(auth.ValidBefore, long.MaxValue),
-            CreatedAt = now,
-            UpdatedAt = now,
-        };
+        var record = PaymentReservation.For(payment, requirement, link.Id, organisationId, SettlementModes.Sync, facilitatorKind,
+            new SettleRequest(version, payment.Raw, requirementJson), now);
         if (!await s.Payments.TryReserveAsync(record, http.RequestAborted))
         {
             return await PaywallAsync(http, s, cached, ReasonCodes.NonceAlreadyUsed, "This authorization was already used; sign a new one.");

@@ -131,26 +131,8 @@ internal sealed partial class PaidLinkEndpoint(
             mode = SettlementModes.Sync;
         }
         var now = time.GetUtcNow();
-        var record = new PaymentRecord
-        {
-            Id = PaymentId.For(requirement.Network.ChainId, requirement.Network.Asset, auth.From, auth.Nonce),
-            LinkId = cached.Link.Id,
-            OrganisationId = cached.Link.OrganisationId,
-            Network = requirement.Network.Id,
-            Asset = requirement.Network.Asset.ToString(),
-            Payer = auth.From.ToString(),
-            PayTo = requirement.PayTo.ToString(),
-            Nonce = Core.Crypto.Hex.Encode(auth.Nonce),
-            Amount = requirement.Amount.ToString(CultureInfo.InvariantCulture),
-            X402Version = version,
-            Status = PaymentStatus.Reserved,
-            Mode = mode,
-            Facilitator = facilitatorKind,
-            SettleRequest = SettleRequestJson.Write(FacilitatorRequest(http, cached, payment, requirement)),
-            ValidBefore = (long)BigInteger.Min(auth.ValidBefore, long.MaxValue),
-            CreatedAt = now,
-            UpdatedAt = now,
-        };
+        var record = PaymentReservation.For(payment, requirement, cached.Link.Id, cached.Link.OrganisationId, mode, facilitatorKind,
+            FacilitatorRequest(http, cached, payment, requirement), now);
         if (!await payments.TryReserveAsync(record, cancellationToken))
         {
             var existing = await payments.GetAsync(record.Id, cancellationToken);

@@ -1,11 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace X402Serverless.Tests.Support;
 
@@ -15,12 +10,7 @@ namespace X402Serverless.Tests.Support;
 /// </summary>
 internal sealed class FakeStripeApi : IAsyncDisposable
 {
-    private readonly WebApplication _app;
-
-    private FakeStripeApi(WebApplication app)
-    {
-        _app = app;
-    }
+    private WebApplication? _app;
 
     public string Url { get; private set; } = "";
 
@@ -28,12 +18,8 @@ internal sealed class FakeStripeApi : IAsyncDisposable
 
     public static async Task<FakeStripeApi> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
-        var fake = new FakeStripeApi(app);
-        app.MapPost("/v1/checkout/sessions", async (HttpContext http) =>
+        var fake = new FakeStripeApi();
+        (fake._app, fake.Url) = await LoopbackApp.StartAsync(app => app.MapPost("/v1/checkout/sessions", async (HttpContext http) =>
         {
             if (!http.Request.HasFormContentType)
             {
@@ -43,15 +29,13 @@ internal sealed class FakeStripeApi : IAsyncDisposable
             fake.Sessions.Enqueue((form, http.Request.Headers.Authorization.ToString(), http.Request.Headers["Idempotency-Key"].ToString()));
             var id = "cs_test_" + Guid.NewGuid().ToString("N");
             return Results.Json(new { id, @object = "checkout.session", url = $"https://checkout.stripe.com/c/pay/{id}" });
-        });
-        await app.StartAsync();
-        fake.Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        }));
         return fake;
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
+        await _app!.StopAsync();
         await _app.DisposeAsync();
     }
 }

@@ -15,64 +15,56 @@ namespace X402Serverless.Tests.Support;
 /// </summary>
 internal sealed class TestUpstream : IAsyncDisposable
 {
-    private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, int> _hits = new();
-
-    private TestUpstream(WebApplication app)
-    {
-        _app = app;
-    }
+    private WebApplication? _app;
 
     public string BaseUrl { get; private set; } = "";
 
     public static async Task<TestUpstream> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
-        var upstream = new TestUpstream(app);
-        app.Map("/ok/{**rest}", async (HttpContext http) =>
+        var upstream = new TestUpstream();
+        (upstream._app, upstream.BaseUrl) = await LoopbackApp.StartAsync(app =>
         {
-            upstream.Count(http);
-            string body;
-            using (var reader = new StreamReader(http.Request.Body))
+            app.Map("/ok/{**rest}", async (HttpContext http) =>
             {
-                body = await reader.ReadToEndAsync();
-            }
-            return Results.Json(new
+                upstream.Count(http);
+                string body;
+                using (var reader = new StreamReader(http.Request.Body))
+                {
+                    body = await reader.ReadToEndAsync();
+                }
+                return Results.Json(new
+                {
+                    path = http.Request.Path.Value,
+                    query = http.Request.QueryString.Value,
+                    method = http.Request.Method,
+                    apiKey = http.Request.Headers["X-Api-Key"].ToString(),
+                    sawPayment = http.Request.Headers.ContainsKey("PAYMENT-SIGNATURE") || http.Request.Headers.ContainsKey("X-PAYMENT"),
+                    body,
+                });
+            });
+            app.Map("/fail/{**rest}", (HttpContext http) =>
             {
-                path = http.Request.Path.Value,
-                query = http.Request.QueryString.Value,
-                method = http.Request.Method,
-                apiKey = http.Request.Headers["X-Api-Key"].ToString(),
-                sawPayment = http.Request.Headers.ContainsKey("PAYMENT-SIGNATURE") || http.Request.Headers.ContainsKey("X-PAYMENT"),
-                body,
+                upstream.Count(http);
+                return Results.Text("upstream exploded", statusCode: 500);
+            });
+            app.Map("/missing/{**rest}", (HttpContext http) =>
+            {
+                upstream.Count(http);
+                return Results.Text("no such item", statusCode: 404);
+            });
+            app.Map("/redirect/{**rest}", (HttpContext http) =>
+            {
+                upstream.Count(http);
+                return Results.Redirect("http://127.0.0.1:1/elsewhere");
+            });
+            app.Map("/slow/{**rest}", async (HttpContext http) =>
+            {
+                upstream.Count(http);
+                await Task.Delay(TimeSpan.FromSeconds(20), http.RequestAborted);
+                return Results.Text("too late");
             });
         });
-        app.Map("/fail/{**rest}", (HttpContext http) =>
-        {
-            upstream.Count(http);
-            return Results.Text("upstream exploded", statusCode: 500);
-        });
-        app.Map("/missing/{**rest}", (HttpContext http) =>
-        {
-            upstream.Count(http);
-            return Results.Text("no such item", statusCode: 404);
-        });
-        app.Map("/redirect/{**rest}", (HttpContext http) =>
-        {
-            upstream.Count(http);
-            return Results.Redirect("http://127.0.0.1:1/elsewhere");
-        });
-        app.Map("/slow/{**rest}", async (HttpContext http) =>
-        {
-            upstream.Count(http);
-            await Task.Delay(TimeSpan.FromSeconds(20), http.RequestAborted);
-            return Results.Text("too late");
-        });
-        await app.StartAsync();
-        upstream.BaseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return upstream;
     }
 
@@ -80,7 +72,7 @@ internal sealed class TestUpstream : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
+        await _app!.StopAsync();
         await _app.DisposeAsync();
     }
 
