@@ -55,6 +55,7 @@ public static class GatewayApp
         app.MapFacilitator();
         SettlementJobFunction.Map(app);
         AllowanceResetFunction.Map(app);
+        MaintenanceFunction.Map(app);
 
         PaidLinkEndpoint.Map(app);
         return app;

@@ -56,6 +56,7 @@ internal static class SettlementServices
         {
             services.AddSingleton<IJobDispatcher>(_ => new ServiceBusSender(new Uri(options.ServiceBus.Namespace), new DefaultAzureCredential()));
         }
+        services.AddSingleton<MaintenancePass>();
         services.AddSingleton<SettlementWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<SettlementWorker>());
     }

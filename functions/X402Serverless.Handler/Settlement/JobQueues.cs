@@ -9,11 +9,11 @@ namespace X402Serverless.Handler.Settlement;
 /// <summary>Queue names and the one call sites use to hand a durable job on; a failed hand-off is logged, never fatal.</summary>
 internal sealed partial class JobQueues(IJobDispatcher dispatcher, IOptions<GatewayOptions> options, ILogger<JobQueues> logger)
 {
-    public Task SettlementAsync(string paymentId) =>
-        SendAsync(options.Value.ServiceBus.SettlementQueue, paymentId, new JsonObject { ["paymentId"] = paymentId });
+    public Task SettlementAsync(string paymentId, string? messageId = null) =>
+        SendAsync(options.Value.ServiceBus.SettlementQueue, messageId ?? paymentId, new JsonObject { ["paymentId"] = paymentId });
 
-    public Task StripeEventAsync(string eventId) =>
-        SendAsync(options.Value.ServiceBus.StripeEventsQueue, eventId, new JsonObject { ["eventId"] = eventId });
+    public Task StripeEventAsync(string eventId, string? messageId = null) =>
+        SendAsync(options.Value.ServiceBus.StripeEventsQueue, messageId ?? eventId, new JsonObject { ["eventId"] = eventId });
 
     private async Task SendAsync(string queue, string id, JsonObject body)
     {

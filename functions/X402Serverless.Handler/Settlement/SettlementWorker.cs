@@ -15,9 +15,7 @@ namespace X402Serverless.Handler.Settlement;
 internal sealed partial class SettlementWorker(
     IPaymentStore payments,
     SettlementProcessor processor,
-    UsdcTopUps topUps,
-    CreditCharges credits,
-    Core.Ports.ILedger ledger,
+    MaintenancePass maintenance,
     SettlementSignal signal,
     TimeProvider time,
     IOptions<GatewayOptions> options,
@@ -26,9 +24,6 @@ internal sealed partial class SettlementWorker(
     private readonly SettlementOptions _settings = options.Value.Settlement;
     private DateTimeOffset _lastGasAlert = DateTimeOffset.MinValue;
     private DateTimeOffset _lastReconcile = DateTimeOffset.MinValue;
-
-    // A request legitimately holds a payment this long at most: upstream, then an inline settlement.
-    private TimeSpan StaleAfter => TimeSpan.FromSeconds(options.Value.UpstreamTimeoutSeconds + _settings.ReceiptTimeoutSeconds + 60);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -43,13 +38,11 @@ internal sealed partial class SettlementWorker(
         {
             try
             {
-                await RecoverStaleAsync(stoppingToken);
+                await maintenance.RecoverStaleAsync(stoppingToken);
                 if (time.GetUtcNow() - _lastReconcile > TimeSpan.FromSeconds(30))
                 {
                     _lastReconcile = time.GetUtcNow();
-                    await topUps.ReconcileAsync(stoppingToken);
-                    await ledger.RecoverAsync(TimeSpan.FromMinutes(1), stoppingToken);
-                    await credits.ReleaseStaleAsync(StaleAfter, stoppingToken);
+                    await maintenance.ReconcileAsync(stoppingToken);
                 }
                 while (await RunDueAsync(stoppingToken) > 0)
                 {
@@ -87,15 +80,6 @@ internal sealed partial class SettlementWorker(
         catch (Exception e) when (e is not OperationCanceledException)
         {
             Log.JobCrashed(logger, job.Id, e);
-        }
-    }
-
-    private async Task RecoverStaleAsync(CancellationToken cancellationToken)
-    {
-        foreach (var stale in await payments.FindStaleAsync(time.GetUtcNow() - StaleAfter, 100, cancellationToken))
-        {
-            Log.Recovering(logger, stale.Id, stale.Status.ToString());
-            await processor.RecoverAsync(stale, cancellationToken);
         }
     }
 
@@ -145,8 +129,5 @@ internal sealed partial class SettlementWorker(
 
         [LoggerMessage(26, LogLevel.Error, "Settlement job {PaymentId} threw; it stays leased and will be retried.")]
         public static partial void JobCrashed(ILogger logger, string paymentId, Exception exception);
-
-        [LoggerMessage(27, LogLevel.Warning, "Recovering payment {PaymentId} left {Status} by a request that did not finish.")]
-        public static partial void Recovering(ILogger logger, string paymentId, string status);
     }
 }

@@ -30,6 +30,30 @@ public sealed class TimerAndQueueFunctionTests(CreditsFixture fixture) : IClassF
         Assert.Equal(8_000_000, await fixture.Ledger.BalanceAsync(Accounts.Pool(member.OrganisationId), default));
     }
 
+    [Fact]
+    public async Task The_maintenance_timer_never_frees_a_dead_requests_payment_while_the_chain_cannot_say_whether_it_landed()
+    {
+        var store = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<X402Serverless.Core.Ports.IPaymentStore>(fixture.Gateway.Services);
+        var old = DateTimeOffset.UtcNow.AddHours(-1);
+        var id = "pay_" + Guid.NewGuid().ToString("N");
+        await store.TryReserveAsync(new X402Serverless.Core.Payments.PaymentRecord
+        {
+            Id = id, LinkId = "lnk_x", OrganisationId = "org_x", Network = "eip155:84532", Asset = "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+            Payer = "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23", PayTo = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C", Nonce = "0x" + new string('1', 64), Amount = "1",
+            X402Version = 2, Status = X402Serverless.Core.Payments.PaymentStatus.Reserved, ValidBefore = old.AddMinutes(5).ToUnixTimeSeconds(),
+            CreatedAt = old, UpdatedAt = old,
+        }, default);
+        const string timer = """{"Data":{"timer":{"IsPastDue":false}},"Metadata":{"sys":{"MethodName":"Maintenance"}}}""";
+        using var client = fixture.Gateway.Client();
+        using var response = await client.PostAsync("/Maintenance", new StringContent(timer, Encoding.UTF8, "application/json"));
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, string.Join("\n", fixture.Gateway.Logs.Entries.Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Error).Select(e => e.Message)));
+        Assert.Contains("stale payments recovered", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("Logs")[0].GetString(), StringComparison.Ordinal);
+        // Base Sepolia's public RPC is unreachable here: the pass cannot tell whether the authorization landed, so it
+        // leaves the payment as it is rather than free an authorization that might have moved money.
+        Assert.Equal(X402Serverless.Core.Payments.PaymentStatus.Reserved, (await store.GetAsync(id, default))!.Status);
+    }
+
     [Theory]
     [InlineData("""{"Data":{"evt":"\"{\\\"eventId\\\":\\\"evt_unknown\\\"}\""},"Metadata":{}}""")]
     [InlineData("""{"Data":{"evt":{"eventId":"evt_unknown"}},"Metadata":{}}""")]

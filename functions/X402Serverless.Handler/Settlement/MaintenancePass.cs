@@ -1,0 +1,82 @@
+using Microsoft.Extensions.Options;
+using X402Serverless.Core.Credits;
+using X402Serverless.Core.Ports;
+using X402Serverless.Core.Settlement;
+using X402Serverless.Handler.Hosting;
+
+namespace X402Serverless.Handler.Settlement;
+
+/// <summary>
+/// The housekeeping that keeps money consistent after crashes and lost messages: requests that died mid-payment,
+/// half-applied ledger entries, stale credit holds, settled top-ups without credit, and (when jobs run elsewhere)
+/// due jobs and Stripe events whose queue message was lost. Standalone the worker runs it; in Azure, the
+/// Maintenance timer function.
+/// </summary>
+internal sealed partial class MaintenancePass(
+    IPaymentStore payments,
+    SettlementProcessor processor,
+    UsdcTopUps topUps,
+    CreditCharges credits,
+    ILedger ledger,
+    IStripeEventStore stripeEvents,
+    JobQueues queues,
+    TimeProvider time,
+    IOptions<GatewayOptions> options,
+    ILogger<MaintenancePass> logger)
+{
+    /// <summary>A request legitimately holds a payment this long at most: upstream, then an inline settlement.</summary>
+    public TimeSpan StaleAfter => TimeSpan.FromSeconds(options.Value.UpstreamTimeoutSeconds + options.Value.Settlement.ReceiptTimeoutSeconds + 60);
+
+    public async Task<int> RecoverStaleAsync(CancellationToken cancellationToken)
+    {
+        var stale = await payments.FindStaleAsync(time.GetUtcNow() - StaleAfter, 100, cancellationToken);
+        foreach (var payment in stale)
+        {
+            Log.Recovering(logger, payment.Id, payment.Status.ToString());
+            try
+            {
+                await processor.RecoverAsync(payment, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // One unreadable row must not stop the others from being recovered.
+                Log.RecoveryFailed(logger, payment.Id, e);
+            }
+        }
+        return stale.Count;
+    }
+
+    public async Task ReconcileAsync(CancellationToken cancellationToken)
+    {
+        await topUps.ReconcileAsync(cancellationToken);
+        await ledger.RecoverAsync(TimeSpan.FromMinutes(1), cancellationToken);
+        await credits.ReleaseStaleAsync(StaleAfter, cancellationToken);
+    }
+
+    /// <summary>Hands due jobs and unprocessed Stripe events to the queue again (for deployments whose jobs run from a queue).</summary>
+    public async Task<int> RedispatchAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var due = await payments.ClaimDueAsync(now, now.AddMinutes(5), 100, cancellationToken);
+        foreach (var job in due)
+        {
+            // A new message id per attempt: the broker's duplicate detection would drop a re-send of the same id.
+            await queues.SettlementAsync(job.Id, $"{job.Id}:{job.Attempts}:{now.ToUnixTimeSeconds() / 300}");
+        }
+        var events = await stripeEvents.PendingAsync(100, cancellationToken);
+        foreach (var (id, _) in events)
+        {
+            await queues.StripeEventAsync(id, $"{id}:{now.ToUnixTimeSeconds() / 300}");
+        }
+        return due.Count + events.Count;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(27, LogLevel.Warning, "Recovering payment {PaymentId} left {Status} by a request that did not finish.")]
+        public static partial void Recovering(ILogger logger, string paymentId, string status);
+
+        [LoggerMessage(28, LogLevel.Error, "Recovering payment {PaymentId} failed; it is retried at the next pass.")]
+        public static partial void RecoveryFailed(ILogger logger, string paymentId, Exception exception);
+    }
+}
