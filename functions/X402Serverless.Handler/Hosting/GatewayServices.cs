@@ -28,7 +28,22 @@ internal static class GatewayServices
     {
         var services = builder.Services;
         services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section);
-        services.AddProblemDetails();
+        // Every problem carries a stable "code", including those the framework writes itself (binding failures, 404s).
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
+        {
+            context.ProblemDetails.Extensions.Remove("exception");
+            context.ProblemDetails.Extensions.TryAdd("code", context.ProblemDetails.Status switch
+            {
+                400 => "invalid_request",
+                401 => "unauthorized",
+                403 => "forbidden",
+                404 => "not_found",
+                405 => "method_not_allowed",
+                413 => "payload_too_large",
+                415 => "unsupported_media_type",
+                _ => "internal_error",
+            });
+        });
         services.TryAddTimeProvider();
 
         var options = builder.Configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>() ?? new GatewayOptions();
