@@ -48,6 +48,18 @@ public sealed class TableAccessStore(TableClient tables, string organisationsTab
             ["CreatedAt"] = Time(key.CreatedAt),
         }, cancellationToken);
 
+    public async Task<IReadOnlyList<AccessKey>> ListKeysAsync(string organisationId, CancellationToken cancellationToken) =>
+        (await tables.QueryAsync(keysTable, $"OrganisationId eq {TableClient.Literal(organisationId)}", null, cancellationToken))
+            .Select(k => new AccessKey(Str(k, "KeyId"), Str(k, "OrganisationId"), Str(k, "Prefix"), Str(k, "Role"), Time(k, "CreatedAt")))
+            .OrderBy(k => k.CreatedAt).ThenBy(k => k.Id, StringComparer.Ordinal).ToList();
+
+    public async Task<bool> RevokeKeyAsync(string organisationId, string keyId, CancellationToken cancellationToken)
+    {
+        var found = await tables.QueryAsync(keysTable,
+            $"OrganisationId eq {TableClient.Literal(organisationId)} and KeyId eq {TableClient.Literal(keyId)}", 1, cancellationToken);
+        return found.Count == 1 && await tables.DeleteAsync(keysTable, Str(found[0], "PartitionKey"), Row, "*", cancellationToken);
+    }
+
     public async Task<(AccessKey Key, Organisation Organisation)?> FindByKeyHashAsync(string keyHash, CancellationToken cancellationToken)
     {
         if (await tables.GetAsync(keysTable, keyHash, Row, cancellationToken) is not { } keyEntity)

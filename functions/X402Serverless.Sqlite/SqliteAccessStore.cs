@@ -57,6 +57,31 @@ public sealed class SqliteAccessStore(SqliteDatabase database) : IAccessStore
         return (key, organisation);
     }
 
+    public async Task<IReadOnlyList<AccessKey>> ListKeysAsync(string organisationId, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, organisation_id, prefix, role, created_at FROM access_keys WHERE organisation_id = $org ORDER BY created_at, id;";
+        command.Parameters.AddWithValue("$org", organisationId);
+        await using var r = await command.ExecuteReaderAsync(cancellationToken);
+        var keys = new List<AccessKey>();
+        while (await r.ReadAsync(cancellationToken))
+        {
+            keys.Add(new AccessKey(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), SqliteText.Time(r.GetString(4))));
+        }
+        return keys;
+    }
+
+    public async Task<bool> RevokeKeyAsync(string organisationId, string keyId, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM access_keys WHERE id = $id AND organisation_id = $org;";
+        command.Parameters.AddWithValue("$id", keyId);
+        command.Parameters.AddWithValue("$org", organisationId);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
     private static async Task InsertKeyAsync(SqliteConnection connection, SqliteTransaction? transaction, AccessKey key, string keyHash, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();

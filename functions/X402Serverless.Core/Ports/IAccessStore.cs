@@ -13,4 +13,9 @@ public interface IAccessStore
     Task AddKeyAsync(AccessKey key, string keyHash, CancellationToken cancellationToken);
 
     Task<(AccessKey Key, Organisation Organisation)?> FindByKeyHashAsync(string keyHash, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<AccessKey>> ListKeysAsync(string organisationId, CancellationToken cancellationToken);
+
+    /// <summary>Deletes one of the organisation's keys; false when it has no such key.</summary>
+    Task<bool> RevokeKeyAsync(string organisationId, string keyId, CancellationToken cancellationToken);
 }

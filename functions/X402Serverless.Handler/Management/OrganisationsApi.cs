@@ -17,6 +17,23 @@ internal static class OrganisationsApi
         });
         api.MapPost("/organisations", CreateOrganisationAsync);
         api.MapPost("/keys", CreateKeyAsync);
+        api.MapGet("/keys", async (HttpContext http, IAccessStore access) =>
+            TypedResults.Ok(new
+            {
+                items = (await access.ListKeysAsync(CallerContext.Of(http).Organisation.Id, http.RequestAborted))
+                    .Select(k => new { id = k.Id, prefix = k.Prefix, role = k.Role, createdAt = k.CreatedAt, current = k.Id == CallerContext.Of(http).Key.Id }),
+            }));
+        api.MapDelete("/keys/{id}", async (string id, HttpContext http, IAccessStore access) =>
+        {
+            var caller = CallerContext.Of(http);
+            if (id == caller.Key.Id)
+            {
+                return Problem.Of(StatusCodes.Status409Conflict, "key_in_use", "A key cannot revoke itself; revoke it with another key of the organisation.");
+            }
+            return await access.RevokeKeyAsync(caller.Organisation.Id, id, http.RequestAborted)
+                ? TypedResults.NoContent()
+                : Problem.NotFound("Key");
+        });
     }
 
     private static async Task<IResult> CreateOrganisationAsync(HttpContext http, IAccessStore access, TimeProvider time)

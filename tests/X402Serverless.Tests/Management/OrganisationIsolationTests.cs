@@ -57,4 +57,25 @@ public sealed class OrganisationIsolationTests(ManagementFixture fixture) : ICla
         var me = await second.GetFromJsonAsync<JsonElement>("/api/organisation");
         Assert.Equal("Dave LLC", me.GetProperty("name").GetString());
     }
+
+    [Fact]
+    public async Task A_leaked_key_can_be_revoked_by_another_key_and_stops_working_at_once()
+    {
+        using var org = await NewOrganisationAsync("Erin SA");
+        using var created = await org.PostAsync("/api/keys", null);
+        var leaked = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
+        var keys = await org.GetFromJsonAsync<JsonElement>("/api/keys");
+        Assert.Equal(2, keys.GetProperty("items").GetArrayLength());
+        Assert.DoesNotContain(leaked, keys.ToString(), StringComparison.Ordinal); // listings show prefixes only
+        var leakedId = keys.GetProperty("items").EnumerateArray().Single(k => !k.GetProperty("current").GetBoolean()).GetProperty("id").GetString();
+        var currentId = keys.GetProperty("items").EnumerateArray().Single(k => k.GetProperty("current").GetBoolean()).GetProperty("id").GetString();
+
+        using var self = await org.DeleteAsync($"/api/keys/{currentId}");
+        Assert.Equal(HttpStatusCode.Conflict, self.StatusCode);
+        using var revoked = await org.DeleteAsync($"/api/keys/{leakedId}");
+        Assert.Equal(HttpStatusCode.NoContent, revoked.StatusCode);
+        using var attacker = Gateway.Client(leaked);
+        using var refused = await attacker.GetAsync("/api/links");
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+    }
 }

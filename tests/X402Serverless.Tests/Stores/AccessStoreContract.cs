@@ -24,4 +24,20 @@ public abstract class AccessStoreContract
         Assert.Null(await store.FindByKeyHashAsync("nope", default));
         Assert.True(await store.CountOrganisationsAsync(default) >= 1);
     }
+
+    [Fact]
+    public async Task Keys_are_listed_and_revoked_only_within_their_organisation()
+    {
+        var store = await StoreAsync();
+        var now = new DateTimeOffset(2026, 11, 21, 0, 0, 0, TimeSpan.Zero);
+        var org = new Organisation("org_" + Guid.NewGuid().ToString("N")[..8], "A", false, now);
+        await store.CreateOrganisationAsync(org, new AccessKey("k1" + org.Id, org.Id, "x402sk_1", AccessKey.AdminRole, now), "h1" + org.Id, default);
+        await store.AddKeyAsync(new AccessKey("k2" + org.Id, org.Id, "x402sk_2", AccessKey.AdminRole, now.AddSeconds(1)), "h2" + org.Id, default);
+
+        Assert.Equal(["k1" + org.Id, "k2" + org.Id], (await store.ListKeysAsync(org.Id, default)).Select(k => k.Id));
+        Assert.False(await store.RevokeKeyAsync("org_other", "k2" + org.Id, default));
+        Assert.True(await store.RevokeKeyAsync(org.Id, "k2" + org.Id, default));
+        Assert.Null(await store.FindByKeyHashAsync("h2" + org.Id, default));
+        Assert.NotNull(await store.FindByKeyHashAsync("h1" + org.Id, default));
+    }
 }
