@@ -71,26 +71,15 @@ internal static class UsdcTopUpEndpoint
         };
         var cached = new CachedLink(link, LinkPricing.Requirements(link, s.Networks, settings.MaxTimeoutSeconds), [], new Uri(link.Upstream), long.MaxValue);
 
-        var (version, header) = http.Request.Headers.TryGetValue(PaymentHeaders.SignatureV2, out var v2) ? (2, v2.ToString())
-            : http.Request.Headers.TryGetValue(PaymentHeaders.PaymentV1, out var v1) ? (1, v1.ToString()) : (0, "");
+        var (version, header) = PaymentHeaders.Read(http.Request);
         if (version == 0)
         {
             return await PaywallAsync(http, s, cached, ReasonCodes.PaymentRequired, null);
         }
-        var decoded = PaymentHeaderDecoder.Decode(header, version);
-        if (decoded.Payment is not { } payment)
+        var check = PaymentCheck.Run(header, version, cached.Requirements, s.Verifier);
+        if (check is not { Payment: { } payment, Requirement: { } requirement })
         {
-            return await PaywallAsync(http, s, cached, decoded.Reason!, decoded.Message);
-        }
-        var match = RequirementMatcher.Match(payment, cached.Requirements);
-        if (match.Requirement is not { } requirement)
-        {
-            return await PaywallAsync(http, s, cached, match.Reason!, match.Message);
-        }
-        var verification = s.Verifier.Verify(payment, requirement);
-        if (!verification.IsValid)
-        {
-            return await PaywallAsync(http, s, cached, verification.Reason!, verification.Message);
+            return await PaywallAsync(http, s, cached, check.Reason!, check.Message);
         }
         var facilitatorKind = s.Facilitators.DefaultKind;
         if (!await s.Facilitators.Get(facilitatorKind).IsAvailableAsync(http.RequestAborted))

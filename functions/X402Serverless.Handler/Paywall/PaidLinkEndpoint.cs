@@ -64,7 +64,8 @@ internal sealed partial class PaidLinkEndpoint(
             return Problem.Of(StatusCodes.Status405MethodNotAllowed, "method_not_allowed", $"This link does not accept {request.Method}.");
         }
         var takesBalances = cached.Link.Accepts.Any(a => a is PaymentTypes.Credits or PaymentTypes.Allowance);
-        if (PayerKeys.FromRequest(request) is { } payerKey && !request.Headers.ContainsKey(PaymentHeaders.SignatureV2) && !request.Headers.ContainsKey(PaymentHeaders.PaymentV1))
+        var (version, header) = PaymentHeaders.Read(request);
+        if (version == 0 && PayerKeys.FromRequest(request) is { } payerKey)
         {
             return await PayFromBalanceAsync(http, cached, rest, payerKey);
         }
@@ -73,9 +74,6 @@ internal sealed partial class PaidLinkEndpoint(
             return Problem.Of(StatusCodes.Status503ServiceUnavailable, "link_unpayable", "This link has no network it can be paid on right now.");
         }
 
-        var (version, header) = request.Headers.TryGetValue(PaymentHeaders.SignatureV2, out var v2) ? (2, v2.ToString())
-            : request.Headers.TryGetValue(PaymentHeaders.PaymentV1, out var v1) ? (1, v1.ToString())
-            : (0, "");
         if (version == 0)
         {
             return Paywall(cached, ReasonCodes.PaymentRequired, null);
@@ -85,20 +83,10 @@ internal sealed partial class PaidLinkEndpoint(
         {
             return Paywall(cached, CreditCharges.NotAccepted, "This link is paid from credits or an allowance: send 'Authorization: Bearer <payer key>'.");
         }
-        var decoded = PaymentHeaderDecoder.Decode(header, version);
-        if (decoded.Payment is not { } payment)
+        var check = PaymentCheck.Run(header, version, cached.Requirements, verifier);
+        if (check is not { Payment: { } payment, Requirement: { } requirement })
         {
-            return Paywall(cached, decoded.Reason!, decoded.Message);
-        }
-        var match = RequirementMatcher.Match(payment, cached.Requirements);
-        if (match.Requirement is not { } requirement)
-        {
-            return Paywall(cached, match.Reason!, match.Message);
-        }
-        var verification = verifier.Verify(payment, requirement);
-        if (!verification.IsValid)
-        {
-            return Paywall(cached, verification.Reason!, verification.Message);
+            return Paywall(cached, check.Reason!, check.Message);
         }
         var facilitatorKind = cached.Link.Facilitator is { } chosen && facilitators.Has(chosen) ? chosen : facilitators.DefaultKind;
         var facilitator = facilitators.Get(facilitatorKind);

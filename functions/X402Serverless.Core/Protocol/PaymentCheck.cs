@@ -1,0 +1,24 @@
+namespace X402Serverless.Core.Protocol;
+
+/// <summary>
+/// The outcome of checking a payment header against a resource's own requirements: decode, match, verify, in that
+/// order, the first failure's reason kept.
+/// </summary>
+public sealed record PaymentCheck(DecodedPayment? Payment, PaymentRequirement? Requirement, string? Reason, string? Message)
+{
+    public static PaymentCheck Run(string header, int version, IReadOnlyList<PaymentRequirement> requirements, PaymentVerifier verifier)
+    {
+        var decoded = PaymentHeaderDecoder.Decode(header, version);
+        if (decoded.Payment is not { } payment)
+        {
+            return new(null, null, decoded.Reason, decoded.Message);
+        }
+        var match = RequirementMatcher.Match(payment, requirements);
+        if (match.Requirement is not { } requirement)
+        {
+            return new(payment, null, match.Reason, match.Message);
+        }
+        var verification = verifier.Verify(payment, requirement);
+        return verification.IsValid ? new(payment, requirement, null, null) : new(payment, null, verification.Reason, verification.Message);
+    }
+}
