@@ -123,8 +123,8 @@ public sealed class SettlementProcessor(
                 return new(SettlementOutcomeKind.Expired, null, "authorization_expired", null, null);
             }
             var attempts = job.Attempts + 1;
-            await store.ScheduleRetryAsync(job.Id, attempts, now + retry.Delay(attempts), BuiltInRpcUnavailable, now, cancellationToken);
-            return new(SettlementOutcomeKind.Retrying, job.Transaction, BuiltInRpcUnavailable, e.Message, null);
+            await store.ScheduleRetryAsync(job.Id, attempts, now + retry.Delay(attempts), Facilitation.BuiltInFacilitator.RpcUnavailable, now, cancellationToken);
+            return new(SettlementOutcomeKind.Retrying, job.Transaction, Facilitation.BuiltInFacilitator.RpcUnavailable, e.Message, null);
         }
         if (!string.IsNullOrEmpty(landed))
         {
@@ -134,8 +134,6 @@ public sealed class SettlementProcessor(
         await store.MarkExpiredAsync(job.Id, now, cancellationToken);
         return new(SettlementOutcomeKind.Expired, null, "authorization_expired", null, null);
     }
-
-    private const string BuiltInRpcUnavailable = "rpc_unavailable";
 
     private async Task<string?> TryFindAsync(EvmNetwork network, EvmAddress from, byte[] nonce, CancellationToken cancellationToken)
     {

@@ -154,12 +154,7 @@ internal sealed partial class PaidLinkEndpoint(
             {
                 await ReleaseAsync();
                 Log.UpstreamFailed(logger, cached.Link.Id, outcome.Failure.ToString());
-                return outcome.Failure switch
-                {
-                    UpstreamFailure.Timeout => Problem.Of(StatusCodes.Status504GatewayTimeout, "upstream_timeout", "The upstream timed out; nothing was charged.", outcome.Detail),
-                    UpstreamFailure.AddressRefused => Problem.Of(StatusCodes.Status502BadGateway, "upstream_address_refused", "The upstream address is not allowed; nothing was charged.", outcome.Detail),
-                    _ => Problem.Of(StatusCodes.Status502BadGateway, "upstream_unreachable", "The upstream could not be reached; nothing was charged.", outcome.Detail),
-                };
+                return UpstreamProblem(outcome);
             }
 
             if (!ChargePolicies.Charges(cached.Link.ChargeOn, (int)upstream.StatusCode))
@@ -266,10 +261,8 @@ internal sealed partial class PaidLinkEndpoint(
             {
                 settled = true;
                 await credits.ReleaseAsync(hold, CancellationToken.None);
-                return outcome.Failure == UpstreamFailure.Timeout
-                    ? Problem.Of(StatusCodes.Status504GatewayTimeout, "upstream_timeout", "The upstream timed out; nothing was charged.", outcome.Detail)
-                    : Problem.Of(StatusCodes.Status502BadGateway, outcome.Failure == UpstreamFailure.AddressRefused ? "upstream_address_refused" : "upstream_unreachable",
-                        "The upstream could not be reached; nothing was charged.", outcome.Detail);
+                Log.UpstreamFailed(logger, cached.Link.Id, outcome.Failure.ToString());
+                return UpstreamProblem(outcome);
             }
             // Settle the hold before the payer sees a byte, so the balance they read next is already right.
             if (ChargePolicies.Charges(cached.Link.ChargeOn, (int)upstream.StatusCode))
@@ -302,6 +295,13 @@ internal sealed partial class PaidLinkEndpoint(
             : RequirementJson.V2(requirement);
         return new SettleRequest(payment.Version, payment.Raw, requirementsJson);
     }
+
+    private static IResult UpstreamProblem(UpstreamOutcome outcome) => outcome.Failure switch
+    {
+        UpstreamFailure.Timeout => Problem.Of(StatusCodes.Status504GatewayTimeout, "upstream_timeout", "The upstream timed out; nothing was charged.", outcome.Detail),
+        UpstreamFailure.AddressRefused => Problem.Of(StatusCodes.Status502BadGateway, "upstream_address_refused", "The upstream address is not allowed; nothing was charged.", outcome.Detail),
+        _ => Problem.Of(StatusCodes.Status502BadGateway, "upstream_unreachable", "The upstream could not be reached; nothing was charged.", outcome.Detail),
+    };
 
     private static async Task CopyResponseAsync(HttpContext http, HttpResponseMessage upstream, CancellationToken cancellationToken)
     {
