@@ -20,7 +20,7 @@ public sealed class ServiceBusSender : IJobDispatcher
     public ServiceBusSender(Uri namespaceUri, TokenCredential credential, HttpPipelineTransport? transport = null)
     {
         _namespace = new Uri(namespaceUri.ToString().TrimEnd('/') + "/");
-        var options = new Options();
+        var options = new AzureClientOptions();
         if (transport is not null)
         {
             options.Transport = transport;
@@ -41,15 +41,6 @@ public sealed class ServiceBusSender : IJobDispatcher
         if (message.Response.Status != 201)
         {
             throw new RequestFailedException(message.Response.Status, $"Service Bus refused the message ({message.Response.Status}).");
-        }
-    }
-
-    private sealed class Options : ClientOptions
-    {
-        public Options()
-        {
-            Retry.MaxRetries = 3;
-            Retry.Mode = RetryMode.Exponential;
         }
     }
 }

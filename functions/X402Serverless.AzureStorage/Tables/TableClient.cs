@@ -25,11 +25,11 @@ public sealed class TableClient
 
     /// <summary>For Azurite: account name and key (SharedKeyLite).</summary>
     public static TableClient WithSharedKey(Uri endpoint, string accountName, string accountKey) =>
-        new(HttpPipelineBuilder.Build(new Options(), new SharedKeyLitePolicy(accountName, Convert.FromBase64String(accountKey))), endpoint);
+        new(HttpPipelineBuilder.Build(new AzureClientOptions(), new SharedKeyLitePolicy(accountName, Convert.FromBase64String(accountKey))), endpoint);
 
     /// <summary>In Azure: a managed identity's Entra ID token for the storage audience.</summary>
     public static TableClient WithCredential(Uri endpoint, TokenCredential credential) =>
-        new(HttpPipelineBuilder.Build(new Options(), new BearerTokenAuthenticationPolicy(credential, "https://storage.azure.com/.default")), endpoint);
+        new(HttpPipelineBuilder.Build(new AzureClientOptions(), new BearerTokenAuthenticationPolicy(credential, "https://storage.azure.com/.default")), endpoint);
 
     public async Task CreateTableIfMissingAsync(string table, CancellationToken cancellationToken)
     {
@@ -248,14 +248,5 @@ public sealed class TableClient
             code = header;
         }
         return new TableException(response.Status, code, $"Table service answered {response.Status} {code}.");
-    }
-
-    private sealed class Options : ClientOptions
-    {
-        public Options()
-        {
-            Retry.MaxRetries = 3;
-            Retry.Mode = RetryMode.Exponential;
-        }
     }
 }
