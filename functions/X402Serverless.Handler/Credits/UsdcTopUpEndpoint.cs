@@ -88,7 +88,7 @@ internal static class UsdcTopUpEndpoint
         }
 
         var requirementJson = version == 1
-            ? RequirementJson.V1(requirement, s.Urls.ResourceUrl(http.Request), link.Description!, "application/json", http.Request.Method)!
+            ? RequirementJson.V1(requirement, s.Urls.ResourceUrl(http.Request), link.Description!, "", http.Request.Method)!
             : RequirementJson.V2(requirement);
         var record = PaymentReservation.For(payment, requirement, link.Id, organisationId, SettlementModes.Sync, facilitatorKind,
             new SettleRequest(version, payment.Raw, requirementJson), now);
