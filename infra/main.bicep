@@ -13,6 +13,9 @@ param location string
 @description('x402 facilitator the gateway settles through.')
 param facilitatorUrl string = 'https://x402.org/facilitator'
 
+@description('The KYC provider\'s hosted verification page, with {subject} for the payer reference; empty: KYC off.')
+param kycStartUrl string = ''
+
 @secure()
 @description('Admin key of the operator organisation (at least 24 characters); stored hashed by the gateway.')
 param adminKey string
@@ -33,6 +36,7 @@ module resources 'resources.bicep' = {
     location: location
     tags: tags
     facilitatorUrl: facilitatorUrl
+    kycStartUrl: kycStartUrl
     adminKey: adminKey
   }
 }

@@ -5,6 +5,7 @@ param environmentName string
 param location string
 param tags object
 param facilitatorUrl string
+param kycStartUrl string
 @secure()
 param adminKey string
 
@@ -18,7 +19,7 @@ var roles = {
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
 }
-var queues = [ 'settlement-jobs', 'stripe-events' ]
+var queues = [ 'settlement-jobs', 'stripe-events', 'kyc-events' ]
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
   name: 'id-${token}'
@@ -193,6 +194,7 @@ resource settings 'Microsoft.Web/sites/config@2024-11-01' = {
     ServiceBus__clientId: identity.properties.clientId
     SETTLEMENT_QUEUE: 'settlement-jobs'
     STRIPE_EVENTS_QUEUE: 'stripe-events'
+    KYC_EVENTS_QUEUE: 'kyc-events'
     AZURE_CLIENT_ID: identity.properties.clientId
     APPLICATIONINSIGHTS_CONNECTION_STRING: insights.properties.ConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
@@ -208,12 +210,15 @@ resource settings 'Microsoft.Web/sites/config@2024-11-01' = {
     X402__ServiceBus__Namespace: 'https://${serviceBus.name}.servicebus.windows.net'
     X402__ServiceBus__SettlementQueue: 'settlement-jobs'
     X402__ServiceBus__StripeEventsQueue: 'stripe-events'
+    X402__ServiceBus__KycEventsQueue: 'kyc-events'
     X402__Settlement__RunWorker: 'false'
-    X402__Stripe__RunEventWorker: 'false'
+    X402__Webhooks__RunWorker: 'false'
     X402__Credits__RunAllowanceTimer: 'false'
     X402__Settlement__GasWalletKey: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/gas-wallet-key/)'
     X402__Stripe__SecretKey: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/stripe-secret-key/)'
     X402__Stripe__WebhookSecret: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/stripe-webhook-secret/)'
+    X402__Kyc__WebhookSecret: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/kyc-webhook-secret/)'
+    X402__Kyc__StartUrl: kycStartUrl
   }
 }
 

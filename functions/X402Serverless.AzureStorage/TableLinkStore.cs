@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using X402Serverless.AzureStorage.Tables;
+using X402Serverless.Core.Kyc;
 using X402Serverless.Core.Links;
 using X402Serverless.Core.Ports;
 using static X402Serverless.AzureStorage.Tables.EntityFields;
@@ -80,6 +81,7 @@ public sealed class TableLinkStore(TableClient tables, string tableName = "links
         ["Accepts"] = List(l.Accepts),
         ["ChargeOn"] = l.ChargeOn,
         ["DailyCapPerPayer"] = Long(l.DailyCapPerPayer),
+        ["KycLevel"] = l.KycLevel,
         ["CreatedAt"] = Time(l.CreatedAt),
         ["UpdatedAt"] = Time(l.UpdatedAt),
     };
@@ -102,6 +104,7 @@ public sealed class TableLinkStore(TableClient tables, string tableName = "links
         Accepts = List(e, "Accepts"),
         ChargeOn = Str(e, "ChargeOn"),
         DailyCapPerPayer = OptLong(e, "DailyCapPerPayer"),
+        KycLevel = OptStr(e, "KycLevel") ?? KycLevels.None,
         CreatedAt = Time(e, "CreatedAt"),
         UpdatedAt = Time(e, "UpdatedAt"),
     };

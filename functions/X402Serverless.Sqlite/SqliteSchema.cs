@@ -127,6 +127,31 @@ internal static class SqliteSchema
             outcome TEXT
         );
         """,
+        """
+        CREATE TABLE kyc_events (
+            id TEXT PRIMARY KEY,
+            type TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            processed_at TEXT,
+            outcome TEXT
+        );
+        CREATE TABLE kyc_records (
+            subject_id TEXT PRIMARY KEY,
+            status TEXT NOT NULL,
+            level TEXT NOT NULL,
+            country TEXT,
+            reference TEXT NOT NULL,
+            wallets TEXT NOT NULL,
+            decided_at TEXT NOT NULL
+        );
+        CREATE TABLE kyc_wallets (
+            address TEXT PRIMARY KEY,
+            subject_id TEXT NOT NULL
+        );
+        CREATE INDEX kyc_wallets_by_subject ON kyc_wallets(subject_id);
+        ALTER TABLE links ADD COLUMN kyc_level TEXT NOT NULL DEFAULT 'none';
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

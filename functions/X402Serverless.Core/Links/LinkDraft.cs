@@ -30,6 +30,8 @@ public sealed record LinkDraft
     /// <summary>USD decimal string, like price.</summary>
     public string? DailyCapPerPayer { get; init; }
 
+    public string? KycLevel { get; init; }
+
     /// <summary>Secret headers injected upstream. Write-only.</summary>
     public IReadOnlyDictionary<string, string>? UpstreamHeaders { get; init; }
 }

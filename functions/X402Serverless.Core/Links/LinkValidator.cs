@@ -100,6 +100,10 @@ public sealed class LinkValidator(NetworkRegistry networks, UpstreamAddressPolic
         {
             errors.Add(new("dailyCapPerPayer", "invalid_cap", "dailyCapPerPayer is a positive USD decimal string with at most 6 decimals."));
         }
+        if (draft.KycLevel is not null && !Kyc.KycLevels.IsValid(draft.KycLevel))
+        {
+            errors.Add(new("kycLevel", "invalid_kyc_level", $"kycLevel is one of: {string.Join(", ", Kyc.KycLevels.All)}."));
+        }
         if (draft.Name is { Length: > 200 })
         {
             errors.Add(new("name", "too_long", "name is at most 200 characters."));

@@ -45,6 +45,9 @@ public sealed record PaidLink
     /// <summary>Most one payer may spend on this link per UTC day (micro-USD); null: no cap.</summary>
     public long? DailyCapPerPayer { get; init; }
 
+    /// <summary>Least verified identity a payer needs (<see cref="Kyc.KycLevels"/>); "none" lets anyone pay.</summary>
+    public string KycLevel { get; init; } = Kyc.KycLevels.None;
+
     public bool Accepts402 => Accepts.Contains(PaymentTypes.X402);
 
     /// <summary>"remote" or "builtin"; null follows the deployment's default.</summary>

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Ports;
+using X402Serverless.Core.Webhooks;
 
 namespace X402Serverless.Core.Stripe;
 
@@ -8,8 +9,12 @@ namespace X402Serverless.Core.Stripe;
 /// Turns a paid Checkout Session into credits (for a payer) or pool funds (for an organisation). The ledger entry is
 /// keyed by the session id, so a redelivered or duplicated event never credits twice.
 /// </summary>
-public sealed class StripeEventProcessor(IStripeEventStore events, ILedger ledger, IPayerStore payers, TimeProvider time)
+public sealed class StripeEventProcessor(IWebhookInbox events, ILedger ledger, IPayerStore payers, TimeProvider time) : IInboxProcessor
 {
+    public string Source => WebhookSources.Stripe;
+
+    public IWebhookInbox Inbox => events;
+
     // Stripe amounts are in cents; the ledger counts micro-USD.
     private const long MicrosPerCent = 10_000;
 

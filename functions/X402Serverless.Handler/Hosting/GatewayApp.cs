@@ -2,6 +2,7 @@ using X402Serverless.Core.Facilitation;
 using X402Serverless.Handler.Credits;
 using X402Serverless.Handler.Facilitator;
 using X402Serverless.Handler.Functions;
+using X402Serverless.Handler.Kyc;
 using X402Serverless.Handler.Management;
 using X402Serverless.Handler.Payers;
 using X402Serverless.Handler.Paywall;
@@ -50,7 +51,8 @@ public static class GatewayApp
         api.MapPoolUsdcTopUp();
         app.MapMeApi();
         StripeWebhookEndpoint.Map(app);
-        StripeEventFunction.Map(app);
+        KycCallbackEndpoint.Map(app);
+        InboxEventFunctions.Map(app);
 
         app.MapFacilitator();
         SettlementJobFunction.Map(app);

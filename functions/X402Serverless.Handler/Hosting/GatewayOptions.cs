@@ -37,6 +37,10 @@ public sealed class GatewayOptions
 
     public StripeOptions Stripe { get; set; } = new();
 
+    public KycOptions Kyc { get; set; } = new();
+
+    public WebhookOptions Webhooks { get; set; } = new();
+
     public ServiceBusOptions ServiceBus { get; set; } = new();
 
     public StorageOptions Storage { get; set; } = new();

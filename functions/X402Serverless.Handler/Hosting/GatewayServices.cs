@@ -2,7 +2,9 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 using X402Serverless.Core.Credits;
 using X402Serverless.Core.Facilitation;
+using X402Serverless.Core.Kyc;
 using X402Serverless.Core.Stripe;
+using X402Serverless.Core.Webhooks;
 using X402Serverless.Core.Links;
 using X402Serverless.Core.Networks;
 using X402Serverless.Core.Ports;
@@ -16,6 +18,7 @@ using X402Serverless.Handler.Credits;
 using X402Serverless.Handler.Payers;
 using X402Serverless.Handler.Secrets;
 using X402Serverless.Handler.Stripe;
+using X402Serverless.Handler.Webhooks;
 using X402Serverless.Handler.Settlement;
 using X402Serverless.Sqlite;
 
@@ -72,9 +75,12 @@ internal static class GatewayServices
             sp.GetRequiredService<IPaymentStore>(), sp.GetRequiredService<SettlementProcessor>(), sp.GetRequiredService<UsdcTopUps>(),
             sp.GetRequiredService<ILedger>(), sp.GetRequiredService<PaymentRequiredResponder>(), sp.GetRequiredService<PublicUrls>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<GatewayOptions>>()));
-        services.AddSingleton<StripeEventProcessor>();
-        services.AddSingleton<StripeEventSignal>();
-        services.AddHostedService<StripeEventWorker>();
+        services.AddSingleton<IInboxProcessor>(sp => new StripeEventProcessor(sp.GetRequiredKeyedService<IWebhookInbox>(WebhookSources.Stripe),
+            sp.GetRequiredService<ILedger>(), sp.GetRequiredService<IPayerStore>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IInboxProcessor>(sp => new KycEventProcessor(sp.GetRequiredKeyedService<IWebhookInbox>(WebhookSources.Kyc),
+            sp.GetRequiredService<IKycStore>(), sp.GetRequiredService<IPayerStore>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<InboxSignal>();
+        services.AddHostedService<InboxWorker>();
         services.AddSingleton(sp => new StripeCheckoutClient(new HttpClient { Timeout = TimeSpan.FromSeconds(30) }, sp.GetRequiredService<IOptions<GatewayOptions>>()));
         services.AddSingleton<PayerAuthFilter>();
         if (SecretValue.Resolved(options.SealingKey) is { } sealingKey)

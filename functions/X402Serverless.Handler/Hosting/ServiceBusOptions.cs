@@ -9,4 +9,6 @@ public sealed class ServiceBusOptions
     public string SettlementQueue { get; set; } = "settlement-jobs";
 
     public string StripeEventsQueue { get; set; } = "stripe-events";
+
+    public string KycEventsQueue { get; set; } = "kyc-events";
 }

@@ -2,6 +2,7 @@ using Azure.Identity;
 using X402Serverless.AzureStorage;
 using X402Serverless.AzureStorage.Tables;
 using X402Serverless.Core.Ports;
+using X402Serverless.Core.Webhooks;
 using X402Serverless.Sqlite;
 
 namespace X402Serverless.Handler.Hosting;
@@ -20,7 +21,11 @@ internal static class StoreServices
             services.AddSingleton<IPaymentStore, SqlitePaymentStore>();
             services.AddSingleton<ILedger, SqliteLedger>();
             services.AddSingleton<IPayerStore, SqlitePayerStore>();
-            services.AddSingleton<IStripeEventStore, SqliteStripeEventStore>();
+            services.AddSingleton<IKycStore, SqliteKycStore>();
+            foreach (var source in WebhookSources.All)
+            {
+                services.AddKeyedSingleton<IWebhookInbox>(source, (sp, _) => new SqliteWebhookInbox(sp.GetRequiredService<SqliteDatabase>(), source));
+            }
             services.AddSingleton<IStoreInitializer>(new NoInitialization());
             return;
         }
@@ -37,15 +42,20 @@ internal static class StoreServices
         var access = new TableAccessStore(client, p + "organisations", p + "accesskeys");
         var payments = new TablePaymentStore(client, p + "payments");
         var payers = new TablePayerStore(client, p + "payers", p + "payerkeys", p + "budgets");
-        var events = new TableStripeEventStore(client, p + "stripeevents");
+        var stripeEvents = new TableWebhookInbox(client, p + "stripeevents");
+        var kycEvents = new TableWebhookInbox(client, p + "kycevents");
+        var kyc = new TableKycStore(client, p + "kycrecords", p + "kycwallets");
         services.AddSingleton<ILinkStore>(links);
         services.AddSingleton<IAccessStore>(access);
         services.AddSingleton<IPaymentStore>(payments);
         services.AddSingleton<IPayerStore>(payers);
-        services.AddSingleton<IStripeEventStore>(events);
+        services.AddKeyedSingleton<IWebhookInbox>(WebhookSources.Stripe, stripeEvents);
+        services.AddKeyedSingleton<IWebhookInbox>(WebhookSources.Kyc, kycEvents);
+        services.AddSingleton<IKycStore>(kyc);
         services.AddSingleton<ILedger>(sp => new TableLedger(client, sp.GetRequiredService<TimeProvider>(), p + "ledgerentries", p + "ledgeraccounts", p + "ledgercaps"));
         services.AddSingleton<IStoreInitializer>(sp => new TableInitialization(ct => Task.WhenAll(
-            links.InitializeAsync(ct), access.InitializeAsync(ct), payments.InitializeAsync(ct), payers.InitializeAsync(ct), events.InitializeAsync(ct),
+            links.InitializeAsync(ct), access.InitializeAsync(ct), payments.InitializeAsync(ct), payers.InitializeAsync(ct),
+            stripeEvents.InitializeAsync(ct), kycEvents.InitializeAsync(ct), kyc.InitializeAsync(ct),
             ((TableLedger)sp.GetRequiredService<ILedger>()).InitializeAsync(ct))));
     }
 }

@@ -15,6 +15,4 @@ public sealed class StripeOptions
     public string? CancelUrl { get; set; }
 
     public int ToleranceSeconds { get; set; } = 300;
-
-    public bool RunEventWorker { get; set; } = true;
 }

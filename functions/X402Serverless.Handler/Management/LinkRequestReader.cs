@@ -70,6 +70,7 @@ internal static class LinkRequestReader
             Accepts = StringList(root, "accepts", errors)?.Select(a => a.ToLowerInvariant()).ToList(),
             ChargeOn = String(root, "chargeOn", errors),
             DailyCapPerPayer = DailyCap(root, errors),
+            KycLevel = String(root, "kycLevel", errors)?.ToLowerInvariant(),
             Methods = StringList(root, "methods", errors)?.Select(m => m.ToUpperInvariant()).ToList(),
             UpstreamHeaders = headers,
         };

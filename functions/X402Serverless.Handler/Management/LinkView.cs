@@ -21,6 +21,7 @@ internal sealed record LinkView(
     IReadOnlyList<string> Accepts,
     string ChargeOn,
     string? DailyCapPerPayer,
+    string KycLevel,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt)
 {
@@ -41,6 +42,7 @@ internal sealed record LinkView(
         link.Accepts,
         link.ChargeOn,
         link.DailyCapPerPayer is { } cap ? Money.Format(cap) : null,
+        link.KycLevel,
         link.CreatedAt,
         link.UpdatedAt);
 }

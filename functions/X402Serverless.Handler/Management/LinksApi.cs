@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using X402Serverless.Core.Access;
 using X402Serverless.Core.Evm;
+using X402Serverless.Core.Kyc;
 using X402Serverless.Core.Links;
 using X402Serverless.Core.Payments;
 using X402Serverless.Core.Pricing;
@@ -58,6 +59,7 @@ internal static class LinksApi
             Accepts = draft.Accepts?.Distinct().ToList() ?? [PaymentTypes.X402],
             ChargeOn = draft.ChargeOn ?? ChargePolicies.Success,
             DailyCapPerPayer = draft.DailyCapPerPayer is null ? null : Money.Parse(draft.DailyCapPerPayer),
+            KycLevel = draft.KycLevel ?? KycLevels.None,
             CreatedAt = now,
             UpdatedAt = now,
         };
@@ -118,6 +120,7 @@ internal static class LinksApi
             Accepts = draft.Accepts?.Distinct().ToList() ?? link.Accepts,
             ChargeOn = draft.ChargeOn ?? link.ChargeOn,
             DailyCapPerPayer = draft.DailyCapPerPayer is null ? link.DailyCapPerPayer : Money.Parse(draft.DailyCapPerPayer),
+            KycLevel = draft.KycLevel ?? link.KycLevel,
             UpdatedAt = s.Time.GetUtcNow(),
         };
         if (!await s.Links.UpdateAsync(updated, http.RequestAborted))

@@ -3,6 +3,7 @@ using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Ports;
 using X402Serverless.Core.Pricing;
 using X402Serverless.Handler.Credits;
+using X402Serverless.Handler.Kyc;
 using X402Serverless.Handler.Stripe;
 
 namespace X402Serverless.Handler.Payers;
@@ -17,6 +18,7 @@ internal static class MeApi
         me.MapGet("/usage", UsageAsync);
         me.MapPayerCardTopUps();
         me.MapUsdcTopUp();
+        me.MapKycStart();
         me.MapPost("/keys", async (HttpContext http, IPayerStore payers) =>
         {
             var key = PayerKeys.NewKey();

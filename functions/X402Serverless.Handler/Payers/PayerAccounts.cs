@@ -5,8 +5,8 @@ using X402Serverless.Core.Ports;
 
 namespace X402Serverless.Handler.Payers;
 
-/// <summary>Reads a payer's balances for the API.</summary>
-internal sealed class PayerAccounts(ILedger ledger, TimeProvider time)
+/// <summary>Reads a payer's balances and verification for the API.</summary>
+internal sealed class PayerAccounts(ILedger ledger, IKycStore kyc, TimeProvider time)
 {
     public async Task<PayerView> ViewAsync(Payer payer, CancellationToken cancellationToken)
     {
@@ -16,6 +16,7 @@ internal sealed class PayerAccounts(ILedger ledger, TimeProvider time)
             await ledger.BalanceAsync(Accounts.Credits(payer.Id), cancellationToken),
             await ledger.BalanceAsync(Accounts.Allowance(payer.OrganisationId, payer.Id), cancellationToken),
             await ledger.CapUsedAsync($"payer-month:{payer.Id}:{period}", cancellationToken),
-            period);
+            period,
+            await kyc.GetAsync(payer.Id, cancellationToken));
     }
 }

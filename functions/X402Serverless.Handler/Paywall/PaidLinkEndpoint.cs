@@ -4,6 +4,7 @@ using X402Serverless.Core.Facilitation;
 using X402Serverless.Core.Payments;
 using X402Serverless.Core.Ports;
 using X402Serverless.Core.Credits;
+using X402Serverless.Core.Kyc;
 using X402Serverless.Core.Links;
 using X402Serverless.Core.Pricing;
 using X402Serverless.Core.Protocol;
@@ -34,6 +35,7 @@ internal sealed partial class PaidLinkEndpoint(
     PublicUrls urls,
     CreditCharges credits,
     IPayerStore payers,
+    IKycStore kyc,
     TimeProvider time,
     IOptions<GatewayOptions> options,
     ILogger<PaidLinkEndpoint> logger)
@@ -87,6 +89,12 @@ internal sealed partial class PaidLinkEndpoint(
         if (check is not { Payment: { } payment, Requirement: { } requirement })
         {
             return Paywall(cached, check.Reason!, check.Message);
+        }
+        if (cached.Link.KycLevel != KycLevels.None
+            && !Verified(await kyc.FindByWalletAsync(payment.Authorization.From.ToString(), cancellationToken), cached.Link))
+        {
+            // Refused before the nonce is reserved or the upstream called: nothing is charged.
+            return KycRequired(cached.Link);
         }
         var facilitatorKind = cached.Link.Facilitator is { } chosen && facilitators.Has(chosen) ? chosen : facilitators.DefaultKind;
         var facilitator = facilitators.Get(facilitatorKind);
@@ -239,6 +247,10 @@ internal sealed partial class PaidLinkEndpoint(
             http.Response.Headers.WWWAuthenticate = "Bearer";
             return Problem.Of(StatusCodes.Status401Unauthorized, "invalid_payer_key", "The payer key is not valid.");
         }
+        if (cached.Link.KycLevel != KycLevels.None && !Verified(await kyc.GetAsync(payer.Id, http.RequestAborted), cached.Link))
+        {
+            return KycRequired(cached.Link);
+        }
         var amount = (long)UsdPrice.Parse(cached.Link.Price).ToAtomic(Money.Decimals)!;
         var (hold, reason) = await credits.HoldAsync(payer, cached.Link, amount, http.RequestAborted);
         if (hold is null)
@@ -295,6 +307,12 @@ internal sealed partial class PaidLinkEndpoint(
             : RequirementJson.V2(requirement);
         return new SettleRequest(payment.Version, payment.Raw, requirementsJson);
     }
+
+    private static bool Verified(KycRecord? record, PaidLink link) => record is not null && record.Satisfies(link.KycLevel);
+
+    private static IResult KycRequired(PaidLink link) => Problem.Of(StatusCodes.Status403Forbidden, "kyc_required",
+        "This link is paid only by verified payers; nothing was charged.",
+        $"Verification level '{link.KycLevel}' or above is needed. Verify once (POST /api/me/kyc); x402 wallets count when the verification lists them.");
 
     private static IResult UpstreamProblem(UpstreamOutcome outcome) => outcome.Failure switch
     {

@@ -62,6 +62,7 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls)
     }
 
     // A link that takes balances says so, so a payer knows a prepaid key works here and where to top up.
+    // One that asks for KYC says so too.
     private static JsonObject Extensions(Core.Links.PaidLink link, string baseUrl)
     {
         var extensions = new JsonObject();
@@ -76,6 +77,15 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls)
                 ["authorization"] = "Bearer <payer key>",
                 ["topUpUrl"] = $"{baseUrl}/api/me/topup",
                 ["accountUrl"] = $"{baseUrl}/api/me",
+            };
+        }
+        if (link.KycLevel != Core.Kyc.KycLevels.None)
+        {
+            // Payers learn before signing that only verified identities may pay, and where to verify once.
+            extensions["kyc"] = new JsonObject
+            {
+                ["level"] = link.KycLevel,
+                ["verifyUrl"] = $"{baseUrl}/api/me/kyc",
             };
         }
         return extensions;

@@ -2,7 +2,8 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using X402Serverless.Core.Ports;
 using X402Serverless.Handler.Hosting;
-using X402Serverless.Handler.Stripe;
+using X402Serverless.Core.Webhooks;
+using X402Serverless.Handler.Webhooks;
 
 namespace X402Serverless.Handler.Settlement;
 
@@ -12,8 +13,11 @@ internal sealed partial class JobQueues(IJobDispatcher dispatcher, IOptions<Gate
     public Task SettlementAsync(string paymentId, string? messageId = null) =>
         SendAsync(options.Value.ServiceBus.SettlementQueue, messageId ?? paymentId, new JsonObject { ["paymentId"] = paymentId });
 
-    public Task StripeEventAsync(string eventId, string? messageId = null) =>
-        SendAsync(options.Value.ServiceBus.StripeEventsQueue, messageId ?? eventId, new JsonObject { ["eventId"] = eventId });
+    public Task InboxEventAsync(string source, string eventId, string? messageId = null) =>
+        SendAsync(InboxQueue(options.Value.ServiceBus, source), messageId ?? eventId, new JsonObject { ["eventId"] = eventId });
+
+    public static string InboxQueue(ServiceBusOptions queues, string source) =>
+        source == WebhookSources.Kyc ? queues.KycEventsQueue : queues.StripeEventsQueue;
 
     private async Task SendAsync(string queue, string id, JsonObject body)
     {
@@ -36,13 +40,14 @@ internal sealed partial class JobQueues(IJobDispatcher dispatcher, IOptions<Gate
 }
 
 /// <summary>Standalone: jobs run in this process, so dispatching is waking the right worker.</summary>
-internal sealed class LocalJobDispatcher(SettlementSignal settlement, StripeEventSignal stripe, IOptions<GatewayOptions> options) : IJobDispatcher
+internal sealed class LocalJobDispatcher(SettlementSignal settlement, InboxSignal inbox, IOptions<GatewayOptions> options) : IJobDispatcher
 {
     public Task DispatchAsync(string queue, string messageId, string jsonBody, CancellationToken cancellationToken)
     {
-        if (queue == options.Value.ServiceBus.StripeEventsQueue)
+        var queues = options.Value.ServiceBus;
+        if (queue == queues.StripeEventsQueue || queue == queues.KycEventsQueue)
         {
-            stripe.Notify();
+            inbox.Notify();
         }
         else
         {

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using X402Serverless.Core.Credits;
 using X402Serverless.Core.Ports;
 using X402Serverless.Core.Settlement;
+using X402Serverless.Core.Webhooks;
 using X402Serverless.Handler.Hosting;
 
 namespace X402Serverless.Handler.Settlement;
@@ -9,7 +10,7 @@ namespace X402Serverless.Handler.Settlement;
 /// <summary>
 /// The housekeeping that keeps money consistent after crashes and lost messages: requests that died mid-payment,
 /// half-applied ledger entries, stale credit holds, settled top-ups without credit, and (when jobs run elsewhere)
-/// due jobs and Stripe events whose queue message was lost. Standalone the worker runs it; in Azure, the
+/// due jobs and webhook events whose queue message was lost. Standalone the worker runs it; in Azure, the
 /// Maintenance timer function.
 /// </summary>
 internal sealed partial class MaintenancePass(
@@ -18,7 +19,7 @@ internal sealed partial class MaintenancePass(
     UsdcTopUps topUps,
     CreditCharges credits,
     ILedger ledger,
-    IStripeEventStore stripeEvents,
+    IEnumerable<IInboxProcessor> inboxes,
     JobQueues queues,
     TimeProvider time,
     IOptions<GatewayOptions> options,
@@ -53,7 +54,7 @@ internal sealed partial class MaintenancePass(
         await credits.ReleaseStaleAsync(StaleAfter, cancellationToken);
     }
 
-    /// <summary>Hands due jobs and unprocessed Stripe events to the queue again (for deployments whose jobs run from a queue).</summary>
+    /// <summary>Hands due jobs and unprocessed webhook events to the queue again (for deployments whose jobs run from a queue).</summary>
     public async Task<int> RedispatchAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
@@ -63,12 +64,16 @@ internal sealed partial class MaintenancePass(
             // A new message id per attempt: the broker's duplicate detection would drop a re-send of the same id.
             await queues.SettlementAsync(job.Id, $"{job.Id}:{job.Attempts}:{now.ToUnixTimeSeconds() / 300}");
         }
-        var events = await stripeEvents.PendingAsync(100, cancellationToken);
-        foreach (var (id, _) in events)
+        var events = 0;
+        foreach (var inbox in inboxes)
         {
-            await queues.StripeEventAsync(id, $"{id}:{now.ToUnixTimeSeconds() / 300}");
+            foreach (var (id, _) in await inbox.Inbox.PendingAsync(100, cancellationToken))
+            {
+                await queues.InboxEventAsync(inbox.Source, id, $"{id}:{now.ToUnixTimeSeconds() / 300}");
+                events++;
+            }
         }
-        return due.Count + events.Count;
+        return due.Count + events;
     }
 
     private static partial class Log

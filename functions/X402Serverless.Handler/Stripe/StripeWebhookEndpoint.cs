@@ -1,44 +1,35 @@
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using X402Serverless.Core.Ports;
-using X402Serverless.Core.Stripe;
+using X402Serverless.Core.Webhooks;
 using X402Serverless.Handler.Hosting;
 using X402Serverless.Handler.Problems;
+using X402Serverless.Handler.Webhooks;
 
 namespace X402Serverless.Handler.Stripe;
 
 /// <summary>
 /// POST /hooks/stripe: verifies the signature over the exact bytes received, stores the event once (by id) and
-/// acknowledges; the event is processed from the queue, so Stripe never waits on the ledger.
+/// acknowledges; the event is processed from the queue.
 /// </summary>
 internal static class StripeWebhookEndpoint
 {
-    private const int MaxBody = 512 * 1024;
-
     public static void Map(IEndpointRouteBuilder app) => app.MapPost("/hooks/stripe", HandleAsync);
 
-    private static async Task<IResult> HandleAsync(HttpContext http, IStripeEventStore events, Settlement.JobQueues queues, TimeProvider time, IOptions<GatewayOptions> options)
+    private static async Task<IResult> HandleAsync(
+        HttpContext http, [FromKeyedServices(WebhookSources.Stripe)] IWebhookInbox events, Settlement.JobQueues queues, TimeProvider time, IOptions<GatewayOptions> options)
     {
         var settings = options.Value.Stripe;
-        var webhookSecret = SecretValue.Resolved(settings.WebhookSecret);
-        if (webhookSecret is null)
+        if (SecretValue.Resolved(settings.WebhookSecret) is not { } webhookSecret)
         {
             return Problem.Of(StatusCodes.Status404NotFound, "stripe_not_configured", "Card payments are not configured here.");
         }
-        using var buffer = new MemoryStream();
-        await http.Request.Body.CopyToAsync(buffer, http.RequestAborted);
-        if (buffer.Length > MaxBody)
+        var (payload, problem) = await WebhookReceiver.ReadVerifiedAsync(http, "Stripe-Signature", webhookSecret, time, settings.ToleranceSeconds);
+        if (payload is null)
         {
-            return Problem.Of(StatusCodes.Status413PayloadTooLarge, "payload_too_large", "The webhook body is too large.");
-        }
-        var payload = buffer.ToArray();
-        var verdict = StripeSignature.Verify(payload, http.Request.Headers["Stripe-Signature"].ToString(), webhookSecret,
-            time.GetUtcNow(), TimeSpan.FromSeconds(settings.ToleranceSeconds));
-        if (verdict != StripeSignatureResult.Valid)
-        {
-            return Problem.Of(StatusCodes.Status400BadRequest, verdict == StripeSignatureResult.Stale ? "signature_stale" : "signature_invalid",
-                "The Stripe-Signature header does not verify.");
+            return problem!;
         }
         string id;
         string type;
@@ -55,7 +46,7 @@ internal static class StripeWebhookEndpoint
         var isNew = await events.TryAddAsync(id, type, Encoding.UTF8.GetString(payload), time.GetUtcNow(), http.RequestAborted);
         if (isNew)
         {
-            await queues.StripeEventAsync(id);
+            await queues.InboxEventAsync(WebhookSources.Stripe, id);
         }
         return TypedResults.Ok(new { received = true, duplicate = !isNew });
     }

@@ -14,6 +14,8 @@ public sealed class CreditsFixture : IAsyncLifetime
 
     internal const string StripeWebhookSecret = "whsec_test_gateway_endpoint_secret";
 
+    internal const string KycWebhookSecret = "kyc_test_callback_secret";
+
     internal TestUpstream Upstream { get; private set; } = null!;
 
     internal FakeStripeApi Stripe { get; private set; } = null!;
@@ -33,6 +35,8 @@ public sealed class CreditsFixture : IAsyncLifetime
             ["X402:Stripe:ApiBase"] = Stripe.Url,
             ["X402:Stripe:SuccessUrl"] = "https://app.example/topped-up",
             ["X402:Stripe:CancelUrl"] = "https://app.example/cancelled",
+            ["X402:Kyc:WebhookSecret"] = KycWebhookSecret,
+            ["X402:Kyc:StartUrl"] = "https://verify.example/start?ref={subject}",
         });
     }
 

@@ -26,6 +26,7 @@ public abstract class LinkStoreContract
         Accepts = ["x402", "credits"],
         ChargeOn = "below-500",
         DailyCapPerPayer = 5_000_000,
+        KycLevel = "full",
         CreatedAt = new DateTimeOffset(2026, 11, 21, 10, 0, 0, TimeSpan.Zero),
         UpdatedAt = new DateTimeOffset(2026, 11, 21, 10, 0, 0, TimeSpan.Zero),
     };

@@ -1,5 +1,6 @@
 using X402Serverless.Core.Access;
 using X402Serverless.Core.Ports;
+using X402Serverless.Core.Webhooks;
 using X402Serverless.Sqlite;
 
 namespace X402Serverless.Tests.Stores;
@@ -39,10 +40,19 @@ public sealed class SqlitePayerStoreTests : PayerStoreContract
     }
 }
 
-public sealed class SqliteStripeEventStoreTests : StripeEventStoreContract
+public sealed class SqliteWebhookInboxTests : WebhookInboxContract
 {
-    protected override Task<IStripeEventStore> StoreAsync() =>
-        Task.FromResult<IStripeEventStore>(new SqliteStripeEventStore(new SqliteDatabase(Path.Combine(Path.GetTempPath(), "x402-contract-" + Guid.NewGuid().ToString("N"), "x402.db"))));
+    protected override Task<(IWebhookInbox Stripe, IWebhookInbox Kyc)> InboxesAsync()
+    {
+        var database = new SqliteDatabase(Path.Combine(Path.GetTempPath(), "x402-contract-" + Guid.NewGuid().ToString("N"), "x402.db"));
+        return Task.FromResult<(IWebhookInbox, IWebhookInbox)>((new SqliteWebhookInbox(database, WebhookSources.Stripe), new SqliteWebhookInbox(database, WebhookSources.Kyc)));
+    }
+}
+
+public sealed class SqliteKycStoreTests : KycStoreContract
+{
+    protected override Task<IKycStore> StoreAsync() =>
+        Task.FromResult<IKycStore>(new SqliteKycStore(new SqliteDatabase(Path.Combine(Path.GetTempPath(), "x402-contract-" + Guid.NewGuid().ToString("N"), "x402.db"))));
 }
 
 public sealed class SqlitePaymentStoreTests : PaymentStoreContract

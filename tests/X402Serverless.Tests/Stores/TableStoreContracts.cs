@@ -34,11 +34,23 @@ public sealed class TablePayerStoreTests(AzuriteFixture azurite) : PayerStoreCon
     }
 }
 
-public sealed class TableStripeEventStoreTests(AzuriteFixture azurite) : StripeEventStoreContract, IClassFixture<AzuriteFixture>
+public sealed class TableWebhookInboxTests(AzuriteFixture azurite) : WebhookInboxContract, IClassFixture<AzuriteFixture>
 {
-    protected override async Task<IStripeEventStore> StoreAsync()
+    protected override async Task<(IWebhookInbox Stripe, IWebhookInbox Kyc)> InboxesAsync()
     {
-        var store = new TableStripeEventStore(azurite.Tables, AzuriteFixture.UniqueTable("events"));
+        var stripe = new TableWebhookInbox(azurite.Tables, AzuriteFixture.UniqueTable("stripeevents"));
+        var kyc = new TableWebhookInbox(azurite.Tables, AzuriteFixture.UniqueTable("kycevents"));
+        await stripe.InitializeAsync(default);
+        await kyc.InitializeAsync(default);
+        return (stripe, kyc);
+    }
+}
+
+public sealed class TableKycStoreTests(AzuriteFixture azurite) : KycStoreContract, IClassFixture<AzuriteFixture>
+{
+    protected override async Task<IKycStore> StoreAsync()
+    {
+        var store = new TableKycStore(azurite.Tables, AzuriteFixture.UniqueTable("kycrecords"), AzuriteFixture.UniqueTable("kycwallets"));
         await store.InitializeAsync(default);
         return store;
     }

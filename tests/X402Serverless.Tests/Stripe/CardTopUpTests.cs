@@ -76,13 +76,13 @@ public sealed class CardTopUpTests(CreditsFixture fixture) : IClassFixture<Credi
         var payload = Event("evt_t_" + session, session, payer.Id, 100);
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
-        var header = await StripeSignatureTests.OfficialHeaderAsync(payload, CreditsFixture.StripeWebhookSecret, now);
+        var header = await WebhookSignatureTests.OfficialHeaderAsync(payload, CreditsFixture.StripeWebhookSecret, now);
         using (var tampered = await PostAsync(payload.Replace("\"amount_total\":100,", "\"amount_total\":100000,", StringComparison.Ordinal), header))
         {
             Assert.Equal(HttpStatusCode.BadRequest, tampered.StatusCode);
             Assert.Equal("signature_invalid", (await tampered.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
         }
-        var stale = await StripeSignatureTests.OfficialHeaderAsync(payload, CreditsFixture.StripeWebhookSecret, now - 3600);
+        var stale = await WebhookSignatureTests.OfficialHeaderAsync(payload, CreditsFixture.StripeWebhookSecret, now - 3600);
         using (var old = await PostAsync(payload, stale))
         {
             Assert.Equal("signature_stale", (await old.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
@@ -119,7 +119,7 @@ public sealed class CardTopUpTests(CreditsFixture fixture) : IClassFixture<Credi
     });
 
     private async Task<HttpResponseMessage> DeliverAsync(string payload) =>
-        await PostAsync(payload, await StripeSignatureTests.OfficialHeaderAsync(payload, CreditsFixture.StripeWebhookSecret, DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+        await PostAsync(payload, await WebhookSignatureTests.OfficialHeaderAsync(payload, CreditsFixture.StripeWebhookSecret, DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
 
     private async Task<HttpResponseMessage> PostAsync(string payload, string? signature)
     {

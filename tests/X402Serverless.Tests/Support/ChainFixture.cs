@@ -99,7 +99,7 @@ public sealed class ChainFixture : IAsyncLifetime
 
     /// <summary>A link on the test upstream at a path unique to the caller, paying a fresh address.</summary>
     internal async Task<PaidTestLink> CreateLinkAsync(string kind = "ok", string price = "0.01", GatewayHost? gateway = null,
-        string settlement = "sync", string? facilitator = null)
+        string settlement = "sync", string? facilitator = null, string kycLevel = "none")
     {
         var path = $"/{kind}/{Guid.NewGuid():N}";
         var payTo = NewAddress();
@@ -111,6 +111,7 @@ public sealed class ChainFixture : IAsyncLifetime
             name = "Test API",
             settlement,
             facilitator,
+            kycLevel,
         });
         return new PaidTestLink(id, url, path, payTo);
     }

@@ -2,9 +2,9 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace X402Serverless.Core.Stripe;
+namespace X402Serverless.Core.Webhooks;
 
-public enum StripeSignatureResult
+public enum WebhookSignatureResult
 {
     Valid,
     Malformed,
@@ -13,18 +13,19 @@ public enum StripeSignatureResult
 }
 
 /// <summary>
-/// Verifies a Stripe-Signature header as Stripe specifies: HMAC-SHA256 keyed with the endpoint secret over
-/// "{t}.{raw body}", any of several v1 signatures may match, compared in constant time, timestamp within tolerance.
+/// Verifies a timestamped webhook signature header "t=...,v1=..." (Stripe's scheme; the KYC callback uses the same):
+/// HMAC-SHA256 keyed with the endpoint secret over "{t}.{raw body}", any of several v1 signatures may match, compared
+/// in constant time, timestamp within tolerance.
 /// </summary>
-public static class StripeSignature
+public static class WebhookSignature
 {
     public static readonly TimeSpan DefaultTolerance = TimeSpan.FromMinutes(5);
 
-    public static StripeSignatureResult Verify(ReadOnlySpan<byte> payload, string? header, string secret, DateTimeOffset now, TimeSpan tolerance)
+    public static WebhookSignatureResult Verify(ReadOnlySpan<byte> payload, string? header, string secret, DateTimeOffset now, TimeSpan tolerance)
     {
         if (string.IsNullOrEmpty(header))
         {
-            return StripeSignatureResult.Malformed;
+            return WebhookSignatureResult.Malformed;
         }
         long? timestamp = null;
         var signatures = new List<byte[]>();
@@ -48,7 +49,7 @@ public static class StripeSignature
         }
         if (timestamp is not { } ts || signatures.Count == 0)
         {
-            return StripeSignatureResult.Malformed;
+            return WebhookSignatureResult.Malformed;
         }
         var expected = Compute(payload, ts, secret);
         var matched = false;
@@ -59,9 +60,9 @@ public static class StripeSignature
         }
         if (!matched)
         {
-            return StripeSignatureResult.Mismatch;
+            return WebhookSignatureResult.Mismatch;
         }
-        return Math.Abs(now.ToUnixTimeSeconds() - ts) > tolerance.TotalSeconds ? StripeSignatureResult.Stale : StripeSignatureResult.Valid;
+        return Math.Abs(now.ToUnixTimeSeconds() - ts) > tolerance.TotalSeconds ? WebhookSignatureResult.Stale : WebhookSignatureResult.Valid;
     }
 
     public static byte[] Compute(ReadOnlySpan<byte> payload, long timestamp, string secret)

@@ -5,8 +5,8 @@ using static X402Serverless.AzureStorage.Tables.EntityFields;
 
 namespace X402Serverless.AzureStorage;
 
-/// <summary>Stripe events by id (partition = event id): the insert is the redelivery guard.</summary>
-public sealed class TableStripeEventStore(TableClient tables, string tableName = "stripeevents") : IStripeEventStore
+/// <summary>One sender's events by id (partition = event id), a table per sender: the insert is the redelivery guard.</summary>
+public sealed class TableWebhookInbox(TableClient tables, string tableName = "stripeevents") : IWebhookInbox
 {
     private const string Row = "item";
 

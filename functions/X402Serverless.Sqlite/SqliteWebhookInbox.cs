@@ -1,14 +1,21 @@
 using X402Serverless.Core.Ports;
+using X402Serverless.Core.Webhooks;
 
 namespace X402Serverless.Sqlite;
 
-public sealed class SqliteStripeEventStore(SqliteDatabase database) : IStripeEventStore
+/// <summary>One sender's events in its own table ("stripe_events", "kyc_events"); the primary key is the redelivery guard.</summary>
+public sealed class SqliteWebhookInbox(SqliteDatabase database, string source = WebhookSources.Stripe) : IWebhookInbox
 {
+    // The table name is one of a fixed set, never caller text, so building it into SQL is safe.
+    private readonly string table = WebhookSources.All.Contains(source)
+        ? source + "_events"
+        : throw new ArgumentOutOfRangeException(nameof(source), source, "Unknown webhook source.");
+
     public async Task<bool> TryAddAsync(string id, string type, string payload, DateTimeOffset at, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = "INSERT INTO stripe_events (id, type, payload, received_at) VALUES ($id, $type, $payload, $at) ON CONFLICT(id) DO NOTHING;";
+        command.CommandText = $"INSERT INTO {table} (id, type, payload, received_at) VALUES ($id, $type, $payload, $at) ON CONFLICT(id) DO NOTHING;";
         command.Parameters.AddWithValue("$id", id);
         command.Parameters.AddWithValue("$type", type);
         command.Parameters.AddWithValue("$payload", payload);
@@ -20,7 +27,7 @@ public sealed class SqliteStripeEventStore(SqliteDatabase database) : IStripeEve
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, payload FROM stripe_events WHERE processed_at IS NULL ORDER BY received_at LIMIT $max;";
+        command.CommandText = $"SELECT id, payload FROM {table} WHERE processed_at IS NULL ORDER BY received_at LIMIT $max;";
         command.Parameters.AddWithValue("$max", max);
         await using var r = await command.ExecuteReaderAsync(cancellationToken);
         var list = new List<(string, string)>();
@@ -35,7 +42,7 @@ public sealed class SqliteStripeEventStore(SqliteDatabase database) : IStripeEve
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT payload FROM stripe_events WHERE id = $id;";
+        command.CommandText = $"SELECT payload FROM {table} WHERE id = $id;";
         command.Parameters.AddWithValue("$id", id);
         return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
@@ -44,7 +51,7 @@ public sealed class SqliteStripeEventStore(SqliteDatabase database) : IStripeEve
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE stripe_events SET processed_at = $at, outcome = $outcome WHERE id = $id;";
+        command.CommandText = $"UPDATE {table} SET processed_at = $at, outcome = $outcome WHERE id = $id;";
         command.Parameters.AddWithValue("$id", id);
         command.Parameters.AddWithValue("$outcome", outcome);
         command.Parameters.AddWithValue("$at", SqliteText.Time(at));

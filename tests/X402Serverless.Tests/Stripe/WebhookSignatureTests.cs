@@ -1,11 +1,11 @@
 using System.Text;
-using X402Serverless.Core.Stripe;
+using X402Serverless.Core.Webhooks;
 using X402Serverless.Tests.Support;
 
 namespace X402Serverless.Tests.Stripe;
 
 /// <summary>Our verifier against headers made by Stripe's own npm package.</summary>
-public sealed class StripeSignatureTests
+public sealed class WebhookSignatureTests
 {
     private const string Secret = "whsec_test_secret_for_signatures";
     private const string Payload = """{"id":"evt_1","type":"checkout.session.completed"}""";
@@ -18,30 +18,30 @@ public sealed class StripeSignatureTests
     public async Task A_header_made_by_the_stripe_package_verifies()
     {
         var header = await OfficialHeaderAsync(Payload, Secret, Now.ToUnixTimeSeconds());
-        Assert.Equal(StripeSignatureResult.Valid, Verify(Payload, header, Now));
+        Assert.Equal(WebhookSignatureResult.Valid, Verify(Payload, header, Now));
     }
 
     [Fact]
     public async Task A_tampered_body_does_not_verify()
     {
         var header = await OfficialHeaderAsync(Payload, Secret, Now.ToUnixTimeSeconds());
-        Assert.Equal(StripeSignatureResult.Mismatch, Verify(Payload.Replace("evt_1", "evt_2", StringComparison.Ordinal), header, Now));
+        Assert.Equal(WebhookSignatureResult.Mismatch, Verify(Payload.Replace("evt_1", "evt_2", StringComparison.Ordinal), header, Now));
     }
 
     [Fact]
     public async Task Another_secret_does_not_verify()
     {
         var header = await OfficialHeaderAsync(Payload, "whsec_someone_else", Now.ToUnixTimeSeconds());
-        Assert.Equal(StripeSignatureResult.Mismatch, Verify(Payload, header, Now));
+        Assert.Equal(WebhookSignatureResult.Mismatch, Verify(Payload, header, Now));
     }
 
     [Fact]
     public async Task A_stale_timestamp_is_refused_even_with_a_good_signature()
     {
         var header = await OfficialHeaderAsync(Payload, Secret, Now.ToUnixTimeSeconds() - 301);
-        Assert.Equal(StripeSignatureResult.Stale, Verify(Payload, header, Now));
+        Assert.Equal(WebhookSignatureResult.Stale, Verify(Payload, header, Now));
         var fresh = await OfficialHeaderAsync(Payload, Secret, Now.ToUnixTimeSeconds() - 299);
-        Assert.Equal(StripeSignatureResult.Valid, Verify(Payload, fresh, Now));
+        Assert.Equal(WebhookSignatureResult.Valid, Verify(Payload, fresh, Now));
     }
 
     [Fact]
@@ -49,7 +49,7 @@ public sealed class StripeSignatureTests
     {
         var header = await OfficialHeaderAsync(Payload, Secret, Now.ToUnixTimeSeconds());
         var rolled = header.Replace("v1=", "v1=" + new string('0', 64) + ",v1=", StringComparison.Ordinal) + ",v0=" + new string('f', 64);
-        Assert.Equal(StripeSignatureResult.Valid, Verify(Payload, rolled, Now));
+        Assert.Equal(WebhookSignatureResult.Valid, Verify(Payload, rolled, Now));
     }
 
     [Theory]
@@ -58,8 +58,8 @@ public sealed class StripeSignatureTests
     [InlineData("t=notanumber,v1=0000000000000000000000000000000000000000000000000000000000000000")]
     [InlineData("t=1800000000")]
     public void Malformed_headers_are_refused(string header) =>
-        Assert.Equal(StripeSignatureResult.Malformed, Verify(Payload, header, Now));
+        Assert.Equal(WebhookSignatureResult.Malformed, Verify(Payload, header, Now));
 
-    private static StripeSignatureResult Verify(string payload, string header, DateTimeOffset now) =>
-        StripeSignature.Verify(Encoding.UTF8.GetBytes(payload), header, Secret, now, StripeSignature.DefaultTolerance);
+    private static WebhookSignatureResult Verify(string payload, string header, DateTimeOffset now) =>
+        WebhookSignature.Verify(Encoding.UTF8.GetBytes(payload), header, Secret, now, WebhookSignature.DefaultTolerance);
 }

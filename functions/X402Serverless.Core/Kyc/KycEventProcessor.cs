@@ -1,0 +1,41 @@
+using System.Text;
+using X402Serverless.Core.Ports;
+using X402Serverless.Core.Webhooks;
+
+namespace X402Serverless.Core.Kyc;
+
+/// <summary>
+/// Applies a stored KYC decision to its subject. Redeliveries and out-of-order events are harmless: a record only
+/// replaces an older decision.
+/// </summary>
+public sealed class KycEventProcessor(IWebhookInbox events, IKycStore kyc, IPayerStore payers, TimeProvider time) : IInboxProcessor
+{
+    public string Source => WebhookSources.Kyc;
+
+    public IWebhookInbox Inbox => events;
+
+    public async Task<string> ProcessAsync(string id, CancellationToken cancellationToken)
+    {
+        var payload = await events.PayloadAsync(id, cancellationToken);
+        if (payload is null)
+        {
+            return "unknown";
+        }
+        var outcome = await ApplyAsync(payload, cancellationToken);
+        await events.MarkProcessedAsync(id, outcome, time.GetUtcNow(), cancellationToken);
+        return outcome;
+    }
+
+    private async Task<string> ApplyAsync(string payload, CancellationToken cancellationToken)
+    {
+        if (!KycEvent.TryParse(Encoding.UTF8.GetBytes(payload), out var e, out _))
+        {
+            return "invalid";
+        }
+        if (await payers.GetAsync(e!.Record.SubjectId, cancellationToken) is null)
+        {
+            return "unknown_subject";
+        }
+        return await kyc.SaveIfNewerAsync(e.Record, cancellationToken) ? e.Record.Status : "superseded";
+    }
+}

@@ -1,0 +1,19 @@
+namespace X402Serverless.Handler.Hosting;
+
+/// <summary>
+/// Settings under "X402:Kyc": the identity provider payers verify with once. Its callback is signed like Stripe's
+/// ("t=...,v1=..." HMAC-SHA256) with <see cref="WebhookSecret"/>; secrets are never logged.
+/// </summary>
+public sealed class KycOptions
+{
+    /// <summary>The callback's signing secret (a Key Vault reference in Azure). Empty: KYC is off here.</summary>
+    public string? WebhookSecret { get; set; }
+
+    /// <summary>
+    /// The provider's hosted verification page, with "{subject}" where the payer's reference goes (the callback
+    /// returns it as "subject"), e.g. https://verify.example.com/start?ref={subject}.
+    /// </summary>
+    public string? StartUrl { get; set; }
+
+    public int ToleranceSeconds { get; set; } = 300;
+}
