@@ -107,6 +107,20 @@ public sealed partial class InfrastructureTests
         Assert.Contains("@Microsoft.KeyVault(SecretUri=", settings, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("X402__SealingKey", "sealing-key")]
+    [InlineData("X402__Settlement__GasWalletKey", "gas-wallet-key")]
+    [InlineData("X402__Stripe__SecretKey", "stripe-secret-key")]
+    [InlineData("X402__Stripe__WebhookSecret", "stripe-webhook-secret")]
+    [InlineData("X402__Kyc__WebhookSecret", "kyc-webhook-secret")]
+    public void Every_secret_is_a_key_vault_reference_the_readme_tells_the_operator_to_fill(string setting, string secretName)
+    {
+        var settings = Blocks(Resources).Single(b => b.Type == "Microsoft.Web/sites/config").Body;
+        var line = settings.Split('\n').Single(l => l.TrimStart().StartsWith(setting + ":", StringComparison.Ordinal));
+        Assert.Contains($"'@Microsoft.KeyVault(SecretUri=${{vault.properties.vaultUri}}secrets/{secretName}/)'", line, StringComparison.Ordinal);
+        Assert.Contains($"`{secretName}`", File.ReadAllText(Path.Combine(RepoPaths.Root, "README.md")), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Azure_yaml_deploys_the_handler_as_a_function_app_with_bicep()
     {
