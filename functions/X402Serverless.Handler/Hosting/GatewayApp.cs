@@ -5,6 +5,7 @@ using X402Serverless.Handler.Functions;
 using X402Serverless.Handler.Management;
 using X402Serverless.Handler.Payers;
 using X402Serverless.Handler.Paywall;
+using X402Serverless.Handler.ProviderConsole;
 using X402Serverless.Handler.Stripe;
 
 namespace X402Serverless.Handler.Hosting;
@@ -57,6 +58,7 @@ public static class GatewayApp
         AllowanceResetFunction.Map(app);
         MaintenanceFunction.Map(app);
 
+        app.MapConsole();
         PaidLinkEndpoint.Map(app);
         return app;
     }
