@@ -151,6 +151,11 @@ public sealed class TablePaymentStore(TableClient tables, string tableName = "pa
             .OrderByDescending(p => p.CreatedAt).ThenBy(p => p.Id, StringComparer.Ordinal).Take(Math.Clamp(query.Limit, 1, 500)).ToList();
     }
 
+    // Table Storage cannot aggregate: the organisation's rows are read and summed here.
+    public async Task<IReadOnlyList<PaymentTotals>> TotalsByLinkAsync(string organisationId, CancellationToken cancellationToken) =>
+        PaymentTotals.Aggregate((await tables.QueryAsync(tableName, $"OrganisationId eq {TableClient.Literal(organisationId)}", null, cancellationToken))
+            .Select(FromEntity).Select(p => (p.LinkId, p.Network, p.Status, p.Amount)));
+
     public async Task<IReadOnlyList<PaymentRecord>> ListByLinkPrefixAsync(string prefix, PaymentStatus status, int max, CancellationToken cancellationToken) =>
         (await tables.QueryAsync(tableName,
             $"LinkId ge {TableClient.Literal(prefix)} and LinkId lt {TableClient.Literal(prefix + "\uffff")} and Status eq {TableClient.Literal(status.ToString())}", null, cancellationToken))

@@ -136,6 +136,22 @@ public sealed class SqlitePaymentStore(SqliteDatabase database) : IPaymentStore
             c.Parameters.AddWithValue("$limit", Math.Clamp(query.Limit, 1, 500));
         }, cancellationToken);
 
+    // Amounts are TEXT of any size, so SQLite's 64-bit SUM could overflow: the rows are summed exactly here.
+    public async Task<IReadOnlyList<PaymentTotals>> TotalsByLinkAsync(string organisationId, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT link_id, network, status, amount FROM payments WHERE organisation_id = $org;";
+        command.Parameters.AddWithValue("$org", organisationId);
+        await using var r = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<(string, string, PaymentStatus, string)>();
+        while (await r.ReadAsync(cancellationToken))
+        {
+            rows.Add((r.GetString(0), r.GetString(1), Enum.Parse<PaymentStatus>(r.GetString(2)), r.GetString(3)));
+        }
+        return PaymentTotals.Aggregate(rows);
+    }
+
     public async Task<IReadOnlyList<PaymentRecord>> ListByLinkPrefixAsync(string prefix, PaymentStatus status, int max, CancellationToken cancellationToken) =>
         await QueryAsync($"SELECT {Columns} FROM payments WHERE link_id >= $from AND link_id < $to AND status = $status ORDER BY updated_at DESC LIMIT $max;", c =>
         {

@@ -42,6 +42,9 @@ public interface IPaymentStore
 
     Task<IReadOnlyList<PaymentRecord>> ListAsync(string organisationId, PaymentQuery query, CancellationToken cancellationToken);
 
+    /// <summary>The organisation's payments counted and summed per link, network and status (usage and revenue).</summary>
+    Task<IReadOnlyList<PaymentTotals>> TotalsByLinkAsync(string organisationId, CancellationToken cancellationToken);
+
     /// <summary>Payments of links whose id starts with <paramref name="prefix"/> (internal links such as top-ups), newest first.</summary>
     Task<IReadOnlyList<PaymentRecord>> ListByLinkPrefixAsync(string prefix, PaymentStatus status, int max, CancellationToken cancellationToken);
 

@@ -6,6 +6,7 @@ using X402Serverless.Handler.Kyc;
 using X402Serverless.Handler.Management;
 using X402Serverless.Handler.Payers;
 using X402Serverless.Handler.Paywall;
+using X402Serverless.Handler.ProviderConsole;
 using X402Serverless.Handler.Stripe;
 
 namespace X402Serverless.Handler.Hosting;
@@ -59,6 +60,7 @@ public static class GatewayApp
         AllowanceResetFunction.Map(app);
         MaintenanceFunction.Map(app);
 
+        app.MapConsole();
         PaidLinkEndpoint.Map(app);
         return app;
     }

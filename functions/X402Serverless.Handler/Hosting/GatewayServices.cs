@@ -14,6 +14,7 @@ using X402Serverless.Core.Upstream;
 using X402Serverless.Handler.Forwarding;
 using X402Serverless.Handler.Management;
 using X402Serverless.Handler.Paywall;
+using X402Serverless.Handler.ProviderConsole;
 using X402Serverless.Handler.Credits;
 using X402Serverless.Handler.Payers;
 using X402Serverless.Handler.Secrets;
@@ -110,6 +111,7 @@ internal static class GatewayServices
             sp.GetRequiredService<ILinkStore>(), sp.GetRequiredService<LinkValidator>(), sp.GetRequiredService<ISecretSealer>(),
             sp.GetRequiredService<LinkCache>(), sp.GetRequiredService<PublicUrls>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<GatewayOptions>>()));
+        services.AddConsole(options);
     }
 
     private static void TryAddTimeProvider(this IServiceCollection services)

@@ -129,4 +129,39 @@ public abstract class PaymentStoreContract
         Assert.Equal(1, await store.CountFailedDeferredAsync(payer, default));
         Assert.Contains(await store.ListByLinkPrefixAsync("topup:", PaymentStatus.Settled, 100, default), p => p.Id == topUp.Id);
     }
+
+    [Fact]
+    public async Task Totals_count_and_sum_exactly_per_link_network_and_status_for_one_organisation()
+    {
+        var store = await StoreAsync();
+        var org = "org_" + Guid.NewGuid().ToString("N")[..8];
+        var huge = "123456789012345678901234567890"; // beyond a long: sums are exact integers
+        var settledA1 = Payment(org, link: "lnk_a") with { Amount = "10000" };
+        var settledA2 = Payment(org, link: "lnk_a") with { Amount = huge };
+        var pendingA = Payment(org, link: "lnk_a") with { Amount = "5" };
+        var failedB = Payment(org, link: "lnk_b") with { Amount = "7" };
+        var otherOrg = Payment("org_other_" + Guid.NewGuid().ToString("N")[..8], link: "lnk_a");
+        foreach (var p in new[] { settledA1, settledA2, pendingA, failedB, otherOrg })
+        {
+            await store.TryReserveAsync(p, default);
+        }
+        foreach (var p in new[] { settledA1, settledA2 })
+        {
+            await store.AdvanceAsync(p.Id, PaymentStatus.Settling, T0, default);
+            await store.MarkSettledAsync(p.Id, "0xtx", T0, default);
+        }
+        await store.AdvanceAsync(pendingA.Id, PaymentStatus.Pending, T0, default);
+        await store.MarkFailedAsync(failedB.Id, "insufficient", T0, default);
+
+        var totals = await store.TotalsByLinkAsync(org, default);
+
+        Assert.Equal(3, totals.Count);
+        var settled = Assert.Single(totals, t => t.LinkId == "lnk_a" && t.Status == PaymentStatus.Settled);
+        Assert.Equal(2, settled.Count);
+        Assert.Equal(System.Numerics.BigInteger.Parse(huge, System.Globalization.CultureInfo.InvariantCulture) + 10000, settled.Amount);
+        Assert.Equal("eip155:84532", settled.Network);
+        Assert.Equal(5, Assert.Single(totals, t => t.LinkId == "lnk_a" && t.Status == PaymentStatus.Pending).Amount);
+        Assert.Equal(1, Assert.Single(totals, t => t.LinkId == "lnk_b").Count);
+        Assert.Empty(await store.TotalsByLinkAsync("org_nobody", default));
+    }
 }

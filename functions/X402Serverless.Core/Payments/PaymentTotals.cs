@@ -1,0 +1,27 @@
+using System.Globalization;
+using System.Numerics;
+
+namespace X402Serverless.Core.Payments;
+
+/// <summary>
+/// How many of an organisation's payments a link has on one network in one state, and their sum in the network
+/// token's atomic units. Sums are exact integers: amounts are decimal strings that may exceed a long.
+/// </summary>
+public sealed record PaymentTotals(string LinkId, string Network, PaymentStatus Status, int Count, BigInteger Amount)
+{
+    /// <summary>Groups payment rows by (link, network, status); adapters without server-side exact sums share this.</summary>
+    public static IReadOnlyList<PaymentTotals> Aggregate(IEnumerable<(string LinkId, string Network, PaymentStatus Status, string Amount)> rows)
+    {
+        var groups = new Dictionary<(string, string, PaymentStatus), (int Count, BigInteger Amount)>();
+        foreach (var (link, network, status, amount) in rows)
+        {
+            var key = (link, network, status);
+            var (count, sum) = groups.GetValueOrDefault(key);
+            groups[key] = (count + 1, sum + BigInteger.Parse(amount, NumberStyles.None, CultureInfo.InvariantCulture));
+        }
+        return groups
+            .Select(g => new PaymentTotals(g.Key.Item1, g.Key.Item2, g.Key.Item3, g.Value.Count, g.Value.Amount))
+            .OrderBy(t => t.LinkId, StringComparer.Ordinal).ThenBy(t => t.Network, StringComparer.Ordinal).ThenBy(t => t.Status)
+            .ToList();
+    }
+}

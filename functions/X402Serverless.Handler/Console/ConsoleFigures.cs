@@ -1,0 +1,35 @@
+using System.Globalization;
+using System.Numerics;
+using X402Serverless.Core.Networks;
+using X402Serverless.Core.Payments;
+
+namespace X402Serverless.Handler.ProviderConsole;
+
+/// <summary>Usage and revenue per link from the payment store's totals, and payment amounts in dollars.</summary>
+internal sealed class ConsoleFigures(NetworkRegistry networks)
+{
+    // A call is paid once its upstream answered and the payment is being or has been settled.
+    private static readonly PaymentStatus[] Paid = [PaymentStatus.Pending, PaymentStatus.Settling, PaymentStatus.Settled];
+
+    public IReadOnlyDictionary<string, LinkFigures> ByLink(IReadOnlyList<PaymentTotals> totals) =>
+        totals.GroupBy(t => t.LinkId, StringComparer.Ordinal).ToDictionary(
+            g => g.Key,
+            g => new LinkFigures(
+                g.Where(t => Paid.Contains(t.Status)).Sum(t => t.Count),
+                UsdAmount.FormatSum(g.Where(t => t.Status == PaymentStatus.Settled).Select(t => (t.Amount, Decimals(t.Network))))),
+            StringComparer.Ordinal);
+
+    public string Usd(PaymentRecord payment) =>
+        BigInteger.TryParse(payment.Amount, NumberStyles.None, CultureInfo.InvariantCulture, out var atomic)
+            ? UsdAmount.Format(atomic, Decimals(payment.Network))
+            : payment.Amount;
+
+    // A network removed from configuration keeps its history readable with USDC's six decimals.
+    private int Decimals(string network) => networks.TryGet(network, out var n) ? n.Decimals : 6;
+}
+
+/// <summary>One link's paid calls and settled revenue (USD decimal string).</summary>
+internal sealed record LinkFigures(int PaidCalls, string SettledUsd)
+{
+    public static readonly LinkFigures None = new(0, "0.00");
+}

@@ -1,0 +1,78 @@
+using X402Serverless.Core.Links;
+
+namespace X402Serverless.Handler.ProviderConsole;
+
+/// <summary>
+/// The new-link form as posted. It only maps text fields onto a <see cref="LinkDraft"/>; checking is the shared
+/// validator's job, so the console and the API accept exactly the same links.
+/// </summary>
+internal sealed class NewLinkForm
+{
+    public string? Name { get; set; }
+
+    public string? Description { get; set; }
+
+    public string? Upstream { get; set; }
+
+    public string? Price { get; set; }
+
+    public string? PayTo { get; set; }
+
+    /// <summary>CAIP-2 ids separated by commas or spaces; empty takes the deployment's defaults.</summary>
+    public string? Networks { get; set; }
+
+    public bool AcceptX402 { get; set; }
+
+    public bool AcceptCredits { get; set; }
+
+    public bool AcceptAllowance { get; set; }
+
+    public string Settlement { get; set; } = Core.Payments.SettlementModes.Sync;
+
+    public LinkDraft ToDraft() => new()
+    {
+        Name = Blank(Name),
+        Description = Blank(Description),
+        Upstream = Blank(Upstream),
+        Price = Blank(Price),
+        PayTo = Blank(PayTo),
+        Networks = Blank(Networks)?.Split([',', ' ', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+        Accepts = Accepts(),
+        Settlement = Blank(Settlement),
+    };
+
+    private List<string> Accepts()
+    {
+        var accepts = new List<string>();
+        if (AcceptX402)
+        {
+            accepts.Add(PaymentTypes.X402);
+        }
+        if (AcceptCredits)
+        {
+            accepts.Add(PaymentTypes.Credits);
+        }
+        if (AcceptAllowance)
+        {
+            accepts.Add(PaymentTypes.Allowance);
+        }
+        return accepts;
+    }
+
+    internal static string? Blank(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
+}
+
+/// <summary>The edit form on a link's page: its name and price. Unchanged fields are left as they are.</summary>
+internal sealed class EditLinkForm
+{
+    public string? Name { get; set; }
+
+    public string? Price { get; set; }
+
+    public LinkDraft ToDraft(PaidLink link) => new()
+    {
+        Name = NewLinkForm.Blank(Name) is { } name && name != link.Name ? name : null,
+        // An emptied price is sent as "" so the validator reports it as required instead of ignoring it.
+        Price = NewLinkForm.Blank(Price) is { } price ? (price == link.Price ? null : price) : "",
+    };
+}

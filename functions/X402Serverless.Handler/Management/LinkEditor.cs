@@ -1,0 +1,104 @@
+using System.Text.Json;
+using X402Serverless.Core.Access;
+using X402Serverless.Core.Evm;
+using X402Serverless.Core.Kyc;
+using X402Serverless.Core.Links;
+using X402Serverless.Core.Payments;
+using X402Serverless.Core.Pricing;
+
+namespace X402Serverless.Handler.Management;
+
+/// <summary>
+/// Validates a draft and writes the link: the one path the management API and the console share, so both apply
+/// the same checks, defaults and cache invalidation.
+/// </summary>
+internal static class LinkEditor
+{
+    /// <summary>Creates the organisation's link, or returns every validation error and writes nothing.</summary>
+    public static async Task<(PaidLink? Link, List<ValidationError> Errors)> CreateLinkAsync(
+        this LinkServices s, string organisationId, LinkDraft draft, CancellationToken cancellationToken)
+    {
+        draft = draft with { Networks = draft.Networks ?? s.Options.Value.DefaultNetworks };
+        var errors = await s.Validator.ValidateAsync(draft, creating: true, cancellationToken);
+        if (errors.Count > 0)
+        {
+            return (null, errors);
+        }
+        var now = s.Time.GetUtcNow();
+        var link = new PaidLink
+        {
+            Id = ManagementKeys.NewId("lnk"),
+            OrganisationId = organisationId,
+            Name = draft.Name,
+            Description = draft.Description,
+            Upstream = draft.Upstream!,
+            Price = UsdPrice.Parse(draft.Price!).ToString(),
+            PayTo = EvmAddress.Parse(draft.PayTo!).ToString(),
+            Networks = draft.Networks!.Distinct(StringComparer.OrdinalIgnoreCase).ToList(),
+            Methods = (draft.Methods ?? []).Distinct().ToList(),
+            SealedUpstreamHeaders = draft.UpstreamHeaders is { Count: > 0 } h ? s.Sealer.Seal(JsonSerializer.Serialize(h)) : null,
+            Settlement = draft.Settlement ?? SettlementModes.Sync,
+            Facilitator = draft.Facilitator,
+            VerifyOnChain = draft.VerifyOnChain ?? false,
+            Accepts = draft.Accepts?.Distinct().ToList() ?? [PaymentTypes.X402],
+            ChargeOn = draft.ChargeOn ?? ChargePolicies.Success,
+            DailyCapPerPayer = draft.DailyCapPerPayer is null ? null : Money.Parse(draft.DailyCapPerPayer),
+            KycLevel = draft.KycLevel ?? KycLevels.None,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        await s.Links.CreateAsync(link, cancellationToken);
+        return (link, errors);
+    }
+
+    /// <summary>
+    /// Applies the draft's present fields to <paramref name="link"/>. Returns the errors, or the updated link; both
+    /// empty means the link vanished meanwhile.
+    /// </summary>
+    public static async Task<(PaidLink? Link, List<ValidationError> Errors)> UpdateLinkAsync(
+        this LinkServices s, PaidLink link, LinkDraft draft, bool clearHeaders, CancellationToken cancellationToken)
+    {
+        // Price precision is checked against the networks the link will have after the change.
+        var checkDraft = draft with { Networks = draft.Networks ?? (draft.Price is null ? null : link.Networks) };
+        var errors = await s.Validator.ValidateAsync(checkDraft, creating: false, cancellationToken);
+        if (errors.Count > 0)
+        {
+            return (null, errors);
+        }
+        var sealedHeaders = clearHeaders
+            ? null
+            : draft.UpstreamHeaders is { Count: > 0 } h ? s.Sealer.Seal(JsonSerializer.Serialize(h)) : link.SealedUpstreamHeaders;
+        var updated = link with
+        {
+            Name = draft.Name ?? link.Name,
+            Description = draft.Description ?? link.Description,
+            Upstream = draft.Upstream ?? link.Upstream,
+            Price = draft.Price is null ? link.Price : UsdPrice.Parse(draft.Price).ToString(),
+            PayTo = draft.PayTo is null ? link.PayTo : EvmAddress.Parse(draft.PayTo).ToString(),
+            Networks = draft.Networks?.Distinct(StringComparer.OrdinalIgnoreCase).ToList() ?? link.Networks,
+            Methods = draft.Methods?.Distinct().ToList() ?? link.Methods,
+            SealedUpstreamHeaders = sealedHeaders,
+            Settlement = draft.Settlement ?? link.Settlement,
+            Facilitator = draft.Facilitator ?? link.Facilitator,
+            VerifyOnChain = draft.VerifyOnChain ?? link.VerifyOnChain,
+            Accepts = draft.Accepts?.Distinct().ToList() ?? link.Accepts,
+            ChargeOn = draft.ChargeOn ?? link.ChargeOn,
+            DailyCapPerPayer = draft.DailyCapPerPayer is null ? link.DailyCapPerPayer : Money.Parse(draft.DailyCapPerPayer),
+            KycLevel = draft.KycLevel ?? link.KycLevel,
+            UpdatedAt = s.Time.GetUtcNow(),
+        };
+        if (!await s.Links.UpdateAsync(updated, cancellationToken))
+        {
+            return (null, errors);
+        }
+        s.Cache.Invalidate(link.Id);
+        return (updated, errors);
+    }
+
+    /// <summary>The link if this organisation owns it. A foreign link reads exactly like a missing one, so ids leak nothing.</summary>
+    public static async Task<PaidLink?> FindOwnLinkAsync(this LinkServices s, string organisationId, string id, CancellationToken cancellationToken)
+    {
+        var link = await s.Links.FindAsync(id, cancellationToken);
+        return link is not null && link.OrganisationId == organisationId ? link : null;
+    }
+}
