@@ -8,25 +8,11 @@ namespace X402Serverless.Core.Kyc;
 /// Applies a stored KYC decision to its subject. Redeliveries and out-of-order events are harmless: a record only
 /// replaces an older decision.
 /// </summary>
-public sealed class KycEventProcessor(IWebhookInbox events, IKycStore kyc, IPayerStore payers, TimeProvider time) : IInboxProcessor
+public sealed class KycEventProcessor(IWebhookInbox events, IKycStore kyc, IPayerStore payers, TimeProvider time) : InboxProcessor(events, time)
 {
-    public string Source => WebhookSources.Kyc;
+    public override string Source => WebhookSources.Kyc;
 
-    public IWebhookInbox Inbox => events;
-
-    public async Task<string> ProcessAsync(string id, CancellationToken cancellationToken)
-    {
-        var payload = await events.PayloadAsync(id, cancellationToken);
-        if (payload is null)
-        {
-            return "unknown";
-        }
-        var outcome = await ApplyAsync(payload, cancellationToken);
-        await events.MarkProcessedAsync(id, outcome, time.GetUtcNow(), cancellationToken);
-        return outcome;
-    }
-
-    private async Task<string> ApplyAsync(string payload, CancellationToken cancellationToken)
+    protected override async Task<string> ApplyAsync(string payload, CancellationToken cancellationToken)
     {
         if (!KycEvent.TryParse(Encoding.UTF8.GetBytes(payload), out var e, out _))
         {

@@ -9,28 +9,14 @@ namespace X402Serverless.Core.Stripe;
 /// Turns a paid Checkout Session into credits (for a payer) or pool funds (for an organisation). The ledger entry is
 /// keyed by the session id, so a redelivered or duplicated event never credits twice.
 /// </summary>
-public sealed class StripeEventProcessor(IWebhookInbox events, ILedger ledger, IPayerStore payers, TimeProvider time) : IInboxProcessor
+public sealed class StripeEventProcessor(IWebhookInbox events, ILedger ledger, IPayerStore payers, TimeProvider time) : InboxProcessor(events, time)
 {
-    public string Source => WebhookSources.Stripe;
-
-    public IWebhookInbox Inbox => events;
+    public override string Source => WebhookSources.Stripe;
 
     // Stripe amounts are in cents; the ledger counts micro-USD.
     private const long MicrosPerCent = 10_000;
 
-    public async Task<string> ProcessAsync(string id, CancellationToken cancellationToken)
-    {
-        var payload = await events.PayloadAsync(id, cancellationToken);
-        if (payload is null)
-        {
-            return "unknown";
-        }
-        var outcome = await ApplyAsync(payload, cancellationToken);
-        await events.MarkProcessedAsync(id, outcome, time.GetUtcNow(), cancellationToken);
-        return outcome;
-    }
-
-    private async Task<string> ApplyAsync(string payload, CancellationToken cancellationToken)
+    protected override async Task<string> ApplyAsync(string payload, CancellationToken cancellationToken)
     {
         using var doc = JsonDocument.Parse(payload);
         var root = doc.RootElement;

@@ -16,7 +16,7 @@ internal static class InboxEventFunctions
     }
 
     private static void MapOne(IEndpointRouteBuilder app, string route, string source, string label) =>
-        app.MapPost(route, async (HttpContext http, IEnumerable<IInboxProcessor> processors) =>
+        app.MapPost(route, async (HttpContext http, IEnumerable<InboxProcessor> processors) =>
         {
             var processor = processors.Single(p => p.Source == source);
             var message = await InvocationRequest.ReadBindingAsync(http.Request, "evt", http.RequestAborted);

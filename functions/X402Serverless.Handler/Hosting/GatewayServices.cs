@@ -76,9 +76,9 @@ internal static class GatewayServices
             sp.GetRequiredService<IPaymentStore>(), sp.GetRequiredService<SettlementProcessor>(), sp.GetRequiredService<UsdcTopUps>(),
             sp.GetRequiredService<ILedger>(), sp.GetRequiredService<PaymentRequiredResponder>(), sp.GetRequiredService<PublicUrls>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<GatewayOptions>>()));
-        services.AddSingleton<IInboxProcessor>(sp => new StripeEventProcessor(sp.GetRequiredKeyedService<IWebhookInbox>(WebhookSources.Stripe),
+        services.AddSingleton<InboxProcessor>(sp => new StripeEventProcessor(sp.GetRequiredKeyedService<IWebhookInbox>(WebhookSources.Stripe),
             sp.GetRequiredService<ILedger>(), sp.GetRequiredService<IPayerStore>(), sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<IInboxProcessor>(sp => new KycEventProcessor(sp.GetRequiredKeyedService<IWebhookInbox>(WebhookSources.Kyc),
+        services.AddSingleton<InboxProcessor>(sp => new KycEventProcessor(sp.GetRequiredKeyedService<IWebhookInbox>(WebhookSources.Kyc),
             sp.GetRequiredService<IKycStore>(), sp.GetRequiredService<IPayerStore>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<InboxSignal>();
         services.AddHostedService<InboxWorker>();

@@ -19,7 +19,7 @@ internal sealed partial class MaintenancePass(
     UsdcTopUps topUps,
     CreditCharges credits,
     ILedger ledger,
-    IEnumerable<IInboxProcessor> inboxes,
+    IEnumerable<InboxProcessor> inboxes,
     JobQueues queues,
     TimeProvider time,
     IOptions<GatewayOptions> options,

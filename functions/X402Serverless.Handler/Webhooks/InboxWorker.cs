@@ -9,7 +9,7 @@ namespace X402Serverless.Handler.Webhooks;
 /// functions. An event that fails stays pending and is retried on the next pass.
 /// </summary>
 internal sealed partial class InboxWorker(
-    IEnumerable<IInboxProcessor> processors,
+    IEnumerable<InboxProcessor> processors,
     InboxSignal signal,
     IOptions<GatewayOptions> options,
     ILogger<InboxWorker> logger) : BackgroundService
