@@ -217,8 +217,8 @@ public sealed class ConsoleHttpTests(ConsoleFixture fixture) : IClassFixture<Con
                         await payments.AdvanceAsync(p.Id, PaymentStatus.Settling, now, default);
                         await payments.MarkSettledAsync(p.Id, "0x" + new string('b', 64), now, default);
                         break;
-                    case PaymentStatus.Pending:
-                        await payments.AdvanceAsync(p.Id, PaymentStatus.Pending, now, default);
+                    case PaymentStatus.Settling:
+                        await payments.AdvanceAsync(p.Id, PaymentStatus.Settling, now, default);
                         break;
                     case PaymentStatus.Failed:
                         await payments.MarkFailedAsync(p.Id, "insufficient_funds", now, default);
@@ -226,12 +226,13 @@ public sealed class ConsoleHttpTests(ConsoleFixture fixture) : IClassFixture<Con
                 }
             }
 
-            // Busy: three settled at $0.0125, one awaiting settlement, one failed. Quiet: one failed only.
+            // Busy: three settled at $0.0125, one being settled, one failed. Quiet: one failed only. (Settling, not
+            // Pending: the gateway's own worker would pick a Pending job up and fail it against the absent facilitator.)
             for (var i = 0; i < 3; i++)
             {
                 await PayAsync(busy, "12500", PaymentStatus.Settled);
             }
-            await PayAsync(busy, "12500", PaymentStatus.Pending);
+            await PayAsync(busy, "12500", PaymentStatus.Settling);
             await PayAsync(busy, "12500", PaymentStatus.Failed);
             await PayAsync(quiet, "500000", PaymentStatus.Failed);
 

@@ -10,7 +10,7 @@ namespace X402Serverless.Tests.Support;
 /// </summary>
 internal sealed class WebDriver : IAsyncDisposable
 {
-    private const string ElementKey = "element-6066-11e4-a52f-4a5ec2f36210";
+    private const string ElementKey = "element-6066-11e4-a52e-4f735466cecf";
 
     private readonly PeerProcess _driver;
     private readonly HttpClient _http;
@@ -46,7 +46,10 @@ internal sealed class WebDriver : IAsyncDisposable
                 },
             };
             var created = await SendAsync(http, HttpMethod.Post, "/session", capabilities);
-            return new WebDriver(driver, http, created.GetProperty("sessionId").GetString()!);
+            var session = created.GetProperty("sessionId").GetString()!;
+            // A click that submits a form returns before the next page loads: finding waits for what that page shows.
+            await SendAsync(http, HttpMethod.Post, $"/session/{session}/timeouts", new JsonObject { ["implicit"] = 5000 });
+            return new WebDriver(driver, http, session);
         }
         catch
         {
@@ -67,6 +70,7 @@ internal sealed class WebDriver : IAsyncDisposable
     public async Task<Element> FindAsync(string css) =>
         await TryFindAsync(css) ?? throw new InvalidOperationException($"No element matches '{css}' on {await CurrentUrlAsync()}:\n{await PageSourceAsync()}");
 
+    /// <summary>The first match, waiting up to the implicit timeout for it to appear; null if it never does.</summary>
     public async Task<Element?> TryFindAsync(string css)
     {
         var found = await CommandAsync(HttpMethod.Post, "/elements", new JsonObject { ["using"] = "css selector", ["value"] = css });
@@ -112,7 +116,8 @@ internal sealed class WebDriver : IAsyncDisposable
         using var request = new HttpRequestMessage(method, path);
         if (body is not null || method == HttpMethod.Post)
         {
-            request.Content = JsonContent.Create(body ?? new JsonObject());
+            // chromedriver's server wants a Content-Length: a buffered string, not a chunked JSON stream.
+            request.Content = new StringContent((body ?? new JsonObject()).ToJsonString(), System.Text.Encoding.UTF8, "application/json");
         }
         using var response = await http.SendAsync(request);
         var json = await response.Content.ReadFromJsonAsync<JsonElement>();

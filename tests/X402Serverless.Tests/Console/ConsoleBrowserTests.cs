@@ -1,0 +1,166 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using X402Serverless.Tests.Support;
+
+namespace X402Serverless.Tests.ProviderConsole;
+
+/// <summary>The console in a real headless Chromium: what a provider does, end to end, against a running gateway.</summary>
+public sealed class ConsoleBrowserTests(ConsoleBrowserFixture fixture) : IClassFixture<ConsoleBrowserFixture>
+{
+    private GatewayHost Gateway => fixture.Gateway;
+
+    private WebDriver Browser => fixture.Browser;
+
+    [Fact]
+    public async Task A_wrong_key_shows_an_error_on_the_login_page()
+    {
+        await SignOutEverywhereAsync();
+        await Browser.NavigateAsync(Gateway.BaseUrl + "/console");
+        Assert.Contains("/console/login", await Browser.CurrentUrlAsync(), StringComparison.Ordinal);
+        await Browser.FillAsync("#key", "x402sk_wrong_key_for_the_browser_test");
+        await Browser.ClickAsync("#sign-in");
+
+        Assert.Contains("not valid", await Browser.TextAsync("#login-error"), StringComparison.Ordinal);
+        Assert.Equal("", await (await Browser.FindAsync("#key")).PropertyAsync("value"));
+        Assert.DoesNotContain("x402sk_wrong_key_for_the_browser_test", await Browser.PageSourceAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_right_key_lands_on_the_dashboard_listing_only_the_organisations_links_with_a_strict_cookie()
+    {
+        var (key, api) = await fixture.NewOrganisationAsync("Browser Org");
+        var (other, otherApi) = await fixture.NewOrganisationAsync("Someone Else");
+        using (api)
+        using (otherApi)
+        {
+            var (mine, _) = await fixture.CreateLinkAsync(api, "Weather API", "0.02");
+            var (theirs, _) = await fixture.CreateLinkAsync(otherApi, "Not yours");
+            await SignInAsync(key);
+
+            Assert.Equal("Browser Org", await Browser.TextAsync("#organisation-name"));
+            Assert.Equal(Gateway.BaseUrl + "/console", (await Browser.CurrentUrlAsync()).TrimEnd('/'));
+            Assert.Equal("Weather API", await Browser.TextAsync($"#link-{mine} .name"));
+            Assert.Equal("0.02", await Browser.TextAsync($"#link-{mine} .price"));
+            Assert.Equal($"{Gateway.BaseUrl}/l/{mine}", await Browser.TextAsync($"#link-{mine} .url"));
+            Assert.Equal("x402", await Browser.TextAsync($"#link-{mine} .accepts"));
+            Assert.Equal("sync", await Browser.TextAsync($"#link-{mine} .settlement"));
+            Assert.DoesNotContain(theirs, await Browser.PageSourceAsync(), StringComparison.Ordinal);
+
+            var cookie = Assert.Single(await Browser.CookiesAsync(), c => c.GetProperty("name").GetString() == "x402_console");
+            Assert.True(cookie.GetProperty("httpOnly").GetBoolean());
+            Assert.Equal("Strict", cookie.GetProperty("sameSite").GetString());
+            Assert.Equal("/console", cookie.GetProperty("path").GetString());
+            Assert.DoesNotContain(key, cookie.GetProperty("value").GetString()!, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task A_link_created_in_the_form_is_listed_and_its_paid_url_asks_for_that_price()
+    {
+        var (key, api) = await fixture.NewOrganisationAsync("Form Maker");
+        api.Dispose();
+        await SignInAsync(key);
+        await Browser.ClickAsync("#nav-new-link");
+        await Browser.FillAsync("#name", "Quotes API");
+        await Browser.FillAsync("#upstream", "http://127.0.0.1:9/quotes");
+        await Browser.FillAsync("#price", "0.07");
+        await Browser.FillAsync("#payTo", ConsoleFixture.PayTo);
+        await Browser.ClickAsync("#accept-credits");
+        await Browser.ClickAsync("#create-link");
+
+        Assert.Contains("Link created", await Browser.TextAsync("#created-notice"), StringComparison.Ordinal);
+        Assert.Contains("/console?created=", await Browser.CurrentUrlAsync(), StringComparison.Ordinal);
+        var row = await Browser.FindAsync("#links tbody tr");
+        var id = (await row.PropertyAsync("id"))!["link-".Length..];
+        Assert.Equal("Quotes API", await Browser.TextAsync($"#link-{id} .name"));
+        Assert.Equal("0.07", await Browser.TextAsync($"#link-{id} .price"));
+        Assert.Equal("x402, credits", await Browser.TextAsync($"#link-{id} .accepts"));
+        Assert.Equal("0", await Browser.TextAsync($"#link-{id} .paid-calls"));
+        Assert.Equal("0.00", await Browser.TextAsync($"#link-{id} .revenue"));
+
+        Assert.Equal("70000", await fixture.AskedAmountAsync(id)); // 0.07 USDC in 6-decimal atomic units
+    }
+
+    [Fact]
+    public async Task Validation_errors_from_the_shared_validator_are_shown_next_to_the_form()
+    {
+        var (key, api) = await fixture.NewOrganisationAsync("Typo Ltd");
+        await SignInAsync(key);
+        await Browser.NavigateAsync(Gateway.BaseUrl + "/console/links/new");
+        await Browser.FillAsync("#name", "Broken");
+        await Browser.FillAsync("#upstream", "ftp://example.test/data");
+        await Browser.FillAsync("#price", "free");
+        await Browser.FillAsync("#payTo", ConsoleFixture.PayTo);
+        await Browser.ClickAsync("#create-link");
+
+        var summary = await Browser.TextAsync("#form-errors");
+        Assert.EndsWith("/console/links/new", await Browser.CurrentUrlAsync(), StringComparison.Ordinal);
+        Assert.Contains("upstream must be an absolute http or https URL", summary, StringComparison.Ordinal);
+        Assert.Contains("price must be a USD decimal string", summary, StringComparison.Ordinal);
+        Assert.Contains("absolute http or https", await Browser.TextAsync(".field-error[data-field=upstream]"), StringComparison.Ordinal);
+        Assert.NotNull(await Browser.TryFindAsync(".field-error[data-field=price][data-code=invalid_price]"));
+        Assert.Equal("Broken", await (await Browser.FindAsync("#name")).PropertyAsync("value")); // what was typed is kept
+        using (api)
+        {
+            var links = await api.GetFromJsonAsync<JsonElement>("/api/links");
+            Assert.Empty(links.GetProperty("items").EnumerateArray());
+        }
+    }
+
+    [Fact]
+    public async Task Editing_the_price_changes_what_the_paid_url_asks_for()
+    {
+        var (key, api) = await fixture.NewOrganisationAsync("Repricer");
+        using (api)
+        {
+            var (id, _) = await fixture.CreateLinkAsync(api, "Pricey", "0.01");
+            Assert.Equal("10000", await fixture.AskedAmountAsync(id));
+            await SignInAsync(key);
+            await Browser.ClickAsync($"#link-{id} .name a");
+            Assert.NotNull(await Browser.TryFindAsync("#save-link"));
+            Assert.EndsWith($"/console/links/{id}", await Browser.CurrentUrlAsync(), StringComparison.Ordinal);
+
+            await Browser.FillAsync("#price", "0.0000001");
+            await Browser.ClickAsync("#save-link");
+            Assert.Contains("more decimals than the token", await Browser.TextAsync(".field-error[data-field=price]"), StringComparison.Ordinal);
+
+            await Browser.FillAsync("#price", "0.05");
+            await Browser.ClickAsync("#save-link");
+            Assert.Equal("Changes saved.", await Browser.TextAsync("#saved-notice"));
+            Assert.Equal("0.05", await Browser.TextAsync("#link-price"));
+            Assert.Equal("50000", await fixture.AskedAmountAsync(id));
+        }
+    }
+
+    [Fact]
+    public async Task Signing_out_returns_to_the_login_and_the_console_asks_to_sign_in_again()
+    {
+        var (key, api) = await fixture.NewOrganisationAsync("Leaver");
+        api.Dispose();
+        await SignInAsync(key);
+        await Browser.ClickAsync("#sign-out");
+        Assert.NotNull(await Browser.TryFindAsync("#sign-in"));
+        Assert.EndsWith("/console/login", await Browser.CurrentUrlAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain(await Browser.CookiesAsync(), c => c.GetProperty("name").GetString() == "x402_console");
+
+        await Browser.NavigateAsync(Gateway.BaseUrl + "/console");
+        Assert.Contains("/console/login", await Browser.CurrentUrlAsync(), StringComparison.Ordinal);
+        Assert.NotNull(await Browser.TryFindAsync("#sign-in"));
+    }
+
+    private async Task SignInAsync(string key)
+    {
+        await SignOutEverywhereAsync();
+        await Browser.NavigateAsync(Gateway.BaseUrl + "/console/login");
+        await Browser.FillAsync("#key", key);
+        await Browser.ClickAsync("#sign-in");
+        Assert.NotNull(await Browser.TryFindAsync("#sign-out"));
+    }
+
+    // Tests share one browser: each starts without the previous test's session.
+    private async Task SignOutEverywhereAsync()
+    {
+        await Browser.NavigateAsync(Gateway.BaseUrl + "/console/console.css");
+        await Browser.DeleteCookiesAsync();
+    }
+}
