@@ -29,6 +29,8 @@ internal sealed class NewLinkForm
 
     public string Settlement { get; set; } = Core.Payments.SettlementModes.Sync;
 
+    public string KycLevel { get; set; } = Core.Kyc.KycLevels.None;
+
     public LinkDraft ToDraft() => new()
     {
         Name = Blank(Name),
@@ -39,6 +41,7 @@ internal sealed class NewLinkForm
         Networks = Blank(Networks)?.Split([',', ' ', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
         Accepts = Accepts(),
         Settlement = Blank(Settlement),
+        KycLevel = Blank(KycLevel),
     };
 
     private List<string> Accepts()

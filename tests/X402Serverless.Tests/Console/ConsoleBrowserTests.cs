@@ -66,6 +66,7 @@ public sealed class ConsoleBrowserTests(ConsoleBrowserFixture fixture) : IClassF
         await Browser.FillAsync("#price", "0.07");
         await Browser.FillAsync("#payTo", ConsoleFixture.PayTo);
         await Browser.ClickAsync("#accept-credits");
+        await Browser.ClickAsync("#kyc-level option[value=basic]");
         await Browser.ClickAsync("#create-link");
 
         Assert.Contains("Link created", await Browser.TextAsync("#created-notice"), StringComparison.Ordinal);
@@ -79,6 +80,8 @@ public sealed class ConsoleBrowserTests(ConsoleBrowserFixture fixture) : IClassF
         Assert.Equal("0.00", await Browser.TextAsync($"#link-{id} .revenue"));
 
         Assert.Equal("70000", await fixture.AskedAmountAsync(id)); // 0.07 USDC in 6-decimal atomic units
+        await Browser.NavigateAsync(Gateway.BaseUrl + "/console/links/" + id);
+        Assert.Equal("basic", await Browser.TextAsync("#link-kyc"));
     }
 
     [Fact]
