@@ -21,14 +21,32 @@ public sealed class TablePayerStore(TableClient tables, string payersTable = "pa
         await tables.CreateTableIfMissingAsync(budgetsTable, cancellationToken);
     }
 
-    public async Task CreateAsync(Payer payer, string keyId, string keyHash, CancellationToken cancellationToken)
+    public async Task CreateAsync(Payer payer, PayerKey key, string keyHash, CancellationToken cancellationToken)
     {
         await tables.InsertAsync(payersTable, ToEntity(payer), cancellationToken);
-        await AddKeyAsync(payer.Id, keyId, keyHash, cancellationToken);
+        await AddKeyAsync(key, keyHash, cancellationToken);
     }
 
-    public async Task AddKeyAsync(string payerId, string keyId, string keyHash, CancellationToken cancellationToken) =>
-        await tables.InsertAsync(keysTable, new JsonObject { ["PartitionKey"] = keyHash, ["RowKey"] = Row, ["KeyId"] = keyId, ["PayerId"] = payerId }, cancellationToken);
+    public async Task AddKeyAsync(PayerKey key, string keyHash, CancellationToken cancellationToken) =>
+        await tables.InsertAsync(keysTable, new JsonObject
+        {
+            ["PartitionKey"] = keyHash, ["RowKey"] = Row, ["KeyId"] = key.Id, ["PayerId"] = key.PayerId, ["Prefix"] = key.Prefix, ["CreatedAt"] = Time(key.CreatedAt),
+        }, cancellationToken);
+
+    // Listing and revoking are management calls, rare next to the per-call lookup by hash the partitioning serves.
+    public async Task<IReadOnlyList<PayerKey>> ListKeysAsync(string payerId, CancellationToken cancellationToken) =>
+        (await KeyEntitiesAsync(payerId, cancellationToken))
+            .Select(e => new PayerKey(Str(e, "KeyId"), payerId, OptStr(e, "Prefix") ?? "x402pk_", e["CreatedAt"] is null ? DateTimeOffset.UnixEpoch : Time(e, "CreatedAt")))
+            .OrderBy(k => k.CreatedAt).ThenBy(k => k.Id, StringComparer.Ordinal).ToList();
+
+    public async Task<bool> RevokeKeyAsync(string payerId, string keyId, CancellationToken cancellationToken)
+    {
+        var entity = (await KeyEntitiesAsync(payerId, cancellationToken)).FirstOrDefault(e => Str(e, "KeyId") == keyId);
+        return entity is not null && await tables.DeleteAsync(keysTable, Str(entity, "PartitionKey"), Row, "*", cancellationToken);
+    }
+
+    private Task<List<JsonObject>> KeyEntitiesAsync(string payerId, CancellationToken cancellationToken) =>
+        tables.QueryAsync(keysTable, $"PayerId eq {TableClient.Literal(payerId)}", null, cancellationToken);
 
     public async Task<Payer?> FindByKeyHashAsync(string keyHash, CancellationToken cancellationToken) =>
         await tables.GetAsync(keysTable, keyHash, Row, cancellationToken) is { } key ? await GetAsync(Str(key.Entity, "PayerId"), cancellationToken) : null;

@@ -8,7 +8,7 @@ public sealed class SqlitePayerStore(SqliteDatabase database) : IPayerStore
 {
     private const string Columns = "p.id, p.organisation_id, p.name, p.monthly_allowance, p.monthly_cap, p.credit_limit, p.created_at";
 
-    public async Task CreateAsync(Payer payer, string keyId, string keyHash, CancellationToken cancellationToken)
+    public async Task CreateAsync(Payer payer, PayerKey key, string keyHash, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
@@ -22,14 +22,39 @@ public sealed class SqlitePayerStore(SqliteDatabase database) : IPayerStore
             Bind(command, payer);
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
-        await InsertKeyAsync(connection, transaction, payer.Id, keyId, keyHash, cancellationToken);
+        await InsertKeyAsync(connection, transaction, key, keyHash, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 
-    public async Task AddKeyAsync(string payerId, string keyId, string keyHash, CancellationToken cancellationToken)
+    public async Task AddKeyAsync(PayerKey key, string keyHash, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
-        await InsertKeyAsync(connection, null, payerId, keyId, keyHash, cancellationToken);
+        await InsertKeyAsync(connection, null, key, keyHash, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<PayerKey>> ListKeysAsync(string payerId, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, payer_id, prefix, created_at FROM payer_keys WHERE payer_id = $payer ORDER BY created_at, id;";
+        command.Parameters.AddWithValue("$payer", payerId);
+        await using var r = await command.ExecuteReaderAsync(cancellationToken);
+        var keys = new List<PayerKey>();
+        while (await r.ReadAsync(cancellationToken))
+        {
+            keys.Add(new PayerKey(r.GetString(0), r.GetString(1), r.GetString(2), SqliteText.Time(r.GetString(3))));
+        }
+        return keys;
+    }
+
+    public async Task<bool> RevokeKeyAsync(string payerId, string keyId, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM payer_keys WHERE id = $id AND payer_id = $payer;";
+        command.Parameters.AddWithValue("$id", keyId);
+        command.Parameters.AddWithValue("$payer", payerId);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
     public async Task<Payer?> FindByKeyHashAsync(string keyHash, CancellationToken cancellationToken) =>
@@ -98,14 +123,16 @@ public sealed class SqlitePayerStore(SqliteDatabase database) : IPayerStore
         command.Parameters.AddWithValue("$created", SqliteText.Time(payer.CreatedAt));
     }
 
-    private static async Task InsertKeyAsync(SqliteConnection connection, SqliteTransaction? transaction, string payerId, string keyId, string keyHash, CancellationToken cancellationToken)
+    private static async Task InsertKeyAsync(SqliteConnection connection, SqliteTransaction? transaction, PayerKey key, string keyHash, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "INSERT INTO payer_keys (id, payer_id, key_hash) VALUES ($id, $payer, $hash);";
-        command.Parameters.AddWithValue("$id", keyId);
-        command.Parameters.AddWithValue("$payer", payerId);
+        command.CommandText = "INSERT INTO payer_keys (id, payer_id, key_hash, prefix, created_at) VALUES ($id, $payer, $hash, $prefix, $created);";
+        command.Parameters.AddWithValue("$id", key.Id);
+        command.Parameters.AddWithValue("$payer", key.PayerId);
         command.Parameters.AddWithValue("$hash", keyHash);
+        command.Parameters.AddWithValue("$prefix", key.Prefix);
+        command.Parameters.AddWithValue("$created", SqliteText.Time(key.CreatedAt));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

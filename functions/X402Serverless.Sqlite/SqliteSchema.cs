@@ -152,6 +152,11 @@ internal static class SqliteSchema
         CREATE INDEX kyc_wallets_by_subject ON kyc_wallets(subject_id);
         ALTER TABLE links ADD COLUMN kyc_level TEXT NOT NULL DEFAULT 'none';
         """,
+        """
+        ALTER TABLE payer_keys ADD COLUMN prefix TEXT NOT NULL DEFAULT 'x402pk_';
+        ALTER TABLE payer_keys ADD COLUMN created_at TEXT NOT NULL DEFAULT '1970-01-01T00:00:00.0000000Z';
+        CREATE INDEX payer_keys_by_payer ON payer_keys(payer_id);
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

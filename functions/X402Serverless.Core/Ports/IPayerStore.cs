@@ -5,9 +5,14 @@ namespace X402Serverless.Core.Ports;
 /// <summary>Payer accounts and their API keys (stored hashed).</summary>
 public interface IPayerStore
 {
-    Task CreateAsync(Payer payer, string keyId, string keyHash, CancellationToken cancellationToken);
+    Task CreateAsync(Payer payer, PayerKey key, string keyHash, CancellationToken cancellationToken);
 
-    Task AddKeyAsync(string payerId, string keyId, string keyHash, CancellationToken cancellationToken);
+    Task AddKeyAsync(PayerKey key, string keyHash, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<PayerKey>> ListKeysAsync(string payerId, CancellationToken cancellationToken);
+
+    /// <summary>Deletes one of the payer's keys, so it stops paying at once; false when the payer has no such key.</summary>
+    Task<bool> RevokeKeyAsync(string payerId, string keyId, CancellationToken cancellationToken);
 
     Task<Payer?> FindByKeyHashAsync(string keyHash, CancellationToken cancellationToken);
 

@@ -21,6 +21,7 @@ internal static class PayersApi
         api.MapGet("/payers", ListAsync);
         api.MapGet("/payers/{id}", GetAsync);
         api.MapPatch("/payers/{id}", UpdateAsync);
+        api.MapMemberKeys();
         api.MapPut("/organisation/budget", SetBudgetAsync);
         api.MapGet("/organisation/balances", BalancesAsync);
     }
@@ -32,7 +33,6 @@ internal static class PayersApi
         {
             return Invalid(errors);
         }
-        var key = PayerKeys.NewKey();
         var payer = new Payer
         {
             Id = ManagementKeys.NewId("payer"),
@@ -43,10 +43,11 @@ internal static class PayersApi
             CreditLimit = fields.CreditLimit ?? 0,
             CreatedAt = time.GetUtcNow(),
         };
-        await payers.CreateAsync(payer, ManagementKeys.NewId("pkey"), ManagementKeys.Hash(key), http.RequestAborted);
+        var issued = PayerKeys.Issue(payer.Id, payer.CreatedAt);
+        await payers.CreateAsync(payer, issued.Record, issued.Hash, http.RequestAborted);
         await ledger.SetFloorAsync(Accounts.Credits(payer.Id), -payer.CreditLimit, http.RequestAborted);
         var view = await accounts.ViewAsync(payer, http.RequestAborted);
-        return TypedResults.Created($"/api/payers/{payer.Id}", new { payer = view, key });
+        return TypedResults.Created($"/api/payers/{payer.Id}", new { payer = view, key = issued.Key });
     }
 
     private static async Task<IResult> ListAsync(HttpContext http, IPayerStore payers, PayerAccounts accounts)

@@ -19,12 +19,7 @@ internal static class MeApi
         me.MapPayerCardTopUps();
         me.MapUsdcTopUp();
         me.MapKycStart();
-        me.MapPost("/keys", async (HttpContext http, IPayerStore payers) =>
-        {
-            var key = PayerKeys.NewKey();
-            await payers.AddKeyAsync(PayerAuthFilter.Of(http).Id, ManagementKeys.NewId("pkey"), ManagementKeys.Hash(key), http.RequestAborted);
-            return TypedResults.Created("/api/me", new { key });
-        });
+        me.MapPayerKeys(http => PayerAuthFilter.Of(http).Id);
     }
 
     private static async Task<IResult> UsageAsync(HttpContext http, ILedger ledger, int? limit)

@@ -31,7 +31,7 @@ public sealed class AllowanceResetTests : IDisposable
         new SqliteAccessStore(database).CreateOrganisationAsync(new Organisation("org_a", "A", false, _time.GetUtcNow()),
             new AccessKey("key_a", "org_a", "x", "admin", _time.GetUtcNow()), "hash_a", default).GetAwaiter().GetResult();
         _payers.CreateAsync(new Payer { Id = "payer_a", OrganisationId = "org_a", Name = "A", MonthlyAllowance = 3_000_000, CreatedAt = _time.GetUtcNow() },
-            "pk_a", "phash_a", default).GetAwaiter().GetResult();
+            new PayerKey("pk_a", "payer_a", "x402pk_a", _time.GetUtcNow()), "phash_a", default).GetAwaiter().GetResult();
         _ledger.PostAsync(LedgerEntry.Transfer("fund", "pool-topup", Accounts.CardClearing, _pool, 10_000_000), [], default).GetAwaiter().GetResult();
     }
 
