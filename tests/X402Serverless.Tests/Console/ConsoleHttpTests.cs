@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
+using X402Serverless.Core.Kyc;
+using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Payments;
 using X402Serverless.Core.Ports;
 using X402Serverless.Tests.Support;
@@ -18,6 +20,7 @@ public sealed class ConsoleHttpTests(ConsoleFixture fixture) : IClassFixture<Con
     [InlineData("/console")]
     [InlineData("/console/links/new")]
     [InlineData("/console/links/lnk_anything")]
+    [InlineData("/console/payers")]
     public async Task Unauthenticated_console_pages_redirect_to_the_login(string path)
     {
         using var session = ConsoleSession.Anonymous(Gateway);
@@ -186,6 +189,43 @@ public sealed class ConsoleHttpTests(ConsoleFixture fixture) : IClassFixture<Con
 
             using var stillValid = await ConsoleSession.SignedInAsync(Gateway, firstKey);
             Assert.Equal(HttpStatusCode.OK, (await stillValid.GetAsync("/console")).Status);
+        }
+    }
+
+    [Fact]
+    public async Task The_payers_page_shows_the_organisations_members_with_balances_and_kyc_and_nobody_elses()
+    {
+        var (key, api) = await fixture.NewOrganisationAsync("Sponsor Ltd");
+        using (api)
+        {
+            using var created = await api.PostAsJsonAsync("/api/payers", new { name = "Research agent", monthlyAllowance = "5.00", monthlyCap = "20.00" });
+            var payerId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("payer").GetProperty("id").GetString()!;
+            var organisation = (await api.GetFromJsonAsync<JsonElement>("/api/organisation")).GetProperty("id").GetString()!;
+            var ledger = Gateway.Services.GetRequiredService<ILedger>();
+            await ledger.PostAsync(LedgerEntry.Transfer("console-fund:" + payerId, "topup", Accounts.CardClearing, Accounts.Credits(payerId), 1_234_500), [], default);
+            await ledger.PostAsync(LedgerEntry.Transfer("console-pool:" + payerId, "pool-topup", Accounts.CardClearing, Accounts.Pool(organisation), 40_000_000), [], default);
+            await Gateway.Services.GetRequiredService<IKycStore>().SaveIfNewerAsync(new KycRecord
+            {
+                SubjectId = payerId, Status = KycStatuses.Verified, Level = KycLevels.Full, Reference = "inq_console", DecidedAt = DateTimeOffset.UtcNow,
+            }, default);
+
+            using var session = await ConsoleSession.SignedInAsync(Gateway, key);
+            var (status, html) = await session.GetAsync("/console/payers");
+            Assert.Equal(HttpStatusCode.OK, status);
+            var row = Regex.Match(html, $"<tr id=\"payer-{payerId}\">(.*?)</tr>", RegexOptions.Singleline).Groups[1].Value;
+            Assert.Contains("Research agent", row, StringComparison.Ordinal);
+            Assert.Contains(">1.2345<", row, StringComparison.Ordinal);
+            Assert.Contains("0.00 of 5.00", row, StringComparison.Ordinal);
+            Assert.Contains(">20.00<", row, StringComparison.Ordinal);
+            Assert.Contains("verified (full)", row, StringComparison.Ordinal);
+            Assert.Contains("<dd id=\"org-pool\">40.00</dd>", html, StringComparison.Ordinal);
+
+            var (otherKey, otherApi) = await fixture.NewOrganisationAsync("Bystander Ltd");
+            otherApi.Dispose();
+            using var other = await ConsoleSession.SignedInAsync(Gateway, otherKey);
+            var (_, otherHtml) = await other.GetAsync("/console/payers");
+            Assert.DoesNotContain(payerId, otherHtml, StringComparison.Ordinal);
+            Assert.Contains("id=\"no-payers\"", otherHtml, StringComparison.Ordinal);
         }
     }
 
