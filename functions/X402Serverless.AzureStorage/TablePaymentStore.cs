@@ -50,6 +50,9 @@ public sealed class TablePaymentStore(TableClient tables, string tableName = "pa
             e["UpdatedAt"] = Time(at);
         }, cancellationToken);
 
+    public Task<bool> TrySetContentOwedAsync(string id, bool owed, CancellationToken cancellationToken) =>
+        TransitionAsync(id, e => Bool(e, "ContentOwed") != owed, e => e["ContentOwed"] = owed, cancellationToken);
+
     public Task MarkSettledAsync(string id, string transaction, DateTimeOffset at, CancellationToken cancellationToken) =>
         EndAsync(id, PaymentStatus.Settled, transaction, null, at, cancellationToken);
 
@@ -229,6 +232,7 @@ public sealed class TablePaymentStore(TableClient tables, string tableName = "pa
         ["LastError"] = p.LastError,
         ["Transaction"] = p.Transaction,
         ["FailureReason"] = p.FailureReason,
+        ["ContentOwed"] = p.ContentOwed,
         ["CreatedAt"] = Time(p.CreatedAt),
         ["UpdatedAt"] = Time(p.UpdatedAt),
     };
@@ -255,6 +259,7 @@ public sealed class TablePaymentStore(TableClient tables, string tableName = "pa
         LastError = OptStr(e, "LastError"),
         Transaction = OptStr(e, "Transaction") is { Length: > 0 } t ? t : null,
         FailureReason = OptStr(e, "FailureReason"),
+        ContentOwed = Bool(e, "ContentOwed"),
         CreatedAt = Time(e, "CreatedAt"),
         UpdatedAt = Time(e, "UpdatedAt"),
     };

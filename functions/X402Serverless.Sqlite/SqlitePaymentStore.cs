@@ -8,7 +8,7 @@ public sealed class SqlitePaymentStore(SqliteDatabase database) : IPaymentStore
 {
     private const string Columns = """
         id, link_id, organisation_id, network, asset, payer, pay_to, nonce, amount, x402_version, status, tx_hash,
-        failure_reason, created_at, updated_at, mode, facilitator, settle_request, valid_before, attempts, next_attempt_at, last_error
+        failure_reason, created_at, updated_at, mode, facilitator, settle_request, valid_before, attempts, next_attempt_at, last_error, content_owed
         """;
 
     public async Task<bool> TryReserveAsync(PaymentRecord payment, CancellationToken cancellationToken)
@@ -65,6 +65,14 @@ public sealed class SqlitePaymentStore(SqliteDatabase database) : IPaymentStore
             c.Parameters.AddWithValue("$tx", transaction);
             c.Parameters.AddWithValue("$at", SqliteText.Time(at));
         }, cancellationToken);
+
+    public async Task<bool> TrySetContentOwedAsync(string id, bool owed, CancellationToken cancellationToken) =>
+        await ExecuteAsync("UPDATE payments SET content_owed = $owed WHERE id = $id AND content_owed = $was;", c =>
+        {
+            c.Parameters.AddWithValue("$id", id);
+            c.Parameters.AddWithValue("$owed", owed ? 1 : 0);
+            c.Parameters.AddWithValue("$was", owed ? 0 : 1);
+        }, cancellationToken) == 1;
 
     public Task MarkSettledAsync(string id, string transaction, DateTimeOffset at, CancellationToken cancellationToken) =>
         EndAsync(id, PaymentStatus.Settled, transaction, null, at, cancellationToken);
@@ -227,6 +235,7 @@ public sealed class SqlitePaymentStore(SqliteDatabase database) : IPaymentStore
                 Attempts = r.GetInt32(19),
                 NextAttemptAt = r.IsDBNull(20) ? null : SqliteText.Time(r.GetString(20)),
                 LastError = r.IsDBNull(21) ? null : r.GetString(21),
+                ContentOwed = r.GetInt64(22) == 1,
             });
         }
         return list;

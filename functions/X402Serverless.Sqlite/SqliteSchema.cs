@@ -157,6 +157,9 @@ internal static class SqliteSchema
         ALTER TABLE payer_keys ADD COLUMN created_at TEXT NOT NULL DEFAULT '1970-01-01T00:00:00.0000000Z';
         CREATE INDEX payer_keys_by_payer ON payer_keys(payer_id);
         """,
+        """
+        ALTER TABLE payments ADD COLUMN content_owed INTEGER NOT NULL DEFAULT 0;
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

@@ -53,6 +53,12 @@ public sealed record PaymentRecord
 
     public string? FailureReason { get; init; }
 
+    /// <summary>
+    /// A sync payment whose content was withheld while its broadcast transaction was still unconfirmed: once it
+    /// settles, the same payment redeems the content once.
+    /// </summary>
+    public bool ContentOwed { get; init; }
+
     public required DateTimeOffset CreatedAt { get; init; }
 
     public required DateTimeOffset UpdatedAt { get; init; }

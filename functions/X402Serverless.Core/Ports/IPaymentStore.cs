@@ -16,6 +16,9 @@ public interface IPaymentStore
     /// <summary>Records the settlement transaction the moment it is broadcast.</summary>
     Task RecordSubmittedAsync(string id, string transaction, DateTimeOffset at, CancellationToken cancellationToken);
 
+    /// <summary>Flips <see cref="PaymentRecord.ContentOwed"/> to <paramref name="owed"/>; false when it already was (so one redemption wins).</summary>
+    Task<bool> TrySetContentOwedAsync(string id, bool owed, CancellationToken cancellationToken);
+
     Task MarkSettledAsync(string id, string transaction, DateTimeOffset at, CancellationToken cancellationToken);
 
     Task MarkFailedAsync(string id, string reason, DateTimeOffset at, CancellationToken cancellationToken);

@@ -42,6 +42,8 @@ internal sealed partial class PaidLinkEndpoint(
 {
     private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(90);
 
+    private const string SettlementPendingCode = "settlement_pending";
+
     public static void Map(IEndpointRouteBuilder app)
     {
         app.Map("/l/{linkId}/{**rest}", (string linkId, string? rest, HttpContext http, PaidLinkEndpoint endpoint) => endpoint.HandleAsync(http, linkId, rest));
@@ -132,6 +134,10 @@ internal sealed partial class PaidLinkEndpoint(
         if (!await payments.TryReserveAsync(record, cancellationToken))
         {
             var existing = await payments.GetAsync(record.Id, cancellationToken);
+            if (existing is { ContentOwed: true } && existing.LinkId == cached.Link.Id)
+            {
+                return await RedeemAsync(http, cached, rest, existing, payment, requirement);
+            }
             return existing?.Status == PaymentStatus.Reserved
                 ? Paywall(cached, ReasonCodes.PaymentInFlight, "This authorization is being used by another request; sign a new one.")
                 : Paywall(cached, ReasonCodes.NonceAlreadyUsed, "This authorization was already used; sign a new one.");
@@ -222,19 +228,72 @@ internal sealed partial class PaidLinkEndpoint(
                     http.Response.Headers[SettlementResponse.HeaderName(payment.Version)] = SettlementResponse.Encode(
                         new SettleOutcome(true, false, null, networkName, record.Payer, result.Reason, result.Message), networkName, record.Payer);
                     return Paywall(cached, result.Reason ?? ReasonCodes.SettlementFailed, result.Message ?? "Settlement failed; the content was withheld.");
-                default:
+                case SettlementOutcomeKind.Released:
                     Log.FacilitatorDown(logger, cached.Link.Id);
                     return Problem.Of(StatusCodes.Status503ServiceUnavailable, result.Reason ?? ReasonCodes.FacilitatorUnavailable,
-                        "The payment could not be settled now; the content was withheld.",
-                        result.Kind == SettlementOutcomeKind.Released
-                            ? "Nothing was charged; retry later."
-                            : "A settlement transaction is pending; it will complete or expire on its own.");
+                        "The payment could not be settled now; the content was withheld.", "Nothing was charged; retry later.");
+                default:
+                    // The transaction may still land: the payment now owes its content, redeemed by retrying it once settled.
+                    await payments.TrySetContentOwedAsync(record.Id, true, CancellationToken.None);
+                    Log.SettlementPending(logger, cached.Link.Id, record.Id);
+                    http.Response.Headers.RetryAfter = "5";
+                    return Problem.Of(StatusCodes.Status503ServiceUnavailable, SettlementPendingCode,
+                        "The payment is still settling; the content was withheld.",
+                        "A settlement transaction is pending. Retry with the same payment: once it has settled, the content is delivered; if it never lands, nothing is charged.");
             }
         }
         finally
         {
             // Any path that neither settled nor refused (an exception, a cancelled request) frees the nonce.
             await ReleaseAsync();
+        }
+    }
+
+    /// <summary>
+    /// The same payment again, after its content was withheld while it settled: delivered once when it has settled
+    /// (the upstream is called then), still pending otherwise. A failed upstream leaves the content owed.
+    /// </summary>
+    private async Task<IResult> RedeemAsync(HttpContext http, CachedLink cached, string? rest, PaymentRecord owed, DecodedPayment payment, PaymentRequirement requirement)
+    {
+        if (owed.Status is PaymentStatus.Pending or PaymentStatus.Settling)
+        {
+            http.Response.Headers.RetryAfter = "5";
+            return Problem.Of(StatusCodes.Status503ServiceUnavailable, SettlementPendingCode, "The payment is still settling.",
+                "Retry with the same payment shortly; the content is delivered once it has settled.");
+        }
+        if (owed.Status != PaymentStatus.Settled || !await payments.TrySetContentOwedAsync(owed.Id, false, http.RequestAborted))
+        {
+            return Paywall(cached, ReasonCodes.NonceAlreadyUsed, "This authorization was already used; sign a new one.");
+        }
+        var delivered = false;
+        try
+        {
+            var target = UpstreamForwarder.TargetFor(cached.Upstream, rest, http.Request.QueryString);
+            using var upstreamTimeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+            upstreamTimeout.CancelAfter(forwarder.Timeout);
+            using var outcome = await forwarder.SendAsync(http, target, cached.UpstreamHeaders, upstreamTimeout.Token);
+            if (outcome.Response is not { } upstream)
+            {
+                return UpstreamProblem(outcome);
+            }
+            if (ChargePolicies.Charges(cached.Link.ChargeOn, (int)upstream.StatusCode))
+            {
+                delivered = true;
+                var networkName = payment.Version == 1 ? requirement.Network.V1Name! : requirement.Network.Id;
+                http.Response.Headers[SettlementResponse.HeaderName(payment.Version)] =
+                    SettlementResponse.Encode(new SettleOutcome(true, true, owed.Transaction, networkName, owed.Payer, null, null), networkName, owed.Payer);
+                http.Response.Headers["X-Payment-Id"] = owed.Id;
+                http.Response.Headers.AccessControlExposeHeaders = PaymentHeaders.Exposed;
+            }
+            await CopyResponseAsync(http, upstream, http.RequestAborted);
+            return Results.Empty;
+        }
+        finally
+        {
+            if (!delivered)
+            {
+                await payments.TrySetContentOwedAsync(owed.Id, true, CancellationToken.None);
+            }
         }
     }
 
@@ -371,5 +430,8 @@ internal sealed partial class PaidLinkEndpoint(
 
         [LoggerMessage(5, LogLevel.Information, "Link {LinkId} payment {PaymentId} settled in {Transaction}.")]
         public static partial void Settled(ILogger logger, string linkId, string paymentId, string transaction);
+
+        [LoggerMessage(6, LogLevel.Warning, "Link {LinkId} payment {PaymentId} broadcast but unconfirmed; content withheld and owed once it settles.")]
+        public static partial void SettlementPending(ILogger logger, string linkId, string paymentId);
     }
 }

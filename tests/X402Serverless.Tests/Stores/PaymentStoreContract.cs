@@ -32,6 +32,23 @@ public abstract class PaymentStoreContract
     };
 
     [Fact]
+    public async Task Content_owed_flips_once_each_way_so_only_one_redemption_wins()
+    {
+        var store = await StoreAsync();
+        var payment = Payment();
+        Assert.True(await store.TryReserveAsync(payment, default));
+        Assert.False((await store.GetAsync(payment.Id, default))!.ContentOwed);
+        Assert.False(await store.TrySetContentOwedAsync(payment.Id, false, default));
+        Assert.True(await store.TrySetContentOwedAsync(payment.Id, true, default));
+        Assert.False(await store.TrySetContentOwedAsync(payment.Id, true, default));
+        Assert.True((await store.GetAsync(payment.Id, default))!.ContentOwed);
+        var claims = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => store.TrySetContentOwedAsync(payment.Id, false, default)));
+        Assert.Equal(1, claims.Count(c => c));
+        Assert.False((await store.GetAsync(payment.Id, default))!.ContentOwed);
+        Assert.False(await store.TrySetContentOwedAsync("pay_missing", true, default));
+    }
+
+    [Fact]
     public async Task An_authorization_is_reserved_once()
     {
         var store = await StoreAsync();
