@@ -219,6 +219,7 @@ resource settings 'Microsoft.Web/sites/config@2024-11-01' = {
     X402__Stripe__WebhookSecret: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/stripe-webhook-secret/)'
     X402__Kyc__WebhookSecret: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/kyc-webhook-secret/)'
     X402__Kyc__StartUrl: kycStartUrl
+    X402__Kyc__AttestationKey: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/kyc-attestation-key/)'
   }
 }
 

@@ -53,6 +53,7 @@ public static class GatewayApp
         app.MapMeApi();
         StripeWebhookEndpoint.Map(app);
         KycCallbackEndpoint.Map(app);
+        app.MapKycPublicKey();
         InboxEventFunctions.Map(app);
 
         app.MapFacilitator();

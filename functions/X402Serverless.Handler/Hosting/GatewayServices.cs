@@ -19,6 +19,7 @@ using X402Serverless.Handler.Credits;
 using X402Serverless.Handler.Payers;
 using X402Serverless.Handler.Secrets;
 using X402Serverless.Handler.Stripe;
+using X402Serverless.Handler.Kyc;
 using X402Serverless.Handler.Webhooks;
 using X402Serverless.Handler.Settlement;
 using X402Serverless.Sqlite;
@@ -81,6 +82,7 @@ internal static class GatewayServices
         services.AddSingleton<InboxProcessor>(sp => new KycEventProcessor(sp.GetRequiredKeyedService<IWebhookInbox>(WebhookSources.Kyc),
             sp.GetRequiredService<IKycStore>(), sp.GetRequiredService<IPayerStore>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<InboxSignal>();
+        services.AddSingleton<KycAttestor>();
         services.AddHostedService<InboxWorker>();
         services.AddSingleton(sp => new StripeCheckoutClient(new HttpClient { Timeout = TimeSpan.FromSeconds(30) }, sp.GetRequiredService<IOptions<GatewayOptions>>()));
         services.AddSingleton<PayerAuthFilter>();

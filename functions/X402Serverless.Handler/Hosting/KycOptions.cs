@@ -16,4 +16,13 @@ public sealed class KycOptions
     public string? StartUrl { get; set; }
 
     public int ToleranceSeconds { get; set; } = 300;
+
+    /// <summary>
+    /// 0x secp256k1 key that signs portable KYC attestations (a Key Vault reference in Azure); its address is published
+    /// at /.well-known/x402-kyc. Empty: no attestations.
+    /// </summary>
+    public string? AttestationKey { get; set; }
+
+    /// <summary>How long an attestation is valid; verifiers should also check its expiry.</summary>
+    public int AttestationHours { get; set; } = 24;
 }

@@ -19,6 +19,7 @@ internal static class MeApi
         me.MapPayerCardTopUps();
         me.MapUsdcTopUp();
         me.MapKycStart();
+        me.MapKycAttestations();
         me.MapPayerKeys(http => PayerAuthFilter.Of(http).Id);
     }
 

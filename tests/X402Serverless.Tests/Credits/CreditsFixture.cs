@@ -16,6 +16,9 @@ public sealed class CreditsFixture : IAsyncLifetime
 
     internal const string KycWebhookSecret = "kyc_test_callback_secret";
 
+    // A test-only attestation key (anvil's public account #3), never a real one.
+    internal const string KycAttestationKey = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
+
     internal TestUpstream Upstream { get; private set; } = null!;
 
     internal FakeStripeApi Stripe { get; private set; } = null!;
@@ -37,6 +40,7 @@ public sealed class CreditsFixture : IAsyncLifetime
             ["X402:Stripe:CancelUrl"] = "https://app.example/cancelled",
             ["X402:Kyc:WebhookSecret"] = KycWebhookSecret,
             ["X402:Kyc:StartUrl"] = "https://verify.example/start?ref={subject}",
+            ["X402:Kyc:AttestationKey"] = KycAttestationKey,
         });
     }
 

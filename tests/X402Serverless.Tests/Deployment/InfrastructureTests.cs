@@ -113,6 +113,7 @@ public sealed partial class InfrastructureTests
     [InlineData("X402__Stripe__SecretKey", "stripe-secret-key")]
     [InlineData("X402__Stripe__WebhookSecret", "stripe-webhook-secret")]
     [InlineData("X402__Kyc__WebhookSecret", "kyc-webhook-secret")]
+    [InlineData("X402__Kyc__AttestationKey", "kyc-attestation-key")]
     public void Every_secret_is_a_key_vault_reference_the_readme_tells_the_operator_to_fill(string setting, string secretName)
     {
         var settings = Blocks(Resources).Single(b => b.Type == "Microsoft.Web/sites/config").Body;

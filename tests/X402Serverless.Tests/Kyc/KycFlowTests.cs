@@ -26,11 +26,11 @@ public sealed class KycFlowTests(CreditsFixture fixture) : IClassFixture<Credits
         return $"t={t.ToString(CultureInfo.InvariantCulture)},v1={Convert.ToHexStringLower(mac)}";
     }
 
-    private static string Event(string subject, string status, DateTimeOffset decidedAt, string level = "basic", string? id = null) =>
+    private static string Event(string subject, string status, DateTimeOffset decidedAt, string level = "basic", string? id = null, string[]? wallets = null) =>
         JsonSerializer.Serialize(new
         {
             id = id ?? "kev_" + Guid.NewGuid().ToString("N"), type = "verification.updated", subject, status, level, country = "NL",
-            reference = "inq_" + subject, decidedAt = decidedAt.ToString("O", CultureInfo.InvariantCulture),
+            reference = "inq_" + subject, decidedAt = decidedAt.ToString("O", CultureInfo.InvariantCulture), wallets = wallets ?? [],
         });
 
     private async Task<HttpResponseMessage> CallbackAsync(string body, string? signature)
@@ -127,6 +127,61 @@ public sealed class KycFlowTests(CreditsFixture fixture) : IClassFixture<Credits
         // The organisation sees its member's verification too.
         var view = await org.GetFromJsonAsync<JsonElement>($"/api/payers/{payer.Id}");
         Assert.Equal("revoked", view.GetProperty("kyc").GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task A_verified_wallet_gets_an_attestation_that_an_outside_service_verifies_with_viem_and_nobody_else_does()
+    {
+        using var org = await fixture.NewOrganisationAsync();
+        var payer = await NewPayerAsync(org, new { name = "Portable identity" });
+        using var me = fixture.Gateway.Client(payer.Key);
+        const string wallet = "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23";
+
+        using (var early = await me.PostAsJsonAsync("/api/me/kyc/attestations", new { wallet }))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, early.StatusCode);
+            Assert.Equal("kyc_not_verified", (await early.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+        }
+        var verified = Event(payer.Id, "verified", Decided, level: "full", wallets: [wallet]);
+        using (await CallbackAsync(verified, Sign(verified)))
+        {
+        }
+        await KycOfAsync(payer.Key, k => k.GetProperty("status").GetString() == "verified");
+
+        using var issued = await me.PostAsJsonAsync("/api/me/kyc/attestations", new { wallet = wallet.ToLowerInvariant() });
+        Assert.Equal(HttpStatusCode.Created, issued.StatusCode);
+        var attestation = await issued.Content.ReadFromJsonAsync<JsonElement>();
+        var message = attestation.GetProperty("message");
+        Assert.Equal((wallet, "full", "NL"), (message.GetProperty("wallet").GetString(), message.GetProperty("level").GetString(), message.GetProperty("country").GetString()));
+        Assert.Equal(24 * 3600, message.GetProperty("expiresAt").GetInt64() - message.GetProperty("issuedAt").GetInt64());
+
+        using var anonymous = new HttpClient();
+        var published = await anonymous.GetFromJsonAsync<JsonElement>(fixture.Gateway.BaseUrl + "/.well-known/x402-kyc");
+        var signer = published.GetProperty("signer").GetString()!;
+        Assert.Equal(X402Serverless.Core.Crypto.Secp256k1.AddressOf(Convert.FromHexString(KycAttestationKey[2..])).ToString(), signer);
+        Assert.Equal(signer, attestation.GetProperty("signer").GetString());
+
+        async Task<string> ViemSaysAsync(JsonElement m, string by) => await Support.PeerProcess.RunNodeWithInputAsync(null, JsonSerializer.Serialize(new
+        {
+            signer = by, typedData = published.GetProperty("typedData"), message = m, signature = attestation.GetProperty("signature").GetString(),
+        }), "verify-kyc.mjs");
+        Assert.Equal("true", await ViemSaysAsync(message, signer));
+        var upgraded = JsonSerializer.SerializeToElement(new
+        {
+            wallet, level = "full", country = "US", issuedAt = message.GetProperty("issuedAt").GetInt64(), expiresAt = message.GetProperty("expiresAt").GetInt64(),
+        });
+        Assert.Equal("false", await ViemSaysAsync(upgraded, signer));
+        Assert.Equal("false", await ViemSaysAsync(message, "0x209693Bc6afc0C5328bA36FaF03C514EF312287C"));
+
+        using (var foreign = await me.PostAsJsonAsync("/api/me/kyc/attestations", new { wallet = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C" }))
+        {
+            Assert.Equal("wallet_not_verified", (await foreign.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+        }
+        using (var garbage = await me.PostAsJsonAsync("/api/me/kyc/attestations", new { wallet = "not-an-address" }))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, garbage.StatusCode);
+            Assert.Equal("invalid_wallet", (await garbage.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+        }
     }
 
     [Fact]

@@ -1,0 +1,44 @@
+using System.Numerics;
+using System.Text;
+using X402Serverless.Core.Crypto;
+using X402Serverless.Core.Evm;
+
+namespace X402Serverless.Core.Kyc;
+
+/// <summary>
+/// A portable proof that a wallet passed KYC here: EIP-712 typed data signed by the gateway's attestation key, so any
+/// x402 service can check it with a standard library (e.g. viem's verifyTypedData) against the signer the gateway
+/// publishes, without an account here. Domain {name, version}; no chain: the statement is about a person, not a chain.
+/// </summary>
+public sealed record KycAttestation(EvmAddress Wallet, string Level, string Country, long IssuedAt, long ExpiresAt)
+{
+    public const string DomainName = "X402Serverless KYC";
+
+    public const string DomainVersion = "1";
+
+    public const string PrimaryType = "KycAttestation";
+
+    public const string TypeString = "KycAttestation(address wallet,string level,string country,uint64 issuedAt,uint64 expiresAt)";
+
+    private static readonly byte[] TypeHash = Keccak256.Hash(Encoding.ASCII.GetBytes(TypeString));
+
+    private static readonly byte[] Separator = Keccak256.Hash(
+        Keccak256.Hash(Encoding.ASCII.GetBytes("EIP712Domain(string name,string version)")),
+        Keccak256.Hash(Encoding.UTF8.GetBytes(DomainName)),
+        Keccak256.Hash(Encoding.UTF8.GetBytes(DomainVersion)));
+
+    /// <summary>keccak256(0x1901 ‖ domainSeparator ‖ hashStruct(attestation)).</summary>
+    public byte[] Digest() => Keccak256.Hash([0x19, 0x01], Separator, Keccak256.Hash(
+        TypeHash,
+        AbiWord.Address(Wallet),
+        Keccak256.Hash(Encoding.UTF8.GetBytes(Level)),
+        Keccak256.Hash(Encoding.UTF8.GetBytes(Country)),
+        AbiWord.UInt256(new BigInteger(IssuedAt)),
+        AbiWord.UInt256(new BigInteger(ExpiresAt))));
+
+    /// <summary>The 65-byte r‖s‖v signature, 0x-hex.</summary>
+    public string Sign(ReadOnlySpan<byte> attestationKey) => Hex.Encode(Secp256k1.Sign(Digest(), attestationKey));
+
+    public bool IsSignedBy(string signature, EvmAddress signer) =>
+        Hex.TryDecode(signature, out var bytes) && bytes.Length == 65 && Secp256k1.Recover(Digest(), bytes) == signer;
+}
