@@ -39,6 +39,39 @@ public sealed record KycAttestation(EvmAddress Wallet, string Level, string Coun
     /// <summary>The 65-byte r‖s‖v signature, 0x-hex.</summary>
     public string Sign(ReadOnlySpan<byte> attestationKey) => Hex.Encode(Secp256k1.Sign(Digest(), attestationKey));
 
-    public bool IsSignedBy(string signature, EvmAddress signer) =>
-        Hex.TryDecode(signature, out var bytes) && bytes.Length == 65 && Secp256k1.Recover(Digest(), bytes) == signer;
+    public bool IsSignedBy(string signature, EvmAddress signer) => SignerOf(signature) == signer;
+
+    public EvmAddress? SignerOf(string signature) =>
+        Hex.TryDecode(signature, out var bytes) && bytes.Length == 65 ? Secp256k1.Recover(Digest(), bytes) : null;
+
+    /// <summary>Reads {"message":{wallet,level,country,issuedAt,expiresAt},"signature":"0x…"}, as issued; false when malformed.</summary>
+    public static bool TryRead(ReadOnlySpan<byte> json, out KycAttestation? attestation, out string? signature)
+    {
+        attestation = null;
+        signature = null;
+        try
+        {
+            var reader = new System.Text.Json.Utf8JsonReader(json);
+            using var doc = System.Text.Json.JsonDocument.ParseValue(ref reader);
+            var root = doc.RootElement;
+            if (root.ValueKind != System.Text.Json.JsonValueKind.Object
+                || !root.TryGetProperty("message", out var m) || m.ValueKind != System.Text.Json.JsonValueKind.Object
+                || !root.TryGetProperty("signature", out var sig) || sig.ValueKind != System.Text.Json.JsonValueKind.String
+                || !m.TryGetProperty("wallet", out var wallet) || !EvmAddress.TryParse(wallet.GetString(), out var address)
+                || !m.TryGetProperty("level", out var level) || level.ValueKind != System.Text.Json.JsonValueKind.String
+                || !m.TryGetProperty("country", out var country) || country.ValueKind != System.Text.Json.JsonValueKind.String
+                || !m.TryGetProperty("issuedAt", out var issued) || !issued.TryGetInt64(out var issuedAt)
+                || !m.TryGetProperty("expiresAt", out var expires) || !expires.TryGetInt64(out var expiresAt))
+            {
+                return false;
+            }
+            attestation = new KycAttestation(address, level.GetString()!, country.GetString()!, issuedAt, expiresAt);
+            signature = sig.GetString();
+            return true;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
+        }
+    }
 }

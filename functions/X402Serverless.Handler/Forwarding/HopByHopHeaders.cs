@@ -7,8 +7,8 @@ internal static class HopByHopHeaders
     {
         "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer",
         "Transfer-Encoding", "Upgrade", "Host", "Content-Length", "Expect",
-        // The payment is ours to check; the upstream never sees it.
-        "PAYMENT-SIGNATURE", "X-PAYMENT",
+        // The payment and the KYC proof are ours to check; the upstream never sees them.
+        "PAYMENT-SIGNATURE", "X-PAYMENT", "KYC-ATTESTATION",
     };
 
     private static readonly HashSet<string> Response = new(StringComparer.OrdinalIgnoreCase)

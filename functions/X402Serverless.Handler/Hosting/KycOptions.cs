@@ -23,6 +23,12 @@ public sealed class KycOptions
     /// </summary>
     public string? AttestationKey { get; set; }
 
+    /// <summary>
+    /// Signers (0x addresses) of other gateways whose attestations links here accept from x402 payers, beside this
+    /// gateway's own: a wallet verified once elsewhere need not verify again.
+    /// </summary>
+    public List<string> TrustedAttestationSigners { get; set; } = [];
+
     /// <summary>How long an attestation is valid; verifiers should also check its expiry.</summary>
     public int AttestationHours { get; set; } = 24;
 }

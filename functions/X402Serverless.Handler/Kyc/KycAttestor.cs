@@ -6,10 +6,17 @@ using X402Serverless.Handler.Hosting;
 
 namespace X402Serverless.Handler.Kyc;
 
-/// <summary>Holds the attestation key, read once; null members when attestations are not configured.</summary>
+/// <summary>
+/// Holds the attestation key and the trusted signers, read once: signs this gateway's attestations and checks those
+/// x402 payers present on links that ask for KYC.
+/// </summary>
 internal sealed class KycAttestor
 {
+    /// <summary>Carries base64 of {"message":{…},"signature":"0x…"}, exactly as an attestation is issued.</summary>
+    public const string HeaderName = "KYC-ATTESTATION";
+
     private readonly byte[]? _key;
+    private readonly HashSet<EvmAddress> _trusted = [];
 
     public KycAttestor(IOptions<GatewayOptions> options)
     {
@@ -23,6 +30,13 @@ internal sealed class KycAttestor
             }
             _key = key;
             Signer = Secp256k1.AddressOf(key);
+            _trusted.Add(Signer.Value);
+        }
+        foreach (var signer in settings.TrustedAttestationSigners)
+        {
+            _trusted.Add(EvmAddress.TryParse(signer, out var address)
+                ? address
+                : throw new InvalidOperationException($"X402:Kyc:TrustedAttestationSigners has '{signer}', which is not a 0x address."));
         }
     }
 
@@ -31,6 +45,33 @@ internal sealed class KycAttestor
     public TimeSpan Lifetime { get; }
 
     public string? Sign(KycAttestation attestation) => _key is null ? null : attestation.Sign(_key);
+
+    /// <summary>
+    /// True when the request carries an unexpired attestation, by a trusted signer, that this wallet passed KYC at
+    /// the level or above. One signature recovery, and only on links that ask for KYC.
+    /// </summary>
+    public bool Vouches(HttpRequest request, EvmAddress wallet, string level, DateTimeOffset now)
+    {
+        if (_trusted.Count == 0 || request.Headers[HeaderName].ToString() is not { Length: > 0 and < 4096 } header)
+        {
+            return false;
+        }
+        byte[] json;
+        try
+        {
+            json = Convert.FromBase64String(header);
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+        var seconds = now.ToUnixTimeSeconds();
+        return KycAttestation.TryRead(json, out var attestation, out var signature)
+            && attestation!.Wallet == wallet
+            && KycLevels.Rank(attestation.Level) >= KycLevels.Rank(level)
+            && attestation.IssuedAt <= seconds + 60 && seconds < attestation.ExpiresAt
+            && attestation.SignerOf(signature!) is { } signer && _trusted.Contains(signer);
+    }
 
     /// <summary>What a verifier needs: the signer and the EIP-712 domain and types, in the shape typed-data libraries take.</summary>
     public static object TypedDataShape() => new

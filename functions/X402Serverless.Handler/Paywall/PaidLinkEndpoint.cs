@@ -36,6 +36,7 @@ internal sealed partial class PaidLinkEndpoint(
     CreditCharges credits,
     IPayerStore payers,
     IKycStore kyc,
+    Kyc.KycAttestor attestations,
     TimeProvider time,
     IOptions<GatewayOptions> options,
     ILogger<PaidLinkEndpoint> logger)
@@ -93,7 +94,8 @@ internal sealed partial class PaidLinkEndpoint(
             return Paywall(cached, check.Reason!, check.Message);
         }
         if (cached.Link.KycLevel != KycLevels.None
-            && !Verified(await kyc.FindByWalletAsync(payment.Authorization.From.ToString(), cancellationToken), cached.Link))
+            && !Verified(await kyc.FindByWalletAsync(payment.Authorization.From.ToString(), cancellationToken), cached.Link)
+            && !attestations.Vouches(request, payment.Authorization.From, cached.Link.KycLevel, time.GetUtcNow()))
         {
             // Refused before the nonce is reserved or the upstream called: nothing is charged.
             return KycRequired(cached.Link);
@@ -371,7 +373,7 @@ internal sealed partial class PaidLinkEndpoint(
 
     private static IResult KycRequired(PaidLink link) => Problem.Of(StatusCodes.Status403Forbidden, "kyc_required",
         "This link is paid only by verified payers; nothing was charged.",
-        $"Verification level '{link.KycLevel}' or above is needed. Verify once (POST /api/me/kyc); x402 wallets count when the verification lists them.");
+        $"Verification level '{link.KycLevel}' or above is needed. Verify once (POST /api/me/kyc); x402 wallets count when the verification lists them or the request carries a trusted KYC-ATTESTATION.");
 
     private static IResult UpstreamProblem(UpstreamOutcome outcome) => outcome.Failure switch
     {

@@ -1,5 +1,10 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using X402Serverless.Core.Crypto;
 using X402Serverless.Core.Kyc;
 using X402Serverless.Core.Ports;
 using X402Serverless.Tests.Support;
@@ -36,6 +41,60 @@ public sealed class KycWalletTests(ChainFixture chain)
         using var paid = await SendAsync(link.Url, payment.V2Header());
         Assert.Equal(HttpStatusCode.OK, paid.StatusCode);
         Assert.Equal(1, chain.Upstream.Hits(link.UpstreamPath));
+        Assert.Equal(10_000, await chain.BalanceAsync(link.PayTo));
+    }
+
+    [Fact]
+    public async Task A_wallet_verified_by_a_trusted_gateway_pays_with_its_attestation_and_forged_stale_or_borrowed_ones_do_not()
+    {
+        var trustedKey = RandomNumberGenerator.GetBytes(32);
+        var settings = chain.GatewaySettings(chain.FacilitatorUrl);
+        settings["X402:Settlement:GasWalletKey"] = await chain.FundedWalletAsync();
+        settings["X402:Kyc:TrustedAttestationSigners:0"] = Secp256k1.AddressOf(trustedKey).ToString();
+        await using var gateway = await GatewayHost.StartAsync(settings);
+        var link = await chain.CreateLinkAsync(gateway: gateway, kycLevel: "basic", facilitator: "builtin");
+        var requirement = await RequirementAsync(link.Url);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+        static string Header(KycAttestation a, byte[] key) => Convert.ToBase64String(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
+        {
+            message = new { wallet = a.Wallet.ToString(), level = a.Level, country = a.Country, issuedAt = a.IssuedAt, expiresAt = a.ExpiresAt },
+            signature = a.Sign(key),
+        })));
+
+        async Task<HttpResponseMessage> PayAsync(string? attestation)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, link.Url);
+            request.Headers.Add("PAYMENT-SIGNATURE", new PaymentBuilder { Requirement = requirement, PayerKey = chain.PayerKey }.V2Header());
+            if (attestation is not null)
+            {
+                request.Headers.Add("KYC-ATTESTATION", attestation);
+            }
+            using var client = new HttpClient();
+            return await client.SendAsync(request);
+        }
+
+        var good = new KycAttestation(chain.Payer, "full", "NL", now - 60, now + 3600);
+        foreach (var refused in new[]
+        {
+            null,
+            Header(good, RandomNumberGenerator.GetBytes(32)),                               // signed by nobody we trust
+            Header(good with { IssuedAt = now - 7200, ExpiresAt = now - 60 }, trustedKey),   // expired
+            Header(good with { Wallet = ChainFixture.NewAddress() }, trustedKey),           // someone else's wallet
+            Header(good with { Level = "none" }, trustedKey),                               // below the link's level
+            "not base64 at all",
+        })
+        {
+            using var response = await PayAsync(refused);
+            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+            Assert.Equal("kyc_required", await ProblemCodeAsync(response));
+        }
+        Assert.Equal(0, chain.Upstream.Hits(link.UpstreamPath));
+
+        using var paid = await PayAsync(Header(good, trustedKey));
+        Assert.Equal(HttpStatusCode.OK, paid.StatusCode);
+        var body = await paid.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.False(body.GetProperty("sawKycAttestation").GetBoolean());
         Assert.Equal(10_000, await chain.BalanceAsync(link.PayTo));
     }
 }

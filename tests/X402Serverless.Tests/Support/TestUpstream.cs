@@ -40,6 +40,7 @@ internal sealed class TestUpstream : IAsyncDisposable
                     method = http.Request.Method,
                     apiKey = http.Request.Headers["X-Api-Key"].ToString(),
                     sawPayment = http.Request.Headers.ContainsKey("PAYMENT-SIGNATURE") || http.Request.Headers.ContainsKey("X-PAYMENT"),
+                    sawKycAttestation = http.Request.Headers.ContainsKey("KYC-ATTESTATION"),
                     body,
                 });
             });
