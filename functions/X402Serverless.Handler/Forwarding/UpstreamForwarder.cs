@@ -15,7 +15,21 @@ internal sealed class UpstreamForwarder(HttpMessageInvoker client, IOptions<Gate
 
     public TimeSpan Timeout => _timeout;
 
-    public async Task<UpstreamOutcome> SendAsync(HttpContext http, Uri target, IReadOnlyList<KeyValuePair<string, string>> injected, CancellationToken cancellationToken)
+    /// <summary>Forwards the request to <paramref name="rest"/> below the upstream URL, within the upstream timeout.</summary>
+    public async Task<UpstreamOutcome> SendAsync(HttpContext http, Uri upstream, string? rest, IReadOnlyList<KeyValuePair<string, string>> injected)
+    {
+        var timeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        timeout.CancelAfter(_timeout);
+        var outcome = await SendWithinAsync(http, TargetFor(upstream, rest, http.Request.QueryString), injected, timeout.Token);
+        if (outcome.Response is null)
+        {
+            timeout.Dispose();
+            return outcome;
+        }
+        return outcome with { Timeout = timeout };
+    }
+
+    private async Task<UpstreamOutcome> SendWithinAsync(HttpContext http, Uri target, IReadOnlyList<KeyValuePair<string, string>> injected, CancellationToken cancellationToken)
     {
         using var message = BuildRequest(http, target, injected);
         try

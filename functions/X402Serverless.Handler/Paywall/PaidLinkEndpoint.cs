@@ -162,10 +162,7 @@ internal sealed partial class PaidLinkEndpoint(
 
         try
         {
-            var target = UpstreamForwarder.TargetFor(cached.Upstream, rest, http.Request.QueryString);
-            using var upstreamTimeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
-            upstreamTimeout.CancelAfter(forwarder.Timeout);
-            using var outcome = await forwarder.SendAsync(http, target, cached.UpstreamHeaders, upstreamTimeout.Token);
+            using var outcome = await forwarder.SendAsync(http, cached.Upstream, rest, cached.UpstreamHeaders);
             if (outcome.Response is not { } upstream)
             {
                 await ReleaseAsync();
@@ -196,7 +193,7 @@ internal sealed partial class PaidLinkEndpoint(
 
             try
             {
-                await upstream.Content.LoadIntoBufferAsync(options.Value.MaxBufferedResponseBytes, upstreamTimeout.Token);
+                await upstream.Content.LoadIntoBufferAsync(options.Value.MaxBufferedResponseBytes, outcome.BodyCancellation);
             }
             catch (OperationCanceledException) when (!http.RequestAborted.IsCancellationRequested)
             {
@@ -270,10 +267,7 @@ internal sealed partial class PaidLinkEndpoint(
         var delivered = false;
         try
         {
-            var target = UpstreamForwarder.TargetFor(cached.Upstream, rest, http.Request.QueryString);
-            using var upstreamTimeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
-            upstreamTimeout.CancelAfter(forwarder.Timeout);
-            using var outcome = await forwarder.SendAsync(http, target, cached.UpstreamHeaders, upstreamTimeout.Token);
+            using var outcome = await forwarder.SendAsync(http, cached.Upstream, rest, cached.UpstreamHeaders);
             if (outcome.Response is not { } upstream)
             {
                 return UpstreamProblem(outcome);
@@ -326,10 +320,7 @@ internal sealed partial class PaidLinkEndpoint(
         var settled = false;
         try
         {
-            var target = UpstreamForwarder.TargetFor(cached.Upstream, rest, http.Request.QueryString);
-            using var upstreamTimeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
-            upstreamTimeout.CancelAfter(forwarder.Timeout);
-            using var outcome = await forwarder.SendAsync(http, target, cached.UpstreamHeaders, upstreamTimeout.Token);
+            using var outcome = await forwarder.SendAsync(http, cached.Upstream, rest, cached.UpstreamHeaders);
             if (outcome.Response is not { } upstream)
             {
                 settled = true;
