@@ -306,7 +306,10 @@ internal sealed partial class PaidLinkEndpoint(
         {
             return KycRequired(cached.Link);
         }
-        var amount = (long)UsdPrice.Parse(cached.Link.Price).ToAtomic(Money.Decimals)!;
+        if (cached.PriceMicros is not { } amount)
+        {
+            return Paywall(cached, CreditCharges.NotAccepted, "This link's price is finer than credits can carry; pay it with x402.");
+        }
         var (hold, reason) = await credits.HoldAsync(payer, cached.Link, amount, http.RequestAborted);
         if (hold is null)
         {
