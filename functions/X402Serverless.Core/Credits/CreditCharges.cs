@@ -60,15 +60,16 @@ public sealed class CreditCharges(ILedger ledger, IPayerStore payers, TimeProvid
         };
     }
 
-    public async Task CaptureAsync(CreditHold hold, string providerOrganisationId, CancellationToken cancellationToken)
+    /// <summary>Pays the held amount to the link's organisation (less the operator's fee); the entry names the link, for usage figures.</summary>
+    public async Task CaptureAsync(CreditHold hold, PaidLink link, CancellationToken cancellationToken)
     {
         var fee = hold.Amount * operatorFeeBasisPoints / 10_000;
-        var legs = new List<Leg> { new(Accounts.Hold(hold.Id), -hold.Amount), new(Accounts.Earnings(providerOrganisationId), hold.Amount - fee) };
+        var legs = new List<Leg> { new(Accounts.Hold(hold.Id), -hold.Amount), new(Accounts.Earnings(link.OrganisationId), hold.Amount - fee) };
         if (fee > 0)
         {
             legs.Add(new Leg(Accounts.OperatorFees, fee));
         }
-        await ledger.PostAsync(new LedgerEntry($"{hold.Id}:capture", "capture", legs), [], cancellationToken);
+        await ledger.PostAsync(new LedgerEntry($"{hold.Id}:capture", "capture", legs, link.Id), [], cancellationToken);
     }
 
     /// <summary>

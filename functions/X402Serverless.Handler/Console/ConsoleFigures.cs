@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Numerics;
+using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Networks;
 using X402Serverless.Core.Payments;
+using X402Serverless.Core.Pricing;
 
 namespace X402Serverless.Handler.ProviderConsole;
 
@@ -19,6 +21,11 @@ internal sealed class ConsoleFigures(NetworkRegistry networks)
                 UsdAmount.FormatSum(g.Where(t => t.Status == PaymentStatus.Settled).Select(t => (t.Amount, Decimals(t.Network))))),
             StringComparer.Ordinal);
 
+    /// <summary>Credit-paid calls and what they earned (after the operator's fee), per link, from the earnings postings.</summary>
+    public static IReadOnlyDictionary<string, CreditFigures> CreditsByLink(IReadOnlyList<Posting> earnings) =>
+        earnings.Where(p => p.Kind == "capture" && p.Memo is not null).GroupBy(p => p.Memo!, StringComparer.Ordinal).ToDictionary(
+            g => g.Key, g => new CreditFigures(g.Count(), Money.Format(g.Sum(p => p.Amount))), StringComparer.Ordinal);
+
     public string Usd(PaymentRecord payment) =>
         BigInteger.TryParse(payment.Amount, NumberStyles.None, CultureInfo.InvariantCulture, out var atomic)
             ? UsdAmount.Format(atomic, Decimals(payment.Network))
@@ -26,6 +33,12 @@ internal sealed class ConsoleFigures(NetworkRegistry networks)
 
     // A network removed from configuration keeps its history readable with USDC's six decimals.
     private int Decimals(string network) => networks.TryGet(network, out var n) ? n.Decimals : 6;
+}
+
+/// <summary>One link's credit-paid calls and the provider's earnings from them (USD decimal string).</summary>
+internal sealed record CreditFigures(int Calls, string EarnedUsd)
+{
+    public static readonly CreditFigures None = new(0, "0.00");
 }
 
 /// <summary>One link's paid calls and settled revenue (USD decimal string).</summary>

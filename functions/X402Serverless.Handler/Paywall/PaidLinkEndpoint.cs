@@ -334,7 +334,7 @@ internal sealed partial class PaidLinkEndpoint(
             // Settle the hold before the payer sees a byte, so the balance they read next is already right.
             if (ChargePolicies.Charges(cached.Link.ChargeOn, (int)upstream.StatusCode))
             {
-                await credits.CaptureAsync(hold, cached.Link.OrganisationId, CancellationToken.None);
+                await credits.CaptureAsync(hold, cached.Link, CancellationToken.None);
                 http.Response.Headers["X-Charged"] = Money.Format(amount);
                 http.Response.Headers["X-Charged-From"] = hold.FromAllowance ? PaymentTypes.Allowance : PaymentTypes.Credits;
             }

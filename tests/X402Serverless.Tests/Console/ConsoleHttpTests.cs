@@ -230,6 +230,41 @@ public sealed class ConsoleHttpTests(ConsoleFixture fixture) : IClassFixture<Con
     }
 
     [Fact]
+    public async Task The_dashboard_counts_credit_paid_calls_and_their_earnings_per_link()
+    {
+        var (key, api) = await fixture.NewOrganisationAsync("Credits Ltd");
+        using (api)
+        {
+            var (creditLink, _) = await Gateway.CreateLinkAsync(new { upstream = "http://127.0.0.1:9/api", price = "0.02", payTo = ConsoleFixture.PayTo, name = "Metered", accepts = new[] { "credits" } }, api);
+            var (otherLink, _) = await fixture.CreateLinkAsync(api, "Unused");
+            using var created = await api.PostAsJsonAsync("/api/payers", new { name = "Buyer" });
+            var payerId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("payer").GetProperty("id").GetString()!;
+            var ledger = Gateway.Services.GetRequiredService<ILedger>();
+            await ledger.PostAsync(LedgerEntry.Transfer("console-credits:" + payerId, "topup", Accounts.CardClearing, Accounts.Credits(payerId), 1_000_000), [], default);
+            var credits = Gateway.Services.GetRequiredService<X402Serverless.Core.Credits.CreditCharges>();
+            var payer = (await Gateway.Services.GetRequiredService<IPayerStore>().GetAsync(payerId, default))!;
+            var link = (await Gateway.Services.GetRequiredService<ILinkStore>().FindAsync(creditLink, default))!;
+            for (var i = 0; i < 3; i++)
+            {
+                var (hold, reason) = await credits.HoldAsync(payer, link, 20_000, default);
+                Assert.True(hold is not null, reason);
+                await credits.CaptureAsync(hold, link, default);
+            }
+            var (released, _) = await credits.HoldAsync(payer, link, 20_000, default);
+            await credits.ReleaseAsync(released!, default); // a failed call: held, then released, not counted
+
+            using var session = await ConsoleSession.SignedInAsync(Gateway, key);
+            var (_, html) = await session.GetAsync("/console");
+            string Cell(string linkId, string css) =>
+                Regex.Match(html, $"<tr id=\"link-{linkId}\".*?<td class=\"num {css}\">([^<]*)</td>", RegexOptions.Singleline).Groups[1].Value;
+            Assert.Equal("3", Cell(creditLink, "credit-calls"));
+            Assert.Equal("0.06", Cell(creditLink, "credit-revenue"));
+            Assert.Equal("0", Cell(otherLink, "credit-calls"));
+            Assert.Equal("0.00", Cell(otherLink, "credit-revenue"));
+        }
+    }
+
+    [Fact]
     public async Task The_dashboard_shows_paid_calls_and_settled_revenue_computed_from_the_payments()
     {
         var (key, api) = await fixture.NewOrganisationAsync("Revenue Ltd");
