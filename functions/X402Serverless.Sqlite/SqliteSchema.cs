@@ -160,6 +160,16 @@ internal static class SqliteSchema
         """
         ALTER TABLE payments ADD COLUMN content_owed INTEGER NOT NULL DEFAULT 0;
         """,
+        """
+        CREATE TABLE usage_daily (
+            organisation_id TEXT NOT NULL,
+            link_id TEXT NOT NULL,
+            day TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (organisation_id, link_id, day, kind)
+        );
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

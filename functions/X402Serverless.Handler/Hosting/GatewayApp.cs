@@ -46,6 +46,7 @@ public static class GatewayApp
         api.MapLinksApi();
         api.MapOrganisationsApi();
         api.MapPaymentsApi();
+        api.MapUsageApi();
         api.MapPayersApi();
         api.MapLedgerApi();
         api.MapOrganisationCardTopUps();

@@ -83,6 +83,8 @@ internal static class GatewayServices
             sp.GetRequiredService<IKycStore>(), sp.GetRequiredService<IPayerStore>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<InboxSignal>();
         services.AddSingleton<KycAttestor>();
+        services.AddSingleton<Usage.UsageRecorder>();
+        services.AddHostedService(sp => sp.GetRequiredService<Usage.UsageRecorder>());
         services.AddHostedService<InboxWorker>();
         services.AddSingleton(sp => new StripeCheckoutClient(new HttpClient { Timeout = TimeSpan.FromSeconds(30) }, sp.GetRequiredService<IOptions<GatewayOptions>>()));
         services.AddSingleton<PayerAuthFilter>();

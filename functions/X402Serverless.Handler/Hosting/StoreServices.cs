@@ -22,6 +22,7 @@ internal static class StoreServices
             services.AddSingleton<ILedger, SqliteLedger>();
             services.AddSingleton<IPayerStore, SqlitePayerStore>();
             services.AddSingleton<IKycStore, SqliteKycStore>();
+            services.AddSingleton<IUsageStore, SqliteUsageStore>();
             foreach (var source in WebhookSources.All)
             {
                 services.AddKeyedSingleton<IWebhookInbox>(source, (sp, _) => new SqliteWebhookInbox(sp.GetRequiredService<SqliteDatabase>(), source));
@@ -45,6 +46,7 @@ internal static class StoreServices
         var stripeEvents = new TableWebhookInbox(client, p + "stripeevents");
         var kycEvents = new TableWebhookInbox(client, p + "kycevents");
         var kyc = new TableKycStore(client, p + "kycrecords", p + "kycwallets");
+        var usage = new TableUsageStore(client, p + "usagedaily");
         services.AddSingleton<ILinkStore>(links);
         services.AddSingleton<IAccessStore>(access);
         services.AddSingleton<IPaymentStore>(payments);
@@ -52,10 +54,11 @@ internal static class StoreServices
         services.AddKeyedSingleton<IWebhookInbox>(WebhookSources.Stripe, stripeEvents);
         services.AddKeyedSingleton<IWebhookInbox>(WebhookSources.Kyc, kycEvents);
         services.AddSingleton<IKycStore>(kyc);
+        services.AddSingleton<IUsageStore>(usage);
         services.AddSingleton<ILedger>(sp => new TableLedger(client, sp.GetRequiredService<TimeProvider>(), p + "ledgerentries", p + "ledgeraccounts", p + "ledgercaps"));
         services.AddSingleton<IStoreInitializer>(sp => new TableInitialization(ct => Task.WhenAll(
             links.InitializeAsync(ct), access.InitializeAsync(ct), payments.InitializeAsync(ct), payers.InitializeAsync(ct),
-            stripeEvents.InitializeAsync(ct), kycEvents.InitializeAsync(ct), kyc.InitializeAsync(ct),
+            stripeEvents.InitializeAsync(ct), kycEvents.InitializeAsync(ct), kyc.InitializeAsync(ct), usage.InitializeAsync(ct),
             ((TableLedger)sp.GetRequiredService<ILedger>()).InitializeAsync(ct))));
     }
 }

@@ -6,6 +6,7 @@ using X402Serverless.Core.Ports;
 using X402Serverless.Core.Credits;
 using X402Serverless.Core.Kyc;
 using X402Serverless.Core.Links;
+using X402Serverless.Core.Usage;
 using X402Serverless.Core.Pricing;
 using X402Serverless.Core.Protocol;
 using X402Serverless.Handler.Payers;
@@ -37,6 +38,7 @@ internal sealed partial class PaidLinkEndpoint(
     IPayerStore payers,
     IKycStore kyc,
     Kyc.KycAttestor attestations,
+    Usage.UsageRecorder usage,
     TimeProvider time,
     IOptions<GatewayOptions> options,
     ILogger<PaidLinkEndpoint> logger)
@@ -81,6 +83,7 @@ internal sealed partial class PaidLinkEndpoint(
 
         if (version == 0)
         {
+            usage.Count(cached.Link, UsageKinds.Challenged);
             return Paywall(cached, ReasonCodes.PaymentRequired, null);
         }
 
@@ -166,6 +169,7 @@ internal sealed partial class PaidLinkEndpoint(
             if (outcome.Response is not { } upstream)
             {
                 await ReleaseAsync();
+                usage.Count(cached.Link, UsageKinds.NotCharged);
                 Log.UpstreamFailed(logger, cached.Link.Id, outcome.Failure.ToString());
                 return UpstreamProblem(outcome);
             }
@@ -174,6 +178,7 @@ internal sealed partial class PaidLinkEndpoint(
             {
                 // The payer pays nothing for a failed call: not settled, nonce released, the upstream's answer passed back.
                 await ReleaseAsync();
+                usage.Count(cached.Link, UsageKinds.NotCharged);
                 Log.NotCharged(logger, cached.Link.Id, (int)upstream.StatusCode);
                 await CopyResponseAsync(http, upstream, http.RequestAborted);
                 return Results.Empty;
@@ -185,6 +190,7 @@ internal sealed partial class PaidLinkEndpoint(
                 released = true;
                 await payments.AdvanceAsync(record.Id, PaymentStatus.Pending, time.GetUtcNow(), CancellationToken.None);
                 await queues.SettlementAsync(record.Id);
+                usage.Count(cached.Link, UsageKinds.Paid);
                 http.Response.Headers["X-Payment-Id"] = record.Id;
                 http.Response.Headers["X-Payment-Settlement"] = "deferred";
                 await CopyResponseAsync(http, upstream, http.RequestAborted);
@@ -215,6 +221,7 @@ internal sealed partial class PaidLinkEndpoint(
             switch (result.Kind)
             {
                 case SettlementOutcomeKind.Settled:
+                    usage.Count(cached.Link, UsageKinds.Paid);
                     Log.Settled(logger, cached.Link.Id, record.Id, result.Transaction!);
                     http.Response.Headers[SettlementResponse.HeaderName(payment.Version)] =
                         SettlementResponse.Encode(new SettleOutcome(true, true, result.Transaction, networkName, record.Payer, null, null), networkName, record.Payer);
@@ -275,6 +282,7 @@ internal sealed partial class PaidLinkEndpoint(
             if (ChargePolicies.Charges(cached.Link.ChargeOn, (int)upstream.StatusCode))
             {
                 delivered = true;
+                usage.Count(cached.Link, UsageKinds.Paid);
                 var networkName = payment.Version == 1 ? requirement.Network.V1Name! : requirement.Network.Id;
                 http.Response.Headers[SettlementResponse.HeaderName(payment.Version)] =
                     SettlementResponse.Encode(new SettleOutcome(true, true, owed.Transaction, networkName, owed.Payer, null, null), networkName, owed.Payer);
@@ -328,6 +336,7 @@ internal sealed partial class PaidLinkEndpoint(
             {
                 settled = true;
                 await credits.ReleaseAsync(hold, CancellationToken.None);
+                usage.Count(cached.Link, UsageKinds.NotCharged);
                 Log.UpstreamFailed(logger, cached.Link.Id, outcome.Failure.ToString());
                 return UpstreamProblem(outcome);
             }
@@ -335,12 +344,14 @@ internal sealed partial class PaidLinkEndpoint(
             if (ChargePolicies.Charges(cached.Link.ChargeOn, (int)upstream.StatusCode))
             {
                 await credits.CaptureAsync(hold, cached.Link, CancellationToken.None);
+                usage.Count(cached.Link, UsageKinds.Paid);
                 http.Response.Headers["X-Charged"] = Money.Format(amount);
                 http.Response.Headers["X-Charged-From"] = hold.FromAllowance ? PaymentTypes.Allowance : PaymentTypes.Credits;
             }
             else
             {
                 await credits.ReleaseAsync(hold, CancellationToken.None);
+                usage.Count(cached.Link, UsageKinds.NotCharged);
             }
             settled = true;
             await CopyResponseAsync(http, upstream, http.RequestAborted);

@@ -252,6 +252,15 @@ public sealed class ConsoleHttpTests(ConsoleFixture fixture) : IClassFixture<Con
             }
             var (released, _) = await credits.HoldAsync(payer, link, 20_000, default);
             await credits.ReleaseAsync(released!, default); // a failed call: held, then released, not counted
+            using (var anonymous = Gateway.Client())
+            {
+                for (var i = 0; i < 2; i++)
+                {
+                    using var challenged = await anonymous.GetAsync($"/l/{otherLink}");
+                    Assert.Equal(HttpStatusCode.PaymentRequired, challenged.StatusCode);
+                }
+            }
+            await Gateway.Services.GetRequiredService<X402Serverless.Handler.Usage.UsageRecorder>().FlushAsync(default);
 
             using var session = await ConsoleSession.SignedInAsync(Gateway, key);
             var (_, html) = await session.GetAsync("/console");
@@ -261,6 +270,8 @@ public sealed class ConsoleHttpTests(ConsoleFixture fixture) : IClassFixture<Con
             Assert.Equal("0.06", Cell(creditLink, "credit-revenue"));
             Assert.Equal("0", Cell(otherLink, "credit-calls"));
             Assert.Equal("0.00", Cell(otherLink, "credit-revenue"));
+            Assert.Equal("2", Cell(otherLink, "challenged-30d"));
+            Assert.Equal("0", Cell(creditLink, "challenged-30d"));
         }
     }
 

@@ -49,6 +49,12 @@ public sealed class SqliteWebhookInboxTests : WebhookInboxContract
     }
 }
 
+public sealed class SqliteUsageStoreTests : UsageStoreContract
+{
+    protected override Task<IUsageStore> StoreAsync() =>
+        Task.FromResult<IUsageStore>(new SqliteUsageStore(new SqliteDatabase(Path.Combine(Path.GetTempPath(), "x402-contract-" + Guid.NewGuid().ToString("N"), "x402.db"))));
+}
+
 public sealed class SqliteKycStoreTests : KycStoreContract
 {
     protected override Task<IKycStore> StoreAsync() =>

@@ -46,6 +46,16 @@ public sealed class TableWebhookInboxTests(AzuriteFixture azurite) : WebhookInbo
     }
 }
 
+public sealed class TableUsageStoreTests(AzuriteFixture azurite) : UsageStoreContract, IClassFixture<AzuriteFixture>
+{
+    protected override async Task<IUsageStore> StoreAsync()
+    {
+        var store = new TableUsageStore(azurite.Tables, AzuriteFixture.UniqueTable("usage"));
+        await store.InitializeAsync(default);
+        return store;
+    }
+}
+
 public sealed class TableKycStoreTests(AzuriteFixture azurite) : KycStoreContract, IClassFixture<AzuriteFixture>
 {
     protected override async Task<IKycStore> StoreAsync()

@@ -1,0 +1,16 @@
+namespace X402Serverless.Core.Usage;
+
+/// <summary>What happened to a call on a paid link, counted per link and UTC day.</summary>
+public static class UsageKinds
+{
+    /// <summary>Answered 402 with the link's payment options (no payment sent).</summary>
+    public const string Challenged = "challenged";
+
+    /// <summary>Paid and delivered: settled or scheduled (x402), or captured (credits, allowance).</summary>
+    public const string Paid = "paid";
+
+    /// <summary>Paid for, but the upstream failed or refused, so nothing was charged.</summary>
+    public const string NotCharged = "not_charged";
+
+    public static readonly IReadOnlyList<string> All = [Challenged, Paid, NotCharged];
+}

@@ -1,0 +1,74 @@
+using System.Collections.Concurrent;
+using X402Serverless.Core.Credits;
+using X402Serverless.Core.Links;
+using X402Serverless.Core.Ports;
+using X402Serverless.Core.Usage;
+
+namespace X402Serverless.Handler.Usage;
+
+/// <summary>
+/// Counts what happens on paid links in memory and adds the counts to the store every few seconds, so the paid
+/// path never waits on a write for analytics. A crash loses at most the last interval's counts, never money.
+/// </summary>
+internal sealed partial class UsageRecorder(IUsageStore store, TimeProvider time, ILogger<UsageRecorder> logger) : BackgroundService
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
+
+    private readonly ConcurrentDictionary<(string Organisation, string Link, string Day, string Kind), long> _pending = new();
+
+    public void Count(PaidLink link, string kind) =>
+        _pending.AddOrUpdate((link.OrganisationId, link.Id, Periods.Day(time.GetUtcNow()), kind), 1, (_, n) => n + 1);
+
+    /// <summary>Moves the counted calls to the store; on failure they go back to be added next time.</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        var batch = new List<UsageCount>();
+        foreach (var key in _pending.Keys)
+        {
+            // Per-key removal is atomic with concurrent increments: each lands in this batch or in a new entry.
+            if (_pending.TryRemove(key, out var n))
+            {
+                batch.Add(new UsageCount(key.Organisation, key.Link, key.Day, key.Kind, n));
+            }
+        }
+        if (batch.Count == 0)
+        {
+            return;
+        }
+        try
+        {
+            await store.AddAsync(batch, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            foreach (var c in batch)
+            {
+                _pending.AddOrUpdate((c.OrganisationId, c.LinkId, c.Day, c.Kind), c.Count, (_, n) => n + c.Count);
+            }
+            Log.FlushFailed(logger, e);
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await Task.Delay(Interval, time, stoppingToken);
+                await FlushAsync(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // stopping: the final flush below
+        }
+        await FlushAsync(CancellationToken.None);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(70, LogLevel.Warning, "Writing usage counts failed; they are kept and written with the next batch.")]
+        public static partial void FlushFailed(ILogger logger, Exception exception);
+    }
+}
