@@ -223,10 +223,7 @@ internal sealed partial class PaidLinkEndpoint(
                 case SettlementOutcomeKind.Settled:
                     usage.Count(cached.Link, UsageKinds.Paid);
                     Log.Settled(logger, cached.Link.Id, record.Id, result.Transaction!);
-                    http.Response.Headers[SettlementResponse.HeaderName(payment.Version)] =
-                        SettlementResponse.Encode(new SettleOutcome(true, true, result.Transaction, networkName, record.Payer, null, null), networkName, record.Payer);
-                    http.Response.Headers["X-Payment-Id"] = record.Id;
-                    http.Response.Headers.AccessControlExposeHeaders = PaymentHeaders.Exposed;
+                    WriteSettled(http, payment, requirement, record, result.Transaction!);
                     await CopyResponseAsync(http, upstream, CancellationToken.None);
                     return Results.Empty;
                 case SettlementOutcomeKind.Failed:
@@ -283,11 +280,7 @@ internal sealed partial class PaidLinkEndpoint(
             {
                 delivered = true;
                 usage.Count(cached.Link, UsageKinds.Paid);
-                var networkName = payment.Version == 1 ? requirement.Network.V1Name! : requirement.Network.Id;
-                http.Response.Headers[SettlementResponse.HeaderName(payment.Version)] =
-                    SettlementResponse.Encode(new SettleOutcome(true, true, owed.Transaction, networkName, owed.Payer, null, null), networkName, owed.Payer);
-                http.Response.Headers["X-Payment-Id"] = owed.Id;
-                http.Response.Headers.AccessControlExposeHeaders = PaymentHeaders.Exposed;
+                WriteSettled(http, payment, requirement, owed, owed.Transaction!);
             }
             await CopyResponseAsync(http, upstream, http.RequestAborted);
             return Results.Empty;
@@ -372,6 +365,16 @@ internal sealed partial class PaidLinkEndpoint(
             ? RequirementJson.V1(requirement, urls.ResourceUrl(http.Request), cached.Link.Description ?? cached.Link.Name ?? "Paid API call", "", http.Request.Method)!
             : RequirementJson.V2(requirement);
         return new SettleRequest(payment.Version, payment.Raw, requirementsJson);
+    }
+
+    /// <summary>The settlement receipt on a delivered response: PAYMENT-RESPONSE (v2) or X-PAYMENT-RESPONSE (v1), and the payment id.</summary>
+    private static void WriteSettled(HttpContext http, DecodedPayment payment, PaymentRequirement requirement, PaymentRecord record, string transaction)
+    {
+        var networkName = payment.Version == 1 ? requirement.Network.V1Name! : requirement.Network.Id;
+        http.Response.Headers[SettlementResponse.HeaderName(payment.Version)] =
+            SettlementResponse.Encode(new SettleOutcome(true, true, transaction, networkName, record.Payer, null, null), networkName, record.Payer);
+        http.Response.Headers["X-Payment-Id"] = record.Id;
+        http.Response.Headers.AccessControlExposeHeaders = PaymentHeaders.Exposed;
     }
 
     private static bool Verified(KycRecord? record, PaidLink link) => record is not null && record.Satisfies(link.KycLevel);
