@@ -45,6 +45,18 @@ public sealed class UsageCountingTests(CreditsFixture fixture) : IClassFixture<C
         Assert.Equal((0, 0, 1), (failRow.GetProperty("challenged").GetInt64(), failRow.GetProperty("paid").GetInt64(), failRow.GetProperty("notCharged").GetInt64()));
         Assert.Equal(100_000 - 20_000, await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default));
 
+        // The CSV export: one line per link and day, names quoted and defused for spreadsheets.
+        using (var renamed = await org.PatchAsJsonAsync($"/api/links/{ok.Id}", new { name = "=cmd, \"quoted\"" }))
+        {
+            Assert.True(renamed.IsSuccessStatusCode);
+        }
+        using var csv = await org.GetAsync("/api/usage.csv?days=7");
+        Assert.Equal("text/csv", csv.Content.Headers.ContentType?.MediaType);
+        var lines = (await csv.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("day,link_id,link_name,challenged,paid,not_charged", lines[0]);
+        Assert.Contains($",{ok.Id},\"'=cmd, \"\"quoted\"\"\",3,2,0", lines.Single(l => l.Contains(ok.Id, StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.EndsWith($",{failing.Id},,0,0,1", lines.Single(l => l.Contains(failing.Id, StringComparison.Ordinal)), StringComparison.Ordinal);
+
         using var stranger = await fixture.NewOrganisationAsync();
         Assert.Empty((await stranger.GetFromJsonAsync<JsonElement>("/api/usage")).GetProperty("items").EnumerateArray());
         using var bad = await org.GetAsync("/api/usage?days=0");
