@@ -82,6 +82,7 @@ public sealed class TableLinkStore(TableClient tables, string tableName = "links
         ["ChargeOn"] = l.ChargeOn,
         ["DailyCapPerPayer"] = Long(l.DailyCapPerPayer),
         ["KycLevel"] = l.KycLevel,
+        ["KycCountries"] = List(l.KycCountries),
         ["CreatedAt"] = Time(l.CreatedAt),
         ["UpdatedAt"] = Time(l.UpdatedAt),
     };
@@ -105,6 +106,7 @@ public sealed class TableLinkStore(TableClient tables, string tableName = "links
         ChargeOn = Str(e, "ChargeOn"),
         DailyCapPerPayer = OptLong(e, "DailyCapPerPayer"),
         KycLevel = OptStr(e, "KycLevel") ?? KycLevels.None,
+        KycCountries = OptStr(e, "KycCountries") is null ? [] : List(e, "KycCountries"),
         CreatedAt = Time(e, "CreatedAt"),
         UpdatedAt = Time(e, "UpdatedAt"),
     };

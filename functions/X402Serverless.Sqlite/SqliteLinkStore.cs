@@ -7,13 +7,13 @@ namespace X402Serverless.Sqlite;
 public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
 {
     private const string Columns =
-        "id, organisation_id, name, description, upstream, price, pay_to, networks, methods, sealed_upstream_headers, created_at, updated_at, settlement, facilitator, verify_on_chain, accepts, charge_on, daily_cap_per_payer, kyc_level";
+        "id, organisation_id, name, description, upstream, price, pay_to, networks, methods, sealed_upstream_headers, created_at, updated_at, settlement, facilitator, verify_on_chain, accepts, charge_on, daily_cap_per_payer, kyc_level, kyc_countries";
 
     public async Task CreateAsync(PaidLink link, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = $"INSERT INTO links ({Columns}) VALUES ($id, $org, $name, $description, $upstream, $price, $payTo, $networks, $methods, $headers, $created, $updated, $settlement, $facilitator, $verifyOnChain, $accepts, $chargeOn, $dailyCap, $kycLevel);";
+        command.CommandText = $"INSERT INTO links ({Columns}) VALUES ($id, $org, $name, $description, $upstream, $price, $payTo, $networks, $methods, $headers, $created, $updated, $settlement, $facilitator, $verifyOnChain, $accepts, $chargeOn, $dailyCap, $kycLevel, $kycCountries);";
         Bind(command, link);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -50,7 +50,7 @@ public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
         command.CommandText = """
             UPDATE links SET name = $name, description = $description, upstream = $upstream, price = $price, pay_to = $payTo,
                 networks = $networks, methods = $methods, sealed_upstream_headers = $headers, updated_at = $updated,
-                settlement = $settlement, facilitator = $facilitator, verify_on_chain = $verifyOnChain, accepts = $accepts, charge_on = $chargeOn, daily_cap_per_payer = $dailyCap, kyc_level = $kycLevel
+                settlement = $settlement, facilitator = $facilitator, verify_on_chain = $verifyOnChain, accepts = $accepts, charge_on = $chargeOn, daily_cap_per_payer = $dailyCap, kyc_level = $kycLevel, kyc_countries = $kycCountries
             WHERE id = $id AND organisation_id = $org;
             """;
         Bind(command, link);
@@ -88,6 +88,7 @@ public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
         command.Parameters.AddWithValue("$chargeOn", link.ChargeOn);
         command.Parameters.AddWithValue("$dailyCap", (object?)link.DailyCapPerPayer ?? DBNull.Value);
         command.Parameters.AddWithValue("$kycLevel", link.KycLevel);
+        command.Parameters.AddWithValue("$kycCountries", SqliteText.List(link.KycCountries));
     }
 
     private static PaidLink Read(SqliteDataReader r) => new()
@@ -111,5 +112,6 @@ public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
         ChargeOn = r.GetString(16),
         DailyCapPerPayer = r.IsDBNull(17) ? null : r.GetInt64(17),
         KycLevel = r.GetString(18),
+        KycCountries = SqliteText.List(r.GetString(19)),
     };
 }

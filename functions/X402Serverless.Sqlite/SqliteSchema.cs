@@ -170,6 +170,9 @@ internal static class SqliteSchema
             PRIMARY KEY (organisation_id, link_id, day, kind)
         );
         """,
+        """
+        ALTER TABLE links ADD COLUMN kyc_countries TEXT NOT NULL DEFAULT '[]';
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

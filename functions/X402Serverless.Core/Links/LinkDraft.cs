@@ -32,6 +32,8 @@ public sealed record LinkDraft
 
     public string? KycLevel { get; init; }
 
+    public IReadOnlyList<string>? KycCountries { get; init; }
+
     /// <summary>Secret headers injected upstream. Write-only.</summary>
     public IReadOnlyDictionary<string, string>? UpstreamHeaders { get; init; }
 }

@@ -104,6 +104,14 @@ public sealed class LinkValidator(NetworkRegistry networks, UpstreamAddressPolic
         {
             errors.Add(new("kycLevel", "invalid_kyc_level", $"kycLevel is one of: {string.Join(", ", Kyc.KycLevels.All)}."));
         }
+        if (draft.KycCountries is { } countries && countries.Any(c => c is not { Length: 2 } || !c.All(char.IsAsciiLetterUpper)))
+        {
+            errors.Add(new("kycCountries", "invalid_country", "kycCountries lists ISO 3166-1 alpha-2 codes, e.g. [\"DE\", \"NL\"]."));
+        }
+        if (draft.KycCountries is { Count: > 0 } && draft.KycLevel == Kyc.KycLevels.None)
+        {
+            errors.Add(new("kycCountries", "kyc_countries_need_level", "kycCountries needs kycLevel \"basic\" or \"full\": a country is only known from a verification."));
+        }
         if (draft.Name is { Length: > 200 })
         {
             errors.Add(new("name", "too_long", "name is at most 200 characters."));

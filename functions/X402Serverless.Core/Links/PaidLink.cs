@@ -48,6 +48,9 @@ public sealed record PaidLink
     /// <summary>Least verified identity a payer needs (<see cref="Kyc.KycLevels"/>); "none" lets anyone pay.</summary>
     public string KycLevel { get; init; } = Kyc.KycLevels.None;
 
+    /// <summary>ISO 3166-1 alpha-2 countries a verified payer must be from; empty: any.</summary>
+    public IReadOnlyList<string> KycCountries { get; init; } = [];
+
     public bool Accepts402 => Accepts.Contains(PaymentTypes.X402);
 
     /// <summary>"remote" or "builtin"; null follows the deployment's default.</summary>

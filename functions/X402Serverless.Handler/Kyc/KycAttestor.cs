@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using X402Serverless.Core.Crypto;
 using X402Serverless.Core.Evm;
 using X402Serverless.Core.Kyc;
+using X402Serverless.Core.Links;
 using X402Serverless.Handler.Hosting;
 
 namespace X402Serverless.Handler.Kyc;
@@ -50,7 +51,7 @@ internal sealed class KycAttestor
     /// True when the request carries an unexpired attestation, by a trusted signer, that this wallet passed KYC at
     /// the level or above. One signature recovery, and only on links that ask for KYC.
     /// </summary>
-    public bool Vouches(HttpRequest request, EvmAddress wallet, string level, DateTimeOffset now)
+    public bool Vouches(HttpRequest request, EvmAddress wallet, PaidLink link, DateTimeOffset now)
     {
         if (_trusted.Count == 0 || request.Headers[HeaderName].ToString() is not { Length: > 0 and < 4096 } header)
         {
@@ -68,7 +69,8 @@ internal sealed class KycAttestor
         var seconds = now.ToUnixTimeSeconds();
         return KycAttestation.TryRead(json, out var attestation, out var signature)
             && attestation!.Wallet == wallet
-            && KycLevels.Rank(attestation.Level) >= KycLevels.Rank(level)
+            && KycLevels.Rank(attestation.Level) >= KycLevels.Rank(link.KycLevel)
+            && (link.KycCountries.Count == 0 || link.KycCountries.Contains(attestation.Country))
             && attestation.IssuedAt <= seconds + 60 && seconds < attestation.ExpiresAt
             && attestation.SignerOf(signature!) is { } signer && _trusted.Contains(signer);
     }

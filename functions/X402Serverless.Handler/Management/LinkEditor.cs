@@ -43,7 +43,8 @@ internal static class LinkEditor
             Accepts = draft.Accepts?.Distinct().ToList() ?? [PaymentTypes.X402],
             ChargeOn = draft.ChargeOn ?? ChargePolicies.Success,
             DailyCapPerPayer = draft.DailyCapPerPayer is null ? null : Money.Parse(draft.DailyCapPerPayer),
-            KycLevel = draft.KycLevel ?? KycLevels.None,
+            KycLevel = draft.KycLevel ?? (draft.KycCountries is { Count: > 0 } ? KycLevels.Basic : KycLevels.None),
+            KycCountries = draft.KycCountries ?? [],
             CreatedAt = now,
             UpdatedAt = now,
         };
@@ -84,7 +85,8 @@ internal static class LinkEditor
             Accepts = draft.Accepts?.Distinct().ToList() ?? link.Accepts,
             ChargeOn = draft.ChargeOn ?? link.ChargeOn,
             DailyCapPerPayer = draft.DailyCapPerPayer is null ? link.DailyCapPerPayer : Money.Parse(draft.DailyCapPerPayer),
-            KycLevel = draft.KycLevel ?? link.KycLevel,
+            KycLevel = draft.KycLevel ?? (draft.KycCountries is { Count: > 0 } && link.KycLevel == KycLevels.None ? KycLevels.Basic : link.KycLevel),
+            KycCountries = draft.KycCountries ?? link.KycCountries,
             UpdatedAt = s.Time.GetUtcNow(),
         };
         if (!await s.Links.UpdateAsync(updated, cancellationToken))

@@ -71,6 +71,7 @@ internal static class LinkRequestReader
             ChargeOn = String(root, "chargeOn", errors),
             DailyCapPerPayer = DailyCap(root, errors),
             KycLevel = String(root, "kycLevel", errors)?.ToLowerInvariant(),
+            KycCountries = StringList(root, "kycCountries", errors)?.Select(c => c.ToUpperInvariant()).Distinct().ToList(),
             Methods = StringList(root, "methods", errors)?.Select(m => m.ToUpperInvariant()).ToList(),
             UpstreamHeaders = headers,
         };

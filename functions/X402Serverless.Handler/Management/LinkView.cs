@@ -22,6 +22,7 @@ internal sealed record LinkView(
     string ChargeOn,
     string? DailyCapPerPayer,
     string KycLevel,
+    IReadOnlyList<string> KycCountries,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt)
 {
@@ -43,6 +44,7 @@ internal sealed record LinkView(
         link.ChargeOn,
         link.DailyCapPerPayer is { } cap ? Money.Format(cap) : null,
         link.KycLevel,
+        link.KycCountries,
         link.CreatedAt,
         link.UpdatedAt);
 }

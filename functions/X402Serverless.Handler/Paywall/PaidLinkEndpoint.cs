@@ -98,7 +98,7 @@ internal sealed partial class PaidLinkEndpoint(
         }
         if (cached.Link.KycLevel != KycLevels.None
             && !Verified(await kyc.FindByWalletAsync(payment.Authorization.From.ToString(), cancellationToken), cached.Link)
-            && !attestations.Vouches(request, payment.Authorization.From, cached.Link.KycLevel, time.GetUtcNow()))
+            && !attestations.Vouches(request, payment.Authorization.From, cached.Link, time.GetUtcNow()))
         {
             // Refused before the nonce is reserved or the upstream called: nothing is charged.
             return KycRequired(cached.Link);
@@ -377,11 +377,11 @@ internal sealed partial class PaidLinkEndpoint(
         http.Response.Headers.AccessControlExposeHeaders = PaymentHeaders.Exposed;
     }
 
-    private static bool Verified(KycRecord? record, PaidLink link) => record is not null && record.Satisfies(link.KycLevel);
+    private static bool Verified(KycRecord? record, PaidLink link) => record is not null && record.Satisfies(link.KycLevel, link.KycCountries);
 
     private static IResult KycRequired(PaidLink link) => Problem.Of(StatusCodes.Status403Forbidden, "kyc_required",
         "This link is paid only by verified payers; nothing was charged.",
-        $"Verification level '{link.KycLevel}' or above is needed. Verify once (POST /api/me/kyc); x402 wallets count when the verification lists them or the request carries a trusted KYC-ATTESTATION.");
+        $"Verification level '{link.KycLevel}' or above{(link.KycCountries.Count > 0 ? " from " + string.Join(", ", link.KycCountries) : "")} is needed. Verify once (POST /api/me/kyc); x402 wallets count when the verification lists them or the request carries a trusted KYC-ATTESTATION.");
 
     private static IResult UpstreamProblem(UpstreamOutcome outcome) => outcome.Failure switch
     {

@@ -85,6 +85,7 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls)
             extensions["kyc"] = new JsonObject
             {
                 ["level"] = link.KycLevel,
+                ["countries"] = new JsonArray(link.KycCountries.Select(c => (JsonNode?)JsonValue.Create(c)).ToArray()),
                 ["verifyUrl"] = $"{baseUrl}/api/me/kyc",
             };
         }

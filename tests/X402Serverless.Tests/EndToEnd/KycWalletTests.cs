@@ -91,6 +91,22 @@ public sealed class KycWalletTests(ChainFixture chain)
         }
         Assert.Equal(0, chain.Upstream.Hits(link.UpstreamPath));
 
+        // A link for German payers only refuses the same (Dutch) attestation.
+        var germanOnly = await chain.CreateLinkAsync(gateway: gateway, kycLevel: "basic", facilitator: "builtin");
+        using (var admin = gateway.Client(GatewayHost.AdminKey))
+        using (var patched = await admin.PatchAsJsonAsync($"/api/links/{germanOnly.Id}", new { kycCountries = new[] { "DE" } }))
+        {
+            Assert.True(patched.IsSuccessStatusCode);
+        }
+        using (var request = new HttpRequestMessage(HttpMethod.Get, germanOnly.Url))
+        {
+            request.Headers.Add("PAYMENT-SIGNATURE", new PaymentBuilder { Requirement = await RequirementAsync(germanOnly.Url), PayerKey = chain.PayerKey }.V2Header());
+            request.Headers.Add("KYC-ATTESTATION", Header(good, trustedKey));
+            using var client = new HttpClient();
+            using var foreign = await client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.Forbidden, foreign.StatusCode);
+        }
+
         using var paid = await PayAsync(Header(good, trustedKey));
         Assert.Equal(HttpStatusCode.OK, paid.StatusCode);
         var body = await paid.Content.ReadFromJsonAsync<JsonElement>();

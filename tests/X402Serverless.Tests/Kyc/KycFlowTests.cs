@@ -185,6 +185,47 @@ public sealed class KycFlowTests(CreditsFixture fixture) : IClassFixture<Credits
     }
 
     [Fact]
+    public async Task A_link_limited_to_some_countries_takes_verified_payers_from_them_only()
+    {
+        using var org = await fixture.NewOrganisationAsync();
+        var payer = await NewPayerAsync(org, new { name = "Dutch agent" });
+        await fixture.FundAsync(Accounts.Credits(payer.Id), 100_000);
+        var verified = Event(payer.Id, "verified", Decided);
+        using (await CallbackAsync(verified, Sign(verified)))
+        {
+        }
+        await KycOfAsync(payer.Key, k => k.GetProperty("status").GetString() == "verified");
+        var germanOnly = await fixture.NewLinkAsync(org, "0.01", ["credits"], extra: new { kycCountries = new[] { "de" } });
+        var benelux = await fixture.NewLinkAsync(org, "0.01", ["credits"], extra: new { kycCountries = new[] { "BE", "NL", "LU" } });
+
+        using (var refused = await CallAsync(germanOnly.Url, payer.Key))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            Assert.Contains("from DE", (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+        using (var paid = await CallAsync(benelux.Url, payer.Key))
+        {
+            Assert.Equal(HttpStatusCode.OK, paid.StatusCode);
+        }
+        var view = await org.GetFromJsonAsync<JsonElement>($"/api/links/{germanOnly.Id}");
+        Assert.Equal("basic", view.GetProperty("kycLevel").GetString()); // countries imply a verification
+        Assert.Equal(["DE"], view.GetProperty("kycCountries").EnumerateArray().Select(c => c.GetString()));
+
+        using var anonymous = new HttpClient();
+        using var unpaid = await anonymous.GetAsync(benelux.Url);
+        var required = JsonDocument.Parse(Convert.FromBase64String(unpaid.Headers.GetValues("PAYMENT-REQUIRED").Single())).RootElement;
+        Assert.Equal(["BE", "NL", "LU"], required.GetProperty("extensions").GetProperty("kyc").GetProperty("countries").EnumerateArray().Select(c => c.GetString()));
+
+        using var bad = await org.PostAsJsonAsync("/api/links", new
+        {
+            upstream = fixture.Upstream.BaseUrl + "/ok/x", price = "0.01", payTo = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C", kycLevel = "none", kycCountries = new[] { "Germany" },
+        });
+        var codes = (await bad.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("code").GetString()).ToList();
+        Assert.Contains("invalid_country", codes);
+        Assert.Contains("kyc_countries_need_level", codes);
+    }
+
+    [Fact]
     public async Task A_kyc_link_says_so_in_its_402_and_links_without_kyc_take_unverified_payers()
     {
         using var org = await fixture.NewOrganisationAsync();

@@ -27,6 +27,7 @@ public abstract class LinkStoreContract
         ChargeOn = "below-500",
         DailyCapPerPayer = 5_000_000,
         KycLevel = "full",
+        KycCountries = ["DE", "NL"],
         CreatedAt = new DateTimeOffset(2026, 11, 21, 10, 0, 0, TimeSpan.Zero),
         UpdatedAt = new DateTimeOffset(2026, 11, 21, 10, 0, 0, TimeSpan.Zero),
     };
@@ -39,7 +40,8 @@ public abstract class LinkStoreContract
         await store.CreateAsync(link, default);
         var read = await store.FindAsync(link.Id, default);
         Assert.NotNull(read);
-        Assert.Equal(link with { Networks = read.Networks, Methods = read.Methods, Accepts = read.Accepts }, read);
+        Assert.Equal(link with { Networks = read.Networks, Methods = read.Methods, Accepts = read.Accepts, KycCountries = read.KycCountries }, read);
+        Assert.Equal(link.KycCountries, read.KycCountries);
         Assert.Equal(link.Networks, read.Networks);
         Assert.Equal(link.Accepts, read.Accepts);
         Assert.Null(await store.FindAsync("lnk_missing", default));
