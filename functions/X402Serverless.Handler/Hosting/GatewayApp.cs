@@ -70,6 +70,8 @@ public static class GatewayApp
     /// <summary>Creates the operator organisation on an empty store, then starts serving.</summary>
     public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken = default)
     {
+        // A malformed KYC attestation key or trusted signer stops the start, rather than failing paid calls later.
+        _ = app.Services.GetRequiredService<KycAttestor>();
         await app.Services.GetRequiredService<IStoreInitializer>().InitializeAsync(cancellationToken);
         await app.Services.GetRequiredService<AdminKeyBootstrapper>().RunAsync(cancellationToken);
         _ = app.Services.GetRequiredService<HttpFacilitator>().IsAvailableAsync(cancellationToken).AsTask();
