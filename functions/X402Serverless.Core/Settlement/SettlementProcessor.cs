@@ -76,11 +76,13 @@ public sealed class SettlementProcessor(
 
     /// <summary>
     /// A Reserved or Settling payment whose request died: if the authorization landed it is settled (the money moved),
-    /// if something was broadcast it becomes a job to confirm, otherwise it is freed — it was never delivered.
+    /// if something was broadcast it becomes a job to confirm, otherwise it is freed. Its request never delivered the
+    /// content, so a payment that ends settled owes it: the payer retries with the same payment and gets it once.
     /// </summary>
     public async Task RecoverAsync(PaymentRecord stale, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        await store.TrySetContentOwedAsync(stale.Id, true, cancellationToken);
         if (stale.Transaction is not null)
         {
             await store.ScheduleRetryAsync(stale.Id, stale.Attempts, now, "recovered_after_restart", now, cancellationToken);

@@ -42,6 +42,7 @@ public sealed class RecoveryTests(ChainFixture chain)
         var recovered = await store.GetAsync(landedId, default);
         Assert.Equal(PaymentStatus.Settled, recovered!.Status);
         Assert.Equal(landedTx, recovered.Transaction);
+        Assert.True(recovered.ContentOwed); // its request died before delivering: the same payment may redeem it
     }
 
     private async Task ReplaceWithStaleAsync(IPaymentStore store, string id, byte[] nonce, DateTimeOffset at)
