@@ -26,8 +26,4 @@ public sealed record KycRecord
 
     public bool Satisfies(string requiredLevel) =>
         KycLevels.Rank(requiredLevel) == 0 || (Status == KycStatuses.Verified && KycLevels.Rank(Level) >= KycLevels.Rank(requiredLevel));
-
-    /// <summary>The level, and when the link names countries, a verified country among them.</summary>
-    public bool Satisfies(string requiredLevel, IReadOnlyList<string> countries) =>
-        Satisfies(requiredLevel) && (countries.Count == 0 || (Country is not null && countries.Contains(Country)));
 }

@@ -51,6 +51,11 @@ public sealed record PaidLink
     /// <summary>ISO 3166-1 alpha-2 countries a verified payer must be from; empty: any.</summary>
     public IReadOnlyList<string> KycCountries { get; init; } = [];
 
+    /// <summary>Whether a verification at this level, in this country, meets the link's KYC policy (whoever vouches for it).</summary>
+    public bool AdmitsKyc(string level, string? country) =>
+        Kyc.KycLevels.Rank(level) >= Kyc.KycLevels.Rank(KycLevel)
+        && (KycCountries.Count == 0 || (country is not null && KycCountries.Contains(country)));
+
     public bool Accepts402 => Accepts.Contains(PaymentTypes.X402);
 
     /// <summary>"remote" or "builtin"; null follows the deployment's default.</summary>

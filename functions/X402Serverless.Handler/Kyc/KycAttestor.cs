@@ -69,8 +69,7 @@ internal sealed class KycAttestor
         var seconds = now.ToUnixTimeSeconds();
         return KycAttestation.TryRead(json, out var attestation, out var signature)
             && attestation!.Wallet == wallet
-            && KycLevels.Rank(attestation.Level) >= KycLevels.Rank(link.KycLevel)
-            && (link.KycCountries.Count == 0 || link.KycCountries.Contains(attestation.Country))
+            && link.AdmitsKyc(attestation.Level, attestation.Country)
             && attestation.IssuedAt <= seconds + 60 && seconds < attestation.ExpiresAt
             && attestation.SignerOf(signature!) is { } signer && _trusted.Contains(signer);
     }

@@ -377,7 +377,7 @@ internal sealed partial class PaidLinkEndpoint(
         http.Response.Headers.AccessControlExposeHeaders = PaymentHeaders.Exposed;
     }
 
-    private static bool Verified(KycRecord? record, PaidLink link) => record is not null && record.Satisfies(link.KycLevel, link.KycCountries);
+    private static bool Verified(KycRecord? record, PaidLink link) => record is { Status: KycStatuses.Verified } && link.AdmitsKyc(record.Level, record.Country);
 
     private static IResult KycRequired(PaidLink link) => Problem.Of(StatusCodes.Status403Forbidden, "kyc_required",
         "This link is paid only by verified payers; nothing was charged.",
