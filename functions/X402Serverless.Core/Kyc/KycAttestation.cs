@@ -18,7 +18,11 @@ public sealed record KycAttestation(EvmAddress Wallet, string Level, string Coun
 
     public const string PrimaryType = "KycAttestation";
 
-    public const string TypeString = "KycAttestation(address wallet,string level,string country,uint64 issuedAt,uint64 expiresAt)";
+    /// <summary>The struct's members in order: the one definition both the type hash and the published types come from.</summary>
+    public static readonly IReadOnlyList<(string Name, string Type)> Fields =
+        [("wallet", "address"), ("level", "string"), ("country", "string"), ("issuedAt", "uint64"), ("expiresAt", "uint64")];
+
+    public static readonly string TypeString = $"{PrimaryType}({string.Join(',', Fields.Select(f => $"{f.Type} {f.Name}"))})";
 
     private static readonly byte[] TypeHash = Keccak256.Hash(Encoding.ASCII.GetBytes(TypeString));
 

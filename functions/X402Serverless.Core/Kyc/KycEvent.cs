@@ -73,7 +73,7 @@ public sealed record KycEvent(string Id, string Type, KycRecord Record)
                     error = "wallets is an array of 0x addresses.";
                     return false;
                 }
-                var lower = address.ToString().ToLowerInvariant();
+                var lower = address.ToLowerHex();
                 if (!wallets.Contains(lower))
                 {
                     wallets.Add(lower);

@@ -16,7 +16,10 @@ internal static class KycAttestationEndpoints
     public static void MapKycPublicKey(this IEndpointRouteBuilder app) => app.MapGet("/.well-known/x402-kyc", (KycAttestor attestor) =>
         attestor.Signer is { } signer
             ? TypedResults.Ok(new { signer = signer.ToString(), typedData = KycAttestor.TypedDataShape(), levels = KycLevels.All })
-            : Problem.Of(StatusCodes.Status404NotFound, "kyc_attestations_not_configured", "This gateway does not issue KYC attestations."));
+            : NotConfigured());
+
+    private static IResult NotConfigured() =>
+        Problem.Of(StatusCodes.Status404NotFound, "kyc_attestations_not_configured", "This gateway does not issue KYC attestations.");
 
     public static void MapKycAttestations(this RouteGroupBuilder me) => me.MapPost("/kyc/attestations", IssueAsync);
 
@@ -24,7 +27,7 @@ internal static class KycAttestationEndpoints
     {
         if (attestor.Signer is not { } signer)
         {
-            return Problem.Of(StatusCodes.Status404NotFound, "kyc_attestations_not_configured", "This gateway does not issue KYC attestations.");
+            return NotConfigured();
         }
         string? walletText = null;
         try
@@ -48,7 +51,7 @@ internal static class KycAttestationEndpoints
         {
             return Problem.Of(StatusCodes.Status409Conflict, "kyc_not_verified", "There is no current verification to attest; verify first (POST /api/me/kyc).");
         }
-        if (!record.Wallets.Contains(wallet.ToString().ToLowerInvariant()))
+        if (!record.Wallets.Contains(wallet.ToLowerHex()))
         {
             return Problem.Of(StatusCodes.Status409Conflict, "wallet_not_verified", "Your verification does not list this wallet.");
         }

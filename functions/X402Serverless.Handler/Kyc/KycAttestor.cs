@@ -81,14 +81,7 @@ internal sealed class KycAttestor
         primaryType = KycAttestation.PrimaryType,
         types = new Dictionary<string, object[]>
         {
-            [KycAttestation.PrimaryType] =
-            [
-                new { name = "wallet", type = "address" },
-                new { name = "level", type = "string" },
-                new { name = "country", type = "string" },
-                new { name = "issuedAt", type = "uint64" },
-                new { name = "expiresAt", type = "uint64" },
-            ],
+            [KycAttestation.PrimaryType] = [.. KycAttestation.Fields.Select(f => (object)new { name = f.Name, type = f.Type })],
         },
     };
 }

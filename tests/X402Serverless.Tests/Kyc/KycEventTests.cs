@@ -35,6 +35,12 @@ public sealed class KycEventTests
     }
 
     [Fact]
+    public void The_attestation_type_is_the_one_the_readme_documents()
+    {
+        Assert.Equal("KycAttestation(address wallet,string level,string country,uint64 issuedAt,uint64 expiresAt)", KycAttestation.TypeString);
+    }
+
+    [Fact]
     public void Basic_does_not_satisfy_a_link_asking_for_full()
     {
         Assert.True(Parse("""{"id":"kev_3","subject":"pay_1","status":"verified","level":"basic","decidedAt":"2026-11-21T10:00:00Z"}""", out var e, out _));
