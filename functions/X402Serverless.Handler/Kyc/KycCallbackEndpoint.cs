@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.Extensions.Options;
 using X402Serverless.Core.Kyc;
 using X402Serverless.Core.Ports;
@@ -37,11 +36,7 @@ internal static class KycCallbackEndpoint
         {
             return Problem.Of(StatusCodes.Status400BadRequest, "invalid_event", "The KYC event is malformed.", error);
         }
-        var isNew = await events.TryAddAsync(parsed!.Id, parsed.Type, Encoding.UTF8.GetString(payload), time.GetUtcNow(), http.RequestAborted);
-        if (isNew)
-        {
-            await queues.InboxEventAsync(WebhookSources.Kyc, parsed.Id);
-        }
+        var isNew = await WebhookReceiver.StoreOnceAsync(events, queues, WebhookSources.Kyc, parsed!.Id, parsed.Type, payload, time, http.RequestAborted);
         return TypedResults.Accepted((string?)null, new { received = true, duplicate = !isNew });
     }
 }

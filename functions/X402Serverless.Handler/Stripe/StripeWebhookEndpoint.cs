@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -43,11 +42,7 @@ internal static class StripeWebhookEndpoint
         {
             return Problem.Of(StatusCodes.Status400BadRequest, "invalid_event", "The event is not a Stripe event object.");
         }
-        var isNew = await events.TryAddAsync(id, type, Encoding.UTF8.GetString(payload), time.GetUtcNow(), http.RequestAborted);
-        if (isNew)
-        {
-            await queues.InboxEventAsync(WebhookSources.Stripe, id);
-        }
+        var isNew = await WebhookReceiver.StoreOnceAsync(events, queues, WebhookSources.Stripe, id, type, payload, time, http.RequestAborted);
         return TypedResults.Ok(new { received = true, duplicate = !isNew });
     }
 }

@@ -1,3 +1,5 @@
+using System.Text;
+using X402Serverless.Core.Ports;
 using X402Serverless.Core.Webhooks;
 using X402Serverless.Handler.Problems;
 
@@ -27,5 +29,17 @@ internal static class WebhookReceiver
             ? (payload, null)
             : (null, Problem.Of(StatusCodes.Status400BadRequest, verdict == WebhookSignatureResult.Stale ? "signature_stale" : "signature_invalid",
                 $"The {signatureHeader} header does not verify."));
+    }
+
+    /// <summary>Stores a verified event once by id and queues it for processing; false when it was a redelivery.</summary>
+    public static async Task<bool> StoreOnceAsync(
+        IWebhookInbox inbox, Settlement.JobQueues queues, string source, string id, string type, byte[] payload, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var isNew = await inbox.TryAddAsync(id, type, Encoding.UTF8.GetString(payload), time.GetUtcNow(), cancellationToken);
+        if (isNew)
+        {
+            await queues.InboxEventAsync(source, id);
+        }
+        return isNew;
     }
 }
