@@ -16,8 +16,25 @@ internal sealed partial class UsageRecorder(IUsageStore store, TimeProvider time
 
     private readonly ConcurrentDictionary<(string Organisation, string Link, string Day, string Kind), long> _pending = new();
 
+    // The day's key string, formatted once a day rather than on every paid-path call.
+    private DayStamp? _today;
+
     public void Count(PaidLink link, string kind) =>
-        _pending.AddOrUpdate((link.OrganisationId, link.Id, Periods.Day(time.GetUtcNow()), kind), 1, (_, n) => n + 1);
+        _pending.AddOrUpdate((link.OrganisationId, link.Id, Today(), kind), 1, (_, n) => n + 1);
+
+    private string Today()
+    {
+        var now = time.GetUtcNow();
+        if (_today is { } today && now.UtcTicks >= today.From && now.UtcTicks < today.Until)
+        {
+            return today.Day;
+        }
+        var start = now.UtcDateTime.Date;
+        _today = today = new DayStamp(start.Ticks, start.AddDays(1).Ticks, Periods.Day(now));
+        return today.Day;
+    }
+
+    private sealed record DayStamp(long From, long Until, string Day);
 
     /// <summary>Moves the counted calls to the store; on failure they go back to be added next time.</summary>
     public async Task FlushAsync(CancellationToken cancellationToken)
