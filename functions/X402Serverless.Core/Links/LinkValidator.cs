@@ -80,6 +80,11 @@ public sealed class LinkValidator(NetworkRegistry networks, UpstreamAddressPolic
                 }
             }
         }
+        if (draft.DeferredPayers is not null && !Payments.DeferredPayers.IsValid(draft.DeferredPayers))
+        {
+            errors.Add(new("deferredPayers", "invalid_deferred_payers",
+                "deferredPayers is \"returning\" (wallets that have settled a payment here before; the rest are served sync) or \"any\"."));
+        }
         if (draft.Settlement is not null && !Payments.SettlementModes.IsValid(draft.Settlement))
         {
             errors.Add(new("settlement", "invalid_settlement", "settlement is \"sync\" (content after settlement) or \"deferred\" (content first)."));

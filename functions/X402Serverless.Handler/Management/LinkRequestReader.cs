@@ -65,6 +65,7 @@ internal static class LinkRequestReader
             Description = String(root, "description", errors),
             Networks = StringList(root, "networks", errors),
             Settlement = String(root, "settlement", errors),
+            DeferredPayers = String(root, "deferredPayers", errors),
             Facilitator = String(root, "facilitator", errors),
             VerifyOnChain = Bool(root, "verifyOnChain", errors),
             Accepts = StringList(root, "accepts", errors)?.Select(a => a.ToLowerInvariant()).ToList(),
