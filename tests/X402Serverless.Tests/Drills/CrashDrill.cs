@@ -42,7 +42,7 @@ public sealed class CrashDrill(ChainFixture chain, ITestOutputHelper output)
             var payTo = ChainFixture.NewAddress();
             using var created = await admin.PostAsJsonAsync("/api/links", new
             {
-                upstream = chain.Upstream.BaseUrl + path, price = "0.001", payTo = payTo.ToString(), settlement = "deferred", facilitator = "builtin",
+                upstream = chain.Upstream.BaseUrl + path, price = "0.001", payTo = payTo.ToString(), settlement = "deferred", deferredPayers = "any", facilitator = "builtin",
             });
             var url = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("url").GetString()!;
             link = new PaidTestLink("", url, path, payTo);

@@ -20,7 +20,7 @@ public sealed class GasWalletDrill(ChainFixture chain, ITestOutputHelper output)
         var settings = chain.GatewaySettings(chain.FacilitatorUrl);
         settings["X402:Settlement:GasWalletKey"] = emptyKey;
         await using var gateway = await GatewayHost.StartAsync(settings);
-        var deferred = await chain.CreateLinkAsync(gateway: gateway, settlement: "deferred", facilitator: "builtin");
+        var deferred = await chain.CreateLinkAsync(gateway: gateway, settlement: "deferred", facilitator: "builtin", deferredPayers: "any");
         var sync = await chain.CreateLinkAsync(gateway: gateway, settlement: "sync", facilitator: "builtin");
         var payerBefore = await chain.BalanceAsync(chain.Payer);
 

@@ -18,7 +18,7 @@ public sealed class RpcOutageDrill(ChainFixture chain, ITestOutputHelper output)
     {
         await using var proxy = await RpcProxy.StartAsync(chain.RpcUrl);
         await using var gateway = await StartGatewayAsync(proxy);
-        var link = await chain.CreateLinkAsync(gateway: gateway, settlement: "deferred", facilitator: "builtin");
+        var link = await chain.CreateLinkAsync(gateway: gateway, settlement: "deferred", facilitator: "builtin", deferredPayers: "any");
         var requirement = await RequirementAsync(link.Url);
 
         proxy.Down = true;
@@ -44,7 +44,7 @@ public sealed class RpcOutageDrill(ChainFixture chain, ITestOutputHelper output)
     {
         await using var proxy = await RpcProxy.StartAsync(chain.RpcUrl);
         await using var gateway = await StartGatewayAsync(proxy);
-        var link = await chain.CreateLinkAsync(gateway: gateway, settlement: "deferred", facilitator: "builtin");
+        var link = await chain.CreateLinkAsync(gateway: gateway, settlement: "deferred", facilitator: "builtin", deferredPayers: "any");
         var payment = new PaymentBuilder
         {
             Requirement = await RequirementAsync(link.Url),
