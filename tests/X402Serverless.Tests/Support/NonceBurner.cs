@@ -33,6 +33,10 @@ internal static class NonceBurner
         return key;
     }
 
+    /// <summary>Submits a signed authorization on chain from a bystander, as any facilitator could.</summary>
+    public static Task<string> SubmitAsync(ChainFixture chain, TransferAuthorization authorization, byte[] payerKey) =>
+        SendAsync(chain, Eip3009Calls.TransferWithAuthorization(authorization, TransferAuthorizationHasher.Sign(Domain(chain), authorization, payerKey)));
+
     private static Eip712Domain Domain(ChainFixture chain) => new("USD Coin", "2", 84532, chain.Token);
 
     private static async Task<string> SendAsync(ChainFixture chain, byte[] data)
