@@ -121,7 +121,7 @@ public sealed class BuiltInFacilitator(
 
     private (DecodedPayment? Payment, PaymentRequirement? Requirement, string? Reason, string? Message) Check(SettleRequest request)
     {
-        var (payment, requirement, reason, message) = FacilitatorRequestReader.Read(request, networks);
+        var (payment, requirement, reason, message) = FacilitatorRequestReader.Read(request, networks, options.MaxTimeoutSeconds);
         if (payment is null || requirement is null)
         {
             return (payment, null, reason, message);

@@ -14,7 +14,7 @@ namespace X402Serverless.Core.Facilitation;
 public static class FacilitatorRequestReader
 {
     public static (DecodedPayment? Payment, PaymentRequirement? Requirement, string? Reason, string? Message) Read(
-        SettleRequest request, NetworkRegistry networks)
+        SettleRequest request, NetworkRegistry networks, int maxTimeoutSeconds)
     {
         var decoded = PaymentHeaderDecoder.FromJson(request.PaymentPayload, null);
         if (decoded.Payment is not { } payment)
@@ -52,7 +52,16 @@ public static class FacilitatorRequestReader
         {
             return (payment, null, ReasonCodes.InvalidPayload, "paymentRequirements needs payTo and an integer amount.");
         }
-        var timeout = r["maxTimeoutSeconds"] is JsonValue t && t.TryGetValue<int>(out var seconds) ? seconds : 300;
+        if (amount.IsZero)
+        {
+            // A 0-value settlement moves nothing and only burns the settler's gas.
+            return (payment, null, ReasonCodes.Value, "paymentRequirements.amount must be above 0.");
+        }
+        if (r["maxTimeoutSeconds"] is not JsonValue t || !t.TryGetValue<int>(out var seconds) || seconds <= 0)
+        {
+            return (payment, null, ReasonCodes.InvalidPayload, "paymentRequirements.maxTimeoutSeconds must be a positive integer.");
+        }
+        var timeout = Math.Min(seconds, maxTimeoutSeconds);
         return (payment, new PaymentRequirement(network, amount, payToAddress, timeout), null, null);
     }
 
