@@ -77,7 +77,7 @@ public sealed class PaymentFailureTests(ChainFixture chain)
         var link = await chain.CreateLinkAsync();
         var requirement = await RequirementAsync(link.Url);
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        using var response = await SendAsync(link.Url, (Builder(requirement) with { ValidAfter = now + 120, ValidBefore = now + 600 }).V2Header());
+        using var response = await SendAsync(link.Url, (Builder(requirement) with { ValidAfter = now + 120, ValidBefore = now + 300 }).V2Header());
         Assert.Equal("invalid_exact_evm_payload_authorization_valid_after", await ErrorOfAsync(response));
         await AssertNothingHappenedAsync(link);
     }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using X402Serverless.Core.Crypto;
+using X402Serverless.Core.Evm;
 using X402Serverless.Core.Payments;
 using X402Serverless.Core.Ports;
 using X402Serverless.Tests.Support;
@@ -31,8 +32,8 @@ public sealed class RecoveryTests(ChainFixture chain)
         var unusedId = PaymentId.For(84532, chain.Token, chain.Payer, unused.Nonce);
         var landedId = PaymentId.For(84532, chain.Token, chain.Payer, landed.Nonce);
         var landedTx = (await store.GetAsync(landedId, default))!.Transaction;
-        await ReplaceWithStaleAsync(store, landedId, landed.Nonce, old);
-        await ReplaceWithStaleAsync(store, unusedId, unused.Nonce, old);
+        await ReplaceWithStaleAsync(store, landedId, landed.Nonce, link.PayTo, old);
+        await ReplaceWithStaleAsync(store, unusedId, unused.Nonce, link.PayTo, old);
 
         using var client = chain.Gateway.Client();
         using var response = await client.PostAsync("/Maintenance", new StringContent("""{"Data":{"timer":{}},"Metadata":{}}""", Encoding.UTF8, "application/json"));
@@ -45,7 +46,7 @@ public sealed class RecoveryTests(ChainFixture chain)
         Assert.True(recovered.ContentOwed); // its request died before delivering: the same payment may redeem it
     }
 
-    private async Task ReplaceWithStaleAsync(IPaymentStore store, string id, byte[] nonce, DateTimeOffset at)
+    private async Task ReplaceWithStaleAsync(IPaymentStore store, string id, byte[] nonce, EvmAddress payTo, DateTimeOffset at)
     {
         // Drop whatever the store holds and put back a Reserved row as a crashed request would have left it.
         var database = chain.Gateway.Services.GetRequiredService<X402Serverless.Sqlite.SqliteDatabase>();
@@ -59,7 +60,7 @@ public sealed class RecoveryTests(ChainFixture chain)
         await store.TryReserveAsync(new PaymentRecord
         {
             Id = id, LinkId = "lnk_recovery", OrganisationId = "org_recovery", Network = ChainFixture.V2Network, Asset = chain.Token.ToString(),
-            Payer = chain.Payer.ToString(), PayTo = ChainFixture.NewAddress().ToString(), Nonce = Hex.Encode(nonce), Amount = "10000",
+            Payer = chain.Payer.ToString(), PayTo = payTo.ToString(), Nonce = Hex.Encode(nonce), Amount = "10000",
             X402Version = 2, Status = PaymentStatus.Reserved, ValidBefore = at.AddHours(2).ToUnixTimeSeconds(), CreatedAt = at, UpdatedAt = at,
         }, default);
     }
