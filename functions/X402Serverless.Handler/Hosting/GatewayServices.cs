@@ -104,6 +104,7 @@ internal static class GatewayServices
         services.AddSettlement(options);
 
         services.AddSingleton(sp => UpstreamClientFactory.Create(sp.GetRequiredService<UpstreamAddressPolicy>()));
+        services.AddSingleton<ResponseIsolation>();
         services.AddSingleton<UpstreamForwarder>();
         services.AddSingleton<PublicUrls>();
         services.AddSingleton<LinkCache>();
