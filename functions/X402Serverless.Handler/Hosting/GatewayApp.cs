@@ -51,6 +51,7 @@ public static class GatewayApp
         api.MapLedgerApi();
         api.MapOrganisationCardTopUps();
         api.MapPoolUsdcTopUp();
+        api.MapFacilitatorUsage();
         app.MapMeApi();
         StripeWebhookEndpoint.Map(app);
         KycCallbackEndpoint.Map(app);

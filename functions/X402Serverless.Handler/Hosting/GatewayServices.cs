@@ -104,6 +104,10 @@ internal static class GatewayServices
         services.AddSettlement(options);
 
         services.AddSingleton(sp => UpstreamClientFactory.Create(sp.GetRequiredService<UpstreamAddressPolicy>()));
+        services.AddSingleton<Facilitator.FacilitatorGate>();
+        services.AddSingleton<Facilitator.FacilitatorPolicy>();
+        services.AddSingleton<Facilitator.FacilitatorGasMeter>();
+        services.AddSingleton<Facilitator.FacilitatorService>();
         services.AddSingleton<ResponseIsolation>();
         services.AddSingleton<UpstreamForwarder>();
         services.AddSingleton<PublicUrls>();
