@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using X402Serverless.AzureStorage.Tables;
 using X402Serverless.Core.Kyc;
 using X402Serverless.Core.Links;
+using X402Serverless.Core.Payments;
 using X402Serverless.Core.Ports;
 using static X402Serverless.AzureStorage.Tables.EntityFields;
 
@@ -76,6 +77,7 @@ public sealed class TableLinkStore(TableClient tables, string tableName = "links
         ["Methods"] = List(l.Methods),
         ["SealedUpstreamHeaders"] = l.SealedUpstreamHeaders,
         ["Settlement"] = l.Settlement,
+        ["DeferredPayers"] = l.DeferredPayers,
         ["Facilitator"] = l.Facilitator,
         ["VerifyOnChain"] = l.VerifyOnChain,
         ["Accepts"] = List(l.Accepts),
@@ -100,6 +102,7 @@ public sealed class TableLinkStore(TableClient tables, string tableName = "links
         Methods = List(e, "Methods"),
         SealedUpstreamHeaders = OptStr(e, "SealedUpstreamHeaders"),
         Settlement = Str(e, "Settlement"),
+        DeferredPayers = OptStr(e, "DeferredPayers") ?? DeferredPayers.Returning,
         Facilitator = OptStr(e, "Facilitator"),
         VerifyOnChain = Bool(e, "VerifyOnChain"),
         Accepts = List(e, "Accepts"),

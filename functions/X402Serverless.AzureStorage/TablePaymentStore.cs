@@ -164,8 +164,13 @@ public sealed class TablePaymentStore(TableClient tables, string tableName = "pa
             $"LinkId ge {TableClient.Literal(prefix)} and LinkId lt {TableClient.Literal(prefix + "\uffff")} and Status eq {TableClient.Literal(status.ToString())}", null, cancellationToken))
             .Select(FromEntity).OrderByDescending(p => p.UpdatedAt).Take(max).ToList();
 
-    public async Task<int> CountFailedDeferredAsync(string payer, CancellationToken cancellationToken) =>
-        (await tables.QueryAsync(tableName, $"Payer eq {TableClient.Literal(payer)} and Mode eq 'deferred' and Status eq 'Failed'", null, cancellationToken)).Count;
+    public async Task<PayerHistory> GetPayerHistoryAsync(string payer, CancellationToken cancellationToken)
+    {
+        var ended = await tables.QueryAsync(tableName,
+            $"Payer eq {TableClient.Literal(payer)} and (Status eq 'Settled' or (Mode eq 'deferred' and Status eq 'Failed'))", null, cancellationToken);
+        return new PayerHistory(ended.Any(e => Str(e, "Status") == nameof(PaymentStatus.Settled)),
+            ended.Any(e => Str(e, "Status") == nameof(PaymentStatus.Failed)));
+    }
 
     private Task<bool> EndAsync(string id, PaymentStatus status, string? transaction, string? reason, DateTimeOffset at, CancellationToken cancellationToken) =>
         TransitionAsync(id, e => Live.Contains(Str(e, "Status")), e =>

@@ -7,13 +7,13 @@ namespace X402Serverless.Sqlite;
 public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
 {
     private const string Columns =
-        "id, organisation_id, name, description, upstream, price, pay_to, networks, methods, sealed_upstream_headers, created_at, updated_at, settlement, facilitator, verify_on_chain, accepts, charge_on, daily_cap_per_payer, kyc_level, kyc_countries";
+        "id, organisation_id, name, description, upstream, price, pay_to, networks, methods, sealed_upstream_headers, created_at, updated_at, settlement, facilitator, verify_on_chain, accepts, charge_on, daily_cap_per_payer, kyc_level, kyc_countries, deferred_payers";
 
     public async Task CreateAsync(PaidLink link, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = $"INSERT INTO links ({Columns}) VALUES ($id, $org, $name, $description, $upstream, $price, $payTo, $networks, $methods, $headers, $created, $updated, $settlement, $facilitator, $verifyOnChain, $accepts, $chargeOn, $dailyCap, $kycLevel, $kycCountries);";
+        command.CommandText = $"INSERT INTO links ({Columns}) VALUES ($id, $org, $name, $description, $upstream, $price, $payTo, $networks, $methods, $headers, $created, $updated, $settlement, $facilitator, $verifyOnChain, $accepts, $chargeOn, $dailyCap, $kycLevel, $kycCountries, $deferredPayers);";
         Bind(command, link);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -50,7 +50,7 @@ public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
         command.CommandText = """
             UPDATE links SET name = $name, description = $description, upstream = $upstream, price = $price, pay_to = $payTo,
                 networks = $networks, methods = $methods, sealed_upstream_headers = $headers, updated_at = $updated,
-                settlement = $settlement, facilitator = $facilitator, verify_on_chain = $verifyOnChain, accepts = $accepts, charge_on = $chargeOn, daily_cap_per_payer = $dailyCap, kyc_level = $kycLevel, kyc_countries = $kycCountries
+                settlement = $settlement, facilitator = $facilitator, verify_on_chain = $verifyOnChain, accepts = $accepts, charge_on = $chargeOn, daily_cap_per_payer = $dailyCap, kyc_level = $kycLevel, kyc_countries = $kycCountries, deferred_payers = $deferredPayers
             WHERE id = $id AND organisation_id = $org;
             """;
         Bind(command, link);
@@ -82,6 +82,7 @@ public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
         command.Parameters.AddWithValue("$created", SqliteText.Time(link.CreatedAt));
         command.Parameters.AddWithValue("$updated", SqliteText.Time(link.UpdatedAt));
         command.Parameters.AddWithValue("$settlement", link.Settlement);
+        command.Parameters.AddWithValue("$deferredPayers", link.DeferredPayers);
         command.Parameters.AddWithValue("$facilitator", (object?)link.Facilitator ?? DBNull.Value);
         command.Parameters.AddWithValue("$verifyOnChain", link.VerifyOnChain ? 1 : 0);
         command.Parameters.AddWithValue("$accepts", SqliteText.List(link.Accepts));
@@ -113,5 +114,6 @@ public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
         DailyCapPerPayer = r.IsDBNull(17) ? null : r.GetInt64(17),
         KycLevel = r.GetString(18),
         KycCountries = SqliteText.List(r.GetString(19)),
+        DeferredPayers = r.GetString(20),
     };
 }

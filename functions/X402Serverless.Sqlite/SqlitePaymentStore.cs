@@ -169,13 +169,18 @@ public sealed class SqlitePaymentStore(SqliteDatabase database) : IPaymentStore
             c.Parameters.AddWithValue("$max", max);
         }, cancellationToken);
 
-    public async Task<int> CountFailedDeferredAsync(string payer, CancellationToken cancellationToken)
+    public async Task<PayerHistory> GetPayerHistoryAsync(string payer, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM payments WHERE payer = $payer AND mode = 'deferred' AND status = 'Failed';";
+        command.CommandText = """
+            SELECT EXISTS(SELECT 1 FROM payments WHERE payer = $payer AND status = 'Settled'),
+                   EXISTS(SELECT 1 FROM payments WHERE payer = $payer AND mode = 'deferred' AND status = 'Failed');
+            """;
         command.Parameters.AddWithValue("$payer", payer);
-        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new PayerHistory(reader.GetInt64(0) == 1, reader.GetInt64(1) == 1);
     }
 
     // Terminal states are reached only from a live one: a settled payment is final.

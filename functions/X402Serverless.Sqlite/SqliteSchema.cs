@@ -173,6 +173,9 @@ internal static class SqliteSchema
         """
         ALTER TABLE links ADD COLUMN kyc_countries TEXT NOT NULL DEFAULT '[]';
         """,
+        """
+        ALTER TABLE links ADD COLUMN deferred_payers TEXT NOT NULL DEFAULT 'returning';
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

@@ -84,11 +84,37 @@ public sealed class EvmRpcClient(HttpClient http, Uri endpoint)
     public async Task<string> SendRawTransactionAsync(byte[] raw, CancellationToken cancellationToken) =>
         (await CallAsync("eth_sendRawTransaction", [Hex.Encode(raw)], cancellationToken)).GetString()!;
 
-    /// <summary>The receipt's status (true = success), or null while not mined.</summary>
-    public async Task<bool?> ReceiptStatusAsync(string txHash, CancellationToken cancellationToken)
+    /// <summary>The transaction's receipt, or null while it is not mined (or unknown to this node).</summary>
+    public async Task<TransactionReceipt?> GetReceiptAsync(string txHash, CancellationToken cancellationToken)
     {
         var receipt = await CallAsync("eth_getTransactionReceipt", [txHash], cancellationToken);
-        return receipt.ValueKind == JsonValueKind.Null ? null : Quantity(receipt.GetProperty("status")) == BigInteger.One;
+        if (receipt.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+        try
+        {
+            var logs = new List<ReceiptLog>();
+            foreach (var log in receipt.GetProperty("logs").EnumerateArray())
+            {
+                logs.Add(new ReceiptLog(
+                    log.GetProperty("address").GetString()!.ToLowerInvariant(),
+                    log.GetProperty("topics").EnumerateArray().Select(t => t.GetString()!.ToLowerInvariant()).ToArray(),
+                    log.GetProperty("data").GetString()!.ToLowerInvariant(),
+                    Quantity(log.GetProperty("logIndex"))));
+            }
+            return new TransactionReceipt(receipt.GetProperty("transactionHash").GetString()!.ToLowerInvariant(),
+                Quantity(receipt.GetProperty("status")) == BigInteger.One,
+                Quantity(receipt.GetProperty("blockNumber")),
+                Quantity(receipt.GetProperty("gasUsed")),
+                receipt.TryGetProperty("effectiveGasPrice", out var price) ? Quantity(price) : BigInteger.Zero,
+                logs);
+        }
+        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or NullReferenceException)
+        {
+            // A node that answers with a receipt we cannot read is as good as no node: nothing is concluded from it.
+            throw new RpcUnavailableException($"eth_getTransactionReceipt: unreadable receipt for {txHash} ({e.Message}).", e);
+        }
     }
 
     /// <summary>The transaction that emitted a log with these topics from this contract, if any.</summary>

@@ -66,10 +66,14 @@ public sealed class BuiltInFacilitator(
         var auth = payment.Authorization;
         try
         {
-            var used = await new AuthorizationLookup(_ => rpc).FindAsync(network, auth.From, auth.Nonce, cancellationToken);
-            if (!string.IsNullOrEmpty(used))
+            // Idempotent: an authorization already paid on chain reports the transaction that paid it; one whose nonce
+            // was used without its transfer is refused, never reported as settled.
+            var lookup = new AuthorizationLookup(_ => rpc);
+            var transfer = AuthorizedTransfer.Of(auth);
+            var state = await lookup.FindAsync(network, transfer, cancellationToken);
+            if (state.Use != AuthorizationUse.Unused)
             {
-                return new SettleOutcome(true, true, used, network.Id, auth.From.ToString(), null, null);
+                return Concluded(state, network, payment);
             }
             var refusal = await OnChainRefusalAsync(rpc, payment, requirement, cancellationToken);
             if (refusal is not null)
@@ -95,7 +99,7 @@ public sealed class BuiltInFacilitator(
             {
                 await onSubmitted(hash);
             }
-            return await AwaitReceiptAsync(rpc, network, payment, hash, cancellationToken);
+            return await AwaitReceiptAsync(lookup, network, payment, hash, cancellationToken);
         }
         catch (RpcUnavailableException e)
         {
@@ -117,7 +121,7 @@ public sealed class BuiltInFacilitator(
 
     private (DecodedPayment? Payment, PaymentRequirement? Requirement, string? Reason, string? Message) Check(SettleRequest request)
     {
-        var (payment, requirement, reason, message) = FacilitatorRequestReader.Read(request, networks);
+        var (payment, requirement, reason, message) = FacilitatorRequestReader.Read(request, networks, options.MaxTimeoutSeconds);
         if (payment is null || requirement is null)
         {
             return (payment, null, reason, message);
@@ -180,25 +184,30 @@ public sealed class BuiltInFacilitator(
         }
     }
 
-    private async Task<SettleOutcome> AwaitReceiptAsync(EvmRpcClient rpc, EvmNetwork network, DecodedPayment payment, string hash, CancellationToken cancellationToken)
+    private async Task<SettleOutcome> AwaitReceiptAsync(AuthorizationLookup lookup, EvmNetwork network, DecodedPayment payment, string hash, CancellationToken cancellationToken)
     {
-        var payer = payment.Authorization.From.ToString();
+        var transfer = AuthorizedTransfer.Of(payment.Authorization);
         var deadline = time.GetUtcNow() + options.ReceiptTimeout;
         while (time.GetUtcNow() < deadline)
         {
-            var status = await rpc.ReceiptStatusAsync(hash, cancellationToken);
-            if (status is true)
+            // Our own transaction's receipt, checked for the transfer all the same; if it reverted because the nonce
+            // was used first (by the payer's own resubmission, or burned), the chain says which.
+            if (await lookup.ConfirmAsync(network, hash, transfer, cancellationToken) is { } state)
             {
-                return new SettleOutcome(true, true, hash, network.Id, payer, null, null);
-            }
-            if (status is false)
-            {
-                return new SettleOutcome(true, false, hash, network.Id, payer, "invalid_exact_evm_transaction_failed", "The settlement transaction reverted.");
+                return state.Use == AuthorizationUse.Unused
+                    ? new SettleOutcome(true, false, hash, network.Id, payment.Authorization.From.ToString(), ReasonCodes.TransactionFailed, "The settlement transaction reverted.")
+                    : Concluded(state, network, payment);
             }
             await Task.Delay(options.ReceiptPollInterval, time, cancellationToken);
         }
-        return new SettleOutcome(false, false, hash, network.Id, payer, SettlementPending, "The settlement transaction is not mined yet.");
+        return new SettleOutcome(false, false, hash, network.Id, payment.Authorization.From.ToString(), SettlementPending, "The settlement transaction is not mined yet.");
     }
+
+    private static SettleOutcome Concluded(AuthorizationState state, EvmNetwork network, DecodedPayment payment) =>
+        state.Use == AuthorizationUse.Transferred
+            ? new SettleOutcome(true, true, state.Transaction, network.Id, payment.Authorization.From.ToString(), null, null)
+            : new SettleOutcome(true, false, null, network.Id, payment.Authorization.From.ToString(), ReasonCodes.AuthorizationConsumedElsewhere,
+                "The authorization's nonce was used on chain without its transfer; nothing was paid.");
 
     private static SettleOutcome Refused(string reason, string? message, DecodedPayment? payment) =>
         new(true, false, null, null, payment?.Authorization.From.ToString(), reason, message);

@@ -14,4 +14,10 @@ public sealed class BuiltInFacilitatorOptions
 
     /// <summary>Read the payer's balance and the authorization state on chain during /verify.</summary>
     public bool VerifyOnChain { get; init; } = true;
+
+    /// <summary>
+    /// The longest authorization window this facilitator settles, whatever a caller's requirements claim: a caller
+    /// of /facilitator/settle writes its own maxTimeoutSeconds, so it is capped by the deployment's own limit.
+    /// </summary>
+    public int MaxTimeoutSeconds { get; init; } = 300;
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Numerics;
-using System.Text.Json;
+using System.Text.Json.Nodes;
 using X402Serverless.Core.Evm;
 using X402Serverless.Core.Networks;
 using X402Serverless.Core.Protocol;
@@ -14,7 +14,7 @@ namespace X402Serverless.Core.Facilitation;
 public static class FacilitatorRequestReader
 {
     public static (DecodedPayment? Payment, PaymentRequirement? Requirement, string? Reason, string? Message) Read(
-        SettleRequest request, NetworkRegistry networks)
+        SettleRequest request, NetworkRegistry networks, int maxTimeoutSeconds)
     {
         var decoded = PaymentHeaderDecoder.FromJson(request.PaymentPayload, null);
         if (decoded.Payment is not { } payment)
@@ -22,11 +22,11 @@ public static class FacilitatorRequestReader
             return (null, null, decoded.Reason, decoded.Message);
         }
         var r = request.PaymentRequirements;
-        var scheme = (string?)r["scheme"];
-        var networkName = (string?)r["network"];
-        var amountText = payment.Version == 1 ? (string?)r["maxAmountRequired"] : (string?)r["amount"];
-        var asset = (string?)r["asset"];
-        var payTo = (string?)r["payTo"];
+        var scheme = Text(r["scheme"]);
+        var networkName = Text(r["network"]);
+        var amountText = payment.Version == 1 ? Text(r["maxAmountRequired"]) : Text(r["amount"]);
+        var asset = Text(r["asset"]);
+        var payTo = Text(r["payTo"]);
         if (scheme != PaymentRequirement.Scheme || payment.Scheme != PaymentRequirement.Scheme)
         {
             return (payment, null, ReasonCodes.UnsupportedScheme, "Only the exact scheme is settled here.");
@@ -42,8 +42,8 @@ public static class FacilitatorRequestReader
         {
             return (payment, null, ReasonCodes.NoMatchingRequirements, $"Asset {asset} is not the configured token on {network.Id}.");
         }
-        var extra = r["extra"];
-        if ((string?)extra?["name"] != network.Domain.Name || (string?)extra?["version"] != network.Domain.Version)
+        var extra = r["extra"] as JsonObject;
+        if (Text(extra?["name"]) != network.Domain.Name || Text(extra?["version"]) != network.Domain.Version)
         {
             return (payment, null, "invalid_exact_evm_missing_eip712_domain", "extra.name/version must be the token's EIP-712 domain.");
         }
@@ -52,7 +52,20 @@ public static class FacilitatorRequestReader
         {
             return (payment, null, ReasonCodes.InvalidPayload, "paymentRequirements needs payTo and an integer amount.");
         }
-        var timeout = r["maxTimeoutSeconds"] is { } t && t.GetValueKind() == JsonValueKind.Number ? (int)t : 300;
+        if (amount.IsZero)
+        {
+            // A 0-value settlement moves nothing and only burns the settler's gas.
+            return (payment, null, ReasonCodes.Value, "paymentRequirements.amount must be above 0.");
+        }
+        if (r["maxTimeoutSeconds"] is not JsonValue t || !t.TryGetValue<int>(out var seconds) || seconds <= 0)
+        {
+            return (payment, null, ReasonCodes.InvalidPayload, "paymentRequirements.maxTimeoutSeconds must be a positive integer.");
+        }
+        var timeout = Math.Min(seconds, maxTimeoutSeconds);
         return (payment, new PaymentRequirement(network, amount, payToAddress, timeout), null, null);
     }
+
+    // A field of another JSON kind reads as absent: a cast would throw, and client input must not make a 500.
+    private static string? Text(JsonNode? node) =>
+        node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 }

@@ -58,14 +58,14 @@ public sealed record KycAttestation(EvmAddress Wallet, string Level, string Coun
             var reader = new System.Text.Json.Utf8JsonReader(json);
             using var doc = System.Text.Json.JsonDocument.ParseValue(ref reader);
             var root = doc.RootElement;
-            if (root.ValueKind != System.Text.Json.JsonValueKind.Object
+            if (!Json.StrictJson.HasOnlyValidStrings(root) || root.ValueKind != System.Text.Json.JsonValueKind.Object
                 || !root.TryGetProperty("message", out var m) || m.ValueKind != System.Text.Json.JsonValueKind.Object
                 || !root.TryGetProperty("signature", out var sig) || sig.ValueKind != System.Text.Json.JsonValueKind.String
-                || !m.TryGetProperty("wallet", out var wallet) || !EvmAddress.TryParse(wallet.GetString(), out var address)
+                || !m.TryGetProperty("wallet", out var wallet) || wallet.ValueKind != System.Text.Json.JsonValueKind.String || !EvmAddress.TryParse(wallet.GetString(), out var address)
                 || !m.TryGetProperty("level", out var level) || level.ValueKind != System.Text.Json.JsonValueKind.String
                 || !m.TryGetProperty("country", out var country) || country.ValueKind != System.Text.Json.JsonValueKind.String
-                || !m.TryGetProperty("issuedAt", out var issued) || !issued.TryGetInt64(out var issuedAt)
-                || !m.TryGetProperty("expiresAt", out var expires) || !expires.TryGetInt64(out var expiresAt))
+                || !m.TryGetProperty("issuedAt", out var issued) || issued.ValueKind != System.Text.Json.JsonValueKind.Number || !issued.TryGetInt64(out var issuedAt)
+                || !m.TryGetProperty("expiresAt", out var expires) || expires.ValueKind != System.Text.Json.JsonValueKind.Number || !expires.TryGetInt64(out var expiresAt))
             {
                 return false;
             }

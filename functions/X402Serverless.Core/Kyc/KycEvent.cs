@@ -17,6 +17,11 @@ public sealed record KycEvent(string Id, string Type, KycRecord Record)
         {
             var reader = new Utf8JsonReader(json);
             using var doc = JsonDocument.ParseValue(ref reader);
+            if (!Json.StrictJson.HasOnlyValidStrings(doc.RootElement))
+            {
+                error = "The body holds a string that is not valid Unicode.";
+                return false;
+            }
             return TryRead(doc.RootElement, out parsed, out error);
         }
         catch (JsonException)

@@ -19,6 +19,8 @@ public sealed record LinkDraft
 
     public string? Settlement { get; init; }
 
+    public string? DeferredPayers { get; init; }
+
     public string? Facilitator { get; init; }
 
     public bool? VerifyOnChain { get; init; }

@@ -13,13 +13,6 @@ public sealed class LinkValidator(NetworkRegistry networks, UpstreamAddressPolic
         "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS",
     };
 
-    // Headers the gateway owns on the upstream hop; a provider may not override them.
-    private static readonly HashSet<string> ReservedHeaders = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "Host", "Content-Length", "Transfer-Encoding", "Connection", "Upgrade", "Te", "Trailer", "Keep-Alive",
-        "Proxy-Connection", "Payment-Signature", "X-Payment",
-    };
-
     public async Task<List<ValidationError>> ValidateAsync(LinkDraft draft, bool creating, CancellationToken cancellationToken)
     {
         var errors = new List<ValidationError>();
@@ -80,6 +73,11 @@ public sealed class LinkValidator(NetworkRegistry networks, UpstreamAddressPolic
                 }
             }
         }
+        if (draft.DeferredPayers is not null && !Payments.DeferredPayers.IsValid(draft.DeferredPayers))
+        {
+            errors.Add(new("deferredPayers", "invalid_deferred_payers",
+                "deferredPayers is \"returning\" (wallets that have settled a payment here before; the rest are served sync) or \"any\"."));
+        }
         if (draft.Settlement is not null && !Payments.SettlementModes.IsValid(draft.Settlement))
         {
             errors.Add(new("settlement", "invalid_settlement", "settlement is \"sync\" (content after settlement) or \"deferred\" (content first)."));
@@ -122,17 +120,7 @@ public sealed class LinkValidator(NetworkRegistry networks, UpstreamAddressPolic
         }
         if (draft.UpstreamHeaders is { } headers)
         {
-            foreach (var (name, value) in headers)
-            {
-                if (string.IsNullOrEmpty(name) || !name.All(IsTokenChar) || ReservedHeaders.Contains(name))
-                {
-                    errors.Add(new("upstreamHeaders", "invalid_header", $"'{name}' cannot be set as an upstream header."));
-                }
-                else if (value is null || value.Any(c => c is '\r' or '\n' or '\0'))
-                {
-                    errors.Add(new("upstreamHeaders", "invalid_header", $"The value of '{name}' is missing or has line breaks."));
-                }
-            }
+            errors.AddRange(UpstreamHeaderRules.Check(headers));
         }
         return errors;
     }
@@ -160,7 +148,4 @@ public sealed class LinkValidator(NetworkRegistry networks, UpstreamAddressPolic
             errors.Add(new("upstream", verdict.Code, verdict.Message));
         }
     }
-
-    private static bool IsTokenChar(char c) =>
-        char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal);
 }

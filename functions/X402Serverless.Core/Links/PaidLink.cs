@@ -33,6 +33,9 @@ public sealed record PaidLink
     /// <summary>"sync" or "deferred" settlement.</summary>
     public string Settlement { get; init; } = Payments.SettlementModes.Sync;
 
+    /// <summary>Deferred links: which wallets get content before settlement (<see cref="Payments.DeferredPayers"/>).</summary>
+    public string DeferredPayers { get; init; } = Payments.DeferredPayers.Returning;
+
     /// <summary>Before calling the upstream, also check the payer's balance and the authorization's state on chain.</summary>
     public bool VerifyOnChain { get; init; }
 

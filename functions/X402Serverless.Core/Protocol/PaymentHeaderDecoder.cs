@@ -3,6 +3,7 @@ using System.Numerics;
 using System.Text.Json;
 using X402Serverless.Core.Crypto;
 using X402Serverless.Core.Evm;
+using X402Serverless.Core.Json;
 
 namespace X402Serverless.Core.Protocol;
 
@@ -30,15 +31,9 @@ public static class PaymentHeaderDecoder
         {
             return DecodeResult.Fail(ReasonCodes.InvalidPaymentHeader, "The payment header is not base64.");
         }
-        JsonElement root;
-        try
+        if (!StrictJson.TryParse(json, out var root))
         {
-            using var doc = JsonDocument.Parse(json);
-            root = doc.RootElement.Clone();
-        }
-        catch (JsonException)
-        {
-            return DecodeResult.Fail(ReasonCodes.InvalidPaymentHeader, "The payment header is not base64 of JSON.");
+            return DecodeResult.Fail(ReasonCodes.InvalidPaymentHeader, "The payment header is not base64 of well-formed JSON.");
         }
         return FromJson(root, expectedVersion);
     }
@@ -49,6 +44,11 @@ public static class PaymentHeaderDecoder
         if (root.ValueKind != JsonValueKind.Object)
         {
             return DecodeResult.Fail(ReasonCodes.InvalidPayload, "The payment payload must be a JSON object.");
+        }
+        // The payload travels on (echoed requirement, facilitator request): no string in it may be unreadable.
+        if (!StrictJson.HasOnlyValidStrings(root))
+        {
+            return DecodeResult.Fail(ReasonCodes.InvalidPayload, "The payment payload holds a string that is not valid Unicode.");
         }
         if (!root.TryGetProperty("x402Version", out var versionEl) || versionEl.ValueKind != JsonValueKind.Number
             || !versionEl.TryGetInt32(out var version))

@@ -12,6 +12,9 @@ public sealed class PaymentVerifier(TimeProvider time)
     // The reference facilitator demands validBefore to be at least one block (6 s) away.
     public const int ValidBeforeBufferSeconds = 6;
 
+    // Payers' clocks differ from ours; an authorization may outlive maxTimeoutSeconds by this much, no more.
+    public const int ClockSkewSeconds = 60;
+
     public VerificationResult Verify(DecodedPayment payment, PaymentRequirement requirement)
     {
         if (payment.Scheme != PaymentRequirement.Scheme)
@@ -27,6 +30,12 @@ public sealed class PaymentVerifier(TimeProvider time)
         if (a.ValidBefore < now + ValidBeforeBufferSeconds)
         {
             return VerificationResult.Invalid(ReasonCodes.ValidBefore, "The authorization has expired (validBefore is past or too close).");
+        }
+        if (a.ValidBefore > now + requirement.MaxTimeoutSeconds + ClockSkewSeconds)
+        {
+            // A long-lived authorization is a long-lived liability (a deferred job could be settled years later).
+            return VerificationResult.Invalid(ReasonCodes.ValidBefore,
+                $"validBefore is too far ahead: an authorization here may be valid for at most {requirement.MaxTimeoutSeconds} s.");
         }
         if (a.ValidAfter > now)
         {

@@ -22,4 +22,9 @@ public static class ReasonCodes
     public const string PaymentInFlight = "payment_in_flight";
     public const string FacilitatorUnavailable = "facilitator_unavailable";
     public const string SettlementFailed = "settlement_failed";
+
+    /// <summary>The authorization's nonce was used on chain without its transfer (burned, cancelled): nothing was paid.</summary>
+    public const string AuthorizationConsumedElsewhere = "authorization_consumed_elsewhere";
+
+    public const string TransactionFailed = "invalid_exact_evm_transaction_failed";
 }

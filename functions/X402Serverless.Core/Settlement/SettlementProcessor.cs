@@ -1,6 +1,9 @@
+using System.Globalization;
+using System.Numerics;
 using X402Serverless.Core.Chain;
 using X402Serverless.Core.Crypto;
 using X402Serverless.Core.Evm;
+using X402Serverless.Core.Facilitation;
 using X402Serverless.Core.Networks;
 using X402Serverless.Core.Payments;
 using X402Serverless.Core.Ports;
@@ -10,8 +13,9 @@ namespace X402Serverless.Core.Settlement;
 
 /// <summary>
 /// Runs one settlement job to its next state. Idempotent by payment id: the chain says whether the authorization
-/// was already used, so a job retried after a crash or a redelivery never settles twice; a job whose authorization
-/// has run out is expired, never settled late.
+/// was already paid, so a job retried after a crash or a redelivery never settles twice; a job whose authorization
+/// has run out is expired, never settled late. A payment is settled only when the chain shows this authorization's
+/// own transfer; a nonce used by anything else fails it (<see cref="ReasonCodes.AuthorizationConsumedElsewhere"/>).
 /// </summary>
 public sealed class SettlementProcessor(
     IPaymentStore store,
@@ -30,54 +34,49 @@ public sealed class SettlementProcessor(
             await store.MarkFailedAsync(job.Id, "settlement_unconfigured", time.GetUtcNow(), cancellationToken);
             return new(SettlementOutcomeKind.Failed, null, "settlement_unconfigured", "The job's network is no longer configured.", null);
         }
-        var from = EvmAddress.Parse(job.Payer);
-        var nonce = Hex.Decode(job.Nonce);
+        var transfer = TransferOf(job);
 
         if (time.GetUtcNow().ToUnixTimeSeconds() >= job.ValidBefore - PaymentVerifier.ValidBeforeBufferSeconds)
         {
-            return await ResolveExpiredAsync(job, network, from, nonce, cancellationToken);
+            return await ResolveExpiredAsync(job, network, transfer, cancellationToken);
         }
 
         var request = SettleRequestJson.Read(job.SettleRequest) with
         {
             OnSubmitted = tx => store.RecordSubmittedAsync(job.Id, tx, time.GetUtcNow(), CancellationToken.None),
         };
-        var outcome = await facilitators.Get(job.Facilitator).SettleAsync(request, cancellationToken);
-        var now = time.GetUtcNow();
+        var facilitator = facilitators.Get(job.Facilitator);
+        var outcome = await facilitator.SettleAsync(request, cancellationToken);
         if (outcome.Success && !string.IsNullOrEmpty(outcome.Transaction))
         {
-            await store.MarkSettledAsync(job.Id, outcome.Transaction, now, cancellationToken);
-            return new(SettlementOutcomeKind.Settled, outcome.Transaction, null, null, outcome);
+            // The built-in facilitator proved the transfer from the receipt itself.
+            return facilitator is BuiltInFacilitator
+                ? await SettledAsync(job, outcome.Transaction, outcome, cancellationToken)
+                : await ConfirmAsync(job, network, transfer, outcome, inline, cancellationToken);
         }
         if (outcome.Reached)
         {
-            // A remote facilitator refuses a retry whose first attempt landed; the chain tells the truth.
-            if (outcome.ErrorReason == ReasonCodes.NonceAlreadyUsed && await TryFindAsync(network, from, nonce, cancellationToken) is { Length: > 0 } landed)
+            // A refusal may hide a settled payment (a remote facilitator refuses a retry whose first attempt landed)
+            // or a burned nonce: the chain tells which, and the facilitator's reason stands otherwise.
+            var state = await TryFindAsync(network, transfer, cancellationToken);
+            if (state?.Use == AuthorizationUse.Transferred)
             {
-                await store.MarkSettledAsync(job.Id, landed, now, cancellationToken);
-                return new(SettlementOutcomeKind.Settled, landed, null, null, outcome);
+                return await SettledAsync(job, state.Transaction!, outcome, cancellationToken);
             }
-            var reason = outcome.ErrorReason ?? ReasonCodes.SettlementFailed;
-            await store.MarkFailedAsync(job.Id, reason, now, cancellationToken);
-            return new(SettlementOutcomeKind.Failed, outcome.Transaction, reason, outcome.ErrorMessage, outcome);
+            var reason = state?.Use == AuthorizationUse.ConsumedElsewhere
+                ? ReasonCodes.AuthorizationConsumedElsewhere
+                : outcome.ErrorReason ?? ReasonCodes.SettlementFailed;
+            return await FailedAsync(job, reason, outcome.ErrorMessage, outcome, cancellationToken);
         }
-
-        var error = outcome.ErrorReason ?? ReasonCodes.FacilitatorUnavailable;
-        var broadcast = outcome.Transaction ?? (await store.GetAsync(job.Id, cancellationToken))?.Transaction;
-        if (inline && broadcast is null)
-        {
-            await store.ReleaseAsync(job.Id, cancellationToken);
-            return new(SettlementOutcomeKind.Released, null, error, outcome.ErrorMessage, outcome);
-        }
-        var attempts = job.Attempts + 1;
-        await store.ScheduleRetryAsync(job.Id, attempts, now + retry.Delay(attempts), error, now, cancellationToken);
-        return new(SettlementOutcomeKind.Retrying, broadcast, error, outcome.ErrorMessage, outcome);
+        return await RetryOrReleaseAsync(job, inline, outcome.ErrorReason ?? ReasonCodes.FacilitatorUnavailable, outcome.ErrorMessage,
+            outcome.Transaction, outcome, cancellationToken);
     }
 
     /// <summary>
-    /// A Reserved or Settling payment whose request died: if the authorization landed it is settled (the money moved),
-    /// if something was broadcast it becomes a job to confirm, otherwise it is freed. Its request never delivered the
-    /// content, so a payment that ends settled owes it: the payer retries with the same payment and gets it once.
+    /// A Reserved or Settling payment whose request died: if the authorization was paid it is settled (the money moved),
+    /// if its nonce was used otherwise it failed, if something was broadcast it becomes a job to confirm, otherwise it
+    /// is freed. Its request never delivered the content, so a payment that ends settled owes it: the payer retries
+    /// with the same payment and gets it once.
     /// </summary>
     public async Task RecoverAsync(PaymentRecord stale, CancellationToken cancellationToken)
     {
@@ -90,31 +89,99 @@ public sealed class SettlementProcessor(
         }
         if (networks.TryGet(stale.Network, out var network) && chain.CanLookUp(network))
         {
-            string? landed;
+            AuthorizationState state;
             try
             {
-                landed = await chain.FindAsync(network, EvmAddress.Parse(stale.Payer), Hex.Decode(stale.Nonce), cancellationToken);
+                state = await chain.FindAsync(network, TransferOf(stale), cancellationToken);
             }
             catch (RpcUnavailableException)
             {
                 return; // cannot tell whether it landed: leave it for the next pass
             }
-            if (!string.IsNullOrEmpty(landed))
+            switch (state.Use)
             {
-                await store.MarkSettledAsync(stale.Id, landed, now, cancellationToken);
-                return;
+                case AuthorizationUse.Transferred:
+                    await store.MarkSettledAsync(stale.Id, state.Transaction!, now, cancellationToken);
+                    return;
+                case AuthorizationUse.ConsumedElsewhere:
+                    await store.MarkFailedAsync(stale.Id, ReasonCodes.AuthorizationConsumedElsewhere, now, cancellationToken);
+                    return;
             }
         }
         await store.ReleaseAsync(stale.Id, cancellationToken);
     }
 
-    private async Task<SettlementResult> ResolveExpiredAsync(PaymentRecord job, EvmNetwork network, EvmAddress from, byte[] nonce, CancellationToken cancellationToken)
+    /// <summary>
+    /// A remote facilitator says settled: cross-checked on chain when the network has an RPC (without one, the
+    /// facilitator is trusted).
+    /// </summary>
+    private async Task<SettlementResult> ConfirmAsync(PaymentRecord job, EvmNetwork network, AuthorizedTransfer transfer, SettleOutcome outcome,
+        bool inline, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        string? landed;
+        var claimed = outcome.Transaction!;
+        if (!chain.CanLookUp(network))
+        {
+            return await SettledAsync(job, claimed, outcome, cancellationToken);
+        }
+        await store.RecordSubmittedAsync(job.Id, claimed, time.GetUtcNow(), CancellationToken.None);
+        AuthorizationState? state;
         try
         {
-            landed = chain.CanLookUp(network) ? await chain.FindAsync(network, from, nonce, cancellationToken) : null;
+            state = await chain.ConfirmAsync(network, claimed, transfer, cancellationToken);
+        }
+        catch (RpcUnavailableException e)
+        {
+            return await RetryOrReleaseAsync(job, inline, BuiltInFacilitator.RpcUnavailable, e.Message, claimed, outcome, cancellationToken);
+        }
+        switch (state?.Use)
+        {
+            case AuthorizationUse.Transferred:
+                return await SettledAsync(job, state.Transaction!, outcome, cancellationToken);
+            case AuthorizationUse.ConsumedElsewhere:
+                return await FailedAsync(job, ReasonCodes.AuthorizationConsumedElsewhere,
+                    "The facilitator reported a transaction that does not carry this authorization's transfer.", outcome, cancellationToken);
+            default:
+                // Not mined on our node yet, or the nonce is still unused: not settled; the job looks again (and the
+                // authorization expires unpaid if nothing ever lands).
+                return await RetryOrReleaseAsync(job, inline, BuiltInFacilitator.SettlementPending,
+                    "The facilitator's transaction is not visible on chain yet.", claimed, outcome, cancellationToken);
+        }
+    }
+
+    private async Task<SettlementResult> SettledAsync(PaymentRecord job, string transaction, SettleOutcome? outcome, CancellationToken cancellationToken)
+    {
+        await store.MarkSettledAsync(job.Id, transaction, time.GetUtcNow(), cancellationToken);
+        return new(SettlementOutcomeKind.Settled, transaction, null, null, outcome is null ? null : outcome with { Transaction = transaction });
+    }
+
+    private async Task<SettlementResult> FailedAsync(PaymentRecord job, string reason, string? message, SettleOutcome? outcome, CancellationToken cancellationToken)
+    {
+        await store.MarkFailedAsync(job.Id, reason, time.GetUtcNow(), cancellationToken);
+        return new(SettlementOutcomeKind.Failed, null, reason, message, outcome);
+    }
+
+    private async Task<SettlementResult> RetryOrReleaseAsync(PaymentRecord job, bool inline, string error, string? message, string? transaction,
+        SettleOutcome outcome, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var broadcast = transaction ?? (await store.GetAsync(job.Id, cancellationToken))?.Transaction;
+        if (inline && broadcast is null)
+        {
+            await store.ReleaseAsync(job.Id, cancellationToken);
+            return new(SettlementOutcomeKind.Released, null, error, message, outcome);
+        }
+        var attempts = job.Attempts + 1;
+        await store.ScheduleRetryAsync(job.Id, attempts, now + retry.Delay(attempts), error, now, cancellationToken);
+        return new(SettlementOutcomeKind.Retrying, broadcast, error, message, outcome);
+    }
+
+    private async Task<SettlementResult> ResolveExpiredAsync(PaymentRecord job, EvmNetwork network, AuthorizedTransfer transfer, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        AuthorizationState state;
+        try
+        {
+            state = chain.CanLookUp(network) ? await chain.FindAsync(network, transfer, cancellationToken) : AuthorizationState.Unused;
         }
         catch (RpcUnavailableException e)
         {
@@ -125,19 +192,22 @@ public sealed class SettlementProcessor(
                 return new(SettlementOutcomeKind.Expired, null, "authorization_expired", null, null);
             }
             var attempts = job.Attempts + 1;
-            await store.ScheduleRetryAsync(job.Id, attempts, now + retry.Delay(attempts), Facilitation.BuiltInFacilitator.RpcUnavailable, now, cancellationToken);
-            return new(SettlementOutcomeKind.Retrying, job.Transaction, Facilitation.BuiltInFacilitator.RpcUnavailable, e.Message, null);
+            await store.ScheduleRetryAsync(job.Id, attempts, now + retry.Delay(attempts), BuiltInFacilitator.RpcUnavailable, now, cancellationToken);
+            return new(SettlementOutcomeKind.Retrying, job.Transaction, BuiltInFacilitator.RpcUnavailable, e.Message, null);
         }
-        if (!string.IsNullOrEmpty(landed))
+        switch (state.Use)
         {
-            await store.MarkSettledAsync(job.Id, landed, now, cancellationToken);
-            return new(SettlementOutcomeKind.Settled, landed, null, null, null);
+            case AuthorizationUse.Transferred:
+                return await SettledAsync(job, state.Transaction!, null, cancellationToken);
+            case AuthorizationUse.ConsumedElsewhere:
+                return await FailedAsync(job, ReasonCodes.AuthorizationConsumedElsewhere, null, null, cancellationToken);
+            default:
+                await store.MarkExpiredAsync(job.Id, now, cancellationToken);
+                return new(SettlementOutcomeKind.Expired, null, "authorization_expired", null, null);
         }
-        await store.MarkExpiredAsync(job.Id, now, cancellationToken);
-        return new(SettlementOutcomeKind.Expired, null, "authorization_expired", null, null);
     }
 
-    private async Task<string?> TryFindAsync(EvmNetwork network, EvmAddress from, byte[] nonce, CancellationToken cancellationToken)
+    private async Task<AuthorizationState?> TryFindAsync(EvmNetwork network, AuthorizedTransfer transfer, CancellationToken cancellationToken)
     {
         if (!chain.CanLookUp(network))
         {
@@ -145,11 +215,15 @@ public sealed class SettlementProcessor(
         }
         try
         {
-            return await chain.FindAsync(network, from, nonce, cancellationToken);
+            return await chain.FindAsync(network, transfer, cancellationToken);
         }
         catch (RpcUnavailableException)
         {
             return null;
         }
     }
+
+    /// <summary>The transfer the reserved payment promised: its payer, recipient, exact amount and nonce, as verified.</summary>
+    private static AuthorizedTransfer TransferOf(PaymentRecord job) =>
+        new(EvmAddress.Parse(job.Payer), EvmAddress.Parse(job.PayTo), BigInteger.Parse(job.Amount, CultureInfo.InvariantCulture), Hex.Decode(job.Nonce));
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using X402Serverless.Core.Json;
 using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Ports;
 using X402Serverless.Core.Webhooks;
@@ -16,12 +17,21 @@ public sealed class StripeEventProcessor(IWebhookInbox events, ILedger ledger, I
     // Stripe amounts are in cents; the ledger counts micro-USD.
     private const long MicrosPerCent = 10_000;
 
+    /// <summary>
+    /// Stripe's own ceiling for one USD charge ($999,999.99). Anything larger is not a real payment and, in
+    /// micro-USD, could overflow: it is refused with a reason instead of being posted.
+    /// </summary>
+    public const long MaxCents = 99_999_999;
+
     protected override async Task<string> ApplyAsync(string payload, CancellationToken cancellationToken)
     {
-        using var doc = JsonDocument.Parse(payload);
-        var root = doc.RootElement;
+        // Verified and parsed once on receipt; still, an unreadable event is recorded as such, not retried forever.
+        if (!StrictJson.TryParse(payload, out var root))
+        {
+            return "malformed";
+        }
         if (Str(root, "type") != "checkout.session.completed"
-            || !root.TryGetProperty("data", out var data) || !data.TryGetProperty("object", out var session))
+            || !root.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Object || !data.TryGetProperty("object", out var session))
         {
             return "ignored";
         }
@@ -30,9 +40,13 @@ public sealed class StripeEventProcessor(IWebhookInbox events, ILedger ledger, I
             return "not_paid";
         }
         if (!string.Equals(Str(session, "currency"), "usd", StringComparison.OrdinalIgnoreCase)
-            || !session.TryGetProperty("amount_total", out var total) || !total.TryGetInt64(out var cents) || cents <= 0)
+            || !session.TryGetProperty("amount_total", out var total) || total.ValueKind != JsonValueKind.Number)
         {
             return "unsupported_amount";
+        }
+        if (!total.TryGetInt64(out var cents) || cents <= 0 || cents > MaxCents)
+        {
+            return "amount_out_of_range";
         }
         var sessionId = Str(session, "id") ?? "";
         var metadata = session.TryGetProperty("metadata", out var m) && m.ValueKind == JsonValueKind.Object ? m : default;
@@ -51,7 +65,15 @@ public sealed class StripeEventProcessor(IWebhookInbox events, ILedger ledger, I
         }
         var result = await ledger.PostAsync(
             LedgerEntry.Transfer($"stripe:{sessionId}", "card-topup", Accounts.CardClearing, account, cents * MicrosPerCent, sessionId), [], cancellationToken);
-        return result == PostResult.Duplicate ? "duplicate" : "credited";
+        // What was recorded is what happened: only a posted entry is "credited".
+        return result switch
+        {
+            PostResult.Posted => "credited",
+            PostResult.Duplicate => "duplicate",
+            PostResult.Insufficient => "not_credited_insufficient",
+            PostResult.CapExceeded => "not_credited_cap_exceeded",
+            _ => "not_credited",
+        };
     }
 
     private static string? Str(JsonElement obj, string name) =>

@@ -5,8 +5,9 @@ namespace X402Serverless.Core.Upstream;
 
 /// <summary>
 /// SSRF guard: a paid link may only reach public addresses. Loopback, private, link-local, multicast and cloud
-/// metadata addresses are refused unless configuration allow-lists a range (tests allow loopback). The same
-/// check runs at creation and on every connection, so DNS rebinding gains nothing.
+/// metadata addresses are refused unless configuration allow-lists a range (tests allow loopback). An IPv6 address
+/// that embeds an IPv4 one (mapped, NAT64, 6to4, Teredo…) is judged by that IPv4 too. The same check runs at
+/// creation, on PATCH and on every connection, so DNS rebinding gains nothing.
 /// </summary>
 public sealed class UpstreamAddressPolicy
 {
@@ -19,7 +20,7 @@ public sealed class UpstreamAddressPolicy
         // Azure's platform endpoint (wireserver) answers from inside any VM.
         IPNetwork.Parse("168.63.129.16/32"),
         IPNetwork.Parse("::/128"), IPNetwork.Parse("::1/128"), IPNetwork.Parse("fc00::/7"), IPNetwork.Parse("fe80::/10"),
-        IPNetwork.Parse("ff00::/8"), IPNetwork.Parse("64:ff9b::/96"),
+        IPNetwork.Parse("ff00::/8"),
     ];
 
     private readonly IPNetwork[] _allowed;
@@ -41,7 +42,8 @@ public sealed class UpstreamAddressPolicy
         {
             return true;
         }
-        return !Blocked.Any(n => n.BaseAddress.AddressFamily == address.AddressFamily && n.Contains(address));
+        return !Blocked.Any(n => n.BaseAddress.AddressFamily == address.AddressFamily && n.Contains(address))
+            && EmbeddedIpv4.Of(address).All(IsAllowed);
     }
 
     /// <summary>Resolves a host and returns a verdict if any of its addresses is refused; null when all are allowed.</summary>

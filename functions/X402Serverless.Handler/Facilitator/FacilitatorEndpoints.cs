@@ -5,6 +5,8 @@ using X402Serverless.Core.Facilitation;
 using X402Serverless.Core.Networks;
 using X402Serverless.Handler.Hosting;
 using X402Serverless.Handler.Problems;
+using X402Serverless.Handler.Requests;
+using X402Serverless.Core.Protocol;
 
 namespace X402Serverless.Handler.Facilitator;
 
@@ -64,25 +66,24 @@ internal static class FacilitatorEndpoints
         {
             return refusal!;
         }
-        SettleRequest request;
-        try
+        if (await JsonBody.ReadAsync(http.Request, http.RequestAborted) is not { } root)
         {
-            using var doc = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("paymentPayload", out var payload)
-                || !root.TryGetProperty("paymentRequirements", out var requirements) || requirements.ValueKind != JsonValueKind.Object)
-            {
-                return Results.Json(new { error = "paymentPayload and paymentRequirements are required" }, statusCode: 400);
-            }
-            var version = root.TryGetProperty("x402Version", out var v) && v.TryGetInt32(out var vi) ? vi : 2;
-            request = new SettleRequest(version, payload.Clone(), JsonNode.Parse(requirements.GetRawText())!.AsObject());
+            return JsonBody.Invalid();
         }
-        catch (JsonException)
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("paymentPayload", out var payload)
+            || !root.TryGetProperty("paymentRequirements", out var requirements) || requirements.ValueKind != JsonValueKind.Object)
         {
-            return Results.Json(new { error = "the body must be JSON" }, statusCode: 400);
+            return Problem.Of(StatusCodes.Status400BadRequest, "invalid_request", "paymentPayload and paymentRequirements (an object) are required.");
         }
+        var version = 2;
+        if (root.TryGetProperty("x402Version", out var v) && !(v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out version)))
+        {
+            return Problem.Of(StatusCodes.Status400BadRequest, ReasonCodes.InvalidVersion, "x402Version must be an integer.");
+        }
+        var request = new SettleRequest(version, payload, JsonNode.Parse(requirements.GetRawText())!.AsObject());
 
-        var payer = request.PaymentPayload.TryGetProperty("payload", out var p) && p.TryGetProperty("authorization", out var a)
+        var payer = request.PaymentPayload is { ValueKind: JsonValueKind.Object } pp && pp.TryGetProperty("payload", out var p)
+            && p.ValueKind == JsonValueKind.Object && p.TryGetProperty("authorization", out var a) && a.ValueKind == JsonValueKind.Object
             && a.TryGetProperty("from", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
         var (network, policyReason, policyMessage) = service.Policy.Check(request);
         if (policyReason is not null)
@@ -90,7 +91,7 @@ internal static class FacilitatorEndpoints
             // Refused before the chain is asked: a payment this gateway would not take on a paid link is not settled either.
             return settle
                 ? Results.Json(new { success = false, errorReason = policyReason, errorMessage = policyMessage, payer, transaction = "",
-                    network = (string?)request.PaymentRequirements["network"] ?? "" }, Wire)
+                    network = request.PaymentRequirements["network"] is JsonValue nv && nv.TryGetValue<string>(out var nn) ? nn : "" }, Wire)
                 : Results.Json(new { isValid = false, invalidReason = policyReason, invalidMessage = policyMessage, payer }, Wire);
         }
         if (!settle)
@@ -119,7 +120,7 @@ internal static class FacilitatorEndpoints
             errorMessage = outcome.Success ? null : outcome.ErrorMessage,
             payer = outcome.Payer,
             transaction = outcome.Success ? outcome.Transaction : "",
-            network = outcome.Network ?? (string?)request.PaymentRequirements["network"] ?? "",
+            network = outcome.Network ?? (request.PaymentRequirements["network"] is JsonValue n && n.TryGetValue<string>(out var name) ? name : ""),
         }, Wire);
     }
 

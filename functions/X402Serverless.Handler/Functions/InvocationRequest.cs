@@ -1,4 +1,5 @@
 using System.Text.Json;
+using X402Serverless.Core.Json;
 
 namespace X402Serverless.Handler.Functions;
 
@@ -11,13 +12,8 @@ internal static class InvocationRequest
 {
     public static async Task<JsonElement?> ReadBindingAsync(HttpRequest request, string binding, CancellationToken cancellationToken)
     {
-        JsonElement root;
-        try
-        {
-            using var doc = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
-            root = doc.RootElement.Clone();
-        }
-        catch (JsonException)
+        var (ok, root) = await StrictJson.TryParseAsync(request.Body, cancellationToken);
+        if (!ok)
         {
             return null;
         }
@@ -29,12 +25,7 @@ internal static class InvocationRequest
         // A string may hold JSON, possibly encoded twice: unwrap at most twice.
         for (var i = 0; i < 2 && value.ValueKind == JsonValueKind.String; i++)
         {
-            try
-            {
-                using var inner = JsonDocument.Parse(value.GetString()!);
-                value = inner.RootElement.Clone();
-            }
-            catch (JsonException)
+            if (!StrictJson.TryParse(value.GetString()!, out value))
             {
                 return null;
             }

@@ -37,6 +37,7 @@ public static class GatewayApp
         app.UseExceptionHandler();
         app.UseMiddleware<FrontDoorGuard>();
         app.UseMiddleware<LinksOriginGuard>();
+        app.UseMiddleware<RequestBodyLimits>();
         app.UseStatusCodePages();
 
         // The Functions host polls "/" until the handler answers; it doubles as a liveness probe.

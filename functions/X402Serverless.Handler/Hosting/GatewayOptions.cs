@@ -65,6 +65,9 @@ public sealed class GatewayOptions
     /// <summary>maxTimeoutSeconds advertised in requirements: how long a signed authorization stays valid.</summary>
     public int MaxTimeoutSeconds { get; set; } = 300;
 
+    /// <summary>Largest request body a paid link forwards to its upstream; larger ones get 413 before any payment is looked at.</summary>
+    public long MaxForwardedBodyBytes { get; set; } = 10 * 1024 * 1024;
+
     /// <summary>Largest upstream body held back while settlement runs.</summary>
     public long MaxBufferedResponseBytes { get; set; } = 32 * 1024 * 1024;
 

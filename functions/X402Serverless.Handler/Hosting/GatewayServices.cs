@@ -49,6 +49,13 @@ internal static class GatewayServices
                 _ => "internal_error",
             });
         });
+        // A body over its route's limit surfaces as Kestrel's BadHttpRequestException while it is read: that is the
+        // client's error (413, or 400 for a malformed body), not a 500, and not worth an error log.
+        services.Configure<ExceptionHandlerOptions>(o =>
+        {
+            o.StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError;
+            o.SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException;
+        });
         services.TryAddTimeProvider();
 
         var options = builder.Configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>() ?? new GatewayOptions();

@@ -38,6 +38,7 @@ internal static class SettlementServices
                 {
                     ReceiptTimeout = TimeSpan.FromSeconds(settings.ReceiptTimeoutSeconds),
                     MaxFeePerGas = new BigInteger(settings.MaxFeePerGasGwei) * 1_000_000_000,
+                    MaxTimeoutSeconds = options.MaxTimeoutSeconds,
                 },
                 sp.GetRequiredService<TimeProvider>())));
         services.AddSingleton(sp => new FacilitatorCatalog(

@@ -4,6 +4,7 @@ using X402Serverless.Core.Kyc;
 using X402Serverless.Core.Ports;
 using X402Serverless.Handler.Payers;
 using X402Serverless.Handler.Problems;
+using X402Serverless.Handler.Requests;
 
 namespace X402Serverless.Handler.Kyc;
 
@@ -29,19 +30,9 @@ internal static class KycAttestationEndpoints
         {
             return NotConfigured();
         }
-        string? walletText = null;
-        try
-        {
-            using var body = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
-            if (body.RootElement.ValueKind == JsonValueKind.Object && body.RootElement.TryGetProperty("wallet", out var w) && w.ValueKind == JsonValueKind.String)
-            {
-                walletText = w.GetString();
-            }
-        }
-        catch (JsonException)
-        {
-            // reported below as a missing wallet
-        }
+        // A body that is not JSON is reported below as a missing wallet.
+        var walletText = await JsonBody.ReadObjectAsync(http.Request, http.RequestAborted) is { } body
+            && body.TryGetProperty("wallet", out var w) && w.ValueKind == JsonValueKind.String ? w.GetString() : null;
         if (!EvmAddress.TryParse(walletText, out var wallet))
         {
             return Problem.Of(StatusCodes.Status400BadRequest, "invalid_wallet", "Send {\"wallet\":\"0x…\"}: one of the wallets your verification lists.");

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using X402Serverless.Core.Links;
+using X402Serverless.Handler.Requests;
 
 namespace X402Serverless.Handler.Management;
 
@@ -12,20 +13,9 @@ internal static class LinkRequestReader
     public static async Task<(LinkDraft? Draft, bool ClearHeaders, List<ValidationError> Errors)> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         var errors = new List<ValidationError>();
-        JsonElement root;
-        try
+        if (await JsonBody.ReadObjectAsync(request, cancellationToken) is not { } root)
         {
-            using var doc = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
-            root = doc.RootElement.Clone();
-        }
-        catch (JsonException)
-        {
-            errors.Add(new("body", "invalid_json", "The body must be a JSON object."));
-            return (null, false, errors);
-        }
-        if (root.ValueKind != JsonValueKind.Object)
-        {
-            errors.Add(new("body", "invalid_json", "The body must be a JSON object."));
+            errors.Add(new("body", JsonBody.InvalidCode, "The body must be a well-formed JSON object."));
             return (null, false, errors);
         }
         var clearHeaders = false;
@@ -65,6 +55,7 @@ internal static class LinkRequestReader
             Description = String(root, "description", errors),
             Networks = StringList(root, "networks", errors),
             Settlement = String(root, "settlement", errors),
+            DeferredPayers = String(root, "deferredPayers", errors),
             Facilitator = String(root, "facilitator", errors),
             VerifyOnChain = Bool(root, "verifyOnChain", errors),
             Accepts = StringList(root, "accepts", errors)?.Select(a => a.ToLowerInvariant()).ToList(),

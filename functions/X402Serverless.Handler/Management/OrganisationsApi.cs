@@ -2,6 +2,7 @@ using System.Text.Json;
 using X402Serverless.Core.Access;
 using X402Serverless.Core.Ports;
 using X402Serverless.Handler.Problems;
+using X402Serverless.Handler.Requests;
 
 namespace X402Serverless.Handler.Management;
 
@@ -43,19 +44,11 @@ internal static class OrganisationsApi
         {
             return Problem.Of(StatusCodes.Status403Forbidden, "forbidden", "Only the operator organisation can create organisations.");
         }
-        string? name = null;
-        try
+        if (await JsonBody.ReadAsync(http.Request, http.RequestAborted) is not { } root)
         {
-            using var doc = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
-            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String)
-            {
-                name = n.GetString();
-            }
+            return JsonBody.Invalid();
         }
-        catch (JsonException)
-        {
-            return Problem.Of(StatusCodes.Status400BadRequest, "invalid_json", "The body must be a JSON object.");
-        }
+        var name = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
         if (string.IsNullOrWhiteSpace(name) || name.Length > 200)
         {
             return Problem.Of(StatusCodes.Status400BadRequest, "invalid_name", "name is required (1–200 characters).");

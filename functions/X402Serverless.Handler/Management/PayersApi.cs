@@ -6,6 +6,7 @@ using X402Serverless.Core.Ports;
 using X402Serverless.Core.Pricing;
 using X402Serverless.Handler.Payers;
 using X402Serverless.Handler.Problems;
+using X402Serverless.Handler.Requests;
 
 namespace X402Serverless.Handler.Management;
 
@@ -96,25 +97,22 @@ internal static class PayersApi
     private static async Task<IResult> SetBudgetAsync(HttpContext http, IPayerStore payers)
     {
         long? budget = null;
-        try
+        if (await JsonBody.ReadAsync(http.Request, http.RequestAborted) is not { } root)
         {
-            using var doc = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
-            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("monthlyBudget", out var b))
-            {
-                return Problem.Of(StatusCodes.Status400BadRequest, "invalid_budget", "Send {\"monthlyBudget\": \"500.00\"} (or null for none).");
-            }
-            if (b.ValueKind != JsonValueKind.Null)
-            {
-                if (!Money.TryParse(b.ValueKind == JsonValueKind.Number ? b.GetRawText() : b.GetString(), out var parsed))
-                {
-                    return Problem.Of(StatusCodes.Status400BadRequest, "invalid_budget", "monthlyBudget is a positive USD decimal string.");
-                }
-                budget = parsed;
-            }
+            return JsonBody.Invalid();
         }
-        catch (JsonException)
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("monthlyBudget", out var b))
         {
-            return Problem.Of(StatusCodes.Status400BadRequest, "invalid_json", "The body must be a JSON object.");
+            return Problem.Of(StatusCodes.Status400BadRequest, "invalid_budget", "Send {\"monthlyBudget\": \"500.00\"} (or null for none).");
+        }
+        if (b.ValueKind != JsonValueKind.Null)
+        {
+            var text = b.ValueKind switch { JsonValueKind.Number => b.GetRawText(), JsonValueKind.String => b.GetString(), _ => null };
+            if (!Money.TryParse(text, out var parsed))
+            {
+                return Problem.Of(StatusCodes.Status400BadRequest, "invalid_budget", "monthlyBudget is a positive USD decimal string.");
+            }
+            budget = parsed;
         }
         await payers.SetMonthlyBudgetAsync(CallerContext.Of(http).Organisation.Id, budget, http.RequestAborted);
         return TypedResults.Ok(new { monthlyBudget = budget is { } v ? Money.Format(v) : null });
@@ -137,20 +135,9 @@ internal static class PayersApi
     private static async Task<(Fields Fields, List<(string Field, string Code, string Message)> Errors)> ReadAsync(HttpContext http, bool creating)
     {
         var errors = new List<(string, string, string)>();
-        JsonElement root;
-        try
+        if (await JsonBody.ReadObjectAsync(http.Request, http.RequestAborted) is not { } root)
         {
-            using var doc = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
-            root = doc.RootElement.Clone();
-        }
-        catch (JsonException)
-        {
-            errors.Add(("body", "invalid_json", "The body must be a JSON object."));
-            return (new Fields(null, null, null, false, null), errors);
-        }
-        if (root.ValueKind != JsonValueKind.Object)
-        {
-            errors.Add(("body", "invalid_json", "The body must be a JSON object."));
+            errors.Add(("body", JsonBody.InvalidCode, "The body must be a well-formed JSON object."));
             return (new Fields(null, null, null, false, null), errors);
         }
         string? name = root.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;

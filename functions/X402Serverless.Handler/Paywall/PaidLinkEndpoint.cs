@@ -128,9 +128,10 @@ internal sealed partial class PaidLinkEndpoint(
 
         var auth = payment.Authorization;
         var mode = cached.Link.Settlement;
-        if (mode == SettlementModes.Deferred && await payments.CountFailedDeferredAsync(auth.From.ToString(), cancellationToken) > 0)
+        if (mode == SettlementModes.Deferred
+            && !(await payments.GetPayerHistoryAsync(auth.From.ToString(), cancellationToken)).MayDefer(cached.Link.DeferredPayers))
         {
-            // Content-first is a credit the payer has not honoured before: this payer waits for settlement.
+            // Content-first is credit: a wallet new here (by default) or one that did not honour it before waits for settlement.
             mode = SettlementModes.Sync;
         }
         var now = time.GetUtcNow();

@@ -6,6 +6,7 @@ using X402Serverless.Handler.Hosting;
 using X402Serverless.Handler.Management;
 using X402Serverless.Handler.Payers;
 using X402Serverless.Handler.Problems;
+using X402Serverless.Handler.Requests;
 
 namespace X402Serverless.Handler.Stripe;
 
@@ -36,18 +37,14 @@ internal static class CardTopUpsApi
         {
             return Problem.Of(StatusCodes.Status404NotFound, "stripe_not_configured", "Card payments are not configured here.");
         }
-        string? amountText = null;
-        try
+        if (await JsonBody.ReadAsync(http.Request, http.RequestAborted) is not { } root)
         {
-            using var doc = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
-            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("amount", out var a))
-            {
-                amountText = a.ValueKind == JsonValueKind.Number ? a.GetRawText() : a.GetString();
-            }
+            return JsonBody.Invalid("Send {\"amount\": \"20.00\"}.");
         }
-        catch (JsonException)
+        string? amountText = null;
+        if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("amount", out var a))
         {
-            return Problem.Of(StatusCodes.Status400BadRequest, "invalid_json", "Send {\"amount\": \"20.00\"}.");
+            amountText = a.ValueKind switch { JsonValueKind.Number => a.GetRawText(), JsonValueKind.String => a.GetString(), _ => null };
         }
         var credits = options.Value.Credits;
         if (!Money.TryParse(amountText, out var micros) || micros % 10_000 != 0

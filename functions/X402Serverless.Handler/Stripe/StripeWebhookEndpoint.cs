@@ -1,4 +1,5 @@
 using System.Text.Json;
+using X402Serverless.Core.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using X402Serverless.Core.Ports;
@@ -30,18 +31,14 @@ internal static class StripeWebhookEndpoint
         {
             return problem!;
         }
-        string id;
-        string type;
-        try
-        {
-            using var doc = JsonDocument.Parse(payload);
-            id = doc.RootElement.GetProperty("id").GetString() ?? "";
-            type = doc.RootElement.GetProperty("type").GetString() ?? "";
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        if (!StrictJson.TryParse(payload, out var root) || root.ValueKind != JsonValueKind.Object
+            || !root.TryGetProperty("id", out var idElement) || idElement.ValueKind != JsonValueKind.String
+            || !root.TryGetProperty("type", out var typeElement) || typeElement.ValueKind != JsonValueKind.String)
         {
             return Problem.Of(StatusCodes.Status400BadRequest, "invalid_event", "The event is not a Stripe event object.");
         }
+        var id = idElement.GetString()!;
+        var type = typeElement.GetString()!;
         var isNew = await WebhookReceiver.StoreOnceAsync(events, queues, WebhookSources.Stripe, id, type, payload, time, http.RequestAborted);
         return TypedResults.Ok(new { received = true, duplicate = !isNew });
     }

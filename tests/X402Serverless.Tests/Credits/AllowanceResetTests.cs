@@ -92,11 +92,16 @@ public sealed class AllowanceResetTests : IDisposable
         await WaitForAsync(() => _ledger.EntryExistsAsync("reset:2028-01:org_a:payer_a:grant", default));
         Assert.False(await _ledger.EntryExistsAsync("reset:2028-02:org_a:payer_a:grant", default));
 
+        var february = new DateTimeOffset(2028, 2, 1, 0, 0, 0, TimeSpan.Zero);
+        var march = new DateTimeOffset(2028, 3, 1, 0, 0, 0, TimeSpan.Zero);
+        await _time.WaitForTimerDueAtAsync(february, TimeSpan.FromSeconds(10));
         _time.Advance(TimeSpan.FromHours(1)); // 2028-02-01T00:00Z
         await WaitForAsync(() => _ledger.EntryExistsAsync("reset:2028-02:org_a:payer_a:grant", default));
 
+        await _time.WaitForTimerDueAtAsync(march, TimeSpan.FromSeconds(10));
         _time.Advance(TimeSpan.FromDays(28)); // 2028-02-29: a leap day, still February
-        await Task.Delay(200);
+        // No timer was due, so nothing ran: the wait still ends on the first of March.
+        await _time.WaitForTimerDueAtAsync(march, TimeSpan.FromSeconds(10));
         Assert.False(await _ledger.EntryExistsAsync("reset:2028-03:org_a:payer_a:grant", default));
         _time.Advance(TimeSpan.FromDays(1)); // 2028-03-01
         await WaitForAsync(() => _ledger.EntryExistsAsync("reset:2028-03:org_a:payer_a:grant", default));

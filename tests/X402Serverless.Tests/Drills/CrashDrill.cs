@@ -42,7 +42,7 @@ public sealed class CrashDrill(ChainFixture chain, ITestOutputHelper output)
             var payTo = ChainFixture.NewAddress();
             using var created = await admin.PostAsJsonAsync("/api/links", new
             {
-                upstream = chain.Upstream.BaseUrl + path, price = "0.001", payTo = payTo.ToString(), settlement = "deferred", facilitator = "builtin",
+                upstream = chain.Upstream.BaseUrl + path, price = "0.001", payTo = payTo.ToString(), settlement = "deferred", deferredPayers = "any", facilitator = "builtin",
             });
             var url = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("url").GetString()!;
             link = new PaidTestLink("", url, path, payTo);
@@ -63,7 +63,9 @@ public sealed class CrashDrill(ChainFixture chain, ITestOutputHelper output)
             }
             output.WriteLine($"crash drill: served {served}/{Payments} deferred calls in {clock.ElapsedMilliseconds} ms with mining paused");
             Assert.Equal(Payments, served);
-            await Task.Delay(2_000); // let the worker broadcast some of them
+            // Kill while settlement is under way: once the worker has broadcast at least one of them.
+            await ReplayDrill.WaitUntilAsync(async () =>
+                Convert.ToInt32((await chain.Rpc.CallAsync("txpool_status")).GetProperty("pending").GetString(), 16) > 0, TimeSpan.FromSeconds(60));
         }
         finally
         {

@@ -20,7 +20,7 @@ public sealed class GasWalletDrill(ChainFixture chain, ITestOutputHelper output)
         var settings = chain.GatewaySettings(chain.FacilitatorUrl);
         settings["X402:Settlement:GasWalletKey"] = emptyKey;
         await using var gateway = await GatewayHost.StartAsync(settings);
-        var deferred = await chain.CreateLinkAsync(gateway: gateway, settlement: "deferred", facilitator: "builtin");
+        var deferred = await chain.CreateLinkAsync(gateway: gateway, settlement: "deferred", facilitator: "builtin", deferredPayers: "any");
         var sync = await chain.CreateLinkAsync(gateway: gateway, settlement: "sync", facilitator: "builtin");
         var payerBefore = await chain.BalanceAsync(chain.Payer);
 
@@ -35,8 +35,8 @@ public sealed class GasWalletDrill(ChainFixture chain, ITestOutputHelper output)
         using var served = await SendAsync(deferred.Url, new PaymentBuilder { Requirement = await RequirementAsync(deferred.Url), PayerKey = chain.PayerKey }.V2Header());
         Assert.Equal(200, (int)served.StatusCode);
         var id = served.Headers.GetValues("X-Payment-Id").Single();
-        await Task.Delay(2_000);
-        var waiting = await PaymentsApiClient.GetAsync(gateway, id);
+        var waiting = await PaymentsApiClient.WaitUntilAsync(gateway, id,
+            p => p.GetProperty("attempts").GetInt32() >= 2 && p.GetProperty("lastError").ValueKind == JsonValueKind.String, TimeSpan.FromSeconds(30));
         Assert.Equal("pending", waiting.GetProperty("status").GetString());
         Assert.Equal("gas_wallet_underfunded", waiting.GetProperty("lastError").GetString());
         var alerts = gateway.Logs.Entries.Count(e => e.Level == LogLevel.Critical && e.Message.Contains("ALERT", StringComparison.Ordinal));

@@ -14,7 +14,7 @@ public sealed class ReplayDrill(ChainFixture chain, ITestOutputHelper output)
     [InlineData("deferred")]
     public async Task Two_hundred_concurrent_replays_make_one_upstream_call_and_one_transfer(string settlement)
     {
-        var link = await chain.CreateLinkAsync(price: "0.002", settlement: settlement, facilitator: "builtin");
+        var link = await chain.CreateLinkAsync(price: "0.002", settlement: settlement, facilitator: "builtin", deferredPayers: "any");
         var header = new PaymentBuilder { Requirement = await RequirementAsync(link.Url), PayerKey = chain.PayerKey }.V2Header();
 
         var clock = Stopwatch.StartNew();

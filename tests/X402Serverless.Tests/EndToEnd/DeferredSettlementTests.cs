@@ -16,7 +16,7 @@ public sealed class DeferredSettlementTests(ChainFixture chain)
     [InlineData("remote")]
     public async Task A_deferred_payment_is_served_first_and_settled_by_the_job(string facilitator)
     {
-        var link = await chain.CreateLinkAsync(settlement: "deferred", facilitator: facilitator);
+        var link = await chain.CreateLinkAsync(settlement: "deferred", facilitator: facilitator, deferredPayers: "any");
         using var response = await SendAsync(link.Url, new PaymentBuilder { Requirement = await RequirementAsync(link.Url), PayerKey = chain.PayerKey }.V2Header());
 
         Assert.Equal(200, (int)response.StatusCode);
@@ -34,7 +34,7 @@ public sealed class DeferredSettlementTests(ChainFixture chain)
     [Fact]
     public async Task A_payer_whose_deferred_payment_failed_is_served_sync_next_time()
     {
-        var link = await chain.CreateLinkAsync(settlement: "deferred", facilitator: "builtin");
+        var link = await chain.CreateLinkAsync(settlement: "deferred", facilitator: "builtin", deferredPayers: "any");
         var brokeKey = RandomNumberGenerator.GetBytes(32);
         var requirement = await RequirementAsync(link.Url);
 

@@ -9,6 +9,22 @@ internal static class PaymentsApiClient
     public static async Task<JsonElement> GetAsync(GatewayHost gateway, string id) =>
         await gateway.Admin.GetFromJsonAsync<JsonElement>($"/api/payments/{id}");
 
+    /// <summary>Polls a payment until <paramref name="holds"/> is true of its view; fails after the timeout.</summary>
+    public static async Task<JsonElement> WaitUntilAsync(GatewayHost gateway, string id, Func<JsonElement, bool> holds, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var payment = await GetAsync(gateway, id);
+            if (holds(payment))
+            {
+                return payment;
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"The payment did not reach the expected state in time: {payment}");
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>Polls a payment until it leaves the live states or the timeout passes; returns its last view.</summary>
     public static async Task<JsonElement> WaitForEndAsync(GatewayHost gateway, string id, TimeSpan timeout)
     {

@@ -4,7 +4,10 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using X402Serverless.Core.Ledger;
+using X402Serverless.Core.Ports;
+using X402Serverless.Core.Webhooks;
 using X402Serverless.Tests.Credits;
 using static X402Serverless.Tests.Credits.CreditsFixture;
 
@@ -268,7 +271,10 @@ public sealed class KycFlowTests(CreditsFixture fixture) : IClassFixture<Credits
         const string malformed = """{"id":"kev_bad","subject":"x","status":"approved","decidedAt":"2026-11-21T10:00:00Z"}""";
         Assert.Equal("invalid_event", await CodeAsync(malformed, Sign(malformed)));
 
-        await Task.Delay(300);
+        // Refused before storage: no event with this id exists to be applied, now or later.
+        var inbox = fixture.Gateway.Services.GetRequiredKeyedService<IWebhookInbox>(WebhookSources.Kyc);
+        Assert.Null(await inbox.PayloadAsync(JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!, default));
+        Assert.Null(await inbox.PayloadAsync("kev_bad", default));
         var kyc = await KycOfAsync(payer.Key, _ => true);
         Assert.Equal("none", kyc.GetProperty("status").GetString());
     }

@@ -103,4 +103,23 @@ public sealed class PaymentVerifierTests
         var p = Payment();
         Assert.Equal(ReasonCodes.Signature, Verify(p with { Signature = p.Signature[..64] }).Reason);
     }
+
+    [Fact]
+    public void Valid_before_may_reach_max_timeout_plus_clock_skew_and_no_further()
+    {
+        var t = Now.ToUnixTimeSeconds();
+        var limit = t + Requirement.MaxTimeoutSeconds + PaymentVerifier.ClockSkewSeconds;
+        Assert.True(Verify(Payment(validBefore: limit)).IsValid);
+        Assert.Equal(ReasonCodes.ValidBefore, Verify(Payment(validBefore: limit + 1)).Reason);
+        // 50 years ahead: the authorization a hostile payer would want a deferred job to hold forever.
+        Assert.Equal(ReasonCodes.ValidBefore, Verify(Payment(validBefore: t + 50L * 365 * 24 * 3600)).Reason);
+    }
+
+    [Fact]
+    public void A_valid_before_beyond_any_integer_type_is_refused_not_thrown()
+    {
+        var p = Payment();
+        var huge = p with { Authorization = p.Authorization with { ValidBefore = System.Numerics.BigInteger.Pow(2, 255) } };
+        Assert.Equal(ReasonCodes.ValidBefore, Verify(huge).Reason);
+    }
 }

@@ -2,7 +2,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using X402Serverless.Core.Ledger;
+using X402Serverless.Core.Ports;
+using X402Serverless.Core.Webhooks;
 using X402Serverless.Tests.Credits;
 using X402Serverless.Tests.Support;
 
@@ -62,7 +65,8 @@ public sealed class CardTopUpTests(CreditsFixture fixture) : IClassFixture<Credi
         {
             Assert.Equal(HttpStatusCode.OK, duplicate.StatusCode);
         }
-        await Task.Delay(500);
+        // The second event for the session is applied (as a no-op) before the balance is judged.
+        await WaitProcessedAsync("evt_b_" + session);
         Assert.Equal(5_000_000, await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default));
         Assert.Equal(0, await fixture.Ledger.TotalAsync(default));
     }
@@ -91,7 +95,8 @@ public sealed class CardTopUpTests(CreditsFixture fixture) : IClassFixture<Credi
         {
             Assert.Equal(HttpStatusCode.BadRequest, unsigned.StatusCode);
         }
-        await Task.Delay(300);
+        // Refused before storage: there is no event to apply, now or later.
+        Assert.Null(await Inbox.PayloadAsync("evt_t_" + session, default));
         Assert.Equal(0, await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default));
     }
 
@@ -130,6 +135,15 @@ public sealed class CardTopUpTests(CreditsFixture fixture) : IClassFixture<Credi
             request.Headers.TryAddWithoutValidation("Stripe-Signature", signature);
         }
         return await client.SendAsync(request);
+    }
+
+    private IWebhookInbox Inbox => fixture.Gateway.Services.GetRequiredKeyedService<IWebhookInbox>(WebhookSources.Stripe);
+
+    /// <summary>Waits until the stored event has been applied (it leaves the inbox's pending list).</summary>
+    private async Task WaitProcessedAsync(string eventId)
+    {
+        Assert.NotNull(await Inbox.PayloadAsync(eventId, default));
+        await Drills.ReplayDrill.WaitUntilAsync(async () => (await Inbox.PendingAsync(1000, default)).All(e => e.Id != eventId), TimeSpan.FromSeconds(30));
     }
 
     private async Task WaitForBalanceAsync(string account, long expected)

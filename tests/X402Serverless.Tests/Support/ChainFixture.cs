@@ -100,7 +100,7 @@ public sealed class ChainFixture : IAsyncLifetime
 
     /// <summary>A link on the test upstream at a path unique to the caller, paying a fresh address.</summary>
     internal async Task<PaidTestLink> CreateLinkAsync(string kind = "ok", string price = "0.01", GatewayHost? gateway = null,
-        string settlement = "sync", string? facilitator = null, string kycLevel = "none")
+        string settlement = "sync", string? facilitator = null, string kycLevel = "none", string? deferredPayers = null)
     {
         var path = $"/{kind}/{Guid.NewGuid():N}";
         var payTo = NewAddress();
@@ -113,6 +113,7 @@ public sealed class ChainFixture : IAsyncLifetime
             settlement,
             facilitator,
             kycLevel,
+            deferredPayers,
         });
         return new PaidTestLink(id, url, path, payTo);
     }

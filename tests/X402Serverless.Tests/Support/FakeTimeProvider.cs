@@ -14,6 +14,26 @@ internal sealed class FakeTimeProvider(DateTimeOffset start) : TimeProvider
         }
     }
 
+    /// <summary>
+    /// Waits until some timer is armed to fire at <paramref name="due"/>: a background loop must have armed its next
+    /// wait before the test moves the clock past it, or the move is missed.
+    /// </summary>
+    public async Task WaitForTimerDueAtAsync(DateTimeOffset due, TimeSpan timeout)
+    {
+        using var limit = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            lock (_timers)
+            {
+                if (_timers.Any(t => t.DueAt == due))
+                {
+                    return;
+                }
+            }
+            await Task.Delay(10, limit.Token);
+        }
+    }
+
     public void Set(DateTimeOffset to) => Advance(to - GetUtcNow());
 
     public void Advance(TimeSpan by)

@@ -1,0 +1,166 @@
+using System.Numerics;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using X402Serverless.Core.Crypto;
+using X402Serverless.Core.Evm;
+using X402Serverless.Core.Payments;
+using X402Serverless.Core.Ports;
+using X402Serverless.Core.Settlement;
+using X402Serverless.Tests.Support;
+using static X402Serverless.Tests.EndToEnd.PaidLinkClient;
+
+namespace X402Serverless.Tests.EndToEnd;
+
+/// <summary>
+/// A remote facilitator's "settled" is checked on chain, and recovery and expiry judge a used nonce by its transfer,
+/// never by the nonce alone.
+/// </summary>
+[Collection(ChainGroup.Name)]
+public sealed class FacilitatorCrossCheckTests(ChainFixture chain)
+{
+    [Fact]
+    public async Task A_facilitator_that_answers_success_with_another_transaction_does_not_get_the_content_served()
+    {
+        string? claimed = null;
+        await using var facilitator = await ClaimingFacilitatorAsync(() => claimed!);
+        await using var gateway = await GatewayHost.StartAsync(chain.GatewaySettings(facilitator.Url));
+        var link = await chain.CreateLinkAsync(gateway: gateway, facilitator: "remote");
+        var payerKey = await NonceBurner.FundedPayerAsync(chain, 1_000_000);
+        var payment = new PaymentBuilder { Requirement = await RequirementAsync(link.Url), PayerKey = payerKey };
+        claimed = await NonceBurner.BurnAsync(chain, payerKey, payment.Nonce);
+
+        using var response = await SendAsync(link.Url, payment.V2Header());
+
+        Assert.Equal("authorization_consumed_elsewhere", await ErrorOfAsync(response));
+        var failed = Assert.Single(await BurnedNonceTests.PaymentsAsync(gateway, link.Id, "failed"));
+        Assert.Equal("authorization_consumed_elsewhere", failed.GetProperty("failureReason").GetString());
+        Assert.Equal(0, await chain.BalanceAsync(link.PayTo));
+    }
+
+    [Fact]
+    public async Task A_facilitator_that_answers_success_with_a_transaction_the_chain_has_never_seen_leaves_the_content_withheld()
+    {
+        var invented = Hex.Encode(RandomNumberGenerator.GetBytes(32));
+        await using var facilitator = await ClaimingFacilitatorAsync(() => invented);
+        await using var gateway = await GatewayHost.StartAsync(chain.GatewaySettings(facilitator.Url));
+        var link = await chain.CreateLinkAsync(gateway: gateway, facilitator: "remote");
+        var payment = new PaymentBuilder { Requirement = await RequirementAsync(link.Url), PayerKey = chain.PayerKey };
+
+        using var response = await SendAsync(link.Url, payment.V2Header());
+
+        Assert.Equal(503, (int)response.StatusCode);
+        Assert.Equal("settlement_pending", await ProblemCodeAsync(response));
+        Assert.Empty(await BurnedNonceTests.PaymentsAsync(gateway, link.Id, "settled"));
+        Assert.Equal(0, await chain.BalanceAsync(link.PayTo));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Recovery_of_a_payment_whose_request_died_settles_it_only_when_its_own_transfer_landed(bool transferred)
+    {
+        var (record, _) = await ReservedAsync();
+        var key = _keys[record.Id];
+        var tx = transferred ? await SubmitAsync(record, key) : await NonceBurner.BurnAsync(chain, key, Hex.Decode(record.Nonce));
+
+        await chain.Gateway.Services.GetRequiredService<SettlementProcessor>().RecoverAsync(record, default);
+
+        var after = (await Payments.GetAsync(record.Id, default))!;
+        Assert.Equal(transferred ? PaymentStatus.Settled : PaymentStatus.Failed, after.Status);
+        Assert.Equal(transferred ? tx : null, after.Status == PaymentStatus.Settled ? after.Transaction : null);
+        Assert.Equal(transferred ? null : "authorization_consumed_elsewhere", after.FailureReason);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task An_expired_job_is_settled_only_when_its_own_transfer_landed(bool transferred)
+    {
+        var (record, _) = await ReservedAsync();
+        var key = _keys[record.Id];
+        var tx = transferred ? await SubmitAsync(record, key) : await NonceBurner.BurnAsync(chain, key, Hex.Decode(record.Nonce));
+        // Kept Reserved in the store, so the gateway's own worker (which claims Pending jobs) leaves it to this test.
+        var expired = record with { ValidBefore = DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 60, SettleRequest = "{}" };
+
+        var result = await chain.Gateway.Services.GetRequiredService<SettlementProcessor>().RunAsync(expired, inline: false, default);
+
+        Assert.True((transferred ? SettlementOutcomeKind.Settled : SettlementOutcomeKind.Failed) == result.Kind, $"{result.Kind} {result.Reason} {result.Message}");
+        var after = (await Payments.GetAsync(record.Id, default))!;
+        Assert.Equal(transferred ? PaymentStatus.Settled : PaymentStatus.Failed, after.Status);
+        if (transferred)
+        {
+            Assert.Equal(tx, after.Transaction);
+        }
+        else
+        {
+            Assert.Equal("authorization_consumed_elsewhere", after.FailureReason);
+        }
+    }
+
+    private readonly Dictionary<string, byte[]> _keys = [];
+
+    private IPaymentStore Payments => chain.Gateway.Services.GetRequiredService<IPaymentStore>();
+
+    /// <summary>A payment reserved by a request that then died, for a funded wallet's fresh authorization.</summary>
+    private async Task<(PaymentRecord Record, byte[] Key)> ReservedAsync()
+    {
+        var key = await NonceBurner.FundedPayerAsync(chain, 1_000_000);
+        var payer = Secp256k1.AddressOf(key);
+        var nonce = RandomNumberGenerator.GetBytes(32);
+        var now = DateTimeOffset.UtcNow;
+        var record = new PaymentRecord
+        {
+            Id = PaymentId.For(84532, chain.Token, payer, nonce),
+            LinkId = "lnk_recovery",
+            OrganisationId = "org_recovery",
+            Network = ChainFixture.V2Network,
+            Asset = chain.Token.ToString(),
+            Payer = payer.ToString(),
+            PayTo = ChainFixture.NewAddress().ToString(),
+            Nonce = Hex.Encode(nonce),
+            Amount = "10000",
+            X402Version = 2,
+            Status = PaymentStatus.Reserved,
+            ValidBefore = now.ToUnixTimeSeconds() + 300,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        Assert.True(await Payments.TryReserveAsync(record, default));
+        _keys[record.Id] = key;
+        return (record, key);
+    }
+
+    /// <summary>The payment's own authorization, submitted on chain by a bystander (as any facilitator might).</summary>
+    private async Task<string> SubmitAsync(PaymentRecord record, byte[] key)
+    {
+        var auth = new TransferAuthorization(EvmAddress.Parse(record.Payer), EvmAddress.Parse(record.PayTo), BigInteger.Parse(record.Amount),
+            0, record.ValidBefore, Hex.Decode(record.Nonce));
+        return await NonceBurner.SubmitAsync(chain, auth, key);
+    }
+
+    /// <summary>A facilitator that answers every settle with success and the transaction it is told to claim.</summary>
+    private static async Task<LoopbackFacilitator> ClaimingFacilitatorAsync(Func<string> transaction)
+    {
+        var (app, url) = await LoopbackApp.StartAsync(app =>
+        {
+            app.MapGet("/supported", () => Results.Json(new JsonObject
+            {
+                ["kinds"] = new JsonArray(new JsonObject { ["x402Version"] = 2, ["scheme"] = "exact", ["network"] = ChainFixture.V2Network }),
+            }));
+            app.MapPost("/verify", () => Results.Json(new JsonObject { ["isValid"] = true }));
+            app.MapPost("/settle", () => Results.Json(new JsonObject
+            {
+                ["success"] = true, ["transaction"] = transaction(), ["network"] = ChainFixture.V2Network,
+            }));
+        });
+        return new LoopbackFacilitator(app, url);
+    }
+
+    private sealed record LoopbackFacilitator(WebApplication App, string Url) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => App.DisposeAsync();
+    }
+}

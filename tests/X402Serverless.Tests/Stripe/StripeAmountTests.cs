@@ -1,0 +1,60 @@
+using X402Serverless.Core.Ledger;
+using X402Serverless.Core.Stripe;
+using X402Serverless.Core.Webhooks;
+using X402Serverless.Sqlite;
+
+namespace X402Serverless.Tests.Stripe;
+
+/// <summary>A Stripe event is recorded as what happened to it: "credited" only when the ledger posted the credit.</summary>
+public sealed class StripeAmountTests
+{
+    [Theory]
+    [InlineData("922337203685477581", "amount_out_of_range")] // × 10,000 micro-USD would overflow a long
+    [InlineData("9223372036854775807", "amount_out_of_range")]
+    [InlineData("100000000", "amount_out_of_range")] // one cent above Stripe's own ceiling
+    [InlineData("1e30", "amount_out_of_range")]
+    [InlineData("0", "amount_out_of_range")]
+    [InlineData("-500", "amount_out_of_range")]
+    [InlineData("\"500\"", "unsupported_amount")]
+    [InlineData("null", "unsupported_amount")]
+    public async Task Out_of_range_amounts_are_refused_with_a_reason_and_post_nothing(string amount, string outcome)
+    {
+        var (processor, ledger, inbox) = Create();
+        var id = "evt_" + Guid.NewGuid().ToString("N");
+        await inbox.TryAddAsync(id, "checkout.session.completed", Event(amount), DateTimeOffset.UnixEpoch, default);
+
+        Assert.Equal(outcome, await processor.ProcessAsync(id, default));
+        Assert.Equal(0, await ledger.BalanceAsync(Accounts.Pool("org_amounts"), default));
+        Assert.Equal(0, await ledger.TotalAsync(default));
+    }
+
+    [Fact]
+    public async Task The_largest_real_amount_is_credited_in_full()
+    {
+        var (processor, ledger, inbox) = Create();
+        await inbox.TryAddAsync("evt_max", "checkout.session.completed", Event(StripeEventProcessor.MaxCents.ToString(System.Globalization.CultureInfo.InvariantCulture)), DateTimeOffset.UnixEpoch, default);
+
+        Assert.Equal("credited", await processor.ProcessAsync("evt_max", default));
+        Assert.Equal(StripeEventProcessor.MaxCents * 10_000, await ledger.BalanceAsync(Accounts.Pool("org_amounts"), default));
+    }
+
+    [Fact]
+    public async Task An_event_with_an_unreadable_string_is_recorded_malformed()
+    {
+        var (processor, _, inbox) = Create();
+        await inbox.TryAddAsync("evt_bad", "checkout.session.completed", Event("500").Replace("\"usd\"", "\"\\ud800\"", StringComparison.Ordinal), DateTimeOffset.UnixEpoch, default);
+        Assert.Equal("malformed", await processor.ProcessAsync("evt_bad", default));
+    }
+
+    private static (StripeEventProcessor Processor, SqliteLedger Ledger, SqliteWebhookInbox Inbox) Create()
+    {
+        var database = new SqliteDatabase(Path.Combine(Path.GetTempPath(), "x402-stripe-" + Guid.NewGuid().ToString("N"), "x402.db"));
+        var ledger = new SqliteLedger(database, TimeProvider.System);
+        var inbox = new SqliteWebhookInbox(database, WebhookSources.Stripe);
+        return (new StripeEventProcessor(inbox, ledger, new SqlitePayerStore(database), TimeProvider.System), ledger, inbox);
+    }
+
+    private static string Event(string amount) =>
+        "{\"id\":\"evt\",\"type\":\"checkout.session.completed\",\"data\":{\"object\":{\"id\":\"cs_" + Guid.NewGuid().ToString("N")
+        + "\",\"payment_status\":\"paid\",\"currency\":\"usd\",\"amount_total\":" + amount + ",\"metadata\":{\"organisation_id\":\"org_amounts\"}}}}";
+}
