@@ -18,7 +18,7 @@ internal sealed class FacilitatorPolicy(NetworkRegistry networks, IOptions<Gatew
     /// <summary>The payment's network, and the reason it is refused (null when the facilitator may go on to verify it).</summary>
     public (EvmNetwork? Network, string? Reason, string? Message) Check(SettleRequest request)
     {
-        var (payment, requirement, _, _) = FacilitatorRequestReader.Read(request, networks);
+        var (payment, requirement, _, _) = FacilitatorRequestReader.Read(request, networks, options.Value.MaxTimeoutSeconds);
         if (payment is null || requirement is null)
         {
             // Malformed or foreign: the facilitator's own checks give the precise reason.
