@@ -1,10 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
-using X402Serverless.Core.Access;
 using X402Serverless.Core.Facilitation;
 using X402Serverless.Core.Networks;
-using X402Serverless.Core.Ports;
 using X402Serverless.Handler.Hosting;
 using X402Serverless.Handler.Problems;
 using X402Serverless.Handler.Requests;
@@ -28,10 +26,10 @@ internal static class FacilitatorEndpoints
     {
         var group = app.MapGroup("/facilitator");
         group.MapGet("/supported", Supported);
-        group.MapPost("/verify", (HttpContext http, BuiltInFacilitatorHolder holder, IAccessStore access, IOptions<GatewayOptions> options) =>
-            HandleAsync(http, holder, access, options, settle: false));
-        group.MapPost("/settle", (HttpContext http, BuiltInFacilitatorHolder holder, IAccessStore access, IOptions<GatewayOptions> options) =>
-            HandleAsync(http, holder, access, options, settle: true));
+        group.MapPost("/verify", (HttpContext http, BuiltInFacilitatorHolder holder, FacilitatorService service) =>
+            HandleAsync(http, holder, service, settle: false));
+        group.MapPost("/settle", (HttpContext http, BuiltInFacilitatorHolder holder, FacilitatorService service) =>
+            HandleAsync(http, holder, service, settle: true));
     }
 
     private static IResult Supported(BuiltInFacilitatorHolder holder, NetworkRegistry networks, IOptions<GatewayOptions> options)
@@ -57,22 +55,16 @@ internal static class FacilitatorEndpoints
         });
     }
 
-    private static async Task<IResult> HandleAsync(HttpContext http, BuiltInFacilitatorHolder holder, IAccessStore access, IOptions<GatewayOptions> options, bool settle)
+    private static async Task<IResult> HandleAsync(HttpContext http, BuiltInFacilitatorHolder holder, FacilitatorService service, bool settle)
     {
-        var settings = options.Value.Settlement;
-        if (holder.Facilitator is not { } facilitator || !settings.ServeFacilitator)
+        if (holder.Facilitator is not { } facilitator || !service.Options.Value.Settlement.ServeFacilitator)
         {
             return Unavailable();
         }
-        if (settings.FacilitatorRequiresKey)
+        var (caller, refusal) = await service.Gate.AdmitAsync(http);
+        if (caller is null)
         {
-            var header = http.Request.Headers.Authorization.ToString();
-            var key = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : "";
-            if (key.Length == 0 || await access.FindByKeyHashAsync(ManagementKeys.Hash(key), http.RequestAborted) is null)
-            {
-                http.Response.Headers.WWWAuthenticate = "Bearer";
-                return Problem.Of(StatusCodes.Status401Unauthorized, "unauthorized", "This facilitator settles with its operator's gas: send 'Authorization: Bearer <key>'.");
-            }
+            return refusal!;
         }
         if (await JsonBody.ReadAsync(http.Request, http.RequestAborted) is not { } root)
         {
@@ -90,15 +82,37 @@ internal static class FacilitatorEndpoints
         }
         var request = new SettleRequest(version, payload, JsonNode.Parse(requirements.GetRawText())!.AsObject());
 
+        var payer = request.PaymentPayload is { ValueKind: JsonValueKind.Object } pp && pp.TryGetProperty("payload", out var p)
+            && p.ValueKind == JsonValueKind.Object && p.TryGetProperty("authorization", out var a) && a.ValueKind == JsonValueKind.Object
+            && a.TryGetProperty("from", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
+        var (network, policyReason, policyMessage) = service.Policy.Check(request);
+        if (policyReason is not null)
+        {
+            // Refused before the chain is asked: a payment this gateway would not take on a paid link is not settled either.
+            return settle
+                ? Results.Json(new { success = false, errorReason = policyReason, errorMessage = policyMessage, payer, transaction = "",
+                    network = request.PaymentRequirements["network"] is JsonValue nv && nv.TryGetValue<string>(out var nn) ? nn : "" }, Wire)
+                : Results.Json(new { isValid = false, invalidReason = policyReason, invalidMessage = policyMessage, payer }, Wire);
+        }
         if (!settle)
         {
             var verify = await facilitator.VerifyAsync(request, http.RequestAborted);
-            var payer = request.PaymentPayload is { ValueKind: JsonValueKind.Object } pp && pp.TryGetProperty("payload", out var p)
-                && p.ValueKind == JsonValueKind.Object && p.TryGetProperty("authorization", out var a) && a.ValueKind == JsonValueKind.Object
-                && a.TryGetProperty("from", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
             return Results.Json(new { isValid = verify.IsValid, invalidReason = verify.InvalidReason, invalidMessage = verify.InvalidMessage, payer }, Wire);
         }
-        var outcome = await facilitator.SettleAsync(request, http.RequestAborted);
+        // Only a transaction this call broadcast costs our gas (a retry of a settled authorization reports the old one).
+        string? broadcast = null;
+        var outcome = await facilitator.SettleAsync(request with
+        {
+            OnSubmitted = hash =>
+            {
+                broadcast = hash;
+                return Task.CompletedTask;
+            },
+        }, http.RequestAborted);
+        if (broadcast is not null && network is not null)
+        {
+            await service.Gas.RecordAsync(caller, network, broadcast, CancellationToken.None);
+        }
         return Results.Json(new
         {
             success = outcome.Success,

@@ -6,10 +6,10 @@ namespace X402Serverless.Handler.Forwarding;
 
 /// <summary>
 /// Sends the payer's request to the provider's upstream: the request body streamed, hop-by-hop headers dropped,
-/// the provider's secret headers injected. Returns once response headers arrive; the caller decides what to do
+/// the provider's secret headers injected, credentials and our state withheld (HopByHopHeaders). Returns once response headers arrive; the caller decides what to do
 /// with the body (hold it for settlement, or pass a failure straight back).
 /// </summary>
-internal sealed class UpstreamForwarder(HttpMessageInvoker client, IOptions<GatewayOptions> options)
+internal sealed class UpstreamForwarder(HttpMessageInvoker client, ResponseIsolation isolation, IOptions<GatewayOptions> options)
 {
     private readonly TimeSpan _timeout = TimeSpan.FromSeconds(options.Value.UpstreamTimeoutSeconds);
 
@@ -49,6 +49,23 @@ internal sealed class UpstreamForwarder(HttpMessageInvoker client, IOptions<Gate
         {
             return new UpstreamOutcome(null, UpstreamFailure.Unreachable, e.InnerException is SocketException s ? s.SocketErrorCode.ToString() : e.HttpRequestError.ToString());
         }
+    }
+
+    /// <summary>Passes the upstream's answer to the payer: its status, end-to-end headers (isolated from our origin) and body.</summary>
+    public async Task CopyResponseAsync(HttpContext http, HttpResponseMessage upstream, CancellationToken cancellationToken)
+    {
+        var response = http.Response;
+        response.StatusCode = (int)upstream.StatusCode;
+        foreach (var (name, values) in upstream.Headers.Concat(upstream.Content.Headers))
+        {
+            if (!HopByHopHeaders.SkipOnResponse(name))
+            {
+                response.Headers[name] = values.ToArray();
+            }
+        }
+        isolation.Apply(http);
+        await using var body = await upstream.Content.ReadAsStreamAsync(cancellationToken);
+        await body.CopyToAsync(response.Body, cancellationToken);
     }
 
     public static Uri TargetFor(Uri upstream, string? rest, QueryString query)

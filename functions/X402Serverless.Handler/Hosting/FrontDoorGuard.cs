@@ -4,13 +4,13 @@ using X402Serverless.Handler.Problems;
 namespace X402Serverless.Handler.Hosting;
 
 /// <summary>
-/// Behind Front Door, public routes must carry our profile's X-Azure-FDID (the platform's IP rule admits every Front
-/// Door customer; the id narrows it to ours). Host invocations (/SettlementJob, ...) and the readiness probe come from
-/// the Functions host itself and are not checked.
+/// Behind Front Door, every public route (paid links, API, console, hooks, facilitator, .well-known) must carry our
+/// profile's X-Azure-FDID: the platform's IP rule admits every Front Door customer; the id narrows it to ours. Only
+/// the readiness probe and the host's invocation routes (loopback, under the host only) come from the Functions host
+/// itself and are not checked: anything not listed as the host's is public, so a new route is guarded by default.
 /// </summary>
 internal sealed class FrontDoorGuard(RequestDelegate next, IOptions<GatewayOptions> options)
 {
-    private static readonly string[] PublicPrefixes = ["/l", "/api", "/hooks", "/facilitator"];
     private readonly string? _frontDoorId = string.IsNullOrWhiteSpace(options.Value.FrontDoorId) ? null : options.Value.FrontDoorId.Trim();
 
     public async Task InvokeAsync(HttpContext http)
@@ -25,6 +25,5 @@ internal sealed class FrontDoorGuard(RequestDelegate next, IOptions<GatewayOptio
         await next(http);
     }
 
-    private static bool IsPublic(PathString path) =>
-        PublicPrefixes.Any(p => path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase));
+    private static bool IsPublic(PathString path) => path != "/" && !FunctionsHost.IsInvocationRoute(path);
 }

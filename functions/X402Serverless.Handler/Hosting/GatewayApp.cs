@@ -22,8 +22,8 @@ public static class GatewayApp
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
-        var port = Environment.GetEnvironmentVariable("FUNCTIONS_CUSTOMHANDLER_PORT");
-        if (!string.IsNullOrEmpty(port))
+        configure?.Invoke(builder);
+        if (FunctionsHost.Port(builder.Configuration) is { } port)
         {
             builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         }
@@ -31,12 +31,12 @@ public static class GatewayApp
         {
             builder.WebHost.UseUrls(DefaultUrl);
         }
-        configure?.Invoke(builder);
         builder.AddGateway();
 
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseMiddleware<FrontDoorGuard>();
+        app.UseMiddleware<LinksOriginGuard>();
         app.UseMiddleware<RequestBodyLimits>();
         app.UseStatusCodePages();
 
@@ -52,16 +52,18 @@ public static class GatewayApp
         api.MapLedgerApi();
         api.MapOrganisationCardTopUps();
         api.MapPoolUsdcTopUp();
+        api.MapFacilitatorUsage();
         app.MapMeApi();
         StripeWebhookEndpoint.Map(app);
         KycCallbackEndpoint.Map(app);
         app.MapKycPublicKey();
-        InboxEventFunctions.Map(app);
 
         app.MapFacilitator();
-        SettlementJobFunction.Map(app);
-        AllowanceResetFunction.Map(app);
-        MaintenanceFunction.Map(app);
+        var hostOnly = app.MapGroup("").AddEndpointFilter<HostInvocationFilter>();
+        InboxEventFunctions.Map(hostOnly);
+        SettlementJobFunction.Map(hostOnly);
+        AllowanceResetFunction.Map(hostOnly);
+        MaintenanceFunction.Map(hostOnly);
 
         app.MapConsole();
         PaidLinkEndpoint.Map(app);

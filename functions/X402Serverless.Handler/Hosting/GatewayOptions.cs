@@ -13,6 +13,12 @@ public sealed class GatewayOptions
     /// <summary>Public origin of the gateway (Front Door URL in Azure); drives paid URLs and x402 resource URLs. Empty: taken from the request.</summary>
     public string? PublicBaseUrl { get; set; }
 
+    /// <summary>
+    /// An origin of their own for paid links (e.g. https://links.example.com, routed to this gateway). Empty: links share
+    /// the console's origin, so forwarded responses are sandboxed (Content-Security-Policy: sandbox, no same-origin).
+    /// </summary>
+    public string? LinksOrigin { get; set; }
+
     /// <summary>A standard x402 facilitator (x402.org, CDP, PayAI, self-hosted).</summary>
     public string FacilitatorUrl { get; set; } = "https://x402.org/facilitator";
 

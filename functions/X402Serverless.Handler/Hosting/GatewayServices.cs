@@ -111,6 +111,11 @@ internal static class GatewayServices
         services.AddSettlement(options);
 
         services.AddSingleton(sp => UpstreamClientFactory.Create(sp.GetRequiredService<UpstreamAddressPolicy>()));
+        services.AddSingleton<Facilitator.FacilitatorGate>();
+        services.AddSingleton<Facilitator.FacilitatorPolicy>();
+        services.AddSingleton<Facilitator.FacilitatorGasMeter>();
+        services.AddSingleton<Facilitator.FacilitatorService>();
+        services.AddSingleton<ResponseIsolation>();
         services.AddSingleton<UpstreamForwarder>();
         services.AddSingleton<PublicUrls>();
         services.AddSingleton<LinkCache>();

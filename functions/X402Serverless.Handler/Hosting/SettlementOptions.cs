@@ -33,4 +33,13 @@ public sealed class SettlementOptions
 
     /// <summary>Require a management key on /facilitator/verify and /settle (our gas wallet pays for settlements).</summary>
     public bool FacilitatorRequiresKey { get; set; } = true;
+
+    /// <summary>
+    /// Organisations besides the operator's whose keys may use /facilitator/verify and /settle (the gas is the
+    /// operator's: nobody else's key may spend it unless listed here).
+    /// </summary>
+    public List<string> FacilitatorOrganisations { get; set; } = [];
+
+    /// <summary>Requests per minute one key may make to /facilitator/verify and /settle together (burst of the same size).</summary>
+    public int FacilitatorRequestsPerMinute { get; set; } = 60;
 }

@@ -33,14 +33,14 @@ internal static class LinksApi
         {
             return Invalid(invalid);
         }
-        var view = LinkView.From(link, s.Urls.BaseUrl(http.Request));
+        var view = LinkView.From(link, s.Urls.LinkBaseUrl(http.Request));
         return TypedResults.Created($"/api/links/{link.Id}", view);
     }
 
     private static async Task<IResult> ListAsync(HttpContext http, LinkServices s)
     {
         var caller = CallerContext.Of(http);
-        var baseUrl = s.Urls.BaseUrl(http.Request);
+        var baseUrl = s.Urls.LinkBaseUrl(http.Request);
         var links = await s.Links.ListAsync(caller.Organisation.Id, http.RequestAborted);
         return TypedResults.Ok(new { items = links.Select(l => LinkView.From(l, baseUrl)) });
     }
@@ -48,7 +48,7 @@ internal static class LinksApi
     private static async Task<IResult> GetAsync(string id, HttpContext http, LinkServices s)
     {
         var link = await FindOwnAsync(id, http, s);
-        return link is null ? Problem.NotFound("Link") : TypedResults.Ok(LinkView.From(link, s.Urls.BaseUrl(http.Request)));
+        return link is null ? Problem.NotFound("Link") : TypedResults.Ok(LinkView.From(link, s.Urls.LinkBaseUrl(http.Request)));
     }
 
     private static async Task<IResult> UpdateAsync(string id, HttpContext http, LinkServices s)
@@ -68,7 +68,7 @@ internal static class LinksApi
         {
             return Invalid(invalid);
         }
-        return updated is null ? Problem.NotFound("Link") : TypedResults.Ok(LinkView.From(updated, s.Urls.BaseUrl(http.Request)));
+        return updated is null ? Problem.NotFound("Link") : TypedResults.Ok(LinkView.From(updated, s.Urls.LinkBaseUrl(http.Request)));
     }
 
     private static async Task<IResult> DeleteAsync(string id, HttpContext http, LinkServices s)

@@ -391,20 +391,8 @@ internal sealed partial class PaidLinkEndpoint(
         _ => Problem.Of(StatusCodes.Status502BadGateway, "upstream_unreachable", "The upstream could not be reached; nothing was charged.", outcome.Detail),
     };
 
-    private static async Task CopyResponseAsync(HttpContext http, HttpResponseMessage upstream, CancellationToken cancellationToken)
-    {
-        var response = http.Response;
-        response.StatusCode = (int)upstream.StatusCode;
-        foreach (var (name, values) in upstream.Headers.Concat(upstream.Content.Headers))
-        {
-            if (!HopByHopHeaders.SkipOnResponse(name))
-            {
-                response.Headers[name] = values.ToArray();
-            }
-        }
-        await using var body = await upstream.Content.ReadAsStreamAsync(cancellationToken);
-        await body.CopyToAsync(response.Body, cancellationToken);
-    }
+    private Task CopyResponseAsync(HttpContext http, HttpResponseMessage upstream, CancellationToken cancellationToken) =>
+        forwarder.CopyResponseAsync(http, upstream, cancellationToken);
 
     private PaywallResult Paywall(CachedLink cached, string reason, string? message) =>
         new PaywallResult(paywall, cached, reason, message);

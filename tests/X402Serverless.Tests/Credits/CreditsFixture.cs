@@ -29,7 +29,8 @@ public sealed class CreditsFixture : IAsyncLifetime
     {
         Upstream = await TestUpstream.StartAsync();
         Stripe = await FakeStripeApi.StartAsync();
-        Gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
+        // As under the Functions host, so the timer and queue tests invoke its host-only routes the way the host does.
+        Gateway = await GatewayHost.StartAsync(GatewayHost.UnderFunctionsHost(new Dictionary<string, string?>
         {
             ["X402:FacilitatorUrl"] = $"http://127.0.0.1:{PeerProcess.FreePort()}",
             ["X402:Credits:OperatorFeeBasisPoints"] = "100",
@@ -41,7 +42,7 @@ public sealed class CreditsFixture : IAsyncLifetime
             ["X402:Kyc:WebhookSecret"] = KycWebhookSecret,
             ["X402:Kyc:StartUrl"] = "https://verify.example/start?ref={subject}",
             ["X402:Kyc:AttestationKey"] = KycAttestationKey,
-        });
+        }));
     }
 
     public async Task DisposeAsync()

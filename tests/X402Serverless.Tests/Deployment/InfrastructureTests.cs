@@ -134,11 +134,11 @@ public sealed partial class InfrastructureTests
     [Fact]
     public async Task Behind_front_door_public_routes_need_our_profile_id_but_host_invocations_do_not()
     {
-        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
+        await using var gateway = await GatewayHost.StartAsync(GatewayHost.UnderFunctionsHost(new Dictionary<string, string?>
         {
             ["X402:FrontDoorId"] = "11111111-2222-3333-4444-555555555555",
             ["X402:FacilitatorUrl"] = $"http://127.0.0.1:{PeerProcess.FreePort()}",
-        });
+        }));
         using var direct = await gateway.Admin.GetAsync("/api/links");
         Assert.Equal(HttpStatusCode.Forbidden, direct.StatusCode);
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/links");

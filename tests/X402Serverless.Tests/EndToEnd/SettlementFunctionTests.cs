@@ -23,7 +23,7 @@ public sealed class SettlementFunctionTests(ChainFixture chain)
         // A gateway whose own worker is off, as in Azure where the queue trigger drives settlement.
         var settings = chain.GatewaySettings(chain.FacilitatorUrl);
         settings["X402:Settlement:RunWorker"] = "false";
-        await using var gateway = await GatewayHost.StartAsync(settings);
+        await using var gateway = await GatewayHost.StartAsync(GatewayHost.UnderFunctionsHost(settings));
         var link = await chain.CreateLinkAsync(gateway: gateway, settlement: "deferred", facilitator: "builtin", deferredPayers: "any");
         using var paid = await SendAsync(link.Url, new PaymentBuilder { Requirement = await RequirementAsync(link.Url), PayerKey = chain.PayerKey }.V2Header());
         var id = paid.Headers.GetValues("X-Payment-Id").Single();

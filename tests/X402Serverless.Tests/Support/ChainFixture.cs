@@ -60,7 +60,8 @@ public sealed class ChainFixture : IAsyncLifetime
         FacilitatorUrl = $"http://127.0.0.1:{listening.Split(' ')[1]}";
 
         Upstream = await TestUpstream.StartAsync();
-        Gateway = await GatewayHost.StartAsync(GatewaySettings(FacilitatorUrl));
+        // As under the Functions host, so tests can invoke its host-only routes (/Maintenance) the way the host does.
+        Gateway = await GatewayHost.StartAsync(GatewayHost.UnderFunctionsHost(GatewaySettings(FacilitatorUrl)));
     }
 
     /// <summary>Configuration pointing a gateway at this chain's token and the given facilitator.</summary>

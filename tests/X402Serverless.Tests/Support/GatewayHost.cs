@@ -36,6 +36,13 @@ internal sealed class GatewayHost : IAsyncDisposable
 
     public LogCapture Logs { get; private set; } = new();
 
+    /// <summary>
+    /// These settings as under the Azure Functions host (FUNCTIONS_CUSTOMHANDLER_PORT set; port 0 here, any free one),
+    /// where the host-only invocation routes (/SettlementJob, /Maintenance, ...) answer loopback callers like this test.
+    /// </summary>
+    public static Dictionary<string, string?> UnderFunctionsHost(IDictionary<string, string?> settings) =>
+        new(settings) { ["FUNCTIONS_CUSTOMHANDLER_PORT"] = "0" };
+
     public static async Task<GatewayHost> StartAsync(IDictionary<string, string?> settings)
     {
         var logs = new LogCapture();

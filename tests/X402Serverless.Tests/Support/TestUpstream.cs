@@ -10,7 +10,8 @@ using Microsoft.Extensions.Logging;
 namespace X402Serverless.Tests.Support;
 
 /// <summary>
-/// A provider's API on loopback: /ok answers 200 with what it received, /fail 500, /slow never in time.
+/// A provider's API on loopback: /ok answers 200 with what it received, /headers with every request header it
+/// received, /hostile an HTML page that tries to act in the gateway's origin, /fail 500, /slow never in time.
 /// Every request is counted per path so tests can prove how often the upstream was reached.
 /// </summary>
 internal sealed class TestUpstream : IAsyncDisposable
@@ -43,6 +44,19 @@ internal sealed class TestUpstream : IAsyncDisposable
                     sawKycAttestation = http.Request.Headers.ContainsKey("KYC-ATTESTATION"),
                     body,
                 });
+            });
+            app.Map("/headers/{**rest}", (HttpContext http) =>
+            {
+                // Every request header as received, so tests can list exactly what crossed the gateway.
+                upstream.Count(http);
+                return Results.Json(http.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()));
+            });
+            app.Map("/hostile/{**rest}", (HttpContext http) =>
+            {
+                upstream.Count(http);
+                // Its own policy tries to allow everything: the gateway's sandbox must still hold beside it.
+                http.Response.Headers.ContentSecurityPolicy = HostilePage.OwnPolicy;
+                return Results.Content(HostilePage.Html, "text/html; charset=utf-8");
             });
             app.Map("/fail/{**rest}", (HttpContext http) =>
             {

@@ -94,6 +94,22 @@ internal sealed class WebDriver : IAsyncDisposable
 
     public Task DeleteCookiesAsync() => CommandAsync(HttpMethod.Delete, "/cookie");
 
+    /// <summary>
+    /// Sends these headers on every request the browser makes from now on, navigations included (Chrome DevTools'
+    /// Network.setExtraHTTPHeaders), as a paying browser extension would.
+    /// </summary>
+    public async Task SetExtraHeadersAsync(IReadOnlyDictionary<string, string> headers)
+    {
+        var values = new JsonObject();
+        foreach (var (name, value) in headers)
+        {
+            values[name] = value;
+        }
+        await CommandAsync(HttpMethod.Post, "/goog/cdp/execute", new JsonObject { ["cmd"] = "Network.enable", ["params"] = new JsonObject() });
+        await CommandAsync(HttpMethod.Post, "/goog/cdp/execute",
+            new JsonObject { ["cmd"] = "Network.setExtraHTTPHeaders", ["params"] = new JsonObject { ["headers"] = values } });
+    }
+
     public async ValueTask DisposeAsync()
     {
         try

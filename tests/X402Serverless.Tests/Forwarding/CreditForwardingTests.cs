@@ -1,0 +1,59 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using X402Serverless.Core.Ledger;
+using X402Serverless.Tests.Credits;
+using static X402Serverless.Tests.Credits.CreditsFixture;
+
+namespace X402Serverless.Tests.Forwarding;
+
+/// <summary>A credits-paid call: the payer's key authenticates to the gateway and never reaches the provider.</summary>
+public sealed class CreditForwardingTests(CreditsFixture fixture) : IClassFixture<CreditsFixture>
+{
+    [Fact]
+    public async Task The_payer_key_cookies_and_platform_headers_stay_at_the_gateway_and_the_provider_secret_is_injected()
+    {
+        using var org = await fixture.NewOrganisationAsync();
+        var payer = await NewPayerAsync(org, new { name = "Agent" });
+        var link = await fixture.NewLinkAsync(org, "0.01", ["credits"], "headers",
+            new { upstreamHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer provider-upstream-token" } });
+        await fixture.FundAsync(Accounts.Credits(payer.Id), 10_000);
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, link.Url + "/q");
+        ForwardedHeaders.AddTo(request, "Bearer " + payer.Key);
+        using var client = new HttpClient();
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Equal("credits", response.Headers.GetValues("X-Charged-From").Single());
+        var seen = await response.Content.ReadFromJsonAsync<Dictionary<string, string>>();
+        Assert.NotNull(seen);
+        // The only Authorization the upstream sees is the provider's own, from the link's upstreamHeaders.
+        Assert.Equal("Bearer provider-upstream-token", seen["authorization"]);
+        Assert.DoesNotContain(seen.Values, v => v.Contains(payer.Key, StringComparison.Ordinal));
+        foreach (var name in ForwardedHeaders.Withheld.Keys)
+        {
+            Assert.False(seen.ContainsKey(name), $"the upstream received {name}");
+        }
+        foreach (var (name, value) in ForwardedHeaders.Passed)
+        {
+            Assert.Equal(value, seen[name]);
+        }
+        Assert.Equal(1, fixture.Upstream.Hits(link.Path + "/q"));
+    }
+
+    [Fact]
+    public async Task Without_upstream_headers_no_authorization_reaches_the_upstream()
+    {
+        using var org = await fixture.NewOrganisationAsync();
+        var payer = await NewPayerAsync(org, new { name = "Agent" });
+        var link = await fixture.NewLinkAsync(org, "0.01", ["credits"], "headers");
+        await fixture.FundAsync(Accounts.Credits(payer.Id), 10_000);
+
+        using var response = await CallAsync(link.Url, payer.Key);
+
+        Assert.Equal(200, (int)response.StatusCode);
+        var seen = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.False(seen.TryGetProperty("authorization", out _));
+        Assert.Equal(1, fixture.Upstream.Hits(link.Path));
+    }
+}
