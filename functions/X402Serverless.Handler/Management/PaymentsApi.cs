@@ -13,7 +13,8 @@ internal static class PaymentsApi
         api.MapGet("/payments/{id}", GetAsync);
     }
 
-    private static async Task<IResult> ListAsync(HttpContext http, IPaymentStore payments, string? status, string? linkId, int? limit, DateTimeOffset? before)
+    // limit and before are read as text: a binder failure would only say "bad request", not which parameter or how to fix it.
+    private static async Task<IResult> ListAsync(HttpContext http, IPaymentStore payments, string? status, string? linkId, string? limit, string? before)
     {
         PaymentStatus? parsed = null;
         if (status is not null)
@@ -25,12 +26,22 @@ internal static class PaymentsApi
             }
             parsed = s;
         }
-        if (limit is < 1 or > 500)
+        var count = 100;
+        if (limit is not null && (!int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out count) || count is < 1 or > 500))
         {
-            return Problem.Of(StatusCodes.Status400BadRequest, "invalid_limit", "limit is between 1 and 500.");
+            return Problem.Of(StatusCodes.Status400BadRequest, "invalid_limit", "limit is a whole number between 1 and 500.");
+        }
+        DateTimeOffset? until = null;
+        if (before is not null)
+        {
+            if (!DateTimeOffset.TryParse(before, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at))
+            {
+                return Problem.Of(StatusCodes.Status400BadRequest, "invalid_before", "before is an ISO 8601 time, e.g. 2026-11-26T12:00:00Z.");
+            }
+            until = at;
         }
         var caller = CallerContext.Of(http);
-        var items = await payments.ListAsync(caller.Organisation.Id, new PaymentQuery(parsed, linkId, limit ?? 100, before), http.RequestAborted);
+        var items = await payments.ListAsync(caller.Organisation.Id, new PaymentQuery(parsed, linkId, count, until), http.RequestAborted);
         return TypedResults.Ok(new { items = items.Select(PaymentView.From) });
     }
 

@@ -12,6 +12,8 @@ public sealed class CreditsFixture : IAsyncLifetime
 {
     internal GatewayHost Gateway { get; private set; } = null!;
 
+    internal static readonly string DeadRpcUrl = $"http://127.0.0.1:{PeerProcess.FreePort()}";
+
     internal const string StripeWebhookSecret = "whsec_test_gateway_endpoint_secret";
 
     internal const string KycWebhookSecret = "kyc_test_callback_secret";
@@ -33,6 +35,10 @@ public sealed class CreditsFixture : IAsyncLifetime
         Gateway = await GatewayHost.StartAsync(GatewayHost.UnderFunctionsHost(new Dictionary<string, string?>
         {
             ["X402:FacilitatorUrl"] = $"http://127.0.0.1:{PeerProcess.FreePort()}",
+            // Base Sepolia's node is a loopback port nobody listens on: the chain is deterministically unreachable here,
+            // not merely because this machine has no route to the public RPC.
+            ["X402:Networks:0:ChainId"] = "84532",
+            ["X402:Networks:0:RpcUrl"] = DeadRpcUrl,
             ["X402:Credits:OperatorFeeBasisPoints"] = "100",
             ["X402:Stripe:SecretKey"] = "sk_test_gateway_secret_key",
             ["X402:Stripe:WebhookSecret"] = StripeWebhookSecret,

@@ -34,6 +34,9 @@ public sealed class TimerAndQueueFunctionTests(CreditsFixture fixture) : IClassF
     public async Task The_maintenance_timer_never_frees_a_dead_requests_payment_while_the_chain_cannot_say_whether_it_landed()
     {
         var store = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<X402Serverless.Core.Ports.IPaymentStore>(fixture.Gateway.Services);
+        var networks = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<X402Serverless.Core.Networks.NetworkRegistry>(fixture.Gateway.Services);
+        Assert.True(networks.TryGet("eip155:84532", out var sepolia));
+        Assert.Equal(CreditsFixture.DeadRpcUrl, sepolia.RpcUrl);
         var old = DateTimeOffset.UtcNow.AddHours(-1);
         var id = "pay_" + Guid.NewGuid().ToString("N");
         await store.TryReserveAsync(new X402Serverless.Core.Payments.PaymentRecord
@@ -49,8 +52,8 @@ public sealed class TimerAndQueueFunctionTests(CreditsFixture fixture) : IClassF
 
         Assert.True(response.StatusCode == HttpStatusCode.OK, string.Join("\n", fixture.Gateway.Logs.Entries.Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Error).Select(e => e.Message)));
         Assert.Contains("stale payments recovered", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("Logs")[0].GetString(), StringComparison.Ordinal);
-        // Base Sepolia's public RPC is unreachable here: the pass cannot tell whether the authorization landed, so it
-        // leaves the payment as it is rather than free an authorization that might have moved money.
+        // The fixture's Base Sepolia node refuses connections: the pass cannot tell whether the authorization landed, so
+        // it leaves the payment as it is rather than free an authorization that might have moved money.
         Assert.Equal(X402Serverless.Core.Payments.PaymentStatus.Reserved, (await store.GetAsync(id, default))!.Status);
     }
 
