@@ -76,17 +76,32 @@ public sealed class CreditCharges(ILedger ledger, IPayerStore payers, TimeProvid
     /// Returns money held by calls whose process died before capture or release: a call that never answered is not
     /// charged. Its spend counters stay counted (the call may have run), which errs on the payer's side of a cap.
     /// </summary>
-    public async Task<int> ReleaseStaleAsync(TimeSpan olderThan, CancellationToken cancellationToken)
+    public Task<int> ReleaseStaleAsync(TimeSpan olderThan, CancellationToken cancellationToken) =>
+        ReleaseHeldBeforeAsync(time.GetUtcNow() - olderThan, cancellationToken);
+
+    /// <summary>Releases every hold placed before <paramref name="before"/>, batch by batch.</summary>
+    public async Task<int> ReleaseHeldBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken)
     {
+        const int batch = 100;
         var released = 0;
-        foreach (var (holdId, source, amount) in await ledger.StaleHoldsAsync(time.GetUtcNow() - olderThan, 100, cancellationToken))
+        while (true)
         {
-            if (await ledger.PostAsync(LedgerEntry.Transfer($"{holdId}:release", "release", Accounts.Hold(holdId), source, amount, "stale"), [], cancellationToken) == PostResult.Posted)
+            var stale = await ledger.StaleHoldsAsync(before, batch, cancellationToken);
+            var posted = 0;
+            foreach (var (holdId, source, amount) in stale)
             {
-                released++;
+                if (await ledger.PostAsync(LedgerEntry.Transfer($"{holdId}:release", "release", Accounts.Hold(holdId), source, amount, "stale"), [], cancellationToken) == PostResult.Posted)
+                {
+                    posted++;
+                }
+            }
+            released += posted;
+            // A full batch may have more behind it; a batch that released nothing would only repeat itself.
+            if (stale.Count < batch || posted == 0)
+            {
+                return released;
             }
         }
-        return released;
     }
 
     public async Task ReleaseAsync(CreditHold hold, CancellationToken cancellationToken)

@@ -47,6 +47,14 @@ internal sealed partial class MaintenancePass(
         return stale.Count;
     }
 
+    /// <summary>
+    /// Releases the credit holds of requests that died with a previous process: with one embedded-store process, every
+    /// hold placed before this one started is orphaned, so a restart returns the money at once rather than after
+    /// <see cref="StaleAfter"/>.
+    /// </summary>
+    public Task<int> ReleaseOrphanedHoldsAsync(DateTimeOffset processStartedAt, CancellationToken cancellationToken) =>
+        credits.ReleaseHeldBeforeAsync(processStartedAt, cancellationToken);
+
     public async Task ReconcileAsync(CancellationToken cancellationToken)
     {
         await topUps.ReconcileAsync(cancellationToken);

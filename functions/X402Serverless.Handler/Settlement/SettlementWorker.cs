@@ -24,6 +24,7 @@ internal sealed partial class SettlementWorker(
     private readonly SettlementOptions _settings = options.Value.Settlement;
     private DateTimeOffset _lastGasAlert = DateTimeOffset.MinValue;
     private DateTimeOffset _lastReconcile = DateTimeOffset.MinValue;
+    private readonly DateTimeOffset _startedAt = time.GetUtcNow();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -34,6 +35,8 @@ internal sealed partial class SettlementWorker(
         var interval = TimeSpan.FromMilliseconds(_settings.WorkerIntervalMilliseconds);
         // The embedded store has one worker: leases left by a previous process that died are void.
         await payments.ReleaseLeasesAsync(stoppingToken);
+        // Likewise credit holds placed before this process started: their requests died with it.
+        await maintenance.ReleaseOrphanedHoldsAsync(_startedAt, stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             try

@@ -38,6 +38,8 @@ public sealed class JsonInputFixture : IAsyncLifetime
             ["X402:PublicBaseUrl"] = "https://pay.example.test",
             ["X402:Settlement:GasWalletKey"] = GasWalletKey,
             ["X402:Settlement:RunWorker"] = "false",
+            // The fuzz sends hundreds of facilitator requests with one key: it tests their reading, not the rate limit.
+            ["X402:Settlement:FacilitatorRequestsPerMinute"] = "1000000",
             ["X402:Webhooks:RunWorker"] = "false",
             ["X402:Stripe:SecretKey"] = "sk_test_gateway_secret_key",
             ["X402:Stripe:WebhookSecret"] = CreditsFixture.StripeWebhookSecret,

@@ -1,0 +1,141 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using X402Serverless.Core.Ledger;
+using X402Serverless.Sqlite;
+using X402Serverless.Tests.Support;
+using Xunit.Abstractions;
+
+namespace X402Serverless.Tests.Drills;
+
+/// <summary>
+/// Drill: SIGKILL the handler while credit-paid calls hold the payer's money and wait on their upstream, restart it,
+/// and check every held cent went back, every answered call was captured once, and the ledger still balances.
+/// </summary>
+public sealed class CreditCrashDrill(ITestOutputHelper output)
+{
+    private const int Answered = 5;
+    private const int InFlight = 40;
+    private const long Price = 10_000; // $0.01
+    private const long Funded = 1_000_000; // $1.00
+
+    [Fact]
+    public async Task Killing_the_handler_with_credit_holds_in_flight_leaks_no_hold_and_keeps_the_ledger_balanced()
+    {
+        var arrived = new ConcurrentBag<string>();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var (upstream, upstreamUrl) = await LoopbackApp.StartAsync(app =>
+        {
+            app.Map("/ok", () => Results.Json(new { ok = true }));
+            app.Map("/hold/{id}", async (string id) =>
+            {
+                arrived.Add(id);
+                await release.Task; // never answers while the handler lives
+                return Results.Json(new { late = true });
+            });
+        });
+        await using var upstreamApp = upstream;
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "x402-credit-crash-" + Guid.NewGuid().ToString("N"));
+        var settings = new Dictionary<string, string?>
+        {
+            ["X402:DataDirectory"] = dataDirectory,
+            ["X402:AllowedUpstreamRanges:0"] = "127.0.0.0/8",
+            ["X402:FacilitatorUrl"] = $"http://127.0.0.1:{PeerProcess.FreePort()}",
+            ["X402:UpstreamTimeoutSeconds"] = "120",
+            ["X402_ADMIN_KEY"] = GatewayHost.AdminKey,
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        var port = PeerProcess.FreePort();
+
+        // A payer and two credit links (one answers, one hangs), made through the API; then $1 of credits posted
+        // to the store while no handler runs.
+        string payerId, payerKey, okUrl, holdUrl;
+        await using (var first = await HandlerProcess.StartAsync(port, settings))
+        {
+            using var admin = Admin(first.BaseUrl);
+            var payer = await (await admin.PostAsJsonAsync("/api/payers", new { name = "Crash payer" })).Content.ReadFromJsonAsync<JsonElement>();
+            payerId = payer.GetProperty("payer").GetProperty("id").GetString()!;
+            payerKey = payer.GetProperty("key").GetString()!;
+            okUrl = await LinkAsync(admin, upstreamUrl + "/ok");
+            holdUrl = await LinkAsync(admin, upstreamUrl + "/hold");
+        }
+        var ledger = new SqliteLedger(new SqliteDatabase(Path.Combine(dataDirectory, "x402.db")), TimeProvider.System);
+        await ledger.PostAsync(LedgerEntry.Transfer("drill-fund", "topup", Accounts.CardClearing, Accounts.Credits(payerId), Funded), [], default);
+
+        var second = await HandlerProcess.StartAsync(port, settings);
+        List<Task<HttpResponseMessage>> hanging;
+        try
+        {
+            for (var i = 0; i < Answered; i++)
+            {
+                using var paid = await CallAsync(okUrl, payerKey);
+                Assert.Equal(200, (int)paid.StatusCode);
+            }
+            hanging = Enumerable.Range(0, InFlight).Select(i => CallAsync($"{holdUrl}/{i}", payerKey)).ToList();
+            // Every hanging call has its hold placed: the upstream sees a call only after its money is held.
+            await ReplayDrill.WaitUntilAsync(() => Task.FromResult(arrived.Count == InFlight), TimeSpan.FromSeconds(60));
+            Assert.Equal(Funded - (Answered + InFlight) * Price, await ledger.BalanceAsync(Accounts.Credits(payerId), default));
+        }
+        finally
+        {
+            await second.KillAsync();
+        }
+        var leftHeld = await ledger.StaleHoldsAsync(DateTimeOffset.MaxValue, 1000, default);
+        output.WriteLine($"credit crash drill: SIGKILL with {leftHeld.Count} holds ({leftHeld.Sum(h => h.Amount)} micro-USD) in flight");
+        Assert.Equal(InFlight, leftHeld.Count);
+        foreach (var call in hanging)
+        {
+            // The payer's side of each call ends with the process: a reset connection, never an answer.
+            await Assert.ThrowsAnyAsync<HttpRequestException>(() => call);
+        }
+        release.SetResult();
+
+        await using (var third = await HandlerProcess.StartAsync(port, settings))
+        {
+            await ReplayDrill.WaitUntilAsync(async () => (await ledger.StaleHoldsAsync(DateTimeOffset.MaxValue, 1, default)).Count == 0, TimeSpan.FromSeconds(60));
+            using var admin = Admin(third.BaseUrl);
+            var trial = await admin.GetFromJsonAsync<JsonElement>("/api/ledger/trial-balance");
+            output.WriteLine($"credit crash drill: after restart no hold is left; trial balance total {trial.GetProperty("total").GetString()}, consistent={trial.GetProperty("consistent").GetBoolean()}");
+            Assert.Equal("0.00", trial.GetProperty("total").GetString());
+            Assert.True(trial.GetProperty("consistent").GetBoolean());
+        }
+
+        // Only the answered calls were paid for, exactly once each; the rest went back to the payer.
+        Assert.Equal(Funded - Answered * Price, await ledger.BalanceAsync(Accounts.Credits(payerId), default));
+        Assert.Equal(0, await ledger.TotalAsync(default));
+        Assert.All(await ledger.TrialBalanceAsync(default), row => Assert.Equal(row.PostedSum, row.Balance));
+        Assert.All((await ledger.TrialBalanceAsync(default)).Where(r => r.Account.StartsWith("hold:", StringComparison.Ordinal)), row => Assert.Equal(0, row.Balance));
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(dataDirectory, recursive: true);
+    }
+
+    private static HttpClient Admin(string baseUrl)
+    {
+        var client = new HttpClient { BaseAddress = new Uri(baseUrl) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", GatewayHost.AdminKey);
+        return client;
+    }
+
+    private static async Task<string> LinkAsync(HttpClient admin, string upstream)
+    {
+        using var created = await admin.PostAsJsonAsync("/api/links", new
+        {
+            upstream, price = "0.01", payTo = ChainFixture.NewAddress().ToString(), accepts = new[] { "credits" },
+        });
+        var json = await created.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(created.IsSuccessStatusCode, json.ToString());
+        return json.GetProperty("url").GetString()!;
+    }
+
+    private static readonly HttpClient Payer = new() { Timeout = TimeSpan.FromSeconds(120) };
+
+    private static Task<HttpResponseMessage> CallAsync(string url, string key)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return Payer.SendAsync(request);
+    }
+}
