@@ -164,12 +164,16 @@ public sealed class TablePaymentStore(TableClient tables, string tableName = "pa
             $"LinkId ge {TableClient.Literal(prefix)} and LinkId lt {TableClient.Literal(prefix + "\uffff")} and Status eq {TableClient.Literal(status.ToString())}", null, cancellationToken))
             .Select(FromEntity).OrderByDescending(p => p.UpdatedAt).Take(max).ToList();
 
-    public async Task<PayerHistory> GetPayerHistoryAsync(string payer, CancellationToken cancellationToken)
+    public async Task<PayerHistory> GetPayerHistoryAsync(string payer, string organisationId, CancellationToken cancellationToken)
     {
-        var ended = await tables.QueryAsync(tableName,
-            $"Payer eq {TableClient.Literal(payer)} and (Status eq 'Settled' or (Mode eq 'deferred' and Status eq 'Failed'))", null, cancellationToken);
-        return new PayerHistory(ended.Any(e => Str(e, "Status") == nameof(PaymentStatus.Settled)),
-            ended.Any(e => Str(e, "Status") == nameof(PaymentStatus.Failed)));
+        var rows = await tables.QueryAsync(tableName,
+            $"Payer eq {TableClient.Literal(payer)} and ((Status eq 'Settled' and OrganisationId eq {TableClient.Literal(organisationId)}) or Mode eq 'deferred')",
+            null, cancellationToken);
+        var deferred = rows.Where(e => Str(e, "Mode") == SettlementModes.Deferred).Select(e => Str(e, "Status")).ToList();
+        return new PayerHistory(
+            rows.Any(e => Str(e, "Status") == nameof(PaymentStatus.Settled) && Str(e, "OrganisationId") == organisationId),
+            deferred.Any(s => s is nameof(PaymentStatus.Failed) or nameof(PaymentStatus.Expired)),
+            deferred.Count(s => s is nameof(PaymentStatus.Reserved) or nameof(PaymentStatus.Pending) or nameof(PaymentStatus.Settling)));
     }
 
     private Task<bool> EndAsync(string id, PaymentStatus status, string? transaction, string? reason, DateTimeOffset at, CancellationToken cancellationToken) =>

@@ -169,18 +169,20 @@ public sealed class SqlitePaymentStore(SqliteDatabase database) : IPaymentStore
             c.Parameters.AddWithValue("$max", max);
         }, cancellationToken);
 
-    public async Task<PayerHistory> GetPayerHistoryAsync(string payer, CancellationToken cancellationToken)
+    public async Task<PayerHistory> GetPayerHistoryAsync(string payer, string organisationId, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT EXISTS(SELECT 1 FROM payments WHERE payer = $payer AND status = 'Settled'),
-                   EXISTS(SELECT 1 FROM payments WHERE payer = $payer AND mode = 'deferred' AND status = 'Failed');
+            SELECT EXISTS(SELECT 1 FROM payments WHERE payer = $payer AND status = 'Settled' AND organisation_id = $org),
+                   EXISTS(SELECT 1 FROM payments WHERE payer = $payer AND mode = 'deferred' AND status IN ('Failed', 'Expired')),
+                   (SELECT COUNT(*) FROM payments WHERE payer = $payer AND mode = 'deferred' AND status IN ('Reserved', 'Pending', 'Settling'));
             """;
         command.Parameters.AddWithValue("$payer", payer);
+        command.Parameters.AddWithValue("$org", organisationId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        return new PayerHistory(reader.GetInt64(0) == 1, reader.GetInt64(1) == 1);
+        return new PayerHistory(reader.GetInt64(0) == 1, reader.GetInt64(1) == 1, reader.GetInt32(2));
     }
 
     // Terminal states are reached only from a live one: a settled payment is final.

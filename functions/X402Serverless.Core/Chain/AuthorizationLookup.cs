@@ -18,16 +18,24 @@ public sealed class AuthorizationLookup(Func<EvmNetwork, EvmRpcClient?> rpcFor)
     {
         var rpc = Rpc(network);
         var state = await rpc.EthCallAsync(transfer.From, network.Asset, Eip3009Calls.AuthorizationState(transfer.From, transfer.Nonce), cancellationToken);
-        if (state.Length == 0 || state[^1] == 0)
+        if (state.Length != 32)
+        {
+            throw new RpcUnavailableException($"authorizationState answered {state.Length} bytes, not a bool word.");
+        }
+        if (state[^1] == 0)
         {
             return AuthorizationState.Unused;
         }
-        var used = await rpc.FindLogTransactionAsync(network.Asset,
-            [TransferProof.AuthorizationUsedTopic, Hex.Encode(AbiWord.Address(transfer.From)), Hex.Encode(AbiWord.Bytes32(transfer.Nonce))], cancellationToken);
+        string[] topics(string eventTopic) => [eventTopic, Hex.Encode(AbiWord.Address(transfer.From)), Hex.Encode(AbiWord.Bytes32(transfer.Nonce))];
+        var used = await rpc.FindLogTransactionAsync(network.Asset, topics(TransferProof.AuthorizationUsedTopic), cancellationToken);
         if (used is null)
         {
-            // Used with no AuthorizationUsed log: cancelled (AuthorizationCanceled), so never transferred.
-            return new AuthorizationState(AuthorizationUse.ConsumedElsewhere, null);
+            // A verdict needs positive evidence: a cancellation's own log. No log at all is a node that lags or has
+            // pruned history, and concluding "not paid" from it would fail a payment whose money moved.
+            var cancelled = await rpc.FindLogTransactionAsync(network.Asset, topics(TransferProof.AuthorizationCanceledTopic), cancellationToken);
+            return cancelled is not null
+                ? new AuthorizationState(AuthorizationUse.ConsumedElsewhere, cancelled)
+                : throw new RpcUnavailableException($"The nonce reads used on {network.Id} but the node has no log of its use yet.");
         }
         var receipt = await rpc.GetReceiptAsync(used, cancellationToken)
             ?? throw new RpcUnavailableException($"The node lists a log of {used} but has no receipt for it.");
@@ -41,6 +49,11 @@ public sealed class AuthorizationLookup(Func<EvmNetwork, EvmRpcClient?> rpcFor)
     /// </summary>
     public async Task<AuthorizationState?> ConfirmAsync(EvmNetwork network, string transaction, AuthorizedTransfer transfer, CancellationToken cancellationToken)
     {
+        if (!Hex.TryDecode(transaction, out var hash) || hash.Length != 32)
+        {
+            // Not a transaction hash at all (a facilitator's garbage): only the nonce's own history can tell.
+            return await FindAsync(network, transfer, cancellationToken);
+        }
         var receipt = await Rpc(network).GetReceiptAsync(transaction, cancellationToken);
         if (receipt is null)
         {

@@ -87,7 +87,15 @@ public sealed class EvmRpcClient(HttpClient http, Uri endpoint)
     /// <summary>The transaction's receipt, or null while it is not mined (or unknown to this node).</summary>
     public async Task<TransactionReceipt?> GetReceiptAsync(string txHash, CancellationToken cancellationToken)
     {
-        var receipt = await CallAsync("eth_getTransactionReceipt", [txHash], cancellationToken);
+        JsonElement receipt;
+        try
+        {
+            receipt = await CallAsync("eth_getTransactionReceipt", [txHash], cancellationToken);
+        }
+        catch (RpcException e)
+        {
+            throw new RpcUnavailableException($"eth_getTransactionReceipt: {e.Message}", e);
+        }
         if (receipt.ValueKind != JsonValueKind.Object)
         {
             return null;
@@ -127,7 +135,16 @@ public sealed class EvmRpcClient(HttpClient http, Uri endpoint)
             ["address"] = contract.ToLowerHex(),
             ["topics"] = new JsonArray(topics.Select(t => (JsonNode?)JsonValue.Create(t)).ToArray()),
         };
-        var logs = await CallAsync("eth_getLogs", [filter], cancellationToken);
+        JsonElement logs;
+        try
+        {
+            logs = await CallAsync("eth_getLogs", [filter], cancellationToken);
+        }
+        catch (RpcException e)
+        {
+            // Providers refuse wide ranges or large results: no answer, so no conclusion; the caller retries.
+            throw new RpcUnavailableException($"eth_getLogs: {e.Message}", e);
+        }
         return logs.GetArrayLength() == 0 ? null : logs[0].GetProperty("transactionHash").GetString();
     }
 

@@ -16,6 +16,9 @@ public static class TransferProof
     // keccak256("AuthorizationUsed(address,bytes32)")
     public const string AuthorizationUsedTopic = "0x98de503528ee59b575ef0c0a2576a82497bfc029a5685b209e9ec333479b10a5";
 
+    // keccak256("AuthorizationCanceled(address,bytes32)")
+    public const string AuthorizationCanceledTopic = "0x1cdd46ff242716cdaa72d159d339a485b3438398348d68f09d7c8c0a59353d81";
+
     // keccak256("Transfer(address,address,uint256)")
     public const string TransferTopic = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
 

@@ -51,6 +51,6 @@ public interface IPaymentStore
     /// <summary>Payments of links whose id starts with <paramref name="prefix"/> (internal links such as top-ups), newest first.</summary>
     Task<IReadOnlyList<PaymentRecord>> ListByLinkPrefixAsync(string prefix, PaymentStatus status, int max, CancellationToken cancellationToken);
 
-    /// <summary>Whether this payer has a Settled payment, and whether one of its deferred payments ended Failed.</summary>
-    Task<PayerHistory> GetPayerHistoryAsync(string payer, CancellationToken cancellationToken);
+    /// <summary>The payer's standing for deferred settlement (<see cref="PayerHistory"/>), judged for links of <paramref name="organisationId"/>.</summary>
+    Task<PayerHistory> GetPayerHistoryAsync(string payer, string organisationId, CancellationToken cancellationToken);
 }

@@ -25,6 +25,9 @@ public sealed class SettlementProcessor(
     TimeProvider time,
     RetryPolicy retry)
 {
+    // Blocks are stamped by their producer's clock: a transaction may be mined a little after validBefore by ours.
+    private const int ExpiryGraceSeconds = 60;
+
     /// <param name="inline">A sync request settling before it answers: on a passing failure with nothing broadcast,
     /// the authorization is freed (the payer gets no content, so must not be charged later).</param>
     public async Task<SettlementResult> RunAsync(PaymentRecord job, bool inline, CancellationToken cancellationToken)
@@ -39,6 +42,14 @@ public sealed class SettlementProcessor(
         if (time.GetUtcNow().ToUnixTimeSeconds() >= job.ValidBefore - PaymentVerifier.ValidBeforeBufferSeconds)
         {
             return await ResolveExpiredAsync(job, network, transfer, cancellationToken);
+        }
+
+        // A transaction already recorded for this job (ours, or one a facilitator named) is the first place to look.
+        if (job.Transaction is not null && await TryConfirmAsync(network, job.Transaction, transfer, cancellationToken) is { Use: not AuthorizationUse.Unused } known)
+        {
+            return known.Use == AuthorizationUse.Transferred
+                ? await SettledAsync(job, known.Transaction!, null, cancellationToken)
+                : await FailedAsync(job, ReasonCodes.AuthorizationConsumedElsewhere, null, null, cancellationToken);
         }
 
         var request = SettleRequestJson.Read(job.SettleRequest) with
@@ -57,7 +68,16 @@ public sealed class SettlementProcessor(
         if (outcome.Reached)
         {
             // A refusal may hide a settled payment (a remote facilitator refuses a retry whose first attempt landed)
-            // or a burned nonce: the chain tells which, and the facilitator's reason stands otherwise.
+            // or a burned nonce: the chain tells which, and the facilitator's reason stands otherwise. A refusal that
+            // names a transaction not mined yet is no verdict: that transaction may still pay.
+            if (!string.IsNullOrEmpty(outcome.Transaction) && chain.CanLookUp(network))
+            {
+                var named = await TryConfirmAsync(network, outcome.Transaction, transfer, cancellationToken);
+                if (named is null)
+                {
+                    return await RetryOrReleaseAsync(job, inline, BuiltInFacilitator.SettlementPending, outcome.ErrorMessage, outcome.Transaction, outcome, cancellationToken);
+                }
+            }
             var state = await TryFindAsync(network, transfer, cancellationToken);
             if (state?.Use == AuthorizationUse.Transferred)
             {
@@ -181,6 +201,13 @@ public sealed class SettlementProcessor(
         AuthorizationState state;
         try
         {
+            if (job.Transaction is not null && chain.CanLookUp(network)
+                && await chain.ConfirmAsync(network, job.Transaction, transfer, cancellationToken) is null
+                && now.ToUnixTimeSeconds() < job.ValidBefore + ExpiryGraceSeconds)
+            {
+                // A recorded transaction not mined yet can still land until blocks pass validBefore: not expired yet.
+                throw new RpcUnavailableException("The recorded settlement transaction is not mined yet.");
+            }
             state = chain.CanLookUp(network) ? await chain.FindAsync(network, transfer, cancellationToken) : AuthorizationState.Unused;
         }
         catch (RpcUnavailableException e)
@@ -204,6 +231,23 @@ public sealed class SettlementProcessor(
             default:
                 await store.MarkExpiredAsync(job.Id, now, cancellationToken);
                 return new(SettlementOutcomeKind.Expired, null, "authorization_expired", null, null);
+        }
+    }
+
+    /// <summary>What the chain shows for a named transaction; null when it is not mined or the chain cannot be asked now.</summary>
+    private async Task<AuthorizationState?> TryConfirmAsync(EvmNetwork network, string transaction, AuthorizedTransfer transfer, CancellationToken cancellationToken)
+    {
+        if (!chain.CanLookUp(network))
+        {
+            return null;
+        }
+        try
+        {
+            return await chain.ConfirmAsync(network, transaction, transfer, cancellationToken);
+        }
+        catch (RpcUnavailableException)
+        {
+            return null;
         }
     }
 

@@ -25,6 +25,18 @@ public sealed class SettlementOptions
 
     public int ReceiptTimeoutSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// A deferred link serves content first only when the authorization stays valid this long: a window too short to
+    /// settle in would make content-first a free call.
+    /// </summary>
+    public int DeferredMinimumWindowSeconds { get; set; } = 60;
+
+    /// <summary>
+    /// How many unsettled deferred payments one wallet may have before it is served sync: the most content a wallet
+    /// can take before any of it is paid for.
+    /// </summary>
+    public int DeferredMaxInFlightPerPayer { get; set; } = 10;
+
     /// <summary>Maximum fee per gas the built-in facilitator pays, in gwei.</summary>
     public long MaxFeePerGasGwei { get; set; } = 500;
 

@@ -129,9 +129,11 @@ internal sealed partial class PaidLinkEndpoint(
         var auth = payment.Authorization;
         var mode = cached.Link.Settlement;
         if (mode == SettlementModes.Deferred
-            && !(await payments.GetPayerHistoryAsync(auth.From.ToString(), cancellationToken)).MayDefer(cached.Link.DeferredPayers))
+            && (auth.ValidBefore - time.GetUtcNow().ToUnixTimeSeconds() < options.Value.Settlement.DeferredMinimumWindowSeconds
+                || !(await payments.GetPayerHistoryAsync(auth.From.ToString(), cached.Link.OrganisationId, cancellationToken)).MayDefer(cached.Link.DeferredPayers, options.Value.Settlement.DeferredMaxInFlightPerPayer)))
         {
-            // Content-first is credit: a wallet new here (by default) or one that did not honour it before waits for settlement.
+            // Content-first is credit: a wallet new to this provider (by default), one with an unsettled or unpaid deferred
+            // call, or an authorization about to run out waits for settlement.
             mode = SettlementModes.Sync;
         }
         var now = time.GetUtcNow();
@@ -235,7 +237,8 @@ internal sealed partial class PaidLinkEndpoint(
                 case SettlementOutcomeKind.Released:
                     Log.FacilitatorDown(logger, cached.Link.Id);
                     return Problem.Of(StatusCodes.Status503ServiceUnavailable, result.Reason ?? ReasonCodes.FacilitatorUnavailable,
-                        "The payment could not be settled now; the content was withheld.", "Nothing was charged; retry later.");
+                        "The payment could not be settled now; the content was withheld.",
+                        "Nothing was settled by this request. Retry with the same payment: if a facilitator did settle it meanwhile, the content is delivered then; otherwise sign a new one later.");
                 default:
                     // The transaction may still land: the payment now owes its content, redeemed by retrying it once settled.
                     await payments.TrySetContentOwedAsync(record.Id, true, CancellationToken.None);

@@ -30,6 +30,8 @@ public sealed class CrashDrill(ChainFixture chain, ITestOutputHelper output)
         settings["X402:Settlement:GasWalletKey"] = await chain.FundedWalletAsync();
         settings["X402:Settlement:ReceiptTimeoutSeconds"] = "60";
         settings["Logging:LogLevel:Default"] = "Warning";
+        // One busy wallet with 100 unsettled deferred calls: this drill lifts the per-wallet bound on purpose.
+        settings["X402:Settlement:DeferredMaxInFlightPerPayer"] = "1000";
         var port = PeerProcess.FreePort();
 
         var handler = await HandlerProcess.StartAsync(port, settings);
@@ -66,6 +68,12 @@ public sealed class CrashDrill(ChainFixture chain, ITestOutputHelper output)
             // Kill while settlement is under way: once the worker has broadcast at least one of them.
             await ReplayDrill.WaitUntilAsync(async () =>
                 Convert.ToInt32((await chain.Rpc.CallAsync("txpool_status")).GetProperty("pending").GetString(), 16) > 0, TimeSpan.FromSeconds(60));
+        }
+        catch
+        {
+            // A failed drill must not leave the shared chain paused for every test after it.
+            await chain.Rpc.CallAsync("evm_setAutomine", true);
+            throw;
         }
         finally
         {

@@ -22,7 +22,8 @@ public sealed class ReplayDrill(ChainFixture chain, ITestOutputHelper output)
         var elapsed = clock.Elapsed;
         if (settlement == "deferred")
         {
-            await WaitUntilAsync(async () => await chain.BalanceAsync(link.PayTo) == 2_000, TimeSpan.FromSeconds(30));
+            // Settled in the store, not only on chain: the next test's deferred call by this wallet must not see it in flight.
+            await WaitUntilAsync(async () => (await EndToEnd.BurnedNonceTests.PaymentsAsync(chain.Gateway, link.Id, "settled")).Length == 1, TimeSpan.FromSeconds(30));
         }
 
         var transfers = await chain.Rpc.TransferLogCountAsync(chain.Token, link.PayTo);

@@ -83,6 +83,8 @@ public sealed class RpcOutageDrill(ChainFixture chain, ITestOutputHelper output)
         settings["X402:Networks:0:RpcUrl"] = proxy.Url;
         settings["X402:Settlement:GasWalletKey"] = await chain.FundedWalletAsync();
         settings["X402:Settlement:ReceiptTimeoutSeconds"] = "3";
+        // The expiry drill serves a 20-second authorization content-first on purpose, to watch it run out.
+        settings["X402:Settlement:DeferredMinimumWindowSeconds"] = "5";
         return await GatewayHost.StartAsync(settings);
     }
 }

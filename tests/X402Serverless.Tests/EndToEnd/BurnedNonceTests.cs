@@ -45,6 +45,42 @@ public sealed class BurnedNonceTests(ChainFixture chain)
     [Theory]
     [InlineData("builtin")]
     [InlineData("remote")]
+    public async Task A_cancelled_authorization_gets_no_content_and_pays_nothing(string facilitator)
+    {
+        var link = await chain.CreateLinkAsync(facilitator: facilitator);
+        var payerKey = await NonceBurner.FundedPayerAsync(chain, 1_000_000);
+        var payment = new PaymentBuilder { Requirement = await RequirementAsync(link.Url), PayerKey = payerKey };
+        await NonceBurner.CancelAsync(chain, payerKey, payment.Nonce);
+
+        using var response = await SendAsync(link.Url, payment.V2Header());
+
+        Assert.Equal(ConsumedElsewhere, await ErrorOfAsync(response));
+        Assert.Equal(0, await chain.BalanceAsync(link.PayTo));
+        Assert.Equal(ConsumedElsewhere, Assert.Single(await PaymentsAsync(chain.Gateway, link.Id, "failed")).GetProperty("failureReason").GetString());
+    }
+
+    [Fact]
+    public async Task An_authorization_about_to_run_out_is_served_only_after_it_settles()
+    {
+        // Content-first with a window too short to settle in would be a free call: such a payment is settled first.
+        var link = await chain.CreateLinkAsync(settlement: "deferred", facilitator: "builtin", deferredPayers: "any");
+        var payerKey = await NonceBurner.FundedPayerAsync(chain, 1_000_000);
+        var payment = new PaymentBuilder
+        {
+            Requirement = await RequirementAsync(link.Url), PayerKey = payerKey, ValidBefore = DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 30,
+        };
+
+        using var response = await SendAsync(link.Url, payment.V2Header());
+
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.False(response.Headers.Contains("X-Payment-Settlement"));
+        Assert.True(response.Headers.Contains("PAYMENT-RESPONSE"));
+        Assert.Equal(10_000, await chain.BalanceAsync(link.PayTo));
+    }
+
+    [Theory]
+    [InlineData("builtin")]
+    [InlineData("remote")]
     public async Task A_deferred_payment_whose_nonce_is_burned_after_serving_is_recorded_failed_and_the_wallet_pays_first_from_then_on(string facilitator)
     {
         var link = await chain.CreateLinkAsync(settlement: "deferred", facilitator: facilitator, deferredPayers: "any");

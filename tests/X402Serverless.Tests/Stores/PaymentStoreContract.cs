@@ -143,41 +143,48 @@ public abstract class PaymentStoreContract
         Assert.Equal(3, (await store.ListAsync(org, new PaymentQuery(), default)).Count);
         Assert.Single(await store.ListAsync(org, new PaymentQuery(Status: PaymentStatus.Failed), default));
         Assert.Single(await store.ListAsync(org, new PaymentQuery(LinkId: "lnk_2"), default));
-        Assert.Equal(new PayerHistory(HasSettled: true, HasFailedDeferred: true), await store.GetPayerHistoryAsync(payer, default));
+        Assert.Equal(new PayerHistory(HasSettledHere: true, HasUnpaidDeferred: true, DeferredInFlight: 1), await store.GetPayerHistoryAsync(payer, org, default));
         Assert.Contains(await store.ListByLinkPrefixAsync("topup:", PaymentStatus.Settled, 100, default), p => p.Id == topUp.Id);
     }
 
     [Fact]
-    public async Task A_payers_history_counts_only_settled_payments_and_failed_deferred_ones()
+    public async Task A_payers_history_says_where_it_settled_what_it_left_unpaid_and_what_is_in_flight()
     {
         var store = await StoreAsync();
         var org = "org_" + Guid.NewGuid().ToString("N")[..8];
+        var otherOrg = "org_" + Guid.NewGuid().ToString("N")[..8];
         var payer = "0x" + Guid.NewGuid().ToString("N");
-        Assert.Equal(new PayerHistory(false, false), await store.GetPayerHistoryAsync(payer, default));
+        Assert.Equal(new PayerHistory(false, false, 0), await store.GetPayerHistoryAsync(payer, org, default));
 
-        // Reserved, pending, released, expired or failed-sync payments prove nothing either way.
-        var pending = Payment(org, mode: SettlementModes.Deferred, payer: payer);
-        var failedSync = Payment(org, mode: SettlementModes.Sync, payer: payer);
-        var expired = Payment(org, mode: SettlementModes.Deferred, payer: payer);
-        foreach (var p in new[] { pending, failedSync, expired, Payment(org, payer: payer) })
-        {
-            await store.TryReserveAsync(p, default);
-        }
-        await store.AdvanceAsync(pending.Id, PaymentStatus.Pending, T0, default);
-        await store.MarkFailedAsync(failedSync.Id, "authorization_consumed_elsewhere", T0, default);
-        await store.AdvanceAsync(expired.Id, PaymentStatus.Pending, T0, default);
-        await store.MarkExpiredAsync(expired.Id, T0, default);
-        Assert.Equal(new PayerHistory(false, false), await store.GetPayerHistoryAsync(payer, default));
-
-        var settled = Payment(org, payer: payer);
+        // A settled payment counts for the organisation it paid, not for another one.
+        var settled = Payment(otherOrg, mode: SettlementModes.Sync, payer: payer);
         await store.TryReserveAsync(settled, default);
         await store.AdvanceAsync(settled.Id, PaymentStatus.Settling, T0, default);
         await store.MarkSettledAsync(settled.Id, "0xt", T0, default);
-        Assert.Equal(new PayerHistory(true, false), await store.GetPayerHistoryAsync(payer, default));
+        Assert.Equal(new PayerHistory(false, false, 0), await store.GetPayerHistoryAsync(payer, org, default));
+        Assert.Equal(new PayerHistory(true, false, 0), await store.GetPayerHistoryAsync(payer, otherOrg, default));
 
-        await store.MarkFailedAsync(pending.Id, "authorization_consumed_elsewhere", T0, default);
-        Assert.Equal(new PayerHistory(true, true), await store.GetPayerHistoryAsync(payer, default));
-        Assert.Equal(new PayerHistory(false, false), await store.GetPayerHistoryAsync("0x" + Guid.NewGuid().ToString("N"), default));
+        // A failed sync payment says nothing about content-first; a deferred one not settled yet is in flight.
+        var failedSync = Payment(org, mode: SettlementModes.Sync, payer: payer);
+        var pending = Payment(org, mode: SettlementModes.Deferred, payer: payer);
+        await store.TryReserveAsync(failedSync, default);
+        await store.MarkFailedAsync(failedSync.Id, "authorization_consumed_elsewhere", T0, default);
+        await store.TryReserveAsync(pending, default);
+        await store.AdvanceAsync(pending.Id, PaymentStatus.Pending, T0, default);
+        Assert.Equal(new PayerHistory(false, false, 1), await store.GetPayerHistoryAsync(payer, org, default));
+
+        // It settles: nothing in flight any more.
+        await store.MarkSettledAsync(pending.Id, "0xu", T0, default);
+        Assert.Equal(new PayerHistory(true, false, 0), await store.GetPayerHistoryAsync(payer, org, default));
+
+        // A deferred payment that expired unpaid marks the wallet everywhere, like one that failed.
+        var expired = Payment(org, mode: SettlementModes.Deferred, payer: payer);
+        await store.TryReserveAsync(expired, default);
+        await store.AdvanceAsync(expired.Id, PaymentStatus.Pending, T0, default);
+        await store.MarkExpiredAsync(expired.Id, T0, default);
+        Assert.Equal(new PayerHistory(true, true, 0), await store.GetPayerHistoryAsync(payer, org, default));
+        Assert.Equal(new PayerHistory(true, true, 0), await store.GetPayerHistoryAsync(payer, otherOrg, default));
+        Assert.Equal(new PayerHistory(false, false, 0), await store.GetPayerHistoryAsync("0x" + Guid.NewGuid().ToString("N"), org, default));
     }
 
     [Fact]

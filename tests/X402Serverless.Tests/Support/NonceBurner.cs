@@ -23,6 +23,18 @@ internal static class NonceBurner
         return await SendAsync(chain, data);
     }
 
+    /// <summary>The other way to use a nonce without paying: the payer's signed cancelAuthorization, submitted by a bystander.</summary>
+    public static async Task<string> CancelAsync(ChainFixture chain, byte[] payerKey, byte[] nonce)
+    {
+        var payer = Secp256k1.AddressOf(payerKey);
+        var typeHash = Keccak256.Hash(System.Text.Encoding.ASCII.GetBytes("CancelAuthorization(address authorizer,bytes32 nonce)"));
+        var digest = Domain(chain).Digest(Keccak256.Hash(typeHash, AbiWord.Address(payer), nonce));
+        var signature = Secp256k1.Sign(digest, payerKey);
+        var selector = Keccak256.Hash(System.Text.Encoding.ASCII.GetBytes("cancelAuthorization(address,bytes32,uint8,bytes32,bytes32)"))[..4];
+        byte[] data = [.. selector, .. AbiWord.Address(payer), .. nonce, .. AbiWord.UInt256(signature[64]), .. signature[..32], .. signature[32..64]];
+        return await SendAsync(chain, data);
+    }
+
     /// <summary>A fresh wallet holding <paramref name="amount"/> of the token, paid from the fixture's payer.</summary>
     public static async Task<byte[]> FundedPayerAsync(ChainFixture chain, BigInteger amount)
     {
