@@ -97,7 +97,7 @@ internal static class UsdcTopUpEndpoint
             return await PaywallAsync(http, s, cached, ReasonCodes.NonceAlreadyUsed, "This authorization was already used; sign a new one.");
         }
         await s.Payments.AdvanceAsync(record.Id, PaymentStatus.Settling, now, CancellationToken.None);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        using var timeout = new CancellationTokenSource(settings.Settlement.InlineSettleTimeout);
         var result = await s.Settlement.RunAsync(record with { Status = PaymentStatus.Settling }, inline: true, timeout.Token);
         var network = version == 1 ? requirement.Network.V1Name! : requirement.Network.Id;
         if (result.Kind == SettlementOutcomeKind.Settled)

@@ -26,6 +26,12 @@ public sealed class SettlementOptions
     public int ReceiptTimeoutSeconds { get; set; } = 60;
 
     /// <summary>
+    /// How long a request may settle inline (sync payments, top-ups): the receipt wait plus time to reach the
+    /// facilitator. Stale-payment recovery waits longer than this, so it never frees a payment a live request settles.
+    /// </summary>
+    public TimeSpan InlineSettleTimeout => TimeSpan.FromSeconds(ReceiptTimeoutSeconds + 30);
+
+    /// <summary>
     /// A deferred link serves content first only when the authorization stays valid this long: a window too short to
     /// settle in would make content-first a free call.
     /// </summary>

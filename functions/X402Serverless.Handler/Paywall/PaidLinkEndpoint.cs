@@ -43,8 +43,6 @@ internal sealed partial class PaidLinkEndpoint(
     IOptions<GatewayOptions> options,
     ILogger<PaidLinkEndpoint> logger)
 {
-    private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(90);
-
     private const string SettlementPendingCode = "settlement_pending";
 
     public static void Map(IEndpointRouteBuilder app)
@@ -218,7 +216,7 @@ internal sealed partial class PaidLinkEndpoint(
             // Settlement runs to completion even if the payer disconnects: the transfer may already be in flight.
             released = true;
             await payments.AdvanceAsync(record.Id, PaymentStatus.Settling, time.GetUtcNow(), CancellationToken.None);
-            using var settleTimeout = new CancellationTokenSource(SettleTimeout);
+            using var settleTimeout = new CancellationTokenSource(options.Value.Settlement.InlineSettleTimeout);
             var result = await settlement.RunAsync(record with { Status = PaymentStatus.Settling }, inline: true, settleTimeout.Token);
             var networkName = payment.Version == 1 ? requirement.Network.V1Name! : requirement.Network.Id;
             switch (result.Kind)

@@ -25,8 +25,9 @@ internal sealed partial class MaintenancePass(
     IOptions<GatewayOptions> options,
     ILogger<MaintenancePass> logger)
 {
-    /// <summary>A request legitimately holds a payment this long at most: upstream, then an inline settlement.</summary>
-    public TimeSpan StaleAfter => TimeSpan.FromSeconds(options.Value.UpstreamTimeoutSeconds + options.Value.Settlement.ReceiptTimeoutSeconds + 60);
+    /// <summary>A request legitimately holds a payment this long at most: upstream, then an inline settlement, with margin.</summary>
+    public TimeSpan StaleAfter =>
+        TimeSpan.FromSeconds(options.Value.UpstreamTimeoutSeconds + 30) + options.Value.Settlement.InlineSettleTimeout;
 
     public async Task<int> RecoverStaleAsync(CancellationToken cancellationToken)
     {
