@@ -76,5 +76,9 @@ internal sealed record PaymentView(
 {
     public static PaymentView From(PaymentRecord p) => new(
         p.Id, p.LinkId, p.Status.ToString().ToLowerInvariant(), p.Mode, p.Facilitator, p.Network, p.Asset, p.Payer, p.PayTo, p.Amount,
-        p.Transaction, p.FailureReason, p.LastError, p.Attempts, DateTimeOffset.FromUnixTimeSeconds(p.ValidBefore), p.CreatedAt, p.UpdatedAt);
+        p.Transaction, p.FailureReason, p.LastError, p.Attempts, ValidBeforeOf(p.ValidBefore), p.CreatedAt, p.UpdatedAt);
+
+    // Rows stored before validBefore was bounded may hold any 64-bit value: a read shows the latest representable time, never fails.
+    private static DateTimeOffset ValidBeforeOf(long unixSeconds) =>
+        DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(unixSeconds, 0, DateTimeOffset.MaxValue.ToUnixTimeSeconds()));
 }

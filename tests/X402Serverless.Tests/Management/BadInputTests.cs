@@ -41,4 +41,27 @@ public sealed class BadInputTests(ManagementFixture fixture) : IClassFixture<Man
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(JsonValueKind.Array, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("items").ValueKind);
     }
+
+    [Fact]
+    public async Task A_stored_payment_with_an_out_of_range_valid_before_still_lists()
+    {
+        // Rows written before validBefore was bounded can hold any 64-bit value; they must not break the list.
+        var organisation = await fixture.Gateway.Admin.GetFromJsonAsync<JsonElement>("/api/organisation");
+        var store = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<X402Serverless.Core.Ports.IPaymentStore>(fixture.Gateway.Services);
+        var id = "pay_" + Guid.NewGuid().ToString("N");
+        var now = DateTimeOffset.UtcNow;
+        Assert.True(await store.TryReserveAsync(new X402Serverless.Core.Payments.PaymentRecord
+        {
+            Id = id, LinkId = "lnk_old", OrganisationId = organisation.GetProperty("id").GetString()!, Network = "eip155:84532",
+            Asset = "0x036CbD53842c5426634e7929541eC2318f3dCF7e", Payer = "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23",
+            PayTo = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C", Nonce = "0x" + new string('2', 64), Amount = "1", X402Version = 2,
+            Status = X402Serverless.Core.Payments.PaymentStatus.Reserved, ValidBefore = long.MaxValue, CreatedAt = now, UpdatedAt = now,
+        }, default));
+
+        using var list = await fixture.Gateway.Admin.GetAsync("/api/payments?linkId=lnk_old");
+        Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+        var item = Assert.Single((await list.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("items").EnumerateArray());
+        Assert.Equal(id, item.GetProperty("id").GetString());
+        Assert.StartsWith("9999-12-31", item.GetProperty("validBefore").GetString(), StringComparison.Ordinal);
+    }
 }
