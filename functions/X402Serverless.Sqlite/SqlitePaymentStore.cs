@@ -176,10 +176,12 @@ public sealed class SqlitePaymentStore(SqliteDatabase database) : IPaymentStore
         command.CommandText = """
             SELECT EXISTS(SELECT 1 FROM payments WHERE payer = $payer AND status = 'Settled' AND organisation_id = $org),
                    EXISTS(SELECT 1 FROM payments WHERE payer = $payer AND mode = 'deferred' AND status IN ('Failed', 'Expired')),
-                   (SELECT COUNT(*) FROM payments WHERE payer = $payer AND mode = 'deferred' AND status IN ('Reserved', 'Pending', 'Settling'));
+                   (SELECT COUNT(*) FROM (SELECT 1 FROM payments WHERE payer = $payer AND mode = 'deferred' AND status IN ('Reserved', 'Pending', 'Settling') LIMIT $countCap));
             """;
         command.Parameters.AddWithValue("$payer", payer);
         command.Parameters.AddWithValue("$org", organisationId);
+        // The hot path only needs to know whether a wallet is under its bound: counting stops there.
+        command.Parameters.AddWithValue("$countCap", PayerHistory.InFlightCountCap);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         return new PayerHistory(reader.GetInt64(0) == 1, reader.GetInt64(1) == 1, reader.GetInt32(2));

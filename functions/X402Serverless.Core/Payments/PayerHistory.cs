@@ -10,6 +10,9 @@ namespace X402Serverless.Core.Payments;
 /// <param name="DeferredInFlight">How many deferred payments of this wallet, to anyone here, are not settled yet.</param>
 public sealed record PayerHistory(bool HasSettledHere, bool HasUnpaidDeferred, int DeferredInFlight)
 {
+    /// <summary>Stores may stop counting in-flight payments here; a bound at or above it means no bound.</summary>
+    public const int InFlightCountCap = 10_000;
+
     /// <summary>Whether a deferred link may serve this wallet before settlement, given the link's <see cref="DeferredPayers"/> choice.</summary>
     public bool MayDefer(string deferredPayers, int maxInFlight) =>
         !HasUnpaidDeferred && DeferredInFlight < maxInFlight && (HasSettledHere || deferredPayers == DeferredPayers.Any);
