@@ -212,12 +212,8 @@ public sealed class SettlementProcessor(
         }
         catch (RpcUnavailableException e)
         {
-            if (job.Transaction is null)
-            {
-                // Nothing of ours was broadcast and the window is closed: nobody can settle it any more.
-                await store.MarkExpiredAsync(job.Id, now, cancellationToken);
-                return new(SettlementOutcomeKind.Expired, null, "authorization_expired", null, null);
-            }
+            // Expired is a verdict about the chain: the authorization may have been paid by anyone before it ran out
+            // (the payer, a facilitator that timed out on us), so without the chain's word the job waits and asks again.
             var attempts = job.Attempts + 1;
             await store.ScheduleRetryAsync(job.Id, attempts, now + retry.Delay(attempts), BuiltInFacilitator.RpcUnavailable, now, cancellationToken);
             return new(SettlementOutcomeKind.Retrying, job.Transaction, BuiltInFacilitator.RpcUnavailable, e.Message, null);

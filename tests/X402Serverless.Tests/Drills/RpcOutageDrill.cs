@@ -43,7 +43,7 @@ public sealed class RpcOutageDrill(ChainFixture chain, ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task A_job_whose_authorization_runs_out_during_the_outage_expires_and_is_never_settled_late()
+    public async Task A_job_whose_authorization_runs_out_during_the_outage_waits_for_the_chain_then_expires_and_is_never_settled_late()
     {
         await using var proxy = await RpcProxy.StartAsync(chain.RpcUrl);
         await using var gateway = await StartGatewayAsync(proxy);
@@ -60,13 +60,23 @@ public sealed class RpcOutageDrill(ChainFixture chain, ITestOutputHelper output)
         using var served = await SendAsync(link.Url, payment.V2Header());
         Assert.Equal(200, (int)served.StatusCode);
         var id = served.Headers.GetValues("X-Payment-Id").Single();
+
+        // The authorization runs out while the node is down. Without the chain's word the job is not declared
+        // expired (someone may have paid it before it ran out): it keeps asking.
+        await ReplayDrill.WaitUntilAsync(() => Task.FromResult(DateTimeOffset.UtcNow.ToUnixTimeSeconds() > payment.ValidBefore), TimeSpan.FromSeconds(60));
+        var during = await PaymentsApiClient.WaitUntilAsync(gateway, id,
+            p => p.GetProperty("lastError").ValueKind == JsonValueKind.String && p.GetProperty("attempts").GetInt32() >= 2, TimeSpan.FromSeconds(30));
+        Assert.Equal("pending", during.GetProperty("status").GetString());
+        Assert.Equal("rpc_unavailable", during.GetProperty("lastError").GetString());
+
+        // The node answers again: the authorization is unused and out of time, so the job ends expired, never settled late.
+        proxy.Down = false;
         var clock = Stopwatch.StartNew();
         var ended = await PaymentsApiClient.WaitForEndAsync(gateway, id, TimeSpan.FromSeconds(30));
-        output.WriteLine($"rpc outage drill: job ended '{ended.GetProperty("status").GetString()}' after {clock.ElapsedMilliseconds} ms and {ended.GetProperty("attempts").GetInt32()} attempts");
+        output.WriteLine($"rpc outage drill: job ended '{ended.GetProperty("status").GetString()}' {clock.ElapsedMilliseconds} ms after the node came back, {ended.GetProperty("attempts").GetInt32()} attempts");
         Assert.Equal("expired", ended.GetProperty("status").GetString());
 
-        proxy.Down = false;
-        // With the node back, every path that could pick the job up again runs, and leaves it expired.
+        // Every path that could pick the job up again runs, and leaves it expired.
         var maintenance = gateway.Services.GetRequiredService<X402Serverless.Handler.Settlement.MaintenancePass>();
         await maintenance.RedispatchAsync(default);
         await maintenance.RecoverStaleAsync(default);
