@@ -1,3 +1,4 @@
+using System.Numerics;
 using X402Serverless.Core.Crypto;
 using X402Serverless.Core.Evm;
 using X402Serverless.Core.Networks;
@@ -27,12 +28,12 @@ public sealed class AuthorizationLookup(Func<EvmNetwork, EvmRpcClient?> rpcFor)
             return AuthorizationState.Unused;
         }
         string[] topics(string eventTopic) => [eventTopic, Hex.Encode(AbiWord.Address(transfer.From)), Hex.Encode(AbiWord.Bytes32(transfer.Nonce))];
-        var used = await rpc.FindLogTransactionAsync(network.Asset, topics(TransferProof.AuthorizationUsedTopic), cancellationToken);
+        var used = await FindLogAsync(rpc, network, topics(TransferProof.AuthorizationUsedTopic), cancellationToken);
         if (used is null)
         {
             // A verdict needs positive evidence: a cancellation's own log. No log at all is a node that lags or has
             // pruned history, and concluding "not paid" from it would fail a payment whose money moved.
-            var cancelled = await rpc.FindLogTransactionAsync(network.Asset, topics(TransferProof.AuthorizationCanceledTopic), cancellationToken);
+            var cancelled = await FindLogAsync(rpc, network, topics(TransferProof.AuthorizationCanceledTopic), cancellationToken);
             return cancelled is not null
                 ? new AuthorizationState(AuthorizationUse.ConsumedElsewhere, cancelled)
                 : throw new RpcUnavailableException($"The nonce reads used on {network.Id} but the node has no log of its use yet.");
@@ -62,6 +63,25 @@ public sealed class AuthorizationLookup(Func<EvmNetwork, EvmRpcClient?> rpcFor)
         return TransferProof.Shows(receipt, network.Asset, transfer)
             ? new AuthorizationState(AuthorizationUse.Transferred, receipt.TransactionHash)
             : await FindAsync(network, transfer, cancellationToken);
+    }
+
+    /// <summary>
+    /// Searches back from the latest block, one provider-sized range at a time (a nonce is used once, and usually just
+    /// now), down to the network's lookback; null when no such log is in that window.
+    /// </summary>
+    private static async Task<string?> FindLogAsync(EvmRpcClient rpc, EvmNetwork network, string[] topics, CancellationToken cancellationToken)
+    {
+        var latest = await rpc.BlockNumberAsync(cancellationToken);
+        var floor = BigInteger.Max(BigInteger.Zero, latest - network.LogLookbackBlocks);
+        for (var to = latest; to >= floor; to -= network.LogRangeBlocks)
+        {
+            var from = BigInteger.Max(floor, to - network.LogRangeBlocks + 1);
+            if (await rpc.FindLogTransactionAsync(network.Asset, topics, from, to, cancellationToken) is { } found)
+            {
+                return found;
+            }
+        }
+        return null;
     }
 
     private static AuthorizationState Judge(TransactionReceipt receipt, EvmNetwork network, AuthorizedTransfer transfer) =>

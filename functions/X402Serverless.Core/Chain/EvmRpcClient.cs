@@ -125,13 +125,16 @@ public sealed class EvmRpcClient(HttpClient http, Uri endpoint)
         }
     }
 
-    /// <summary>The transaction that emitted a log with these topics from this contract, if any.</summary>
-    public async Task<string?> FindLogTransactionAsync(EvmAddress contract, string[] topics, CancellationToken cancellationToken)
+    public async Task<BigInteger> BlockNumberAsync(CancellationToken cancellationToken) =>
+        Quantity(await CallAsync("eth_blockNumber", [], cancellationToken));
+
+    /// <summary>The transaction that emitted a log with these topics from this contract between two blocks (inclusive), if any.</summary>
+    public async Task<string?> FindLogTransactionAsync(EvmAddress contract, string[] topics, BigInteger fromBlock, BigInteger toBlock, CancellationToken cancellationToken)
     {
         var filter = new JsonObject
         {
-            ["fromBlock"] = "earliest",
-            ["toBlock"] = "latest",
+            ["fromBlock"] = QuantityHex(fromBlock),
+            ["toBlock"] = QuantityHex(toBlock),
             ["address"] = contract.ToLowerHex(),
             ["topics"] = new JsonArray(topics.Select(t => (JsonNode?)JsonValue.Create(t)).ToArray()),
         };
@@ -154,6 +157,8 @@ public sealed class EvmRpcClient(HttpClient http, Uri endpoint)
         ["to"] = to.ToLowerHex(),
         ["data"] = Hex.Encode(data),
     };
+
+    private static string QuantityHex(BigInteger value) => "0x" + value.ToString("x", CultureInfo.InvariantCulture).TrimStart('0').PadLeft(1, '0');
 
     public static BigInteger Quantity(JsonElement hex)
     {

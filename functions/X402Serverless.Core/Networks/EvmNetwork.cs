@@ -32,4 +32,14 @@ public sealed class EvmNetwork
     public string? RpcUrl { get; }
 
     public Eip712Domain Domain { get; }
+
+    // Within what common providers accept per eth_getLogs; a week of Base blocks to look back.
+    public const int DefaultLogRangeBlocks = 2_000;
+    public const long DefaultLogLookbackBlocks = 300_000;
+
+    /// <summary>The widest block range one eth_getLogs asks for (public and commercial RPCs cap it).</summary>
+    public int LogRangeBlocks { get; init; } = DefaultLogRangeBlocks;
+
+    /// <summary>How far back, in blocks, the use of a nonce is searched for.</summary>
+    public long LogLookbackBlocks { get; init; } = DefaultLogLookbackBlocks;
 }

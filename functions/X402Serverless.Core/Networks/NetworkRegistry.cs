@@ -75,6 +75,8 @@ public sealed class NetworkRegistry
         TokenName = over.TokenName ?? baseSettings.TokenName,
         TokenVersion = over.TokenVersion ?? baseSettings.TokenVersion,
         Decimals = over.Decimals ?? baseSettings.Decimals,
+        LogRangeBlocks = over.LogRangeBlocks ?? baseSettings.LogRangeBlocks,
+        LogLookbackBlocks = over.LogLookbackBlocks ?? baseSettings.LogLookbackBlocks,
     };
 
     private static EvmNetwork Build(NetworkSettings s)
@@ -94,7 +96,15 @@ public sealed class NetworkRegistry
         {
             throw new InvalidOperationException($"Network {id}: Decimals must be between 0 and 36.");
         }
+        if (s.LogRangeBlocks is < 1 || s.LogLookbackBlocks is < 1)
+        {
+            throw new InvalidOperationException($"Network {id}: LogRangeBlocks and LogLookbackBlocks must be at least 1.");
+        }
         var v1 = s.V1Name ?? V1Names.GetValueOrDefault(chainId);
-        return new EvmNetwork(id, chainId, v1, asset, s.TokenName, s.TokenVersion, decimals, s.RpcUrl);
+        return new EvmNetwork(id, chainId, v1, asset, s.TokenName, s.TokenVersion, decimals, s.RpcUrl)
+        {
+            LogRangeBlocks = s.LogRangeBlocks ?? EvmNetwork.DefaultLogRangeBlocks,
+            LogLookbackBlocks = s.LogLookbackBlocks ?? EvmNetwork.DefaultLogLookbackBlocks,
+        };
     }
 }

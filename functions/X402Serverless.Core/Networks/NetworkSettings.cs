@@ -22,4 +22,10 @@ public sealed class NetworkSettings
     public string? TokenVersion { get; set; }
 
     public int? Decimals { get; set; }
+
+    /// <summary>The widest block range one eth_getLogs may ask of this network's RPC (providers refuse wider ones).</summary>
+    public int? LogRangeBlocks { get; set; }
+
+    /// <summary>How many blocks back a nonce's use is searched for before the lookup gives up and retries later.</summary>
+    public long? LogLookbackBlocks { get; set; }
 }

@@ -3,7 +3,10 @@ using Microsoft.AspNetCore.Http;
 
 namespace X402Serverless.Tests.Support;
 
-/// <summary>Stands between a gateway and anvil; when Down, every connection is dropped like a dead node's.</summary>
+/// <summary>
+/// Stands between a gateway and anvil; when Down, every connection is dropped like a dead node's. With
+/// <see cref="MaxLogRange"/> it refuses eth_getLogs over wider block ranges (or from "earliest"), as providers do.
+/// </summary>
 internal sealed class RpcProxy : IAsyncDisposable
 {
     private readonly HttpClient _http = new();
@@ -12,6 +15,13 @@ internal sealed class RpcProxy : IAsyncDisposable
     public string Url { get; private set; } = "";
 
     public volatile bool Down;
+
+    public int? MaxLogRange { get; set; }
+
+    /// <summary>eth_getLogs calls the proxy refused for their range.</summary>
+    public int RefusedLogQueries => _refused;
+
+    private int _refused;
 
     public static async Task<RpcProxy> StartAsync(string target)
     {
@@ -23,7 +33,15 @@ internal sealed class RpcProxy : IAsyncDisposable
                 context.Abort();
                 return;
             }
-            using var content = new StreamContent(context.Request.Body);
+            using var buffered = new MemoryStream();
+            await context.Request.Body.CopyToAsync(buffered);
+            if (proxy.MaxLogRange is { } max && TooWide(buffered.ToArray(), max, out var id))
+            {
+                Interlocked.Increment(ref proxy._refused);
+                await context.Response.WriteAsJsonAsync(new { jsonrpc = "2.0", id, error = new { code = -32005, message = $"query exceeds max block range {max}" } });
+                return;
+            }
+            using var content = new ByteArrayContent(buffered.ToArray());
             content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
             using var response = await proxy._http.PostAsync(target, content);
             context.Response.StatusCode = (int)response.StatusCode;
@@ -31,6 +49,25 @@ internal sealed class RpcProxy : IAsyncDisposable
             await response.Content.CopyToAsync(context.Response.Body);
         }));
         return proxy;
+    }
+
+    private static bool TooWide(byte[] body, int max, out long id)
+    {
+        using var request = System.Text.Json.JsonDocument.Parse(body);
+        var root = request.RootElement;
+        id = root.TryGetProperty("id", out var i) && i.TryGetInt64(out var n) ? n : 0;
+        if (root.GetProperty("method").GetString() != "eth_getLogs")
+        {
+            return false;
+        }
+        var filter = root.GetProperty("params")[0];
+        static long? Block(System.Text.Json.JsonElement f, string name) =>
+            f.TryGetProperty(name, out var b) && b.GetString() is { } s && s.StartsWith("0x", StringComparison.Ordinal)
+                ? Convert.ToInt64(s[2..], 16)
+                : null;
+        var from = Block(filter, "fromBlock");
+        var to = Block(filter, "toBlock");
+        return from is null || to is null || to - from + 1 > max;
     }
 
     public async ValueTask DisposeAsync()
