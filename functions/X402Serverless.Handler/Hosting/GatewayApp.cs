@@ -31,6 +31,7 @@ public static class GatewayApp
         {
             builder.WebHost.UseUrls(DefaultUrl);
         }
+        ConfigurationShape.Check(builder.Configuration);
         builder.AddGateway();
 
         var app = builder.Build();
