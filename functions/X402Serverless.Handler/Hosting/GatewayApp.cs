@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using X402Serverless.Core.Facilitation;
 using X402Serverless.Handler.Credits;
 using X402Serverless.Handler.Facilitator;
@@ -79,6 +80,10 @@ public static class GatewayApp
         await app.Services.GetRequiredService<IStoreInitializer>().InitializeAsync(cancellationToken);
         await app.Services.GetRequiredService<AdminKeyBootstrapper>().RunAsync(cancellationToken);
         _ = app.Services.GetRequiredService<HttpFacilitator>().IsAvailableAsync(cancellationToken).AsTask();
+        StartupSummary.Log(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("X402Serverless.Startup"), StartupSummary.Describe(
+            app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value,
+            app.Services.GetRequiredService<Core.Networks.NetworkRegistry>(),
+            app.Services.GetRequiredService<BuiltInFacilitatorHolder>().Facilitator?.Wallet.Address.ToString()));
         await app.StartAsync(cancellationToken);
     }
 }

@@ -39,6 +39,33 @@ public sealed class ConfigurationTests
         Assert.StartsWith("lnk_", (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_start_up_summary_says_what_the_instance_does_with_money_and_no_secret()
+    {
+        const string gasKey = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+        const string rpcKey = "k3y_in_the_rpc_path_0123456789";
+        const string stripeSecret = "sk_test_summary_secret_0123456789";
+        var rpcPort = PeerProcess.FreePort();
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["X402:FacilitatorUrl"] = $"http://127.0.0.1:{PeerProcess.FreePort()}",
+            ["X402:Networks:0:ChainId"] = "84532",
+            ["X402:Networks:0:RpcUrl"] = $"http://127.0.0.1:{rpcPort}/v2/{rpcKey}",
+            ["X402:Settlement:GasWalletKey"] = gasKey,
+            ["X402:Stripe:SecretKey"] = stripeSecret,
+        });
+
+        var summary = Assert.Single(gateway.Logs.Entries, e => e.Message.StartsWith("X402Serverless starting", StringComparison.Ordinal)).Message;
+        Assert.Contains("storage: sqlite", summary, StringComparison.Ordinal);
+        Assert.Contains($"network eip155:84532 (base-sepolia): token 0x036CbD53842c5426634e7929541eC2318f3dCF7e \"USDC\" v2, rpc http://127.0.0.1:{rpcPort}", summary, StringComparison.Ordinal);
+        Assert.Contains("network eip155:8453 (base)", summary, StringComparison.Ordinal);
+        Assert.Contains("built-in facilitator on, gas wallet 0x70997970C51812dc3A010C7d01b50e0d17dc79C8", summary, StringComparison.Ordinal);
+        Assert.Contains("card top-ups off", summary, StringComparison.Ordinal); // a secret key without its webhook secret is not a working feature
+        Assert.DoesNotContain(gasKey[2..], summary, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(rpcKey, summary, StringComparison.Ordinal);
+        Assert.DoesNotContain(stripeSecret, summary, StringComparison.Ordinal);
+    }
+
     private static async Task StartAsync(string setting, string value)
     {
         await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
