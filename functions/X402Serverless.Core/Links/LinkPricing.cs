@@ -15,8 +15,8 @@ public static class LinkPricing
         var list = new List<PaymentRequirement>();
         foreach (var id in link.Networks)
         {
-            // A network removed from configuration after the link was made is skipped, not fatal.
-            if (networks.TryGet(id, out var network) && price.ToAtomic(network.Decimals) is { } amount)
+            // A network removed from configuration after the link was made, or refused at start, is skipped, not fatal.
+            if (networks.TryGet(id, out var network) && network.Refusal is null && price.ToAtomic(network.Decimals) is { } amount)
             {
                 list.Add(new PaymentRequirement(network, amount, payTo, maxTimeoutSeconds));
             }

@@ -33,6 +33,14 @@ public sealed class EvmNetwork
 
     public Eip712Domain Domain { get; }
 
+    private volatile string? _refusal;
+
+    /// <summary>Why this network takes no new payments (its token disagrees with the configuration), or null.</summary>
+    public string? Refusal => _refusal;
+
+    /// <summary>Stops new payments on this network; settlements already under way go on.</summary>
+    public void Refuse(string reason) => _refusal = reason;
+
     // Within what common providers accept per eth_getLogs; a week of Base blocks to look back.
     public const int DefaultLogRangeBlocks = 2_000;
     public const long DefaultLogLookbackBlocks = 300_000;

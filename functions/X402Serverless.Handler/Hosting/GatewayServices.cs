@@ -93,6 +93,7 @@ internal static class GatewayServices
         services.AddSingleton<Usage.UsageRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<Usage.UsageRecorder>());
         services.AddHostedService<InboxWorker>();
+        services.AddHostedService<TokenDomainVerifier>();
         services.AddSingleton(sp => new StripeCheckoutClient(new HttpClient { Timeout = TimeSpan.FromSeconds(30) }, sp.GetRequiredService<IOptions<GatewayOptions>>()));
         services.AddSingleton<PayerAuthFilter>();
         if (SecretValue.Resolved(options.SealingKey) is { } sealingKey)
