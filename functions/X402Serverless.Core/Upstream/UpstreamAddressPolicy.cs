@@ -58,7 +58,8 @@ public sealed class UpstreamAddressPolicy
         return refused is null
             ? null
             : new UpstreamVerdict("upstream_address_refused",
-                $"The upstream host '{host}' resolves to {refused}, a private, loopback, link-local or metadata address.");
+                $"The upstream host '{host}' resolves to {refused}, a private, loopback, link-local or metadata address. " +
+                "An operator who means to reach it allows its range with X402__AllowedUpstreamRanges__0=<CIDR>.");
     }
 
     /// <summary>Resolves a host to the addresses it may be reached on, all of them checked.</summary>

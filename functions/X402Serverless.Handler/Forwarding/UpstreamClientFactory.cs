@@ -31,7 +31,8 @@ internal static class UpstreamClientFactory
         {
             throw addresses.Length == 0
                 ? new SocketException((int)SocketError.HostNotFound)
-                : new UpstreamAddressRefusedException($"'{host}' resolves only to refused addresses.");
+                : new UpstreamAddressRefusedException(
+                    $"'{host}' resolves only to refused addresses (allow a range with X402__AllowedUpstreamRanges__0=<CIDR>).");
         }
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try

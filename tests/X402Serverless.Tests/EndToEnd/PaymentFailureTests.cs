@@ -219,6 +219,8 @@ public sealed class PaymentFailureTests(ChainFixture chain)
             }));
             Assert.Equal(400, (int)created.StatusCode);
             Assert.Equal("upstream_address_refused", await ProblemCodeAsync(created));
+            // The problem says how an operator who means it allows the address.
+            Assert.Contains("X402__AllowedUpstreamRanges__0", await created.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
         // A link whose host turned private after creation (DNS rebinding, a policy change) is refused when called.
@@ -239,6 +241,7 @@ public sealed class PaymentFailureTests(ChainFixture chain)
 
         Assert.Equal(502, (int)response.StatusCode);
         Assert.Equal("upstream_address_refused", await ProblemCodeAsync(response));
+        Assert.Contains("X402__AllowedUpstreamRanges__0", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(0, chain.Upstream.Hits(path));
         Assert.Equal(payerBefore, await chain.BalanceAsync(chain.Payer));
     }
