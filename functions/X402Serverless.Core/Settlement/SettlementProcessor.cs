@@ -23,7 +23,8 @@ public sealed class SettlementProcessor(
     NetworkRegistry networks,
     AuthorizationLookup chain,
     TimeProvider time,
-    RetryPolicy retry)
+    RetryPolicy retry,
+    ConfirmationWait confirmation)
 {
     // Blocks are stamped by their producer's clock: a transaction may be mined a little after validBefore by ours.
     private const int ExpiryGraceSeconds = 60;
@@ -147,7 +148,11 @@ public sealed class SettlementProcessor(
         AuthorizationState? state;
         try
         {
-            state = await chain.ConfirmAsync(network, claimed, transfer, cancellationToken);
+            var deadline = time.GetUtcNow() + confirmation.Timeout;
+            while ((state = await chain.ConfirmAsync(network, claimed, transfer, cancellationToken)) is null && time.GetUtcNow() < deadline)
+            {
+                await Task.Delay(confirmation.Poll, time, cancellationToken);
+            }
         }
         catch (RpcUnavailableException e)
         {

@@ -45,6 +45,7 @@ internal static class SettlementServices
             sp.GetRequiredService<HttpFacilitator>(),
             sp.GetRequiredService<BuiltInFacilitatorHolder>().Facilitator,
             settings.DefaultFacilitator));
+        services.AddSingleton(new ConfirmationWait(TimeSpan.FromSeconds(settings.ReceiptTimeoutSeconds), TimeSpan.FromMilliseconds(250)));
         services.AddSingleton(new RetryPolicy(TimeSpan.FromMilliseconds(settings.RetryFirstMilliseconds), TimeSpan.FromMilliseconds(settings.RetryCapMilliseconds)));
         services.AddSingleton<SettlementProcessor>();
         services.AddSingleton<SettlementSignal>();

@@ -45,7 +45,9 @@ public sealed class FacilitatorCrossCheckTests(ChainFixture chain)
     {
         var invented = Hex.Encode(RandomNumberGenerator.GetBytes(32));
         await using var facilitator = await ClaimingFacilitatorAsync(() => invented);
-        await using var gateway = await GatewayHost.StartAsync(chain.GatewaySettings(facilitator.Url));
+        var settings = chain.GatewaySettings(facilitator.Url);
+        settings["X402:Settlement:ReceiptTimeoutSeconds"] = "2"; // how long the named transaction is looked for
+        await using var gateway = await GatewayHost.StartAsync(settings);
         var link = await chain.CreateLinkAsync(gateway: gateway, facilitator: "remote");
         var payment = new PaymentBuilder { Requirement = await RequirementAsync(link.Url), PayerKey = chain.PayerKey };
 
@@ -55,6 +57,59 @@ public sealed class FacilitatorCrossCheckTests(ChainFixture chain)
         Assert.Equal("settlement_pending", await ProblemCodeAsync(response));
         Assert.Empty(await BurnedNonceTests.PaymentsAsync(gateway, link.Id, "settled"));
         Assert.Equal(0, await chain.BalanceAsync(link.PayTo));
+    }
+
+    [Fact]
+    public async Task A_facilitators_transaction_mined_after_it_answered_is_waited_for_and_the_content_served()
+    {
+        // The facilitator broadcasts the real authorization and answers before it is mined (its node ahead of ours).
+        var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var (app, url) = await LoopbackApp.StartAsync(app =>
+        {
+            app.MapGet("/supported", () => Results.Json(new JsonObject
+            {
+                ["kinds"] = new JsonArray(new JsonObject { ["x402Version"] = 2, ["scheme"] = "exact", ["network"] = ChainFixture.V2Network }),
+            }));
+            app.MapPost("/settle", async (HttpContext http) =>
+            {
+                var body = (await JsonNode.ParseAsync(http.Request.Body))!;
+                var payload = body["paymentPayload"]!["payload"]!;
+                var a = payload["authorization"]!;
+                var authorization = new TransferAuthorization(EvmAddress.Parse((string)a["from"]!), EvmAddress.Parse((string)a["to"]!),
+                    BigInteger.Parse((string)a["value"]!), BigInteger.Parse((string)a["validAfter"]!), BigInteger.Parse((string)a["validBefore"]!),
+                    Hex.Decode((string)a["nonce"]!));
+                var tx = await NonceBurner.SubmitSignedAsync(chain, authorization, Hex.Decode((string)payload["signature"]!));
+                answered.SetResult();
+                return Results.Json(new JsonObject { ["success"] = true, ["transaction"] = tx, ["network"] = ChainFixture.V2Network });
+            });
+        });
+        await using var facilitatorApp = app;
+        await using var proxy = await RpcProxy.StartAsync(chain.RpcUrl);
+        var settings = chain.GatewaySettings(url);
+        settings["X402:Networks:0:RpcUrl"] = proxy.Url;
+        await using var gateway = await GatewayHost.StartAsync(settings);
+        var link = await chain.CreateLinkAsync(gateway: gateway, facilitator: "remote");
+        var payment = new PaymentBuilder { Requirement = await RequirementAsync(link.Url), PayerKey = chain.PayerKey };
+
+        await chain.Rpc.CallAsync("evm_setAutomine", false);
+        try
+        {
+            var paying = SendAsync(link.Url, payment.V2Header());
+            await answered.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            // Mined only once the gateway has looked for it and found nothing: it must wait, not call it pending.
+            await Drills.ReplayDrill.WaitUntilAsync(() => Task.FromResult(proxy.Calls("eth_getTransactionReceipt") >= 2), TimeSpan.FromSeconds(30));
+            await chain.Rpc.CallAsync("evm_mine");
+            using var response = await paying;
+
+            Assert.Equal(200, (int)response.StatusCode);
+            Assert.Contains(link.UpstreamPath, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await chain.Rpc.CallAsync("evm_setAutomine", true);
+        }
+        Assert.Equal(10_000, await chain.BalanceAsync(link.PayTo));
+        Assert.Single(await BurnedNonceTests.PaymentsAsync(gateway, link.Id, "settled"));
     }
 
     [Theory]

@@ -51,6 +51,13 @@ internal static class NonceBurner
 
     private static Eip712Domain Domain(ChainFixture chain) => new("USD Coin", "2", 84532, chain.Token);
 
+    /// <summary>Submits a payer-signed authorization (as a facilitator would) and returns its hash at once, mined or not.</summary>
+    public static async Task<string> SubmitSignedAsync(ChainFixture chain, TransferAuthorization authorization, byte[] signature) =>
+        (await chain.Rpc.CallAsync("eth_sendTransaction", new
+        {
+            from = Submitter, to = chain.Token.ToLowerHex(), data = Hex.Encode(Eip3009Calls.TransferWithAuthorization(authorization, signature)),
+        })).GetString()!;
+
     private static async Task<string> SendAsync(ChainFixture chain, byte[] data)
     {
         var tx = (await chain.Rpc.CallAsync("eth_sendTransaction", new { from = Submitter, to = chain.Token.ToLowerHex(), data = Hex.Encode(data) })).GetString()!;

@@ -23,6 +23,11 @@ internal sealed class RpcProxy : IAsyncDisposable
 
     private int _refused;
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _calls = new();
+
+    /// <summary>How many times a JSON-RPC method was asked through the proxy.</summary>
+    public int Calls(string method) => _calls.GetValueOrDefault(method);
+
     public static async Task<RpcProxy> StartAsync(string target)
     {
         var proxy = new RpcProxy();
@@ -35,6 +40,7 @@ internal sealed class RpcProxy : IAsyncDisposable
             }
             using var buffered = new MemoryStream();
             await context.Request.Body.CopyToAsync(buffered);
+            proxy.Count(buffered.ToArray());
             if (proxy.MaxLogRange is { } max && TooWide(buffered.ToArray(), max, out var id))
             {
                 Interlocked.Increment(ref proxy._refused);
@@ -49,6 +55,15 @@ internal sealed class RpcProxy : IAsyncDisposable
             await response.Content.CopyToAsync(context.Response.Body);
         }));
         return proxy;
+    }
+
+    private void Count(byte[] body)
+    {
+        using var request = System.Text.Json.JsonDocument.Parse(body);
+        if (request.RootElement.TryGetProperty("method", out var method) && method.GetString() is { } name)
+        {
+            _calls.AddOrUpdate(name, 1, (_, n) => n + 1);
+        }
     }
 
     private static bool TooWide(byte[] body, int max, out long id)
