@@ -14,7 +14,6 @@ namespace X402Serverless.AzureStorage;
 public sealed class TablePaymentStore(TableClient tables, string tableName = "payments") : IPaymentStore
 {
     private const string Row = "item";
-    private static readonly string[] Live = [nameof(PaymentStatus.Reserved), nameof(PaymentStatus.Pending), nameof(PaymentStatus.Settling)];
 
     public Task InitializeAsync(CancellationToken cancellationToken) => tables.CreateTableIfMissingAsync(tableName, cancellationToken);
 
@@ -34,17 +33,20 @@ public sealed class TablePaymentStore(TableClient tables, string tableName = "pa
     public async Task<PaymentRecord?> GetAsync(string id, CancellationToken cancellationToken) =>
         await tables.GetAsync(tableName, id, Row, cancellationToken) is { } found ? FromEntity(found.Entity) : null;
 
-    public Task<bool> AdvanceAsync(string id, PaymentStatus target, DateTimeOffset at, CancellationToken cancellationToken) =>
-        TransitionAsync(id, e => Str(e, "Status") == nameof(PaymentStatus.Reserved), e =>
+    public Task<bool> AdvanceAsync(string id, PaymentStatus target, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        PaymentTransitions.Advance.EnsureLeadsTo(target);
+        return TransitionAsync(id, e => StartsFrom(PaymentTransitions.Advance, e), e =>
         {
             e["Status"] = target.ToString();
             e["UpdatedAt"] = Time(at);
             e["NextAttemptAt"] = Time(at);
             e["LeaseUntil"] = "";
         }, cancellationToken);
+    }
 
     public Task RecordSubmittedAsync(string id, string transaction, DateTimeOffset at, CancellationToken cancellationToken) =>
-        TransitionAsync(id, e => Str(e, "Status") is nameof(PaymentStatus.Pending) or nameof(PaymentStatus.Settling), e =>
+        TransitionAsync(id, e => StartsFrom(PaymentTransitions.RecordSubmitted, e), e =>
         {
             e["Transaction"] = transaction;
             e["UpdatedAt"] = Time(at);
@@ -54,16 +56,16 @@ public sealed class TablePaymentStore(TableClient tables, string tableName = "pa
         TransitionAsync(id, e => Bool(e, "ContentOwed") != owed, e => e["ContentOwed"] = owed, cancellationToken);
 
     public Task MarkSettledAsync(string id, string transaction, DateTimeOffset at, CancellationToken cancellationToken) =>
-        EndAsync(id, PaymentStatus.Settled, transaction, null, at, cancellationToken);
+        EndAsync(id, PaymentTransitions.Settle, PaymentStatus.Settled, transaction, null, at, cancellationToken);
 
     public Task MarkFailedAsync(string id, string reason, DateTimeOffset at, CancellationToken cancellationToken) =>
-        EndAsync(id, PaymentStatus.Failed, null, reason, at, cancellationToken);
+        EndAsync(id, PaymentTransitions.Fail, PaymentStatus.Failed, null, reason, at, cancellationToken);
 
     public Task MarkExpiredAsync(string id, DateTimeOffset at, CancellationToken cancellationToken) =>
-        EndAsync(id, PaymentStatus.Expired, null, "authorization_expired", at, cancellationToken);
+        EndAsync(id, PaymentTransitions.Expire, PaymentStatus.Expired, null, "authorization_expired", at, cancellationToken);
 
     public Task ScheduleRetryAsync(string id, int attempts, DateTimeOffset nextAttemptAt, string lastError, DateTimeOffset at, CancellationToken cancellationToken) =>
-        TransitionAsync(id, e => Str(e, "Status") is nameof(PaymentStatus.Pending) or nameof(PaymentStatus.Settling), e =>
+        TransitionAsync(id, e => StartsFrom(PaymentTransitions.Retry, e), e =>
         {
             e["Status"] = nameof(PaymentStatus.Pending);
             e["Attempts"] = attempts;
@@ -81,8 +83,9 @@ public sealed class TablePaymentStore(TableClient tables, string tableName = "pa
             {
                 return;
             }
-            var status = Str(found.Entity, "Status");
-            if (!(status == nameof(PaymentStatus.Reserved) || (status == nameof(PaymentStatus.Settling) && string.IsNullOrEmpty(OptStr(found.Entity, "Transaction")))))
+            // Only while nothing can have moved money: Reserved, or Settling with no transaction broadcast.
+            if (!StartsFrom(PaymentTransitions.Release, found.Entity)
+                || (Str(found.Entity, "Status") != nameof(PaymentStatus.Reserved) && !string.IsNullOrEmpty(OptStr(found.Entity, "Transaction"))))
             {
                 return;
             }
@@ -173,11 +176,11 @@ public sealed class TablePaymentStore(TableClient tables, string tableName = "pa
         return new PayerHistory(
             rows.Any(e => Str(e, "Status") == nameof(PaymentStatus.Settled) && Str(e, "OrganisationId") == organisationId),
             deferred.Any(s => s is nameof(PaymentStatus.Failed) or nameof(PaymentStatus.Expired)),
-            deferred.Count(s => s is nameof(PaymentStatus.Reserved) or nameof(PaymentStatus.Pending) or nameof(PaymentStatus.Settling)));
+            deferred.Count(s => Enum.TryParse<PaymentStatus>(s, out var status) && PaymentTransitions.Live.Contains(status)));
     }
 
-    private Task<bool> EndAsync(string id, PaymentStatus status, string? transaction, string? reason, DateTimeOffset at, CancellationToken cancellationToken) =>
-        TransitionAsync(id, e => Live.Contains(Str(e, "Status")), e =>
+    private Task<bool> EndAsync(string id, PaymentTransition transition, PaymentStatus status, string? transaction, string? reason, DateTimeOffset at, CancellationToken cancellationToken) =>
+        TransitionAsync(id, e => StartsFrom(transition, e), e =>
         {
             e["Status"] = status.ToString();
             if (transaction is not null)
@@ -188,6 +191,9 @@ public sealed class TablePaymentStore(TableClient tables, string tableName = "pa
             e["LeaseUntil"] = "";
             e["UpdatedAt"] = Time(at);
         }, cancellationToken);
+
+    private static bool StartsFrom(PaymentTransition transition, JsonObject entity) =>
+        Enum.TryParse<PaymentStatus>(Str(entity, "Status"), out var status) && transition.StartsFrom(status);
 
     /// <summary>Read, check, change, replace on the ETag; a concurrent writer makes it read again.</summary>
     private async Task<bool> TransitionAsync(string id, Func<JsonObject, bool> allowed, Action<JsonObject> change, CancellationToken cancellationToken)

@@ -47,19 +47,22 @@ public sealed class SqlitePaymentStore(SqliteDatabase database) : IPaymentStore
         return found.Count == 0 ? null : found[0];
     }
 
-    public async Task<bool> AdvanceAsync(string id, PaymentStatus target, DateTimeOffset at, CancellationToken cancellationToken) =>
-        await ExecuteAsync("""
+    public async Task<bool> AdvanceAsync(string id, PaymentStatus target, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        PaymentTransitions.Advance.EnsureLeadsTo(target);
+        return await ExecuteAsync($"""
             UPDATE payments SET status = $to, updated_at = $at, next_attempt_at = $at, lease_until = NULL
-            WHERE id = $id AND status = 'Reserved';
+            WHERE id = $id AND status IN {PaymentTransitions.Advance.SqlFromList()};
             """, c =>
         {
             c.Parameters.AddWithValue("$id", id);
             c.Parameters.AddWithValue("$to", target.ToString());
             c.Parameters.AddWithValue("$at", SqliteText.Time(at));
         }, cancellationToken) == 1;
+    }
 
     public Task RecordSubmittedAsync(string id, string transaction, DateTimeOffset at, CancellationToken cancellationToken) =>
-        ExecuteAsync("UPDATE payments SET tx_hash = $tx, updated_at = $at WHERE id = $id AND status IN ('Pending', 'Settling');", c =>
+        ExecuteAsync($"UPDATE payments SET tx_hash = $tx, updated_at = $at WHERE id = $id AND status IN {PaymentTransitions.RecordSubmitted.SqlFromList()};", c =>
         {
             c.Parameters.AddWithValue("$id", id);
             c.Parameters.AddWithValue("$tx", transaction);
@@ -75,18 +78,18 @@ public sealed class SqlitePaymentStore(SqliteDatabase database) : IPaymentStore
         }, cancellationToken) == 1;
 
     public Task MarkSettledAsync(string id, string transaction, DateTimeOffset at, CancellationToken cancellationToken) =>
-        EndAsync(id, PaymentStatus.Settled, transaction, null, at, cancellationToken);
+        EndAsync(id, PaymentTransitions.Settle, PaymentStatus.Settled, transaction, null, at, cancellationToken);
 
     public Task MarkFailedAsync(string id, string reason, DateTimeOffset at, CancellationToken cancellationToken) =>
-        EndAsync(id, PaymentStatus.Failed, null, reason, at, cancellationToken);
+        EndAsync(id, PaymentTransitions.Fail, PaymentStatus.Failed, null, reason, at, cancellationToken);
 
     public Task MarkExpiredAsync(string id, DateTimeOffset at, CancellationToken cancellationToken) =>
-        EndAsync(id, PaymentStatus.Expired, null, "authorization_expired", at, cancellationToken);
+        EndAsync(id, PaymentTransitions.Expire, PaymentStatus.Expired, null, "authorization_expired", at, cancellationToken);
 
     public Task ScheduleRetryAsync(string id, int attempts, DateTimeOffset nextAttemptAt, string lastError, DateTimeOffset at, CancellationToken cancellationToken) =>
-        ExecuteAsync("""
+        ExecuteAsync($"""
             UPDATE payments SET status = 'Pending', attempts = $attempts, next_attempt_at = $next, last_error = $error, lease_until = NULL, updated_at = $at
-            WHERE id = $id AND status IN ('Pending', 'Settling');
+            WHERE id = $id AND status IN {PaymentTransitions.Retry.SqlFromList()};
             """, c =>
         {
             c.Parameters.AddWithValue("$id", id);
@@ -97,7 +100,7 @@ public sealed class SqlitePaymentStore(SqliteDatabase database) : IPaymentStore
         }, cancellationToken);
 
     public Task ReleaseAsync(string id, CancellationToken cancellationToken) =>
-        ExecuteAsync("DELETE FROM payments WHERE id = $id AND (status = 'Reserved' OR (status = 'Settling' AND tx_hash IS NULL));",
+        ExecuteAsync($"DELETE FROM payments WHERE id = $id AND status IN {PaymentTransitions.Release.SqlFromList()} AND (status = 'Reserved' OR tx_hash IS NULL);",
             c => c.Parameters.AddWithValue("$id", id), cancellationToken);
 
     public async Task<IReadOnlyList<PaymentRecord>> ClaimDueAsync(DateTimeOffset now, DateTimeOffset leaseUntil, int max, CancellationToken cancellationToken) =>
@@ -120,7 +123,7 @@ public sealed class SqlitePaymentStore(SqliteDatabase database) : IPaymentStore
 
     public async Task<IReadOnlyList<PaymentRecord>> FindStaleAsync(DateTimeOffset before, int max, CancellationToken cancellationToken) =>
         await QueryAsync($"""
-            SELECT {Columns} FROM payments WHERE status IN ('Reserved', 'Settling') AND updated_at < $before ORDER BY updated_at LIMIT $max;
+            SELECT {Columns} FROM payments WHERE status IN {PaymentTransitions.SqlList(PaymentTransitions.InFlight)} AND updated_at < $before ORDER BY updated_at LIMIT $max;
             """, c =>
         {
             c.Parameters.AddWithValue("$before", SqliteText.Time(before));
@@ -173,10 +176,10 @@ public sealed class SqlitePaymentStore(SqliteDatabase database) : IPaymentStore
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = """
+        command.CommandText = $"""
             SELECT EXISTS(SELECT 1 FROM payments WHERE payer = $payer AND status = 'Settled' AND organisation_id = $org),
                    EXISTS(SELECT 1 FROM payments WHERE payer = $payer AND mode = 'deferred' AND status IN ('Failed', 'Expired')),
-                   (SELECT COUNT(*) FROM (SELECT 1 FROM payments WHERE payer = $payer AND mode = 'deferred' AND status IN ('Reserved', 'Pending', 'Settling') LIMIT $countCap));
+                   (SELECT COUNT(*) FROM (SELECT 1 FROM payments WHERE payer = $payer AND mode = 'deferred' AND status IN {PaymentTransitions.SqlList(PaymentTransitions.Live)} LIMIT $countCap));
             """;
         command.Parameters.AddWithValue("$payer", payer);
         command.Parameters.AddWithValue("$org", organisationId);
@@ -188,10 +191,10 @@ public sealed class SqlitePaymentStore(SqliteDatabase database) : IPaymentStore
     }
 
     // Terminal states are reached only from a live one: a settled payment is final.
-    private Task<int> EndAsync(string id, PaymentStatus status, string? tx, string? reason, DateTimeOffset at, CancellationToken cancellationToken) =>
-        ExecuteAsync("""
+    private Task<int> EndAsync(string id, PaymentTransition transition, PaymentStatus status, string? tx, string? reason, DateTimeOffset at, CancellationToken cancellationToken) =>
+        ExecuteAsync($"""
             UPDATE payments SET status = $status, tx_hash = COALESCE($tx, tx_hash), failure_reason = $reason, lease_until = NULL, updated_at = $at
-            WHERE id = $id AND status IN ('Reserved', 'Pending', 'Settling');
+            WHERE id = $id AND status IN {transition.SqlFromList()};
             """, c =>
         {
             c.Parameters.AddWithValue("$id", id);

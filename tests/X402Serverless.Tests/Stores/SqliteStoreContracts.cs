@@ -66,3 +66,11 @@ public sealed class SqlitePaymentStoreTests : PaymentStoreContract
     protected override Task<IPaymentStore> StoreAsync() =>
         Task.FromResult<IPaymentStore>(new SqlitePaymentStore(new SqliteDatabase(Path.Combine(Path.GetTempPath(), "x402-contract-" + Guid.NewGuid().ToString("N"), "x402.db"))));
 }
+
+public sealed class SqlitePaymentStateMachineTests : PaymentStateMachineContract
+{
+    // One database for the class: each case works on a payment of its own.
+    private readonly SqlitePaymentStore _store = new(new SqliteDatabase(Path.Combine(Path.GetTempPath(), "x402-contract-" + Guid.NewGuid().ToString("N"), "x402.db")));
+
+    protected override Task<IPaymentStore> StoreAsync() => Task.FromResult<IPaymentStore>(_store);
+}

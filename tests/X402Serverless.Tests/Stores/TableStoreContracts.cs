@@ -75,3 +75,13 @@ public sealed class TablePaymentStoreTests(AzuriteFixture azurite) : PaymentStor
         return store;
     }
 }
+
+public sealed class TablePaymentStateMachineTests(AzuriteFixture azurite) : PaymentStateMachineContract, IClassFixture<AzuriteFixture>
+{
+    protected override async Task<IPaymentStore> StoreAsync()
+    {
+        var store = new TablePaymentStore(azurite.Tables, AzuriteFixture.UniqueTable("payments"));
+        await store.InitializeAsync(default);
+        return store;
+    }
+}
