@@ -46,11 +46,10 @@ public sealed class SettlementProcessor(
         }
 
         // A transaction already recorded for this job (ours, or one a facilitator named) is the first place to look.
-        if (job.Transaction is not null && await TryConfirmAsync(network, job.Transaction, transfer, cancellationToken) is { Use: not AuthorizationUse.Unused } known)
+        if (job.Transaction is not null
+            && await ConcludeAsync(job, await AskChainAsync(network, () => chain.ConfirmAsync(network, job.Transaction, transfer, cancellationToken)), null, null, cancellationToken) is { } known)
         {
-            return known.Use == AuthorizationUse.Transferred
-                ? await SettledAsync(job, known.Transaction!, null, cancellationToken)
-                : await FailedAsync(job, ReasonCodes.AuthorizationConsumedElsewhere, null, null, cancellationToken);
+            return known;
         }
 
         var request = SettleRequestJson.Read(job.SettleRequest) with
@@ -71,23 +70,22 @@ public sealed class SettlementProcessor(
             // A refusal may hide a settled payment (a remote facilitator refuses a retry whose first attempt landed)
             // or a burned nonce: the chain tells which, and the facilitator's reason stands otherwise. A refusal that
             // names a transaction not mined yet is no verdict: that transaction may still pay.
+            AuthorizationState? state;
             if (!string.IsNullOrEmpty(outcome.Transaction) && chain.CanLookUp(network))
             {
-                var named = await TryConfirmAsync(network, outcome.Transaction, transfer, cancellationToken);
-                if (named is null)
+                // What the named transaction shows already includes the nonce's own history when it shows no transfer.
+                state = await AskChainAsync(network, () => chain.ConfirmAsync(network, outcome.Transaction, transfer, cancellationToken));
+                if (state is null)
                 {
                     return await RetryOrReleaseAsync(job, inline, BuiltInFacilitator.SettlementPending, outcome.ErrorMessage, outcome.Transaction, outcome, cancellationToken);
                 }
             }
-            var state = await TryFindAsync(network, transfer, cancellationToken);
-            if (state?.Use == AuthorizationUse.Transferred)
+            else
             {
-                return await SettledAsync(job, state.Transaction!, outcome, cancellationToken);
+                state = await AskChainAsync(network, async () => await chain.FindAsync(network, transfer, cancellationToken));
             }
-            var reason = state?.Use == AuthorizationUse.ConsumedElsewhere
-                ? ReasonCodes.AuthorizationConsumedElsewhere
-                : outcome.ErrorReason ?? ReasonCodes.SettlementFailed;
-            return await FailedAsync(job, reason, outcome.ErrorMessage, outcome, cancellationToken);
+            return await ConcludeAsync(job, state, outcome.ErrorMessage, outcome, cancellationToken)
+                ?? await FailedAsync(job, outcome.ErrorReason ?? ReasonCodes.SettlementFailed, outcome.ErrorMessage, outcome, cancellationToken);
         }
         return await RetryOrReleaseAsync(job, inline, outcome.ErrorReason ?? ReasonCodes.FacilitatorUnavailable, outcome.ErrorMessage,
             outcome.Transaction, outcome, cancellationToken);
@@ -119,14 +117,9 @@ public sealed class SettlementProcessor(
             {
                 return; // cannot tell whether it landed: leave it for the next pass
             }
-            switch (state.Use)
+            if (await ConcludeAsync(stale, state, null, null, cancellationToken) is not null)
             {
-                case AuthorizationUse.Transferred:
-                    await store.MarkSettledAsync(stale.Id, state.Transaction!, now, cancellationToken);
-                    return;
-                case AuthorizationUse.ConsumedElsewhere:
-                    await store.MarkFailedAsync(stale.Id, ReasonCodes.AuthorizationConsumedElsewhere, now, cancellationToken);
-                    return;
+                return;
             }
         }
         await store.ReleaseAsync(stale.Id, cancellationToken);
@@ -158,19 +151,11 @@ public sealed class SettlementProcessor(
         {
             return await RetryOrReleaseAsync(job, inline, BuiltInFacilitator.RpcUnavailable, e.Message, claimed, outcome, cancellationToken);
         }
-        switch (state?.Use)
-        {
-            case AuthorizationUse.Transferred:
-                return await SettledAsync(job, state.Transaction!, outcome, cancellationToken);
-            case AuthorizationUse.ConsumedElsewhere:
-                return await FailedAsync(job, ReasonCodes.AuthorizationConsumedElsewhere,
-                    "The facilitator reported a transaction that does not carry this authorization's transfer.", outcome, cancellationToken);
-            default:
-                // Not mined on our node yet, or the nonce is still unused: not settled; the job looks again (and the
-                // authorization expires unpaid if nothing ever lands).
-                return await RetryOrReleaseAsync(job, inline, BuiltInFacilitator.SettlementPending,
-                    "The facilitator's transaction is not visible on chain yet.", claimed, outcome, cancellationToken);
-        }
+        // Not mined on our node yet, or the nonce is still unused: not settled; the job looks again (and the
+        // authorization expires unpaid if nothing ever lands).
+        return await ConcludeAsync(job, state, "The facilitator reported a transaction that does not carry this authorization's transfer.", outcome, cancellationToken)
+            ?? await RetryOrReleaseAsync(job, inline, BuiltInFacilitator.SettlementPending,
+                "The facilitator's transaction is not visible on chain yet.", claimed, outcome, cancellationToken);
     }
 
     private async Task<SettlementResult> SettledAsync(PaymentRecord job, string transaction, SettleOutcome? outcome, CancellationToken cancellationToken)
@@ -203,17 +188,19 @@ public sealed class SettlementProcessor(
     private async Task<SettlementResult> ResolveExpiredAsync(PaymentRecord job, EvmNetwork network, AuthorizedTransfer transfer, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        AuthorizationState state;
+        AuthorizationState? state = null;
         try
         {
-            if (job.Transaction is not null && chain.CanLookUp(network)
-                && await chain.ConfirmAsync(network, job.Transaction, transfer, cancellationToken) is null
-                && now.ToUnixTimeSeconds() < job.ValidBefore + ExpiryGraceSeconds)
+            if (job.Transaction is not null && chain.CanLookUp(network))
             {
-                // A recorded transaction not mined yet can still land until blocks pass validBefore: not expired yet.
-                throw new RpcUnavailableException("The recorded settlement transaction is not mined yet.");
+                state = await chain.ConfirmAsync(network, job.Transaction, transfer, cancellationToken);
+                if (state is null && now.ToUnixTimeSeconds() < job.ValidBefore + ExpiryGraceSeconds)
+                {
+                    // A recorded transaction not mined yet can still land until blocks pass validBefore: not expired yet.
+                    throw new RpcUnavailableException("The recorded settlement transaction is not mined yet.");
+                }
             }
-            state = chain.CanLookUp(network) ? await chain.FindAsync(network, transfer, cancellationToken) : AuthorizationState.Unused;
+            state ??= chain.CanLookUp(network) ? await chain.FindAsync(network, transfer, cancellationToken) : AuthorizationState.Unused;
         }
         catch (RpcUnavailableException e)
         {
@@ -223,20 +210,29 @@ public sealed class SettlementProcessor(
             await store.ScheduleRetryAsync(job.Id, attempts, now + retry.Delay(attempts), BuiltInFacilitator.RpcUnavailable, now, cancellationToken);
             return new(SettlementOutcomeKind.Retrying, job.Transaction, BuiltInFacilitator.RpcUnavailable, e.Message, null);
         }
-        switch (state.Use)
+        if (await ConcludeAsync(job, state, null, null, cancellationToken) is { } concluded)
         {
-            case AuthorizationUse.Transferred:
-                return await SettledAsync(job, state.Transaction!, null, cancellationToken);
-            case AuthorizationUse.ConsumedElsewhere:
-                return await FailedAsync(job, ReasonCodes.AuthorizationConsumedElsewhere, null, null, cancellationToken);
-            default:
-                await store.MarkExpiredAsync(job.Id, now, cancellationToken);
-                return new(SettlementOutcomeKind.Expired, null, "authorization_expired", null, null);
+            return concluded;
         }
+        await store.MarkExpiredAsync(job.Id, now, cancellationToken);
+        return new(SettlementOutcomeKind.Expired, null, "authorization_expired", null, null);
     }
 
-    /// <summary>What the chain shows for a named transaction; null when it is not mined or the chain cannot be asked now.</summary>
-    private async Task<AuthorizationState?> TryConfirmAsync(EvmNetwork network, string transaction, AuthorizedTransfer transfer, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies the chain's verdict: this authorization's transfer settles the payment, a nonce used otherwise fails it.
+    /// Null when there is no verdict (unused, or unknown): the caller decides what that means for it.
+    /// </summary>
+    private async Task<SettlementResult?> ConcludeAsync(PaymentRecord job, AuthorizationState? state, string? failureMessage, SettleOutcome? outcome,
+        CancellationToken cancellationToken) =>
+        state?.Use switch
+        {
+            AuthorizationUse.Transferred => await SettledAsync(job, state.Transaction!, outcome, cancellationToken),
+            AuthorizationUse.ConsumedElsewhere => await FailedAsync(job, ReasonCodes.AuthorizationConsumedElsewhere, failureMessage, outcome, cancellationToken),
+            _ => null,
+        };
+
+    /// <summary>The chain's answer, or null when the network has no RPC, the node cannot answer now, or (for a named transaction) it is not mined.</summary>
+    private async Task<AuthorizationState?> AskChainAsync(EvmNetwork network, Func<Task<AuthorizationState?>> ask)
     {
         if (!chain.CanLookUp(network))
         {
@@ -244,23 +240,7 @@ public sealed class SettlementProcessor(
         }
         try
         {
-            return await chain.ConfirmAsync(network, transaction, transfer, cancellationToken);
-        }
-        catch (RpcUnavailableException)
-        {
-            return null;
-        }
-    }
-
-    private async Task<AuthorizationState?> TryFindAsync(EvmNetwork network, AuthorizedTransfer transfer, CancellationToken cancellationToken)
-    {
-        if (!chain.CanLookUp(network))
-        {
-            return null;
-        }
-        try
-        {
-            return await chain.FindAsync(network, transfer, cancellationToken);
+            return await ask();
         }
         catch (RpcUnavailableException)
         {
