@@ -115,7 +115,7 @@ public sealed class EvmRpcClient(HttpClient http, Uri endpoint)
                 Quantity(receipt.GetProperty("status")) == BigInteger.One,
                 Quantity(receipt.GetProperty("blockNumber")),
                 Quantity(receipt.GetProperty("gasUsed")),
-                receipt.TryGetProperty("effectiveGasPrice", out var price) ? Quantity(price) : BigInteger.Zero,
+                receipt.TryGetProperty("effectiveGasPrice", out var price) ? Quantity(price) : null,
                 logs);
         }
         catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or NullReferenceException)

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Numerics;
-using System.Text.Json;
 using X402Serverless.Core.Chain;
 using X402Serverless.Core.Credits;
 using X402Serverless.Core.Networks;
@@ -28,15 +26,14 @@ internal sealed partial class FacilitatorGasMeter(IUsageStore usage, RpcClients 
     {
         try
         {
-            var rpc = rpcs.For(network) ?? throw new RpcUnavailableException($"No RPC endpoint is configured for {network.Id}.");
-            var receipt = await rpc.CallAsync("eth_getTransactionReceipt", [transaction], cancellationToken);
-            if (receipt.ValueKind != JsonValueKind.Object)
+            var rpc = rpcs.Require(network);
+            if (await rpc.GetReceiptAsync(transaction, cancellationToken) is not { } receipt)
             {
                 Log.NoReceipt(logger, transaction, caller.KeyId);
                 return;
             }
-            var gasUsed = Quantity(receipt, "gasUsed");
-            var wei = gasUsed * Quantity(receipt, "effectiveGasPrice");
+            var gasUsed = receipt.GasUsed;
+            var wei = gasUsed * (receipt.EffectiveGasPrice ?? throw new FormatException("The receipt has no effectiveGasPrice."));
             var link = PartitionOf(caller);
             var day = Periods.Day(time.GetUtcNow());
             await usage.AddAsync(
@@ -71,12 +68,6 @@ internal sealed partial class FacilitatorGasMeter(IUsageStore usage, RpcClients 
 
     private static (string Organisation, string Key) Split(string link) =>
         link.IndexOf(':', StringComparison.Ordinal) is var i and >= 0 ? (link[..i], link[(i + 1)..]) : (link, "");
-
-    private static BigInteger Quantity(JsonElement receipt, string name)
-    {
-        var hex = receipt.GetProperty(name).GetString() ?? throw new FormatException($"{name} is not a quantity.");
-        return BigInteger.Parse("0" + hex[2..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
-    }
 
     private static partial class Log
     {

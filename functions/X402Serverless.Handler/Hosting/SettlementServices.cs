@@ -32,7 +32,7 @@ internal static class SettlementServices
             : new BuiltInFacilitatorHolder(new BuiltInFacilitator(
                 sp.GetRequiredService<NetworkRegistry>(),
                 new GasWallet(gasWalletKey),
-                n => sp.GetRequiredService<RpcClients>().For(n) ?? throw new RpcUnavailableException($"No RPC endpoint is configured for {n.Id}."),
+                sp.GetRequiredService<RpcClients>().Require,
                 sp.GetRequiredService<PaymentVerifier>(),
                 new BuiltInFacilitatorOptions
                 {
@@ -65,7 +65,12 @@ internal static class SettlementServices
 }
 
 /// <summary>Per-network JSON-RPC clients; null for a network without an RPC URL.</summary>
-internal sealed record RpcClients(Func<EvmNetwork, EvmRpcClient?> For);
+internal sealed record RpcClients(Func<EvmNetwork, EvmRpcClient?> For)
+{
+    /// <summary>The network's client; a network without an RPC URL cannot be asked, like a node that is down.</summary>
+    public EvmRpcClient Require(EvmNetwork network) =>
+        For(network) ?? throw new RpcUnavailableException($"No RPC endpoint is configured for {network.Id}.");
+}
 
 /// <summary>The built-in facilitator, or null when no gas wallet is configured.</summary>
 internal sealed record BuiltInFacilitatorHolder(BuiltInFacilitator? Facilitator);
