@@ -126,12 +126,8 @@ internal sealed partial class PaidLinkEndpoint(
 
         var auth = payment.Authorization;
         var mode = cached.Link.Settlement;
-        if (mode == SettlementModes.Deferred
-            && (auth.ValidBefore - time.GetUtcNow().ToUnixTimeSeconds() < options.Value.Settlement.DeferredMinimumWindowSeconds
-                || !(await payments.GetPayerHistoryAsync(auth.From.ToString(), cached.Link.OrganisationId, cancellationToken)).MayDefer(cached.Link.DeferredPayers, options.Value.Settlement.DeferredMaxInFlightPerPayer)))
+        if (mode == SettlementModes.Deferred && !await MayDeferAsync(cached.Link, auth, cancellationToken))
         {
-            // Content-first is credit: a wallet new to this provider (by default), one with an unsettled or unpaid deferred
-            // call, or an authorization about to run out waits for settlement.
             mode = SettlementModes.Sync;
         }
         var now = time.GetUtcNow();
@@ -150,6 +146,21 @@ internal sealed partial class PaidLinkEndpoint(
         }
 
         return await ForwardAndSettleAsync(http, cached, rest, payment, requirement, record);
+    }
+
+    /// <summary>
+    /// Content-first is credit: a wallet new to this provider (by default), one with too many unsettled or an unpaid
+    /// deferred call, or an authorization about to run out waits for settlement instead.
+    /// </summary>
+    private async Task<bool> MayDeferAsync(PaidLink link, Core.Evm.TransferAuthorization auth, CancellationToken cancellationToken)
+    {
+        var settings = options.Value.Settlement;
+        if (auth.ValidBefore - time.GetUtcNow().ToUnixTimeSeconds() < settings.DeferredMinimumWindowSeconds)
+        {
+            return false;
+        }
+        var history = await payments.GetPayerHistoryAsync(auth.From.ToString(), link.OrganisationId, cancellationToken);
+        return history.MayDefer(link.DeferredPayers, settings.DeferredMaxInFlightPerPayer);
     }
 
     private async Task<IResult> ForwardAndSettleAsync(HttpContext http, CachedLink cached, string? rest, DecodedPayment payment, PaymentRequirement requirement, PaymentRecord record)
@@ -181,7 +192,7 @@ internal sealed partial class PaidLinkEndpoint(
                 await ReleaseAsync();
                 usage.Count(cached.Link, UsageKinds.NotCharged);
                 Log.NotCharged(logger, cached.Link.Id, (int)upstream.StatusCode);
-                await CopyResponseAsync(http, upstream, http.RequestAborted);
+                await forwarder.CopyResponseAsync(http, upstream, http.RequestAborted);
                 return Results.Empty;
             }
 
@@ -194,7 +205,7 @@ internal sealed partial class PaidLinkEndpoint(
                 usage.Count(cached.Link, UsageKinds.Paid);
                 http.Response.Headers["X-Payment-Id"] = record.Id;
                 http.Response.Headers["X-Payment-Settlement"] = "deferred";
-                await CopyResponseAsync(http, upstream, http.RequestAborted);
+                await forwarder.CopyResponseAsync(http, upstream, http.RequestAborted);
                 return Results.Empty;
             }
 
@@ -225,7 +236,7 @@ internal sealed partial class PaidLinkEndpoint(
                     usage.Count(cached.Link, UsageKinds.Paid);
                     Log.Settled(logger, cached.Link.Id, record.Id, result.Transaction!);
                     WriteSettled(http, payment, requirement, record, result.Transaction!);
-                    await CopyResponseAsync(http, upstream, CancellationToken.None);
+                    await forwarder.CopyResponseAsync(http, upstream, CancellationToken.None);
                     return Results.Empty;
                 case SettlementOutcomeKind.Failed:
                     Log.SettleRefused(logger, cached.Link.Id, result.Reason ?? "");
@@ -284,7 +295,7 @@ internal sealed partial class PaidLinkEndpoint(
                 usage.Count(cached.Link, UsageKinds.Paid);
                 WriteSettled(http, payment, requirement, owed, owed.Transaction!);
             }
-            await CopyResponseAsync(http, upstream, http.RequestAborted);
+            await forwarder.CopyResponseAsync(http, upstream, http.RequestAborted);
             return Results.Empty;
         }
         finally
@@ -349,7 +360,7 @@ internal sealed partial class PaidLinkEndpoint(
                 usage.Count(cached.Link, UsageKinds.NotCharged);
             }
             settled = true;
-            await CopyResponseAsync(http, upstream, http.RequestAborted);
+            await forwarder.CopyResponseAsync(http, upstream, http.RequestAborted);
             return Results.Empty;
         }
         finally
@@ -391,9 +402,6 @@ internal sealed partial class PaidLinkEndpoint(
         UpstreamFailure.AddressRefused => Problem.Of(StatusCodes.Status502BadGateway, "upstream_address_refused", "The upstream address is not allowed; nothing was charged.", outcome.Detail),
         _ => Problem.Of(StatusCodes.Status502BadGateway, "upstream_unreachable", "The upstream could not be reached; nothing was charged.", outcome.Detail),
     };
-
-    private Task CopyResponseAsync(HttpContext http, HttpResponseMessage upstream, CancellationToken cancellationToken) =>
-        forwarder.CopyResponseAsync(http, upstream, cancellationToken);
 
     private PaywallResult Paywall(CachedLink cached, string reason, string? message) =>
         new PaywallResult(paywall, cached, reason, message);
