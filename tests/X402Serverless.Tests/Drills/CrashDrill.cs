@@ -66,7 +66,7 @@ public sealed class CrashDrill(ChainFixture chain, ITestOutputHelper output)
             output.WriteLine($"crash drill: served {served}/{Payments} deferred calls in {clock.ElapsedMilliseconds} ms with mining paused");
             Assert.Equal(Payments, served);
             // Kill while settlement is under way: once the worker has broadcast at least one of them.
-            await ReplayDrill.WaitUntilAsync(async () =>
+            await Poll.UntilAsync(async () =>
                 Convert.ToInt32((await chain.Rpc.CallAsync("txpool_status")).GetProperty("pending").GetString(), 16) > 0, TimeSpan.FromSeconds(60));
         }
         catch
@@ -90,7 +90,7 @@ public sealed class CrashDrill(ChainFixture chain, ITestOutputHelper output)
         var recovery = Stopwatch.StartNew();
         await using (await HandlerProcess.StartAsync(port, settings))
         {
-            await ReplayDrill.WaitUntilAsync(async () => (await CountByStatusAsync(dataDirectory)).GetValueOrDefault(PaymentStatus.Settled) == Payments,
+            await Poll.UntilAsync(async () => (await CountByStatusAsync(dataDirectory)).GetValueOrDefault(PaymentStatus.Settled) == Payments,
                 TimeSpan.FromSeconds(90));
         }
         var after = await CountByStatusAsync(dataDirectory);

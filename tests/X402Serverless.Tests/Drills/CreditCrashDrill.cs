@@ -76,7 +76,7 @@ public sealed class CreditCrashDrill(ITestOutputHelper output)
             }
             hanging = Enumerable.Range(0, InFlight).Select(i => CallAsync($"{holdUrl}/{i}", payerKey)).ToList();
             // Every hanging call has its hold placed: the upstream sees a call only after its money is held.
-            await ReplayDrill.WaitUntilAsync(() => Task.FromResult(arrived.Count == InFlight), TimeSpan.FromSeconds(60));
+            await Poll.UntilAsync(() => Task.FromResult(arrived.Count == InFlight), TimeSpan.FromSeconds(60));
             Assert.Equal(Funded - (Answered + InFlight) * Price, await ledger.BalanceAsync(Accounts.Credits(payerId), default));
         }
         finally
@@ -95,7 +95,7 @@ public sealed class CreditCrashDrill(ITestOutputHelper output)
 
         await using (var third = await HandlerProcess.StartAsync(port, settings))
         {
-            await ReplayDrill.WaitUntilAsync(async () => (await ledger.StaleHoldsAsync(DateTimeOffset.MaxValue, 1, default)).Count == 0, TimeSpan.FromSeconds(60));
+            await Poll.UntilAsync(async () => (await ledger.StaleHoldsAsync(DateTimeOffset.MaxValue, 1, default)).Count == 0, TimeSpan.FromSeconds(60));
             using var admin = Admin(third.BaseUrl);
             var trial = await admin.GetFromJsonAsync<JsonElement>("/api/ledger/trial-balance");
             output.WriteLine($"credit crash drill: after restart no hold is left; trial balance total {trial.GetProperty("total").GetString()}, consistent={trial.GetProperty("consistent").GetBoolean()}");

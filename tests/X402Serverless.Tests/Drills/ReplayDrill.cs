@@ -23,7 +23,7 @@ public sealed class ReplayDrill(ChainFixture chain, ITestOutputHelper output)
         if (settlement == "deferred")
         {
             // Settled in the store, not only on chain: the next test's deferred call by this wallet must not see it in flight.
-            await WaitUntilAsync(async () => (await EndToEnd.BurnedNonceTests.PaymentsAsync(chain.Gateway, link.Id, "settled")).Length == 1, TimeSpan.FromSeconds(30));
+            await Poll.UntilAsync(async () => (await EndToEnd.PaymentsApiClient.ListAsync(chain.Gateway, link.Id, "settled")).Length == 1, TimeSpan.FromSeconds(30));
         }
 
         var transfers = await chain.Rpc.TransferLogCountAsync(chain.Token, link.PayTo);
@@ -79,20 +79,7 @@ public sealed class ReplayDrill(ChainFixture chain, ITestOutputHelper output)
         Assert.Equal(1, chain.Upstream.Hits(link.UpstreamPath));
         Assert.Equal(1, transfers);
         Assert.Equal(3_000, await chain.BalanceAsync(link.PayTo));
-        var settled = Assert.Single(await EndToEnd.BurnedNonceTests.PaymentsAsync(chain.Gateway, link.Id, "settled"));
+        var settled = Assert.Single(await EndToEnd.PaymentsApiClient.ListAsync(chain.Gateway, link.Id, "settled"));
         Assert.Equal("remote", settled.GetProperty("facilitator").GetString());
-    }
-
-    internal static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("The condition did not hold in time.");
-            }
-            await Task.Delay(100);
-        }
     }
 }

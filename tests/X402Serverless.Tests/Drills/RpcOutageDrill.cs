@@ -63,7 +63,7 @@ public sealed class RpcOutageDrill(ChainFixture chain, ITestOutputHelper output)
 
         // The authorization runs out while the node is down. Without the chain's word the job is not declared
         // expired (someone may have paid it before it ran out): it keeps asking.
-        await ReplayDrill.WaitUntilAsync(() => Task.FromResult(DateTimeOffset.UtcNow.ToUnixTimeSeconds() > payment.ValidBefore), TimeSpan.FromSeconds(60));
+        await Poll.UntilAsync(() => Task.FromResult(DateTimeOffset.UtcNow.ToUnixTimeSeconds() > payment.ValidBefore), TimeSpan.FromSeconds(60));
         var during = await PaymentsApiClient.WaitUntilAsync(gateway, id,
             p => p.GetProperty("lastError").ValueKind == JsonValueKind.String && p.GetProperty("attempts").GetInt32() >= 2, TimeSpan.FromSeconds(30));
         Assert.Equal("pending", during.GetProperty("status").GetString());

@@ -37,9 +37,9 @@ public sealed class BurnedNonceTests(ChainFixture chain)
         Assert.DoesNotContain(link.UpstreamPath, await response.Content.ReadAsStringAsync());
         Assert.Equal(0, await chain.BalanceAsync(link.PayTo));
         Assert.Equal(1_000_000, await chain.BalanceAsync(payment.Payer));
-        var failed = Assert.Single(await PaymentsAsync(chain.Gateway, link.Id, "failed"));
+        var failed = Assert.Single(await PaymentsApiClient.ListAsync(chain.Gateway, link.Id, "failed"));
         Assert.Equal(ConsumedElsewhere, failed.GetProperty("failureReason").GetString());
-        Assert.Empty(await PaymentsAsync(chain.Gateway, link.Id, "settled"));
+        Assert.Empty(await PaymentsApiClient.ListAsync(chain.Gateway, link.Id, "settled"));
     }
 
     [Theory]
@@ -56,7 +56,7 @@ public sealed class BurnedNonceTests(ChainFixture chain)
 
         Assert.Equal(ConsumedElsewhere, await ErrorOfAsync(response));
         Assert.Equal(0, await chain.BalanceAsync(link.PayTo));
-        Assert.Equal(ConsumedElsewhere, Assert.Single(await PaymentsAsync(chain.Gateway, link.Id, "failed")).GetProperty("failureReason").GetString());
+        Assert.Equal(ConsumedElsewhere, Assert.Single(await PaymentsApiClient.ListAsync(chain.Gateway, link.Id, "failed")).GetProperty("failureReason").GetString());
     }
 
     [Fact]
@@ -174,8 +174,4 @@ public sealed class BurnedNonceTests(ChainFixture chain)
         var me = await client.GetFromJsonAsync<JsonElement>("/api/me");
         Assert.Equal("0.00", me.GetProperty("credits").GetString());
     }
-
-    internal static async Task<JsonElement[]> PaymentsAsync(GatewayHost gateway, string linkId, string status) =>
-        (await gateway.Admin.GetFromJsonAsync<JsonElement>($"/api/payments?status={status}&linkId={linkId}"))
-            .GetProperty("items").EnumerateArray().ToArray();
 }

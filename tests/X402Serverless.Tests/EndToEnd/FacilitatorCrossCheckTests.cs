@@ -35,7 +35,7 @@ public sealed class FacilitatorCrossCheckTests(ChainFixture chain)
         using var response = await SendAsync(link.Url, payment.V2Header());
 
         Assert.Equal("authorization_consumed_elsewhere", await ErrorOfAsync(response));
-        var failed = Assert.Single(await BurnedNonceTests.PaymentsAsync(gateway, link.Id, "failed"));
+        var failed = Assert.Single(await PaymentsApiClient.ListAsync(gateway, link.Id, "failed"));
         Assert.Equal("authorization_consumed_elsewhere", failed.GetProperty("failureReason").GetString());
         Assert.Equal(0, await chain.BalanceAsync(link.PayTo));
     }
@@ -55,7 +55,7 @@ public sealed class FacilitatorCrossCheckTests(ChainFixture chain)
 
         Assert.Equal(503, (int)response.StatusCode);
         Assert.Equal("settlement_pending", await ProblemCodeAsync(response));
-        Assert.Empty(await BurnedNonceTests.PaymentsAsync(gateway, link.Id, "settled"));
+        Assert.Empty(await PaymentsApiClient.ListAsync(gateway, link.Id, "settled"));
         Assert.Equal(0, await chain.BalanceAsync(link.PayTo));
     }
 
@@ -66,10 +66,7 @@ public sealed class FacilitatorCrossCheckTests(ChainFixture chain)
         var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var (app, url) = await LoopbackApp.StartAsync(app =>
         {
-            app.MapGet("/supported", () => Results.Json(new JsonObject
-            {
-                ["kinds"] = new JsonArray(new JsonObject { ["x402Version"] = 2, ["scheme"] = "exact", ["network"] = ChainFixture.V2Network }),
-            }));
+            MapSupported(app);
             app.MapPost("/settle", async (HttpContext http) =>
             {
                 var body = (await JsonNode.ParseAsync(http.Request.Body))!;
@@ -97,7 +94,7 @@ public sealed class FacilitatorCrossCheckTests(ChainFixture chain)
             var paying = SendAsync(link.Url, payment.V2Header());
             await answered.Task.WaitAsync(TimeSpan.FromSeconds(30));
             // Mined only once the gateway has looked for it and found nothing: it must wait, not call it pending.
-            await Drills.ReplayDrill.WaitUntilAsync(() => Task.FromResult(proxy.Calls("eth_getTransactionReceipt") >= 2), TimeSpan.FromSeconds(30));
+            await Poll.UntilAsync(() => Task.FromResult(proxy.Calls("eth_getTransactionReceipt") >= 2), TimeSpan.FromSeconds(30));
             await chain.Rpc.CallAsync("evm_mine");
             using var response = await paying;
 
@@ -109,7 +106,7 @@ public sealed class FacilitatorCrossCheckTests(ChainFixture chain)
             await chain.Rpc.CallAsync("evm_setAutomine", true);
         }
         Assert.Equal(10_000, await chain.BalanceAsync(link.PayTo));
-        Assert.Single(await BurnedNonceTests.PaymentsAsync(gateway, link.Id, "settled"));
+        Assert.Single(await PaymentsApiClient.ListAsync(gateway, link.Id, "settled"));
     }
 
     [Theory]
@@ -117,9 +114,8 @@ public sealed class FacilitatorCrossCheckTests(ChainFixture chain)
     [InlineData(false)]
     public async Task Recovery_of_a_payment_whose_request_died_settles_it_only_when_its_own_transfer_landed(bool transferred)
     {
-        var (record, _) = await ReservedAsync();
-        var key = _keys[record.Id];
-        var tx = transferred ? await SubmitAsync(record, key) : await NonceBurner.BurnAsync(chain, key, Hex.Decode(record.Nonce));
+        var (record, key) = await ReservedAsync();
+        var tx = await UseNonceAsync(record, key, transferred);
 
         await chain.Gateway.Services.GetRequiredService<SettlementProcessor>().RecoverAsync(record, default);
 
@@ -134,9 +130,8 @@ public sealed class FacilitatorCrossCheckTests(ChainFixture chain)
     [InlineData(false)]
     public async Task An_expired_job_is_settled_only_when_its_own_transfer_landed(bool transferred)
     {
-        var (record, _) = await ReservedAsync();
-        var key = _keys[record.Id];
-        var tx = transferred ? await SubmitAsync(record, key) : await NonceBurner.BurnAsync(chain, key, Hex.Decode(record.Nonce));
+        var (record, key) = await ReservedAsync();
+        var tx = await UseNonceAsync(record, key, transferred);
         // Kept Reserved in the store, so the gateway's own worker (which claims Pending jobs) leaves it to this test.
         var expired = record with { ValidBefore = DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 60, SettleRequest = "{}" };
 
@@ -154,8 +149,6 @@ public sealed class FacilitatorCrossCheckTests(ChainFixture chain)
             Assert.Equal("authorization_consumed_elsewhere", after.FailureReason);
         }
     }
-
-    private readonly Dictionary<string, byte[]> _keys = [];
 
     private IPaymentStore Payments => chain.Gateway.Services.GetRequiredService<IPaymentStore>();
 
@@ -184,13 +177,19 @@ public sealed class FacilitatorCrossCheckTests(ChainFixture chain)
             UpdatedAt = now,
         };
         Assert.True(await Payments.TryReserveAsync(record, default));
-        _keys[record.Id] = key;
         return (record, key);
     }
 
-    /// <summary>The payment's own authorization, submitted on chain by a bystander (as any facilitator might).</summary>
-    private async Task<string> SubmitAsync(PaymentRecord record, byte[] key)
+    /// <summary>
+    /// Uses the payment's nonce on chain from a bystander: with the payment's own authorization (as any facilitator
+    /// might), or burned by a 0-value self-transfer.
+    /// </summary>
+    private async Task<string> UseNonceAsync(PaymentRecord record, byte[] key, bool transferred)
     {
+        if (!transferred)
+        {
+            return await NonceBurner.BurnAsync(chain, key, Hex.Decode(record.Nonce));
+        }
         var auth = new TransferAuthorization(EvmAddress.Parse(record.Payer), EvmAddress.Parse(record.PayTo), BigInteger.Parse(record.Amount),
             0, record.ValidBefore, Hex.Decode(record.Nonce));
         return await NonceBurner.SubmitAsync(chain, auth, key);
@@ -201,10 +200,7 @@ public sealed class FacilitatorCrossCheckTests(ChainFixture chain)
     {
         var (app, url) = await LoopbackApp.StartAsync(app =>
         {
-            app.MapGet("/supported", () => Results.Json(new JsonObject
-            {
-                ["kinds"] = new JsonArray(new JsonObject { ["x402Version"] = 2, ["scheme"] = "exact", ["network"] = ChainFixture.V2Network }),
-            }));
+            MapSupported(app);
             app.MapPost("/verify", () => Results.Json(new JsonObject { ["isValid"] = true }));
             app.MapPost("/settle", () => Results.Json(new JsonObject
             {
@@ -213,6 +209,11 @@ public sealed class FacilitatorCrossCheckTests(ChainFixture chain)
         });
         return new LoopbackFacilitator(app, url);
     }
+
+    private static void MapSupported(WebApplication app) => app.MapGet("/supported", () => Results.Json(new JsonObject
+    {
+        ["kinds"] = new JsonArray(new JsonObject { ["x402Version"] = 2, ["scheme"] = "exact", ["network"] = ChainFixture.V2Network }),
+    }));
 
     private sealed record LoopbackFacilitator(WebApplication App, string Url) : IAsyncDisposable
     {

@@ -60,7 +60,7 @@ public sealed class LogRangeTests(ChainFixture chain)
         Assert.Equal(503, (int)response.StatusCode);
         Assert.Equal("rpc_unavailable", await ProblemCodeAsync(response));
         Assert.True(proxy.RefusedLogQueries > 0);
-        Assert.Empty(await BurnedNonceTests.PaymentsAsync(gateway, link.Id, "settled"));
+        Assert.Empty(await PaymentsApiClient.ListAsync(gateway, link.Id, "settled"));
         Assert.Equal(0, await chain.BalanceAsync(link.PayTo));
     }
 }

@@ -9,6 +9,11 @@ internal static class PaymentsApiClient
     public static async Task<JsonElement> GetAsync(GatewayHost gateway, string id) =>
         await gateway.Admin.GetFromJsonAsync<JsonElement>($"/api/payments/{id}");
 
+    /// <summary>A link's payments in one status, as its provider lists them.</summary>
+    public static async Task<JsonElement[]> ListAsync(GatewayHost gateway, string linkId, string status) =>
+        (await gateway.Admin.GetFromJsonAsync<JsonElement>($"/api/payments?status={status}&linkId={linkId}"))
+            .GetProperty("items").EnumerateArray().ToArray();
+
     /// <summary>Polls a payment until <paramref name="holds"/> is true of its view; fails after the timeout.</summary>
     public static async Task<JsonElement> WaitUntilAsync(GatewayHost gateway, string id, Func<JsonElement, bool> holds, TimeSpan timeout)
     {

@@ -45,7 +45,7 @@ public sealed class TokenDomainTests(ChainFixture chain)
     private static async Task<(LogLevel Level, string Message)> WaitForLogAsync(GatewayHost gateway, string start)
     {
         (LogLevel Level, string Message) found = default;
-        await Drills.ReplayDrill.WaitUntilAsync(() =>
+        await Poll.UntilAsync(() =>
         {
             found = gateway.Logs.Entries.FirstOrDefault(e => e.Message.StartsWith(start, StringComparison.Ordinal));
             return Task.FromResult(found.Message is not null);

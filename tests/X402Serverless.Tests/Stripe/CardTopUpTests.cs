@@ -143,7 +143,7 @@ public sealed class CardTopUpTests(CreditsFixture fixture) : IClassFixture<Credi
     private async Task WaitProcessedAsync(string eventId)
     {
         Assert.NotNull(await Inbox.PayloadAsync(eventId, default));
-        await Drills.ReplayDrill.WaitUntilAsync(async () => (await Inbox.PendingAsync(1000, default)).All(e => e.Id != eventId), TimeSpan.FromSeconds(30));
+        await Poll.UntilAsync(async () => (await Inbox.PendingAsync(1000, default)).All(e => e.Id != eventId), TimeSpan.FromSeconds(30));
     }
 
     private async Task WaitForBalanceAsync(string account, long expected)
