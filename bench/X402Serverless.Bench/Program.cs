@@ -15,6 +15,7 @@ using X402Serverless.Bench;
 using X402Serverless.Core.Crypto;
 using X402Serverless.Core.Evm;
 using X402Serverless.Core.Ledger;
+using X402Serverless.Core.Money;
 using X402Serverless.Core.Ports;
 using X402Serverless.Handler.Hosting;
 
@@ -70,7 +71,7 @@ var x402Link = await CreateLinkAsync(new { upstream = upstreamUrl + "/quote", pr
 var payer = await (await admin.PostAsJsonAsync("/api/payers", new { name = "bench" })).Content.ReadFromJsonAsync<JsonElement>();
 var payerKey = payer.GetProperty("key").GetString()!;
 await gateway.Services.GetRequiredService<ILedger>().PostAsync(
-    LedgerEntry.Transfer("bench-fund", "topup", Accounts.CardClearing, Accounts.Credits(payer.GetProperty("payer").GetProperty("id").GetString()!), 1_000_000_000_000), [], default);
+    LedgerEntry.Transfer("bench-fund", "topup", Accounts.CardClearing, Accounts.Credits(payer.GetProperty("payer").GetProperty("id").GetString()!), Usd.FromMicros(1_000_000_000_000)), [], default);
 
 // The warm-up pays too: every request, warm-up or measured, carries a payment never used before.
 var warmUp = Math.Min(2_000, requests);

@@ -5,6 +5,7 @@ using X402Serverless.AzureStorage.Tables;
 using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Ports;
 using static X402Serverless.AzureStorage.Tables.EntityFields;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.AzureStorage;
 
@@ -49,8 +50,8 @@ public sealed class TableLedger(TableClient tables, TimeProvider time, string en
                 ["RowKey"] = EntryRow,
                 ["Kind"] = entry.Kind,
                 ["Memo"] = entry.Memo,
-                ["Legs"] = JsonSerializer.Serialize(entry.Legs.Select(l => new[] { l.Account, l.Amount.ToString(CultureInfo.InvariantCulture) })),
-                ["Caps"] = JsonSerializer.Serialize(caps.Select(c => new[] { c.Key, c.Amount.ToString(CultureInfo.InvariantCulture), c.Limit.ToString(CultureInfo.InvariantCulture) })),
+                ["Legs"] = JsonSerializer.Serialize(entry.Legs.Select(l => new[] { l.Account, l.Amount.Micros.ToString(CultureInfo.InvariantCulture) })),
+                ["Caps"] = JsonSerializer.Serialize(caps.Select(c => new[] { c.Key, c.Amount.Micros.ToString(CultureInfo.InvariantCulture), c.Limit.Micros.ToString(CultureInfo.InvariantCulture) })),
                 ["State"] = "pending",
                 ["CreatedAt"] = Time(time.GetUtcNow()),
             }, cancellationToken);
@@ -89,7 +90,7 @@ public sealed class TableLedger(TableClient tables, TimeProvider time, string en
                 var used = OptLong(counter.Entity, "Used") ?? 0;
                 try
                 {
-                    await tables.ReplaceAsync(capsTable, Counter(cap.Key, Math.Max(0, used - cap.Amount)), counter.ETag, cancellationToken);
+                    await tables.ReplaceAsync(capsTable, Counter(cap.Key, Math.Max(0, used - cap.Amount.Micros)), counter.ETag, cancellationToken);
                     break;
                 }
                 catch (TableException e) when (e.IsPreconditionFailed)
@@ -100,20 +101,20 @@ public sealed class TableLedger(TableClient tables, TimeProvider time, string en
         }
     }
 
-    public async Task<long> BalanceAsync(string account, CancellationToken cancellationToken) =>
-        await tables.GetAsync(accountsTable, account, BalanceRow, cancellationToken) is { } found ? OptLong(found.Entity, "Balance") ?? 0 : 0;
+    public async Task<Usd> BalanceAsync(string account, CancellationToken cancellationToken) =>
+        Usd.FromMicros(await tables.GetAsync(accountsTable, account, BalanceRow, cancellationToken) is { } found ? OptLong(found.Entity, "Balance") ?? 0 : 0);
 
-    public async Task<long> CapUsedAsync(string key, CancellationToken cancellationToken) =>
-        await tables.GetAsync(capsTable, key, CounterRow, cancellationToken) is { } found ? OptLong(found.Entity, "Used") ?? 0 : 0;
+    public async Task<Usd> CapUsedAsync(string key, CancellationToken cancellationToken) =>
+        await tables.GetAsync(capsTable, key, CounterRow, cancellationToken) is { } found ? Usd.FromMicros(OptLong(found.Entity, "Used") ?? 0) : Usd.Zero;
 
-    public async Task SetFloorAsync(string account, long floor, CancellationToken cancellationToken)
+    public async Task SetFloorAsync(string account, Usd floor, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < 10; attempt++)
         {
             var (balance, etag, _) = await BalanceEntityAsync(account, cancellationToken);
             try
             {
-                await tables.ReplaceAsync(accountsTable, Balance(account, balance, floor), etag, cancellationToken);
+                await tables.ReplaceAsync(accountsTable, Balance(account, balance, floor.Micros), etag, cancellationToken);
                 return;
             }
             catch (TableException e) when (e.IsPreconditionFailed)
@@ -125,15 +126,15 @@ public sealed class TableLedger(TableClient tables, TimeProvider time, string en
 
     public async Task<IReadOnlyList<Posting>> PostingsAsync(string account, int limit, CancellationToken cancellationToken) =>
         (await tables.QueryAsync(accountsTable, $"PartitionKey eq {TableClient.Literal(account)} and RowKey ge 'p:' and RowKey lt 'p;'", null, cancellationToken))
-            .Select(e => new Posting(Time(e, "At").UtcTicks, Str(e, "RowKey")[2..], Str(e, "Kind"), account, OptLong(e, "Amount") ?? 0, OptStr(e, "Memo"), Time(e, "At")))
+            .Select(e => new Posting(Time(e, "At").UtcTicks, Str(e, "RowKey")[2..], Str(e, "Kind"), account, Usd.FromMicros(OptLong(e, "Amount") ?? 0), OptStr(e, "Memo"), Time(e, "At")))
             .OrderByDescending(p => p.Sequence).Take(limit).ToList();
 
     public async Task<bool> EntryExistsAsync(string key, CancellationToken cancellationToken) =>
         await tables.GetAsync(entriesTable, key, EntryRow, cancellationToken) is not null;
 
-    public async Task<IReadOnlyList<(string HoldId, string Source, long Amount)>> StaleHoldsAsync(DateTimeOffset before, int max, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<(string HoldId, string Source, Usd Amount)>> StaleHoldsAsync(DateTimeOffset before, int max, CancellationToken cancellationToken)
     {
-        var result = new List<(string, string, long)>();
+        var result = new List<(string, string, Usd)>();
         foreach (var hold in await tables.QueryAsync(accountsTable, "PartitionKey ge 'hold:' and PartitionKey lt 'hold;' and RowKey eq 'balance'", null, cancellationToken))
         {
             var amount = OptLong(hold, "Balance") ?? 0;
@@ -143,8 +144,8 @@ public sealed class TableLedger(TableClient tables, TimeProvider time, string en
             {
                 continue;
             }
-            var source = Legs(entry.Entity).First(l => l.Amount < 0).Account;
-            result.Add((holdId, source, amount));
+            var source = Legs(entry.Entity).First(l => l.Amount.IsNegative).Account;
+            result.Add((holdId, source, Usd.FromMicros(amount)));
             if (result.Count >= max)
             {
                 break;
@@ -153,18 +154,18 @@ public sealed class TableLedger(TableClient tables, TimeProvider time, string en
         return result;
     }
 
-    public async Task<IReadOnlyList<(string Account, long Balance, long PostedSum)>> TrialBalanceAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<(string Account, Usd Balance, Usd PostedSum)>> TrialBalanceAsync(CancellationToken cancellationToken)
     {
         var rows = await tables.QueryAsync(accountsTable, "RowKey eq 'balance' or (RowKey ge 'p:' and RowKey lt 'p;')", null, cancellationToken);
         return rows.GroupBy(r => Str(r, "PartitionKey"), StringComparer.Ordinal)
             .Select(g => (g.Key,
-                g.Where(r => Str(r, "RowKey") == BalanceRow).Sum(r => OptLong(r, "Balance") ?? 0),
-                g.Where(r => Str(r, "RowKey") != BalanceRow).Sum(r => OptLong(r, "Amount") ?? 0)))
+                Usd.FromMicros(g.Where(r => Str(r, "RowKey") == BalanceRow).Sum(r => OptLong(r, "Balance") ?? 0)),
+                Usd.FromMicros(g.Where(r => Str(r, "RowKey") != BalanceRow).Sum(r => OptLong(r, "Amount") ?? 0))))
             .OrderBy(r => r.Key, StringComparer.Ordinal).ToList();
     }
 
-    public async Task<long> TotalAsync(CancellationToken cancellationToken) =>
-        (await tables.QueryAsync(accountsTable, "RowKey ge 'p:' and RowKey lt 'p;'", null, cancellationToken)).Sum(r => OptLong(r, "Amount") ?? 0);
+    public async Task<Usd> TotalAsync(CancellationToken cancellationToken) =>
+        Usd.FromMicros((await tables.QueryAsync(accountsTable, "RowKey ge 'p:' and RowKey lt 'p;'", null, cancellationToken)).Sum(r => OptLong(r, "Amount") ?? 0));
 
     public async Task<int> RecoverAsync(TimeSpan olderThan, CancellationToken cancellationToken)
     {
@@ -174,7 +175,7 @@ public sealed class TableLedger(TableClient tables, TimeProvider time, string en
         {
             var entry = new LedgerEntry(Str(pending, "PartitionKey"), Str(pending, "Kind"), Legs(pending), OptStr(pending, "Memo"));
             var caps = JsonSerializer.Deserialize<string[][]>(Str(pending, "Caps"))!
-                .Select(c => new CapCheck(c[0], long.Parse(c[1], CultureInfo.InvariantCulture), long.Parse(c[2], CultureInfo.InvariantCulture))).ToList();
+                .Select(c => new CapCheck(c[0], Usd.FromMicros(long.Parse(c[1], CultureInfo.InvariantCulture)), Usd.FromMicros(long.Parse(c[2], CultureInfo.InvariantCulture)))).ToList();
             await ApplyAsync(entry, caps, cancellationToken);
             recovered++;
         }
@@ -215,8 +216,8 @@ public sealed class TableLedger(TableClient tables, TimeProvider time, string en
         for (var attempt = 0; attempt < 20; attempt++)
         {
             var (balance, etag, floor) = await BalanceEntityAsync(leg.Account, cancellationToken);
-            var next = balance + leg.Amount;
-            if (leg.Amount < 0 && next < floor)
+            var next = balance + leg.Amount.Micros;
+            if (leg.Amount.Micros < 0 && next < floor)
             {
                 return await tables.GetAsync(accountsTable, leg.Account, "p:" + entry.Key, cancellationToken) is null ? Applied.Refused : Applied.AlreadyDone;
             }
@@ -227,7 +228,7 @@ public sealed class TableLedger(TableClient tables, TimeProvider time, string en
                     TableBatchOperation.Replace(Balance(leg.Account, next, floor), etag),
                     TableBatchOperation.Insert(new JsonObject
                     {
-                        ["PartitionKey"] = leg.Account, ["RowKey"] = "p:" + entry.Key, ["Amount"] = Long(leg.Amount),
+                        ["PartitionKey"] = leg.Account, ["RowKey"] = "p:" + entry.Key, ["Amount"] = Long(leg.Amount.Micros),
                         ["Kind"] = entry.Kind, ["Memo"] = entry.Memo, ["At"] = Time(time.GetUtcNow()),
                     }),
                 ], cancellationToken);
@@ -263,7 +264,7 @@ public sealed class TableLedger(TableClient tables, TimeProvider time, string en
                 continue;
             }
             var used = OptLong(counter.Value.Entity, "Used") ?? 0;
-            if (used + cap.Amount > cap.Limit)
+            if (used + cap.Amount.Micros > cap.Limit.Micros)
             {
                 return await tables.GetAsync(capsTable, cap.Key, "a:" + entryKey, cancellationToken) is null ? Applied.Refused : Applied.AlreadyDone;
             }
@@ -271,8 +272,8 @@ public sealed class TableLedger(TableClient tables, TimeProvider time, string en
             {
                 await tables.SubmitBatchAsync(capsTable,
                 [
-                    TableBatchOperation.Replace(Counter(cap.Key, used + cap.Amount), counter.Value.ETag),
-                    TableBatchOperation.Insert(new JsonObject { ["PartitionKey"] = cap.Key, ["RowKey"] = "a:" + entryKey, ["Amount"] = Long(cap.Amount) }),
+                    TableBatchOperation.Replace(Counter(cap.Key, used + cap.Amount.Micros), counter.Value.ETag),
+                    TableBatchOperation.Insert(new JsonObject { ["PartitionKey"] = cap.Key, ["RowKey"] = "a:" + entryKey, ["Amount"] = Long(cap.Amount.Micros) }),
                 ], cancellationToken);
                 return Applied.Done;
             }
@@ -300,7 +301,7 @@ public sealed class TableLedger(TableClient tables, TimeProvider time, string en
                 {
                     await tables.SubmitBatchAsync(accountsTable,
                     [
-                        TableBatchOperation.Replace(Balance(leg.Account, balance - leg.Amount, floor), etag),
+                        TableBatchOperation.Replace(Balance(leg.Account, balance - leg.Amount.Micros, floor), etag),
                         TableBatchOperation.Delete(new JsonObject { ["PartitionKey"] = leg.Account, ["RowKey"] = "p:" + entryKey }, "*"),
                     ], cancellationToken);
                     break;
@@ -328,7 +329,7 @@ public sealed class TableLedger(TableClient tables, TimeProvider time, string en
                 {
                     await tables.SubmitBatchAsync(capsTable,
                     [
-                        TableBatchOperation.Replace(Counter(cap.Key, Math.Max(0, (OptLong(counter.Value.Entity, "Used") ?? 0) - cap.Amount)), counter.Value.ETag),
+                        TableBatchOperation.Replace(Counter(cap.Key, Math.Max(0, (OptLong(counter.Value.Entity, "Used") ?? 0) - cap.Amount.Micros)), counter.Value.ETag),
                         TableBatchOperation.Delete(new JsonObject { ["PartitionKey"] = cap.Key, ["RowKey"] = "a:" + entryKey }, "*"),
                     ], cancellationToken);
                     break;
@@ -387,5 +388,5 @@ public sealed class TableLedger(TableClient tables, TimeProvider time, string en
     private static JsonObject Counter(string key, long used) => new() { ["PartitionKey"] = key, ["RowKey"] = CounterRow, ["Used"] = Long(used) };
 
     private static List<Leg> Legs(JsonObject entry) =>
-        JsonSerializer.Deserialize<string[][]>(Str(entry, "Legs"))!.Select(l => new Leg(l[0], long.Parse(l[1], CultureInfo.InvariantCulture))).ToList();
+        JsonSerializer.Deserialize<string[][]>(Str(entry, "Legs"))!.Select(l => new Leg(l[0], Usd.FromMicros(long.Parse(l[1], CultureInfo.InvariantCulture)))).ToList();
 }

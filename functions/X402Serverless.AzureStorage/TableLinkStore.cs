@@ -5,6 +5,7 @@ using X402Serverless.Core.Links;
 using X402Serverless.Core.Payments;
 using X402Serverless.Core.Ports;
 using static X402Serverless.AzureStorage.Tables.EntityFields;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.AzureStorage;
 
@@ -71,7 +72,7 @@ public sealed class TableLinkStore(TableClient tables, string tableName = "links
         ["Name"] = l.Name,
         ["Description"] = l.Description,
         ["Upstream"] = l.Upstream,
-        ["Price"] = l.Price,
+        ["Price"] = l.Price.ToString(),
         ["PayTo"] = l.PayTo,
         ["Networks"] = List(l.Networks),
         ["Methods"] = List(l.Methods),
@@ -82,7 +83,7 @@ public sealed class TableLinkStore(TableClient tables, string tableName = "links
         ["VerifyOnChain"] = l.VerifyOnChain,
         ["Accepts"] = List(l.Accepts),
         ["ChargeOn"] = l.ChargeOn,
-        ["DailyCapPerPayer"] = Long(l.DailyCapPerPayer),
+        ["DailyCapPerPayer"] = Long(l.DailyCapPerPayer?.Micros),
         ["KycLevel"] = l.KycLevel,
         ["KycCountries"] = List(l.KycCountries),
         ["CreatedAt"] = Time(l.CreatedAt),
@@ -96,7 +97,7 @@ public sealed class TableLinkStore(TableClient tables, string tableName = "links
         Name = OptStr(e, "Name"),
         Description = OptStr(e, "Description"),
         Upstream = Str(e, "Upstream"),
-        Price = Str(e, "Price"),
+        Price = Usd.Parse(Str(e, "Price")),
         PayTo = Str(e, "PayTo"),
         Networks = List(e, "Networks"),
         Methods = List(e, "Methods"),
@@ -107,7 +108,7 @@ public sealed class TableLinkStore(TableClient tables, string tableName = "links
         VerifyOnChain = Bool(e, "VerifyOnChain"),
         Accepts = List(e, "Accepts"),
         ChargeOn = Str(e, "ChargeOn"),
-        DailyCapPerPayer = OptLong(e, "DailyCapPerPayer"),
+        DailyCapPerPayer = OptLong(e, "DailyCapPerPayer") is { } cap ? Usd.FromMicros(cap) : null,
         KycLevel = OptStr(e, "KycLevel") ?? KycLevels.None,
         KycCountries = OptStr(e, "KycCountries") is null ? [] : List(e, "KycCountries"),
         CreatedAt = Time(e, "CreatedAt"),

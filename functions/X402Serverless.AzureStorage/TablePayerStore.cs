@@ -3,6 +3,7 @@ using X402Serverless.AzureStorage.Tables;
 using X402Serverless.Core.Payers;
 using X402Serverless.Core.Ports;
 using static X402Serverless.AzureStorage.Tables.EntityFields;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.AzureStorage;
 
@@ -79,11 +80,11 @@ public sealed class TablePayerStore(TableClient tables, string payersTable = "pa
         (await tables.QueryAsync(payersTable, "HasAllowance eq true", null, cancellationToken))
             .Select(e => Str(e, "OrganisationId")).Distinct().Order(StringComparer.Ordinal).ToList();
 
-    public async Task<long?> MonthlyBudgetAsync(string organisationId, CancellationToken cancellationToken) =>
-        await tables.GetAsync(budgetsTable, organisationId, Row, cancellationToken) is { } found ? OptLong(found.Entity, "MonthlyBudget") : null;
+    public async Task<Usd?> MonthlyBudgetAsync(string organisationId, CancellationToken cancellationToken) =>
+        await tables.GetAsync(budgetsTable, organisationId, Row, cancellationToken) is { } found && OptLong(found.Entity, "MonthlyBudget") is { } micros ? Usd.FromMicros(micros) : null;
 
-    public async Task SetMonthlyBudgetAsync(string organisationId, long? budget, CancellationToken cancellationToken) =>
-        await tables.UpsertAsync(budgetsTable, new JsonObject { ["PartitionKey"] = organisationId, ["RowKey"] = Row, ["MonthlyBudget"] = Long(budget) }, cancellationToken);
+    public async Task SetMonthlyBudgetAsync(string organisationId, Usd? budget, CancellationToken cancellationToken) =>
+        await tables.UpsertAsync(budgetsTable, new JsonObject { ["PartitionKey"] = organisationId, ["RowKey"] = Row, ["MonthlyBudget"] = Long(budget?.Micros) }, cancellationToken);
 
     private static JsonObject ToEntity(Payer p) => new()
     {
@@ -91,10 +92,10 @@ public sealed class TablePayerStore(TableClient tables, string payersTable = "pa
         ["RowKey"] = Row,
         ["OrganisationId"] = p.OrganisationId,
         ["Name"] = p.Name,
-        ["MonthlyAllowance"] = Long(p.MonthlyAllowance),
-        ["HasAllowance"] = p.MonthlyAllowance > 0,
-        ["MonthlyCap"] = Long(p.MonthlyCap),
-        ["CreditLimit"] = Long(p.CreditLimit),
+        ["MonthlyAllowance"] = Long(p.MonthlyAllowance.Micros),
+        ["HasAllowance"] = p.MonthlyAllowance.IsPositive,
+        ["MonthlyCap"] = Long(p.MonthlyCap?.Micros),
+        ["CreditLimit"] = Long(p.CreditLimit.Micros),
         ["CreatedAt"] = Time(p.CreatedAt),
     };
 
@@ -103,9 +104,9 @@ public sealed class TablePayerStore(TableClient tables, string payersTable = "pa
         Id = Str(e, "PartitionKey"),
         OrganisationId = Str(e, "OrganisationId"),
         Name = Str(e, "Name"),
-        MonthlyAllowance = OptLong(e, "MonthlyAllowance") ?? 0,
-        MonthlyCap = OptLong(e, "MonthlyCap"),
-        CreditLimit = OptLong(e, "CreditLimit") ?? 0,
+        MonthlyAllowance = Usd.FromMicros(OptLong(e, "MonthlyAllowance") ?? 0),
+        MonthlyCap = OptLong(e, "MonthlyCap") is { } cap ? Usd.FromMicros(cap) : null,
+        CreditLimit = Usd.FromMicros(OptLong(e, "CreditLimit") ?? 0),
         CreatedAt = Time(e, "CreatedAt"),
     };
 }

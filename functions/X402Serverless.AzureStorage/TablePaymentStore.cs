@@ -3,6 +3,7 @@ using X402Serverless.AzureStorage.Tables;
 using X402Serverless.Core.Payments;
 using X402Serverless.Core.Ports;
 using static X402Serverless.AzureStorage.Tables.EntityFields;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.AzureStorage;
 
@@ -234,7 +235,7 @@ public sealed class TablePaymentStore(TableClient tables, string tableName = "pa
         ["Payer"] = p.Payer,
         ["PayTo"] = p.PayTo,
         ["Nonce"] = p.Nonce,
-        ["Amount"] = p.Amount,
+        ["Amount"] = p.Amount.ToString(),
         ["X402Version"] = p.X402Version,
         ["Status"] = p.Status.ToString(),
         ["Mode"] = p.Mode,
@@ -262,7 +263,7 @@ public sealed class TablePaymentStore(TableClient tables, string tableName = "pa
         Payer = Str(e, "Payer"),
         PayTo = Str(e, "PayTo"),
         Nonce = Str(e, "Nonce"),
-        Amount = Str(e, "Amount"),
+        Amount = TokenAmount.Parse(Str(e, "Amount")),
         X402Version = (int?)e["X402Version"] ?? 2,
         Status = Enum.Parse<PaymentStatus>(Str(e, "Status")),
         Mode = Str(e, "Mode"),

@@ -1,6 +1,7 @@
 using Microsoft.Data.Sqlite;
 using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Ports;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Sqlite;
 
@@ -51,23 +52,23 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
         foreach (var cap in caps)
         {
             await ExecuteAsync(connection, null, "UPDATE spend_counters SET used = MAX(0, used - $amount) WHERE key = $key;",
-                ("$key", cap.Key), ("$amount", cap.Amount));
+                ("$key", cap.Key), ("$amount", cap.Amount.Micros));
         }
     }
 
-    public async Task<long> BalanceAsync(string account, CancellationToken cancellationToken) =>
-        await ScalarAsync("SELECT balance FROM ledger_balances WHERE account = $a;", ("$a", account));
+    public async Task<Usd> BalanceAsync(string account, CancellationToken cancellationToken) =>
+        Usd.FromMicros(await ScalarAsync("SELECT balance FROM ledger_balances WHERE account = $a;", ("$a", account)));
 
-    public async Task<long> CapUsedAsync(string key, CancellationToken cancellationToken) =>
-        await ScalarAsync("SELECT used FROM spend_counters WHERE key = $k;", ("$k", key));
+    public async Task<Usd> CapUsedAsync(string key, CancellationToken cancellationToken) =>
+        Usd.FromMicros(await ScalarAsync("SELECT used FROM spend_counters WHERE key = $k;", ("$k", key)));
 
-    public async Task SetFloorAsync(string account, long floor, CancellationToken cancellationToken)
+    public async Task SetFloorAsync(string account, Usd floor, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await ExecuteAsync(connection, null, """
             INSERT INTO ledger_balances (account, balance, floor) VALUES ($a, 0, $f)
             ON CONFLICT(account) DO UPDATE SET floor = excluded.floor;
-            """, ("$a", account), ("$f", floor));
+            """, ("$a", account), ("$f", floor.Micros));
     }
 
     public async Task<IReadOnlyList<Posting>> PostingsAsync(string account, int limit, CancellationToken cancellationToken)
@@ -85,12 +86,12 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
         var list = new List<Posting>();
         while (await r.ReadAsync(cancellationToken))
         {
-            list.Add(new Posting(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt64(4), r.IsDBNull(5) ? null : r.GetString(5), SqliteText.Time(r.GetString(6))));
+            list.Add(new Posting(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), Usd.FromMicros(r.GetInt64(4)), r.IsDBNull(5) ? null : r.GetString(5), SqliteText.Time(r.GetString(6))));
         }
         return list;
     }
 
-    public async Task<IReadOnlyList<(string HoldId, string Source, long Amount)>> StaleHoldsAsync(DateTimeOffset before, int max, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<(string HoldId, string Source, Usd Amount)>> StaleHoldsAsync(DateTimeOffset before, int max, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
@@ -103,15 +104,15 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
         command.Parameters.AddWithValue("$before", SqliteText.Time(before));
         command.Parameters.AddWithValue("$max", max);
         await using var r = await command.ExecuteReaderAsync(cancellationToken);
-        var list = new List<(string, string, long)>();
+        var list = new List<(string, string, Usd)>();
         while (await r.ReadAsync(cancellationToken))
         {
-            list.Add((r.GetString(0), r.GetString(1), r.GetInt64(2)));
+            list.Add((r.GetString(0), r.GetString(1), Usd.FromMicros(r.GetInt64(2))));
         }
         return list;
     }
 
-    public async Task<IReadOnlyList<(string Account, long Balance, long PostedSum)>> TrialBalanceAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<(string Account, Usd Balance, Usd PostedSum)>> TrialBalanceAsync(CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
@@ -121,10 +122,10 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
             ORDER BY b.account;
             """;
         await using var r = await command.ExecuteReaderAsync(cancellationToken);
-        var list = new List<(string, long, long)>();
+        var list = new List<(string, Usd, Usd)>();
         while (await r.ReadAsync(cancellationToken))
         {
-            list.Add((r.GetString(0), r.GetInt64(1), r.GetInt64(2)));
+            list.Add((r.GetString(0), Usd.FromMicros(r.GetInt64(1)), Usd.FromMicros(r.GetInt64(2))));
         }
         return list;
     }
@@ -134,8 +135,8 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
     public async Task<bool> EntryExistsAsync(string key, CancellationToken cancellationToken) =>
         await ScalarAsync("SELECT COUNT(*) FROM ledger_entries WHERE key = $k;", ("$k", key)) > 0;
 
-    public async Task<long> TotalAsync(CancellationToken cancellationToken) =>
-        await ScalarAsync("SELECT COALESCE(SUM(amount), 0) FROM ledger_postings;");
+    public async Task<Usd> TotalAsync(CancellationToken cancellationToken) =>
+        Usd.FromMicros(await ScalarAsync("SELECT COALESCE(SUM(amount), 0) FROM ledger_postings;"));
 
     private async Task<PostResult> TryPostAsync(SqliteConnection connection, SqliteTransaction transaction, LedgerEntry entry, IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken)
     {
@@ -149,7 +150,7 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
         {
             await ExecuteAsync(connection, transaction, "INSERT INTO spend_counters (key, used) VALUES ($k, 0) ON CONFLICT(key) DO NOTHING;", ("$k", cap.Key));
             if (await ExecuteAsync(connection, transaction, "UPDATE spend_counters SET used = used + $amount WHERE key = $k AND used + $amount <= $limit;",
-                    ("$k", cap.Key), ("$amount", cap.Amount), ("$limit", cap.Limit)) == 0)
+                    ("$k", cap.Key), ("$amount", cap.Amount.Micros), ("$limit", cap.Limit.Micros)) == 0)
             {
                 return PostResult.CapExceeded;
             }
@@ -160,12 +161,12 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
             await ExecuteAsync(connection, transaction, "INSERT INTO ledger_balances (account, balance, floor) VALUES ($a, 0, $f) ON CONFLICT(account) DO NOTHING;",
                 ("$a", leg.Account), ("$f", floor));
             if (await ExecuteAsync(connection, transaction, "UPDATE ledger_balances SET balance = balance + $d WHERE account = $a AND ($d >= 0 OR balance + $d >= floor);",
-                    ("$a", leg.Account), ("$d", leg.Amount)) == 0)
+                    ("$a", leg.Account), ("$d", leg.Amount.Micros)) == 0)
             {
                 return PostResult.Insufficient;
             }
             await ExecuteAsync(connection, transaction, "INSERT INTO ledger_postings (entry_key, account, amount, created_at) VALUES ($k, $a, $d, $at);",
-                ("$k", entry.Key), ("$a", leg.Account), ("$d", leg.Amount), ("$at", now));
+                ("$k", entry.Key), ("$a", leg.Account), ("$d", leg.Amount.Micros), ("$at", now));
         }
         return PostResult.Posted;
     }

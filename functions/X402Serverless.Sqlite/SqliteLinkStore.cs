@@ -1,6 +1,7 @@
 using Microsoft.Data.Sqlite;
 using X402Serverless.Core.Links;
 using X402Serverless.Core.Ports;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Sqlite;
 
@@ -74,7 +75,7 @@ public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
         command.Parameters.AddWithValue("$name", (object?)link.Name ?? DBNull.Value);
         command.Parameters.AddWithValue("$description", (object?)link.Description ?? DBNull.Value);
         command.Parameters.AddWithValue("$upstream", link.Upstream);
-        command.Parameters.AddWithValue("$price", link.Price);
+        command.Parameters.AddWithValue("$price", link.Price.ToString());
         command.Parameters.AddWithValue("$payTo", link.PayTo);
         command.Parameters.AddWithValue("$networks", SqliteText.List(link.Networks));
         command.Parameters.AddWithValue("$methods", SqliteText.List(link.Methods));
@@ -87,7 +88,7 @@ public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
         command.Parameters.AddWithValue("$verifyOnChain", link.VerifyOnChain ? 1 : 0);
         command.Parameters.AddWithValue("$accepts", SqliteText.List(link.Accepts));
         command.Parameters.AddWithValue("$chargeOn", link.ChargeOn);
-        command.Parameters.AddWithValue("$dailyCap", (object?)link.DailyCapPerPayer ?? DBNull.Value);
+        command.Parameters.AddWithValue("$dailyCap", (object?)link.DailyCapPerPayer?.Micros ?? DBNull.Value);
         command.Parameters.AddWithValue("$kycLevel", link.KycLevel);
         command.Parameters.AddWithValue("$kycCountries", SqliteText.List(link.KycCountries));
     }
@@ -99,7 +100,7 @@ public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
         Name = r.IsDBNull(2) ? null : r.GetString(2),
         Description = r.IsDBNull(3) ? null : r.GetString(3),
         Upstream = r.GetString(4),
-        Price = r.GetString(5),
+        Price = Usd.Parse(r.GetString(5)),
         PayTo = r.GetString(6),
         Networks = SqliteText.List(r.GetString(7)),
         Methods = SqliteText.List(r.GetString(8)),
@@ -111,7 +112,7 @@ public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
         VerifyOnChain = r.GetInt64(14) == 1,
         Accepts = SqliteText.List(r.GetString(15)),
         ChargeOn = r.GetString(16),
-        DailyCapPerPayer = r.IsDBNull(17) ? null : r.GetInt64(17),
+        DailyCapPerPayer = r.IsDBNull(17) ? null : Usd.FromMicros(r.GetInt64(17)),
         KycLevel = r.GetString(18),
         KycCountries = SqliteText.List(r.GetString(19)),
         DeferredPayers = r.GetString(20),

@@ -1,6 +1,7 @@
 using Microsoft.Data.Sqlite;
 using X402Serverless.Core.Payers;
 using X402Serverless.Core.Ports;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Sqlite;
 
@@ -92,23 +93,23 @@ public sealed class SqlitePayerStore(SqliteDatabase database) : IPayerStore
         return list;
     }
 
-    public async Task<long?> MonthlyBudgetAsync(string organisationId, CancellationToken cancellationToken)
+    public async Task<Usd?> MonthlyBudgetAsync(string organisationId, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT monthly_budget FROM organisations WHERE id = $id;";
         command.Parameters.AddWithValue("$id", organisationId);
         var value = await command.ExecuteScalarAsync(cancellationToken);
-        return value is null or DBNull ? null : Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
+        return value is null or DBNull ? null : Usd.FromMicros(Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture));
     }
 
-    public async Task SetMonthlyBudgetAsync(string organisationId, long? budget, CancellationToken cancellationToken)
+    public async Task SetMonthlyBudgetAsync(string organisationId, Usd? budget, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
         command.CommandText = "UPDATE organisations SET monthly_budget = $b WHERE id = $id;";
         command.Parameters.AddWithValue("$id", organisationId);
-        command.Parameters.AddWithValue("$b", (object?)budget ?? DBNull.Value);
+        command.Parameters.AddWithValue("$b", (object?)budget?.Micros ?? DBNull.Value);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -117,9 +118,9 @@ public sealed class SqlitePayerStore(SqliteDatabase database) : IPayerStore
         command.Parameters.AddWithValue("$id", payer.Id);
         command.Parameters.AddWithValue("$org", payer.OrganisationId);
         command.Parameters.AddWithValue("$name", payer.Name);
-        command.Parameters.AddWithValue("$allowance", payer.MonthlyAllowance);
-        command.Parameters.AddWithValue("$cap", (object?)payer.MonthlyCap ?? DBNull.Value);
-        command.Parameters.AddWithValue("$limit", payer.CreditLimit);
+        command.Parameters.AddWithValue("$allowance", payer.MonthlyAllowance.Micros);
+        command.Parameters.AddWithValue("$cap", (object?)payer.MonthlyCap?.Micros ?? DBNull.Value);
+        command.Parameters.AddWithValue("$limit", payer.CreditLimit.Micros);
         command.Parameters.AddWithValue("$created", SqliteText.Time(payer.CreatedAt));
     }
 
@@ -151,9 +152,9 @@ public sealed class SqlitePayerStore(SqliteDatabase database) : IPayerStore
                 Id = r.GetString(0),
                 OrganisationId = r.GetString(1),
                 Name = r.GetString(2),
-                MonthlyAllowance = r.GetInt64(3),
-                MonthlyCap = r.IsDBNull(4) ? null : r.GetInt64(4),
-                CreditLimit = r.GetInt64(5),
+                MonthlyAllowance = Usd.FromMicros(r.GetInt64(3)),
+                MonthlyCap = r.IsDBNull(4) ? null : Usd.FromMicros(r.GetInt64(4)),
+                CreditLimit = Usd.FromMicros(r.GetInt64(5)),
                 CreatedAt = SqliteText.Time(r.GetString(6)),
             });
         }

@@ -1,6 +1,7 @@
 using Microsoft.Data.Sqlite;
 using X402Serverless.Core.Payments;
 using X402Serverless.Core.Ports;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Sqlite;
 
@@ -30,7 +31,7 @@ public sealed class SqlitePaymentStore(SqliteDatabase database) : IPaymentStore
             c.Parameters.AddWithValue("$payer", payment.Payer);
             c.Parameters.AddWithValue("$payTo", payment.PayTo);
             c.Parameters.AddWithValue("$nonce", payment.Nonce);
-            c.Parameters.AddWithValue("$amount", payment.Amount);
+            c.Parameters.AddWithValue("$amount", payment.Amount.ToString());
             c.Parameters.AddWithValue("$version", payment.X402Version);
             c.Parameters.AddWithValue("$created", SqliteText.Time(payment.CreatedAt));
             c.Parameters.AddWithValue("$updated", SqliteText.Time(payment.UpdatedAt));
@@ -155,10 +156,10 @@ public sealed class SqlitePaymentStore(SqliteDatabase database) : IPaymentStore
         command.CommandText = "SELECT link_id, network, status, amount FROM payments WHERE organisation_id = $org;";
         command.Parameters.AddWithValue("$org", organisationId);
         await using var r = await command.ExecuteReaderAsync(cancellationToken);
-        var rows = new List<(string, string, PaymentStatus, string)>();
+        var rows = new List<(string, string, PaymentStatus, TokenAmount)>();
         while (await r.ReadAsync(cancellationToken))
         {
-            rows.Add((r.GetString(0), r.GetString(1), Enum.Parse<PaymentStatus>(r.GetString(2)), r.GetString(3)));
+            rows.Add((r.GetString(0), r.GetString(1), Enum.Parse<PaymentStatus>(r.GetString(2)), TokenAmount.Parse(r.GetString(3))));
         }
         return PaymentTotals.Aggregate(rows);
     }
@@ -233,7 +234,7 @@ public sealed class SqlitePaymentStore(SqliteDatabase database) : IPaymentStore
                 Payer = r.GetString(5),
                 PayTo = r.GetString(6),
                 Nonce = r.GetString(7),
-                Amount = r.GetString(8),
+                Amount = TokenAmount.Parse(r.GetString(8)),
                 X402Version = r.GetInt32(9),
                 Status = Enum.Parse<PaymentStatus>(r.GetString(10)),
                 Transaction = r.IsDBNull(11) ? null : r.GetString(11),

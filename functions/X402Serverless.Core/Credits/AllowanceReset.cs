@@ -1,5 +1,6 @@
 using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Ports;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Core.Credits;
 
@@ -15,7 +16,7 @@ public sealed class AllowanceReset(ILedger ledger, IPayerStore payers)
         var granted = 0;
         foreach (var organisationId in await payers.OrganisationsWithAllowancesAsync(cancellationToken))
         {
-            foreach (var member in (await payers.ListAsync(organisationId, cancellationToken)).Where(p => p.MonthlyAllowance > 0))
+            foreach (var member in (await payers.ListAsync(organisationId, cancellationToken)).Where(p => p.MonthlyAllowance.IsPositive))
             {
                 if (await GrantAsync(organisationId, member.Id, member.MonthlyAllowance, period, cancellationToken))
                 {
@@ -26,7 +27,7 @@ public sealed class AllowanceReset(ILedger ledger, IPayerStore payers)
         return granted;
     }
 
-    private async Task<bool> GrantAsync(string organisationId, string payerId, long monthly, string period, CancellationToken cancellationToken)
+    private async Task<bool> GrantAsync(string organisationId, string payerId, Usd monthly, string period, CancellationToken cancellationToken)
     {
         var key = $"reset:{period}:{organisationId}:{payerId}";
         var allowance = Accounts.Allowance(organisationId, payerId);
@@ -41,15 +42,16 @@ public sealed class AllowanceReset(ILedger ledger, IPayerStore payers)
         if (!await ledger.EntryExistsAsync(key + ":sweep", cancellationToken))
         {
             var left = await ledger.BalanceAsync(allowance, cancellationToken);
-            if (left > 0)
+            if (left.IsPositive)
             {
                 await ledger.PostAsync(LedgerEntry.Transfer(key + ":sweep", "allowance-sweep", allowance, pool, left, period), [], cancellationToken);
             }
         }
         for (var attempt = 0; attempt < 3 && !await ledger.EntryExistsAsync(key + ":grant", cancellationToken); attempt++)
         {
-            var grant = Math.Min(monthly, await ledger.BalanceAsync(pool, cancellationToken));
-            if (grant <= 0)
+            var available = await ledger.BalanceAsync(pool, cancellationToken);
+            var grant = monthly < available ? monthly : available;
+            if (!grant.IsPositive)
             {
                 return false; // an empty pool grants nothing now; a run after it is funded grants once
             }

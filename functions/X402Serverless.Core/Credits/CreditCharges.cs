@@ -3,6 +3,7 @@ using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Links;
 using X402Serverless.Core.Payers;
 using X402Serverless.Core.Ports;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Core.Credits;
 
@@ -16,21 +17,21 @@ public sealed class CreditCharges(ILedger ledger, IPayerStore payers, TimeProvid
     public const string CapReached = "spending_cap_reached";
     public const string NotAccepted = "payment_type_not_accepted";
 
-    public async Task<(CreditHold? Hold, string? Reason)> HoldAsync(Payer payer, PaidLink link, long amount, CancellationToken cancellationToken)
+    public async Task<(CreditHold? Hold, string? Reason)> HoldAsync(Payer payer, PaidLink link, Usd amount, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var month = Periods.Month(now);
         var id = "hold_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
         var common = new List<CapCheck>();
         // Counted for every payer (it is their monthly spend); it limits only when a cap is set.
-        common.Add(new CapCheck($"payer-month:{payer.Id}:{month}", amount, payer.MonthlyCap ?? long.MaxValue / 2));
+        common.Add(new CapCheck($"payer-month:{payer.Id}:{month}", amount, payer.MonthlyCap ?? Usd.FromMicros(long.MaxValue / 2)));
         if (link.DailyCapPerPayer is { } daily)
         {
             common.Add(new CapCheck($"link-day:{link.Id}:{payer.Id}:{Periods.Day(now)}", amount, daily));
         }
         var options = new List<(LedgerEntry, IReadOnlyList<CapCheck>)>();
         var sources = new List<string>();
-        if (link.Accepts.Contains(PaymentTypes.Allowance) && payer.MonthlyAllowance > 0)
+        if (link.Accepts.Contains(PaymentTypes.Allowance) && payer.MonthlyAllowance.IsPositive)
         {
             var caps = new List<CapCheck>(common);
             if (await payers.MonthlyBudgetAsync(payer.OrganisationId, cancellationToken) is { } budget)
@@ -63,9 +64,9 @@ public sealed class CreditCharges(ILedger ledger, IPayerStore payers, TimeProvid
     /// <summary>Pays the held amount to the link's organisation (less the operator's fee); the entry names the link, for usage figures.</summary>
     public async Task CaptureAsync(CreditHold hold, PaidLink link, CancellationToken cancellationToken)
     {
-        var fee = hold.Amount * operatorFeeBasisPoints / 10_000;
+        var fee = hold.Amount.Share(operatorFeeBasisPoints);
         var legs = new List<Leg> { new(Accounts.Hold(hold.Id), -hold.Amount), new(Accounts.Earnings(link.OrganisationId), hold.Amount - fee) };
-        if (fee > 0)
+        if (fee.IsPositive)
         {
             legs.Add(new Leg(Accounts.OperatorFees, fee));
         }

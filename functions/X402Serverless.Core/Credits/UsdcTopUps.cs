@@ -4,6 +4,7 @@ using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Networks;
 using X402Serverless.Core.Payments;
 using X402Serverless.Core.Ports;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Core.Credits;
 
@@ -33,11 +34,12 @@ public sealed class UsdcTopUps(ILedger ledger, IPaymentStore payments, NetworkRe
         {
             return PostResult.Insufficient;
         }
-        var atomic = BigInteger.Parse(payment.Amount, CultureInfo.InvariantCulture);
-        // USDC atomic units are micro-USD already; other decimals are scaled exactly (whole micro-USD only).
-        var micros = (long)(network.Decimals >= 6 ? atomic / BigInteger.Pow(10, network.Decimals - 6) : atomic * BigInteger.Pow(10, 6 - network.Decimals));
+        if (Usd.FromToken(payment.Amount, network.Decimals) is not { } credited)
+        {
+            return PostResult.Insufficient; // a top-up's price is whole micro-dollars, so its transfer converts exactly
+        }
         return await ledger.PostAsync(
-            LedgerEntry.Transfer($"usdc:{payment.Id}", "usdc-topup", Accounts.UsdcClearing, AccountFor(payment.LinkId), micros, payment.Transaction), [], cancellationToken);
+            LedgerEntry.Transfer($"usdc:{payment.Id}", "usdc-topup", Accounts.UsdcClearing, AccountFor(payment.LinkId), credited, payment.Transaction), [], cancellationToken);
     }
 
     /// <summary>Credits settled top-ups that have no credit yet (their request died between settlement and credit).</summary>

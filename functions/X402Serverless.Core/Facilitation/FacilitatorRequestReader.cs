@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using X402Serverless.Core.Evm;
 using X402Serverless.Core.Networks;
 using X402Serverless.Core.Protocol;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Core.Facilitation;
 
@@ -62,7 +63,7 @@ public static class FacilitatorRequestReader
             return (payment, null, ReasonCodes.InvalidPayload, "paymentRequirements.maxTimeoutSeconds must be a positive integer.");
         }
         var timeout = Math.Min(seconds, maxTimeoutSeconds);
-        return (payment, new PaymentRequirement(network, amount, payToAddress, timeout), null, null);
+        return (payment, new PaymentRequirement(network, new TokenAmount(amount), payToAddress, timeout), null, null);
     }
 
     // A field of another JSON kind reads as absent: a cast would throw, and client input must not make a 500.

@@ -1,6 +1,6 @@
 using X402Serverless.Core.Evm;
 using X402Serverless.Core.Networks;
-using X402Serverless.Core.Pricing;
+using X402Serverless.Core.Money;
 using X402Serverless.Core.Protocol;
 
 namespace X402Serverless.Core.Links;
@@ -10,13 +10,12 @@ public static class LinkPricing
 {
     public static IReadOnlyList<PaymentRequirement> Requirements(PaidLink link, NetworkRegistry networks, int maxTimeoutSeconds)
     {
-        var price = UsdPrice.Parse(link.Price);
         var payTo = EvmAddress.Parse(link.PayTo);
         var list = new List<PaymentRequirement>();
         foreach (var id in link.Networks)
         {
             // A network removed from configuration after the link was made, or refused at start, is skipped, not fatal.
-            if (networks.TryGet(id, out var network) && network.Refusal is null && price.ToAtomic(network.Decimals) is { } amount)
+            if (networks.TryGet(id, out var network) && network.Refusal is null && link.Price.ToToken(network.Decimals) is { } amount)
             {
                 list.Add(new PaymentRequirement(network, amount, payTo, maxTimeoutSeconds));
             }

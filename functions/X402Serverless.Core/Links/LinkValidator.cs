@@ -1,6 +1,6 @@
 using X402Serverless.Core.Evm;
 using X402Serverless.Core.Networks;
-using X402Serverless.Core.Pricing;
+using X402Serverless.Core.Money;
 using X402Serverless.Core.Upstream;
 
 namespace X402Serverless.Core.Links;
@@ -22,15 +22,22 @@ public sealed class LinkValidator(NetworkRegistry networks, UpstreamAddressPolic
         }
         if (creating || draft.Price is not null)
         {
-            if (!UsdPrice.TryParse(draft.Price, out var price, out var priceError))
+            var parsed = UsdText.TryParse(draft.Price, out var price);
+            if (parsed == UsdParseError.TooPrecise)
             {
-                errors.Add(new("price", "invalid_price", priceError!));
+                errors.Add(new("price", "price_too_precise", "price has more decimals than the token can carry: at most 6 (one micro-dollar, $0.000001)."));
+            }
+            else if (parsed != UsdParseError.None || !price.IsPositive)
+            {
+                errors.Add(new("price", "invalid_price", parsed == UsdParseError.None
+                    ? "price must be greater than zero."
+                    : "price must be a USD decimal string such as \"0.01\" (digits, optional '.', at most 9 integer digits)."));
             }
             else
             {
                 foreach (var id in draft.Networks ?? [])
                 {
-                    if (networks.TryGet(id, out var n) && price.ToAtomic(n.Decimals) is null)
+                    if (networks.TryGet(id, out var n) && price.ToToken(n.Decimals) is null)
                     {
                         errors.Add(new("price", "price_too_precise", $"price has more decimals than the token on {id} can carry ({n.Decimals})."));
                     }
@@ -94,7 +101,7 @@ public sealed class LinkValidator(NetworkRegistry networks, UpstreamAddressPolic
         {
             errors.Add(new("chargeOn", "invalid_charge_policy", $"chargeOn is \"{ChargePolicies.Success}\" or \"{ChargePolicies.BelowServerError}\"."));
         }
-        if (draft.DailyCapPerPayer is not null && (!UsdPrice.TryParse(draft.DailyCapPerPayer, out var cap, out _) || cap.ToAtomic(6) is null))
+        if (draft.DailyCapPerPayer is not null && (!Usd.TryParse(draft.DailyCapPerPayer, out var cap) || !cap.IsPositive))
         {
             errors.Add(new("dailyCapPerPayer", "invalid_cap", "dailyCapPerPayer is a positive USD decimal string with at most 6 decimals."));
         }

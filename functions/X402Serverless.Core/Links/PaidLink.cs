@@ -1,3 +1,5 @@
+using X402Serverless.Core.Money;
+
 namespace X402Serverless.Core.Links;
 
 /// <summary>
@@ -16,8 +18,7 @@ public sealed record PaidLink
 
     public required string Upstream { get; init; }
 
-    /// <summary>Canonical USD decimal string.</summary>
-    public required string Price { get; init; }
+    public required Usd Price { get; init; }
 
     /// <summary>EIP-55 address that receives the USDC.</summary>
     public required string PayTo { get; init; }
@@ -45,8 +46,8 @@ public sealed record PaidLink
     /// <summary>Which upstream answers are charged (<see cref="ChargePolicies"/>).</summary>
     public string ChargeOn { get; init; } = ChargePolicies.Success;
 
-    /// <summary>Most one payer may spend on this link per UTC day (micro-USD); null: no cap.</summary>
-    public long? DailyCapPerPayer { get; init; }
+    /// <summary>Most one payer may spend on this link per UTC day; null: no cap.</summary>
+    public Usd? DailyCapPerPayer { get; init; }
 
     /// <summary>Least verified identity a payer needs (<see cref="Kyc.KycLevels"/>); "none" lets anyone pay.</summary>
     public string KycLevel { get; init; } = Kyc.KycLevels.None;

@@ -1,4 +1,5 @@
 using X402Serverless.Core.Payments;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Core.Payments;
 
@@ -24,8 +25,8 @@ public sealed record PaymentRecord
 
     public required string Nonce { get; init; }
 
-    /// <summary>Atomic units of the asset, as a decimal string.</summary>
-    public required string Amount { get; init; }
+    /// <summary>In atomic units of the network's asset.</summary>
+    public required TokenAmount Amount { get; init; }
 
     public required int X402Version { get; init; }
 

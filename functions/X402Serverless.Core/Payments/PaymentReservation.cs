@@ -24,7 +24,7 @@ public static class PaymentReservation
             Payer = auth.From.ToString(),
             PayTo = requirement.PayTo.ToString(),
             Nonce = Hex.Encode(auth.Nonce),
-            Amount = requirement.Amount.ToString(CultureInfo.InvariantCulture),
+            Amount = requirement.Amount,
             X402Version = payment.Version,
             Status = PaymentStatus.Reserved,
             Mode = mode,

@@ -1,4 +1,5 @@
 using X402Serverless.Core.Ledger;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Core.Ports;
 
@@ -17,22 +18,22 @@ public interface ILedger
     /// <summary>Moves cap counters back (a released hold does not count as spending).</summary>
     Task UndoCapsAsync(IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken);
 
-    Task<long> BalanceAsync(string account, CancellationToken cancellationToken);
+    Task<Usd> BalanceAsync(string account, CancellationToken cancellationToken);
 
-    Task<long> CapUsedAsync(string key, CancellationToken cancellationToken);
+    Task<Usd> CapUsedAsync(string key, CancellationToken cancellationToken);
 
     /// <summary>The lowest balance an account may reach: 0, or minus a credit limit.</summary>
-    Task SetFloorAsync(string account, long floor, CancellationToken cancellationToken);
+    Task SetFloorAsync(string account, Usd floor, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<Posting>> PostingsAsync(string account, int limit, CancellationToken cancellationToken);
 
     Task<bool> EntryExistsAsync(string key, CancellationToken cancellationToken);
 
     /// <summary>Holds still holding money that were placed before <paramref name="before"/>: their request died mid-call.</summary>
-    Task<IReadOnlyList<(string HoldId, string Source, long Amount)>> StaleHoldsAsync(DateTimeOffset before, int max, CancellationToken cancellationToken);
+    Task<IReadOnlyList<(string HoldId, string Source, Usd Amount)>> StaleHoldsAsync(DateTimeOffset before, int max, CancellationToken cancellationToken);
 
     /// <summary>Every account's cached balance beside the sum of its postings (a trial balance).</summary>
-    Task<IReadOnlyList<(string Account, long Balance, long PostedSum)>> TrialBalanceAsync(CancellationToken cancellationToken);
+    Task<IReadOnlyList<(string Account, Usd Balance, Usd PostedSum)>> TrialBalanceAsync(CancellationToken cancellationToken);
 
     /// <summary>
     /// Finishes entries a crashed writer left half-applied (stores without multi-partition transactions apply an entry
@@ -41,5 +42,5 @@ public interface ILedger
     Task<int> RecoverAsync(TimeSpan olderThan, CancellationToken cancellationToken);
 
     /// <summary>Sum of every posting ever made: zero in a healthy ledger.</summary>
-    Task<long> TotalAsync(CancellationToken cancellationToken);
+    Task<Usd> TotalAsync(CancellationToken cancellationToken);
 }

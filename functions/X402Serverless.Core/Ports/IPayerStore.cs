@@ -1,4 +1,5 @@
 using X402Serverless.Core.Payers;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Core.Ports;
 
@@ -25,7 +26,7 @@ public interface IPayerStore
     /// <summary>Every organisation that has members with an allowance, with its budget.</summary>
     Task<IReadOnlyList<string>> OrganisationsWithAllowancesAsync(CancellationToken cancellationToken);
 
-    Task<long?> MonthlyBudgetAsync(string organisationId, CancellationToken cancellationToken);
+    Task<Usd?> MonthlyBudgetAsync(string organisationId, CancellationToken cancellationToken);
 
-    Task SetMonthlyBudgetAsync(string organisationId, long? budget, CancellationToken cancellationToken);
+    Task SetMonthlyBudgetAsync(string organisationId, Usd? budget, CancellationToken cancellationToken);
 }

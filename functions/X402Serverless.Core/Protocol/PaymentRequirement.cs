@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Text.Json;
 using X402Serverless.Core.Evm;
 using X402Serverless.Core.Networks;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Core.Protocol;
 
@@ -10,7 +11,7 @@ public sealed class PaymentRequirement
 {
     public const string Scheme = "exact";
 
-    public PaymentRequirement(EvmNetwork network, BigInteger amount, EvmAddress payTo, int maxTimeoutSeconds)
+    public PaymentRequirement(EvmNetwork network, TokenAmount amount, EvmAddress payTo, int maxTimeoutSeconds)
     {
         Network = network;
         Amount = amount;
@@ -23,7 +24,7 @@ public sealed class PaymentRequirement
 
     public EvmNetwork Network { get; }
 
-    public BigInteger Amount { get; }
+    public TokenAmount Amount { get; }
 
     public EvmAddress PayTo { get; }
 

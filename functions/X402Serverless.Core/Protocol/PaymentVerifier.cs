@@ -41,7 +41,7 @@ public sealed class PaymentVerifier(TimeProvider time)
         {
             return VerificationResult.Invalid(ReasonCodes.ValidAfter, "The authorization is not valid yet (validAfter is in the future).");
         }
-        if (a.Value != requirement.Amount)
+        if (a.Value != requirement.Amount.Units)
         {
             return VerificationResult.Invalid(ReasonCodes.Value, $"The authorization is for {a.Value} atomic units; this link costs exactly {requirement.Amount}.");
         }

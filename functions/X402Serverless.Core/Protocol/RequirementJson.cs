@@ -10,7 +10,7 @@ public static class RequirementJson
     {
         ["scheme"] = PaymentRequirement.Scheme,
         ["network"] = r.Network.Id,
-        ["amount"] = r.Amount.ToString(CultureInfo.InvariantCulture),
+        ["amount"] = r.Amount.ToString(),
         ["asset"] = r.Network.Asset.ToString(),
         ["payTo"] = r.PayTo.ToString(),
         ["maxTimeoutSeconds"] = r.MaxTimeoutSeconds,
@@ -28,7 +28,7 @@ public static class RequirementJson
         {
             ["scheme"] = PaymentRequirement.Scheme,
             ["network"] = r.Network.V1Name,
-            ["maxAmountRequired"] = r.Amount.ToString(CultureInfo.InvariantCulture),
+            ["maxAmountRequired"] = r.Amount.ToString(),
             ["resource"] = resource,
             ["description"] = description,
             ["mimeType"] = mimeType,

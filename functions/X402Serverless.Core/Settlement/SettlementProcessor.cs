@@ -250,5 +250,5 @@ public sealed class SettlementProcessor(
 
     /// <summary>The transfer the reserved payment promised: its payer, recipient, exact amount and nonce, as verified.</summary>
     private static AuthorizedTransfer TransferOf(PaymentRecord job) =>
-        new(EvmAddress.Parse(job.Payer), EvmAddress.Parse(job.PayTo), BigInteger.Parse(job.Amount, CultureInfo.InvariantCulture), Hex.Decode(job.Nonce));
+        new(EvmAddress.Parse(job.Payer), EvmAddress.Parse(job.PayTo), job.Amount.Units, Hex.Decode(job.Nonce));
 }

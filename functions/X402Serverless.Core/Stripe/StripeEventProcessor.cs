@@ -3,6 +3,7 @@ using X402Serverless.Core.Json;
 using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Ports;
 using X402Serverless.Core.Webhooks;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Core.Stripe;
 
@@ -15,7 +16,6 @@ public sealed class StripeEventProcessor(IWebhookInbox events, ILedger ledger, I
     public override string Source => WebhookSources.Stripe;
 
     // Stripe amounts are in cents; the ledger counts micro-USD.
-    private const long MicrosPerCent = 10_000;
 
     /// <summary>
     /// Stripe's own ceiling for one USD charge ($999,999.99). Anything larger is not a real payment and, in
@@ -64,7 +64,7 @@ public sealed class StripeEventProcessor(IWebhookInbox events, ILedger ledger, I
             return "no_account";
         }
         var result = await ledger.PostAsync(
-            LedgerEntry.Transfer($"stripe:{sessionId}", "card-topup", Accounts.CardClearing, account, cents * MicrosPerCent, sessionId), [], cancellationToken);
+            LedgerEntry.Transfer($"stripe:{sessionId}", "card-topup", Accounts.CardClearing, account, Usd.FromCents(cents), sessionId), [], cancellationToken);
         // What was recorded is what happened: only a posted entry is "credited".
         return result switch
         {

@@ -1,9 +1,7 @@
-using System.Globalization;
-using System.Numerics;
 using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Networks;
 using X402Serverless.Core.Payments;
-using X402Serverless.Core.Pricing;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Handler.ProviderConsole;
 
@@ -18,18 +16,15 @@ internal sealed class ConsoleFigures(NetworkRegistry networks)
             g => g.Key,
             g => new LinkFigures(
                 g.Where(t => Paid.Contains(t.Status)).Sum(t => t.Count),
-                UsdAmount.FormatSum(g.Where(t => t.Status == PaymentStatus.Settled).Select(t => (t.Amount, Decimals(t.Network))))),
+                DollarText.Sum(g.Where(t => t.Status == PaymentStatus.Settled).Select(t => (t.Amount, Decimals(t.Network))))),
             StringComparer.Ordinal);
 
     /// <summary>Credit-paid calls and what they earned (after the operator's fee), per link, from the earnings postings.</summary>
     public static IReadOnlyDictionary<string, CreditFigures> CreditsByLink(IReadOnlyList<Posting> earnings) =>
         earnings.Where(p => p.Kind == "capture" && p.Memo is not null).GroupBy(p => p.Memo!, StringComparer.Ordinal).ToDictionary(
-            g => g.Key, g => new CreditFigures(g.Count(), Money.Format(g.Sum(p => p.Amount))), StringComparer.Ordinal);
+            g => g.Key, g => new CreditFigures(g.Count(), Usd.FromMicros(g.Sum(p => p.Amount.Micros)).ToString()), StringComparer.Ordinal);
 
-    public string Usd(PaymentRecord payment) =>
-        BigInteger.TryParse(payment.Amount, NumberStyles.None, CultureInfo.InvariantCulture, out var atomic)
-            ? UsdAmount.Format(atomic, Decimals(payment.Network))
-            : payment.Amount;
+    public string Dollars(PaymentRecord payment) => DollarText.Of(payment.Amount, Decimals(payment.Network));
 
     // A network removed from configuration keeps its history readable with USDC's six decimals.
     private int Decimals(string network) => networks.TryGet(network, out var n) ? n.Decimals : 6;

@@ -76,6 +76,6 @@ internal sealed class EditLinkForm
     {
         Name = NewLinkForm.Blank(Name) is { } name && name != link.Name ? name : null,
         // An emptied price is sent as "" so the validator reports it as required instead of ignoring it.
-        Price = NewLinkForm.Blank(Price) is { } price ? (price == link.Price ? null : price) : "",
+        Price = NewLinkForm.Blank(Price) is { } price ? (price == link.Price.ToString() ? null : price) : "",
     };
 }

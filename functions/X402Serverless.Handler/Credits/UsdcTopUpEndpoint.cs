@@ -11,7 +11,7 @@ using X402Serverless.Core.Links;
 using X402Serverless.Core.Networks;
 using X402Serverless.Core.Payments;
 using X402Serverless.Core.Ports;
-using X402Serverless.Core.Pricing;
+using X402Serverless.Core.Money;
 using X402Serverless.Core.Protocol;
 using X402Serverless.Core.Settlement;
 using X402Serverless.Handler.Hosting;
@@ -49,7 +49,7 @@ internal static class UsdcTopUpEndpoint
         {
             return Problem.Of(StatusCodes.Status404NotFound, "usdc_topups_off", "USDC top-ups are not configured here.");
         }
-        if (!Money.TryParse(amount, out var micros) || micros < Money.Parse(settings.Credits.MinimumTopUp) || micros > Money.Parse(settings.Credits.MaximumTopUp))
+        if (!Usd.TryParse(amount, out var topUp) || topUp < settings.Credits.MinimumTopUp || topUp > settings.Credits.MaximumTopUp)
         {
             return Problem.Of(StatusCodes.Status400BadRequest, "invalid_amount",
                 $"amount is a USD amount between {settings.Credits.MinimumTopUp} and {settings.Credits.MaximumTopUp}, e.g. ?amount=5.00.");
@@ -60,9 +60,9 @@ internal static class UsdcTopUpEndpoint
             Id = linkId,
             OrganisationId = organisationId,
             Name = "Top-up",
-            Description = string.Format(CultureInfo.InvariantCulture, descriptionFormat, Money.Format(micros)),
+            Description = string.Format(CultureInfo.InvariantCulture, descriptionFormat, topUp),
             Upstream = "https://topup.invalid/",
-            Price = Money.Format(micros),
+            Price = topUp,
             PayTo = payTo.ToString(),
             Networks = settings.DefaultNetworks,
             Methods = [],
@@ -107,8 +107,8 @@ internal static class UsdcTopUpEndpoint
                 SettlementResponse.Encode(new SettleOutcome(true, true, result.Transaction, network, record.Payer, null, null), network, record.Payer);
             return TypedResults.Ok(new
             {
-                credited = Money.Format(micros),
-                balance = Money.Format(await s.Ledger.BalanceAsync(UsdcTopUps.AccountFor(linkId), CancellationToken.None)),
+                credited = topUp.ToString(),
+                balance = (await s.Ledger.BalanceAsync(UsdcTopUps.AccountFor(linkId), CancellationToken.None)).ToString(),
                 paymentId = record.Id,
                 transaction = result.Transaction,
             });

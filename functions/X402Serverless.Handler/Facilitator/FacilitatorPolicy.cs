@@ -24,7 +24,7 @@ internal sealed class FacilitatorPolicy(NetworkRegistry networks, IOptions<Gatew
             // Malformed or foreign: the facilitator's own checks give the precise reason.
             return (null, null, null);
         }
-        if (payment.Authorization.Value.Sign <= 0 || requirement.Amount.Sign <= 0)
+        if (payment.Authorization.Value.Sign <= 0 || requirement.Amount.Units.Sign <= 0)
         {
             return (requirement.Network, ReasonCodes.Value, "A 0-value authorization moves no money; this facilitator settles payments only.");
         }

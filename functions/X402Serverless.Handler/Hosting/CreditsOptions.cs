@@ -1,3 +1,5 @@
+using X402Serverless.Core.Money;
+
 namespace X402Serverless.Handler.Hosting;
 
 /// <summary>Settings under "X402:Credits".</summary>
@@ -9,10 +11,10 @@ public sealed class CreditsOptions
     /// <summary>Where USDC top-ups are paid (the operator's wallet). Empty: USDC top-ups are off.</summary>
     public string? TopUpPayTo { get; set; }
 
-    /// <summary>Smallest and largest top-up, USD.</summary>
-    public string MinimumTopUp { get; set; } = "1";
+    /// <summary>Smallest and largest top-up.</summary>
+    public Usd MinimumTopUp { get; set; } = Usd.FromMicros(1_000_000);
 
-    public string MaximumTopUp { get; set; } = "10000";
+    public Usd MaximumTopUp { get; set; } = Usd.FromMicros(10_000_000_000);
 
     /// <summary>Run the monthly allowance timer in this process (standalone). In Azure the timer function runs it.</summary>
     public bool RunAllowanceTimer { get; set; } = true;

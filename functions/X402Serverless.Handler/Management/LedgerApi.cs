@@ -1,5 +1,5 @@
 using X402Serverless.Core.Ports;
-using X402Serverless.Core.Pricing;
+using X402Serverless.Core.Money;
 using X402Serverless.Handler.Problems;
 
 namespace X402Serverless.Handler.Management;
@@ -20,9 +20,9 @@ internal static class LedgerApi
             var rows = await ledger.TrialBalanceAsync(http.RequestAborted);
             return TypedResults.Ok(new
             {
-                total = Money.Format(await ledger.TotalAsync(http.RequestAborted)),
+                total = (await ledger.TotalAsync(http.RequestAborted)).ToString(),
                 consistent = rows.All(r => r.Balance == r.PostedSum),
-                accounts = rows.Select(r => new { account = r.Account, balance = Money.Format(r.Balance), posted = Money.Format(r.PostedSum) }),
+                accounts = rows.Select(r => new { account = r.Account, balance = r.Balance.ToString(), posted = r.PostedSum.ToString() }),
             });
         });
 }

@@ -4,7 +4,7 @@ using X402Serverless.Core.Evm;
 using X402Serverless.Core.Kyc;
 using X402Serverless.Core.Links;
 using X402Serverless.Core.Payments;
-using X402Serverless.Core.Pricing;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Handler.Management;
 
@@ -32,7 +32,7 @@ internal static class LinkEditor
             Name = draft.Name,
             Description = draft.Description,
             Upstream = draft.Upstream!,
-            Price = UsdPrice.Parse(draft.Price!).ToString(),
+            Price = Usd.Parse(draft.Price!),
             PayTo = EvmAddress.Parse(draft.PayTo!).ToString(),
             Networks = draft.Networks!.Distinct(StringComparer.OrdinalIgnoreCase).ToList(),
             Methods = (draft.Methods ?? []).Distinct().ToList(),
@@ -43,7 +43,7 @@ internal static class LinkEditor
             VerifyOnChain = draft.VerifyOnChain ?? false,
             Accepts = draft.Accepts?.Distinct().ToList() ?? [PaymentTypes.X402],
             ChargeOn = draft.ChargeOn ?? ChargePolicies.Success,
-            DailyCapPerPayer = draft.DailyCapPerPayer is null ? null : Money.Parse(draft.DailyCapPerPayer),
+            DailyCapPerPayer = draft.DailyCapPerPayer is null ? null : Usd.Parse(draft.DailyCapPerPayer),
             KycLevel = draft.KycLevel ?? (draft.KycCountries is { Count: > 0 } ? KycLevels.Basic : KycLevels.None),
             KycCountries = draft.KycCountries ?? [],
             CreatedAt = now,
@@ -75,7 +75,7 @@ internal static class LinkEditor
             Name = draft.Name ?? link.Name,
             Description = draft.Description ?? link.Description,
             Upstream = draft.Upstream ?? link.Upstream,
-            Price = draft.Price is null ? link.Price : UsdPrice.Parse(draft.Price).ToString(),
+            Price = draft.Price is null ? link.Price : Usd.Parse(draft.Price),
             PayTo = draft.PayTo is null ? link.PayTo : EvmAddress.Parse(draft.PayTo).ToString(),
             Networks = draft.Networks?.Distinct(StringComparer.OrdinalIgnoreCase).ToList() ?? link.Networks,
             Methods = draft.Methods?.Distinct().ToList() ?? link.Methods,
@@ -86,7 +86,7 @@ internal static class LinkEditor
             VerifyOnChain = draft.VerifyOnChain ?? link.VerifyOnChain,
             Accepts = draft.Accepts?.Distinct().ToList() ?? link.Accepts,
             ChargeOn = draft.ChargeOn ?? link.ChargeOn,
-            DailyCapPerPayer = draft.DailyCapPerPayer is null ? link.DailyCapPerPayer : Money.Parse(draft.DailyCapPerPayer),
+            DailyCapPerPayer = draft.DailyCapPerPayer is null ? link.DailyCapPerPayer : Usd.Parse(draft.DailyCapPerPayer),
             KycLevel = draft.KycLevel ?? (draft.KycCountries is { Count: > 0 } && link.KycLevel == KycLevels.None ? KycLevels.Basic : link.KycLevel),
             KycCountries = draft.KycCountries ?? link.KycCountries,
             UpdatedAt = s.Time.GetUtcNow(),

@@ -1,5 +1,5 @@
 using X402Serverless.Core.Links;
-using X402Serverless.Core.Pricing;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Handler.Management;
 
@@ -10,7 +10,7 @@ internal sealed record LinkView(
     string? Name,
     string? Description,
     string Upstream,
-    string Price,
+    Usd Price,
     string PayTo,
     IReadOnlyList<string> Networks,
     IReadOnlyList<string> Methods,
@@ -21,7 +21,7 @@ internal sealed record LinkView(
     bool VerifyOnChain,
     IReadOnlyList<string> Accepts,
     string ChargeOn,
-    string? DailyCapPerPayer,
+    Usd? DailyCapPerPayer,
     string KycLevel,
     IReadOnlyList<string> KycCountries,
     DateTimeOffset CreatedAt,
@@ -44,7 +44,7 @@ internal sealed record LinkView(
         link.VerifyOnChain,
         link.Accepts,
         link.ChargeOn,
-        link.DailyCapPerPayer is { } cap ? Money.Format(cap) : null,
+        link.DailyCapPerPayer,
         link.KycLevel,
         link.KycCountries,
         link.CreatedAt,

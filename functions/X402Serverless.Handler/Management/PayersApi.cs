@@ -3,7 +3,7 @@ using X402Serverless.Core.Access;
 using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Payers;
 using X402Serverless.Core.Ports;
-using X402Serverless.Core.Pricing;
+using X402Serverless.Core.Money;
 using X402Serverless.Handler.Payers;
 using X402Serverless.Handler.Problems;
 using X402Serverless.Handler.Requests;
@@ -39,9 +39,9 @@ internal static class PayersApi
             Id = ManagementKeys.NewId("payer"),
             OrganisationId = CallerContext.Of(http).Organisation.Id,
             Name = fields.Name!,
-            MonthlyAllowance = fields.Allowance ?? 0,
+            MonthlyAllowance = fields.Allowance ?? Usd.Zero,
             MonthlyCap = fields.Cap,
-            CreditLimit = fields.CreditLimit ?? 0,
+            CreditLimit = fields.CreditLimit ?? Usd.Zero,
             CreatedAt = time.GetUtcNow(),
         };
         var issued = PayerKeys.Issue(payer.Id, payer.CreatedAt);
@@ -96,7 +96,7 @@ internal static class PayersApi
 
     private static async Task<IResult> SetBudgetAsync(HttpContext http, IPayerStore payers)
     {
-        long? budget = null;
+        Usd? budget = null;
         if (await JsonBody.ReadAsync(http.Request, http.RequestAborted) is not { } root)
         {
             return JsonBody.Invalid();
@@ -108,14 +108,14 @@ internal static class PayersApi
         if (b.ValueKind != JsonValueKind.Null)
         {
             var text = b.ValueKind switch { JsonValueKind.Number => b.GetRawText(), JsonValueKind.String => b.GetString(), _ => null };
-            if (!Money.TryParse(text, out var parsed))
+            if (!Usd.TryParse(text, out var parsed) || !parsed.IsPositive)
             {
                 return Problem.Of(StatusCodes.Status400BadRequest, "invalid_budget", "monthlyBudget is a positive USD decimal string.");
             }
             budget = parsed;
         }
         await payers.SetMonthlyBudgetAsync(CallerContext.Of(http).Organisation.Id, budget, http.RequestAborted);
-        return TypedResults.Ok(new { monthlyBudget = budget is { } v ? Money.Format(v) : null });
+        return TypedResults.Ok(new { monthlyBudget = budget is { } v ? v.ToString() : null });
     }
 
     private static async Task<IResult> BalancesAsync(HttpContext http, ILedger ledger, IPayerStore payers)
@@ -124,13 +124,13 @@ internal static class PayersApi
         var budget = await payers.MonthlyBudgetAsync(org, http.RequestAborted);
         return TypedResults.Ok(new
         {
-            pool = Money.Format(await ledger.BalanceAsync(Accounts.Pool(org), http.RequestAborted)),
-            earnings = Money.Format(await ledger.BalanceAsync(Accounts.Earnings(org), http.RequestAborted)),
-            monthlyBudget = budget is { } v ? Money.Format(v) : null,
+            pool = (await ledger.BalanceAsync(Accounts.Pool(org), http.RequestAborted)).ToString(),
+            earnings = (await ledger.BalanceAsync(Accounts.Earnings(org), http.RequestAborted)).ToString(),
+            monthlyBudget = budget is { } v ? v.ToString() : null,
         });
     }
 
-    private sealed record Fields(string? Name, long? Allowance, long? Cap, bool ClearCap, long? CreditLimit);
+    private sealed record Fields(string? Name, Usd? Allowance, Usd? Cap, bool ClearCap, Usd? CreditLimit);
 
     private static async Task<(Fields Fields, List<(string Field, string Code, string Message)> Errors)> ReadAsync(HttpContext http, bool creating)
     {
@@ -145,23 +145,19 @@ internal static class PayersApi
         {
             errors.Add(("name", "invalid_name", "name is required (1–200 characters)."));
         }
-        long? Amount(string field, bool allowZero)
+        Usd? Amount(string field, bool allowZero)
         {
             if (!root.TryGetProperty(field, out var el) || el.ValueKind == JsonValueKind.Null)
             {
                 return null;
             }
             var text = el.ValueKind == JsonValueKind.Number ? el.GetRawText() : el.ValueKind == JsonValueKind.String ? el.GetString() : null;
-            if (allowZero && text is "0" or "0.0" or "0.00")
-            {
-                return 0;
-            }
-            if (!Money.TryParse(text, out var micros))
+            if (!Usd.TryParse(text, out var amount) || amount.IsNegative || (!allowZero && amount == Usd.Zero))
             {
                 errors.Add((field, "invalid_amount", $"{field} is a USD decimal string such as \"25.00\" (at most 6 decimals)."));
                 return null;
             }
-            return micros;
+            return amount;
         }
         var allowance = Amount("monthlyAllowance", allowZero: true);
         var cap = Amount("monthlyCap", allowZero: false);

@@ -75,7 +75,7 @@ internal sealed record PaymentView(
     DateTimeOffset UpdatedAt)
 {
     public static PaymentView From(PaymentRecord p) => new(
-        p.Id, p.LinkId, p.Status.ToString().ToLowerInvariant(), p.Mode, p.Facilitator, p.Network, p.Asset, p.Payer, p.PayTo, p.Amount,
+        p.Id, p.LinkId, p.Status.ToString().ToLowerInvariant(), p.Mode, p.Facilitator, p.Network, p.Asset, p.Payer, p.PayTo, p.Amount.ToString(),
         p.Transaction, p.FailureReason, p.LastError, p.Attempts, ValidBeforeOf(p.ValidBefore), p.CreatedAt, p.UpdatedAt);
 
     // Rows stored before validBefore was bounded may hold any 64-bit value: a read shows the latest representable time, never fails.

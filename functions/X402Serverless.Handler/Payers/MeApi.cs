@@ -1,7 +1,7 @@
 using X402Serverless.Core.Access;
 using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Ports;
-using X402Serverless.Core.Pricing;
+using X402Serverless.Core.Money;
 using X402Serverless.Handler.Credits;
 using X402Serverless.Handler.Kyc;
 using X402Serverless.Handler.Stripe;
@@ -36,7 +36,7 @@ internal static class MeApi
                 at = p.At,
                 kind = p.Kind,
                 account = p.Account.StartsWith("allowance:", StringComparison.Ordinal) ? "allowance" : "credits",
-                amount = Money.Format(p.Amount),
+                amount = p.Amount.ToString(),
                 reference = p.Memo,
             });
         return TypedResults.Ok(new { items = postings });

@@ -1,26 +1,25 @@
 using X402Serverless.Core.Kyc;
 using X402Serverless.Core.Payers;
-using X402Serverless.Core.Pricing;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Handler.Payers;
 
-/// <summary>A payer's account as its organisation and the payer see it; amounts are USD decimal strings.</summary>
+/// <summary>A payer's account as its organisation and the payer see it.</summary>
 internal sealed record PayerView(
     string Id,
     string OrganisationId,
     string Name,
-    string Credits,
-    string MonthlyAllowance,
-    string AllowanceLeft,
-    string? MonthlyCap,
-    string SpentThisMonth,
-    string CreditLimit,
+    Usd Credits,
+    Usd MonthlyAllowance,
+    Usd AllowanceLeft,
+    Usd? MonthlyCap,
+    Usd SpentThisMonth,
+    Usd CreditLimit,
     string Period,
     KycView Kyc)
 {
-    public static PayerView From(Payer p, long credits, long allowanceLeft, long spent, string period, KycRecord? kyc) => new(
-        p.Id, p.OrganisationId, p.Name, Money.Format(credits), Money.Format(p.MonthlyAllowance), Money.Format(allowanceLeft),
-        p.MonthlyCap is { } cap ? Money.Format(cap) : null, Money.Format(spent), Money.Format(p.CreditLimit), period, KycView.From(kyc));
+    public static PayerView From(Payer p, Usd credits, Usd allowanceLeft, Usd spent, string period, KycRecord? kyc) => new(
+        p.Id, p.OrganisationId, p.Name, credits, p.MonthlyAllowance, allowanceLeft, p.MonthlyCap, spent, p.CreditLimit, period, KycView.From(kyc));
 }
 
 /// <summary>Where the payer's one-time verification stands; "none" until the provider's first decision.</summary>

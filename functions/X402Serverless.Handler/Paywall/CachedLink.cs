@@ -11,6 +11,4 @@ internal sealed record CachedLink(
     Uri Upstream,
     long ExpiresAtTicks)
 {
-    /// <summary>The price in micro-USD, what a credit-paid call holds; null when finer than a micro-dollar (x402 only).</summary>
-    public long? PriceMicros { get; } = (long?)Core.Pricing.UsdPrice.Parse(Link.Price).ToAtomic(Core.Pricing.Money.Decimals);
 }

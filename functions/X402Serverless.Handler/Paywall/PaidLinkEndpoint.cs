@@ -7,7 +7,7 @@ using X402Serverless.Core.Credits;
 using X402Serverless.Core.Kyc;
 using X402Serverless.Core.Links;
 using X402Serverless.Core.Usage;
-using X402Serverless.Core.Pricing;
+using X402Serverless.Core.Money;
 using X402Serverless.Core.Protocol;
 using X402Serverless.Handler.Payers;
 using X402Serverless.Core.Settlement;
@@ -320,10 +320,7 @@ internal sealed partial class PaidLinkEndpoint(
         {
             return KycRequired(cached.Link);
         }
-        if (cached.PriceMicros is not { } amount)
-        {
-            return Paywall(cached, CreditCharges.NotAccepted, "This link's price is finer than credits can carry; pay it with x402.");
-        }
+        var amount = cached.Link.Price;
         var (hold, reason) = await credits.HoldAsync(payer, cached.Link, amount, http.RequestAborted);
         if (hold is null)
         {
@@ -351,7 +348,7 @@ internal sealed partial class PaidLinkEndpoint(
             {
                 await credits.CaptureAsync(hold, cached.Link, CancellationToken.None);
                 usage.Count(cached.Link, UsageKinds.Paid);
-                http.Response.Headers["X-Charged"] = Money.Format(amount);
+                http.Response.Headers["X-Charged"] = amount.ToString();
                 http.Response.Headers["X-Charged-From"] = hold.FromAllowance ? PaymentTypes.Allowance : PaymentTypes.Credits;
             }
             else

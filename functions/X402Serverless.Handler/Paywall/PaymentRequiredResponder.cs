@@ -72,7 +72,7 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls)
             extensions["credits"] = new JsonObject
             {
                 ["accepts"] = new JsonArray(balanceTypes.Select(t => (JsonNode?)JsonValue.Create(t)).ToArray()),
-                ["price"] = link.Price,
+                ["price"] = link.Price.ToString(),
                 ["currency"] = "USD",
                 ["authorization"] = "Bearer <payer key>",
                 ["topUpUrl"] = $"{baseUrl}/api/me/topup",

@@ -17,7 +17,7 @@ internal static class PaywallPage
         foreach (var r in requirements)
         {
             rows.Append(CultureInfo.InvariantCulture,
-                $"<tr><td>{E(r.Network.Id)}{(r.Network.V1Name is null ? "" : $" ({E(r.Network.V1Name)})")}</td><td><code>{E(r.Network.Asset.ToString())}</code></td><td>{E(r.Amount.ToString(CultureInfo.InvariantCulture))}</td></tr>");
+                $"<tr><td>{E(r.Network.Id)}{(r.Network.V1Name is null ? "" : $" ({E(r.Network.V1Name)})")}</td><td><code>{E(r.Network.Asset.ToString())}</code></td><td>{E(r.Amount.ToString())}</td></tr>");
         }
         return $$"""
             <!doctype html>
@@ -38,7 +38,7 @@ internal static class PaywallPage
             <p>402 · Payment required</p>
             <h1>{{E(title)}}</h1>
             <p>{{E(link.Description)}}</p>
-            <div class="price">${{E(link.Price)}} <small>USDC per request</small></div>
+            <div class="price">${{E(link.Price.ToString())}} <small>USDC per request</small></div>
             <p>Pay to <code>{{E(link.PayTo)}}</code>, on any of:</p>
             <table><thead><tr><th>Network</th><th>Token</th><th>Amount (atomic units)</th></tr></thead><tbody>{{rows}}</tbody></table>
             <h2>How to pay</h2>

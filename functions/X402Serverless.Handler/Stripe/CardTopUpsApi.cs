@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
-using X402Serverless.Core.Pricing;
+using X402Serverless.Core.Money;
 using X402Serverless.Handler.Hosting;
 using X402Serverless.Handler.Management;
 using X402Serverless.Handler.Payers;
@@ -47,8 +47,8 @@ internal static class CardTopUpsApi
             amountText = a.ValueKind switch { JsonValueKind.Number => a.GetRawText(), JsonValueKind.String => a.GetString(), _ => null };
         }
         var credits = options.Value.Credits;
-        if (!Money.TryParse(amountText, out var micros) || micros % 10_000 != 0
-            || micros < Money.Parse(credits.MinimumTopUp) || micros > Money.Parse(credits.MaximumTopUp))
+        if (!Usd.TryParse(amountText, out var amount) || amount.WholeCents is not { } cents
+            || amount < credits.MinimumTopUp || amount > credits.MaximumTopUp)
         {
             return Problem.Of(StatusCodes.Status400BadRequest, "invalid_amount",
                 $"amount is a USD amount in whole cents between {credits.MinimumTopUp} and {credits.MaximumTopUp}.");
@@ -56,12 +56,11 @@ internal static class CardTopUpsApi
         var idempotencyKey = http.Request.Headers["Idempotency-Key"].ToString() is { Length: > 0 and <= 200 } supplied
             ? $"{reference}:{supplied}"
             : $"{reference}:{Guid.NewGuid():N}";
-        var cents = micros / 10_000;
         var (id, url, error) = await stripe.CreateAsync(cents, description, metadata, reference, idempotencyKey, http.RequestAborted);
         if (error is not null)
         {
             return Problem.Of(StatusCodes.Status502BadGateway, "stripe_unavailable", "The card payment could not be started.", error);
         }
-        return TypedResults.Created(url, new { sessionId = id, url, amount = Money.Format(micros), currency = "usd", cents = cents.ToString(CultureInfo.InvariantCulture) });
+        return TypedResults.Created(url, new { sessionId = id, url, amount = amount.ToString(), currency = "usd", cents = cents.ToString(CultureInfo.InvariantCulture) });
     }
 }

@@ -8,6 +8,7 @@ using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Payments;
 using X402Serverless.Core.Ports;
 using X402Serverless.Tests.Support;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Tests.ProviderConsole;
 
@@ -202,8 +203,8 @@ public sealed class ConsoleHttpTests(ConsoleFixture fixture) : IClassFixture<Con
             var payerId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("payer").GetProperty("id").GetString()!;
             var organisation = (await api.GetFromJsonAsync<JsonElement>("/api/organisation")).GetProperty("id").GetString()!;
             var ledger = Gateway.Services.GetRequiredService<ILedger>();
-            await ledger.PostAsync(LedgerEntry.Transfer("console-fund:" + payerId, "topup", Accounts.CardClearing, Accounts.Credits(payerId), 1_234_500), [], default);
-            await ledger.PostAsync(LedgerEntry.Transfer("console-pool:" + payerId, "pool-topup", Accounts.CardClearing, Accounts.Pool(organisation), 40_000_000), [], default);
+            await ledger.PostAsync(LedgerEntry.Transfer("console-fund:" + payerId, "topup", Accounts.CardClearing, Accounts.Credits(payerId), Usd.FromMicros(1_234_500)), [], default);
+            await ledger.PostAsync(LedgerEntry.Transfer("console-pool:" + payerId, "pool-topup", Accounts.CardClearing, Accounts.Pool(organisation), Usd.FromMicros(40_000_000)), [], default);
             await Gateway.Services.GetRequiredService<IKycStore>().SaveIfNewerAsync(new KycRecord
             {
                 SubjectId = payerId, Status = KycStatuses.Verified, Level = KycLevels.Full, Reference = "inq_console", DecidedAt = DateTimeOffset.UtcNow,
@@ -240,17 +241,17 @@ public sealed class ConsoleHttpTests(ConsoleFixture fixture) : IClassFixture<Con
             using var created = await api.PostAsJsonAsync("/api/payers", new { name = "Buyer" });
             var payerId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("payer").GetProperty("id").GetString()!;
             var ledger = Gateway.Services.GetRequiredService<ILedger>();
-            await ledger.PostAsync(LedgerEntry.Transfer("console-credits:" + payerId, "topup", Accounts.CardClearing, Accounts.Credits(payerId), 1_000_000), [], default);
+            await ledger.PostAsync(LedgerEntry.Transfer("console-credits:" + payerId, "topup", Accounts.CardClearing, Accounts.Credits(payerId), Usd.FromMicros(1_000_000)), [], default);
             var credits = Gateway.Services.GetRequiredService<X402Serverless.Core.Credits.CreditCharges>();
             var payer = (await Gateway.Services.GetRequiredService<IPayerStore>().GetAsync(payerId, default))!;
             var link = (await Gateway.Services.GetRequiredService<ILinkStore>().FindAsync(creditLink, default))!;
             for (var i = 0; i < 3; i++)
             {
-                var (hold, reason) = await credits.HoldAsync(payer, link, 20_000, default);
+                var (hold, reason) = await credits.HoldAsync(payer, link, Usd.FromMicros(20_000), default);
                 Assert.True(hold is not null, reason);
                 await credits.CaptureAsync(hold, link, default);
             }
-            var (released, _) = await credits.HoldAsync(payer, link, 20_000, default);
+            var (released, _) = await credits.HoldAsync(payer, link, Usd.FromMicros(20_000), default);
             await credits.ReleaseAsync(released!, default); // a failed call: held, then released, not counted
             using (var anonymous = Gateway.Client())
             {
@@ -293,7 +294,7 @@ public sealed class ConsoleHttpTests(ConsoleFixture fixture) : IClassFixture<Con
                 {
                     Id = "pay_" + Guid.NewGuid().ToString("N"), LinkId = link, OrganisationId = organisation, Network = "eip155:84532",
                     Asset = "0x036CbD53842c5426634e7929541eC2318f3dCF7e", Payer = "0x00000000000000000000000000000000000000a1", PayTo = ConsoleFixture.PayTo,
-                    Nonce = "0x" + Guid.NewGuid().ToString("N"), Amount = amount, X402Version = 2, Status = PaymentStatus.Reserved,
+                    Nonce = "0x" + Guid.NewGuid().ToString("N"), Amount = TokenAmount.Parse(amount), X402Version = 2, Status = PaymentStatus.Reserved,
                     ValidBefore = now.AddMinutes(5).ToUnixTimeSeconds(), CreatedAt = now, UpdatedAt = now,
                 };
                 Assert.True(await payments.TryReserveAsync(p, default));

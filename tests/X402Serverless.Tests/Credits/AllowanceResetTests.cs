@@ -8,6 +8,7 @@ using X402Serverless.Handler.Credits;
 using X402Serverless.Handler.Hosting;
 using X402Serverless.Sqlite;
 using X402Serverless.Tests.Support;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Tests.Credits;
 
@@ -30,9 +31,9 @@ public sealed class AllowanceResetTests : IDisposable
         _reset = new AllowanceReset(_ledger, _payers);
         new SqliteAccessStore(database).CreateOrganisationAsync(new Organisation("org_a", "A", false, _time.GetUtcNow()),
             new AccessKey("key_a", "org_a", "x", "admin", _time.GetUtcNow()), "hash_a", default).GetAwaiter().GetResult();
-        _payers.CreateAsync(new Payer { Id = "payer_a", OrganisationId = "org_a", Name = "A", MonthlyAllowance = 3_000_000, CreatedAt = _time.GetUtcNow() },
+        _payers.CreateAsync(new Payer { Id = "payer_a", OrganisationId = "org_a", Name = "A", MonthlyAllowance = Usd.FromMicros(3_000_000), CreatedAt = _time.GetUtcNow() },
             new PayerKey("pk_a", "payer_a", "x402pk_a", _time.GetUtcNow()), "phash_a", default).GetAwaiter().GetResult();
-        _ledger.PostAsync(LedgerEntry.Transfer("fund", "pool-topup", Accounts.CardClearing, _pool, 10_000_000), [], default).GetAwaiter().GetResult();
+        _ledger.PostAsync(LedgerEntry.Transfer("fund", "pool-topup", Accounts.CardClearing, _pool, Usd.FromMicros(10_000_000)), [], default).GetAwaiter().GetResult();
     }
 
     [Theory]
@@ -53,9 +54,9 @@ public sealed class AllowanceResetTests : IDisposable
         Assert.Equal(0, await _reset.RunAsync("2026-11", default));
         await Spend(2_000_000);
         Assert.Equal(0, await _reset.RunAsync("2026-11", default)); // late re-run after spending grants nothing more
-        Assert.Equal(1_000_000, await _ledger.BalanceAsync(_allowance, default));
-        Assert.Equal(7_000_000, await _ledger.BalanceAsync(_pool, default));
-        Assert.Equal(0, await _ledger.TotalAsync(default));
+        Assert.Equal(1_000_000, (await _ledger.BalanceAsync(_allowance, default)).Micros);
+        Assert.Equal(7_000_000, (await _ledger.BalanceAsync(_pool, default)).Micros);
+        Assert.Equal(0, (await _ledger.TotalAsync(default)).Micros);
     }
 
     [Fact]
@@ -64,22 +65,22 @@ public sealed class AllowanceResetTests : IDisposable
         await _reset.RunAsync("2026-11", default);
         await Spend(2_000_000);
         await _reset.RunAsync("2026-12", default);
-        Assert.Equal(3_000_000, await _ledger.BalanceAsync(_allowance, default));
-        Assert.Equal(5_000_000, await _ledger.BalanceAsync(_pool, default));
+        Assert.Equal(3_000_000, (await _ledger.BalanceAsync(_allowance, default)).Micros);
+        Assert.Equal(5_000_000, (await _ledger.BalanceAsync(_pool, default)).Micros);
 
         // January's run was missed; February's grants one month, not two.
         await _reset.RunAsync("2027-02", default);
-        Assert.Equal(3_000_000, await _ledger.BalanceAsync(_allowance, default));
-        Assert.Equal(5_000_000, await _ledger.BalanceAsync(_pool, default));
+        Assert.Equal(3_000_000, (await _ledger.BalanceAsync(_allowance, default)).Micros);
+        Assert.Equal(5_000_000, (await _ledger.BalanceAsync(_pool, default)).Micros);
     }
 
     [Fact]
     public async Task A_pool_that_cannot_cover_the_grant_grants_what_it_holds()
     {
-        await _ledger.PostAsync(LedgerEntry.Transfer("drain", "payout", _pool, Accounts.CardClearing, 9_000_000), [], default);
+        await _ledger.PostAsync(LedgerEntry.Transfer("drain", "payout", _pool, Accounts.CardClearing, Usd.FromMicros(9_000_000)), [], default);
         await _reset.RunAsync("2026-11", default);
-        Assert.Equal(1_000_000, await _ledger.BalanceAsync(_allowance, default));
-        Assert.Equal(0, await _ledger.BalanceAsync(_pool, default));
+        Assert.Equal(1_000_000, (await _ledger.BalanceAsync(_allowance, default)).Micros);
+        Assert.Equal(0, (await _ledger.BalanceAsync(_pool, default)).Micros);
     }
 
     [Fact]
@@ -110,7 +111,7 @@ public sealed class AllowanceResetTests : IDisposable
     }
 
     private Task<PostResult> Spend(long amount) =>
-        _ledger.PostAsync(LedgerEntry.Transfer($"spend:{Guid.NewGuid():N}", "capture", _allowance, Accounts.Earnings("provider"), amount), [], default);
+        _ledger.PostAsync(LedgerEntry.Transfer($"spend:{Guid.NewGuid():N}", "capture", _allowance, Accounts.Earnings("provider"), Usd.FromMicros(amount)), [], default);
 
     private static async Task WaitForAsync(Func<Task<bool>> condition)
     {

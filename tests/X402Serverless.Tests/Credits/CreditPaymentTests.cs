@@ -33,9 +33,9 @@ public sealed class CreditPaymentTests(CreditsFixture fixture, ITestOutputHelper
             $"other={statuses.Count(s => s is not (200 or 402))}; upstream calls={fixture.Upstream.Hits(link.Path)}; balance={await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)}");
         Assert.Equal(100, statuses.Count(s => s == 200));
         Assert.Equal(400, statuses.Count(s => s == 402));
-        Assert.Equal(0, await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default));
+        Assert.Equal(0, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
         Assert.Equal(100, fixture.Upstream.Hits(link.Path));
-        Assert.Equal(0, await fixture.Ledger.TotalAsync(default));
+        Assert.Equal(0, (await fixture.Ledger.TotalAsync(default)).Micros);
 
         var trial = await fixture.Gateway.Admin.GetFromJsonAsync<JsonElement>("/api/ledger/trial-balance");
         Assert.Equal("0.00", trial.GetProperty("total").GetString());
@@ -93,13 +93,13 @@ public sealed class CreditPaymentTests(CreditsFixture fixture, ITestOutputHelper
             Assert.Equal(500, (int)failed.StatusCode);
             Assert.False(failed.Headers.Contains("X-Charged"));
         }
-        Assert.Equal(1_000_000, await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default));
+        Assert.Equal(1_000_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
         using (var ok = await CallAsync(working.Url, payer.Key))
         {
             Assert.Equal(200, (int)ok.StatusCode);
             Assert.Equal("1.00", ok.Headers.GetValues("X-Charged").Single());
         }
-        Assert.Equal(0, await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default));
+        Assert.Equal(0, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
         var balances = await org.GetFromJsonAsync<JsonElement>("/api/organisation/balances");
         Assert.Equal("0.99", balances.GetProperty("earnings").GetString()); // 1% operator fee
     }
@@ -150,7 +150,7 @@ public sealed class CreditPaymentTests(CreditsFixture fixture, ITestOutputHelper
             Assert.Equal(404, (int)paid.StatusCode);
             Assert.Equal("0.10", paid.Headers.GetValues("X-Charged").Single());
         }
-        Assert.Equal(900_000, await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default));
+        Assert.Equal(900_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
     }
 
     [Fact]
@@ -160,7 +160,7 @@ public sealed class CreditPaymentTests(CreditsFixture fixture, ITestOutputHelper
         var payer = await NewPayerAsync(org, new { name = "Trusted", creditLimit = "0.02" });
         var link = await fixture.NewLinkAsync(org, "0.01", ["credits"]);
         Assert.Equal(new[] { 200, 200, 402 }, await StatusesAsync(link.Url, payer.Key, 3));
-        Assert.Equal(-20_000, await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default));
+        Assert.Equal(-20_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
     }
 
     [Fact]

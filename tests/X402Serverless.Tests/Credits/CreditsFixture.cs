@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Ports;
 using X402Serverless.Tests.Support;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Tests.Credits;
 
@@ -94,7 +95,7 @@ public sealed class CreditsFixture : IAsyncLifetime
 
     /// <summary>Funds an account as a completed top-up would (the top-up paths have their own tests).</summary>
     internal Task FundAsync(string account, long micros) =>
-        Ledger.PostAsync(LedgerEntry.Transfer($"test-fund:{Guid.NewGuid():N}", "topup", Accounts.CardClearing, account, micros), [], default);
+        Ledger.PostAsync(LedgerEntry.Transfer($"test-fund:{Guid.NewGuid():N}", "topup", Accounts.CardClearing, account, Usd.FromMicros(micros)), [], default);
 
     internal static async Task<HttpResponseMessage> CallAsync(string url, string payerKey)
     {

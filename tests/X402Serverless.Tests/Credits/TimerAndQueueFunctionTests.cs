@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using X402Serverless.Core.Ledger;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Tests.Credits;
 
@@ -26,8 +27,8 @@ public sealed class TimerAndQueueFunctionTests(CreditsFixture fixture) : IClassF
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Equal(JsonValueKind.Array, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("Logs").ValueKind);
         }
-        Assert.Equal(2_000_000, await fixture.Ledger.BalanceAsync(Accounts.Allowance(member.OrganisationId, member.Id), default));
-        Assert.Equal(8_000_000, await fixture.Ledger.BalanceAsync(Accounts.Pool(member.OrganisationId), default));
+        Assert.Equal(2_000_000, (await fixture.Ledger.BalanceAsync(Accounts.Allowance(member.OrganisationId, member.Id), default)).Micros);
+        Assert.Equal(8_000_000, (await fixture.Ledger.BalanceAsync(Accounts.Pool(member.OrganisationId), default)).Micros);
     }
 
     [Fact]
@@ -42,7 +43,7 @@ public sealed class TimerAndQueueFunctionTests(CreditsFixture fixture) : IClassF
         await store.TryReserveAsync(new X402Serverless.Core.Payments.PaymentRecord
         {
             Id = id, LinkId = "lnk_x", OrganisationId = "org_x", Network = "eip155:84532", Asset = "0x5FbDB2315678afecb367f032d93F642f64180aa3",
-            Payer = "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23", PayTo = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C", Nonce = "0x" + new string('1', 64), Amount = "1",
+            Payer = "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23", PayTo = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C", Nonce = "0x" + new string('1', 64), Amount = TokenAmount.Parse("1"),
             X402Version = 2, Status = X402Serverless.Core.Payments.PaymentStatus.Reserved, ValidBefore = old.AddMinutes(5).ToUnixTimeSeconds(),
             CreatedAt = old, UpdatedAt = old,
         }, default);

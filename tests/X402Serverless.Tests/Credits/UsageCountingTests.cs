@@ -43,7 +43,7 @@ public sealed class UsageCountingTests(CreditsFixture fixture) : IClassFixture<C
         Assert.Equal((3, 2, 0), (okRow.GetProperty("challenged").GetInt64(), okRow.GetProperty("paid").GetInt64(), okRow.GetProperty("notCharged").GetInt64()));
         var failRow = rows.Single(r => r.GetProperty("linkId").GetString() == failing.Id);
         Assert.Equal((0, 0, 1), (failRow.GetProperty("challenged").GetInt64(), failRow.GetProperty("paid").GetInt64(), failRow.GetProperty("notCharged").GetInt64()));
-        Assert.Equal(100_000 - 20_000, await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default));
+        Assert.Equal(100_000 - 20_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
 
         // The CSV export: one line per link and day, names quoted and defused for spreadsheets.
         using (var renamed = await org.PatchAsJsonAsync($"/api/links/{ok.Id}", new { name = "=cmd, \"quoted\"" }))

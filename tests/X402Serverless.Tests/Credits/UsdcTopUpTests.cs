@@ -36,7 +36,7 @@ public sealed class UsdcTopUpTests(ChainFixture chain)
         Assert.Equal("2.50", body.GetProperty("balance").GetString());
         Assert.Equal(walletBefore + 2_500_000, await chain.BalanceAsync(wallet));
         var ledger = chain.Gateway.Services.GetRequiredService<ILedger>();
-        Assert.Equal(2_500_000, await ledger.BalanceAsync(Accounts.Credits(payerId), default));
+        Assert.Equal(2_500_000, (await ledger.BalanceAsync(Accounts.Credits(payerId), default)).Micros);
         Assert.Equal(1, await chain.Rpc.ReceiptStatusAsync(result.GetProperty("paymentResponse").GetProperty("transaction").GetString()!));
     }
 
@@ -58,7 +58,7 @@ public sealed class UsdcTopUpTests(ChainFixture chain)
             using var response = await client.SendAsync(request);
             Assert.Equal(i == 0 ? 200 : 402, (int)response.StatusCode);
         }
-        Assert.Equal(1_000_000, await chain.Gateway.Services.GetRequiredService<ILedger>().BalanceAsync(Accounts.Credits(payerId), default));
+        Assert.Equal(1_000_000, (await chain.Gateway.Services.GetRequiredService<ILedger>().BalanceAsync(Accounts.Credits(payerId), default)).Micros);
 
         using var bad = await client.PostAsync("/api/me/topup?amount=abc", null);
         Assert.Equal(400, (int)bad.StatusCode);

@@ -4,6 +4,7 @@ using X402Serverless.Core.Evm;
 using X402Serverless.Core.Networks;
 using X402Serverless.Core.Protocol;
 using X402Serverless.Tests.Support;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Tests.Crypto;
 
@@ -58,7 +59,7 @@ public sealed class Eip712VectorTests
     public void Spec_example_passes_the_full_verifier_with_the_clock_inside_its_window()
     {
         var network = new NetworkRegistry([]).All.Single(n => n.Id == "eip155:84532");
-        var requirement = new PaymentRequirement(network, 10_000, SpecExample.To, 60);
+        var requirement = new PaymentRequirement(network, new TokenAmount(10_000), SpecExample.To, 60);
         var payment = new DecodedPayment(1, "exact", "base-sepolia", SpecExample, Hex.Decode(SpecSignature), null, default);
         var verifier = new PaymentVerifier(new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(1_740_672_100)));
 

@@ -8,6 +8,7 @@ using X402Serverless.Core.Ledger;
 using X402Serverless.Sqlite;
 using X402Serverless.Tests.Support;
 using Xunit.Abstractions;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Tests.Drills;
 
@@ -63,7 +64,7 @@ public sealed class CreditCrashDrill(ITestOutputHelper output)
             holdUrl = await LinkAsync(admin, upstreamUrl + "/hold");
         }
         var ledger = new SqliteLedger(new SqliteDatabase(Path.Combine(dataDirectory, "x402.db")), TimeProvider.System);
-        await ledger.PostAsync(LedgerEntry.Transfer("drill-fund", "topup", Accounts.CardClearing, Accounts.Credits(payerId), Funded), [], default);
+        await ledger.PostAsync(LedgerEntry.Transfer("drill-fund", "topup", Accounts.CardClearing, Accounts.Credits(payerId), Usd.FromMicros(Funded)), [], default);
 
         var second = await HandlerProcess.StartAsync(port, settings);
         List<Task<HttpResponseMessage>> hanging;
@@ -77,14 +78,14 @@ public sealed class CreditCrashDrill(ITestOutputHelper output)
             hanging = Enumerable.Range(0, InFlight).Select(i => CallAsync($"{holdUrl}/{i}", payerKey)).ToList();
             // Every hanging call has its hold placed: the upstream sees a call only after its money is held.
             await Poll.UntilAsync(() => Task.FromResult(arrived.Count == InFlight), TimeSpan.FromSeconds(60));
-            Assert.Equal(Funded - (Answered + InFlight) * Price, await ledger.BalanceAsync(Accounts.Credits(payerId), default));
+            Assert.Equal(Funded - (Answered + InFlight) * Price, (await ledger.BalanceAsync(Accounts.Credits(payerId), default)).Micros);
         }
         finally
         {
             await second.KillAsync();
         }
         var leftHeld = await ledger.StaleHoldsAsync(DateTimeOffset.MaxValue, 1000, default);
-        output.WriteLine($"credit crash drill: SIGKILL with {leftHeld.Count} holds ({leftHeld.Sum(h => h.Amount)} micro-USD) in flight");
+        output.WriteLine($"credit crash drill: SIGKILL with {leftHeld.Count} holds (${Usd.FromMicros(leftHeld.Sum(h => h.Amount.Micros))}) in flight");
         Assert.Equal(InFlight, leftHeld.Count);
         foreach (var call in hanging)
         {
@@ -104,10 +105,10 @@ public sealed class CreditCrashDrill(ITestOutputHelper output)
         }
 
         // Only the answered calls were paid for, exactly once each; the rest went back to the payer.
-        Assert.Equal(Funded - Answered * Price, await ledger.BalanceAsync(Accounts.Credits(payerId), default));
-        Assert.Equal(0, await ledger.TotalAsync(default));
+        Assert.Equal(Funded - Answered * Price, (await ledger.BalanceAsync(Accounts.Credits(payerId), default)).Micros);
+        Assert.Equal(0, (await ledger.TotalAsync(default)).Micros);
         Assert.All(await ledger.TrialBalanceAsync(default), row => Assert.Equal(row.PostedSum, row.Balance));
-        Assert.All((await ledger.TrialBalanceAsync(default)).Where(r => r.Account.StartsWith("hold:", StringComparison.Ordinal)), row => Assert.Equal(0, row.Balance));
+        Assert.All((await ledger.TrialBalanceAsync(default)).Where(r => r.Account.StartsWith("hold:", StringComparison.Ordinal)), row => Assert.Equal(0, (row.Balance).Micros));
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(dataDirectory, recursive: true);
     }

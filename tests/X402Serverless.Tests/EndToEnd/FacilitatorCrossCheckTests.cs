@@ -11,6 +11,7 @@ using X402Serverless.Core.Ports;
 using X402Serverless.Core.Settlement;
 using X402Serverless.Tests.Support;
 using static X402Serverless.Tests.EndToEnd.PaidLinkClient;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Tests.EndToEnd;
 
@@ -169,7 +170,7 @@ public sealed class FacilitatorCrossCheckTests(ChainFixture chain)
             Payer = payer.ToString(),
             PayTo = ChainFixture.NewAddress().ToString(),
             Nonce = Hex.Encode(nonce),
-            Amount = "10000",
+            Amount = TokenAmount.Parse("10000"),
             X402Version = 2,
             Status = PaymentStatus.Reserved,
             ValidBefore = now.ToUnixTimeSeconds() + 300,
@@ -190,7 +191,7 @@ public sealed class FacilitatorCrossCheckTests(ChainFixture chain)
         {
             return await NonceBurner.BurnAsync(chain, key, Hex.Decode(record.Nonce));
         }
-        var auth = new TransferAuthorization(EvmAddress.Parse(record.Payer), EvmAddress.Parse(record.PayTo), BigInteger.Parse(record.Amount),
+        var auth = new TransferAuthorization(EvmAddress.Parse(record.Payer), EvmAddress.Parse(record.PayTo), record.Amount.Units,
             0, record.ValidBefore, Hex.Decode(record.Nonce));
         return await NonceBurner.SubmitAsync(chain, auth, key);
     }

@@ -6,6 +6,7 @@ using X402Serverless.Core.Ports;
 using X402Serverless.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using static X402Serverless.Tests.EndToEnd.PaidLinkClient;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Tests.EndToEnd;
 
@@ -231,7 +232,7 @@ public sealed class PaymentFailureTests(ChainFixture chain)
             X402Serverless.Core.Access.ManagementKeys.Hash(GatewayHost.AdminKey), default))!.Value.Organisation;
         await strict.Services.GetRequiredService<ILinkStore>().CreateAsync(new PaidLink
         {
-            Id = "lnk_rebound", OrganisationId = organisation.Id, Upstream = chain.Upstream.BaseUrl + path, Price = "0.01",
+            Id = "lnk_rebound", OrganisationId = organisation.Id, Upstream = chain.Upstream.BaseUrl + path, Price = Usd.Parse("0.01"),
             PayTo = payTo.ToString(), Networks = [ChainFixture.V2Network], Methods = [], CreatedAt = now, UpdatedAt = now,
         }, default);
         var url = strict.BaseUrl + "/l/lnk_rebound";

@@ -7,6 +7,7 @@ using X402Serverless.Core.Payments;
 using X402Serverless.Core.Ports;
 using X402Serverless.Tests.Support;
 using static X402Serverless.Tests.EndToEnd.PaidLinkClient;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Tests.EndToEnd;
 
@@ -60,7 +61,7 @@ public sealed class RecoveryTests(ChainFixture chain)
         await store.TryReserveAsync(new PaymentRecord
         {
             Id = id, LinkId = "lnk_recovery", OrganisationId = "org_recovery", Network = ChainFixture.V2Network, Asset = chain.Token.ToString(),
-            Payer = chain.Payer.ToString(), PayTo = payTo.ToString(), Nonce = Hex.Encode(nonce), Amount = "10000",
+            Payer = chain.Payer.ToString(), PayTo = payTo.ToString(), Nonce = Hex.Encode(nonce), Amount = TokenAmount.Parse("10000"),
             X402Version = 2, Status = PaymentStatus.Reserved, ValidBefore = at.AddHours(2).ToUnixTimeSeconds(), CreatedAt = at, UpdatedAt = at,
         }, default);
     }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Ports;
 using X402Serverless.Tests.Support;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Tests.Forwarding;
 
@@ -34,7 +35,7 @@ public class IsolationFixture : IAsyncLifetime
         PayerKey = json.GetProperty("key").GetString()!;
         var payerId = json.GetProperty("payer").GetProperty("id").GetString()!;
         await Gateway.Services.GetRequiredService<ILedger>().PostAsync(
-            LedgerEntry.Transfer($"test-fund:{Guid.NewGuid():N}", "topup", Accounts.CardClearing, Accounts.Credits(payerId), 1_000_000), [], default);
+            LedgerEntry.Transfer($"test-fund:{Guid.NewGuid():N}", "topup", Accounts.CardClearing, Accounts.Credits(payerId), Usd.FromMicros(1_000_000)), [], default);
     }
 
     public virtual async Task DisposeAsync()

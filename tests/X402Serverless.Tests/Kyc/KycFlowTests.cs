@@ -76,7 +76,7 @@ public sealed class KycFlowTests(CreditsFixture fixture) : IClassFixture<Credits
             Assert.Equal("kyc_required", (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
         }
         Assert.Equal(0, fixture.Upstream.Hits(basic.Path));
-        Assert.Equal(100_000, await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default));
+        Assert.Equal(100_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
 
         using var me = fixture.Gateway.Client(payer.Key);
         using (var start = await me.PostAsync("/api/me/kyc", null))
@@ -125,7 +125,7 @@ public sealed class KycFlowTests(CreditsFixture fixture) : IClassFixture<Credits
             Assert.Equal(HttpStatusCode.Forbidden, afterRevocation.StatusCode);
         }
         Assert.Equal(1, fixture.Upstream.Hits(basic.Path));
-        Assert.Equal(100_000 - 10_000, await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default));
+        Assert.Equal(100_000 - 10_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
 
         // The organisation sees its member's verification too.
         var view = await org.GetFromJsonAsync<JsonElement>($"/api/payers/{payer.Id}");

@@ -5,6 +5,7 @@ using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Ports;
 using X402Serverless.Sqlite;
 using X402Serverless.Tests.Support;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Tests.Ledger;
 
@@ -47,12 +48,12 @@ public abstract class LedgerPropertyContract
     public async Task Concurrent_holds_never_overdraw()
     {
         var ledger = await CreateAsync();
-        await ledger.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, Accounts.Credits("p"), 30), [], default);
+        await ledger.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, Accounts.Credits("p"), Usd.FromMicros(30)), [], default);
         var results = await Task.WhenAll(Enumerable.Range(0, 100).Select(i => Task.Run(() =>
-            ledger.PostAsync(LedgerEntry.Transfer($"h{i}", "hold", Accounts.Credits("p"), Accounts.Hold($"h{i}"), 1), [], default))));
+            ledger.PostAsync(LedgerEntry.Transfer($"h{i}", "hold", Accounts.Credits("p"), Accounts.Hold($"h{i}"), Usd.FromMicros(1)), [], default))));
         Assert.Equal(30, results.Count(r => r == PostResult.Posted));
-        Assert.Equal(0, await ledger.BalanceAsync(Accounts.Credits("p"), default));
-        Assert.Equal(0, await ledger.TotalAsync(default));
+        Assert.Equal(0, (await ledger.BalanceAsync(Accounts.Credits("p"), default)).Micros);
+        Assert.Equal(0, (await ledger.TotalAsync(default)).Micros);
     }
 
     private async Task<bool> Run((Op Op, string Payer, int Amount)[] steps)
@@ -67,14 +68,14 @@ public abstract class LedgerPropertyContract
                 switch (op)
                 {
                     case Op.TopUp:
-                        await ledger.PostAsync(LedgerEntry.Transfer($"top{n}", "topup", Accounts.CardClearing, Accounts.Credits(payer), amount), [], default);
+                        await ledger.PostAsync(LedgerEntry.Transfer($"top{n}", "topup", Accounts.CardClearing, Accounts.Credits(payer), Usd.FromMicros(amount)), [], default);
                         break;
                     case Op.Hold:
                         var id = $"h{n}";
                         var (index, result) = await ledger.PostFirstAsync(
                         [
-                            (LedgerEntry.Transfer(id, "hold", Accounts.Allowance("org", payer), Accounts.Hold(id), amount), []),
-                            (LedgerEntry.Transfer(id, "hold", Accounts.Credits(payer), Accounts.Hold(id), amount), []),
+                            (LedgerEntry.Transfer(id, "hold", Accounts.Allowance("org", payer), Accounts.Hold(id), Usd.FromMicros(amount)), []),
+                            (LedgerEntry.Transfer(id, "hold", Accounts.Credits(payer), Accounts.Hold(id), Usd.FromMicros(amount)), []),
                         ], default);
                         if (result == PostResult.Posted)
                         {
@@ -85,18 +86,18 @@ public abstract class LedgerPropertyContract
                         var hold = openHolds[amount % openHolds.Count];
                         openHolds.Remove(hold);
                         var target = op == Op.Capture ? Accounts.Earnings("provider") : hold.Source;
-                        await ledger.PostAsync(LedgerEntry.Transfer($"{hold.Id}:end", op.ToString(), Accounts.Hold(hold.Id), target, hold.Amount), [], default);
+                        await ledger.PostAsync(LedgerEntry.Transfer($"{hold.Id}:end", op.ToString(), Accounts.Hold(hold.Id), target, Usd.FromMicros(hold.Amount)), [], default);
                         break;
                     case Op.Reset:
                         // Monthly reset: unspent allowance back to the pool, a fresh grant out of it (funded by card first).
                         var allowance = Accounts.Allowance("org", payer);
                         var left = await ledger.BalanceAsync(allowance, default);
-                        if (left > 0)
+                        if (left.IsPositive)
                         {
                             await ledger.PostAsync(LedgerEntry.Transfer($"r{n}:back", "reset", allowance, Accounts.Pool("org"), left), [], default);
                         }
-                        await ledger.PostAsync(LedgerEntry.Transfer($"r{n}:fund", "pool-topup", Accounts.CardClearing, Accounts.Pool("org"), amount), [], default);
-                        await ledger.PostAsync(LedgerEntry.Transfer($"r{n}:grant", "reset", Accounts.Pool("org"), allowance, amount), [], default);
+                        await ledger.PostAsync(LedgerEntry.Transfer($"r{n}:fund", "pool-topup", Accounts.CardClearing, Accounts.Pool("org"), Usd.FromMicros(amount)), [], default);
+                        await ledger.PostAsync(LedgerEntry.Transfer($"r{n}:grant", "reset", Accounts.Pool("org"), allowance, Usd.FromMicros(amount)), [], default);
                         break;
                 }
             }
@@ -106,13 +107,13 @@ public abstract class LedgerPropertyContract
 
     private static async Task<bool> InvariantsHoldAsync(ILedger ledger)
     {
-        if (await ledger.TotalAsync(default) != 0)
+        if (await ledger.TotalAsync(default) != Usd.Zero)
         {
             return false;
         }
         foreach (var (account, balance, posted) in await ledger.TrialBalanceAsync(default))
         {
-            if (balance != posted || (!Accounts.IsClearing(account) && balance < 0))
+            if (balance != posted || (!Accounts.IsClearing(account) && balance.IsNegative))
             {
                 return false;
             }

@@ -3,6 +3,7 @@ using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Ports;
 using X402Serverless.Sqlite;
 using X402Serverless.Tests.Support;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Tests.Ledger;
 
@@ -18,64 +19,64 @@ public abstract class LedgerContract
     [Fact]
     public async Task A_top_up_credits_the_payer_and_mirrors_it_in_clearing()
     {
-        Assert.Equal(PostResult.Posted, await _ledger.PostAsync(LedgerEntry.Transfer("t1", "topup", Accounts.CardClearing, Accounts.Credits("p1"), 5_000_000), [], default));
-        Assert.Equal(5_000_000, await _ledger.BalanceAsync(Accounts.Credits("p1"), default));
-        Assert.Equal(-5_000_000, await _ledger.BalanceAsync(Accounts.CardClearing, default));
-        Assert.Equal(0, await _ledger.TotalAsync(default));
+        Assert.Equal(PostResult.Posted, await _ledger.PostAsync(LedgerEntry.Transfer("t1", "topup", Accounts.CardClearing, Accounts.Credits("p1"), Usd.FromMicros(5_000_000)), [], default));
+        Assert.Equal(5_000_000, (await _ledger.BalanceAsync(Accounts.Credits("p1"), default)).Micros);
+        Assert.Equal(-5_000_000, (await _ledger.BalanceAsync(Accounts.CardClearing, default)).Micros);
+        Assert.Equal(0, (await _ledger.TotalAsync(default)).Micros);
     }
 
     [Fact]
     public async Task The_same_key_posts_once()
     {
-        var entry = LedgerEntry.Transfer("stripe:cs_1", "topup", Accounts.CardClearing, Accounts.Credits("p1"), 1_000);
+        var entry = LedgerEntry.Transfer("stripe:cs_1", "topup", Accounts.CardClearing, Accounts.Credits("p1"), Usd.FromMicros(1_000));
         Assert.Equal(PostResult.Posted, await _ledger.PostAsync(entry, [], default));
         Assert.Equal(PostResult.Duplicate, await _ledger.PostAsync(entry, [], default));
-        Assert.Equal(1_000, await _ledger.BalanceAsync(Accounts.Credits("p1"), default));
+        Assert.Equal(1_000, (await _ledger.BalanceAsync(Accounts.Credits("p1"), default)).Micros);
     }
 
     [Fact]
     public async Task A_debit_past_the_floor_changes_nothing()
     {
-        await _ledger.PostAsync(LedgerEntry.Transfer("t", "topup", Accounts.CardClearing, Accounts.Credits("p1"), 100), [], default);
-        Assert.Equal(PostResult.Insufficient, await _ledger.PostAsync(LedgerEntry.Transfer("h", "hold", Accounts.Credits("p1"), Accounts.Hold("h"), 101), [], default));
-        Assert.Equal(100, await _ledger.BalanceAsync(Accounts.Credits("p1"), default));
+        await _ledger.PostAsync(LedgerEntry.Transfer("t", "topup", Accounts.CardClearing, Accounts.Credits("p1"), Usd.FromMicros(100)), [], default);
+        Assert.Equal(PostResult.Insufficient, await _ledger.PostAsync(LedgerEntry.Transfer("h", "hold", Accounts.Credits("p1"), Accounts.Hold("h"), Usd.FromMicros(101)), [], default));
+        Assert.Equal(100, (await _ledger.BalanceAsync(Accounts.Credits("p1"), default)).Micros);
         Assert.False(await _ledger.EntryExistsAsync("h", default));
     }
 
     [Fact]
     public async Task A_credit_limit_lets_a_trusted_payer_go_negative_down_to_it()
     {
-        await _ledger.SetFloorAsync(Accounts.Credits("p1"), -500, default);
-        Assert.Equal(PostResult.Posted, await _ledger.PostAsync(LedgerEntry.Transfer("h1", "hold", Accounts.Credits("p1"), Accounts.Hold("h1"), 500), [], default));
-        Assert.Equal(PostResult.Insufficient, await _ledger.PostAsync(LedgerEntry.Transfer("h2", "hold", Accounts.Credits("p1"), Accounts.Hold("h2"), 1), [], default));
-        Assert.Equal(-500, await _ledger.BalanceAsync(Accounts.Credits("p1"), default));
+        await _ledger.SetFloorAsync(Accounts.Credits("p1"), Usd.FromMicros(-500), default);
+        Assert.Equal(PostResult.Posted, await _ledger.PostAsync(LedgerEntry.Transfer("h1", "hold", Accounts.Credits("p1"), Accounts.Hold("h1"), Usd.FromMicros(500)), [], default));
+        Assert.Equal(PostResult.Insufficient, await _ledger.PostAsync(LedgerEntry.Transfer("h2", "hold", Accounts.Credits("p1"), Accounts.Hold("h2"), Usd.FromMicros(1)), [], default));
+        Assert.Equal(-500, (await _ledger.BalanceAsync(Accounts.Credits("p1"), default)).Micros);
     }
 
     [Fact]
     public async Task A_cap_is_checked_and_moved_with_the_entry()
     {
-        await _ledger.PostAsync(LedgerEntry.Transfer("t", "topup", Accounts.CardClearing, Accounts.Credits("p1"), 1_000), [], default);
-        CapCheck Cap(long amount) => new("member-month:o:p1:2026-11", amount, 300);
-        Assert.Equal(PostResult.Posted, await _ledger.PostAsync(LedgerEntry.Transfer("h1", "hold", Accounts.Credits("p1"), Accounts.Hold("h1"), 200), [Cap(200)], default));
-        Assert.Equal(PostResult.CapExceeded, await _ledger.PostAsync(LedgerEntry.Transfer("h2", "hold", Accounts.Credits("p1"), Accounts.Hold("h2"), 200), [Cap(200)], default));
-        Assert.Equal(800, await _ledger.BalanceAsync(Accounts.Credits("p1"), default));
+        await _ledger.PostAsync(LedgerEntry.Transfer("t", "topup", Accounts.CardClearing, Accounts.Credits("p1"), Usd.FromMicros(1_000)), [], default);
+        CapCheck Cap(long amount) => new("member-month:o:p1:2026-11", Usd.FromMicros(amount), Usd.FromMicros(300));
+        Assert.Equal(PostResult.Posted, await _ledger.PostAsync(LedgerEntry.Transfer("h1", "hold", Accounts.Credits("p1"), Accounts.Hold("h1"), Usd.FromMicros(200)), [Cap(200)], default));
+        Assert.Equal(PostResult.CapExceeded, await _ledger.PostAsync(LedgerEntry.Transfer("h2", "hold", Accounts.Credits("p1"), Accounts.Hold("h2"), Usd.FromMicros(200)), [Cap(200)], default));
+        Assert.Equal(800, (await _ledger.BalanceAsync(Accounts.Credits("p1"), default)).Micros);
         await _ledger.UndoCapsAsync([Cap(200)], default);
-        Assert.Equal(0, await _ledger.CapUsedAsync("member-month:o:p1:2026-11", default));
+        Assert.Equal(0, (await _ledger.CapUsedAsync("member-month:o:p1:2026-11", default)).Micros);
     }
 
     [Fact]
     public async Task Post_first_takes_the_first_source_that_covers_the_amount()
     {
-        await _ledger.PostAsync(LedgerEntry.Transfer("t1", "fund", Accounts.CardClearing, Accounts.Allowance("o", "p"), 50), [], default);
-        await _ledger.PostAsync(LedgerEntry.Transfer("t2", "topup", Accounts.CardClearing, Accounts.Credits("p"), 500), [], default);
+        await _ledger.PostAsync(LedgerEntry.Transfer("t1", "fund", Accounts.CardClearing, Accounts.Allowance("o", "p"), Usd.FromMicros(50)), [], default);
+        await _ledger.PostAsync(LedgerEntry.Transfer("t2", "topup", Accounts.CardClearing, Accounts.Credits("p"), Usd.FromMicros(500)), [], default);
         var (index, result) = await _ledger.PostFirstAsync(
         [
-            (LedgerEntry.Transfer("h", "hold", Accounts.Allowance("o", "p"), Accounts.Hold("h"), 100), []),
-            (LedgerEntry.Transfer("h", "hold", Accounts.Credits("p"), Accounts.Hold("h"), 100), []),
+            (LedgerEntry.Transfer("h", "hold", Accounts.Allowance("o", "p"), Accounts.Hold("h"), Usd.FromMicros(100)), []),
+            (LedgerEntry.Transfer("h", "hold", Accounts.Credits("p"), Accounts.Hold("h"), Usd.FromMicros(100)), []),
         ], default);
         Assert.Equal((1, PostResult.Posted), (index, result));
-        Assert.Equal(50, await _ledger.BalanceAsync(Accounts.Allowance("o", "p"), default));
-        Assert.Equal(400, await _ledger.BalanceAsync(Accounts.Credits("p"), default));
+        Assert.Equal(50, (await _ledger.BalanceAsync(Accounts.Allowance("o", "p"), default)).Micros);
+        Assert.Equal(400, (await _ledger.BalanceAsync(Accounts.Credits("p"), default)).Micros);
     }
 
     [Fact]
@@ -83,24 +84,24 @@ public abstract class LedgerContract
     {
         var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
         var ledger = await CreateAsync(time);
-        await ledger.PostAsync(LedgerEntry.Transfer("t", "topup", Accounts.CardClearing, Accounts.Credits("p"), 1_000), [], default);
-        await ledger.PostAsync(LedgerEntry.Transfer("hold_dead", "hold", Accounts.Credits("p"), Accounts.Hold("hold_dead"), 400), [], default);
-        await ledger.PostAsync(LedgerEntry.Transfer("hold_done", "hold", Accounts.Credits("p"), Accounts.Hold("hold_done"), 100), [], default);
-        await ledger.PostAsync(LedgerEntry.Transfer("hold_done:capture", "capture", Accounts.Hold("hold_done"), Accounts.Earnings("o"), 100), [], default);
+        await ledger.PostAsync(LedgerEntry.Transfer("t", "topup", Accounts.CardClearing, Accounts.Credits("p"), Usd.FromMicros(1_000)), [], default);
+        await ledger.PostAsync(LedgerEntry.Transfer("hold_dead", "hold", Accounts.Credits("p"), Accounts.Hold("hold_dead"), Usd.FromMicros(400)), [], default);
+        await ledger.PostAsync(LedgerEntry.Transfer("hold_done", "hold", Accounts.Credits("p"), Accounts.Hold("hold_done"), Usd.FromMicros(100)), [], default);
+        await ledger.PostAsync(LedgerEntry.Transfer("hold_done:capture", "capture", Accounts.Hold("hold_done"), Accounts.Earnings("o"), Usd.FromMicros(100)), [], default);
         var charges = new X402Serverless.Core.Credits.CreditCharges(ledger, null!, time);
 
         Assert.Equal(0, await charges.ReleaseStaleAsync(TimeSpan.FromMinutes(10), default)); // too young
         time.Advance(TimeSpan.FromMinutes(11));
         Assert.Equal(1, await charges.ReleaseStaleAsync(TimeSpan.FromMinutes(10), default));
         Assert.Equal(0, await charges.ReleaseStaleAsync(TimeSpan.FromMinutes(10), default)); // once
-        Assert.Equal(900, await ledger.BalanceAsync(Accounts.Credits("p"), default));
-        Assert.Equal(0, await ledger.BalanceAsync(Accounts.Hold("hold_dead"), default));
+        Assert.Equal(900, (await ledger.BalanceAsync(Accounts.Credits("p"), default)).Micros);
+        Assert.Equal(0, (await ledger.BalanceAsync(Accounts.Hold("hold_dead"), default)).Micros);
     }
 
     [Fact]
     public async Task Unbalanced_entries_are_refused_before_touching_the_store() =>
         await Assert.ThrowsAsync<ArgumentException>(() => _ledger.PostAsync(
-            new LedgerEntry("x", "bad", [new Leg("a", 5), new Leg("b", -4)]), [], default));
+            new LedgerEntry("x", "bad", [new Leg("a", Usd.FromMicros(5)), new Leg("b", Usd.FromMicros(-4))]), [], default));
 
 }
 
@@ -126,7 +127,7 @@ public sealed class TableLedgerTests(AzuriteFixture azurite) : LedgerContract, I
         var entriesTable = AzuriteFixture.UniqueTable("entries");
         var ledger = new TableLedger(azurite.Tables, time, entriesTable, AzuriteFixture.UniqueTable("accounts"), AzuriteFixture.UniqueTable("caps"));
         await ledger.InitializeAsync(default);
-        await ledger.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, Accounts.Credits("p"), 1_000), [], default);
+        await ledger.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, Accounts.Credits("p"), Usd.FromMicros(1_000)), [], default);
         // Simulate a writer that journaled an entry and died before applying it.
         await azurite.Tables.InsertAsync(entriesTable, new System.Text.Json.Nodes.JsonObject
         {
@@ -136,9 +137,9 @@ public sealed class TableLedgerTests(AzuriteFixture azurite) : LedgerContract, I
         time.Advance(TimeSpan.FromMinutes(5));
 
         Assert.Equal(1, await ledger.RecoverAsync(TimeSpan.FromMinutes(1), default));
-        Assert.Equal(600, await ledger.BalanceAsync(Accounts.Credits("p"), default));
-        Assert.Equal(400, await ledger.BalanceAsync(Accounts.Hold("crashed"), default));
-        Assert.Equal(0, await ledger.TotalAsync(default));
+        Assert.Equal(600, (await ledger.BalanceAsync(Accounts.Credits("p"), default)).Micros);
+        Assert.Equal(400, (await ledger.BalanceAsync(Accounts.Hold("crashed"), default)).Micros);
+        Assert.Equal(0, (await ledger.TotalAsync(default)).Micros);
         Assert.Equal(0, await ledger.RecoverAsync(TimeSpan.FromMinutes(1), default)); // finished: nothing pending now
     }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Tests.Management;
 
@@ -54,7 +55,7 @@ public sealed class BadInputTests(ManagementFixture fixture) : IClassFixture<Man
         {
             Id = id, LinkId = "lnk_old", OrganisationId = organisation.GetProperty("id").GetString()!, Network = "eip155:84532",
             Asset = "0x036CbD53842c5426634e7929541eC2318f3dCF7e", Payer = "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23",
-            PayTo = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C", Nonce = "0x" + new string('2', 64), Amount = "1", X402Version = 2,
+            PayTo = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C", Nonce = "0x" + new string('2', 64), Amount = TokenAmount.Parse("1"), X402Version = 2,
             Status = X402Serverless.Core.Payments.PaymentStatus.Reserved, ValidBefore = long.MaxValue, CreatedAt = now, UpdatedAt = now,
         }, default));
 

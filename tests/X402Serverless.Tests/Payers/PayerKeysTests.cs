@@ -50,7 +50,7 @@ public sealed class PayerKeysTests(CreditsFixture fixture) : IClassFixture<Credi
         {
             Assert.Equal(HttpStatusCode.OK, paid.StatusCode);
         }
-        Assert.Equal(40_000, await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default));
+        Assert.Equal(40_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
         using (var withSecond = fixture.Gateway.Client(second))
         {
             Assert.Single(await KeysAsync(withSecond, "/api/me/keys"));

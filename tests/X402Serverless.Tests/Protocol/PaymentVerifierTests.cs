@@ -4,6 +4,7 @@ using X402Serverless.Core.Evm;
 using X402Serverless.Core.Networks;
 using X402Serverless.Core.Protocol;
 using X402Serverless.Tests.Support;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Tests.Protocol;
 
@@ -14,7 +15,7 @@ public sealed class PaymentVerifierTests
     private static readonly EvmNetwork Network = new NetworkRegistry([]).All.Single(n => n.Id == "eip155:8453");
     private static readonly byte[] PayerKey = RandomNumberGenerator.GetBytes(32);
     private static readonly EvmAddress PayTo = EvmAddress.Parse("0x209693Bc6afc0C5328bA36FaF03C514EF312287C");
-    private static readonly PaymentRequirement Requirement = new(Network, 10_000, PayTo, 300);
+    private static readonly PaymentRequirement Requirement = new(Network, new TokenAmount(10_000), PayTo, 300);
 
     private readonly FakeTimeProvider _time = new(Now);
 

@@ -2,15 +2,16 @@ using System.Text.Json;
 using X402Serverless.Core.Evm;
 using X402Serverless.Core.Networks;
 using X402Serverless.Core.Protocol;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Tests.Protocol;
 
 public sealed class RequirementMatcherTests
 {
     private static readonly NetworkRegistry Networks = new([]);
-    private static readonly PaymentRequirement Base = new(Networks.All.Single(n => n.Id == "eip155:8453"), 10_000,
+    private static readonly PaymentRequirement Base = new(Networks.All.Single(n => n.Id == "eip155:8453"), new TokenAmount(10_000),
         EvmAddress.Parse("0x209693Bc6afc0C5328bA36FaF03C514EF312287C"), 300);
-    private static readonly PaymentRequirement Sepolia = new(Networks.All.Single(n => n.Id == "eip155:84532"), 10_000,
+    private static readonly PaymentRequirement Sepolia = new(Networks.All.Single(n => n.Id == "eip155:84532"), new TokenAmount(10_000),
         EvmAddress.Parse("0x209693Bc6afc0C5328bA36FaF03C514EF312287C"), 300);
 
     private static DecodedPayment V2(string acceptedJson)

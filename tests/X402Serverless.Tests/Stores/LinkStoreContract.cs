@@ -1,5 +1,6 @@
 using X402Serverless.Core.Links;
 using X402Serverless.Core.Ports;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Tests.Stores;
 
@@ -15,7 +16,7 @@ public abstract class LinkStoreContract
         OrganisationId = org,
         Name = "Weather",
         Upstream = "https://api.example.com/w",
-        Price = "0.01",
+        Price = Usd.Parse("0.01"),
         PayTo = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C",
         Networks = ["eip155:8453", "eip155:84532"],
         Methods = ["GET"],
@@ -25,7 +26,7 @@ public abstract class LinkStoreContract
         VerifyOnChain = true,
         Accepts = ["x402", "credits"],
         ChargeOn = "below-500",
-        DailyCapPerPayer = 5_000_000,
+        DailyCapPerPayer = Usd.FromMicros(5_000_000),
         KycLevel = "full",
         KycCountries = ["DE", "NL"],
         CreatedAt = new DateTimeOffset(2026, 11, 21, 10, 0, 0, TimeSpan.Zero),
@@ -64,9 +65,9 @@ public abstract class LinkStoreContract
         var store = await StoreAsync("org_owner", "org_thief");
         var link = Link("org_owner");
         await store.CreateAsync(link, default);
-        Assert.False(await store.UpdateAsync(link with { OrganisationId = "org_thief", Price = "9.99" }, default));
-        Assert.True(await store.UpdateAsync(link with { Price = "0.02" }, default));
-        Assert.Equal("0.02", (await store.FindAsync(link.Id, default))!.Price);
+        Assert.False(await store.UpdateAsync(link with { OrganisationId = "org_thief", Price = Usd.Parse("9.99") }, default));
+        Assert.True(await store.UpdateAsync(link with { Price = Usd.Parse("0.02") }, default));
+        Assert.Equal(Usd.Parse("0.02"), (await store.FindAsync(link.Id, default))!.Price);
         Assert.False(await store.DeleteAsync("org_thief", link.Id, default));
         Assert.True(await store.DeleteAsync("org_owner", link.Id, default));
         Assert.False(await store.DeleteAsync("org_owner", link.Id, default));
@@ -79,7 +80,7 @@ public abstract class LinkStoreContract
         var store = await StoreAsync("org_a");
         var link = Link("org_a");
         await store.CreateAsync(link, default);
-        await Assert.ThrowsAnyAsync<Exception>(() => store.CreateAsync(link with { Price = "5.00" }, default));
-        Assert.Equal("0.01", (await store.FindAsync(link.Id, default))!.Price);
+        await Assert.ThrowsAnyAsync<Exception>(() => store.CreateAsync(link with { Price = Usd.Parse("5.00") }, default));
+        Assert.Equal(Usd.Parse("0.01"), (await store.FindAsync(link.Id, default))!.Price);
     }
 }

@@ -1,5 +1,6 @@
 using X402Serverless.Core.Payers;
 using X402Serverless.Core.Ports;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Tests.Stores;
 
@@ -13,9 +14,9 @@ public abstract class PayerStoreContract
         Id = "payer_" + Guid.NewGuid().ToString("N")[..10],
         OrganisationId = org,
         Name = "Agent",
-        MonthlyAllowance = allowance,
-        MonthlyCap = 50_000_000,
-        CreditLimit = 1_000_000,
+        MonthlyAllowance = Usd.FromMicros(allowance),
+        MonthlyCap = Usd.FromMicros(50_000_000),
+        CreditLimit = Usd.FromMicros(1_000_000),
         CreatedAt = new DateTimeOffset(2026, 11, 21, 0, 0, 0, TimeSpan.Zero),
     };
 
@@ -72,8 +73,8 @@ public abstract class PayerStoreContract
         Assert.Single(await store.ListAsync(org, default));
 
         Assert.Null(await store.MonthlyBudgetAsync(org, default));
-        await store.SetMonthlyBudgetAsync(org, 7_000_000, default);
-        Assert.Equal(7_000_000, await store.MonthlyBudgetAsync(org, default));
+        await store.SetMonthlyBudgetAsync(org, Usd.FromMicros(7_000_000), default);
+        Assert.Equal(7_000_000, (await store.MonthlyBudgetAsync(org, default))?.Micros);
         await store.SetMonthlyBudgetAsync(org, null, default);
         Assert.Null(await store.MonthlyBudgetAsync(org, default));
     }

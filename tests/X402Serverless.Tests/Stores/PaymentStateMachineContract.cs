@@ -1,5 +1,6 @@
 using X402Serverless.Core.Payments;
 using X402Serverless.Core.Ports;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Tests.Stores;
 
@@ -122,7 +123,7 @@ public abstract class PaymentStateMachineContract
         {
             Id = "pay_" + Guid.NewGuid().ToString("N"), LinkId = "lnk_sm", OrganisationId = "org_sm", Network = "eip155:84532",
             Asset = "0x5FbDB2315678afecb367f032d93F642f64180aa3", Payer = "0xpayer", PayTo = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C",
-            Nonce = "0x01", Amount = "10000", X402Version = 2, Status = PaymentStatus.Reserved, SettleRequest = """{"x402Version":2}""",
+            Nonce = "0x01", Amount = TokenAmount.Parse("10000"), X402Version = 2, Status = PaymentStatus.Reserved, SettleRequest = """{"x402Version":2}""",
             ValidBefore = T0.AddHours(1).ToUnixTimeSeconds(), CreatedAt = T0, UpdatedAt = T0,
         };
         Assert.True(await store.TryReserveAsync(payment, default));

@@ -1,5 +1,6 @@
 using X402Serverless.Core.Payments;
 using X402Serverless.Core.Ports;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Tests.Stores;
 
@@ -20,7 +21,7 @@ public abstract class PaymentStoreContract
         Payer = payer,
         PayTo = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C",
         Nonce = "0x01",
-        Amount = "10000",
+        Amount = TokenAmount.Parse("10000"),
         X402Version = 2,
         Status = PaymentStatus.Reserved,
         Mode = mode,
@@ -54,10 +55,10 @@ public abstract class PaymentStoreContract
         var store = await StoreAsync();
         var p = Payment();
         Assert.True(await store.TryReserveAsync(p, default));
-        Assert.False(await store.TryReserveAsync(p with { Amount = "1" }, default));
+        Assert.False(await store.TryReserveAsync(p with { Amount = TokenAmount.Parse("1") }, default));
         var read = await store.GetAsync(p.Id, default);
         Assert.Equal(PaymentStatus.Reserved, read!.Status);
-        Assert.Equal("10000", read.Amount);
+        Assert.Equal("10000", read.Amount.ToString());
         Assert.Equal(p.SettleRequest, read.SettleRequest);
         Assert.Equal(p.ValidBefore, read.ValidBefore);
     }
@@ -193,10 +194,10 @@ public abstract class PaymentStoreContract
         var store = await StoreAsync();
         var org = "org_" + Guid.NewGuid().ToString("N")[..8];
         var huge = "123456789012345678901234567890"; // beyond a long: sums are exact integers
-        var settledA1 = Payment(org, link: "lnk_a") with { Amount = "10000" };
-        var settledA2 = Payment(org, link: "lnk_a") with { Amount = huge };
-        var pendingA = Payment(org, link: "lnk_a") with { Amount = "5" };
-        var failedB = Payment(org, link: "lnk_b") with { Amount = "7" };
+        var settledA1 = Payment(org, link: "lnk_a") with { Amount = TokenAmount.Parse("10000") };
+        var settledA2 = Payment(org, link: "lnk_a") with { Amount = TokenAmount.Parse(huge) };
+        var pendingA = Payment(org, link: "lnk_a") with { Amount = TokenAmount.Parse("5") };
+        var failedB = Payment(org, link: "lnk_b") with { Amount = TokenAmount.Parse("7") };
         var otherOrg = Payment("org_other_" + Guid.NewGuid().ToString("N")[..8], link: "lnk_a");
         foreach (var p in new[] { settledA1, settledA2, pendingA, failedB, otherOrg })
         {
@@ -215,9 +216,9 @@ public abstract class PaymentStoreContract
         Assert.Equal(3, totals.Count);
         var settled = Assert.Single(totals, t => t.LinkId == "lnk_a" && t.Status == PaymentStatus.Settled);
         Assert.Equal(2, settled.Count);
-        Assert.Equal(System.Numerics.BigInteger.Parse(huge, System.Globalization.CultureInfo.InvariantCulture) + 10000, settled.Amount);
+        Assert.Equal(System.Numerics.BigInteger.Parse(huge, System.Globalization.CultureInfo.InvariantCulture) + 10000, settled.Amount.Units);
         Assert.Equal("eip155:84532", settled.Network);
-        Assert.Equal(5, Assert.Single(totals, t => t.LinkId == "lnk_a" && t.Status == PaymentStatus.Pending).Amount);
+        Assert.Equal(5, Assert.Single(totals, t => t.LinkId == "lnk_a" && t.Status == PaymentStatus.Pending).Amount.Units);
         Assert.Equal(1, Assert.Single(totals, t => t.LinkId == "lnk_b").Count);
         Assert.Empty(await store.TotalsByLinkAsync("org_nobody", default));
     }

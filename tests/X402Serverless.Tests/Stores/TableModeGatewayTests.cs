@@ -6,6 +6,7 @@ using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Ports;
 using X402Serverless.Tests.Credits;
 using X402Serverless.Tests.Support;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Tests.Stores;
 
@@ -37,7 +38,7 @@ public sealed class TableModeGatewayTests(AzuriteFixture azurite) : IClassFixtur
 
         var (payerId, key, _) = await CreditsFixture.NewPayerAsync(gateway.Admin, new { name = "Table payer" });
         await gateway.Services.GetRequiredService<ILedger>().PostAsync(
-            LedgerEntry.Transfer("fund-" + payerId, "topup", Accounts.CardClearing, Accounts.Credits(payerId), 500_000), [], default);
+            LedgerEntry.Transfer("fund-" + payerId, "topup", Accounts.CardClearing, Accounts.Credits(payerId), Usd.FromMicros(500_000)), [], default);
 
         using (var paid = await CreditsFixture.CallAsync(url, key))
         {

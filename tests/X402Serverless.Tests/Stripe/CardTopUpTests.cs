@@ -67,8 +67,8 @@ public sealed class CardTopUpTests(CreditsFixture fixture) : IClassFixture<Credi
         }
         // The second event for the session is applied (as a no-op) before the balance is judged.
         await WaitProcessedAsync("evt_b_" + session);
-        Assert.Equal(5_000_000, await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default));
-        Assert.Equal(0, await fixture.Ledger.TotalAsync(default));
+        Assert.Equal(5_000_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
+        Assert.Equal(0, (await fixture.Ledger.TotalAsync(default)).Micros);
     }
 
     [Fact]
@@ -97,7 +97,7 @@ public sealed class CardTopUpTests(CreditsFixture fixture) : IClassFixture<Credi
         }
         // Refused before storage: there is no event to apply, now or later.
         Assert.Null(await Inbox.PayloadAsync("evt_t_" + session, default));
-        Assert.Equal(0, await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default));
+        Assert.Equal(0, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
     }
 
     [Fact]
@@ -148,10 +148,10 @@ public sealed class CardTopUpTests(CreditsFixture fixture) : IClassFixture<Credi
 
     private async Task WaitForBalanceAsync(string account, long expected)
     {
-        for (var i = 0; i < 100 && await fixture.Ledger.BalanceAsync(account, default) != expected; i++)
+        for (var i = 0; i < 100 && (await fixture.Ledger.BalanceAsync(account, default)).Micros != expected; i++)
         {
             await Task.Delay(50);
         }
-        Assert.Equal(expected, await fixture.Ledger.BalanceAsync(account, default));
+        Assert.Equal(expected, (await fixture.Ledger.BalanceAsync(account, default)).Micros);
     }
 }

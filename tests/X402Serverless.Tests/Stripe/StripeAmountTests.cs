@@ -24,8 +24,8 @@ public sealed class StripeAmountTests
         await inbox.TryAddAsync(id, "checkout.session.completed", Event(amount), DateTimeOffset.UnixEpoch, default);
 
         Assert.Equal(outcome, await processor.ProcessAsync(id, default));
-        Assert.Equal(0, await ledger.BalanceAsync(Accounts.Pool("org_amounts"), default));
-        Assert.Equal(0, await ledger.TotalAsync(default));
+        Assert.Equal(0, (await ledger.BalanceAsync(Accounts.Pool("org_amounts"), default)).Micros);
+        Assert.Equal(0, (await ledger.TotalAsync(default)).Micros);
     }
 
     [Fact]
@@ -35,7 +35,7 @@ public sealed class StripeAmountTests
         await inbox.TryAddAsync("evt_max", "checkout.session.completed", Event(StripeEventProcessor.MaxCents.ToString(System.Globalization.CultureInfo.InvariantCulture)), DateTimeOffset.UnixEpoch, default);
 
         Assert.Equal("credited", await processor.ProcessAsync("evt_max", default));
-        Assert.Equal(StripeEventProcessor.MaxCents * 10_000, await ledger.BalanceAsync(Accounts.Pool("org_amounts"), default));
+        Assert.Equal(StripeEventProcessor.MaxCents * 10_000, (await ledger.BalanceAsync(Accounts.Pool("org_amounts"), default)).Micros);
     }
 
     [Fact]
