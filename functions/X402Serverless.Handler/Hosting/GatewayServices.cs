@@ -121,6 +121,10 @@ internal static class GatewayServices
         services.AddSingleton<PublicUrls>();
         services.AddSingleton<LinkCache>();
         services.AddSingleton<PaymentRequiredResponder>();
+        services.AddSingleton<Charges.X402Charges>();
+        services.AddSingleton<X402Authorizer>();
+        services.AddSingleton<PaidCallAuthorizer>();
+        services.AddSingleton<PaidCallPipeline>();
         services.AddSingleton<PaidLinkEndpoint>();
         services.AddSingleton<ManagementAuthFilter>();
         services.AddSingleton<AdminKeyBootstrapper>();
