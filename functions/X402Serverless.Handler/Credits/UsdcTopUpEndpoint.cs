@@ -1,11 +1,8 @@
 using System.Globalization;
-using System.Numerics;
-using System.Text;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
+using X402Serverless.Core.Charges;
 using X402Serverless.Core.Credits;
 using X402Serverless.Core.Evm;
-using X402Serverless.Core.Facilitation;
 using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Links;
 using X402Serverless.Core.Networks;
@@ -13,7 +10,7 @@ using X402Serverless.Core.Payments;
 using X402Serverless.Core.Ports;
 using X402Serverless.Core.Money;
 using X402Serverless.Core.Protocol;
-using X402Serverless.Core.Settlement;
+using X402Serverless.Handler.Charges;
 using X402Serverless.Handler.Hosting;
 using X402Serverless.Handler.Payers;
 using X402Serverless.Handler.Paywall;
@@ -23,7 +20,8 @@ namespace X402Serverless.Handler.Credits;
 
 /// <summary>
 /// /api/me/topup?amount=N: an x402-paid top-up. Any x402 client pays $N of USDC to the operator; once settled on chain
-/// (always sync: credits appear only for money that moved), $N of credits are posted, keyed by the payment.
+/// (always sync: credits appear only for money that moved), $N of credits are posted, keyed by the payment. It is the
+/// paid links' x402 charge (<see cref="X402Charges"/>) captured as a <see cref="TopUpCharge"/>.
 /// </summary>
 internal static class UsdcTopUpEndpoint
 {
@@ -76,49 +74,43 @@ internal static class UsdcTopUpEndpoint
         {
             return await PaywallAsync(http, s, cached, ReasonCodes.PaymentRequired, null);
         }
-        var check = PaymentCheck.Run(header, version, cached.Requirements, s.Verifier);
+        var check = s.X402.Check(header, version, cached.Requirements);
         if (check is not { Payment: { } payment, Requirement: { } requirement })
         {
             return await PaywallAsync(http, s, cached, check.Reason!, check.Message);
         }
-        var facilitatorKind = s.Facilitators.DefaultKind;
-        if (!await s.Facilitators.Get(facilitatorKind).IsAvailableAsync(http.RequestAborted))
+        var facilitator = s.X402.DefaultFacilitator;
+        if (!await s.X402.IsAvailableAsync(facilitator, http.RequestAborted))
         {
             return Problem.Of(StatusCodes.Status503ServiceUnavailable, ReasonCodes.FacilitatorUnavailable, "Top-ups cannot be settled right now; nothing was charged.");
         }
 
-        var requirementJson = version == 1
-            ? RequirementJson.V1(requirement, s.Urls.ResourceUrl(http.Request), link.Description!, "", http.Request.Method)!
-            : RequirementJson.V2(requirement);
-        var record = PaymentReservation.For(payment, requirement, link.Id, organisationId, SettlementModes.Sync, facilitatorKind,
-            new SettleRequest(version, payment.Raw, requirementJson), now);
-        if (!await s.Payments.TryReserveAsync(record, http.RequestAborted))
+        // Always sync: credits appear only for money that moved.
+        var record = PaymentReservation.For(payment, requirement, link.Id, organisationId, SettlementModes.Sync, facilitator,
+            s.X402.SettleRequest(http.Request, link, payment, requirement), now);
+        var (reserved, _) = await s.X402.ReserveAsync(record, payment, requirement, owesContent: false, http.RequestAborted);
+        if (reserved is null)
         {
             return await PaywallAsync(http, s, cached, ReasonCodes.NonceAlreadyUsed, "This authorization was already used; sign a new one.");
         }
-        await s.Payments.AdvanceAsync(record.Id, PaymentStatus.Settling, now, CancellationToken.None);
-        using var timeout = new CancellationTokenSource(settings.Settlement.InlineSettleTimeout);
-        var result = await s.Settlement.RunAsync(record with { Status = PaymentStatus.Settling }, inline: true, timeout.Token);
-        var network = version == 1 ? requirement.Network.V1Name! : requirement.Network.Id;
-        if (result.Kind == SettlementOutcomeKind.Settled)
+        var capture = await new TopUpCharge(reserved, s.TopUps).CaptureAsync(CancellationToken.None);
+        switch (capture)
         {
-            await s.TopUps.CreditAsync(record with { Status = PaymentStatus.Settled, Transaction = result.Transaction }, CancellationToken.None);
-            http.Response.Headers[SettlementResponse.HeaderName(version)] =
-                SettlementResponse.Encode(new SettleOutcome(true, true, result.Transaction, network, record.Payer, null, null), network, record.Payer);
-            return TypedResults.Ok(new
-            {
-                credited = topUp.ToString(),
-                balance = (await s.Ledger.BalanceAsync(UsdcTopUps.AccountFor(linkId), CancellationToken.None)).ToString(),
-                paymentId = record.Id,
-                transaction = result.Transaction,
-            });
+            case { Kind: CaptureKind.Captured, Receipt: X402Receipt receipt }:
+                ChargeResults.WriteSettlement(http, receipt);
+                return TypedResults.Ok(new
+                {
+                    credited = topUp.ToString(),
+                    balance = (await s.Ledger.BalanceAsync(UsdcTopUps.AccountFor(linkId), CancellationToken.None)).ToString(),
+                    paymentId = record.Id,
+                    transaction = receipt.Transaction,
+                });
+            case { Kind: CaptureKind.Refused }:
+                return await PaywallAsync(http, s, cached, capture.Reason ?? ReasonCodes.SettlementFailed, capture.Message);
+            default:
+                return Problem.Of(StatusCodes.Status503ServiceUnavailable, capture.Reason ?? ReasonCodes.FacilitatorUnavailable, "The top-up could not be settled now.",
+                    capture.Kind == CaptureKind.Unavailable ? "Nothing was charged." : "A settlement is pending; credits follow when it lands.");
         }
-        if (result.Kind == SettlementOutcomeKind.Failed)
-        {
-            return await PaywallAsync(http, s, cached, result.Reason ?? ReasonCodes.SettlementFailed, result.Message);
-        }
-        return Problem.Of(StatusCodes.Status503ServiceUnavailable, result.Reason ?? ReasonCodes.FacilitatorUnavailable,
-            "The top-up could not be settled now.", result.Kind == SettlementOutcomeKind.Released ? "Nothing was charged." : "A settlement is pending; credits follow when it lands.");
     }
 
     private static async Task<IResult> PaywallAsync(HttpContext http, TopUpServices s, CachedLink cached, string reason, string? message)
@@ -131,13 +123,9 @@ internal static class UsdcTopUpEndpoint
 /// <summary>What the top-up endpoint needs, injected as one parameter.</summary>
 internal sealed record TopUpServices(
     NetworkRegistry Networks,
-    PaymentVerifier Verifier,
-    FacilitatorCatalog Facilitators,
-    IPaymentStore Payments,
-    SettlementProcessor Settlement,
+    X402Charges X402,
     UsdcTopUps TopUps,
     ILedger Ledger,
     PaymentRequiredResponder Paywall,
-    PublicUrls Urls,
     TimeProvider Time,
     IOptions<GatewayOptions> Options);

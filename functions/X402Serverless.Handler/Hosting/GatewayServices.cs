@@ -79,11 +79,7 @@ internal static class GatewayServices
         services.AddHostedService(sp => sp.GetRequiredService<AllowanceTimer>());
         services.AddSingleton<PayerAccounts>();
         services.AddSingleton<UsdcTopUps>();
-        services.AddSingleton(sp => new TopUpServices(
-            sp.GetRequiredService<NetworkRegistry>(), sp.GetRequiredService<PaymentVerifier>(), sp.GetRequiredService<FacilitatorCatalog>(),
-            sp.GetRequiredService<IPaymentStore>(), sp.GetRequiredService<SettlementProcessor>(), sp.GetRequiredService<UsdcTopUps>(),
-            sp.GetRequiredService<ILedger>(), sp.GetRequiredService<PaymentRequiredResponder>(), sp.GetRequiredService<PublicUrls>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<GatewayOptions>>()));
+        services.AddSingleton<TopUpServices>();
         services.AddSingleton<InboxProcessor>(sp => new StripeEventProcessor(sp.GetRequiredKeyedService<IWebhookInbox>(WebhookSources.Stripe),
             sp.GetRequiredService<ILedger>(), sp.GetRequiredService<IPayerStore>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<InboxProcessor>(sp => new KycEventProcessor(sp.GetRequiredKeyedService<IWebhookInbox>(WebhookSources.Kyc),
@@ -121,6 +117,10 @@ internal static class GatewayServices
         services.AddSingleton<PublicUrls>();
         services.AddSingleton<LinkCache>();
         services.AddSingleton<PaymentRequiredResponder>();
+        services.AddSingleton<Charges.X402Charges>();
+        services.AddSingleton<X402Authorizer>();
+        services.AddSingleton<PaidCallAuthorizer>();
+        services.AddSingleton<PaidCallPipeline>();
         services.AddSingleton<PaidLinkEndpoint>();
         services.AddSingleton<ManagementAuthFilter>();
         services.AddSingleton<AdminKeyBootstrapper>();

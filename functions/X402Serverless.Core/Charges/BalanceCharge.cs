@@ -1,0 +1,39 @@
+using X402Serverless.Core.Credits;
+using X402Serverless.Core.Links;
+using X402Serverless.Core.Money;
+
+namespace X402Serverless.Core.Charges;
+
+/// <summary>A call paid from an allowance or credits: the hold placed before forwarding, captured to the provider or released.</summary>
+public sealed class BalanceCharge(CreditCharges credits, CreditHold hold, PaidLink link) : ICharge
+{
+    private int _concluded;
+
+    public bool CapturesCompleteAnswersOnly => false;
+
+    public bool AlreadyPaid => false;
+
+    /// <summary>Places the hold; null (and why) when the balance, a cap or the link's accepted types refuse it.</summary>
+    public static async Task<(BalanceCharge? Charge, string? Reason)> AuthorizeAsync(CreditCharges credits, Payers.Payer payer, PaidLink link, Usd amount,
+        CancellationToken cancellationToken)
+    {
+        var (hold, reason) = await credits.HoldAsync(payer, link, amount, cancellationToken);
+        return hold is null ? (null, reason) : (new BalanceCharge(credits, hold, link), null);
+    }
+
+    public async Task<ChargeCapture> CaptureAsync(CancellationToken cancellationToken)
+    {
+        await credits.CaptureAsync(hold, link, cancellationToken);
+        // Only once captured: a capture that threw is still released, as the hold was not paid out.
+        Interlocked.Exchange(ref _concluded, 1);
+        return ChargeCapture.Captured(new BalanceReceipt(hold.Amount, hold.FromAllowance));
+    }
+
+    public async Task ReleaseAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _concluded, 1) == 0)
+        {
+            await credits.ReleaseAsync(hold, cancellationToken);
+        }
+    }
+}

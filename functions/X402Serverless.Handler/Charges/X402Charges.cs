@@ -1,0 +1,86 @@
+using Microsoft.Extensions.Options;
+using X402Serverless.Core.Charges;
+using X402Serverless.Core.Evm;
+using X402Serverless.Core.Facilitation;
+using X402Serverless.Core.Links;
+using X402Serverless.Core.Payments;
+using X402Serverless.Core.Ports;
+using X402Serverless.Core.Protocol;
+using X402Serverless.Core.Settlement;
+using X402Serverless.Handler.Hosting;
+using X402Serverless.Handler.Settlement;
+
+namespace X402Serverless.Handler.Charges;
+
+/// <summary>
+/// The x402 steps every x402-paid resource takes (paid links and USDC top-ups): check the header against the
+/// resource's requirements, ask the facilitator, reserve the nonce as an <see cref="X402Charge"/>.
+/// </summary>
+internal sealed class X402Charges(
+    PaymentVerifier verifier,
+    IPaymentStore payments,
+    FacilitatorCatalog facilitators,
+    SettlementProcessor settlement,
+    JobQueues queues,
+    PublicUrls urls,
+    TimeProvider time,
+    IOptions<GatewayOptions> options)
+{
+    /// <summary>Decode, match, verify locally: the payment and the requirement it meets, or why not.</summary>
+    public PaymentCheck Check(string header, int version, IReadOnlyList<PaymentRequirement> requirements) =>
+        PaymentCheck.Run(header, version, requirements, verifier);
+
+    public string DefaultFacilitator => facilitators.DefaultKind;
+
+    /// <summary>The link's own facilitator when this host has it, the default otherwise.</summary>
+    public string FacilitatorFor(PaidLink link) => link.Facilitator is { } chosen && facilitators.Has(chosen) ? chosen : facilitators.DefaultKind;
+
+    public ValueTask<bool> IsAvailableAsync(string facilitator, CancellationToken cancellationToken) =>
+        facilitators.Get(facilitator).IsAvailableAsync(cancellationToken);
+
+    public Task<VerifyOutcome> VerifyAsync(string facilitator, SettleRequest request, CancellationToken cancellationToken) =>
+        facilitators.Get(facilitator).VerifyAsync(request, cancellationToken);
+
+    /// <summary>What the facilitator is sent: v1 requirements also name the resource, as the payer signed them.</summary>
+    public SettleRequest SettleRequest(HttpRequest request, PaidLink link, DecodedPayment payment, PaymentRequirement requirement)
+    {
+        var requirementsJson = payment.Version == 1
+            ? RequirementJson.V1(requirement, urls.ResourceUrl(request), link.Description ?? link.Name ?? "Paid API call", "", request.Method)!
+            : RequirementJson.V2(requirement);
+        return new SettleRequest(payment.Version, payment.Raw, requirementsJson);
+    }
+
+    /// <summary>
+    /// Content-first is credit: a wallet new to this provider (by default), one with too many unsettled or an unpaid
+    /// deferred call, or an authorization about to run out waits for settlement instead.
+    /// </summary>
+    public async Task<string> ModeForAsync(PaidLink link, TransferAuthorization auth, CancellationToken cancellationToken)
+    {
+        var settings = options.Value.Settlement;
+        if (link.Settlement != SettlementModes.Deferred
+            || auth.ValidBefore - time.GetUtcNow().ToUnixTimeSeconds() < settings.DeferredMinimumWindowSeconds)
+        {
+            return SettlementModes.Sync;
+        }
+        var history = await payments.GetPayerHistoryAsync(auth.From.ToString(), link.OrganisationId, cancellationToken);
+        return history.MayDefer(link.DeferredPayers, settings.DeferredMaxInFlightPerPayer) ? SettlementModes.Deferred : SettlementModes.Sync;
+    }
+
+    /// <summary>
+    /// Reserves the nonce (the replay guard): the charge, or null and the payment that already holds it.
+    /// <paramref name="owesContent"/>: a sync settlement left pending owes the payer its content (paid links).
+    /// </summary>
+    public async Task<(X402Charge? Charge, PaymentRecord? Existing)> ReserveAsync(PaymentRecord record, DecodedPayment payment, PaymentRequirement requirement,
+        bool owesContent, CancellationToken cancellationToken)
+    {
+        if (!await payments.TryReserveAsync(record, cancellationToken))
+        {
+            return (null, await payments.GetAsync(record.Id, cancellationToken));
+        }
+        var receipt = new X402Receipt(payment.Version, record, NetworkName(payment.Version, requirement), null, Deferred: false);
+        return (new X402Charge(record, receipt, owesContent, payments, settlement, queues, time, options.Value.Settlement.InlineSettleTimeout), null);
+    }
+
+    /// <summary>The network as the payer's protocol generation names it.</summary>
+    public static string NetworkName(int version, PaymentRequirement requirement) => version == 1 ? requirement.Network.V1Name! : requirement.Network.Id;
+}

@@ -1,0 +1,71 @@
+using X402Serverless.Core.Charges;
+using X402Serverless.Core.Credits;
+using X402Serverless.Core.Kyc;
+using X402Serverless.Core.Links;
+using X402Serverless.Core.Ports;
+using X402Serverless.Core.Protocol;
+using X402Serverless.Core.Usage;
+using X402Serverless.Handler.Payers;
+using X402Serverless.Handler.Problems;
+
+namespace X402Serverless.Handler.Paywall;
+
+/// <summary>
+/// Chooses how a paid request pays and authorizes it, link policy (KYC, caps) included: a payer key pays from
+/// balances, a payment header with x402, nothing gets the 402 challenge. A refusal has authorized nothing.
+/// </summary>
+internal sealed class PaidCallAuthorizer(
+    X402Authorizer x402,
+    CreditCharges credits,
+    IPayerStore payers,
+    IKycStore kyc,
+    PaymentRequiredResponder paywall,
+    Usage.UsageRecorder usage)
+{
+    public async Task<ChargeAuthorization> AuthorizeAsync(HttpContext http, CachedLink cached)
+    {
+        var (version, header) = PaymentHeaders.Read(http.Request);
+        if (version == 0 && PayerKeys.FromRequest(http.Request) is { } payerKey)
+        {
+            return await FromBalanceAsync(http, cached, payerKey);
+        }
+        var takesBalances = cached.Link.Accepts.Any(a => a is PaymentTypes.Credits or PaymentTypes.Allowance);
+        if (cached.Requirements.Count == 0 && !takesBalances)
+        {
+            return ChargeAuthorization.Refused(
+                Problem.Of(StatusCodes.Status503ServiceUnavailable, "link_unpayable", "This link has no network it can be paid on right now."));
+        }
+        if (version == 0)
+        {
+            usage.Count(cached.Link, UsageKinds.Challenged);
+            return ChargeAuthorization.Refused(ChargeResults.Paywall(paywall, cached, ReasonCodes.PaymentRequired, null));
+        }
+        return await x402.AuthorizeAsync(http, cached, version, header);
+    }
+
+    /// <summary>A payer's allowance or credits: the payer known and admitted, then a hold within every cap.</summary>
+    private async Task<ChargeAuthorization> FromBalanceAsync(HttpContext http, CachedLink cached, string payerKey)
+    {
+        var payer = await payers.FindByKeyHashAsync(Core.Access.ManagementKeys.Hash(payerKey), http.RequestAborted);
+        if (payer is null)
+        {
+            http.Response.Headers.WWWAuthenticate = "Bearer";
+            return ChargeAuthorization.Refused(Problem.Of(StatusCodes.Status401Unauthorized, "invalid_payer_key", "The payer key is not valid."));
+        }
+        if (cached.Link.KycLevel != KycLevels.None && !ChargeResults.Verified(await kyc.GetAsync(payer.Id, http.RequestAborted), cached.Link))
+        {
+            return ChargeAuthorization.Refused(ChargeResults.KycRequired(cached.Link));
+        }
+        var (charge, reason) = await BalanceCharge.AuthorizeAsync(credits, payer, cached.Link, cached.Link.Price, http.RequestAborted);
+        if (charge is null)
+        {
+            return ChargeAuthorization.Refused(ChargeResults.Paywall(paywall, cached, reason!, reason switch
+            {
+                CreditCharges.CapReached => "A spending cap for this payer, organisation or link is reached for the period.",
+                CreditCharges.NotAccepted => "This link does not accept credits or allowances.",
+                _ => "The allowance and credits do not cover this call; top up and retry.",
+            }));
+        }
+        return ChargeAuthorization.Of(charge);
+    }
+}
