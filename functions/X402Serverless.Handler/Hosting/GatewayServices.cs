@@ -32,7 +32,7 @@ internal static class GatewayServices
     public static void AddGateway(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section);
+        var options = services.AddGatewayOptions(builder.Configuration);
         // Every problem carries a stable "code", including those the framework writes itself (binding failures, 404s).
         services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
         {
@@ -58,7 +58,6 @@ internal static class GatewayServices
         });
         services.TryAddTimeProvider();
 
-        var options = builder.Configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>() ?? new GatewayOptions();
         var dataDirectory = Path.GetFullPath(options.DataDirectory);
         Directory.CreateDirectory(dataDirectory);
         services.AddDataProtection()
@@ -94,7 +93,7 @@ internal static class GatewayServices
         services.AddHostedService(sp => sp.GetRequiredService<Usage.UsageRecorder>());
         services.AddHostedService<InboxWorker>();
         services.AddHostedService<TokenDomainVerifier>();
-        services.AddSingleton(sp => new StripeCheckoutClient(new HttpClient { Timeout = TimeSpan.FromSeconds(30) }, sp.GetRequiredService<IOptions<GatewayOptions>>()));
+        services.AddSingleton(sp => new StripeCheckoutClient(new HttpClient { Timeout = TimeSpan.FromSeconds(30) }, sp.GetRequiredService<IOptions<StripeOptions>>()));
         services.AddSingleton<PayerAuthFilter>();
         if (SecretValue.Resolved(options.SealingKey) is { } sealingKey)
         {
