@@ -29,6 +29,7 @@ internal static class GatewayServices
         services.AddFacilitatorService();
         services.AddManagementApi();
         services.AddConsole(options);
+        services.AddSingleton<GatewayStartup>();
     }
 
     private static void TryAddTimeProvider(this IServiceCollection services)
