@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+
 namespace X402Serverless.Handler.Hosting;
 
 /// <summary>
@@ -9,7 +11,8 @@ internal static class GatewayOptionsServices
     /// <summary>Registers the options and returns them as bound now, for the choices made while registering (store kind, sealing key).</summary>
     public static GatewayOptions AddGatewayOptions(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section);
+        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         services.AddSection<SettlementOptions>(nameof(GatewayOptions.Settlement));
         services.AddSection<CreditsOptions>(nameof(GatewayOptions.Credits));
         services.AddSection<StripeOptions>(nameof(GatewayOptions.Stripe));
