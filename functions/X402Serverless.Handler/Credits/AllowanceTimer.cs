@@ -8,11 +8,11 @@ namespace X402Serverless.Handler.Credits;
 /// Standalone stand-in for the Functions timer (0 0 0 1 * *): grants the current month at start (so a run missed
 /// while the process was down still happens, once) and then at 00:00 UTC on each first of the month, on TimeProvider.
 /// </summary>
-internal sealed partial class AllowanceTimer(AllowanceReset reset, TimeProvider time, IOptions<GatewayOptions> options, ILogger<AllowanceTimer> logger) : BackgroundService
+internal sealed partial class AllowanceTimer(AllowanceReset reset, TimeProvider time, IOptions<CreditsOptions> options, ILogger<AllowanceTimer> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!options.Value.Credits.RunAllowanceTimer)
+        if (!options.Value.RunAllowanceTimer)
         {
             return;
         }

@@ -32,9 +32,9 @@ internal static class FacilitatorEndpoints
             HandleAsync(http, holder, service, settle: true));
     }
 
-    private static IResult Supported(BuiltInFacilitatorHolder holder, NetworkRegistry networks, IOptions<GatewayOptions> options)
+    private static IResult Supported(BuiltInFacilitatorHolder holder, NetworkRegistry networks, IOptions<SettlementOptions> options)
     {
-        if (holder.Facilitator is not { } facilitator || !options.Value.Settlement.ServeFacilitator)
+        if (holder.Facilitator is not { } facilitator || !options.Value.ServeFacilitator)
         {
             return Unavailable();
         }
@@ -57,7 +57,7 @@ internal static class FacilitatorEndpoints
 
     private static async Task<IResult> HandleAsync(HttpContext http, BuiltInFacilitatorHolder holder, FacilitatorService service, bool settle)
     {
-        if (holder.Facilitator is not { } facilitator || !service.Options.Value.Settlement.ServeFacilitator)
+        if (holder.Facilitator is not { } facilitator || !service.Options.Value.ServeFacilitator)
         {
             return Unavailable();
         }

@@ -20,10 +20,10 @@ internal sealed class FacilitatorGate : IDisposable
     private readonly SettlementOptions _settings;
     private readonly PartitionedRateLimiter<string> _limiter;
 
-    public FacilitatorGate(IAccessStore access, IOptions<GatewayOptions> options)
+    public FacilitatorGate(IAccessStore access, IOptions<SettlementOptions> options)
     {
         _access = access;
-        _settings = options.Value.Settlement;
+        _settings = options.Value;
         var perMinute = Math.Max(1, _settings.FacilitatorRequestsPerMinute);
         _limiter = PartitionedRateLimiter.Create<string, string>(partition => RateLimitPartition.GetTokenBucketLimiter(partition, _ => new TokenBucketRateLimiterOptions
         {

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-using X402Serverless.Core.Facilitation;
 using X402Serverless.Handler.Credits;
 using X402Serverless.Handler.Facilitator;
 using X402Serverless.Handler.Functions;
@@ -75,15 +73,7 @@ public static class GatewayApp
     /// <summary>Creates the operator organisation on an empty store, then starts serving.</summary>
     public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken = default)
     {
-        // A malformed KYC attestation key or trusted signer stops the start, rather than failing paid calls later.
-        _ = app.Services.GetRequiredService<KycAttestor>();
-        await app.Services.GetRequiredService<IStoreInitializer>().InitializeAsync(cancellationToken);
-        await app.Services.GetRequiredService<AdminKeyBootstrapper>().RunAsync(cancellationToken);
-        _ = app.Services.GetRequiredService<HttpFacilitator>().IsAvailableAsync(cancellationToken).AsTask();
-        StartupSummary.Log(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("X402Serverless.Startup"), StartupSummary.Describe(
-            app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value,
-            app.Services.GetRequiredService<Core.Networks.NetworkRegistry>(),
-            app.Services.GetRequiredService<BuiltInFacilitatorHolder>().Facilitator?.Wallet.Address.ToString()));
+        await app.Services.GetRequiredService<GatewayStartup>().RunAsync(cancellationToken);
         await app.StartAsync(cancellationToken);
     }
 }

@@ -15,7 +15,7 @@ namespace X402Serverless.Handler.Hosting;
 /// <summary>Registers the settlement engine: RPC clients, the built-in facilitator (when a gas wallet is configured), the job processor and worker.</summary>
 internal static class SettlementServices
 {
-    public static void AddSettlement(this IServiceCollection services, GatewayOptions options)
+    public static IServiceCollection AddSettlement(this IServiceCollection services, GatewayOptions options)
     {
         var settings = options.Settlement;
         services.AddSingleton(_ =>
@@ -26,25 +26,24 @@ internal static class SettlementServices
             return new RpcClients(n => n.RpcUrl is null ? null : clients.GetOrAdd(n.Id, _ => new EvmRpcClient(http, new Uri(n.RpcUrl))));
         });
         services.AddSingleton(sp => new AuthorizationLookup(sp.GetRequiredService<RpcClients>().For));
+        // The remote facilitator: settlement's default, and the one a link uses when no gas wallet is configured.
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<HttpFacilitator>(sp,
+            new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromSeconds(120) },
+            new Uri(options.FacilitatorUrl)));
         var gasWalletKey = SecretValue.Resolved(settings.GasWalletKey);
-        services.AddSingleton(sp => gasWalletKey is null
-            ? new BuiltInFacilitatorHolder(null)
-            : new BuiltInFacilitatorHolder(new BuiltInFacilitator(
-                sp.GetRequiredService<NetworkRegistry>(),
+        services.AddSingleton(sp => new BuiltInFacilitatorHolder(gasWalletKey is null
+            ? null
+            : ActivatorUtilities.CreateInstance<BuiltInFacilitator>(sp,
                 new GasWallet(gasWalletKey),
-                sp.GetRequiredService<RpcClients>().Require,
-                sp.GetRequiredService<PaymentVerifier>(),
+                (Func<EvmNetwork, EvmRpcClient>)sp.GetRequiredService<RpcClients>().Require,
                 new BuiltInFacilitatorOptions
                 {
                     ReceiptTimeout = TimeSpan.FromSeconds(settings.ReceiptTimeoutSeconds),
                     MaxFeePerGas = new BigInteger(settings.MaxFeePerGasGwei) * 1_000_000_000,
                     MaxTimeoutSeconds = options.MaxTimeoutSeconds,
-                },
-                sp.GetRequiredService<TimeProvider>())));
+                })));
         services.AddSingleton(sp => new FacilitatorCatalog(
-            sp.GetRequiredService<HttpFacilitator>(),
-            sp.GetRequiredService<BuiltInFacilitatorHolder>().Facilitator,
-            settings.DefaultFacilitator));
+            sp.GetRequiredService<HttpFacilitator>(), sp.GetRequiredService<BuiltInFacilitatorHolder>().Facilitator, settings.DefaultFacilitator));
         services.AddSingleton(new ConfirmationWait(TimeSpan.FromSeconds(settings.ReceiptTimeoutSeconds), TimeSpan.FromMilliseconds(250)));
         services.AddSingleton(new RetryPolicy(TimeSpan.FromMilliseconds(settings.RetryFirstMilliseconds), TimeSpan.FromMilliseconds(settings.RetryCapMilliseconds)));
         services.AddSingleton<SettlementProcessor>();
@@ -59,8 +58,8 @@ internal static class SettlementServices
             services.AddSingleton<IJobDispatcher>(_ => new ServiceBusSender(new Uri(options.ServiceBus.Namespace), new DefaultAzureCredential()));
         }
         services.AddSingleton<MaintenancePass>();
-        services.AddSingleton<SettlementWorker>();
-        services.AddHostedService(sp => sp.GetRequiredService<SettlementWorker>());
+        services.AddHostedSingleton<SettlementWorker>();
+        return services;
     }
 }
 

@@ -25,7 +25,7 @@ internal static class StoreServices
             services.AddSingleton<IUsageStore, SqliteUsageStore>();
             foreach (var source in WebhookSources.All)
             {
-                services.AddKeyedSingleton<IWebhookInbox>(source, (sp, _) => new SqliteWebhookInbox(sp.GetRequiredService<SqliteDatabase>(), source));
+                services.AddKeyedSingleton<IWebhookInbox>(source, (sp, _) => ActivatorUtilities.CreateInstance<SqliteWebhookInbox>(sp, source));
             }
             services.AddSingleton<IStoreInitializer>(new NoInitialization());
             return;

@@ -19,9 +19,9 @@ internal sealed class KycAttestor
     private readonly byte[]? _key;
     private readonly HashSet<EvmAddress> _trusted = [];
 
-    public KycAttestor(IOptions<GatewayOptions> options)
+    public KycAttestor(IOptions<KycOptions> options)
     {
-        var settings = options.Value.Kyc;
+        var settings = options.Value;
         Lifetime = TimeSpan.FromHours(Math.Clamp(settings.AttestationHours, 1, 24 * 90));
         if (SecretValue.Resolved(settings.AttestationKey) is { } text)
         {

@@ -20,9 +20,9 @@ internal static class KycCallbackEndpoint
     public static void Map(IEndpointRouteBuilder app) => app.MapPost("/hooks/kyc", HandleAsync);
 
     private static async Task<IResult> HandleAsync(
-        HttpContext http, [FromKeyedServices(WebhookSources.Kyc)] IWebhookInbox events, Settlement.JobQueues queues, TimeProvider time, IOptions<GatewayOptions> options)
+        HttpContext http, [FromKeyedServices(WebhookSources.Kyc)] IWebhookInbox events, Settlement.JobQueues queues, TimeProvider time, IOptions<KycOptions> options)
     {
-        var settings = options.Value.Kyc;
+        var settings = options.Value;
         if (SecretValue.Resolved(settings.WebhookSecret) is not { } secret)
         {
             return Problem.Of(StatusCodes.Status404NotFound, "kyc_not_configured", "Identity verification is not configured here.");

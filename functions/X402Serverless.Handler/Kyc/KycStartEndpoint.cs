@@ -12,9 +12,9 @@ namespace X402Serverless.Handler.Kyc;
 /// </summary>
 internal static class KycStartEndpoint
 {
-    public static void MapKycStart(this RouteGroupBuilder me) => me.MapPost("/kyc", async (HttpContext http, IKycStore kyc, IOptions<GatewayOptions> options) =>
+    public static void MapKycStart(this RouteGroupBuilder me) => me.MapPost("/kyc", async (HttpContext http, IKycStore kyc, IOptions<KycOptions> options) =>
     {
-        var settings = options.Value.Kyc;
+        var settings = options.Value;
         if (string.IsNullOrWhiteSpace(settings.StartUrl) || SecretValue.Resolved(settings.WebhookSecret) is null)
         {
             return Problem.Of(StatusCodes.Status404NotFound, "kyc_not_configured", "Identity verification is not configured here.");

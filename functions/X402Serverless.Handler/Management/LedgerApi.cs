@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using X402Serverless.Core.Ports;
 using X402Serverless.Core.Money;
 using X402Serverless.Handler.Problems;
@@ -11,18 +12,21 @@ namespace X402Serverless.Handler.Management;
 internal static class LedgerApi
 {
     public static void MapLedgerApi(this RouteGroupBuilder api) =>
-        api.MapGet("/ledger/trial-balance", async (HttpContext http, ILedger ledger) =>
+        api.MapGet("/ledger/trial-balance", async Task<Results<Ok<TrialBalanceView>, ProblemHttpResult>> (HttpContext http, ILedger ledger) =>
         {
             if (!CallerContext.Of(http).Organisation.IsOperator)
             {
-                return Problem.Of(StatusCodes.Status403Forbidden, "forbidden", "Only the operator organisation can read the whole ledger.");
+                return Problem.Typed(StatusCodes.Status403Forbidden, "forbidden", "Only the operator organisation can read the whole ledger.");
             }
             var rows = await ledger.TrialBalanceAsync(http.RequestAborted);
-            return TypedResults.Ok(new
-            {
-                total = (await ledger.TotalAsync(http.RequestAborted)).ToString(),
-                consistent = rows.All(r => r.Balance == r.PostedSum),
-                accounts = rows.Select(r => new { account = r.Account, balance = r.Balance.ToString(), posted = r.PostedSum.ToString() }),
-            });
+            return TypedResults.Ok(new TrialBalanceView(
+                await ledger.TotalAsync(http.RequestAborted),
+                rows.All(r => r.Balance == r.PostedSum),
+                rows.Select(r => new TrialBalanceAccount(r.Account, r.Balance, r.PostedSum))));
         });
 }
+
+/// <summary>The trial balance: the ledger total (zero when every entry balanced) and each account's balance beside its postings.</summary>
+internal sealed record TrialBalanceView(Usd Total, bool Consistent, IEnumerable<TrialBalanceAccount> Accounts);
+
+internal sealed record TrialBalanceAccount(string Account, Usd Balance, Usd Posted);

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using X402Serverless.Core.Links;
 using X402Serverless.Core.Ports;
@@ -20,7 +21,7 @@ internal static class LinksApi
         links.MapDelete("/{id}", DeleteAsync);
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext http, LinkServices s)
+    private static async Task<Results<Created<LinkView>, ProblemHttpResult>> CreateAsync(HttpContext http, LinkServices s)
     {
         var caller = CallerContext.Of(http);
         var (draft, _, errors) = await LinkRequestReader.ReadAsync(http.Request, http.RequestAborted);
@@ -37,21 +38,21 @@ internal static class LinksApi
         return TypedResults.Created($"/api/links/{link.Id}", view);
     }
 
-    private static async Task<IResult> ListAsync(HttpContext http, LinkServices s)
+    private static async Task<Ok<ItemList<LinkView>>> ListAsync(HttpContext http, LinkServices s)
     {
         var caller = CallerContext.Of(http);
         var baseUrl = s.Urls.LinkBaseUrl(http.Request);
         var links = await s.Links.ListAsync(caller.Organisation.Id, http.RequestAborted);
-        return TypedResults.Ok(new { items = links.Select(l => LinkView.From(l, baseUrl)) });
+        return TypedResults.Ok(new ItemList<LinkView>(links.Select(l => LinkView.From(l, baseUrl))));
     }
 
-    private static async Task<IResult> GetAsync(string id, HttpContext http, LinkServices s)
+    private static async Task<Results<Ok<LinkView>, ProblemHttpResult>> GetAsync(string id, HttpContext http, LinkServices s)
     {
         var link = await FindOwnAsync(id, http, s);
         return link is null ? Problem.NotFound("Link") : TypedResults.Ok(LinkView.From(link, s.Urls.LinkBaseUrl(http.Request)));
     }
 
-    private static async Task<IResult> UpdateAsync(string id, HttpContext http, LinkServices s)
+    private static async Task<Results<Ok<LinkView>, ProblemHttpResult>> UpdateAsync(string id, HttpContext http, LinkServices s)
     {
         var link = await FindOwnAsync(id, http, s);
         if (link is null)
@@ -71,7 +72,7 @@ internal static class LinksApi
         return updated is null ? Problem.NotFound("Link") : TypedResults.Ok(LinkView.From(updated, s.Urls.LinkBaseUrl(http.Request)));
     }
 
-    private static async Task<IResult> DeleteAsync(string id, HttpContext http, LinkServices s)
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, HttpContext http, LinkServices s)
     {
         var caller = CallerContext.Of(http);
         if (!await s.Links.DeleteAsync(caller.Organisation.Id, id, http.RequestAborted))
@@ -85,8 +86,8 @@ internal static class LinksApi
     private static Task<PaidLink?> FindOwnAsync(string id, HttpContext http, LinkServices s) =>
         s.FindOwnLinkAsync(CallerContext.Of(http).Organisation.Id, id, http.RequestAborted);
 
-    private static IResult Invalid(List<ValidationError> errors) =>
-        Problem.Of(StatusCodes.Status400BadRequest, errors.Count > 0 ? errors[0].Code : "invalid_request", "The link is not valid.",
+    private static ProblemHttpResult Invalid(List<ValidationError> errors) =>
+        Problem.Typed(StatusCodes.Status400BadRequest, errors.Count > 0 ? errors[0].Code : "invalid_request", "The link is not valid.",
             string.Join(" ", errors.Select(e => e.Message)),
             errors.Select(e => new { field = e.Field, code = e.Code, message = e.Message }));
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
 using X402Serverless.Core.Access;
 using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Payers;
@@ -27,7 +28,7 @@ internal static class PayersApi
         api.MapGet("/organisation/balances", BalancesAsync);
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext http, IPayerStore payers, ILedger ledger, PayerAccounts accounts, TimeProvider time)
+    private static async Task<Results<Created<IssuedPayer>, ProblemHttpResult>> CreateAsync(HttpContext http, IPayerStore payers, ILedger ledger, PayerAccounts accounts, TimeProvider time)
     {
         var (fields, errors) = await ReadAsync(http, creating: true);
         if (errors.Count > 0)
@@ -48,10 +49,10 @@ internal static class PayersApi
         await payers.CreateAsync(payer, issued.Record, issued.Hash, http.RequestAborted);
         await ledger.SetFloorAsync(Accounts.Credits(payer.Id), -payer.CreditLimit, http.RequestAborted);
         var view = await accounts.ViewAsync(payer, http.RequestAborted);
-        return TypedResults.Created($"/api/payers/{payer.Id}", new { payer = view, key = issued.Key });
+        return TypedResults.Created($"/api/payers/{payer.Id}", new IssuedPayer(view, issued.Key));
     }
 
-    private static async Task<IResult> ListAsync(HttpContext http, IPayerStore payers, PayerAccounts accounts)
+    private static async Task<Ok<ItemList<PayerView>>> ListAsync(HttpContext http, IPayerStore payers, PayerAccounts accounts)
     {
         var list = await payers.ListAsync(CallerContext.Of(http).Organisation.Id, http.RequestAborted);
         var views = new List<PayerView>();
@@ -59,10 +60,10 @@ internal static class PayersApi
         {
             views.Add(await accounts.ViewAsync(p, http.RequestAborted));
         }
-        return TypedResults.Ok(new { items = views });
+        return TypedResults.Ok(new ItemList<PayerView>(views));
     }
 
-    private static async Task<IResult> GetAsync(string id, HttpContext http, IPayerStore payers, PayerAccounts accounts)
+    private static async Task<Results<Ok<PayerView>, ProblemHttpResult>> GetAsync(string id, HttpContext http, IPayerStore payers, PayerAccounts accounts)
     {
         var payer = await payers.GetAsync(id, http.RequestAborted);
         return payer is null || payer.OrganisationId != CallerContext.Of(http).Organisation.Id
@@ -70,7 +71,7 @@ internal static class PayersApi
             : TypedResults.Ok(await accounts.ViewAsync(payer, http.RequestAborted));
     }
 
-    private static async Task<IResult> UpdateAsync(string id, HttpContext http, IPayerStore payers, ILedger ledger, PayerAccounts accounts)
+    private static async Task<Results<Ok<PayerView>, ProblemHttpResult>> UpdateAsync(string id, HttpContext http, IPayerStore payers, ILedger ledger, PayerAccounts accounts)
     {
         var payer = await payers.GetAsync(id, http.RequestAborted);
         if (payer is null || payer.OrganisationId != CallerContext.Of(http).Organisation.Id)
@@ -94,7 +95,7 @@ internal static class PayersApi
         return TypedResults.Ok(await accounts.ViewAsync(updated, http.RequestAborted));
     }
 
-    private static async Task<IResult> SetBudgetAsync(HttpContext http, IPayerStore payers)
+    private static async Task<Results<Ok<BudgetView>, ProblemHttpResult>> SetBudgetAsync(HttpContext http, IPayerStore payers)
     {
         Usd? budget = null;
         if (await JsonBody.ReadAsync(http.Request, http.RequestAborted) is not { } root)
@@ -103,31 +104,29 @@ internal static class PayersApi
         }
         if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("monthlyBudget", out var b))
         {
-            return Problem.Of(StatusCodes.Status400BadRequest, "invalid_budget", "Send {\"monthlyBudget\": \"500.00\"} (or null for none).");
+            return Problem.Typed(StatusCodes.Status400BadRequest, "invalid_budget", "Send {\"monthlyBudget\": \"500.00\"} (or null for none).");
         }
         if (b.ValueKind != JsonValueKind.Null)
         {
             var text = b.ValueKind switch { JsonValueKind.Number => b.GetRawText(), JsonValueKind.String => b.GetString(), _ => null };
             if (!Usd.TryParse(text, out var parsed) || !parsed.IsPositive)
             {
-                return Problem.Of(StatusCodes.Status400BadRequest, "invalid_budget", "monthlyBudget is a positive USD decimal string.");
+                return Problem.Typed(StatusCodes.Status400BadRequest, "invalid_budget", "monthlyBudget is a positive USD decimal string.");
             }
             budget = parsed;
         }
         await payers.SetMonthlyBudgetAsync(CallerContext.Of(http).Organisation.Id, budget, http.RequestAborted);
-        return TypedResults.Ok(new { monthlyBudget = budget is { } v ? v.ToString() : null });
+        return TypedResults.Ok(new BudgetView(budget));
     }
 
-    private static async Task<IResult> BalancesAsync(HttpContext http, ILedger ledger, IPayerStore payers)
+    private static async Task<Ok<BalancesView>> BalancesAsync(HttpContext http, ILedger ledger, IPayerStore payers)
     {
         var org = CallerContext.Of(http).Organisation.Id;
         var budget = await payers.MonthlyBudgetAsync(org, http.RequestAborted);
-        return TypedResults.Ok(new
-        {
-            pool = (await ledger.BalanceAsync(Accounts.Pool(org), http.RequestAborted)).ToString(),
-            earnings = (await ledger.BalanceAsync(Accounts.Earnings(org), http.RequestAborted)).ToString(),
-            monthlyBudget = budget is { } v ? v.ToString() : null,
-        });
+        return TypedResults.Ok(new BalancesView(
+            await ledger.BalanceAsync(Accounts.Pool(org), http.RequestAborted),
+            await ledger.BalanceAsync(Accounts.Earnings(org), http.RequestAborted),
+            budget));
     }
 
     private sealed record Fields(string? Name, Usd? Allowance, Usd? Cap, bool ClearCap, Usd? CreditLimit);
@@ -166,7 +165,16 @@ internal static class PayersApi
         return (new Fields(name?.Trim(), allowance, cap, clearCap, limit), errors);
     }
 
-    private static IResult Invalid(List<(string Field, string Code, string Message)> errors) =>
-        Problem.Of(StatusCodes.Status400BadRequest, errors[0].Code, "The payer is not valid.", string.Join(" ", errors.Select(e => e.Message)),
+    private static ProblemHttpResult Invalid(List<(string Field, string Code, string Message)> errors) =>
+        Problem.Typed(StatusCodes.Status400BadRequest, errors[0].Code, "The payer is not valid.", string.Join(" ", errors.Select(e => e.Message)),
             errors.Select(e => new { field = e.Field, code = e.Code, message = e.Message }));
 }
+
+/// <summary>A new payer and its first key, shown once.</summary>
+internal sealed record IssuedPayer(PayerView Payer, string Key);
+
+/// <summary>The organisation's monthly budget (USD), or null for none.</summary>
+internal sealed record BudgetView(Usd? MonthlyBudget);
+
+/// <summary>The organisation's allowance pool and earnings, with its monthly budget.</summary>
+internal sealed record BalancesView(Usd Pool, Usd Earnings, Usd? MonthlyBudget);

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using X402Serverless.Core.Payments;
 using X402Serverless.Core.Ports;
 using X402Serverless.Handler.Problems;
@@ -14,14 +15,14 @@ internal static class PaymentsApi
     }
 
     // limit and before are read as text: a binder failure would only say "bad request", not which parameter or how to fix it.
-    private static async Task<IResult> ListAsync(HttpContext http, IPaymentStore payments, string? status, string? linkId, string? limit, string? before)
+    private static async Task<Results<Ok<ItemList<PaymentView>>, ProblemHttpResult>> ListAsync(HttpContext http, IPaymentStore payments, string? status, string? linkId, string? limit, string? before)
     {
         PaymentStatus? parsed = null;
         if (status is not null)
         {
             if (!Enum.TryParse<PaymentStatus>(status, ignoreCase: true, out var s) || !Enum.IsDefined(s))
             {
-                return Problem.Of(StatusCodes.Status400BadRequest, "invalid_status",
+                return Problem.Typed(StatusCodes.Status400BadRequest, "invalid_status",
                     $"status must be one of {string.Join(", ", Enum.GetNames<PaymentStatus>().Select(n => n.ToLowerInvariant()))}.");
             }
             parsed = s;
@@ -29,23 +30,23 @@ internal static class PaymentsApi
         var count = 100;
         if (limit is not null && (!int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out count) || count is < 1 or > 500))
         {
-            return Problem.Of(StatusCodes.Status400BadRequest, "invalid_limit", "limit is a whole number between 1 and 500.");
+            return Problem.Typed(StatusCodes.Status400BadRequest, "invalid_limit", "limit is a whole number between 1 and 500.");
         }
         DateTimeOffset? until = null;
         if (before is not null)
         {
             if (!DateTimeOffset.TryParse(before, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at))
             {
-                return Problem.Of(StatusCodes.Status400BadRequest, "invalid_before", "before is an ISO 8601 time, e.g. 2026-11-26T12:00:00Z.");
+                return Problem.Typed(StatusCodes.Status400BadRequest, "invalid_before", "before is an ISO 8601 time, e.g. 2026-11-26T12:00:00Z.");
             }
             until = at;
         }
         var caller = CallerContext.Of(http);
         var items = await payments.ListAsync(caller.Organisation.Id, new PaymentQuery(parsed, linkId, count, until), http.RequestAborted);
-        return TypedResults.Ok(new { items = items.Select(PaymentView.From) });
+        return TypedResults.Ok(new ItemList<PaymentView>(items.Select(PaymentView.From)));
     }
 
-    private static async Task<IResult> GetAsync(string id, HttpContext http, IPaymentStore payments)
+    private static async Task<Results<Ok<PaymentView>, ProblemHttpResult>> GetAsync(string id, HttpContext http, IPaymentStore payments)
     {
         var payment = await payments.GetAsync(id, http.RequestAborted);
         return payment is null || payment.OrganisationId != CallerContext.Of(http).Organisation.Id

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.AspNetCore.Http.HttpResults;
 using X402Serverless.Core.Credits;
 using X402Serverless.Core.Ports;
 using X402Serverless.Core.Usage;
@@ -14,15 +15,15 @@ internal static class UsageApi
 {
     public static void MapUsageApi(this RouteGroupBuilder api)
     {
-        api.MapGet("/usage", async (HttpContext http, IUsageStore usage, TimeProvider time, int? days) =>
+        api.MapGet("/usage", async Task<Results<Ok<UsageView>, ProblemHttpResult>> (HttpContext http, IUsageStore usage, TimeProvider time, int? days) =>
         {
             if (await RowsAsync(http, usage, time, days) is not ({ } from, { } rows))
             {
                 return InvalidDays();
             }
-            return TypedResults.Ok(new { from, items = rows });
+            return TypedResults.Ok(new UsageView(from, rows));
         });
-        api.MapGet("/usage.csv", async (HttpContext http, IUsageStore usage, ILinkStore links, TimeProvider time, int? days) =>
+        api.MapGet("/usage.csv", async Task<Results<ContentHttpResult, ProblemHttpResult>> (HttpContext http, IUsageStore usage, ILinkStore links, TimeProvider time, int? days) =>
         {
             if (await RowsAsync(http, usage, time, days) is not (_, { } rows))
             {
@@ -48,7 +49,7 @@ internal static class UsageApi
         return (from, UsageTable.Rows(await usage.ListAsync(CallerContext.Of(http).Organisation.Id, from, http.RequestAborted)));
     }
 
-    private static IResult InvalidDays() => Problem.Of(StatusCodes.Status400BadRequest, "invalid_days", "days is between 1 and 366.");
+    private static ProblemHttpResult InvalidDays() => Problem.Typed(StatusCodes.Status400BadRequest, "invalid_days", "days is between 1 and 366.");
 
     // RFC 4180 quoting; a leading formula character is defused so a spreadsheet shows a name, not a formula.
     private static string Csv(string value)
@@ -71,5 +72,8 @@ internal static class UsageTable
 
     private static long Of(IEnumerable<UsageCount> counts, string kind) => counts.Where(c => c.Kind == kind).Sum(c => c.Count);
 }
+
+/// <summary>GET /api/usage: the first day counted and a row per link and day since.</summary>
+internal sealed record UsageView(string From, IReadOnlyList<UsageRow> Items);
 
 internal sealed record UsageRow(string LinkId, string Day, long Challenged, long Paid, long NotCharged);

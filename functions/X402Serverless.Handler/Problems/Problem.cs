@@ -1,9 +1,16 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
 namespace X402Serverless.Handler.Problems;
 
 /// <summary>RFC 9457 problem details with a stable machine-readable "code".</summary>
 internal static class Problem
 {
-    public static IResult Of(int status, string code, string title, string? detail = null, object? errors = null)
+    /// <summary>A problem for handlers that return IResult.</summary>
+    public static IResult Of(int status, string code, string title, string? detail = null, object? errors = null) =>
+        Typed(status, code, title, detail, errors);
+
+    /// <summary>The same problem typed, so an endpoint can name it in its Results&lt;…&gt; union beside its successes.</summary>
+    public static ProblemHttpResult Typed(int status, string code, string title, string? detail = null, object? errors = null)
     {
         var extensions = new Dictionary<string, object?> { ["code"] = code };
         if (errors is not null)
@@ -13,6 +20,6 @@ internal static class Problem
         return TypedResults.Problem(detail, statusCode: status, title: title, extensions: extensions);
     }
 
-    public static IResult NotFound(string what) =>
-        Of(StatusCodes.Status404NotFound, "not_found", $"{what} not found.");
+    public static ProblemHttpResult NotFound(string what) =>
+        Typed(StatusCodes.Status404NotFound, "not_found", $"{what} not found.");
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
 using X402Serverless.Core.Json;
 using X402Serverless.Handler.Problems;
 
@@ -24,7 +25,7 @@ internal static class JsonBody
     public static async Task<JsonElement?> ReadObjectAsync(HttpRequest request, CancellationToken cancellationToken) =>
         await ReadAsync(request, cancellationToken) is { ValueKind: JsonValueKind.Object } root ? root : null;
 
-    public static IResult Invalid(string? detail = null) =>
-        Problem.Of(StatusCodes.Status400BadRequest, InvalidCode, "The body must be a well-formed JSON object.",
+    public static ProblemHttpResult Invalid(string? detail = null) =>
+        Problem.Typed(StatusCodes.Status400BadRequest, InvalidCode, "The body must be a well-formed JSON object.",
             detail ?? "Send a JSON object (UTF-8, no unpaired surrogates, at most " + StrictJson.MaxDepth + " levels deep).");
 }

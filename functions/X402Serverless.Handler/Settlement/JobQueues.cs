@@ -8,13 +8,13 @@ using X402Serverless.Handler.Webhooks;
 namespace X402Serverless.Handler.Settlement;
 
 /// <summary>Queue names and the one call sites use to hand a durable job on; a failed hand-off is logged, never fatal.</summary>
-internal sealed partial class JobQueues(IJobDispatcher dispatcher, IOptions<GatewayOptions> options, ILogger<JobQueues> logger)
+internal sealed partial class JobQueues(IJobDispatcher dispatcher, IOptions<ServiceBusOptions> options, ILogger<JobQueues> logger)
 {
     public Task SettlementAsync(string paymentId, string? messageId = null) =>
-        SendAsync(options.Value.ServiceBus.SettlementQueue, messageId ?? paymentId, new JsonObject { ["paymentId"] = paymentId });
+        SendAsync(options.Value.SettlementQueue, messageId ?? paymentId, new JsonObject { ["paymentId"] = paymentId });
 
     public Task InboxEventAsync(string source, string eventId, string? messageId = null) =>
-        SendAsync(InboxQueue(options.Value.ServiceBus, source), messageId ?? eventId, new JsonObject { ["eventId"] = eventId });
+        SendAsync(InboxQueue(options.Value, source), messageId ?? eventId, new JsonObject { ["eventId"] = eventId });
 
     public static string InboxQueue(ServiceBusOptions queues, string source) =>
         source == WebhookSources.Kyc ? queues.KycEventsQueue : queues.StripeEventsQueue;
@@ -40,11 +40,11 @@ internal sealed partial class JobQueues(IJobDispatcher dispatcher, IOptions<Gate
 }
 
 /// <summary>Standalone: jobs run in this process, so dispatching is waking the right worker.</summary>
-internal sealed class LocalJobDispatcher(SettlementSignal settlement, InboxSignal inbox, IOptions<GatewayOptions> options) : IJobDispatcher
+internal sealed class LocalJobDispatcher(SettlementSignal settlement, InboxSignal inbox, IOptions<ServiceBusOptions> options) : IJobDispatcher
 {
     public Task DispatchAsync(string queue, string messageId, string jsonBody, CancellationToken cancellationToken)
     {
-        var queues = options.Value.ServiceBus;
+        var queues = options.Value;
         if (queue == queues.StripeEventsQueue || queue == queues.KycEventsQueue)
         {
             inbox.Notify();

@@ -18,10 +18,10 @@ internal sealed partial class SettlementWorker(
     MaintenancePass maintenance,
     SettlementSignal signal,
     TimeProvider time,
-    IOptions<GatewayOptions> options,
+    IOptions<SettlementOptions> options,
     ILogger<SettlementWorker> logger) : BackgroundService
 {
-    private readonly SettlementOptions _settings = options.Value.Settlement;
+    private readonly SettlementOptions _settings = options.Value;
     private DateTimeOffset _lastGasAlert = DateTimeOffset.MinValue;
     private DateTimeOffset _lastReconcile = DateTimeOffset.MinValue;
     private readonly DateTimeOffset _startedAt = time.GetUtcNow();

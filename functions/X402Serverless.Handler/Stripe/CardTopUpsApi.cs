@@ -17,20 +17,20 @@ namespace X402Serverless.Handler.Stripe;
 internal static class CardTopUpsApi
 {
     public static void MapPayerCardTopUps(this RouteGroupBuilder me) =>
-        me.MapPost("/topups/card", (HttpContext http, StripeCheckoutClient stripe, IOptions<GatewayOptions> options) =>
+        me.MapPost("/topups/card", (HttpContext http, StripeCheckoutClient stripe, IOptions<CreditsOptions> options) =>
         {
             var payer = PayerAuthFilter.Of(http);
             return CreateAsync(http, stripe, options, "Credits", new Dictionary<string, string> { ["payer_id"] = payer.Id }, payer.Id);
         });
 
     public static void MapOrganisationCardTopUps(this RouteGroupBuilder api) =>
-        api.MapPost("/organisation/topups/card", (HttpContext http, StripeCheckoutClient stripe, IOptions<GatewayOptions> options) =>
+        api.MapPost("/organisation/topups/card", (HttpContext http, StripeCheckoutClient stripe, IOptions<CreditsOptions> options) =>
         {
             var organisation = CallerContext.Of(http).Organisation;
             return CreateAsync(http, stripe, options, "Organisation allowance pool", new Dictionary<string, string> { ["organisation_id"] = organisation.Id }, organisation.Id);
         });
 
-    private static async Task<IResult> CreateAsync(HttpContext http, StripeCheckoutClient stripe, IOptions<GatewayOptions> options,
+    private static async Task<IResult> CreateAsync(HttpContext http, StripeCheckoutClient stripe, IOptions<CreditsOptions> options,
         string description, Dictionary<string, string> metadata, string reference)
     {
         if (!stripe.Configured)
@@ -46,7 +46,7 @@ internal static class CardTopUpsApi
         {
             amountText = a.ValueKind switch { JsonValueKind.Number => a.GetRawText(), JsonValueKind.String => a.GetString(), _ => null };
         }
-        var credits = options.Value.Credits;
+        var credits = options.Value;
         if (!Usd.TryParse(amountText, out var amount) || amount.WholeCents is not { } cents
             || amount < credits.MinimumTopUp || amount > credits.MaximumTopUp)
         {

@@ -11,9 +11,9 @@ namespace X402Serverless.Handler.Stripe;
 /// Creates Stripe Checkout Sessions over Stripe's REST API (form-encoded POST /v1/checkout/sessions, Bearer secret
 /// key, an Idempotency-Key so a retried request never opens two sessions).
 /// </summary>
-internal sealed class StripeCheckoutClient(HttpClient http, IOptions<GatewayOptions> options)
+internal sealed class StripeCheckoutClient(HttpClient http, IOptions<StripeOptions> options)
 {
-    private StripeOptions Settings => options.Value.Stripe;
+    private StripeOptions Settings => options.Value;
 
     public bool Configured => SecretValue.Resolved(Settings.SecretKey) is not null;
 

@@ -19,9 +19,9 @@ internal static class StripeWebhookEndpoint
     public static void Map(IEndpointRouteBuilder app) => app.MapPost("/hooks/stripe", HandleAsync);
 
     private static async Task<IResult> HandleAsync(
-        HttpContext http, [FromKeyedServices(WebhookSources.Stripe)] IWebhookInbox events, Settlement.JobQueues queues, TimeProvider time, IOptions<GatewayOptions> options)
+        HttpContext http, [FromKeyedServices(WebhookSources.Stripe)] IWebhookInbox events, Settlement.JobQueues queues, TimeProvider time, IOptions<StripeOptions> options)
     {
-        var settings = options.Value.Stripe;
+        var settings = options.Value;
         if (SecretValue.Resolved(settings.WebhookSecret) is not { } webhookSecret)
         {
             return Problem.Of(StatusCodes.Status404NotFound, "stripe_not_configured", "Card payments are not configured here.");

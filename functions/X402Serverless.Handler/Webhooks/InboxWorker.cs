@@ -11,12 +11,12 @@ namespace X402Serverless.Handler.Webhooks;
 internal sealed partial class InboxWorker(
     IEnumerable<InboxProcessor> processors,
     InboxSignal signal,
-    IOptions<GatewayOptions> options,
+    IOptions<WebhookOptions> options,
     ILogger<InboxWorker> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!options.Value.Webhooks.RunWorker)
+        if (!options.Value.RunWorker)
         {
             return;
         }

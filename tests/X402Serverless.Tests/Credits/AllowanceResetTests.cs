@@ -87,7 +87,7 @@ public sealed class AllowanceResetTests : IDisposable
     public async Task The_hosted_timer_grants_at_start_and_again_at_each_month_start_on_the_clock()
     {
         _time.Set(new DateTimeOffset(2028, 1, 31, 23, 0, 0, TimeSpan.Zero));
-        var timer = new AllowanceTimer(_reset, _time, Options.Create(new GatewayOptions()), NullLogger<AllowanceTimer>.Instance);
+        var timer = new AllowanceTimer(_reset, _time, Options.Create(new CreditsOptions()), NullLogger<AllowanceTimer>.Instance);
         using var cts = new CancellationTokenSource();
         await timer.StartAsync(cts.Token);
         await WaitForAsync(() => _ledger.EntryExistsAsync("reset:2028-01:org_a:payer_a:grant", default));

@@ -26,6 +26,16 @@ public sealed class ConfigurationTests
         Assert.Contains("X402:UpstreamTimeoutSeconds", error.ToString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("X402:UpstreamTimeoutSeconds", "0")]
+    [InlineData("X402:Settlement:ReceiptTimeoutSeconds", "-5")]
+    [InlineData("X402:Settlement:WorkerBatchSize", "0")]
+    public async Task A_timeout_or_size_that_is_not_positive_fails_the_start_and_names_the_setting(string setting, string value)
+    {
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => StartAsync(setting, value));
+        Assert.Contains($"{setting} must be greater than 0", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task The_indexed_form_of_a_list_applies()
     {

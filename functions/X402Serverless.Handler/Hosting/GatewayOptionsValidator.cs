@@ -1,0 +1,35 @@
+using Microsoft.Extensions.Options;
+
+namespace X402Serverless.Handler.Hosting;
+
+/// <summary>
+/// Numbers that only make sense above zero (timeouts, intervals, sizes). A zero or negative one would not fail where it
+/// is set but later, on some call; checked at start, the error names the setting as configured (X402:..., env X402__...).
+/// </summary>
+internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
+{
+    public ValidateOptionsResult Validate(string? name, GatewayOptions options)
+    {
+        var failures = new List<string>();
+        void Positive(string setting, long value)
+        {
+            if (value <= 0)
+            {
+                failures.Add($"{GatewayOptions.Section}:{setting} must be greater than 0 (it is {value}).");
+            }
+        }
+        Positive(nameof(options.UpstreamTimeoutSeconds), options.UpstreamTimeoutSeconds);
+        Positive(nameof(options.MaxTimeoutSeconds), options.MaxTimeoutSeconds);
+        Positive(nameof(options.MaxForwardedBodyBytes), options.MaxForwardedBodyBytes);
+        Positive(nameof(options.MaxBufferedResponseBytes), options.MaxBufferedResponseBytes);
+        var settlement = options.Settlement;
+        Positive("Settlement:" + nameof(settlement.ReceiptTimeoutSeconds), settlement.ReceiptTimeoutSeconds);
+        Positive("Settlement:" + nameof(settlement.WorkerIntervalMilliseconds), settlement.WorkerIntervalMilliseconds);
+        Positive("Settlement:" + nameof(settlement.WorkerBatchSize), settlement.WorkerBatchSize);
+        Positive("Settlement:" + nameof(settlement.RetryFirstMilliseconds), settlement.RetryFirstMilliseconds);
+        Positive("Settlement:" + nameof(settlement.RetryCapMilliseconds), settlement.RetryCapMilliseconds);
+        Positive("Stripe:" + nameof(options.Stripe.ToleranceSeconds), options.Stripe.ToleranceSeconds);
+        Positive("Kyc:" + nameof(options.Kyc.ToleranceSeconds), options.Kyc.ToleranceSeconds);
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

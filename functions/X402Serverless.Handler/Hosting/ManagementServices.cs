@@ -1,0 +1,15 @@
+using X402Serverless.Handler.Management;
+
+namespace X402Serverless.Handler.Hosting;
+
+/// <summary>The management API under /api: its key check, the first admin key, and what the links endpoints use.</summary>
+internal static class ManagementServices
+{
+    public static IServiceCollection AddManagementApi(this IServiceCollection services)
+    {
+        services.AddSingleton<ManagementAuthFilter>();
+        services.AddSingleton<AdminKeyBootstrapper>();
+        services.AddSingleton<LinkServices>();
+        return services;
+    }
+}

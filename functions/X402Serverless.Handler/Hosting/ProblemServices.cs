@@ -1,0 +1,33 @@
+namespace X402Serverless.Handler.Hosting;
+
+/// <summary>How errors reach clients: RFC 9457 problems with a stable "code", and request-body errors as the client's fault.</summary>
+internal static class ProblemServices
+{
+    public static IServiceCollection AddGatewayProblems(this IServiceCollection services)
+    {
+        // Every problem carries a stable "code", including those the framework writes itself (binding failures, 404s).
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
+        {
+            context.ProblemDetails.Extensions.Remove("exception");
+            context.ProblemDetails.Extensions.TryAdd("code", context.ProblemDetails.Status switch
+            {
+                400 => "invalid_request",
+                401 => "unauthorized",
+                403 => "forbidden",
+                404 => "not_found",
+                405 => "method_not_allowed",
+                413 => "payload_too_large",
+                415 => "unsupported_media_type",
+                _ => "internal_error",
+            });
+        });
+        // A body over its route's limit surfaces as Kestrel's BadHttpRequestException while it is read: that is the
+        // client's error (413, or 400 for a malformed body), not a 500, and not worth an error log.
+        services.Configure<ExceptionHandlerOptions>(o =>
+        {
+            o.StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError;
+            o.SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException;
+        });
+        return services;
+    }
+}

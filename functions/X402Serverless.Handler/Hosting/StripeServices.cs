@@ -1,0 +1,18 @@
+using X402Serverless.Core.Ports;
+using X402Serverless.Core.Stripe;
+using X402Serverless.Core.Webhooks;
+using X402Serverless.Handler.Stripe;
+
+namespace X402Serverless.Handler.Hosting;
+
+/// <summary>Card top-ups through Stripe: the Checkout client and the processor of Stripe's stored webhook events.</summary>
+internal static class StripeServices
+{
+    public static IServiceCollection AddStripe(this IServiceCollection services)
+    {
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<StripeCheckoutClient>(sp, new HttpClient { Timeout = TimeSpan.FromSeconds(30) }));
+        services.AddSingleton<InboxProcessor>(sp =>
+            ActivatorUtilities.CreateInstance<StripeEventProcessor>(sp, sp.GetRequiredKeyedService<IWebhookInbox>(WebhookSources.Stripe)));
+        return services;
+    }
+}
