@@ -8,13 +8,13 @@ namespace X402Serverless.Sqlite;
 public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
 {
     private const string Columns =
-        "id, organisation_id, name, description, upstream, price, pay_to, networks, methods, sealed_upstream_headers, created_at, updated_at, settlement, facilitator, verify_on_chain, accepts, charge_on, daily_cap_per_payer, kyc_level, kyc_countries, deferred_payers";
+        "id, organisation_id, name, description, upstream, price, pay_to, networks, methods, sealed_upstream_headers, created_at, updated_at, settlement, facilitator, verify_on_chain, accepts, charge_on, daily_cap_per_payer, kyc_level, kyc_countries, deferred_payers, price_rules";
 
     public async Task CreateAsync(PaidLink link, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = $"INSERT INTO links ({Columns}) VALUES ($id, $org, $name, $description, $upstream, $price, $payTo, $networks, $methods, $headers, $created, $updated, $settlement, $facilitator, $verifyOnChain, $accepts, $chargeOn, $dailyCap, $kycLevel, $kycCountries, $deferredPayers);";
+        command.CommandText = $"INSERT INTO links ({Columns}) VALUES ($id, $org, $name, $description, $upstream, $price, $payTo, $networks, $methods, $headers, $created, $updated, $settlement, $facilitator, $verifyOnChain, $accepts, $chargeOn, $dailyCap, $kycLevel, $kycCountries, $deferredPayers, $priceRules);";
         Bind(command, link);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -51,7 +51,7 @@ public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
         command.CommandText = """
             UPDATE links SET name = $name, description = $description, upstream = $upstream, price = $price, pay_to = $payTo,
                 networks = $networks, methods = $methods, sealed_upstream_headers = $headers, updated_at = $updated,
-                settlement = $settlement, facilitator = $facilitator, verify_on_chain = $verifyOnChain, accepts = $accepts, charge_on = $chargeOn, daily_cap_per_payer = $dailyCap, kyc_level = $kycLevel, kyc_countries = $kycCountries, deferred_payers = $deferredPayers
+                settlement = $settlement, facilitator = $facilitator, verify_on_chain = $verifyOnChain, accepts = $accepts, charge_on = $chargeOn, daily_cap_per_payer = $dailyCap, kyc_level = $kycLevel, kyc_countries = $kycCountries, deferred_payers = $deferredPayers, price_rules = $priceRules
             WHERE id = $id AND organisation_id = $org;
             """;
         Bind(command, link);
@@ -84,6 +84,7 @@ public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
         command.Parameters.AddWithValue("$updated", SqliteText.Time(link.UpdatedAt));
         command.Parameters.AddWithValue("$settlement", link.Settlement);
         command.Parameters.AddWithValue("$deferredPayers", link.DeferredPayers);
+        command.Parameters.AddWithValue("$priceRules", PriceRulesJson.Write(link.PriceRules));
         command.Parameters.AddWithValue("$facilitator", (object?)link.Facilitator ?? DBNull.Value);
         command.Parameters.AddWithValue("$verifyOnChain", link.VerifyOnChain ? 1 : 0);
         command.Parameters.AddWithValue("$accepts", SqliteText.List(link.Accepts));
@@ -116,5 +117,6 @@ public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
         KycLevel = r.GetString(18),
         KycCountries = SqliteText.List(r.GetString(19)),
         DeferredPayers = r.GetString(20),
+        PriceRules = PriceRulesJson.Read(r.GetString(21)),
     };
 }

@@ -176,6 +176,9 @@ internal static class SqliteSchema
         """
         ALTER TABLE links ADD COLUMN deferred_payers TEXT NOT NULL DEFAULT 'returning';
         """,
+        """
+        ALTER TABLE links ADD COLUMN price_rules TEXT NOT NULL DEFAULT '[]';
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

@@ -1,11 +1,20 @@
+using System.Text.Json.Serialization;
+using X402Serverless.Core.Money;
+
 namespace X402Serverless.Core.Links;
 
-/// <summary>What a provider sends to create or change a link. On a change, null means "leave as is".</summary>
+/// <summary>
+/// What a provider sends to create or change a link: the JSON contract of POST and PATCH /api/links (a field not
+/// listed here is refused with its name). On a change, null means "leave as is", except upstreamHeaders: null or
+/// {} clears them.
+/// </summary>
 public sealed record LinkDraft
 {
+    private IReadOnlyDictionary<string, string>? _upstreamHeaders;
+
     public string? Upstream { get; init; }
 
-    public string? Price { get; init; }
+    public UsdInput? Price { get; init; }
 
     public string? PayTo { get; init; }
 
@@ -29,13 +38,39 @@ public sealed record LinkDraft
 
     public string? ChargeOn { get; init; }
 
-    /// <summary>USD decimal string, like price.</summary>
-    public string? DailyCapPerPayer { get; init; }
+    public UsdInput? DailyCapPerPayer { get; init; }
 
     public string? KycLevel { get; init; }
 
     public IReadOnlyList<string>? KycCountries { get; init; }
 
+    /// <summary>Prices per HTTP method and path prefix; [] removes them all.</summary>
+    public IReadOnlyList<PriceRuleDraft>? PriceRules { get; init; }
+
     /// <summary>Secret headers injected upstream. Write-only.</summary>
-    public IReadOnlyDictionary<string, string>? UpstreamHeaders { get; init; }
+    public IReadOnlyDictionary<string, string>? UpstreamHeaders
+    {
+        get => _upstreamHeaders;
+        init
+        {
+            _upstreamHeaders = value;
+            UpstreamHeadersSent = true;
+        }
+    }
+
+    /// <summary>Whether upstreamHeaders was in the request at all (null there clears them).</summary>
+    [JsonIgnore]
+    public bool UpstreamHeadersSent { get; private init; }
+
+    [JsonIgnore]
+    public bool ClearsUpstreamHeaders => UpstreamHeadersSent && _upstreamHeaders is not { Count: > 0 };
+
+    /// <summary>Codes and methods compared case-insensitively are stored in one case.</summary>
+    public LinkDraft Normalized() => this with
+    {
+        Accepts = Accepts?.Select(a => a.ToLowerInvariant()).ToList(),
+        KycLevel = KycLevel?.ToLowerInvariant(),
+        KycCountries = KycCountries?.Select(c => c.ToUpperInvariant()).Distinct().ToList(),
+        Methods = Methods?.Select(m => m.ToUpperInvariant()).ToList(),
+    };
 }

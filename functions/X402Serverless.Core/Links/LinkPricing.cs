@@ -5,17 +5,17 @@ using X402Serverless.Core.Protocol;
 
 namespace X402Serverless.Core.Links;
 
-/// <summary>Turns a link into its payment requirements, one per accepted network, deterministically.</summary>
+/// <summary>Turns a link at one of its prices into its payment requirements, one per accepted network, deterministically.</summary>
 public static class LinkPricing
 {
-    public static IReadOnlyList<PaymentRequirement> Requirements(PaidLink link, NetworkRegistry networks, int maxTimeoutSeconds)
+    public static IReadOnlyList<PaymentRequirement> Requirements(PaidLink link, Usd price, NetworkRegistry networks, int maxTimeoutSeconds)
     {
         var payTo = EvmAddress.Parse(link.PayTo);
         var list = new List<PaymentRequirement>();
         foreach (var id in link.Networks)
         {
             // A network removed from configuration after the link was made, or refused at start, is skipped, not fatal.
-            if (networks.TryGet(id, out var network) && network.Refusal is null && link.Price.ToToken(network.Decimals) is { } amount)
+            if (networks.TryGet(id, out var network) && network.Refusal is null && price.ToToken(network.Decimals) is { } amount)
             {
                 list.Add(new PaymentRequirement(network, amount, payTo, maxTimeoutSeconds));
             }

@@ -22,7 +22,8 @@ public sealed class LinkValidator(NetworkRegistry networks, UpstreamAddressPolic
         }
         if (creating || draft.Price is not null)
         {
-            var parsed = UsdText.TryParse(draft.Price, out var price);
+            var input = draft.Price ?? UsdInput.Of(null);
+            var (parsed, price) = (input.Error, input.Value);
             if (parsed == UsdParseError.TooPrecise)
             {
                 errors.Add(new("price", "price_too_precise", "price has more decimals than the token can carry: at most 6 (one micro-dollar, $0.000001)."));
@@ -101,7 +102,7 @@ public sealed class LinkValidator(NetworkRegistry networks, UpstreamAddressPolic
         {
             errors.Add(new("chargeOn", "invalid_charge_policy", $"chargeOn is \"{ChargePolicies.Success}\" or \"{ChargePolicies.BelowServerError}\"."));
         }
-        if (draft.DailyCapPerPayer is not null && (!Usd.TryParse(draft.DailyCapPerPayer, out var cap) || !cap.IsPositive))
+        if (draft.DailyCapPerPayer is { IsPositive: false })
         {
             errors.Add(new("dailyCapPerPayer", "invalid_cap", "dailyCapPerPayer is a positive USD decimal string with at most 6 decimals."));
         }
@@ -125,12 +126,18 @@ public sealed class LinkValidator(NetworkRegistry networks, UpstreamAddressPolic
         {
             errors.Add(new("description", "too_long", "description is at most 2000 characters."));
         }
+        if (draft.PriceRules is { } rules)
+        {
+            PriceRuleChecks.Check(rules, draft.Networks ?? [], networks, errors);
+        }
         if (draft.UpstreamHeaders is { } headers)
         {
             errors.AddRange(UpstreamHeaderRules.Check(headers));
         }
         return errors;
     }
+
+    public static bool IsKnownMethod(string method) => KnownMethods.Contains(method);
 
     private async Task ValidateUpstreamAsync(string? upstream, List<ValidationError> errors, CancellationToken cancellationToken)
     {

@@ -46,6 +46,12 @@ public sealed record PaidLink
     /// <summary>Which upstream answers are charged (<see cref="ChargePolicies"/>).</summary>
     public string ChargeOn { get; init; } = ChargePolicies.Success;
 
+    /// <summary>Other prices for some methods or paths (<see cref="PriceRule"/>); the most specific match wins.</summary>
+    public IReadOnlyList<PriceRule> PriceRules { get; init; } = [];
+
+    /// <summary>What a request with this method and path (relative to the link, starting with '/') costs.</summary>
+    public Usd PriceFor(string method, string path) => PriceRule.Match(PriceRules, method, path)?.Price ?? Price;
+
     /// <summary>Most one payer may spend on this link per UTC day; null: no cap.</summary>
     public Usd? DailyCapPerPayer { get; init; }
 

@@ -1,4 +1,5 @@
 using X402Serverless.Core.Links;
+using X402Serverless.Core.Money;
 
 namespace X402Serverless.Handler.ProviderConsole;
 
@@ -36,7 +37,7 @@ internal sealed class NewLinkForm
         Name = Blank(Name),
         Description = Blank(Description),
         Upstream = Blank(Upstream),
-        Price = Blank(Price),
+        Price = Blank(Price) is { } price ? UsdInput.Of(price) : null,
         PayTo = Blank(PayTo),
         Networks = Blank(Networks)?.Split([',', ' ', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
         Accepts = Accepts(),
@@ -76,6 +77,6 @@ internal sealed class EditLinkForm
     {
         Name = NewLinkForm.Blank(Name) is { } name && name != link.Name ? name : null,
         // An emptied price is sent as "" so the validator reports it as required instead of ignoring it.
-        Price = NewLinkForm.Blank(Price) is { } price ? (price == link.Price.ToString() ? null : price) : "",
+        Price = NewLinkForm.Blank(Price) is { } price ? (price == link.Price.ToString() ? null : UsdInput.Of(price)) : UsdInput.Of(""),
     };
 }

@@ -67,7 +67,7 @@ internal static class UsdcTopUpEndpoint
             CreatedAt = now,
             UpdatedAt = now,
         };
-        var cached = new CachedLink(link, LinkPricing.Requirements(link, s.Networks, settings.MaxTimeoutSeconds), [], new Uri(link.Upstream), long.MaxValue);
+        var cached = new CachedLink(link, LinkPricing.Requirements(link, link.Price, s.Networks, settings.MaxTimeoutSeconds), [], new Uri(link.Upstream), long.MaxValue);
 
         var (version, header) = PaymentHeaders.Read(http.Request);
         if (version == 0)

@@ -32,7 +32,7 @@ internal static class LinkEditor
             Name = draft.Name,
             Description = draft.Description,
             Upstream = draft.Upstream!,
-            Price = Usd.Parse(draft.Price!),
+            Price = draft.Price!.Value.Value,
             PayTo = EvmAddress.Parse(draft.PayTo!).ToString(),
             Networks = draft.Networks!.Distinct(StringComparer.OrdinalIgnoreCase).ToList(),
             Methods = (draft.Methods ?? []).Distinct().ToList(),
@@ -43,7 +43,8 @@ internal static class LinkEditor
             VerifyOnChain = draft.VerifyOnChain ?? false,
             Accepts = draft.Accepts?.Distinct().ToList() ?? [PaymentTypes.X402],
             ChargeOn = draft.ChargeOn ?? ChargePolicies.Success,
-            DailyCapPerPayer = draft.DailyCapPerPayer is null ? null : Usd.Parse(draft.DailyCapPerPayer),
+            DailyCapPerPayer = draft.DailyCapPerPayer?.Value,
+            PriceRules = draft.PriceRules?.Select(r => r.ToRule()).ToList() ?? [],
             KycLevel = draft.KycLevel ?? (draft.KycCountries is { Count: > 0 } ? KycLevels.Basic : KycLevels.None),
             KycCountries = draft.KycCountries ?? [],
             CreatedAt = now,
@@ -58,16 +59,16 @@ internal static class LinkEditor
     /// empty means the link vanished meanwhile.
     /// </summary>
     public static async Task<(PaidLink? Link, List<ValidationError> Errors)> UpdateLinkAsync(
-        this LinkServices s, PaidLink link, LinkDraft draft, bool clearHeaders, CancellationToken cancellationToken)
+        this LinkServices s, PaidLink link, LinkDraft draft, CancellationToken cancellationToken)
     {
         // Price precision is checked against the networks the link will have after the change.
-        var checkDraft = draft with { Networks = draft.Networks ?? (draft.Price is null ? null : link.Networks) };
+        var checkDraft = draft with { Networks = draft.Networks ?? (draft.Price is null && draft.PriceRules is null ? null : link.Networks) };
         var errors = await s.Validator.ValidateAsync(checkDraft, creating: false, cancellationToken);
         if (errors.Count > 0)
         {
             return (null, errors);
         }
-        var sealedHeaders = clearHeaders
+        var sealedHeaders = draft.ClearsUpstreamHeaders
             ? null
             : draft.UpstreamHeaders is { Count: > 0 } h ? s.Sealer.Seal(JsonSerializer.Serialize(h)) : link.SealedUpstreamHeaders;
         var updated = link with
@@ -75,7 +76,7 @@ internal static class LinkEditor
             Name = draft.Name ?? link.Name,
             Description = draft.Description ?? link.Description,
             Upstream = draft.Upstream ?? link.Upstream,
-            Price = draft.Price is null ? link.Price : Usd.Parse(draft.Price),
+            Price = draft.Price?.Value ?? link.Price,
             PayTo = draft.PayTo is null ? link.PayTo : EvmAddress.Parse(draft.PayTo).ToString(),
             Networks = draft.Networks?.Distinct(StringComparer.OrdinalIgnoreCase).ToList() ?? link.Networks,
             Methods = draft.Methods?.Distinct().ToList() ?? link.Methods,
@@ -86,7 +87,8 @@ internal static class LinkEditor
             VerifyOnChain = draft.VerifyOnChain ?? link.VerifyOnChain,
             Accepts = draft.Accepts?.Distinct().ToList() ?? link.Accepts,
             ChargeOn = draft.ChargeOn ?? link.ChargeOn,
-            DailyCapPerPayer = draft.DailyCapPerPayer is null ? link.DailyCapPerPayer : Usd.Parse(draft.DailyCapPerPayer),
+            DailyCapPerPayer = draft.DailyCapPerPayer?.Value ?? link.DailyCapPerPayer,
+            PriceRules = draft.PriceRules?.Select(r => r.ToRule()).ToList() ?? link.PriceRules,
             KycLevel = draft.KycLevel ?? (draft.KycCountries is { Count: > 0 } && link.KycLevel == KycLevels.None ? KycLevels.Basic : link.KycLevel),
             KycCountries = draft.KycCountries ?? link.KycCountries,
             UpdatedAt = s.Time.GetUtcNow(),

@@ -1,3 +1,4 @@
+using X402Serverless.Handler.Requests;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using X402Serverless.Core.Links;
@@ -24,12 +25,12 @@ internal static class LinksApi
     private static async Task<Results<Created<LinkView>, ProblemHttpResult>> CreateAsync(HttpContext http, LinkServices s)
     {
         var caller = CallerContext.Of(http);
-        var (draft, _, errors) = await LinkRequestReader.ReadAsync(http.Request, http.RequestAborted);
-        if (draft is null || errors.Count > 0)
+        var (draft, errors) = await JsonContract.ReadAsync(http.Request, ApiJson.Default.LinkDraft, http.RequestAborted);
+        if (draft is null)
         {
             return Invalid(errors);
         }
-        var (link, invalid) = await s.CreateLinkAsync(caller.Organisation.Id, draft, http.RequestAborted);
+        var (link, invalid) = await s.CreateLinkAsync(caller.Organisation.Id, draft.Normalized(), http.RequestAborted);
         if (link is null)
         {
             return Invalid(invalid);
@@ -59,12 +60,12 @@ internal static class LinksApi
         {
             return Problem.NotFound("Link");
         }
-        var (draft, clearHeaders, errors) = await LinkRequestReader.ReadAsync(http.Request, http.RequestAborted);
-        if (draft is null || errors.Count > 0)
+        var (draft, errors) = await JsonContract.ReadAsync(http.Request, ApiJson.Default.LinkDraft, http.RequestAborted);
+        if (draft is null)
         {
             return Invalid(errors);
         }
-        var (updated, invalid) = await s.UpdateLinkAsync(link, draft, clearHeaders, http.RequestAborted);
+        var (updated, invalid) = await s.UpdateLinkAsync(link, draft.Normalized(), http.RequestAborted);
         if (invalid.Count > 0)
         {
             return Invalid(invalid);

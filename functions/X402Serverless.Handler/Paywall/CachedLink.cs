@@ -1,9 +1,15 @@
 using X402Serverless.Core.Links;
+using X402Serverless.Core.Money;
 using X402Serverless.Core.Protocol;
+using X402Serverless.Handler.Forwarding;
 
 namespace X402Serverless.Handler.Paywall;
 
-/// <summary>A link ready for the paid path: requirements built, price parsed and secret headers opened once, not per request.</summary>
+/// <summary>
+/// A link ready for the paid path: requirements built for its price and each price rule's, secret headers opened
+/// once, not per request. <see cref="For"/> gives the view of one request: its price and the requirements a payment
+/// must match.
+/// </summary>
 internal sealed record CachedLink(
     PaidLink Link,
     IReadOnlyList<PaymentRequirement> Requirements,
@@ -11,4 +17,31 @@ internal sealed record CachedLink(
     Uri Upstream,
     long ExpiresAtTicks)
 {
+    /// <summary>What this request costs: the link's price, or that of its most specific price rule.</summary>
+    public Usd Price { get; init; } = Link.Price;
+
+    /// <summary>Requirements for each price a rule sets, built with the link's.</summary>
+    public IReadOnlyDictionary<Usd, IReadOnlyList<PaymentRequirement>> RuleRequirements { get; init; } =
+        new Dictionary<Usd, IReadOnlyList<PaymentRequirement>>();
+
+    /// <summary>
+    /// This link as priced for one request, or null when the path, once normalised as it will be forwarded, leaves
+    /// the upstream's base path (a "/cheap/../premium" must not buy "/premium" at the cheap price).
+    /// </summary>
+    public CachedLink? For(string method, string? rest)
+    {
+        if (Link.PriceRules.Count == 0)
+        {
+            return this;
+        }
+        var basePath = Upstream.AbsolutePath.TrimEnd('/');
+        var path = UpstreamForwarder.TargetFor(Upstream, rest, default).AbsolutePath;
+        if (path != basePath && !path.StartsWith(basePath + "/", StringComparison.Ordinal))
+        {
+            return null;
+        }
+        var relative = Uri.UnescapeDataString(path[basePath.Length..]);
+        var price = Link.PriceFor(method, relative.Length == 0 ? "/" : relative);
+        return price == Price ? this : this with { Price = price, Requirements = RuleRequirements.GetValueOrDefault(price, []) };
+    }
 }

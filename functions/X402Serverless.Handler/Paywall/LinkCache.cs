@@ -43,7 +43,10 @@ internal sealed class LinkCache(ILinkStore store, NetworkRegistry networks, ISec
         var headers = link.SealedUpstreamHeaders is null
             ? []
             : JsonSerializer.Deserialize<Dictionary<string, string>>(sealer.Unseal(link.SealedUpstreamHeaders))!.ToList();
-        var requirements = link.Accepts402 ? LinkPricing.Requirements(link, networks, _maxTimeoutSeconds) : [];
-        return new CachedLink(link, requirements, headers, new Uri(link.Upstream), expiresAt);
+        var requirements = link.Accepts402 ? LinkPricing.Requirements(link, link.Price, networks, _maxTimeoutSeconds) : [];
+        var byPrice = link.Accepts402
+            ? link.PriceRules.Select(r => r.Price).Distinct().ToDictionary(p => p, p => LinkPricing.Requirements(link, p, networks, _maxTimeoutSeconds))
+            : [];
+        return new CachedLink(link, requirements, headers, new Uri(link.Upstream), expiresAt) { RuleRequirements = byPrice };
     }
 }

@@ -56,7 +56,7 @@ internal sealed class PaidCallAuthorizer(
         {
             return ChargeAuthorization.Refused(ChargeResults.KycRequired(cached.Link));
         }
-        var (charge, reason) = await BalanceCharge.AuthorizeAsync(credits, payer, cached.Link, cached.Link.Price, http.RequestAborted);
+        var (charge, reason) = await BalanceCharge.AuthorizeAsync(credits, payer, cached.Link, cached.Price, http.RequestAborted);
         if (charge is null)
         {
             return ChargeAuthorization.Refused(ChargeResults.Paywall(paywall, cached, reason!, reason switch

@@ -31,6 +31,12 @@ internal sealed class PaidLinkEndpoint(LinkCache links, PaidCallAuthorizer autho
             http.Response.Headers.Allow = string.Join(", ", cached.Link.Methods);
             return Problem.Of(StatusCodes.Status405MethodNotAllowed, "method_not_allowed", $"This link does not accept {request.Method}.");
         }
+        if (cached.For(request.Method, rest) is not { } priced)
+        {
+            return Problem.Of(StatusCodes.Status400BadRequest, "invalid_path", "The path leaves this link's upstream; nothing was charged.",
+                "Remove '.' and '..' segments from the path after the link id.");
+        }
+        cached = priced;
         var authorization = await authorizer.AuthorizeAsync(http, cached);
         return authorization.Charge is { } charge
             ? await pipeline.RunAsync(http, cached, rest, charge)

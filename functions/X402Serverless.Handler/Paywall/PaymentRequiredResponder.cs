@@ -33,7 +33,7 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls)
             ["error"] = reason,
             ["resource"] = new JsonObject { ["url"] = resource, ["description"] = description, ["mimeType"] = "" },
             ["accepts"] = v2Accepts,
-            ["extensions"] = Extensions(link, urls.BaseUrl(request)),
+            ["extensions"] = Extensions(link, cached.Price, urls.BaseUrl(request)),
         };
         var body = new JsonObject
         {
@@ -54,7 +54,7 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls)
         if (WantsHtml(request) && reason == ReasonCodes.PaymentRequired)
         {
             response.ContentType = "text/html; charset=utf-8";
-            await response.WriteAsync(PaywallPage.Render(link, cached.Requirements, resource), http.RequestAborted);
+            await response.WriteAsync(PaywallPage.Render(link, cached.Price, cached.Requirements, resource), http.RequestAborted);
             return;
         }
         response.ContentType = "application/json";
@@ -63,7 +63,7 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls)
 
     // A link that takes balances says so, so a payer knows a prepaid key works here and where to top up.
     // One that asks for KYC says so too.
-    private static JsonObject Extensions(Core.Links.PaidLink link, string baseUrl)
+    private static JsonObject Extensions(Core.Links.PaidLink link, Core.Money.Usd price, string baseUrl)
     {
         var extensions = new JsonObject();
         var balanceTypes = link.Accepts.Where(a => a is Core.Links.PaymentTypes.Credits or Core.Links.PaymentTypes.Allowance).ToList();
@@ -72,7 +72,7 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls)
             extensions["credits"] = new JsonObject
             {
                 ["accepts"] = new JsonArray(balanceTypes.Select(t => (JsonNode?)JsonValue.Create(t)).ToArray()),
-                ["price"] = link.Price.ToString(),
+                ["price"] = price.ToString(),
                 ["currency"] = "USD",
                 ["authorization"] = "Bearer <payer key>",
                 ["topUpUrl"] = $"{baseUrl}/api/me/topup",

@@ -9,7 +9,7 @@ namespace X402Serverless.Handler.Paywall;
 /// <summary>The page a person sees when opening a paid link in a browser.</summary>
 internal static class PaywallPage
 {
-    public static string Render(PaidLink link, IReadOnlyList<PaymentRequirement> requirements, string resource)
+    public static string Render(PaidLink link, Core.Money.Usd price, IReadOnlyList<PaymentRequirement> requirements, string resource)
     {
         static string E(string? s) => WebUtility.HtmlEncode(s ?? "");
         var title = link.Name ?? "Paid API";
@@ -38,7 +38,7 @@ internal static class PaywallPage
             <p>402 · Payment required</p>
             <h1>{{E(title)}}</h1>
             <p>{{E(link.Description)}}</p>
-            <div class="price">${{E(link.Price.ToString())}} <small>USDC per request</small></div>
+            <div class="price">${{E(price.ToString())}} <small>USDC per request</small></div>
             <p>Pay to <code>{{E(link.PayTo)}}</code>, on any of:</p>
             <table><thead><tr><th>Network</th><th>Token</th><th>Amount (atomic units)</th></tr></thead><tbody>{{rows}}</tbody></table>
             <h2>How to pay</h2>

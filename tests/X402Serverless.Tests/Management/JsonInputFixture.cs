@@ -57,7 +57,7 @@ public sealed class JsonInputFixture : IAsyncLifetime
         Routes =
         [
             new("POST", "/api/links", """{"upstream":"http://127.0.0.1:9/x","price":"0.01","payTo":"0x209693Bc6afc0C5328bA36FaF03C514EF312287C","name":"n","networks":["eip155:84532"],"methods":["GET"],"upstreamHeaders":{"X-Api-Key":"k"},"verifyOnChain":false,"dailyCapPerPayer":"1.00"}""", "invalid_json"),
-            new("PATCH", $"/api/links/{LinkId}", """{"price":"0.02","name":"renamed","description":"d","kycCountries":["DE"],"kycLevel":"basic","accepts":["x402"]}""", "invalid_json"),
+            new("PATCH", $"/api/links/{LinkId}", """{"price":"0.02","name":"renamed","description":"d","kycCountries":["DE"],"kycLevel":"basic","accepts":["x402"],"priceRules":[{"method":"POST","pathPrefix":"/v2","price":"0.05"}]}""", "invalid_json"),
             new("POST", "/api/payers", """{"name":"p","monthlyAllowance":"5.00","monthlyCap":"10.00","creditLimit":"0"}""", "invalid_json"),
             new("PATCH", $"/api/payers/{payerId}", """{"name":"q","monthlyCap":null,"creditLimit":"1.00"}""", "invalid_json"),
             new("PUT", "/api/organisation/budget", """{"monthlyBudget":"500.00"}""", "invalid_json"),

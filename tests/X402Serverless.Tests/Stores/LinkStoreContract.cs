@@ -29,6 +29,7 @@ public abstract class LinkStoreContract
         DailyCapPerPayer = Usd.FromMicros(5_000_000),
         KycLevel = "full",
         KycCountries = ["DE", "NL"],
+        PriceRules = [new PriceRule("POST", null, Usd.Parse("0.05")), new PriceRule(null, "/v2/premium", Usd.Parse("1.25"))],
         CreatedAt = new DateTimeOffset(2026, 11, 21, 10, 0, 0, TimeSpan.Zero),
         UpdatedAt = new DateTimeOffset(2026, 11, 21, 10, 0, 0, TimeSpan.Zero),
     };
@@ -41,7 +42,8 @@ public abstract class LinkStoreContract
         await store.CreateAsync(link, default);
         var read = await store.FindAsync(link.Id, default);
         Assert.NotNull(read);
-        Assert.Equal(link with { Networks = read.Networks, Methods = read.Methods, Accepts = read.Accepts, KycCountries = read.KycCountries }, read);
+        Assert.Equal(link with { Networks = read.Networks, Methods = read.Methods, Accepts = read.Accepts, KycCountries = read.KycCountries, PriceRules = read.PriceRules }, read);
+        Assert.Equal(link.PriceRules, read.PriceRules);
         Assert.Equal(link.KycCountries, read.KycCountries);
         Assert.Equal(link.Networks, read.Networks);
         Assert.Equal(link.Accepts, read.Accepts);

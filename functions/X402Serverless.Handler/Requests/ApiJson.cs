@@ -1,0 +1,19 @@
+using System.Text.Json.Serialization;
+using X402Serverless.Core.Links;
+
+namespace X402Serverless.Handler.Requests;
+
+/// <summary>
+/// The JSON contracts of request bodies, source-generated: camelCase names, no member left unmapped (a misspelt
+/// or unknown field is refused by name, never silently ignored), numbers only where a number is meant.
+/// </summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    NumberHandling = JsonNumberHandling.Strict,
+    AllowDuplicateProperties = false)]
+[JsonSerializable(typeof(LinkDraft))]
+[JsonSerializable(typeof(PayerRequest))]
+[JsonSerializable(typeof(BudgetRequest))]
+[JsonSerializable(typeof(TopUpRequest))]
+internal sealed partial class ApiJson : JsonSerializerContext;
