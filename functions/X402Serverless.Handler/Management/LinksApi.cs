@@ -87,10 +87,7 @@ internal static class LinksApi
     private static Task<PaidLink?> FindOwnAsync(string id, HttpContext http, LinkServices s) =>
         s.FindOwnLinkAsync(CallerContext.Of(http).Organisation.Id, id, http.RequestAborted);
 
-    private static ProblemHttpResult Invalid(List<ValidationError> errors) =>
-        Problem.Typed(StatusCodes.Status400BadRequest, errors.Count > 0 ? errors[0].Code : "invalid_request", "The link is not valid.",
-            string.Join(" ", errors.Select(e => e.Message)),
-            errors.Select(e => new { field = e.Field, code = e.Code, message = e.Message }));
+    private static ProblemHttpResult Invalid(List<ValidationError> errors) => Problem.Invalid("The link is not valid.", errors);
 }
 
 /// <summary>What the links endpoints need, injected as one parameter.</summary>

@@ -1,7 +1,7 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using X402Serverless.Core.Access;
 using X402Serverless.Core.Ledger;
+using X402Serverless.Core.Links;
 using X402Serverless.Core.Payers;
 using X402Serverless.Core.Ports;
 using X402Serverless.Core.Money;
@@ -97,24 +97,20 @@ internal static class PayersApi
 
     private static async Task<Results<Ok<BudgetView>, ProblemHttpResult>> SetBudgetAsync(HttpContext http, IPayerStore payers)
     {
-        Usd? budget = null;
-        if (await JsonBody.ReadAsync(http.Request, http.RequestAborted) is not { } root)
+        var (request, errors) = await JsonContract.ReadAsync(http.Request, ApiJson.Default.BudgetRequest, http.RequestAborted);
+        if (request is null)
         {
-            return JsonBody.Invalid();
+            return Problem.Invalid("The budget is not valid.", errors);
         }
-        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("monthlyBudget", out var b))
+        if (!request.MonthlyBudgetSent)
         {
             return Problem.Typed(StatusCodes.Status400BadRequest, "invalid_budget", "Send {\"monthlyBudget\": \"500.00\"} (or null for none).");
         }
-        if (b.ValueKind != JsonValueKind.Null)
+        if (request.MonthlyBudget is { IsPositive: false })
         {
-            var text = b.ValueKind switch { JsonValueKind.Number => b.GetRawText(), JsonValueKind.String => b.GetString(), _ => null };
-            if (!Usd.TryParse(text, out var parsed) || !parsed.IsPositive)
-            {
-                return Problem.Typed(StatusCodes.Status400BadRequest, "invalid_budget", "monthlyBudget is a positive USD decimal string.");
-            }
-            budget = parsed;
+            return Problem.Typed(StatusCodes.Status400BadRequest, "invalid_budget", "monthlyBudget is a positive USD decimal string.");
         }
+        var budget = request.MonthlyBudget?.Value;
         await payers.SetMonthlyBudgetAsync(CallerContext.Of(http).Organisation.Id, budget, http.RequestAborted);
         return TypedResults.Ok(new BudgetView(budget));
     }
@@ -131,43 +127,37 @@ internal static class PayersApi
 
     private sealed record Fields(string? Name, Usd? Allowance, Usd? Cap, bool ClearCap, Usd? CreditLimit);
 
-    private static async Task<(Fields Fields, List<(string Field, string Code, string Message)> Errors)> ReadAsync(HttpContext http, bool creating)
+    private static async Task<(Fields Fields, List<ValidationError> Errors)> ReadAsync(HttpContext http, bool creating)
     {
-        var errors = new List<(string, string, string)>();
-        if (await JsonBody.ReadObjectAsync(http.Request, http.RequestAborted) is not { } root)
+        var (request, errors) = await JsonContract.ReadAsync(http.Request, ApiJson.Default.PayerRequest, http.RequestAborted);
+        if (request is null)
         {
-            errors.Add(("body", JsonBody.InvalidCode, "The body must be a well-formed JSON object."));
             return (new Fields(null, null, null, false, null), errors);
         }
-        string? name = root.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
-        if ((creating && string.IsNullOrWhiteSpace(name)) || name is { Length: > 200 })
+        if ((creating && string.IsNullOrWhiteSpace(request.Name)) || request.Name is { Length: > 200 })
         {
-            errors.Add(("name", "invalid_name", "name is required (1–200 characters)."));
+            errors.Add(new("name", "invalid_name", "name is required (1–200 characters)."));
         }
-        Usd? Amount(string field, bool allowZero)
+        Usd? Amount(string field, UsdInput? input, bool allowZero)
         {
-            if (!root.TryGetProperty(field, out var el) || el.ValueKind == JsonValueKind.Null)
+            if (input is not { } given)
             {
                 return null;
             }
-            var text = el.ValueKind == JsonValueKind.Number ? el.GetRawText() : el.ValueKind == JsonValueKind.String ? el.GetString() : null;
-            if (!Usd.TryParse(text, out var amount) || amount.IsNegative || (!allowZero && amount == Usd.Zero))
+            if (!given.IsValid || given.Value.IsNegative || (!allowZero && !given.Value.IsPositive))
             {
-                errors.Add((field, "invalid_amount", $"{field} is a USD decimal string such as \"25.00\" (at most 6 decimals)."));
+                errors.Add(new(field, "invalid_amount", $"{field} is a USD decimal string such as \"25.00\" (at most 6 decimals)."));
                 return null;
             }
-            return amount;
+            return given.Value;
         }
-        var allowance = Amount("monthlyAllowance", allowZero: true);
-        var cap = Amount("monthlyCap", allowZero: false);
-        var clearCap = root.TryGetProperty("monthlyCap", out var c) && c.ValueKind == JsonValueKind.Null;
-        var limit = Amount("creditLimit", allowZero: true);
-        return (new Fields(name?.Trim(), allowance, cap, clearCap, limit), errors);
+        var allowance = Amount("monthlyAllowance", request.MonthlyAllowance, allowZero: true);
+        var cap = Amount("monthlyCap", request.MonthlyCap, allowZero: false);
+        var limit = Amount("creditLimit", request.CreditLimit, allowZero: true);
+        return (new Fields(request.Name?.Trim(), allowance, cap, request.MonthlyCapSent && request.MonthlyCap is null, limit), errors);
     }
 
-    private static ProblemHttpResult Invalid(List<(string Field, string Code, string Message)> errors) =>
-        Problem.Typed(StatusCodes.Status400BadRequest, errors[0].Code, "The payer is not valid.", string.Join(" ", errors.Select(e => e.Message)),
-            errors.Select(e => new { field = e.Field, code = e.Code, message = e.Message }));
+    private static ProblemHttpResult Invalid(List<ValidationError> errors) => Problem.Invalid("The payer is not valid.", errors);
 }
 
 /// <summary>A new payer and its first key, shown once.</summary>

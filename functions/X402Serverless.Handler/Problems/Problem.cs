@@ -20,6 +20,15 @@ internal static class Problem
         return TypedResults.Problem(detail, statusCode: status, title: title, extensions: extensions);
     }
 
+    /// <summary>
+    /// The one shape of a refused request body: 400, the first problem's code, and every problem as
+    /// {field, code, message}, whether it was malformed JSON, an unknown field, a wrong type or a rule.
+    /// </summary>
+    public static ProblemHttpResult Invalid(string title, IReadOnlyList<Core.Links.ValidationError> errors) =>
+        Typed(StatusCodes.Status400BadRequest, errors.Count > 0 ? errors[0].Code : "invalid_request", title,
+            string.Join(" ", errors.Select(e => e.Message)),
+            errors.Select(e => new { field = e.Field, code = e.Code, message = e.Message }));
+
     public static ProblemHttpResult NotFound(string what) =>
         Typed(StatusCodes.Status404NotFound, "not_found", $"{what} not found.");
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using Microsoft.Extensions.Options;
 using X402Serverless.Core.Money;
 using X402Serverless.Handler.Hosting;
@@ -37,17 +36,13 @@ internal static class CardTopUpsApi
         {
             return Problem.Of(StatusCodes.Status404NotFound, "stripe_not_configured", "Card payments are not configured here.");
         }
-        if (await JsonBody.ReadAsync(http.Request, http.RequestAborted) is not { } root)
+        var (request, errors) = await JsonContract.ReadAsync(http.Request, ApiJson.Default.TopUpRequest, http.RequestAborted);
+        if (request is null)
         {
-            return JsonBody.Invalid("Send {\"amount\": \"20.00\"}.");
-        }
-        string? amountText = null;
-        if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("amount", out var a))
-        {
-            amountText = a.ValueKind switch { JsonValueKind.Number => a.GetRawText(), JsonValueKind.String => a.GetString(), _ => null };
+            return Problem.Invalid("Send {\"amount\": \"20.00\"}.", errors);
         }
         var credits = options.Value;
-        if (!Usd.TryParse(amountText, out var amount) || amount.WholeCents is not { } cents
+        if (request.Amount is not { IsValid: true, Value: var amount } || amount.WholeCents is not { } cents
             || amount < credits.MinimumTopUp || amount > credits.MaximumTopUp)
         {
             return Problem.Of(StatusCodes.Status400BadRequest, "invalid_amount",
