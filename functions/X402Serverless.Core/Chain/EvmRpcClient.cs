@@ -9,6 +9,11 @@ using X402Serverless.Core.Evm;
 namespace X402Serverless.Core.Chain;
 
 /// <summary>The JSON-RPC calls settlement needs, over one pooled HttpClient per node.</summary>
+/// <remarks>
+/// Hand-written rather than Nethereum's RpcClient (6.1.0): that client takes no CancellationToken and times out on one
+/// process-wide static ConnectionTimeout, so a caller's cancellation could not abort a call nor be told apart from a
+/// node that timed out, which is the line between <see cref="RpcUnavailableException"/> and a cancelled request.
+/// </remarks>
 public sealed class EvmRpcClient(HttpClient http, Uri endpoint)
 {
     private long _id;

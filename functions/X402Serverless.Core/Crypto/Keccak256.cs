@@ -2,16 +2,22 @@ using Org.BouncyCastle.Crypto.Digests;
 
 namespace X402Serverless.Core.Crypto;
 
-/// <summary>Ethereum's Keccak-256 (the pre-FIPS padding, not SHA3-256).</summary>
+/// <summary>Ethereum's Keccak-256 (the pre-FIPS padding, not SHA3-256), on BouncyCastle's digest.</summary>
 public static class Keccak256
 {
     public static byte[] Hash(ReadOnlySpan<byte> data)
     {
-        var digest = new KeccakDigest(256);
-        digest.BlockUpdate(data.ToArray(), 0, data.Length);
         var output = new byte[32];
-        digest.DoFinal(output, 0);
+        Hash(data, output);
         return output;
+    }
+
+    /// <summary>Hashes into a caller's 32-byte buffer, so the hot path (an address from a recovered key) allocates nothing here.</summary>
+    public static void Hash(ReadOnlySpan<byte> data, Span<byte> output32)
+    {
+        var digest = new KeccakDigest(256);
+        digest.BlockUpdate(data);
+        digest.DoFinal(output32);
     }
 
     public static byte[] Hash(params byte[][] parts)
@@ -19,10 +25,10 @@ public static class Keccak256
         var digest = new KeccakDigest(256);
         foreach (var part in parts)
         {
-            digest.BlockUpdate(part, 0, part.Length);
+            digest.BlockUpdate(part);
         }
         var output = new byte[32];
-        digest.DoFinal(output, 0);
+        digest.DoFinal(output);
         return output;
     }
 }

@@ -1,26 +1,15 @@
-using Org.BouncyCastle.Asn1.X9;
-using Org.BouncyCastle.Crypto.Digests;
-using Org.BouncyCastle.Crypto.EC;
-using Org.BouncyCastle.Crypto.Parameters;
-using Org.BouncyCastle.Crypto.Signers;
-using Org.BouncyCastle.Math;
-using Org.BouncyCastle.Math.EC;
+using NBitcoin.Secp256k1;
 using X402Serverless.Core.Evm;
 
 namespace X402Serverless.Core.Crypto;
 
 /// <summary>
 /// secp256k1 as Ethereum uses it: 65-byte r‖s‖v signatures, low-s only (as OpenZeppelin's ECDSA and
-/// Circle's USDC enforce), and ecrecover to an address.
+/// Circle's USDC enforce), and ecrecover to an address. The curve arithmetic is NBitcoin.Secp256k1's port of
+/// libsecp256k1: constant-time signing, and a recovery that allocates a few objects rather than hundreds of KB.
 /// </summary>
 public static class Secp256k1
 {
-    // The curve object and generator are built once; BouncyCastle caches the generator's
-    // precomputation tables on the point itself, so reusing it keeps ecrecover cheap.
-    private static readonly X9ECParameters Params = CustomNamedCurves.GetByName("secp256k1");
-    private static readonly ECDomainParameters Domain = new(Params.Curve, Params.G, Params.N, Params.H);
-    private static readonly BigInteger HalfN = Params.N.ShiftRight(1);
-
     /// <summary>Recovers the signer's address, or null when the signature is malformed or not canonical.</summary>
     public static EvmAddress? Recover(ReadOnlySpan<byte> hash32, ReadOnlySpan<byte> signature65)
     {
@@ -34,87 +23,50 @@ public static class Secp256k1
         {
             return null;
         }
-        var r = new BigInteger(1, signature65[..32].ToArray());
-        var s = new BigInteger(1, signature65[32..64].ToArray());
-        if (r.SignValue <= 0 || r.CompareTo(Params.N) >= 0 || s.SignValue <= 0 || s.CompareTo(HalfN) > 0)
+        // Parsing refuses r or s ≥ n; zero and high s are refused here, so a signature's malleable twin never counts.
+        if (!SecpRecoverableECDSASignature.TryCreateFromCompact(signature65[..64], recId, out var signature))
         {
             return null;
         }
-
-        var encoded = new byte[33];
-        encoded[0] = (byte)(0x02 | recId);
-        var rBytes = r.ToByteArrayUnsigned();
-        rBytes.CopyTo(encoded, 33 - rBytes.Length);
-        ECPoint point;
-        try
-        {
-            point = Params.Curve.DecodePoint(encoded);
-        }
-        catch (ArgumentException)
-        {
-            return null; // r is not the x of a curve point
-        }
-
-        var n = Params.N;
-        var e = new BigInteger(1, hash32.ToArray());
-        var rInv = r.ModInverse(n);
-        var u1 = n.Subtract(e).Multiply(rInv).Mod(n);
-        var u2 = s.Multiply(rInv).Mod(n);
-        var q = ECAlgorithms.SumOfTwoMultiplies(Params.G, u1, point, u2).Normalize();
-        if (q.IsInfinity)
+        var (r, s, _) = signature;
+        if (r.IsZero || s.IsZero || s.IsHigh)
         {
             return null;
         }
-        return AddressOf(q);
+        return ECPubKey.TryRecover(Context.Instance, signature, hash32, out var key) ? AddressOf(key) : null;
     }
 
     /// <summary>Signs a 32-byte digest deterministically (RFC 6979, low-s), returning r‖s‖v with v = 27/28.</summary>
     public static byte[] Sign(ReadOnlySpan<byte> hash32, ReadOnlySpan<byte> privateKey)
     {
-        var d = new BigInteger(1, privateKey.ToArray());
-        var signer = new ECDsaSigner(new HMacDsaKCalculator(new Sha256Digest()));
-        signer.Init(true, new ECPrivateKeyParameters(d, Domain));
-        var hash = hash32.ToArray();
-        var rs = signer.GenerateSignature(hash);
-        var r = rs[0];
-        var s = rs[1];
-        if (s.CompareTo(HalfN) > 0)
+        using var key = PrivateKey(privateKey);
+        if (!key.TrySignRecoverable(hash32, out var signature) || signature is null)
         {
-            s = Params.N.Subtract(s);
+            throw new InvalidOperationException("Could not sign the digest.");
         }
-        var expected = AddressOf(privateKey);
-        var signature = new byte[65];
-        Pad32(r).CopyTo(signature, 0);
-        Pad32(s).CopyTo(signature, 32);
-        for (byte recId = 0; recId < 2; recId++)
-        {
-            signature[64] = (byte)(27 + recId);
-            if (Recover(hash, signature) == expected)
-            {
-                return signature;
-            }
-        }
-        throw new InvalidOperationException("Could not derive the recovery id.");
+        var output = new byte[65];
+        signature.WriteToSpanCompact(output.AsSpan(0, 64), out var recId);
+        output[64] = (byte)(27 + recId);
+        return output;
     }
 
     public static EvmAddress AddressOf(ReadOnlySpan<byte> privateKey)
     {
-        var d = new BigInteger(1, privateKey.ToArray());
-        return AddressOf(Params.G.Multiply(d).Normalize());
+        using var key = PrivateKey(privateKey);
+        return AddressOf(key.CreatePubKey());
     }
 
-    private static EvmAddress AddressOf(ECPoint q)
-    {
-        var uncompressed = q.GetEncoded(false); // 0x04 ‖ X ‖ Y
-        var hash = Keccak256.Hash(uncompressed.AsSpan(1));
-        return new EvmAddress(hash.AsSpan(12).ToArray());
-    }
+    private static ECPrivKey PrivateKey(ReadOnlySpan<byte> privateKey) =>
+        privateKey.Length == 32 && ECPrivKey.TryCreate(privateKey, out var key)
+            ? key
+            : throw new ArgumentException("A secp256k1 private key is 32 bytes, non-zero and below the curve order.", nameof(privateKey));
 
-    private static byte[] Pad32(BigInteger value)
+    private static EvmAddress AddressOf(ECPubKey key)
     {
-        var raw = value.ToByteArrayUnsigned();
-        var padded = new byte[32];
-        raw.CopyTo(padded, 32 - raw.Length);
-        return padded;
+        Span<byte> uncompressed = stackalloc byte[65]; // 0x04 ‖ X ‖ Y
+        key.WriteToSpan(false, uncompressed, out _);
+        Span<byte> hash = stackalloc byte[32];
+        Keccak256.Hash(uncompressed[1..], hash);
+        return new EvmAddress(hash[12..].ToArray());
     }
 }

@@ -1,9 +1,16 @@
 using System.Numerics;
+using System.Security.Cryptography;
+using Nethereum.Model;
+using Nethereum.Signer;
 using X402Serverless.Core.Crypto;
 
 namespace X402Serverless.Core.Evm;
 
-/// <summary>A type-2 (EIP-1559) transaction, signed locally: the raw bytes for eth_sendRawTransaction and their hash.</summary>
+/// <summary>
+/// A type-2 (EIP-1559) transaction, signed locally: the raw bytes for eth_sendRawTransaction and their hash.
+/// Encoding and signing are Nethereum's (RLP, the typed-envelope signing hash, y-parity); the pinned vector in
+/// the tests holds it to the bytes the hand-written encoder produced.
+/// </summary>
 public sealed record Eip1559Transaction(
     long ChainId,
     BigInteger Nonce,
@@ -16,30 +23,16 @@ public sealed record Eip1559Transaction(
 {
     public (byte[] Raw, string Hash) Sign(ReadOnlySpan<byte> privateKey)
     {
-        var fields = Fields();
-        var signingHash = Keccak256.Hash([0x02, .. Rlp.List(fields)]);
-        var signature = Secp256k1.Sign(signingHash, privateKey);
-        var yParity = signature[64] - 27;
-        var raw = (byte[])[0x02, .. Rlp.List(
-        [
-            .. fields,
-            Rlp.Number(yParity),
-            Rlp.Number(new BigInteger(signature.AsSpan(0, 32), isUnsigned: true, isBigEndian: true)),
-            Rlp.Number(new BigInteger(signature.AsSpan(32, 32), isUnsigned: true, isBigEndian: true)),
-        ])];
-        return (raw, Hex.Encode(Keccak256.Hash(raw)));
+        var transaction = new Transaction1559(ChainId, Nonce, MaxPriorityFeePerGas, MaxFeePerGas, GasLimit, To.ToLowerHex(), Value, Hex.Encode(Data), []);
+        var key = privateKey.ToArray();
+        try
+        {
+            var raw = Convert.FromHexString(new Transaction1559Signer().SignTransaction(key, transaction));
+            return (raw, Hex.Encode(Keccak256.Hash(raw)));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(key); // the copy Nethereum needed; the gas wallet's own stays put
+        }
     }
-
-    private byte[][] Fields() =>
-    [
-        Rlp.Number(ChainId),
-        Rlp.Number(Nonce),
-        Rlp.Number(MaxPriorityFeePerGas),
-        Rlp.Number(MaxFeePerGas),
-        Rlp.Number(GasLimit),
-        Rlp.Bytes(To.Bytes),
-        Rlp.Number(Value),
-        Rlp.Bytes(Data),
-        Rlp.List(), // empty access list
-    ];
 }

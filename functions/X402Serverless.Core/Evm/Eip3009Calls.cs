@@ -1,39 +1,42 @@
+using System.Text;
+using Nethereum.ABI;
 using X402Serverless.Core.Crypto;
 
 namespace X402Serverless.Core.Evm;
 
-/// <summary>ABI call data for the EIP-3009 token functions the settlement engine uses.</summary>
+/// <summary>ABI call data for the EIP-3009 token functions the settlement engine uses, encoded by Nethereum's ABI encoder.</summary>
 public static class Eip3009Calls
 {
-    // transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)
-    private static readonly byte[] TransferWithAuthorizationSelector = Hex.Decode("0xe3ee160e");
+    private static readonly byte[] TransferWithAuthorizationSelector =
+        Selector("transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)");
 
-    // authorizationState(address,bytes32)
-    private static readonly byte[] AuthorizationStateSelector = Hex.Decode("0xe94a0102");
+    private static readonly byte[] AuthorizationStateSelector = Selector("authorizationState(address,bytes32)");
 
-    // balanceOf(address)
-    private static readonly byte[] BalanceOfSelector = Hex.Decode("0x70a08231");
+    private static readonly byte[] BalanceOfSelector = Selector("balanceOf(address)");
 
     public static byte[] TransferWithAuthorization(TransferAuthorization a, ReadOnlySpan<byte> signature65)
     {
         var v = signature65[64] < 27 ? signature65[64] + 27 : signature65[64];
-        return
-        [
-            .. TransferWithAuthorizationSelector,
-            .. AbiWord.Address(a.From),
-            .. AbiWord.Address(a.To),
-            .. AbiWord.UInt256(a.Value),
-            .. AbiWord.UInt256(a.ValidAfter),
-            .. AbiWord.UInt256(a.ValidBefore),
-            .. AbiWord.Bytes32(a.Nonce),
-            .. AbiWord.UInt256(v),
-            .. signature65[..32],
-            .. signature65[32..64],
-        ];
+        return Call(TransferWithAuthorizationSelector,
+            Address(a.From),
+            Address(a.To),
+            new ABIValue("uint256", a.Value),
+            new ABIValue("uint256", a.ValidAfter),
+            new ABIValue("uint256", a.ValidBefore),
+            new ABIValue("bytes32", a.Nonce),
+            new ABIValue("uint8", v),
+            new ABIValue("bytes32", signature65[..32].ToArray()),
+            new ABIValue("bytes32", signature65[32..64].ToArray()));
     }
 
     public static byte[] AuthorizationState(EvmAddress authorizer, byte[] nonce) =>
-        [.. AuthorizationStateSelector, .. AbiWord.Address(authorizer), .. AbiWord.Bytes32(nonce)];
+        Call(AuthorizationStateSelector, Address(authorizer), new ABIValue("bytes32", nonce));
 
-    public static byte[] BalanceOf(EvmAddress owner) => [.. BalanceOfSelector, .. AbiWord.Address(owner)];
+    public static byte[] BalanceOf(EvmAddress owner) => Call(BalanceOfSelector, Address(owner));
+
+    private static ABIValue Address(EvmAddress address) => new("address", address.ToLowerHex());
+
+    private static byte[] Call(byte[] selector, params ABIValue[] arguments) => [.. selector, .. new ABIEncode().GetABIEncoded(arguments)];
+
+    private static byte[] Selector(string signature) => Keccak256.Hash(Encoding.ASCII.GetBytes(signature))[..4];
 }
