@@ -21,7 +21,7 @@ var roles = {
 }
 var queues = [ 'settlement-jobs', 'stripe-events', 'kyc-events' ]
 
-resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {
   name: 'id-${token}'
   location: location
   tags: tags
@@ -56,7 +56,7 @@ resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2025-01-0
   name: 'default'
 }
 
-resource serviceBus 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
+resource serviceBus 'Microsoft.ServiceBus/namespaces@2026-01-01' = {
   name: 'sb-${token}'
   location: location
   tags: tags
@@ -67,7 +67,7 @@ resource serviceBus 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
   }
 }
 
-resource serviceBusQueues 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = [for queue in queues: {
+resource serviceBusQueues 'Microsoft.ServiceBus/namespaces/queues@2026-01-01' = [for queue in queues: {
   parent: serviceBus
   name: queue
   properties: {
@@ -79,7 +79,7 @@ resource serviceBusQueues 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = 
   }
 }]
 
-resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
+resource vault 'Microsoft.KeyVault/vaults@2026-05-15' = {
   name: 'kv-${token}'
   location: location
   tags: tags
@@ -92,7 +92,7 @@ resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
   }
 }
 
-resource logs 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+resource logs 'Microsoft.OperationalInsights/workspaces@2026-03-01' = {
   name: 'log-${token}'
   location: location
   tags: tags
@@ -130,7 +130,7 @@ resource endpoint 'Microsoft.Cdn/profiles/afdEndpoints@2025-04-15' = {
   properties: { enabledState: 'Enabled' }
 }
 
-resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
+resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: 'plan-${token}'
   location: location
   tags: tags
@@ -139,7 +139,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
   properties: { reserved: true }
 }
 
-resource app 'Microsoft.Web/sites@2024-11-01' = {
+resource app 'Microsoft.Web/sites@2025-03-01' = {
   name: 'func-${token}'
   location: location
   tags: union(tags, { 'azd-service-name': 'gateway' })
@@ -181,7 +181,7 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
   }
 }
 
-resource settings 'Microsoft.Web/sites/config@2024-11-01' = {
+resource settings 'Microsoft.Web/sites/config@2025-03-01' = {
   parent: app
   name: 'appsettings'
   properties: {

@@ -1,4 +1,5 @@
-using System.Text.Json.Nodes;
+using Azure;
+using Azure.Data.Tables;
 using X402Serverless.AzureStorage.Tables;
 using X402Serverless.Core.Access;
 using X402Serverless.Core.Ports;
@@ -10,25 +11,25 @@ namespace X402Serverless.AzureStorage;
 /// Organisations (partition = organisation id) and management keys (partition = key hash, so authenticating a request
 /// is one point read). An organisation is written before its first key, so a crash leaves at worst a keyless organisation.
 /// </summary>
-public sealed class TableAccessStore(TableClient tables, string organisationsTable = "organisations", string keysTable = "accesskeys") : IAccessStore
+public sealed class TableAccessStore(TableServiceClient service, string organisationsTable = "organisations", string keysTable = "accesskeys") : IAccessStore
 {
     private const string Row = "item";
+    private readonly TableClient _organisations = service.GetTableClient(organisationsTable);
+    private readonly TableClient _keys = service.GetTableClient(keysTable);
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
-        await tables.CreateTableIfMissingAsync(organisationsTable, cancellationToken);
-        await tables.CreateTableIfMissingAsync(keysTable, cancellationToken);
+        await _organisations.CreateIfNotExistsAsync(cancellationToken);
+        await _keys.CreateIfNotExistsAsync(cancellationToken);
     }
 
     public async Task<int> CountOrganisationsAsync(CancellationToken cancellationToken) =>
-        (await tables.QueryAsync(organisationsTable, $"RowKey eq {TableClient.Literal(Row)}", null, cancellationToken)).Count;
+        (await _organisations.ListAsync(TableClient.CreateQueryFilter($"RowKey eq {Row}"), null, cancellationToken)).Count;
 
     public async Task CreateOrganisationAsync(Organisation organisation, AccessKey firstKey, string keyHash, CancellationToken cancellationToken)
     {
-        await tables.InsertAsync(organisationsTable, new JsonObject
+        await _organisations.AddEntityAsync(new TableEntity(organisation.Id, Row)
         {
-            ["PartitionKey"] = organisation.Id,
-            ["RowKey"] = Row,
             ["Name"] = organisation.Name,
             ["IsOperator"] = organisation.IsOperator,
             ["CreatedAt"] = Time(organisation.CreatedAt),
@@ -37,10 +38,8 @@ public sealed class TableAccessStore(TableClient tables, string organisationsTab
     }
 
     public async Task AddKeyAsync(AccessKey key, string keyHash, CancellationToken cancellationToken) =>
-        await tables.InsertAsync(keysTable, new JsonObject
+        await _keys.AddEntityAsync(new TableEntity(keyHash, Row)
         {
-            ["PartitionKey"] = keyHash,
-            ["RowKey"] = Row,
             ["KeyId"] = key.Id,
             ["OrganisationId"] = key.OrganisationId,
             ["Prefix"] = key.Prefix,
@@ -49,29 +48,23 @@ public sealed class TableAccessStore(TableClient tables, string organisationsTab
         }, cancellationToken);
 
     public async Task<IReadOnlyList<AccessKey>> ListKeysAsync(string organisationId, CancellationToken cancellationToken) =>
-        (await tables.QueryAsync(keysTable, $"OrganisationId eq {TableClient.Literal(organisationId)}", null, cancellationToken))
+        (await _keys.ListAsync(TableClient.CreateQueryFilter($"OrganisationId eq {organisationId}"), null, cancellationToken))
             .Select(k => new AccessKey(Str(k, "KeyId"), Str(k, "OrganisationId"), Str(k, "Prefix"), Str(k, "Role"), Time(k, "CreatedAt")))
             .OrderBy(k => k.CreatedAt).ThenBy(k => k.Id, StringComparer.Ordinal).ToList();
 
     public async Task<bool> RevokeKeyAsync(string organisationId, string keyId, CancellationToken cancellationToken)
     {
-        var found = await tables.QueryAsync(keysTable,
-            $"OrganisationId eq {TableClient.Literal(organisationId)} and KeyId eq {TableClient.Literal(keyId)}", 1, cancellationToken);
-        return found.Count == 1 && await tables.DeleteAsync(keysTable, Str(found[0], "PartitionKey"), Row, "*", cancellationToken);
+        var found = await _keys.ListAsync(TableClient.CreateQueryFilter($"OrganisationId eq {organisationId} and KeyId eq {keyId}"), 1, cancellationToken);
+        return found.Count == 1 && (await _keys.DeleteEntityAsync(found[0].PartitionKey, Row, ETag.All, cancellationToken)).Status != 404;
     }
 
     public async Task<(AccessKey Key, Organisation Organisation)?> FindByKeyHashAsync(string keyHash, CancellationToken cancellationToken)
     {
-        if (await tables.GetAsync(keysTable, keyHash, Row, cancellationToken) is not { } keyEntity)
+        if (await _keys.FindAsync(keyHash, Row, cancellationToken) is not { } k
+            || await _organisations.FindAsync(Str(k, "OrganisationId"), Row, cancellationToken) is not { } o)
         {
             return null;
         }
-        var k = keyEntity.Entity;
-        if (await tables.GetAsync(organisationsTable, Str(k, "OrganisationId"), Row, cancellationToken) is not { } orgEntity)
-        {
-            return null;
-        }
-        var o = orgEntity.Entity;
         return (new AccessKey(Str(k, "KeyId"), Str(k, "OrganisationId"), Str(k, "Prefix"), Str(k, "Role"), Time(k, "CreatedAt")),
             new Organisation(Str(o, "PartitionKey"), Str(o, "Name"), Bool(o, "IsOperator"), Time(o, "CreatedAt")));
     }

@@ -1,4 +1,5 @@
-using System.Text.Json.Nodes;
+using Azure;
+using Azure.Data.Tables;
 using X402Serverless.AzureStorage.Tables;
 using X402Serverless.Core.Kyc;
 using X402Serverless.Core.Ports;
@@ -11,27 +12,29 @@ namespace X402Serverless.AzureStorage;
 /// index (partition = address: one point read per x402 payment on a link that asks for KYC). The record is the truth:
 /// a wallet row only counts while the record it points at still lists the wallet.
 /// </summary>
-public sealed class TableKycStore(TableClient tables, string recordsTable = "kycrecords", string walletsTable = "kycwallets") : IKycStore
+public sealed class TableKycStore(TableServiceClient service, string recordsTable = "kycrecords", string walletsTable = "kycwallets") : IKycStore
 {
     private const string Row = "item";
+    private readonly TableClient _records = service.GetTableClient(recordsTable);
+    private readonly TableClient _wallets = service.GetTableClient(walletsTable);
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
-        await tables.CreateTableIfMissingAsync(recordsTable, cancellationToken);
-        await tables.CreateTableIfMissingAsync(walletsTable, cancellationToken);
+        await _records.CreateIfNotExistsAsync(cancellationToken);
+        await _wallets.CreateIfNotExistsAsync(cancellationToken);
     }
 
     public async Task<KycRecord?> GetAsync(string subjectId, CancellationToken cancellationToken) =>
-        await tables.GetAsync(recordsTable, subjectId, Row, cancellationToken) is { } found ? FromEntity(found.Entity) : null;
+        await _records.FindAsync(subjectId, Row, cancellationToken) is { } found ? FromEntity(found) : null;
 
     public async Task<KycRecord?> FindByWalletAsync(string address, CancellationToken cancellationToken)
     {
         var lower = address.ToLowerInvariant();
-        if (await tables.GetAsync(walletsTable, lower, Row, cancellationToken) is not { } wallet)
+        if (await _wallets.FindAsync(lower, Row, cancellationToken) is not { } wallet)
         {
             return null;
         }
-        var record = await GetAsync(Str(wallet.Entity, "SubjectId"), cancellationToken);
+        var record = await GetAsync(Str(wallet, "SubjectId"), cancellationToken);
         return record is not null && record.Wallets.Contains(lower) ? record : null;
     }
 
@@ -39,8 +42,8 @@ public sealed class TableKycStore(TableClient tables, string recordsTable = "kyc
     {
         for (var attempt = 0; attempt < 5; attempt++)
         {
-            var current = await tables.GetAsync(recordsTable, record.SubjectId, Row, cancellationToken);
-            var previous = current is { } c ? FromEntity(c.Entity) : null;
+            var current = await _records.FindAsync(record.SubjectId, Row, cancellationToken);
+            var previous = current is null ? null : FromEntity(current);
             if (previous is not null && previous.DecidedAt >= record.DecidedAt)
             {
                 if (previous.DecidedAt == record.DecidedAt && previous.Reference == record.Reference)
@@ -52,16 +55,16 @@ public sealed class TableKycStore(TableClient tables, string recordsTable = "kyc
             }
             try
             {
-                if (current is { } existing)
+                if (current is not null)
                 {
-                    await tables.ReplaceAsync(recordsTable, ToEntity(record), existing.ETag, cancellationToken);
+                    await _records.UpdateEntityAsync(ToEntity(record), current.ETag, TableUpdateMode.Replace, cancellationToken);
                 }
                 else
                 {
-                    await tables.InsertAsync(recordsTable, ToEntity(record), cancellationToken);
+                    await _records.AddEntityAsync(ToEntity(record), cancellationToken);
                 }
             }
-            catch (TableException e) when (e.IsConflict || e.IsPreconditionFailed)
+            catch (RequestFailedException e) when (e.IsConflict() || e.IsPreconditionFailed())
             {
                 continue;
             }
@@ -75,21 +78,19 @@ public sealed class TableKycStore(TableClient tables, string recordsTable = "kyc
     {
         foreach (var wallet in record.Wallets)
         {
-            await tables.UpsertAsync(walletsTable, new JsonObject { ["PartitionKey"] = wallet, ["RowKey"] = Row, ["SubjectId"] = record.SubjectId }, cancellationToken);
+            await _wallets.UpsertEntityAsync(new TableEntity(wallet, Row) { ["SubjectId"] = record.SubjectId }, TableUpdateMode.Replace, cancellationToken);
         }
         foreach (var dropped in previousWallets.Except(record.Wallets))
         {
-            if (await tables.GetAsync(walletsTable, dropped, Row, cancellationToken) is { } row && Str(row.Entity, "SubjectId") == record.SubjectId)
+            if (await _wallets.FindAsync(dropped, Row, cancellationToken) is { } row && Str(row, "SubjectId") == record.SubjectId)
             {
-                await tables.DeleteAsync(walletsTable, dropped, Row, row.ETag, cancellationToken);
+                await _wallets.DeleteEntityAsync(dropped, Row, row.ETag, cancellationToken);
             }
         }
     }
 
-    private static JsonObject ToEntity(KycRecord r) => new()
+    private static TableEntity ToEntity(KycRecord r) => new(r.SubjectId, Row)
     {
-        ["PartitionKey"] = r.SubjectId,
-        ["RowKey"] = Row,
         ["Status"] = r.Status,
         ["Level"] = r.Level,
         ["Country"] = r.Country,
@@ -98,7 +99,7 @@ public sealed class TableKycStore(TableClient tables, string recordsTable = "kyc
         ["DecidedAt"] = Time(r.DecidedAt),
     };
 
-    private static KycRecord FromEntity(JsonObject e) => new()
+    private static KycRecord FromEntity(TableEntity e) => new()
     {
         SubjectId = Str(e, "PartitionKey"),
         Status = Str(e, "Status"),

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
+using Azure;
+using Azure.Data.Tables;
 using X402Serverless.AzureStorage.Tables;
 using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Ports;
@@ -16,11 +17,14 @@ namespace X402Serverless.AzureStorage;
 /// never apply twice. A refused leg or cap undoes what was applied and drops the journal entry; an entry left pending by
 /// a crash is finished by <see cref="RecoverAsync"/>. Readers may see an entry half-applied for that moment only.
 /// </summary>
-public sealed class TableLedger(TableClient tables, TimeProvider time, string entriesTable = "ledgerentries", string accountsTable = "ledgeraccounts", string capsTable = "ledgercaps") : ILedger
+public sealed class TableLedger(TableServiceClient service, TimeProvider time, string entriesTable = "ledgerentries", string accountsTable = "ledgeraccounts", string capsTable = "ledgercaps") : ILedger
 {
     private const string EntryRow = "entry";
     private const string BalanceRow = "balance";
     private const string CounterRow = "counter";
+    private readonly TableClient _entries = service.GetTableClient(entriesTable);
+    private readonly TableClient _accounts = service.GetTableClient(accountsTable);
+    private readonly TableClient _caps = service.GetTableClient(capsTable);
 
     private enum Applied
     {
@@ -31,9 +35,9 @@ public sealed class TableLedger(TableClient tables, TimeProvider time, string en
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
-        await tables.CreateTableIfMissingAsync(entriesTable, cancellationToken);
-        await tables.CreateTableIfMissingAsync(accountsTable, cancellationToken);
-        await tables.CreateTableIfMissingAsync(capsTable, cancellationToken);
+        await _entries.CreateIfNotExistsAsync(cancellationToken);
+        await _accounts.CreateIfNotExistsAsync(cancellationToken);
+        await _caps.CreateIfNotExistsAsync(cancellationToken);
     }
 
     public async Task<PostResult> PostAsync(LedgerEntry entry, IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken)
@@ -44,10 +48,8 @@ public sealed class TableLedger(TableClient tables, TimeProvider time, string en
         }
         try
         {
-            await tables.InsertAsync(entriesTable, new JsonObject
+            await _entries.AddEntityAsync(new TableEntity(entry.Key, EntryRow)
             {
-                ["PartitionKey"] = entry.Key,
-                ["RowKey"] = EntryRow,
                 ["Kind"] = entry.Kind,
                 ["Memo"] = entry.Memo,
                 ["Legs"] = JsonSerializer.Serialize(entry.Legs.Select(l => new[] { l.Account, l.Amount.Micros.ToString(CultureInfo.InvariantCulture) })),
@@ -56,7 +58,7 @@ public sealed class TableLedger(TableClient tables, TimeProvider time, string en
                 ["CreatedAt"] = Time(time.GetUtcNow()),
             }, cancellationToken);
         }
-        catch (TableException e) when (e.IsConflict)
+        catch (RequestFailedException e) when (e.IsConflict())
         {
             return PostResult.Duplicate;
         }
@@ -83,17 +85,17 @@ public sealed class TableLedger(TableClient tables, TimeProvider time, string en
         {
             for (var attempt = 0; attempt < 10; attempt++)
             {
-                if (await tables.GetAsync(capsTable, cap.Key, CounterRow, cancellationToken) is not { } counter)
+                if (await _caps.FindAsync(cap.Key, CounterRow, cancellationToken) is not { } counter)
                 {
                     break;
                 }
-                var used = OptLong(counter.Entity, "Used") ?? 0;
+                var used = OptLong(counter, "Used") ?? 0;
                 try
                 {
-                    await tables.ReplaceAsync(capsTable, Counter(cap.Key, Math.Max(0, used - cap.Amount.Micros)), counter.ETag, cancellationToken);
+                    await _caps.UpdateEntityAsync(Counter(cap.Key, Math.Max(0, used - cap.Amount.Micros)), counter.ETag, TableUpdateMode.Replace, cancellationToken);
                     break;
                 }
-                catch (TableException e) when (e.IsPreconditionFailed)
+                catch (RequestFailedException e) when (e.IsPreconditionFailed())
                 {
                     // moved meanwhile: read again
                 }
@@ -102,10 +104,10 @@ public sealed class TableLedger(TableClient tables, TimeProvider time, string en
     }
 
     public async Task<Usd> BalanceAsync(string account, CancellationToken cancellationToken) =>
-        Usd.FromMicros(await tables.GetAsync(accountsTable, account, BalanceRow, cancellationToken) is { } found ? OptLong(found.Entity, "Balance") ?? 0 : 0);
+        Usd.FromMicros(await _accounts.FindAsync(account, BalanceRow, cancellationToken) is { } found ? OptLong(found, "Balance") ?? 0 : 0);
 
     public async Task<Usd> CapUsedAsync(string key, CancellationToken cancellationToken) =>
-        await tables.GetAsync(capsTable, key, CounterRow, cancellationToken) is { } found ? Usd.FromMicros(OptLong(found.Entity, "Used") ?? 0) : Usd.Zero;
+        await _caps.FindAsync(key, CounterRow, cancellationToken) is { } found ? Usd.FromMicros(OptLong(found, "Used") ?? 0) : Usd.Zero;
 
     public async Task SetFloorAsync(string account, Usd floor, CancellationToken cancellationToken)
     {
@@ -114,10 +116,10 @@ public sealed class TableLedger(TableClient tables, TimeProvider time, string en
             var (balance, etag, _) = await BalanceEntityAsync(account, cancellationToken);
             try
             {
-                await tables.ReplaceAsync(accountsTable, Balance(account, balance, floor.Micros), etag, cancellationToken);
+                await _accounts.UpdateEntityAsync(Balance(account, balance, floor.Micros), etag, TableUpdateMode.Replace, cancellationToken);
                 return;
             }
-            catch (TableException e) when (e.IsPreconditionFailed)
+            catch (RequestFailedException e) when (e.IsPreconditionFailed())
             {
                 // moved meanwhile
             }
@@ -125,26 +127,26 @@ public sealed class TableLedger(TableClient tables, TimeProvider time, string en
     }
 
     public async Task<IReadOnlyList<Posting>> PostingsAsync(string account, int limit, CancellationToken cancellationToken) =>
-        (await tables.QueryAsync(accountsTable, $"PartitionKey eq {TableClient.Literal(account)} and RowKey ge 'p:' and RowKey lt 'p;'", null, cancellationToken))
+        (await _accounts.ListAsync(TableClient.CreateQueryFilter($"PartitionKey eq {account} and RowKey ge {"p:"} and RowKey lt {"p;"}"), null, cancellationToken))
             .Select(e => new Posting(Time(e, "At").UtcTicks, Str(e, "RowKey")[2..], Str(e, "Kind"), account, Usd.FromMicros(OptLong(e, "Amount") ?? 0), OptStr(e, "Memo"), Time(e, "At")))
             .OrderByDescending(p => p.Sequence).Take(limit).ToList();
 
     public async Task<bool> EntryExistsAsync(string key, CancellationToken cancellationToken) =>
-        await tables.GetAsync(entriesTable, key, EntryRow, cancellationToken) is not null;
+        await _entries.FindAsync(key, EntryRow, cancellationToken) is not null;
 
     public async Task<IReadOnlyList<(string HoldId, string Source, Usd Amount)>> StaleHoldsAsync(DateTimeOffset before, int max, CancellationToken cancellationToken)
     {
         var result = new List<(string, string, Usd)>();
-        foreach (var hold in await tables.QueryAsync(accountsTable, "PartitionKey ge 'hold:' and PartitionKey lt 'hold;' and RowKey eq 'balance'", null, cancellationToken))
+        foreach (var hold in await _accounts.ListAsync(TableClient.CreateQueryFilter($"PartitionKey ge {"hold:"} and PartitionKey lt {"hold;"} and RowKey eq {BalanceRow}"), null, cancellationToken))
         {
             var amount = OptLong(hold, "Balance") ?? 0;
-            var holdId = Str(hold, "PartitionKey")["hold:".Length..];
-            if (amount <= 0 || await tables.GetAsync(entriesTable, holdId, EntryRow, cancellationToken) is not { } entry
-                || Str(entry.Entity, "State") != "posted" || Time(entry.Entity, "CreatedAt") >= before)
+            var holdId = hold.PartitionKey["hold:".Length..];
+            if (amount <= 0 || await _entries.FindAsync(holdId, EntryRow, cancellationToken) is not { } entry
+                || Str(entry, "State") != "posted" || Time(entry, "CreatedAt") >= before)
             {
                 continue;
             }
-            var source = Legs(entry.Entity).First(l => l.Amount.IsNegative).Account;
+            var source = Legs(entry).First(l => l.Amount.IsNegative).Account;
             result.Add((holdId, source, Usd.FromMicros(amount)));
             if (result.Count >= max)
             {
@@ -156,7 +158,7 @@ public sealed class TableLedger(TableClient tables, TimeProvider time, string en
 
     public async Task<IReadOnlyList<(string Account, Usd Balance, Usd PostedSum)>> TrialBalanceAsync(CancellationToken cancellationToken)
     {
-        var rows = await tables.QueryAsync(accountsTable, "RowKey eq 'balance' or (RowKey ge 'p:' and RowKey lt 'p;')", null, cancellationToken);
+        var rows = await _accounts.ListAsync(TableClient.CreateQueryFilter($"RowKey eq {BalanceRow} or (RowKey ge {"p:"} and RowKey lt {"p;"})"), null, cancellationToken);
         return rows.GroupBy(r => Str(r, "PartitionKey"), StringComparer.Ordinal)
             .Select(g => (g.Key,
                 Usd.FromMicros(g.Where(r => Str(r, "RowKey") == BalanceRow).Sum(r => OptLong(r, "Balance") ?? 0)),
@@ -165,15 +167,15 @@ public sealed class TableLedger(TableClient tables, TimeProvider time, string en
     }
 
     public async Task<Usd> TotalAsync(CancellationToken cancellationToken) =>
-        Usd.FromMicros((await tables.QueryAsync(accountsTable, "RowKey ge 'p:' and RowKey lt 'p;'", null, cancellationToken)).Sum(r => OptLong(r, "Amount") ?? 0));
+        Usd.FromMicros((await _accounts.ListAsync(TableClient.CreateQueryFilter($"RowKey ge {"p:"} and RowKey lt {"p;"}"), null, cancellationToken)).Sum(r => OptLong(r, "Amount") ?? 0));
 
     public async Task<int> RecoverAsync(TimeSpan olderThan, CancellationToken cancellationToken)
     {
         var before = Time(time.GetUtcNow() - olderThan);
         var recovered = 0;
-        foreach (var pending in await tables.QueryAsync(entriesTable, $"State eq 'pending' and CreatedAt lt {TableClient.Literal(before)}", 100, cancellationToken))
+        foreach (var pending in await _entries.ListAsync(TableClient.CreateQueryFilter($"State eq {"pending"} and CreatedAt lt {before}"), 100, cancellationToken))
         {
-            var entry = new LedgerEntry(Str(pending, "PartitionKey"), Str(pending, "Kind"), Legs(pending), OptStr(pending, "Memo"));
+            var entry = new LedgerEntry(pending.PartitionKey, Str(pending, "Kind"), Legs(pending), OptStr(pending, "Memo"));
             var caps = JsonSerializer.Deserialize<string[][]>(Str(pending, "Caps"))!
                 .Select(c => new CapCheck(c[0], Usd.FromMicros(long.Parse(c[1], CultureInfo.InvariantCulture)), Usd.FromMicros(long.Parse(c[2], CultureInfo.InvariantCulture)))).ToList();
             await ApplyAsync(entry, caps, cancellationToken);
@@ -219,74 +221,74 @@ public sealed class TableLedger(TableClient tables, TimeProvider time, string en
             var next = balance + leg.Amount.Micros;
             if (leg.Amount.Micros < 0 && next < floor)
             {
-                return await tables.GetAsync(accountsTable, leg.Account, "p:" + entry.Key, cancellationToken) is null ? Applied.Refused : Applied.AlreadyDone;
+                return await _accounts.FindAsync(leg.Account, "p:" + entry.Key, cancellationToken) is null ? Applied.Refused : Applied.AlreadyDone;
             }
             try
             {
-                await tables.SubmitBatchAsync(accountsTable,
+                await _accounts.SubmitTransactionAsync(
                 [
-                    TableBatchOperation.Replace(Balance(leg.Account, next, floor), etag),
-                    TableBatchOperation.Insert(new JsonObject
+                    new TableTransactionAction(TableTransactionActionType.UpdateReplace, Balance(leg.Account, next, floor), etag),
+                    new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(leg.Account, "p:" + entry.Key)
                     {
-                        ["PartitionKey"] = leg.Account, ["RowKey"] = "p:" + entry.Key, ["Amount"] = Long(leg.Amount.Micros),
+                        ["Amount"] = Long(leg.Amount.Micros),
                         ["Kind"] = entry.Kind, ["Memo"] = entry.Memo, ["At"] = Time(time.GetUtcNow()),
                     }),
                 ], cancellationToken);
                 return Applied.Done;
             }
-            catch (TableException e) when (e.IsConflict)
+            catch (RequestFailedException e) when (e.IsConflict())
             {
                 return Applied.AlreadyDone; // this leg of this entry is already in the account
             }
-            catch (TableException e) when (e.IsPreconditionFailed)
+            catch (RequestFailedException e) when (e.IsPreconditionFailed())
             {
                 await Task.Delay(Random.Shared.Next(1, 5 + attempt * 5), cancellationToken); // another writer moved the balance
             }
         }
-        throw new TableException(412, "UpdateConditionNotSatisfied", $"Account {leg.Account} stayed contended.");
+        throw new RequestFailedException(412, $"Account {leg.Account} stayed contended.", "UpdateConditionNotSatisfied", null);
     }
 
     private async Task<Applied> ApplyCapAsync(CapCheck cap, string entryKey, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < 20; attempt++)
         {
-            var counter = await tables.GetAsync(capsTable, cap.Key, CounterRow, cancellationToken);
+            var counter = await _caps.FindAsync(cap.Key, CounterRow, cancellationToken);
             if (counter is null)
             {
                 try
                 {
-                    await tables.InsertAsync(capsTable, Counter(cap.Key, 0), cancellationToken);
+                    await _caps.AddEntityAsync(Counter(cap.Key, 0), cancellationToken);
                 }
-                catch (TableException e) when (e.IsConflict)
+                catch (RequestFailedException e) when (e.IsConflict())
                 {
                     // created by someone else
                 }
                 continue;
             }
-            var used = OptLong(counter.Value.Entity, "Used") ?? 0;
+            var used = OptLong(counter, "Used") ?? 0;
             if (used + cap.Amount.Micros > cap.Limit.Micros)
             {
-                return await tables.GetAsync(capsTable, cap.Key, "a:" + entryKey, cancellationToken) is null ? Applied.Refused : Applied.AlreadyDone;
+                return await _caps.FindAsync(cap.Key, "a:" + entryKey, cancellationToken) is null ? Applied.Refused : Applied.AlreadyDone;
             }
             try
             {
-                await tables.SubmitBatchAsync(capsTable,
+                await _caps.SubmitTransactionAsync(
                 [
-                    TableBatchOperation.Replace(Counter(cap.Key, used + cap.Amount.Micros), counter.Value.ETag),
-                    TableBatchOperation.Insert(new JsonObject { ["PartitionKey"] = cap.Key, ["RowKey"] = "a:" + entryKey, ["Amount"] = Long(cap.Amount.Micros) }),
+                    new TableTransactionAction(TableTransactionActionType.UpdateReplace, Counter(cap.Key, used + cap.Amount.Micros), counter.ETag),
+                    new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(cap.Key, "a:" + entryKey) { ["Amount"] = Long(cap.Amount.Micros) }),
                 ], cancellationToken);
                 return Applied.Done;
             }
-            catch (TableException e) when (e.IsConflict)
+            catch (RequestFailedException e) when (e.IsConflict())
             {
                 return Applied.AlreadyDone;
             }
-            catch (TableException e) when (e.IsPreconditionFailed)
+            catch (RequestFailedException e) when (e.IsPreconditionFailed())
             {
                 await Task.Delay(Random.Shared.Next(1, 5 + attempt * 5), cancellationToken);
             }
         }
-        throw new TableException(412, "UpdateConditionNotSatisfied", $"Cap {cap.Key} stayed contended.");
+        throw new RequestFailedException(412, $"Cap {cap.Key} stayed contended.", "UpdateConditionNotSatisfied", null);
     }
 
     // Takes back applied legs and caps (each with its marker), then drops the journal entry so the key is free again.
@@ -299,18 +301,18 @@ public sealed class TableLedger(TableClient tables, TimeProvider time, string en
                 var (balance, etag, floor) = await BalanceEntityAsync(leg.Account, cancellationToken);
                 try
                 {
-                    await tables.SubmitBatchAsync(accountsTable,
+                    await _accounts.SubmitTransactionAsync(
                     [
-                        TableBatchOperation.Replace(Balance(leg.Account, balance - leg.Amount.Micros, floor), etag),
-                        TableBatchOperation.Delete(new JsonObject { ["PartitionKey"] = leg.Account, ["RowKey"] = "p:" + entryKey }, "*"),
+                        new TableTransactionAction(TableTransactionActionType.UpdateReplace, Balance(leg.Account, balance - leg.Amount.Micros, floor), etag),
+                        new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(leg.Account, "p:" + entryKey), ETag.All),
                     ], cancellationToken);
                     break;
                 }
-                catch (TableException e) when (e.IsPreconditionFailed)
+                catch (RequestFailedException e) when (e.IsPreconditionFailed())
                 {
                     await Task.Delay(Random.Shared.Next(1, 10), cancellationToken);
                 }
-                catch (TableException e) when (e.IsNotFound)
+                catch (RequestFailedException e) when (e.IsNotFound())
                 {
                     break; // already taken back
                 }
@@ -320,73 +322,71 @@ public sealed class TableLedger(TableClient tables, TimeProvider time, string en
         {
             for (var attempt = 0; attempt < 20; attempt++)
             {
-                var counter = await tables.GetAsync(capsTable, cap.Key, CounterRow, cancellationToken);
+                var counter = await _caps.FindAsync(cap.Key, CounterRow, cancellationToken);
                 if (counter is null)
                 {
                     break;
                 }
                 try
                 {
-                    await tables.SubmitBatchAsync(capsTable,
+                    await _caps.SubmitTransactionAsync(
                     [
-                        TableBatchOperation.Replace(Counter(cap.Key, Math.Max(0, (OptLong(counter.Value.Entity, "Used") ?? 0) - cap.Amount.Micros)), counter.Value.ETag),
-                        TableBatchOperation.Delete(new JsonObject { ["PartitionKey"] = cap.Key, ["RowKey"] = "a:" + entryKey }, "*"),
+                        new TableTransactionAction(TableTransactionActionType.UpdateReplace, Counter(cap.Key, Math.Max(0, (OptLong(counter, "Used") ?? 0) - cap.Amount.Micros)), counter.ETag),
+                        new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(cap.Key, "a:" + entryKey), ETag.All),
                     ], cancellationToken);
                     break;
                 }
-                catch (TableException e) when (e.IsPreconditionFailed)
+                catch (RequestFailedException e) when (e.IsPreconditionFailed())
                 {
                     await Task.Delay(Random.Shared.Next(1, 10), cancellationToken);
                 }
-                catch (TableException e) when (e.IsNotFound)
+                catch (RequestFailedException e) when (e.IsNotFound())
                 {
                     break;
                 }
             }
         }
-        await tables.DeleteAsync(entriesTable, entryKey, EntryRow, "*", cancellationToken);
+        await _entries.DeleteEntityAsync(entryKey, EntryRow, ETag.All, cancellationToken);
     }
 
     private async Task SetStateAsync(string entryKey, string state, CancellationToken cancellationToken)
     {
-        if (await tables.GetAsync(entriesTable, entryKey, EntryRow, cancellationToken) is { } found)
+        if (await _entries.FindAsync(entryKey, EntryRow, cancellationToken) is { } entity)
         {
-            var entity = found.Entity;
-            entity.Remove("Timestamp");
             entity["State"] = state;
-            await tables.ReplaceAsync(entriesTable, entity, "*", cancellationToken);
+            await _entries.UpdateEntityAsync(entity, ETag.All, TableUpdateMode.Replace, cancellationToken);
         }
     }
 
-    private async Task<(long Balance, string ETag, long Floor)> BalanceEntityAsync(string account, CancellationToken cancellationToken)
+    private async Task<(long Balance, ETag ETag, long Floor)> BalanceEntityAsync(string account, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < 5; attempt++)
         {
-            if (await tables.GetAsync(accountsTable, account, BalanceRow, cancellationToken) is { } found)
+            if (await _accounts.FindAsync(account, BalanceRow, cancellationToken) is { } found)
             {
-                return (OptLong(found.Entity, "Balance") ?? 0, found.ETag, OptLong(found.Entity, "Floor") ?? 0);
+                return (OptLong(found, "Balance") ?? 0, found.ETag, OptLong(found, "Floor") ?? 0);
             }
             try
             {
                 var floor = Accounts.IsClearing(account) ? long.MinValue : 0;
-                var etag = await tables.InsertAsync(accountsTable, Balance(account, 0, floor), cancellationToken);
-                return (0, etag, floor);
+                var created = await _accounts.AddEntityAsync(Balance(account, 0, floor), cancellationToken);
+                return (0, created.Headers.ETag ?? ETag.All, floor);
             }
-            catch (TableException e) when (e.IsConflict)
+            catch (RequestFailedException e) when (e.IsConflict())
             {
                 // created concurrently: read it
             }
         }
-        throw new TableException(409, "EntityAlreadyExists", $"Account {account} could not be read.");
+        throw new RequestFailedException(409, $"Account {account} could not be read.", "EntityAlreadyExists", null);
     }
 
-    private static JsonObject Balance(string account, long balance, long floor) => new()
+    private static TableEntity Balance(string account, long balance, long floor) => new(account, BalanceRow)
     {
-        ["PartitionKey"] = account, ["RowKey"] = BalanceRow, ["Balance"] = Long(balance), ["Floor"] = Long(floor),
+        ["Balance"] = Long(balance), ["Floor"] = Long(floor),
     };
 
-    private static JsonObject Counter(string key, long used) => new() { ["PartitionKey"] = key, ["RowKey"] = CounterRow, ["Used"] = Long(used) };
+    private static TableEntity Counter(string key, long used) => new(key, CounterRow) { ["Used"] = Long(used) };
 
-    private static List<Leg> Legs(JsonObject entry) =>
+    private static List<Leg> Legs(TableEntity entry) =>
         JsonSerializer.Deserialize<string[][]>(Str(entry, "Legs"))!.Select(l => new Leg(l[0], Usd.FromMicros(long.Parse(l[1], CultureInfo.InvariantCulture)))).ToList();
 }

@@ -1,4 +1,5 @@
-using System.Text.Json.Nodes;
+using Azure;
+using Azure.Data.Tables;
 using X402Serverless.AzureStorage.Tables;
 using X402Serverless.Core.Kyc;
 using X402Serverless.Core.Links;
@@ -13,35 +14,36 @@ namespace X402Serverless.AzureStorage;
 /// Links in Table Storage: one partition per link (the paid path's lookup is a point read and hot links never share a
 /// partition); organisation listings filter on OrganisationId. Changes are conditional on the ETag read.
 /// </summary>
-public sealed class TableLinkStore(TableClient tables, string tableName = "links") : ILinkStore
+public sealed class TableLinkStore(TableServiceClient service, string tableName = "links") : ILinkStore
 {
     private const string Row = "link";
+    private readonly TableClient _table = service.GetTableClient(tableName);
 
-    public Task InitializeAsync(CancellationToken cancellationToken) => tables.CreateTableIfMissingAsync(tableName, cancellationToken);
+    public Task InitializeAsync(CancellationToken cancellationToken) => _table.CreateIfNotExistsAsync(cancellationToken);
 
     public async Task CreateAsync(PaidLink link, CancellationToken cancellationToken) =>
-        await tables.InsertAsync(tableName, ToEntity(link), cancellationToken);
+        await _table.AddEntityAsync(ToEntity(link), cancellationToken);
 
     public async Task<PaidLink?> FindAsync(string id, CancellationToken cancellationToken) =>
-        await tables.GetAsync(tableName, id, Row, cancellationToken) is { } found ? FromEntity(found.Entity) : null;
+        await _table.FindAsync(id, Row, cancellationToken) is { } found ? FromEntity(found) : null;
 
     public async Task<IReadOnlyList<PaidLink>> ListAsync(string organisationId, CancellationToken cancellationToken) =>
-        (await tables.QueryAsync(tableName, $"OrganisationId eq {TableClient.Literal(organisationId)}", null, cancellationToken))
+        (await _table.ListAsync(TableClient.CreateQueryFilter($"OrganisationId eq {organisationId}"), null, cancellationToken))
             .Select(FromEntity).OrderBy(l => l.CreatedAt).ThenBy(l => l.Id, StringComparer.Ordinal).ToList();
 
     public async Task<bool> UpdateAsync(PaidLink link, CancellationToken cancellationToken)
     {
-        var found = await tables.GetAsync(tableName, link.Id, Row, cancellationToken);
-        if (found is not { } current || Str(current.Entity, "OrganisationId") != link.OrganisationId)
+        var current = await _table.FindAsync(link.Id, Row, cancellationToken);
+        if (current is null || Str(current, "OrganisationId") != link.OrganisationId)
         {
             return false;
         }
         try
         {
-            await tables.ReplaceAsync(tableName, ToEntity(link), current.ETag, cancellationToken);
+            await _table.UpdateEntityAsync(ToEntity(link), current.ETag, TableUpdateMode.Replace, cancellationToken);
             return true;
         }
-        catch (TableException e) when (e.IsPreconditionFailed || e.IsNotFound)
+        catch (RequestFailedException e) when (e.IsPreconditionFailed() || e.IsNotFound())
         {
             return false; // changed or deleted meanwhile: the caller reads again
         }
@@ -49,25 +51,24 @@ public sealed class TableLinkStore(TableClient tables, string tableName = "links
 
     public async Task<bool> DeleteAsync(string organisationId, string id, CancellationToken cancellationToken)
     {
-        var found = await tables.GetAsync(tableName, id, Row, cancellationToken);
-        if (found is not { } current || Str(current.Entity, "OrganisationId") != organisationId)
+        var current = await _table.FindAsync(id, Row, cancellationToken);
+        if (current is null || Str(current, "OrganisationId") != organisationId)
         {
             return false;
         }
         try
         {
-            return await tables.DeleteAsync(tableName, id, Row, current.ETag, cancellationToken);
+            // The SDK answers a missing entity with 404 instead of throwing: deleted meanwhile.
+            return (await _table.DeleteEntityAsync(id, Row, current.ETag, cancellationToken)).Status != 404;
         }
-        catch (TableException e) when (e.IsPreconditionFailed)
+        catch (RequestFailedException e) when (e.IsPreconditionFailed())
         {
             return false;
         }
     }
 
-    private static JsonObject ToEntity(PaidLink l) => new()
+    private static TableEntity ToEntity(PaidLink l) => new(l.Id, Row)
     {
-        ["PartitionKey"] = l.Id,
-        ["RowKey"] = Row,
         ["OrganisationId"] = l.OrganisationId,
         ["Name"] = l.Name,
         ["Description"] = l.Description,
@@ -91,7 +92,7 @@ public sealed class TableLinkStore(TableClient tables, string tableName = "links
         ["UpdatedAt"] = Time(l.UpdatedAt),
     };
 
-    private static PaidLink FromEntity(JsonObject e) => new()
+    private static PaidLink FromEntity(TableEntity e) => new()
     {
         Id = Str(e, "PartitionKey"),
         OrganisationId = Str(e, "OrganisationId"),

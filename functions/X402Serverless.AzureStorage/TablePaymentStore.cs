@@ -1,4 +1,5 @@
-using System.Text.Json.Nodes;
+using Azure;
+using Azure.Data.Tables;
 using X402Serverless.AzureStorage.Tables;
 using X402Serverless.Core.Payments;
 using X402Serverless.Core.Ports;
@@ -12,27 +13,28 @@ namespace X402Serverless.AzureStorage;
 /// the insert is the replay guard and concurrent payers never share a partition; every state change is a conditional
 /// replace on the ETag read, so two workers can never both move the same job.
 /// </summary>
-public sealed class TablePaymentStore(TableClient tables, string tableName = "payments") : IPaymentStore
+public sealed class TablePaymentStore(TableServiceClient service, string tableName = "payments") : IPaymentStore
 {
     private const string Row = "item";
+    private readonly TableClient _table = service.GetTableClient(tableName);
 
-    public Task InitializeAsync(CancellationToken cancellationToken) => tables.CreateTableIfMissingAsync(tableName, cancellationToken);
+    public Task InitializeAsync(CancellationToken cancellationToken) => _table.CreateIfNotExistsAsync(cancellationToken);
 
     public async Task<bool> TryReserveAsync(PaymentRecord payment, CancellationToken cancellationToken)
     {
         try
         {
-            await tables.InsertAsync(tableName, ToEntity(payment with { Status = PaymentStatus.Reserved }), cancellationToken);
+            await _table.AddEntityAsync(ToEntity(payment with { Status = PaymentStatus.Reserved }), cancellationToken);
             return true;
         }
-        catch (TableException e) when (e.IsConflict)
+        catch (RequestFailedException e) when (e.IsConflict())
         {
             return false;
         }
     }
 
     public async Task<PaymentRecord?> GetAsync(string id, CancellationToken cancellationToken) =>
-        await tables.GetAsync(tableName, id, Row, cancellationToken) is { } found ? FromEntity(found.Entity) : null;
+        await _table.FindAsync(id, Row, cancellationToken) is { } found ? FromEntity(found) : null;
 
     public Task<bool> AdvanceAsync(string id, PaymentStatus target, DateTimeOffset at, CancellationToken cancellationToken)
     {
@@ -80,22 +82,22 @@ public sealed class TablePaymentStore(TableClient tables, string tableName = "pa
     {
         for (var attempt = 0; attempt < 3; attempt++)
         {
-            if (await tables.GetAsync(tableName, id, Row, cancellationToken) is not { } found)
+            if (await _table.FindAsync(id, Row, cancellationToken) is not { } found)
             {
                 return;
             }
             // Only while nothing can have moved money: Reserved, or Settling with no transaction broadcast.
-            if (!StartsFrom(PaymentTransitions.Release, found.Entity)
-                || (Str(found.Entity, "Status") != nameof(PaymentStatus.Reserved) && !string.IsNullOrEmpty(OptStr(found.Entity, "Transaction"))))
+            if (!StartsFrom(PaymentTransitions.Release, found)
+                || (Str(found, "Status") != nameof(PaymentStatus.Reserved) && !string.IsNullOrEmpty(OptStr(found, "Transaction"))))
             {
                 return;
             }
             try
             {
-                await tables.DeleteAsync(tableName, id, Row, found.ETag, cancellationToken);
+                await _table.DeleteEntityAsync(id, Row, found.ETag, cancellationToken);
                 return;
             }
-            catch (TableException e) when (e.IsPreconditionFailed)
+            catch (RequestFailedException e) when (e.IsPreconditionFailed())
             {
                 // changed under us: look again
             }
@@ -104,21 +106,21 @@ public sealed class TablePaymentStore(TableClient tables, string tableName = "pa
 
     public async Task<IReadOnlyList<PaymentRecord>> ClaimDueAsync(DateTimeOffset now, DateTimeOffset leaseUntil, int max, CancellationToken cancellationToken)
     {
-        var due = await tables.QueryAsync(tableName,
-            $"Status eq 'Pending' and NextAttemptAt le {TableClient.Literal(Time(now))} and (LeaseUntil eq '' or LeaseUntil le {TableClient.Literal(Time(now))})",
+        var at = Time(now);
+        var due = await _table.ListAsync(
+            TableClient.CreateQueryFilter($"Status eq {nameof(PaymentStatus.Pending)} and NextAttemptAt le {at} and (LeaseUntil eq {""} or LeaseUntil le {at})"),
             max, cancellationToken);
         var claimed = new List<PaymentRecord>();
         foreach (var entity in due)
         {
-            var etag = await CurrentETagAsync(Str(entity, "PartitionKey"), cancellationToken);
+            // The query's ETag is the one the filter matched: a lease taken since then fails the replace.
             entity["LeaseUntil"] = Time(leaseUntil);
-            entity.Remove("Timestamp");
             try
             {
-                await tables.ReplaceAsync(tableName, entity, etag ?? "", cancellationToken);
+                await _table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, cancellationToken);
                 claimed.Add(FromEntity(entity));
             }
-            catch (TableException e) when (e.IsPreconditionFailed || e.IsNotFound)
+            catch (RequestFailedException e) when (e.IsPreconditionFailed() || e.IsNotFound())
             {
                 // another worker leased it first
             }
@@ -128,50 +130,51 @@ public sealed class TablePaymentStore(TableClient tables, string tableName = "pa
 
     public async Task ReleaseLeasesAsync(CancellationToken cancellationToken)
     {
-        foreach (var entity in await tables.QueryAsync(tableName, "Status eq 'Pending' and LeaseUntil ne ''", null, cancellationToken))
+        foreach (var entity in await _table.ListAsync(TableClient.CreateQueryFilter($"Status eq {nameof(PaymentStatus.Pending)} and LeaseUntil ne {""}"), null, cancellationToken))
         {
-            await TransitionAsync(Str(entity, "PartitionKey"), e => Str(e, "Status") == nameof(PaymentStatus.Pending), e => e["LeaseUntil"] = "", cancellationToken);
+            await TransitionAsync(entity.PartitionKey, e => Str(e, "Status") == nameof(PaymentStatus.Pending), e => e["LeaseUntil"] = "", cancellationToken);
         }
     }
 
     public async Task<IReadOnlyList<PaymentRecord>> FindStaleAsync(DateTimeOffset before, int max, CancellationToken cancellationToken) =>
-        (await tables.QueryAsync(tableName, $"(Status eq 'Reserved' or Status eq 'Settling') and UpdatedAt lt {TableClient.Literal(Time(before))}", max, cancellationToken))
+        (await _table.ListAsync(TableClient.CreateQueryFilter(
+            $"(Status eq {nameof(PaymentStatus.Reserved)} or Status eq {nameof(PaymentStatus.Settling)}) and UpdatedAt lt {Time(before)}"), max, cancellationToken))
             .Select(FromEntity).OrderBy(p => p.UpdatedAt).ToList();
 
     public async Task<IReadOnlyList<PaymentRecord>> ListAsync(string organisationId, PaymentQuery query, CancellationToken cancellationToken)
     {
-        var filter = $"OrganisationId eq {TableClient.Literal(organisationId)}";
+        var filter = TableClient.CreateQueryFilter($"OrganisationId eq {organisationId}");
         if (query.Status is { } status)
         {
-            filter += $" and Status eq {TableClient.Literal(status.ToString())}";
+            filter += TableClient.CreateQueryFilter($" and Status eq {status.ToString()}");
         }
         if (query.LinkId is { } link)
         {
-            filter += $" and LinkId eq {TableClient.Literal(link)}";
+            filter += TableClient.CreateQueryFilter($" and LinkId eq {link}");
         }
         if (query.Before is { } before)
         {
-            filter += $" and CreatedAt lt {TableClient.Literal(Time(before))}";
+            filter += TableClient.CreateQueryFilter($" and CreatedAt lt {Time(before)}");
         }
         // Table Storage orders by key, not by time: read the organisation's matches and sort them here.
-        return (await tables.QueryAsync(tableName, filter, null, cancellationToken)).Select(FromEntity)
+        return (await _table.ListAsync(filter, null, cancellationToken)).Select(FromEntity)
             .OrderByDescending(p => p.CreatedAt).ThenBy(p => p.Id, StringComparer.Ordinal).Take(Math.Clamp(query.Limit, 1, 500)).ToList();
     }
 
     // Table Storage cannot aggregate: the organisation's rows are read and summed here.
     public async Task<IReadOnlyList<PaymentTotals>> TotalsByLinkAsync(string organisationId, CancellationToken cancellationToken) =>
-        PaymentTotals.Aggregate((await tables.QueryAsync(tableName, $"OrganisationId eq {TableClient.Literal(organisationId)}", null, cancellationToken))
+        PaymentTotals.Aggregate((await _table.ListAsync(TableClient.CreateQueryFilter($"OrganisationId eq {organisationId}"), null, cancellationToken))
             .Select(FromEntity).Select(p => (p.LinkId, p.Network, p.Status, p.Amount)));
 
     public async Task<IReadOnlyList<PaymentRecord>> ListByLinkPrefixAsync(string prefix, PaymentStatus status, int max, CancellationToken cancellationToken) =>
-        (await tables.QueryAsync(tableName,
-            $"LinkId ge {TableClient.Literal(prefix)} and LinkId lt {TableClient.Literal(prefix + "\uffff")} and Status eq {TableClient.Literal(status.ToString())}", null, cancellationToken))
+        (await _table.ListAsync(TableClient.CreateQueryFilter(
+            $"LinkId ge {prefix} and LinkId lt {prefix + "\uffff"} and Status eq {status.ToString()}"), null, cancellationToken))
             .Select(FromEntity).OrderByDescending(p => p.UpdatedAt).Take(max).ToList();
 
     public async Task<PayerHistory> GetPayerHistoryAsync(string payer, string organisationId, CancellationToken cancellationToken)
     {
-        var rows = await tables.QueryAsync(tableName,
-            $"Payer eq {TableClient.Literal(payer)} and ((Status eq 'Settled' and OrganisationId eq {TableClient.Literal(organisationId)}) or Mode eq 'deferred')",
+        var rows = await _table.ListAsync(TableClient.CreateQueryFilter(
+            $"Payer eq {payer} and ((Status eq {nameof(PaymentStatus.Settled)} and OrganisationId eq {organisationId}) or Mode eq {SettlementModes.Deferred})"),
             null, cancellationToken);
         var deferred = rows.Where(e => Str(e, "Mode") == SettlementModes.Deferred).Select(e => Str(e, "Status")).ToList();
         return new PayerHistory(
@@ -193,27 +196,25 @@ public sealed class TablePaymentStore(TableClient tables, string tableName = "pa
             e["UpdatedAt"] = Time(at);
         }, cancellationToken);
 
-    private static bool StartsFrom(PaymentTransition transition, JsonObject entity) =>
+    private static bool StartsFrom(PaymentTransition transition, TableEntity entity) =>
         Enum.TryParse<PaymentStatus>(Str(entity, "Status"), out var status) && transition.StartsFrom(status);
 
     /// <summary>Read, check, change, replace on the ETag; a concurrent writer makes it read again.</summary>
-    private async Task<bool> TransitionAsync(string id, Func<JsonObject, bool> allowed, Action<JsonObject> change, CancellationToken cancellationToken)
+    private async Task<bool> TransitionAsync(string id, Func<TableEntity, bool> allowed, Action<TableEntity> change, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < 5; attempt++)
         {
-            if (await tables.GetAsync(tableName, id, Row, cancellationToken) is not { } found || !allowed(found.Entity))
+            if (await _table.FindAsync(id, Row, cancellationToken) is not { } entity || !allowed(entity))
             {
                 return false;
             }
-            var entity = found.Entity;
-            entity.Remove("Timestamp");
             change(entity);
             try
             {
-                await tables.ReplaceAsync(tableName, entity, found.ETag, cancellationToken);
+                await _table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, cancellationToken);
                 return true;
             }
-            catch (TableException e) when (e.IsPreconditionFailed)
+            catch (RequestFailedException e) when (e.IsPreconditionFailed())
             {
                 // lost a race: the next read decides
             }
@@ -221,13 +222,8 @@ public sealed class TablePaymentStore(TableClient tables, string tableName = "pa
         return false;
     }
 
-    private async Task<string?> CurrentETagAsync(string id, CancellationToken cancellationToken) =>
-        (await tables.GetAsync(tableName, id, Row, cancellationToken))?.ETag;
-
-    private static JsonObject ToEntity(PaymentRecord p) => new()
+    private static TableEntity ToEntity(PaymentRecord p) => new(p.Id, Row)
     {
-        ["PartitionKey"] = p.Id,
-        ["RowKey"] = Row,
         ["LinkId"] = p.LinkId,
         ["OrganisationId"] = p.OrganisationId,
         ["Network"] = p.Network,
@@ -253,7 +249,7 @@ public sealed class TablePaymentStore(TableClient tables, string tableName = "pa
         ["UpdatedAt"] = Time(p.UpdatedAt),
     };
 
-    private static PaymentRecord FromEntity(JsonObject e) => new()
+    private static PaymentRecord FromEntity(TableEntity e) => new()
     {
         Id = Str(e, "PartitionKey"),
         LinkId = Str(e, "LinkId"),
@@ -264,13 +260,13 @@ public sealed class TablePaymentStore(TableClient tables, string tableName = "pa
         PayTo = Str(e, "PayTo"),
         Nonce = Str(e, "Nonce"),
         Amount = TokenAmount.Parse(Str(e, "Amount")),
-        X402Version = (int?)e["X402Version"] ?? 2,
+        X402Version = OptInt(e, "X402Version") ?? 2,
         Status = Enum.Parse<PaymentStatus>(Str(e, "Status")),
         Mode = Str(e, "Mode"),
         Facilitator = Str(e, "Facilitator"),
         SettleRequest = OptStr(e, "SettleRequest"),
         ValidBefore = OptLong(e, "ValidBefore") ?? 0,
-        Attempts = (int?)e["Attempts"] ?? 0,
+        Attempts = OptInt(e, "Attempts") ?? 0,
         NextAttemptAt = OptStr(e, "NextAttemptAt") is { Length: > 0 } n ? DateTimeOffset.Parse(n, System.Globalization.CultureInfo.InvariantCulture) : null,
         LastError = OptStr(e, "LastError"),
         Transaction = OptStr(e, "Transaction") is { Length: > 0 } t ? t : null,

@@ -1,4 +1,5 @@
-using System.Text.Json.Nodes;
+using Azure;
+using Azure.Data.Tables;
 using X402Serverless.AzureStorage.Tables;
 using X402Serverless.Core.Ports;
 using X402Serverless.Core.Usage;
@@ -10,9 +11,11 @@ namespace X402Serverless.AzureStorage;
 /// Daily counters (partition = organisation, row = "day|link|kind", so one organisation's period is one range query).
 /// Each add is an ETag-checked read-modify-write, retried on a lost race: concurrent flushes never lose counts.
 /// </summary>
-public sealed class TableUsageStore(TableClient tables, string tableName = "usagedaily") : IUsageStore
+public sealed class TableUsageStore(TableServiceClient service, string tableName = "usagedaily") : IUsageStore
 {
-    public Task InitializeAsync(CancellationToken cancellationToken) => tables.CreateTableIfMissingAsync(tableName, cancellationToken);
+    private readonly TableClient _table = service.GetTableClient(tableName);
+
+    public Task InitializeAsync(CancellationToken cancellationToken) => _table.CreateIfNotExistsAsync(cancellationToken);
 
     public async Task AddAsync(IReadOnlyList<UsageCount> counts, CancellationToken cancellationToken)
     {
@@ -23,7 +26,7 @@ public sealed class TableUsageStore(TableClient tables, string tableName = "usag
     }
 
     public async Task<IReadOnlyList<UsageCount>> ListAsync(string organisationId, string fromDay, CancellationToken cancellationToken) =>
-        (await tables.QueryAsync(tableName, $"PartitionKey eq {TableClient.Literal(organisationId)} and RowKey ge {TableClient.Literal(fromDay)}", null, cancellationToken))
+        (await _table.ListAsync(TableClient.CreateQueryFilter($"PartitionKey eq {organisationId} and RowKey ge {fromDay}"), null, cancellationToken))
             .Select(e => new UsageCount(organisationId, Str(e, "LinkId"), Str(e, "Day"), Str(e, "Kind"), OptLong(e, "Count") ?? 0))
             .ToList();
 
@@ -34,23 +37,21 @@ public sealed class TableUsageStore(TableClient tables, string tableName = "usag
         {
             try
             {
-                if (await tables.GetAsync(tableName, c.OrganisationId, row, cancellationToken) is { } found)
+                if (await _table.FindAsync(c.OrganisationId, row, cancellationToken) is { } entity)
                 {
-                    var entity = found.Entity;
-                    entity.Remove("Timestamp");
                     entity["Count"] = Long((OptLong(entity, "Count") ?? 0) + c.Count);
-                    await tables.ReplaceAsync(tableName, entity, found.ETag, cancellationToken);
+                    await _table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, cancellationToken);
                 }
                 else
                 {
-                    await tables.InsertAsync(tableName, new JsonObject
+                    await _table.AddEntityAsync(new TableEntity(c.OrganisationId, row)
                     {
-                        ["PartitionKey"] = c.OrganisationId, ["RowKey"] = row, ["LinkId"] = c.LinkId, ["Day"] = c.Day, ["Kind"] = c.Kind, ["Count"] = Long(c.Count),
+                        ["LinkId"] = c.LinkId, ["Day"] = c.Day, ["Kind"] = c.Kind, ["Count"] = Long(c.Count),
                     }, cancellationToken);
                 }
                 return;
             }
-            catch (TableException e) when (e.IsConflict || e.IsPreconditionFailed)
+            catch (RequestFailedException e) when (e.IsConflict() || e.IsPreconditionFailed())
             {
                 // another flush moved the counter first: read it again
             }

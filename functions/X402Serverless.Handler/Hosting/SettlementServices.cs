@@ -55,7 +55,7 @@ internal static class SettlementServices
         }
         else
         {
-            services.AddSingleton<IJobDispatcher>(_ => new ServiceBusSender(new Uri(options.ServiceBus.Namespace), new DefaultAzureCredential()));
+            services.AddSingleton<IJobDispatcher>(_ => ServiceBusJobDispatcher.Connect(new Uri(options.ServiceBus.Namespace), new DefaultAzureCredential()));
         }
         services.AddSingleton<MaintenancePass>();
         services.AddHostedSingleton<SettlementWorker>();

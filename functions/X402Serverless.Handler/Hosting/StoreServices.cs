@@ -35,9 +35,7 @@ internal static class StoreServices
             throw new InvalidOperationException("X402:Storage:TableEndpoint is required when X402:Storage:Kind is \"table\".");
         }
         var endpoint = new Uri(storage.TableEndpoint);
-        var client = string.IsNullOrEmpty(storage.AccountKey)
-            ? TableClient.WithCredential(endpoint, new DefaultAzureCredential())
-            : TableClient.WithSharedKey(endpoint, storage.AccountName ?? "devstoreaccount1", storage.AccountKey);
+        var client = TableStorage.Connect(endpoint, storage.AccountName, storage.AccountKey, new DefaultAzureCredential());
         var p = storage.TablePrefix;
         var links = new TableLinkStore(client, p + "links");
         var access = new TableAccessStore(client, p + "organisations", p + "accesskeys");

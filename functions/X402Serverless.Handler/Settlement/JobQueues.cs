@@ -25,6 +25,11 @@ internal sealed partial class JobQueues(IJobDispatcher dispatcher, IOptions<Serv
         {
             await dispatcher.DispatchAsync(queue, id, body.ToJsonString(), CancellationToken.None);
         }
+        catch (JobDispatchException e) when (!e.IsTransient)
+        {
+            // Retrying will not help (no such queue, identity refused): say so loudly; the job still waits in the store.
+            Log.DispatchRefused(logger, queue, id, e);
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // The job is durable in the store; a later sweep or the local worker picks it up.
@@ -36,6 +41,9 @@ internal sealed partial class JobQueues(IJobDispatcher dispatcher, IOptions<Serv
     {
         [LoggerMessage(60, LogLevel.Warning, "Could not hand job {JobId} to queue {Queue}; it stays recorded and will be picked up later.")]
         public static partial void DispatchFailed(ILogger logger, string queue, string jobId, Exception exception);
+
+        [LoggerMessage(63, LogLevel.Error, "Queue {Queue} refused job {JobId} and will keep refusing until its configuration is fixed; the job stays recorded and will be picked up later.")]
+        public static partial void DispatchRefused(ILogger logger, string queue, string jobId, Exception exception);
     }
 }
 

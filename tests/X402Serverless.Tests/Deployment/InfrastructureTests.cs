@@ -1,5 +1,8 @@
 using System.Net;
 using System.Reflection;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using X402Serverless.Handler.Hosting;
 using X402Serverless.Tests.Support;
@@ -7,14 +10,11 @@ using X402Serverless.Tests.Support;
 namespace X402Serverless.Tests.Deployment;
 
 /// <summary>
-/// No Bicep compiler runs here, so the templates are checked for the properties a reviewer would look for, and
-/// against what the handler and the function definitions actually read.
+/// The Bicep is compiled to ARM JSON (by the Bicep CLI restore downloads) and the compiled template is checked for
+/// what a reviewer would look for, and against what the handler and the function definitions actually read.
 /// </summary>
 public sealed partial class InfrastructureTests
 {
-    private static readonly string Resources = File.ReadAllText(Path.Combine(RepoPaths.Root, "infra", "resources.bicep"));
-    private static readonly string Main = File.ReadAllText(Path.Combine(RepoPaths.Root, "infra", "main.bicep"));
-
     private static readonly string[] Taggable =
     [
         "Microsoft.ManagedIdentity/userAssignedIdentities", "Microsoft.Storage/storageAccounts", "Microsoft.ServiceBus/namespaces",
@@ -23,59 +23,118 @@ public sealed partial class InfrastructureTests
     ];
 
     [Fact]
-    public void Every_taggable_resource_is_tagged_and_the_app_runs_as_its_user_assigned_identity()
+    public async Task The_bicep_compiles_and_lints_with_no_error_or_warning()
     {
-        foreach (var (type, body) in Blocks(Resources + Main))
-        {
-            if (Taggable.Contains(type))
-            {
-                Assert.True(body.Contains("tags:", StringComparison.Ordinal), $"{type} has no tags");
-            }
-        }
-        var app = Blocks(Resources).Single(b => b.Type == "Microsoft.Web/sites").Body;
-        Assert.Contains("type: 'UserAssigned'", app, StringComparison.Ordinal);
-        Assert.Contains("runtime: { name: 'custom', version: '1.0' }", app, StringComparison.Ordinal);
-        Assert.Contains("'azd-service-name': 'gateway'", app, StringComparison.Ordinal);
-        Assert.Contains("AzureFrontDoor.Backend", app, StringComparison.Ordinal);
-        Assert.Contains("'x-azure-fdid'", app, StringComparison.Ordinal);
+        var template = await BicepTemplate.LoadAsync();
+        Assert.Empty(template.Diagnostics);
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "infra", "bicepconfig.json")))!;
+        Assert.Equal("warning", (string?)config["analyzers"]!["core"]!["rules"]!["use-recent-api-versions"]!["level"]);
     }
 
     [Fact]
-    public void Local_keys_are_off_everywhere_and_queues_deduplicate_and_dead_letter()
+    public async Task Every_taggable_resource_is_tagged_and_the_app_runs_as_its_user_assigned_identity()
     {
-        Assert.Contains("allowSharedKeyAccess: false", Resources, StringComparison.Ordinal);
-        Assert.Contains("disableLocalAuth: true", Resources, StringComparison.Ordinal);
-        Assert.Contains("DisableLocalAuth: true", Resources, StringComparison.Ordinal);
-        Assert.Contains("enableRbacAuthorization: true", Resources, StringComparison.Ordinal);
-        var queue = Blocks(Resources).Single(b => b.Type == "Microsoft.ServiceBus/namespaces/queues").Body;
-        Assert.Contains("requiresDuplicateDetection: true", queue, StringComparison.Ordinal);
-        Assert.Contains("deadLetteringOnMessageExpiration: true", queue, StringComparison.Ordinal);
-        Assert.DoesNotContain("listKeys", Resources + Main, StringComparison.Ordinal);
-        Assert.DoesNotContain("br/public:", Resources + Main, StringComparison.Ordinal); // no registry modules: no network restore
-        foreach (var role in new[] { "storageTableDataContributor", "storageQueueDataContributor", "storageBlobDataOwner", "serviceBusDataReceiver", "serviceBusDataSender", "keyVaultSecretsUser", "monitoringMetricsPublisher" })
+        var template = await BicepTemplate.LoadAsync();
+        foreach (var resource in template.AllResources.Where(r => Taggable.Contains((string?)r["type"])))
         {
-            Assert.Contains($"roles.{role}", Resources, StringComparison.Ordinal);
+            Assert.True(resource["tags"] is not null, $"{resource["type"]} has no tags");
         }
+        var app = template.Resource("Microsoft.Web/sites");
+        Assert.Equal("UserAssigned", (string?)app["identity"]!["type"]);
+        Assert.Contains("Microsoft.ManagedIdentity/userAssignedIdentities", Text(app["identity"]!["userAssignedIdentities"]), StringComparison.Ordinal);
+        Assert.Contains("'azd-service-name', 'gateway'", (string?)app["tags"], StringComparison.Ordinal);
+        var config = app["properties"]!["functionAppConfig"]!;
+        Assert.Equal("custom", (string?)config["runtime"]!["name"]);
+        Assert.Equal("1.0", (string?)config["runtime"]!["version"]);
+        Assert.Equal("UserAssignedIdentity", (string?)config["deployment"]!["storage"]!["authentication"]!["type"]);
+        Assert.Equal("FlexConsumption", (string?)template.Resource("Microsoft.Web/serverfarms")["sku"]!["tier"]);
     }
 
     [Fact]
-    public void Outputs_carry_no_secrets_and_include_the_front_door_url()
+    public async Task Only_front_door_reaches_the_app_and_nothing_is_cached()
     {
-        var outputs = OutputRegex().Matches(Resources + Main).Select(m => m.Value).ToList();
+        var template = await BicepTemplate.LoadAsync();
+        var site = template.Resource("Microsoft.Web/sites")["properties"]!["siteConfig"]!;
+        Assert.Equal("Deny", (string?)site["ipSecurityRestrictionsDefaultAction"]);
+        var rule = Assert.Single(site["ipSecurityRestrictions"]!.AsArray())!;
+        Assert.Equal("Allow", (string?)rule["action"]);
+        Assert.Equal("ServiceTag", (string?)rule["tag"]);
+        Assert.Equal("AzureFrontDoor.Backend", (string?)rule["ipAddress"]);
+        var fdid = Assert.Single(rule["headers"]!["x-azure-fdid"]!.AsArray());
+        Assert.Contains("Microsoft.Cdn/profiles", (string?)fdid, StringComparison.Ordinal);
+        Assert.EndsWith(".frontDoorId]", (string?)fdid, StringComparison.Ordinal);
+
+        var origin = template.Resource("Microsoft.Cdn/profiles/originGroups/origins")["properties"]!;
+        Assert.Contains("Microsoft.Web/sites", (string?)origin["hostName"], StringComparison.Ordinal);
+        Assert.EndsWith(".defaultHostName]", (string?)origin["hostName"], StringComparison.Ordinal);
+        Assert.Equal((string?)origin["hostName"], (string?)origin["originHostHeader"]);
+        var route = template.Resource("Microsoft.Cdn/profiles/afdEndpoints/routes")["properties"]!;
+        Assert.Null(route["cacheConfiguration"]);
+        Assert.Equal("HttpsOnly", (string?)route["forwardingProtocol"]);
+        Assert.Null(template.Resource("Microsoft.Cdn/profiles/originGroups")["properties"]!["healthProbeSettings"]); // probes would keep the app awake
+    }
+
+    [Fact]
+    public async Task Local_keys_are_off_everywhere_and_queues_deduplicate_and_dead_letter()
+    {
+        var template = await BicepTemplate.LoadAsync();
+        Assert.False((bool)template.Resource("Microsoft.Storage/storageAccounts")["properties"]!["allowSharedKeyAccess"]!);
+        Assert.True((bool)template.Resource("Microsoft.ServiceBus/namespaces")["properties"]!["disableLocalAuth"]!);
+        Assert.True((bool)template.Resource("Microsoft.Insights/components")["properties"]!["DisableLocalAuth"]!);
+        Assert.True((bool)template.Resource("Microsoft.KeyVault/vaults")["properties"]!["enableRbacAuthorization"]!);
+
+        var queue = template.Resource("Microsoft.ServiceBus/namespaces/queues");
+        Assert.True((bool)queue["properties"]!["requiresDuplicateDetection"]!);
+        Assert.True((bool)queue["properties"]!["deadLetteringOnMessageExpiration"]!);
+        Assert.Equal(["settlement-jobs", "stripe-events", "kyc-events"], template.Inner["variables"]!["queues"]!.AsArray().Select(q => (string?)q));
+
+        var all = Text(template.Main);
+        Assert.DoesNotContain("listKeys", all, StringComparison.Ordinal);
+        Assert.DoesNotContain("br/public:", File.ReadAllText(Path.Combine(RepoPaths.Root, "infra", "main.bicep")), StringComparison.Ordinal); // no registry modules: no network restore
+    }
+
+    [Theory]
+    [InlineData("Microsoft.Storage/storageAccounts", "storageBlobDataOwner", "b7e6dc6d-f1e8-4753-8033-0f276bb0955b")]
+    [InlineData("Microsoft.Storage/storageAccounts", "storageQueueDataContributor", "974c5e8b-45b9-4653-ba55-5f855dd0fb88")]
+    [InlineData("Microsoft.Storage/storageAccounts", "storageTableDataContributor", "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3")]
+    [InlineData("Microsoft.ServiceBus/namespaces", "serviceBusDataReceiver", "4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0")]
+    [InlineData("Microsoft.ServiceBus/namespaces", "serviceBusDataSender", "69a216fc-b8fb-44d8-bc22-1f3c2cd27a39")]
+    [InlineData("Microsoft.KeyVault/vaults", "keyVaultSecretsUser", "4633458b-17de-408a-b874-0445c86b69e6")]
+    [InlineData("Microsoft.Insights/components", "monitoringMetricsPublisher", "3913510d-42f4-4e42-8a64-420c390055eb")]
+    public async Task The_identity_holds_each_data_role_on_its_resource(string scopeType, string role, string roleId)
+    {
+        var template = await BicepTemplate.LoadAsync();
+        Assert.Equal(roleId, (string?)template.Inner["variables"]!["roles"]![role]);
+        var assignment = template.Resources("Microsoft.Authorization/roleAssignments").Single(a => Text(a).Contains($"variables('roles').{role}", StringComparison.Ordinal));
+        Assert.Contains(scopeType, (string?)assignment["scope"], StringComparison.Ordinal);
+        Assert.Equal("ServicePrincipal", (string?)assignment["properties"]!["principalType"]);
+        Assert.Contains("Microsoft.ManagedIdentity/userAssignedIdentities", (string?)assignment["properties"]!["principalId"], StringComparison.Ordinal);
+        Assert.EndsWith(".principalId]", (string?)assignment["properties"]!["principalId"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Outputs_carry_no_secrets_and_include_the_front_door_url()
+    {
+        var template = await BicepTemplate.LoadAsync();
+        var outputs = template.Main["outputs"]!.AsObject().Concat(template.Inner["outputs"]!.AsObject()).ToList();
         Assert.NotEmpty(outputs);
-        foreach (var output in outputs)
+        foreach (var (name, output) in outputs)
         {
-            Assert.DoesNotMatch("(?i)key\\s|secret|password|connectionstring|adminKey", output);
+            Assert.DoesNotMatch("(?i)key$|secret|password|connectionstring", name);
+            Assert.Equal("string", (string?)output!["type"]);
+            Assert.DoesNotMatch("(?i)parameters\\('adminKey'\\)|listKeys|listSecrets|ConnectionString", Text(output));
         }
-        Assert.Contains(outputs, o => o.Contains("FRONTDOOR_URL", StringComparison.Ordinal));
-        Assert.Contains("@secure()", Main, StringComparison.Ordinal);
+        Assert.Contains(outputs, o => o.Key == "FRONTDOOR_URL");
+        Assert.Equal("securestring", (string?)template.Main["parameters"]!["adminKey"]!["type"]);
+        Assert.Equal("securestring", (string?)template.Inner["parameters"]!["adminKey"]!["type"]);
     }
 
     [Fact]
-    public void Every_setting_the_functions_and_the_handler_read_is_provided_and_names_a_real_option()
+    public async Task Every_setting_the_functions_and_the_handler_read_is_provided_and_names_a_real_option()
     {
-        var settings = Blocks(Resources).Single(b => b.Type == "Microsoft.Web/sites/config").Body;
-        var provided = SettingRegex().Matches(settings).Select(m => m.Groups[1].Value).ToHashSet();
+        var template = await BicepTemplate.LoadAsync();
+        var settings = Settings(template);
+        var provided = settings.Select(s => s.Key).ToHashSet();
 
         foreach (var file in Directory.GetFiles(Path.Combine(RepoPaths.Root, "functions"), "function.json", SearchOption.AllDirectories))
         {
@@ -86,6 +145,7 @@ public sealed partial class InfrastructureTests
             if (File.ReadAllText(file).Contains("\"connection\": \"ServiceBus\"", StringComparison.Ordinal))
             {
                 Assert.Contains("ServiceBus__fullyQualifiedNamespace", provided);
+                Assert.Equal("managedidentity", (string?)settings["ServiceBus__credential"]);
             }
         }
         foreach (var required in new[] { "X402_ADMIN_KEY", "X402__PublicBaseUrl", "X402__FrontDoorId", "X402__ServiceBus__Namespace", "X402__Settlement__RunWorker", "AzureWebJobsStorage__accountName" })
@@ -103,8 +163,10 @@ public sealed partial class InfrastructureTests
                 type = property.PropertyType;
             }
         }
-        Assert.Contains("X402_ADMIN_KEY: adminKey", settings, StringComparison.Ordinal);
-        Assert.Contains("@Microsoft.KeyVault(SecretUri=", settings, StringComparison.Ordinal);
+        Assert.Equal("[parameters('adminKey')]", (string?)settings["X402_ADMIN_KEY"]);
+        // The table endpoint and no account key: the handler uses the managed identity.
+        Assert.DoesNotContain("X402__Storage__AccountKey", provided);
+        Assert.Contains(".primaryEndpoints.table]", (string?)settings["X402__Storage__TableEndpoint"], StringComparison.Ordinal);
     }
 
     [Theory]
@@ -114,11 +176,13 @@ public sealed partial class InfrastructureTests
     [InlineData("X402__Stripe__WebhookSecret", "stripe-webhook-secret")]
     [InlineData("X402__Kyc__WebhookSecret", "kyc-webhook-secret")]
     [InlineData("X402__Kyc__AttestationKey", "kyc-attestation-key")]
-    public void Every_secret_is_a_key_vault_reference_the_readme_tells_the_operator_to_fill(string setting, string secretName)
+    public async Task Every_secret_is_a_key_vault_reference_the_readme_tells_the_operator_to_fill(string setting, string secretName)
     {
-        var settings = Blocks(Resources).Single(b => b.Type == "Microsoft.Web/sites/config").Body;
-        var line = settings.Split('\n').Single(l => l.TrimStart().StartsWith(setting + ":", StringComparison.Ordinal));
-        Assert.Contains($"'@Microsoft.KeyVault(SecretUri=${{vault.properties.vaultUri}}secrets/{secretName}/)'", line, StringComparison.Ordinal);
+        var template = await BicepTemplate.LoadAsync();
+        var value = (string?)Settings(template)[setting];
+        Assert.StartsWith($"[format('@Microsoft.KeyVault(SecretUri={{0}}secrets/{secretName}/)', reference(resourceId('Microsoft.KeyVault/vaults'", value, StringComparison.Ordinal);
+        Assert.EndsWith(".vaultUri)]", value, StringComparison.Ordinal);
+        Assert.Contains("Microsoft.ManagedIdentity/userAssignedIdentities", (string?)template.Resource("Microsoft.Web/sites")["properties"]!["keyVaultReferenceIdentity"], StringComparison.Ordinal);
         Assert.Contains($"`{secretName}`", File.ReadAllText(Path.Combine(RepoPaths.Root, "README.md")), StringComparison.Ordinal);
     }
 
@@ -151,28 +215,12 @@ public sealed partial class InfrastructureTests
         Assert.Equal(HttpStatusCode.OK, invocation.StatusCode);
     }
 
-    private static IEnumerable<(string Type, string Body)> Blocks(string bicep)
-    {
-        foreach (Match m in ResourceRegex().Matches(bicep))
-        {
-            // The block runs to the next top-level declaration.
-            var start = m.Index;
-            var next = NextDeclarationRegex().Match(bicep, start + m.Length);
-            yield return (m.Groups[1].Value, bicep[start..(next.Success ? next.Index : bicep.Length)]);
-        }
-    }
+    private static JsonObject Settings(BicepTemplate template) => template.Resource("Microsoft.Web/sites/config")["properties"]!.AsObject();
 
-    [GeneratedRegex(@"^resource \w+ '([^@']+)@[^']+'", RegexOptions.Multiline)]
-    private static partial Regex ResourceRegex();
+    // ARM expressions quote with ', which the default encoder would escape.
+    private static readonly JsonSerializerOptions Readable = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    [GeneratedRegex(@"^(resource|output|module|var|param) ", RegexOptions.Multiline)]
-    private static partial Regex NextDeclarationRegex();
-
-    [GeneratedRegex(@"^output .*$", RegexOptions.Multiline)]
-    private static partial Regex OutputRegex();
-
-    [GeneratedRegex(@"^\s+([A-Za-z0-9_]+):", RegexOptions.Multiline)]
-    private static partial Regex SettingRegex();
+    private static string Text(JsonNode? node) => node?.ToJsonString(Readable) ?? "";
 
     [GeneratedRegex(@"%([A-Z0-9_]+)%")]
     private static partial Regex PlaceholderRegex();

@@ -129,11 +129,11 @@ public sealed class TableLedgerTests(AzuriteFixture azurite) : LedgerContract, I
         await ledger.InitializeAsync(default);
         await ledger.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, Accounts.Credits("p"), Usd.FromMicros(1_000)), [], default);
         // Simulate a writer that journaled an entry and died before applying it.
-        await azurite.Tables.InsertAsync(entriesTable, new System.Text.Json.Nodes.JsonObject
+        await azurite.Tables.GetTableClient(entriesTable).AddEntityAsync(new Azure.Data.Tables.TableEntity("crashed", "entry")
         {
-            ["PartitionKey"] = "crashed", ["RowKey"] = "entry", ["Kind"] = "hold", ["State"] = "pending",
+            ["Kind"] = "hold", ["State"] = "pending",
             ["Legs"] = """[["credits:p","-400"],["hold:crashed","400"]]""", ["Caps"] = "[]", ["CreatedAt"] = DateTimeOffset.UnixEpoch.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
-        }, default);
+        });
         time.Advance(TimeSpan.FromMinutes(5));
 
         Assert.Equal(1, await ledger.RecoverAsync(TimeSpan.FromMinutes(1), default));

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Azure.Data.Tables;
 using X402Serverless.AzureStorage.Tables;
 
 namespace X402Serverless.Tests.Support;
@@ -12,7 +13,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
     private PeerProcess? _azurite;
 
-    internal TableClient Tables { get; private set; } = null!;
+    internal TableServiceClient Tables { get; private set; } = null!;
 
     internal string Endpoint { get; private set; } = "";
 
@@ -40,7 +41,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
             }
         }
         Endpoint = $"http://127.0.0.1:{port}/{Account}";
-        Tables = TableClient.WithSharedKey(new Uri(Endpoint), Account, Key);
+        Tables = TableStorage.Connect(new Uri(Endpoint), Account, Key, new Azure.Identity.DefaultAzureCredential());
     }
 
     public async Task DisposeAsync()
