@@ -1,60 +1,78 @@
-using System.Globalization;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Microsoft.Extensions.Options;
+using Stripe;
+using Stripe.Checkout;
 using X402Serverless.Handler.Hosting;
 
 namespace X402Serverless.Handler.Stripe;
 
 /// <summary>
-/// Creates Stripe Checkout Sessions over Stripe's REST API (form-encoded POST /v1/checkout/sessions, Bearer secret
-/// key, an Idempotency-Key so a retried request never opens two sessions).
+/// Creates Stripe Checkout Sessions with Stripe.net (its form encoding, Bearer secret key and pinned Stripe-Version),
+/// with an Idempotency-Key so a retried request never opens two sessions.
 /// </summary>
 internal sealed class StripeCheckoutClient(HttpClient http, IOptions<StripeOptions> options)
 {
-    private StripeOptions Settings => options.Value;
+    private readonly Lazy<SessionService?> _sessions = new(() => Create(http, options.Value));
 
-    public bool Configured => SecretValue.Resolved(Settings.SecretKey) is not null;
+    public bool Configured => SecretValue.Resolved(options.Value.SecretKey) is not null;
 
     public async Task<(string? Id, string? Url, string? Error)> CreateAsync(long cents, string description, IReadOnlyDictionary<string, string> metadata,
         string clientReference, string idempotencyKey, CancellationToken cancellationToken)
     {
-        var form = new List<KeyValuePair<string, string>>
+        if (_sessions.Value is not { } sessions)
         {
-            new("mode", "payment"),
-            new("line_items[0][quantity]", "1"),
-            new("line_items[0][price_data][currency]", "usd"),
-            new("line_items[0][price_data][unit_amount]", cents.ToString(CultureInfo.InvariantCulture)),
-            new("line_items[0][price_data][product_data][name]", description),
-            new("client_reference_id", clientReference),
-            new("success_url", Settings.SuccessUrl ?? "https://example.invalid/success"),
-            new("cancel_url", Settings.CancelUrl ?? "https://example.invalid/cancel"),
-        };
-        foreach (var (key, value) in metadata)
-        {
-            form.Add(new($"metadata[{key}]", value));
+            return (null, null, "Stripe is not configured.");
         }
-        using var request = new HttpRequestMessage(HttpMethod.Post, Settings.ApiBase.TrimEnd('/') + "/v1/checkout/sessions")
+        var settings = options.Value;
+        var create = new SessionCreateOptions
         {
-            Content = new FormUrlEncodedContent(form),
+            Mode = "payment",
+            LineItems =
+            [
+                new SessionLineItemOptions
+                {
+                    Quantity = 1,
+                    PriceData = new SessionLineItemPriceDataOptions
+                    {
+                        Currency = "usd",
+                        UnitAmount = cents,
+                        ProductData = new SessionLineItemPriceDataProductDataOptions { Name = description },
+                    },
+                },
+            ],
+            ClientReferenceId = clientReference,
+            SuccessUrl = settings.SuccessUrl ?? "https://example.invalid/success",
+            CancelUrl = settings.CancelUrl ?? "https://example.invalid/cancel",
+            Metadata = new Dictionary<string, string>(metadata),
         };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Settings.SecretKey);
-        request.Headers.Add("Idempotency-Key", idempotencyKey);
         try
         {
-            using var response = await http.SendAsync(request, cancellationToken);
-            var body = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
-            if (!response.IsSuccessStatusCode)
-            {
-                var message = body.TryGetProperty("error", out var e) && e.TryGetProperty("message", out var m) ? m.GetString() : null;
-                return (null, null, message ?? $"Stripe answered {(int)response.StatusCode}.");
-            }
-            return (body.GetProperty("id").GetString(), body.GetProperty("url").GetString(), null);
+            var session = await sessions.CreateAsync(create, new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
+            return session.Id is { } id && session.Url is { } url ? (id, url, null) : (null, null, "Stripe answered without a session URL.");
         }
-        catch (Exception e) when (e is HttpRequestException or JsonException or TaskCanceledException or KeyNotFoundException)
+        catch (StripeException e) when (e.StripeError?.Message is { } message)
+        {
+            return (null, null, message);
+        }
+        catch (StripeException e) when (e.HttpStatusCode != 0)
+        {
+            return (null, null, $"Stripe answered {(int)e.HttpStatusCode}.");
+        }
+        catch (Exception e) when (e is StripeException or HttpRequestException or TaskCanceledException)
         {
             return (null, null, "Stripe could not be reached.");
         }
+    }
+
+    private static SessionService? Create(HttpClient http, StripeOptions settings)
+    {
+        if (SecretValue.Resolved(settings.SecretKey) is not { } secretKey)
+        {
+            return null;
+        }
+        // No library retries (the payer's retry with the same Idempotency-Key is the retry, and a request never waits
+        // through several timeouts) and no telemetry header about earlier requests.
+        var transport = new SystemNetHttpClient(http, maxNetworkRetries: 0, appInfo: null, enableTelemetry: false);
+        var client = new StripeClient(apiKey: secretKey, httpClient: transport, apiBase: settings.ApiBase.TrimEnd('/'));
+        return new SessionService(client);
     }
 }

@@ -16,7 +16,7 @@ namespace X402Serverless.Tests.Credits;
 public sealed class AllowanceResetTests : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "x402-reset-" + Guid.NewGuid().ToString("N"));
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 15, 12, 0, 0, TimeSpan.Zero));
+    private readonly TimerWatchingTimeProvider _time = new(new DateTimeOffset(2026, 11, 15, 12, 0, 0, TimeSpan.Zero));
     private readonly SqliteLedger _ledger;
     private readonly SqlitePayerStore _payers;
     private readonly AllowanceReset _reset;
@@ -86,7 +86,7 @@ public sealed class AllowanceResetTests : IDisposable
     [Fact]
     public async Task The_hosted_timer_grants_at_start_and_again_at_each_month_start_on_the_clock()
     {
-        _time.Set(new DateTimeOffset(2028, 1, 31, 23, 0, 0, TimeSpan.Zero));
+        _time.SetUtcNow(new DateTimeOffset(2028, 1, 31, 23, 0, 0, TimeSpan.Zero));
         var timer = new AllowanceTimer(_reset, _time, Options.Create(new CreditsOptions()), NullLogger<AllowanceTimer>.Instance);
         using var cts = new CancellationTokenSource();
         await timer.StartAsync(cts.Token);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using FsCheck;
 using FsCheck.Fluent;
 using X402Serverless.AzureStorage;

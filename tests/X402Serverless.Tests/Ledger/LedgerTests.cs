@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using X402Serverless.AzureStorage;
 using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Ports;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Security.Cryptography;
 using X402Serverless.Core.Crypto;
 using X402Serverless.Core.Evm;

@@ -1,10 +1,10 @@
-using System.Text;
 using X402Serverless.Core.Webhooks;
+using X402Serverless.Handler.Stripe;
 using X402Serverless.Tests.Support;
 
 namespace X402Serverless.Tests.Stripe;
 
-/// <summary>Our verifier against headers made by Stripe's own npm package.</summary>
+/// <summary>Stripe.net's verification, as the webhook endpoint uses it, against headers made by Stripe's own npm package.</summary>
 public sealed class WebhookSignatureTests
 {
     private const string Secret = "whsec_test_secret_for_signatures";
@@ -53,13 +53,35 @@ public sealed class WebhookSignatureTests
     }
 
     [Theory]
-    [InlineData("")]
     [InlineData("v1=abc")]
     [InlineData("t=notanumber,v1=0000000000000000000000000000000000000000000000000000000000000000")]
     [InlineData("t=1800000000")]
+    [InlineData("garbage")]
+    [InlineData("t=99999999999999999999,v1=00")]
     public void Malformed_headers_are_refused(string header) =>
-        Assert.Equal(WebhookSignatureResult.Malformed, Verify(Payload, header, Now));
+        Assert.Equal(WebhookSignatureResult.Mismatch, Verify(Payload, header, Now));
+
+    [Fact]
+    public void A_missing_header_is_refused() => Assert.Equal(WebhookSignatureResult.Malformed, Verify(Payload, "", Now));
+
+    [Fact]
+    public async Task An_event_from_another_api_version_is_accepted_and_its_version_read()
+    {
+        const string old = """{"id":"evt_2","object":"event","api_version":"2020-08-27","type":"checkout.session.completed"}""";
+        var header = await OfficialHeaderAsync(old, Secret, Now.ToUnixTimeSeconds());
+        Assert.Equal(WebhookSignatureResult.Valid, StripeWebhookVerifier.Verify(old, header, Secret, Now, 300, out var typed));
+        Assert.Equal("2020-08-27", typed!.ApiVersion);
+    }
+
+    [Fact]
+    public async Task A_signed_event_stripe_nets_model_cannot_read_is_still_accepted()
+    {
+        // Our processor reads the stored payload itself (and records such an amount as out of range).
+        const string odd = """{"id":"evt_3","type":"checkout.session.completed","data":{"object":{"object":"checkout.session","amount_total":1e30}}}""";
+        var header = await OfficialHeaderAsync(odd, Secret, Now.ToUnixTimeSeconds());
+        Assert.Equal(WebhookSignatureResult.Valid, Verify(odd, header, Now));
+    }
 
     private static WebhookSignatureResult Verify(string payload, string header, DateTimeOffset now) =>
-        WebhookSignature.Verify(Encoding.UTF8.GetBytes(payload), header, Secret, now, WebhookSignature.DefaultTolerance);
+        StripeWebhookVerifier.Verify(payload, header, Secret, now, (long)WebhookSignature.DefaultTolerance.TotalSeconds, out _);
 }

@@ -6,15 +6,18 @@ namespace X402Serverless.Tests.Support;
 
 /// <summary>
 /// Stands in for api.stripe.com (which cannot be reached here): accepts POST /v1/checkout/sessions only in Stripe's
-/// documented wire format (form-encoded, Bearer secret key) and records what it received.
+/// documented wire format (form-encoded, Bearer secret key) and records what it received. A session whose
+/// client_reference_id is <see cref="RefusedReference"/> is refused with Stripe's error shape.
 /// </summary>
 internal sealed class FakeStripeApi : IAsyncDisposable
 {
+    public const string RefusedReference = "refuse-me";
+
     private WebApplication? _app;
 
     public string Url { get; private set; } = "";
 
-    public ConcurrentQueue<(Dictionary<string, string> Form, string Authorization, string IdempotencyKey)> Sessions { get; } = new();
+    public ConcurrentQueue<SentSession> Sessions { get; } = new();
 
     public static async Task<FakeStripeApi> StartAsync()
     {
@@ -26,7 +29,13 @@ internal sealed class FakeStripeApi : IAsyncDisposable
                 return Results.Json(new { error = new { message = "Stripe takes application/x-www-form-urlencoded" } }, statusCode: 400);
             }
             var form = (await http.Request.ReadFormAsync()).ToDictionary(f => f.Key, f => f.Value.ToString());
-            fake.Sessions.Enqueue((form, http.Request.Headers.Authorization.ToString(), http.Request.Headers["Idempotency-Key"].ToString()));
+            var headers = http.Request.Headers;
+            fake.Sessions.Enqueue(new SentSession(form, headers.Authorization.ToString(), headers["Idempotency-Key"].ToString(),
+                headers["Stripe-Version"].ToString(), headers.ContentType.ToString()));
+            if (form.GetValueOrDefault("client_reference_id") == RefusedReference)
+            {
+                return Results.Json(new { error = new { type = "invalid_request_error", message = "Amount must be at least $0.50 usd" } }, statusCode: 400);
+            }
             var id = "cs_test_" + Guid.NewGuid().ToString("N");
             return Results.Json(new { id, @object = "checkout.session", url = $"https://checkout.stripe.com/c/pay/{id}" });
         }));
@@ -39,3 +48,5 @@ internal sealed class FakeStripeApi : IAsyncDisposable
         await _app.DisposeAsync();
     }
 }
+
+internal sealed record SentSession(Dictionary<string, string> Form, string Authorization, string IdempotencyKey, string StripeVersion, string ContentType);
