@@ -15,9 +15,10 @@ internal sealed class TimerWatchingTimeProvider(DateTimeOffset start) : FakeTime
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
         var timer = new WatchedTimer(this);
-        // Armed before the library's timer exists, so its first firing (a due time of zero) is seen as fired.
-        timer.Arm(dueTime, period);
+        // Shown as armed only once the library's timer exists: a test that saw it armed and moved the clock before
+        // then would miss it. A firing during creation (a due time of zero) is remembered and counted.
         timer.Inner = base.CreateTimer(s => { timer.Fired(); callback(s); }, state, dueTime, period);
+        timer.Arm(dueTime, period);
         return timer;
     }
 
@@ -44,6 +45,8 @@ internal sealed class TimerWatchingTimeProvider(DateTimeOffset start) : FakeTime
         public ITimer Inner { get; set; } = null!;
 
         private TimeSpan _period = Timeout.InfiniteTimeSpan;
+        private bool _arming = true;
+        private bool _firedWhileArming;
 
         public DateTimeOffset? DueAt { get; private set; }
 
@@ -52,7 +55,12 @@ internal sealed class TimerWatchingTimeProvider(DateTimeOffset start) : FakeTime
             lock (owner._gate)
             {
                 _period = period;
-                DueAt = dueTime == Timeout.InfiniteTimeSpan ? null : owner.GetUtcNow() + dueTime;
+                var oneShot = period == Timeout.InfiniteTimeSpan || period == TimeSpan.Zero;
+                DueAt = dueTime == Timeout.InfiniteTimeSpan || (_firedWhileArming && oneShot) ? null
+                    : _firedWhileArming ? owner.GetUtcNow() + period
+                    : owner.GetUtcNow() + dueTime;
+                _arming = false;
+                _firedWhileArming = false;
                 if (DueAt is null)
                 {
                     owner._armed.Remove(this);
@@ -68,7 +76,11 @@ internal sealed class TimerWatchingTimeProvider(DateTimeOffset start) : FakeTime
         {
             lock (owner._gate)
             {
-                if (_period == Timeout.InfiniteTimeSpan || _period == TimeSpan.Zero)
+                if (_arming)
+                {
+                    _firedWhileArming = true;
+                }
+                else if (_period == Timeout.InfiniteTimeSpan || _period == TimeSpan.Zero)
                 {
                     DueAt = null;
                     owner._armed.Remove(this);
@@ -82,8 +94,14 @@ internal sealed class TimerWatchingTimeProvider(DateTimeOffset start) : FakeTime
 
         public bool Change(TimeSpan dueTime, TimeSpan period)
         {
+            lock (owner._gate)
+            {
+                _arming = true;
+                owner._armed.Remove(this);
+            }
+            var changed = Inner.Change(dueTime, period);
             Arm(dueTime, period);
-            return Inner.Change(dueTime, period);
+            return changed;
         }
 
         public void Dispose()
