@@ -55,9 +55,11 @@ public sealed class ReplayDrill(ChainFixture chain, ITestOutputHelper output)
             using var request = new HttpRequestMessage(HttpMethod.Get, link.Url);
             request.Headers.TryAddWithoutValidation(i % 2 == 0 ? "PAYMENT-SIGNATURE" : "X-PAYMENT", i % 2 == 0 ? v2 : v1);
             using var response = await http.SendAsync(request);
+            // A 402's x402 error, or any other refusal's problem code, so a failing run says what happened.
+            var body = await response.Content.ReadAsStringAsync();
             var error = (int)response.StatusCode == 402
-                ? System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString()
-                : null;
+                ? System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("error").GetString()
+                : (int)response.StatusCode == 200 ? null : body;
             return ((int)response.StatusCode, error, i % 2);
         }).ToList();
         var clock = Stopwatch.StartNew();
@@ -73,7 +75,8 @@ public sealed class ReplayDrill(ChainFixture chain, ITestOutputHelper output)
         var transfers = await chain.Rpc.TransferLogCountAsync(chain.Token, link.PayTo);
         output.WriteLine($"replay drill (1000, v1+v2, official facilitator): {elapsed.TotalMilliseconds:0} ms; " +
             $"200={statuses.Count(s => s == 200)} 402={statuses.Count(s => s == 402)} other={statuses.Count(s => s is not (200 or 402))}; " +
-            $"upstream calls={chain.Upstream.Hits(link.UpstreamPath)}; on-chain transfers={transfers}");
+            $"upstream calls={chain.Upstream.Hits(link.UpstreamPath)}; on-chain transfers={transfers}; " +
+            $"others: {string.Join(" | ", results.Where(r => r.Item1 is not (200 or 402)).Select(r => $"{r.Item1} {r.error}").Distinct())}");
         Assert.Equal(1, statuses.Count(s => s == 200));
         Assert.Equal(copies - 1, statuses.Count(s => s == 402));
         Assert.Equal(1, chain.Upstream.Hits(link.UpstreamPath));
