@@ -1,0 +1,43 @@
+using System.Numerics;
+using X402Serverless.Core.Chain;
+using X402Serverless.Core.Evm;
+using X402Serverless.Core.Networks;
+using X402Serverless.Core.Protocol;
+
+namespace X402Serverless.Core.Facilitation;
+
+/// <summary>
+/// What the built-in facilitator checks before it will pay gas: the request is well formed and its payment verifies
+/// against our requirement, then the chain agrees (nonce unused, balance enough). Shared by verify and settle.
+/// </summary>
+internal sealed class BuiltInPaymentChecks(
+    NetworkRegistry networks,
+    GasWallet wallet,
+    PaymentVerifier verifier,
+    BuiltInFacilitatorOptions options)
+{
+    public (DecodedPayment? Payment, PaymentRequirement? Requirement, string? Reason, string? Message) Check(SettleRequest request)
+    {
+        var (payment, requirement, reason, message) = FacilitatorRequestReader.Read(request, networks, options.MaxTimeoutSeconds);
+        if (payment is null || requirement is null)
+        {
+            return (payment, null, reason, message);
+        }
+        var verification = verifier.Verify(payment, requirement);
+        return verification.IsValid ? (payment, requirement, null, null) : (payment, null, verification.Reason, verification.Message);
+    }
+
+    /// <summary>The reason the chain would refuse this payment, or null when it would not. Throws <see cref="RpcUnavailableException"/>.</summary>
+    public async Task<string?> OnChainRefusalAsync(EvmRpcClient rpc, DecodedPayment payment, PaymentRequirement requirement, CancellationToken cancellationToken)
+    {
+        var auth = payment.Authorization;
+        var state = await rpc.EthCallAsync(wallet.Address, requirement.Network.Asset, Eip3009Calls.AuthorizationState(auth.From, auth.Nonce), cancellationToken);
+        if (state.Length > 0 && state[^1] != 0)
+        {
+            return ReasonCodes.NonceAlreadyUsed;
+        }
+        var balance = new BigInteger(await rpc.EthCallAsync(wallet.Address, requirement.Network.Asset, Eip3009Calls.BalanceOf(auth.From), cancellationToken),
+            isUnsigned: true, isBigEndian: true);
+        return balance < auth.Value ? RevertReasons.InsufficientBalance : null;
+    }
+}
