@@ -1,0 +1,127 @@
+using Azure;
+using Azure.Data.Tables;
+using X402Serverless.AzureStorage.Tables;
+using X402Serverless.Core.Ledger;
+using X402Serverless.Core.Ports;
+using static X402Serverless.AzureStorage.TableLedgerEntities;
+using static X402Serverless.AzureStorage.Tables.EntityFields;
+
+namespace X402Serverless.AzureStorage;
+
+// Applying a journaled entry: caps, then legs, each in its own partition as an ETag-checked entity group transaction
+// (balance or counter replaced, posting or marker added). The added row's key is the entry key, so a retry that finds
+// it already there knows that part is done rather than applying it twice.
+public sealed partial class TableLedger
+{
+    private async Task<PostResult> ApplyAsync(LedgerEntry entry, IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken)
+    {
+        var appliedCaps = new List<CapCheck>();
+        foreach (var cap in caps)
+        {
+            var result = await ApplyCapAsync(cap, entry.Key, cancellationToken);
+            if (result == Applied.Refused)
+            {
+                await UndoAsync(entry.Key, [], appliedCaps, cancellationToken);
+                return PostResult.CapExceeded;
+            }
+            appliedCaps.Add(cap);
+        }
+        var appliedLegs = new List<Leg>();
+        // Debits first: a refused debit then has nothing credited to take back.
+        foreach (var leg in entry.Legs.OrderBy(l => l.Amount))
+        {
+            var result = await ApplyLegAsync(leg, entry, cancellationToken);
+            if (result == Applied.Refused)
+            {
+                await UndoAsync(entry.Key, appliedLegs, appliedCaps, cancellationToken);
+                return PostResult.Insufficient;
+            }
+            appliedLegs.Add(leg);
+        }
+        await SetStateAsync(entry.Key, Posted, cancellationToken);
+        return PostResult.Posted;
+    }
+
+    private async Task<Applied> ApplyLegAsync(Leg leg, LedgerEntry entry, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            var (balance, etag, floor) = await BalanceEntityAsync(leg.Account, cancellationToken);
+            var next = balance + leg.Amount.Micros;
+            if (leg.Amount.Micros < 0 && next < floor)
+            {
+                return await _accounts.FindAsync(leg.Account, PostingRow(entry.Key), cancellationToken) is null ? Applied.Refused : Applied.AlreadyDone;
+            }
+            try
+            {
+                await _accounts.SubmitTransactionAsync(
+                [
+                    new TableTransactionAction(TableTransactionActionType.UpdateReplace, Balance(leg.Account, next, floor), etag),
+                    new TableTransactionAction(TableTransactionActionType.Add, PostingEntity(leg, entry, time.GetUtcNow())),
+                ], cancellationToken);
+                return Applied.Done;
+            }
+            catch (RequestFailedException e) when (e.IsConflict())
+            {
+                return Applied.AlreadyDone; // this leg of this entry is already in the account
+            }
+            catch (RequestFailedException e) when (e.IsPreconditionFailed())
+            {
+                await Task.Delay(Random.Shared.Next(1, 5 + attempt * 5), cancellationToken); // another writer moved the balance
+            }
+        }
+        throw new RequestFailedException(412, $"Account {leg.Account} stayed contended.", "UpdateConditionNotSatisfied", null);
+    }
+
+    private async Task<Applied> ApplyCapAsync(CapCheck cap, string entryKey, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            var counter = await _caps.FindAsync(cap.Key, CounterRow, cancellationToken);
+            if (counter is null)
+            {
+                try
+                {
+                    await _caps.AddEntityAsync(Counter(cap.Key, 0), cancellationToken);
+                }
+                catch (RequestFailedException e) when (e.IsConflict())
+                {
+                    // created by someone else
+                }
+                continue;
+            }
+            var used = OptLong(counter, "Used") ?? 0;
+            if (used + cap.Amount.Micros > cap.Limit.Micros)
+            {
+                return await _caps.FindAsync(cap.Key, CapMarkerRow(entryKey), cancellationToken) is null ? Applied.Refused : Applied.AlreadyDone;
+            }
+            try
+            {
+                await _caps.SubmitTransactionAsync(
+                [
+                    new TableTransactionAction(TableTransactionActionType.UpdateReplace, Counter(cap.Key, used + cap.Amount.Micros), counter.ETag),
+                    new TableTransactionAction(TableTransactionActionType.Add, CapMarker(cap, entryKey)),
+                ], cancellationToken);
+                return Applied.Done;
+            }
+            catch (RequestFailedException e) when (e.IsConflict())
+            {
+                return Applied.AlreadyDone;
+            }
+            catch (RequestFailedException e) when (e.IsPreconditionFailed())
+            {
+                await Task.Delay(Random.Shared.Next(1, 5 + attempt * 5), cancellationToken);
+            }
+        }
+        throw new RequestFailedException(412, $"Cap {cap.Key} stayed contended.", "UpdateConditionNotSatisfied", null);
+    }
+
+    private async Task SetStateAsync(string entryKey, string state, CancellationToken cancellationToken)
+    {
+        if (await _entries.FindAsync(entryKey, EntryRow, cancellationToken) is { } entity)
+        {
+            entity["State"] = state;
+            await _entries.UpdateEntityAsync(entity, ETag.All, TableUpdateMode.Replace, cancellationToken);
+        }
+    }
+}
