@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using X402Serverless.Core.Json;
 using X402Serverless.Core.Money;
 
 namespace X402Serverless.Core.Links;
@@ -10,8 +11,6 @@ namespace X402Serverless.Core.Links;
 /// </summary>
 public sealed record LinkDraft
 {
-    private IReadOnlyDictionary<string, string>? _upstreamHeaders;
-
     public string? Upstream { get; init; }
 
     public UsdInput? Price { get; init; }
@@ -47,23 +46,11 @@ public sealed record LinkDraft
     /// <summary>Prices per HTTP method and path prefix; [] removes them all.</summary>
     public IReadOnlyList<PriceRuleDraft>? PriceRules { get; init; }
 
-    /// <summary>Secret headers injected upstream. Write-only.</summary>
-    public IReadOnlyDictionary<string, string>? UpstreamHeaders
-    {
-        get => _upstreamHeaders;
-        init
-        {
-            _upstreamHeaders = value;
-            UpstreamHeadersSent = true;
-        }
-    }
-
-    /// <summary>Whether upstreamHeaders was in the request at all (null there clears them).</summary>
-    [JsonIgnore]
-    public bool UpstreamHeadersSent { get; private init; }
+    /// <summary>Secret headers injected upstream. Write-only; null or {} clears them.</summary>
+    public Patch<Dictionary<string, string>> UpstreamHeaders { get; init; }
 
     [JsonIgnore]
-    public bool ClearsUpstreamHeaders => UpstreamHeadersSent && _upstreamHeaders is not { Count: > 0 };
+    public bool ClearsUpstreamHeaders => UpstreamHeaders.IsSent && UpstreamHeaders.Value is not { Count: > 0 };
 
     /// <summary>Codes and methods compared case-insensitively are stored in one case.</summary>
     public LinkDraft Normalized() => this with

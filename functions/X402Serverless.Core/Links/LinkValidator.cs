@@ -130,7 +130,7 @@ public sealed class LinkValidator(NetworkRegistry networks, UpstreamAddressPolic
         {
             PriceRuleChecks.Check(rules, draft.Networks ?? [], networks, errors);
         }
-        if (draft.UpstreamHeaders is { } headers)
+        if (draft.UpstreamHeaders.Value is { } headers)
         {
             errors.AddRange(UpstreamHeaderRules.Check(headers));
         }

@@ -30,6 +30,11 @@ public static class UpstreamHeaderRules
         {
             errors.Add(Error($"At most {MaxCount} upstream headers."));
         }
+        // Header names are case-insensitive: "X-Key" and "x-key" would send the secret twice.
+        foreach (var twice in headers.Keys.Where(n => n is not null).GroupBy(n => n, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1))
+        {
+            errors.Add(Error($"'{Printable(twice.Key)}' is given more than once (names differ only in case)."));
+        }
         foreach (var (name, value) in headers)
         {
             if (string.IsNullOrEmpty(name) || !name.All(IsTokenChar))

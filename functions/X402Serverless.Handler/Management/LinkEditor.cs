@@ -36,7 +36,7 @@ internal static class LinkEditor
             PayTo = EvmAddress.Parse(draft.PayTo!).ToString(),
             Networks = draft.Networks!.Distinct(StringComparer.OrdinalIgnoreCase).ToList(),
             Methods = (draft.Methods ?? []).Distinct().ToList(),
-            SealedUpstreamHeaders = draft.UpstreamHeaders is { Count: > 0 } h ? s.Sealer.Seal(JsonSerializer.Serialize(h)) : null,
+            SealedUpstreamHeaders = draft.UpstreamHeaders.Value is { Count: > 0 } h ? s.Sealer.Seal(JsonSerializer.Serialize(h)) : null,
             Settlement = draft.Settlement ?? SettlementModes.Sync,
             DeferredPayers = draft.DeferredPayers ?? DeferredPayers.Returning,
             Facilitator = draft.Facilitator,
@@ -70,7 +70,7 @@ internal static class LinkEditor
         }
         var sealedHeaders = draft.ClearsUpstreamHeaders
             ? null
-            : draft.UpstreamHeaders is { Count: > 0 } h ? s.Sealer.Seal(JsonSerializer.Serialize(h)) : link.SealedUpstreamHeaders;
+            : draft.UpstreamHeaders.Value is { Count: > 0 } h ? s.Sealer.Seal(JsonSerializer.Serialize(h)) : link.SealedUpstreamHeaders;
         var updated = link with
         {
             Name = draft.Name ?? link.Name,

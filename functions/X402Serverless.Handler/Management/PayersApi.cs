@@ -102,15 +102,15 @@ internal static class PayersApi
         {
             return Problem.Invalid("The budget is not valid.", errors);
         }
-        if (!request.MonthlyBudgetSent)
+        if (!request.MonthlyBudget.IsSent)
         {
             return Problem.Typed(StatusCodes.Status400BadRequest, "invalid_budget", "Send {\"monthlyBudget\": \"500.00\"} (or null for none).");
         }
-        if (request.MonthlyBudget is { IsPositive: false })
+        if (request.MonthlyBudget.Value is { IsPositive: false })
         {
             return Problem.Typed(StatusCodes.Status400BadRequest, "invalid_budget", "monthlyBudget is a positive USD decimal string.");
         }
-        var budget = request.MonthlyBudget?.Value;
+        var budget = request.MonthlyBudget.Value?.Value;
         await payers.SetMonthlyBudgetAsync(CallerContext.Of(http).Organisation.Id, budget, http.RequestAborted);
         return TypedResults.Ok(new BudgetView(budget));
     }
@@ -152,9 +152,9 @@ internal static class PayersApi
             return given.Value;
         }
         var allowance = Amount("monthlyAllowance", request.MonthlyAllowance, allowZero: true);
-        var cap = Amount("monthlyCap", request.MonthlyCap, allowZero: false);
+        var cap = Amount("monthlyCap", request.MonthlyCap.Value, allowZero: false);
         var limit = Amount("creditLimit", request.CreditLimit, allowZero: true);
-        return (new Fields(request.Name?.Trim(), allowance, cap, request.MonthlyCapSent && request.MonthlyCap is null, limit), errors);
+        return (new Fields(request.Name?.Trim(), allowance, cap, request.MonthlyCap.IsCleared, limit), errors);
     }
 
     private static ProblemHttpResult Invalid(List<ValidationError> errors) => Problem.Invalid("The payer is not valid.", errors);

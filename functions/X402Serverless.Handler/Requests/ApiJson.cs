@@ -13,6 +13,8 @@ namespace X402Serverless.Handler.Requests;
     NumberHandling = JsonNumberHandling.Strict,
     AllowDuplicateProperties = false)]
 [JsonSerializable(typeof(LinkDraft))]
+[JsonSerializable(typeof(Dictionary<string, string>))]
+[JsonSerializable(typeof(Core.Money.UsdInput?))]
 [JsonSerializable(typeof(PayerRequest))]
 [JsonSerializable(typeof(BudgetRequest))]
 [JsonSerializable(typeof(TopUpRequest))]

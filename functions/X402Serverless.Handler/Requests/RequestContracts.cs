@@ -1,4 +1,4 @@
-using System.Text.Json.Serialization;
+using X402Serverless.Core.Json;
 using X402Serverless.Core.Money;
 
 namespace X402Serverless.Handler.Requests;
@@ -6,45 +6,19 @@ namespace X402Serverless.Handler.Requests;
 /// <summary>POST and PATCH /api/payers. On a change, absent fields stay; monthlyCap null removes the cap.</summary>
 internal sealed record PayerRequest
 {
-    private UsdInput? _monthlyCap;
-
     public string? Name { get; init; }
 
     public UsdInput? MonthlyAllowance { get; init; }
 
     public UsdInput? CreditLimit { get; init; }
 
-    public UsdInput? MonthlyCap
-    {
-        get => _monthlyCap;
-        init
-        {
-            _monthlyCap = value;
-            MonthlyCapSent = true;
-        }
-    }
-
-    [JsonIgnore]
-    public bool MonthlyCapSent { get; private init; }
+    public Patch<UsdInput?> MonthlyCap { get; init; }
 }
 
 /// <summary>PUT /api/payers/budget: the organisation's monthly budget for allowances; null removes it.</summary>
 internal sealed record BudgetRequest
 {
-    private UsdInput? _monthlyBudget;
-
-    public UsdInput? MonthlyBudget
-    {
-        get => _monthlyBudget;
-        init
-        {
-            _monthlyBudget = value;
-            MonthlyBudgetSent = true;
-        }
-    }
-
-    [JsonIgnore]
-    public bool MonthlyBudgetSent { get; private init; }
+    public Patch<UsdInput?> MonthlyBudget { get; init; }
 }
 
 /// <summary>A card top-up: the amount in dollars and whole cents.</summary>

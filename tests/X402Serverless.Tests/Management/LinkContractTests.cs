@@ -89,6 +89,37 @@ public sealed class LinkContractTests(ManagementFixture fixture) : IClassFixture
         Assert.Equal(0, (await clear.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("priceRules").GetArrayLength());
     }
 
+    [Fact]
+    public async Task Upstream_headers_are_left_by_an_absent_field_and_cleared_by_null()
+    {
+        var (id, _) = await Gateway.CreateLinkAsync(new
+        {
+            upstream = "http://127.0.0.1:9/x", price = "0.01", payTo = PayTo, upstreamHeaders = new Dictionary<string, string> { ["X-Api-Key"] = "k" },
+        });
+        using var rename = await Gateway.Admin.PatchAsync($"/api/links/{id}", Json("""{"name":"renamed"}"""));
+        Assert.True((await rename.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("hasUpstreamHeaders").GetBoolean());
+        using var clear = await Gateway.Admin.PatchAsync($"/api/links/{id}", Json("""{"upstreamHeaders":null}"""));
+        Assert.False((await clear.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("hasUpstreamHeaders").GetBoolean());
+    }
+
+    [Fact]
+    public async Task A_payer_cap_is_left_by_an_absent_field_and_removed_by_null()
+    {
+        using var created = await Gateway.Admin.PostAsync("/api/payers", Json("""{"name":"Capped","monthlyCap":"10.00"}"""));
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("payer").GetProperty("id").GetString();
+        using var rename = await Gateway.Admin.PatchAsync($"/api/payers/{id}", Json("""{"name":"Still capped"}"""));
+        Assert.Equal("10.00", (await rename.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("monthlyCap").GetString());
+        using var uncap = await Gateway.Admin.PatchAsync($"/api/payers/{id}", Json("""{"monthlyCap":null}"""));
+        Assert.Equal(JsonValueKind.Null, (await uncap.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("monthlyCap").ValueKind);
+    }
+
+    [Fact]
+    public async Task An_upstream_header_given_twice_in_different_case_is_refused()
+    {
+        var problem = await PostAsync("/api/links", $$$"""{"upstream":"http://127.0.0.1:9/x","price":"0.01","payTo":"{{{PayTo}}}","upstreamHeaders":{"X-Key":"a","x-key":"b"}}""");
+        Assert.Contains(problem.GetProperty("errors").EnumerateArray(), e => e.GetProperty("code").GetString() == "invalid_upstream_header");
+    }
+
     private async Task<JsonElement> PostAsync(string path, string body)
     {
         using var response = await Gateway.Admin.PostAsync(path, Json(body));
