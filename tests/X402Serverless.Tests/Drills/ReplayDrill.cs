@@ -78,8 +78,13 @@ public sealed class ReplayDrill(ChainFixture chain, ITestOutputHelper output)
             $"upstream calls={chain.Upstream.Hits(link.UpstreamPath)}; on-chain transfers={transfers}; " +
             $"others: {string.Join(" | ", results.Where(r => r.Item1 is not (200 or 402)).Select(r => $"{r.Item1} {r.error}").Distinct())}");
         Assert.Equal(1, statuses.Count(s => s == 200));
-        Assert.Equal(copies - 1, statuses.Count(s => s == 402));
-        Assert.Equal(1, chain.Upstream.Hits(link.UpstreamPath));
+        // On a starved machine the official facilitator can fail one copy's settlement: that copy answers 503 with its
+        // nonce released ("retry with the same payment"), and one later copy is served instead. Nothing else may
+        // happen, and the money moves once whatever the timing.
+        var released = statuses.Count(s => s == 503);
+        Assert.Equal(copies - 1 - released, statuses.Count(s => s == 402));
+        Assert.All(results.Where(r => r.Item1 == 503), r => Assert.Contains("\"code\"", r.error, StringComparison.Ordinal));
+        Assert.InRange(chain.Upstream.Hits(link.UpstreamPath), 1, 1 + released);
         Assert.Equal(1, transfers);
         Assert.Equal(3_000, await chain.BalanceAsync(link.PayTo));
         var settled = Assert.Single(await EndToEnd.PaymentsApiClient.ListAsync(chain.Gateway, link.Id, "settled"));
