@@ -89,11 +89,11 @@ async function drive(url, concurrency, count, seconds, headersFor, expect) {
 
 const rows = [];
 async function row(spec) {
-  const { name, group, url, concurrency, count, headersFor = () => ({}), expect = 200, payTo = null, mode = null } = spec;
+  const { name, group, url, concurrency, count, headersFor = () => ({}), expect = 200, payTo = null, mode = null, linkId = null } = spec;
   const warm = Math.min(cfg.warmup, count);
   const w = await drive(url, concurrency, warm, cfg.seconds, headersFor, expect);
   const m = await drive(url, concurrency, count, cfg.seconds, (i) => headersFor(w.sent + i), expect);
-  const r = { name, group, concurrency, ...m, expect, payTo, mode, okWithWarmup: m.ok + w.ok, warmStatuses: w.statuses };
+  const r = { name, group, concurrency, ...m, expect, payTo, mode, linkId, okWithWarmup: m.ok + w.ok, warmStatuses: w.statuses };
   rows.push(r);
   const other = Object.entries(m.statuses).filter(([s]) => String(s) !== String(expect)).map(([s, n]) => `${s}×${n}`).join(" ");
   log(`${name} c${concurrency}: ${m.ok}/${m.sent} ${expect} in ${m.elapsed.toFixed(1)}s, ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(2)} ms${other ? ", other: " + other : ""}`);
@@ -184,11 +184,31 @@ await wrkRow({ name: "gateway: credits-paid", url: credits.url, concurrency: pro
 
 const titles = { "deferred": "gateway: x402 deferred (built-in)", "sync-builtin": "gateway: x402 sync (built-in)",
   "sync-official": "gateway: x402 sync (official facilitator)" };
-for (const x of x402Rows) {
+const x402Row = async (x) => {
   const count = x.mode === "deferred" ? cfg.paidRequests : cfg.syncRequests;
   const payments = await sign(x.url, Math.min(cfg.warmup, count) + count);
   await row({ name: titles[x.mode], group: "x402", url: x.url, concurrency: x.concurrency, count, headersFor: paid(payments), payTo: x.payTo, mode: x.mode, linkId: x.id });
+};
+
+// On chain: transfers to each row's payTo against its 200s (warm-up included), waiting (bounded) for them to land.
+async function awaitSettlement(of, boundSeconds) {
+  const started = Date.now();
+  for (;;) {
+    for (const r of of) r.onChain = await transfersTo(r.payTo);
+    const behind = of.filter((r) => r.onChain < r.okWithWarmup);
+    if (!behind.length || Date.now() > started + boundSeconds * 1000) break;
+    log(`waiting for settlement: ${behind.map((r) => `${r.mode} c${r.concurrency} ${r.onChain}/${r.okWithWarmup}`).join(", ")}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return (Date.now() - started) / 1000;
 }
+
+// Deferred rows first; their backlog settles (the bounded wait) before the sync rows, which share the gas wallet.
+for (const x of x402Rows.filter((x) => x.mode === "deferred")) await x402Row(x);
+const deferredRows = rows.filter((r) => r.mode === "deferred");
+const deferredBacklog = deferredRows.reduce((n, r) => n + r.okWithWarmup, 0) - (await Promise.all(deferredRows.map((r) => transfersTo(r.payTo)))).reduce((a, b) => a + b, 0);
+const settleWaited = await awaitSettlement(deferredRows, cfg.settleWaitSeconds);
+for (const x of x402Rows.filter((x) => x.mode !== "deferred")) await x402Row(x);
 const refPayTos = cfg.referencePayTos;
 for (const [i, c] of cfg.x402Concurrency.entries()) {
   const url = `${cfg.reference}/r/${i}/quote`;
@@ -196,18 +216,18 @@ for (const [i, c] of cfg.x402Concurrency.entries()) {
   await row({ name: "reference: @x402/express + official facilitator", group: "x402", url, concurrency: c, count: cfg.syncRequests,
     headersFor: paid(payments), payTo: refPayTos[i], mode: "reference" });
 }
-
-// ---- on chain: transfers to each row's payTo against its 200s (warm-up included) ----
 const settled = rows.filter((r) => r.payTo);
-const waitUntil = Date.now() + cfg.settleWaitSeconds * 1000;
-for (;;) {
-  for (const r of settled) r.onChain = await transfersTo(r.payTo);
-  const behind = settled.filter((r) => r.onChain < r.okWithWarmup);
-  if (!behind.length || Date.now() > waitUntil) break;
-  log(`waiting for settlement: ${behind.map((r) => `${r.mode} c${r.concurrency} ${r.onChain}/${r.okWithWarmup}`).join(", ")}`);
-  await new Promise((r) => setTimeout(r, 2000));
+await awaitSettlement(settled, 30);
+// Where the gateway's payments of a row that does not add up stand (each status counted up to 500).
+for (const r of settled.filter((x) => x.linkId && x.onChain !== x.okWithWarmup)) {
+  const counts = [];
+  for (const status of ["reserved", "pending", "settling", "failed", "expired"]) {
+    const list = await api("GET", `/api/payments?linkId=${r.linkId}&status=${status}&limit=500`);
+    const n = (list.items ?? []).length;
+    if (n) counts.push(`${status} ${n}${n === 500 ? "+" : ""}`);
+  }
+  r.gatewayStatuses = counts.join(", ") || "none unsettled";
 }
-const deferredSettledAfter = Math.max(0, (cfg.settleWaitSeconds * 1000 - (waitUntil - Date.now())) / 1000);
 
 // ---- report ----
 const nginxRps = rows.find((r) => r.name === "nginx proxy_pass").rps;
@@ -221,7 +241,7 @@ for (const r of rows) {
   const other = Object.entries(r.statuses).filter(([s]) => String(s) !== String(r.expect)).map(([s, n]) => `${s}×${n}`).join(", ") || "none";
   const ratio = r.group === "proxy" ? r.rps / nginxRps : r.rps / refRps[r.concurrency];
   const ratioText = r.group === "proxy" ? `${f(ratio, 2)}× nginx` : `${f(ratio, 2)}× ref`;
-  const chainText = r.payTo ? `${r.onChain} / ${r.okWithWarmup}${r.onChain === r.okWithWarmup ? " ✓" : " ✗"}` : "";
+  const chainText = r.payTo ? `${r.onChain} / ${r.okWithWarmup}${r.onChain === r.okWithWarmup ? " ✓" : ` ✗${r.gatewayStatuses ? ` (gateway: ${r.gatewayStatuses})` : ""}`}` : "";
   lines.push(`| ${r.name} | ${r.concurrency} | ${r.sent} | ${r.ok} (${r.expect}) | ${other} | ${f(r.rps)} | ${f(r.p50, 2)} | ${f(r.p95, 2)} | ${f(r.p99, 2)} | ${ratioText} | ${chainText} |`);
 }
 const osRelease = (() => { try { return /PRETTY_NAME="([^"]+)"/.exec(fs.readFileSync("/etc/os-release", "utf8"))[1]; } catch { return os.type(); } })();
@@ -250,11 +270,12 @@ const md = [
   "- ratio: proxy rows against nginx; x402 rows against the reference stack (`@x402/express` + the official",
   "  facilitator, same upstream, same chain) at the same concurrency.",
   `- on chain / 200s: \`Transfer\` events of the token to the row's own \`payTo\` after the rows, against the row's 200s`,
-  `  (warm-up included). Deferred rows are settled by the gateway's worker after their answers; the check waited`,
-  `  ${f(deferredSettledAfter)} s (bound ${cfg.settleWaitSeconds} s).`,
+  `  (warm-up included). Deferred rows are settled by the gateway's worker after their answers: after them, ${deferredBacklog}`,
+  `  payments were still to settle; the run waited ${f(settleWaited)} s for them (bound ${cfg.settleWaitSeconds} s) before the sync rows, which`,
+  "  share the gas wallet.",
   "- Upstream: nginx answering a small JSON body. Chain: anvil (automine) with an EIP-3009 test token. Gateway:",
   "  Release build, standalone, SQLite, built-in facilitator with its own gas wallet (anvil account #1); the official",
-  "  facilitator (bench/facilitator.mjs: viem nonce manager, 50 ms receipt polling) uses anvil account #0. Deferred links serve any wallet content-first (`deferredPayers: \"any\"`) with",
+  "  facilitator (bench/facilitator.mjs: viem nonce manager, receipts polled every 200 ms like the gateway) uses anvil account #0. Deferred links serve any wallet content-first (`deferredPayers: \"any\"`) with",
   "  the per-wallet bound on unsettled payments lifted (`X402__Settlement__DeferredMaxInFlightPerPayer`).",
   "",
 ].join("\n");
