@@ -35,9 +35,9 @@ function get(agent, url, headers) {
   });
 }
 
-async function api(method, path, body, key = cfg.adminKey) {
-  const r = await fetch(cfg.gateway + path, {
-    method, headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+async function api(method, path, body, base = cfg.gateway) {
+  const r = await fetch(base + path, {
+    method, headers: { authorization: `Bearer ${cfg.adminKey}`, "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await r.text();
@@ -89,11 +89,11 @@ async function drive(url, concurrency, count, seconds, headersFor, expect) {
 
 const rows = [];
 async function row(spec) {
-  const { name, group, url, concurrency, count, headersFor = () => ({}), expect = 200, payTo = null, mode = null, linkId = null } = spec;
+  const { name, group, url, concurrency, count, headersFor = () => ({}), expect = 200, payTo = null, mode = null, linkId = null, base = null } = spec;
   const warm = Math.min(cfg.warmup, count);
   const w = await drive(url, concurrency, warm, cfg.seconds, headersFor, expect);
   const m = await drive(url, concurrency, count, cfg.seconds, (i) => headersFor(w.sent + i), expect);
-  const r = { name, group, concurrency, ...m, expect, payTo, mode, linkId, okWithWarmup: m.ok + w.ok, warmStatuses: w.statuses };
+  const r = { name, group, concurrency, ...m, expect, payTo, mode, linkId, base, okWithWarmup: m.ok + w.ok, warmStatuses: w.statuses };
   rows.push(r);
   const other = Object.entries(m.statuses).filter(([s]) => String(s) !== String(expect)).map(([s, n]) => `${s}×${n}`).join(" ");
   log(`${name} c${concurrency}: ${m.ok}/${m.sent} ${expect} in ${m.elapsed.toFixed(1)}s, ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(2)} ms${other ? ", other: " + other : ""}`);
@@ -155,39 +155,46 @@ async function sign(url, n) {
 const paid = (payments) => (i) => ({ "PAYMENT-SIGNATURE": payments[i] });
 const freshAddress = () => privateKeyToAccount(generatePrivateKey()).address;
 
-// ---- links on the gateway, each x402 row paying its own recipient ----
+// ---- links on each gateway (SQLite; Table Storage on Azurite when started), each x402 row paying its own recipient ----
 const upstream = `${cfg.upstream}/quote`;
-async function link(body) {
-  const created = await api("POST", "/api/links", { upstream, price: PRICE, ...body });
-  return { id: created.id, url: created.url };
-}
+const gateways = [{ base: cfg.gateway, store: "", modes: ["deferred", "sync-builtin", "sync-official"] }];
+if (cfg.gatewayTable) gateways.push({ base: cfg.gatewayTable, store: " [Table Storage]", modes: ["deferred", "sync-builtin"] });
 const x402Rows = [];
-for (const mode of ["deferred", "sync-builtin", "sync-official"]) {
-  for (const c of cfg.x402Concurrency) {
-    const payTo = freshAddress();
-    const body = mode === "deferred" ? { payTo, settlement: "deferred", deferredPayers: "any", facilitator: "builtin" }
-      : mode === "sync-builtin" ? { payTo, settlement: "sync", facilitator: "builtin" }
-      : { payTo, settlement: "sync", facilitator: "remote" };
-    x402Rows.push({ mode, concurrency: c, payTo, ...(await link(body)) });
+for (const g of gateways) {
+  const link = async (body) => {
+    const created = await api("POST", "/api/links", { upstream, price: PRICE, ...body }, g.base);
+    return { id: created.id, url: created.url };
+  };
+  for (const mode of g.modes) {
+    for (const c of cfg.x402Concurrency) {
+      const payTo = freshAddress();
+      const body = mode === "deferred" ? { payTo, settlement: "deferred", deferredPayers: "any", facilitator: "builtin" }
+        : mode === "sync-builtin" ? { payTo, settlement: "sync", facilitator: "builtin" }
+        : { payTo, settlement: "sync", facilitator: "remote" };
+      x402Rows.push({ gateway: g, mode, concurrency: c, payTo, ...(await link(body)) });
+    }
   }
+  g.unpaid = await link({ payTo: freshAddress() });
+  g.credits = await link({ payTo: freshAddress(), accepts: ["credits"] });
+  g.payer = await api("POST", "/api/payers", { name: "bench", creditLimit: "1000000" }, g.base);
 }
-const unpaid = await link({ payTo: freshAddress() });
-const credits = await link({ payTo: freshAddress(), accepts: ["credits"] });
-const payer = await api("POST", "/api/payers", { name: "bench", creditLimit: "1000000" });
 
 // ---- rows ----
 const proxyC = cfg.proxyConcurrency;
 await wrkRow({ name: "direct upstream", url: upstream, concurrency: proxyC });
 await wrkRow({ name: "nginx proxy_pass", url: `${cfg.nginx}/quote`, concurrency: proxyC });
-await wrkRow({ name: "gateway: unpaid → 402", url: unpaid.url, concurrency: proxyC, expect: 402 });
-await wrkRow({ name: "gateway: credits-paid", url: credits.url, concurrency: proxyC, headers: { Authorization: `Bearer ${payer.key}` } });
+for (const g of gateways) {
+  await wrkRow({ name: `gateway: unpaid → 402${g.store}`, url: g.unpaid.url, concurrency: proxyC, expect: 402 });
+  await wrkRow({ name: `gateway: credits-paid${g.store}`, url: g.credits.url, concurrency: proxyC, headers: { Authorization: `Bearer ${g.payer.key}` } });
+}
 
 const titles = { "deferred": "gateway: x402 deferred (built-in)", "sync-builtin": "gateway: x402 sync (built-in)",
   "sync-official": "gateway: x402 sync (official facilitator)" };
 const x402Row = async (x) => {
   const count = x.mode === "deferred" ? cfg.paidRequests : cfg.syncRequests;
   const payments = await sign(x.url, Math.min(cfg.warmup, count) + count);
-  await row({ name: titles[x.mode], group: "x402", url: x.url, concurrency: x.concurrency, count, headersFor: paid(payments), payTo: x.payTo, mode: x.mode, linkId: x.id });
+  await row({ name: titles[x.mode] + x.gateway.store, group: "x402", url: x.url, concurrency: x.concurrency, count, headersFor: paid(payments),
+    payTo: x.payTo, mode: x.mode, linkId: x.id, base: x.gateway.base });
 };
 
 // On chain: transfers to each row's payTo against its 200s (warm-up included), waiting (bounded) for them to land.
@@ -197,7 +204,7 @@ async function awaitSettlement(of, boundSeconds) {
     for (const r of of) r.onChain = await transfersTo(r.payTo);
     const behind = of.filter((r) => r.onChain < r.okWithWarmup);
     if (!behind.length || Date.now() > started + boundSeconds * 1000) break;
-    log(`waiting for settlement: ${behind.map((r) => `${r.mode} c${r.concurrency} ${r.onChain}/${r.okWithWarmup}`).join(", ")}`);
+    log(`waiting for settlement: ${behind.map((r) => `${r.name} c${r.concurrency} ${r.onChain}/${r.okWithWarmup}`).join(", ")}`);
     await new Promise((r) => setTimeout(r, 1000));
   }
   return (Date.now() - started) / 1000;
@@ -222,7 +229,7 @@ await awaitSettlement(settled, 30);
 for (const r of settled.filter((x) => x.linkId && x.onChain !== x.okWithWarmup)) {
   const counts = [];
   for (const status of ["reserved", "pending", "settling", "failed", "expired"]) {
-    const list = await api("GET", `/api/payments?linkId=${r.linkId}&status=${status}&limit=500`);
+    const list = await api("GET", `/api/payments?linkId=${r.linkId}&status=${status}&limit=500`, undefined, r.base);
     const n = (list.items ?? []).length;
     if (n) counts.push(`${status} ${n}${n === 500 ? "+" : ""}`);
   }
@@ -273,6 +280,8 @@ const md = [
   `  (warm-up included). Deferred rows are settled by the gateway's worker after their answers: after them, ${deferredBacklog}`,
   `  payments were still to settle; the run waited ${f(settleWaited)} s for them (bound ${cfg.settleWaitSeconds} s) before the sync rows, which`,
   "  share the gas wallet.",
+  ...(cfg.gatewayTable ? ["- [Table Storage]: a second gateway, the same build and settings but on Table Storage (Azurite, the npm",
+    "  emulator, in memory on loopback) with its own gas wallet (anvil account #2), as in Azure minus the network."] : []),
   "- Upstream: nginx answering a small JSON body. Chain: anvil (automine) with an EIP-3009 test token. Gateway:",
   "  Release build, standalone, SQLite, built-in facilitator with its own gas wallet (anvil account #1); the official",
   "  facilitator (bench/facilitator.mjs: viem nonce manager, receipts polled every 200 ms like the gateway) uses anvil account #0. Deferred links serve any wallet content-first (`deferredPayers: \"any\"`) with",

@@ -10,7 +10,7 @@
 # Knobs (environment): BENCH_PROXY_SECONDS and BENCH_PROXY_WARMUP_SECONDS (proxy rows, driven by wrk), BENCH_PAID_REQUESTS (credits, deferred),
 # BENCH_SYNC_REQUESTS (sync and reference rows), BENCH_SECONDS (cap per row), BENCH_WARMUP (x402 rows), BENCH_PROXY_CONCURRENCY,
 # BENCH_PROXY_MAX_REQUESTS (cap a proxy row's answers, for a tiny run on a shared machine: its req/s is then not shown),
-# BENCH_SETTLE_WAIT (seconds to wait for deferred settlement), BENCH_OUT (results file).
+# BENCH_SETTLE_WAIT (seconds to wait for deferred settlement), BENCH_TABLE (0: no Table Storage rows), BENCH_OUT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -129,20 +129,38 @@ NETWORK=eip155:84532
 (cd "$ROOT/bench" && exec node facilitator.mjs "$RPC" "$DEPLOYER_KEY" "$NETWORK") >"$WORK/facilitator.log" 2>&1 & PIDS+=($!)
 FACILITATOR="http://127.0.0.1:$(wait_line "$WORK/facilitator.log" listening facilitator "${PIDS[-1]}" | cut -d' ' -f2)"
 
-# The gateway: standalone, SQLite, configured only through its environment.
+# The gateway: standalone, configured only through its environment. The SQLite one, and (BENCH_TABLE=1, the default) the
+# same on Table Storage (Azurite, in memory) with its own gas wallet (anvil account #2).
 ADMIN_KEY="x402sk_bench_$(node -e 'console.log(require("crypto").randomBytes(16).toString("hex"))')"
-(
-  export ASPNETCORE_URLS="http://127.0.0.1:$GATEWAY_PORT" DOTNET_gcServer=1 X402_ADMIN_KEY="$ADMIN_KEY"
-  export Logging__LogLevel__Default=Warning
-  export X402__DataDirectory="$WORK/gateway-data" X402__FacilitatorUrl="$FACILITATOR"
-  export X402__AllowedUpstreamRanges__0=127.0.0.0/8 X402__DefaultNetworks__0="$NETWORK"
-  export X402__Networks__0__ChainId=84532 X402__Networks__0__RpcUrl="$RPC" X402__Networks__0__Asset="$TOKEN"
-  export X402__Networks__0__TokenName="USD Coin" X402__Networks__0__TokenVersion=2
-  export X402__Settlement__GasWalletKey="$GAS_KEY" X402__Settlement__DeferredMaxInFlightPerPayer=1000000000
-  exec dotnet "$HANDLER"
-) >"$WORK/gateway.log" 2>&1 & PIDS+=($!)
+start_gateway() { # name port gasKey [VAR=value...]
+  local name="$1" port="$2" gas="$3"; shift 3
+  (
+    export ASPNETCORE_URLS="http://127.0.0.1:$port" X402_ADMIN_KEY="$ADMIN_KEY" Logging__LogLevel__Default=Warning
+    export X402__DataDirectory="$WORK/$name-data" X402__FacilitatorUrl="$FACILITATOR"
+    export X402__AllowedUpstreamRanges__0=127.0.0.0/8 X402__DefaultNetworks__0="$NETWORK"
+    export X402__Networks__0__ChainId=84532 X402__Networks__0__RpcUrl="$RPC" X402__Networks__0__Asset="$TOKEN"
+    export X402__Networks__0__TokenName="USD Coin" X402__Networks__0__TokenVersion=2
+    export X402__Settlement__GasWalletKey="$gas" X402__Settlement__DeferredMaxInFlightPerPayer=1000000000
+    for kv in "$@"; do export "${kv?}"; done
+    exec dotnet "$HANDLER"
+  ) >"$WORK/$name.log" 2>&1 & PIDS+=($!)
+  wait_http "http://127.0.0.1:$port/" "$name" "${PIDS[-1]}"
+}
+start_gateway gateway "$GATEWAY_PORT" "$GAS_KEY"
 GATEWAY="http://127.0.0.1:$GATEWAY_PORT"
-wait_http "$GATEWAY/" gateway "${PIDS[-1]}"
+GATEWAY_TABLE=""
+if [ "${BENCH_TABLE:-1}" = 1 ]; then
+  AZURITE_PORT="$(free_port)"; GATEWAY_TABLE_PORT="$(free_port)"
+  (cd "$PEERS" && exec node node_modules/azurite/dist/src/table/main.js --tableHost 127.0.0.1 --tablePort "$AZURITE_PORT" \
+    --inMemoryPersistence --skipApiVersionCheck --disableProductStyleUrl) >"$WORK/azurite.log" 2>&1 & PIDS+=($!)
+  wait_http "http://127.0.0.1:$AZURITE_PORT/" azurite "${PIDS[-1]}"
+  # Azurite's well-known development account (public, emulator only).
+  start_gateway gateway-table "$GATEWAY_TABLE_PORT" 0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a \
+    X402__Storage__Kind=table X402__Storage__TableEndpoint="http://127.0.0.1:$AZURITE_PORT/devstoreaccount1" \
+    X402__Storage__AccountName=devstoreaccount1 \
+    X402__Storage__AccountKey='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
+  GATEWAY_TABLE="http://127.0.0.1:$GATEWAY_TABLE_PORT"
+fi
 
 # The reference stack: @x402/express in front of the same upstream, official facilitator, same chain.
 REF_PAYTOS="$(node -e 'const c=require("crypto");console.log([0,1].map(()=>"0x"+c.randomBytes(20).toString("hex")).join(","))')"
@@ -156,23 +174,26 @@ node -e 'console.log(JSON.stringify({
   smoke: process.argv[1] === "1", out: process.argv[2], commit: process.argv[3], dotnet: process.argv[4], nginxVersion: process.argv[5],
   anvilVersion: process.argv[6], upstream: process.argv[7], nginx: process.argv[8], gateway: process.argv[9], reference: process.argv[10],
   rpcUrl: process.argv[11], token: process.argv[12], network: process.argv[13], adminKey: process.argv[14], deployerKey: process.argv[15],
-  referencePayTos: process.argv[16].split(","), proxySeconds: +process.env.BENCH_PROXY_SECONDS, proxyWarmupSeconds: +process.env.BENCH_PROXY_WARMUP_SECONDS, proxyMaxRequests: +(process.env.BENCH_PROXY_MAX_REQUESTS ?? 0), wrk: process.argv[17], paidRequests: +process.env.BENCH_PAID_REQUESTS,
+  referencePayTos: process.argv[16].split(","), proxySeconds: +process.env.BENCH_PROXY_SECONDS, proxyWarmupSeconds: +process.env.BENCH_PROXY_WARMUP_SECONDS, proxyMaxRequests: +(process.env.BENCH_PROXY_MAX_REQUESTS ?? 0), wrk: process.argv[17], gatewayTable: process.argv[18], paidRequests: +process.env.BENCH_PAID_REQUESTS,
   syncRequests: +process.env.BENCH_SYNC_REQUESTS, seconds: +process.env.BENCH_SECONDS, warmup: +process.env.BENCH_WARMUP,
   settleWaitSeconds: +process.env.BENCH_SETTLE_WAIT, proxyConcurrency: +process.env.BENCH_PROXY_CONCURRENCY,
   x402Concurrency: [1, 16], payers: 16 }))' \
   "$SMOKE" "$OUT" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- . 2>/dev/null || echo ' (with local changes)')" \
   "$(dotnet --version)" "$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')" "$("$ANVIL" --version | head -n1 | awk '{print $3}')" \
   "http://127.0.0.1:$UPSTREAM_PORT" "http://127.0.0.1:$NGINX_PORT" "$GATEWAY" "http://127.0.0.1:$REF_PORT" \
-  "$RPC" "$TOKEN" "$NETWORK" "$ADMIN_KEY" "$DEPLOYER_KEY" "$REF_PAYTOS" "$WRK" >"$WORK/config.json"
+  "$RPC" "$TOKEN" "$NETWORK" "$ADMIN_KEY" "$DEPLOYER_KEY" "$REF_PAYTOS" "$WRK" "$GATEWAY_TABLE" >"$WORK/config.json"
 
 STATUS=0
 (cd "$ROOT/bench" && node load.mjs "$WORK/config.json") || STATUS=$?
 
-# What the gateway and the facilitator logged at warning or above, so errors under load are seen.
-WARN="$(grep -ciE 'warn|fail|error|exception' "$WORK/gateway.log" || true)"
-echo "bench: gateway log lines at warning or above: $WARN"
-[ "$WARN" = 0 ] || grep -iE 'warn|fail|error|exception' "$WORK/gateway.log" | sort | uniq -c | sort -rn | head -n 15 >&2
-FERR="$(grep -ci 'error' "$WORK/facilitator.log" || true)"
-echo "bench: official facilitator error lines: $FERR"
+# What the gateways and the facilitator logged at warning or above, so errors under load are seen.
+for name in gateway gateway-table; do
+  [ -f "$WORK/$name.log" ] || continue
+  WARN="$(grep -cE '^(warn|fail|crit):' "$WORK/$name.log" || true)"
+  echo "bench: $name log entries at warning or above: $WARN"
+  [ "$WARN" = 0 ] || grep -A1 -E '^(warn|fail|crit):' "$WORK/$name.log" | grep -vE '^(warn|fail|crit):|^--' \
+    | sed -E 's/lnk_[A-Za-z0-9_-]+/lnk_…/g; s/0x[0-9a-fA-F]{8,}/0x…/g' | sort | uniq -c | sort -rn | head -n 12 >&2
+done
+echo "bench: official facilitator: $(grep -c '^settle refused\|^error' "$WORK/facilitator.log" || true) refusals or errors"
 [ "$STATUS" = 0 ] || { KEEP_WORK=1; die "a row could not run (see above); logs kept in $WORK"; }
 [ "$SMOKE" = 1 ] || echo "bench: wrote $OUT"
