@@ -225,14 +225,18 @@ for (const [i, c] of cfg.x402Concurrency.entries()) {
     headersFor: paid(payments), payTo: refPayTos[i], mode: "reference" });
 }
 const settled = rows.filter((r) => r.payTo);
-await awaitSettlement(settled, 30);
+await awaitSettlement(settled, Number(process.env.BENCH_FINAL_WAIT ?? 30));
 // Where the gateway's payments of a row that does not add up stand (each status counted up to 500).
 for (const r of settled.filter((x) => x.linkId && x.onChain !== x.okWithWarmup)) {
   const counts = [];
-  for (const status of ["reserved", "pending", "settling", "failed", "expired"]) {
-    const list = await api("GET", `/api/payments?linkId=${r.linkId}&status=${status}&limit=500`, undefined, r.base);
-    const n = (list.items ?? []).length;
-    if (n) counts.push(`${status} ${n}${n === 500 ? "+" : ""}`);
+  try {
+    for (const status of ["reserved", "pending", "settling", "failed", "expired"]) {
+      const list = await api("GET", `/api/payments?linkId=${r.linkId}&status=${status}&limit=500`, undefined, r.base);
+      const n = (list.items ?? []).length;
+      if (n) counts.push(`${status} ${n}${n === 500 ? "+" : ""}`);
+    }
+  } catch (e) {
+    counts.push(`payments not listed: ${e.message}`);
   }
   r.gatewayStatuses = counts.join(", ") || "none unsettled";
 }
