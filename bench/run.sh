@@ -71,7 +71,9 @@ cleanup() {
   [ "${KEEP_WORK:-0}" = 1 ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
-free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
+# Distinct free loopback ports, all held open while they are picked so none is handed out twice.
+free_ports() { node -e "const n=+process.argv[1],net=require('net');const ss=[...Array(n)].map(()=>net.createServer());
+  Promise.all(ss.map(s=>new Promise(r=>s.listen(0,'127.0.0.1',r)))).then(()=>{console.log(ss.map(s=>s.address().port).join(' '));ss.forEach(s=>s.close())})" "$1"; }
 wait_http() { # url, name, pid
   for _ in $(seq 1 300); do
     curl -s -o /dev/null "$1" && return 0
@@ -89,7 +91,7 @@ wait_line() { # file, prefix, name, pid -> prints the line
   tail -n 30 "$1" >&2; die "$3 did not start"
 }
 
-UPSTREAM_PORT="$(free_port)"; NGINX_PORT="$(free_port)"; RPC_PORT="$(free_port)"; GATEWAY_PORT="$(free_port)"; REF_PORT="$(free_port)"
+read -r UPSTREAM_PORT NGINX_PORT RPC_PORT GATEWAY_PORT REF_PORT AZURITE_PORT GATEWAY_TABLE_PORT <<<"$(free_ports 7)"
 nginx_conf() { # dir, body
   mkdir -p "$1"
   cat >"$1/nginx.conf" <<EOF
@@ -150,7 +152,6 @@ start_gateway gateway "$GATEWAY_PORT" "$GAS_KEY"
 GATEWAY="http://127.0.0.1:$GATEWAY_PORT"
 GATEWAY_TABLE=""
 if [ "${BENCH_TABLE:-1}" = 1 ]; then
-  AZURITE_PORT="$(free_port)"; GATEWAY_TABLE_PORT="$(free_port)"
   (cd "$PEERS" && exec node node_modules/azurite/dist/src/table/main.js --tableHost 127.0.0.1 --tablePort "$AZURITE_PORT" \
     --inMemoryPersistence --skipApiVersionCheck --disableProductStyleUrl) >"$WORK/azurite.log" 2>&1 & PIDS+=($!)
   wait_http "http://127.0.0.1:$AZURITE_PORT/" azurite "${PIDS[-1]}"
