@@ -1,5 +1,6 @@
-// Hot-path benchmark. Runs on loopback, in one process with its load generator, so the figures compare scenarios
-// side by side on the same machine rather than give absolute capacity. Usage:
+// In-process micro-benchmark of the gateway's hot paths (no chain: settlement is off), for quick before/after checks
+// while working on them. It runs in one process with its load generator; the benchmark to quote is bench/run.sh
+// (out of process, beside nginx and the x402 reference stack, settling on a local chain). Usage:
 //   dotnet run -c Release --project bench/X402Serverless.Bench [requests=20000] [concurrency=32]
 using System.Globalization;
 using System.Net.Http.Headers;
@@ -90,6 +91,10 @@ await Run("direct upstream (reference)", _ => GetAsync(upstreamUrl + "/quote", n
 if (nginx is not null)
 {
     await Run("nginx proxy -> upstream (reference)", _ => GetAsync(nginx.Url + "/quote", null, null));
+}
+else
+{
+    Console.WriteLine("nginx is not installed: its row is left out (bench/run.sh installs it)");
 }
 await Run("gateway: unpaid -> 402", _ => GetAsync(x402Link, null, null));
 await Run("gateway: credits-paid call", _ => GetAsync(creditsLink, "Bearer " + payerKey, null));

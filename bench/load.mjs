@@ -1,0 +1,304 @@
+// Out-of-process load generator for bench/run.sh. The proxy rows (direct, nginx, the gateway's 402 and credits-paid
+// call) are driven by wrk, so the generator's own cost stays small beside the servers' (wrk-report.lua counts every
+// status). The x402 rows are driven from here over keep-alive node:http: every paid request carries its own fresh
+// payment, signed before the row starts (not timed) with the official x402 v2 client (@x402/core + @x402/evm) and
+// sent as PAYMENT-SIGNATURE. Only the row's expected status (200; 402 for the unpaid row) counts as success; every
+// other status is reported.
+// Usage: node load.mjs <config.json>   (written by run.sh; see there for the fields)
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import { performance } from "node:perf_hooks";
+import { x402Client } from "@x402/core/client";
+import { decodePaymentRequiredHeader, encodePaymentSignatureHeader } from "@x402/core/http";
+import { toClientEvmSigner } from "@x402/evm";
+import { ExactEvmScheme } from "@x402/evm/exact/client";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { pad } from "viem";
+import { localChain, walletFor, artifact } from "../tests/peers/chain.mjs";
+
+const cfg = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+const log = (...a) => console.error("[load]", ...a);
+const PRICE = "0.001"; // USD per call: 1000 atomic units of the 6-decimal token
+const AMOUNT = 1000n;
+
+// ---- HTTP: one keep-alive pool per row, sized to its concurrency ----
+function get(agent, url, headers) {
+  return new Promise((resolve) => {
+    const req = http.get(url, { agent, headers }, (res) => {
+      res.on("data", () => {});
+      res.on("end", () => resolve(res.statusCode));
+      res.on("error", (e) => resolve(`ERR ${e.code ?? e.message}`));
+    });
+    req.on("error", (e) => resolve(`ERR ${e.code ?? e.message}`));
+  });
+}
+
+async function api(method, path, body, base = cfg.gateway) {
+  const r = await fetch(base + path, {
+    method, headers: { authorization: `Bearer ${cfg.adminKey}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  if (r.status >= 300) throw new Error(`${method} ${path} -> ${r.status} ${text}`);
+  return JSON.parse(text);
+}
+
+async function rpc(method, params) {
+  const r = await fetch(cfg.rpcUrl, { method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) });
+  const j = await r.json();
+  if (j.error) throw new Error(`${method}: ${JSON.stringify(j.error)}`);
+  return j.result;
+}
+
+const TRANSFER = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
+async function transfersTo(payTo) {
+  const logs = await rpc("eth_getLogs", [{ address: cfg.token, fromBlock: "0x0", toBlock: "latest",
+    topics: [TRANSFER, null, pad(payTo.toLowerCase())] }]);
+  return logs.length;
+}
+
+// ---- one row: warm-up, then `count` requests or `seconds`, whichever ends first ----
+async function drive(url, concurrency, count, seconds, headersFor, expect) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const statuses = {};
+  const latencies = [];
+  let next = 0;
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  const worker = async () => {
+    for (;;) {
+      if (next >= count || performance.now() >= deadline) return;
+      const i = next++;
+      const t0 = performance.now();
+      const status = await get(agent, url, headersFor(i));
+      const ms = performance.now() - t0;
+      statuses[status] = (statuses[status] ?? 0) + 1;
+      if (status === expect) latencies.push(ms);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsed = (performance.now() - started) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const pct = (p) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : NaN);
+  return { sent: next, ok: latencies.length, statuses, elapsed, rps: latencies.length / elapsed, p50: pct(0.5), p95: pct(0.95), p99: pct(0.99) };
+}
+
+const rows = [];
+async function row(spec) {
+  const { name, group, url, concurrency, count, headersFor = () => ({}), expect = 200, payTo = null, mode = null, linkId = null, base = null } = spec;
+  const warm = Math.min(cfg.warmup, count);
+  const w = await drive(url, concurrency, warm, cfg.seconds, headersFor, expect);
+  const m = await drive(url, concurrency, count, cfg.seconds, (i) => headersFor(w.sent + i), expect);
+  const r = { name, group, concurrency, ...m, expect, payTo, mode, linkId, base, okWithWarmup: m.ok + w.ok, warmStatuses: w.statuses };
+  rows.push(r);
+  const other = Object.entries(m.statuses).filter(([s]) => String(s) !== String(expect)).map(([s, n]) => `${s}×${n}`).join(" ");
+  log(`${name} c${concurrency}: ${m.ok}/${m.sent} ${expect} in ${m.elapsed.toFixed(1)}s, ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(2)} ms${other ? ", other: " + other : ""}`);
+  return r;
+}
+
+// ---- a proxy row with wrk: a warm-up run, then a timed one ----
+function wrk(url, concurrency, seconds, headers) {
+  const args = ["-t", String(Math.min(2, concurrency)), "-c", String(concurrency), "-d", `${seconds}s`, "--timeout", "10s",
+    "-s", new URL("./wrk-report.lua", import.meta.url).pathname];
+  for (const [k, v] of Object.entries(headers)) args.push("-H", `${k}: ${v}`);
+  args.push(url);
+  if (cfg.proxyMaxRequests > 0) args.push("--", String(Math.ceil(cfg.proxyMaxRequests / Math.min(2, concurrency))));
+  return new Promise((resolve, reject) => execFile(cfg.wrk, args, (err, stdout, stderr) => {
+    const line = stdout.split("\n").find((l) => l.startsWith("WRK-JSON "));
+    if (err || !line) return reject(new Error(`wrk ${args.join(" ")}: ${err?.message ?? ""} ${stdout} ${stderr}`));
+    resolve(JSON.parse(line.slice(9)));
+  }));
+}
+async function wrkRow({ name, url, concurrency, headers = {}, expect = 200 }) {
+  const warm = await wrk(url, concurrency, cfg.proxyWarmupSeconds, headers);
+  const w = await wrk(url, concurrency, cfg.proxySeconds, headers);
+  const statuses = { ...w.statuses };
+  for (const [k, n] of Object.entries(w.errors)) if (n) statuses[`ERR ${k}`] = n;
+  const ok = w.statuses[expect] ?? 0;
+  const elapsed = w.durationUs / 1e6;
+  const r = { name, group: "proxy", concurrency, sent: w.requests, ok, statuses, elapsed, rps: cfg.proxyMaxRequests > 0 ? NaN : ok / elapsed,
+    p50: w.p50 / 1000, p95: w.p95 / 1000, p99: w.p99 / 1000, expect, payTo: null, mode: null, generator: "wrk",
+    okWithWarmup: ok + (warm.statuses[expect] ?? 0) };
+  rows.push(r);
+  log(`${name} c${concurrency}: ${ok}/${w.requests} ${expect} in ${elapsed.toFixed(1)}s, ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms`);
+  return r;
+}
+
+// ---- payers: a few wallets funded with the token; payments rotate over them ----
+const chain = await localChain(cfg.rpcUrl);
+const { wallet } = walletFor(chain, cfg.rpcUrl, cfg.deployerKey);
+const { abi } = artifact();
+const payers = Array.from({ length: cfg.payers }, () => privateKeyToAccount(generatePrivateKey()));
+for (const p of payers) {
+  const hash = await wallet.writeContract({ address: cfg.token, abi, functionName: "mint", args: [p.address, 10n ** 15n] });
+  await wallet.waitForTransactionReceipt({ hash });
+}
+const clients = payers.map((p) => new x402Client()
+  .register("eip155:*", new ExactEvmScheme(toClientEvmSigner(p)))
+  .setSpendControls({ allowedAssets: [{ network: cfg.network, asset: cfg.token }] }));
+
+/** Fresh payments for `url`, one per request, from its own 402 (signing is not timed). */
+async function sign(url, n) {
+  const res = await fetch(url);
+  const header = res.headers.get("payment-required");
+  if (res.status !== 402 || !header) throw new Error(`${url}: expected a 402 with PAYMENT-REQUIRED, got ${res.status}`);
+  const required = decodePaymentRequiredHeader(header);
+  const t0 = performance.now();
+  const out = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = encodePaymentSignatureHeader(await clients[i % clients.length].createPaymentPayload(required));
+  log(`signed ${n} payments for ${url} in ${((performance.now() - t0) / 1000).toFixed(1)}s (not timed)`);
+  return out;
+}
+const paid = (payments) => (i) => ({ "PAYMENT-SIGNATURE": payments[i] });
+const freshAddress = () => privateKeyToAccount(generatePrivateKey()).address;
+
+// ---- links on each gateway (SQLite; Table Storage on Azurite when started), each x402 row paying its own recipient ----
+const upstream = `${cfg.upstream}/quote`;
+const gateways = [{ base: cfg.gateway, store: "", modes: ["deferred", "sync-builtin", "sync-official"] }];
+if (cfg.gatewayTable) gateways.push({ base: cfg.gatewayTable, store: " [Table Storage]", modes: ["deferred", "sync-builtin"] });
+const x402Rows = [];
+for (const g of gateways) {
+  const link = async (body) => {
+    const created = await api("POST", "/api/links", { upstream, price: PRICE, ...body }, g.base);
+    return { id: created.id, url: created.url };
+  };
+  for (const mode of g.modes) {
+    for (const c of cfg.x402Concurrency) {
+      const payTo = freshAddress();
+      const body = mode === "deferred" ? { payTo, settlement: "deferred", deferredPayers: "any", facilitator: "builtin" }
+        : mode === "sync-builtin" ? { payTo, settlement: "sync", facilitator: "builtin" }
+        : { payTo, settlement: "sync", facilitator: "remote" };
+      x402Rows.push({ gateway: g, mode, concurrency: c, payTo, ...(await link(body)) });
+    }
+  }
+  g.unpaid = await link({ payTo: freshAddress() });
+  g.credits = await link({ payTo: freshAddress(), accepts: ["credits"] });
+  g.payer = await api("POST", "/api/payers", { name: "bench", creditLimit: "1000000" }, g.base);
+}
+
+// ---- rows ----
+const proxyC = cfg.proxyConcurrency;
+await wrkRow({ name: "direct upstream", url: upstream, concurrency: proxyC });
+await wrkRow({ name: "nginx proxy_pass", url: `${cfg.nginx}/quote`, concurrency: proxyC });
+for (const g of gateways) {
+  await wrkRow({ name: `gateway: unpaid → 402${g.store}`, url: g.unpaid.url, concurrency: proxyC, expect: 402 });
+  await wrkRow({ name: `gateway: credits-paid${g.store}`, url: g.credits.url, concurrency: proxyC, headers: { Authorization: `Bearer ${g.payer.key}` } });
+}
+
+const titles = { "deferred": "gateway: x402 deferred (built-in)", "sync-builtin": "gateway: x402 sync (built-in)",
+  "sync-official": "gateway: x402 sync (official facilitator)" };
+const x402Row = async (x) => {
+  const count = x.mode === "deferred" ? cfg.paidRequests : cfg.syncRequests;
+  const payments = await sign(x.url, Math.min(cfg.warmup, count) + count);
+  await row({ name: titles[x.mode] + x.gateway.store, group: "x402", url: x.url, concurrency: x.concurrency, count, headersFor: paid(payments),
+    payTo: x.payTo, mode: x.mode, linkId: x.id, base: x.gateway.base });
+};
+
+// On chain: transfers to each row's payTo against its 200s (warm-up included), waiting (bounded) for them to land.
+async function awaitSettlement(of, boundSeconds) {
+  const started = Date.now();
+  for (;;) {
+    for (const r of of) r.onChain = await transfersTo(r.payTo);
+    const behind = of.filter((r) => r.onChain < r.okWithWarmup);
+    if (!behind.length || Date.now() > started + boundSeconds * 1000) break;
+    log(`waiting for settlement: ${behind.map((r) => `${r.name} c${r.concurrency} ${r.onChain}/${r.okWithWarmup}`).join(", ")}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return (Date.now() - started) / 1000;
+}
+
+// Deferred rows first; their backlog settles (the bounded wait) before the sync rows, which share the gas wallet.
+for (const x of x402Rows.filter((x) => x.mode === "deferred")) await x402Row(x);
+const deferredRows = rows.filter((r) => r.mode === "deferred");
+const deferredBacklog = deferredRows.reduce((n, r) => n + r.okWithWarmup, 0) - (await Promise.all(deferredRows.map((r) => transfersTo(r.payTo)))).reduce((a, b) => a + b, 0);
+const settleWaited = await awaitSettlement(deferredRows, cfg.settleWaitSeconds);
+for (const x of x402Rows.filter((x) => x.mode !== "deferred")) await x402Row(x);
+const refPayTos = cfg.referencePayTos;
+for (const [i, c] of cfg.x402Concurrency.entries()) {
+  const url = `${cfg.reference}/r/${i}/quote`;
+  const payments = await sign(url, Math.min(cfg.warmup, cfg.syncRequests) + cfg.syncRequests);
+  await row({ name: "reference: @x402/express + official facilitator", group: "x402", url, concurrency: c, count: cfg.syncRequests,
+    headersFor: paid(payments), payTo: refPayTos[i], mode: "reference" });
+}
+const settled = rows.filter((r) => r.payTo);
+await awaitSettlement(settled, Number(process.env.BENCH_FINAL_WAIT ?? 30));
+// Where the gateway's payments of a row that does not add up stand (each status counted up to 500).
+for (const r of settled.filter((x) => x.linkId && x.onChain !== x.okWithWarmup)) {
+  const counts = [];
+  try {
+    for (const status of ["reserved", "pending", "settling", "failed", "expired"]) {
+      const list = await api("GET", `/api/payments?linkId=${r.linkId}&status=${status}&limit=500`, undefined, r.base);
+      const n = (list.items ?? []).length;
+      if (n) counts.push(`${status} ${n}${n === 500 ? "+" : ""}`);
+    }
+  } catch (e) {
+    counts.push(`payments not listed: ${e.message}`);
+  }
+  r.gatewayStatuses = counts.join(", ") || "none unsettled";
+}
+
+// ---- report ----
+const nginxRps = rows.find((r) => r.name === "nginx proxy_pass").rps;
+const refRps = Object.fromEntries(rows.filter((r) => r.mode === "reference").map((r) => [r.concurrency, r.rps]));
+const f = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : "–");
+const lines = [
+  "| row | conc. | sent | success | other statuses | req/s | p50 ms | p95 ms | p99 ms | ratio | on chain / 200s |",
+  "|---|--:|--:|--:|---|--:|--:|--:|--:|--:|---|",
+];
+for (const r of rows) {
+  const other = Object.entries(r.statuses).filter(([s]) => String(s) !== String(r.expect)).map(([s, n]) => `${s}×${n}`).join(", ") || "none";
+  const ratio = r.group === "proxy" ? r.rps / nginxRps : r.rps / refRps[r.concurrency];
+  const ratioText = r.group === "proxy" ? `${f(ratio, 2)}× nginx` : `${f(ratio, 2)}× ref`;
+  const chainText = r.payTo ? `${r.onChain} / ${r.okWithWarmup}${r.onChain === r.okWithWarmup ? " ✓" : ` ✗${r.gatewayStatuses ? ` (gateway: ${r.gatewayStatuses})` : ""}`}` : "";
+  lines.push(`| ${r.name} | ${r.concurrency} | ${r.sent} | ${r.ok} (${r.expect}) | ${other} | ${f(r.rps)} | ${f(r.p50, 2)} | ${f(r.p95, 2)} | ${f(r.p99, 2)} | ${ratioText} | ${chainText} |`);
+}
+const osRelease = (() => { try { return /PRETTY_NAME="([^"]+)"/.exec(fs.readFileSync("/etc/os-release", "utf8"))[1]; } catch { return os.type(); } })();
+const md = [
+  "# Benchmark results",
+  "",
+  `Produced by \`bench/run.sh${cfg.smoke ? " --smoke" : ""}\`.`,
+  "",
+  `- date: ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}`,
+  `- commit: ${cfg.commit}`,
+  `- machine: ${os.cpus().length} cores (${os.cpus()[0]?.model?.trim() ?? "?"}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, ${osRelease}, kernel ${os.release()}`,
+  `- software: .NET ${cfg.dotnet}, Node.js ${process.version}, ${cfg.nginxVersion}, anvil ${cfg.anvilVersion}, @x402/* 2.27.0`,
+  `- proxy rows: wrk (${Math.min(2, cfg.proxyConcurrency)} threads, ${cfg.proxyConcurrency} connections), ${cfg.proxyWarmupSeconds} s warm-up then ${cfg.proxySeconds} s measured`,
+  `- x402 rows: ${cfg.warmup} warm-up requests (paid like the rest, not in the figures), then up to ${cfg.paidRequests} requests (deferred) ` +
+    `or ${cfg.syncRequests} (sync, reference), each stopped after ${cfg.seconds} s at most`,
+  "",
+  ...lines,
+  "",
+  "- Everything runs on loopback on the same machine, the load generators included: figures compare rows side by",
+  "  side, they are not capacity. Proxy rows are driven by wrk; x402 rows by one Node.js process (keep-alive pool of",
+  "  `conc.` connections), so ratios are taken only within each group.",
+  "- req/s counts only successful answers (200; 402 for the unpaid row); `other statuses` lists every other answer",
+  "  (`ERR …` is a connection error). Percentiles: x402 rows over successful answers; proxy rows are wrk's, over all.",
+  "- Every paid request carries a payment never used before, signed before its row starts with the official x402 v2",
+  `  client (\`PAYMENT-SIGNATURE\`), rotating over ${cfg.payers} funded payer wallets. Credits-paid calls use one payer key.`,
+  "- ratio: proxy rows against nginx; x402 rows against the reference stack (`@x402/express` + the official",
+  "  facilitator, same upstream, same chain) at the same concurrency.",
+  `- on chain / 200s: \`Transfer\` events of the token to the row's own \`payTo\` after the rows, against the row's 200s`,
+  `  (warm-up included). Deferred rows are settled by the gateway's worker after their answers: after them, ${deferredBacklog}`,
+  `  payments were still to settle; the run waited ${f(settleWaited)} s for them (bound ${cfg.settleWaitSeconds} s) before the sync rows, which`,
+  "  share the gas wallet.",
+  ...(cfg.gatewayTable ? ["- [Table Storage]: a second gateway, the same build and settings but on Table Storage (Azurite, the npm",
+    "  emulator, in memory on loopback) with its own gas wallet (anvil account #2), as in Azure minus the network."] : []),
+  "- Upstream: nginx answering a small JSON body. Chain: anvil (automine) with an EIP-3009 test token. Gateway:",
+  "  Release build, standalone, SQLite, built-in facilitator with its own gas wallet (anvil account #1); the official",
+  "  facilitator (bench/facilitator.mjs: viem nonce manager, receipts polled every 200 ms like the gateway) uses anvil account #0. Deferred links serve any wallet content-first (`deferredPayers: \"any\"`) with",
+  "  the per-wallet bound on unsettled payments lifted (`X402__Settlement__DeferredMaxInFlightPerPayer`).",
+  "",
+].join("\n");
+fs.writeFileSync(cfg.out, md);
+console.log(md);
+
+// A row that could not run at all: not one successful answer, warm-up included.
+const dead = rows.filter((r) => r.okWithWarmup === 0);
+if (dead.length) {
+  log(`FAILED: no successful answer in: ${dead.map((r) => `${r.name} c${r.concurrency}`).join("; ")}`);
+  process.exit(1);
+}
