@@ -28,7 +28,8 @@ internal static class JsonContract
     public static (T? Value, List<ValidationError> Errors) Read<T>(JsonElement root, JsonTypeInfo<T> contract)
         where T : class
     {
-        var known = contract.Properties.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        // Only what a request may set: computed, read-only members of the contract are not fields of the request.
+        var known = contract.Properties.Where(p => p.Set is not null).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
         var errors = root.EnumerateObject()
             .Where(p => !known.Contains(p.Name))
             .Select(p => new ValidationError(p.Name, UnknownFieldCode,

@@ -18,6 +18,7 @@ public sealed class LinkContractTests(ManagementFixture fixture) : IClassFixture
     [InlineData("prise", "\"0.01\"")]
     [InlineData("Price", "\"0.01\"")]
     [InlineData("payto", "\"" + PayTo + "\"")]
+    [InlineData("clearsUpstreamHeaders", "true")]
     public async Task An_unknown_or_misspelt_field_is_refused_with_its_name(string field, string value)
     {
         var body = $$"""{"upstream":"http://127.0.0.1:9/x","price":"0.01","payTo":"{{PayTo}}","{{field}}":{{value}}}""";
@@ -27,6 +28,7 @@ public sealed class LinkContractTests(ManagementFixture fixture) : IClassFixture
         Assert.Equal(field, error.GetProperty("field").GetString());
         Assert.Contains($"'{field}'", error.GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.Contains("priceRules", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("clearsUpstreamHeaders,", error.GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
