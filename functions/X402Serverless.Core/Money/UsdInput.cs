@@ -25,7 +25,10 @@ public readonly record struct UsdInput(string Text, Usd Value, UsdParseError Err
 /// <summary>A JSON string or number, taken by its exact text; any other JSON kind is a wrong type.</summary>
 public sealed class UsdInputJsonConverter : JsonConverter<UsdInput>
 {
-    public override UsdInput Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.TokenType switch
+    public override UsdInput Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => ReadInput(ref reader);
+
+    /// <summary>The one reading of a dollar amount from JSON, shared with <see cref="UsdJsonConverter"/>.</summary>
+    public static UsdInput ReadInput(ref Utf8JsonReader reader) => reader.TokenType switch
     {
         JsonTokenType.String => UsdInput.Of(reader.GetString()),
         JsonTokenType.Number => UsdInput.Of(System.Text.Encoding.UTF8.GetString(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan)),

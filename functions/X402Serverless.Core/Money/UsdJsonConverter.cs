@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -12,17 +11,8 @@ public sealed class UsdJsonConverter : JsonConverter<Usd>
 {
     public override Usd Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
-        var text = reader.TokenType switch
-        {
-            JsonTokenType.String => reader.GetString(),
-            JsonTokenType.Number => System.Text.Encoding.UTF8.GetString(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan),
-            _ => throw new JsonException("A USD amount is a decimal string such as \"0.01\"."),
-        };
-        return UsdText.TryParse(text, out var value) switch
-        {
-            UsdParseError.None => value,
-            var error => throw new JsonException(UsdText.Explain(error)),
-        };
+        var input = UsdInputJsonConverter.ReadInput(ref reader);
+        return input.IsValid ? input.Value : throw new JsonException(UsdText.Explain(input.Error));
     }
 
     public override void Write(Utf8JsonWriter writer, Usd value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
