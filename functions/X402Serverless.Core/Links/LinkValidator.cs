@@ -36,12 +36,9 @@ public sealed class LinkValidator(NetworkRegistry networks, UpstreamAddressPolic
             }
             else
             {
-                foreach (var id in draft.Networks ?? [])
+                foreach (var n in TooCoarseFor(price, draft.Networks ?? [], networks))
                 {
-                    if (networks.TryGet(id, out var n) && price.ToToken(n.Decimals) is null)
-                    {
-                        errors.Add(new("price", "price_too_precise", $"price has more decimals than the token on {id} can carry ({n.Decimals})."));
-                    }
+                    errors.Add(new("price", "price_too_precise", $"price has more decimals than the token on {n.Id} can carry ({n.Decimals})."));
                 }
             }
         }
@@ -138,6 +135,10 @@ public sealed class LinkValidator(NetworkRegistry networks, UpstreamAddressPolic
     }
 
     public static bool IsKnownMethod(string method) => KnownMethods.Contains(method);
+
+    /// <summary>The configured networks among <paramref name="ids"/> whose token cannot carry <paramref name="price"/> exactly.</summary>
+    internal static IEnumerable<EvmNetwork> TooCoarseFor(Usd price, IEnumerable<string> ids, NetworkRegistry networks) =>
+        ids.Select(id => networks.TryGet(id, out var n) ? n : null).OfType<EvmNetwork>().Where(n => price.ToToken(n.Decimals) is null);
 
     private async Task ValidateUpstreamAsync(string? upstream, List<ValidationError> errors, CancellationToken cancellationToken)
     {

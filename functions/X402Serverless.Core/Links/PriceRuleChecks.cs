@@ -45,9 +45,9 @@ internal static class PriceRuleChecks
                 errors.Add(new(field + ".price", rule.Price is { Error: UsdParseError.TooPrecise } ? "price_too_precise" : "invalid_price",
                     $"{field}.price is a positive USD decimal string such as \"0.05\", at most 6 decimals."));
             }
-            else if (networkIds.FirstOrDefault(id => networks.TryGet(id, out var n) && price.Value.ToToken(n.Decimals) is null) is { } coarse)
+            else if (LinkValidator.TooCoarseFor(price.Value, networkIds, networks).FirstOrDefault() is { } coarse)
             {
-                errors.Add(new(field + ".price", "price_too_precise", $"{field}.price has more decimals than the token on {coarse} can carry."));
+                errors.Add(new(field + ".price", "price_too_precise", $"{field}.price has more decimals than the token on {coarse.Id} can carry."));
             }
             if (!seen.Add((rule.Method?.ToUpperInvariant(), rule.PathPrefix)))
             {
