@@ -20,7 +20,7 @@ internal sealed record CachedLink(
     /// <summary>What this request costs: the link's price, or that of its most specific price rule.</summary>
     public Usd Price { get; init; } = Link.Price;
 
-    /// <summary>Requirements for each price a rule sets, built with the link's.</summary>
+    /// <summary>Requirements for each price a rule sets other than the link's own (<see cref="For"/> keeps those as they are).</summary>
     public IReadOnlyDictionary<Usd, IReadOnlyList<PaymentRequirement>> RuleRequirements { get; init; } =
         new Dictionary<Usd, IReadOnlyList<PaymentRequirement>>();
 

@@ -45,7 +45,7 @@ internal sealed class LinkCache(ILinkStore store, NetworkRegistry networks, ISec
             : JsonSerializer.Deserialize<Dictionary<string, string>>(sealer.Unseal(link.SealedUpstreamHeaders))!.ToList();
         var requirements = link.Accepts402 ? LinkPricing.Requirements(link, link.Price, networks, _maxTimeoutSeconds) : [];
         var byPrice = link.Accepts402
-            ? link.PriceRules.Select(r => r.Price).Distinct().ToDictionary(p => p, p => LinkPricing.Requirements(link, p, networks, _maxTimeoutSeconds))
+            ? link.PriceRules.Select(r => r.Price).Where(p => p != link.Price).Distinct().ToDictionary(p => p, p => LinkPricing.Requirements(link, p, networks, _maxTimeoutSeconds))
             : [];
         return new CachedLink(link, requirements, headers, new Uri(link.Upstream), expiresAt) { RuleRequirements = byPrice };
     }
