@@ -87,6 +87,11 @@ async function drive(url, concurrency, count, seconds, headersFor, expect) {
   return { sent: next, ok: latencies.length, statuses, elapsed, rps: latencies.length / elapsed, p50: pct(0.5), p95: pct(0.95), p99: pct(0.99) };
 }
 
+// BENCH_ONLY (comma-separated: 402, credits, deferred, sync, official, reference, table) runs only those rows, for
+// working on one path; direct upstream and nginx always run, as the proxy rows' yardstick.
+const only = (process.env.BENCH_ONLY ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+const wanted = (...tags) => !only.length || tags.some((t) => only.includes(t));
+
 const rows = [];
 async function row(spec) {
   const { name, group, url, concurrency, count, headersFor = () => ({}), expect = 200, payTo = null, mode = null, linkId = null, base = null } = spec;
@@ -159,7 +164,7 @@ const freshAddress = () => privateKeyToAccount(generatePrivateKey()).address;
 // ---- links on each gateway (SQLite; Table Storage on Azurite when started), each x402 row paying its own recipient ----
 const upstream = `${cfg.upstream}/quote`;
 const gateways = [{ base: cfg.gateway, store: "", modes: ["deferred", "sync-builtin", "sync-official"] }];
-if (cfg.gatewayTable) gateways.push({ base: cfg.gatewayTable, store: " [Table Storage]", modes: ["deferred", "sync-builtin"] });
+if (cfg.gatewayTable && wanted("table")) gateways.push({ base: cfg.gatewayTable, store: " [Table Storage]", modes: ["deferred", "sync-builtin"] });
 const x402Rows = [];
 for (const g of gateways) {
   const link = async (body) => {
@@ -185,9 +190,11 @@ const proxyC = cfg.proxyConcurrency;
 await wrkRow({ name: "direct upstream", url: upstream, concurrency: proxyC });
 await wrkRow({ name: "nginx proxy_pass", url: `${cfg.nginx}/quote`, concurrency: proxyC });
 for (const g of gateways) {
-  await wrkRow({ name: `gateway: unpaid → 402${g.store}`, url: g.unpaid.url, concurrency: proxyC, expect: 402 });
-  await wrkRow({ name: `gateway: credits-paid${g.store}`, url: g.credits.url, concurrency: proxyC, headers: { Authorization: `Bearer ${g.payer.key}` } });
+  if (wanted("402")) await wrkRow({ name: `gateway: unpaid → 402${g.store}`, url: g.unpaid.url, concurrency: proxyC, expect: 402 });
+  if (wanted("credits")) await wrkRow({ name: `gateway: credits-paid${g.store}`, url: g.credits.url, concurrency: proxyC, headers: { Authorization: `Bearer ${g.payer.key}` } });
 }
+const modeTag = { "deferred": "deferred", "sync-builtin": "sync", "sync-official": "official" };
+for (let i = x402Rows.length - 1; i >= 0; i--) if (!wanted(modeTag[x402Rows[i].mode])) x402Rows.splice(i, 1);
 
 const titles = { "deferred": "gateway: x402 deferred (built-in)", "sync-builtin": "gateway: x402 sync (built-in)",
   "sync-official": "gateway: x402 sync (official facilitator)" };
@@ -219,6 +226,7 @@ const settleWaited = await awaitSettlement(deferredRows, cfg.settleWaitSeconds);
 for (const x of x402Rows.filter((x) => x.mode !== "deferred")) await x402Row(x);
 const refPayTos = cfg.referencePayTos;
 for (const [i, c] of cfg.x402Concurrency.entries()) {
+  if (!wanted("reference")) break;
   const url = `${cfg.reference}/r/${i}/quote`;
   const payments = await sign(url, Math.min(cfg.warmup, cfg.syncRequests) + cfg.syncRequests);
   await row({ name: "reference: @x402/express + official facilitator", group: "x402", url, concurrency: c, count: cfg.syncRequests,

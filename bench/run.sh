@@ -10,7 +10,8 @@
 # Knobs (environment): BENCH_PROXY_SECONDS and BENCH_PROXY_WARMUP_SECONDS (proxy rows, driven by wrk), BENCH_PAID_REQUESTS (credits, deferred),
 # BENCH_SYNC_REQUESTS (sync and reference rows), BENCH_SECONDS (cap per row), BENCH_WARMUP (x402 rows), BENCH_PROXY_CONCURRENCY,
 # BENCH_PROXY_MAX_REQUESTS (cap a proxy row's answers, for a tiny run on a shared machine: its req/s is then not shown),
-# BENCH_SETTLE_WAIT (seconds to wait for deferred settlement), BENCH_TABLE (0: no Table Storage rows), BENCH_OUT.
+# BENCH_SETTLE_WAIT (seconds to wait for deferred settlement), BENCH_TABLE (0: no Table Storage rows), BENCH_OUT,
+# BENCH_ONLY (only some rows, e.g. "credits,sync"; see bench/load.mjs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -170,7 +171,7 @@ REF_PAYTOS="$(node -e 'const c=require("crypto");console.log([0,1].map(()=>"0x"+
 wait_line "$WORK/reference.log" listening reference "${PIDS[-1]}" >/dev/null
 
 OUT="${BENCH_OUT:-}"
-[ -z "$OUT" ] && { [ "$SMOKE" = 1 ] && OUT="$WORK/results.md" || OUT="$ROOT/bench/results.md"; }
+[ -z "$OUT" ] && { [ "$SMOKE" = 1 ] || [ -n "${BENCH_ONLY:-}" ] && OUT="$WORK/results.md" || OUT="$ROOT/bench/results.md"; }
 node -e 'console.log(JSON.stringify({
   smoke: process.argv[1] === "1", out: process.argv[2], commit: process.argv[3], dotnet: process.argv[4], nginxVersion: process.argv[5],
   anvilVersion: process.argv[6], upstream: process.argv[7], nginx: process.argv[8], gateway: process.argv[9], reference: process.argv[10],
