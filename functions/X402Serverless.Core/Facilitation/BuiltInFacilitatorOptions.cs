@@ -7,7 +7,17 @@ public sealed class BuiltInFacilitatorOptions
     /// <summary>How long to wait for a settlement receipt before reporting it pending.</summary>
     public TimeSpan ReceiptTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// The receipt is asked for at once after the send, then after this wait, doubling up to <see cref="ReceiptPollInterval"/>:
+    /// a chain that mines at once answers within milliseconds, a slow one is not asked much more often than before.
+    /// </summary>
+    public TimeSpan ReceiptFirstPoll { get; init; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>The longest wait between two receipt checks.</summary>
     public TimeSpan ReceiptPollInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>How long a quote of the chain's fees is reused (see <see cref="GasFees"/>).</summary>
+    public TimeSpan FeeCacheTtl { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Fee cap: settlement waits rather than pay more per gas than this (wei).</summary>
     public BigInteger MaxFeePerGas { get; init; } = new(500_000_000_000); // 500 gwei

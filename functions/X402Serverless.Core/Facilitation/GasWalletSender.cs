@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Numerics;
 using X402Serverless.Core.Chain;
 using X402Serverless.Core.Evm;
@@ -6,59 +7,150 @@ using X402Serverless.Core.Networks;
 namespace X402Serverless.Core.Facilitation;
 
 /// <summary>
-/// Signs and sends the gas wallet's transactions: gas estimated with headroom, fees under the operator's cap, and
-/// the wallet's nonces handed out locally.
+/// Signs and sends the gas wallet's transactions, pipelined: fees come from a per-chain quote refreshed at most once
+/// per <see cref="BuiltInFacilitatorOptions.FeeCacheTtl"/>, nonces from <see cref="GasWalletNonces"/> under a short
+/// lock, and signing and sending run side by side. Every nonce handed out ends held by a transaction in the node's
+/// pool: ours, or, when the node refused ours, a no-op filler, so one failed send never stalls the ones behind it.
 /// </summary>
-internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOptions options) : IDisposable
+internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOptions options, TimeProvider time) : IDisposable
 {
-    private readonly SemaphoreSlim _sendLock = new(1, 1);
-    private readonly Dictionary<long, BigInteger> _nextNonce = [];
+    private const int FillGas = 21_000;
+
+    private readonly ConcurrentDictionary<long, GasWalletNonces> _nonces = new();
+    private readonly ConcurrentDictionary<long, GasFees> _fees = new();
 
     /// <summary>The node refused for lack of gas money: the operator must top the wallet up, the payer did nothing wrong.</summary>
     public static bool IsUnderfunded(RpcException e) =>
         e.Message.Contains("insufficient funds", StringComparison.OrdinalIgnoreCase)
         || e.Message.Contains("gas required exceeds allowance", StringComparison.OrdinalIgnoreCase);
 
-    // One transaction at a time per wallet: nonces are handed out locally and never collide; the lock covers
-    // only signing and sending, not the wait for the receipt.
-    public async Task<(string? Hash, string? Failure)> SendAsync(EvmRpcClient rpc, EvmNetwork network, byte[] data, CancellationToken cancellationToken)
+    /// <summary>The node already holds this very transaction (geth: "already known"; anvil: "already imported").</summary>
+    private static bool NodeHasIt(RpcException e) =>
+        e.Message.Contains("already known", StringComparison.OrdinalIgnoreCase)
+        || e.Message.Contains("already imported", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The nonce is held by another transaction, mined ("nonce too low") or in the pool ("replacement ... underpriced").</summary>
+    private static bool NonceTaken(RpcException e) =>
+        e.Message.Contains("nonce too low", StringComparison.OrdinalIgnoreCase)
+        || e.Message.Contains("replacement transaction underpriced", StringComparison.OrdinalIgnoreCase);
+
+    internal GasWalletNonces NoncesOf(long chainId) => _nonces.GetOrAdd(chainId, _ => new GasWalletNonces());
+
+    /// <param name="gasEstimate">The node's estimate for <paramref name="data"/>, which the caller made as its revert pre-check.</param>
+    public async Task<(string? Hash, string? Failure)> SendAsync(EvmRpcClient rpc, EvmNetwork network, byte[] data, BigInteger gasEstimate,
+        CancellationToken cancellationToken)
     {
-        await _sendLock.WaitAsync(cancellationToken);
-        try
+        var (tip, maxFee) = await _fees.GetOrAdd(network.ChainId, _ => new GasFees(time, options.FeeCacheTtl)).GetAsync(rpc, cancellationToken);
+        if (maxFee > options.MaxFeePerGas)
         {
-            var gas = await rpc.EstimateGasAsync(wallet.Address, network.Asset, data, cancellationToken) * 5 / 4;
-            var tip = await rpc.MaxPriorityFeeAsync(cancellationToken);
-            var maxFee = await rpc.BaseFeeAsync(cancellationToken) * 2 + tip;
-            if (maxFee > options.MaxFeePerGas)
+            return (null, BuiltInFacilitator.GasPriceAboveCap);
+        }
+        var gas = gasEstimate * 5 / 4;
+        var nonces = NoncesOf(network.ChainId);
+        for (var attempt = 0; ; attempt++)
+        {
+            var nonce = await nonces.TakeAsync(c => rpc.GetTransactionCountAsync(wallet.Address, c), cancellationToken);
+            var (raw, hash) = wallet.Sign(new Eip1559Transaction(network.ChainId, nonce, tip, maxFee, gas, network.Asset, 0, data));
+            try
             {
-                return (null, BuiltInFacilitator.GasPriceAboveCap);
+                await rpc.SendRawTransactionAsync(raw, cancellationToken);
+                return (hash, null);
             }
-            for (var attempt = 0; ; attempt++)
+            catch (RpcException e) when (NodeHasIt(e))
             {
-                var chainNonce = await rpc.GetTransactionCountAsync(wallet.Address, cancellationToken);
-                var nonce = _nextNonce.TryGetValue(network.ChainId, out var local) && local > chainNonce ? local : chainNonce;
-                var (raw, hash) = wallet.Sign(new Eip1559Transaction(network.ChainId, nonce, tip, maxFee, gas, network.Asset, 0, data));
-                try
+                return (hash, null);
+            }
+            catch (RpcException e) when (IsUnderfunded(e))
+            {
+                // Nothing this wallet sends can pass until it is funded; the next send after that takes the nonce back.
+                nonces.Return(nonce);
+                return (null, BuiltInFacilitator.GasWalletUnderfunded);
+            }
+            catch (RpcException e) when (NonceTaken(e))
+            {
+                // Another holder of this key, or what a previous process left in the pool: count on from the chain's.
+                nonces.CatchUp(await rpc.GetTransactionCountAsync(wallet.Address, cancellationToken));
+                if (attempt >= 2)
                 {
-                    await rpc.SendRawTransactionAsync(raw, cancellationToken);
-                    _nextNonce[network.ChainId] = nonce + 1;
+                    throw;
+                }
+            }
+            catch (RpcException)
+            {
+                // Refused for another reason: our transaction is not in the pool, so the nonce is filled before giving up.
+                await FillAsync(rpc, network, nonces, nonce, tip, maxFee);
+                throw;
+            }
+            catch (RpcUnavailableException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Whether the node got it is unknown: the same bytes again tell, and put it there if it did not.
+                if (await ResendAsync(rpc, network, nonces, nonce, raw, tip, maxFee))
+                {
                     return (hash, null);
                 }
-                catch (RpcException e) when (IsUnderfunded(e))
-                {
-                    return (null, BuiltInFacilitator.GasWalletUnderfunded);
-                }
-                catch (RpcException e) when (attempt < 2 && e.Message.Contains("nonce", StringComparison.OrdinalIgnoreCase))
-                {
-                    _nextNonce.Remove(network.ChainId); // resynchronise from the chain and try once more
-                }
+                throw;
             }
-        }
-        finally
-        {
-            _sendLock.Release();
+            catch (OperationCanceledException)
+            {
+                // Given up mid-send: if the node has it after all, the next taker of this nonce hears so and moves on.
+                nonces.Return(nonce);
+                throw;
+            }
         }
     }
 
-    public void Dispose() => _sendLock.Dispose();
+    /// <summary>True when the node holds a transaction with this nonce (ours, most likely); false when the nonce is free again.</summary>
+    private async Task<bool> ResendAsync(EvmRpcClient rpc, EvmNetwork network, GasWalletNonces nonces, BigInteger nonce, byte[] raw,
+        BigInteger tip, BigInteger maxFee)
+    {
+        try
+        {
+            await rpc.SendRawTransactionAsync(raw, CancellationToken.None);
+            return true;
+        }
+        catch (RpcException e) when (NodeHasIt(e) || NonceTaken(e))
+        {
+            // Held: by ours (the receipt shows it) or by another (then the receipt never comes and the payment is
+            // reported pending, to be judged from the chain later): either way no gap.
+            return true;
+        }
+        catch (RpcException)
+        {
+            await FillAsync(rpc, network, nonces, nonce, tip, maxFee);
+            return false;
+        }
+        catch (RpcUnavailableException)
+        {
+            // Still no answer: a filler has one more go (if the node is really gone it fails too, and returns the
+            // nonce for the next send to take first).
+            await FillAsync(rpc, network, nonces, nonce, tip, maxFee);
+            return false;
+        }
+    }
+
+    /// <summary>Holds a nonce our refused transaction left free with a no-op to ourselves, so the transactions after it are mined.</summary>
+    private async Task FillAsync(EvmRpcClient rpc, EvmNetwork network, GasWalletNonces nonces, BigInteger nonce, BigInteger tip, BigInteger maxFee)
+    {
+        var (raw, _) = wallet.Sign(new Eip1559Transaction(network.ChainId, nonce, tip, maxFee, FillGas, wallet.Address, 0, []));
+        try
+        {
+            await rpc.SendRawTransactionAsync(raw, CancellationToken.None);
+        }
+        catch (RpcException e) when (NodeHasIt(e) || NonceTaken(e))
+        {
+            // held already
+        }
+        catch (Exception e) when (e is RpcException or RpcUnavailableException)
+        {
+            nonces.Return(nonce); // the next send takes it
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var nonces in _nonces.Values)
+        {
+            nonces.Dispose();
+        }
+    }
 }

@@ -9,8 +9,8 @@ using X402Serverless.Handler.Hosting;
 namespace X402Serverless.Handler.Settlement;
 
 /// <summary>
-/// The standalone dispatcher of the durable settlement jobs: leases due Pending jobs, settles them in parallel,
-/// and recovers payments whose request died with its process. Errors are logged and retried, never fatal.
+/// The standalone dispatcher of the durable settlement jobs: leases due Pending jobs, settles a bounded number of them
+/// side by side, and recovers payments whose request died with its process. Errors are logged and retried, never fatal.
 /// </summary>
 internal sealed partial class SettlementWorker(
     IPaymentStore payments,
@@ -64,13 +64,49 @@ internal sealed partial class SettlementWorker(
         }
     }
 
+    /// <summary>
+    /// Settles due jobs with up to WorkerBatchSize in flight, claiming more as they finish rather than waiting for a
+    /// whole batch's slowest; returns how many it ran once none is due. A job runs only under its lease, so a job is
+    /// never in flight twice.
+    /// </summary>
     public async Task<int> RunDueAsync(CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
+        var slots = _settings.WorkerBatchSize;
         var lease = TimeSpan.FromSeconds(_settings.ReceiptTimeoutSeconds + 30);
-        var jobs = await payments.ClaimDueAsync(now, now + lease, _settings.WorkerBatchSize, cancellationToken);
-        await Task.WhenAll(jobs.Select(job => RunOneAsync(job, cancellationToken)));
-        return jobs.Count;
+        var running = new HashSet<Task>();
+        var ran = 0;
+        var due = true;
+        while (true)
+        {
+            // Claims wait for a quarter of the slots to free up: each claim is a store write, not one per finished job.
+            var free = slots - running.Count;
+            if (due && (running.Count == 0 || free >= Math.Max(1, slots / 4)))
+            {
+                var now = time.GetUtcNow();
+                IReadOnlyList<PaymentRecord> jobs;
+                try
+                {
+                    jobs = await payments.ClaimDueAsync(now, now + lease, free, cancellationToken);
+                }
+                catch
+                {
+                    // The pass fails, but not before the jobs it started end: a retry never has more than its slots in flight.
+                    await Task.WhenAll(running).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    throw;
+                }
+                ran += jobs.Count;
+                due = jobs.Count == free;
+                foreach (var job in jobs)
+                {
+                    running.Add(RunOneAsync(job, cancellationToken));
+                }
+            }
+            if (running.Count == 0)
+            {
+                return ran;
+            }
+            running.Remove(await Task.WhenAny(running));
+        }
     }
 
     private async Task RunOneAsync(PaymentRecord job, CancellationToken cancellationToken)

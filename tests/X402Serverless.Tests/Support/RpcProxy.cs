@@ -18,6 +18,12 @@ internal sealed class RpcProxy : IAsyncDisposable
 
     public int? MaxLogRange { get; set; }
 
+    /// <summary>
+    /// Per request (its method and its whole JSON body): Refuse answers a JSON-RPC error as a node refusing it would,
+    /// Drop cuts the connection without passing it on (lost on the way); null or Pass forwards it.
+    /// </summary>
+    public Func<string, string, RpcFault>? Fault { get; set; }
+
     /// <summary>eth_getLogs calls the proxy refused for their range.</summary>
     public int RefusedLogQueries => _refused;
 
@@ -40,7 +46,16 @@ internal sealed class RpcProxy : IAsyncDisposable
             }
             using var buffered = new MemoryStream();
             await context.Request.Body.CopyToAsync(buffered);
-            proxy.Count(buffered.ToArray());
+            var (method, requestId) = proxy.Count(buffered.ToArray());
+            switch (proxy.Fault?.Invoke(method, System.Text.Encoding.UTF8.GetString(buffered.ToArray())) ?? RpcFault.Pass)
+            {
+                case RpcFault.Drop:
+                    context.Abort();
+                    return;
+                case RpcFault.Refuse:
+                    await context.Response.WriteAsJsonAsync(new { jsonrpc = "2.0", id = requestId, error = new { code = -32003, message = "refused by the test proxy" } });
+                    return;
+            }
             if (proxy.MaxLogRange is { } max && TooWide(buffered.ToArray(), max, out var id))
             {
                 Interlocked.Increment(ref proxy._refused);
@@ -57,13 +72,16 @@ internal sealed class RpcProxy : IAsyncDisposable
         return proxy;
     }
 
-    private void Count(byte[] body)
+    private (string Method, long Id) Count(byte[] body)
     {
         using var request = System.Text.Json.JsonDocument.Parse(body);
+        var id = request.RootElement.TryGetProperty("id", out var i) && i.TryGetInt64(out var n) ? n : 0;
         if (request.RootElement.TryGetProperty("method", out var method) && method.GetString() is { } name)
         {
-            _calls.AddOrUpdate(name, 1, (_, n) => n + 1);
+            _calls.AddOrUpdate(name, 1, (_, c) => c + 1);
+            return (name, id);
         }
+        return ("", id);
     }
 
     private static bool TooWide(byte[] body, int max, out long id)
@@ -91,4 +109,11 @@ internal sealed class RpcProxy : IAsyncDisposable
         await _app.DisposeAsync();
         _http.Dispose();
     }
+}
+
+internal enum RpcFault
+{
+    Pass,
+    Refuse,
+    Drop,
 }
