@@ -32,6 +32,38 @@ public sealed class DeferredSettlementTests(ChainFixture chain)
     }
 
     [Fact]
+    public async Task A_backlog_larger_than_the_workers_slots_is_settled_side_by_side_each_payment_once()
+    {
+        var settings = chain.GatewaySettings(chain.FacilitatorUrl);
+        settings["X402:Settlement:GasWalletKey"] = await chain.FundedWalletAsync();
+        settings["X402:Settlement:WorkerBatchSize"] = "4";
+        settings["X402:Settlement:DeferredMaxInFlightPerPayer"] = "100";
+        await using var gateway = await GatewayHost.StartAsync(settings);
+        var link = await chain.CreateLinkAsync(gateway: gateway, settlement: "deferred", facilitator: "builtin", deferredPayers: "any");
+        var requirement = await RequirementAsync(link.Url);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 24).Select(_ =>
+            SendAsync(link.Url, new PaymentBuilder { Requirement = requirement, PayerKey = chain.PayerKey }.V2Header())));
+        Assert.All(responses, r => Assert.Equal(200, (int)r.StatusCode));
+        var ids = responses.Select(r => r.Headers.GetValues("X-Payment-Id").Single()).ToList();
+        foreach (var r in responses)
+        {
+            r.Dispose();
+        }
+
+        var transactions = new List<string>();
+        foreach (var id in ids)
+        {
+            var payment = await PaymentsApiClient.WaitForEndAsync(gateway, id, TimeSpan.FromSeconds(60));
+            Assert.Equal("settled", payment.GetProperty("status").GetString());
+            transactions.Add(payment.GetProperty("transaction").GetString()!);
+        }
+        Assert.Equal(24, transactions.Distinct(StringComparer.OrdinalIgnoreCase).Count());
+        Assert.Equal(24, await chain.Rpc.TransferLogCountAsync(chain.Token, link.PayTo));
+        Assert.Equal(24 * 10_000, await chain.BalanceAsync(link.PayTo));
+    }
+
+    [Fact]
     public async Task A_payer_whose_deferred_payment_failed_is_served_sync_next_time()
     {
         var link = await chain.CreateLinkAsync(settlement: "deferred", facilitator: "builtin", deferredPayers: "any");

@@ -35,9 +35,9 @@ internal sealed class HandlerProcess : IAsyncDisposable
                     return new HandlerProcess(process, baseUrl);
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
-                // not listening yet
+                // not listening yet, or too slow to answer its first request on a loaded machine: ask again until the deadline
             }
             await Task.Delay(50);
         }
