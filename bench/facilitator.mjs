@@ -1,8 +1,9 @@
 // The official x402 facilitator (@x402/core + @x402/evm, v2 exact scheme) for the benchmark, served over node:http on
 // loopback like tests/peers/facilitator.mjs, but set up for concurrent load on a local chain, so the reference stack
 // is measured at its best: viem's nonce manager hands out the gas wallet's nonces (without it, concurrent settlements
-// race for the same nonce and fail), and receipts are polled every 200 ms, as the gateway's built-in facilitator polls
-// them (viem's default is 4 s on a chain it does not know).
+// race for the same nonce and fail), and receipts are polled every 10 ms (viem's default is 4 s on a chain it does not
+// know), so a transaction anvil mines on arrival is seen within milliseconds, as the gateway's built-in facilitator
+// sees it (asked at once, then at growing intervals).
 // Usage: node facilitator.mjs <rpcUrl> <gasKey> <network e.g. eip155:84532>. Prints "listening <port>" once ready.
 import http from "node:http";
 import { createWalletClient, http as viemHttp, nonceManager, publicActions } from "viem";
@@ -15,7 +16,7 @@ import { localChain } from "../tests/peers/chain.mjs";
 const [rpcUrl, gasKey, network] = process.argv.slice(2);
 const chain = await localChain(rpcUrl);
 const account = privateKeyToAccount(gasKey, { nonceManager });
-const wallet = createWalletClient({ account, chain, transport: viemHttp(rpcUrl), pollingInterval: 200 }).extend(publicActions);
+const wallet = createWalletClient({ account, chain, transport: viemHttp(rpcUrl), pollingInterval: 10 }).extend(publicActions);
 const signer = toFacilitatorEvmSigner({
   address: account.address,
   getCode: (a) => wallet.getCode(a),
@@ -23,7 +24,7 @@ const signer = toFacilitatorEvmSigner({
   verifyTypedData: (a) => wallet.verifyTypedData(a),
   writeContract: (a) => wallet.writeContract({ ...a, args: a.args ?? [] }),
   sendTransaction: (a) => wallet.sendTransaction(a),
-  waitForTransactionReceipt: (a) => wallet.waitForTransactionReceipt({ pollingInterval: 200, ...a }),
+  waitForTransactionReceipt: (a) => wallet.waitForTransactionReceipt({ pollingInterval: 10, ...a }),
 }, { confirmationTimeoutMs: 30_000 });
 const facilitator = new x402Facilitator().register(network, new ExactEvmScheme(signer));
 

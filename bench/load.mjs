@@ -87,7 +87,7 @@ async function drive(url, concurrency, count, seconds, headersFor, expect) {
   return { sent: next, ok: latencies.length, statuses, elapsed, rps: latencies.length / elapsed, p50: pct(0.5), p95: pct(0.95), p99: pct(0.99) };
 }
 
-// BENCH_ONLY (comma-separated: 402, credits, deferred, sync, official, reference, table) runs only those rows, for
+// BENCH_ONLY (comma-separated: 402, credits, deferred, sync, official, facilitator, reference, table) runs only those rows, for
 // working on one path; direct upstream and nginx always run, as the proxy rows' yardstick.
 const only = (process.env.BENCH_ONLY ?? "").split(",").map((s) => s.trim()).filter(Boolean);
 const wanted = (...tags) => !only.length || tags.some((t) => only.includes(t));
@@ -224,6 +224,59 @@ const deferredRows = rows.filter((r) => r.mode === "deferred");
 const deferredBacklog = deferredRows.reduce((n, r) => n + r.okWithWarmup, 0) - (await Promise.all(deferredRows.map((r) => transfersTo(r.payTo)))).reduce((a, b) => a + b, 0);
 const settleWaited = await awaitSettlement(deferredRows, cfg.settleWaitSeconds);
 for (const x of x402Rows.filter((x) => x.mode !== "deferred")) await x402Row(x);
+// ---- facilitator (BENCH_ONLY tag "facilitator"): the built-in facilitator's own settlements/s, fresh payments POSTed to
+// the gateway's /facilitator/settle at concurrency 16; a 200 counts only with success true, its transfer counted on
+// chain like the other rows. Self-contained: its own request loop and link. ----
+if (wanted("facilitator")) {
+  const payTo = freshAddress();
+  const fl = await api("POST", "/api/links", { upstream, price: PRICE, payTo, facilitator: "builtin" });
+  const res = await fetch(fl.url);
+  const required = decodePaymentRequiredHeader(res.headers.get("payment-required"));
+  const concurrency = 16, count = cfg.syncRequests, warm = Math.min(cfg.warmup, count);
+  const bodies = [];
+  for (let i = 0; i < warm + count; i++) {
+    const paymentPayload = await clients[i % clients.length].createPaymentPayload(required);
+    bodies.push(JSON.stringify({ x402Version: 2, paymentPayload, paymentRequirements: paymentPayload.accepted }));
+  }
+  const settleUrl = new URL("/facilitator/settle", cfg.gateway);
+  const post = (agent, body) => new Promise((resolve) => {
+    const req = http.request(settleUrl, { method: "POST", agent, headers: { "content-type": "application/json",
+      authorization: `Bearer ${cfg.adminKey}`, "content-length": Buffer.byteLength(body) } }, (r) => {
+      let text = "";
+      r.on("data", (d) => (text += d));
+      r.on("end", () => { try { const j = JSON.parse(text); resolve(r.statusCode === 200 && j.success ? 200 : `${r.statusCode} ${j.errorReason ?? j.code ?? ""}`.trim()); } catch { resolve(r.statusCode); } });
+      r.on("error", (e) => resolve(`ERR ${e.code ?? e.message}`));
+    });
+    req.on("error", (e) => resolve(`ERR ${e.code ?? e.message}`));
+    req.end(body);
+  });
+  const settleRun = async (from, n) => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+    const statuses = {}, latencies = [];
+    let next = 0;
+    const started = performance.now(), deadline = started + cfg.seconds * 1000;
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      while (next < n && performance.now() < deadline) {
+        const body = bodies[from + next++];
+        const t0 = performance.now();
+        const status = await post(agent, body);
+        statuses[status] = (statuses[status] ?? 0) + 1;
+        if (status === 200) latencies.push(performance.now() - t0);
+      }
+    }));
+    const elapsed = (performance.now() - started) / 1000;
+    agent.destroy();
+    latencies.sort((a, b) => a - b);
+    const pct = (p) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : NaN);
+    return { sent: next, ok: latencies.length, statuses, elapsed, rps: latencies.length / elapsed, p50: pct(0.5), p95: pct(0.95), p99: pct(0.99) };
+  };
+  const w = await settleRun(0, warm);
+  const m = await settleRun(w.sent, count);
+  rows.push({ name: "gateway: facilitator /settle (built-in), settlements/s", group: "x402", concurrency, ...m, expect: 200, payTo,
+    mode: "facilitator", linkId: null, base: null, okWithWarmup: m.ok + w.ok, warmStatuses: w.statuses });
+  log(`facilitator /settle c${concurrency}: ${m.ok}/${m.sent} settled in ${m.elapsed.toFixed(1)}s, ${m.rps.toFixed(0)}/s, p50 ${m.p50.toFixed(2)} ms`);
+}
+// ---- end facilitator ----
 const refPayTos = cfg.referencePayTos;
 for (const [i, c] of cfg.x402Concurrency.entries()) {
   if (!wanted("reference")) break;
@@ -289,6 +342,9 @@ const md = [
   `  client (\`PAYMENT-SIGNATURE\`), rotating over ${cfg.payers} funded payer wallets. Credits-paid calls use one payer key.`,
   "- ratio: proxy rows against nginx; x402 rows against the reference stack (`@x402/express` + the official",
   "  facilitator, same upstream, same chain) at the same concurrency.",
+  ...(rows.some((r) => r.mode === "facilitator") ? ["- facilitator /settle: fresh payments POSTed straight to the gateway's `/facilitator/settle` (operator key), no",
+    "  paid link around them; a success is `success: true` with its transaction mined; ratio against the reference stack at c16,",
+    "  whose paid req/s the official facilitator's settlements bound."] : []),
   `- on chain / 200s: \`Transfer\` events of the token to the row's own \`payTo\` after the rows, against the row's 200s`,
   `  (warm-up included). Deferred rows are settled by the gateway's worker after their answers: after them, ${deferredBacklog}`,
   `  payments were still to settle; the run waited ${f(settleWaited)} s for them (bound ${cfg.settleWaitSeconds} s) before the sync rows, which`,
@@ -297,7 +353,9 @@ const md = [
     "  emulator, in memory on loopback) with its own gas wallet (anvil account #2), as in Azure minus the network."] : []),
   "- Upstream: nginx answering a small JSON body. Chain: anvil (automine) with an EIP-3009 test token. Gateway:",
   "  Release build, standalone, SQLite, built-in facilitator with its own gas wallet (anvil account #1); the official",
-  "  facilitator (bench/facilitator.mjs: viem nonce manager, receipts polled every 200 ms like the gateway) uses anvil account #0. Deferred links serve any wallet content-first (`deferredPayers: \"any\"`) with",
+  "  facilitator (bench/facilitator.mjs: viem nonce manager, receipts polled every 10 ms, so it too learns of a",
+  "  transaction mined on arrival within milliseconds, as the gateway does asking at once then at growing intervals)",
+  "  uses anvil account #0. Deferred links serve any wallet content-first (`deferredPayers: \"any\"`) with",
   "  the per-wallet bound on unsettled payments lifted (`X402__Settlement__DeferredMaxInFlightPerPayer`).",
   "",
 ].join("\n");

@@ -11,7 +11,7 @@
 # BENCH_SYNC_REQUESTS (sync and reference rows), BENCH_SECONDS (cap per row), BENCH_WARMUP (x402 rows), BENCH_PROXY_CONCURRENCY,
 # BENCH_PROXY_MAX_REQUESTS (cap a proxy row's answers, for a tiny run on a shared machine: its req/s is then not shown),
 # BENCH_SETTLE_WAIT (seconds to wait for deferred settlement), BENCH_TABLE (0: no Table Storage rows), BENCH_OUT,
-# BENCH_ONLY (only some rows, e.g. "credits,sync"; see bench/load.mjs).
+# BENCH_ONLY (only some rows, e.g. "credits,sync"; tags in bench/load.mjs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -144,6 +144,7 @@ start_gateway() { # name port gasKey [VAR=value...]
     export X402__Networks__0__ChainId=84532 X402__Networks__0__RpcUrl="$RPC" X402__Networks__0__Asset="$TOKEN"
     export X402__Networks__0__TokenName="USD Coin" X402__Networks__0__TokenVersion=2
     export X402__Settlement__GasWalletKey="$gas" X402__Settlement__DeferredMaxInFlightPerPayer=1000000000
+    export X402__Settlement__FacilitatorRequestsPerMinute=1000000 # the facilitator row posts far more than 60 a minute
     for kv in "$@"; do export "${kv?}"; done
     exec dotnet "$HANDLER"
   ) >"$WORK/$name.log" 2>&1 & PIDS+=($!)
