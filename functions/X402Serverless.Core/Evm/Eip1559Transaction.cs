@@ -1,15 +1,13 @@
 using System.Numerics;
-using System.Security.Cryptography;
 using Nethereum.Model;
-using Nethereum.Signer;
 using X402Serverless.Core.Crypto;
 
 namespace X402Serverless.Core.Evm;
 
 /// <summary>
 /// A type-2 (EIP-1559) transaction, signed locally: the raw bytes for eth_sendRawTransaction and their hash.
-/// Encoding and signing are Nethereum's (RLP, the typed-envelope signing hash, y-parity); the pinned vector in
-/// the tests holds it to the bytes the hand-written encoder produced.
+/// Encoding is Nethereum's (RLP, the typed envelope), the signature libsecp256k1's; the pinned vector in the tests
+/// holds it to the bytes the hand-written encoder produced, and Nethereum's own signer must agree byte for byte.
 /// </summary>
 public sealed record Eip1559Transaction(
     long ChainId,
@@ -24,15 +22,12 @@ public sealed record Eip1559Transaction(
     public (byte[] Raw, string Hash) Sign(ReadOnlySpan<byte> privateKey)
     {
         var transaction = new Transaction1559(ChainId, Nonce, MaxPriorityFeePerGas, MaxFeePerGas, GasLimit, To.ToLowerHex(), Value, Hex.Encode(Data), []);
-        var key = privateKey.ToArray();
-        try
-        {
-            var raw = Convert.FromHexString(new Transaction1559Signer().SignTransaction(key, transaction));
-            return (raw, Hex.Encode(Keccak256.Hash(raw)));
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(key); // the copy Nethereum needed; the gas wallet's own stays put
-        }
+        // Nethereum encodes; the signature is libsecp256k1's (NBitcoin), as on the verify path: Nethereum's own signer
+        // (BouncyCastle) costs milliseconds and a heap of big integers per transaction, on every settlement.
+        var signature = Secp256k1.Sign(Keccak256.Hash(transaction.GetRLPEncodedRaw()), privateKey);
+        var yParity = signature[64] - 27;
+        transaction.SetSignature(new Signature(signature[..32], signature[32..64], yParity == 0 ? [] : [(byte)yParity]));
+        var raw = transaction.GetRLPEncoded();
+        return (raw, Hex.Encode(Keccak256.Hash(raw)));
     }
 }

@@ -56,6 +56,25 @@ public sealed class Eip1559TransactionTests
     }
 
     [Fact]
+    public void Our_signature_and_Nethereums_signer_give_the_same_bytes_for_random_transactions_of_both_parities()
+    {
+        var parities = new HashSet<byte>();
+        for (var i = 0; i < 64; i++)
+        {
+            var key = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+            var data = System.Security.Cryptography.RandomNumberGenerator.GetBytes(i * 3);
+            var tx = new Eip1559Transaction(84532, i, i * 1_000, 3_000_000_000 + i, 21_000 + i, Usdc, i % 3, data);
+            var (raw, hash) = tx.Sign(key);
+            var unsigned = new Transaction1559(84532, i, i * 1_000, 3_000_000_000 + i, 21_000 + i, Usdc.ToLowerHex(), i % 3, Hex.Encode(data), []);
+            var nethereum = new Transaction1559Signer().SignTransaction(key, unsigned);
+            Assert.Equal("0x" + nethereum, Hex.Encode(raw));
+            Assert.Equal(Hex.Encode(Keccak256.Hash(raw)), hash);
+            parities.Add(Secp256k1.Sign(Keccak256.Hash(unsigned.GetRLPEncodedRaw()), key)[64]);
+        }
+        Assert.Equal(2, parities.Count);
+    }
+
+    [Fact]
     public void Nethereum_recovers_the_gas_wallet_as_sender() =>
         Assert.Equal("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", TransactionVerificationAndRecovery.GetSenderAddress(ExpectedRaw));
 }
