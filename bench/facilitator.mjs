@@ -1,9 +1,9 @@
 // The official x402 facilitator (@x402/core + @x402/evm, v2 exact scheme) for the benchmark, served over node:http on
 // loopback like tests/peers/facilitator.mjs, but set up for concurrent load on a local chain, so the reference stack
 // is measured at its best: viem's nonce manager hands out the gas wallet's nonces (without it, concurrent settlements
-// race for the same nonce and fail), and receipts are polled every 10 ms (viem's default is 4 s on a chain it does not
-// know), so a transaction anvil mines on arrival is seen within milliseconds, as the gateway's built-in facilitator
-// sees it (asked at once, then at growing intervals).
+// race for the same nonce and fail), and each receipt is asked for as the gateway's built-in facilitator asks: at once,
+// then at growing intervals (5 ms doubling to 200 ms), so it too learns of a transaction anvil mined on arrival within
+// milliseconds (viem's own wait watches the block number, every 4 s by default on a chain it does not know).
 // Usage: node facilitator.mjs <rpcUrl> <gasKey> <network e.g. eip155:84532>. Prints "listening <port>" once ready.
 import http from "node:http";
 import { createWalletClient, http as viemHttp, nonceManager, publicActions } from "viem";
@@ -16,7 +16,7 @@ import { localChain } from "../tests/peers/chain.mjs";
 const [rpcUrl, gasKey, network] = process.argv.slice(2);
 const chain = await localChain(rpcUrl);
 const account = privateKeyToAccount(gasKey, { nonceManager });
-const wallet = createWalletClient({ account, chain, transport: viemHttp(rpcUrl), pollingInterval: 10 }).extend(publicActions);
+const wallet = createWalletClient({ account, chain, transport: viemHttp(rpcUrl), pollingInterval: 200 }).extend(publicActions);
 const signer = toFacilitatorEvmSigner({
   address: account.address,
   getCode: (a) => wallet.getCode(a),
@@ -24,7 +24,19 @@ const signer = toFacilitatorEvmSigner({
   verifyTypedData: (a) => wallet.verifyTypedData(a),
   writeContract: (a) => wallet.writeContract({ ...a, args: a.args ?? [] }),
   sendTransaction: (a) => wallet.sendTransaction(a),
-  waitForTransactionReceipt: (a) => wallet.waitForTransactionReceipt({ pollingInterval: 10, ...a }),
+  // The gateway's own receipt policy: asked at once, then after 5 ms, doubling up to 200 ms. (viem's block-watching
+  // wait, set to a 10 ms interval, was seen to hold one settlement for its whole 30 s timeout on anvil.)
+  waitForTransactionReceipt: async ({ hash, timeout = 30_000 }) => {
+    const deadline = Date.now() + timeout;
+    for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
+      try {
+        return await wallet.getTransactionReceipt({ hash });
+      } catch (e) {
+        if (e?.name !== "TransactionReceiptNotFoundError" || Date.now() > deadline) throw e;
+      }
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  },
 }, { confirmationTimeoutMs: 30_000 });
 const facilitator = new x402Facilitator().register(network, new ExactEvmScheme(signer));
 

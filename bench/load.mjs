@@ -353,9 +353,8 @@ const md = [
     "  emulator, in memory on loopback) with its own gas wallet (anvil account #2), as in Azure minus the network."] : []),
   "- Upstream: nginx answering a small JSON body. Chain: anvil (automine) with an EIP-3009 test token. Gateway:",
   "  Release build, standalone, SQLite, built-in facilitator with its own gas wallet (anvil account #1); the official",
-  "  facilitator (bench/facilitator.mjs: viem nonce manager, receipts polled every 10 ms, so it too learns of a",
-  "  transaction mined on arrival within milliseconds, as the gateway does asking at once then at growing intervals)",
-  "  uses anvil account #0. Deferred links serve any wallet content-first (`deferredPayers: \"any\"`) with",
+  "  facilitator (bench/facilitator.mjs: viem nonce manager; each receipt asked for as the gateway asks, at once then",
+  "  at growing intervals, 5 ms doubling to 200 ms) uses anvil account #0. Deferred links serve any wallet content-first (`deferredPayers: \"any\"`) with",
   "  the per-wallet bound on unsettled payments lifted (`X402__Settlement__DeferredMaxInFlightPerPayer`).",
   "",
 ].join("\n");
