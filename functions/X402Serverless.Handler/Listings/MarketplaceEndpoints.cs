@@ -30,7 +30,8 @@ internal static class MarketplaceEndpoints
         app.MapGet("/openapi.json", OpenApiAsync);
     }
 
-    private static async Task RootAsync(HttpContext http, ListingCatalogue catalogue, CataloguePages pages, IOptions<GatewayOptions> options)
+    // Services are resolved only for the catalogue: a readiness probe costs what it did before there was one.
+    private static async Task RootAsync(HttpContext http, IOptions<GatewayOptions> options)
     {
         // The Functions host and probes ask "/" for readiness; only a browser (and never the links origin, whose pages
         // run providers' scripts unsandboxed) gets the catalogue.
@@ -39,6 +40,8 @@ internal static class MarketplaceEndpoints
             await TypedResults.Ok(new { service = "X402Serverless", status = "ok" }).ExecuteAsync(http);
             return;
         }
+        var catalogue = http.RequestServices.GetRequiredService<ListingCatalogue>();
+        var pages = http.RequestServices.GetRequiredService<CataloguePages>();
         var snapshot = await catalogue.GetAsync(http.RequestAborted);
         var query = CatalogueQuery.From(http.Request.Query);
         var document = snapshot.Rendered("list\u0001" + query.Key, () => RenderedDocument.Html(pages.List(snapshot, query)));
