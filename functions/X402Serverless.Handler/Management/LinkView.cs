@@ -65,5 +65,13 @@ internal sealed record LinkView(
         link.CreatedAt,
         link.UpdatedAt);
 
-    private static JsonElement? Json(string? text) => text is null ? null : JsonDocument.Parse(text).RootElement.Clone();
+    private static JsonElement? Json(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+        using var document = JsonDocument.Parse(text);
+        return document.RootElement.Clone();
+    }
 }
