@@ -58,6 +58,11 @@ public sealed class TableAccessStore(TableServiceClient service, string organisa
         return found.Count == 1 && (await _keys.DeleteEntityAsync(found[0].PartitionKey, Row, ETag.All, cancellationToken)).Status != 404;
     }
 
+    public async Task<Organisation?> FindOrganisationAsync(string id, CancellationToken cancellationToken) =>
+        await _organisations.FindAsync(id, Row, cancellationToken) is { } o
+            ? new Organisation(Str(o, "PartitionKey"), Str(o, "Name"), Bool(o, "IsOperator"), Time(o, "CreatedAt"))
+            : null;
+
     public async Task<(AccessKey Key, Organisation Organisation)?> FindByKeyHashAsync(string keyHash, CancellationToken cancellationToken)
     {
         if (await _keys.FindAsync(keyHash, Row, cancellationToken) is not { } k

@@ -31,6 +31,11 @@ public sealed class TableLinkStore(TableServiceClient service, string tableName 
         (await _table.ListAsync(TableClient.CreateQueryFilter($"OrganisationId eq {organisationId}"), null, cancellationToken))
             .Select(FromEntity).OrderBy(l => l.CreatedAt).ThenBy(l => l.Id, StringComparer.Ordinal).ToList();
 
+    // A scan across partitions: only the catalogue asks, and it keeps the answer in memory.
+    public async Task<IReadOnlyList<PaidLink>> ListListedAsync(CancellationToken cancellationToken) =>
+        (await _table.ListAsync("Listed eq true", null, cancellationToken))
+            .Select(FromEntity).OrderBy(l => l.CreatedAt).ThenBy(l => l.Id, StringComparer.Ordinal).ToList();
+
     public async Task<bool> UpdateAsync(PaidLink link, CancellationToken cancellationToken)
     {
         var current = await _table.FindAsync(link.Id, Row, cancellationToken);
@@ -88,6 +93,8 @@ public sealed class TableLinkStore(TableServiceClient service, string tableName 
         ["DailyCapPerPayer"] = Long(l.DailyCapPerPayer?.Micros),
         ["KycLevel"] = l.KycLevel,
         ["KycCountries"] = List(l.KycCountries),
+        ["Listed"] = l.Listing.Listed,
+        ["Listing"] = LinkListingJson.Write(l.Listing),
         ["CreatedAt"] = Time(l.CreatedAt),
         ["UpdatedAt"] = Time(l.UpdatedAt),
     };
@@ -114,6 +121,7 @@ public sealed class TableLinkStore(TableServiceClient service, string tableName 
         DailyCapPerPayer = OptLong(e, "DailyCapPerPayer") is { } cap ? Usd.FromMicros(cap) : null,
         KycLevel = OptStr(e, "KycLevel") ?? KycLevels.None,
         KycCountries = OptStr(e, "KycCountries") is null ? [] : List(e, "KycCountries"),
+        Listing = LinkListingJson.Read(OptStr(e, "Listing")),
         CreatedAt = Time(e, "CreatedAt"),
         UpdatedAt = Time(e, "UpdatedAt"),
     };

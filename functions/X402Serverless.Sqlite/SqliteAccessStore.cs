@@ -57,6 +57,18 @@ public sealed class SqliteAccessStore(SqliteDatabase database) : IAccessStore
         return (key, organisation);
     }
 
+    public async Task<Organisation?> FindOrganisationAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, name, is_operator, created_at FROM organisations WHERE id = $id;";
+        command.Parameters.AddWithValue("$id", id);
+        await using var r = await command.ExecuteReaderAsync(cancellationToken);
+        return await r.ReadAsync(cancellationToken)
+            ? new Organisation(r.GetString(0), r.GetString(1), r.GetInt64(2) == 1, SqliteText.Time(r.GetString(3)))
+            : null;
+    }
+
     public async Task<IReadOnlyList<AccessKey>> ListKeysAsync(string organisationId, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();

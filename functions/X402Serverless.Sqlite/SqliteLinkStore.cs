@@ -8,13 +8,13 @@ namespace X402Serverless.Sqlite;
 public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
 {
     private const string Columns =
-        "id, organisation_id, name, description, upstream, price, pay_to, networks, methods, sealed_upstream_headers, created_at, updated_at, settlement, facilitator, verify_on_chain, accepts, charge_on, daily_cap_per_payer, kyc_level, kyc_countries, deferred_payers, price_rules";
+        "id, organisation_id, name, description, upstream, price, pay_to, networks, methods, sealed_upstream_headers, created_at, updated_at, settlement, facilitator, verify_on_chain, accepts, charge_on, daily_cap_per_payer, kyc_level, kyc_countries, deferred_payers, price_rules, listing";
 
     public async Task CreateAsync(PaidLink link, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = $"INSERT INTO links ({Columns}) VALUES ($id, $org, $name, $description, $upstream, $price, $payTo, $networks, $methods, $headers, $created, $updated, $settlement, $facilitator, $verifyOnChain, $accepts, $chargeOn, $dailyCap, $kycLevel, $kycCountries, $deferredPayers, $priceRules);";
+        command.CommandText = $"INSERT INTO links ({Columns}, listed) VALUES ($id, $org, $name, $description, $upstream, $price, $payTo, $networks, $methods, $headers, $created, $updated, $settlement, $facilitator, $verifyOnChain, $accepts, $chargeOn, $dailyCap, $kycLevel, $kycCountries, $deferredPayers, $priceRules, $listing, $listed);";
         Bind(command, link);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -44,6 +44,20 @@ public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
         return links;
     }
 
+    public async Task<IReadOnlyList<PaidLink>> ListListedAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {Columns} FROM links WHERE listed = 1 ORDER BY created_at, id;";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var links = new List<PaidLink>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            links.Add(Read(reader));
+        }
+        return links;
+    }
+
     public async Task<bool> UpdateAsync(PaidLink link, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
@@ -51,7 +65,8 @@ public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
         command.CommandText = """
             UPDATE links SET name = $name, description = $description, upstream = $upstream, price = $price, pay_to = $payTo,
                 networks = $networks, methods = $methods, sealed_upstream_headers = $headers, updated_at = $updated,
-                settlement = $settlement, facilitator = $facilitator, verify_on_chain = $verifyOnChain, accepts = $accepts, charge_on = $chargeOn, daily_cap_per_payer = $dailyCap, kyc_level = $kycLevel, kyc_countries = $kycCountries, deferred_payers = $deferredPayers, price_rules = $priceRules
+                settlement = $settlement, facilitator = $facilitator, verify_on_chain = $verifyOnChain, accepts = $accepts, charge_on = $chargeOn, daily_cap_per_payer = $dailyCap, kyc_level = $kycLevel, kyc_countries = $kycCountries, deferred_payers = $deferredPayers, price_rules = $priceRules,
+                listing = $listing, listed = $listed
             WHERE id = $id AND organisation_id = $org;
             """;
         Bind(command, link);
@@ -92,6 +107,8 @@ public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
         command.Parameters.AddWithValue("$dailyCap", (object?)link.DailyCapPerPayer?.Micros ?? DBNull.Value);
         command.Parameters.AddWithValue("$kycLevel", link.KycLevel);
         command.Parameters.AddWithValue("$kycCountries", SqliteText.List(link.KycCountries));
+        command.Parameters.AddWithValue("$listing", (object?)LinkListingJson.Write(link.Listing) ?? DBNull.Value);
+        command.Parameters.AddWithValue("$listed", link.Listing.Listed ? 1 : 0);
     }
 
     private static PaidLink Read(SqliteDataReader r) => new()
@@ -118,5 +135,6 @@ public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
         KycCountries = SqliteText.List(r.GetString(19)),
         DeferredPayers = r.GetString(20),
         PriceRules = PriceRulesJson.Read(r.GetString(21)),
+        Listing = LinkListingJson.Read(r.IsDBNull(22) ? null : r.GetString(22)),
     };
 }

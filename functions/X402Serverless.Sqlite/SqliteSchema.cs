@@ -179,6 +179,11 @@ internal static class SqliteSchema
         """
         ALTER TABLE links ADD COLUMN price_rules TEXT NOT NULL DEFAULT '[]';
         """,
+        """
+        ALTER TABLE links ADD COLUMN listed INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE links ADD COLUMN listing TEXT;
+        CREATE INDEX links_listed ON links(created_at, id) WHERE listed = 1;
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using X402Serverless.Core.Json;
 using X402Serverless.Core.Money;
@@ -49,6 +50,24 @@ public sealed record LinkDraft
     /// <summary>Secret headers injected upstream. Write-only; null or {} clears them.</summary>
     public Patch<Dictionary<string, string>> UpstreamHeaders { get; init; }
 
+    /// <summary>Shown in the public catalogue, discovery and /openapi.json (needs a name).</summary>
+    public bool? Listed { get; init; }
+
+    /// <summary>Listing tags; [] removes them.</summary>
+    public IReadOnlyList<string>? Tags { get; init; }
+
+    /// <summary>Listing category; "" removes it.</summary>
+    public string? Category { get; init; }
+
+    /// <summary>A working example request for the listing; "" removes it.</summary>
+    public string? ExampleRequest { get; init; }
+
+    /// <summary>JSON Schema (an object, or a string holding one) of the request; null removes it.</summary>
+    public Patch<JsonElement> InputSchema { get; init; }
+
+    /// <summary>JSON Schema (an object, or a string holding one) of a successful response; null removes it.</summary>
+    public Patch<JsonElement> OutputSchema { get; init; }
+
     [JsonIgnore]
     public bool ClearsUpstreamHeaders => UpstreamHeaders.IsSent && UpstreamHeaders.Value is not { Count: > 0 };
 
@@ -59,5 +78,8 @@ public sealed record LinkDraft
         KycLevel = KycLevel?.ToLowerInvariant(),
         KycCountries = KycCountries?.Select(c => c.ToUpperInvariant()).Distinct().ToList(),
         Methods = Methods?.Select(m => m.ToUpperInvariant()).ToList(),
+        Tags = Tags?.Select(t => t.Trim().ToLowerInvariant()).Distinct().ToList(),
+        Category = Category?.Trim(),
+        ExampleRequest = ExampleRequest?.Trim(),
     };
 }

@@ -123,6 +123,7 @@ public sealed class LinkValidator(NetworkRegistry networks, UpstreamAddressPolic
         {
             errors.Add(new("description", "too_long", "description is at most 2000 characters."));
         }
+        ListingRules.Check(draft, errors);
         if (draft.PriceRules is { } rules)
         {
             PriceRuleChecks.Check(rules, draft.Networks ?? [], networks, errors);

@@ -14,6 +14,9 @@ public interface IAccessStore
 
     Task<(AccessKey Key, Organisation Organisation)?> FindByKeyHashAsync(string keyHash, CancellationToken cancellationToken);
 
+    /// <summary>An organisation by id (the catalogue names each listing's provider).</summary>
+    Task<Organisation?> FindOrganisationAsync(string id, CancellationToken cancellationToken);
+
     Task<IReadOnlyList<AccessKey>> ListKeysAsync(string organisationId, CancellationToken cancellationToken);
 
     /// <summary>Deletes one of the organisation's keys; false when it has no such key.</summary>

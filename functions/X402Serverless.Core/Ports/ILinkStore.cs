@@ -12,6 +12,9 @@ public interface ILinkStore
 
     Task<IReadOnlyList<PaidLink>> ListAsync(string organisationId, CancellationToken cancellationToken);
 
+    /// <summary>Every organisation's listed links (<see cref="LinkListing.Listed"/>), oldest first: the public catalogue's source.</summary>
+    Task<IReadOnlyList<PaidLink>> ListListedAsync(CancellationToken cancellationToken);
+
     /// <summary>Replaces the link if the organisation owns it; false otherwise.</summary>
     Task<bool> UpdateAsync(PaidLink link, CancellationToken cancellationToken);
 

@@ -2,6 +2,7 @@ using X402Serverless.Handler.Credits;
 using X402Serverless.Handler.Facilitator;
 using X402Serverless.Handler.Functions;
 using X402Serverless.Handler.Kyc;
+using X402Serverless.Handler.Listings;
 using X402Serverless.Handler.Management;
 using X402Serverless.Handler.Payers;
 using X402Serverless.Handler.Paywall;
@@ -40,8 +41,8 @@ public static class GatewayApp
         app.UseMiddleware<RequestBodyLimits>();
         app.UseStatusCodePages();
 
-        // The Functions host polls "/" until the handler answers; it doubles as a liveness probe.
-        app.MapGet("/", () => TypedResults.Ok(new { service = "X402Serverless", status = "ok" }));
+        // The Functions host polls "/" until the handler answers; it doubles as a liveness probe, and browsers get the catalogue.
+        app.MapMarketplace();
 
         var api = app.MapGroup("/api").AddEndpointFilter<ManagementAuthFilter>();
         api.MapLinksApi();

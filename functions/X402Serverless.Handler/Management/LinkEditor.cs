@@ -47,10 +47,16 @@ internal static class LinkEditor
             PriceRules = draft.PriceRules?.Select(r => r.ToRule()).ToList() ?? [],
             KycLevel = draft.KycLevel ?? (draft.KycCountries is { Count: > 0 } ? KycLevels.Basic : KycLevels.None),
             KycCountries = draft.KycCountries ?? [],
+            Listing = ListingRules.Apply(LinkListing.None, draft),
             CreatedAt = now,
             UpdatedAt = now,
         };
+        if (ListingRules.CheckListed(link) is { } unnamed)
+        {
+            return (null, [unnamed]);
+        }
         await s.Links.CreateAsync(link, cancellationToken);
+        s.Catalogue.Invalidate();
         return (link, errors);
     }
 
@@ -91,13 +97,19 @@ internal static class LinkEditor
             PriceRules = draft.PriceRules?.Select(r => r.ToRule()).ToList() ?? link.PriceRules,
             KycLevel = draft.KycLevel ?? (draft.KycCountries is { Count: > 0 } && link.KycLevel == KycLevels.None ? KycLevels.Basic : link.KycLevel),
             KycCountries = draft.KycCountries ?? link.KycCountries,
+            Listing = ListingRules.Apply(link.Listing, draft),
             UpdatedAt = s.Time.GetUtcNow(),
         };
+        if (ListingRules.CheckListed(updated) is { } unnamed)
+        {
+            return (null, [unnamed]);
+        }
         if (!await s.Links.UpdateAsync(updated, cancellationToken))
         {
             return (null, errors);
         }
         s.Cache.Invalidate(link.Id);
+        s.Catalogue.Invalidate();
         return (updated, errors);
     }
 

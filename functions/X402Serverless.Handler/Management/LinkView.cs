@@ -1,3 +1,4 @@
+using System.Text.Json;
 using X402Serverless.Core.Links;
 using X402Serverless.Core.Money;
 
@@ -25,6 +26,12 @@ internal sealed record LinkView(
     Usd? DailyCapPerPayer,
     string KycLevel,
     IReadOnlyList<string> KycCountries,
+    bool Listed,
+    IReadOnlyList<string> Tags,
+    string? Category,
+    string? ExampleRequest,
+    JsonElement? InputSchema,
+    JsonElement? OutputSchema,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt)
 {
@@ -49,6 +56,22 @@ internal sealed record LinkView(
         link.DailyCapPerPayer,
         link.KycLevel,
         link.KycCountries,
+        link.Listing.Listed,
+        link.Listing.Tags,
+        link.Listing.Category,
+        link.Listing.ExampleRequest,
+        Json(link.Listing.InputSchema),
+        Json(link.Listing.OutputSchema),
         link.CreatedAt,
         link.UpdatedAt);
+
+    private static JsonElement? Json(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+        using var document = JsonDocument.Parse(text);
+        return document.RootElement.Clone();
+    }
 }

@@ -81,6 +81,7 @@ internal static class LinksApi
             return Problem.NotFound("Link");
         }
         s.Cache.Invalidate(id);
+        s.Catalogue.Invalidate();
         return TypedResults.NoContent();
     }
 
@@ -96,6 +97,7 @@ internal sealed record LinkServices(
     LinkValidator Validator,
     ISecretSealer Sealer,
     LinkCache Cache,
+    Listings.ListingCatalogue Catalogue,
     PublicUrls Urls,
     TimeProvider Time,
     IOptions<GatewayOptions> Options);

@@ -35,7 +35,10 @@ internal static class JsonContract
             .Select(p => new ValidationError(p.Name, UnknownFieldCode,
                 $"'{p.Name}' is not a field of this request (names are case-sensitive); known fields: {string.Join(", ", known.Order(StringComparer.Ordinal))}."))
             .ToList();
-        errors.AddRange(NullsInside(root));
+        // A JSON Schema may hold nulls ("default": null, "enum": [null, …]); only the contract's typed fields may not.
+        var free = contract.Properties.Where(p => p.PropertyType == typeof(Core.Json.Patch<JsonElement>) || p.PropertyType == typeof(JsonElement?))
+            .Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        errors.AddRange(NullsInside(root).Where(e => !free.Contains(e.Field)));
         if (errors.Count > 0)
         {
             return (null, errors);

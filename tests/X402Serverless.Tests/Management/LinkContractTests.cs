@@ -14,7 +14,7 @@ public sealed class LinkContractTests(ManagementFixture fixture) : IClassFixture
     private GatewayHost Gateway => fixture.Gateway;
 
     [Theory]
-    [InlineData("listed", "true")]
+    [InlineData("featured", "true")]
     [InlineData("prise", "\"0.01\"")]
     [InlineData("Price", "\"0.01\"")]
     [InlineData("payto", "\"" + PayTo + "\"")]
@@ -35,9 +35,9 @@ public sealed class LinkContractTests(ManagementFixture fixture) : IClassFixture
     public async Task Every_unknown_field_is_named_at_once_and_nothing_is_written()
     {
         var before = (await Gateway.Admin.GetFromJsonAsync<JsonElement>("/api/links")).GetProperty("items").GetArrayLength();
-        var problem = await PostAsync("/api/links", $$"""{"upstream":"http://127.0.0.1:9/x","price":"0.01","payTo":"{{PayTo}}","listed":true,"tags":["a"]}""");
+        var problem = await PostAsync("/api/links", $$"""{"upstream":"http://127.0.0.1:9/x","price":"0.01","payTo":"{{PayTo}}","featured":true,"labels":["a"]}""");
         var fields = problem.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("field").GetString()).ToList();
-        Assert.Equal(["listed", "tags"], fields);
+        Assert.Equal(["featured", "labels"], fields);
         Assert.Equal(before, (await Gateway.Admin.GetFromJsonAsync<JsonElement>("/api/links")).GetProperty("items").GetArrayLength());
     }
 

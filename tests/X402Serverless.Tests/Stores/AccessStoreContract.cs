@@ -23,6 +23,8 @@ public abstract class AccessStoreContract
         Assert.Equal(org, found.Value.Organisation);
         Assert.Null(await store.FindByKeyHashAsync("nope", default));
         Assert.True(await store.CountOrganisationsAsync(default) >= 1);
+        Assert.Equal(org, await store.FindOrganisationAsync(org.Id, default));
+        Assert.Null(await store.FindOrganisationAsync("org_missing", default));
     }
 
     [Fact]

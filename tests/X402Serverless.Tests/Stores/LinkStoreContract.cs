@@ -30,6 +30,15 @@ public abstract class LinkStoreContract
         KycLevel = "full",
         KycCountries = ["DE", "NL"],
         PriceRules = [new PriceRule("POST", null, Usd.Parse("0.05")), new PriceRule(null, "/v2/premium", Usd.Parse("1.25"))],
+        Listing = new LinkListing
+        {
+            Listed = true,
+            Tags = ["weather", "forecast"],
+            Category = "Data",
+            ExampleRequest = "GET /today?city=Oslo",
+            InputSchema = """{"type":"object","properties":{"city":{"type":"string","default":null}}}""",
+            OutputSchema = """{"type":"object"}""",
+        },
         CreatedAt = new DateTimeOffset(2026, 11, 21, 10, 0, 0, TimeSpan.Zero),
         UpdatedAt = new DateTimeOffset(2026, 11, 21, 10, 0, 0, TimeSpan.Zero),
     };
@@ -42,7 +51,8 @@ public abstract class LinkStoreContract
         await store.CreateAsync(link, default);
         var read = await store.FindAsync(link.Id, default);
         Assert.NotNull(read);
-        Assert.Equal(link with { Networks = read.Networks, Methods = read.Methods, Accepts = read.Accepts, KycCountries = read.KycCountries, PriceRules = read.PriceRules }, read);
+        Assert.Equal(link with { Networks = read.Networks, Methods = read.Methods, Accepts = read.Accepts, KycCountries = read.KycCountries, PriceRules = read.PriceRules, Listing = read.Listing }, read);
+        Assert.True(link.Listing.SameAs(read.Listing));
         Assert.Equal(link.PriceRules, read.PriceRules);
         Assert.Equal(link.KycCountries, read.KycCountries);
         Assert.Equal(link.Networks, read.Networks);
@@ -74,6 +84,33 @@ public abstract class LinkStoreContract
         Assert.True(await store.DeleteAsync("org_owner", link.Id, default));
         Assert.False(await store.DeleteAsync("org_owner", link.Id, default));
         Assert.Null(await store.FindAsync(link.Id, default));
+    }
+
+    [Fact]
+    public async Task Listed_links_of_every_organisation_are_found_and_unlisting_or_deleting_removes_them()
+    {
+        var store = await StoreAsync("org_list_a", "org_list_b");
+        var a = Link("org_list_a");
+        var b = Link("org_list_b") with { CreatedAt = a.CreatedAt.AddMinutes(1) };
+        var unlisted = Link("org_list_a") with { Listing = a.Listing with { Listed = false } };
+        var bare = Link("org_list_b") with { Listing = LinkListing.None };
+        foreach (var link in new[] { a, b, unlisted, bare })
+        {
+            await store.CreateAsync(link, default);
+        }
+        var listed = await store.ListListedAsync(default);
+        Assert.Equal([a.Id, b.Id], listed.Where(l => l.Id == a.Id || l.Id == b.Id || l.Id == unlisted.Id || l.Id == bare.Id).Select(l => l.Id));
+        Assert.True(listed.Single(l => l.Id == a.Id).Listing.SameAs(a.Listing));
+        Assert.True((await store.FindAsync(unlisted.Id, default))!.Listing.SameAs(unlisted.Listing)); // kept while unlisted
+        Assert.True((await store.FindAsync(bare.Id, default))!.Listing.SameAs(LinkListing.None));
+
+        Assert.True(await store.UpdateAsync(a with { Listing = a.Listing with { Listed = false } }, default));
+        Assert.True(await store.UpdateAsync(unlisted with { Listing = unlisted.Listing with { Listed = true } }, default));
+        Assert.True(await store.DeleteAsync("org_list_b", b.Id, default));
+        var after = (await store.ListListedAsync(default)).Select(l => l.Id).ToList();
+        Assert.DoesNotContain(a.Id, after);
+        Assert.DoesNotContain(b.Id, after);
+        Assert.Contains(unlisted.Id, after);
     }
 
     [Fact]

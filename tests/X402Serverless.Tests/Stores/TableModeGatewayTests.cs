@@ -61,4 +61,40 @@ public sealed class TableModeGatewayTests(AzuriteFixture azurite) : IClassFixtur
         Assert.Equal("0.00", trial.GetProperty("total").GetString());
         Assert.True(trial.GetProperty("consistent").GetBoolean());
     }
+
+    [Fact]
+    public async Task Listed_links_reach_the_catalogue_and_discovery_on_table_storage()
+    {
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["X402:FacilitatorUrl"] = $"http://127.0.0.1:{PeerProcess.FreePort()}",
+            ["X402:Storage:Kind"] = "table",
+            ["X402:Storage:TableEndpoint"] = azurite.Endpoint,
+            ["X402:Storage:AccountName"] = "devstoreaccount1",
+            ["X402:Storage:AccountKey"] = AzuriteFixture.AccountKey,
+            ["X402:Storage:TablePrefix"] = AzuriteFixture.UniqueTable("m"),
+        });
+        using var created = await gateway.Admin.PostAsJsonAsync("/api/organisations", new { name = "Table Provider" });
+        using var api = gateway.Client((await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString());
+        var (id, url) = await gateway.CreateLinkAsync(new
+        {
+            upstream = "http://127.0.0.1:9/t", price = "0.04", payTo = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C", name = "Table API",
+            listed = true, tags = new[] { "tables" }, inputSchema = new { type = "object" },
+        }, api);
+        var (hidden, _) = await gateway.CreateLinkAsync(new { upstream = "http://127.0.0.1:9/h", price = "0.04", payTo = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C" }, api);
+
+        using var http = gateway.Client();
+        var discovery = await http.GetFromJsonAsync<JsonElement>("/discovery/resources");
+        var item = Assert.Single(discovery.GetProperty("items").EnumerateArray());
+        Assert.Equal(url, item.GetProperty("resource").GetString());
+        Assert.Equal("Table Provider", item.GetProperty("metadata").GetProperty("provider").GetString());
+        Assert.Equal("object", item.GetProperty("metadata").GetProperty("inputSchema").GetProperty("type").GetString());
+        Assert.DoesNotContain(hidden, await http.GetStringAsync("/openapi.json"), StringComparison.Ordinal);
+
+        using (var unlist = await api.PatchAsJsonAsync($"/api/links/{id}", new { listed = false }))
+        {
+            Assert.True(unlist.IsSuccessStatusCode);
+        }
+        Assert.Equal(0, (await http.GetFromJsonAsync<JsonElement>("/discovery/resources")).GetProperty("pagination").GetProperty("total").GetInt32());
+    }
 }

@@ -63,6 +63,25 @@ internal sealed class WebDriver : IAsyncDisposable
 
     public async Task<string> CurrentUrlAsync() => (await CommandAsync(HttpMethod.Get, "/url")).GetString()!;
 
+    /// <summary>Waits (up to 10 s) until the browser is on a URL that satisfies <paramref name="arrived"/>: a click that navigates returns before the next page loads.</summary>
+    public async Task<string> WaitForUrlAsync(Func<string, bool> arrived)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var url = await CurrentUrlAsync();
+            if (arrived(url))
+            {
+                return url;
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"The browser stayed on {url}.");
+            }
+            await Task.Delay(50);
+        }
+    }
+
     public async Task<string> PageSourceAsync() => (await CommandAsync(HttpMethod.Get, "/source")).GetString()!;
 
     public async Task<string> TitleAsync() => (await CommandAsync(HttpMethod.Get, "/title")).GetString()!;
@@ -91,6 +110,15 @@ internal sealed class WebDriver : IAsyncDisposable
 
     /// <summary>The browser's cookies for the current page, as WebDriver reports them (name, path, httpOnly, sameSite, secure...).</summary>
     public async Task<IReadOnlyList<JsonElement>> CookiesAsync() => [.. (await CommandAsync(HttpMethod.Get, "/cookie")).EnumerateArray()];
+
+    /// <summary>A PNG of the visible page, saved to <paramref name="path"/>; returns its bytes.</summary>
+    public async Task<byte[]> ScreenshotAsync(string path)
+    {
+        var png = Convert.FromBase64String((await CommandAsync(HttpMethod.Get, "/screenshot")).GetString()!);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        await File.WriteAllBytesAsync(path, png);
+        return png;
+    }
 
     public Task DeleteCookiesAsync() => CommandAsync(HttpMethod.Delete, "/cookie");
 
@@ -182,6 +210,9 @@ internal sealed class WebDriver : IAsyncDisposable
         public Task SendKeysAsync(string text) => driver.CommandAsync(HttpMethod.Post, $"/element/{id}/value", new JsonObject { ["text"] = text });
 
         public async Task<string> TextAsync() => (await driver.CommandAsync(HttpMethod.Get, $"/element/{id}/text")).GetString()!;
+
+        /// <summary>The computed value of a CSS property, e.g. "font-weight" → "700".</summary>
+        public async Task<string> CssAsync(string name) => (await driver.CommandAsync(HttpMethod.Get, $"/element/{id}/css/{name}")).GetString()!;
 
         public async Task<string?> PropertyAsync(string name)
         {
