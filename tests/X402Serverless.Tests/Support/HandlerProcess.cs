@@ -39,10 +39,6 @@ internal sealed class HandlerProcess : IAsyncDisposable
             {
                 // not listening yet, or too slow to answer its first request on a loaded machine: ask again until the deadline
             }
-            catch (TaskCanceledException)
-            {
-                // listening, but a cold process on a loaded machine took longer than one probe: ask again until the deadline
-            }
             await Task.Delay(50);
         }
         await process.DisposeAsync();

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using X402Serverless.Core.Links;
@@ -8,13 +7,16 @@ using X402Serverless.Tests.Support;
 
 namespace X402Serverless.Tests.Listings;
 
-/// <summary>The catalogue and discovery stay fast with a thousand listed links: built once, not per link per request.</summary>
-public sealed class CataloguePerformanceTests
+/// <summary>
+/// A thousand listed links are all served, from one snapshot. How fast is the benchmark's business
+/// (bench/X402Serverless.Bench, the catalogue and discovery rows), not a timed test's.
+/// </summary>
+public sealed class CatalogueScaleTests
 {
     private const int Links = 1000;
 
     [Fact]
-    public async Task With_a_thousand_listed_links_the_catalogue_and_discovery_answer_under_20_ms_at_the_median()
+    public async Task With_a_thousand_listed_links_the_catalogue_discovery_and_openapi_serve_every_one()
     {
         await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
         {
@@ -27,13 +29,13 @@ public sealed class CataloguePerformanceTests
         gateway.Services.GetRequiredService<X402Serverless.Handler.Listings.ListingCatalogue>().Invalidate();
 
         using var http = gateway.Client();
-        foreach (var path in new[] { "/", "/?q=api+7", "/discovery/resources?limit=100&offset=500", "/openapi.json" })
-        {
-            var median = await MedianMillisecondsAsync(http, path);
-            Assert.True(median < 20, $"{path}: median {median:0.00} ms with {Links} listed links");
-        }
-        var discovery = await http.GetStringAsync("/discovery/resources");
+        var discovery = await GetAsync(http, "/discovery/resources?limit=100&offset=900");
         Assert.Contains($"\"total\":{Links}", discovery, StringComparison.Ordinal);
+        Assert.Contains("lnk_perf0999", discovery, StringComparison.Ordinal);
+        var openApi = await GetAsync(http, "/openapi.json");
+        Assert.Contains("/l/lnk_perf0000", openApi, StringComparison.Ordinal);
+        Assert.Contains("/l/lnk_perf0999", openApi, StringComparison.Ordinal);
+        Assert.Contains("API 777", await GetAsync(http, "/?q=api+777"), StringComparison.Ordinal);
     }
 
     internal static async Task SeedAsync(ILinkStore store, string organisation)
@@ -59,27 +61,12 @@ public sealed class CataloguePerformanceTests
         }
     }
 
-    // The first request builds the snapshot; the median of the next ones is what a visitor sees.
-    private static async Task<double> MedianMillisecondsAsync(HttpClient http, string path)
+    private static async Task<string> GetAsync(HttpClient http, string path)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
         request.Headers.Accept.ParseAdd("text/html");
-        using (var warm = await http.SendAsync(request))
-        {
-            Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
-        }
-        var timings = new List<double>();
-        for (var i = 0; i < 40; i++)
-        {
-            using var timed = new HttpRequestMessage(HttpMethod.Get, path);
-            timed.Headers.Accept.ParseAdd("text/html");
-            var watch = Stopwatch.StartNew();
-            using var response = await http.SendAsync(timed);
-            await response.Content.ReadAsByteArrayAsync();
-            timings.Add(watch.Elapsed.TotalMilliseconds);
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        }
-        timings.Sort();
-        return timings[timings.Count / 2];
+        using var response = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadAsStringAsync();
     }
 }
