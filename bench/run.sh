@@ -11,7 +11,7 @@
 # BENCH_SYNC_REQUESTS (sync and reference rows), BENCH_SECONDS (cap per row), BENCH_WARMUP (x402 rows), BENCH_PROXY_CONCURRENCY,
 # BENCH_PROXY_MAX_REQUESTS (cap a proxy row's answers, for a tiny run on a shared machine: its req/s is then not shown),
 # BENCH_SETTLE_WAIT (seconds to wait for deferred settlement), BENCH_TABLE (0: no Table Storage rows), BENCH_OUT,
-# BENCH_ONLY (only some rows, e.g. "credits,sync"; see bench/load.mjs).
+# BENCH_ONLY (only some rows, e.g. "credits,sync"; see bench/load.mjs; "micro": the per-payment micro-benchmark table).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -187,6 +187,21 @@ node -e 'console.log(JSON.stringify({
 
 STATUS=0
 (cd "$ROOT/bench" && node load.mjs "$WORK/config.json") || STATUS=$?
+
+# The per-payment CPU work (signature recovery, header decode), in process and single-threaded, as a small table under
+# the main one (BENCH_ONLY without "micro" leaves it out; --smoke runs it short).
+if [ -z "${BENCH_ONLY:-}" ] || [[ ",${BENCH_ONLY}," == *,micro,* ]]; then
+  echo "bench: per-payment micro-benchmark"
+  if dotnet build bench/X402Serverless.Bench -c Release -nologo -v q -clp:ErrorsOnly >"$WORK/micro.log" 2>&1 \
+    && dotnet bench/X402Serverless.Bench/bin/Release/net10.0/X402Serverless.Bench.dll micro "$([ "$SMOKE" = 1 ] && echo 200 || echo 2000)" \
+      >"$WORK/micro.md" 2>>"$WORK/micro.log" && [ -f "$OUT" ]; then
+    { echo; echo "Per-payment work, in process (\`bench/X402Serverless.Bench -- micro\`): median of 7 batches; µs of the thread's CPU time"
+      echo "(and wall clock), bytes allocated per operation."; echo; cat "$WORK/micro.md"; } >>"$OUT"
+    cat "$WORK/micro.md"
+  else
+    tail -n 20 "$WORK/micro.log" >&2; STATUS=1; echo "bench: the micro-benchmark did not run" >&2
+  fi
+fi
 
 # What the gateways and the facilitator logged at warning or above, so errors under load are seen.
 for name in gateway gateway-table; do

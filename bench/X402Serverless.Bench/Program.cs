@@ -2,6 +2,7 @@
 // while working on them. It runs in one process with its load generator; the benchmark to quote is bench/run.sh
 // (out of process, beside nginx and the x402 reference stack, settling on a local chain). Usage:
 //   dotnet run -c Release --project bench/X402Serverless.Bench [requests=20000] [concurrency=32]
+//   dotnet run -c Release --project bench/X402Serverless.Bench -- micro [iterations=2000]   (per-payment CPU work only)
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -19,6 +20,12 @@ using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Money;
 using X402Serverless.Core.Ports;
 using X402Serverless.Handler.Hosting;
+
+if (args is ["micro", ..])
+{
+    SignatureMicro.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2_000);
+    return;
+}
 
 var requests = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20_000;
 var concurrency = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 32;
