@@ -35,9 +35,9 @@ internal sealed class HandlerProcess : IAsyncDisposable
                     return new HandlerProcess(process, baseUrl);
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
-                // not listening yet
+                // not listening yet, or (a loaded machine) accepting but not answering within the probe's timeout
             }
             await Task.Delay(50);
         }
