@@ -11,7 +11,7 @@
 # BENCH_SYNC_REQUESTS (sync and reference rows), BENCH_SECONDS (cap per row), BENCH_WARMUP (x402 rows), BENCH_PROXY_CONCURRENCY,
 # BENCH_PROXY_MAX_REQUESTS (cap a proxy row's answers, for a tiny run on a shared machine: its req/s is then not shown),
 # BENCH_SETTLE_WAIT (seconds to wait for deferred settlement), BENCH_TABLE (0: no Table Storage rows), BENCH_OUT,
-# BENCH_ONLY (only some rows, e.g. "credits,sync"; tags in bench/load.mjs).
+# BENCH_ONLY (only some rows, e.g. "credits,sync"; see bench/load.mjs; "micro": the per-payment micro-benchmark table).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -188,6 +188,21 @@ node -e 'console.log(JSON.stringify({
 
 STATUS=0
 (cd "$ROOT/bench" && node load.mjs "$WORK/config.json") || STATUS=$?
+
+# The per-payment CPU work (signature recovery, header decode) and the forwarding hop to the upstream, in process and
+# one call at a time, as a small table under the main one (BENCH_ONLY without "micro" leaves it out; --smoke: short).
+if [ -z "${BENCH_ONLY:-}" ] || [[ ",${BENCH_ONLY}," == *,micro,* ]]; then
+  echo "bench: per-payment micro-benchmark"
+  if dotnet build bench/X402Serverless.Bench -c Release -nologo -v q -clp:ErrorsOnly >"$WORK/micro.log" 2>&1 \
+    && dotnet bench/X402Serverless.Bench/bin/Release/net10.0/X402Serverless.Bench.dll micro "$([ "$SMOKE" = 1 ] && echo 200 || echo 2000)" "http://127.0.0.1:$UPSTREAM_PORT/quote" \
+      >"$WORK/micro.md" 2>>"$WORK/micro.log" && [ -f "$OUT" ]; then
+    { echo; echo "Per-payment work and the forwarding hop, in process (\`bench/X402Serverless.Bench -- micro\`), one call at a time: medians of"
+      echo "several batches; µs of CPU time (the thread's; the process's for the hop) and of wall clock; bytes allocated per call."; echo; cat "$WORK/micro.md"; } >>"$OUT"
+    cat "$WORK/micro.md"
+  else
+    tail -n 20 "$WORK/micro.log" >&2; STATUS=1; echo "bench: the micro-benchmark did not run" >&2
+  fi
+fi
 
 # What the gateways and the facilitator logged at warning or above, so errors under load are seen.
 for name in gateway gateway-table; do

@@ -2,6 +2,8 @@
 // while working on them. It runs in one process with its load generator; the benchmark to quote is bench/run.sh
 // (out of process, beside nginx and the x402 reference stack, settling on a local chain). Usage:
 //   dotnet run -c Release --project bench/X402Serverless.Bench [requests=20000] [concurrency=32]
+//   dotnet run -c Release --project bench/X402Serverless.Bench -- micro [iterations=2000] [upstream URL]
+//     (per-payment CPU work; with an upstream in another process, the forwarding hop too)
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -19,6 +21,17 @@ using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Money;
 using X402Serverless.Core.Ports;
 using X402Serverless.Handler.Hosting;
+
+if (args is ["micro", ..])
+{
+    var iterations = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2_000;
+    SignatureMicro.Run(iterations);
+    if (args.Length > 2)
+    {
+        await ForwardMicro.RunAsync(iterations, args[2]);
+    }
+    return;
+}
 
 var requests = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20_000;
 var concurrency = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 32;

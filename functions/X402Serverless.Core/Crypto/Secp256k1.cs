@@ -5,13 +5,18 @@ namespace X402Serverless.Core.Crypto;
 
 /// <summary>
 /// secp256k1 as Ethereum uses it: 65-byte r‖s‖v signatures, low-s only (as OpenZeppelin's ECDSA and
-/// Circle's USDC enforce), and ecrecover to an address. The curve arithmetic is NBitcoin.Secp256k1's port of
-/// libsecp256k1: constant-time signing, and a recovery that allocates a few objects rather than hundreds of KB.
+/// Circle's USDC enforce), and ecrecover to an address. Signing and the signature's parsing and checks are
+/// NBitcoin.Secp256k1's port of libsecp256k1 (constant-time signing); the recovery itself, once per payment, is the
+/// native libsecp256k1 where it loads (<see cref="NativeRecovery"/>), the port otherwise.
 /// </summary>
 public static class Secp256k1
 {
     /// <summary>Recovers the signer's address, or null when the signature is malformed or not canonical.</summary>
-    public static EvmAddress? Recover(ReadOnlySpan<byte> hash32, ReadOnlySpan<byte> signature65)
+    public static EvmAddress? Recover(ReadOnlySpan<byte> hash32, ReadOnlySpan<byte> signature65) =>
+        Recover(hash32, signature65, NativeRecovery.Available);
+
+    /// <summary>As <see cref="Recover(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>, choosing the curve code (tests hold both to the same answers).</summary>
+    internal static EvmAddress? Recover(ReadOnlySpan<byte> hash32, ReadOnlySpan<byte> signature65, bool native)
     {
         if (hash32.Length != 32 || signature65.Length != 65)
         {
@@ -32,6 +37,11 @@ public static class Secp256k1
         if (r.IsZero || s.IsZero || s.IsHigh)
         {
             return null;
+        }
+        if (native)
+        {
+            Span<byte> uncompressed = stackalloc byte[65];
+            return NativeRecovery.TryRecover(hash32, signature65[..64], recId, uncompressed) ? AddressOfKey(uncompressed) : null;
         }
         return ECPubKey.TryRecover(Context.Instance, signature, hash32, out var key) ? AddressOf(key) : null;
     }
@@ -63,8 +73,14 @@ public static class Secp256k1
 
     private static EvmAddress AddressOf(ECPubKey key)
     {
-        Span<byte> uncompressed = stackalloc byte[65]; // 0x04 ‖ X ‖ Y
+        Span<byte> uncompressed = stackalloc byte[65];
         key.WriteToSpan(false, uncompressed, out _);
+        return AddressOfKey(uncompressed);
+    }
+
+    /// <summary>The address of an uncompressed key, 0x04 ‖ X ‖ Y: the last 20 bytes of keccak256(X ‖ Y).</summary>
+    private static EvmAddress AddressOfKey(ReadOnlySpan<byte> uncompressed)
+    {
         Span<byte> hash = stackalloc byte[32];
         Keccak256.Hash(uncompressed[1..], hash);
         return new EvmAddress(hash[12..].ToArray());

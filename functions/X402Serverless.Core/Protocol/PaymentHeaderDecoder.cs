@@ -35,20 +35,26 @@ public static class PaymentHeaderDecoder
         {
             return DecodeResult.Fail(ReasonCodes.InvalidPaymentHeader, "The payment header is not base64 of well-formed JSON.");
         }
-        return FromJson(root, expectedVersion);
+        // StrictJson has read every string once already: not again (that check allocates each string it reads).
+        return FromReadable(root, expectedVersion);
     }
 
     /// <summary>Checks a payment payload already parsed (a facilitator request's paymentPayload).</summary>
     public static DecodeResult FromJson(JsonElement root, int? expectedVersion)
     {
+        // The payload travels on (echoed requirement, facilitator request): no string in it may be unreadable.
+        if (root.ValueKind == JsonValueKind.Object && !StrictJson.HasOnlyValidStrings(root))
+        {
+            return DecodeResult.Fail(ReasonCodes.InvalidPayload, "The payment payload holds a string that is not valid Unicode.");
+        }
+        return FromReadable(root, expectedVersion);
+    }
+
+    private static DecodeResult FromReadable(JsonElement root, int? expectedVersion)
+    {
         if (root.ValueKind != JsonValueKind.Object)
         {
             return DecodeResult.Fail(ReasonCodes.InvalidPayload, "The payment payload must be a JSON object.");
-        }
-        // The payload travels on (echoed requirement, facilitator request): no string in it may be unreadable.
-        if (!StrictJson.HasOnlyValidStrings(root))
-        {
-            return DecodeResult.Fail(ReasonCodes.InvalidPayload, "The payment payload holds a string that is not valid Unicode.");
         }
         if (!root.TryGetProperty("x402Version", out var versionEl) || versionEl.ValueKind != JsonValueKind.Number
             || !versionEl.TryGetInt32(out var version))

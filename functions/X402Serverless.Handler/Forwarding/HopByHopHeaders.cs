@@ -37,8 +37,22 @@ internal static class HopByHopHeaders
         "Set-Cookie", "Clear-Site-Data", "Service-Worker-Allowed", "Alt-Svc",
     };
 
-    public static bool SkipOnRequest(string name) =>
-        Request.Contains(name) || RequestPrefixes.Any(p => name.StartsWith(p, StringComparison.OrdinalIgnoreCase));
+    public static bool SkipOnRequest(string name)
+    {
+        if (Request.Contains(name))
+        {
+            return true;
+        }
+        // A loop, not Any(): a lambda capturing the name would be allocated for every header of every paid call.
+        foreach (var prefix in RequestPrefixes)
+        {
+            if (name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     public static bool SkipOnResponse(string name) => Response.Contains(name);
 }

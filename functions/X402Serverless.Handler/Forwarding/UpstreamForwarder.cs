@@ -56,13 +56,9 @@ internal sealed class UpstreamForwarder(HttpMessageInvoker client, ResponseIsola
     {
         var response = http.Response;
         response.StatusCode = (int)upstream.StatusCode;
-        foreach (var (name, values) in upstream.Headers.Concat(upstream.Content.Headers))
-        {
-            if (!HopByHopHeaders.SkipOnResponse(name))
-            {
-                response.Headers[name] = values.ToArray();
-            }
-        }
+        // NonValidated: the headers as received, neither parsed nor copied into arrays (a proxy passes them as they are).
+        CopyHeaders(upstream.Headers.NonValidated, response.Headers);
+        CopyHeaders(upstream.Content.Headers.NonValidated, response.Headers);
         isolation.Apply(http);
         await using var body = await upstream.Content.ReadAsStreamAsync(cancellationToken);
         await body.CopyToAsync(response.Body, cancellationToken);
@@ -70,6 +66,10 @@ internal sealed class UpstreamForwarder(HttpMessageInvoker client, ResponseIsola
 
     public static Uri TargetFor(Uri upstream, string? rest, QueryString query)
     {
+        if (string.IsNullOrEmpty(rest) && !query.HasValue)
+        {
+            return upstream; // the link's own URL, already parsed once by the link cache
+        }
         var builder = new UriBuilder(upstream);
         if (!string.IsNullOrEmpty(rest))
         {
@@ -86,21 +86,32 @@ internal sealed class UpstreamForwarder(HttpMessageInvoker client, ResponseIsola
     private static HttpRequestMessage BuildRequest(HttpContext http, Uri target, IReadOnlyList<KeyValuePair<string, string>> injected)
     {
         var request = http.Request;
-        var message = new HttpRequestMessage(new HttpMethod(request.Method), target) { Version = System.Net.HttpVersion.Version11 };
+        // HttpMethod.Parse returns the shared instance of a known method instead of a new one per request.
+        var message = new HttpRequestMessage(HttpMethod.Parse(request.Method), target) { Version = System.Net.HttpVersion.Version11 };
         if (request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0)
         {
             message.Content = new StreamContent(request.Body);
         }
         foreach (var (name, values) in request.Headers)
         {
-            if (HopByHopHeaders.SkipOnRequest(name) || injected.Any(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)))
+            if (HopByHopHeaders.SkipOnRequest(name) || IsInjected(injected, name))
             {
                 continue;
             }
-            var array = values.ToArray();
-            if (!message.Headers.TryAddWithoutValidation(name, array))
+            // One value (nearly always) is added as the string it is, not copied into a new array.
+            if (values.Count == 1)
             {
-                message.Content?.Headers.TryAddWithoutValidation(name, array);
+                var value = values[0];
+                if (!message.Headers.TryAddWithoutValidation(name, value))
+                {
+                    message.Content?.Headers.TryAddWithoutValidation(name, value);
+                }
+                continue;
+            }
+            IEnumerable<string?> all = values;
+            if (!message.Headers.TryAddWithoutValidation(name, all))
+            {
+                message.Content?.Headers.TryAddWithoutValidation(name, all);
             }
         }
         foreach (var (name, value) in injected)
@@ -118,5 +129,40 @@ internal sealed class UpstreamForwarder(HttpMessageInvoker client, ResponseIsola
         message.Headers.TryAddWithoutValidation("X-Forwarded-Proto", request.Scheme);
         message.Headers.TryAddWithoutValidation("X-Forwarded-Host", request.Host.Value);
         return message;
+    }
+
+    private static bool IsInjected(IReadOnlyList<KeyValuePair<string, string>> injected, string name)
+    {
+        for (var i = 0; i < injected.Count; i++)
+        {
+            if (string.Equals(injected[i].Key, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void CopyHeaders(System.Net.Http.Headers.HttpHeadersNonValidated from, IHeaderDictionary to)
+    {
+        foreach (var (name, values) in from)
+        {
+            if (HopByHopHeaders.SkipOnResponse(name))
+            {
+                continue;
+            }
+            if (values.Count == 1)
+            {
+                to[name] = values.ToString();
+                continue;
+            }
+            var array = new string[values.Count];
+            var i = 0;
+            foreach (var value in values)
+            {
+                array[i++] = value;
+            }
+            to[name] = array;
+        }
     }
 }

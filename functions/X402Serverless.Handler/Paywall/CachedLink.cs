@@ -24,6 +24,9 @@ internal sealed record CachedLink(
     public IReadOnlyDictionary<Usd, IReadOnlyList<PaymentRequirement>> RuleRequirements { get; init; } =
         new Dictionary<Usd, IReadOnlyList<PaymentRequirement>>();
 
+    /// <summary>Its plain 402 challenges, rendered once; shared by the per-price views <see cref="For"/> makes (keyed by price).</summary>
+    public ChallengeCache Challenges { get; } = new();
+
     /// <summary>
     /// This link as priced for one request, or null when the path, once normalised as it will be forwarded, leaves
     /// the upstream's base path (a "/cheap/../premium" must not buy "/premium" at the cheap price).

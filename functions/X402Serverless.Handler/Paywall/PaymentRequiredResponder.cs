@@ -15,6 +15,37 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls)
     {
         var request = http.Request;
         var resource = urls.ResourceUrl(request);
+        var baseUrl = urls.BaseUrl(request);
+        var response = http.Response;
+        response.StatusCode = StatusCodes.Status402PaymentRequired;
+        response.Headers.AccessControlExposeHeaders = PaymentHeaders.Exposed;
+        response.Headers.CacheControl = "no-store";
+        // The plain challenge (no message) is the same bytes for every request of this price, method and URL.
+        var plain = reason == ReasonCodes.PaymentRequired && message is null;
+        var rendered = plain ? cached.Challenges.Find(cached.Price, request.Method, resource, baseUrl) : null;
+        if (rendered is null)
+        {
+            rendered = Render(cached, reason, message, request.Method, resource, baseUrl);
+            if (plain)
+            {
+                cached.Challenges.Remember(cached.Price, request.Method, resource, baseUrl, rendered);
+            }
+        }
+        response.Headers[PaymentHeaders.RequiredV2] = rendered.Header;
+        if (WantsHtml(request) && reason == ReasonCodes.PaymentRequired)
+        {
+            response.ContentType = "text/html; charset=utf-8";
+            await response.WriteAsync(PaywallPage.Render(cached.Link, cached.Price, cached.Requirements, resource), http.RequestAborted);
+            return;
+        }
+        response.ContentType = "application/json";
+        // A known length: Kestrel sends headers and body in one write, without chunked framing.
+        response.ContentLength = rendered.Body.Length;
+        await response.Body.WriteAsync(rendered.Body, http.RequestAborted);
+    }
+
+    private static RenderedChallenge Render(CachedLink cached, string reason, string? message, string method, string resource, string baseUrl)
+    {
         var link = cached.Link;
         var description = link.Description ?? link.Name ?? "Paid API call";
         var v2Accepts = new JsonArray();
@@ -22,7 +53,7 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls)
         foreach (var r in cached.Requirements)
         {
             v2Accepts.Add(RequirementJson.V2(r));
-            if (RequirementJson.V1(r, resource, description, "", request.Method) is { } v1)
+            if (RequirementJson.V1(r, resource, description, "", method) is { } v1)
             {
                 v1Accepts.Add(v1);
             }
@@ -33,7 +64,7 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls)
             ["error"] = reason,
             ["resource"] = new JsonObject { ["url"] = resource, ["description"] = description, ["mimeType"] = "" },
             ["accepts"] = v2Accepts,
-            ["extensions"] = Extensions(link, cached.Price, urls.BaseUrl(request)),
+            ["extensions"] = Extensions(link, cached.Price, baseUrl),
         };
         var body = new JsonObject
         {
@@ -45,20 +76,9 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls)
         {
             body["message"] = message;
         }
-
-        var response = http.Response;
-        response.StatusCode = StatusCodes.Status402PaymentRequired;
-        response.Headers[PaymentHeaders.RequiredV2] = Convert.ToBase64String(Encoding.UTF8.GetBytes(required.ToJsonString()));
-        response.Headers.AccessControlExposeHeaders = PaymentHeaders.Exposed;
-        response.Headers.CacheControl = "no-store";
-        if (WantsHtml(request) && reason == ReasonCodes.PaymentRequired)
-        {
-            response.ContentType = "text/html; charset=utf-8";
-            await response.WriteAsync(PaywallPage.Render(link, cached.Price, cached.Requirements, resource), http.RequestAborted);
-            return;
-        }
-        response.ContentType = "application/json";
-        await response.WriteAsync(body.ToJsonString(), http.RequestAborted);
+        return new RenderedChallenge(
+            Convert.ToBase64String(Encoding.UTF8.GetBytes(required.ToJsonString())),
+            Encoding.UTF8.GetBytes(body.ToJsonString()));
     }
 
     // A link that takes balances says so, so a payer knows a prepaid key works here and where to top up.

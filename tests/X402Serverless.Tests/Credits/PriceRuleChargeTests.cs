@@ -29,6 +29,21 @@ public sealed class PriceRuleChargeTests(CreditsFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Challenges_rendered_once_are_never_served_for_another_price_method_or_url()
+    {
+        using var org = await fixture.NewOrganisationAsync();
+        var link = await fixture.NewLinkAsync(org, "0.01", ["x402", "credits"], extra: Rules);
+        // Alternated and repeated, so each answer after the first comes from the link's rendered challenges.
+        for (var round = 0; round < 3; round++)
+        {
+            Assert.Equal(("10000", "0.01"), await AskedAsync(HttpMethod.Get, link.Url + "/v1/quote"));
+            Assert.Equal(("250000", "0.25"), await AskedAsync(HttpMethod.Get, link.Url + "/v2/premium/report"));
+            Assert.Equal(("50000", "0.05"), await AskedAsync(HttpMethod.Post, link.Url + "/v1/quote"));
+            Assert.Equal(link.Url + "/v1/quote?n=" + round, await ResourceAsync(link.Url + "/v1/quote?n=" + round));
+        }
+    }
+
+    [Fact]
     public async Task A_credits_payer_is_charged_the_rule_price_and_the_provider_earns_it()
     {
         using var org = await fixture.NewOrganisationAsync();
@@ -77,6 +92,18 @@ public sealed class PriceRuleChargeTests(CreditsFixture fixture) : IClassFixture
         var atomic = required.GetProperty("accepts")[0].GetProperty("amount").GetString()!;
         var credits = required.GetProperty("extensions").GetProperty("credits").GetProperty("price").GetString()!;
         return (atomic, credits);
+    }
+
+    private static async Task<string> ResourceAsync(string url)
+    {
+        using var client = new HttpClient();
+        using var response = await client.GetAsync(url);
+        var required = JsonDocument.Parse(Convert.FromBase64String(response.Headers.GetValues("PAYMENT-REQUIRED").Single())).RootElement;
+        var v1 = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        var resource = required.GetProperty("resource").GetProperty("url").GetString()!;
+        Assert.Equal(resource, v1.GetProperty("accepts")[0].GetProperty("resource").GetString());
+        Assert.Equal(response.Content.Headers.ContentLength, (await response.Content.ReadAsByteArrayAsync()).Length);
+        return resource;
     }
 
     // HttpClient normalises dot segments itself unless told not to; the gateway must see them as a client sent them.

@@ -5,7 +5,10 @@ using X402Serverless.Core.Crypto;
 
 namespace X402Serverless.Tests.Crypto;
 
-/// <summary>What ecrecover refuses besides the high-s twin (see <see cref="Eip712VectorTests"/>): out-of-range r and s, and bad keys.</summary>
+/// <summary>
+/// What ecrecover refuses besides the high-s twin (see <see cref="Eip712VectorTests"/>): out-of-range r and s, and bad keys;
+/// and that the native recovery and the managed port agree.
+/// </summary>
 public sealed class Secp256k1Tests
 {
     private static readonly BigInteger N = BigInteger.Parse("0FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141", NumberStyles.HexNumber, CultureInfo.InvariantCulture);
@@ -65,4 +68,41 @@ public sealed class Secp256k1Tests
     [InlineData("0x01")]
     public void Keys_outside_the_curve_order_are_refused(string key) =>
         Assert.Throws<ArgumentException>(() => Secp256k1.AddressOf(Hex.Decode(key)));
+
+    [Fact]
+    public void The_native_recovery_loads_here_so_payments_do_not_fall_back_to_the_managed_port_unnoticed() =>
+        Assert.True(NativeRecovery.Available);
+
+    [Fact]
+    public void Native_and_managed_recovery_give_the_same_answer_for_valid_and_tampered_signatures()
+    {
+        var recovered = 0;
+        for (var i = 0; i < 64; i++)
+        {
+            var key = RandomNumberGenerator.GetBytes(32);
+            var digest = SHA256.HashData(BitConverter.GetBytes(i));
+            var signature = Secp256k1.Sign(digest, key);
+            Assert.Equal(Secp256k1.AddressOf(key), Secp256k1.Recover(digest, signature, native: true));
+            Assert.Equal(Secp256k1.AddressOf(key), Secp256k1.Recover(digest, signature, native: false));
+            // A tampered r: often no curve point has that x (both refuse), otherwise both find the same wrong signer.
+            signature[1 + (i % 30)] ^= (byte)(1 << (i % 8));
+            var native = Secp256k1.Recover(digest, signature, native: true);
+            Assert.Equal(Secp256k1.Recover(digest, signature, native: false), native);
+            Assert.NotEqual(Secp256k1.AddressOf(key), native);
+            recovered += native is null ? 0 : 1;
+        }
+        Assert.InRange(recovered, 1, 63);
+    }
+
+    [Fact]
+    public void Recovery_on_many_threads_at_once_gives_each_signer()
+    {
+        var keys = Enumerable.Range(0, 8).Select(_ => RandomNumberGenerator.GetBytes(32)).ToArray();
+        Parallel.For(0, 400, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            var key = keys[i % keys.Length];
+            var digest = SHA256.HashData(BitConverter.GetBytes(i));
+            Assert.Equal(Secp256k1.AddressOf(key), Secp256k1.Recover(digest, Secp256k1.Sign(digest, key)));
+        });
+    }
 }

@@ -1,0 +1,35 @@
+using System.Collections.Concurrent;
+using X402Serverless.Core.Money;
+
+namespace X402Serverless.Handler.Paywall;
+
+/// <summary>
+/// The plain 402 challenge of one cached link, rendered once per price, method and URL and then written as it is:
+/// the unpaid request is the one a crawler or a client probing for the price repeats most, and building two JSON
+/// trees and a base64 header for it each time was most of its cost. Lives as long as its <see cref="CachedLink"/>
+/// (the link cache's TTL), so an edited link renders anew. Bounded, because the URL (path and query) is the caller's:
+/// when full it starts over instead of growing.
+/// </summary>
+internal sealed class ChallengeCache
+{
+    private const int MaxEntries = 64;
+
+    private readonly ConcurrentDictionary<Key, RenderedChallenge> _entries = new();
+
+    public RenderedChallenge? Find(Usd price, string method, string resource, string baseUrl) =>
+        _entries.TryGetValue(new Key(price, method, resource, baseUrl), out var rendered) ? rendered : null;
+
+    public void Remember(Usd price, string method, string resource, string baseUrl, RenderedChallenge rendered)
+    {
+        if (_entries.Count >= MaxEntries)
+        {
+            _entries.Clear();
+        }
+        _entries[new Key(price, method, resource, baseUrl)] = rendered;
+    }
+
+    private readonly record struct Key(Usd Price, string Method, string Resource, string BaseUrl);
+}
+
+/// <summary>A 402 ready to write: the PAYMENT-REQUIRED header's value and the UTF-8 JSON body.</summary>
+internal sealed record RenderedChallenge(string Header, byte[] Body);
