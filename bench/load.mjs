@@ -95,6 +95,7 @@ const rows = [];
 async function row(spec) {
   const { name, group, url, concurrency, count, headersFor = () => ({}), expect = 200, payTo = null, mode = null, linkId = null, base = null } = spec;
   const warm = Math.min(cfg.warmup, count);
+  const cpuBefore = base === cfg.gateway ? gatewayCpuMs() : NaN;
   let w, m;
   if (spec.payments && x402Generator === "wrk") {
     w = await wrkPaid({ url, concurrency, payments: spec.payments.slice(0, warm), seconds: cfg.seconds, expect });
@@ -103,10 +104,13 @@ async function row(spec) {
     w = await drive(url, concurrency, warm, cfg.seconds, headersFor, expect);
     m = await drive(url, concurrency, count, cfg.seconds, (i) => headersFor(w.sent + i), expect);
   }
-  const r = { name, group, concurrency, ...m, expect, payTo, mode, linkId, base, okWithWarmup: m.ok + w.ok, warmStatuses: w.statuses };
+  // The gateway's own CPU per answer (warm-up included), less sensitive than req/s to what else the machine runs.
+  const cpuPerCall = (gatewayCpuMs() - cpuBefore) / (m.sent + w.sent);
+  const r = { name, group, concurrency, ...m, expect, payTo, mode, linkId, base, okWithWarmup: m.ok + w.ok, warmStatuses: w.statuses, cpuPerCall };
   rows.push(r);
   const other = Object.entries(m.statuses).filter(([s]) => String(s) !== String(expect)).map(([s, n]) => `${s}×${n}`).join(" ");
-  log(`${name} c${concurrency}: ${m.ok}/${m.sent} ${expect} in ${m.elapsed.toFixed(1)}s, ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(2)} ms${other ? ", other: " + other : ""}`);
+  log(`${name} c${concurrency}: ${m.ok}/${m.sent} ${expect} in ${m.elapsed.toFixed(1)}s, ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(2)} ms` +
+    `${Number.isFinite(cpuPerCall) ? `, gateway CPU ${cpuPerCall.toFixed(2)} ms per call` : ""}${other ? ", other: " + other : ""}`);
   return r;
 }
 
@@ -177,14 +181,16 @@ function wrkPaid({ url, concurrency, payments = null, headers = {}, seconds, rat
 
 async function wrkRow({ name, url, concurrency, headers = {}, expect = 200 }) {
   const warm = await wrk(url, concurrency, cfg.proxyWarmupSeconds, headers);
+  const cpuBefore = url.startsWith(cfg.gateway + "/") ? gatewayCpuMs() : NaN;
   const w = await wrk(url, concurrency, cfg.proxySeconds, headers);
+  const cpuPerCall = (gatewayCpuMs() - cpuBefore) / w.requests;
   const statuses = { ...w.statuses };
   for (const [k, n] of Object.entries(w.errors)) if (n) statuses[`ERR ${k}`] = n;
   const ok = w.statuses[expect] ?? 0;
   const elapsed = w.durationUs / 1e6;
   const r = { name, group: "proxy", concurrency, sent: w.requests, ok, statuses, elapsed, rps: cfg.proxyMaxRequests > 0 ? NaN : ok / elapsed,
     p50: w.p50 / 1000, p95: w.p95 / 1000, p99: w.p99 / 1000, expect, payTo: null, mode: null, generator: "wrk",
-    okWithWarmup: ok + (warm.statuses[expect] ?? 0) };
+    okWithWarmup: ok + (warm.statuses[expect] ?? 0), cpuPerCall };
   rows.push(r);
   log(`${name} c${concurrency}: ${ok}/${w.requests} ${expect} in ${elapsed.toFixed(1)}s, ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms`);
   return r;
@@ -314,6 +320,14 @@ for (const r of settled.filter((x) => x.linkId && x.onChain !== x.okWithWarmup))
   r.gatewayStatuses = counts.join(", ") || "none unsettled";
 }
 
+// The SQLite gateway's user+system CPU time so far, in ms (/proc/<pid>/stat, clock ticks of 10 ms).
+function gatewayCpuMs() {
+  try {
+    const fields = fs.readFileSync(`/proc/${cfg.gatewayPid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch { return NaN; }
+}
+
 // ---- soak (BENCH_SOAK_SECONDS): the credits-paid call at half the peak measured in this run, a minute at a time, with
 // the gateway's resident memory (/proc/<pid>/status) after each minute ----
 const rssKb = () => {
@@ -381,9 +395,13 @@ const md = [
   "- ratio: proxy rows against nginx; x402 rows against the reference stack (`@x402/express` + the official",
   "  facilitator, same upstream, same chain) at the same concurrency.",
   `- on chain / 200s: \`Transfer\` events of the token to the row's own \`payTo\` after the rows, against the row's 200s`,
-  `  (warm-up included). Deferred rows are settled by the gateway's worker after their answers: after them, ${deferredBacklog}`,
+  `  (warm-up included). Deferred rows are settled by the gateway's worker after their answers, so their count is bounded`,
+  "  by settlement, not by the generator: every payment must land within the wait below and its authorization's validity",
+  `  (300 s from signing). After them, ${deferredBacklog}`,
   `  payments were still to settle; the run waited ${f(settleWaited)} s for them (bound ${cfg.settleWaitSeconds} s) before the sync rows, which`,
   "  share the gas wallet.",
+  "- gateway CPU per call (the SQLite gateway's user+system time from /proc over the row): " + rows.filter((r) => Number.isFinite(r.cpuPerCall))
+    .map((r) => `${r.name.replace("gateway: ", "")} c${r.concurrency} ${f(r.cpuPerCall, 2)} ms`).join("; ") + ".",
   ...(cfg.gatewayTable ? ["- [Table Storage]: a second gateway, the same build and settings but on Table Storage (Azurite, the npm",
     "  emulator, in memory on loopback) with its own gas wallet (anvil account #2), as in Azure minus the network."] : []),
   "- Upstream: nginx answering a small JSON body. Chain: anvil (automine) with an EIP-3009 test token. Gateway:",
