@@ -1,19 +1,18 @@
 // Out-of-process load generator for bench/run.sh. The proxy rows (direct, nginx, the gateway's 402 and credits-paid
 // call) are driven by wrk, so the generator's own cost stays small beside the servers' (wrk-report.lua counts every
-// status). The x402 rows are driven from here over keep-alive node:http: every paid request carries its own fresh
-// payment, signed before the row starts (not timed) with the official x402 v2 client (@x402/core + @x402/evm) and
-// sent as PAYMENT-SIGNATURE. Only the row's expected status (200; 402 for the unpaid row) counts as success; every
+// status). The x402 rows are driven by wrk too (wrk-paid.lua; BENCH_X402_GENERATOR=node: from here over keep-alive
+// node:http): every paid request carries its own fresh payment, signed before the row starts (not timed, in worker
+// threads: sign-worker.mjs) with the official x402 v2 client (@x402/core + @x402/evm) and sent as PAYMENT-SIGNATURE. Only the row's expected status (200; 402 for the unpaid row) counts as success; every
 // other status is reported.
 // Usage: node load.mjs <config.json>   (written by run.sh; see there for the fields)
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
+import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { x402Client } from "@x402/core/client";
-import { decodePaymentRequiredHeader, encodePaymentSignatureHeader } from "@x402/core/http";
-import { toClientEvmSigner } from "@x402/evm";
-import { ExactEvmScheme } from "@x402/evm/exact/client";
+import { Worker } from "node:worker_threads";
+import { decodePaymentRequiredHeader, decodePaymentSignatureHeader } from "@x402/core/http";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { pad } from "viem";
 import { localChain, walletFor, artifact } from "../tests/peers/chain.mjs";
@@ -96,12 +95,22 @@ const rows = [];
 async function row(spec) {
   const { name, group, url, concurrency, count, headersFor = () => ({}), expect = 200, payTo = null, mode = null, linkId = null, base = null } = spec;
   const warm = Math.min(cfg.warmup, count);
-  const w = await drive(url, concurrency, warm, cfg.seconds, headersFor, expect);
-  const m = await drive(url, concurrency, count, cfg.seconds, (i) => headersFor(w.sent + i), expect);
-  const r = { name, group, concurrency, ...m, expect, payTo, mode, linkId, base, okWithWarmup: m.ok + w.ok, warmStatuses: w.statuses };
+  const cpuBefore = base === cfg.gateway ? gatewayCpuMs() : NaN;
+  let w, m;
+  if (spec.payments && x402Generator === "wrk") {
+    w = await wrkPaid({ url, concurrency, payments: spec.payments.slice(0, warm), seconds: cfg.seconds, expect });
+    m = await wrkPaid({ url, concurrency, payments: spec.payments.slice(warm, warm + count), seconds: cfg.seconds, expect });
+  } else {
+    w = await drive(url, concurrency, warm, cfg.seconds, headersFor, expect);
+    m = await drive(url, concurrency, count, cfg.seconds, (i) => headersFor(w.sent + i), expect);
+  }
+  // The gateway's own CPU per answer (warm-up included), less sensitive than req/s to what else the machine runs.
+  const cpuPerCall = (gatewayCpuMs() - cpuBefore) / (m.sent + w.sent);
+  const r = { name, group, concurrency, ...m, expect, payTo, mode, linkId, base, okWithWarmup: m.ok + w.ok, warmStatuses: w.statuses, cpuPerCall };
   rows.push(r);
   const other = Object.entries(m.statuses).filter(([s]) => String(s) !== String(expect)).map(([s, n]) => `${s}×${n}`).join(" ");
-  log(`${name} c${concurrency}: ${m.ok}/${m.sent} ${expect} in ${m.elapsed.toFixed(1)}s, ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(2)} ms${other ? ", other: " + other : ""}`);
+  log(`${name} c${concurrency}: ${m.ok}/${m.sent} ${expect} in ${m.elapsed.toFixed(1)}s, ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(2)} ms` +
+    `${Number.isFinite(cpuPerCall) ? `, gateway CPU ${cpuPerCall.toFixed(2)} ms per call` : ""}${other ? ", other: " + other : ""}`);
   return r;
 }
 
@@ -118,16 +127,70 @@ function wrk(url, concurrency, seconds, headers) {
     resolve(JSON.parse(line.slice(9)));
   }));
 }
+// ---- a paid row with wrk (bench/wrk-paid.lua): one thread per connection, each with its own slice of the payments ----
+// BENCH_X402_GENERATOR=node drives the x402 rows from this process instead (node:http), as before: one Node.js process
+// answers at most ~9.6k req/s from nginx direct at c16 on 2 cores, wrk with fresh payments ~30k.
+const x402Generator = process.env.BENCH_X402_GENERATOR ?? "wrk";
+const paymentsDir = fs.mkdtempSync(path.join(os.tmpdir(), "x402-bench-payments-"));
+process.on("exit", () => fs.rmSync(paymentsDir, { recursive: true, force: true }));
+let wrkRuns = 0;
+/** `payments` (one per request, never reused) or, when null, wrk's own request with `headers`, for up to `seconds`;
+ * `rate` (req/s over all connections, 0: as fast as answered) is the soak's limiter. */
+function wrkPaid({ url, concurrency, payments = null, headers = {}, seconds, rate = 0, expect = 200 }) {
+  const threads = payments ? Math.min(concurrency, payments.length) : concurrency;
+  if (threads === 0) return Promise.resolve({ sent: 0, ok: 0, statuses: {}, elapsed: 0, rps: NaN, p50: NaN, p95: NaN, p99: NaN, seconds: [] });
+  let prefix = "-";
+  if (payments) {
+    prefix = path.join(paymentsDir, `run${wrkRuns++}-`);
+    for (let t = 0; t < threads; t++) {
+      const slice = payments.filter((_, i) => i % threads === t);
+      // wrk calls request() once on its first thread before the run to check the script (its answer is never sent):
+      // that thread's slice starts with a placeholder for that call, so no payment is spent on it.
+      if (t === 0) slice.unshift("unused");
+      fs.writeFileSync(prefix + t, slice.join("\n") + "\n");
+    }
+  }
+  const args = ["-t", String(threads), "-c", String(threads), "-d", `${Math.ceil(seconds) + 60}s`, "--timeout", "10s",
+    "-s", new URL("./wrk-paid.lua", import.meta.url).pathname];
+  for (const [k, v] of Object.entries(headers)) args.push("-H", `${k}: ${v}`);
+  args.push(url, "--", prefix, String(seconds), String(rate / threads));
+  return new Promise((resolve, reject) => {
+    const child = spawn(cfg.wrk, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "", stderr = "", done = 0;
+    // Each thread prints WRK-DONE once it has stopped (after an answer); wrk itself would wait out its -d.
+    child.stdout.on("data", (d) => {
+      stdout += d;
+      const n = (stdout.match(/^WRK-DONE$/gm) ?? []).length;
+      if (n > done && (done = n) === threads) child.kill("SIGINT");
+    });
+    child.stderr.on("data", (d) => { stderr += d; });
+    child.on("close", (code) => {
+      if (payments) for (let t = 0; t < threads; t++) fs.rmSync(prefix + t, { force: true });
+      const line = stdout.split("\n").find((l) => l.startsWith("WRK-JSON "));
+      if (!line) return reject(new Error(`wrk ${args.join(" ")}: exit ${code} ${stdout} ${stderr}`));
+      const j = JSON.parse(line.slice(9));
+      const statuses = { ...j.statuses };
+      for (const [k, n] of Object.entries(j.errors)) if (n) statuses[`ERR ${k}`] = n;
+      const ok = j.statuses[expect] ?? 0;
+      const elapsed = j.elapsedUs / 1e6;
+      resolve({ sent: j.requests + Object.values(j.errors).reduce((a, b) => a + b, 0), ok, statuses, elapsed, rps: ok / elapsed,
+        p50: j.p50 / 1000, p95: j.p95 / 1000, p99: j.p99 / 1000, seconds: j.seconds });
+    });
+  });
+}
+
 async function wrkRow({ name, url, concurrency, headers = {}, expect = 200 }) {
   const warm = await wrk(url, concurrency, cfg.proxyWarmupSeconds, headers);
+  const cpuBefore = url.startsWith(cfg.gateway + "/") ? gatewayCpuMs() : NaN;
   const w = await wrk(url, concurrency, cfg.proxySeconds, headers);
+  const cpuPerCall = (gatewayCpuMs() - cpuBefore) / w.requests;
   const statuses = { ...w.statuses };
   for (const [k, n] of Object.entries(w.errors)) if (n) statuses[`ERR ${k}`] = n;
   const ok = w.statuses[expect] ?? 0;
   const elapsed = w.durationUs / 1e6;
   const r = { name, group: "proxy", concurrency, sent: w.requests, ok, statuses, elapsed, rps: cfg.proxyMaxRequests > 0 ? NaN : ok / elapsed,
     p50: w.p50 / 1000, p95: w.p95 / 1000, p99: w.p99 / 1000, expect, payTo: null, mode: null, generator: "wrk",
-    okWithWarmup: ok + (warm.statuses[expect] ?? 0) };
+    okWithWarmup: ok + (warm.statuses[expect] ?? 0), cpuPerCall };
   rows.push(r);
   log(`${name} c${concurrency}: ${ok}/${w.requests} ${expect} in ${elapsed.toFixed(1)}s, ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms`);
   return r;
@@ -137,25 +200,33 @@ async function wrkRow({ name, url, concurrency, headers = {}, expect = 200 }) {
 const chain = await localChain(cfg.rpcUrl);
 const { wallet } = walletFor(chain, cfg.rpcUrl, cfg.deployerKey);
 const { abi } = artifact();
-const payers = Array.from({ length: cfg.payers }, () => privateKeyToAccount(generatePrivateKey()));
+const payerKeys = Array.from({ length: cfg.payers }, () => generatePrivateKey());
+const payers = payerKeys.map((k) => privateKeyToAccount(k));
 for (const p of payers) {
   const hash = await wallet.writeContract({ address: cfg.token, abi, functionName: "mint", args: [p.address, 10n ** 15n] });
   await wallet.waitForTransactionReceipt({ hash });
 }
-const clients = payers.map((p) => new x402Client()
-  .register("eip155:*", new ExactEvmScheme(toClientEvmSigner(p)))
-  .setSpendControls({ allowedAssets: [{ network: cfg.network, asset: cfg.token }] }));
-
-/** Fresh payments for `url`, one per request, from its own 402 (signing is not timed). */
+/** Fresh payments for `url`, one per request, from its own 402 (signing is not timed): one worker thread per core
+ * (bench/sign-worker.mjs), payment i from payer i % payers. */
+const signing = { payments: 0, seconds: 0 };
 async function sign(url, n) {
   const res = await fetch(url);
   const header = res.headers.get("payment-required");
   if (res.status !== 402 || !header) throw new Error(`${url}: expected a 402 with PAYMENT-REQUIRED, got ${res.status}`);
-  const required = decodePaymentRequiredHeader(header);
+  decodePaymentRequiredHeader(header);
   const t0 = performance.now();
+  const stride = Math.max(1, Math.min(os.cpus().length, n));
+  const parts = await Promise.all(Array.from({ length: stride }, (_, start) => new Promise((resolve, reject) => {
+    const w = new Worker(new URL("./sign-worker.mjs", import.meta.url),
+      { workerData: { keys: payerKeys, header, network: cfg.network, token: cfg.token, n, start, stride } });
+    w.once("message", resolve).once("error", reject);
+  })));
   const out = new Array(n);
-  for (let i = 0; i < n; i++) out[i] = encodePaymentSignatureHeader(await clients[i % clients.length].createPaymentPayload(required));
-  log(`signed ${n} payments for ${url} in ${((performance.now() - t0) / 1000).toFixed(1)}s (not timed)`);
+  parts.forEach((part, start) => part.forEach((p, k) => { out[start + k * stride] = p; }));
+  const seconds = (performance.now() - t0) / 1000;
+  signing.payments += n;
+  signing.seconds += seconds;
+  log(`signed ${n} payments for ${url} in ${seconds.toFixed(1)}s over ${stride} threads (not timed)`);
   return out;
 }
 const paid = (payments) => (i) => ({ "PAYMENT-SIGNATURE": payments[i] });
@@ -201,7 +272,7 @@ const titles = { "deferred": "gateway: x402 deferred (built-in)", "sync-builtin"
 const x402Row = async (x) => {
   const count = x.mode === "deferred" ? cfg.paidRequests : cfg.syncRequests;
   const payments = await sign(x.url, Math.min(cfg.warmup, count) + count);
-  await row({ name: titles[x.mode] + x.gateway.store, group: "x402", url: x.url, concurrency: x.concurrency, count, headersFor: paid(payments),
+  await row({ name: titles[x.mode] + x.gateway.store, group: "x402", url: x.url, concurrency: x.concurrency, count, headersFor: paid(payments), payments,
     payTo: x.payTo, mode: x.mode, linkId: x.id, base: x.gateway.base });
 };
 
@@ -230,14 +301,11 @@ for (const x of x402Rows.filter((x) => x.mode !== "deferred")) await x402Row(x);
 if (wanted("facilitator")) {
   const payTo = freshAddress();
   const fl = await api("POST", "/api/links", { upstream, price: PRICE, payTo, facilitator: "builtin" });
-  const res = await fetch(fl.url);
-  const required = decodePaymentRequiredHeader(res.headers.get("payment-required"));
   const concurrency = 16, count = cfg.syncRequests, warm = Math.min(cfg.warmup, count);
-  const bodies = [];
-  for (let i = 0; i < warm + count; i++) {
-    const paymentPayload = await clients[i % clients.length].createPaymentPayload(required);
-    bodies.push(JSON.stringify({ x402Version: 2, paymentPayload, paymentRequirements: paymentPayload.accepted }));
-  }
+  const bodies = (await sign(fl.url, warm + count)).map((header) => {
+    const paymentPayload = decodePaymentSignatureHeader(header);
+    return JSON.stringify({ x402Version: 2, paymentPayload, paymentRequirements: paymentPayload.accepted });
+  });
   const settleUrl = new URL("/facilitator/settle", cfg.gateway);
   const post = (agent, body) => new Promise((resolve) => {
     const req = http.request(settleUrl, { method: "POST", agent, headers: { "content-type": "application/json",
@@ -283,7 +351,7 @@ for (const [i, c] of cfg.x402Concurrency.entries()) {
   const url = `${cfg.reference}/r/${i}/quote`;
   const payments = await sign(url, Math.min(cfg.warmup, cfg.syncRequests) + cfg.syncRequests);
   await row({ name: "reference: @x402/express + official facilitator", group: "x402", url, concurrency: c, count: cfg.syncRequests,
-    headersFor: paid(payments), payTo: refPayTos[i], mode: "reference" });
+    headersFor: paid(payments), payments, payTo: refPayTos[i], mode: "reference" });
 }
 const settled = rows.filter((r) => r.payTo);
 await awaitSettlement(settled, Number(process.env.BENCH_FINAL_WAIT ?? 30));
@@ -300,6 +368,37 @@ for (const r of settled.filter((x) => x.linkId && x.onChain !== x.okWithWarmup))
     counts.push(`payments not listed: ${e.message}`);
   }
   r.gatewayStatuses = counts.join(", ") || "none unsettled";
+}
+
+// The SQLite gateway's user+system CPU time so far, in ms (/proc/<pid>/stat, clock ticks of 10 ms).
+function gatewayCpuMs() {
+  try {
+    const fields = fs.readFileSync(`/proc/${cfg.gatewayPid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch { return NaN; }
+}
+
+// ---- soak (BENCH_SOAK_SECONDS): the credits-paid call at half the peak measured in this run, a minute at a time, with
+// the gateway's resident memory (/proc/<pid>/status) after each minute ----
+const rssKb = () => {
+  try { return Number(/^VmRSS:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${cfg.gatewayPid}/status`, "utf8"))[1]); } catch { return NaN; }
+};
+let soak = null;
+if (cfg.soakSeconds > 0) {
+  const g = gateways[0];
+  const headers = { Authorization: `Bearer ${g.payer.key}` };
+  let peak = rows.find((r) => r.name === "gateway: credits-paid")?.rps;
+  if (!Number.isFinite(peak)) peak = (await wrkPaid({ url: g.credits.url, concurrency: proxyC, headers, seconds: 10 })).rps;
+  soak = { peak, rate: peak / 2, rssStart: rssKb(), minutes: [] };
+  log(`soak: credits-paid c${proxyC} at ${soak.rate.toFixed(0)} req/s (half of ${peak.toFixed(0)}) for ${cfg.soakSeconds}s, RSS ${(soak.rssStart / 1024).toFixed(0)} MiB`);
+  for (let left = cfg.soakSeconds; left > 0; left -= 60) {
+    const m = await wrkPaid({ url: g.credits.url, concurrency: proxyC, headers, seconds: Math.min(60, left), rate: soak.rate });
+    const errors = Object.entries(m.statuses).filter(([k]) => k !== "200").reduce((n, [, v]) => n + v, 0);
+    soak.minutes.push({ ...m, errors, rss: rssKb() });
+    log(`soak minute ${soak.minutes.length}: ${m.ok} 200s, ${errors} other, ${m.rps.toFixed(0)} req/s, p99 ${m.p99.toFixed(2)} ms, RSS ${(rssKb() / 1024).toFixed(0)} MiB`);
+  }
+  soak.rssEnd = soak.minutes.at(-1).rss;
+  soak.errors = soak.minutes.reduce((n, m) => n + m.errors, 0);
 }
 
 // ---- report ----
@@ -334,21 +433,28 @@ const md = [
   ...lines,
   "",
   "- Everything runs on loopback on the same machine, the load generators included: figures compare rows side by",
-  "  side, they are not capacity. Proxy rows are driven by wrk; x402 rows by one Node.js process (keep-alive pool of",
-  "  `conc.` connections), so ratios are taken only within each group.",
-  "- req/s counts only successful answers (200; 402 for the unpaid row); `other statuses` lists every other answer",
+  "  side, they are not capacity. Proxy rows are driven by wrk (wrk-report.lua); " + (x402Generator === "wrk"
+    ? "x402 rows by wrk too (wrk-paid.lua: `conc.` threads of one keep-alive connection each, each sending its own slice of the payments), "
+    : "x402 rows by one Node.js process (keep-alive pool of `conc.` connections), ") + "and ratios are taken only within each group.",
+  "- req/s counts only successful answers (200; 402 for the unpaid row) over the row's span (first request to last answer);",
+  "  `other statuses` lists every other answer",
   "  (`ERR …` is a connection error). Percentiles: x402 rows over successful answers; proxy rows are wrk's, over all.",
   "- Every paid request carries a payment never used before, signed before its row starts with the official x402 v2",
-  `  client (\`PAYMENT-SIGNATURE\`), rotating over ${cfg.payers} funded payer wallets. Credits-paid calls use one payer key.`,
+  `  client (\`PAYMENT-SIGNATURE\`), rotating over ${cfg.payers} funded payer wallets; signing took ${f(signing.seconds, 1)} s for ${signing.payments} payments`,
+  `  (${os.cpus().length} worker threads, ${f(signing.payments / signing.seconds)} per second). Credits-paid calls use one payer key.`,
   "- ratio: proxy rows against nginx; x402 rows against the reference stack (`@x402/express` + the official",
   "  facilitator, same upstream, same chain) at the same concurrency.",
   ...(rows.some((r) => r.mode === "facilitator") ? ["- facilitator /settle: fresh payments POSTed straight to the gateway's `/facilitator/settle` (operator key), no",
     "  paid link around them; a success is `success: true` with its transaction mined; ratio against the reference stack at c16,",
     "  whose paid req/s the official facilitator's settlements bound."] : []),
   `- on chain / 200s: \`Transfer\` events of the token to the row's own \`payTo\` after the rows, against the row's 200s`,
-  `  (warm-up included). Deferred rows are settled by the gateway's worker after their answers: after them, ${deferredBacklog}`,
+  `  (warm-up included). Deferred rows are settled by the gateway's worker after their answers, so their count is bounded`,
+  "  by settlement, not by the generator: every payment must land within the wait below and its authorization's validity",
+  `  (300 s from signing). After them, ${deferredBacklog}`,
   `  payments were still to settle; the run waited ${f(settleWaited)} s for them (bound ${cfg.settleWaitSeconds} s) before the sync rows, which`,
   "  share the gas wallet.",
+  "- gateway CPU per call (the SQLite gateway's user+system time from /proc over the row): " + rows.filter((r) => Number.isFinite(r.cpuPerCall))
+    .map((r) => `${r.name.replace("gateway: ", "")} c${r.concurrency} ${f(r.cpuPerCall, 2)} ms`).join("; ") + ".",
   ...(cfg.gatewayTable ? ["- [Table Storage]: a second gateway, the same build and settings but on Table Storage (Azurite, the npm",
     "  emulator, in memory on loopback) with its own gas wallet (anvil account #2), as in Azure minus the network."] : []),
   "- Upstream: nginx answering a small JSON body. Chain: anvil (automine) with an EIP-3009 test token. Gateway:",
@@ -357,6 +463,20 @@ const md = [
   "  at growing intervals, 5 ms doubling to 200 ms) uses anvil account #0. Deferred links serve any wallet content-first (`deferredPayers: \"any\"`) with",
   "  the per-wallet bound on unsettled payments lifted (`X402__Settlement__DeferredMaxInFlightPerPayer`).",
   "",
+  ...(soak ? [
+    `## Soak: gateway: credits-paid, c${proxyC}, ${cfg.soakSeconds} s at ${f(soak.rate)} req/s (half of this run's ${f(soak.peak)})`,
+    "",
+    `RSS ${f(soak.rssStart / 1024, 1)} MiB at the start, ${f(soak.rssEnd / 1024, 1)} MiB at the end: ` +
+      `${f((100 * (soak.rssEnd - soak.rssStart)) / soak.rssStart, 1)}% growth; ${soak.errors} answers other than 200.`,
+    "",
+    "| minute | 200s | other | req/s | p50 ms | p99 ms | RSS MiB |",
+    "|--:|--:|--:|--:|--:|--:|--:|",
+    ...soak.minutes.map((m, i) => `| ${i + 1} | ${m.ok} | ${m.errors} | ${f(m.rps)} | ${f(m.p50, 2)} | ${f(m.p99, 2)} | ${f(m.rss / 1024, 1)} |`),
+    "",
+    "- Rate-limited by wrk-paid.lua (each connection's requests scheduled at fixed intervals from its start, late ones",
+    "  caught up); RSS is the gateway process's VmRSS after each minute.",
+    "",
+  ] : []),
 ].join("\n");
 fs.writeFileSync(cfg.out, md);
 console.log(md);

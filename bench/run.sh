@@ -6,24 +6,38 @@
 #
 #   bench/run.sh            full run
 #   bench/run.sh --smoke    tiny counts, every row, a few seconds each (CI); fails only if a row cannot run at all
+#   bench/run.sh --soak     the rows, then the soak: the credits-paid call for BENCH_SOAK_SECONDS (600) at half the peak
+#                           rate measured in the same run, the gateway's RSS and p99 sampled each minute (not in CI)
 #
 # Knobs (environment): BENCH_PROXY_SECONDS and BENCH_PROXY_WARMUP_SECONDS (proxy rows, driven by wrk), BENCH_PAID_REQUESTS (credits, deferred),
 # BENCH_SYNC_REQUESTS (sync and reference rows), BENCH_SECONDS (cap per row), BENCH_WARMUP (x402 rows), BENCH_PROXY_CONCURRENCY,
 # BENCH_PROXY_MAX_REQUESTS (cap a proxy row's answers, for a tiny run on a shared machine: its req/s is then not shown),
 # BENCH_SETTLE_WAIT (seconds to wait for deferred settlement), BENCH_TABLE (0: no Table Storage rows), BENCH_OUT,
-# BENCH_ONLY (only some rows, e.g. "credits,sync"; see bench/load.mjs; "micro": the per-payment micro-benchmark table).
+# BENCH_ONLY (only some rows, e.g. "credits,sync"; see bench/load.mjs; "micro": the per-payment micro-benchmark table),
+# BENCH_X402_GENERATOR (wrk, or node: the x402 rows from load.mjs's own node:http pool), BENCH_SOAK_SECONDS (a soak of that
+# length after the rows; --soak sets 600).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
 SMOKE=0
-[ "${1:-}" = "--smoke" ] && SMOKE=1
+for arg in "$@"; do
+  case "$arg" in
+    --smoke) SMOKE=1 ;;
+    --soak) : "${BENCH_SOAK_SECONDS:=600}" ;;
+    *) echo "bench: unknown argument $arg" >&2; exit 2 ;;
+  esac
+done
+: "${BENCH_SOAK_SECONDS:=0}"
+export BENCH_SOAK_SECONDS
 die() { echo "bench: $*" >&2; exit 1; }
 
 if [ "$SMOKE" = 1 ]; then
   : "${BENCH_PROXY_SECONDS:=2}" "${BENCH_PROXY_WARMUP_SECONDS:=1}" "${BENCH_PAID_REQUESTS:=60}" "${BENCH_SYNC_REQUESTS:=20}" "${BENCH_SECONDS:=4}"
   : "${BENCH_WARMUP:=10}" "${BENCH_SETTLE_WAIT:=60}"
 else
-  : "${BENCH_PROXY_SECONDS:=10}" "${BENCH_PROXY_WARMUP_SECONDS:=2}" "${BENCH_PAID_REQUESTS:=2000}" "${BENCH_SYNC_REQUESTS:=600}" "${BENCH_SECONDS:=20}"
+  # Deferred rows: 4000 paid calls each, bounded by settlement rather than by the generator: their payments must settle
+  # (one transfer each, ~40/s on anvil today) within BENCH_SETTLE_WAIT and the authorizations' 300 s validity.
+  : "${BENCH_PROXY_SECONDS:=10}" "${BENCH_PROXY_WARMUP_SECONDS:=2}" "${BENCH_PAID_REQUESTS:=4000}" "${BENCH_SYNC_REQUESTS:=600}" "${BENCH_SECONDS:=20}"
   : "${BENCH_WARMUP:=200}" "${BENCH_SETTLE_WAIT:=240}"
 fi
 : "${BENCH_PROXY_CONCURRENCY:=16}"
@@ -151,6 +165,7 @@ start_gateway() { # name port gasKey [VAR=value...]
   wait_http "http://127.0.0.1:$port/" "$name" "${PIDS[-1]}"
 }
 start_gateway gateway "$GATEWAY_PORT" "$GAS_KEY"
+GATEWAY_PID="${PIDS[-1]}" # the subshell exec'd dotnet: the gateway's own pid, whose RSS the soak samples
 GATEWAY="http://127.0.0.1:$GATEWAY_PORT"
 GATEWAY_TABLE=""
 if [ "${BENCH_TABLE:-1}" = 1 ]; then
@@ -180,11 +195,11 @@ node -e 'console.log(JSON.stringify({
   referencePayTos: process.argv[16].split(","), proxySeconds: +process.env.BENCH_PROXY_SECONDS, proxyWarmupSeconds: +process.env.BENCH_PROXY_WARMUP_SECONDS, proxyMaxRequests: +(process.env.BENCH_PROXY_MAX_REQUESTS ?? 0), wrk: process.argv[17], gatewayTable: process.argv[18], paidRequests: +process.env.BENCH_PAID_REQUESTS,
   syncRequests: +process.env.BENCH_SYNC_REQUESTS, seconds: +process.env.BENCH_SECONDS, warmup: +process.env.BENCH_WARMUP,
   settleWaitSeconds: +process.env.BENCH_SETTLE_WAIT, proxyConcurrency: +process.env.BENCH_PROXY_CONCURRENCY,
-  x402Concurrency: [1, 16], payers: 16 }))' \
+  x402Concurrency: [1, 16], payers: 16, gatewayPid: +process.argv[19], soakSeconds: +process.env.BENCH_SOAK_SECONDS }))' \
   "$SMOKE" "$OUT" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- . 2>/dev/null || echo ' (with local changes)')" \
   "$(dotnet --version)" "$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')" "$("$ANVIL" --version | head -n1 | awk '{print $3}')" \
   "http://127.0.0.1:$UPSTREAM_PORT" "http://127.0.0.1:$NGINX_PORT" "$GATEWAY" "http://127.0.0.1:$REF_PORT" \
-  "$RPC" "$TOKEN" "$NETWORK" "$ADMIN_KEY" "$DEPLOYER_KEY" "$REF_PAYTOS" "$WRK" "$GATEWAY_TABLE" >"$WORK/config.json"
+  "$RPC" "$TOKEN" "$NETWORK" "$ADMIN_KEY" "$DEPLOYER_KEY" "$REF_PAYTOS" "$WRK" "$GATEWAY_TABLE" "$GATEWAY_PID" >"$WORK/config.json"
 
 STATUS=0
 (cd "$ROOT/bench" && node load.mjs "$WORK/config.json") || STATUS=$?
@@ -210,7 +225,7 @@ for name in gateway gateway-table; do
   WARN="$(grep -cE '^(warn|fail|crit):' "$WORK/$name.log" || true)"
   echo "bench: $name log entries at warning or above: $WARN"
   [ "$WARN" = 0 ] || grep -A1 -E '^(warn|fail|crit):' "$WORK/$name.log" | grep -vE '^(warn|fail|crit):|^--' \
-    | sed -E 's/lnk_[A-Za-z0-9_-]+/lnk_…/g; s/0x[0-9a-fA-F]{8,}/0x…/g' | sort | uniq -c | sort -rn | head -n 12 >&2
+    | sed -E 's/lnk_[A-Za-z0-9_-]+/lnk_…/g; s/pay_[0-9a-f]+/pay_…/g; s/0x[0-9a-fA-F]{8,}/0x…/g' | sort | uniq -c | sort -rn | head -n 12 >&2 || true
 done
 echo "bench: official facilitator: $(grep -c '^settle refused\|^error' "$WORK/facilitator.log" || true) refusals or errors"
 [ "$STATUS" = 0 ] || { KEEP_WORK=1; die "a row could not run (see above); logs kept in $WORK"; }

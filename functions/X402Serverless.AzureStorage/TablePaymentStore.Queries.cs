@@ -41,7 +41,7 @@ public sealed partial class TablePaymentStore
             $"LinkId ge {prefix} and LinkId lt {prefix + "\uffff"} and Status eq {status.ToString()}"), null, cancellationToken))
             .Select(FromEntity).OrderByDescending(p => p.UpdatedAt).Take(max).ToList();
 
-    public async Task<PayerHistory> GetPayerHistoryAsync(string payer, string organisationId, CancellationToken cancellationToken)
+    public async Task<PayerHistory> GetPayerHistoryAsync(string payer, string organisationId, int inFlightBound, CancellationToken cancellationToken)
     {
         var rows = await _table.ListAsync(TableClient.CreateQueryFilter(
             $"Payer eq {payer} and ((Status eq {nameof(PaymentStatus.Settled)} and OrganisationId eq {organisationId}) or Mode eq {SettlementModes.Deferred})"),
@@ -50,6 +50,7 @@ public sealed partial class TablePaymentStore
         return new PayerHistory(
             rows.Any(e => Str(e, "Status") == nameof(PaymentStatus.Settled) && Str(e, "OrganisationId") == organisationId),
             deferred.Any(s => s is nameof(PaymentStatus.Failed) or nameof(PaymentStatus.Expired)),
-            deferred.Count(s => Enum.TryParse<PaymentStatus>(s, out var status) && PaymentTransitions.Live.Contains(status)));
+            inFlightBound >= PayerHistory.InFlightCountCap ? 0
+                : Math.Min(inFlightBound, deferred.Count(s => Enum.TryParse<PaymentStatus>(s, out var status) && PaymentTransitions.Live.Contains(status))));
     }
 }

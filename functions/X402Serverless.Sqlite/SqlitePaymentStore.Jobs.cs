@@ -8,7 +8,7 @@ namespace X402Serverless.Sqlite;
 public sealed partial class SqlitePaymentStore
 {
     public async Task<IReadOnlyList<PaymentRecord>> ClaimDueAsync(DateTimeOffset now, DateTimeOffset leaseUntil, int max, CancellationToken cancellationToken) =>
-        await QueryAsync($"""
+        await WriteQueryAsync($"""
             UPDATE payments SET lease_until = $lease
             WHERE id IN (
                 SELECT id FROM payments

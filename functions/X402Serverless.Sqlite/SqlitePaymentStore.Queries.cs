@@ -49,7 +49,7 @@ public sealed partial class SqlitePaymentStore
             c.Parameters.AddWithValue("$max", max);
         }, cancellationToken);
 
-    public async Task<PayerHistory> GetPayerHistoryAsync(string payer, string organisationId, CancellationToken cancellationToken)
+    public async Task<PayerHistory> GetPayerHistoryAsync(string payer, string organisationId, int inFlightBound, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
@@ -60,8 +60,9 @@ public sealed partial class SqlitePaymentStore
             """;
         command.Parameters.AddWithValue("$payer", payer);
         command.Parameters.AddWithValue("$org", organisationId);
-        // The hot path only needs to know whether a wallet is under its bound: counting stops there.
-        command.Parameters.AddWithValue("$countCap", PayerHistory.InFlightCountCap);
+        // The hot path only needs to know whether a wallet is under its bound: counting stops there, and without a bound
+        // it does not start (a wallet's whole backlog was counted on every call, the largest cost of a deferred call then).
+        command.Parameters.AddWithValue("$countCap", inFlightBound >= PayerHistory.InFlightCountCap ? 0 : Math.Max(0, inFlightBound));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         return new PayerHistory(reader.GetInt64(0) == 1, reader.GetInt64(1) == 1, reader.GetInt32(2));

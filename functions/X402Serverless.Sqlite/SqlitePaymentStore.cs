@@ -50,14 +50,20 @@ public sealed partial class SqlitePaymentStore(SqliteDatabase database) : IPayme
         return found.Count == 0 ? null : found[0];
     }
 
-    private async Task<int> ExecuteAsync(string sql, Action<SqliteCommand> bind, CancellationToken cancellationToken)
-    {
-        await using var connection = database.Open();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        bind(command);
-        return await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+    // A write: through the database's write gate (see SqliteWriteGate), so concurrent calls queue instead of sleeping.
+    private Task<int> ExecuteAsync(string sql, Action<SqliteCommand> bind, CancellationToken cancellationToken) =>
+        SqliteWriteGate.RunAsync(database, async () =>
+        {
+            await using var connection = database.Open();
+            await using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            bind(command);
+            return await command.ExecuteNonQueryAsync(cancellationToken);
+        }, cancellationToken);
+
+    // An UPDATE ... RETURNING: a write, so through the gate too.
+    private Task<List<PaymentRecord>> WriteQueryAsync(string sql, Action<SqliteCommand> bind, CancellationToken cancellationToken) =>
+        SqliteWriteGate.RunAsync(database, () => QueryAsync(sql, bind, cancellationToken), cancellationToken);
 
     private async Task<List<PaymentRecord>> QueryAsync(string sql, Action<SqliteCommand> bind, CancellationToken cancellationToken)
     {

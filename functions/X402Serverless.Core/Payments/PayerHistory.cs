@@ -7,10 +7,11 @@ namespace X402Serverless.Core.Payments;
 /// </summary>
 /// <param name="HasSettledHere">A payment of this wallet to the same organisation ended Settled.</param>
 /// <param name="HasUnpaidDeferred">A deferred payment of this wallet, to anyone here, ended Failed or Expired.</param>
-/// <param name="DeferredInFlight">How many deferred payments of this wallet, to anyone here, are not settled yet.</param>
+/// <param name="DeferredInFlight">How many deferred payments of this wallet, to anyone here, are not settled yet, counted up
+/// to the bound asked for (0 when no bound was).</param>
 public sealed record PayerHistory(bool HasSettledHere, bool HasUnpaidDeferred, int DeferredInFlight)
 {
-    /// <summary>Stores may stop counting in-flight payments here; a bound at or above it means no bound.</summary>
+    /// <summary>A bound at or above this means no bound: stores do not count in-flight payments then.</summary>
     public const int InFlightCountCap = 10_000;
 
     /// <summary>Whether a deferred link may serve this wallet before settlement, given the link's <see cref="DeferredPayers"/> choice.</summary>

@@ -51,6 +51,10 @@ public interface IPaymentStore
     /// <summary>Payments of links whose id starts with <paramref name="prefix"/> (internal links such as top-ups), newest first.</summary>
     Task<IReadOnlyList<PaymentRecord>> ListByLinkPrefixAsync(string prefix, PaymentStatus status, int max, CancellationToken cancellationToken);
 
-    /// <summary>The payer's standing for deferred settlement (<see cref="PayerHistory"/>), judged for links of <paramref name="organisationId"/>.</summary>
-    Task<PayerHistory> GetPayerHistoryAsync(string payer, string organisationId, CancellationToken cancellationToken);
+    /// <summary>
+    /// The payer's standing for deferred settlement (<see cref="PayerHistory"/>), judged for links of <paramref name="organisationId"/>.
+    /// In-flight payments are counted up to <paramref name="inFlightBound"/> only (all the caller compares), and not at
+    /// all when it is at or above <see cref="PayerHistory.InFlightCountCap"/> (no bound): then the count is 0.
+    /// </summary>
+    Task<PayerHistory> GetPayerHistoryAsync(string payer, string organisationId, int inFlightBound, CancellationToken cancellationToken);
 }

@@ -62,7 +62,7 @@ internal sealed class X402Charges(
         {
             return SettlementModes.Sync;
         }
-        var history = await payments.GetPayerHistoryAsync(auth.From.ToString(), link.OrganisationId, cancellationToken);
+        var history = await payments.GetPayerHistoryAsync(auth.From.ToString(), link.OrganisationId, settings.DeferredMaxInFlightPerPayer, cancellationToken);
         return history.MayDefer(link.DeferredPayers, settings.DeferredMaxInFlightPerPayer) ? SettlementModes.Deferred : SettlementModes.Sync;
     }
 

@@ -144,7 +144,7 @@ public abstract class PaymentStoreContract
         Assert.Equal(3, (await store.ListAsync(org, new PaymentQuery(), default)).Count);
         Assert.Single(await store.ListAsync(org, new PaymentQuery(Status: PaymentStatus.Failed), default));
         Assert.Single(await store.ListAsync(org, new PaymentQuery(LinkId: "lnk_2"), default));
-        Assert.Equal(new PayerHistory(HasSettledHere: true, HasUnpaidDeferred: true, DeferredInFlight: 1), await store.GetPayerHistoryAsync(payer, org, default));
+        Assert.Equal(new PayerHistory(HasSettledHere: true, HasUnpaidDeferred: true, DeferredInFlight: 1), await store.GetPayerHistoryAsync(payer, org, 10, default));
         Assert.Contains(await store.ListByLinkPrefixAsync("topup:", PaymentStatus.Settled, 100, default), p => p.Id == topUp.Id);
     }
 
@@ -155,15 +155,15 @@ public abstract class PaymentStoreContract
         var org = "org_" + Guid.NewGuid().ToString("N")[..8];
         var otherOrg = "org_" + Guid.NewGuid().ToString("N")[..8];
         var payer = "0x" + Guid.NewGuid().ToString("N");
-        Assert.Equal(new PayerHistory(false, false, 0), await store.GetPayerHistoryAsync(payer, org, default));
+        Assert.Equal(new PayerHistory(false, false, 0), await store.GetPayerHistoryAsync(payer, org, 10, default));
 
         // A settled payment counts for the organisation it paid, not for another one.
         var settled = Payment(otherOrg, mode: SettlementModes.Sync, payer: payer);
         await store.TryReserveAsync(settled, default);
         await store.AdvanceAsync(settled.Id, PaymentStatus.Settling, T0, default);
         await store.MarkSettledAsync(settled.Id, "0xt", T0, default);
-        Assert.Equal(new PayerHistory(false, false, 0), await store.GetPayerHistoryAsync(payer, org, default));
-        Assert.Equal(new PayerHistory(true, false, 0), await store.GetPayerHistoryAsync(payer, otherOrg, default));
+        Assert.Equal(new PayerHistory(false, false, 0), await store.GetPayerHistoryAsync(payer, org, 10, default));
+        Assert.Equal(new PayerHistory(true, false, 0), await store.GetPayerHistoryAsync(payer, otherOrg, 10, default));
 
         // A failed sync payment says nothing about content-first; a deferred one not settled yet is in flight.
         var failedSync = Payment(org, mode: SettlementModes.Sync, payer: payer);
@@ -172,20 +172,29 @@ public abstract class PaymentStoreContract
         await store.MarkFailedAsync(failedSync.Id, "authorization_consumed_elsewhere", T0, default);
         await store.TryReserveAsync(pending, default);
         await store.AdvanceAsync(pending.Id, PaymentStatus.Pending, T0, default);
-        Assert.Equal(new PayerHistory(false, false, 1), await store.GetPayerHistoryAsync(payer, org, default));
+        Assert.Equal(new PayerHistory(false, false, 1), await store.GetPayerHistoryAsync(payer, org, 10, default));
+
+        // In flight is counted up to the bound asked for, and not at all without a bound.
+        var second = Payment(org, mode: SettlementModes.Deferred, payer: payer);
+        await store.TryReserveAsync(second, default);
+        await store.AdvanceAsync(second.Id, PaymentStatus.Pending, T0, default);
+        Assert.Equal(new PayerHistory(false, false, 2), await store.GetPayerHistoryAsync(payer, org, 10, default));
+        Assert.Equal(new PayerHistory(false, false, 1), await store.GetPayerHistoryAsync(payer, org, 1, default));
+        Assert.Equal(new PayerHistory(false, false, 0), await store.GetPayerHistoryAsync(payer, org, PayerHistory.InFlightCountCap, default));
+        await store.MarkSettledAsync(second.Id, "0xs", T0, default);
 
         // It settles: nothing in flight any more.
         await store.MarkSettledAsync(pending.Id, "0xu", T0, default);
-        Assert.Equal(new PayerHistory(true, false, 0), await store.GetPayerHistoryAsync(payer, org, default));
+        Assert.Equal(new PayerHistory(true, false, 0), await store.GetPayerHistoryAsync(payer, org, 10, default));
 
         // A deferred payment that expired unpaid marks the wallet everywhere, like one that failed.
         var expired = Payment(org, mode: SettlementModes.Deferred, payer: payer);
         await store.TryReserveAsync(expired, default);
         await store.AdvanceAsync(expired.Id, PaymentStatus.Pending, T0, default);
         await store.MarkExpiredAsync(expired.Id, T0, default);
-        Assert.Equal(new PayerHistory(true, true, 0), await store.GetPayerHistoryAsync(payer, org, default));
-        Assert.Equal(new PayerHistory(true, true, 0), await store.GetPayerHistoryAsync(payer, otherOrg, default));
-        Assert.Equal(new PayerHistory(false, false, 0), await store.GetPayerHistoryAsync("0x" + Guid.NewGuid().ToString("N"), org, default));
+        Assert.Equal(new PayerHistory(true, true, 0), await store.GetPayerHistoryAsync(payer, org, 10, default));
+        Assert.Equal(new PayerHistory(true, true, 0), await store.GetPayerHistoryAsync(payer, otherOrg, 10, default));
+        Assert.Equal(new PayerHistory(false, false, 0), await store.GetPayerHistoryAsync("0x" + Guid.NewGuid().ToString("N"), org, 10, default));
     }
 
     [Fact]
