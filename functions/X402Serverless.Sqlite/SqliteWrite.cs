@@ -9,6 +9,8 @@ namespace X402Serverless.Sqlite;
 /// </summary>
 public sealed class SqliteWrite : IDisposable
 {
+    private const int MaxPrepared = 256;
+
     private readonly SqliteConnection _connection;
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
     private SqliteTransaction? _transaction;
@@ -39,7 +41,11 @@ public sealed class SqliteWrite : IDisposable
         {
             command = _connection.CreateCommand();
             command.CommandText = sql;
-            _commands[sql] = command;
+            // The writes are a fixed set of statements; a caller building SQL per call would only grow this.
+            if (_commands.Count < MaxPrepared)
+            {
+                _commands[sql] = command;
+            }
         }
         command.Transaction = _transaction;
         command.Parameters.Clear();
