@@ -13,6 +13,12 @@ namespace X402Serverless.Sqlite;
 /// </summary>
 public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : ILedger
 {
+    /// <summary>
+    /// Time-ordered (a version 7 UUID: milliseconds, then 74 random bits), so each hold's rows land beside the previous
+    /// ones in the indexes instead of on a random page: fewer pages written per commit.
+    /// </summary>
+    public string NewHoldId(DateTimeOffset now) => "hold_" + Guid.CreateVersion7(now).ToString("N");
+
     public async Task<PostResult> PostAsync(LedgerEntry entry, IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken) =>
         (await PostFirstAsync([(entry, caps)], cancellationToken)).Result;
 

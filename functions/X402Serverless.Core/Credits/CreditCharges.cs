@@ -20,9 +20,7 @@ public sealed class CreditCharges(ILedger ledger, IPayerStore payers, TimeProvid
     {
         var now = time.GetUtcNow();
         var month = Periods.Month(now);
-        // Time-ordered (a version 7 UUID: milliseconds, then 74 random bits), so each hold's rows land beside the
-        // previous ones in the store's indexes instead of on a random page: fewer pages written per commit.
-        var id = "hold_" + Guid.CreateVersion7(now).ToString("N");
+        var id = ledger.NewHoldId(now);
         var common = new List<CapCheck>();
         // Counted for every payer (it is their monthly spend); it limits only when a cap is set.
         common.Add(new CapCheck($"payer-month:{payer.Id}:{month}", amount, payer.MonthlyCap ?? Usd.FromMicros(long.MaxValue / 2)));
