@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Links;
 using X402Serverless.Core.Payers;
@@ -21,7 +20,7 @@ public sealed class CreditCharges(ILedger ledger, IPayerStore payers, TimeProvid
     {
         var now = time.GetUtcNow();
         var month = Periods.Month(now);
-        var id = "hold_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+        var id = ledger.NewHoldId(now);
         var common = new List<CapCheck>();
         // Counted for every payer (it is their monthly spend); it limits only when a cap is set.
         common.Add(new CapCheck($"payer-month:{payer.Id}:{month}", amount, payer.MonthlyCap ?? Usd.FromMicros(long.MaxValue / 2)));

@@ -9,6 +9,12 @@ namespace X402Serverless.Core.Ports;
 /// </summary>
 public interface ILedger
 {
+    /// <summary>
+    /// A new hold's id: random by default, so keys spread over a partitioned store (Table Storage) rather than all
+    /// landing at its end; a store with B-tree indexes may hand out ids in time order instead.
+    /// </summary>
+    string NewHoldId(DateTimeOffset now) => "hold_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12));
+
     /// <summary>Posts a balanced entry atomically with its cap counters.</summary>
     Task<PostResult> PostAsync(LedgerEntry entry, IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken);
 

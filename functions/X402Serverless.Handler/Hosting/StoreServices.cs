@@ -20,7 +20,10 @@ internal static class StoreServices
             services.AddSingleton<IAccessStore, SqliteAccessStore>();
             services.AddSingleton<IPaymentStore, SqlitePaymentStore>();
             services.AddSingleton<ILedger, SqliteLedger>();
-            services.AddSingleton<IPayerStore, SqlitePayerStore>();
+            // This process is the file's only writer, so its cache of payer keys is emptied by every change (Table
+            // Storage may have other instances revoking keys, so it reads the store on each call).
+            services.AddSingleton<IPayerStore>(sp => new Payers.CachedPayerStore(
+                ActivatorUtilities.CreateInstance<SqlitePayerStore>(sp), sp.GetRequiredService<TimeProvider>()));
             services.AddSingleton<IKycStore, SqliteKycStore>();
             services.AddSingleton<IUsageStore, SqliteUsageStore>();
             foreach (var source in WebhookSources.All)

@@ -21,7 +21,7 @@ namespace X402Serverless.Tests.Paywall;
 /// The paid pipeline's capture/release decisions, on real SQLite stores and a real forwarder in front of a stub
 /// upstream: a charge is captured once when the answer is charged, released exactly once otherwise, whatever fails.
 /// </summary>
-public sealed class PaidCallPipelineTests
+public sealed class PaidCallPipelineTests : IAsyncDisposable
 {
     private const long Price = 10_000;
     private const long Funded = 1_000_000;
@@ -36,6 +36,8 @@ public sealed class PaidCallPipelineTests
         _ledger = new SqliteLedger(_database, TimeProvider.System);
         _credits = new CreditCharges(_ledger, new SqlitePayerStore(_database), TimeProvider.System);
     }
+
+    public ValueTask DisposeAsync() => _database.DisposeAsync();
 
     [Fact]
     public async Task A_charged_answer_is_captured_once_and_never_released()

@@ -1,0 +1,76 @@
+using Microsoft.Data.Sqlite;
+
+namespace X402Serverless.Sqlite;
+
+/// <summary>
+/// What one operation of <see cref="SqliteGroupCommit"/> writes through: the writer connection inside the batch's
+/// transaction, with its commands kept prepared from one call to the next (the statements of the hot path are
+/// compiled once, not on every call).
+/// </summary>
+public sealed class SqliteWrite : IDisposable
+{
+    private const int MaxPrepared = 256;
+
+    private readonly SqliteConnection _connection;
+    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private SqliteTransaction? _transaction;
+
+    private SqliteWrite(SqliteConnection connection) => _connection = connection;
+
+    internal static SqliteWrite Open(SqliteConnection connection)
+    {
+        // Checkpoints are run beside the writer (SqliteGroupCommit); its own automatic one only bounds the WAL
+        // should those fall behind (16 MB rather than 4 MB).
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "PRAGMA wal_autocheckpoint=4000;";
+            command.ExecuteNonQuery();
+        }
+        return new SqliteWrite(connection);
+    }
+
+    /// <summary>Set by an operation whose writes are to be rolled back (its result still goes to its caller).</summary>
+    public bool Undone { get; set; }
+
+    internal bool InTransaction => SQLitePCL.raw.sqlite3_get_autocommit(_connection.Handle) == 0;
+
+    /// <summary>The command for <paramref name="sql"/>, prepared once, with no parameters bound.</summary>
+    public SqliteCommand Command(string sql)
+    {
+        if (!_commands.TryGetValue(sql, out var command))
+        {
+            command = _connection.CreateCommand();
+            command.CommandText = sql;
+            // The writes are a fixed set of statements; a caller building SQL per call would only grow this.
+            if (_commands.Count < MaxPrepared)
+            {
+                _commands[sql] = command;
+            }
+        }
+        command.Transaction = _transaction;
+        command.Parameters.Clear();
+        return command;
+    }
+
+    /// <summary>Runs <paramref name="sql"/> with the parameters given; the number of rows changed.</summary>
+    public int Execute(string sql, params ReadOnlySpan<(string Name, object Value)> parameters)
+    {
+        var command = Command(sql);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        return command.ExecuteNonQuery();
+    }
+
+    internal SqliteTransaction Begin() => _transaction = _connection.BeginTransaction();
+
+    public void Dispose()
+    {
+        foreach (var command in _commands.Values)
+        {
+            command.Dispose();
+        }
+        _connection.Dispose();
+    }
+}
