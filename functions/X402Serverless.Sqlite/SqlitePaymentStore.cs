@@ -50,20 +50,30 @@ public sealed partial class SqlitePaymentStore(SqliteDatabase database) : IPayme
         return found.Count == 0 ? null : found[0];
     }
 
-    // A write: through the database's write gate (see SqliteWriteGate), so concurrent calls queue instead of sleeping.
+    // Writes go through the database's one group-committing writer (SqliteGroupCommit), as the ledger's do: concurrent
+    // calls share a transaction instead of meeting SQLITE_BUSY, and each is answered only once its write is committed.
     private Task<int> ExecuteAsync(string sql, Action<SqliteCommand> bind, CancellationToken cancellationToken) =>
-        SqliteWriteGate.RunAsync(database, async () =>
+        database.Writes.WriteAsync(write =>
         {
-            await using var connection = database.Open();
-            await using var command = connection.CreateCommand();
-            command.CommandText = sql;
+            var command = write.Command(sql);
             bind(command);
-            return await command.ExecuteNonQueryAsync(cancellationToken);
+            return command.ExecuteNonQuery();
         }, cancellationToken);
 
-    // An UPDATE ... RETURNING: a write, so through the gate too.
+    // An UPDATE ... RETURNING: a write, so through the writer too.
     private Task<List<PaymentRecord>> WriteQueryAsync(string sql, Action<SqliteCommand> bind, CancellationToken cancellationToken) =>
-        SqliteWriteGate.RunAsync(database, () => QueryAsync(sql, bind, cancellationToken), cancellationToken);
+        database.Writes.WriteAsync(write =>
+        {
+            var command = write.Command(sql);
+            bind(command);
+            using var r = command.ExecuteReader();
+            var list = new List<PaymentRecord>();
+            while (r.Read())
+            {
+                list.Add(Read(r));
+            }
+            return list;
+        }, cancellationToken);
 
     private async Task<List<PaymentRecord>> QueryAsync(string sql, Action<SqliteCommand> bind, CancellationToken cancellationToken)
     {

@@ -5,27 +5,19 @@ namespace X402Serverless.Sqlite;
 
 public sealed class SqliteUsageStore(SqliteDatabase database) : IUsageStore
 {
-    public async Task AddAsync(IReadOnlyList<UsageCount> counts, CancellationToken cancellationToken)
-    {
-        await using var connection = database.Open();
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        foreach (var c in counts)
+    // Through the database's one writer: a flush of counts is one savepoint in whatever batch it joins, all or nothing.
+    public Task AddAsync(IReadOnlyList<UsageCount> counts, CancellationToken cancellationToken) =>
+        database.Writes.WriteAsync(write =>
         {
-            await using var command = connection.CreateCommand();
-            command.Transaction = (Microsoft.Data.Sqlite.SqliteTransaction)transaction;
-            command.CommandText = """
-                INSERT INTO usage_daily (organisation_id, link_id, day, kind, count) VALUES ($org, $link, $day, $kind, $n)
-                ON CONFLICT(organisation_id, link_id, day, kind) DO UPDATE SET count = count + excluded.count;
-                """;
-            command.Parameters.AddWithValue("$org", c.OrganisationId);
-            command.Parameters.AddWithValue("$link", c.LinkId);
-            command.Parameters.AddWithValue("$day", c.Day);
-            command.Parameters.AddWithValue("$kind", c.Kind);
-            command.Parameters.AddWithValue("$n", c.Count);
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-        await transaction.CommitAsync(cancellationToken);
-    }
+            foreach (var c in counts)
+            {
+                write.Execute("""
+                    INSERT INTO usage_daily (organisation_id, link_id, day, kind, count) VALUES ($org, $link, $day, $kind, $n)
+                    ON CONFLICT(organisation_id, link_id, day, kind) DO UPDATE SET count = count + excluded.count;
+                    """, ("$org", c.OrganisationId), ("$link", c.LinkId), ("$day", c.Day), ("$kind", c.Kind), ("$n", c.Count));
+            }
+            return counts.Count;
+        }, cancellationToken);
 
     public async Task<IReadOnlyList<UsageCount>> ListAsync(string organisationId, string fromDay, CancellationToken cancellationToken)
     {
