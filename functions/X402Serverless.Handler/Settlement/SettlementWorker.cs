@@ -64,50 +64,13 @@ internal sealed partial class SettlementWorker(
         }
     }
 
-    /// <summary>
-    /// Settles due jobs with up to WorkerBatchSize in flight, claiming more as they finish rather than waiting for a
-    /// whole batch's slowest; returns how many it ran once none is due. A job runs only under its lease, so a job is
-    /// never in flight twice.
-    /// </summary>
-    public async Task<int> RunDueAsync(CancellationToken cancellationToken)
-    {
-        var slots = _settings.WorkerBatchSize;
-        var lease = TimeSpan.FromSeconds(_settings.ReceiptTimeoutSeconds + 30);
-        var running = new HashSet<Task>();
-        var ran = 0;
-        var due = true;
-        while (true)
-        {
-            // Claims wait for a quarter of the slots to free up: each claim is a store write, not one per finished job.
-            var free = slots - running.Count;
-            if (due && (running.Count == 0 || free >= Math.Max(1, slots / 4)))
-            {
-                var now = time.GetUtcNow();
-                IReadOnlyList<PaymentRecord> jobs;
-                try
-                {
-                    jobs = await payments.ClaimDueAsync(now, now + lease, free, cancellationToken);
-                }
-                catch
-                {
-                    // The pass fails, but not before the jobs it started end: a retry never has more than its slots in flight.
-                    await Task.WhenAll(running).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                    throw;
-                }
-                ran += jobs.Count;
-                due = jobs.Count == free;
-                foreach (var job in jobs)
-                {
-                    running.Add(RunOneAsync(job, cancellationToken));
-                }
-            }
-            if (running.Count == 0)
-            {
-                return ran;
-            }
-            running.Remove(await Task.WhenAny(running));
-        }
-    }
+    /// <summary>Settles due jobs, up to WorkerBatchSize in flight, each under its lease and never twice at once.</summary>
+    public Task<int> RunDueAsync(CancellationToken cancellationToken) =>
+        new DueJobRunner(payments, time).RunAsync(
+            _settings.WorkerBatchSize,
+            TimeSpan.FromSeconds(_settings.ReceiptTimeoutSeconds + 30),
+            job => RunOneAsync(job, cancellationToken),
+            cancellationToken);
 
     private async Task RunOneAsync(PaymentRecord job, CancellationToken cancellationToken)
     {
