@@ -17,6 +17,9 @@ internal sealed class BazaarExtension
 {
     public const string Key = "bazaar";
 
+    private const int MaxTags = 5;
+    private const int MaxServiceText = 32;
+
     private static readonly HashSet<string> QueryMethods = ["GET", "HEAD", "DELETE"];
     private static readonly HashSet<string> BodyMethods = ["POST", "PUT", "PATCH"];
 
@@ -44,8 +47,38 @@ internal sealed class BazaarExtension
         // The reference's default input schema when none is declared: an object of any properties.
         var input = Embeddable(listing.InputSchema) ?? new JsonObject { ["properties"] = new JsonObject() };
         var output = Embeddable(listing.OutputSchema);
-        return new BazaarExtension(input, output, ExampleRequest.Query(listing.ExampleRequest, input), ExampleRequest.Body(listing.ExampleRequest));
+        return new BazaarExtension(input, output, ExampleRequest.Query(listing.ExampleRequest, input), ExampleRequest.Body(listing.ExampleRequest))
+        {
+            ServiceName = link.Name is { } name && IsServiceText(name) ? name : null,
+            Tags = listing.Tags.Where(IsServiceText).Distinct(StringComparer.OrdinalIgnoreCase).Take(MaxTags).ToList(),
+        };
     }
+
+    /// <summary>
+    /// The PaymentRequired `resource.serviceName`, when the link's name meets the spec's rule (facilitators drop it
+    /// otherwise, so it is left out rather than sent to be dropped).
+    /// </summary>
+    public string? ServiceName { get; private init; }
+
+    /// <summary>The `resource.tags`: the listing's tags that meet the spec's rule, at most five.</summary>
+    public IReadOnlyList<string> Tags { get; private init; } = [];
+
+    /// <summary>Adds the service metadata to a PaymentRequired `resource` object.</summary>
+    public void Describe(JsonObject resource)
+    {
+        if (ServiceName is not null)
+        {
+            resource["serviceName"] = ServiceName;
+        }
+        if (Tags.Count > 0)
+        {
+            resource["tags"] = new JsonArray(Tags.Select(t => (JsonNode?)JsonValue.Create(t)).ToArray());
+        }
+    }
+
+    // The Bazaar spec's rule for serviceName and each tag: 1-32 printable ASCII characters.
+    private static bool IsServiceText(string value) =>
+        value.Length is > 0 and <= MaxServiceText && value.All(c => c is >= ' ' and <= '~');
 
     /// <summary>The method discovery items describe: the link's first, or GET when it takes any.</summary>
     public static string DiscoveryMethod(PaidLink link) => link.Methods.Count == 0 ? "GET" : link.Methods[0];

@@ -60,11 +60,13 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls)
                 v1Accepts.Add(v1);
             }
         }
+        var resourceInfo = new JsonObject { ["url"] = resource, ["description"] = description, ["mimeType"] = "" };
+        cached.Bazaar?.Describe(resourceInfo);
         var required = new JsonObject
         {
             ["x402Version"] = 2,
             ["error"] = reason,
-            ["resource"] = new JsonObject { ["url"] = resource, ["description"] = description, ["mimeType"] = "" },
+            ["resource"] = resourceInfo,
             ["accepts"] = v2Accepts,
             ["extensions"] = Extensions(cached, method, baseUrl),
         };

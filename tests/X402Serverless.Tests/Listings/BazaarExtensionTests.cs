@@ -43,6 +43,9 @@ public sealed class BazaarExtensionTests(MarketplaceFixture fixture) : IClassFix
         var v2 = read.GetProperty("v2");
         Assert.Equal("GET", v2.GetProperty("method").GetString());
         Assert.Equal(url, v2.GetProperty("resourceUrl").GetString());
+        // The service metadata on `resource` passes the facilitator's sanitising as it is.
+        Assert.Equal("Bazaar Forecast", v2.GetProperty("serviceName").GetString());
+        Assert.Equal(["weather"], v2.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
         var input = v2.GetProperty("discoveryInfo").GetProperty("input");
         Assert.Equal("http", input.GetProperty("type").GetString());
         // The example's query, typed as the schema says (days is an integer).
