@@ -23,17 +23,19 @@ internal sealed class BazaarExtension
     private static readonly HashSet<string> QueryMethods = ["GET", "HEAD", "DELETE"];
     private static readonly HashSet<string> BodyMethods = ["POST", "PUT", "PATCH"];
 
-    private readonly JsonObject _inputSchema;
-    private readonly JsonObject? _outputSchema;
-    private readonly JsonObject _exampleQuery;
-    private readonly JsonObject _exampleBody;
+    // Kept as compact JSON text and parsed per rendering: a parsed JsonNode fills itself in lazily, so one shared
+    // between concurrent renderings would not be safe to read.
+    private readonly string _inputSchema;
+    private readonly string? _outputSchema;
+    private readonly string _exampleQuery;
+    private readonly string _exampleBody;
 
     private BazaarExtension(JsonObject inputSchema, JsonObject? outputSchema, JsonObject exampleQuery, JsonObject exampleBody)
     {
-        _inputSchema = inputSchema;
-        _outputSchema = outputSchema;
-        _exampleQuery = exampleQuery;
-        _exampleBody = exampleBody;
+        _inputSchema = inputSchema.ToJsonString();
+        _outputSchema = outputSchema?.ToJsonString();
+        _exampleQuery = exampleQuery.ToJsonString();
+        _exampleBody = exampleBody.ToJsonString();
     }
 
     /// <summary>The link's extension, or null when it is not listed: only a listed link is shown anywhere public.</summary>
@@ -101,16 +103,16 @@ internal sealed class BazaarExtension
         JsonArray required;
         if (query)
         {
-            infoInput["queryParams"] = _exampleQuery.DeepClone();
-            inputProperties["queryParams"] = ObjectSchema(_inputSchema);
+            infoInput["queryParams"] = Parse(_exampleQuery);
+            inputProperties["queryParams"] = ObjectSchema(Parse(_inputSchema));
             required = new JsonArray("type", "method");
         }
         else
         {
             infoInput["bodyType"] = "json";
-            infoInput["body"] = _exampleBody.DeepClone();
+            infoInput["body"] = Parse(_exampleBody);
             inputProperties["bodyType"] = new JsonObject { ["type"] = "string", ["enum"] = new JsonArray("json", "form-data", "text") };
-            inputProperties["body"] = _inputSchema.DeepClone();
+            inputProperties["body"] = Parse(_inputSchema);
             required = new JsonArray("type", "method", "bodyType", "body");
         }
         var info = new JsonObject { ["input"] = infoInput };
@@ -134,7 +136,7 @@ internal sealed class BazaarExtension
                 ["properties"] = new JsonObject
                 {
                     ["type"] = new JsonObject { ["type"] = "string" },
-                    ["example"] = ObjectSchema(_outputSchema),
+                    ["example"] = ObjectSchema(Parse(_outputSchema)),
                 },
                 ["required"] = new JsonArray("type"),
             };
@@ -159,7 +161,7 @@ internal sealed class BazaarExtension
     public JsonObject V1OutputSchema(string method)
     {
         method = method.ToUpperInvariant();
-        var fields = _inputSchema["properties"] is JsonObject properties ? properties.DeepClone() : new JsonObject();
+        var fields = Parse(_inputSchema)["properties"] is JsonObject properties ? properties.DeepClone() : new JsonObject();
         var input = new JsonObject { ["type"] = "http", ["method"] = method, ["discoverable"] = true };
         if (BodyMethods.Contains(method))
         {
@@ -173,7 +175,7 @@ internal sealed class BazaarExtension
         var schema = new JsonObject { ["input"] = input };
         if (_outputSchema is not null)
         {
-            schema["output"] = _outputSchema.DeepClone();
+            schema["output"] = Parse(_outputSchema);
         }
         return schema;
     }
@@ -192,6 +194,8 @@ internal sealed class BazaarExtension
         schema.Remove("$id");
         return schema;
     }
+
+    private static JsonObject Parse(string json) => JsonNode.Parse(json)!.AsObject();
 
     // As the reference does: an object unless the schema says otherwise.
     private static JsonObject ObjectSchema(JsonObject schema)
