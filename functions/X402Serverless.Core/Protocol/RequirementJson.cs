@@ -17,8 +17,12 @@ public static class RequirementJson
         ["extra"] = Extra(r),
     };
 
-    /// <summary>The v1 entry, or null when the chain has no v1 name (v1 clients only know named networks).</summary>
-    public static JsonObject? V1(PaymentRequirement r, string resource, string description, string mimeType, string method)
+    /// <summary>
+    /// The v1 entry, or null when the chain has no v1 name (v1 clients only know named networks). Its outputSchema is
+    /// the listed link's discovery (v1 Bazaar) when given; otherwise it says the resource is not discoverable, so a v1
+    /// facilitator does not catalogue an unlisted link.
+    /// </summary>
+    public static JsonObject? V1(PaymentRequirement r, string resource, string description, string mimeType, string method, JsonObject? outputSchema = null)
     {
         if (r.Network.V1Name is null)
         {
@@ -35,9 +39,9 @@ public static class RequirementJson
             ["payTo"] = r.PayTo.ToString(),
             ["maxTimeoutSeconds"] = r.MaxTimeoutSeconds,
             ["asset"] = r.Network.Asset.ToString(),
-            ["outputSchema"] = new JsonObject
+            ["outputSchema"] = outputSchema ?? new JsonObject
             {
-                ["input"] = new JsonObject { ["type"] = "http", ["method"] = method, ["discoverable"] = true },
+                ["input"] = new JsonObject { ["type"] = "http", ["method"] = method, ["discoverable"] = false },
             },
             ["extra"] = Extra(r),
         };

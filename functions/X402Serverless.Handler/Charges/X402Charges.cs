@@ -8,6 +8,7 @@ using X402Serverless.Core.Ports;
 using X402Serverless.Core.Protocol;
 using X402Serverless.Core.Settlement;
 using X402Serverless.Handler.Hosting;
+using X402Serverless.Handler.Listings;
 using X402Serverless.Handler.Settlement;
 
 namespace X402Serverless.Handler.Charges;
@@ -45,7 +46,8 @@ internal sealed class X402Charges(
     public SettleRequest SettleRequest(HttpRequest request, PaidLink link, DecodedPayment payment, PaymentRequirement requirement)
     {
         var requirementsJson = payment.Version == 1
-            ? RequirementJson.V1(requirement, urls.ResourceUrl(request), link.Description ?? link.Name ?? "Paid API call", "", request.Method)!
+            ? RequirementJson.V1(requirement, urls.ResourceUrl(request), link.Description ?? link.Name ?? "Paid API call", "", request.Method,
+                BazaarExtension.For(link)?.V1OutputSchema(request.Method))!
             : RequirementJson.V2(requirement);
         return new SettleRequest(payment.Version, payment.Raw, requirementsJson);
     }

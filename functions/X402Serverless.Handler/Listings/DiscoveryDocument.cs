@@ -5,7 +5,7 @@ namespace X402Serverless.Handler.Listings;
 
 /// <summary>
 /// GET /discovery/resources in the shape of the x402 Bazaar's list response (@x402/extensions' DiscoveryResourcesResponse):
-/// {x402Version, items: [{resource, type, x402Version, accepts, lastUpdated, description, serviceName, tags, metadata}],
+/// {x402Version, items: [{resource, type, x402Version, accepts, lastUpdated, description, serviceName, tags, metadata, extensions}],
 /// pagination: {limit, offset, total}}. Only links that take x402 appear: an item's accepts are what its 402 offers.
 /// </summary>
 internal static class DiscoveryDocument
@@ -69,6 +69,11 @@ internal static class DiscoveryDocument
             ["documentation"] = $"{baseUrl}/apis/{link.Id}",
         };
         item["metadata"] = metadata;
+        // The same Bazaar extension the link's 402 carries (DiscoveryResource.extensions echoes it), for its first method.
+        if (BazaarExtension.For(link)?.Declare(BazaarExtension.DiscoveryMethod(link)) is { } bazaar)
+        {
+            item["extensions"] = new JsonObject { [BazaarExtension.Key] = bazaar };
+        }
         return item;
     }
 

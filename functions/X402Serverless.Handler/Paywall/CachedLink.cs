@@ -2,6 +2,7 @@ using X402Serverless.Core.Links;
 using X402Serverless.Core.Money;
 using X402Serverless.Core.Protocol;
 using X402Serverless.Handler.Forwarding;
+using X402Serverless.Handler.Listings;
 
 namespace X402Serverless.Handler.Paywall;
 
@@ -23,6 +24,9 @@ internal sealed record CachedLink(
     /// <summary>Requirements for each price a rule sets other than the link's own (<see cref="For"/> keeps those as they are).</summary>
     public IReadOnlyDictionary<Usd, IReadOnlyList<PaymentRequirement>> RuleRequirements { get; init; } =
         new Dictionary<Usd, IReadOnlyList<PaymentRequirement>>();
+
+    /// <summary>Its Bazaar discovery extension when listed, built once from the listing (null when unlisted).</summary>
+    public BazaarExtension? Bazaar { get; init; }
 
     /// <summary>Its plain 402 challenges, rendered once; shared by the per-price views <see cref="For"/> makes (keyed by price).</summary>
     public ChallengeCache Challenges { get; } = new();

@@ -5,6 +5,7 @@ using X402Serverless.Core.Links;
 using X402Serverless.Core.Networks;
 using X402Serverless.Core.Ports;
 using X402Serverless.Handler.Hosting;
+using X402Serverless.Handler.Listings;
 
 namespace X402Serverless.Handler.Paywall;
 
@@ -47,6 +48,6 @@ internal sealed class LinkCache(ILinkStore store, NetworkRegistry networks, ISec
         var byPrice = link.Accepts402
             ? link.PriceRules.Select(r => r.Price).Where(p => p != link.Price).Distinct().ToDictionary(p => p, p => LinkPricing.Requirements(link, p, networks, _maxTimeoutSeconds))
             : [];
-        return new CachedLink(link, requirements, headers, new Uri(link.Upstream), expiresAt) { RuleRequirements = byPrice };
+        return new CachedLink(link, requirements, headers, new Uri(link.Upstream), expiresAt) { RuleRequirements = byPrice, Bazaar = BazaarExtension.For(link) };
     }
 }

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using X402Serverless.Core.Protocol;
 using X402Serverless.Handler.Hosting;
+using X402Serverless.Handler.Listings;
 
 namespace X402Serverless.Handler.Paywall;
 
@@ -50,21 +51,24 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls)
         var description = link.Description ?? link.Name ?? "Paid API call";
         var v2Accepts = new JsonArray();
         var v1Accepts = new JsonArray();
+        var v1Discovery = cached.Bazaar?.V1OutputSchema(method);
         foreach (var r in cached.Requirements)
         {
             v2Accepts.Add(RequirementJson.V2(r));
-            if (RequirementJson.V1(r, resource, description, "", method) is { } v1)
+            if (RequirementJson.V1(r, resource, description, "", method, v1Discovery?.DeepClone().AsObject()) is { } v1)
             {
                 v1Accepts.Add(v1);
             }
         }
+        var resourceInfo = new JsonObject { ["url"] = resource, ["description"] = description, ["mimeType"] = "" };
+        cached.Bazaar?.Describe(resourceInfo);
         var required = new JsonObject
         {
             ["x402Version"] = 2,
             ["error"] = reason,
-            ["resource"] = new JsonObject { ["url"] = resource, ["description"] = description, ["mimeType"] = "" },
+            ["resource"] = resourceInfo,
             ["accepts"] = v2Accepts,
-            ["extensions"] = Extensions(link, cached.Price, baseUrl),
+            ["extensions"] = Extensions(cached, method, baseUrl),
         };
         var body = new JsonObject
         {
@@ -83,8 +87,10 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls)
 
     // A link that takes balances says so, so a payer knows a prepaid key works here and where to top up.
     // One that asks for KYC says so too.
-    private static JsonObject Extensions(Core.Links.PaidLink link, Core.Money.Usd price, string baseUrl)
+    private static JsonObject Extensions(CachedLink cached, string method, string baseUrl)
     {
+        var link = cached.Link;
+        var price = cached.Price;
         var extensions = new JsonObject();
         var balanceTypes = link.Accepts.Where(a => a is Core.Links.PaymentTypes.Credits or Core.Links.PaymentTypes.Allowance).ToList();
         if (balanceTypes.Count > 0)
@@ -108,6 +114,11 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls)
                 ["countries"] = new JsonArray(link.KycCountries.Select(c => (JsonNode?)JsonValue.Create(c)).ToArray()),
                 ["verifyUrl"] = $"{baseUrl}/api/me/kyc",
             };
+        }
+        // A listed link describes how to call it, so Bazaar crawlers and agents index it (only listed links are public).
+        if (cached.Bazaar?.Declare(method) is { } bazaar)
+        {
+            extensions[BazaarExtension.Key] = bazaar;
         }
         return extensions;
     }
