@@ -157,7 +157,7 @@ start_gateway() { # name port gasKey [VAR=value...]
     export X402__AllowedUpstreamRanges__0=127.0.0.0/8 X402__DefaultNetworks__0="$NETWORK"
     export X402__Networks__0__ChainId=84532 X402__Networks__0__RpcUrl="$RPC" X402__Networks__0__Asset="$TOKEN"
     export X402__Networks__0__TokenName="USD Coin" X402__Networks__0__TokenVersion=2
-    export X402__Settlement__GasWalletKey="$gas" X402__Settlement__DeferredMaxInFlightPerPayer=1000000000
+    export X402__Settlement__GasWalletKey="$gas" X402__Settlement__DeferredMaxInFlightPerPayer=0
     export X402__Settlement__FacilitatorRequestsPerMinute=1000000 # the facilitator row posts far more than 60 a minute
     for kv in "$@"; do export "${kv?}"; done
     exec dotnet "$HANDLER"

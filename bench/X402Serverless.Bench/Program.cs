@@ -66,7 +66,7 @@ var gateway = GatewayApp.Build([], builder =>
         ["X402:Settlement:RunWorker"] = "false",
         // One wallet pays every call and nothing settles while measuring: lift the per-wallet bound on unsettled
         // deferred calls so the row keeps measuring the content-first path (the link also serves new wallets).
-        ["X402:Settlement:DeferredMaxInFlightPerPayer"] = int.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["X402:Settlement:DeferredMaxInFlightPerPayer"] = "0", // no bound
     });
     builder.WebHost.UseUrls("http://127.0.0.1:0");
     builder.Logging.ClearProviders();

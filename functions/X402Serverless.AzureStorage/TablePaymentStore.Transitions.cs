@@ -70,6 +70,7 @@ public sealed partial class TablePaymentStore
             try
             {
                 await _table.DeleteEntityAsync(id, Row, found.ETag, cancellationToken);
+                await FreeSlotOfAsync(found, cancellationToken);
                 return;
             }
             catch (RequestFailedException e) when (e.IsPreconditionFailed())

@@ -14,14 +14,18 @@ namespace X402Serverless.AzureStorage;
 /// </summary>
 /// <remarks>
 /// Split by concern: this file reserves and reads one payment; TablePaymentStore.Transitions moves a payment through
-/// the states <see cref="PaymentTransitions"/> allows; TablePaymentStore.Jobs leases due settlement jobs;
+/// the states <see cref="PaymentTransitions"/> allows; TablePaymentStore.Jobs leases due settlement jobs; TablePaymentStore.Slots bounds a payer's deferred payments;
 /// TablePaymentStore.Queries lists and totals; <see cref="TablePaymentEntities"/> maps rows to records.
 /// </remarks>
 public sealed partial class TablePaymentStore(TableServiceClient service, string tableName = "payments") : IPaymentStore
 {
     private readonly TableClient _table = service.GetTableClient(tableName);
 
-    public Task InitializeAsync(CancellationToken cancellationToken) => _table.CreateIfNotExistsAsync(cancellationToken);
+    // The per-payer deferred slots (TablePaymentStore.Slots).
+    private readonly TableClient _slots = service.GetTableClient(tableName + "slots");
+
+    public Task InitializeAsync(CancellationToken cancellationToken) =>
+        Task.WhenAll(_table.CreateIfNotExistsAsync(cancellationToken), _slots.CreateIfNotExistsAsync(cancellationToken));
 
     public async Task<bool> TryReserveAsync(PaymentRecord payment, CancellationToken cancellationToken)
     {

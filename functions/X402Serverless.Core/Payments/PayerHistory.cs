@@ -11,7 +11,10 @@ namespace X402Serverless.Core.Payments;
 /// to the bound asked for (0 when no bound was).</param>
 public sealed record PayerHistory(bool HasSettledHere, bool HasUnpaidDeferred, int DeferredInFlight)
 {
-    /// <summary>A bound at or above this means no bound: stores do not count in-flight payments then.</summary>
+    /// <summary>
+    /// Bounds are below this. Asked for a history with a bound at or above it, stores do not count in-flight payments
+    /// (the caller has no bound: the setting is 0); the setting itself may not reach it (checked at start).
+    /// </summary>
     public const int InFlightCountCap = 10_000;
 
     /// <summary>Whether a deferred link may serve this wallet before settlement, given the link's <see cref="DeferredPayers"/> choice.</summary>

@@ -8,6 +8,16 @@ public interface IPaymentStore
     /// <summary>Inserts the payment as Reserved; false when a payment with the same id already exists (replay or in flight).</summary>
     Task<bool> TryReserveAsync(PaymentRecord payment, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Reserves a payment to be served before settlement (its mode deferred) only while its payer has fewer than
+    /// <paramref name="maxInFlight"/> deferred payments not settled yet (to anyone here), the count and the insert one
+    /// atomic step, so parallel requests of one wallet cannot all pass the bound; at the bound the payment is reserved
+    /// as sync instead. The mode it was reserved in, or null when a payment with the same id already exists.
+    /// </summary>
+    /// <param name="maxInFlight">The bound, from 1 up to <see cref="PayerHistory.InFlightCountCap"/> - 1. Exact for a bound
+    /// that stays the same; when it is lowered, payments reserved under the higher one may exceed it until they end.</param>
+    Task<string?> TryReserveDeferredAsync(PaymentRecord payment, int maxInFlight, CancellationToken cancellationToken);
+
     Task<PaymentRecord?> GetAsync(string id, CancellationToken cancellationToken);
 
     /// <summary>Reserved → Pending (a job the worker will settle) or Settling (settled inline by a sync request).</summary>

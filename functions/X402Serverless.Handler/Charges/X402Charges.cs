@@ -64,8 +64,13 @@ internal sealed class X402Charges(
         {
             return SettlementModes.Sync;
         }
-        var history = await payments.GetPayerHistoryAsync(auth.From.ToString(), link.OrganisationId, settings.DeferredMaxInFlightPerPayer, cancellationToken);
-        return history.MayDefer(link.DeferredPayers, settings.DeferredMaxInFlightPerPayer) ? SettlementModes.Deferred : SettlementModes.Sync;
+        // A first look (is the wallet trusted, and not already at its bound?); the bound itself holds in ReserveAsync,
+        // where the count and the reservation are one step.
+        var bound = settings.DeferredMaxInFlightPerPayer;
+        var history = await payments.GetPayerHistoryAsync(auth.From.ToString(), link.OrganisationId,
+            bound == SettlementOptions.NoDeferredBound ? PayerHistory.InFlightCountCap : bound, cancellationToken);
+        return history.MayDefer(link.DeferredPayers, bound == SettlementOptions.NoDeferredBound ? int.MaxValue : bound)
+            ? SettlementModes.Deferred : SettlementModes.Sync;
     }
 
     /// <summary>
@@ -75,7 +80,18 @@ internal sealed class X402Charges(
     public async Task<(X402Charge? Charge, PaymentRecord? Existing)> ReserveAsync(PaymentRecord record, DecodedPayment payment, PaymentRequirement requirement,
         bool owesContent, CancellationToken cancellationToken)
     {
-        if (!await payments.TryReserveAsync(record, cancellationToken))
+        var bound = options.Value.Settlement.DeferredMaxInFlightPerPayer;
+        if (record.Mode == SettlementModes.Deferred && bound != SettlementOptions.NoDeferredBound)
+        {
+            // Parallel requests of one wallet all saw it under its bound: only as many as the bound leaves are
+            // reserved deferred, the rest wait for settlement (sync) as a wallet at its bound does.
+            if (await payments.TryReserveDeferredAsync(record, bound, cancellationToken) is not { } mode)
+            {
+                return (null, await payments.GetAsync(record.Id, cancellationToken));
+            }
+            record = record with { Mode = mode };
+        }
+        else if (!await payments.TryReserveAsync(record, cancellationToken))
         {
             return (null, await payments.GetAsync(record.Id, cancellationToken));
         }

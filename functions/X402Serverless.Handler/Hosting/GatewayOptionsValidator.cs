@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 namespace X402Serverless.Handler.Hosting;
 
 /// <summary>
-/// Numbers that only make sense above zero (timeouts, intervals, sizes). A zero or negative one would not fail where it
+/// Numbers that only make sense above zero (timeouts, intervals, sizes), or in a range. A zero or negative one would not fail where it
 /// is set but later, on some call; checked at start, the error names the setting as configured (X402:..., env X402__...).
 /// </summary>
 internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
@@ -28,6 +28,11 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         Positive("Settlement:" + nameof(settlement.WorkerBatchSize), settlement.WorkerBatchSize);
         Positive("Settlement:" + nameof(settlement.RetryFirstMilliseconds), settlement.RetryFirstMilliseconds);
         Positive("Settlement:" + nameof(settlement.RetryCapMilliseconds), settlement.RetryCapMilliseconds);
+        if (settlement.DeferredMaxInFlightPerPayer is < 0 or >= Core.Payments.PayerHistory.InFlightCountCap)
+        {
+            failures.Add($"{GatewayOptions.Section}:Settlement:{nameof(settlement.DeferredMaxInFlightPerPayer)} must be from 1 to "
+                + $"{Core.Payments.PayerHistory.InFlightCountCap - 1}, or {SettlementOptions.NoDeferredBound} for no bound (it is {settlement.DeferredMaxInFlightPerPayer}).");
+        }
         Positive("Stripe:" + nameof(options.Stripe.ToleranceSeconds), options.Stripe.ToleranceSeconds);
         Positive("Kyc:" + nameof(options.Kyc.ToleranceSeconds), options.Kyc.ToleranceSeconds);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

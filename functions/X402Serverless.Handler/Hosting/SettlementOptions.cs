@@ -39,9 +39,13 @@ public sealed class SettlementOptions
 
     /// <summary>
     /// How many unsettled deferred payments one wallet may have before it is served sync: the most content a wallet
-    /// can take before any of it is paid for.
+    /// can take before any of it is paid for, parallel requests included. From 1 to 9,999 (checked at start), or
+    /// <see cref="NoDeferredBound"/> (0) for no bound at all.
     /// </summary>
     public int DeferredMaxInFlightPerPayer { get; set; } = 10;
+
+    /// <summary>The <see cref="DeferredMaxInFlightPerPayer"/> that means no bound (benchmarks; a wallet's exposure is unlimited).</summary>
+    public const int NoDeferredBound = 0;
 
     /// <summary>Maximum fee per gas the built-in facilitator pays, in gwei.</summary>
     public long MaxFeePerGasGwei { get; set; } = 500;

@@ -36,6 +36,18 @@ public sealed class ConfigurationTests
         Assert.Contains($"{setting} must be greater than 0", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("10000")]
+    [InlineData("1000000000")]
+    public async Task A_deferred_bound_out_of_range_fails_the_start_instead_of_silently_meaning_no_bound(string value)
+    {
+        // 10,000 and above used to mean "no bound" unsaid; no bound is now said with 0.
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(
+            () => StartAsync("X402:Settlement:DeferredMaxInFlightPerPayer", value));
+        Assert.Contains("X402:Settlement:DeferredMaxInFlightPerPayer must be from 1 to 9999, or 0 for no bound", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task The_indexed_form_of_a_list_applies()
     {

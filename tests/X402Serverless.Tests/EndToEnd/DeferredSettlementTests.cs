@@ -64,6 +64,79 @@ public sealed class DeferredSettlementTests(ChainFixture chain)
     }
 
     [Fact]
+    public async Task Parallel_calls_of_a_fresh_empty_wallet_get_no_more_than_the_bound_served_before_settlement()
+    {
+        // The attack: a new wallet with nothing in it, a link that serves any wallet first, and many calls at once,
+        // each with a fresh authorization (signing costs nothing). Each call reads the wallet under its bound.
+        await using var gateway = await BoundedGatewayAsync(bound: 3);
+        var link = await chain.CreateLinkAsync(gateway: gateway, settlement: "deferred", facilitator: "builtin", deferredPayers: "any");
+        var requirement = await RequirementAsync(link.Url);
+        var emptyWallet = RandomNumberGenerator.GetBytes(32);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ =>
+            SendAsync(link.Url, new PaymentBuilder { Requirement = requirement, PayerKey = emptyWallet }.V2Header())));
+
+        // Exactly the bound is served on credit; the rest wait for settlement, which finds no funds: their answers are
+        // withheld (the upstream was called for them, its answer not passed on).
+        var served = responses.Where(r => (int)r.StatusCode == 200).ToList();
+        Assert.Equal(3, served.Count);
+        Assert.All(served, r => Assert.Equal("deferred", r.Headers.GetValues("X-Payment-Settlement").Single()));
+        foreach (var refused in responses.Except(served))
+        {
+            Assert.Equal("invalid_exact_evm_insufficient_balance", await ErrorOfAsync(refused));
+        }
+        Assert.Equal(3, (await PaymentsApiClient.ListAsync(gateway, link.Id, "pending")).Length);
+        Assert.Equal(17, (await PaymentsApiClient.ListAsync(gateway, link.Id, "failed")).Length);
+        foreach (var r in responses)
+        {
+            r.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Parallel_calls_of_a_paying_wallet_past_the_bound_are_served_after_their_settlement()
+    {
+        await using var gateway = await BoundedGatewayAsync(bound: 2);
+        var link = await chain.CreateLinkAsync(gateway: gateway, settlement: "deferred", facilitator: "builtin", deferredPayers: "any");
+        var requirement = await RequirementAsync(link.Url);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ =>
+            SendAsync(link.Url, new PaymentBuilder { Requirement = requirement, PayerKey = chain.PayerKey }.V2Header())));
+
+        Assert.All(responses, r => Assert.Equal(200, (int)r.StatusCode));
+        var deferred = responses.Where(r => r.Headers.TryGetValues("X-Payment-Settlement", out var v) && v.Single() == "deferred").ToList();
+        Assert.Equal(2, deferred.Count);
+        foreach (var r in responses)
+        {
+            // A deferred answer's payment is still unsettled (no worker runs); every other answer came after its transfer.
+            var payment = await PaymentsApiClient.GetAsync(gateway, r.Headers.GetValues("X-Payment-Id").Single());
+            if (deferred.Contains(r))
+            {
+                Assert.Equal("pending", payment.GetProperty("status").GetString());
+                Assert.Equal("deferred", payment.GetProperty("mode").GetString());
+            }
+            else
+            {
+                Assert.Equal("settled", payment.GetProperty("status").GetString());
+                Assert.Equal("sync", payment.GetProperty("mode").GetString());
+                Assert.Equal(1, await chain.Rpc.ReceiptStatusAsync(payment.GetProperty("transaction").GetString()!));
+            }
+            r.Dispose();
+        }
+        Assert.Equal(6 * 10_000, await chain.BalanceAsync(link.PayTo));
+    }
+
+    /// <summary>A gateway of its own with the per-wallet bound given and no settlement worker, so deferred payments stay unsettled.</summary>
+    private async Task<GatewayHost> BoundedGatewayAsync(int bound)
+    {
+        var settings = chain.GatewaySettings(chain.FacilitatorUrl);
+        settings["X402:Settlement:GasWalletKey"] = await chain.FundedWalletAsync();
+        settings["X402:Settlement:DeferredMaxInFlightPerPayer"] = bound.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        settings["X402:Settlement:RunWorker"] = "false";
+        return await GatewayHost.StartAsync(settings);
+    }
+
+    [Fact]
     public async Task A_payer_whose_deferred_payment_failed_is_served_sync_next_time()
     {
         var link = await chain.CreateLinkAsync(settlement: "deferred", facilitator: "builtin", deferredPayers: "any");

@@ -198,6 +198,50 @@ public abstract class PaymentStoreContract
     }
 
     [Fact]
+    public async Task Parallel_deferred_reservations_of_one_payer_stop_at_the_bound_and_the_rest_are_reserved_sync()
+    {
+        var store = await StoreAsync();
+        var org = "org_" + Guid.NewGuid().ToString("N")[..8];
+        var payer = "0x" + Guid.NewGuid().ToString("N");
+        var other = "0x" + Guid.NewGuid().ToString("N");
+        var payments = Enumerable.Range(0, 50).Select(_ => Payment(org, mode: SettlementModes.Deferred, payer: payer)).ToList();
+
+        // All at once, as 50 parallel requests of one wallet each signing a fresh authorization: every one of them
+        // would have read a count under the bound; the count and the insert are one step, so only 3 pass it.
+        var modes = await Task.WhenAll(payments.Select(p => Task.Run(() => store.TryReserveDeferredAsync(p, 3, default))));
+
+        Assert.Equal(3, modes.Count(m => m == SettlementModes.Deferred));
+        Assert.Equal(47, modes.Count(m => m == SettlementModes.Sync));
+        for (var i = 0; i < payments.Count; i++)
+        {
+            var stored = await store.GetAsync(payments[i].Id, default);
+            Assert.Equal(PaymentStatus.Reserved, stored!.Status);
+            Assert.Equal(modes[i], stored.Mode);
+        }
+        Assert.Equal(3, (await store.GetPayerHistoryAsync(payer, org, 10, default)).DeferredInFlight);
+        // Another wallet has a bound of its own; the same authorization again is no reservation at all.
+        Assert.Equal(SettlementModes.Deferred, await store.TryReserveDeferredAsync(Payment(org, payer: other), 3, default));
+        Assert.Null(await store.TryReserveDeferredAsync(payments[0], 3, default));
+        Assert.Null(await store.TryReserveDeferredAsync(payments[^1], 3, default));
+        Assert.Equal(modes[0], (await store.GetAsync(payments[0].Id, default))!.Mode);
+
+        // One settles, one is released (nothing charged): each frees its place, and the bound holds again after.
+        var deferred = payments.Where((_, i) => modes[i] == SettlementModes.Deferred).ToList();
+        await store.AdvanceAsync(deferred[0].Id, PaymentStatus.Pending, T0, default);
+        await store.MarkSettledAsync(deferred[0].Id, "0xt", T0, default);
+        await store.ReleaseAsync(deferred[1].Id, default);
+        var next = Enumerable.Range(0, 6).Select(_ => Payment(org, payer: payer)).ToList();
+        var nextModes = await Task.WhenAll(next.Select(p => Task.Run(() => store.TryReserveDeferredAsync(p, 3, default))));
+        Assert.Equal(2, nextModes.Count(m => m == SettlementModes.Deferred));
+        Assert.Equal(4, nextModes.Count(m => m == SettlementModes.Sync));
+
+        // A failed (or expired) one is over too.
+        await store.MarkFailedAsync(deferred[2].Id, "insufficient", T0, default);
+        Assert.Equal(SettlementModes.Deferred, await store.TryReserveDeferredAsync(Payment(org, payer: payer), 3, default));
+        Assert.Equal(SettlementModes.Sync, await store.TryReserveDeferredAsync(Payment(org, payer: payer), 3, default));
+    }
+
+    [Fact]
     public async Task Totals_count_and_sum_exactly_per_link_network_and_status_for_one_organisation()
     {
         var store = await StoreAsync();
