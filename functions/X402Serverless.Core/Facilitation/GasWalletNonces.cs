@@ -7,7 +7,7 @@ namespace X402Serverless.Core.Facilitation;
 /// instead of one round trip chain after another. The count starts from the chain's pending count (the first use
 /// after a start, so a restart continues after whatever it left in the node's pool) and never moves back on its own:
 /// a nonce whose transaction the node refused is returned and handed out again first, so no gap stays behind it.
-/// Every nonce handed out keeps its signed transaction until it is mined, so one the node later drops can be sent again
+/// Every nonce the node took keeps its signed transaction until it is mined, so one the node later drops can be sent again
 /// (<see cref="Missing"/>) and a retried settlement resends its own transaction instead of opening another nonce.
 /// </summary>
 internal sealed class GasWalletNonces : IDisposable
@@ -59,7 +59,7 @@ internal sealed class GasWalletNonces : IDisposable
         }
     }
 
-    /// <summary>The transaction signed for a nonce (before it is sent, so a gap check never fills over it).</summary>
+    /// <summary>The transaction the node took for a nonce, kept to send again should the node lose it.</summary>
     public void Hold(BigInteger nonce, byte[] raw, string hash, string? key)
     {
         lock (_state)

@@ -61,15 +61,20 @@ internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOption
         {
             var nonce = await nonces.TakeAsync(c => rpc.GetTransactionCountAsync(wallet.Address, c), cancellationToken);
             var (raw, hash) = wallet.Sign(new Eip1559Transaction(network.ChainId, nonce, tip, maxFee, gas, network.Asset, 0, data));
-            nonces.Hold(nonce, raw, hash, key);
+            // Kept only once the node has it: until then the nonce is this send's own to fill or return, not a gap check's.
+            (string?, string?) Sent()
+            {
+                nonces.Hold(nonce, raw, hash, key);
+                return (hash, null);
+            }
             try
             {
                 await rpc.SendRawTransactionAsync(raw, cancellationToken);
-                return (hash, null);
+                return Sent();
             }
             catch (RpcException e) when (NodeHasIt(e))
             {
-                return (hash, null);
+                return Sent();
             }
             catch (RpcException e) when (IsUnderfunded(e))
             {
@@ -91,7 +96,7 @@ internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOption
             {
                 if (await KnownAsync(rpc, hash))
                 {
-                    return (hash, null); // refused in words the checks above do not know, but the node has it
+                    return Sent(); // refused in words the checks above do not know, but the node has it
                 }
                 // Refused for another reason: our transaction is not in the pool, so the nonce is filled before giving up.
                 await FillAsync(rpc, network, nonces, nonce, tip, maxFee);
@@ -102,11 +107,11 @@ internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOption
                 // Whether the node got it is unknown: the same bytes again tell, and put it there if it did not.
                 if (await ResendAsync(rpc, network, nonces, nonce, raw, hash, tip, maxFee))
                 {
-                    return (hash, null);
+                    return Sent();
                 }
                 throw;
             }
-            catch (OperationCanceledException)
+            catch (Exception e) when (e is OperationCanceledException or RpcUnavailableException)
             {
                 // Given up mid-send: if the node has it after all, the next taker of this nonce hears so and moves on.
                 nonces.Return(nonce);
@@ -159,12 +164,11 @@ internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOption
         {
             var latest = rpc.GetTransactionCountAsync(wallet.Address, "latest", cancellationToken);
             var pending = rpc.GetTransactionCountAsync(wallet.Address, cancellationToken);
+            var fees = _fees.GetOrAdd(network.ChainId, _ => new GasFees(time, options.FeeCacheTtl)).GetAsync(rpc, cancellationToken);
+            // Every read before Missing, which claims the nonces it lists: past it nothing throws, so none is left claimed.
+            await Task.WhenAll(latest, pending, fees);
+            var (tip, maxFee) = await fees;
             var missing = nonces.Missing(await latest, await pending);
-            if (missing.Count == 0)
-            {
-                return;
-            }
-            var (tip, maxFee) = await _fees.GetOrAdd(network.ChainId, _ => new GasFees(time, options.FeeCacheTtl)).GetAsync(rpc, cancellationToken);
             foreach (var (nonce, raw, hash) in missing)
             {
                 // A resend that fails fills the nonce itself.
@@ -237,7 +241,6 @@ internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOption
     private async Task<bool> FillAsync(EvmRpcClient rpc, EvmNetwork network, GasWalletNonces nonces, BigInteger nonce, BigInteger tip, BigInteger maxFee)
     {
         var (raw, hash) = wallet.Sign(new Eip1559Transaction(network.ChainId, nonce, tip, maxFee, FillGas, wallet.Address, 0, []));
-        nonces.Hold(nonce, raw, hash, null); // kept like any transaction of ours, in case the node drops the filler too
         try
         {
             await rpc.SendRawTransactionAsync(raw, CancellationToken.None);
@@ -249,12 +252,14 @@ internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOption
         catch (RpcException e) when (NonceTaken(e))
         {
             nonces.Drop(nonce); // held by another transaction: nothing of ours to resend
+            return true;
         }
         catch (Exception e) when (e is RpcException or RpcUnavailableException)
         {
             nonces.Return(nonce); // the next send takes it
             return false;
         }
+        nonces.Hold(nonce, raw, hash, null); // kept like any transaction of ours, in case the node drops the filler too
         return true;
     }
 
