@@ -53,8 +53,16 @@ public sealed class EvmRpcClient(HttpClient http, Uri endpoint)
         return body.GetProperty("result").Clone();
     }
 
-    public async Task<BigInteger> GetTransactionCountAsync(EvmAddress address, CancellationToken cancellationToken) =>
-        Quantity(await CallAsync("eth_getTransactionCount", [address.ToLowerHex(), "pending"], cancellationToken));
+    public Task<BigInteger> GetTransactionCountAsync(EvmAddress address, CancellationToken cancellationToken) =>
+        GetTransactionCountAsync(address, "pending", cancellationToken);
+
+    /// <param name="block">"pending" counts what the node's pool holds ready too; "latest" only what is mined.</param>
+    public async Task<BigInteger> GetTransactionCountAsync(EvmAddress address, string block, CancellationToken cancellationToken) =>
+        Quantity(await CallAsync("eth_getTransactionCount", [address.ToLowerHex(), block], cancellationToken));
+
+    /// <summary>Whether the node has this transaction, in its pool or mined.</summary>
+    public async Task<bool> TransactionKnownAsync(string txHash, CancellationToken cancellationToken) =>
+        (await CallAsync("eth_getTransactionByHash", [txHash], cancellationToken)).ValueKind == JsonValueKind.Object;
 
     public async Task<BigInteger> GetBalanceAsync(EvmAddress address, CancellationToken cancellationToken) =>
         Quantity(await CallAsync("eth_getBalance", [address.ToLowerHex(), "latest"], cancellationToken));

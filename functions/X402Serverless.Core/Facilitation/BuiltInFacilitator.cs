@@ -106,7 +106,7 @@ public sealed class BuiltInFacilitator(
             {
                 await onSubmitted(hash);
             }
-            return await _receipts.AwaitAsync(lookup, network, payment, hash, cancellationToken);
+            return await _receipts.AwaitAsync(_sender, lookup, rpc, network, payment, hash, cancellationToken);
         }
         catch (RpcUnavailableException e)
         {

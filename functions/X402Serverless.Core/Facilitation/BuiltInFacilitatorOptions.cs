@@ -16,6 +16,12 @@ public sealed class BuiltInFacilitatorOptions
     /// <summary>The longest wait between two receipt checks.</summary>
     public TimeSpan ReceiptPollInterval { get; init; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>
+    /// A receipt wait longer than this compares the chain's nonce counts with the gas wallet's and sends again what the
+    /// node dropped (see <see cref="GasWalletSender.CloseGapsAsync"/>); one such check per chain per interval.
+    /// </summary>
+    public TimeSpan GapCheckInterval { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How long a quote of the chain's fees is reused (see <see cref="GasFees"/>).</summary>
     public TimeSpan FeeCacheTtl { get; init; } = TimeSpan.FromSeconds(1);
 

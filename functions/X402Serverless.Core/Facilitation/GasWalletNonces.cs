@@ -7,14 +7,25 @@ namespace X402Serverless.Core.Facilitation;
 /// instead of one round trip chain after another. The count starts from the chain's pending count (the first use
 /// after a start, so a restart continues after whatever it left in the node's pool) and never moves back on its own:
 /// a nonce whose transaction the node refused is returned and handed out again first, so no gap stays behind it.
+/// Every nonce the node took keeps its signed transaction until it is mined, so one the node later drops can be sent again
+/// (<see cref="Missing"/>) and a retried settlement resends its own transaction instead of opening another nonce.
 /// </summary>
 internal sealed class GasWalletNonces : IDisposable
 {
+    /// <summary>A nonce in flight: its signed bytes (null while its send is under way) and, for a settlement, its calldata key.</summary>
+    private sealed record Held(byte[]? Raw, string? Hash, string? Key);
+
     private readonly SemaphoreSlim _sync = new(1, 1);
     private readonly Lock _state = new();
     private readonly SortedSet<BigInteger> _returned = [];
+    private readonly SortedDictionary<BigInteger, Held> _held = [];
+    private readonly Dictionary<string, BigInteger> _byKey = new(StringComparer.Ordinal);
     private BigInteger _next;
     private bool _synced;
+    private int _checking;
+
+    /// <summary>When the chain's counts were last compared with ours (see <see cref="TryBeginCheck"/>).</summary>
+    private DateTimeOffset _checkedAt = DateTimeOffset.MinValue;
 
     /// <summary>The lowest returned nonce, else the next one; the chain is asked only before the first.</summary>
     public async Task<BigInteger> TakeAsync(Func<CancellationToken, Task<BigInteger>> chainPending, CancellationToken cancellationToken)
@@ -41,13 +52,44 @@ internal sealed class GasWalletNonces : IDisposable
         }
         lock (_state)
         {
-            if (_returned.Count > 0)
+            var nonce = _returned.Count > 0 ? _returned.Min : _next++;
+            _returned.Remove(nonce);
+            _held[nonce] = new Held(null, null, null); // a send is under way: a gap check leaves it to its sender
+            return nonce;
+        }
+    }
+
+    /// <summary>The transaction the node took for a nonce, kept to send again should the node lose it.</summary>
+    public void Hold(BigInteger nonce, byte[] raw, string hash, string? key)
+    {
+        lock (_state)
+        {
+            Forget(nonce);
+            _held[nonce] = new Held(raw, hash, key);
+            if (key is not null)
             {
-                var lowest = _returned.Min;
-                _returned.Remove(lowest);
-                return lowest;
+                _byKey[key] = nonce;
             }
-            return _next++;
+        }
+    }
+
+    /// <summary>The transaction in flight for this calldata (a settlement retried while its first send is unmined), if any.</summary>
+    public (BigInteger Nonce, byte[] Raw, string Hash)? HeldFor(string key)
+    {
+        lock (_state)
+        {
+            return _byKey.TryGetValue(key, out var nonce) && _held.TryGetValue(nonce, out var held) && held.Raw is not null
+                ? (nonce, held.Raw, held.Hash!)
+                : null;
+        }
+    }
+
+    /// <summary>Our transaction at this nonce is gone for good (another holds the nonce): it is no longer resent.</summary>
+    public void Drop(BigInteger nonce)
+    {
+        lock (_state)
+        {
+            Forget(nonce);
         }
     }
 
@@ -56,6 +98,7 @@ internal sealed class GasWalletNonces : IDisposable
     {
         lock (_state)
         {
+            Forget(nonce);
             if (nonce < _next)
             {
                 _returned.Add(nonce);
@@ -73,6 +116,89 @@ internal sealed class GasWalletNonces : IDisposable
         {
             _next = BigInteger.Max(_next, chainPending);
             _returned.RemoveWhere(n => n < chainPending);
+        }
+    }
+
+    /// <summary>Our transaction with this hash is mined: it and every lower nonce need no resending.</summary>
+    public void Confirmed(string hash)
+    {
+        lock (_state)
+        {
+            var mined = _held.FirstOrDefault(h => h.Value.Hash == hash);
+            if (mined.Value is not null)
+            {
+                MinedBelow(mined.Key + 1);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The nonces between the chain's pending count and ours that no transaction of ours is known to hold in the pool
+    /// (the node dropped it, or a returned nonce nobody took): each with the bytes to send again, or none (a filler then).
+    /// Nonces below the chain's latest count are mined and forgotten; a send under way is left to its sender.
+    /// </summary>
+    public IReadOnlyList<(BigInteger Nonce, byte[]? Raw, string? Hash)> Missing(BigInteger chainLatest, BigInteger chainPending)
+    {
+        lock (_state)
+        {
+            MinedBelow(chainLatest);
+            var missing = new List<(BigInteger, byte[]?, string?)>();
+            for (var nonce = BigInteger.Max(chainLatest, chainPending); nonce < _next; nonce++)
+            {
+                if (_returned.Remove(nonce))
+                {
+                    _held[nonce] = new Held(null, null, null); // taken by the check, which fills it
+                    missing.Add((nonce, null, null));
+                }
+                else if (!_held.TryGetValue(nonce, out var held))
+                {
+                    missing.Add((nonce, null, null));
+                }
+                else if (held.Raw is not null)
+                {
+                    missing.Add((nonce, held.Raw, held.Hash));
+                }
+            }
+            return missing;
+        }
+    }
+
+    /// <summary>One gap check per chain at a time, and at most one per interval however many receipt waits ask.</summary>
+    public bool TryBeginCheck(DateTimeOffset now, TimeSpan interval)
+    {
+        lock (_state)
+        {
+            if (_checking != 0 || now - _checkedAt < interval || !_synced)
+            {
+                return false;
+            }
+            _checking = 1;
+            _checkedAt = now;
+            return true;
+        }
+    }
+
+    public void EndCheck()
+    {
+        lock (_state)
+        {
+            _checking = 0;
+        }
+    }
+
+    private void MinedBelow(BigInteger count)
+    {
+        while (_held.Count > 0 && _held.First() is var (nonce, _) && nonce < count)
+        {
+            Forget(nonce);
+        }
+    }
+
+    private void Forget(BigInteger nonce)
+    {
+        if (_held.Remove(nonce, out var held) && held.Key is not null && _byKey.TryGetValue(held.Key, out var n) && n == nonce)
+        {
+            _byKey.Remove(held.Key);
         }
     }
 

@@ -24,14 +24,19 @@ internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOption
         e.Message.Contains("insufficient funds", StringComparison.OrdinalIgnoreCase)
         || e.Message.Contains("gas required exceeds allowance", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The node already holds this very transaction (geth: "already known"; anvil: "already imported").</summary>
+    /// <summary>The node already holds this very transaction (geth: "already known"; anvil: "already imported"; Besu: "Known
+    /// transaction"; Nethermind: "AlreadyKnown").</summary>
     private static bool NodeHasIt(RpcException e) =>
         e.Message.Contains("already known", StringComparison.OrdinalIgnoreCase)
-        || e.Message.Contains("already imported", StringComparison.OrdinalIgnoreCase);
+        || e.Message.Contains("already imported", StringComparison.OrdinalIgnoreCase)
+        || e.Message.Contains("known transaction", StringComparison.OrdinalIgnoreCase)
+        || e.Message.Contains("AlreadyKnown", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The nonce is held by another transaction, mined ("nonce too low") or in the pool ("replacement ... underpriced").</summary>
+    /// <summary>The nonce is held by another transaction, mined ("nonce too low"; Nethermind "OldNonce") or in the pool
+    /// ("replacement ... underpriced").</summary>
     private static bool NonceTaken(RpcException e) =>
         e.Message.Contains("nonce too low", StringComparison.OrdinalIgnoreCase)
+        || e.Message.Contains("OldNonce", StringComparison.OrdinalIgnoreCase)
         || e.Message.Contains("replacement transaction underpriced", StringComparison.OrdinalIgnoreCase);
 
     internal GasWalletNonces NoncesOf(long chainId) => _nonces.GetOrAdd(chainId, _ => new GasWalletNonces());
@@ -47,18 +52,29 @@ internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOption
         }
         var gas = gasEstimate * 5 / 4;
         var nonces = NoncesOf(network.ChainId);
+        var key = Convert.ToHexString(data);
+        if (await SentBeforeAsync(rpc, nonces, key, cancellationToken) is { } before)
+        {
+            return (before, null);
+        }
         for (var attempt = 0; ; attempt++)
         {
             var nonce = await nonces.TakeAsync(c => rpc.GetTransactionCountAsync(wallet.Address, c), cancellationToken);
             var (raw, hash) = wallet.Sign(new Eip1559Transaction(network.ChainId, nonce, tip, maxFee, gas, network.Asset, 0, data));
+            // Kept only once the node has it: until then the nonce is this send's own to fill or return, not a gap check's.
+            (string?, string?) Sent()
+            {
+                nonces.Hold(nonce, raw, hash, key);
+                return (hash, null);
+            }
             try
             {
                 await rpc.SendRawTransactionAsync(raw, cancellationToken);
-                return (hash, null);
+                return Sent();
             }
             catch (RpcException e) when (NodeHasIt(e))
             {
-                return (hash, null);
+                return Sent();
             }
             catch (RpcException e) when (IsUnderfunded(e))
             {
@@ -69,6 +85,7 @@ internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOption
             catch (RpcException e) when (NonceTaken(e))
             {
                 // Another holder of this key, or what a previous process left in the pool: count on from the chain's.
+                nonces.Drop(nonce);
                 nonces.CatchUp(await rpc.GetTransactionCountAsync(wallet.Address, cancellationToken));
                 if (attempt >= 2)
                 {
@@ -77,6 +94,10 @@ internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOption
             }
             catch (RpcException)
             {
+                if (await KnownAsync(rpc, hash))
+                {
+                    return Sent(); // refused in words the checks above do not know, but the node has it
+                }
                 // Refused for another reason: our transaction is not in the pool, so the nonce is filled before giving up.
                 await FillAsync(rpc, network, nonces, nonce, tip, maxFee);
                 throw;
@@ -84,13 +105,13 @@ internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOption
             catch (RpcUnavailableException) when (!cancellationToken.IsCancellationRequested)
             {
                 // Whether the node got it is unknown: the same bytes again tell, and put it there if it did not.
-                if (await ResendAsync(rpc, network, nonces, nonce, raw, tip, maxFee))
+                if (await ResendAsync(rpc, network, nonces, nonce, raw, hash, tip, maxFee))
                 {
-                    return (hash, null);
+                    return Sent();
                 }
                 throw;
             }
-            catch (OperationCanceledException)
+            catch (Exception e) when (e is OperationCanceledException or RpcUnavailableException)
             {
                 // Given up mid-send: if the node has it after all, the next taker of this nonce hears so and moves on.
                 nonces.Return(nonce);
@@ -99,9 +120,92 @@ internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOption
         }
     }
 
+    /// <summary>
+    /// A settlement retried while its first transaction is still in flight (not mined, perhaps dropped by the node):
+    /// the same signed bytes again, so the retry neither opens a nonce behind a gap nor pays gas twice. Null when there
+    /// is none, or another transaction took its nonce (then a new one is sent; the authorization still pays only once).
+    /// </summary>
+    private static async Task<string?> SentBeforeAsync(EvmRpcClient rpc, GasWalletNonces nonces, string key, CancellationToken cancellationToken)
+    {
+        if (nonces.HeldFor(key) is not var (nonce, raw, hash))
+        {
+            return null;
+        }
+        try
+        {
+            await rpc.SendRawTransactionAsync(raw, cancellationToken);
+            return hash;
+        }
+        catch (RpcException e)
+        {
+            if (NodeHasIt(e) || await KnownAsync(rpc, hash))
+            {
+                return hash;
+            }
+            nonces.Drop(nonce);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Compares the chain's counts with ours and sends again what the node lost: a transaction it dropped from its pool
+    /// (eviction, a restart without journal, another node behind a load balancer) leaves every later nonce waiting
+    /// behind it, which no receipt wait alone would end. Its stored bytes go again, or a filler where none are stored.
+    /// Called from receipt waits that take long; one check per chain at a time, at most one per <see cref="BuiltInFacilitatorOptions.GapCheckInterval"/>.
+    /// </summary>
+    public async Task CloseGapsAsync(EvmRpcClient rpc, EvmNetwork network, CancellationToken cancellationToken)
+    {
+        var nonces = NoncesOf(network.ChainId);
+        if (!nonces.TryBeginCheck(time.GetUtcNow(), options.GapCheckInterval))
+        {
+            return;
+        }
+        try
+        {
+            var latest = rpc.GetTransactionCountAsync(wallet.Address, "latest", cancellationToken);
+            var pending = rpc.GetTransactionCountAsync(wallet.Address, cancellationToken);
+            var fees = _fees.GetOrAdd(network.ChainId, _ => new GasFees(time, options.FeeCacheTtl)).GetAsync(rpc, cancellationToken);
+            // Every read before Missing, which claims the nonces it lists: past it nothing throws, so none is left claimed.
+            await Task.WhenAll(latest, pending, fees);
+            var (tip, maxFee) = await fees;
+            var missing = nonces.Missing(await latest, await pending);
+            foreach (var (nonce, raw, hash) in missing)
+            {
+                // A resend that fails fills the nonce itself.
+                _ = raw is null
+                    ? await FillAsync(rpc, network, nonces, nonce, tip, maxFee)
+                    : await ResendAsync(rpc, network, nonces, nonce, raw, hash!, tip, maxFee);
+            }
+        }
+        catch (RpcUnavailableException)
+        {
+            // The node is not answering: the next long wait checks again.
+        }
+        finally
+        {
+            nonces.EndCheck();
+        }
+    }
+
+    /// <summary>Our transaction with this hash is mined: its bytes and those of lower nonces are not kept any more.</summary>
+    public void Confirmed(long chainId, string hash) => NoncesOf(chainId).Confirmed(hash);
+
+    /// <summary>Whether the node has our transaction (pending or mined), asked before a nonce is filled over it.</summary>
+    private static async Task<bool> KnownAsync(EvmRpcClient rpc, string hash)
+    {
+        try
+        {
+            return await rpc.TransactionKnownAsync(hash, CancellationToken.None);
+        }
+        catch (Exception e) when (e is RpcException or RpcUnavailableException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>True when the node holds a transaction with this nonce (ours, most likely); false when the nonce is free again.</summary>
     private async Task<bool> ResendAsync(EvmRpcClient rpc, EvmNetwork network, GasWalletNonces nonces, BigInteger nonce, byte[] raw,
-        BigInteger tip, BigInteger maxFee)
+        string hash, BigInteger tip, BigInteger maxFee)
     {
         try
         {
@@ -116,6 +220,10 @@ internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOption
         }
         catch (RpcException)
         {
+            if (await KnownAsync(rpc, hash))
+            {
+                return true;
+            }
             await FillAsync(rpc, network, nonces, nonce, tip, maxFee);
             return false;
         }
@@ -129,21 +237,30 @@ internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOption
     }
 
     /// <summary>Holds a nonce our refused transaction left free with a no-op to ourselves, so the transactions after it are mined.</summary>
-    private async Task FillAsync(EvmRpcClient rpc, EvmNetwork network, GasWalletNonces nonces, BigInteger nonce, BigInteger tip, BigInteger maxFee)
+    /// <returns>False when the nonce could not be filled and was returned for the next send.</returns>
+    private async Task<bool> FillAsync(EvmRpcClient rpc, EvmNetwork network, GasWalletNonces nonces, BigInteger nonce, BigInteger tip, BigInteger maxFee)
     {
-        var (raw, _) = wallet.Sign(new Eip1559Transaction(network.ChainId, nonce, tip, maxFee, FillGas, wallet.Address, 0, []));
+        var (raw, hash) = wallet.Sign(new Eip1559Transaction(network.ChainId, nonce, tip, maxFee, FillGas, wallet.Address, 0, []));
         try
         {
             await rpc.SendRawTransactionAsync(raw, CancellationToken.None);
         }
-        catch (RpcException e) when (NodeHasIt(e) || NonceTaken(e))
+        catch (RpcException e) when (NodeHasIt(e))
         {
             // held already
+        }
+        catch (RpcException e) when (NonceTaken(e))
+        {
+            nonces.Drop(nonce); // held by another transaction: nothing of ours to resend
+            return true;
         }
         catch (Exception e) when (e is RpcException or RpcUnavailableException)
         {
             nonces.Return(nonce); // the next send takes it
+            return false;
         }
+        nonces.Hold(nonce, raw, hash, null); // kept like any transaction of ours, in case the node drops the filler too
+        return true;
     }
 
     public void Dispose()

@@ -6,14 +6,18 @@ namespace X402Serverless.Core.Facilitation;
 
 /// <summary>
 /// Waits for the receipt of a settlement transaction the gas wallet sent, up to the configured timeout: asked at once
-/// (a chain that mines on arrival has it already), then at growing intervals capped at the poll interval.
+/// (a chain that mines on arrival has it already), then at growing intervals capped at the poll interval. A wait that
+/// runs past <see cref="BuiltInFacilitatorOptions.GapCheckInterval"/>, and one that times out, has the sender look for a
+/// nonce the node dropped, which would otherwise hold this transaction and every later one out of blocks.
 /// </summary>
 internal sealed class ReceiptWatch(TimeProvider time, BuiltInFacilitatorOptions options)
 {
-    public async Task<SettleOutcome> AwaitAsync(AuthorizationLookup lookup, EvmNetwork network, DecodedPayment payment, string hash, CancellationToken cancellationToken)
+    public async Task<SettleOutcome> AwaitAsync(GasWalletSender sender, AuthorizationLookup lookup, EvmRpcClient rpc, EvmNetwork network, DecodedPayment payment, string hash,
+        CancellationToken cancellationToken)
     {
         var transfer = AuthorizedTransfer.Of(payment.Authorization);
-        var deadline = time.GetUtcNow() + options.ReceiptTimeout;
+        var start = time.GetUtcNow();
+        var deadline = start + options.ReceiptTimeout;
         var wait = options.ReceiptFirstPoll;
         while (time.GetUtcNow() < deadline)
         {
@@ -21,13 +25,20 @@ internal sealed class ReceiptWatch(TimeProvider time, BuiltInFacilitatorOptions 
             // was used first (by the payer's own resubmission, or burned), the chain says which.
             if (await lookup.ConfirmAsync(network, hash, transfer, cancellationToken) is { } state)
             {
+                sender.Confirmed(network.ChainId, hash);
                 return state.Use == AuthorizationUse.Unused
                     ? new SettleOutcome(true, false, hash, network.Id, payment.Authorization.From.ToString(), ReasonCodes.TransactionFailed, "The settlement transaction reverted.")
                     : BuiltInOutcomes.Concluded(state, network, payment);
             }
+            if (time.GetUtcNow() - start >= options.GapCheckInterval)
+            {
+                await sender.CloseGapsAsync(rpc, network, cancellationToken);
+            }
             await Task.Delay(wait, time, cancellationToken);
             wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, options.ReceiptPollInterval.Ticks));
         }
+        // Pending: if a dropped nonce holds it back, the retry finds it sent again.
+        await sender.CloseGapsAsync(rpc, network, cancellationToken);
         return new SettleOutcome(false, false, hash, network.Id, payment.Authorization.From.ToString(), BuiltInFacilitator.SettlementPending, "The settlement transaction is not mined yet.");
     }
 }
