@@ -1,18 +1,18 @@
 using System.Collections.Concurrent;
 using System.Reflection;
 using Microsoft.Extensions.Time.Testing;
-using X402Serverless.Core.Money;
 using X402Serverless.Core.Payments;
 using X402Serverless.Core.Ports;
 using X402Serverless.Handler.Settlement;
 using X402Serverless.Sqlite;
+using X402Serverless.Tests.Stores;
 
 namespace X402Serverless.Tests.Settlement;
 
 /// <summary>The settlement worker's loop never runs one job twice at once, even when its lease runs out mid-run.</summary>
 public sealed class DueJobRunnerTests
 {
-    private static readonly DateTimeOffset T0 = new(2026, 11, 26, 10, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset T0 = PaymentStoreContract.T0;
 
     [Fact]
     public async Task A_job_still_running_when_its_lease_runs_out_is_claimed_again_but_not_started_twice()
@@ -49,26 +49,7 @@ public sealed class DueJobRunnerTests
 
     private static async Task<string> PendingAsync(IPaymentStore store, DateTimeOffset dueAt)
     {
-        var payment = new PaymentRecord
-        {
-            Id = "pay_" + Guid.NewGuid().ToString("N"),
-            LinkId = "lnk_1",
-            OrganisationId = "org_a",
-            Network = "eip155:84532",
-            Asset = "0x5FbDB2315678afecb367f032d93F642f64180aa3",
-            Payer = "0x" + Guid.NewGuid().ToString("N"),
-            PayTo = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C",
-            Nonce = "0x" + Guid.NewGuid().ToString("N"),
-            Amount = TokenAmount.Parse("10000"),
-            X402Version = 2,
-            Status = PaymentStatus.Reserved,
-            Mode = "deferred",
-            Facilitator = "builtin",
-            SettleRequest = """{"x402Version":2}""",
-            ValidBefore = T0.AddHours(1).ToUnixTimeSeconds(),
-            CreatedAt = T0,
-            UpdatedAt = T0,
-        };
+        var payment = PaymentStoreContract.Payment(payer: "0x" + Guid.NewGuid().ToString("N"));
         Assert.True(await store.TryReserveAsync(payment, default));
         await store.AdvanceAsync(payment.Id, PaymentStatus.Pending, dueAt, default);
         return payment.Id;

@@ -7,11 +7,12 @@ namespace X402Serverless.Tests.Stores;
 /// <summary>What every IPaymentStore adapter must do: the replay guard and the job state machine.</summary>
 public abstract class PaymentStoreContract
 {
-    private static readonly DateTimeOffset T0 = new(2026, 11, 21, 10, 0, 0, TimeSpan.Zero);
+    internal static readonly DateTimeOffset T0 = new(2026, 11, 21, 10, 0, 0, TimeSpan.Zero);
 
     protected abstract Task<IPaymentStore> StoreAsync();
 
-    private static PaymentRecord Payment(string org = "org_a", string mode = "deferred", string link = "lnk_1", string payer = "0xpayer") => new()
+    /// <summary>A reserved payment as the stores take it; other tests of the settlement loop use it too.</summary>
+    internal static PaymentRecord Payment(string org = "org_a", string mode = "deferred", string link = "lnk_1", string payer = "0xpayer") => new()
     {
         Id = "pay_" + Guid.NewGuid().ToString("N"),
         LinkId = link,
