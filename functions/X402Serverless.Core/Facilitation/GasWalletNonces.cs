@@ -1,4 +1,5 @@
 using System.Numerics;
+using X402Serverless.Core.Evm;
 
 namespace X402Serverless.Core.Facilitation;
 
@@ -9,17 +10,35 @@ namespace X402Serverless.Core.Facilitation;
 /// a nonce whose transaction the node refused is returned and handed out again first, so no gap stays behind it.
 /// Every nonce the node took keeps its signed transaction until it is mined, so one the node later drops can be sent again
 /// (<see cref="Missing"/>) and a retried settlement resends its own transaction instead of opening another nonce.
+/// One the node holds but does not mine (a fee the chain has outgrown, or a pool that lost track of it: anvil's
+/// automine can leave a transaction queued at the account's own nonce) is replaced at higher fees (<see cref="StuckHead"/>),
+/// and receipt waits follow the replacement (<see cref="Lineage"/>).
 /// </summary>
 internal sealed class GasWalletNonces : IDisposable
 {
-    /// <summary>A nonce in flight: its signed bytes (null while its send is under way) and, for a settlement, its calldata key.</summary>
-    private sealed record Held(byte[]? Raw, string? Hash, string? Key);
+    /// <summary>
+    /// A nonce in flight: its signed bytes (null while its send is under way), for a settlement its calldata key, the
+    /// transaction itself (to sign again at higher fees), when the node took it, and the hashes it replaced.
+    /// </summary>
+    private sealed record Held(byte[]? Raw, string? Hash, string? Key, Eip1559Transaction? Transaction = null, DateTimeOffset SentAt = default,
+        string[]? Replaced = null);
+
+    private static readonly Held UnderWay = new(null, null, null);
 
     private readonly SemaphoreSlim _sync = new(1, 1);
     private readonly Lock _state = new();
     private readonly SortedSet<BigInteger> _returned = [];
     private readonly SortedDictionary<BigInteger, Held> _held = [];
     private readonly Dictionary<string, BigInteger> _byKey = new(StringComparer.Ordinal);
+
+    /// <summary>Every hash sent for a nonce still held, replaced ones included, so a confirmation of any of them finds the nonce.</summary>
+    private readonly Dictionary<string, BigInteger> _byHash = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// A replaced hash and its replacement, kept apart from the nonces in flight: a wait on the first may learn of the
+    /// second only after a later transaction's confirmation forgot the nonce. Replacements are rare; an hour is kept.
+    /// </summary>
+    private readonly Dictionary<string, (string By, DateTimeOffset At)> _replacedBy = new(StringComparer.OrdinalIgnoreCase);
     private BigInteger _next;
     private bool _synced;
     private int _checking;
@@ -54,22 +73,91 @@ internal sealed class GasWalletNonces : IDisposable
         {
             var nonce = _returned.Count > 0 ? _returned.Min : _next++;
             _returned.Remove(nonce);
-            _held[nonce] = new Held(null, null, null); // a send is under way: a gap check leaves it to its sender
+            _held[nonce] = UnderWay; // a send is under way: a gap check leaves it to its sender
             return nonce;
         }
     }
 
     /// <summary>The transaction the node took for a nonce, kept to send again should the node lose it.</summary>
-    public void Hold(BigInteger nonce, byte[] raw, string hash, string? key)
+    public void Hold(BigInteger nonce, byte[] raw, string hash, string? key, Eip1559Transaction transaction, DateTimeOffset sentAt)
     {
         lock (_state)
         {
             Forget(nonce);
-            _held[nonce] = new Held(raw, hash, key);
+            _held[nonce] = new Held(raw, hash, key, transaction, sentAt);
+            _byHash[hash] = nonce;
             if (key is not null)
             {
                 _byKey[key] = nonce;
             }
+        }
+    }
+
+    /// <summary>
+    /// The oldest nonce the chain has not mined (<paramref name="chainLatest"/>), when ours holds it with a transaction
+    /// the node took at least <paramref name="after"/> ago: every later transaction of the wallet waits behind it.
+    /// </summary>
+    public (BigInteger Nonce, string Hash, Eip1559Transaction Transaction)? StuckHead(BigInteger chainLatest, DateTimeOffset now, TimeSpan after)
+    {
+        lock (_state)
+        {
+            return _held.TryGetValue(chainLatest, out var held) && held is { Hash: { } hash, Transaction: { } transaction } && now - held.SentAt >= after
+                ? (chainLatest, hash, transaction)
+                : null;
+        }
+    }
+
+    /// <summary>
+    /// A replacement about to be sent for <paramref name="replacedHash"/>: waits on the old hash follow it from now on,
+    /// since a chain that mines on arrival may mine it, and the transactions behind it, before its send returns.
+    /// </summary>
+    public void Replacing(string replacedHash, string hash, DateTimeOffset now)
+    {
+        lock (_state)
+        {
+            foreach (var old in _replacedBy.Where(r => now - r.Value.At > TimeSpan.FromHours(1)).Select(r => r.Key).ToList())
+            {
+                _replacedBy.Remove(old);
+            }
+            _replacedBy[replacedHash] = (hash, now);
+        }
+    }
+
+    /// <summary>
+    /// The node took the replacement: kept in place of <paramref name="replacedHash"/> to resend or replace again, unless
+    /// the nonce was mined or changed hands meanwhile.
+    /// </summary>
+    public void Replace(BigInteger nonce, string replacedHash, byte[] raw, string hash, Eip1559Transaction transaction, DateTimeOffset sentAt)
+    {
+        lock (_state)
+        {
+            if (_held.TryGetValue(nonce, out var held) && held.Hash == replacedHash)
+            {
+                _held[nonce] = held with { Raw = raw, Hash = hash, Transaction = transaction, SentAt = sentAt, Replaced = [.. held.Replaced ?? [], replacedHash] };
+                _byHash[hash] = nonce;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The transactions that replaced <paramref name="hash"/>, newest first, then itself: any of them may be the one
+    /// mined. Just the hash itself unless it was replaced.
+    /// </summary>
+    public IReadOnlyList<string> Lineage(string hash)
+    {
+        lock (_state)
+        {
+            if (!_replacedBy.ContainsKey(hash))
+            {
+                return [hash];
+            }
+            var lineage = new List<string> { hash };
+            while (lineage.Count < 64 && _replacedBy.TryGetValue(lineage[^1], out var next))
+            {
+                lineage.Add(next.By);
+            }
+            lineage.Reverse();
+            return lineage;
         }
     }
 
@@ -124,10 +212,9 @@ internal sealed class GasWalletNonces : IDisposable
     {
         lock (_state)
         {
-            var mined = _held.FirstOrDefault(h => h.Value.Hash == hash);
-            if (mined.Value is not null)
+            if (_byHash.TryGetValue(hash, out var nonce))
             {
-                MinedBelow(mined.Key + 1);
+                MinedBelow(nonce + 1);
             }
         }
     }
@@ -147,7 +234,7 @@ internal sealed class GasWalletNonces : IDisposable
             {
                 if (_returned.Remove(nonce))
                 {
-                    _held[nonce] = new Held(null, null, null); // taken by the check, which fills it
+                    _held[nonce] = UnderWay; // taken by the check, which fills it
                     missing.Add((nonce, null, null));
                 }
                 else if (!_held.TryGetValue(nonce, out var held))
@@ -196,9 +283,21 @@ internal sealed class GasWalletNonces : IDisposable
 
     private void Forget(BigInteger nonce)
     {
-        if (_held.Remove(nonce, out var held) && held.Key is not null && _byKey.TryGetValue(held.Key, out var n) && n == nonce)
+        if (!_held.Remove(nonce, out var held))
+        {
+            return;
+        }
+        if (held.Key is not null && _byKey.TryGetValue(held.Key, out var n) && n == nonce)
         {
             _byKey.Remove(held.Key);
+        }
+        if (held.Hash is not null)
+        {
+            _byHash.Remove(held.Hash);
+        }
+        foreach (var replaced in held.Replaced ?? [])
+        {
+            _byHash.Remove(replaced);
         }
     }
 

@@ -60,11 +60,12 @@ internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOption
         for (var attempt = 0; ; attempt++)
         {
             var nonce = await nonces.TakeAsync(c => rpc.GetTransactionCountAsync(wallet.Address, c), cancellationToken);
-            var (raw, hash) = wallet.Sign(new Eip1559Transaction(network.ChainId, nonce, tip, maxFee, gas, network.Asset, 0, data));
+            var transaction = new Eip1559Transaction(network.ChainId, nonce, tip, maxFee, gas, network.Asset, 0, data);
+            var (raw, hash) = wallet.Sign(transaction);
             // Kept only once the node has it: until then the nonce is this send's own to fill or return, not a gap check's.
             (string?, string?) Sent()
             {
-                nonces.Hold(nonce, raw, hash, key);
+                nonces.Hold(nonce, raw, hash, key, transaction, time.GetUtcNow());
                 return (hash, null);
             }
             try
@@ -176,6 +177,10 @@ internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOption
                     ? await FillAsync(rpc, network, nonces, nonce, tip, maxFee)
                     : await ResendAsync(rpc, network, nonces, nonce, raw, hash!, tip, maxFee);
             }
+            if (nonces.StuckHead(await latest, time.GetUtcNow(), options.GapCheckInterval) is { } head)
+            {
+                await ReplaceAsync(rpc, nonces, head.Nonce, head.Hash, head.Transaction, tip, maxFee);
+            }
         }
         catch (RpcUnavailableException)
         {
@@ -189,6 +194,41 @@ internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOption
 
     /// <summary>Our transaction with this hash is mined: its bytes and those of lower nonces are not kept any more.</summary>
     public void Confirmed(long chainId, string hash) => NoncesOf(chainId).Confirmed(hash);
+
+    /// <summary>The transactions sent in place of <paramref name="hash"/>, newest first, then itself (just itself unless a stuck one was replaced).</summary>
+    public IReadOnlyList<string> Lineage(long chainId, string hash) => NoncesOf(chainId).Lineage(hash);
+
+    /// <summary>
+    /// The oldest unmined nonce is ours and the node has sat on it for a whole check interval: every later transaction
+    /// waits behind it. The same call at higher fees replaces it (a fee the chain outgrew; a pool that lost track of it,
+    /// as anvil's automine can with transactions that arrive out of nonce order). Only one of the two can be mined, and
+    /// the authorization in both pays once whichever it is.
+    /// </summary>
+    private async Task ReplaceAsync(EvmRpcClient rpc, GasWalletNonces nonces, BigInteger nonce, string stuckHash, Eip1559Transaction stuck,
+        BigInteger tip, BigInteger maxFee)
+    {
+        var (bumpedTip, bumpedMaxFee) = FeeBump.Next(stuck.MaxPriorityFeePerGas, stuck.MaxFeePerGas, tip, maxFee);
+        if (bumpedMaxFee > options.MaxFeePerGas)
+        {
+            return; // over the operator's cap: it waits for the chain's fees to fall
+        }
+        var replacement = stuck with { MaxPriorityFeePerGas = bumpedTip, MaxFeePerGas = bumpedMaxFee };
+        var (raw, hash) = wallet.Sign(replacement);
+        nonces.Replacing(stuckHash, hash, time.GetUtcNow());
+        try
+        {
+            await rpc.SendRawTransactionAsync(raw, CancellationToken.None);
+        }
+        catch (RpcException e) when (NodeHasIt(e))
+        {
+            // held already
+        }
+        catch (Exception e) when (e is RpcException or RpcUnavailableException)
+        {
+            return; // mined meanwhile, refused, or no answer: the one in flight stays, and the next check looks again
+        }
+        nonces.Replace(nonce, stuckHash, raw, hash, replacement, time.GetUtcNow());
+    }
 
     /// <summary>Whether the node has our transaction (pending or mined), asked before a nonce is filled over it.</summary>
     private static async Task<bool> KnownAsync(EvmRpcClient rpc, string hash)
@@ -240,7 +280,8 @@ internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOption
     /// <returns>False when the nonce could not be filled and was returned for the next send.</returns>
     private async Task<bool> FillAsync(EvmRpcClient rpc, EvmNetwork network, GasWalletNonces nonces, BigInteger nonce, BigInteger tip, BigInteger maxFee)
     {
-        var (raw, hash) = wallet.Sign(new Eip1559Transaction(network.ChainId, nonce, tip, maxFee, FillGas, wallet.Address, 0, []));
+        var filler = new Eip1559Transaction(network.ChainId, nonce, tip, maxFee, FillGas, wallet.Address, 0, []);
+        var (raw, hash) = wallet.Sign(filler);
         try
         {
             await rpc.SendRawTransactionAsync(raw, CancellationToken.None);
@@ -259,7 +300,7 @@ internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOption
             nonces.Return(nonce); // the next send takes it
             return false;
         }
-        nonces.Hold(nonce, raw, hash, null); // kept like any transaction of ours, in case the node drops the filler too
+        nonces.Hold(nonce, raw, hash, null, filler, time.GetUtcNow()); // kept like any transaction of ours, in case the node drops the filler too
         return true;
     }
 

@@ -22,13 +22,17 @@ internal sealed class ReceiptWatch(TimeProvider time, BuiltInFacilitatorOptions 
         while (time.GetUtcNow() < deadline)
         {
             // Our own transaction's receipt, checked for the transfer all the same; if it reverted because the nonce
-            // was used first (by the payer's own resubmission, or burned), the chain says which.
-            if (await lookup.ConfirmAsync(network, hash, transfer, cancellationToken) is { } state)
+            // was used first (by the payer's own resubmission, or burned), the chain says which. A stuck transaction
+            // the sender replaced at higher fees is followed, the first one still asked for: either may be mined.
+            foreach (var sent in sender.Lineage(network.ChainId, hash))
             {
-                sender.Confirmed(network.ChainId, hash);
-                return state.Use == AuthorizationUse.Unused
-                    ? new SettleOutcome(true, false, hash, network.Id, payment.Authorization.From.ToString(), ReasonCodes.TransactionFailed, "The settlement transaction reverted.")
-                    : BuiltInOutcomes.Concluded(state, network, payment);
+                if (await lookup.ConfirmAsync(network, sent, transfer, cancellationToken) is { } state)
+                {
+                    sender.Confirmed(network.ChainId, sent);
+                    return state.Use == AuthorizationUse.Unused
+                        ? new SettleOutcome(true, false, sent, network.Id, payment.Authorization.From.ToString(), ReasonCodes.TransactionFailed, "The settlement transaction reverted.")
+                        : BuiltInOutcomes.Concluded(state, network, payment);
+                }
             }
             if (time.GetUtcNow() - start >= options.GapCheckInterval)
             {
@@ -39,6 +43,6 @@ internal sealed class ReceiptWatch(TimeProvider time, BuiltInFacilitatorOptions 
         }
         // Pending: if a dropped nonce holds it back, the retry finds it sent again.
         await sender.CloseGapsAsync(rpc, network, cancellationToken);
-        return new SettleOutcome(false, false, hash, network.Id, payment.Authorization.From.ToString(), BuiltInFacilitator.SettlementPending, "The settlement transaction is not mined yet.");
+        return new SettleOutcome(false, false, sender.Lineage(network.ChainId, hash)[0], network.Id, payment.Authorization.From.ToString(), BuiltInFacilitator.SettlementPending, "The settlement transaction is not mined yet.");
     }
 }

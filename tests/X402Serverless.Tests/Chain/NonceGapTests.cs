@@ -100,7 +100,37 @@ public sealed class NonceGapTests(ChainFixture chain) : IAsyncLifetime, IDisposa
         await AssertPaidOnceAsync([payment], [retried]);
     }
 
-    private BuiltInFacilitator NewFacilitator(TimeSpan receiptTimeout)
+    [Fact]
+    public async Task A_transaction_the_node_holds_but_never_mines_is_replaced_at_higher_fees_and_the_ones_behind_it_are_mined()
+    {
+        // A node that answers "taken" for one transaction (and every resend of it) but never mines it, as anvil's
+        // automine does with a transaction it leaves queued at the account's own nonce: only a replacement moves on.
+        await using var proxy = await RpcProxy.StartAsync(chain.RpcUrl);
+        string? stuckRaw = null;
+        proxy.Fault = (method, body) =>
+        {
+            if (method != "eth_sendRawTransaction")
+            {
+                return RpcFault.Pass;
+            }
+            var raw = JsonDocument.Parse(body).RootElement.GetProperty("params")[0].GetString()!;
+            return Interlocked.CompareExchange(ref stuckRaw, raw, null) is null || raw == stuckRaw ? RpcFault.Swallow : RpcFault.Pass;
+        };
+        using var facilitator = NewFacilitator(TimeSpan.FromSeconds(60), proxy.Url);
+        var start = await CountAsync("latest");
+        var payments = Enumerable.Range(0, 4).Select(_ => NewPayment()).ToList();
+
+        var outcomes = await Task.WhenAll(payments.Select(p => facilitator.SettleAsync(p.Request, CancellationToken.None))).WaitAsync(TimeSpan.FromSeconds(90));
+
+        Assert.All(outcomes, o => Assert.True(o.Success, o.ErrorReason));
+        Assert.NotNull(stuckRaw);
+        var stuckHash = X402Serverless.Core.Crypto.Hex.Encode(X402Serverless.Core.Crypto.Keccak256.Hash(X402Serverless.Core.Crypto.Hex.Decode(stuckRaw)));
+        Assert.DoesNotContain(stuckHash, outcomes.Select(o => o.Transaction), StringComparer.OrdinalIgnoreCase); // never reached the chain
+        Assert.Equal(start + 4, await CountAsync("latest")); // the replacement took the stuck one's nonce: four nonces for four
+        await AssertPaidOnceAsync(payments, outcomes);
+    }
+
+    private BuiltInFacilitator NewFacilitator(TimeSpan receiptTimeout, string? rpcUrl = null)
     {
         var networks = new NetworkRegistry([new NetworkSettings
         {
@@ -112,7 +142,7 @@ public sealed class NonceGapTests(ChainFixture chain) : IAsyncLifetime, IDisposa
             ReceiptPollInterval = TimeSpan.FromMilliseconds(100),
             GapCheckInterval = TimeSpan.FromMilliseconds(500),
         };
-        var rpc = new EvmRpcClient(_http, new Uri(chain.RpcUrl));
+        var rpc = new EvmRpcClient(_http, new Uri(rpcUrl ?? chain.RpcUrl));
         return new BuiltInFacilitator(networks, _wallet, _ => rpc, new PaymentVerifier(TimeProvider.System), options, TimeProvider.System);
     }
 

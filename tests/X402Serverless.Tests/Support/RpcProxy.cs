@@ -20,7 +20,8 @@ internal sealed class RpcProxy : IAsyncDisposable
 
     /// <summary>
     /// Per request (its method and its whole JSON body): Refuse answers a JSON-RPC error as a node refusing it would,
-    /// Drop cuts the connection without passing it on (lost on the way); null or Pass forwards it.
+    /// Drop cuts the connection without passing it on (lost on the way), Swallow answers success without passing it on
+    /// (a node that says it took a transaction and never mines it); null or Pass forwards it.
     /// </summary>
     public Func<string, string, RpcFault>? Fault { get; set; }
 
@@ -54,6 +55,9 @@ internal sealed class RpcProxy : IAsyncDisposable
                     return;
                 case RpcFault.Refuse:
                     await context.Response.WriteAsJsonAsync(new { jsonrpc = "2.0", id = requestId, error = new { code = -32003, message = "refused by the test proxy" } });
+                    return;
+                case RpcFault.Swallow:
+                    await context.Response.WriteAsJsonAsync(new { jsonrpc = "2.0", id = requestId, result = "0x" + new string('0', 64) });
                     return;
             }
             if (proxy.MaxLogRange is { } max && TooWide(buffered.ToArray(), max, out var id))
@@ -116,4 +120,5 @@ internal enum RpcFault
     Pass,
     Refuse,
     Drop,
+    Swallow,
 }
