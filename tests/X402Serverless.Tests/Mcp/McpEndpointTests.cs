@@ -197,6 +197,49 @@ public sealed class McpEndpointTests(ChainFixture chain)
     }
 
     [Fact]
+    public async Task A_payment_used_over_http_is_refused_over_mcp_and_a_v1_payload_in_meta_pays()
+    {
+        var listed = await CreateListedAsync("t" + Guid.NewGuid().ToString("N")[..10]);
+        await using var mcp = await McpClientSession.ConnectAsync(Gateway);
+        var requirement = JsonNode.Parse(ToolResult.Text(await mcp.CallAsync("call", new { id = listed.Id })).GetProperty("accepts")[0].GetRawText())!.AsObject();
+        var header = new PaymentBuilder { Requirement = requirement, PayerKey = chain.PayerKey }.V2Header();
+        using (var overHttp = await SendAsync(listed.Url, header))
+        {
+            Assert.Equal(HttpStatusCode.OK, overHttp.StatusCode);
+        }
+
+        var replayed = await mcp.CallAsync("call", new { id = listed.Id, payment = header });
+
+        Assert.True(replayed.IsError);
+        Assert.Equal("invalid_exact_evm_nonce_already_used", ToolResult.Text(replayed).GetProperty("error").GetString());
+        Assert.Equal(20_000, await chain.BalanceAsync(listed.PayTo));
+
+        // An x402 v1 PaymentPayload in _meta is handed to the paid path as X-PAYMENT and settles under its v1 network name.
+        var v1 = JsonNode.Parse(Convert.FromBase64String(new PaymentBuilder { Requirement = requirement, PayerKey = chain.PayerKey }.V1Header(ChainFixture.V1Network)))!;
+        var paid = await mcp.CallAsync("call", new { id = listed.Id }, new JsonObject { ["x402/payment"] = v1 });
+        Assert.Equal(200, ToolResult.Success(paid).GetProperty("status").GetInt32());
+        Assert.Equal(ChainFixture.V1Network, paid.Meta?["x402/payment-response"]?["network"]?.GetValue<string>());
+        Assert.Equal(40_000, await chain.BalanceAsync(listed.PayTo));
+    }
+
+    [Fact]
+    public async Task A_deferred_link_answers_at_once_with_its_payment_id_and_the_job_settles_it()
+    {
+        var listed = await CreateListedAsync("t" + Guid.NewGuid().ToString("N")[..10], settlement: "deferred");
+        await using var mcp = await McpClientSession.ConnectAsync(Gateway);
+        var requirement = JsonNode.Parse(ToolResult.Text(await mcp.CallAsync("call", new { id = listed.Id })).GetProperty("accepts")[0].GetRawText())!.AsObject();
+
+        var paid = await mcp.CallAsync("call", new { id = listed.Id, payment = new PaymentBuilder { Requirement = requirement, PayerKey = chain.PayerKey }.V2Header() });
+
+        var answer = ToolResult.Success(paid);
+        Assert.Equal(200, answer.GetProperty("status").GetInt32());
+        Assert.Equal("deferred", answer.GetProperty("settlement").GetString());
+        var payment = await EndToEnd.PaymentsApiClient.WaitForEndAsync(Gateway, answer.GetProperty("paymentId").GetString()!, TimeSpan.FromSeconds(30));
+        Assert.Equal("settled", payment.GetProperty("status").GetString());
+        Assert.Equal(20_000, await chain.BalanceAsync(listed.PayTo));
+    }
+
+    [Fact]
     public async Task Bad_arguments_are_tool_errors_that_name_each_problem()
     {
         var listed = await CreateListedAsync("t" + Guid.NewGuid().ToString("N")[..10]);
@@ -246,7 +289,7 @@ public sealed class McpEndpointTests(ChainFixture chain)
         await ProblemAssert.IsAsync(response, 413, "payload_too_large");
     }
 
-    private async Task<PaidTestLink> CreateListedAsync(string tag, string kind = "ok")
+    private async Task<PaidTestLink> CreateListedAsync(string tag, string kind = "ok", string settlement = "sync")
     {
         var path = $"/{kind}/{Guid.NewGuid():N}";
         var payTo = ChainFixture.NewAddress();
@@ -261,6 +304,8 @@ public sealed class McpEndpointTests(ChainFixture chain)
             ["accepts"] = new[] { "x402", "credits" },
             ["priceRules"] = new[] { new { method = "POST", price = "0.05" } },
             ["upstreamHeaders"] = new Dictionary<string, string> { ["X-Upstream-Key"] = Secret },
+            ["settlement"] = settlement,
+            ["deferredPayers"] = "any",
             ["listed"] = true,
             ["tags"] = new[] { tag, "weather" },
             ["category"] = "Data",
