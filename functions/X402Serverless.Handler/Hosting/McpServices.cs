@@ -15,6 +15,8 @@ internal static class McpServices
         // Tools run inside the /mcp request: they read its host and caller address through the accessor.
         services.AddHttpContextAccessor();
         services.AddSingleton<PaidLinkInvoker>();
+        // The SDK logs whole JSON-RPC messages at Trace, and a message may carry a payment not yet used: never below Information.
+        services.Configure<LoggerFilterOptions>(filters => filters.AddFilter("ModelContextProtocol", LogLevel.Information));
         services.AddMcpServer(options =>
             {
                 options.ServerInfo = new ModelContextProtocol.Protocol.Implementation { Name = "X402Serverless", Version = "1.0.0" };

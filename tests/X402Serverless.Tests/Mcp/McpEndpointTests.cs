@@ -289,6 +289,47 @@ public sealed class McpEndpointTests(ChainFixture chain)
         await ProblemAssert.IsAsync(response, 413, "payload_too_large");
     }
 
+    [Theory]
+    [InlineData("{")]
+    [InlineData("not json")]
+    [InlineData("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"search\",\"arguments\":{\"query\":\"\\ud800\"}}}")]
+    [InlineData("deep")]
+    public async Task A_malformed_message_is_a_client_error_never_a_500(string body)
+    {
+        if (body == "deep")
+        {
+            body = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"call\",\"arguments\":{\"id\":\"x\",\"body\":"
+                + new string('[', 5000) + new string(']', 5000) + "}}}";
+        }
+        using var http = Gateway.Client();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/mcp") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Accept.ParseAdd("application/json, text/event-stream");
+
+        using var response = await http.SendAsync(request);
+
+        var status = (int)response.StatusCode;
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(status is >= 400 and < 500 || (status == 200 && text.Contains("\"error\"", StringComparison.Ordinal)), $"{status}: {text}");
+        Assert.DoesNotContain("   at ", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_chunked_message_over_the_bound_is_refused_too()
+    {
+        using var http = Gateway.Client();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/mcp")
+        {
+            Content = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":{\"pad\":\"" + new string('a', 300 * 1024) + "\"}}"))),
+        };
+        request.Content.Headers.ContentType = new("application/json");
+        request.Headers.TransferEncodingChunked = true;
+        request.Headers.Accept.ParseAdd("application/json, text/event-stream");
+
+        using var response = await http.SendAsync(request);
+
+        await ProblemAssert.IsAsync(response, 413, "payload_too_large");
+    }
+
     private async Task<PaidTestLink> CreateListedAsync(string tag, string kind = "ok", string settlement = "sync")
     {
         var path = $"/{kind}/{Guid.NewGuid():N}";
