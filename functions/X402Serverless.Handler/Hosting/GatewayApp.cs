@@ -43,6 +43,7 @@ public static class GatewayApp
 
         // The Functions host polls "/" until the handler answers; it doubles as a liveness probe, and browsers get the catalogue.
         app.MapMarketplace();
+        app.MapMcpEndpoint();
 
         var api = app.MapGroup("/api").AddEndpointFilter<ManagementAuthFilter>();
         api.MapLinksApi();

@@ -28,6 +28,7 @@ internal static class GatewayServices
         services.AddForwarding(options);
         services.AddFacilitatorService();
         services.AddManagementApi();
+        services.AddMcpEndpoint();
         services.AddConsole(options);
         services.AddSingleton<GatewayStartup>();
     }

@@ -6,7 +6,7 @@ namespace X402Serverless.Handler.Hosting;
 
 /// <summary>
 /// Bounds every request body by route, far below Kestrel's 30 MB default: management and facilitator JSON is small,
-/// webhooks and host invocations a little larger, and paid links forward up to <see cref="GatewayOptions.MaxForwardedBodyBytes"/>.
+/// webhooks and host invocations a little larger, MCP messages 256 KB, and paid links forward up to <see cref="GatewayOptions.MaxForwardedBodyBytes"/>.
 /// A declared Content-Length above the bound is refused here with 413 before anything runs (no payment is looked
 /// at); a chunked body stops at the bound inside Kestrel, whose BadHttpRequestException the exception handler turns
 /// into the same 413 problem.
@@ -17,6 +17,9 @@ internal sealed class RequestBodyLimits(RequestDelegate next, IOptions<GatewayOp
 
     /// <summary>The management API, the console's forms and the facilitator's JSON.</summary>
     public const long JsonBytes = 64 * 1024;
+
+    /// <summary>The MCP endpoint's JSON-RPC messages: a tool call carries at most this much (its JSON body included).</summary>
+    public const long McpBytes = 256 * 1024;
 
     /// <summary>Webhooks (the receiver keeps its own 512 KB bound) and the Functions host's invocations.</summary>
     public const long OtherBytes = 1024 * 1024;
@@ -48,6 +51,10 @@ internal sealed class RequestBodyLimits(RequestDelegate next, IOptions<GatewayOp
         if (path.StartsWithSegments("/l", StringComparison.OrdinalIgnoreCase))
         {
             return _forwarded;
+        }
+        if (path.StartsWithSegments(McpServices.Path, StringComparison.OrdinalIgnoreCase))
+        {
+            return McpBytes;
         }
         return JsonPrefixes.Any(p => path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase)) ? JsonBytes : OtherBytes;
     }
