@@ -45,6 +45,7 @@ public static class GatewayApp
         app.MapMarketplace();
 
         var api = app.MapGroup("/api").AddEndpointFilter<ManagementAuthFilter>();
+        api.MapLinkImportApi();
         api.MapLinksApi();
         api.MapOrganisationsApi();
         api.MapPaymentsApi();
