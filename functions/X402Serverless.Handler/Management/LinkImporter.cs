@@ -38,8 +38,8 @@ internal enum ImportResultKind
 /// <summary>
 /// Turns an OpenAPI document's operations into links: every operation is checked exactly as POST /api/links checks
 /// a link (<see cref="LinkEditor.PrepareLinkAsync"/>) before any is written. An operation whose link already exists
-/// (same upstream URL and method in the organisation) is reported, not created again, so a repeated or retried
-/// import adds only what is missing.
+/// (<see cref="ImportedLinkId"/>: same organisation, upstream base, method and path) is reported, not created again,
+/// so a repeated or retried import adds only what is missing.
 /// </summary>
 internal sealed class LinkImporter(LinkServices links, OpenApiDocumentFetcher fetcher)
 {
@@ -93,23 +93,20 @@ internal sealed class LinkImporter(LinkServices links, OpenApiDocumentFetcher fe
     private async Task<ImportOutcome> PlanAndCreateAsync(
         string organisationId, LinkImportRequest request, string upstreamBase, List<ImportedOperation> selected, string linkBaseUrl, CancellationToken cancellationToken)
     {
-        var existing = (await links.Links.ListAsync(organisationId, cancellationToken))
-            .Where(l => l.Methods.Count == 1)
-            .GroupBy(l => (l.Upstream, l.Methods[0]))
-            .ToDictionary(g => g.Key, g => g.First().Id);
         var shared = request.SharedDraft();
         var plan = new List<(ImportedOperation Operation, string Upstream, PaidLink? Link, string? ExistingId, List<ValidationError> Errors)>();
         foreach (var operation in selected)
         {
             var upstream = upstreamBase + operation.StaticPrefix;
-            if (existing.TryGetValue((upstream, operation.Method), out var id))
+            var id = ImportedLinkId(organisationId, upstreamBase, operation);
+            if (await links.FindOwnLinkAsync(organisationId, id, cancellationToken) is not null)
             {
                 plan.Add((operation, upstream, null, id, []));
                 continue;
             }
             var draft = Draft(shared, operation, upstream, request).Normalized();
             var (link, errors) = await links.PrepareLinkAsync(organisationId, draft, cancellationToken);
-            plan.Add((operation, upstream, link, null, errors));
+            plan.Add((operation, upstream, link is null ? null : link with { Id = id }, null, errors));
         }
 
         var invalid = plan.Count(p => p.Errors.Count > 0);
@@ -167,26 +164,41 @@ internal sealed class LinkImporter(LinkServices links, OpenApiDocumentFetcher fe
         return await fetcher.FetchAsync(request.DocumentUrl!.Trim(), cancellationToken);
     }
 
+    /// <summary>
+    /// An imported link's id follows from what it is: the organisation, the upstream base and the operation's method
+    /// and path. A repeated import finds its links by id, and the store's unique id refuses a concurrent duplicate.
+    /// </summary>
+    public static string ImportedLinkId(string organisationId, string upstreamBase, ImportedOperation operation)
+    {
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
+            $"openapi-import\n{organisationId}\n{upstreamBase}\n{operation.Method}\n{operation.Path}"));
+        return "lnk_" + Convert.ToBase64String(hash, 0, 9).Replace('+', '-').Replace('/', '_');
+    }
+
     /// <summary>The request's base, else the first server's URL (a relative one is resolved against documentUrl).</summary>
     private static (string? Base, ValidationError? Error) UpstreamBase(LinkImportRequest request, string? serverUrl)
     {
         var candidate = request.UpstreamBase?.Trim() ?? serverUrl;
-        if (candidate is not null && request.UpstreamBase is null && !Uri.TryCreate(candidate, UriKind.Absolute, out _)
-            && Uri.TryCreate(request.DocumentUrl, UriKind.Absolute, out var documentUri))
+        if (candidate is not null && request.UpstreamBase is null && !IsHttp(candidate, out _)
+            && IsHttp(request.DocumentUrl, out var documentUri))
         {
-            candidate = new Uri(documentUri, candidate).ToString();
+            candidate = new Uri(documentUri!, candidate).ToString(); // "/v3" in a document fetched from https://api.example/openapi.json
         }
-        if (candidate is null || !Uri.TryCreate(candidate, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        if (!IsHttp(candidate, out var uri))
         {
             return (null, new("upstreamBase", "upstream_base_required",
                 "upstreamBase must be an absolute http or https URL; the document's first server URL is used when it is one."));
         }
-        if (!string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment))
+        if (!string.IsNullOrEmpty(uri!.Query) || !string.IsNullOrEmpty(uri.Fragment))
         {
             return (null, new("upstreamBase", "invalid_upstream_base", "upstreamBase may not have a query or a fragment: operation paths are appended to it."));
         }
-        return (candidate.TrimEnd('/'), null);
+        return (candidate!.TrimEnd('/'), null);
     }
+
+    // On Unix "/v1" parses as an absolute file: URI, so the scheme is what tells a URL from a path.
+    private static bool IsHttp(string? text, out Uri? uri) =>
+        Uri.TryCreate(text, UriKind.Absolute, out uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
 
     /// <summary>The operations include/exclude leave; a name in include, exclude or prices that matches no operation is an error.</summary>
     private static (List<ImportedOperation> Selected, List<ValidationError> Errors) Select(IReadOnlyList<ImportedOperation> operations, LinkImportRequest request)
