@@ -232,7 +232,9 @@ internal sealed class LinkImporter(LinkServices links, OpenApiDocumentFetcher fe
 
     private static LinkDraft Draft(LinkDraft shared, ImportedOperation operation, string upstream, LinkImportRequest request)
     {
-        var price = request.Prices?.FirstOrDefault(p => Names(operation, p.Key)) is { Key: not null } named ? named.Value : request.DefaultPrice;
+        // An operationId names one operation exactly, so its price wins over one given by method and path.
+        var named = request.Prices?.OrderBy(p => p.Key == operation.OperationId ? 0 : 1).FirstOrDefault(p => Names(operation, p.Key));
+        var price = named is { Key: not null } found ? found.Value : request.DefaultPrice;
         return shared with
         {
             Upstream = upstream,

@@ -42,19 +42,24 @@ internal static class OpenApiOperations
 
     public static (Reading? Reading, List<ValidationError> Errors) Read(string text)
     {
+        try
+        {
+            return ReadDocument(text);
+        }
+        catch (Exception e) when (e is not (OutOfMemoryException or OperationCanceledException))
+        {
+            // The reader and model walk run on anyone's text; whatever they throw means the document is not one we can use.
+            return (null, [new("document", "invalid_document", $"The document could not be read as OpenAPI: {Shorten(e.Message)}")]);
+        }
+    }
+
+    private static (Reading? Reading, List<ValidationError> Errors) ReadDocument(string text)
+    {
         var settings = new OpenApiReaderSettings { LoadExternalRefs = false };
         settings.AddYamlReader();
         var trimmed = text.AsSpan().TrimStart();
         var format = trimmed.Length > 0 && trimmed[0] == '{' ? OpenApiConstants.Json : OpenApiConstants.Yaml;
-        ReadResult result;
-        try
-        {
-            result = OpenApiDocument.Parse(text, format, settings);
-        }
-        catch (Exception e) when (e is OpenApiException or JsonException or FormatException or InvalidOperationException or ArgumentException)
-        {
-            return (null, [new("document", "invalid_document", $"The document could not be read as OpenAPI ({format}): {Shorten(e.Message)}")]);
-        }
+        var result = OpenApiDocument.Parse(text, format, settings);
         var document = result.Document;
         var errors = result.Diagnostic?.Errors ?? [];
         if (document is null || errors.Count > 0)

@@ -90,6 +90,33 @@ public sealed class OpenApiOperationsTests
         Assert.Contains(error.Code, new[] { "invalid_document", "no_operations", "unsupported_version" });
     }
 
+    [Theory]
+    [InlineData("yaml")]
+    [InlineData("json")]
+    public void Truncated_and_corrupted_documents_never_throw(string format)
+    {
+        var text = Petstore(format);
+        var random = new Random(13);
+        var variants = Enumerable.Range(1, 60).Select(i => text[..(text.Length * i / 61)]).ToList();
+        for (var i = 0; i < 60; i++)
+        {
+            var chars = text.ToCharArray();
+            for (var j = 0; j < 5; j++)
+            {
+                const string Hostile = "{}[]:,\"'&*!|>-#\n\t\u0000";
+                chars[random.Next(chars.Length)] = Hostile[random.Next(Hostile.Length)];
+            }
+            variants.Add(new string(chars));
+        }
+
+        foreach (var variant in variants)
+        {
+            var (reading, errors) = OpenApiOperations.Read(variant);
+            Assert.True(reading is not null || errors.Count == 1, variant);
+            Assert.True(reading is null || reading.Operations.All(o => o.Key.Length > 0 && o.Method.Length > 0));
+        }
+    }
+
     [Fact]
     public void A_yaml_alias_bomb_is_refused_not_expanded()
     {
