@@ -46,6 +46,7 @@ public static class GatewayApp
         app.MapMcpEndpoint();
 
         var api = app.MapGroup("/api").AddEndpointFilter<ManagementAuthFilter>();
+        api.MapLinkImportApi();
         api.MapLinksApi();
         api.MapOrganisationsApi();
         api.MapPaymentsApi();

@@ -10,6 +10,8 @@ internal static class ManagementServices
         services.AddSingleton<ManagementAuthFilter>();
         services.AddSingleton<AdminKeyBootstrapper>();
         services.AddSingleton<LinkServices>();
+        services.AddSingleton<OpenApiDocumentFetcher>();
+        services.AddSingleton<LinkImporter>();
         services.AddSingleton<Listings.ListingCatalogue>();
         services.AddSingleton<Listings.CataloguePages>();
         return services;

@@ -24,6 +24,11 @@ internal sealed class RequestBodyLimits(RequestDelegate next, IOptions<GatewayOp
     /// <summary>Webhooks (the receiver keeps its own 512 KB bound) and the Functions host's invocations.</summary>
     public const long OtherBytes = 1024 * 1024;
 
+    /// <summary>An OpenAPI import: a document of up to 1 MB, as JSON string text (escaping can double it) or a form.</summary>
+    public const long ImportBytes = 3 * 1024 * 1024;
+
+    private static readonly string[] ImportPaths = ["/api/links/import", "/console/links/import"];
+
     private static readonly string[] JsonPrefixes = ["/api", "/facilitator", "/console"];
 
     private readonly long _forwarded = options.Value.MaxForwardedBodyBytes;
@@ -55,6 +60,10 @@ internal sealed class RequestBodyLimits(RequestDelegate next, IOptions<GatewayOp
         if (path.StartsWithSegments(McpServices.Path, StringComparison.OrdinalIgnoreCase))
         {
             return McpBytes;
+        }
+        if (ImportPaths.Any(p => path.Equals(p, StringComparison.OrdinalIgnoreCase)))
+        {
+            return ImportBytes;
         }
         return JsonPrefixes.Any(p => path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase)) ? JsonBytes : OtherBytes;
     }

@@ -18,6 +18,22 @@ internal static class LinkEditor
     public static async Task<(PaidLink? Link, List<ValidationError> Errors)> CreateLinkAsync(
         this LinkServices s, string organisationId, LinkDraft draft, CancellationToken cancellationToken)
     {
+        var (link, errors) = await s.PrepareLinkAsync(organisationId, draft, cancellationToken);
+        if (link is null)
+        {
+            return (null, errors);
+        }
+        await s.Links.CreateAsync(link, cancellationToken);
+        s.Catalogue.Invalidate();
+        return (link, errors);
+    }
+
+    /// <summary>
+    /// The link a create would write, checked but not stored: an import checks every link before it writes any.
+    /// </summary>
+    public static async Task<(PaidLink? Link, List<ValidationError> Errors)> PrepareLinkAsync(
+        this LinkServices s, string organisationId, LinkDraft draft, CancellationToken cancellationToken)
+    {
         draft = draft with { Networks = draft.Networks ?? s.Options.Value.DefaultNetworks };
         var errors = await s.Validator.ValidateAsync(draft, creating: true, cancellationToken);
         if (errors.Count > 0)
@@ -51,13 +67,7 @@ internal static class LinkEditor
             CreatedAt = now,
             UpdatedAt = now,
         };
-        if (ListingRules.CheckListed(link) is { } unnamed)
-        {
-            return (null, [unnamed]);
-        }
-        await s.Links.CreateAsync(link, cancellationToken);
-        s.Catalogue.Invalidate();
-        return (link, errors);
+        return ListingRules.CheckListed(link) is { } unnamed ? (null, [unnamed]) : (link, errors);
     }
 
     /// <summary>

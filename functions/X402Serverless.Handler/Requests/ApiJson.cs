@@ -13,6 +13,7 @@ namespace X402Serverless.Handler.Requests;
     NumberHandling = JsonNumberHandling.Strict,
     AllowDuplicateProperties = false)]
 [JsonSerializable(typeof(LinkDraft))]
+[JsonSerializable(typeof(Management.LinkImportRequest))]
 [JsonSerializable(typeof(System.Text.Json.JsonElement))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(Core.Money.UsdInput?))]

@@ -61,6 +61,20 @@ public abstract class LinkStoreContract
     }
 
     [Fact]
+    public async Task Creating_a_second_link_with_an_existing_id_fails_and_keeps_the_first()
+    {
+        // The OpenAPI import derives link ids from what they link to and relies on this to refuse a concurrent duplicate.
+        var store = await StoreAsync("org_a", "org_b");
+        var first = Link("org_a");
+        await store.CreateAsync(first, default);
+
+        await Assert.ThrowsAnyAsync<Exception>(() => store.CreateAsync(Link("org_b", first.Id) with { Name = "Impostor" }, default));
+
+        var read = await store.FindAsync(first.Id, default);
+        Assert.Equal(("org_a", "Weather"), (read!.OrganisationId, read.Name));
+    }
+
+    [Fact]
     public async Task Listing_shows_only_the_organisations_own_links()
     {
         var org = "org_" + Guid.NewGuid().ToString("N")[..8];
