@@ -12,6 +12,7 @@ internal static class ManagementServices
         services.AddSingleton<LinkServices>();
         services.AddSingleton<Listings.ListingCatalogue>();
         services.AddSingleton<Listings.CataloguePages>();
+        services.AddSingleton<Listings.ReferencePage>();
         return services;
     }
 }

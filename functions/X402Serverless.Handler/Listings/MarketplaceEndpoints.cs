@@ -7,7 +7,7 @@ namespace X402Serverless.Handler.Listings;
 
 /// <summary>
 /// The public face of listed links: the catalogue at / (for browsers; other clients still get the readiness answer
-/// the Functions host polls), a page per API, /discovery/resources in the x402 Bazaar shape and /openapi.json.
+/// the Functions host polls), a page per API, the API reference at /reference, /discovery/resources in the x402 Bazaar shape and /openapi.json.
 /// Every answer comes from the in-memory <see cref="ListingCatalogue"/>, carries a strong ETag and answers a
 /// matching If-None-Match with 304.
 /// </summary>
@@ -28,6 +28,7 @@ internal static class MarketplaceEndpoints
         });
         app.MapGet("/discovery/resources", DiscoveryAsync);
         app.MapGet("/openapi.json", OpenApiAsync);
+        app.MapGet("/reference", ReferenceAsync);
     }
 
     // Services are resolved only for the catalogue: a readiness probe costs what it did before there was one.
@@ -93,6 +94,15 @@ internal static class MarketplaceEndpoints
         var baseUrl = urls.BaseUrl(http.Request);
         var document = snapshot.Rendered($"openapi\u0001{linkBase}\u0001{baseUrl}", () => RenderedDocument.Json(OpenApiDocument.Render(snapshot, linkBase, baseUrl)));
         await WriteAsync(http, document, html: false);
+    }
+
+    private static async Task ReferenceAsync(HttpContext http, ListingCatalogue catalogue, ReferencePage page, PublicUrls urls)
+    {
+        var snapshot = await catalogue.GetAsync(http.RequestAborted);
+        var linkBase = urls.LinkBaseUrl(http.Request);
+        var baseUrl = urls.BaseUrl(http.Request);
+        var document = snapshot.Rendered($"reference\u0001{linkBase}\u0001{baseUrl}", () => RenderedDocument.Html(page.Render(snapshot, linkBase, baseUrl)));
+        await WriteAsync(http, document, html: true);
     }
 
     private static int Bounded(string? text, string field, int fallback, int min, int max, List<ValidationError> errors)

@@ -251,6 +251,7 @@ public sealed class MarketplaceTests(MarketplaceFixture fixture) : IClassFixture
     [InlineData("/", true)]
     [InlineData("/discovery/resources?limit=100", false)]
     [InlineData("/openapi.json", false)]
+    [InlineData("/reference", true)]
     public async Task Public_documents_carry_an_etag_answer_304_to_it_and_change_it_when_a_listing_changes(string path, bool html)
     {
         var (id, _) = await Gateway.CreateLinkAsync(new { upstream = "http://127.0.0.1:9/e", price = "0.01", payTo = PayTo, name = "ETag API", listed = true });
