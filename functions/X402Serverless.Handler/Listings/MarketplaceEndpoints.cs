@@ -123,11 +123,15 @@ internal static class MarketplaceEndpoints
     {
         var response = http.Response;
         var headers = response.Headers;
+        // Compressed once per document and kept: /openapi.json of a thousand APIs is megabytes, and gzip shrinks its
+        // repeated structure many times over.
+        var gzip = AcceptsGzip(http.Request) ? document.Gzip : null;
+        var etag = gzip is null ? document.ETag : document.GzipETag;
         // Public and shared, but revalidated every time: a listing change shows at once, an unchanged one costs a 304.
         headers.CacheControl = "no-cache";
-        headers.ETag = document.ETag;
+        headers.ETag = etag;
         headers.XContentTypeOptions = "nosniff";
-        headers.Vary = "Accept";
+        headers.Vary = "Accept, Accept-Encoding";
         if (html)
         {
             headers.ContentSecurityPolicy = ContentSecurityPolicy;
@@ -138,15 +142,33 @@ internal static class MarketplaceEndpoints
         {
             headers.AccessControlAllowOrigin = "*";
         }
-        if (document.Status == StatusCodes.Status200OK && Matches(http.Request.Headers.IfNoneMatch.ToString(), document.ETag))
+        if (document.Status == StatusCodes.Status200OK && Matches(http.Request.Headers.IfNoneMatch.ToString(), etag))
         {
             response.StatusCode = StatusCodes.Status304NotModified;
             return;
         }
+        var body = gzip ?? document.Body;
+        if (gzip is not null)
+        {
+            headers.ContentEncoding = "gzip";
+        }
         response.StatusCode = document.Status;
         response.ContentType = document.ContentType;
-        response.ContentLength = document.Body.Length;
-        await response.Body.WriteAsync(document.Body, http.RequestAborted);
+        response.ContentLength = body.Length;
+        await response.Body.WriteAsync(body, http.RequestAborted);
+    }
+
+    // Accept-Encoding names gzip (or *) without q=0. A header that does not parse is taken as asking for none.
+    private static bool AcceptsGzip(HttpRequest request)
+    {
+        var values = request.Headers.AcceptEncoding;
+        if (values.Count == 0 || !Microsoft.Net.Http.Headers.StringWithQualityHeaderValue.TryParseList(values, out var codings))
+        {
+            return false;
+        }
+        var gzip = codings.FirstOrDefault(c => c.Value.Equals("gzip", StringComparison.OrdinalIgnoreCase))
+            ?? codings.FirstOrDefault(c => c.Value.Equals("*", StringComparison.Ordinal));
+        return gzip is not null && (gzip.Quality ?? 1) > 0;
     }
 
     // If-None-Match lists ETags (possibly weak, W/"…") or is "*".
