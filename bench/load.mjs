@@ -86,7 +86,7 @@ async function drive(url, concurrency, count, seconds, headersFor, expect) {
   return { sent: next, ok: latencies.length, statuses, elapsed, rps: latencies.length / elapsed, p50: pct(0.5), p95: pct(0.95), p99: pct(0.99) };
 }
 
-// BENCH_ONLY (comma-separated: 402, credits, deferred, sync, official, facilitator, reference, table) runs only those rows, for
+// BENCH_ONLY (comma-separated: 402, credits, catalogue, deferred, sync, official, facilitator, reference, table) runs only those rows, for
 // working on one path; direct upstream and nginx always run, as the proxy rows' yardstick.
 const only = (process.env.BENCH_ONLY ?? "").split(",").map((s) => s.trim()).filter(Boolean);
 const wanted = (...tags) => !only.length || tags.some((t) => only.includes(t));
@@ -179,7 +179,7 @@ function wrkPaid({ url, concurrency, payments = null, headers = {}, seconds, rat
   });
 }
 
-async function wrkRow({ name, url, concurrency, headers = {}, expect = 200 }) {
+async function wrkRow({ name, url, concurrency, headers = {}, expect = 200, group = "proxy" }) {
   const warm = await wrk(url, concurrency, cfg.proxyWarmupSeconds, headers);
   const cpuBefore = url.startsWith(cfg.gateway + "/") ? gatewayCpuMs() : NaN;
   const w = await wrk(url, concurrency, cfg.proxySeconds, headers);
@@ -188,7 +188,7 @@ async function wrkRow({ name, url, concurrency, headers = {}, expect = 200 }) {
   for (const [k, n] of Object.entries(w.errors)) if (n) statuses[`ERR ${k}`] = n;
   const ok = w.statuses[expect] ?? 0;
   const elapsed = w.durationUs / 1e6;
-  const r = { name, group: "proxy", concurrency, sent: w.requests, ok, statuses, elapsed, rps: cfg.proxyMaxRequests > 0 ? NaN : ok / elapsed,
+  const r = { name, group, concurrency, sent: w.requests, ok, statuses, elapsed, rps: cfg.proxyMaxRequests > 0 ? NaN : ok / elapsed,
     p50: w.p50 / 1000, p95: w.p95 / 1000, p99: w.p99 / 1000, expect, payTo: null, mode: null, generator: "wrk",
     okWithWarmup: ok + (warm.statuses[expect] ?? 0), cpuPerCall };
   rows.push(r);
@@ -263,6 +263,52 @@ await wrkRow({ name: "nginx proxy_pass", url: `${cfg.nginx}/quote`, concurrency:
 for (const g of gateways) {
   if (wanted("402")) await wrkRow({ name: `gateway: unpaid → 402${g.store}`, url: g.unpaid.url, concurrency: proxyC, expect: 402 });
   if (wanted("credits")) await wrkRow({ name: `gateway: credits-paid${g.store}`, url: g.credits.url, concurrency: proxyC, headers: { Authorization: `Bearer ${g.payer.key}` } });
+}
+// ---- catalogue (BENCH_ONLY tag "catalogue"): cfg.catalogueLinks listed links seeded on the SQLite gateway through the
+// management API (parallel requests), then the public documents read as a browser or a crawler reads them, each once
+// fresh (200) and once revalidated with its ETag (304). The issue's target: under 20 ms p50 with 1,000 listed links. ----
+if (wanted("catalogue")) {
+  const t0 = performance.now();
+  const categories = ["Data", "Finance", "Weather", "Maps", "AI", "Media", "Search", "Commerce"];
+  const tags = ["weather", "forecast", "geo", "stocks", "fx", "llm", "images", "news", "search", "retail"];
+  let seeded = 0;
+  const seedOne = (i) => api("POST", "/api/links", {
+    upstream, price: (0.001 * (1 + (i % 50))).toFixed(3), payTo: freshAddress(), listed: true,
+    name: `Bench API ${i}`, description: `Benchmark listing ${i}: a small JSON quote, paid per call.`,
+    category: categories[i % categories.length], tags: [tags[i % tags.length], tags[(i * 7 + 3) % tags.length]],
+    exampleRequest: `GET /quote?symbol=S${i}`, accepts: ["x402", "credits"],
+    inputSchema: { type: "object", properties: { symbol: { type: "string" } }, required: ["symbol"] },
+    outputSchema: { type: "object", properties: { symbol: { type: "string" }, price: { type: "string" } } },
+  });
+  for (let next = 0; next < cfg.catalogueLinks;) {
+    const batch = Array.from({ length: Math.min(32, cfg.catalogueLinks - next) }, (_, k) => next + k);
+    next += batch.length;
+    await Promise.all(batch.map(seedOne));
+    seeded += batch.length;
+  }
+  log(`catalogue: seeded ${seeded} listed links in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
+  // Asked as browsers and crawlers ask (Accept-Encoding: gzip); /openapi.json also without compression.
+  const gzip = { "Accept-Encoding": "gzip" };
+  const documents = [
+    { name: "catalogue page /", path: "/", headers: { Accept: "text/html", ...gzip } },
+    { name: "discovery ?limit=100", path: "/discovery/resources?limit=100", headers: gzip },
+    { name: "/openapi.json", path: "/openapi.json", headers: gzip },
+    { name: "/openapi.json, identity", path: "/openapi.json", headers: { "Accept-Encoding": "identity" }, only200: true },
+  ];
+  for (const d of documents) {
+    const url = cfg.gateway + d.path;
+    const first = await new Promise((resolve, reject) => http.get(url, { headers: d.headers }, (res) => {
+      let bytes = 0;
+      res.on("data", (chunk) => { bytes += chunk.length; });
+      res.on("end", () => resolve({ status: res.statusCode, etag: res.headers.etag, encoding: res.headers["content-encoding"] ?? "identity", bytes }));
+    }).on("error", reject));
+    if (first.status !== 200 || !first.etag) throw new Error(`${url}: expected 200 with an ETag, got ${first.status}`);
+    log(`catalogue: ${d.path} is ${(first.bytes / 1024).toFixed(0)} KiB (${first.encoding})`);
+    await wrkRow({ name: `gateway: ${d.name} (${seeded} listed)`, url, concurrency: proxyC, headers: d.headers, group: "catalogue" });
+    if (d.only200) continue;
+    await wrkRow({ name: `gateway: ${d.name}, If-None-Match → 304`, url, concurrency: proxyC, headers: { ...d.headers, "If-None-Match": first.etag },
+      expect: 304, group: "catalogue" });
+  }
 }
 const modeTag = { "deferred": "deferred", "sync-builtin": "sync", "sync-official": "official" };
 for (let i = x402Rows.length - 1; i >= 0; i--) if (!wanted(modeTag[x402Rows[i].mode])) x402Rows.splice(i, 1);
@@ -412,7 +458,7 @@ const lines = [
 for (const r of rows) {
   const other = Object.entries(r.statuses).filter(([s]) => String(s) !== String(r.expect)).map(([s, n]) => `${s}×${n}`).join(", ") || "none";
   const ratio = r.group === "proxy" ? r.rps / nginxRps : r.rps / refRps[r.concurrency];
-  const ratioText = r.group === "proxy" ? `${f(ratio, 2)}× nginx` : `${f(ratio, 2)}× ref`;
+  const ratioText = r.group === "proxy" ? `${f(ratio, 2)}× nginx` : r.group === "catalogue" ? "" : `${f(ratio, 2)}× ref`;
   const chainText = r.payTo ? `${r.onChain} / ${r.okWithWarmup}${r.onChain === r.okWithWarmup ? " ✓" : ` ✗${r.gatewayStatuses ? ` (gateway: ${r.gatewayStatuses})` : ""}`}` : "";
   lines.push(`| ${r.name} | ${r.concurrency} | ${r.sent} | ${r.ok} (${r.expect}) | ${other} | ${f(r.rps)} | ${f(r.p50, 2)} | ${f(r.p95, 2)} | ${f(r.p99, 2)} | ${ratioText} | ${chainText} |`);
 }
@@ -455,6 +501,10 @@ const md = [
   "  share the gas wallet.",
   "- gateway CPU per call (the SQLite gateway's user+system time from /proc over the row): " + rows.filter((r) => Number.isFinite(r.cpuPerCall))
     .map((r) => `${r.name.replace("gateway: ", "")} c${r.concurrency} ${f(r.cpuPerCall, 2)} ms`).join("; ") + ".",
+  ...(rows.some((r) => r.group === "catalogue") ? [`- catalogue rows: ${cfg.catalogueLinks} listed links seeded through the management API on the SQLite`,
+    "  gateway, then wrk like the proxy rows on the public documents: the catalogue page (`Accept: text/html`), discovery",
+    "  (`?limit=100`) and `/openapi.json`, asked with `Accept-Encoding: gzip` as browsers and crawlers ask, fresh (200) and",
+    "  revalidated with the ETag of the previous answer (304); `/openapi.json` also uncompressed (`identity`). No ratio."] : []),
   ...(cfg.gatewayTable ? ["- [Table Storage]: a second gateway, the same build and settings but on Table Storage (Azurite, the npm",
     "  emulator, in memory on loopback) with its own gas wallet (anvil account #2), as in Azure minus the network."] : []),
   "- Upstream: nginx answering a small JSON body. Chain: anvil (automine) with an EIP-3009 test token. Gateway:",

@@ -12,7 +12,8 @@
 # Knobs (environment): BENCH_PROXY_SECONDS and BENCH_PROXY_WARMUP_SECONDS (proxy rows, driven by wrk), BENCH_PAID_REQUESTS (credits, deferred),
 # BENCH_SYNC_REQUESTS (sync and reference rows), BENCH_SECONDS (cap per row), BENCH_WARMUP (x402 rows), BENCH_PROXY_CONCURRENCY,
 # BENCH_PROXY_MAX_REQUESTS (cap a proxy row's answers, for a tiny run on a shared machine: its req/s is then not shown),
-# BENCH_SETTLE_WAIT (seconds to wait for deferred settlement), BENCH_TABLE (0: no Table Storage rows), BENCH_OUT,
+# BENCH_SETTLE_WAIT (seconds to wait for deferred settlement), BENCH_CATALOGUE_LINKS (listed links seeded for the catalogue
+# rows: 1000, --smoke 100), BENCH_TABLE (0: no Table Storage rows), BENCH_OUT,
 # BENCH_ONLY (only some rows, e.g. "credits,sync"; see bench/load.mjs; "micro": the per-payment micro-benchmark table),
 # BENCH_X402_GENERATOR (wrk, or node: the x402 rows from load.mjs's own node:http pool), BENCH_SOAK_SECONDS (a soak of that
 # length after the rows; --soak sets 600).
@@ -33,15 +34,15 @@ die() { echo "bench: $*" >&2; exit 1; }
 
 if [ "$SMOKE" = 1 ]; then
   : "${BENCH_PROXY_SECONDS:=2}" "${BENCH_PROXY_WARMUP_SECONDS:=1}" "${BENCH_PAID_REQUESTS:=60}" "${BENCH_SYNC_REQUESTS:=20}" "${BENCH_SECONDS:=4}"
-  : "${BENCH_WARMUP:=10}" "${BENCH_SETTLE_WAIT:=60}"
+  : "${BENCH_WARMUP:=10}" "${BENCH_SETTLE_WAIT:=60}" "${BENCH_CATALOGUE_LINKS:=100}"
 else
   # Deferred rows: 4000 paid calls each, bounded by settlement rather than by the generator: their payments must settle
   # (one transfer each, ~40/s on anvil today) within BENCH_SETTLE_WAIT and the authorizations' 300 s validity.
   : "${BENCH_PROXY_SECONDS:=10}" "${BENCH_PROXY_WARMUP_SECONDS:=2}" "${BENCH_PAID_REQUESTS:=4000}" "${BENCH_SYNC_REQUESTS:=600}" "${BENCH_SECONDS:=20}"
-  : "${BENCH_WARMUP:=200}" "${BENCH_SETTLE_WAIT:=240}"
+  : "${BENCH_WARMUP:=200}" "${BENCH_SETTLE_WAIT:=240}" "${BENCH_CATALOGUE_LINKS:=1000}"
 fi
 : "${BENCH_PROXY_CONCURRENCY:=16}"
-export BENCH_PROXY_SECONDS BENCH_PROXY_WARMUP_SECONDS BENCH_PAID_REQUESTS BENCH_SYNC_REQUESTS BENCH_SECONDS BENCH_WARMUP BENCH_SETTLE_WAIT BENCH_PROXY_CONCURRENCY
+export BENCH_CATALOGUE_LINKS BENCH_PROXY_SECONDS BENCH_PROXY_WARMUP_SECONDS BENCH_PAID_REQUESTS BENCH_SYNC_REQUESTS BENCH_SECONDS BENCH_WARMUP BENCH_SETTLE_WAIT BENCH_PROXY_CONCURRENCY
 
 # ---- what it needs: nginx and wrk (Debian), the npm peers, the .NET SDK ----
 command -v dotnet >/dev/null || die "the .NET SDK is required"
@@ -195,7 +196,7 @@ node -e 'console.log(JSON.stringify({
   referencePayTos: process.argv[16].split(","), proxySeconds: +process.env.BENCH_PROXY_SECONDS, proxyWarmupSeconds: +process.env.BENCH_PROXY_WARMUP_SECONDS, proxyMaxRequests: +(process.env.BENCH_PROXY_MAX_REQUESTS ?? 0), wrk: process.argv[17], gatewayTable: process.argv[18], paidRequests: +process.env.BENCH_PAID_REQUESTS,
   syncRequests: +process.env.BENCH_SYNC_REQUESTS, seconds: +process.env.BENCH_SECONDS, warmup: +process.env.BENCH_WARMUP,
   settleWaitSeconds: +process.env.BENCH_SETTLE_WAIT, proxyConcurrency: +process.env.BENCH_PROXY_CONCURRENCY,
-  x402Concurrency: [1, 16], payers: 16, gatewayPid: +process.argv[19], soakSeconds: +process.env.BENCH_SOAK_SECONDS }))' \
+  x402Concurrency: [1, 16], payers: 16, catalogueLinks: +process.env.BENCH_CATALOGUE_LINKS, gatewayPid: +process.argv[19], soakSeconds: +process.env.BENCH_SOAK_SECONDS }))' \
   "$SMOKE" "$OUT" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- . 2>/dev/null || echo ' (with local changes)')" \
   "$(dotnet --version)" "$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')" "$("$ANVIL" --version | head -n1 | awk '{print $3}')" \
   "http://127.0.0.1:$UPSTREAM_PORT" "http://127.0.0.1:$NGINX_PORT" "$GATEWAY" "http://127.0.0.1:$REF_PORT" \

@@ -189,6 +189,8 @@ resource settings 'Microsoft.Web/sites/config@2025-03-01' = {
     AzureWebJobsStorage__accountName: storage.name
     AzureWebJobsStorage__credential: 'managedidentity'
     AzureWebJobsStorage__clientId: identity.properties.clientId
+    // The host's own page at / would shadow the Home function, which proxies / to the handler's catalogue.
+    AzureWebJobsDisableHomepage: 'true'
     ServiceBus__fullyQualifiedNamespace: '${serviceBus.name}.servicebus.windows.net'
     ServiceBus__credential: 'managedidentity'
     ServiceBus__clientId: identity.properties.clientId

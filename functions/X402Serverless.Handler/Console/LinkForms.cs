@@ -1,3 +1,5 @@
+using System.Text.Json;
+using X402Serverless.Core.Json;
 using X402Serverless.Core.Links;
 using X402Serverless.Core.Money;
 
@@ -66,17 +68,72 @@ internal sealed class NewLinkForm
     internal static string? Blank(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
 }
 
-/// <summary>The edit form on a link's page: its name and price. Unchanged fields are left as they are.</summary>
+/// <summary>
+/// The edit form on a link's page: its name, price and listing (listed, description, tags, category, example request,
+/// input and output schemas). Unchanged fields are left as they are; an emptied optional field is removed. Checking
+/// is the shared validator's, as for the API.
+/// </summary>
 internal sealed class EditLinkForm
 {
     public string? Name { get; set; }
 
     public string? Price { get; set; }
 
-    public LinkDraft ToDraft(PaidLink link) => new()
+    public string? Description { get; set; }
+
+    public bool Listed { get; set; }
+
+    /// <summary>Separated by commas or spaces.</summary>
+    public string? Tags { get; set; }
+
+    public string? Category { get; set; }
+
+    public string? ExampleRequest { get; set; }
+
+    /// <summary>JSON Schema text; empty removes it.</summary>
+    public string? InputSchema { get; set; }
+
+    public string? OutputSchema { get; set; }
+
+    public static EditLinkForm From(PaidLink link) => new()
     {
-        Name = NewLinkForm.Blank(Name) is { } name && name != link.Name ? name : null,
-        // An emptied price is sent as "" so the validator reports it as required instead of ignoring it.
-        Price = NewLinkForm.Blank(Price) is { } price ? (price == link.Price.ToString() ? null : UsdInput.Of(price)) : UsdInput.Of(""),
+        Name = link.Name,
+        Price = link.Price.ToString(),
+        Description = link.Description,
+        Listed = link.Listing.Listed,
+        Tags = string.Join(", ", link.Listing.Tags),
+        Category = link.Listing.Category,
+        ExampleRequest = link.Listing.ExampleRequest,
+        InputSchema = link.Listing.InputSchema is { } input ? Listings.CataloguePages.Pretty(input) : null,
+        OutputSchema = link.Listing.OutputSchema is { } output ? Listings.CataloguePages.Pretty(output) : null,
     };
+
+    public LinkDraft ToDraft(PaidLink link)
+    {
+        var tags = (Tags ?? "").Split([',', ' ', ';', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(t => t.ToLowerInvariant()).Distinct().ToList();
+        return new()
+        {
+            Name = NewLinkForm.Blank(Name) is { } name && name != link.Name ? name : null,
+            // An emptied price is sent as "" so the validator reports it as required instead of ignoring it.
+            Price = NewLinkForm.Blank(Price) is { } price ? (price == link.Price.ToString() ? null : UsdInput.Of(price)) : UsdInput.Of(""),
+            Description = Changed(Description, link.Description),
+            Listed = Listed == link.Listing.Listed ? null : Listed,
+            Tags = tags.SequenceEqual(link.Listing.Tags) ? null : tags,
+            Category = Changed(Category, link.Listing.Category),
+            ExampleRequest = Changed(ExampleRequest, link.Listing.ExampleRequest),
+            InputSchema = Schema(InputSchema, link.Listing.InputSchema),
+            OutputSchema = Schema(OutputSchema, link.Listing.OutputSchema),
+        };
+    }
+
+    // Null leaves the field; "" removes it (the API's meaning for these fields).
+    private static string? Changed(string? text, string? current) =>
+        NewLinkForm.Blank(text) is { } value ? (value == current ? null : value) : (current is null ? null : "");
+
+    // A schema travels as JSON text, which the API accepts too, so the validator parses and bounds it the same way;
+    // an emptied box removes the schema.
+    private static Patch<JsonElement> Schema(string? text, string? current) =>
+        NewLinkForm.Blank(text) is { } value ? new(true, JsonSerializer.SerializeToElement(value))
+            : current is null ? default : new(true, default);
 }

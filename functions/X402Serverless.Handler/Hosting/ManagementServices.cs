@@ -14,6 +14,7 @@ internal static class ManagementServices
         services.AddSingleton<LinkImporter>();
         services.AddSingleton<Listings.ListingCatalogue>();
         services.AddSingleton<Listings.CataloguePages>();
+        services.AddSingleton<Listings.ReferencePage>();
         return services;
     }
 }

@@ -116,6 +116,7 @@ internal sealed class CataloguePages(NetworkRegistry networks)
                 .Append(E($"curl -H \"Authorization: Bearer x402pk_...\" {url}")).Append("</pre>");
         }
         html.Append("<p>In a browser: <a id=\"paywall\" href=\"").Append(E(url)).Append("\">open the paywall</a>.</p>");
+        html.Append("<p>Every method, parameter and payment requirement: <a id=\"reference\" href=\"/reference#ref-").Append(E(link.Id)).Append("\">API reference</a>.</p>");
         if (link.Listing.ExampleRequest is { } example)
         {
             html.Append("<h3>Example request</h3><pre id=\"example\">").Append(E(example)).Append("</pre>");
@@ -182,15 +183,15 @@ internal sealed class CataloguePages(NetworkRegistry networks)
         html.Append("</select>");
     }
 
-    private static void Open(StringBuilder html, string title) =>
+    internal static void Open(StringBuilder html, string title) =>
         html.Append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>")
             .Append(E(title)).Append("</title><link rel=\"stylesheet\" href=\"").Append(CatalogueStyles.Path)
             .Append("\"></head><body><header><span class=\"brand\">X402Serverless</span><nav><a href=\"/\">Catalogue</a>")
-            .Append("<a href=\"/discovery/resources\">Discovery (x402 Bazaar)</a><a href=\"/openapi.json\">OpenAPI</a><a href=\"/console\">Provider console</a></nav></header><main>");
+            .Append("<a href=\"/discovery/resources\">Discovery (x402 Bazaar)</a><a href=\"/reference\">API reference</a><a href=\"/openapi.json\">OpenAPI</a><a href=\"/console\">Provider console</a></nav></header><main>");
 
-    private static void Close(StringBuilder html) => html.Append("</main></body></html>");
+    internal static void Close(StringBuilder html) => html.Append("</main></body></html>");
 
-    private static string Pretty(string json)
+    internal static string Pretty(string json)
     {
         using var document = System.Text.Json.JsonDocument.Parse(json);
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
@@ -201,5 +202,5 @@ internal sealed class CataloguePages(NetworkRegistry networks)
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    private static string E(string? value) => WebUtility.HtmlEncode(value ?? "");
+    internal static string E(string? value) => WebUtility.HtmlEncode(value ?? "");
 }

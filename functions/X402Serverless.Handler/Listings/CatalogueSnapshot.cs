@@ -11,7 +11,7 @@ internal sealed class CatalogueSnapshot(IReadOnlyList<CatalogueEntry> entries, l
     // Bounded: a crawler walking every page and query must not grow memory without end; past it, pages are rendered per request.
     private const int MaxRendered = 512;
 
-    private readonly ConcurrentDictionary<string, RenderedDocument> _rendered = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<RenderedDocument>> _rendered = new(StringComparer.Ordinal);
 
     public IReadOnlyList<CatalogueEntry> Entries { get; } = entries;
 
@@ -30,13 +30,23 @@ internal sealed class CatalogueSnapshot(IReadOnlyList<CatalogueEntry> entries, l
     {
         if (_rendered.TryGetValue(key, out var found))
         {
-            return found;
+            return found.Value;
         }
-        var document = render();
-        if (_rendered.Count < MaxRendered)
+        if (_rendered.Count >= MaxRendered)
         {
-            _rendered.TryAdd(key, document);
+            return render();
         }
-        return document;
+        // One render however many requests ask at once: /openapi.json of a thousand APIs is megabytes to build, and a
+        // burst of requests each building it after a refresh stalls the machine.
+        var lazy = _rendered.GetOrAdd(key, _ => new Lazy<RenderedDocument>(render));
+        try
+        {
+            return lazy.Value;
+        }
+        catch
+        {
+            _rendered.TryRemove(KeyValuePair.Create(key, lazy)); // a failed render is not kept
+            throw;
+        }
     }
 }

@@ -33,5 +33,12 @@ internal static class CatalogueStyles
         pre { background: #0f1523; color: #e6e9ef; padding: .75rem 1rem; overflow-x: auto; font-size: .85rem; }
         code { font-family: ui-monospace, monospace; }
         nav.pages { display: flex; gap: 1rem; margin-top: 1rem; }
+        nav.toc ul { columns: 2; margin: 0 0 1rem; }
+        section.ref { margin-bottom: 1rem; }
+        .operation { border-top: 1px solid var(--line); margin-top: 1rem; }
+        .method { display: inline-block; padding: 0 .5rem; border-radius: 3px; background: var(--accent); color: #fff; font-size: .85rem; }
+        h4 { font-size: .9rem; margin: 1rem 0 .35rem; color: var(--muted); }
+        table { border-collapse: collapse; width: 100%; font-size: .9rem; }
+        th, td { text-align: left; padding: .3rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: anywhere; }
         """;
 }

@@ -7,7 +7,7 @@ namespace X402Serverless.Handler.Listings;
 
 /// <summary>
 /// The public face of listed links: the catalogue at / (for browsers; other clients still get the readiness answer
-/// the Functions host polls), a page per API, /discovery/resources in the x402 Bazaar shape and /openapi.json.
+/// the Functions host polls), a page per API, the API reference at /reference, /discovery/resources in the x402 Bazaar shape and /openapi.json.
 /// Every answer comes from the in-memory <see cref="ListingCatalogue"/>, carries a strong ETag and answers a
 /// matching If-None-Match with 304.
 /// </summary>
@@ -28,6 +28,7 @@ internal static class MarketplaceEndpoints
         });
         app.MapGet("/discovery/resources", DiscoveryAsync);
         app.MapGet("/openapi.json", OpenApiAsync);
+        app.MapGet("/reference", ReferenceAsync);
     }
 
     // Services are resolved only for the catalogue: a readiness probe costs what it did before there was one.
@@ -95,6 +96,15 @@ internal static class MarketplaceEndpoints
         await WriteAsync(http, document, html: false);
     }
 
+    private static async Task ReferenceAsync(HttpContext http, ListingCatalogue catalogue, ReferencePage page, PublicUrls urls)
+    {
+        var snapshot = await catalogue.GetAsync(http.RequestAborted);
+        var linkBase = urls.LinkBaseUrl(http.Request);
+        var baseUrl = urls.BaseUrl(http.Request);
+        var document = snapshot.Rendered($"reference\u0001{linkBase}\u0001{baseUrl}", () => RenderedDocument.Html(page.Render(snapshot, linkBase, baseUrl)));
+        await WriteAsync(http, document, html: true);
+    }
+
     private static int Bounded(string? text, string field, int fallback, int min, int max, List<ValidationError> errors)
     {
         if (string.IsNullOrEmpty(text))
@@ -113,11 +123,15 @@ internal static class MarketplaceEndpoints
     {
         var response = http.Response;
         var headers = response.Headers;
+        // Compressed once per document and kept: /openapi.json of a thousand APIs is megabytes, and gzip shrinks its
+        // repeated structure many times over.
+        var gzip = AcceptsGzip(http.Request) ? document.Gzip : null;
+        var etag = gzip is null ? document.ETag : document.GzipETag;
         // Public and shared, but revalidated every time: a listing change shows at once, an unchanged one costs a 304.
         headers.CacheControl = "no-cache";
-        headers.ETag = document.ETag;
+        headers.ETag = etag;
         headers.XContentTypeOptions = "nosniff";
-        headers.Vary = "Accept";
+        headers.Vary = "Accept, Accept-Encoding";
         if (html)
         {
             headers.ContentSecurityPolicy = ContentSecurityPolicy;
@@ -128,15 +142,33 @@ internal static class MarketplaceEndpoints
         {
             headers.AccessControlAllowOrigin = "*";
         }
-        if (document.Status == StatusCodes.Status200OK && Matches(http.Request.Headers.IfNoneMatch.ToString(), document.ETag))
+        if (document.Status == StatusCodes.Status200OK && Matches(http.Request.Headers.IfNoneMatch.ToString(), etag))
         {
             response.StatusCode = StatusCodes.Status304NotModified;
             return;
         }
+        var body = gzip ?? document.Body;
+        if (gzip is not null)
+        {
+            headers.ContentEncoding = "gzip";
+        }
         response.StatusCode = document.Status;
         response.ContentType = document.ContentType;
-        response.ContentLength = document.Body.Length;
-        await response.Body.WriteAsync(document.Body, http.RequestAborted);
+        response.ContentLength = body.Length;
+        await response.Body.WriteAsync(body, http.RequestAborted);
+    }
+
+    // Accept-Encoding names gzip (or *) without q=0. A header that does not parse is taken as asking for none.
+    private static bool AcceptsGzip(HttpRequest request)
+    {
+        var values = request.Headers.AcceptEncoding;
+        if (values.Count == 0 || !Microsoft.Net.Http.Headers.StringWithQualityHeaderValue.TryParseList(values, out var codings))
+        {
+            return false;
+        }
+        var gzip = codings.FirstOrDefault(c => c.Value.Equals("gzip", StringComparison.OrdinalIgnoreCase))
+            ?? codings.FirstOrDefault(c => c.Value.Equals("*", StringComparison.Ordinal));
+        return gzip is not null && (gzip.Quality ?? 1) > 0;
     }
 
     // If-None-Match lists ETags (possibly weak, W/"…") or is "*".

@@ -13,7 +13,10 @@ internal static class OpenApiDocument
 {
     private static readonly string[] AnyMethod = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
-    public static string Render(CatalogueSnapshot snapshot, string linkBase, string baseUrl)
+    public static string Render(CatalogueSnapshot snapshot, string linkBase, string baseUrl) => Build(snapshot, linkBase, baseUrl).ToJsonString();
+
+    /// <summary>The document as a tree, for /reference to render the very same description as HTML.</summary>
+    public static JsonObject Build(CatalogueSnapshot snapshot, string linkBase, string baseUrl)
     {
         var paths = new JsonObject();
         foreach (var entry in snapshot.Entries)
@@ -37,7 +40,7 @@ internal static class OpenApiDocument
             ["servers"] = new JsonArray(new JsonObject { ["url"] = linkBase }),
             ["externalDocs"] = new JsonObject { ["url"] = baseUrl + "/", ["description"] = "The catalogue" },
             ["paths"] = paths,
-        }.ToJsonString();
+        };
     }
 
     private static JsonObject Operation(CatalogueEntry entry, string method, string baseUrl)

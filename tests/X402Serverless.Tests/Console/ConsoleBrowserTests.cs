@@ -151,6 +151,70 @@ public sealed class ConsoleBrowserTests(ConsoleBrowserFixture fixture) : IClassF
         Assert.NotNull(await Browser.TryFindAsync("#sign-in"));
     }
 
+    [Fact]
+    public async Task The_listing_is_edited_on_the_link_page_with_each_error_next_to_its_field_and_the_catalogue_follows()
+    {
+        var (key, api) = await fixture.NewOrganisationAsync("Lister");
+        using (api)
+        {
+            var (id, _) = await Gateway.CreateLinkAsync(new { upstream = "http://127.0.0.1:9/api", price = "0.02", payTo = ConsoleFixture.PayTo }, api);
+            await SignInAsync(key);
+            await Browser.NavigateAsync(Gateway.BaseUrl + $"/console/links/{id}");
+            Assert.Equal("not listed", await Browser.TextAsync("#link-listed"));
+
+            // Listed without a name, a bad tag and a schema that is not JSON: every error at once, each by its field.
+            await Browser.ClickAsync("#listed");
+            await Browser.FillAsync("#tags", "weather, bad tag!");
+            await Browser.FillAsync("#inputSchema", "{not json");
+            await Browser.ClickAsync("#save-link");
+            Assert.NotNull(await Browser.TryFindAsync(".field-error[data-field=tags][data-code=invalid_tag]"));
+            Assert.NotNull(await Browser.TryFindAsync(".field-error[data-field=inputSchema][data-code=invalid_schema]"));
+            Assert.Contains("JSON Schema", await Browser.TextAsync("#form-errors"), StringComparison.Ordinal);
+            Assert.Equal("{not json", await (await Browser.FindAsync("#inputSchema")).PropertyAsync("value")); // what was typed is kept
+            await Browser.FillAsync("#tags", "weather, maps");
+            await Browser.FillAsync("#inputSchema", "");
+            await Browser.ClickAsync("#save-link");
+            Assert.NotNull(await Browser.TryFindAsync(".field-error[data-field=listed][data-code=listing_needs_name]"));
+            Assert.Equal("false", (await api.GetFromJsonAsync<JsonElement>($"/api/links/{id}")).GetProperty("listed").GetRawText());
+
+            await Browser.FillAsync("#name", "Map Tiles");
+            await Browser.FillAsync("#description", "Vector tiles for any zoom");
+            await Browser.FillAsync("#category", "Maps");
+            await Browser.FillAsync("#exampleRequest", "GET /tiles/3/4/2");
+            await Browser.FillAsync("#inputSchema", """{"type":"object","properties":{"z":{"type":"integer"}}}""");
+            await Browser.FillAsync("#outputSchema", """{"type":"object"}""");
+            Assert.Equal("True", await (await Browser.FindAsync("#listed")).PropertyAsync("checked")); // still ticked from the refused save
+            await Browser.ClickAsync("#save-link");
+            Assert.Equal("Changes saved.", await Browser.TextAsync("#saved-notice"));
+            Assert.StartsWith("listed", await Browser.TextAsync("#link-listed"), StringComparison.Ordinal);
+            // The edit went through the API's own rules: read back through the API, shown in the catalogue.
+            var view = await api.GetFromJsonAsync<JsonElement>($"/api/links/{id}");
+            Assert.True(view.GetProperty("listed").GetBoolean());
+            Assert.Equal(["weather", "maps"], view.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
+            Assert.Equal("Maps", view.GetProperty("category").GetString());
+            Assert.Equal("GET /tiles/3/4/2", view.GetProperty("exampleRequest").GetString());
+            Assert.Equal("integer", view.GetProperty("inputSchema").GetProperty("properties").GetProperty("z").GetProperty("type").GetString());
+            await Browser.ClickAsync("#link-listed a");
+            await Browser.WaitForUrlAsync(u => u.EndsWith($"/apis/{id}", StringComparison.Ordinal));
+            Assert.Equal("Map Tiles", await Browser.TextAsync("h1.name"));
+            Assert.Contains("\"z\"", await Browser.TextAsync("#input-schema"), StringComparison.Ordinal);
+
+            // Emptying optional fields removes them; unticking unlists.
+            await Browser.NavigateAsync(Gateway.BaseUrl + $"/console/links/{id}");
+            Assert.Contains("\"integer\"", await (await Browser.FindAsync("#inputSchema")).PropertyAsync("value") ?? "", StringComparison.Ordinal);
+            await Browser.FillAsync("#category", "");
+            await Browser.FillAsync("#inputSchema", "");
+            await Browser.ClickAsync("#listed");
+            await Browser.ClickAsync("#save-link");
+            Assert.Equal("Changes saved.", await Browser.TextAsync("#saved-notice"));
+            view = await api.GetFromJsonAsync<JsonElement>($"/api/links/{id}");
+            Assert.False(view.GetProperty("listed").GetBoolean());
+            Assert.False(view.TryGetProperty("category", out var category) && category.ValueKind != JsonValueKind.Null);
+            Assert.False(view.TryGetProperty("inputSchema", out var schema) && schema.ValueKind != JsonValueKind.Null);
+            Assert.Equal("object", view.GetProperty("outputSchema").GetProperty("type").GetString());
+        }
+    }
+
     private async Task SignInAsync(string key)
     {
         await SignOutEverywhereAsync();

@@ -97,6 +97,52 @@ public sealed class ConsoleHttpTests(ConsoleFixture fixture) : IClassFixture<Con
     }
 
     [Fact]
+    public async Task Listing_edits_need_the_antiforgery_token_and_the_owners_session()
+    {
+        var (key, api) = await fixture.NewOrganisationAsync("Listing Owner");
+        var (otherKey, otherApi) = await fixture.NewOrganisationAsync("Listing Intruder");
+        using (api)
+        using (otherApi)
+        {
+            var (id, _) = await fixture.CreateLinkAsync(api, "Quiet API");
+            var (otherId, _) = await fixture.CreateLinkAsync(otherApi, "Intruder API");
+            var listing = new Dictionary<string, string>
+            {
+                ["Input.Name"] = "Quiet API", ["Input.Price"] = "0.01", ["Input.Listed"] = "true", ["Input.Category"] = "Forged",
+            };
+            using var session = await ConsoleSession.SignedInAsync(Gateway, key);
+            using (var forged = await session.PostFormAsync($"/console/links/{id}", "edit-link", listing, withToken: false))
+            {
+                Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+            }
+            using var intruder = await ConsoleSession.SignedInAsync(Gateway, otherKey);
+            using (var foreign = await intruder.PostFormAsync($"/console/links/{id}", "edit-link", listing, tokenFrom: $"/console/links/{otherId}"))
+            {
+                Assert.Contains(foreign.StatusCode, new[] { HttpStatusCode.NotFound, HttpStatusCode.BadRequest });
+            }
+            var view = await api.GetFromJsonAsync<JsonElement>($"/api/links/{id}");
+            Assert.False(view.GetProperty("listed").GetBoolean());
+            Assert.False(view.TryGetProperty("category", out var category) && category.ValueKind != JsonValueKind.Null);
+
+            // A schema over the API's size bound is refused by the same rule, named by its field.
+            listing["Input.InputSchema"] = "{\"description\":\"" + new string('x', 9000) + "\"}";
+            using (var huge = await session.PostFormAsync($"/console/links/{id}", "edit-link", listing))
+            {
+                Assert.Equal(HttpStatusCode.BadRequest, huge.StatusCode);
+                Assert.Contains("data-field=\"inputSchema\" data-code=\"schema_too_large\"", await huge.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            }
+            listing.Remove("Input.InputSchema");
+            using (var saved = await session.PostFormAsync($"/console/links/{id}", "edit-link", listing))
+            {
+                Assert.Equal(HttpStatusCode.Found, saved.StatusCode);
+            }
+            view = await api.GetFromJsonAsync<JsonElement>($"/api/links/{id}");
+            Assert.True(view.GetProperty("listed").GetBoolean());
+            Assert.Equal("Forged", view.GetProperty("category").GetString());
+        }
+    }
+
+    [Fact]
     public async Task Posts_without_an_antiforgery_token_are_refused()
     {
         var (key, api) = await fixture.NewOrganisationAsync("Forgery Inc");

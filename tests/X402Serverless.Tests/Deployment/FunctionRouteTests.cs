@@ -40,5 +40,7 @@ public sealed class FunctionRouteTests
             .Where(b => b.GetProperty("type").GetString() == "httpTrigger")
             .Select(b => b.GetProperty("route").GetString()!)
             .Select(r => r.Contains('{', StringComparison.Ordinal) ? r[..r.IndexOf('{', StringComparison.Ordinal)] : r)
+            // Home's route matches the empty path only (CatalogueAtRootTests); as a prefix it would cover everything.
+            .Where(p => p.Length > 0)
             .ToList();
 }

@@ -48,4 +48,63 @@ public sealed class CatalogueBrowserTests(ConsoleBrowserFixture fixture) : IClas
             await browser.ScreenshotAsync(Path.Combine(artifacts, "catalogue-api.png"));
         }
     }
+
+    [Fact]
+    public async Task The_api_reference_shows_each_listed_apis_operations_schemas_and_payment_and_a_screenshot_is_kept()
+    {
+        var (_, api) = await fixture.NewOrganisationAsync("Reference Labs");
+        using (api)
+        {
+            var (id, url) = await fixture.Gateway.CreateLinkAsync(new
+            {
+                upstream = "http://127.0.0.1:9/secret-upstream-path", price = "0.04", payTo = ConsoleFixture.PayTo, name = "Geo <Lookup> API",
+                description = "Coordinates for any address", listed = true, methods = new[] { "GET", "POST" }, accepts = new[] { "x402", "credits" },
+                priceRules = new object[] { new { method = "POST", pathPrefix = "/batch", price = "0.40" } },
+                inputSchema = new { type = "object", properties = new { address = new { type = "string" }, limit = new { type = "integer" } }, required = new[] { "address" } },
+                outputSchema = new { type = "object", properties = new { lat = new { type = "number" }, lon = new { type = "number" } } },
+            }, api);
+            var (unlisted, _) = await fixture.CreateLinkAsync(api, "Backstage Reference API");
+            var browser = fixture.Browser;
+
+            // From the catalogue's header, then from the API's own page to its anchor.
+            await browser.NavigateAsync(fixture.Gateway.BaseUrl + "/");
+            await browser.ClickAsync("header a[href='/reference']");
+            await browser.WaitForUrlAsync(u => u.EndsWith("/reference", StringComparison.Ordinal));
+            var section = $"#ref-{id}";
+            Assert.Equal("Geo <Lookup> API", await browser.TextAsync($"{section} .name"));
+            Assert.Equal("by Reference Labs", await browser.TextAsync($"{section} .provider"));
+            Assert.Equal("$0.04 per call", await browser.TextAsync($"{section} .price"));
+            Assert.Equal(url, await browser.TextAsync($"{section} .url"));
+            Assert.Equal($"GET /l/{id}", await browser.TextAsync($"#ref-{id}-get h3"));
+            Assert.Equal($"POST /l/{id}", await browser.TextAsync($"#ref-{id}-post h3"));
+            // GET takes the input schema as query parameters, POST as its JSON body; both answer the output schema.
+            var parameters = await browser.TextAsync($"#ref-{id}-get table.parameters");
+            Assert.Contains("address string yes", parameters, StringComparison.Ordinal);
+            Assert.Contains("limit integer no", parameters, StringComparison.Ordinal);
+            Assert.Contains("\"address\"", await browser.TextAsync($"#ref-{id}-post .request-schema"), StringComparison.Ordinal);
+            Assert.Contains("\"lat\"", await browser.TextAsync($"#ref-{id}-get .response-schema"), StringComparison.Ordinal);
+            Assert.Contains("Payment required: 0.04 USD per call", await browser.TextAsync($"#ref-{id}-get .payment-required"), StringComparison.Ordinal);
+            Assert.Contains("POST /batch $0.40", await browser.TextAsync($"{section} table.price-rules"), StringComparison.Ordinal);
+            // The requirements are the ones its 402 asks: the same atomic amount and recipient.
+            Assert.Equal(await fixture.AskedAmountAsync(id), await browser.TextAsync($"{section} table.requirements .amount"));
+            Assert.Equal(ConsoleFixture.PayTo, await browser.TextAsync($"{section} table.requirements .pay-to"));
+            Assert.Contains("(eip155:", await browser.TextAsync($"{section} table.requirements .network"), StringComparison.Ordinal);
+            var source = await browser.PageSourceAsync();
+            Assert.DoesNotContain(unlisted, source, StringComparison.Ordinal);
+            Assert.DoesNotContain("secret-upstream-path", source, StringComparison.Ordinal);
+            Assert.DoesNotContain("<script", source, StringComparison.OrdinalIgnoreCase);
+            Assert.Equal("700", await (await browser.FindAsync($"{section} .price")).CssAsync("font-weight"));
+
+            var artifacts = Path.Combine(AppContext.BaseDirectory, "artifacts");
+            // Scrolled to this API's anchor, so the screenshot shows it whatever else is listed.
+            await browser.NavigateAsync(fixture.Gateway.BaseUrl + $"/reference#ref-{id}");
+            var png = await browser.ScreenshotAsync(Path.Combine(artifacts, "reference.png"));
+            Assert.True(png.Length > 1000);
+            Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+
+            await browser.NavigateAsync(fixture.Gateway.BaseUrl + $"/apis/{id}");
+            await browser.ClickAsync("#reference");
+            await browser.WaitForUrlAsync(u => u.EndsWith($"/reference#ref-{id}", StringComparison.Ordinal));
+        }
+    }
 }

@@ -36,6 +36,38 @@ public sealed class CatalogueScaleTests
         Assert.Contains("/l/lnk_perf0000", openApi, StringComparison.Ordinal);
         Assert.Contains("/l/lnk_perf0999", openApi, StringComparison.Ordinal);
         Assert.Contains("API 777", await GetAsync(http, "/?q=api+777"), StringComparison.Ordinal);
+        var reference = await GetAsync(http, "/reference");
+        Assert.Contains("id=\"ref-lnk_perf0000\"", reference, StringComparison.Ordinal);
+        Assert.Contains("id=\"ref-lnk_perf0999-get\"", reference, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Requests_arriving_while_a_document_renders_wait_for_that_render_instead_of_each_making_their_own()
+    {
+        var snapshot = new X402Serverless.Handler.Listings.CatalogueSnapshot([], 0, long.MaxValue);
+        var renders = 0;
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        X402Serverless.Handler.Listings.RenderedDocument Render()
+        {
+            Interlocked.Increment(ref renders);
+            gate.Task.Wait();
+            return X402Serverless.Handler.Listings.RenderedDocument.Json("{}");
+        }
+        // Own threads (LongRunning), as the callers block: the shared pool would grow only slowly to hold them all.
+        var first = Task.Factory.StartNew(() => snapshot.Rendered("openapi", Render), TaskCreationOptions.LongRunning);
+        await Poll.UntilAsync(() => Task.FromResult(Volatile.Read(ref renders) == 1), TimeSpan.FromSeconds(10));
+        // The first render is under way (and cached only once it ends): these find it in progress, not done.
+        var started = 0;
+        var others = Enumerable.Range(0, 8).Select(_ => Task.Factory.StartNew(() =>
+        {
+            Interlocked.Increment(ref started);
+            return snapshot.Rendered("openapi", Render);
+        }, TaskCreationOptions.LongRunning)).ToList();
+        await Poll.UntilAsync(() => Task.FromResult(Volatile.Read(ref started) == others.Count), TimeSpan.FromSeconds(10));
+        gate.SetResult();
+        var documents = await Task.WhenAll(others.Append(first));
+        Assert.Equal(1, renders);
+        Assert.All(documents, d => Assert.Same(documents[0], d));
     }
 
     internal static async Task SeedAsync(ILinkStore store, string organisation)

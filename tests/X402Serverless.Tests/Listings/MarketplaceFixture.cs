@@ -68,7 +68,7 @@ public sealed class MarketplaceFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>Everything the public can read about listings: the catalogue, discovery and the OpenAPI document, as text.</summary>
+    /// <summary>Everything the public can read about listings: the catalogue, discovery, the OpenAPI document and its reference page, as text.</summary>
     internal async Task<string> EverythingPublicAsync(params string[] apiPages)
     {
         var parts = new List<string> { (await HtmlAsync("/")).Body };
@@ -78,6 +78,7 @@ public sealed class MarketplaceFixture : IAsyncLifetime
         }
         parts.AddRange((await AllDiscoveryItemsAsync()).Select(i => i.GetRawText()));
         parts.Add((await JsonAsync("/openapi.json")).GetRawText());
+        parts.Add((await HtmlAsync("/reference")).Body);
         return string.Join("\n", parts);
     }
 }

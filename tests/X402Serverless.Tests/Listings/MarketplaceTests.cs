@@ -251,6 +251,7 @@ public sealed class MarketplaceTests(MarketplaceFixture fixture) : IClassFixture
     [InlineData("/", true)]
     [InlineData("/discovery/resources?limit=100", false)]
     [InlineData("/openapi.json", false)]
+    [InlineData("/reference", true)]
     public async Task Public_documents_carry_an_etag_answer_304_to_it_and_change_it_when_a_listing_changes(string path, bool html)
     {
         var (id, _) = await Gateway.CreateLinkAsync(new { upstream = "http://127.0.0.1:9/e", price = "0.01", payTo = PayTo, name = "ETag API", listed = true });
@@ -273,6 +274,65 @@ public sealed class MarketplaceTests(MarketplaceFixture fixture) : IClassFixture
         Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
         Assert.NotEqual(etag, changed.Headers.ETag!.Tag);
         Assert.NotEqual(body, changedBody);
+    }
+
+    [Theory]
+    [InlineData("/openapi.json", false)]
+    [InlineData("/reference", true)]
+    [InlineData("/", true)]
+    public async Task A_client_taking_gzip_gets_the_same_document_compressed_with_an_etag_of_its_own(string path, bool html)
+    {
+        await Gateway.CreateLinkAsync(new { upstream = "http://127.0.0.1:9/z", price = "0.01", payTo = PayTo, name = "Gzip API", listed = true, description = new string('d', 1500) });
+        using var http = Gateway.Client();
+        async Task<HttpResponseMessage> GetAsync(string? acceptEncoding, string? ifNoneMatch = null)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            if (html)
+            {
+                request.Headers.Accept.ParseAdd("text/html");
+            }
+            if (acceptEncoding is not null)
+            {
+                request.Headers.TryAddWithoutValidation("Accept-Encoding", acceptEncoding);
+            }
+            if (ifNoneMatch is not null)
+            {
+                request.Headers.IfNoneMatch.Add(System.Net.Http.Headers.EntityTagHeaderValue.Parse(ifNoneMatch));
+            }
+            return await http.SendAsync(request);
+        }
+
+        using var plain = await GetAsync(null);
+        var plainBytes = await plain.Content.ReadAsByteArrayAsync();
+        using var zipped = await GetAsync("br;q=1.0, gzip;q=0.8");
+        Assert.Equal(HttpStatusCode.OK, zipped.StatusCode);
+        Assert.Equal(["gzip"], zipped.Content.Headers.ContentEncoding);
+        Assert.Contains("Accept-Encoding", zipped.Headers.Vary);
+        var compressed = await zipped.Content.ReadAsByteArrayAsync();
+        Assert.True(compressed.Length < plainBytes.Length);
+        using (var gunzip = new System.IO.Compression.GZipStream(new MemoryStream(compressed), System.IO.Compression.CompressionMode.Decompress))
+        using (var unzipped = new MemoryStream())
+        {
+            await gunzip.CopyToAsync(unzipped);
+            Assert.Equal(plainBytes, unzipped.ToArray());
+        }
+        // A strong ETag names one representation: each answers 304 to its own, not to the other's.
+        Assert.NotEqual(plain.Headers.ETag!.Tag, zipped.Headers.ETag!.Tag);
+        using (var same = await GetAsync("gzip", zipped.Headers.ETag.Tag))
+        {
+            Assert.Equal(HttpStatusCode.NotModified, same.StatusCode);
+        }
+        using (var other = await GetAsync(null, zipped.Headers.ETag.Tag))
+        {
+            Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        }
+        // gzip refused with q=0, or only unknown codings offered: uncompressed.
+        foreach (var refusing in new[] { "gzip;q=0", "identity", "compress, nonsense;;q" })
+        {
+            using var response = await GetAsync(refusing);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Empty(response.Content.Headers.ContentEncoding);
+        }
     }
 
     [Fact]
