@@ -29,6 +29,7 @@ internal static class GatewayServices
         services.AddFacilitatorService();
         services.AddManagementApi();
         services.AddConsole(options);
+        Signup.SignupServices.AddSignup(services);
         services.AddSingleton<GatewayStartup>();
     }
 
