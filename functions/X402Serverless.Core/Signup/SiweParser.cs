@@ -186,8 +186,9 @@ public static partial class SiweParser
     private static bool TryUri(string text, out Uri uri)
     {
         uri = null!;
+        // The scheme must be written: on Unix, .NET reads "/path" as an absolute file: URI.
         return text.Length <= 2048 && !text.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))
-            && Uri.TryCreate(text, UriKind.Absolute, out uri!);
+            && UriSchemePattern().IsMatch(text) && Uri.TryCreate(text, UriKind.Absolute, out uri!);
     }
 
     private static bool TryTime(string text, out DateTimeOffset time)
@@ -199,6 +200,9 @@ public static partial class SiweParser
 
     [GeneratedRegex("^[a-zA-Z][a-zA-Z0-9+.-]{0,31}$")]
     private static partial Regex SchemePattern();
+
+    [GeneratedRegex("^[a-zA-Z][a-zA-Z0-9+.-]{0,31}:")]
+    private static partial Regex UriSchemePattern();
 
     // A DNS name, IPv4 address, "localhost" or bracketed IPv6, with an optional port; no userinfo.
     [GeneratedRegex(@"^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*|\[[0-9a-fA-F:.]{2,45}\])(?::[0-9]{1,5})?$")]
