@@ -6,8 +6,8 @@ using X402Serverless.Handler.Listings;
 using X402Serverless.Handler.Management;
 using X402Serverless.Handler.Payers;
 using X402Serverless.Handler.Paywall;
-using X402Serverless.Handler.Signup;
 using X402Serverless.Handler.ProviderConsole;
+using X402Serverless.Handler.Signup;
 using X402Serverless.Handler.Stripe;
 
 namespace X402Serverless.Handler.Hosting;

@@ -1,4 +1,5 @@
 using X402Serverless.Handler.ProviderConsole;
+using X402Serverless.Handler.Signup;
 
 namespace X402Serverless.Handler.Hosting;
 
@@ -29,7 +30,7 @@ internal static class GatewayServices
         services.AddFacilitatorService();
         services.AddManagementApi();
         services.AddConsole(options);
-        Signup.SignupServices.AddSignup(services);
+        services.AddSignup();
         services.AddSingleton<GatewayStartup>();
     }
 
