@@ -16,6 +16,9 @@ param facilitatorUrl string = 'https://x402.org/facilitator'
 @description('The KYC provider\'s hosted verification page, with {subject} for the payer reference; empty: KYC off.')
 param kycStartUrl string = ''
 
+@description('Anyone may sign up as a provider or payer with a wallet (Sign-In with Ethereum); false: only the operator creates organisations.')
+param signupOpen bool = true
+
 @secure()
 @description('Admin key of the operator organisation (at least 24 characters); stored hashed by the gateway.')
 param adminKey string
@@ -37,6 +40,7 @@ module resources 'resources.bicep' = {
     tags: tags
     facilitatorUrl: facilitatorUrl
     kycStartUrl: kycStartUrl
+    signupOpen: signupOpen
     adminKey: adminKey
   }
 }

@@ -6,6 +6,7 @@ param location string
 param tags object
 param facilitatorUrl string
 param kycStartUrl string
+param signupOpen bool
 @secure()
 param adminKey string
 
@@ -221,6 +222,7 @@ resource settings 'Microsoft.Web/sites/config@2025-03-01' = {
     X402__Stripe__WebhookSecret: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/stripe-webhook-secret/)'
     X402__Kyc__WebhookSecret: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/kyc-webhook-secret/)'
     X402__Kyc__StartUrl: kycStartUrl
+    X402__Signup__Open: string(signupOpen)
     X402__Kyc__AttestationKey: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/kyc-attestation-key/)'
   }
 }

@@ -63,6 +63,11 @@ public sealed class TableAccessStore(TableServiceClient service, string organisa
             ? new Organisation(Str(o, "PartitionKey"), Str(o, "Name"), Bool(o, "IsOperator"), Time(o, "CreatedAt"))
             : null;
 
+    public async Task<Organisation?> FindOperatorAsync(CancellationToken cancellationToken) =>
+        (await _organisations.ListAsync(TableClient.CreateQueryFilter($"RowKey eq {Row} and IsOperator eq true"), null, cancellationToken))
+            .Select(o => new Organisation(Str(o, "PartitionKey"), Str(o, "Name"), Bool(o, "IsOperator"), Time(o, "CreatedAt")))
+            .OrderBy(o => o.CreatedAt).ThenBy(o => o.Id, StringComparer.Ordinal).FirstOrDefault();
+
     public async Task<(AccessKey Key, Organisation Organisation)?> FindByKeyHashAsync(string keyHash, CancellationToken cancellationToken)
     {
         if (await _keys.FindAsync(keyHash, Row, cancellationToken) is not { } k

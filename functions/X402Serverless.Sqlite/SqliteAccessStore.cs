@@ -57,12 +57,21 @@ public sealed class SqliteAccessStore(SqliteDatabase database) : IAccessStore
         return (key, organisation);
     }
 
-    public async Task<Organisation?> FindOrganisationAsync(string id, CancellationToken cancellationToken)
+    public Task<Organisation?> FindOrganisationAsync(string id, CancellationToken cancellationToken) =>
+        FindOneAsync("SELECT id, name, is_operator, created_at FROM organisations WHERE id = $id;", id, cancellationToken);
+
+    public Task<Organisation?> FindOperatorAsync(CancellationToken cancellationToken) =>
+        FindOneAsync("SELECT id, name, is_operator, created_at FROM organisations WHERE is_operator = 1 ORDER BY created_at, id LIMIT 1;", null, cancellationToken);
+
+    private async Task<Organisation?> FindOneAsync(string sql, string? id, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, name, is_operator, created_at FROM organisations WHERE id = $id;";
-        command.Parameters.AddWithValue("$id", id);
+        command.CommandText = sql;
+        if (id is not null)
+        {
+            command.Parameters.AddWithValue("$id", id);
+        }
         await using var r = await command.ExecuteReaderAsync(cancellationToken);
         return await r.ReadAsync(cancellationToken)
             ? new Organisation(r.GetString(0), r.GetString(1), r.GetInt64(2) == 1, SqliteText.Time(r.GetString(3)))

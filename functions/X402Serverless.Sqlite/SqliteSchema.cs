@@ -184,6 +184,21 @@ internal static class SqliteSchema
         ALTER TABLE links ADD COLUMN listing TEXT;
         CREATE INDEX links_listed ON links(created_at, id) WHERE listed = 1;
         """,
+        """
+        CREATE TABLE signup_nonces (
+            nonce TEXT PRIMARY KEY,
+            expires_at TEXT NOT NULL,
+            used INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX signup_nonces_by_expiry ON signup_nonces(expires_at);
+        CREATE TABLE wallet_bindings (
+            role TEXT NOT NULL,
+            wallet TEXT NOT NULL,
+            account_id TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (role, wallet)
+        );
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

@@ -17,6 +17,9 @@ public interface IAccessStore
     /// <summary>An organisation by id (the catalogue names each listing's provider).</summary>
     Task<Organisation?> FindOrganisationAsync(string id, CancellationToken cancellationToken);
 
+    /// <summary>The operator organisation (the first one created), or null on an empty store.</summary>
+    Task<Organisation?> FindOperatorAsync(CancellationToken cancellationToken);
+
     Task<IReadOnlyList<AccessKey>> ListKeysAsync(string organisationId, CancellationToken cancellationToken);
 
     /// <summary>Deletes one of the organisation's keys; false when it has no such key.</summary>

@@ -7,6 +7,7 @@ using X402Serverless.Handler.Management;
 using X402Serverless.Handler.Payers;
 using X402Serverless.Handler.Paywall;
 using X402Serverless.Handler.ProviderConsole;
+using X402Serverless.Handler.Signup;
 using X402Serverless.Handler.Stripe;
 
 namespace X402Serverless.Handler.Hosting;
@@ -40,6 +41,7 @@ public static class GatewayApp
         app.UseMiddleware<LinksOriginGuard>();
         app.UseMiddleware<RequestBodyLimits>();
         app.UseStatusCodePages();
+        app.UseRateLimiter();
 
         // The Functions host polls "/" until the handler answers; it doubles as a liveness probe, and browsers get the catalogue.
         app.MapMarketplace();
@@ -57,6 +59,7 @@ public static class GatewayApp
         api.MapPoolUsdcTopUp();
         api.MapFacilitatorUsage();
         app.MapMeApi();
+        app.MapSignup();
         StripeWebhookEndpoint.Map(app);
         KycCallbackEndpoint.Map(app);
         app.MapKycPublicKey();

@@ -1,4 +1,5 @@
 using X402Serverless.Handler.ProviderConsole;
+using X402Serverless.Handler.Signup;
 
 namespace X402Serverless.Handler.Hosting;
 
@@ -30,6 +31,7 @@ internal static class GatewayServices
         services.AddManagementApi();
         services.AddMcpEndpoint();
         services.AddConsole(options);
+        services.AddSignup();
         services.AddSingleton<GatewayStartup>();
     }
 

@@ -25,6 +25,7 @@ public abstract class AccessStoreContract
         Assert.True(await store.CountOrganisationsAsync(default) >= 1);
         Assert.Equal(org, await store.FindOrganisationAsync(org.Id, default));
         Assert.Null(await store.FindOrganisationAsync("org_missing", default));
+        Assert.Equal(org, await store.FindOperatorAsync(default));
     }
 
     [Fact]
@@ -36,6 +37,7 @@ public abstract class AccessStoreContract
         await store.CreateOrganisationAsync(org, new AccessKey("k1" + org.Id, org.Id, "x402sk_1", AccessKey.AdminRole, now), "h1" + org.Id, default);
         await store.AddKeyAsync(new AccessKey("k2" + org.Id, org.Id, "x402sk_2", AccessKey.AdminRole, now.AddSeconds(1)), "h2" + org.Id, default);
 
+        Assert.Null(await store.FindOperatorAsync(default));
         Assert.Equal(["k1" + org.Id, "k2" + org.Id], (await store.ListKeysAsync(org.Id, default)).Select(k => k.Id));
         Assert.False(await store.RevokeKeyAsync("org_other", "k2" + org.Id, default));
         Assert.True(await store.RevokeKeyAsync(org.Id, "k2" + org.Id, default));

@@ -43,7 +43,8 @@ internal sealed class GatewayHost : IAsyncDisposable
     public static Dictionary<string, string?> UnderFunctionsHost(IDictionary<string, string?> settings) =>
         new(settings) { ["FUNCTIONS_CUSTOMHANDLER_PORT"] = "0" };
 
-    public static async Task<GatewayHost> StartAsync(IDictionary<string, string?> settings)
+    /// <param name="configure">Runs on the builder before the gateway registers itself (e.g. a TimeProvider of the test's).</param>
+    public static async Task<GatewayHost> StartAsync(IDictionary<string, string?> settings, Action<WebApplicationBuilder>? configure = null)
     {
         var logs = new LogCapture();
         var dataDirectory = Path.Combine(Path.GetTempPath(), "x402-test-" + Guid.NewGuid().ToString("N"));
@@ -64,6 +65,7 @@ internal sealed class GatewayHost : IAsyncDisposable
             builder.WebHost.UseUrls("http://127.0.0.1:0");
             builder.Logging.ClearProviders();
             builder.Logging.AddProvider(logs);
+            configure?.Invoke(builder);
         });
         await GatewayApp.StartAsync(app);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
