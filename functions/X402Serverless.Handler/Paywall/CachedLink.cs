@@ -33,11 +33,15 @@ internal sealed record CachedLink(
 
     /// <summary>
     /// This link as priced for one request, or null when the path, once normalised as it will be forwarded, leaves
-    /// the upstream's base path (a "/cheap/../premium" must not buy "/premium" at the cheap price).
+    /// the upstream's base path: a "/cheap/../premium" must not buy "/premium" at the cheap price, and no paid call
+    /// may reach the provider's other endpoints with the link's upstream headers (a "..\" is a "../" to the URI
+    /// the request is forwarded to, and a call that did not come through Kestrel, such as MCP's, is not normalised).
     /// </summary>
     public CachedLink? For(string method, string? rest)
     {
-        if (Link.PriceRules.Count == 0)
+        // Only a '.', a '\' or an escape can make a dot segment; the hot path's plain paths skip building the target.
+        var mayClimb = rest is not null && rest.AsSpan().IndexOfAny('.', '\\', '%') >= 0;
+        if (Link.PriceRules.Count == 0 && !mayClimb)
         {
             return this;
         }
@@ -46,6 +50,10 @@ internal sealed record CachedLink(
         if (path != basePath && !path.StartsWith(basePath + "/", StringComparison.Ordinal))
         {
             return null;
+        }
+        if (Link.PriceRules.Count == 0)
+        {
+            return this;
         }
         var relative = Uri.UnescapeDataString(path[basePath.Length..]);
         var price = Link.PriceFor(method, relative.Length == 0 ? "/" : relative);

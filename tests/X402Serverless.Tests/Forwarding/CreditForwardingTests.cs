@@ -56,4 +56,31 @@ public sealed class CreditForwardingTests(CreditsFixture fixture) : IClassFixtur
         Assert.False(seen.TryGetProperty("authorization", out _));
         Assert.Equal(1, fixture.Upstream.Hits(link.Path));
     }
+
+    [Theory]
+    [InlineData("/..%5C{0}")]
+    [InlineData("/%2e%2e%5C{0}")]
+    [InlineData("/a/..%5C..%5C{0}")]
+    [InlineData("/%2e%2e/{0}")]
+    [InlineData("/.%2e/{0}")]
+    public async Task A_path_that_climbs_out_of_the_links_upstream_is_refused_and_charges_nothing(string escape)
+    {
+        // Without price rules too: a paid call must not reach the provider's other endpoints with its upstream headers.
+        using var org = await fixture.NewOrganisationAsync();
+        var payer = await NewPayerAsync(org, new { name = "Agent" });
+        var link = await fixture.NewLinkAsync(org, "0.01", ["credits"]);
+        await fixture.FundAsync(Accounts.Credits(payer.Id), 10_000);
+        var secret = $"secret-{Guid.NewGuid():N}";
+
+        var target = new Uri(link.Url + string.Format(System.Globalization.CultureInfo.InvariantCulture, escape, secret),
+            new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
+        using var request = new HttpRequestMessage(HttpMethod.Get, target);
+        request.Headers.Authorization = new("Bearer", payer.Key);
+        using var client = new HttpClient();
+        using var response = await client.SendAsync(request);
+
+        Assert.NotEqual(200, (int)response.StatusCode);
+        Assert.Equal(0, fixture.Upstream.Hits("/ok/" + secret));
+        Assert.Equal(10_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
+    }
 }
