@@ -26,6 +26,7 @@ internal static class StoreServices
                 ActivatorUtilities.CreateInstance<SqlitePayerStore>(sp), sp.GetRequiredService<TimeProvider>()));
             services.AddSingleton<IKycStore, SqliteKycStore>();
             services.AddSingleton<IUsageStore, SqliteUsageStore>();
+            services.AddSingleton<ILinkHealthStore, SqliteLinkHealthStore>();
             foreach (var source in WebhookSources.All)
             {
                 services.AddKeyedSingleton<IWebhookInbox>(source, (sp, _) => ActivatorUtilities.CreateInstance<SqliteWebhookInbox>(sp, source));
@@ -48,6 +49,7 @@ internal static class StoreServices
         var kycEvents = new TableWebhookInbox(client, p + "kycevents");
         var kyc = new TableKycStore(client, p + "kycrecords", p + "kycwallets");
         var usage = new TableUsageStore(client, p + "usagedaily");
+        var linkHealth = new TableLinkHealthStore(client, p + "linkhealth");
         services.AddSingleton<ILinkStore>(links);
         services.AddSingleton<IAccessStore>(access);
         services.AddSingleton<IPaymentStore>(payments);
@@ -56,10 +58,11 @@ internal static class StoreServices
         services.AddKeyedSingleton<IWebhookInbox>(WebhookSources.Kyc, kycEvents);
         services.AddSingleton<IKycStore>(kyc);
         services.AddSingleton<IUsageStore>(usage);
+        services.AddSingleton<ILinkHealthStore>(linkHealth);
         services.AddSingleton<ILedger>(sp => new TableLedger(client, sp.GetRequiredService<TimeProvider>(), p + "ledgerentries", p + "ledgeraccounts", p + "ledgercaps"));
         services.AddSingleton<IStoreInitializer>(sp => new TableInitialization(ct => Task.WhenAll(
             links.InitializeAsync(ct), access.InitializeAsync(ct), payments.InitializeAsync(ct), payers.InitializeAsync(ct),
-            stripeEvents.InitializeAsync(ct), kycEvents.InitializeAsync(ct), kyc.InitializeAsync(ct), usage.InitializeAsync(ct),
+            stripeEvents.InitializeAsync(ct), kycEvents.InitializeAsync(ct), kyc.InitializeAsync(ct), usage.InitializeAsync(ct), linkHealth.InitializeAsync(ct),
             ((TableLedger)sp.GetRequiredService<ILedger>()).InitializeAsync(ct))));
     }
 }

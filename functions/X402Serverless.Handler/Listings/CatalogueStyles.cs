@@ -33,5 +33,7 @@ internal static class CatalogueStyles
         pre { background: #0f1523; color: #e6e9ef; padding: .75rem 1rem; overflow-x: auto; font-size: .85rem; }
         code { font-family: ui-monospace, monospace; }
         nav.pages { display: flex; gap: 1rem; margin-top: 1rem; }
+        .badge.down { display: inline-block; margin-left: .5rem; padding: 0 .45rem; border-radius: 3px; background: #b42318; color: #fff; font-size: .75rem; font-weight: 700; vertical-align: middle; }
+        dd.health.down { color: #b42318; font-weight: 700; }
         """;
 }
