@@ -71,8 +71,8 @@ internal sealed partial class LinkHealthProber(
                 }
             });
         await health.SaveAsync(results.ToList(), cancellationToken);
-        // The catalogue shows up/down at once when it changed, rather than when its snapshot next expires.
-        if (dropped.Count > 0 || results.Any(r => previous.GetValueOrDefault(r.LinkId)?.Up != r.Up))
+        // The catalogue shows what was found at once rather than when its snapshot next expires (one rebuild a pass).
+        if (dropped.Count > 0 || !results.IsEmpty)
         {
             catalogue.Invalidate();
         }

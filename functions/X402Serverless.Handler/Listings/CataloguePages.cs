@@ -160,9 +160,18 @@ internal sealed class CataloguePages(NetworkRegistry networks)
             .Append(entry.Latency.P50 is { } p50 ? E(LatencySummary.Format(p50)) : "no calls yet").Append("</dd>");
         if (entry.Health is { } health)
         {
-            html.Append("<dt>Health</dt><dd class=\"health ").Append(health.Up ? "up" : "down").Append("\">")
-                .Append(health.Up ? "up" : "down").Append(", checked ").Append(E(health.CheckedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)))
-                .Append(" UTC").Append("</dd>");
+            html.Append("<dt>Health</dt><dd class=\"health ").Append(health.Up ? "up" : "down").Append("\">").Append(health.Up ? "up" : "down");
+            if (!health.Up)
+            {
+                html.Append(" (").Append(E(health.Failure switch
+                {
+                    Core.Health.HealthFailures.Status => $"HTTP {health.Status}",
+                    Core.Health.HealthFailures.Timeout => "no answer in time",
+                    Core.Health.HealthFailures.AddressRefused => "address refused",
+                    _ => "no connection",
+                })).Append(health.ConsecutiveFailures > 1 ? $", {health.ConsecutiveFailures} probes in a row" : "").Append(')');
+            }
+            html.Append(", checked ").Append(E(health.CheckedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture))).Append(" UTC</dd>");
         }
         html.Append("</dl>");
     }

@@ -111,7 +111,7 @@ public sealed class HealthProbeTests(HealthFixture fixture) : IClassFixture<Heal
             Assert.StartsWith($"id=\"api-{id}\"><h2><a class=\"name\" href=\"/apis/{id}\">Flaky Weather API</a> <span class=\"badge down\"", item, StringComparison.Ordinal);
             var (_, page) = await HtmlAsync($"/apis/{id}");
             Assert.Contains("<span class=\"badge down\"", page, StringComparison.Ordinal);
-            Assert.Contains("<dd class=\"health down\">down, checked", page, StringComparison.Ordinal);
+            Assert.Contains("<dd class=\"health down\">down (HTTP 503), checked", page, StringComparison.Ordinal);
             Assert.DoesNotContain($"api-{id}", (await HtmlAsync("/?up=1")).Body, StringComparison.Ordinal);
             var health = (await DiscoveryItemAsync(id)).GetProperty("metadata").GetProperty("health");
             Assert.False(health.GetProperty("up").GetBoolean());
@@ -121,6 +121,7 @@ public sealed class HealthProbeTests(HealthFixture fixture) : IClassFixture<Heal
             await time.WaitForTimerDueAtAsync(start + 2 * interval, Wait);
             time.Advance(interval);
             await Poll.UntilAsync(async () => await fixture.HealthAsync(id) is { ConsecutiveFailures: 2 }, Wait);
+            Assert.Contains("<dd class=\"health down\">down (HTTP 503, 2 probes in a row), checked", (await HtmlAsync($"/apis/{id}")).Body, StringComparison.Ordinal);
 
             // Back up: the badge goes.
             fixture.Down = false;
