@@ -87,8 +87,9 @@ public sealed class HealthProbeTests(HealthFixture fixture) : IClassFixture<Heal
         try
         {
             // First pass at start: up. The probe asked for the health path below the upstream with the link's own
-            // header, and nothing of a payer, a payment or the gateway's forwarding.
-            await Poll.UntilAsync(async () => await fixture.HealthAsync(id) is { Up: true }, Wait);
+            // header, and nothing of a payer, a payment or the gateway's forwarding. The timer armed for the next
+            // pass is the sign that this one is over (results saved, catalogue refreshed).
+            await time.WaitForTimerDueAtAsync(start + interval, Wait);
             var up = (await fixture.HealthAsync(id))!;
             Assert.Equal((200, 0, start), (up.Status, up.ConsecutiveFailures, up.CheckedAt));
             var headers = Assert.Single(fixture.Requests[$"{service}/health?deep=0"]);
@@ -100,9 +101,8 @@ public sealed class HealthProbeTests(HealthFixture fixture) : IClassFixture<Heal
 
             // Down for the next pass, an interval later on the clock.
             fixture.Down = true;
-            await time.WaitForTimerDueAtAsync(start + interval, Wait);
             time.Advance(interval);
-            await Poll.UntilAsync(async () => await fixture.HealthAsync(id) is { Up: false }, Wait);
+            await time.WaitForTimerDueAtAsync(start + 2 * interval, Wait);
             var down = (await fixture.HealthAsync(id))!;
             Assert.Equal((503, HealthFailures.Status, 1, start + interval, start), (down.Status, down.Failure, down.ConsecutiveFailures, down.CheckedAt, down.LastUpAt));
 
@@ -118,17 +118,16 @@ public sealed class HealthProbeTests(HealthFixture fixture) : IClassFixture<Heal
             Assert.Equal(1, health.GetProperty("consecutiveFailures").GetInt32());
 
             // Still down a pass later: the failures add up.
-            await time.WaitForTimerDueAtAsync(start + 2 * interval, Wait);
             time.Advance(interval);
-            await Poll.UntilAsync(async () => await fixture.HealthAsync(id) is { ConsecutiveFailures: 2 }, Wait);
+            await time.WaitForTimerDueAtAsync(start + 3 * interval, Wait);
+            Assert.Equal(2, (await fixture.HealthAsync(id))!.ConsecutiveFailures);
             Assert.Contains("<dd class=\"health down\">down (HTTP 503, 2 probes in a row), checked", (await HtmlAsync($"/apis/{id}")).Body, StringComparison.Ordinal);
 
             // Back up: the badge goes.
             fixture.Down = false;
-            await time.WaitForTimerDueAtAsync(start + 3 * interval, Wait);
             time.Advance(interval);
-            await Poll.UntilAsync(async () => await fixture.HealthAsync(id) is { Up: true }, Wait);
-            Assert.Equal(0, (await fixture.HealthAsync(id))!.ConsecutiveFailures);
+            await time.WaitForTimerDueAtAsync(start + 4 * interval, Wait);
+            Assert.Equal((true, 0), ((await fixture.HealthAsync(id))!.Up, (await fixture.HealthAsync(id))!.ConsecutiveFailures));
             Assert.DoesNotContain("badge down", (await HtmlAsync($"/apis/{id}")).Body, StringComparison.Ordinal);
             Assert.Contains($"api-{id}", (await HtmlAsync("/?up=1")).Body, StringComparison.Ordinal);
             Assert.Equal(4, fixture.Requests[$"{service}/health?deep=0"].Count); // one probe per pass, none in between
