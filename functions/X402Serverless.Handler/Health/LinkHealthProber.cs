@@ -140,8 +140,9 @@ internal sealed partial class LinkHealthProber(
         {
             return (null, HealthFailures.AddressRefused);
         }
-        catch (HttpRequestException)
+        catch (Exception e) when (e is HttpRequestException or InvalidOperationException or NotSupportedException)
         {
+            // No usable connection; one link's odd failure must not stop the pass for the others.
             return (null, HealthFailures.Unreachable);
         }
     }

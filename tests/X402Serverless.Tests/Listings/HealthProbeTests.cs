@@ -33,12 +33,21 @@ public sealed class HealthFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        (_upstream, UpstreamUrl) = await LoopbackApp.StartAsync(app => app.Map("/svc/{**rest}", (HttpContext http) =>
+        (_upstream, UpstreamUrl) = await LoopbackApp.StartAsync(app =>
         {
-            Requests.GetOrAdd(http.Request.Path + http.Request.QueryString, _ => new()).Enqueue(
-                http.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()));
-            return Down ? Results.Text("maintenance", statusCode: 503) : Results.Json(new { ok = true });
-        }));
+            app.Map("/svc/{**rest}", (HttpContext http) =>
+            {
+                Requests.GetOrAdd(http.Request.Path + http.Request.QueryString, _ => new()).Enqueue(
+                    http.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()));
+                return Down ? Results.Text("maintenance", statusCode: 503) : Results.Json(new { ok = true });
+            });
+            // Never answers: only the probe's own timeout ends the request.
+            app.Map("/hang/{**rest}", async (HttpContext http) =>
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, http.RequestAborted);
+                return Results.Ok();
+            });
+        });
         Gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
         {
             ["X402:FacilitatorUrl"] = $"http://127.0.0.1:{PeerProcess.FreePort()}",
@@ -55,7 +64,8 @@ public sealed class HealthFixture : IAsyncLifetime
     }
 
     /// <summary>A prober of this gateway (its stores, its guarded upstream client, its catalogue) on <paramref name="time"/>.</summary>
-    internal LinkHealthProber Prober(TimeProvider time) => ActivatorUtilities.CreateInstance<LinkHealthProber>(Gateway.Services, time);
+    internal LinkHealthProber Prober(TimeProvider time, HealthOptions? options = null) =>
+        ActivatorUtilities.CreateInstance<LinkHealthProber>(Gateway.Services, time, Options.Create(options ?? new HealthOptions()));
 
     internal async Task<LinkHealth?> HealthAsync(string linkId) =>
         (await Gateway.Services.GetRequiredService<ILinkHealthStore>().ListAsync(default)).SingleOrDefault(h => h.LinkId == linkId);
@@ -142,7 +152,8 @@ public sealed class HealthProbeTests(HealthFixture fixture) : IClassFixture<Heal
     public async Task Only_listed_links_with_a_probe_are_probed_a_forbidden_address_is_refused_and_dropped_probes_claim_nothing()
     {
         var time = new TimerWatchingTimeProvider(DateTimeOffset.UtcNow);
-        var prober = fixture.Prober(time);
+        // A short probe timeout, for the upstream that never answers.
+        var prober = fixture.Prober(time, new HealthOptions { TimeoutSeconds = 1 });
         fixture.Down = false;
         async Task<(string Id, string Service)> LinkAsync(object listing)
         {
@@ -158,6 +169,11 @@ public sealed class HealthProbeTests(HealthFixture fixture) : IClassFixture<Heal
         var noProbe = await LinkAsync(new { listed = true, healthProbe = false });
         var probed = await LinkAsync(new { listed = true, healthProbe = true });
         var rebound = await LinkAsync(new { listed = true, healthProbe = true });
+        var (hanging, _) = await fixture.Gateway.CreateLinkAsync(new
+        {
+            upstream = fixture.UpstreamUrl + "/hang/" + Guid.NewGuid().ToString("N"), price = "0.01", payTo = MarketplaceFixture.PayTo, name = "Hanging",
+            listed = true, healthProbe = true,
+        });
         // As if its name now resolved elsewhere: the stored upstream points at the cloud metadata address, which the
         // gateway's upstream policy refuses on every connection (creating such a link is refused too).
         var links = fixture.Gateway.Services.GetRequiredService<ILinkStore>();
@@ -174,6 +190,8 @@ public sealed class HealthProbeTests(HealthFixture fixture) : IClassFixture<Heal
         Assert.True((await fixture.HealthAsync(probed.Id))!.Up);
         var refused = (await fixture.HealthAsync(rebound.Id))!;
         Assert.Equal((false, HealthFailures.AddressRefused, (int?)null), (refused.Up, refused.Failure, refused.Status));
+        var timedOut = (await fixture.HealthAsync(hanging))!;
+        Assert.Equal((false, HealthFailures.Timeout, (int?)null), (timedOut.Up, timedOut.Failure, timedOut.Status));
         Assert.False((await DiscoveryItemAsync(noProbe.Id)).GetProperty("metadata").TryGetProperty("health", out _));
         Assert.DoesNotContain("class=\"health", (await HtmlAsync($"/apis/{noProbe.Id}")).Body, StringComparison.Ordinal);
 
@@ -182,8 +200,9 @@ public sealed class HealthProbeTests(HealthFixture fixture) : IClassFixture<Heal
         {
             Assert.Equal(HttpStatusCode.OK, off.StatusCode);
         }
-        using (var unlist = await fixture.Gateway.Admin.PatchAsJsonAsync($"/api/links/{probed.Id}", new { listed = false }))
+        foreach (var toUnlist in new[] { probed.Id, hanging })
         {
+            using var unlist = await fixture.Gateway.Admin.PatchAsJsonAsync($"/api/links/{toUnlist}", new { listed = false });
             Assert.Equal(HttpStatusCode.OK, unlist.StatusCode);
         }
         time.Advance(prober.Interval);
