@@ -217,6 +217,7 @@ resource settings 'Microsoft.Web/sites/config@2025-03-01' = {
     X402__Settlement__RunWorker: 'false'
     X402__Webhooks__RunWorker: 'false'
     X402__Credits__RunAllowanceTimer: 'false'
+    X402__Health__RunProber: 'false'
     X402__Settlement__GasWalletKey: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/gas-wallet-key/)'
     X402__Stripe__SecretKey: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/stripe-secret-key/)'
     X402__Stripe__WebhookSecret: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/stripe-webhook-secret/)'

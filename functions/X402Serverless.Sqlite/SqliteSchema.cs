@@ -199,6 +199,18 @@ internal static class SqliteSchema
             PRIMARY KEY (role, wallet)
         );
         """,
+        """
+        CREATE TABLE link_health (
+            link_id TEXT PRIMARY KEY,
+            organisation_id TEXT NOT NULL,
+            up INTEGER NOT NULL,
+            checked_at TEXT NOT NULL,
+            status INTEGER,
+            failure TEXT,
+            consecutive_failures INTEGER NOT NULL,
+            last_up_at TEXT
+        );
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

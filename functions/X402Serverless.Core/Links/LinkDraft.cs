@@ -68,6 +68,12 @@ public sealed record LinkDraft
     /// <summary>JSON Schema (an object, or a string holding one) of a successful response; null removes it.</summary>
     public Patch<JsonElement> OutputSchema { get; init; }
 
+    /// <summary>Probe the upstream for health while listed (unpaid, no payer data).</summary>
+    public bool? HealthProbe { get; init; }
+
+    /// <summary>Path (and query) the probe requests below the upstream, starting with '/'; "" probes the upstream URL itself.</summary>
+    public string? HealthPath { get; init; }
+
     [JsonIgnore]
     public bool ClearsUpstreamHeaders => UpstreamHeaders.IsSent && UpstreamHeaders.Value is not { Count: > 0 };
 
@@ -81,5 +87,6 @@ public sealed record LinkDraft
         Tags = Tags?.Select(t => t.Trim().ToLowerInvariant()).Distinct().ToList(),
         Category = Category?.Trim(),
         ExampleRequest = ExampleRequest?.Trim(),
+        HealthPath = HealthPath?.Trim(),
     };
 }

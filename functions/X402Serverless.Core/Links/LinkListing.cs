@@ -26,8 +26,19 @@ public sealed record LinkListing
     /// <summary>JSON Schema of a successful response, compact JSON text of an object.</summary>
     public string? OutputSchema { get; init; }
 
+    /// <summary>Probe the upstream (unpaid) while listed, to show whether it is up (Health/LinkHealthProber).</summary>
+    public bool HealthProbe { get; init; }
+
+    /// <summary>What the probe requests below the upstream URL ("/health", "/status?full=0"); null: the upstream URL itself.</summary>
+    public string? HealthPath { get; init; }
+
+    /// <summary>Whether the health prober calls this link: listed, with its probe on.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool Probed => Listed && HealthProbe;
+
     /// <summary>Field-for-field equality (records compare lists by reference).</summary>
     public bool SameAs(LinkListing other) =>
         Listed == other.Listed && Tags.SequenceEqual(other.Tags) && Category == other.Category
-        && ExampleRequest == other.ExampleRequest && InputSchema == other.InputSchema && OutputSchema == other.OutputSchema;
+        && ExampleRequest == other.ExampleRequest && InputSchema == other.InputSchema && OutputSchema == other.OutputSchema
+        && HealthProbe == other.HealthProbe && HealthPath == other.HealthPath;
 }

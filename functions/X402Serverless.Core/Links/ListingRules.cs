@@ -13,6 +13,7 @@ public static class ListingRules
     public const int MaxCategoryLength = 64;
     public const int MaxExampleLength = 2000;
     public const int MaxSchemaBytes = 8192;
+    public const int MaxHealthPathLength = 256;
 
     public static void Check(LinkDraft draft, List<ValidationError> errors)
     {
@@ -37,6 +38,40 @@ public static class ListingRules
         }
         CheckSchema("inputSchema", draft.InputSchema, errors);
         CheckSchema("outputSchema", draft.OutputSchema, errors);
+        if (draft.HealthPath is { Length: > 0 } healthPath && HealthPathError(healthPath) is { } healthError)
+        {
+            errors.Add(new("healthPath", "invalid_health_path", healthError));
+        }
+    }
+
+    /// <summary>
+    /// Why a health path cannot be probed, or null. It must stay below the upstream URL (so a probe reaches only what
+    /// paid calls can): a '/'-led path of plain URL characters and an optional query, no dot segments, no
+    /// fragment, no backslash, no encoded '/', '' or '.', nothing that would make it a URL of its own.
+    /// </summary>
+    public static string? HealthPathError(string path)
+    {
+        const string Rule = "healthPath is a path below the upstream URL, e.g. \"/health\" or \"/status?full=0\"";
+        if (path.Length > MaxHealthPathLength)
+        {
+            return $"{Rule}, at most {MaxHealthPathLength} characters.";
+        }
+        if (path[0] != '/' || path.StartsWith("//", StringComparison.Ordinal))
+        {
+            return $"{Rule}: it starts with a single '/'.";
+        }
+        if (!path.All(c => char.IsAsciiLetterOrDigit(c) || "-._~!$&'()*+,;=:@/?%".Contains(c, StringComparison.Ordinal)))
+        {
+            return $"{Rule}: letters, digits and -._~!$&'()*+,;=:@/?% only.";
+        }
+        var pathPart = path.Split('?', 2)[0];
+        if (pathPart.Split('/').Any(segment => segment is "." or "..")
+            || pathPart.Contains("%2f", StringComparison.OrdinalIgnoreCase) || pathPart.Contains("%5c", StringComparison.OrdinalIgnoreCase)
+            || pathPart.Contains("%2e", StringComparison.OrdinalIgnoreCase))
+        {
+            return $"{Rule}: no '.' or '..' segments and no encoded '/', '\\' or '.'.";
+        }
+        return null;
     }
 
     /// <summary>The listing after the draft's present fields are applied to <paramref name="current"/>.</summary>
@@ -48,6 +83,8 @@ public static class ListingRules
         ExampleRequest = draft.ExampleRequest is null ? current.ExampleRequest : EmptyAsNull(draft.ExampleRequest),
         InputSchema = draft.InputSchema.IsSent ? Compact(draft.InputSchema.Value) : current.InputSchema,
         OutputSchema = draft.OutputSchema.IsSent ? Compact(draft.OutputSchema.Value) : current.OutputSchema,
+        HealthProbe = draft.HealthProbe ?? current.HealthProbe,
+        HealthPath = draft.HealthPath is null ? current.HealthPath : EmptyAsNull(draft.HealthPath),
     };
 
     /// <summary>A listed link needs a name: it is the title in the catalogue and the name agents see.</summary>

@@ -2,18 +2,19 @@ using X402Serverless.Handler.Settlement;
 
 namespace X402Serverless.Handler.Functions;
 
-/// <summary>POST /Maintenance: the timer function (every 5 minutes) running the maintenance pass in Azure.</summary>
+/// <summary>POST /Maintenance: the timer function (every 5 minutes) running the maintenance pass and the due health probes in Azure.</summary>
 internal static class MaintenanceFunction
 {
-    public static void Map(IEndpointRouteBuilder app) => app.MapPost("/Maintenance", async (HttpContext http, MaintenancePass maintenance) =>
+    public static void Map(IEndpointRouteBuilder app) => app.MapPost("/Maintenance", async (HttpContext http, MaintenancePass maintenance, Health.LinkHealthProber health) =>
     {
         var recovered = await maintenance.RecoverStaleAsync(http.RequestAborted);
         await maintenance.ReconcileAsync(http.RequestAborted);
         var redispatched = await maintenance.RedispatchAsync(http.RequestAborted);
+        var probed = await health.RunAsync(http.RequestAborted);
         return Results.Json(new Dictionary<string, object?>
         {
             ["Outputs"] = new Dictionary<string, object?>(),
-            ["Logs"] = new[] { $"Maintenance: {recovered} stale payments recovered, {redispatched} jobs re-dispatched." },
+            ["Logs"] = new[] { $"Maintenance: {recovered} stale payments recovered, {redispatched} jobs re-dispatched, {probed} links probed." },
             ["ReturnValue"] = null,
         });
     });

@@ -20,6 +20,7 @@ internal static class GatewayOptionsServices
         services.AddSection<WebhookOptions>(nameof(GatewayOptions.Webhooks));
         services.AddSection<ServiceBusOptions>(nameof(GatewayOptions.ServiceBus));
         services.AddSection<StorageOptions>(nameof(GatewayOptions.Storage));
+        services.AddSection<HealthOptions>(nameof(GatewayOptions.Health));
         return configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>() ?? new GatewayOptions();
     }
 

@@ -35,6 +35,9 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         }
         Positive("Stripe:" + nameof(options.Stripe.ToleranceSeconds), options.Stripe.ToleranceSeconds);
         Positive("Kyc:" + nameof(options.Kyc.ToleranceSeconds), options.Kyc.ToleranceSeconds);
+        Positive("Health:" + nameof(options.Health.IntervalMinutes), options.Health.IntervalMinutes);
+        Positive("Health:" + nameof(options.Health.TimeoutSeconds), options.Health.TimeoutSeconds);
+        Positive("Health:" + nameof(options.Health.Concurrency), options.Health.Concurrency);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

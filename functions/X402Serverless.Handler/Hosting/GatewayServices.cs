@@ -27,6 +27,7 @@ internal static class GatewayServices
         services.AddNetworks(options);
         services.AddSettlement(options);
         services.AddForwarding(options);
+        services.AddHealthProbes();
         services.AddFacilitatorService();
         services.AddManagementApi();
         services.AddMcpEndpoint();

@@ -1,5 +1,7 @@
+using X402Serverless.Core.Health;
 using X402Serverless.Core.Links;
 using X402Serverless.Core.Protocol;
+using X402Serverless.Core.Usage;
 
 namespace X402Serverless.Handler.Listings;
 
@@ -16,6 +18,15 @@ internal sealed record CatalogueEntry(
     long FailedCalls,
     string SearchText)
 {
+    /// <summary>Upstream latency over the same 30 days, from the usage counters' histogram.</summary>
+    public LatencySummary Latency { get; init; } = LatencySummary.None;
+
+    /// <summary>The last health probe's finding; null when the link has no probe (or none ran yet): no claim either way.</summary>
+    public LinkHealth? Health { get; init; }
+
+    /// <summary>Its probe found it down.</summary>
+    public bool Down => Health is { Up: false };
+
     /// <summary>Calls that carried a payment: delivered and charged, or not charged because the upstream failed.</summary>
     public long Calls => PaidCalls + FailedCalls;
 

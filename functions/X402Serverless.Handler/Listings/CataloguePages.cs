@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using X402Serverless.Core.Links;
 using X402Serverless.Core.Networks;
+using X402Serverless.Core.Usage;
 
 namespace X402Serverless.Handler.Listings;
 
@@ -30,7 +31,9 @@ internal sealed class CataloguePages(NetworkRegistry networks)
         {
             var link = entry.Link;
             html.Append("<li class=\"api\" id=\"api-").Append(E(entry.Id)).Append("\"><h2><a class=\"name\" href=\"/apis/")
-                .Append(E(entry.Id)).Append("\">").Append(E(entry.Name)).Append("</a></h2>");
+                .Append(E(entry.Id)).Append("\">").Append(E(entry.Name)).Append("</a>");
+            DownBadge(html, entry);
+            html.Append("</h2>");
             html.Append("<p class=\"provider\">by ").Append(E(entry.Provider));
             if (link.Listing.Category is { } category)
             {
@@ -71,6 +74,7 @@ internal sealed class CataloguePages(NetworkRegistry networks)
         var html = new StringBuilder(8_192);
         Open(html, entry.Name);
         html.Append("<section class=\"card\" id=\"api-").Append(E(entry.Id)).Append("\"><h1 class=\"name\">").Append(E(entry.Name)).Append("</h1>");
+        DownBadge(html, entry);
         html.Append("<p class=\"provider\">by ").Append(E(entry.Provider)).Append("</p>");
         if (link.Description is { } description)
         {
@@ -152,7 +156,34 @@ internal sealed class CataloguePages(NetworkRegistry networks)
         html.Append("<dt>Pays with</dt><dd class=\"accepts\">").Append(E(string.Join(", ", link.Accepts))).Append("</dd>");
         html.Append("<dt>Paid calls, 30 days</dt><dd class=\"calls\">").Append(entry.Calls.ToString(CultureInfo.InvariantCulture)).Append("</dd>");
         html.Append("<dt>Success, 30 days</dt><dd class=\"success\">")
-            .Append(entry.SuccessRate is { } rate ? (rate * 100).ToString("0.#", CultureInfo.InvariantCulture) + "%" : "no calls yet").Append("</dd></dl>");
+            .Append(entry.SuccessRate is { } rate ? (rate * 100).ToString("0.#", CultureInfo.InvariantCulture) + "%" : "no calls yet").Append("</dd>");
+        html.Append("<dt>Median latency, 30 days</dt><dd class=\"latency\">")
+            .Append(entry.Latency.P50 is { } p50 ? E(LatencySummary.Format(p50)) : "no calls yet").Append("</dd>");
+        if (entry.Health is { } health)
+        {
+            html.Append("<dt>Health</dt><dd class=\"health ").Append(health.Up ? "up" : "down").Append("\">").Append(health.Up ? "up" : "down");
+            if (!health.Up)
+            {
+                html.Append(" (").Append(E(health.Failure switch
+                {
+                    Core.Health.HealthFailures.Status => $"HTTP {health.Status}",
+                    Core.Health.HealthFailures.Timeout => "no answer in time",
+                    Core.Health.HealthFailures.AddressRefused => "address refused",
+                    _ => "no connection",
+                })).Append(health.ConsecutiveFailures > 1 ? $", {health.ConsecutiveFailures} probes in a row" : "").Append(')');
+            }
+            html.Append(", checked ").Append(E(health.CheckedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture))).Append(" UTC</dd>");
+        }
+        html.Append("</dl>");
+    }
+
+    // Only a probe that found it down: a link without a probe makes no claim either way.
+    private static void DownBadge(StringBuilder html, CatalogueEntry entry)
+    {
+        if (entry.Down)
+        {
+            html.Append(" <span class=\"badge down\" title=\"Its health probe found it down\">down</span>");
+        }
     }
 
     private string NetworkName(string id) =>

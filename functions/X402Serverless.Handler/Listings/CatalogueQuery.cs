@@ -11,14 +11,21 @@ internal sealed record CatalogueQuery(string? Q, string? Tag, string? Category, 
         Clean(query["q"]),
         Clean(query["tag"])?.ToLowerInvariant(),
         Clean(query["category"]),
-        int.TryParse(query["page"], out var page) && page is > 0 and < 100_000 ? page : 1);
+        int.TryParse(query["page"], out var page) && page is > 0 and < 100_000 ? page : 1)
+    {
+        NotDown = query["up"] == "1",
+    };
 
-    public string Key => $"{Q}\u0001{Tag}\u0001{Category}\u0001{Page}";
+    /// <summary>?up=1: leave out APIs whose health probe finds them down (those without a probe stay).</summary>
+    public bool NotDown { get; init; }
+
+    public string Key => $"{Q}\u0001{Tag}\u0001{Category}\u0001{Page}\u0001{NotDown}";
 
     public bool Matches(CatalogueEntry entry) =>
         (Q is null || Q.ToLowerInvariant().Split(' ', StringSplitOptions.RemoveEmptyEntries).All(entry.SearchText.Contains))
         && (Tag is null || entry.Link.Listing.Tags.Contains(Tag))
-        && (Category is null || string.Equals(entry.Link.Listing.Category, Category, StringComparison.OrdinalIgnoreCase));
+        && (Category is null || string.Equals(entry.Link.Listing.Category, Category, StringComparison.OrdinalIgnoreCase))
+        && (!NotDown || !entry.Down);
 
     /// <summary>This query's URL on another page.</summary>
     public string Url(int page)
@@ -27,6 +34,10 @@ internal sealed record CatalogueQuery(string? Q, string? Tag, string? Category, 
         Add("q", Q);
         Add("tag", Tag);
         Add("category", Category);
+        if (NotDown)
+        {
+            parts.Add("up=1");
+        }
         if (page > 1)
         {
             parts.Add($"page={page}");

@@ -40,5 +40,7 @@ internal static class CatalogueStyles
         h4 { font-size: .9rem; margin: 1rem 0 .35rem; color: var(--muted); }
         table { border-collapse: collapse; width: 100%; font-size: .9rem; }
         th, td { text-align: left; padding: .3rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: anywhere; }
+        .badge.down { display: inline-block; margin-left: .5rem; padding: 0 .45rem; border-radius: 3px; background: #b42318; color: #fff; font-size: .75rem; font-weight: 700; vertical-align: middle; }
+        dd.health.down { color: #b42318; font-weight: 700; }
         """;
 }

@@ -67,7 +67,21 @@ internal static class DiscoveryDocument
             ["inputSchema"] = Schema(listing.InputSchema),
             ["outputSchema"] = Schema(listing.OutputSchema),
             ["documentation"] = $"{baseUrl}/apis/{link.Id}",
+            ["calls30d"] = entry.Calls,
+            ["successRate30d"] = entry.SuccessRate is { } rate ? Math.Round(rate, 4) : null,
+            ["latencyP50Ms"] = Management.UsageTable.Milliseconds(entry.Latency.P50),
+            ["latencyP95Ms"] = Management.UsageTable.Milliseconds(entry.Latency.P95),
         };
+        // Only a probed link says anything about its health.
+        if (entry.Health is { } health)
+        {
+            metadata["health"] = new JsonObject
+            {
+                ["up"] = health.Up,
+                ["checkedAt"] = health.CheckedAt.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+                ["consecutiveFailures"] = health.ConsecutiveFailures,
+            };
+        }
         item["metadata"] = metadata;
         // The same Bazaar extension the link's 402 carries (DiscoveryResource.extensions echoes it), for its first method.
         if (BazaarExtension.For(link)?.Declare(BazaarExtension.DiscoveryMethod(link)) is { } bazaar)

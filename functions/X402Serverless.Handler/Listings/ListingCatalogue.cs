@@ -9,7 +9,8 @@ namespace X402Serverless.Handler.Listings;
 
 /// <summary>
 /// The listed links in memory for the public catalogue, discovery and /openapi.json: built from the stores in one
-/// pass (one listed-links query, one organisation and one usage read per provider), never per link per request.
+/// pass (one listed-links query, one health read, one organisation and one usage read per provider), never per
+/// link per request.
 /// A link change on this instance invalidates it at once; other instances see changes within LinkCacheSeconds,
 /// as for the paid path's link cache, and usage figures are as fresh.
 /// </summary>
@@ -17,6 +18,7 @@ internal sealed class ListingCatalogue(
     ILinkStore links,
     IAccessStore access,
     IUsageStore usage,
+    ILinkHealthStore health,
     NetworkRegistry networks,
     TimeProvider time,
     IOptions<GatewayOptions> options) : IDisposable
@@ -72,11 +74,22 @@ internal sealed class ListingCatalogue(
         var fromDay = now.UtcDateTime.Date.AddDays(1 - UsageDays).ToString("yyyy-MM-dd");
         var providers = new Dictionary<string, string>(StringComparer.Ordinal);
         var counts = new Dictionary<(string Link, string Kind), long>();
+        var latency = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        var probes = (await health.ListAsync(cancellationToken)).ToDictionary(h => h.LinkId, StringComparer.Ordinal);
         foreach (var organisationId in listed.Select(l => l.OrganisationId).Distinct(StringComparer.Ordinal))
         {
             providers[organisationId] = (await access.FindOrganisationAsync(organisationId, cancellationToken))?.Name ?? organisationId;
             foreach (var count in await usage.ListAsync(organisationId, fromDay, cancellationToken))
             {
+                if (LatencyHistogram.BucketOf(count.Kind) is var bucket and >= 0)
+                {
+                    if (!latency.TryGetValue(count.LinkId, out var buckets))
+                    {
+                        latency[count.LinkId] = buckets = new long[LatencyHistogram.Buckets];
+                    }
+                    buckets[bucket] += count.Count;
+                    continue;
+                }
                 counts[(count.LinkId, count.Kind)] = counts.GetValueOrDefault((count.LinkId, count.Kind)) + count.Count;
             }
         }
@@ -87,7 +100,12 @@ internal sealed class ListingCatalogue(
             var search = string.Join('\n', new[] { link.Name, link.Description, link.Listing.Category, provider }
                 .Concat(link.Listing.Tags).OfType<string>()).ToLowerInvariant();
             return new CatalogueEntry(link, provider, requirements,
-                counts.GetValueOrDefault((link.Id, UsageKinds.Paid)), counts.GetValueOrDefault((link.Id, UsageKinds.NotCharged)), search);
+                counts.GetValueOrDefault((link.Id, UsageKinds.Paid)), counts.GetValueOrDefault((link.Id, UsageKinds.NotCharged)), search)
+            {
+                Latency = latency.TryGetValue(link.Id, out var buckets) ? LatencyHistogram.Summarise(buckets) : LatencySummary.None,
+                // Only a link whose probe is on now: a record left from before the probe was turned off claims nothing.
+                Health = link.Listing.Probed ? probes.GetValueOrDefault(link.Id) : null,
+            };
         }).ToList();
         return new CatalogueSnapshot(entries, generation, now.UtcTicks + _ttlTicks);
     }

@@ -32,6 +32,8 @@ internal sealed record LinkView(
     string? ExampleRequest,
     JsonElement? InputSchema,
     JsonElement? OutputSchema,
+    bool HealthProbe,
+    string? HealthPath,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt)
 {
@@ -62,6 +64,8 @@ internal sealed record LinkView(
         link.Listing.ExampleRequest,
         Json(link.Listing.InputSchema),
         Json(link.Listing.OutputSchema),
+        link.Listing.HealthProbe,
+        link.Listing.HealthPath,
         link.CreatedAt,
         link.UpdatedAt);
 

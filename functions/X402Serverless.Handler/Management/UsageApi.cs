@@ -8,8 +8,9 @@ using X402Serverless.Handler.Problems;
 namespace X402Serverless.Handler.Management;
 
 /// <summary>
-/// GET /api/usage?days=30: per link and UTC day, how many calls were answered 402, paid, or not charged; the same as
-/// CSV at /api/usage.csv (with the link's name) for spreadsheets.
+/// GET /api/usage?days=30: per link and UTC day, how many calls were answered 402, paid, or not charged, and the
+/// upstream's median and 95th-percentile latency; per link, its latency over the whole period; the rows as CSV at
+/// /api/usage.csv (with the link's name) for spreadsheets.
 /// </summary>
 internal static class UsageApi
 {
@@ -17,36 +18,37 @@ internal static class UsageApi
     {
         api.MapGet("/usage", async Task<Results<Ok<UsageView>, ProblemHttpResult>> (HttpContext http, IUsageStore usage, TimeProvider time, int? days) =>
         {
-            if (await RowsAsync(http, usage, time, days) is not ({ } from, { } rows))
+            if (await CountsAsync(http, usage, time, days) is not ({ } from, { } counts))
             {
                 return InvalidDays();
             }
-            return TypedResults.Ok(new UsageView(from, rows));
+            return TypedResults.Ok(new UsageView(from, UsageTable.Rows(counts), UsageTable.Latency(counts)));
         });
         api.MapGet("/usage.csv", async Task<Results<ContentHttpResult, ProblemHttpResult>> (HttpContext http, IUsageStore usage, ILinkStore links, TimeProvider time, int? days) =>
         {
-            if (await RowsAsync(http, usage, time, days) is not (_, { } rows))
+            if (await CountsAsync(http, usage, time, days) is not (_, { } counts))
             {
                 return InvalidDays();
             }
+            var rows = UsageTable.Rows(counts);
             var names = (await links.ListAsync(CallerContext.Of(http).Organisation.Id, http.RequestAborted)).ToDictionary(l => l.Id, l => l.Name ?? "");
-            var csv = new System.Text.StringBuilder("day,link_id,link_name,challenged,paid,not_charged\r\n");
+            var csv = new System.Text.StringBuilder("day,link_id,link_name,challenged,paid,not_charged,latency_p50_ms,latency_p95_ms\r\n");
             foreach (var r in rows)
             {
-                csv.Append(CultureInfo.InvariantCulture, $"{r.Day},{r.LinkId},{Csv(names.GetValueOrDefault(r.LinkId, ""))},{r.Challenged},{r.Paid},{r.NotCharged}\r\n");
+                csv.Append(CultureInfo.InvariantCulture, $"{r.Day},{r.LinkId},{Csv(names.GetValueOrDefault(r.LinkId, ""))},{r.Challenged},{r.Paid},{r.NotCharged},{r.LatencyP50Ms},{r.LatencyP95Ms}\r\n");
             }
             return TypedResults.Text(csv.ToString(), "text/csv; charset=utf-8");
         });
     }
 
-    private static async Task<(string From, IReadOnlyList<UsageRow> Rows)?> RowsAsync(HttpContext http, IUsageStore usage, TimeProvider time, int? days)
+    private static async Task<(string From, IReadOnlyList<UsageCount> Counts)?> CountsAsync(HttpContext http, IUsageStore usage, TimeProvider time, int? days)
     {
         if (days is < 1 or > 366)
         {
             return null;
         }
         var from = Periods.Day(time.GetUtcNow().AddDays(1 - (days ?? 30)));
-        return (from, UsageTable.Rows(await usage.ListAsync(CallerContext.Of(http).Organisation.Id, from, http.RequestAborted)));
+        return (from, await usage.ListAsync(CallerContext.Of(http).Organisation.Id, from, http.RequestAborted));
     }
 
     private static ProblemHttpResult InvalidDays() => Problem.Typed(StatusCodes.Status400BadRequest, "invalid_days", "days is between 1 and 366.");
@@ -67,13 +69,38 @@ internal static class UsageTable
 {
     public static IReadOnlyList<UsageRow> Rows(IEnumerable<UsageCount> counts) =>
         counts.GroupBy(c => (c.LinkId, c.Day)).OrderBy(g => g.Key.Day, StringComparer.Ordinal).ThenBy(g => g.Key.LinkId, StringComparer.Ordinal)
-            .Select(g => new UsageRow(g.Key.LinkId, g.Key.Day, Of(g, UsageKinds.Challenged), Of(g, UsageKinds.Paid), Of(g, UsageKinds.NotCharged)))
+            .Select(g =>
+            {
+                var latency = LatencyHistogram.Summarise(g);
+                return new UsageRow(g.Key.LinkId, g.Key.Day, Of(g, UsageKinds.Challenged), Of(g, UsageKinds.Paid), Of(g, UsageKinds.NotCharged),
+                    Milliseconds(latency.P50), Milliseconds(latency.P95));
+            })
             .ToList();
+
+    /// <summary>Each link's latency over every day counted.</summary>
+    public static IReadOnlyList<LinkLatency> Latency(IEnumerable<UsageCount> counts) =>
+        counts.Where(c => LatencyHistogram.BucketOf(c.Kind) >= 0).GroupBy(c => c.LinkId).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g =>
+            {
+                var latency = LatencyHistogram.Summarise(g);
+                return new LinkLatency(g.Key, latency.Samples, Milliseconds(latency.P50), Milliseconds(latency.P95));
+            })
+            .ToList();
+
+    // Tenths of a millisecond are as fine as the buckets allow (about 41% wide).
+    public static double? Milliseconds(TimeSpan? latency) => latency is { } l ? Math.Round(l.TotalMilliseconds, 1) : null;
 
     private static long Of(IEnumerable<UsageCount> counts, string kind) => counts.Where(c => c.Kind == kind).Sum(c => c.Count);
 }
 
 /// <summary>GET /api/usage: the first day counted and a row per link and day since.</summary>
-internal sealed record UsageView(string From, IReadOnlyList<UsageRow> Items);
+internal sealed record UsageView(string From, IReadOnlyList<UsageRow> Items, IReadOnlyList<LinkLatency> Latency);
 
-internal sealed record UsageRow(string LinkId, string Day, long Challenged, long Paid, long NotCharged);
+/// <summary>
+/// One link on one day. Latency is the time to the upstream's response headers on paid calls it answered, estimated
+/// from the usage counters' histogram (null when none).
+/// </summary>
+internal sealed record UsageRow(string LinkId, string Day, long Challenged, long Paid, long NotCharged, double? LatencyP50Ms = null, double? LatencyP95Ms = null);
+
+/// <summary>A link's upstream latency over the whole period: how many answers it rests on, median and 95th percentile.</summary>
+internal sealed record LinkLatency(string LinkId, long Samples, double? P50Ms, double? P95Ms);

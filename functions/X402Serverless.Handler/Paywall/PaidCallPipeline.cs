@@ -35,6 +35,7 @@ internal sealed class PaidCallPipeline(
 
         try
         {
+            var started = usage.Timestamp();
             using var outcome = await forwarder.SendAsync(http, cached.Upstream, rest, cached.UpstreamHeaders);
             if (outcome.Response is not { } upstream)
             {
@@ -46,6 +47,8 @@ internal sealed class PaidCallPipeline(
                 }
                 return ChargeResults.UpstreamProblem(outcome);
             }
+            // Time to the upstream's response headers, for every answer it gave (a failure to answer has no latency).
+            usage.Latency(cached.Link, started);
             if (!ChargePolicies.Charges(cached.Link.ChargeOn, (int)upstream.StatusCode))
             {
                 // Not charged: the upstream's answer passed back as it is.

@@ -58,6 +58,23 @@ public sealed class TimerAndQueueFunctionTests(CreditsFixture fixture) : IClassF
         Assert.Equal(X402Serverless.Core.Payments.PaymentStatus.Reserved, (await store.GetAsync(id, default))!.Status);
     }
 
+    [Fact]
+    public async Task The_maintenance_timer_runs_the_due_health_probes()
+    {
+        using var org = await fixture.NewOrganisationAsync();
+        var link = await fixture.NewLinkAsync(org, "0.01", ["credits"], kind: "fail", extra: new { name = "Failing API", listed = true, healthProbe = true });
+        const string timer = """{"Data":{"timer":{"IsPastDue":false}},"Metadata":{"sys":{"MethodName":"Maintenance"}}}""";
+        using var client = fixture.Gateway.Client();
+        using var response = await client.PostAsync("/Maintenance", new StringContent(timer, Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Matches("[1-9][0-9]* links probed", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("Logs")[0].GetString());
+        var health = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<X402Serverless.Core.Ports.ILinkHealthStore>(fixture.Gateway.Services);
+        var found = (await health.ListAsync(default)).Single(h => h.LinkId == link.Id);
+        Assert.Equal((false, 500), (found.Up, found.Status));
+        Assert.Equal(1, fixture.Upstream.Hits(link.Path));
+    }
+
     [Theory]
     [InlineData("""{"Data":{"evt":"\"{\\\"eventId\\\":\\\"evt_unknown\\\"}\""},"Metadata":{}}""")]
     [InlineData("""{"Data":{"evt":{"eventId":"evt_unknown"}},"Metadata":{}}""")]

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using X402Serverless.Handler.Health;
 using X402Serverless.Tests.ProviderConsole;
 using X402Serverless.Tests.Support;
 
@@ -105,6 +107,42 @@ public sealed class CatalogueBrowserTests(ConsoleBrowserFixture fixture) : IClas
             await browser.NavigateAsync(fixture.Gateway.BaseUrl + $"/apis/{id}");
             await browser.ClickAsync("#reference");
             await browser.WaitForUrlAsync(u => u.EndsWith($"/reference#ref-{id}", StringComparison.Ordinal));
+        }
+    }
+
+
+    [Fact]
+    public async Task An_api_whose_health_probe_fails_is_marked_down_in_the_browser_and_a_screenshot_is_kept()
+    {
+        var (_, api) = await fixture.NewOrganisationAsync("Outage Labs");
+        using (api)
+        {
+            // Nothing listens on the discard port: the probe finds no connection.
+            var (id, _) = await fixture.Gateway.CreateLinkAsync(new
+            {
+                upstream = "http://127.0.0.1:9/api", price = "0.05", payTo = ConsoleFixture.PayTo, name = "Outage Prone API",
+                listed = true, healthProbe = true, healthPath = "/healthz",
+            }, api);
+            Assert.True(await fixture.Gateway.Services.GetRequiredService<LinkHealthProber>().RunAsync(default) >= 1);
+            var browser = fixture.Browser;
+
+            await browser.NavigateAsync(fixture.Gateway.BaseUrl + "/");
+            Assert.Equal("Outage Prone API", await browser.TextAsync($"#api-{id} .name"));
+            Assert.Equal("down", await browser.TextAsync($"#api-{id} .badge.down"));
+            Assert.Equal("$0.05 per call", await browser.TextAsync($"#api-{id} .price"));
+            // The badge is styled (red, bold) under the page's content policy.
+            Assert.Equal("700", await (await browser.FindAsync($"#api-{id} .badge.down")).CssAsync("font-weight"));
+            var artifacts = Path.Combine(AppContext.BaseDirectory, "artifacts");
+            var png = await browser.ScreenshotAsync(Path.Combine(artifacts, "catalogue-down.png"));
+            Assert.True(png.Length > 1000);
+            Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+
+            await browser.NavigateAsync(fixture.Gateway.BaseUrl + $"/apis/{id}");
+            Assert.Equal("Outage Prone API", await browser.TextAsync("h1.name"));
+            Assert.Equal("down", await browser.TextAsync(".badge.down"));
+            Assert.StartsWith("down (no connection), checked ", await browser.TextAsync("dd.health"), StringComparison.Ordinal);
+            Assert.Equal("no calls yet", await browser.TextAsync("dd.latency"));
+            await browser.ScreenshotAsync(Path.Combine(artifacts, "catalogue-api-down.png"));
         }
     }
 }

@@ -369,6 +369,16 @@ public sealed class MarketplaceTests(MarketplaceFixture fixture) : IClassFixture
         { """{"tags":"weather"}""", "tags", "invalid_type" },
         { """{"tag":["weather"]}""", "tag", "unknown_field" },
         { """{"listed":true,"name":null}""", "listed", "listing_needs_name" },
+        { """{"healthPath":"health"}""", "healthPath", "invalid_health_path" },
+        { """{"healthPath":"//evil.example/x"}""", "healthPath", "invalid_health_path" },
+        { """{"healthPath":"/a/../../admin"}""", "healthPath", "invalid_health_path" },
+        { """{"healthPath":"/%2e%2e/admin"}""", "healthPath", "invalid_health_path" },
+        { """{"healthPath":"/a%2fb"}""", "healthPath", "invalid_health_path" },
+        { """{"healthPath":"/a\\\\b"}""", "healthPath", "invalid_health_path" },
+        { """{"healthPath":"/ok#frag"}""", "healthPath", "invalid_health_path" },
+        { """{"healthPath":"/x y"}""", "healthPath", "invalid_health_path" },
+        { "{\"healthPath\":\"/" + new string('h', 256) + "\"}", "healthPath", "invalid_health_path" },
+        { """{"healthProbe":"on"}""", "healthProbe", "invalid_type" },
     };
 
     [Theory]

@@ -55,6 +55,12 @@ public sealed class SqliteUsageStoreTests : UsageStoreContract
         Task.FromResult<IUsageStore>(new SqliteUsageStore(new SqliteDatabase(Path.Combine(Path.GetTempPath(), "x402-contract-" + Guid.NewGuid().ToString("N"), "x402.db"))));
 }
 
+public sealed class SqliteLinkHealthStoreTests : LinkHealthStoreContract
+{
+    protected override Task<ILinkHealthStore> StoreAsync() =>
+        Task.FromResult<ILinkHealthStore>(new SqliteLinkHealthStore(new SqliteDatabase(Path.Combine(Path.GetTempPath(), "x402-contract-" + Guid.NewGuid().ToString("N"), "x402.db"))));
+}
+
 public sealed class SqliteKycStoreTests : KycStoreContract
 {
     protected override Task<IKycStore> StoreAsync() =>

@@ -56,6 +56,16 @@ public sealed class TableUsageStoreTests(AzuriteFixture azurite) : UsageStoreCon
     }
 }
 
+public sealed class TableLinkHealthStoreTests(AzuriteFixture azurite) : LinkHealthStoreContract, IClassFixture<AzuriteFixture>
+{
+    protected override async Task<ILinkHealthStore> StoreAsync()
+    {
+        var store = new TableLinkHealthStore(azurite.Tables, AzuriteFixture.UniqueTable("linkhealth"));
+        await store.InitializeAsync(default);
+        return store;
+    }
+}
+
 public sealed class TableKycStoreTests(AzuriteFixture azurite) : KycStoreContract, IClassFixture<AzuriteFixture>
 {
     protected override async Task<IKycStore> StoreAsync()

@@ -27,4 +27,28 @@ public abstract class UsageStoreContract
         Assert.DoesNotContain(all, c => c.LinkId == "lnk_x");
         Assert.All(await store.ListAsync(org, "2026-11-21", default), c => Assert.Equal("2026-11-21", c.Day));
     }
+
+    [Fact]
+    public async Task Latency_buckets_are_counters_like_the_rest_and_add_up_to_percentiles_over_days()
+    {
+        var store = await StoreAsync();
+        var org = "org_" + Guid.NewGuid().ToString("N")[..8];
+        var fast = LatencyHistogram.Kinds[LatencyHistogram.Bucket(TimeSpan.FromMilliseconds(20))];
+        var slow = LatencyHistogram.Kinds[LatencyHistogram.Bucket(TimeSpan.FromMilliseconds(900))];
+        // The same flush as the call counters, concurrently, on two days.
+        await Task.WhenAll(Enumerable.Range(0, 5).Select(i => store.AddAsync(
+            [new(org, "lnk_a", "2026-11-20", UsageKinds.Paid, 2), new(org, "lnk_a", "2026-11-20", fast, 2), new(org, "lnk_a", $"2026-11-2{i % 2 + 1}", slow, 1)],
+            default)));
+
+        var counts = await store.ListAsync(org, "2026-11-01", default);
+        Assert.Equal(10, counts.Single(c => c.Kind == fast).Count);
+        Assert.Equal(5, counts.Where(c => c.Kind == slow).Sum(c => c.Count));
+        var latency = LatencyHistogram.Summarise(counts);
+        Assert.Equal(15, latency.Samples);
+        // 10 of 15 answers near 20 ms: the median is within 20 ms's bucket, the 95th percentile within 900 ms's.
+        var fastBucket = LatencyHistogram.Bucket(TimeSpan.FromMilliseconds(20));
+        Assert.InRange(latency.P50!.Value.TotalMilliseconds, LatencyHistogram.LowerMilliseconds(fastBucket), LatencyHistogram.UpperMilliseconds(fastBucket));
+        var slowBucket = LatencyHistogram.Bucket(TimeSpan.FromMilliseconds(900));
+        Assert.InRange(latency.P95!.Value.TotalMilliseconds, LatencyHistogram.LowerMilliseconds(slowBucket), LatencyHistogram.UpperMilliseconds(slowBucket));
+    }
 }

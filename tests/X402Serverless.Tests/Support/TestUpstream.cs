@@ -11,7 +11,8 @@ namespace X402Serverless.Tests.Support;
 
 /// <summary>
 /// A provider's API on loopback: /ok answers 200 with what it received, /headers with every request header it
-/// received, /hostile an HTML page that tries to act in the gateway's origin, /fail 500, /slow never in time.
+/// received, /hostile an HTML page that tries to act in the gateway's origin, /fail 500, /slow never in time, /delay
+/// 200 after <see cref="Delay"/>.
 /// Every request is counted per path so tests can prove how often the upstream was reached.
 /// </summary>
 internal sealed class TestUpstream : IAsyncDisposable
@@ -73,6 +74,12 @@ internal sealed class TestUpstream : IAsyncDisposable
                 upstream.Count(http);
                 return Results.Redirect("http://127.0.0.1:1/elsewhere");
             });
+            app.Map("/delay/{**rest}", async (HttpContext http) =>
+            {
+                upstream.Count(http);
+                await Task.Delay(Delay, http.RequestAborted);
+                return Results.Json(new { delayed = Delay.TotalMilliseconds });
+            });
             app.Map("/slow/{**rest}", async (HttpContext http) =>
             {
                 upstream.Count(http);
@@ -82,6 +89,9 @@ internal sealed class TestUpstream : IAsyncDisposable
         });
         return upstream;
     }
+
+    /// <summary>How long /delay takes to answer: a slow upstream, yet well within the gateway's timeout.</summary>
+    public static readonly TimeSpan Delay = TimeSpan.FromMilliseconds(150);
 
     public int Hits(string path) => _hits.GetValueOrDefault(path);
 
