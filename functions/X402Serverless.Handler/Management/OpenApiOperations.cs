@@ -71,6 +71,16 @@ internal static class OpenApiOperations
         {
             return (null, [new("document", "unsupported_version", "Only OpenAPI 3 documents are imported; convert a Swagger 2.0 document first.")]);
         }
+        // Counted before any is described: describing inlines schemas, the costly part.
+        var count = (document.Paths ?? []).Sum(p => p.Value.Operations?.Count ?? 0);
+        if (count == 0)
+        {
+            return (null, [new("document", "no_operations", "The document has no operations under paths.")]);
+        }
+        if (count > MaxOperations)
+        {
+            return (null, [new("document", "too_many_operations", $"The document has {count} operations; one import takes at most {MaxOperations} (use include).")]);
+        }
         var operations = new List<ImportedOperation>();
         foreach (var (path, item) in document.Paths ?? [])
         {
@@ -78,14 +88,6 @@ internal static class OpenApiOperations
             {
                 operations.Add(Describe(path, method.Method.ToUpperInvariant(), item, operation));
             }
-        }
-        if (operations.Count == 0)
-        {
-            return (null, [new("document", "no_operations", "The document has no operations under paths.")]);
-        }
-        if (operations.Count > MaxOperations)
-        {
-            return (null, [new("document", "too_many_operations", $"The document has {operations.Count} operations; one import takes at most {MaxOperations} (use include).")]);
         }
         return (new Reading(operations, ServerUrl(document.Servers?.FirstOrDefault())), []);
     }
@@ -152,7 +154,9 @@ internal static class OpenApiOperations
         }
         try
         {
-            using var text = new StringWriter();
+            // Inlining expands a tree of references in full (a few kilobytes of $refs that fan out to millions of nodes):
+            // the writer stops as soon as the text outgrows what a listing keeps, so a schema costs at most that much.
+            using var text = new BoundedStringWriter(ListingRules.MaxSchemaBytes * 2);
             var writer = new OpenApiJsonWriter(text, new OpenApiJsonWriterSettings { Terse = true, InlineLocalReferences = true });
             schema.SerializeAsV31(writer);
             return Bounded(text.ToString());

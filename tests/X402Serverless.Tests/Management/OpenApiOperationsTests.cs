@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Text.Json;
 using X402Serverless.Handler.Management;
 using X402Serverless.Tests.Support;
@@ -130,5 +131,68 @@ public sealed class OpenApiOperationsTests
         Assert.Null(reading);
         Assert.NotEmpty(errors);
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"reading took {started.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Local_references_that_fan_out_are_left_out_of_the_listing_rather_than_expanded()
+    {
+        // Four schemas of ten properties, each a $ref to the next: 2 KB that inline to 10^4 objects per use (seconds of
+        // CPU each, per body and per answer, before the bound). Forty operations would be minutes; bounded, they are quick.
+        var (reading, errors) = await Task.Run(() => OpenApiOperations.Read(FanOutDocument(40))).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Empty(errors);
+        Assert.Equal(40, reading!.Operations.Count);
+        Assert.All(reading.Operations, o => Assert.Null(o.InputSchema));
+        Assert.All(reading.Operations, o => Assert.Null(o.OutputSchema));
+    }
+
+    [Fact]
+    public async Task Too_many_operations_are_refused_before_any_is_described()
+    {
+        var (reading, errors) = await Task.Run(() => OpenApiOperations.Read(FanOutDocument(OpenApiOperations.MaxOperations + 1))).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Null(reading);
+        Assert.Equal("too_many_operations", Assert.Single(errors).Code);
+    }
+
+    private static string FanOutDocument(int operations)
+    {
+        var schemas = new JsonObject();
+        for (var level = 0; level < 4; level++)
+        {
+            var properties = new JsonObject();
+            for (var p = 0; p < 10; p++)
+            {
+                properties[$"p{p}"] = level == 3 ? new JsonObject { ["type"] = "string" } : new JsonObject { ["$ref"] = $"#/components/schemas/S{level + 1}" };
+            }
+            schemas[$"S{level}"] = new JsonObject { ["type"] = "object", ["properties"] = properties };
+        }
+        var paths = new JsonObject();
+        for (var i = 0; i < operations; i++)
+        {
+            var schema = new JsonObject { ["$ref"] = "#/components/schemas/S0" };
+            paths[$"/p{i}"] = new JsonObject
+            {
+                ["post"] = new JsonObject
+                {
+                    ["requestBody"] = new JsonObject { ["content"] = new JsonObject { ["application/json"] = new JsonObject { ["schema"] = schema } } },
+                    ["responses"] = new JsonObject
+                    {
+                        ["200"] = new JsonObject
+                        {
+                            ["description"] = "ok",
+                            ["content"] = new JsonObject { ["application/json"] = new JsonObject { ["schema"] = schema.DeepClone() } },
+                        },
+                    },
+                },
+            };
+        }
+        return new JsonObject
+        {
+            ["openapi"] = "3.1.0",
+            ["info"] = new JsonObject { ["title"] = "fan-out", ["version"] = "1" },
+            ["paths"] = paths,
+            ["components"] = new JsonObject { ["schemas"] = schemas },
+        }.ToJsonString();
     }
 }
