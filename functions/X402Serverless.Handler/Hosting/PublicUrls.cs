@@ -14,6 +14,9 @@ internal sealed class PublicUrls(IOptions<GatewayOptions> options)
 
     private readonly string? _links = LinksOrigin.Parse(options.Value.LinksOrigin)?.GetLeftPart(UriPartial.Authority);
 
+    /// <summary>Whether PublicBaseUrl is set (else the origin is the request's own, Host header included).</summary>
+    public bool IsConfigured => _configured is not null;
+
     public string BaseUrl(HttpRequest request) =>
         _configured ?? $"{request.Scheme}://{request.Host}{request.PathBase}";
 

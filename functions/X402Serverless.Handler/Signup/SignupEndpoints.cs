@@ -18,21 +18,29 @@ namespace X402Serverless.Handler.Signup;
 /// </summary>
 internal static class SignupEndpoints
 {
-    public const string Statement = "Sign in to the x402 gateway.";
+    // The role is in what the wallet shows its owner and what is checked: a message signed to get a payer key cannot
+    // be posted for a provider's admin key (nor the other way round).
+    public const string ProviderStatement = "Sign in to the x402 gateway as a provider.";
+    public const string PayerStatement = "Sign in to the x402 gateway as a payer.";
+
+    public static string StatementFor(string role) => role == "payer" ? PayerStatement : ProviderStatement;
 
     public static void MapSignup(this IEndpointRouteBuilder app)
     {
         var signup = app.MapGroup("/api/signup").RequireRateLimiting(SignupRateLimit.Name).AddEndpointFilter(async (context, next) =>
-            context.HttpContext.RequestServices.GetRequiredService<IOptions<SignupOptions>>().Value.Open
-                ? await next(context)
-                : Problem.Of(StatusCodes.Status403Forbidden, "signup_closed", "Open sign-up is off on this gateway.",
-                    "Ask the operator for an organisation (POST /api/organisations) or an organisation for a payer key (POST /api/payers)."));
+            Refusal(context.HttpContext) is { } refused ? refused : await next(context));
         signup.MapPost("/nonce", async (HttpContext http, SignupNonces nonces, SiweVerifier verifier, PublicUrls urls) =>
         {
+            var role = http.Request.Query["role"].ToString() is { Length: > 0 } asked ? asked : "provider";
+            if (role is not ("provider" or "payer"))
+            {
+                return (IResult)Problem.Of(StatusCodes.Status400BadRequest, "invalid_role", "role is provider or payer.",
+                    "POST /api/signup/nonce?role=provider (the default) or ?role=payer: the message's statement names it.");
+            }
             var baseUrl = urls.BaseUrl(http.Request);
             var (nonce, issuedAt, expiresAt) = await nonces.IssueAsync(http.RequestAborted);
             http.Response.Headers.CacheControl = "no-store";
-            return TypedResults.Ok(new NonceView(nonce, new Uri(baseUrl).Authority, baseUrl, verifier.ChainIds(), "1", Statement, issuedAt, expiresAt));
+            return TypedResults.Ok(new NonceView(nonce, new Uri(baseUrl).Authority, baseUrl, verifier.ChainIds(), "1", StatementFor(role), issuedAt, expiresAt));
         });
         signup.MapPost("/provider", ProviderAsync);
         signup.MapPost("/payer", PayerAsync);
@@ -46,7 +54,7 @@ internal static class SignupEndpoints
         {
             return invalid!;
         }
-        var (message, refused) = await verifier.VerifyAsync(request.Message, request.Signature, http.Request, http.RequestAborted);
+        var (message, refused) = await verifier.VerifyAsync(request.Message, request.Signature, ProviderStatement, http.Request, http.RequestAborted);
         if (message is null)
         {
             return refused!;
@@ -69,7 +77,7 @@ internal static class SignupEndpoints
         {
             return invalid!;
         }
-        var (message, refused) = await verifier.VerifyAsync(request.Message, request.Signature, http.Request, http.RequestAborted);
+        var (message, refused) = await verifier.VerifyAsync(request.Message, request.Signature, PayerStatement, http.Request, http.RequestAborted);
         if (message is null)
         {
             return refused!;
@@ -87,6 +95,30 @@ internal static class SignupEndpoints
         var body = new PayerSignup(await views.ViewAsync(payer, http.RequestAborted), message.Address.ToString(), result.KeyId!, result.Key!, result.IsNew);
         return result.IsNew ? TypedResults.Created("/api/me", body) : TypedResults.Ok(body);
     }
+
+    /// <summary>
+    /// Sign-up closed, or open on a gateway that does not know its own public origin: then the domain a message must
+    /// name would come from the request's Host, which a relaying site sets to its own (and has a visitor's wallet sign for
+    /// it), so only a gateway reached on loopback (a laptop) takes sign-ups without PublicBaseUrl. Null when it may go on.
+    /// </summary>
+    public static ProblemHttpResult? Refusal(HttpContext http)
+    {
+        if (!http.RequestServices.GetRequiredService<IOptions<SignupOptions>>().Value.Open)
+        {
+            return Problem.Typed(StatusCodes.Status403Forbidden, "signup_closed", "Open sign-up is off on this gateway.",
+                "Ask the operator for an organisation (POST /api/organisations) or an organisation for a payer key (POST /api/payers).");
+        }
+        if (!http.RequestServices.GetRequiredService<PublicUrls>().IsConfigured && !IsLoopback(http.Request.Host.Host))
+        {
+            return Problem.Typed(StatusCodes.Status403Forbidden, "signup_needs_public_url", "This gateway does not know its public address.",
+                "The operator sets X402:PublicBaseUrl (the origin wallets sign for); until then sign-up is taken on loopback only.");
+        }
+        return null;
+    }
+
+    private static bool IsLoopback(string host) =>
+        host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+        || (System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var address) && System.Net.IPAddress.IsLoopback(address));
 
     private static ProblemHttpResult InProgress(HttpContext http)
     {

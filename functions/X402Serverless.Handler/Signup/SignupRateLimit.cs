@@ -37,7 +37,30 @@ internal sealed class SignupRateLimit(IOptions<SignupOptions> signup, IOptions<G
         });
 
     private string ClientAddress(HttpContext http) =>
-        _behindFrontDoor && IPAddress.TryParse(http.Request.Headers["X-Azure-ClientIP"].ToString(), out var client)
-            ? client.ToString()
-            : http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        Partition(_behindFrontDoor && IPAddress.TryParse(http.Request.Headers["X-Azure-ClientIP"].ToString(), out var client)
+            ? client
+            : http.Connection.RemoteIpAddress);
+
+    /// <summary>
+    /// An IPv4 address is its own partition; an IPv6 one is its /64, which one subscriber holds whole (an address per
+    /// request from it would otherwise be a fresh allowance per request).
+    /// </summary>
+    internal static string Partition(IPAddress? address)
+    {
+        if (address is null)
+        {
+            return "unknown";
+        }
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4().ToString();
+        }
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+        var bytes = address.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return new IPAddress(bytes) + "/64";
+    }
 }

@@ -17,7 +17,9 @@ namespace X402Serverless.Handler.Signup;
 /// </summary>
 internal sealed class SiweVerifier(ISignupStore store, NetworkRegistry networks, PublicUrls urls, IOptions<SignupOptions> options, TimeProvider time)
 {
-    public async Task<(SiweMessage? Message, ProblemHttpResult? Problem)> VerifyAsync(string text, string signature, HttpRequest request, CancellationToken cancellationToken)
+    /// <param name="statement">The statement a message for this kind of account carries (see <see cref="SignupEndpoints.StatementFor"/>).</param>
+    public async Task<(SiweMessage? Message, ProblemHttpResult? Problem)> VerifyAsync(string text, string signature, string statement, HttpRequest request,
+        CancellationToken cancellationToken)
     {
         if (Encoding.UTF8.GetByteCount(text) > SiweParser.MaxBytes)
         {
@@ -54,6 +56,11 @@ internal sealed class SiweVerifier(ISignupStore store, NetworkRegistry networks,
         {
             return Refused(StatusCodes.Status401Unauthorized, "siwe_wrong_chain", "The message's chain is not one this gateway takes.",
                 "Chain ids taken: " + string.Join(", ", ChainIds()) + ".");
+        }
+        if (!string.Equals(message.Statement, statement, StringComparison.Ordinal))
+        {
+            return Refused(StatusCodes.Status401Unauthorized, "siwe_wrong_role", "The message was not signed for this kind of account.",
+                $"Its statement must read \"{statement}\" (as POST /api/signup/nonce?role=… says).");
         }
         var now = time.GetUtcNow();
         var skew = TimeSpan.FromSeconds(options.Value.ClockSkewSeconds);

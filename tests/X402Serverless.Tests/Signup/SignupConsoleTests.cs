@@ -47,7 +47,7 @@ public sealed partial class SignupConsoleTests : IAsyncLifetime
         // The same message again: its nonce is used.
         using var replay = await session.PostFormAsync("/console/signup", "signup", new()
         {
-            ["Input.Role"] = "payer", ["Input.Message"] = signed.Message, ["Input.Signature"] = signed.Signature,
+            ["Input.Role"] = "provider", ["Input.Message"] = signed.Message, ["Input.Signature"] = signed.Signature,
         });
         Assert.Equal(HttpStatusCode.Unauthorized, replay.StatusCode);
         Assert.Contains("already used", await replay.Content.ReadAsStringAsync());
@@ -58,7 +58,7 @@ public sealed partial class SignupConsoleTests : IAsyncLifetime
     {
         using var session = ConsoleSession.Anonymous(_gateway);
         using var anonymous = _gateway.Client();
-        var signed = await SiweSigner.SignFreshAsync(anonymous, SiweSigner.NewKey());
+        var signed = await SiweSigner.SignFreshAsync(anonymous, SiweSigner.NewKey(), "payer");
 
         using var done = await session.PostFormAsync("/console/signup", "signup", new()
         {

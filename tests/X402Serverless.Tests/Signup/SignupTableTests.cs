@@ -31,7 +31,7 @@ public sealed class SignupTableTests(AzuriteFixture azurite) : IClassFixture<Azu
         using var asProvider = gateway.Client(organisation.GetProperty("key").GetString());
         Assert.Equal("Table Co", (await asProvider.GetFromJsonAsync<JsonElement>("/api/organisation")).GetProperty("name").GetString());
 
-        using var payer = await SiweSigner.PostAsync(anonymous, "payer", await SiweSigner.SignFreshAsync(anonymous, wallet));
+        using var payer = await SiweSigner.PostAsync(anonymous, "payer", await SiweSigner.SignFreshAsync(anonymous, wallet, "payer"));
         var account = await payer.Content.ReadFromJsonAsync<JsonElement>();
         Assert.True(HttpStatusCode.Created == payer.StatusCode, account.ToString());
         using var asPayer = gateway.Client(account.GetProperty("key").GetString());
@@ -42,7 +42,7 @@ public sealed class SignupTableTests(AzuriteFixture azurite) : IClassFixture<Azu
         Assert.Equal(organisation.GetProperty("organisation").GetProperty("id").GetString(),
             (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("organisation").GetProperty("id").GetString());
 
-        var signed = await SiweSigner.SignFreshAsync(anonymous, SiweSigner.NewKey());
+        var signed = await SiweSigner.SignFreshAsync(anonymous, SiweSigner.NewKey(), "payer");
         var responses = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => SiweSigner.PostAsync(anonymous, "payer", signed)));
         Assert.Single(responses, r => r.StatusCode == HttpStatusCode.Created);
         foreach (var refused in responses.Where(r => r.StatusCode != HttpStatusCode.Created))

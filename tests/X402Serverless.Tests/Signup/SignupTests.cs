@@ -72,7 +72,7 @@ public sealed class SignupTests : IAsyncLifetime
     {
         using var anonymous = _gateway.Client();
         var wallet = SiweSigner.NewKey();
-        var signed = await SiweSigner.SignFreshAsync(anonymous, wallet);
+        var signed = await SiweSigner.SignFreshAsync(anonymous, wallet, "payer");
 
         using var created = await SiweSigner.PostAsync(anonymous, "payer", signed);
         var body = await created.Content.ReadFromJsonAsync<JsonElement>();
@@ -90,7 +90,7 @@ public sealed class SignupTests : IAsyncLifetime
         // A payer of the operator's marketplace: the operator sees it and can help (revoke a leaked key, grant credit).
         Assert.Equal(HttpStatusCode.OK, (await _gateway.Admin.GetAsync($"/api/payers/{payerId}")).StatusCode);
 
-        using var again = await SiweSigner.PostAsync(anonymous, "payer", await SiweSigner.SignFreshAsync(anonymous, wallet));
+        using var again = await SiweSigner.PostAsync(anonymous, "payer", await SiweSigner.SignFreshAsync(anonymous, wallet, "payer"));
         var second = await again.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         Assert.Equal(payerId, second.GetProperty("payer").GetProperty("id").GetString());
@@ -128,24 +128,19 @@ public sealed class SignupTests : IAsyncLifetime
         var signed = await SiweSigner.SignAsync([.. cases.Select(c => c.Spec), .. nonces.Select(n => SiweSigner.For(n, wallet, now))]);
         for (var i = 0; i < cases.Length; i++)
         {
-            using var refused = await SiweSigner.PostAsync(anonymous, i % 2 == 0 ? "provider" : "payer", signed[i]);
+            using var refused = await SiweSigner.PostAsync(anonymous, "provider", signed[i]);
             await ProblemAssert.IsAsync(refused, 401, cases[i].Code, cases[i].Code);
         }
 
-        // A refused message leaves its nonce usable: each nonce above still signs the wallet up once, here as a payer.
-        using (var ok = await SiweSigner.PostAsync(anonymous, "payer", signed[cases.Length]))
+        // A refused message leaves its nonce usable: each nonce above still signs the wallet up once.
+        using (var ok = await SiweSigner.PostAsync(anonymous, "provider", signed[cases.Length]))
         {
             Assert.Equal(HttpStatusCode.Created, ok.StatusCode);
         }
         // Replayed: the same signed message again.
-        using (var replay = await SiweSigner.PostAsync(anonymous, "payer", signed[cases.Length]))
+        using (var replay = await SiweSigner.PostAsync(anonymous, "provider", signed[cases.Length]))
         {
             await ProblemAssert.IsAsync(replay, 401, "siwe_nonce_used");
-        }
-        // A message signed for a payer cannot be replayed as a provider sign-up either: the nonce is gone.
-        using (var crossRole = await SiweSigner.PostAsync(anonymous, "provider", signed[cases.Length]))
-        {
-            await ProblemAssert.IsAsync(crossRole, 401, "siwe_nonce_used");
         }
     }
 
@@ -290,5 +285,61 @@ public sealed class SignupTests : IAsyncLifetime
         await ProblemAssert.IsAsync(refused, 401, "siwe_nonce_expired");
         using var again = await SiweSigner.PostAsync(anonymous, "provider", signed);
         await ProblemAssert.IsAsync(again, 401, "siwe_nonce_unknown");
+    }
+
+    [Fact]
+    public async Task A_message_signed_for_one_kind_of_account_never_buys_the_other()
+    {
+        // A payer app has the wallet sign "as a payer"; posted for a provider's admin key it is refused, nonce kept.
+        using var anonymous = _gateway.Client();
+        var wallet = SiweSigner.NewKey();
+        var forPayer = await SiweSigner.SignFreshAsync(anonymous, wallet, "payer");
+        Assert.Contains("as a payer", forPayer.Message, StringComparison.Ordinal);
+
+        using (var asProvider = await SiweSigner.PostAsync(anonymous, "provider", forPayer))
+        {
+            await ProblemAssert.IsAsync(asProvider, 401, "siwe_wrong_role");
+        }
+        var forProvider = await SiweSigner.SignFreshAsync(anonymous, wallet);
+        using (var asPayer = await SiweSigner.PostAsync(anonymous, "payer", forProvider))
+        {
+            await ProblemAssert.IsAsync(asPayer, 401, "siwe_wrong_role");
+        }
+        // Each still works for the role it was signed for.
+        using (var payer = await SiweSigner.PostAsync(anonymous, "payer", forPayer))
+        {
+            Assert.Equal(HttpStatusCode.Created, payer.StatusCode);
+        }
+        using (var provider = await SiweSigner.PostAsync(anonymous, "provider", forProvider))
+        {
+            Assert.Equal(HttpStatusCode.Created, provider.StatusCode);
+        }
+        using var badRole = await anonymous.PostAsync("/api/signup/nonce?role=admin", null);
+        await ProblemAssert.IsAsync(badRole, 400, "invalid_role");
+    }
+
+    [Fact]
+    public async Task Without_a_public_base_url_a_relayed_host_cannot_take_sign_ups()
+    {
+        // A relaying site sends its own Host, gets a nonce naming itself and has a visitor's wallet sign for it: without
+        // PublicBaseUrl the gateway takes sign-ups on loopback only, so neither the nonce nor the post goes through.
+        using var anonymous = _gateway.Client();
+        using var nonce = new HttpRequestMessage(HttpMethod.Post, "/api/signup/nonce");
+        nonce.Headers.Host = "evil.example";
+        using var refusedNonce = await anonymous.SendAsync(nonce);
+        await ProblemAssert.IsAsync(refusedNonce, 403, "signup_needs_public_url");
+
+        var real = await SiweSigner.NonceAsync(anonymous);
+        var signed = (await SiweSigner.SignAsync(SiweSigner.For(real, SiweSigner.NewKey(), DateTimeOffset.UtcNow) with
+        {
+            Domain = "evil.example", Uri = "http://evil.example/",
+        }))[0];
+        using var post = new HttpRequestMessage(HttpMethod.Post, "/api/signup/provider")
+        {
+            Content = JsonContent.Create(new { message = signed.Message, signature = signed.Signature }),
+        };
+        post.Headers.Host = "evil.example";
+        using var refusedPost = await anonymous.SendAsync(post);
+        await ProblemAssert.IsAsync(refusedPost, 403, "signup_needs_public_url");
     }
 }

@@ -9,7 +9,7 @@ namespace X402Serverless.Tests.Signup;
 /// <summary>One EIP-4361 message for viem to build and sign (tests/peers/siwe-sign.mjs); Address overrides the key's own.</summary>
 internal sealed record SiweSpec(
     string PrivateKey, string Domain, string Uri, long ChainId, string Nonce, DateTimeOffset IssuedAt,
-    DateTimeOffset? ExpirationTime = null, DateTimeOffset? NotBefore = null, string? Address = null, string? Statement = "Sign in to the x402 gateway.");
+    DateTimeOffset? ExpirationTime = null, DateTimeOffset? NotBefore = null, string? Address = null, string? Statement = null);
 
 internal sealed record SignedSiwe(string Message, string Signature, string Address);
 
@@ -35,10 +35,10 @@ internal static class SiweSigner
         return JsonSerializer.Deserialize<List<SignedSiwe>>(output, Json)!;
     }
 
-    /// <summary>POST /api/signup/nonce: {nonce, domain, uri, chainIds, …}.</summary>
-    public static async Task<JsonElement> NonceAsync(HttpClient client)
+    /// <summary>POST /api/signup/nonce?role=…: {nonce, domain, uri, chainIds, statement, …}.</summary>
+    public static async Task<JsonElement> NonceAsync(HttpClient client, string role = "provider")
     {
-        using var response = await client.PostAsync("/api/signup/nonce", null);
+        using var response = await client.PostAsync($"/api/signup/nonce?role={role}", null);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.True(response.IsSuccessStatusCode, $"nonce: {(int)response.StatusCode} {body}");
         return body;
@@ -46,10 +46,11 @@ internal static class SiweSigner
 
     /// <summary>A spec for a message exactly as the nonce response asks, issued now by <paramref name="now"/>.</summary>
     public static SiweSpec For(JsonElement nonce, string key, DateTimeOffset now) => new(
-        key, nonce.GetProperty("domain").GetString()!, nonce.GetProperty("uri").GetString()!, BaseSepolia, nonce.GetProperty("nonce").GetString()!, now);
+        key, nonce.GetProperty("domain").GetString()!, nonce.GetProperty("uri").GetString()!, BaseSepolia, nonce.GetProperty("nonce").GetString()!, now,
+        Statement: nonce.GetProperty("statement").GetString());
 
-    public static async Task<SignedSiwe> SignFreshAsync(HttpClient client, string key) =>
-        (await SignAsync(For(await NonceAsync(client), key, DateTimeOffset.UtcNow)))[0];
+    public static async Task<SignedSiwe> SignFreshAsync(HttpClient client, string key, string role = "provider") =>
+        (await SignAsync(For(await NonceAsync(client, role), key, DateTimeOffset.UtcNow)))[0];
 
     public static Task<HttpResponseMessage> PostAsync(HttpClient client, string role, SignedSiwe signed, string? name = null) =>
         client.PostAsJsonAsync($"/api/signup/{role}", name is null
