@@ -97,12 +97,12 @@ internal sealed class GasWalletNonces : IDisposable
     /// The oldest nonce the chain has not mined (<paramref name="chainLatest"/>), when ours holds it with a transaction
     /// the node took at least <paramref name="after"/> ago: every later transaction of the wallet waits behind it.
     /// </summary>
-    public (BigInteger Nonce, string Hash, Eip1559Transaction Transaction)? StuckHead(BigInteger chainLatest, DateTimeOffset now, TimeSpan after)
+    public (BigInteger Nonce, string Hash, Eip1559Transaction Transaction, bool ReplacedBefore)? StuckHead(BigInteger chainLatest, DateTimeOffset now, TimeSpan after)
     {
         lock (_state)
         {
             return _held.TryGetValue(chainLatest, out var held) && held is { Hash: { } hash, Transaction: { } transaction } && now - held.SentAt >= after
-                ? (chainLatest, hash, transaction)
+                ? (chainLatest, hash, transaction, held.Replaced is { Length: > 0 })
                 : null;
         }
     }
@@ -120,6 +120,18 @@ internal sealed class GasWalletNonces : IDisposable
                 _replacedBy.Remove(old);
             }
             _replacedBy[replacedHash] = (hash, now);
+        }
+    }
+
+    /// <summary>The replacement announced by <see cref="Replacing"/> never reached the node: waits stop looking for it.</summary>
+    public void NotReplaced(string replacedHash, string hash)
+    {
+        lock (_state)
+        {
+            if (_replacedBy.TryGetValue(replacedHash, out var by) && by.By == hash)
+            {
+                _replacedBy.Remove(replacedHash);
+            }
         }
     }
 

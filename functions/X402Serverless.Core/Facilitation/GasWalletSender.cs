@@ -179,7 +179,7 @@ internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOption
             }
             if (nonces.StuckHead(await latest, time.GetUtcNow(), options.GapCheckInterval) is { } head)
             {
-                await ReplaceAsync(rpc, nonces, head.Nonce, head.Hash, head.Transaction, tip, maxFee);
+                await ReplaceAsync(rpc, nonces, head.Nonce, head.Hash, head.Transaction, head.ReplacedBefore, tip, maxFee);
             }
         }
         catch (RpcUnavailableException)
@@ -205,8 +205,14 @@ internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOption
     /// the authorization in both pays once whichever it is.
     /// </summary>
     private async Task ReplaceAsync(EvmRpcClient rpc, GasWalletNonces nonces, BigInteger nonce, string stuckHash, Eip1559Transaction stuck,
-        BigInteger tip, BigInteger maxFee)
+        bool replacedBefore, BigInteger tip, BigInteger maxFee)
     {
+        if (replacedBefore && maxFee <= stuck.MaxFeePerGas && tip <= stuck.MaxPriorityFeePerGas)
+        {
+            // Replaced once already, and still above what the chain asks: fees are not what holds it (a stalled sequencer,
+            // a node not answering), so bumping again would only climb towards the cap every interval.
+            return;
+        }
         var (bumpedTip, bumpedMaxFee) = FeeBump.Next(stuck.MaxPriorityFeePerGas, stuck.MaxFeePerGas, tip, maxFee);
         if (bumpedMaxFee > options.MaxFeePerGas)
         {
@@ -225,7 +231,10 @@ internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOption
         }
         catch (Exception e) when (e is RpcException or RpcUnavailableException)
         {
-            return; // mined meanwhile, refused, or no answer: the one in flight stays, and the next check looks again
+            // Mined meanwhile, refused, or no answer: the one in flight stays, and the next check looks again. (Without an
+            // answer the node may have taken it; a wait that stops looking for it still has the authorization's own record.)
+            nonces.NotReplaced(stuckHash, hash);
+            return;
         }
         nonces.Replace(nonce, stuckHash, raw, hash, replacement, time.GetUtcNow());
     }
