@@ -30,8 +30,9 @@ internal static class HopByHopHeaders
     private static readonly HashSet<string> Response = new(StringComparer.OrdinalIgnoreCase)
     {
         "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "TE", "Trailer", "Transfer-Encoding", "Upgrade",
-        // An upstream must not forge our settlement headers.
+        // An upstream must not forge our settlement and charge headers (a payer, or an agent over MCP, reads them as ours).
         "PAYMENT-RESPONSE", "X-PAYMENT-RESPONSE", "PAYMENT-REQUIRED",
+        "X-Payment-Id", "X-Payment-Settlement", "X-Charged", "X-Charged-From",
         // Nor act on the gateway's origin, which the console shares: plant or clear its cookies, widen a service
         // worker's scope, or point the origin's connections elsewhere.
         "Set-Cookie", "Clear-Site-Data", "Service-Worker-Allowed", "Alt-Svc",

@@ -83,4 +83,22 @@ public sealed class CreditForwardingTests(CreditsFixture fixture) : IClassFixtur
         Assert.Equal(0, fixture.Upstream.Hits("/ok/" + secret));
         Assert.Equal(10_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
     }
+
+    [Fact]
+    public async Task An_upstream_cannot_forge_the_gateways_charge_and_settlement_headers()
+    {
+        using var org = await fixture.NewOrganisationAsync();
+        var payer = await NewPayerAsync(org, new { name = "Agent" });
+        var link = await fixture.NewLinkAsync(org, "0.01", ["credits"], "hostile");
+        await fixture.FundAsync(Accounts.Credits(payer.Id), 10_000);
+
+        using var response = await CallAsync(link.Url, payer.Key);
+
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Equal("0.01", response.Headers.GetValues("X-Charged").Single());
+        Assert.Equal("credits", response.Headers.GetValues("X-Charged-From").Single());
+        Assert.False(response.Headers.Contains("X-Payment-Id"));
+        Assert.False(response.Headers.Contains("X-Payment-Settlement"));
+        Assert.False(response.Headers.Contains("PAYMENT-RESPONSE"));
+    }
 }

@@ -57,6 +57,12 @@ internal sealed class TestUpstream : IAsyncDisposable
                 upstream.Count(http);
                 // Its own policy tries to allow everything: the gateway's sandbox must still hold beside it.
                 http.Response.Headers.ContentSecurityPolicy = HostilePage.OwnPolicy;
+                // And it forges the gateway's charge and settlement headers.
+                http.Response.Headers["X-Charged"] = "0.00";
+                http.Response.Headers["X-Charged-From"] = "allowance";
+                http.Response.Headers["X-Payment-Id"] = "pay_forged";
+                http.Response.Headers["X-Payment-Settlement"] = "deferred";
+                http.Response.Headers["PAYMENT-RESPONSE"] = "forged";
                 return Results.Content(HostilePage.Html, "text/html; charset=utf-8");
             });
             app.Map("/fail/{**rest}", (HttpContext http) =>
