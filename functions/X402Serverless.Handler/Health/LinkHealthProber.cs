@@ -35,6 +35,10 @@ internal sealed partial class LinkHealthProber(
 
     public TimeSpan Interval => TimeSpan.FromMinutes(_settings.IntervalMinutes);
 
+    /// <summary>How long a pass starts new probes: within one interval, and well within the Functions host's 10-minute timeout.</summary>
+    private TimeSpan PassBudget => TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(30).Ticks,
+        Math.Min(Interval.Ticks, TimeSpan.FromMinutes(4).Ticks) - TimeSpan.FromSeconds(_settings.TimeoutSeconds).Ticks));
+
     public void Dispose() => _running.Dispose();
 
     /// <summary>Probes the links that are due; returns how many were probed.</summary>
@@ -60,17 +64,22 @@ internal sealed partial class LinkHealthProber(
         var dropped = previous.Keys.Where(id => !ids.Contains(id)).ToList();
         await health.DeleteAsync(dropped, cancellationToken);
 
-        var due = probed.Where(l => !previous.TryGetValue(l.Id, out var last) || now - last.CheckedAt >= Interval - Slack).ToList();
+        // Longest unchecked first, and no new probe once the pass has run for its budget: links that never answer (a
+        // provider's blackholed upstreams) cannot make every pass outlast the host's timeout and lose all it found.
+        var due = probed.Where(l => !previous.TryGetValue(l.Id, out var last) || now - last.CheckedAt >= Interval - Slack)
+            .OrderBy(l => previous.TryGetValue(l.Id, out var last) ? last.CheckedAt : DateTimeOffset.MinValue).ToList();
+        var stopStarting = now + PassBudget;
         var results = new ConcurrentBag<LinkHealth>();
         await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = _settings.Concurrency, CancellationToken = cancellationToken },
             async (link, token) =>
             {
-                if (await ProbeAsync(link, previous.GetValueOrDefault(link.Id), now, token) is { } result)
+                if (time.GetUtcNow() < stopStarting && await ProbeAsync(link, previous.GetValueOrDefault(link.Id), now, token) is { } result)
                 {
+                    // Kept as found, so a pass cut short (the host's timeout, a shutdown) loses only the probes under way.
+                    await health.SaveAsync([result], CancellationToken.None);
                     results.Add(result);
                 }
             });
-        await health.SaveAsync(results.ToList(), cancellationToken);
         // The catalogue shows what was found at once rather than when its snapshot next expires (one rebuild a pass).
         if (dropped.Count > 0 || !results.IsEmpty)
         {

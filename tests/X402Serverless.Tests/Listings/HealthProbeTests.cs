@@ -149,6 +149,39 @@ public sealed class HealthProbeTests(HealthFixture fixture) : IClassFixture<Heal
     }
 
     [Fact]
+    public async Task A_pass_cut_short_by_a_link_that_never_answers_keeps_what_it_found()
+    {
+        // The Functions host ends a timer invocation at its timeout: the probes already done must not be lost with it.
+        var prober = fixture.Prober(new TimerWatchingTimeProvider(DateTimeOffset.UtcNow), new HealthOptions { TimeoutSeconds = 600, Concurrency = 2 });
+        fixture.Down = false;
+        var (hanging, _) = await fixture.Gateway.CreateLinkAsync(new
+        {
+            upstream = fixture.UpstreamUrl + "/hang/" + Guid.NewGuid().ToString("N"), price = "0.01", payTo = MarketplaceFixture.PayTo, name = "Hanging",
+            listed = true, healthProbe = true,
+        });
+        var (answering, _) = await fixture.Gateway.CreateLinkAsync(new
+        {
+            upstream = fixture.UpstreamUrl + "/svc/" + Guid.NewGuid().ToString("N"), price = "0.01", payTo = MarketplaceFixture.PayTo, name = "Answering",
+            listed = true, healthProbe = true,
+        });
+        using var cut = new CancellationTokenSource();
+
+        var pass = prober.RunAsync(cut.Token);
+        await Poll.UntilAsync(async () => await fixture.HealthAsync(answering) is not null, Wait);
+        Assert.False(pass.IsCompleted); // still waiting on the link that never answers
+        await cut.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pass);
+        Assert.True((await fixture.HealthAsync(answering))!.Up);
+        Assert.Null(await fixture.HealthAsync(hanging));
+        foreach (var id in new[] { hanging, answering })
+        {
+            using var unlist = await fixture.Gateway.Admin.PatchAsJsonAsync($"/api/links/{id}", new { listed = false });
+            Assert.Equal(HttpStatusCode.OK, unlist.StatusCode);
+        }
+    }
+
+    [Fact]
     public async Task Only_listed_links_with_a_probe_are_probed_a_forbidden_address_is_refused_and_dropped_probes_claim_nothing()
     {
         var time = new TimerWatchingTimeProvider(DateTimeOffset.UtcNow);
