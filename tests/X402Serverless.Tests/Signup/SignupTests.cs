@@ -265,6 +265,9 @@ public sealed class SignupTests : IAsyncLifetime
         Assert.True(limited.Headers.RetryAfter?.Delta is { } wait && wait > TimeSpan.Zero && wait <= TimeSpan.FromMinutes(1), limited.Headers.RetryAfter?.ToString());
         using var signup = await anonymous.PostAsJsonAsync("/api/signup/provider", new { message = "m", signature = "0x" });
         await ProblemAssert.IsAsync(signup, 429, "rate_limited");
+        // The console's sign-up page verifies signatures too: it shares the allowance.
+        using var page = await anonymous.GetAsync("/console/signup");
+        Assert.Equal(HttpStatusCode.TooManyRequests, page.StatusCode);
         // Other routes are not limited by it.
         Assert.Equal(HttpStatusCode.OK, (await gateway.Admin.GetAsync("/api/organisation")).StatusCode);
     }
