@@ -199,6 +199,9 @@ internal static class SqliteSchema
             PRIMARY KEY (role, wallet)
         );
         """,
+        """
+        ALTER TABLE links ADD COLUMN rate_limit TEXT;
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

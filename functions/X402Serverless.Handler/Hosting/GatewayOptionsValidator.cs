@@ -35,6 +35,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         }
         Positive("Stripe:" + nameof(options.Stripe.ToleranceSeconds), options.Stripe.ToleranceSeconds);
         Positive("Kyc:" + nameof(options.Kyc.ToleranceSeconds), options.Kyc.ToleranceSeconds);
+        RateLimitSettings.Check(options.RateLimits, failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -8,7 +8,7 @@ using X402Serverless.Handler.Problems;
 namespace X402Serverless.Handler.Management;
 
 /// <summary>
-/// GET /api/usage?days=30: per link and UTC day, how many calls were answered 402, paid, or not charged; the same as
+/// GET /api/usage?days=30: per link and UTC day, how many calls were answered 402, paid, not charged, or refused by a rate limit (429); the same as
 /// CSV at /api/usage.csv (with the link's name) for spreadsheets.
 /// </summary>
 internal static class UsageApi
@@ -30,10 +30,10 @@ internal static class UsageApi
                 return InvalidDays();
             }
             var names = (await links.ListAsync(CallerContext.Of(http).Organisation.Id, http.RequestAborted)).ToDictionary(l => l.Id, l => l.Name ?? "");
-            var csv = new System.Text.StringBuilder("day,link_id,link_name,challenged,paid,not_charged\r\n");
+            var csv = new System.Text.StringBuilder("day,link_id,link_name,challenged,paid,not_charged,rate_limited\r\n");
             foreach (var r in rows)
             {
-                csv.Append(CultureInfo.InvariantCulture, $"{r.Day},{r.LinkId},{Csv(names.GetValueOrDefault(r.LinkId, ""))},{r.Challenged},{r.Paid},{r.NotCharged}\r\n");
+                csv.Append(CultureInfo.InvariantCulture, $"{r.Day},{r.LinkId},{Csv(names.GetValueOrDefault(r.LinkId, ""))},{r.Challenged},{r.Paid},{r.NotCharged},{r.RateLimited}\r\n");
             }
             return TypedResults.Text(csv.ToString(), "text/csv; charset=utf-8");
         });
@@ -67,7 +67,7 @@ internal static class UsageTable
 {
     public static IReadOnlyList<UsageRow> Rows(IEnumerable<UsageCount> counts) =>
         counts.GroupBy(c => (c.LinkId, c.Day)).OrderBy(g => g.Key.Day, StringComparer.Ordinal).ThenBy(g => g.Key.LinkId, StringComparer.Ordinal)
-            .Select(g => new UsageRow(g.Key.LinkId, g.Key.Day, Of(g, UsageKinds.Challenged), Of(g, UsageKinds.Paid), Of(g, UsageKinds.NotCharged)))
+            .Select(g => new UsageRow(g.Key.LinkId, g.Key.Day, Of(g, UsageKinds.Challenged), Of(g, UsageKinds.Paid), Of(g, UsageKinds.NotCharged), Of(g, UsageKinds.RateLimited)))
             .ToList();
 
     private static long Of(IEnumerable<UsageCount> counts, string kind) => counts.Where(c => c.Kind == kind).Sum(c => c.Count);
@@ -76,4 +76,4 @@ internal static class UsageTable
 /// <summary>GET /api/usage: the first day counted and a row per link and day since.</summary>
 internal sealed record UsageView(string From, IReadOnlyList<UsageRow> Items);
 
-internal sealed record UsageRow(string LinkId, string Day, long Challenged, long Paid, long NotCharged);
+internal sealed record UsageRow(string LinkId, string Day, long Challenged, long Paid, long NotCharged, long RateLimited);
