@@ -7,6 +7,7 @@ using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Money;
 using X402Serverless.Core.Ports;
 using X402Serverless.Handler.Usage;
+using X402Serverless.Tests.ProviderConsole;
 using X402Serverless.Tests.Support;
 
 namespace X402Serverless.Tests.RateLimits;
@@ -39,7 +40,8 @@ public sealed class PaidLinkRateLimitTests : IAsyncLifetime
     [Fact]
     public async Task A_payer_past_its_limit_gets_429_with_retry_after_is_not_debited_and_is_served_again_after_the_refill()
     {
-        using var org = await NewOrganisationAsync();
+        var orgKey = await NewOrganisationKeyAsync();
+        using var org = _gateway.Client(orgKey);
         var (linkId, url) = await NewLinkAsync(org, new { perPayer = new { requests = 2, perSeconds = 60 } });
         var first = await NewFundedPayerAsync(org);
         var second = await NewFundedPayerAsync(org);
@@ -86,6 +88,13 @@ public sealed class PaidLinkRateLimitTests : IAsyncLifetime
         Assert.EndsWith($",{linkId},,0,4,0,2\r\n", csv, StringComparison.Ordinal);
         using var stranger = await NewOrganisationAsync();
         Assert.Empty((await stranger.GetFromJsonAsync<JsonElement>("/api/usage?days=1")).GetProperty("items").EnumerateArray());
+
+        // The console's link page shows the limits and the same counter.
+        using var session = await ConsoleSession.SignedInAsync(_gateway, orgKey);
+        var (status, html) = await session.GetAsync($"/console/links/{linkId}");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains("<dd id=\"link-rate-limits\">2 calls per 60 s per payer</dd>", html, StringComparison.Ordinal);
+        Assert.Contains("<dd id=\"link-rate-limited\">2</dd>", html, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -172,10 +181,12 @@ public sealed class PaidLinkRateLimitTests : IAsyncLifetime
 
     private async Task<(string Id, string Url)> NewLinkAsync(HttpClient org, object rateLimit) => await _gateway.CreateLinkAsync(LinkBody(rateLimit), org);
 
-    private async Task<HttpClient> NewOrganisationAsync()
+    private async Task<HttpClient> NewOrganisationAsync() => _gateway.Client(await NewOrganisationKeyAsync());
+
+    private async Task<string> NewOrganisationKeyAsync()
     {
         using var response = await _gateway.Admin.PostAsJsonAsync("/api/organisations", new { name = $"Org {Guid.NewGuid():N}" });
-        return _gateway.Client((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString());
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
     }
 
     private async Task<(string Id, string Key)> NewFundedPayerAsync(HttpClient org)
