@@ -22,6 +22,17 @@ public sealed class RateLimitedPaymentTests(ChainFixture chain)
             rateLimit = new { perPayer = new { requests = 1, perSeconds = 86_400 } },
         });
         var requirement = await RequirementAsync(url);
+
+        // A payment claiming this wallet but signed by another key is refused as a payment (402) and takes none of
+        // the wallet's tokens: only a payment the wallet signed counts against it.
+        for (var i = 0; i < 3; i++)
+        {
+            using var forged = await SendAsync(url, new PaymentBuilder
+            {
+                Requirement = requirement, PayerKey = chain.PayerKey, SigningKey = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32),
+            }.V2Header());
+            Assert.Equal(402, (int)forged.StatusCode);
+        }
         using (var first = await SendAsync(url, new PaymentBuilder { Requirement = requirement, PayerKey = chain.PayerKey }.V2Header()))
         {
             Assert.Equal(200, (int)first.StatusCode);

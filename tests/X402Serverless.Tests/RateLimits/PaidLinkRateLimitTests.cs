@@ -127,6 +127,51 @@ public sealed class PaidLinkRateLimitTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_client_named_address_is_ignored_unless_behind_front_door()
+    {
+        using var org = await NewOrganisationAsync();
+        var (_, url) = await NewLinkAsync(org, new { perIp = new { requests = 1, perSeconds = 60 } });
+        Assert.Equal(HttpStatusCode.PaymentRequired, (await GetAsync(url, ("X-Azure-ClientIP", "203.0.113.1"))).StatusCode);
+        // Not behind Front Door: the header could name anyone, so the connection's address is what counts.
+        await ProblemAssert.IsAsync(await GetAsync(url, ("X-Azure-ClientIP", "203.0.113.2")), 429, "rate_limited");
+    }
+
+    [Fact]
+    public async Task Behind_front_door_each_client_address_has_its_bucket_and_an_ipv6_one_counts_by_its_64()
+    {
+        const string frontDoorId = "0f0e0d0c-rate-limit-test";
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["X402:FacilitatorUrl"] = $"http://127.0.0.1:{PeerProcess.FreePort()}",
+            ["X402:FrontDoorId"] = frontDoorId,
+            ["X402:RateLimits:PerIp:Requests"] = "1",
+            ["X402:RateLimits:PerIp:PerSeconds"] = "60",
+        });
+        gateway.Admin.DefaultRequestHeaders.Add("X-Azure-FDID", frontDoorId);
+        // No rateLimit on the link: the gateway's default applies.
+        var (_, url) = await gateway.CreateLinkAsync(LinkBody(null));
+        (string, string) Fd = ("X-Azure-FDID", frontDoorId);
+        Assert.Equal(HttpStatusCode.PaymentRequired, (await GetAsync(url, Fd, ("X-Azure-ClientIP", "203.0.113.1"))).StatusCode);
+        await ProblemAssert.IsAsync(await GetAsync(url, Fd, ("X-Azure-ClientIP", "203.0.113.1")), 429, "rate_limited");
+        Assert.Equal(HttpStatusCode.PaymentRequired, (await GetAsync(url, Fd, ("X-Azure-ClientIP", "203.0.113.2"))).StatusCode);
+
+        Assert.Equal(HttpStatusCode.PaymentRequired, (await GetAsync(url, Fd, ("X-Azure-ClientIP", "2001:db8:1:2::1"))).StatusCode);
+        await ProblemAssert.IsAsync(await GetAsync(url, Fd, ("X-Azure-ClientIP", "2001:db8:1:2:ffff::9")), 429, "rate_limited");
+        Assert.Equal(HttpStatusCode.PaymentRequired, (await GetAsync(url, Fd, ("X-Azure-ClientIP", "2001:db8:1:3::1"))).StatusCode);
+    }
+
+    private static async Task<HttpResponseMessage> GetAsync(string url, params (string Name, string Value)[] headers)
+    {
+        using var client = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.Add(name, value);
+        }
+        return await client.SendAsync(request);
+    }
+
+    [Fact]
     public async Task A_link_rate_limit_is_checked_shown_changed_and_cleared_through_the_api()
     {
         using var org = await NewOrganisationAsync();
