@@ -211,6 +211,9 @@ internal static class SqliteSchema
             last_up_at TEXT
         );
         """,
+        """
+        ALTER TABLE links ADD COLUMN rate_limit TEXT;
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

@@ -47,6 +47,9 @@ public sealed record LinkDraft
     /// <summary>Prices per HTTP method and path prefix; [] removes them all.</summary>
     public IReadOnlyList<PriceRuleDraft>? PriceRules { get; init; }
 
+    /// <summary>Rate limits per payer and per client address; null removes them (the gateway's defaults apply).</summary>
+    public Patch<RateLimitDraft> RateLimit { get; init; }
+
     /// <summary>Secret headers injected upstream. Write-only; null or {} clears them.</summary>
     public Patch<Dictionary<string, string>> UpstreamHeaders { get; init; }
 

@@ -128,6 +128,10 @@ public sealed class LinkValidator(NetworkRegistry networks, UpstreamAddressPolic
         {
             PriceRuleChecks.Check(rules, draft.Networks ?? [], networks, errors);
         }
+        if (draft.RateLimit.Value is { } rateLimit)
+        {
+            RateLimitChecks.Check(rateLimit, errors);
+        }
         if (draft.UpstreamHeaders.Value is { } headers)
         {
             errors.AddRange(UpstreamHeaderRules.Check(headers));

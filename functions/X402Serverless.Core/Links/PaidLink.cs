@@ -71,6 +71,9 @@ public sealed record PaidLink
     /// <summary>"remote" or "builtin"; null follows the deployment's default.</summary>
     public string? Facilitator { get; init; }
 
+    /// <summary>Rate limits of this link; null (or a limit left out) follows the gateway's defaults.</summary>
+    public LinkRateLimits? RateLimit { get; init; }
+
     /// <summary>How the link shows in the public catalogue and discovery, if <see cref="LinkListing.Listed"/>.</summary>
     public LinkListing Listing { get; init; } = LinkListing.None;
 

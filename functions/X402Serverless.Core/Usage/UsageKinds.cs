@@ -12,5 +12,8 @@ public static class UsageKinds
     /// <summary>Paid for, but the upstream failed or refused, so nothing was charged.</summary>
     public const string NotCharged = "not_charged";
 
-    public static readonly IReadOnlyList<string> All = [Challenged, Paid, NotCharged];
+    /// <summary>Refused 429 by a rate limit, before any payment was looked at or charged.</summary>
+    public const string RateLimited = "rate_limited";
+
+    public static readonly IReadOnlyList<string> All = [Challenged, Paid, NotCharged, RateLimited];
 }

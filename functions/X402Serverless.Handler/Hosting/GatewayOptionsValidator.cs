@@ -38,6 +38,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         Positive("Health:" + nameof(options.Health.IntervalMinutes), options.Health.IntervalMinutes);
         Positive("Health:" + nameof(options.Health.TimeoutSeconds), options.Health.TimeoutSeconds);
         Positive("Health:" + nameof(options.Health.Concurrency), options.Health.Concurrency);
+        RateLimitSettings.Check(options.RateLimits, failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -64,6 +64,7 @@ internal static class LinkEditor
             KycLevel = draft.KycLevel ?? (draft.KycCountries is { Count: > 0 } ? KycLevels.Basic : KycLevels.None),
             KycCountries = draft.KycCountries ?? [],
             Listing = ListingRules.Apply(LinkListing.None, draft),
+            RateLimit = draft.RateLimit.Value?.ToLimits(),
             CreatedAt = now,
             UpdatedAt = now,
         };
@@ -108,6 +109,7 @@ internal static class LinkEditor
             KycLevel = draft.KycLevel ?? (draft.KycCountries is { Count: > 0 } && link.KycLevel == KycLevels.None ? KycLevels.Basic : link.KycLevel),
             KycCountries = draft.KycCountries ?? link.KycCountries,
             Listing = ListingRules.Apply(link.Listing, draft),
+            RateLimit = draft.RateLimit.IsSent ? draft.RateLimit.Value?.ToLimits() : link.RateLimit,
             UpdatedAt = s.Time.GetUtcNow(),
         };
         if (ListingRules.CheckListed(updated) is { } unnamed)

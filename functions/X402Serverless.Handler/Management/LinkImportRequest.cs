@@ -61,6 +61,9 @@ internal sealed record LinkImportRequest
     /// <summary>Secret headers injected upstream on every imported link (write-only, as on a link).</summary>
     public Dictionary<string, string>? UpstreamHeaders { get; init; }
 
+    /// <summary>Rate limits every imported link gets (<see cref="LinkDraft.RateLimit"/>).</summary>
+    public RateLimitDraft? RateLimit { get; init; }
+
     public bool? Listed { get; init; }
 
     /// <summary>Tags added to each operation's own tags.</summary>
@@ -85,5 +88,6 @@ internal sealed record LinkImportRequest
         UpstreamHeaders = UpstreamHeaders is null ? default : new(true, UpstreamHeaders),
         Listed = Listed,
         Category = Category,
+        RateLimit = RateLimit is null ? default : new(true, RateLimit),
     };
 }

@@ -8,9 +8,9 @@ using X402Serverless.Handler.Problems;
 namespace X402Serverless.Handler.Management;
 
 /// <summary>
-/// GET /api/usage?days=30: per link and UTC day, how many calls were answered 402, paid, or not charged, and the
-/// upstream's median and 95th-percentile latency; per link, its latency over the whole period; the rows as CSV at
-/// /api/usage.csv (with the link's name) for spreadsheets.
+/// GET /api/usage?days=30: per link and UTC day, how many calls were answered 402, paid, not charged, or refused by a
+/// rate limit (429), and the upstream's median and 95th-percentile latency; per link, its latency over the whole period;
+/// the rows as CSV at /api/usage.csv (with the link's name) for spreadsheets.
 /// </summary>
 internal static class UsageApi
 {
@@ -32,10 +32,10 @@ internal static class UsageApi
             }
             var rows = UsageTable.Rows(counts);
             var names = (await links.ListAsync(CallerContext.Of(http).Organisation.Id, http.RequestAborted)).ToDictionary(l => l.Id, l => l.Name ?? "");
-            var csv = new System.Text.StringBuilder("day,link_id,link_name,challenged,paid,not_charged,latency_p50_ms,latency_p95_ms\r\n");
+            var csv = new System.Text.StringBuilder("day,link_id,link_name,challenged,paid,not_charged,rate_limited,latency_p50_ms,latency_p95_ms\r\n");
             foreach (var r in rows)
             {
-                csv.Append(CultureInfo.InvariantCulture, $"{r.Day},{r.LinkId},{Csv(names.GetValueOrDefault(r.LinkId, ""))},{r.Challenged},{r.Paid},{r.NotCharged},{r.LatencyP50Ms},{r.LatencyP95Ms}\r\n");
+                csv.Append(CultureInfo.InvariantCulture, $"{r.Day},{r.LinkId},{Csv(names.GetValueOrDefault(r.LinkId, ""))},{r.Challenged},{r.Paid},{r.NotCharged},{r.RateLimited},{r.LatencyP50Ms},{r.LatencyP95Ms}\r\n");
             }
             return TypedResults.Text(csv.ToString(), "text/csv; charset=utf-8");
         });
@@ -73,7 +73,7 @@ internal static class UsageTable
             {
                 var latency = LatencyHistogram.Summarise(g);
                 return new UsageRow(g.Key.LinkId, g.Key.Day, Of(g, UsageKinds.Challenged), Of(g, UsageKinds.Paid), Of(g, UsageKinds.NotCharged),
-                    Milliseconds(latency.P50), Milliseconds(latency.P95));
+                    Of(g, UsageKinds.RateLimited), Milliseconds(latency.P50), Milliseconds(latency.P95));
             })
             .ToList();
 
@@ -100,7 +100,7 @@ internal sealed record UsageView(string From, IReadOnlyList<UsageRow> Items, IRe
 /// One link on one day. Latency is the time to the upstream's response headers on paid calls it answered, estimated
 /// from the usage counters' histogram (null when none).
 /// </summary>
-internal sealed record UsageRow(string LinkId, string Day, long Challenged, long Paid, long NotCharged, double? LatencyP50Ms = null, double? LatencyP95Ms = null);
+internal sealed record UsageRow(string LinkId, string Day, long Challenged, long Paid, long NotCharged, long RateLimited, double? LatencyP50Ms = null, double? LatencyP95Ms = null);
 
 /// <summary>A link's upstream latency over the whole period: how many answers it rests on, median and 95th percentile.</summary>
 internal sealed record LinkLatency(string LinkId, long Samples, double? P50Ms, double? P95Ms);

@@ -20,7 +20,8 @@ internal sealed class PaidCallAuthorizer(
     IPayerStore payers,
     IKycStore kyc,
     PaymentRequiredResponder paywall,
-    Usage.UsageRecorder usage)
+    Usage.UsageRecorder usage,
+    RateLimits.RateLimitGate limits)
 {
     public async Task<ChargeAuthorization> AuthorizeAsync(HttpContext http, CachedLink cached)
     {
@@ -55,6 +56,10 @@ internal sealed class PaidCallAuthorizer(
         if (cached.Link.KycLevel != KycLevels.None && !ChargeResults.Verified(await kyc.GetAsync(payer.Id, http.RequestAborted), cached.Link))
         {
             return ChargeAuthorization.Refused(ChargeResults.KycRequired(cached.Link));
+        }
+        if (limits.AdmitPayer(http, cached.Link, payer.Id) is { } limited)
+        {
+            return ChargeAuthorization.Refused(limited);
         }
         var (charge, reason) = await BalanceCharge.AuthorizeAsync(credits, payer, cached.Link, cached.Price, http.RequestAborted);
         if (charge is null)

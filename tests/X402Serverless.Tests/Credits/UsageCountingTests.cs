@@ -53,10 +53,10 @@ public sealed class UsageCountingTests(CreditsFixture fixture) : IClassFixture<C
         using var csv = await org.GetAsync("/api/usage.csv?days=7");
         Assert.Equal("text/csv", csv.Content.Headers.ContentType?.MediaType);
         var lines = (await csv.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal("day,link_id,link_name,challenged,paid,not_charged,latency_p50_ms,latency_p95_ms", lines[0]);
-        Assert.Contains($",{ok.Id},\"'=cmd, \"\"quoted\"\"\",3,2,0", lines.Single(l => l.Contains(ok.Id, StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.Equal("day,link_id,link_name,challenged,paid,not_charged,rate_limited,latency_p50_ms,latency_p95_ms", lines[0]);
+        Assert.Contains($",{ok.Id},\"'=cmd, \"\"quoted\"\"\",3,2,0,0,", lines.Single(l => l.Contains(ok.Id, StringComparison.Ordinal)), StringComparison.Ordinal);
         // The failing upstream did answer (500): its latency counts, though the call was not charged.
-        Assert.Matches($@",{failing.Id},,0,0,1,[0-9.]+,[0-9.]+$", lines.Single(l => l.Contains(failing.Id, StringComparison.Ordinal)));
+        Assert.Matches($@",{failing.Id},,0,0,1,0,[0-9.]+,[0-9.]+$", lines.Single(l => l.Contains(failing.Id, StringComparison.Ordinal)));
 
         using var stranger = await fixture.NewOrganisationAsync();
         Assert.Empty((await stranger.GetFromJsonAsync<JsonElement>("/api/usage")).GetProperty("items").EnumerateArray());

@@ -30,6 +30,7 @@ public abstract class LinkStoreContract
         KycLevel = "full",
         KycCountries = ["DE", "NL"],
         PriceRules = [new PriceRule("POST", null, Usd.Parse("0.05")), new PriceRule(null, "/v2/premium", Usd.Parse("1.25"))],
+        RateLimit = new LinkRateLimits(new RateLimit(10, 60), null),
         Listing = new LinkListing
         {
             Listed = true,
@@ -58,6 +59,19 @@ public abstract class LinkStoreContract
         Assert.Equal(link.Networks, read.Networks);
         Assert.Equal(link.Accepts, read.Accepts);
         Assert.Null(await store.FindAsync("lnk_missing", default));
+    }
+
+    [Fact]
+    public async Task A_rate_limit_is_changed_and_removed_by_an_update()
+    {
+        var store = await StoreAsync("org_a");
+        var link = Link("org_a");
+        await store.CreateAsync(link, default);
+        var both = new LinkRateLimits(new RateLimit(3, 1), new RateLimit(1_000_000, 86_400));
+        Assert.True(await store.UpdateAsync(link with { RateLimit = both }, default));
+        Assert.Equal(both, (await store.FindAsync(link.Id, default))!.RateLimit);
+        Assert.True(await store.UpdateAsync(link with { RateLimit = null }, default));
+        Assert.Null((await store.FindAsync(link.Id, default))!.RateLimit);
     }
 
     [Fact]

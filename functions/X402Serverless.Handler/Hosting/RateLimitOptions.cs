@@ -1,0 +1,25 @@
+namespace X402Serverless.Handler.Hosting;
+
+/// <summary>
+/// Gateway-wide rate limits on paid links, under "X402:RateLimits": the default for every link that sets none of its
+/// own (a link's rateLimit overrides each limit it names). Off by default. Buckets live in each instance's memory.
+/// </summary>
+public sealed class RateLimitOptions
+{
+    /// <summary>Calls one payer account or wallet may make to one link; unset: no default.</summary>
+    public RateLimitSetting? PerPayer { get; set; }
+
+    /// <summary>Calls one client address may make to one link; unset: no default.</summary>
+    public RateLimitSetting? PerIp { get; set; }
+
+    /// <summary>Most buckets kept in memory; past it, idle buckets go first, then the least recently used.</summary>
+    public int MaxBuckets { get; set; } = 100_000;
+}
+
+/// <summary>A token bucket: <see cref="Requests"/> calls at once, refilled at that many per <see cref="PerSeconds"/>.</summary>
+public sealed class RateLimitSetting
+{
+    public int Requests { get; set; }
+
+    public int PerSeconds { get; set; } = 60;
+}

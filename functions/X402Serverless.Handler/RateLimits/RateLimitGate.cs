@@ -1,0 +1,93 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Options;
+using X402Serverless.Core.Links;
+using X402Serverless.Core.Usage;
+using X402Serverless.Handler.Hosting;
+using X402Serverless.Handler.Paywall;
+using X402Serverless.Handler.Problems;
+
+namespace X402Serverless.Handler.RateLimits;
+
+/// <summary>
+/// A paid link's rate limits, checked before any payment is looked at, held or settled: a refused call is answered
+/// 429 rate_limited with Retry-After, charges nothing and uses no payment (the same x402 payment is accepted when
+/// retried later). Every call takes from its client address's bucket; a signed x402 payment also from its wallet's,
+/// a payer key from its payer account's (<see cref="AdmitPayer"/>, once the account is known). An unpaid call has no
+/// payer: it is limited per address only.
+/// </summary>
+internal sealed class RateLimitGate(TokenBuckets buckets, Charges.X402Charges x402, Usage.UsageRecorder usage, IOptions<GatewayOptions> options)
+{
+    private readonly RateLimit? _perPayer = RateLimitSettings.ToRule(options.Value.RateLimits.PerPayer);
+    private readonly RateLimit? _perIp = RateLimitSettings.ToRule(options.Value.RateLimits.PerIp);
+    private readonly bool _behindFrontDoor = !string.IsNullOrWhiteSpace(options.Value.FrontDoorId);
+
+    /// <summary>The per-address limit, and the per-wallet one for an x402 payment: null admits the call.</summary>
+    public IResult? Admit(HttpContext http, CachedLink cached)
+    {
+        var link = cached.Link;
+        var perIp = link.RateLimit?.PerIp ?? _perIp;
+        var perPayer = link.RateLimit?.PerPayer ?? _perPayer;
+        if (perIp is null && perPayer is null)
+        {
+            return null;
+        }
+        if (perIp is not null && buckets.TryTake(Key(link, 'a', AddressKey(http)), perIp) is { } wait)
+        {
+            return Limited(http, link, wait, "this address");
+        }
+        if (perPayer is not null && Wallet(http, cached) is { } wallet
+            && buckets.TryTake(Key(link, 'w', wallet), perPayer) is { } walletWait)
+        {
+            return Limited(http, link, walletWait, "this wallet");
+        }
+        return null;
+    }
+
+    /// <summary>The per-payer limit for a payer paying from balances, before any hold is placed: null admits the call.</summary>
+    public IResult? AdmitPayer(HttpContext http, PaidLink link, string payerId) =>
+        (link.RateLimit?.PerPayer ?? _perPayer) is { } perPayer && buckets.TryTake(Key(link, 'p', payerId), perPayer) is { } wait
+            ? Limited(http, link, wait, "this payer")
+            : null;
+
+    /// <summary>
+    /// The wallet that signed the request's x402 payment, checked locally (decoded, matched to the link and its
+    /// signature recovered) so a made-up "from" cannot drain someone else's bucket; null when there is none or it is
+    /// not valid (the 402 that follows is limited per address).
+    /// </summary>
+    private string? Wallet(HttpContext http, CachedLink cached)
+    {
+        var (version, header) = PaymentHeaders.Read(http.Request);
+        if (version == 0 || !cached.Link.Accepts402)
+        {
+            return null;
+        }
+        var check = x402.Check(header, version, cached.Requirements);
+        return check is { Payment: { } payment, Requirement: not null } ? payment.Authorization.From.ToString() : null;
+    }
+
+    private static string Key(PaidLink link, char kind, string who) => string.Create(CultureInfo.InvariantCulture, $"{link.Id}|{kind}|{who}");
+
+    /// <summary>The client address; IPv6 by its /64, which one subscriber usually holds whole, so it cannot hop addresses.</summary>
+    private string AddressKey(HttpContext http)
+    {
+        var address = ClientAddress.Of(http, _behindFrontDoor);
+        if (IPAddress.TryParse(address, out var ip) && ip.AddressFamily == AddressFamily.InterNetworkV6 && !ip.IsIPv4MappedToIPv6)
+        {
+            var bytes = ip.GetAddressBytes();
+            Array.Clear(bytes, 8, 8);
+            return new IPAddress(bytes).ToString() + "/64";
+        }
+        return ip?.IsIPv4MappedToIPv6 == true ? ip.MapToIPv4().ToString() : address;
+    }
+
+    private IResult Limited(HttpContext http, PaidLink link, TimeSpan wait, string who)
+    {
+        usage.Count(link, UsageKinds.RateLimited);
+        var seconds = Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds));
+        http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        return Problem.Of(StatusCodes.Status429TooManyRequests, "rate_limited", $"Too many calls to this link from {who}.",
+            $"Retry in {seconds} seconds. Nothing was charged and no payment was used: the same payment can be sent again then.");
+    }
+}
