@@ -215,6 +215,7 @@ internal static class SqliteSchema
             PRIMARY KEY (link_id, payer, id)
         );
         CREATE INDEX payment_identifiers_by_expiry ON payment_identifiers(expires_at);
+        ALTER TABLE links ADD COLUMN payment_identifier_required INTEGER NOT NULL DEFAULT 0;
         """,
     ];
 

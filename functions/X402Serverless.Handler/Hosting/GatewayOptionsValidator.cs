@@ -35,6 +35,8 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         }
         Positive("Stripe:" + nameof(options.Stripe.ToleranceSeconds), options.Stripe.ToleranceSeconds);
         Positive("Kyc:" + nameof(options.Kyc.ToleranceSeconds), options.Kyc.ToleranceSeconds);
+        Positive("PaymentIdentifiers:" + nameof(options.PaymentIdentifiers.WindowMinutes), options.PaymentIdentifiers.WindowMinutes);
+        Positive("PaymentIdentifiers:" + nameof(options.PaymentIdentifiers.InFlightSeconds), options.PaymentIdentifiers.InFlightSeconds);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -19,6 +19,7 @@ internal static class PaidLinkServices
         services.AddSingleton<X402Authorizer>();
         services.AddSingleton<PaidCallAuthorizer>();
         services.AddSingleton<PaidCallPipeline>();
+        services.AddSingleton<Idempotency.IdentifiedCalls>();
         services.AddSingleton<PaidLinkEndpoint>();
         services.AddHostedSingleton<UsageRecorder>();
         return services;

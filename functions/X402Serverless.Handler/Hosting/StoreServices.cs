@@ -27,6 +27,7 @@ internal static class StoreServices
             services.AddSingleton<IKycStore, SqliteKycStore>();
             services.AddSingleton<IUsageStore, SqliteUsageStore>();
             services.AddSingleton<ISignupStore, SqliteSignupStore>();
+            services.AddSingleton<IPaymentIdentifierStore, SqlitePaymentIdentifierStore>();
             foreach (var source in WebhookSources.All)
             {
                 services.AddKeyedSingleton<IWebhookInbox>(source, (sp, _) => ActivatorUtilities.CreateInstance<SqliteWebhookInbox>(sp, source));
@@ -59,10 +60,13 @@ internal static class StoreServices
         services.AddSingleton<IKycStore>(kyc);
         services.AddSingleton<IUsageStore>(usage);
         services.AddSingleton<ISignupStore>(signup);
+        var paymentIdentifiers = new TablePaymentIdentifierStore(client, p + "paymentidentifiers");
+        services.AddSingleton<IPaymentIdentifierStore>(paymentIdentifiers);
         services.AddSingleton<ILedger>(sp => new TableLedger(client, sp.GetRequiredService<TimeProvider>(), p + "ledgerentries", p + "ledgeraccounts", p + "ledgercaps"));
         services.AddSingleton<IStoreInitializer>(sp => new TableInitialization(ct => Task.WhenAll(
             links.InitializeAsync(ct), access.InitializeAsync(ct), payments.InitializeAsync(ct), payers.InitializeAsync(ct),
             stripeEvents.InitializeAsync(ct), kycEvents.InitializeAsync(ct), kyc.InitializeAsync(ct), usage.InitializeAsync(ct), signup.InitializeAsync(ct),
+            paymentIdentifiers.InitializeAsync(ct),
             ((TableLedger)sp.GetRequiredService<ILedger>()).InitializeAsync(ct))));
     }
 }
