@@ -24,6 +24,7 @@ internal sealed class IdentifiedCalls(
     PaymentVerifier verifier,
     PaidCallAuthorizer authorizer,
     PaidCallPipeline pipeline,
+    PaymentRequiredResponder paywall,
     TimeProvider time,
     IOptions<GatewayOptions> options)
 {
@@ -58,7 +59,6 @@ internal sealed class IdentifiedCalls(
         }
 
         var now = time.GetUtcNow();
-        var settings = options.Value.PaymentIdentifiers;
         var auth = payment.Authorization;
         var call = new IdentifiedCall
         {
@@ -68,13 +68,13 @@ internal sealed class IdentifiedCalls(
             Fingerprint = PaymentIdentifiers.Fingerprint(payment.Raw, http.Request.Method, (rest ?? "") + http.Request.QueryString.Value),
             PaymentId = PaymentId.For(requirement.Network.ChainId, requirement.Network.Asset, auth.From, auth.Nonce),
             Owner = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
-            ExpiresAt = now.AddSeconds(settings.InFlightSeconds),
+            ExpiresAt = now + InFlightLease(),
         };
         await SweepNowAndThenAsync(now);
         var claim = await store.ClaimAsync(call, now, http.RequestAborted);
         if (!claim.Claimed)
         {
-            return Repeat(http, claim.Found, call, payment, requirement);
+            return await RepeatAsync(http, cached, claim.Found, call, payment, requirement);
         }
         if (claim.Found is { Completed: false } crashed && crashed.Fingerprint == call.Fingerprint)
         {
@@ -84,10 +84,17 @@ internal sealed class IdentifiedCalls(
             {
                 return InProgress(http, "The first call's payment is still being resolved; retry shortly.");
             }
-            if (record is not null && record.LinkId == cached.Link.Id
-                && RecoveredCharge.For(record, payment.Version, X402Charges.NetworkName(payment.Version, requirement)) is { } recovered)
+            if (record is not null && record.LinkId == cached.Link.Id)
             {
-                return await RunAsync(http, cached, rest, recovered, call, abandonUncaptured: false);
+                var network = X402Charges.NetworkName(payment.Version, requirement);
+                // Content withheld while settling is owed once: delivering it here redeems it, so it is not owed twice.
+                ICharge? recovered = record.ContentOwed
+                    ? await RedeemCharge.ClaimAsync(payments, record, payment.Version, network, http.RequestAborted)
+                    : RecoveredCharge.For(record, payment.Version, network);
+                if (recovered is not null)
+                {
+                    return await RunAsync(http, cached, rest, recovered, call, abandonUncaptured: false);
+                }
             }
         }
 
@@ -137,7 +144,7 @@ internal sealed class IdentifiedCalls(
     }
 
     /// <summary>The id is held by another call: its answer again, or why not.</summary>
-    private IResult? Repeat(HttpContext http, IdentifiedCall? found, IdentifiedCall call, DecodedPayment payment, PaymentRequirement requirement)
+    private async Task<IResult?> RepeatAsync(HttpContext http, CachedLink cached, IdentifiedCall? found, IdentifiedCall call, DecodedPayment payment, PaymentRequirement requirement)
     {
         if (found is null)
         {
@@ -156,7 +163,22 @@ internal sealed class IdentifiedCalls(
         {
             return InProgress(http, "The first call with this payment identifier is still running; retry shortly.");
         }
+        // A call served before settlement (deferred) whose payment then failed was not paid for: not served again.
+        if (await payments.GetAsync(found.PaymentId, http.RequestAborted) is { Status: PaymentStatus.Failed or PaymentStatus.Expired } unpaid)
+        {
+            return ChargeResults.Paywall(paywall, cached, unpaid.FailureReason ?? ReasonCodes.SettlementFailed,
+                "The payment for this call failed when it was settled; its answer is not given again.");
+        }
         return new ReplayedAnswer(found.Answer!);
+    }
+
+    /// <summary>At least as long as a paid call can take (upstream, then inline settlement), so a live call keeps its id.</summary>
+    private TimeSpan InFlightLease()
+    {
+        var gateway = options.Value;
+        var longest = TimeSpan.FromSeconds(gateway.UpstreamTimeoutSeconds) + gateway.Settlement.InlineSettleTimeout + TimeSpan.FromSeconds(30);
+        var configured = TimeSpan.FromSeconds(gateway.PaymentIdentifiers.InFlightSeconds);
+        return configured > longest ? configured : longest;
     }
 
     private static IResult InProgress(HttpContext http, string title)

@@ -8,7 +8,8 @@ public sealed class PaymentIdentifierOptions
 
     /// <summary>
     /// How long a call in flight holds its id: repeats meanwhile get 409 in progress. Past it (the process died with
-    /// the call) a repeat takes the id over. Longer than a paid call can take (upstream timeout plus settlement).
+    /// the call) a repeat takes the id over. Raised to at least the longest a paid call can take (upstream timeout plus
+    /// inline settlement plus 30 s), so a live call never loses its id.
     /// </summary>
     public int InFlightSeconds { get; set; } = 180;
 }

@@ -236,6 +236,24 @@ public sealed class PaymentIdentifierTests(ChainFixture chain)
     }
 
     [Fact]
+    public async Task A_deferred_call_whose_payment_then_failed_is_not_given_again()
+    {
+        var link = await chain.CreateLinkAsync(settlement: "deferred", facilitator: "builtin", deferredPayers: "any");
+        var payerKey = await NonceBurner.FundedPayerAsync(chain, 1_000_000);
+        var payment = new PaymentBuilder { Requirement = await RequirementAsync(link.Url), PayerKey = payerKey, Extensions = PaymentBuilder.IdentifiedBy(NewId()) };
+        await NonceBurner.BurnAsync(chain, payerKey, payment.Nonce);
+        using var served = await SendAsync(link.Url, payment.V2Header());
+        Assert.Equal("deferred", served.Headers.GetValues("X-Payment-Settlement").Single());
+        var job = await EndToEnd.PaymentsApiClient.WaitForEndAsync(chain.Gateway, served.Headers.GetValues("X-Payment-Id").Single(), TimeSpan.FromSeconds(30));
+        Assert.Equal("failed", job.GetProperty("status").GetString());
+
+        using var again = await SendAsync(link.Url, payment.V2Header());
+
+        Assert.Equal("authorization_consumed_elsewhere", await ErrorOfAsync(again));
+        Assert.Equal(1, chain.Upstream.Hits(link.UpstreamPath));
+    }
+
+    [Fact]
     public async Task The_official_client_retries_one_payment_without_paying_twice_and_a_new_payment_under_the_id_conflicts()
     {
         var link = await chain.CreateLinkAsync(price: "0.01");
