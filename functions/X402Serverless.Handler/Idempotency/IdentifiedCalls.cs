@@ -26,7 +26,8 @@ internal sealed class IdentifiedCalls(
     PaidCallPipeline pipeline,
     PaymentRequiredResponder paywall,
     TimeProvider time,
-    IOptions<GatewayOptions> options)
+    IOptions<GatewayOptions> options,
+    ILogger<IdentifiedCalls> logger)
 {
     private const int SweepBatch = 500;
     private static readonly TimeSpan SweepEvery = TimeSpan.FromMinutes(1);
@@ -139,7 +140,15 @@ internal sealed class IdentifiedCalls(
         }
         var answer = new RecordedAnswer(http.Response.StatusCode, RecordedHeaders.Write(http.Response.Headers), tee.Copy);
         var window = TimeSpan.FromMinutes(options.Value.PaymentIdentifiers.WindowMinutes);
-        await store.CompleteAsync(call with { Completed = true, Answer = answer, ExpiresAt = time.GetUtcNow() + window }, CancellationToken.None);
+        try
+        {
+            await store.CompleteAsync(call with { Completed = true, Answer = answer, ExpiresAt = time.GetUtcNow() + window }, CancellationToken.None);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The payer already has its answer: a store failure here must not break it. The claim stays in flight.
+            IdentifiedCallsLog.NotRecorded(logger, call.LinkId, call.PaymentId, e);
+        }
         return result;
     }
 
