@@ -220,7 +220,16 @@ public sealed class PaymentIdentifierTests(ChainFixture chain)
         await ProblemAssert.IsAsync(early, 409, "payment_identifier_in_progress");
         Assert.Equal("1", early.Headers.RetryAfter?.ToString());
 
-        // The claim has run out: the next retry takes it over, sees the payment settled, and delivers without charging.
+        // The claim has run out but the payment is still settling (recovery has not run yet): in progress, nothing run.
+        var paymentId = first.Headers.GetValues("X-Payment-Id").Single();
+        await SetPaymentStatusAsync(database, paymentId, "Settling");
+        await ForgetAnswerAsync(database, id, DateTimeOffset.UtcNow.AddMinutes(-1));
+        using var settling = await SendAsync(link.Url, header);
+        await ProblemAssert.IsAsync(settling, 409, "payment_identifier_in_progress");
+        Assert.Equal(1, chain.Upstream.Hits(link.UpstreamPath));
+        await SetPaymentStatusAsync(database, paymentId, "Settled");
+
+        // The claim has run out again: the next retry takes it over, sees the payment settled, and delivers without charging.
         await ForgetAnswerAsync(database, id, DateTimeOffset.UtcNow.AddMinutes(-1));
         using var retry = await SendAsync(link.Url, header);
         Assert.Equal(200, (int)retry.StatusCode);
@@ -295,6 +304,16 @@ public sealed class PaymentIdentifierTests(ChainFixture chain)
         using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body) };
         request.Headers.TryAddWithoutValidation("PAYMENT-SIGNATURE", header);
         return await Http.SendAsync(request);
+    }
+
+    private static async Task SetPaymentStatusAsync(SqliteDatabase database, string paymentId, string status)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE payments SET status = $status WHERE id = $id;";
+        command.Parameters.AddWithValue("$id", paymentId);
+        command.Parameters.AddWithValue("$status", status);
+        Assert.Equal(1, await command.ExecuteNonQueryAsync());
     }
 
     private static async Task ForgetAnswerAsync(SqliteDatabase database, string id, DateTimeOffset expiresAt)
