@@ -214,6 +214,24 @@ internal static class SqliteSchema
         """
         ALTER TABLE links ADD COLUMN rate_limit TEXT;
         """,
+        """
+        CREATE TABLE payment_identifiers (
+            link_id TEXT NOT NULL,
+            payer TEXT NOT NULL,
+            id TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            payment_id TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            completed INTEGER NOT NULL DEFAULT 0,
+            status INTEGER,
+            headers TEXT,
+            body BLOB,
+            PRIMARY KEY (link_id, payer, id)
+        );
+        CREATE INDEX payment_identifiers_by_expiry ON payment_identifiers(expires_at);
+        ALTER TABLE links ADD COLUMN payment_identifier_required INTEGER NOT NULL DEFAULT 0;
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

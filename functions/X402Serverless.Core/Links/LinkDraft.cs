@@ -34,6 +34,8 @@ public sealed record LinkDraft
 
     public bool? VerifyOnChain { get; init; }
 
+    public bool? PaymentIdentifierRequired { get; init; }
+
     public IReadOnlyList<string>? Accepts { get; init; }
 
     public string? ChargeOn { get; init; }

@@ -40,6 +40,9 @@ public sealed record PaidLink
     /// <summary>Before calling the upstream, also check the payer's balance and the authorization's state on chain.</summary>
     public bool VerifyOnChain { get; init; }
 
+    /// <summary>x402 payments must carry a <c>payment-identifier</c> id (the 402 declares it required).</summary>
+    public bool PaymentIdentifierRequired { get; init; }
+
     /// <summary>Accepted payment types (<see cref="PaymentTypes"/>).</summary>
     public IReadOnlyList<string> Accepts { get; init; } = [PaymentTypes.X402];
 

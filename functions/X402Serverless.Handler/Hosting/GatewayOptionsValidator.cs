@@ -39,6 +39,8 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         Positive("Health:" + nameof(options.Health.TimeoutSeconds), options.Health.TimeoutSeconds);
         Positive("Health:" + nameof(options.Health.Concurrency), options.Health.Concurrency);
         RateLimitSettings.Check(options.RateLimits, failures);
+        Positive("PaymentIdentifiers:" + nameof(options.PaymentIdentifiers.WindowMinutes), options.PaymentIdentifiers.WindowMinutes);
+        Positive("PaymentIdentifiers:" + nameof(options.PaymentIdentifiers.InFlightSeconds), options.PaymentIdentifiers.InFlightSeconds);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

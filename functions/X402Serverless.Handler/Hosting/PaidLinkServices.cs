@@ -21,6 +21,7 @@ internal static class PaidLinkServices
         services.AddSingleton<RateLimits.RateLimitGate>();
         services.AddSingleton<PaidCallAuthorizer>();
         services.AddSingleton<PaidCallPipeline>();
+        services.AddSingleton<Idempotency.IdentifiedCalls>();
         services.AddSingleton<PaidLinkEndpoint>();
         services.AddHostedSingleton<UsageRecorder>();
         return services;

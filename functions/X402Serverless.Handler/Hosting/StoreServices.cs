@@ -28,6 +28,7 @@ internal static class StoreServices
             services.AddSingleton<IUsageStore, SqliteUsageStore>();
             services.AddSingleton<ISignupStore, SqliteSignupStore>();
             services.AddSingleton<ILinkHealthStore, SqliteLinkHealthStore>();
+            services.AddSingleton<IPaymentIdentifierStore, SqlitePaymentIdentifierStore>();
             foreach (var source in WebhookSources.All)
             {
                 services.AddKeyedSingleton<IWebhookInbox>(source, (sp, _) => ActivatorUtilities.CreateInstance<SqliteWebhookInbox>(sp, source));
@@ -62,11 +63,14 @@ internal static class StoreServices
         services.AddSingleton<IUsageStore>(usage);
         services.AddSingleton<ISignupStore>(signup);
         services.AddSingleton<ILinkHealthStore>(linkHealth);
+        var paymentIdentifiers = new TablePaymentIdentifierStore(client, p + "paymentidentifiers");
+        services.AddSingleton<IPaymentIdentifierStore>(paymentIdentifiers);
         services.AddSingleton<ILedger>(sp => new TableLedger(client, sp.GetRequiredService<TimeProvider>(), p + "ledgerentries", p + "ledgeraccounts", p + "ledgercaps"));
         services.AddSingleton<IStoreInitializer>(sp => new TableInitialization(ct => Task.WhenAll(
             links.InitializeAsync(ct), access.InitializeAsync(ct), payments.InitializeAsync(ct), payers.InitializeAsync(ct),
             stripeEvents.InitializeAsync(ct), kycEvents.InitializeAsync(ct), kyc.InitializeAsync(ct), usage.InitializeAsync(ct), signup.InitializeAsync(ct),
             linkHealth.InitializeAsync(ct),
+            paymentIdentifiers.InitializeAsync(ct),
             ((TableLedger)sp.GetRequiredService<ILedger>()).InitializeAsync(ct))));
     }
 }

@@ -50,6 +50,8 @@ internal sealed record LinkImportRequest
 
     public bool? VerifyOnChain { get; init; }
 
+    public bool? PaymentIdentifierRequired { get; init; }
+
     public string? ChargeOn { get; init; }
 
     public UsdInput? DailyCapPerPayer { get; init; }
@@ -81,6 +83,7 @@ internal sealed record LinkImportRequest
         DeferredPayers = DeferredPayers,
         Facilitator = Facilitator,
         VerifyOnChain = VerifyOnChain,
+        PaymentIdentifierRequired = PaymentIdentifierRequired,
         ChargeOn = ChargeOn,
         DailyCapPerPayer = DailyCapPerPayer,
         KycLevel = KycLevel,

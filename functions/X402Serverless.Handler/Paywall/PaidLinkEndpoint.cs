@@ -7,7 +7,8 @@ namespace X402Serverless.Handler.Paywall;
 /// → forward → capture or release → respond. The payer pays nothing unless the upstream's answer is charged by the
 /// link's policy; x402 content is held back until settled (the x402 default) unless the link defers settlement.
 /// </summary>
-internal sealed class PaidLinkEndpoint(LinkCache links, PaidCallAuthorizer authorizer, PaidCallPipeline pipeline, RateLimits.RateLimitGate limits)
+internal sealed class PaidLinkEndpoint(LinkCache links, PaidCallAuthorizer authorizer, PaidCallPipeline pipeline, RateLimits.RateLimitGate limits,
+    Idempotency.IdentifiedCalls identified)
 {
     public static void Map(IEndpointRouteBuilder app)
     {
@@ -40,6 +41,11 @@ internal sealed class PaidLinkEndpoint(LinkCache links, PaidCallAuthorizer autho
         if (limits.Admit(http, cached) is { } limited)
         {
             return limited;
+        }
+        // A payment carrying an x402 payment identifier runs the same steps, its answer recorded for its retries.
+        if (await identified.TryHandleAsync(http, cached, rest) is { } identifiedAnswer)
+        {
+            return identifiedAnswer;
         }
         var authorization = await authorizer.AuthorizeAsync(http, cached);
         return authorization.Charge is { } charge

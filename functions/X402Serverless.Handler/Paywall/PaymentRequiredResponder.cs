@@ -115,6 +115,10 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls)
                 ["verifyUrl"] = $"{baseUrl}/api/me/kyc",
             };
         }
+        if (cached.Requirements.Count > 0)
+        {
+            extensions[Core.Idempotency.PaymentIdentifiers.ExtensionKey] = PaymentIdentifierDeclaration(link.PaymentIdentifierRequired);
+        }
         // A listed link describes how to call it, so Bazaar crawlers and agents index it (only listed links are public).
         if (cached.Bazaar?.Declare(method) is { } bazaar)
         {
@@ -122,6 +126,29 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls)
         }
         return extensions;
     }
+
+    // x402 payment-identifier: a payer may (or, when required, must) name its payment so a retry is never paid twice.
+    private static JsonObject PaymentIdentifierDeclaration(bool required) => new()
+    {
+        ["info"] = new JsonObject { ["required"] = required },
+        ["schema"] = new JsonObject
+        {
+            ["$schema"] = "https://json-schema.org/draft/2020-12/schema",
+            ["type"] = "object",
+            ["properties"] = new JsonObject
+            {
+                ["required"] = new JsonObject { ["type"] = "boolean" },
+                ["id"] = new JsonObject
+                {
+                    ["type"] = "string",
+                    ["minLength"] = Core.Idempotency.PaymentIdentifiers.MinLength,
+                    ["maxLength"] = Core.Idempotency.PaymentIdentifiers.MaxLength,
+                    ["pattern"] = "^[a-zA-Z0-9_-]+$",
+                },
+            },
+            ["required"] = new JsonArray("required"),
+        },
+    };
 
     private static bool WantsHtml(HttpRequest request) =>
         request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);

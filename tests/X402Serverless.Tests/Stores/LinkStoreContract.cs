@@ -24,6 +24,7 @@ public abstract class LinkStoreContract
         Settlement = "deferred",
         Facilitator = "builtin",
         VerifyOnChain = true,
+        PaymentIdentifierRequired = true,
         Accepts = ["x402", "credits"],
         ChargeOn = "below-500",
         DailyCapPerPayer = Usd.FromMicros(5_000_000),

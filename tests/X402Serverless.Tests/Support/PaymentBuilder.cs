@@ -32,6 +32,15 @@ internal sealed record PaymentBuilder
 
     public string? Network { get; init; }
 
+    /// <summary>The payload's <c>extensions</c> (e.g. a payment identifier), or none.</summary>
+    public JsonObject? Extensions { get; init; }
+
+    /// <summary>Extensions carrying x402's <c>payment-identifier</c> with <paramref name="id"/>.</summary>
+    public static JsonObject IdentifiedBy(string id) => new()
+    {
+        ["payment-identifier"] = new JsonObject { ["info"] = new JsonObject { ["required"] = false, ["id"] = id } },
+    };
+
     /// <summary>The first v2 requirement of a 402 response.</summary>
     public static JsonObject RequirementFrom(HttpResponseMessage response)
     {
@@ -55,6 +64,10 @@ internal sealed record PaymentBuilder
             ["accepted"] = accepted,
             ["payload"] = Payload(),
         };
+        if (Extensions is not null)
+        {
+            payload["extensions"] = JsonNode.Parse(Extensions.ToJsonString());
+        }
         return Encode(payload);
     }
 
