@@ -95,6 +95,7 @@ public sealed class TableLinkStore(TableServiceClient service, string tableName 
         ["KycCountries"] = List(l.KycCountries),
         ["Listed"] = l.Listing.Listed,
         ["Listing"] = LinkListingJson.Write(l.Listing),
+        ["Inbox"] = Core.Inbox.InboxJson.Write(l.Inbox),
         ["CreatedAt"] = Time(l.CreatedAt),
         ["UpdatedAt"] = Time(l.UpdatedAt),
     };
@@ -122,6 +123,7 @@ public sealed class TableLinkStore(TableServiceClient service, string tableName 
         KycLevel = OptStr(e, "KycLevel") ?? KycLevels.None,
         KycCountries = OptStr(e, "KycCountries") is null ? [] : List(e, "KycCountries"),
         Listing = LinkListingJson.Read(OptStr(e, "Listing")),
+        Inbox = Core.Inbox.InboxJson.Read(OptStr(e, "Inbox")),
         CreatedAt = Time(e, "CreatedAt"),
         UpdatedAt = Time(e, "UpdatedAt"),
     };

@@ -199,6 +199,18 @@ internal static class SqliteSchema
             PRIMARY KEY (role, wallet)
         );
         """,
+        """
+        ALTER TABLE links ADD COLUMN inbox TEXT;
+        CREATE TABLE inbox_messages (
+            id TEXT PRIMARY KEY,
+            link_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            next_attempt_at TEXT NOT NULL,
+            message TEXT NOT NULL
+        );
+        CREATE INDEX inbox_messages_due ON inbox_messages(next_attempt_at) WHERE status IN ('queued', 'sending');
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

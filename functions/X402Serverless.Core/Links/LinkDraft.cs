@@ -68,6 +68,9 @@ public sealed record LinkDraft
     /// <summary>JSON Schema (an object, or a string holding one) of a successful response; null removes it.</summary>
     public Patch<JsonElement> OutputSchema { get; init; }
 
+    /// <summary>Makes the link a paid inbox (no upstream): where messages go, size, auto-reply, free senders.</summary>
+    public Inbox.InboxDraft? Inbox { get; init; }
+
     [JsonIgnore]
     public bool ClearsUpstreamHeaders => UpstreamHeaders.IsSent && UpstreamHeaders.Value is not { Count: > 0 };
 

@@ -27,6 +27,7 @@ internal static class StoreServices
             services.AddSingleton<IKycStore, SqliteKycStore>();
             services.AddSingleton<IUsageStore, SqliteUsageStore>();
             services.AddSingleton<ISignupStore, SqliteSignupStore>();
+            services.AddSingleton<IInboxMessageStore, SqliteInboxMessageStore>();
             foreach (var source in WebhookSources.All)
             {
                 services.AddKeyedSingleton<IWebhookInbox>(source, (sp, _) => ActivatorUtilities.CreateInstance<SqliteWebhookInbox>(sp, source));
@@ -50,6 +51,7 @@ internal static class StoreServices
         var kyc = new TableKycStore(client, p + "kycrecords", p + "kycwallets");
         var usage = new TableUsageStore(client, p + "usagedaily");
         var signup = new TableSignupStore(client, p + "signupnonces", p + "walletbindings");
+        var messages = new TableInboxMessageStore(client, p + "inboxmessages");
         services.AddSingleton<ILinkStore>(links);
         services.AddSingleton<IAccessStore>(access);
         services.AddSingleton<IPaymentStore>(payments);
@@ -59,10 +61,11 @@ internal static class StoreServices
         services.AddSingleton<IKycStore>(kyc);
         services.AddSingleton<IUsageStore>(usage);
         services.AddSingleton<ISignupStore>(signup);
+        services.AddSingleton<IInboxMessageStore>(messages);
         services.AddSingleton<ILedger>(sp => new TableLedger(client, sp.GetRequiredService<TimeProvider>(), p + "ledgerentries", p + "ledgeraccounts", p + "ledgercaps"));
         services.AddSingleton<IStoreInitializer>(sp => new TableInitialization(ct => Task.WhenAll(
             links.InitializeAsync(ct), access.InitializeAsync(ct), payments.InitializeAsync(ct), payers.InitializeAsync(ct),
-            stripeEvents.InitializeAsync(ct), kycEvents.InitializeAsync(ct), kyc.InitializeAsync(ct), usage.InitializeAsync(ct), signup.InitializeAsync(ct),
+            stripeEvents.InitializeAsync(ct), kycEvents.InitializeAsync(ct), kyc.InitializeAsync(ct), usage.InitializeAsync(ct), signup.InitializeAsync(ct), messages.InitializeAsync(ct),
             ((TableLedger)sp.GetRequiredService<ILedger>()).InitializeAsync(ct))));
     }
 }

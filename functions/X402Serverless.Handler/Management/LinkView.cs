@@ -33,7 +33,8 @@ internal sealed record LinkView(
     JsonElement? InputSchema,
     JsonElement? OutputSchema,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt)
+    DateTimeOffset UpdatedAt,
+    Core.Inbox.InboxSettings? Inbox = null)
 {
     public static LinkView From(PaidLink link, string baseUrl) => new(
         link.Id,
@@ -63,7 +64,8 @@ internal sealed record LinkView(
         Json(link.Listing.InputSchema),
         Json(link.Listing.OutputSchema),
         link.CreatedAt,
-        link.UpdatedAt);
+        link.UpdatedAt,
+        link.Inbox);
 
     private static JsonElement? Json(string? text)
     {

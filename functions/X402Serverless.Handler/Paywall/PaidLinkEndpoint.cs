@@ -7,7 +7,7 @@ namespace X402Serverless.Handler.Paywall;
 /// → forward → capture or release → respond. The payer pays nothing unless the upstream's answer is charged by the
 /// link's policy; x402 content is held back until settled (the x402 default) unless the link defers settlement.
 /// </summary>
-internal sealed class PaidLinkEndpoint(LinkCache links, PaidCallAuthorizer authorizer, PaidCallPipeline pipeline)
+internal sealed class PaidLinkEndpoint(LinkCache links, PaidCallAuthorizer authorizer, PaidCallPipeline pipeline, Inbox.InboxEndpoint inbox)
 {
     public static void Map(IEndpointRouteBuilder app)
     {
@@ -25,6 +25,11 @@ internal sealed class PaidLinkEndpoint(LinkCache links, PaidCallAuthorizer autho
         if (HttpMethods.IsOptions(request.Method) && request.Headers.ContainsKey("Access-Control-Request-Method"))
         {
             return Preflight(http);
+        }
+        if (cached.Link.Inbox is not null)
+        {
+            // A paid inbox: the same authorizer and charge, but the paid request is a message stored, not a call forwarded.
+            return await inbox.HandleAsync(http, cached, rest);
         }
         if (!cached.Link.AllowsMethod(request.Method))
         {
