@@ -16,6 +16,8 @@ internal sealed partial class InboxDeliveryWorker(
     IOptions<InboxOptions> options,
     ILogger<InboxDeliveryWorker> logger) : BackgroundService
 {
+    private const int Batch = 20;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!options.Value.RunWorker)
@@ -25,13 +27,16 @@ internal sealed partial class InboxDeliveryWorker(
         var poll = TimeSpan.FromSeconds(Math.Max(0.05, options.Value.PollSeconds));
         while (!stoppingToken.IsCancellationRequested)
         {
+            var more = false;
             try
             {
                 // A few at a time, each awaited: SMTP relays throttle bursts, and the claim keeps a duplicate run harmless.
-                foreach (var due in await messages.DueAsync(time.GetUtcNow(), 20, stoppingToken))
+                var batch = await messages.DueAsync(time.GetUtcNow(), Batch, stoppingToken);
+                foreach (var due in batch)
                 {
                     await delivery.RunAsync(due, stoppingToken);
                 }
+                more = batch.Count == Batch;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -41,7 +46,10 @@ internal sealed partial class InboxDeliveryWorker(
             {
                 Log.PassFailed(logger, e);
             }
-            await signal.WaitAsync(poll, stoppingToken);
+            if (!more)
+            {
+                await signal.WaitAsync(poll, stoppingToken);
+            }
         }
     }
 

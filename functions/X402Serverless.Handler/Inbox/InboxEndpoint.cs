@@ -23,6 +23,7 @@ internal sealed class InboxEndpoint(
     IPayerStore payers,
     InboxDeliverySignal signal,
     PublicUrls urls,
+    Usage.UsageRecorder usage,
     TimeProvider time,
     IOptions<CreditsOptions> credits)
 {
@@ -89,6 +90,10 @@ internal sealed class InboxEndpoint(
                 }
                 ChargeResults.WriteReceipt(http, capture.Receipt!);
                 message = WithReceipt(message, capture.Receipt!);
+                if (!charge.AlreadyPaid)
+                {
+                    usage.Count(link, Core.Usage.UsageKinds.Paid);
+                }
             }
             var queued = message with { Status = MessageStatuses.Queued, UpdatedAt = time.GetUtcNow(), NextAttemptAt = time.GetUtcNow() };
             await messages.TryUpdateAsync(queued, MessageStatuses.Held, 0, CancellationToken.None);

@@ -77,6 +77,26 @@ public sealed class InboxX402Tests(ChainFixture chain)
     }
 
     [Fact]
+    public async Task A_message_the_relay_refuses_for_good_fails_and_its_on_chain_payment_is_recorded_as_owed()
+    {
+        await using var smtp = await TestSmtpServer.StartAsync();
+        await using var gateway = await GatewayAsync(smtp.Port);
+        var owner = $"refuse-{Guid.NewGuid():N}@example.com";
+        var (_, url, payTo) = await InboxAsync(gateway, owner);
+        var message = new { subject = "Refused", body = "Paid but refused" };
+        using var challenge = await SendAsync(url, message);
+        var header = new PaymentBuilder { Requirement = PaymentBuilder.RequirementFrom(challenge), PayerKey = chain.PayerKey }.V2Header();
+
+        using var paid = await SendAsync(url, message, headers: [new("PAYMENT-SIGNATURE", header)]);
+        Assert.Equal(202, (int)paid.StatusCode);
+        var failed = await WaitForStatusAsync((await paid.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("receiptUrl").GetString()!, MessageStatuses.Failed);
+        Assert.True(failed.GetProperty("refundOwed").GetBoolean());
+        Assert.False(failed.GetProperty("refunded").GetBoolean());
+        Assert.Equal(1, smtp.Attempts[owner]);
+        Assert.Equal(50_000, await chain.BalanceAsync(Core.Evm.EvmAddress.Parse(payTo)));
+    }
+
+    [Fact]
     public async Task One_payment_sent_200_times_at_once_stores_and_mails_one_message_and_settles_once()
     {
         await using var smtp = await TestSmtpServer.StartAsync();
