@@ -36,7 +36,17 @@ internal sealed partial class InboxDelivery(
             return "skipped: claimed elsewhere";
         }
         var domain = MessageIdDomain(o);
-        var (outcome, error) = await mailer.SendAsync(InboxMail.Compose(claimed, o.From, domain), cancellationToken);
+        SendOutcome outcome;
+        string? error;
+        try
+        {
+            (outcome, error) = await mailer.SendAsync(InboxMail.Compose(claimed, o.From, domain), cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // Anything unforeseen (a From that does not parse, a library fault) counts as an attempt, so MaxAttempts bounds it.
+            (outcome, error) = (SendOutcome.Transient, $"{e.GetType().Name}: {e.Message}");
+        }
         now = time.GetUtcNow();
         var backoff = new DeliveryBackoff(TimeSpan.FromSeconds(o.FirstRetrySeconds), TimeSpan.FromSeconds(o.MaxRetrySeconds), o.MaxAttempts);
         switch (outcome)
