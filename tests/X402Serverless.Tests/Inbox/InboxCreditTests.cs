@@ -127,7 +127,7 @@ public sealed class InboxCreditTests(InboxFixture fixture) : IClassFixture<Inbox
         using var paid = await SendAsync(url, new { subject = "Hi", body = "Hello" }, payer.Key);
         Assert.Equal(202, (int)paid.StatusCode);
         var receiptUrl = (await paid.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("receiptUrl").GetString()!;
-        var failed = await WaitForStatusAsync(receiptUrl, MessageStatuses.Failed);
+        var failed = await WaitForRefundAsync(receiptUrl);
         Assert.True(failed.GetProperty("refunded").GetBoolean());
         Assert.False(failed.GetProperty("refundOwed").GetBoolean());
 

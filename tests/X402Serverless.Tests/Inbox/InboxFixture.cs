@@ -112,7 +112,15 @@ public sealed class InboxFixture : IAsyncLifetime
     }
 
     /// <summary>Reads the receipt until its status is <paramref name="status"/> (bounded: a delivery that never comes fails the test).</summary>
-    internal static async Task<JsonElement> WaitForStatusAsync(string receiptUrl, string status, TimeSpan? within = null)
+    internal static Task<JsonElement> WaitForStatusAsync(string receiptUrl, string status, TimeSpan? within = null) =>
+        WaitForReceiptAsync(receiptUrl, r => r.GetProperty("status").GetString() == status, $"status '{status}'", within);
+
+    /// <summary>A failed message once its refund is settled one way or the other (it is written just after "failed").</summary>
+    internal static Task<JsonElement> WaitForRefundAsync(string receiptUrl) =>
+        WaitForReceiptAsync(receiptUrl, r => r.GetProperty("status").GetString() == "failed"
+            && (r.GetProperty("refunded").GetBoolean() || r.GetProperty("refundOwed").GetBoolean()), "failed and refund decided", null);
+
+    private static async Task<JsonElement> WaitForReceiptAsync(string receiptUrl, Func<JsonElement, bool> done, string what, TimeSpan? within)
     {
         using var client = new HttpClient();
         var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(30));
@@ -120,12 +128,12 @@ public sealed class InboxFixture : IAsyncLifetime
         while (DateTime.UtcNow < deadline)
         {
             last = await client.GetFromJsonAsync<JsonElement>(receiptUrl);
-            if (last.GetProperty("status").GetString() == status)
+            if (done(last))
             {
                 return last;
             }
             await Task.Delay(50);
         }
-        throw new TimeoutException($"The receipt did not become '{status}': {last}");
+        throw new TimeoutException($"The receipt did not become {what}: {last}");
     }
 }

@@ -89,7 +89,7 @@ public sealed class InboxX402Tests(ChainFixture chain)
 
         using var paid = await SendAsync(url, message, headers: [new("PAYMENT-SIGNATURE", header)]);
         Assert.Equal(202, (int)paid.StatusCode);
-        var failed = await WaitForStatusAsync((await paid.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("receiptUrl").GetString()!, MessageStatuses.Failed);
+        var failed = await WaitForRefundAsync((await paid.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("receiptUrl").GetString()!);
         Assert.True(failed.GetProperty("refundOwed").GetBoolean());
         Assert.False(failed.GetProperty("refunded").GetBoolean());
         Assert.Equal(1, smtp.Attempts[owner]);
