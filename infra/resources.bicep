@@ -225,6 +225,7 @@ resource settings 'Microsoft.Web/sites/config@2025-03-01' = {
     X402__Kyc__StartUrl: kycStartUrl
     X402__Signup__Open: string(signupOpen)
     X402__Kyc__AttestationKey: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/kyc-attestation-key/)'
+    X402__Inbox__SmtpPassword: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/smtp-password/)'
   }
 }
 

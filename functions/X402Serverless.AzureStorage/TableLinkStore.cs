@@ -97,6 +97,7 @@ public sealed class TableLinkStore(TableServiceClient service, string tableName 
         ["Listed"] = l.Listing.Listed,
         ["Listing"] = LinkListingJson.Write(l.Listing),
         ["RateLimit"] = RateLimitJson.Write(l.RateLimit),
+        ["Inbox"] = Core.Inbox.InboxJson.Write(l.Inbox),
         ["CreatedAt"] = Time(l.CreatedAt),
         ["UpdatedAt"] = Time(l.UpdatedAt),
     };
@@ -126,6 +127,7 @@ public sealed class TableLinkStore(TableServiceClient service, string tableName 
         KycCountries = OptStr(e, "KycCountries") is null ? [] : List(e, "KycCountries"),
         Listing = LinkListingJson.Read(OptStr(e, "Listing")),
         RateLimit = RateLimitJson.Read(OptStr(e, "RateLimit")),
+        Inbox = Core.Inbox.InboxJson.Read(OptStr(e, "Inbox")),
         CreatedAt = Time(e, "CreatedAt"),
         UpdatedAt = Time(e, "UpdatedAt"),
     };

@@ -232,6 +232,18 @@ internal static class SqliteSchema
         CREATE INDEX payment_identifiers_by_expiry ON payment_identifiers(expires_at);
         ALTER TABLE links ADD COLUMN payment_identifier_required INTEGER NOT NULL DEFAULT 0;
         """,
+        """
+        ALTER TABLE links ADD COLUMN inbox TEXT;
+        CREATE TABLE inbox_messages (
+            id TEXT PRIMARY KEY,
+            link_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            next_attempt_at TEXT NOT NULL,
+            message TEXT NOT NULL
+        );
+        CREATE INDEX inbox_messages_due ON inbox_messages(next_attempt_at) WHERE status IN ('queued', 'sending');
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

@@ -9,6 +9,9 @@ public sealed class BalanceCharge(CreditCharges credits, CreditHold hold, PaidLi
 {
     private int _concluded;
 
+    /// <summary>The hold this charge captures or releases (an inbox message records it, to refund a failed delivery).</summary>
+    public CreditHold Hold => hold;
+
     public bool CapturesCompleteAnswersOnly => false;
 
     public bool AlreadyPaid => false;

@@ -79,6 +79,9 @@ public sealed record LinkDraft
     /// <summary>Path (and query) the probe requests below the upstream, starting with '/'; "" probes the upstream URL itself.</summary>
     public string? HealthPath { get; init; }
 
+    /// <summary>Makes the link a paid inbox (no upstream): where messages go, size, auto-reply, free senders.</summary>
+    public Inbox.InboxDraft? Inbox { get; init; }
+
     [JsonIgnore]
     public bool ClearsUpstreamHeaders => UpstreamHeaders.IsSent && UpstreamHeaders.Value is not { Count: > 0 };
 

@@ -16,7 +16,20 @@ public sealed class LinkValidator(NetworkRegistry networks, UpstreamAddressPolic
     public async Task<List<ValidationError>> ValidateAsync(LinkDraft draft, bool creating, CancellationToken cancellationToken)
     {
         var errors = new List<ValidationError>();
-        if (creating || draft.Upstream is not null)
+        if (draft.Inbox is { } inbox)
+        {
+            // An inbox has no upstream: its paid POSTs are mailed, never forwarded.
+            if (draft.Upstream is not null)
+            {
+                errors.Add(new("upstream", "inbox_has_no_upstream", "An inbox link has no upstream; leave upstream out."));
+            }
+            if (draft.PriceRules is { Count: > 0 })
+            {
+                errors.Add(new("priceRules", "inbox_has_no_price_rules", "An inbox link has one price per message; leave priceRules out."));
+            }
+            errors.AddRange(Inbox.InboxRules.Check(inbox.ToSettings()));
+        }
+        else if (creating || draft.Upstream is not null)
         {
             await ValidateUpstreamAsync(draft.Upstream, errors, cancellationToken);
         }

@@ -80,6 +80,9 @@ public sealed record PaidLink
     /// <summary>How the link shows in the public catalogue and discovery, if <see cref="LinkListing.Listed"/>.</summary>
     public LinkListing Listing { get; init; } = LinkListing.None;
 
+    /// <summary>Set when the link is a paid inbox: a paid POST is a message mailed to its owner, never forwarded.</summary>
+    public Inbox.InboxSettings? Inbox { get; init; }
+
     public required DateTimeOffset CreatedAt { get; init; }
 
     public required DateTimeOffset UpdatedAt { get; init; }

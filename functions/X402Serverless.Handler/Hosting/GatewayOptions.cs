@@ -47,6 +47,8 @@ public sealed class GatewayOptions
 
     public WebhookOptions Webhooks { get; set; } = new();
 
+    public InboxOptions Inbox { get; set; } = new();
+
     public ServiceBusOptions ServiceBus { get; set; } = new();
 
     public StorageOptions Storage { get; set; } = new();

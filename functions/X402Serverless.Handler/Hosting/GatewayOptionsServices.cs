@@ -18,6 +18,7 @@ internal static class GatewayOptionsServices
         services.AddSection<StripeOptions>(nameof(GatewayOptions.Stripe));
         services.AddSection<KycOptions>(nameof(GatewayOptions.Kyc));
         services.AddSection<WebhookOptions>(nameof(GatewayOptions.Webhooks));
+        services.AddSection<InboxOptions>(nameof(GatewayOptions.Inbox));
         services.AddSection<ServiceBusOptions>(nameof(GatewayOptions.ServiceBus));
         services.AddSection<StorageOptions>(nameof(GatewayOptions.Storage));
         services.AddSection<HealthOptions>(nameof(GatewayOptions.Health));

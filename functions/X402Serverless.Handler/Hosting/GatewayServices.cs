@@ -21,6 +21,7 @@ internal static class GatewayServices
         // Background services start in this order and stop in reverse, so the settlement worker stops first.
         services.AddCredits(options);
         services.AddPaidLinks();
+        services.AddPaidInbox();
         services.AddStripe();
         services.AddKyc();
         services.AddWebhookInbox();

@@ -29,6 +29,7 @@ internal static class StoreServices
             services.AddSingleton<ISignupStore, SqliteSignupStore>();
             services.AddSingleton<ILinkHealthStore, SqliteLinkHealthStore>();
             services.AddSingleton<IPaymentIdentifierStore, SqlitePaymentIdentifierStore>();
+            services.AddSingleton<IInboxMessageStore, SqliteInboxMessageStore>();
             foreach (var source in WebhookSources.All)
             {
                 services.AddKeyedSingleton<IWebhookInbox>(source, (sp, _) => ActivatorUtilities.CreateInstance<SqliteWebhookInbox>(sp, source));
@@ -53,6 +54,7 @@ internal static class StoreServices
         var usage = new TableUsageStore(client, p + "usagedaily");
         var signup = new TableSignupStore(client, p + "signupnonces", p + "walletbindings");
         var linkHealth = new TableLinkHealthStore(client, p + "linkhealth");
+        var messages = new TableInboxMessageStore(client, p + "inboxmessages");
         services.AddSingleton<ILinkStore>(links);
         services.AddSingleton<IAccessStore>(access);
         services.AddSingleton<IPaymentStore>(payments);
@@ -63,6 +65,7 @@ internal static class StoreServices
         services.AddSingleton<IUsageStore>(usage);
         services.AddSingleton<ISignupStore>(signup);
         services.AddSingleton<ILinkHealthStore>(linkHealth);
+        services.AddSingleton<IInboxMessageStore>(messages);
         var paymentIdentifiers = new TablePaymentIdentifierStore(client, p + "paymentidentifiers");
         services.AddSingleton<IPaymentIdentifierStore>(paymentIdentifiers);
         services.AddSingleton<ILedger>(sp => new TableLedger(client, sp.GetRequiredService<TimeProvider>(), p + "ledgerentries", p + "ledgeraccounts", p + "ledgercaps"));
@@ -70,7 +73,7 @@ internal static class StoreServices
             links.InitializeAsync(ct), access.InitializeAsync(ct), payments.InitializeAsync(ct), payers.InitializeAsync(ct),
             stripeEvents.InitializeAsync(ct), kycEvents.InitializeAsync(ct), kyc.InitializeAsync(ct), usage.InitializeAsync(ct), signup.InitializeAsync(ct),
             linkHealth.InitializeAsync(ct),
-            paymentIdentifiers.InitializeAsync(ct),
+            paymentIdentifiers.InitializeAsync(ct), messages.InitializeAsync(ct),
             ((TableLedger)sp.GetRequiredService<ILedger>()).InitializeAsync(ct))));
     }
 }

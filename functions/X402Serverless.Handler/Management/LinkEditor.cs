@@ -1,6 +1,7 @@
 using System.Text.Json;
 using X402Serverless.Core.Access;
 using X402Serverless.Core.Evm;
+using X402Serverless.Core.Inbox;
 using X402Serverless.Core.Kyc;
 using X402Serverless.Core.Links;
 using X402Serverless.Core.Payments;
@@ -47,11 +48,13 @@ internal static class LinkEditor
             OrganisationId = organisationId,
             Name = draft.Name,
             Description = draft.Description,
-            Upstream = draft.Upstream!,
+            Upstream = draft.Inbox is { } inbox ? InboxSettings.UpstreamFor(inbox.ToSettings().DeliverTo) : draft.Upstream!,
+            Inbox = draft.Inbox?.ToSettings(),
             Price = draft.Price!.Value.Value,
             PayTo = EvmAddress.Parse(draft.PayTo!).ToString(),
             Networks = draft.Networks!.Distinct(StringComparer.OrdinalIgnoreCase).ToList(),
-            Methods = (draft.Methods ?? []).Distinct().ToList(),
+            // An inbox takes messages by POST only.
+            Methods = draft.Inbox is not null ? ["POST"] : (draft.Methods ?? []).Distinct().ToList(),
             SealedUpstreamHeaders = draft.UpstreamHeaders.Value is { Count: > 0 } h ? s.Sealer.Seal(JsonSerializer.Serialize(h)) : null,
             Settlement = draft.Settlement ?? SettlementModes.Sync,
             DeferredPayers = draft.DeferredPayers ?? DeferredPayers.Returning,
@@ -81,7 +84,14 @@ internal static class LinkEditor
     {
         // Price precision is checked against the networks the link will have after the change.
         var checkDraft = draft with { Networks = draft.Networks ?? (draft.Price is null && draft.PriceRules is null ? null : link.Networks) };
-        var errors = await s.Validator.ValidateAsync(checkDraft, creating: false, cancellationToken);
+        if (InboxChangeError(link, draft) is { } inboxError)
+        {
+            return (null, [inboxError]);
+        }
+        // An inbox's changes are checked as the settings they make, not as a new inbox's.
+        var inbox = draft.Inbox?.ToSettings(link.Inbox);
+        var errors = await s.Validator.ValidateAsync(checkDraft with { Inbox = null }, creating: false, cancellationToken);
+        errors.AddRange(inbox is null ? [] : InboxRules.Check(inbox));
         if (errors.Count > 0)
         {
             return (null, errors);
@@ -93,7 +103,8 @@ internal static class LinkEditor
         {
             Name = draft.Name ?? link.Name,
             Description = draft.Description ?? link.Description,
-            Upstream = draft.Upstream ?? link.Upstream,
+            Upstream = inbox is not null ? InboxSettings.UpstreamFor(inbox.DeliverTo) : draft.Upstream ?? link.Upstream,
+            Inbox = inbox ?? link.Inbox,
             Price = draft.Price?.Value ?? link.Price,
             PayTo = draft.PayTo is null ? link.PayTo : EvmAddress.Parse(draft.PayTo).ToString(),
             Networks = draft.Networks?.Distinct(StringComparer.OrdinalIgnoreCase).ToList() ?? link.Networks,
@@ -126,6 +137,14 @@ internal static class LinkEditor
         s.Catalogue.Invalidate();
         return (updated, errors);
     }
+
+    /// <summary>An inbox stays an inbox and a forwarding link stays one: what a change may not do to either.</summary>
+    private static ValidationError? InboxChangeError(PaidLink link, LinkDraft draft) => link.Inbox is null
+        ? draft.Inbox is null ? null : new("inbox", "inbox_not_changeable", "A link becomes an inbox only when it is created.")
+        : draft.Upstream is not null ? new("upstream", "inbox_has_no_upstream", "An inbox link has no upstream; leave upstream out.")
+        : draft.PriceRules is { Count: > 0 } ? new("priceRules", "inbox_has_no_price_rules", "An inbox link has one price per message; leave priceRules out.")
+        : draft.Methods is not null ? new("methods", "inbox_methods_fixed", "An inbox link takes messages by POST only.")
+        : null;
 
     /// <summary>The link if this organisation owns it. A foreign link reads exactly like a missing one, so ids leak nothing.</summary>
     public static async Task<PaidLink?> FindOwnLinkAsync(this LinkServices s, string organisationId, string id, CancellationToken cancellationToken)

@@ -37,7 +37,8 @@ internal sealed record LinkView(
     bool HealthProbe,
     string? HealthPath,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt)
+    DateTimeOffset UpdatedAt,
+    Core.Inbox.InboxSettings? Inbox = null)
 {
     public static LinkView From(PaidLink link, string baseUrl) => new(
         link.Id,
@@ -71,7 +72,8 @@ internal sealed record LinkView(
         link.Listing.HealthProbe,
         link.Listing.HealthPath,
         link.CreatedAt,
-        link.UpdatedAt);
+        link.UpdatedAt,
+        link.Inbox);
 
     private static JsonElement? Json(string? text)
     {

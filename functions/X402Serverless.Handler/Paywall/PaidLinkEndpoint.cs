@@ -8,7 +8,7 @@ namespace X402Serverless.Handler.Paywall;
 /// link's policy; x402 content is held back until settled (the x402 default) unless the link defers settlement.
 /// </summary>
 internal sealed class PaidLinkEndpoint(LinkCache links, PaidCallAuthorizer authorizer, PaidCallPipeline pipeline, RateLimits.RateLimitGate limits,
-    Idempotency.IdentifiedCalls identified)
+    Idempotency.IdentifiedCalls identified, Inbox.InboxEndpoint inbox)
 {
     public static void Map(IEndpointRouteBuilder app)
     {
@@ -26,6 +26,11 @@ internal sealed class PaidLinkEndpoint(LinkCache links, PaidCallAuthorizer autho
         if (HttpMethods.IsOptions(request.Method) && request.Headers.ContainsKey("Access-Control-Request-Method"))
         {
             return Preflight(http);
+        }
+        if (cached.Link.Inbox is not null)
+        {
+            // A paid inbox: the same limits, authorizer and charge, but the paid request is a message stored, not a call forwarded.
+            return limits.Admit(http, cached) ?? await inbox.HandleAsync(http, cached, rest);
         }
         if (!cached.Link.AllowsMethod(request.Method))
         {

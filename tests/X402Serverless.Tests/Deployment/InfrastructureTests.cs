@@ -176,6 +176,7 @@ public sealed partial class InfrastructureTests
     [InlineData("X402__Stripe__WebhookSecret", "stripe-webhook-secret")]
     [InlineData("X402__Kyc__WebhookSecret", "kyc-webhook-secret")]
     [InlineData("X402__Kyc__AttestationKey", "kyc-attestation-key")]
+    [InlineData("X402__Inbox__SmtpPassword", "smtp-password")]
     public async Task Every_secret_is_a_key_vault_reference_the_readme_tells_the_operator_to_fill(string setting, string secretName)
     {
         var template = await BicepTemplate.LoadAsync();

@@ -80,3 +80,19 @@ public sealed class SqlitePaymentStateMachineTests : PaymentStateMachineContract
 
     protected override Task<IPaymentStore> StoreAsync() => Task.FromResult<IPaymentStore>(_store);
 }
+
+public sealed class SqliteInboxMessageStoreTests : InboxMessageStoreContract
+{
+    private static SqliteDatabase NewDatabase() => new(Path.Combine(Path.GetTempPath(), "x402-contract-" + Guid.NewGuid().ToString("N"), "x402.db"));
+
+    protected override Task<IInboxMessageStore> StoreAsync() => Task.FromResult<IInboxMessageStore>(new SqliteInboxMessageStore(NewDatabase()));
+
+    protected override async Task<ILinkStore> LinkStoreAsync(string organisation)
+    {
+        var database = NewDatabase();
+        var now = DateTimeOffset.UnixEpoch;
+        await new SqliteAccessStore(database).CreateOrganisationAsync(
+            new Organisation(organisation, organisation, false, now), new AccessKey("key_" + organisation, organisation, "p", "admin", now), "hash_" + organisation, default);
+        return new SqliteLinkStore(database);
+    }
+}

@@ -95,3 +95,20 @@ public sealed class TablePaymentStateMachineTests(AzuriteFixture azurite) : Paym
         return store;
     }
 }
+
+public sealed class TableInboxMessageStoreTests(AzuriteFixture azurite) : InboxMessageStoreContract, IClassFixture<AzuriteFixture>
+{
+    protected override async Task<IInboxMessageStore> StoreAsync()
+    {
+        var store = new TableInboxMessageStore(azurite.Tables, AzuriteFixture.UniqueTable("inboxmessages"));
+        await store.InitializeAsync(default);
+        return store;
+    }
+
+    protected override async Task<ILinkStore> LinkStoreAsync(string organisation)
+    {
+        var store = new TableLinkStore(azurite.Tables, AzuriteFixture.UniqueTable("links"));
+        await store.InitializeAsync(default);
+        return store;
+    }
+}

@@ -1,0 +1,21 @@
+namespace X402Serverless.Core.Inbox;
+
+/// <summary>The "inbox" object of POST /api/links: present, the link is an inbox (no upstream).</summary>
+public sealed record InboxDraft
+{
+    public string? DeliverTo { get; init; }
+
+    public int? MaxMessageBytes { get; init; }
+
+    public string? AutoReply { get; init; }
+
+    public IReadOnlyList<string>? Allow { get; init; }
+
+    public InboxSettings ToSettings(InboxSettings? current = null) => new()
+    {
+        DeliverTo = DeliverTo?.Trim() ?? current?.DeliverTo ?? "",
+        MaxMessageBytes = MaxMessageBytes ?? current?.MaxMessageBytes ?? InboxSettings.DefaultMaxMessageBytes,
+        AutoReply = AutoReply is null ? current?.AutoReply : AutoReply.Length == 0 ? null : AutoReply,
+        Allow = Allow?.Select(a => a.Trim().ToLowerInvariant()).Where(a => a.Length > 0).Distinct().ToList() ?? current?.Allow ?? [],
+    };
+}

@@ -1,0 +1,84 @@
+using X402Serverless.Core.Money;
+
+namespace X402Serverless.Core.Inbox;
+
+/// <summary>
+/// A paid (or allowed) message to an inbox link, stored before the sender is answered and delivered by a durable job.
+/// Its id is the sender's receipt: 128 random bits, nothing else derived from it. <see cref="Attempts"/> doubles as
+/// the row's version, so a claim or an outcome is a conditional write ("if still this status and attempt").
+/// </summary>
+public sealed record InboxMessage
+{
+    public required string Id { get; init; }
+
+    public required string LinkId { get; init; }
+
+    public required string OrganisationId { get; init; }
+
+    public required string DeliverTo { get; init; }
+
+    public required string Subject { get; init; }
+
+    public required string Body { get; init; }
+
+    public string? ReplyTo { get; init; }
+
+    /// <summary>The owner's auto-reply text when the message was paid (sent to <see cref="ReplyTo"/> once delivered).</summary>
+    public string? AutoReply { get; init; }
+
+    /// <summary><see cref="MessageStatuses"/>.</summary>
+    public required string Status { get; init; }
+
+    public int Attempts { get; init; }
+
+    /// <summary>Queued: when the next attempt is due. Sending: when the claim's lease ends (then it is due again).</summary>
+    public required DateTimeOffset NextAttemptAt { get; init; }
+
+    /// <summary>How it was paid (<see cref="Links.PaymentTypes"/>) or "free" (an allowed sender).</summary>
+    public required string PaidWith { get; init; }
+
+    public Usd Amount { get; init; }
+
+    /// <summary>Balances: the hold that was captured (its id keys the refund entry) and the account it came from.</summary>
+    public string? HoldId { get; init; }
+
+    public string? HoldSource { get; init; }
+
+    /// <summary>The operator's share taken at capture, given back on a refund.</summary>
+    public Usd Fee { get; init; }
+
+    /// <summary>x402: the payment's id; the payer wallet.</summary>
+    public string? PaymentId { get; init; }
+
+    public string? Payer { get; init; }
+
+    /// <summary>Set when a failed delivery's money could not be given back automatically (on chain): owed by the owner.</summary>
+    public bool RefundOwed { get; init; }
+
+    public bool Refunded { get; init; }
+
+    public string? LastError { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    public required DateTimeOffset UpdatedAt { get; init; }
+
+    public DateTimeOffset? DeliveredAt { get; init; }
+
+    /// <summary>The RFC 5322 Message-ID every attempt uses, so a resend after a crash is recognisable as the same mail.</summary>
+    public string MessageIdHeader(string domain) => $"{Id}@{domain}";
+}
+
+/// <summary>A message's life: held (stored, payment not yet captured) → queued ⇄ sending → delivered | failed.</summary>
+public static class MessageStatuses
+{
+    /// <summary>Stored while the charge is captured: never delivered, never shown; removed if the capture fails.</summary>
+    public const string Held = "held";
+    public const string Queued = "queued";
+    public const string Sending = "sending";
+    public const string Delivered = "delivered";
+    public const string Failed = "failed";
+
+    /// <summary>What the sender reads: a claim in progress is still "queued" to them.</summary>
+    public static string Public(string status) => status == Sending ? Queued : status;
+}

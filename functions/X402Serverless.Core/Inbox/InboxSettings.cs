@@ -1,0 +1,31 @@
+namespace X402Serverless.Core.Inbox;
+
+/// <summary>
+/// What makes a paid link an inbox: where paid messages are delivered, how large one may be, an optional automatic
+/// answer, and the senders (wallets, payer account ids, payer email addresses) who write for free. The price, payment
+/// types and recipient wallet are the link's own, so a message is paid through the same charge as any paid call.
+/// </summary>
+public sealed record InboxSettings
+{
+    /// <summary>Upper bound of <see cref="MaxMessageBytes"/>: small enough that an escaped message fits one Table Storage entity.</summary>
+    public const int MaxMessageBytesLimit = 64 * 1024;
+
+    public const int DefaultMaxMessageBytes = 16 * 1024;
+
+    /// <summary>The owner's address the messages are mailed to (a bare address, validated).</summary>
+    public required string DeliverTo { get; init; }
+
+    /// <summary>Largest JSON body accepted, in bytes (subject, body and reply-to together).</summary>
+    public int MaxMessageBytes { get; init; } = DefaultMaxMessageBytes;
+
+    /// <summary>Plain text mailed back to the sender's reply-to once their message is delivered; null: none.</summary>
+    public string? AutoReply { get; init; }
+
+    /// <summary>Who writes free: 0x wallets (lower case), payer ids (payer_...), email addresses (lower case).</summary>
+    public IReadOnlyList<string> Allow { get; init; } = [];
+
+    /// <summary>The link's upstream for an inbox: never forwarded to, it names where mail goes for lists and views.</summary>
+    public static string UpstreamFor(string deliverTo) => "mailto:" + deliverTo;
+
+    public bool Allows(string? sender) => sender is not null && Allow.Contains(sender.ToLowerInvariant(), StringComparer.Ordinal);
+}

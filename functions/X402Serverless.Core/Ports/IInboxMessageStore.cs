@@ -1,0 +1,23 @@
+using X402Serverless.Core.Inbox;
+
+namespace X402Serverless.Core.Ports;
+
+/// <summary>Messages to inbox links and their delivery state; every change is a conditional write.</summary>
+public interface IInboxMessageStore
+{
+    Task AddAsync(InboxMessage message, CancellationToken cancellationToken);
+
+    Task<InboxMessage?> GetAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Writes <paramref name="updated"/> only if the stored message still has <paramref name="expectedStatus"/> and
+    /// <paramref name="expectedAttempts"/>; false when another writer changed it first (or it is gone).
+    /// </summary>
+    Task<bool> TryUpdateAsync(InboxMessage updated, string expectedStatus, int expectedAttempts, CancellationToken cancellationToken);
+
+    /// <summary>Queued or sending messages whose <see cref="InboxMessage.NextAttemptAt"/> has come, oldest first.</summary>
+    Task<IReadOnlyList<InboxMessage>> DueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken);
+
+    /// <summary>Removes a message still held (its capture failed); a message in any other status stays.</summary>
+    Task DeleteHeldAsync(string id, CancellationToken cancellationToken);
+}

@@ -1,0 +1,185 @@
+using Microsoft.Extensions.Options;
+using X402Serverless.Core.Charges;
+using X402Serverless.Core.Inbox;
+using X402Serverless.Core.Links;
+using X402Serverless.Core.Ports;
+using X402Serverless.Core.Protocol;
+using X402Serverless.Handler.Charges;
+using X402Serverless.Handler.Hosting;
+using X402Serverless.Handler.Payers;
+using X402Serverless.Handler.Paywall;
+using X402Serverless.Handler.Problems;
+
+namespace X402Serverless.Handler.Inbox;
+
+/// <summary>
+/// An inbox link's paid URL. POST /l/{id}: the message is checked (nothing charged if refused), paid through the
+/// paid path's own authorizer (x402 or balances, the same 402, replay guard and settlement), stored, and queued for
+/// delivery: 202 with a receipt. GET /l/{id}/receipts/{receipt}: the delivery status, to whoever holds the receipt.
+/// </summary>
+internal sealed class InboxEndpoint(
+    PaidCallAuthorizer authorizer,
+    IInboxMessageStore messages,
+    IPayerStore payers,
+    InboxDeliverySignal signal,
+    PublicUrls urls,
+    Usage.UsageRecorder usage,
+    TimeProvider time,
+    IOptions<CreditsOptions> credits)
+{
+    public const string ReceiptsSegment = "receipts/";
+
+    public async Task<IResult> HandleAsync(HttpContext http, CachedLink cached, string? rest)
+    {
+        var link = cached.Link;
+        var inbox = link.Inbox!;
+        if (rest is { Length: > 0 })
+        {
+            return HttpMethods.IsGet(http.Request.Method) && rest.StartsWith(ReceiptsSegment, StringComparison.Ordinal)
+                ? await ReceiptAsync(link, rest[ReceiptsSegment.Length..], http.RequestAborted)
+                : Problem.NotFound("Inbox path");
+        }
+        if (!HttpMethods.IsPost(http.Request.Method))
+        {
+            http.Response.Headers.Allow = "POST";
+            return Problem.Of(StatusCodes.Status405MethodNotAllowed, "method_not_allowed", "An inbox takes messages by POST.",
+                "POST JSON {\"subject\", \"body\", \"replyTo\"}; without a payment the answer is 402 with the price.");
+        }
+        var (request, refused) = await InboxRequest.ReadAsync(http.Request, inbox, http.RequestAborted);
+        if (request is null)
+        {
+            return refused!;
+        }
+        if (PayerKeys.FromRequest(http.Request) is { } key
+            && await payers.FindByKeyHashAsync(Core.Access.ManagementKeys.Hash(key), http.RequestAborted) is { } payer && inbox.Allows(payer.Id))
+        {
+            return await AcceptAsync(http, link, request, NewMessage(link, request, InboxMessages.Free) with { Payer = payer.Id }, null);
+        }
+        var authorization = await authorizer.AuthorizeAsync(http, cached);
+        if (authorization.Charge is not { } charge)
+        {
+            return authorization.Refusal!;
+        }
+        if (charge is X402Charge x402 && inbox.Allows(x402.Payment.Payer))
+        {
+            // The signed authorization proved the wallet; an allowed one writes free, so nothing is settled.
+            await charge.ReleaseAsync(CancellationToken.None);
+            return await AcceptAsync(http, link, request, NewMessage(link, request, InboxMessages.Free) with { Payer = x402.Payment.Payer }, null);
+        }
+        return await AcceptAsync(http, link, request, Paid(NewMessage(link, request, PaymentTypes.X402), charge, cached), charge);
+    }
+
+    /// <summary>
+    /// Stores the message held, captures the charge, then queues it. The payer pays only for a stored message, and a
+    /// message is delivered only once paid: a failed capture removes it, and a charge not captured is released.
+    /// </summary>
+    private async Task<IResult> AcceptAsync(HttpContext http, PaidLink link, InboxRequest request, InboxMessage message, ICharge? charge)
+    {
+        var concluded = charge is null;
+        try
+        {
+            await messages.AddAsync(message, CancellationToken.None);
+            if (charge is not null)
+            {
+                var capture = await charge.CaptureAsync(CancellationToken.None);
+                concluded = true;
+                if (capture.Kind != CaptureKind.Captured)
+                {
+                    await messages.DeleteHeldAsync(message.Id, CancellationToken.None);
+                    return Withheld(http, capture);
+                }
+                ChargeResults.WriteReceipt(http, capture.Receipt!);
+                message = WithReceipt(message, capture.Receipt!);
+                if (!charge.AlreadyPaid)
+                {
+                    usage.Count(link, Core.Usage.UsageKinds.Paid);
+                }
+            }
+            var queued = message with { Status = MessageStatuses.Queued, UpdatedAt = time.GetUtcNow(), NextAttemptAt = time.GetUtcNow() };
+            await messages.TryUpdateAsync(queued, MessageStatuses.Held, 0, CancellationToken.None);
+            signal.Notify();
+            var receiptUrl = $"{urls.LinkBaseUrl(http.Request)}/l/{link.Id}/{ReceiptsSegment}{message.Id}";
+            http.Response.Headers.Location = receiptUrl;
+            return Results.Json(new { receipt = message.Id, status = MessageStatuses.Queued, receiptUrl }, statusCode: StatusCodes.Status202Accepted);
+        }
+        finally
+        {
+            if (!concluded)
+            {
+                await charge!.ReleaseAsync(CancellationToken.None);
+            }
+        }
+    }
+
+    private async Task<IResult> ReceiptAsync(PaidLink link, string receipt, CancellationToken cancellationToken)
+    {
+        // A receipt of another link, a held (unpaid) message and a malformed id all read as missing.
+        var message = InboxMessages.IsReceiptId(receipt) ? await messages.GetAsync(receipt, cancellationToken) : null;
+        if (message is null || message.LinkId != link.Id || message.Status == MessageStatuses.Held)
+        {
+            return Problem.NotFound("Receipt");
+        }
+        return Results.Json(new
+        {
+            receipt = message.Id,
+            status = MessageStatuses.Public(message.Status),
+            createdAt = message.CreatedAt,
+            deliveredAt = message.DeliveredAt,
+            refunded = message.Refunded,
+            refundOwed = message.RefundOwed,
+        });
+    }
+
+    private InboxMessage NewMessage(PaidLink link, InboxRequest request, string paidWith)
+    {
+        var now = time.GetUtcNow();
+        return new InboxMessage
+        {
+            Id = InboxMessages.NewReceiptId(),
+            LinkId = link.Id,
+            OrganisationId = link.OrganisationId,
+            DeliverTo = link.Inbox!.DeliverTo,
+            Subject = request.Subject,
+            Body = request.Body,
+            ReplyTo = request.ReplyTo,
+            AutoReply = link.Inbox.AutoReply,
+            Status = MessageStatuses.Held,
+            NextAttemptAt = now,
+            PaidWith = paidWith,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+    }
+
+    /// <summary>What the held message records of its charge before capture: a balance's hold, to refund it if delivery fails.</summary>
+    private InboxMessage Paid(InboxMessage message, ICharge charge, CachedLink cached) => charge switch
+    {
+        BalanceCharge balance => message with
+        {
+            PaidWith = balance.Hold.FromAllowance ? PaymentTypes.Allowance : PaymentTypes.Credits,
+            Amount = balance.Hold.Amount,
+            Fee = balance.Hold.Amount.Share(credits.Value.OperatorFeeBasisPoints),
+            HoldId = balance.Hold.Id,
+            HoldSource = balance.Hold.Source,
+        },
+        X402Charge x402 => message with { Amount = cached.Price, PaymentId = x402.Payment.Id, Payer = x402.Payment.Payer },
+        _ => message with { Amount = cached.Price },
+    };
+
+    private static InboxMessage WithReceipt(InboxMessage message, ChargeReceipt receipt) => receipt switch
+    {
+        X402Receipt x402 => message with { PaidWith = PaymentTypes.X402, PaymentId = x402.Payment.Id, Payer = x402.Payment.Payer },
+        _ => message,
+    };
+
+    /// <summary>A capture that did not take the money: nothing is stored or delivered, and the sender is told why.</summary>
+    private static IResult Withheld(HttpContext http, ChargeCapture capture) => capture.Kind switch
+    {
+        CaptureKind.Refused => Problem.Of(StatusCodes.Status402PaymentRequired, capture.Reason ?? ReasonCodes.SettlementFailed,
+            "The payment was refused when settled; the message was not stored.", capture.Message),
+        CaptureKind.Unavailable => Problem.Of(StatusCodes.Status503ServiceUnavailable, capture.Reason ?? ReasonCodes.FacilitatorUnavailable,
+            "The payment could not be settled now; the message was not stored.", "Nothing was settled. Retry later."),
+        _ => ChargeResults.SettlementPending(http, "The payment is still settling; the message was not stored.",
+            "Retry with the same payment and the same message: once it has settled, the message is accepted; if it never lands, nothing is charged."),
+    };
+}

@@ -1,0 +1,112 @@
+using System.Text.Json;
+using MimeKit;
+using X402Serverless.Core.Inbox;
+using X402Serverless.Core.Json;
+using X402Serverless.Core.Links;
+using X402Serverless.Handler.Problems;
+
+namespace X402Serverless.Handler.Inbox;
+
+/// <summary>
+/// A sender's message, {subject, body, replyTo}, read within the inbox's size limit and checked before anything is
+/// charged. Subject and reply-to become mail headers: a line break or other control character in either is refused
+/// (header injection), never cleaned up into something the sender did not write.
+/// </summary>
+internal sealed record InboxRequest(string Subject, string Body, string? ReplyTo)
+{
+    public const int MaxSubjectChars = 200;
+    public const string TooLargeCode = "message_too_large";
+    public const string HeaderInjectionCode = "header_injection";
+
+    private static readonly HashSet<string> Fields = ["subject", "body", "replyTo"];
+
+    /// <summary>The message, or the problem (400, 413, 415) refusing it.</summary>
+    public static async Task<(InboxRequest? Request, IResult? Problem)> ReadAsync(HttpRequest request, InboxSettings inbox, CancellationToken cancellationToken)
+    {
+        var limit = inbox.MaxMessageBytes;
+        if (request.ContentLength > limit)
+        {
+            return (null, TooLarge(limit));
+        }
+        if (request.ContentType is { } type && !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, Problems.Problem.Of(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type", "A message is JSON: {\"subject\", \"body\", \"replyTo\"}."));
+        }
+        var buffer = new byte[limit + 1];
+        var length = 0;
+        int read;
+        while (length < buffer.Length && (read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0)
+        {
+            length += read;
+        }
+        if (length > limit)
+        {
+            return (null, TooLarge(limit));
+        }
+        if (!StrictJson.TryParse(buffer.AsMemory(0, length), out var root) || root.ValueKind != JsonValueKind.Object)
+        {
+            return (null, Invalid(new ValidationError("", "invalid_json", "The body must be a JSON object: {\"subject\", \"body\", \"replyTo\"}.")));
+        }
+        var errors = new List<ValidationError>();
+        foreach (var property in root.EnumerateObject().Where(p => !Fields.Contains(p.Name)))
+        {
+            errors.Add(new(property.Name, "unknown_field", $"'{property.Name}' is not a field of a message."));
+        }
+        var subject = Text(root, "subject", errors, required: true);
+        var body = Text(root, "body", errors, required: true);
+        var replyTo = Text(root, "replyTo", errors, required: false);
+        if (subject is not null)
+        {
+            if (HasControl(subject))
+            {
+                errors.Add(new("subject", HeaderInjectionCode, "subject may not contain line breaks or other control characters."));
+            }
+            else if (subject.Trim().Length == 0 || subject.Length > MaxSubjectChars)
+            {
+                errors.Add(new("subject", "invalid_subject", $"subject must have 1 to {MaxSubjectChars} characters."));
+            }
+        }
+        if (body is { Length: 0 })
+        {
+            errors.Add(new("body", "invalid_body", "body may not be empty."));
+        }
+        if (replyTo is not null)
+        {
+            if (HasControl(replyTo))
+            {
+                errors.Add(new("replyTo", HeaderInjectionCode, "replyTo may not contain line breaks or other control characters."));
+            }
+            else if (!InboxRules.IsAddress(replyTo) || !MailboxAddress.TryParse(replyTo, out var parsed) || parsed.Address != replyTo)
+            {
+                errors.Add(new("replyTo", "invalid_reply_to", "replyTo must be one bare email address such as you@example.com."));
+            }
+        }
+        return errors.Count > 0 ? (null, Invalid([.. errors])) : (new InboxRequest(subject!, body!, replyTo), null);
+    }
+
+    private static string? Text(JsonElement root, string name, List<ValidationError> errors, bool required)
+    {
+        if (!root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            if (required)
+            {
+                errors.Add(new(name, "missing_" + name, $"{name} is required."));
+            }
+            return null;
+        }
+        if (value.ValueKind != JsonValueKind.String || !StrictJson.HasOnlyValidStrings(value))
+        {
+            errors.Add(new(name, "invalid_" + name, $"{name} must be a string."));
+            return null;
+        }
+        return value.GetString();
+    }
+
+    // Any C0/C1 control character or a Unicode line/paragraph separator: each can break or fold a header line.
+    private static bool HasControl(string value) => value.Any(c => char.IsControl(c) || c is '\u2028' or '\u2029' or '\u0085');
+
+    private static IResult TooLarge(int limit) => Problems.Problem.Of(StatusCodes.Status413PayloadTooLarge, TooLargeCode,
+        "The message is larger than this inbox accepts; nothing was charged.", $"This inbox takes messages of at most {limit} bytes of JSON.");
+
+    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Invalid(params ValidationError[] errors) => Problems.Problem.Invalid("The message was refused; nothing was charged.", errors);
+}
