@@ -84,8 +84,8 @@ public sealed class PaidLinkRateLimitTests : IAsyncLifetime
             .Single(r => r.GetProperty("linkId").GetString() == linkId);
         Assert.Equal((4L, 2L), (row.GetProperty("paid").GetInt64(), row.GetProperty("rateLimited").GetInt64()));
         var csv = await org.GetStringAsync("/api/usage.csv?days=1");
-        Assert.StartsWith("day,link_id,link_name,challenged,paid,not_charged,rate_limited\r\n", csv, StringComparison.Ordinal);
-        Assert.EndsWith($",{linkId},,0,4,0,2\r\n", csv, StringComparison.Ordinal);
+        Assert.StartsWith("day,link_id,link_name,challenged,paid,not_charged,rate_limited,latency_p50_ms,latency_p95_ms\r\n", csv, StringComparison.Ordinal);
+        Assert.Matches($@",{linkId},,0,4,0,2,[0-9.]*,[0-9.]*\r\n$", csv);
         using var stranger = await NewOrganisationAsync();
         Assert.Empty((await stranger.GetFromJsonAsync<JsonElement>("/api/usage?days=1")).GetProperty("items").EnumerateArray());
 
