@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Options;
 using X402Serverless.Core.Links;
 using X402Serverless.Core.Usage;
@@ -33,7 +31,7 @@ internal sealed class RateLimitGate(TokenBuckets buckets, Charges.X402Charges x4
         {
             return null;
         }
-        if (perIp is not null && buckets.TryTake(Key(link, 'a', AddressKey(http)), perIp) is { } wait)
+        if (perIp is not null && buckets.TryTake(Key(link, 'a', ClientAddress.Partition(http, _behindFrontDoor)), perIp) is { } wait)
         {
             return Limited(http, link, wait, "this address");
         }
@@ -68,19 +66,6 @@ internal sealed class RateLimitGate(TokenBuckets buckets, Charges.X402Charges x4
     }
 
     private static string Key(PaidLink link, char kind, string who) => string.Create(CultureInfo.InvariantCulture, $"{link.Id}|{kind}|{who}");
-
-    /// <summary>The client address; IPv6 by its /64, which one subscriber usually holds whole, so it cannot hop addresses.</summary>
-    private string AddressKey(HttpContext http)
-    {
-        var address = ClientAddress.Of(http, _behindFrontDoor);
-        if (IPAddress.TryParse(address, out var ip) && ip.AddressFamily == AddressFamily.InterNetworkV6 && !ip.IsIPv4MappedToIPv6)
-        {
-            var bytes = ip.GetAddressBytes();
-            Array.Clear(bytes, 8, 8);
-            return new IPAddress(bytes).ToString() + "/64";
-        }
-        return ip?.IsIPv4MappedToIPv6 == true ? ip.MapToIPv4().ToString() : address;
-    }
 
     private IResult Limited(HttpContext http, PaidLink link, TimeSpan wait, string who)
     {

@@ -118,7 +118,7 @@ internal static class SignupEndpoints
 
     private static bool IsLoopback(string host) =>
         host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
-        || (System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var address) && System.Net.IPAddress.IsLoopback(address));
+        || (System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var address) && FunctionsHost.IsLoopback(address));
 
     private static ProblemHttpResult InProgress(HttpContext http)
     {

@@ -1,9 +1,9 @@
 using System.Net;
-using X402Serverless.Handler.Signup;
+using X402Serverless.Handler.Hosting;
 
 namespace X402Serverless.Tests.Signup;
 
-/// <summary>Who shares a sign-up allowance: an IPv4 address alone, an IPv6 /64 as a whole.</summary>
+/// <summary>Who shares a per-client allowance (sign-up's, the paid links'): an IPv4 address alone, an IPv6 /64 as a whole.</summary>
 public sealed class SignupRateLimitTests
 {
     [Theory]
@@ -13,6 +13,6 @@ public sealed class SignupRateLimitTests
     [InlineData("::ffff:203.0.113.7", "203.0.113.7", true)] // a mapped IPv4 address is that address
     public void Addresses_share_a_partition_only_within_one_subscriber(string a, string b, bool shared)
     {
-        Assert.Equal(shared, SignupRateLimit.Partition(IPAddress.Parse(a)) == SignupRateLimit.Partition(IPAddress.Parse(b)));
+        Assert.Equal(shared, ClientAddress.Partition(IPAddress.Parse(a)) == ClientAddress.Partition(IPAddress.Parse(b)));
     }
 }
