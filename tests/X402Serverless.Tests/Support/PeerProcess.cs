@@ -113,6 +113,8 @@ internal sealed class PeerProcess : IAsyncDisposable
         throw new TimeoutException($"No '{prefix}' line within {timeout}: {Output}");
     }
 
+    public bool HasExited => _process.HasExited;
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
