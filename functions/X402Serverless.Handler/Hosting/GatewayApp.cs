@@ -72,6 +72,7 @@ public static class GatewayApp
         MaintenanceFunction.Map(hostOnly);
 
         app.MapConsole();
+        app.MapPaywall();
         PaidLinkEndpoint.Map(app);
         return app;
     }

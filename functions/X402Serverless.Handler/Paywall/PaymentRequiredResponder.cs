@@ -35,8 +35,14 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls)
         response.Headers[PaymentHeaders.RequiredV2] = rendered.Header;
         if (WantsHtml(request) && reason == ReasonCodes.PaymentRequired)
         {
+            var nonce = PaywallPage.NewNonce();
             response.ContentType = "text/html; charset=utf-8";
-            await response.WriteAsync(PaywallPage.Render(cached.Link, cached.Price, cached.Requirements, resource), http.RequestAborted);
+            response.Headers.ContentSecurityPolicy = PaywallPage.ContentSecurityPolicy(nonce);
+            response.Headers.XContentTypeOptions = "nosniff";
+            response.Headers["Referrer-Policy"] = "no-referrer";
+            var view = new PaywallView(cached.Link, cached.Price, cached.Requirements, resource, request.Method, rendered.Header, nonce,
+                $"{request.PathBase}{WalletScript.Path}?v={WalletScript.Version}", PaywallEndpoints.CreditsFormAction(request));
+            await response.WriteAsync(PaywallPage.Render(view), http.RequestAborted);
             return;
         }
         response.ContentType = "application/json";

@@ -1,24 +1,73 @@
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography;
 using System.Text;
 using X402Serverless.Core.Links;
 using X402Serverless.Core.Protocol;
 
 namespace X402Serverless.Handler.Paywall;
 
-/// <summary>The page a person sees when opening a paid link in a browser.</summary>
+/// <summary>
+/// The page a person sees when opening a paid link in a browser: the price, and every way this link takes money.
+/// A browser wallet pays through the gateway's own script (allowed by this response's nonce only); prepaid credits
+/// pay through a plain form, so the page is usable with script off.
+/// </summary>
 internal static class PaywallPage
 {
-    public static string Render(PaidLink link, Core.Money.Usd price, IReadOnlyList<PaymentRequirement> requirements, string resource)
+    /// <summary>
+    /// Only the page's own style element and the gateway's wallet script run; the script may call this origin
+    /// (the paid URL) and nothing else; the form posts back here. No framing.
+    /// </summary>
+    public static string ContentSecurityPolicy(string nonce) =>
+        $"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; connect-src 'self'; img-src 'self'; " +
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+    public static string NewNonce() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
+
+    public static string Render(PaywallView view)
     {
         static string E(string? s) => WebUtility.HtmlEncode(s ?? "");
+        var link = view.Link;
         var title = link.Name ?? "Paid API";
         var rows = new StringBuilder();
-        foreach (var r in requirements)
+        foreach (var r in view.Requirements)
         {
             rows.Append(CultureInfo.InvariantCulture,
                 $"<tr><td>{E(r.Network.Id)}{(r.Network.V1Name is null ? "" : $" ({E(r.Network.V1Name)})")}</td><td><code>{E(r.Network.Asset.ToString())}</code></td><td>{E(r.Amount.ToString())}</td></tr>");
         }
+        var takesX402 = link.Accepts.Contains(PaymentTypes.X402) && view.Requirements.Count > 0;
+        var takesBalance = link.Accepts.Contains(PaymentTypes.Credits) || link.Accepts.Contains(PaymentTypes.Allowance);
+        var nonce = E(view.Nonce);
+        var wallet = takesX402 ? $$"""
+            <section id="wallet">
+            <h2>Pay with a browser wallet</h2>
+            <p>Your wallet signs a USDC transfer authorization for exactly this price; the payment settles on chain
+            only if the API answers.</p>
+            <p><button id="wallet-pay" type="button" disabled data-method="{{E(view.Method)}}" data-required="{{E(view.RequiredHeader)}}">Pay ${{E(view.Price.ToString())}} with wallet</button></p>
+            <p id="wallet-status" role="status" aria-live="polite">Wallet payment needs script; the other options work without it.</p>
+            <div id="wallet-result" hidden></div>
+            </section>
+            <script nonce="{{nonce}}" src="{{E(view.WalletScriptUrl)}}" defer></script>
+            """ : "";
+        var credits = takesBalance ? $$"""
+            <section id="credits">
+            <h2>Pay from your credits</h2>
+            <form method="post" action="{{E(view.CreditsFormAction)}}" autocomplete="off">
+            <label for="payer-key">Payer key</label>
+            <input id="payer-key" name="payerKey" type="password" required autocomplete="off" spellcheck="false" placeholder="x402pk_…">
+            <button type="submit">Pay ${{E(view.Price.ToString())}} from my balance</button>
+            </form>
+            <p class="hint">Your balance is charged only if the API answers. Your key is sent to this gateway only, never to the API.</p>
+            </section>
+            """ : "";
+        var onChain = takesX402 ? $$"""
+            <h2>Pay with an x402 client</h2>
+            <p>Pay to <code>{{E(link.PayTo)}}</code>, on any of:</p>
+            <table><thead><tr><th>Network</th><th>Token</th><th>Amount (atomic units)</th></tr></thead><tbody>{{rows}}</tbody></table>
+            <p>This URL speaks <a href="https://www.x402.org">x402</a>. Call it with any x402 client, for example
+            <code>@x402/fetch</code> (v2, header <code>PAYMENT-SIGNATURE</code>) or <code>x402-fetch</code> (v1, header <code>X-PAYMENT</code>):
+            the client reads the requirements from this response, signs a USDC transfer authorization and retries.</p>
+            """ : "";
         return $$"""
             <!doctype html>
             <html lang="en">
@@ -26,28 +75,37 @@ internal static class PaywallPage
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>Payment required: {{E(title)}}</title>
-            <style>
+            <style nonce="{{nonce}}">
               body { font-family: system-ui, sans-serif; max-width: 44rem; margin: 3rem auto; padding: 0 1rem; color: #1b1b1f; }
               .price { font-size: 2.5rem; font-weight: 700; margin: .5rem 0; }
               table { border-collapse: collapse; width: 100%; margin: 1rem 0; }
               td, th { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid #ddd; font-size: .9rem; }
               code { word-break: break-all; }
+              section { border: 1px solid #ddd; border-radius: .5rem; padding: 0 1rem 1rem; margin: 1rem 0; }
+              button { font: inherit; padding: .5rem 1rem; border-radius: .4rem; border: 1px solid #1b1b1f; background: #1b1b1f; color: #fff; cursor: pointer; }
+              button:disabled { opacity: .5; cursor: default; }
+              input { font: inherit; padding: .45rem; width: 100%; box-sizing: border-box; margin: .3rem 0 .7rem; }
+              pre { white-space: pre-wrap; word-break: break-word; background: #f5f5f7; padding: .75rem; border-radius: .4rem; }
+              .hint { color: #555; font-size: .85rem; }
             </style>
             </head>
             <body>
             <p>402 · Payment required</p>
             <h1>{{E(title)}}</h1>
             <p>{{E(link.Description)}}</p>
-            <div class="price">${{E(price.ToString())}} <small>USDC per request</small></div>
-            <p>Pay to <code>{{E(link.PayTo)}}</code>, on any of:</p>
-            <table><thead><tr><th>Network</th><th>Token</th><th>Amount (atomic units)</th></tr></thead><tbody>{{rows}}</tbody></table>
-            <h2>How to pay</h2>
-            <p>This URL speaks <a href="https://www.x402.org">x402</a>. Call it with any x402 client, for example
-            <code>@x402/fetch</code> (v2, header <code>PAYMENT-SIGNATURE</code>) or <code>x402-fetch</code> (v1, header <code>X-PAYMENT</code>):
-            the client reads the requirements from this response, signs a USDC transfer authorization and retries.</p>
-            <p>Resource: <code>{{E(resource)}}</code></p>
+            <div class="price">${{E(view.Price.ToString())}} <small>USDC per request</small></div>
+            {{wallet}}
+            {{credits}}
+            {{onChain}}
+            <p>Resource: <code>{{E(view.Resource)}}</code></p>
             </body>
             </html>
             """;
     }
 }
+
+/// <summary>What the paywall page shows for one request.</summary>
+/// <param name="RequiredHeader">The 402's base64 PAYMENT-REQUIRED value, which the wallet script signs for.</param>
+/// <param name="CreditsFormAction">Where the credits form posts: the same path and query under /paywall/.</param>
+internal sealed record PaywallView(PaidLink Link, Core.Money.Usd Price, IReadOnlyList<PaymentRequirement> Requirements, string Resource,
+    string Method, string RequiredHeader, string Nonce, string WalletScriptUrl, string CreditsFormAction);

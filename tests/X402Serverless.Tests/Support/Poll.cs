@@ -15,4 +15,12 @@ internal static class Poll
             await Task.Delay(100);
         }
     }
+
+    /// <summary>Polls until <paramref name="read"/> gives a value, and returns it.</summary>
+    public static async Task<T> UntilAsync<T>(Func<Task<T?>> read, TimeSpan timeout) where T : class
+    {
+        T? value = null;
+        await UntilAsync(async () => (value = await read()) is not null, timeout);
+        return value!;
+    }
 }

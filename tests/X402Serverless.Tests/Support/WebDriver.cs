@@ -138,6 +138,14 @@ internal sealed class WebDriver : IAsyncDisposable
             new JsonObject { ["cmd"] = "Network.setExtraHTTPHeaders", ["params"] = new JsonObject { ["headers"] = values } });
     }
 
+    /// <summary>Runs a script in the page (its arguments as <c>arguments[i]</c>) and returns what it returns.</summary>
+    public Task<JsonElement> ExecuteAsync(string script, params JsonNode?[] args) =>
+        CommandAsync(HttpMethod.Post, "/execute/sync", new JsonObject { ["script"] = script, ["args"] = new JsonArray(args) });
+
+    /// <summary>A Chrome DevTools command (e.g. Page.addScriptToEvaluateOnNewDocument, Emulation.setScriptExecutionDisabled).</summary>
+    public Task<JsonElement> DevToolsAsync(string command, JsonObject parameters) =>
+        CommandAsync(HttpMethod.Post, "/goog/cdp/execute", new JsonObject { ["cmd"] = command, ["params"] = parameters });
+
     public async ValueTask DisposeAsync()
     {
         try
