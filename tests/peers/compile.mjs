@@ -1,4 +1,4 @@
-// Compiles contracts/TestUSDC.sol with npm solc (no network) into build/TestUSDC.json.
+// Compiles contracts/*.sol (the EIP-3009 token, a contract wallet) with npm solc (no network) into build/<Name>.json.
 // evmVersion "cancun": OpenZeppelin 5 uses MCOPY, which "paris" lacks.
 import { createRequire } from "node:module";
 import fs from "node:fs";
@@ -11,7 +11,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 const input = {
   language: "Solidity",
-  sources: { "TestUSDC.sol": { content: fs.readFileSync(path.join(here, "contracts/TestUSDC.sol"), "utf8") } },
+  sources: Object.fromEntries(["TestUSDC", "TestSmartWallet"].map((n) =>
+    [`${n}.sol`, { content: fs.readFileSync(path.join(here, `contracts/${n}.sol`), "utf8") }])),
   settings: {
     optimizer: { enabled: true, runs: 200 },
     evmVersion: "cancun",
@@ -25,7 +26,9 @@ const findImports = (p) => {
 const out = JSON.parse(solc.compile(JSON.stringify(input), { import: findImports }));
 const errors = (out.errors ?? []).filter((e) => e.severity === "error");
 if (errors.length) { for (const e of errors) console.error(e.formattedMessage); process.exit(1); }
-const c = out.contracts["TestUSDC.sol"].TestUSDC;
 fs.mkdirSync(path.join(here, "build"), { recursive: true });
-fs.writeFileSync(path.join(here, "build/TestUSDC.json"), JSON.stringify({ abi: c.abi, bytecode: "0x" + c.evm.bytecode.object }));
-console.log("compiled TestUSDC");
+for (const name of ["TestUSDC", "TestSmartWallet"]) {
+  const c = out.contracts[`${name}.sol`][name];
+  fs.writeFileSync(path.join(here, `build/${name}.json`), JSON.stringify({ abi: c.abi, bytecode: "0x" + c.evm.bytecode.object }));
+  console.log(`compiled ${name}`);
+}

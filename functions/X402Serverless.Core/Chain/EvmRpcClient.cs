@@ -67,6 +67,10 @@ public sealed class EvmRpcClient(HttpClient http, Uri endpoint)
     public async Task<BigInteger> GetBalanceAsync(EvmAddress address, CancellationToken cancellationToken) =>
         Quantity(await CallAsync("eth_getBalance", [address.ToLowerHex(), "latest"], cancellationToken));
 
+    /// <summary>The code deployed at an address (empty for an EOA or nobody).</summary>
+    public async Task<byte[]> GetCodeAsync(EvmAddress address, CancellationToken cancellationToken) =>
+        Hex.Decode((await CallAsync("eth_getCode", [address.ToLowerHex(), "latest"], cancellationToken)).GetString()!);
+
     public async Task<byte[]> EthCallAsync(EvmAddress from, EvmAddress to, byte[] data, CancellationToken cancellationToken)
     {
         var result = await CallAsync("eth_call", [Tx(from, to, data), "latest"], cancellationToken);

@@ -10,12 +10,29 @@ public static class Eip3009Calls
     private static readonly byte[] TransferWithAuthorizationSelector =
         Selector("transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)");
 
+    // FiatToken v2.2's overload for any signature a wallet makes (EIP-1271 contract wallets' among them).
+    private static readonly byte[] TransferWithAuthorizationBytesSelector =
+        Selector("transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)");
+
     private static readonly byte[] AuthorizationStateSelector = Selector("authorizationState(address,bytes32)");
 
     private static readonly byte[] BalanceOfSelector = Selector("balanceOf(address)");
 
-    public static byte[] TransferWithAuthorization(TransferAuthorization a, ReadOnlySpan<byte> signature65)
+    /// <summary>The v, r, s form for a 65-byte signature (every FiatToken version has it), the bytes form otherwise.</summary>
+    public static byte[] TransferWithAuthorization(TransferAuthorization a, ReadOnlySpan<byte> signature)
     {
+        if (signature.Length != 65)
+        {
+            return Call(TransferWithAuthorizationBytesSelector,
+                Address(a.From),
+                Address(a.To),
+                new ABIValue("uint256", a.Value),
+                new ABIValue("uint256", a.ValidAfter),
+                new ABIValue("uint256", a.ValidBefore),
+                new ABIValue("bytes32", a.Nonce),
+                new ABIValue("bytes", signature.ToArray()));
+        }
+        var signature65 = signature;
         var v = signature65[64] < 27 ? signature65[64] + 27 : signature65[64];
         return Call(TransferWithAuthorizationSelector,
             Address(a.From),

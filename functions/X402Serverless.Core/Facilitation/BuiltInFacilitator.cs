@@ -25,7 +25,7 @@ public sealed class BuiltInFacilitator(
     public const string SettlementPending = "settlement_pending";
     public const string GasPriceAboveCap = "gas_price_above_cap";
 
-    private readonly BuiltInPaymentChecks _checks = new(networks, wallet, verifier, options);
+    private readonly BuiltInPaymentChecks _checks = new(networks, wallet, verifier, new ContractSignatures(rpcFor, time), options);
     private readonly GasWalletSender _sender = new(wallet, options, time);
     private readonly ReceiptWatch _receipts = new(time, options);
 
@@ -35,7 +35,7 @@ public sealed class BuiltInFacilitator(
 
     public async Task<VerifyOutcome> VerifyAsync(SettleRequest request, CancellationToken cancellationToken)
     {
-        var (payment, requirement, reason, message) = _checks.Check(request);
+        var (payment, requirement, reason, message) = await _checks.CheckAsync(request, cancellationToken);
         if (payment is null || requirement is null)
         {
             return new VerifyOutcome(true, false, reason, message);
@@ -57,7 +57,7 @@ public sealed class BuiltInFacilitator(
 
     public async Task<SettleOutcome> SettleAsync(SettleRequest request, CancellationToken cancellationToken)
     {
-        var (payment, requirement, reason, message) = _checks.Check(request);
+        var (payment, requirement, reason, message) = await _checks.CheckAsync(request, cancellationToken);
         if (payment is null || requirement is null)
         {
             return BuiltInOutcomes.Refused(reason!, message, payment);

@@ -14,9 +14,11 @@ internal sealed class BuiltInPaymentChecks(
     NetworkRegistry networks,
     GasWallet wallet,
     PaymentVerifier verifier,
+    ContractSignatures contracts,
     BuiltInFacilitatorOptions options)
 {
-    public (DecodedPayment? Payment, PaymentRequirement? Requirement, string? Reason, string? Message) Check(SettleRequest request)
+    public async ValueTask<(DecodedPayment? Payment, PaymentRequirement? Requirement, string? Reason, string? Message)> CheckAsync(
+        SettleRequest request, CancellationToken cancellationToken)
     {
         var (payment, requirement, reason, message) = FacilitatorRequestReader.Read(request, networks, options.MaxTimeoutSeconds);
         if (payment is null || requirement is null)
@@ -24,7 +26,16 @@ internal sealed class BuiltInPaymentChecks(
             return (payment, null, reason, message);
         }
         var verification = verifier.Verify(payment, requirement);
-        return verification.IsValid ? (payment, requirement, null, null) : (payment, null, verification.Reason, verification.Message);
+        if (verification.IsValid)
+        {
+            return (payment, requirement, null, null);
+        }
+        var check = new PaymentCheck(payment, null, verification.Reason, verification.Message)
+        {
+            ContractWallet = verification.ContractDigest is { } digest ? (requirement, digest) : null,
+        };
+        check = await contracts.ResolveAsync(check, cancellationToken);
+        return (check.Payment, check.Requirement, check.Reason, check.Message);
     }
 
     /// <summary>The reason the chain would refuse this payment, or null when it would not. Throws <see cref="RpcUnavailableException"/>.</summary>

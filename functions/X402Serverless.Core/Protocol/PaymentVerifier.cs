@@ -15,6 +15,9 @@ public sealed class PaymentVerifier(TimeProvider time)
     // Payers' clocks differ from ours; an authorization may outlive maxTimeoutSeconds by this much, no more.
     public const int ClockSkewSeconds = 60;
 
+    /// <summary>Smart accounts' signatures (passkeys, multisig) run to a few hundred bytes; more is junk.</summary>
+    public const int MaxSignatureBytes = 2048;
+
     public VerificationResult Verify(DecodedPayment payment, PaymentRequirement requirement)
     {
         if (payment.Scheme != PaymentRequirement.Scheme)
@@ -45,15 +48,18 @@ public sealed class PaymentVerifier(TimeProvider time)
         {
             return VerificationResult.Invalid(ReasonCodes.Value, $"The authorization is for {a.Value} atomic units; this link costs exactly {requirement.Amount}.");
         }
-        if (payment.Signature.Length != 65)
+        if (payment.Signature.Length > MaxSignatureBytes)
         {
-            return VerificationResult.Invalid(ReasonCodes.Signature, "Only 65-byte EOA signatures are accepted.");
+            return VerificationResult.Invalid(ReasonCodes.Signature, $"The signature is over {MaxSignatureBytes} bytes.");
         }
         var digest = Evm.TransferAuthorizationHasher.Digest(requirement.Network.Domain, a);
-        var signer = Secp256k1.Recover(digest, payment.Signature);
+        var signer = payment.Signature.Length == 65 ? Secp256k1.Recover(digest, payment.Signature) : null;
         if (signer is null || signer.Value != a.From)
         {
-            return VerificationResult.Invalid(ReasonCodes.Signature, "The signature was not made by authorization.from for this token and chain.");
+            // Not the EOA's: it may still be a contract wallet's own signature, which only the chain can tell.
+            return VerificationResult.Invalid(ReasonCodes.Signature,
+                "The signature was made neither by authorization.from for this token and chain nor accepted by a contract wallet at that address (EIP-1271).")
+                with { ContractDigest = digest };
         }
         return VerificationResult.Valid(a.From);
     }

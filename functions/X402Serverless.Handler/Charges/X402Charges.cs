@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using X402Serverless.Core.Chain;
 using X402Serverless.Core.Charges;
 using X402Serverless.Core.Evm;
 using X402Serverless.Core.Facilitation;
@@ -19,6 +20,7 @@ namespace X402Serverless.Handler.Charges;
 /// </summary>
 internal sealed class X402Charges(
     PaymentVerifier verifier,
+    ContractSignatures contracts,
     IPaymentStore payments,
     FacilitatorCatalog facilitators,
     SettlementProcessor settlement,
@@ -27,9 +29,19 @@ internal sealed class X402Charges(
     TimeProvider time,
     IOptions<GatewayOptions> options)
 {
-    /// <summary>Decode, match, verify locally: the payment and the requirement it meets, or why not.</summary>
-    public PaymentCheck Check(string header, int version, IReadOnlyList<PaymentRequirement> requirements) =>
+    /// <summary>
+    /// Decode, match, verify locally: the payment and the requirement it meets, or why not. Only a signature that is
+    /// not an EOA's costs a node round trip (its contract wallet is asked).
+    /// </summary>
+    /// <summary>The local part only: a contract wallet's signature reads as invalid here (no node is asked).</summary>
+    public PaymentCheck CheckLocally(string header, int version, IReadOnlyList<PaymentRequirement> requirements) =>
         PaymentCheck.Run(header, version, requirements, verifier);
+
+    public ValueTask<PaymentCheck> CheckAsync(string header, int version, IReadOnlyList<PaymentRequirement> requirements, CancellationToken cancellationToken)
+    {
+        var check = PaymentCheck.Run(header, version, requirements, verifier);
+        return check.ContractWallet is null ? ValueTask.FromResult(check) : contracts.ResolveAsync(check, cancellationToken);
+    }
 
     public string DefaultFacilitator => facilitators.DefaultKind;
 

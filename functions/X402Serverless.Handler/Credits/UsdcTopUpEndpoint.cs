@@ -74,7 +74,7 @@ internal static class UsdcTopUpEndpoint
         {
             return await PaywallAsync(http, s, cached, ReasonCodes.PaymentRequired, null);
         }
-        var check = s.X402.Check(header, version, cached.Requirements);
+        var check = await s.X402.CheckAsync(header, version, cached.Requirements, http.RequestAborted);
         if (check is not { Payment: { } payment, Requirement: { } requirement })
         {
             return await PaywallAsync(http, s, cached, check.Reason!, check.Message);

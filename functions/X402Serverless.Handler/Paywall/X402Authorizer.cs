@@ -34,7 +34,7 @@ internal sealed class X402Authorizer(
         {
             return Paywall(cached, CreditCharges.NotAccepted, "This link is paid from credits or an allowance: send 'Authorization: Bearer <payer key>'.");
         }
-        var check = x402.Check(header, version, cached.Requirements);
+        var check = await x402.CheckAsync(header, version, cached.Requirements, cancellationToken);
         if (check is not { Payment: { } payment, Requirement: { } requirement })
         {
             return Paywall(cached, check.Reason!, check.Message);

@@ -52,7 +52,8 @@ internal sealed class RateLimitGate(TokenBuckets buckets, Charges.X402Charges x4
     /// <summary>
     /// The wallet that signed the request's x402 payment, checked locally (decoded, matched to the link and its
     /// signature recovered) so a made-up "from" cannot drain someone else's bucket; null when there is none or it is
-    /// not valid (the 402 that follows is limited per address).
+    /// not valid (the 402 that follows is limited per address). A contract wallet's payment, which only its node can
+    /// check, counts per address too: limiting never waits on the chain.
     /// </summary>
     private string? Wallet(HttpContext http, CachedLink cached)
     {
@@ -61,7 +62,7 @@ internal sealed class RateLimitGate(TokenBuckets buckets, Charges.X402Charges x4
         {
             return null;
         }
-        var check = x402.Check(header, version, cached.Requirements);
+        var check = x402.CheckLocally(header, version, cached.Requirements);
         return check is { Payment: { } payment, Requirement: not null } ? payment.Authorization.From.ToString() : null;
     }
 

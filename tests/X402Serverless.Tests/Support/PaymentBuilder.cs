@@ -28,6 +28,12 @@ internal sealed record PaymentBuilder
 
     public byte[]? SigningKey { get; init; }
 
+    /// <summary>authorization.from when it is not the payer key's own address (a contract wallet the key signs for).</summary>
+    public EvmAddress? From { get; init; }
+
+    /// <summary>Bytes appended to the 65-byte signature (a contract wallet's wrapped signature).</summary>
+    public byte[] SignatureSuffix { get; init; } = [];
+
     public byte[] Nonce { get; init; } = RandomNumberGenerator.GetBytes(32);
 
     public string? Network { get; init; }
@@ -92,13 +98,13 @@ internal sealed record PaymentBuilder
         var domain = new Eip712Domain(extra["name"]!.GetValue<string>(), extra["version"]!.GetValue<string>(), chainId,
             EvmAddress.Parse(Requirement["asset"]!.GetValue<string>()));
         var authorization = new TransferAuthorization(
-            Payer,
+            From ?? Payer,
             EvmAddress.Parse(To ?? Requirement["payTo"]!.GetValue<string>()),
             Value ?? BigInteger.Parse(Requirement["amount"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture),
             ValidAfter,
             ValidBefore,
             Nonce);
-        var signature = TransferAuthorizationHasher.Sign(domain, authorization, SigningKey ?? PayerKey);
+        byte[] signature = [.. TransferAuthorizationHasher.Sign(domain, authorization, SigningKey ?? PayerKey), .. SignatureSuffix];
         return new JsonObject
         {
             ["signature"] = Hex.Encode(signature),
