@@ -76,7 +76,8 @@ public static class TxidProofDecoder
         if (Str(accepted, "scheme") is not { } scheme || scheme.Length == 0 || Str(accepted, "network") is not { } network
             || Str(accepted, "amount") is not { } amount || Str(accepted, "asset") is not { } asset
             || !EvmAddress.TryParse(Str(accepted, "payTo"), out var payTo)
-            || !accepted.TryGetProperty("maxTimeoutSeconds", out var timeout) || !timeout.TryGetInt64(out var maxTimeout) || maxTimeout < 0)
+            || !accepted.TryGetProperty("maxTimeoutSeconds", out var timeout) || timeout.ValueKind != JsonValueKind.Number
+            || !timeout.TryGetInt64(out var maxTimeout) || maxTimeout < 0)
         {
             return Fail("accepted must carry scheme, network, amount, asset, payTo and maxTimeoutSeconds.");
         }

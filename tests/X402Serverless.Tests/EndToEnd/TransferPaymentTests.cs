@@ -5,6 +5,8 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using X402Serverless.Core.Crypto;
 using X402Serverless.Core.Evm;
+using X402Serverless.Core.Money;
+using X402Serverless.Core.Payments;
 using X402Serverless.Core.Ports;
 using X402Serverless.Core.Transfers;
 using X402Serverless.Tests.Support;
@@ -29,7 +31,7 @@ public sealed class TransferPaymentTests(ChainFixture chain) : IAsyncLifetime
         settings["X402:Transfers:Confirmations"] = "3";
         settings["X402:Transfers:MaxAgeSeconds"] = "600";
         settings["X402:Transfers:ClaimLeaseSeconds"] = "120";
-        _gateway = await GatewayHost.StartAsync(settings, b => b.Services.AddSingleton<TimeProvider>(_time));
+        _gateway = await GatewayHost.StartAsync(GatewayHost.UnderFunctionsHost(settings), b => b.Services.AddSingleton<TimeProvider>(_time));
     }
 
     public async Task DisposeAsync() => await _gateway.DisposeAsync();
@@ -232,6 +234,31 @@ public sealed class TransferPaymentTests(ChainFixture chain) : IAsyncLifetime
         _time.Shift(TimeSpan.FromSeconds(601));
         await AssertRefusedAsync(link, await SignAsync(payer, tx, link.Url, await OfferAsync(link)), TransferReasons.TooOld);
         Assert.Equal(0, chain.Upstream.Hits(link.UpstreamPath));
+    }
+
+    [Fact]
+    public async Task A_transfer_record_left_reserved_by_a_crash_is_concluded_settled_by_maintenance_not_sent_to_a_facilitator()
+    {
+        // A crash after the hash was consumed and the record written, before it was marked settled.
+        var payments = _gateway.Services.GetRequiredService<IPaymentStore>();
+        var tx = "0x" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var old = _time.GetUtcNow().AddHours(-1);
+        var record = new PaymentRecord
+        {
+            Id = "pay_" + Guid.NewGuid().ToString("N")[..32], LinkId = "lnk_crashed", OrganisationId = "org_crashed", Network = ChainFixture.V2Network,
+            Asset = chain.Token.ToString(), Payer = ChainFixture.NewAddress().ToString(), PayTo = ChainFixture.NewAddress().ToString(), Nonce = tx,
+            Amount = new TokenAmount(Price), X402Version = 2, Status = PaymentStatus.Reserved, Facilitator = "transfer", Transaction = tx,
+            CreatedAt = old, UpdatedAt = old,
+        };
+        Assert.True(await payments.TryReserveAsync(record, default));
+
+        using var client = _gateway.Client();
+        using var response = await client.PostAsync("/Maintenance", new StringContent("""{"Data":{"timer":{}},"Metadata":{}}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(200, (int)response.StatusCode);
+
+        var concluded = (await payments.GetAsync(record.Id, default))!;
+        Assert.Equal(PaymentStatus.Settled, concluded.Status);
+        Assert.Equal(tx, concluded.Transaction);
     }
 
     [Fact]
