@@ -19,7 +19,7 @@ namespace X402Serverless.Tests.EndToEnd;
 /// signs the proof; the gateway checks the chain and accepts each transaction once, ever.
 /// </summary>
 [Collection(ChainGroup.Name)]
-public sealed class TransferPaymentTests(ChainFixture chain) : IAsyncLifetime
+public sealed class TransferPaymentTests(ChainFixture chain, AzuriteFixture azurite) : IAsyncLifetime, IClassFixture<AzuriteFixture>
 {
     private const long Price = 10_000; // "0.01" in the token's 6 decimals
     private readonly ShiftedTime _time = new();
@@ -262,6 +262,35 @@ public sealed class TransferPaymentTests(ChainFixture chain) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task On_table_storage_a_hash_presented_two_hundred_times_over_two_links_pays_once_and_is_recorded()
+    {
+        var settings = chain.GatewaySettings(chain.FacilitatorUrl);
+        settings["X402:Storage:Kind"] = "table";
+        settings["X402:Storage:TableEndpoint"] = azurite.Endpoint;
+        settings["X402:Storage:AccountName"] = "devstoreaccount1";
+        settings["X402:Storage:AccountKey"] = AzuriteFixture.AccountKey;
+        settings["X402:Storage:TablePrefix"] = AzuriteFixture.UniqueTable("tx");
+        settings["X402:Transfers:Confirmations"] = "1";
+        await using var gateway = await GatewayHost.StartAsync(settings);
+        Assert.IsType<X402Serverless.AzureStorage.TableTransferClaimStore>(gateway.Services.GetRequiredService<ITransferClaimStore>());
+
+        var payer = await PayerAsync();
+        var first = await LinkAsync(gateway: gateway);
+        var second = await LinkAsync(payTo: first.PayTo, gateway: gateway);
+        var tx = await TransferAsync(payer, first.PayTo, Price);
+        var toFirst = await SignAsync(payer, tx, first.Url, await OfferAsync(first));
+        var toSecond = await SignAsync(payer, tx, second.Url, await OfferAsync(second));
+
+        var answers = await PresentAllAsync(Enumerable.Range(0, 200).Select(i => i % 2 == 0 ? (first.Url, toFirst) : (second.Url, toSecond)));
+
+        AssertExactlyOnePaid(answers);
+        Assert.Equal(1, chain.Upstream.Hits(first.UpstreamPath) + chain.Upstream.Hits(second.UpstreamPath));
+        Assert.True((await gateway.Services.GetRequiredService<ITransferClaimStore>().GetAsync(tx, default))!.Consumed);
+        var settled = (await PaymentsApiClient.ListAsync(gateway, first.Id, "settled")).Concat(await PaymentsApiClient.ListAsync(gateway, second.Id, "settled"));
+        Assert.Equal(tx, Assert.Single(settled).GetProperty("transaction").GetString());
+    }
+
+    [Fact]
     public async Task A_link_without_transfers_offers_none_and_a_txid_proof_is_not_taken_for_an_x402_payment()
     {
         var path = $"/ok/{Guid.NewGuid():N}";
@@ -300,11 +329,11 @@ public sealed class TransferPaymentTests(ChainFixture chain) : IAsyncLifetime
         return payer;
     }
 
-    private async Task<PaidTestLink> LinkAsync(string kind = "ok", EvmAddress? payTo = null)
+    private async Task<PaidTestLink> LinkAsync(string kind = "ok", EvmAddress? payTo = null, GatewayHost? gateway = null)
     {
         var path = $"/{kind}/{Guid.NewGuid():N}";
         var to = payTo ?? ChainFixture.NewAddress();
-        var (id, url) = await _gateway.CreateLinkAsync(new
+        var (id, url) = await (gateway ?? _gateway).CreateLinkAsync(new
         {
             upstream = chain.Upstream.BaseUrl + path, price = "0.01", payTo = to.ToString(), name = "Transfer API", accepts = new[] { "x402", "transfer" },
         });
