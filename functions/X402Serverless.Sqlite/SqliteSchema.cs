@@ -244,6 +244,16 @@ internal static class SqliteSchema
         );
         CREATE INDEX inbox_messages_due ON inbox_messages(next_attempt_at) WHERE status IN ('queued', 'sending');
         """,
+        """
+        CREATE TABLE transfer_claims (
+            tx_hash TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            link_id TEXT NOT NULL,
+            lease_until TEXT NOT NULL,
+            consumed INTEGER NOT NULL DEFAULT 0,
+            payment_id TEXT
+        );
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

@@ -108,6 +108,10 @@ public sealed class LinkValidator(NetworkRegistry networks, UpstreamAddressPolic
         {
             errors.Add(new("accepts", "invalid_accepts", $"accepts lists one or more of: {string.Join(", ", PaymentTypes.All)}."));
         }
+        else if (draft.Accepts is { } withTransfer && withTransfer.Contains(PaymentTypes.Transfer) && !withTransfer.Contains(PaymentTypes.X402))
+        {
+            errors.Add(new("accepts", "transfer_needs_x402", "\"transfer\" is paid on the link's x402 networks, to its payTo: list \"x402\" too."));
+        }
         if (draft.ChargeOn is not null && !ChargePolicies.IsValid(draft.ChargeOn))
         {
             errors.Add(new("chargeOn", "invalid_charge_policy", $"chargeOn is \"{ChargePolicies.Success}\" or \"{ChargePolicies.BelowServerError}\"."));

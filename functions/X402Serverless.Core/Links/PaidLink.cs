@@ -71,6 +71,9 @@ public sealed record PaidLink
 
     public bool Accepts402 => Accepts.Contains(PaymentTypes.X402);
 
+    /// <summary>Takes a transaction hash of an ordinary transfer to payTo (x402 TXID), on the link's x402 networks.</summary>
+    public bool AcceptsTransfer => Accepts402 && Accepts.Contains(PaymentTypes.Transfer);
+
     /// <summary>"remote" or "builtin"; null follows the deployment's default.</summary>
     public string? Facilitator { get; init; }
 

@@ -30,6 +30,8 @@ internal sealed class NewLinkForm
 
     public bool AcceptAllowance { get; set; }
 
+    public bool AcceptTransfer { get; set; }
+
     public string Settlement { get; set; } = Core.Payments.SettlementModes.Sync;
 
     public string KycLevel { get; set; } = Core.Kyc.KycLevels.None;
@@ -61,6 +63,10 @@ internal sealed class NewLinkForm
         if (AcceptAllowance)
         {
             accepts.Add(PaymentTypes.Allowance);
+        }
+        if (AcceptTransfer)
+        {
+            accepts.Add(PaymentTypes.Transfer);
         }
         return accepts;
     }

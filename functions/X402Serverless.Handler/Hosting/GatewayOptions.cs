@@ -61,6 +61,8 @@ public sealed class GatewayOptions
 
     public Idempotency.PaymentIdentifierOptions PaymentIdentifiers { get; set; } = new();
 
+    public Transfers.TransferOptions Transfers { get; set; } = new();
+
     /// <summary>
     /// Base64 32-byte key sealing provider secrets (a Key Vault reference in Azure), shared by every instance. Empty:
     /// local data-protection keys in DataDirectory (one machine).

@@ -17,6 +17,7 @@ internal static class PaidLinkServices
         services.AddSingleton<PaymentRequiredResponder>();
         services.AddSingleton<Charges.X402Charges>();
         services.AddSingleton<X402Authorizer>();
+        services.AddSingleton<Transfers.TransferAuthorizer>();
         services.AddSingleton<RateLimits.TokenBuckets>();
         services.AddSingleton<RateLimits.RateLimitGate>();
         services.AddSingleton<PaidCallAuthorizer>();

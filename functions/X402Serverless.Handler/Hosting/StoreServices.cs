@@ -29,6 +29,7 @@ internal static class StoreServices
             services.AddSingleton<ISignupStore, SqliteSignupStore>();
             services.AddSingleton<ILinkHealthStore, SqliteLinkHealthStore>();
             services.AddSingleton<IPaymentIdentifierStore, SqlitePaymentIdentifierStore>();
+            services.AddSingleton<ITransferClaimStore, SqliteTransferClaimStore>();
             services.AddSingleton<IInboxMessageStore, SqliteInboxMessageStore>();
             foreach (var source in WebhookSources.All)
             {
@@ -68,12 +69,14 @@ internal static class StoreServices
         services.AddSingleton<IInboxMessageStore>(messages);
         var paymentIdentifiers = new TablePaymentIdentifierStore(client, p + "paymentidentifiers");
         services.AddSingleton<IPaymentIdentifierStore>(paymentIdentifiers);
+        var transferClaims = new TableTransferClaimStore(client, p + "transferclaims");
+        services.AddSingleton<ITransferClaimStore>(transferClaims);
         services.AddSingleton<ILedger>(sp => new TableLedger(client, sp.GetRequiredService<TimeProvider>(), p + "ledgerentries", p + "ledgeraccounts", p + "ledgercaps"));
         services.AddSingleton<IStoreInitializer>(sp => new TableInitialization(ct => Task.WhenAll(
             links.InitializeAsync(ct), access.InitializeAsync(ct), payments.InitializeAsync(ct), payers.InitializeAsync(ct),
             stripeEvents.InitializeAsync(ct), kycEvents.InitializeAsync(ct), kyc.InitializeAsync(ct), usage.InitializeAsync(ct), signup.InitializeAsync(ct),
             linkHealth.InitializeAsync(ct),
-            paymentIdentifiers.InitializeAsync(ct), messages.InitializeAsync(ct),
+            paymentIdentifiers.InitializeAsync(ct), messages.InitializeAsync(ct), transferClaims.InitializeAsync(ct),
             ((TableLedger)sp.GetRequiredService<ILedger>()).InitializeAsync(ct))));
     }
 }

@@ -16,6 +16,7 @@ namespace X402Serverless.Handler.Paywall;
 /// </summary>
 internal sealed class PaidCallAuthorizer(
     X402Authorizer x402,
+    Transfers.TransferAuthorizer transfers,
     CreditCharges credits,
     IPayerStore payers,
     IKycStore kyc,
@@ -40,6 +41,11 @@ internal sealed class PaidCallAuthorizer(
         {
             usage.Count(cached.Link, UsageKinds.Challenged);
             return ChargeAuthorization.Refused(ChargeResults.Paywall(paywall, cached, ReasonCodes.PaymentRequired, null));
+        }
+        // A transaction hash (x402 TXID) rides in PAYMENT-SIGNATURE too; looked for only on links that take transfers.
+        if (version == 2 && cached.Link.AcceptsTransfer && Core.Transfers.TxidProofDecoder.Decode(header) is { IsTxid: true } txid)
+        {
+            return await transfers.AuthorizeAsync(http, cached, txid);
         }
         return await x402.AuthorizeAsync(http, cached, version, header);
     }

@@ -10,7 +10,7 @@ namespace X402Serverless.Handler.Paywall;
 /// The 402: v2 PAYMENT-REQUIRED header and v1 JSON body at once, so clients of either generation can pay; a
 /// browser gets a readable page instead of the JSON body.
 /// </summary>
-internal sealed class PaymentRequiredResponder(PublicUrls urls)
+internal sealed class PaymentRequiredResponder(PublicUrls urls, Microsoft.Extensions.Options.IOptions<GatewayOptions> options)
 {
     public async Task WriteAsync(HttpContext http, CachedLink cached, string reason, string? message)
     {
@@ -26,7 +26,7 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls)
         var rendered = plain ? cached.Challenges.Find(cached.Price, request.Method, resource, baseUrl) : null;
         if (rendered is null)
         {
-            rendered = Render(cached, reason, message, request.Method, resource, baseUrl);
+            rendered = Render(cached, reason, message, request.Method, resource, baseUrl, options.Value.Transfers);
             if (plain)
             {
                 cached.Challenges.Remember(cached.Price, request.Method, resource, baseUrl, rendered);
@@ -51,7 +51,8 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls)
         await response.Body.WriteAsync(rendered.Body, http.RequestAborted);
     }
 
-    private static RenderedChallenge Render(CachedLink cached, string reason, string? message, string method, string resource, string baseUrl)
+    private static RenderedChallenge Render(CachedLink cached, string reason, string? message, string method, string resource, string baseUrl,
+        Transfers.TransferOptions transfers)
     {
         var link = cached.Link;
         var description = link.Description ?? link.Name ?? "Paid API call";
@@ -74,7 +75,7 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls)
             ["error"] = reason,
             ["resource"] = resourceInfo,
             ["accepts"] = v2Accepts,
-            ["extensions"] = Extensions(cached, method, baseUrl),
+            ["extensions"] = Extensions(cached, method, baseUrl, transfers),
         };
         var body = new JsonObject
         {
@@ -93,7 +94,7 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls)
 
     // A link that takes balances says so, so a payer knows a prepaid key works here and where to top up.
     // One that asks for KYC says so too.
-    private static JsonObject Extensions(CachedLink cached, string method, string baseUrl)
+    private static JsonObject Extensions(CachedLink cached, string method, string baseUrl, Transfers.TransferOptions transfers)
     {
         var link = cached.Link;
         var price = cached.Price;
@@ -124,6 +125,10 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls)
         if (cached.Requirements.Count > 0)
         {
             extensions[Core.Idempotency.PaymentIdentifiers.ExtensionKey] = PaymentIdentifierDeclaration(link.PaymentIdentifierRequired);
+        }
+        if (link.AcceptsTransfer && cached.Requirements.Count > 0)
+        {
+            extensions[Transfers.TransferOffer.ExtensionKey] = Transfers.TransferOffer.Declare(cached.Requirements, transfers);
         }
         // A listed link describes how to call it, so Bazaar crawlers and agents index it (only listed links are public).
         if (cached.Bazaar?.Declare(method) is { } bazaar)

@@ -37,6 +37,12 @@ internal sealed partial class MaintenancePass(
             Log.Recovering(logger, payment.Id, payment.Status.ToString());
             try
             {
+                if (payment.Facilitator == Transfers.TransferAuthorizer.FacilitatorKind)
+                {
+                    // A transfer's record is written only after its hash was consumed: the money moved, nothing is left to settle.
+                    await payments.MarkSettledAsync(payment.Id, payment.Nonce, time.GetUtcNow(), cancellationToken);
+                    continue;
+                }
                 await processor.RecoverAsync(payment, cancellationToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)

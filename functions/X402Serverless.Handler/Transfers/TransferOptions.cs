@@ -1,0 +1,30 @@
+using System.Globalization;
+
+namespace X402Serverless.Handler.Transfers;
+
+/// <summary>
+/// How a transaction hash is accepted as payment (X402:Transfers): confirmations per chain, how old a transfer may be,
+/// and how long a request holds a hash it is using before another may take it over (its process may have died).
+/// </summary>
+public sealed class TransferOptions
+{
+    public const int DefaultConfirmations = 3;
+
+    /// <summary>Blocks on top of (and including) the transfer's before it pays, where a chain has no entry below.</summary>
+    public int Confirmations { get; set; } = DefaultConfirmations;
+
+    /// <summary>Per chain id ("8453" = 5): chains reorganise to different depths.</summary>
+    public Dictionary<string, int> ConfirmationsByChain { get; set; } = [];
+
+    /// <summary>A transfer mined longer ago than this no longer pays (a day by default).</summary>
+    public int MaxAgeSeconds { get; set; } = 24 * 60 * 60;
+
+    /// <summary>How long a claim on a hash lasts; 0 = the upstream timeout plus a minute.</summary>
+    public int ClaimLeaseSeconds { get; set; }
+
+    public int ConfirmationsFor(long chainId) =>
+        ConfirmationsByChain.TryGetValue(chainId.ToString(CultureInfo.InvariantCulture), out var n) && n > 0 ? n : Math.Max(1, Confirmations);
+
+    public TimeSpan Lease(int upstreamTimeoutSeconds) =>
+        TimeSpan.FromSeconds(ClaimLeaseSeconds > 0 ? ClaimLeaseSeconds : upstreamTimeoutSeconds + 60);
+}
