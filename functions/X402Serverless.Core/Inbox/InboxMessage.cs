@@ -65,6 +65,10 @@ public sealed record InboxMessage
 
     public DateTimeOffset? DeliveredAt { get; init; }
 
+    /// <summary>Failed, paid, and its refund not yet decided either way: the refund sweep finishes it.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool RefundPending => Status == MessageStatuses.Failed && PaidWith != "free" && Amount.IsPositive && !Refunded && !RefundOwed;
+
     /// <summary>The RFC 5322 Message-ID every attempt uses, so a resend after a crash is recognisable as the same mail.</summary>
     public string MessageIdHeader(string domain) => $"{Id}@{domain}";
 }
