@@ -24,6 +24,8 @@ internal sealed class InboxEndpoint(
     InboxDeliverySignal signal,
     PublicUrls urls,
     Usage.UsageRecorder usage,
+    RateLimits.RateLimitGate limits,
+    Charges.X402Charges x402Charges,
     TimeProvider time,
     IOptions<CreditsOptions> credits)
 {
@@ -50,8 +52,20 @@ internal sealed class InboxEndpoint(
         {
             return refused!;
         }
-        if (PayerKeys.FromRequest(http.Request) is { } key
-            && await payers.FindByKeyHashAsync(Core.Access.ManagementKeys.Hash(key), http.RequestAborted) is { } payer && inbox.Allows(payer.Id))
+        var payer = PayerKeys.FromRequest(http.Request) is { } key
+            ? await payers.FindByKeyHashAsync(Core.Access.ManagementKeys.Hash(key), http.RequestAborted)
+            : null;
+        // Refused before any payment is looked at, so a blocked or limited sender is never charged.
+        if (inbox.Block.Count > 0 && (inbox.Blocks(payer?.Id) || inbox.Blocks(request.ReplyTo) || inbox.Blocks(SignedWallet(http, cached))))
+        {
+            return Problem.Of(StatusCodes.Status403Forbidden, "sender_blocked", "The owner of this inbox does not take messages from this sender.",
+                "Nothing was charged.");
+        }
+        if (request.ReplyTo is { } replyTo && limits.AdmitSender(http, link, replyTo) is { } limited)
+        {
+            return limited;
+        }
+        if (payer is not null && inbox.Allows(payer.Id))
         {
             return await AcceptAsync(http, link, request, NewMessage(link, request, InboxMessages.Free) with { Payer = payer.Id }, null);
         }
@@ -98,6 +112,8 @@ internal sealed class InboxEndpoint(
             var queued = message with { Status = MessageStatuses.Queued, UpdatedAt = time.GetUtcNow(), NextAttemptAt = time.GetUtcNow() };
             await messages.TryUpdateAsync(queued, MessageStatuses.Held, 0, CancellationToken.None);
             signal.Notify();
+            await messages.AddTotalsAsync(link.Id, new InboxTotals(1, message.PaidWith == InboxMessages.Free ? Core.Money.Usd.Zero : message.Amount,
+                Core.Money.Usd.Zero, Core.Money.Usd.Zero), CancellationToken.None);
             var receiptUrl = $"{urls.LinkBaseUrl(http.Request)}/l/{link.Id}/{ReceiptsSegment}{message.Id}";
             http.Response.Headers.Location = receiptUrl;
             return Results.Json(new { receipt = message.Id, status = MessageStatuses.Queued, receiptUrl }, statusCode: StatusCodes.Status202Accepted);
@@ -128,6 +144,15 @@ internal sealed class InboxEndpoint(
             refunded = message.Refunded,
             refundOwed = message.RefundOwed,
         });
+    }
+
+    /// <summary>The wallet named by the request's x402 payment, if it decodes for this link (the block list only refuses, so a claimed wallet can only refuse its claimant).</summary>
+    private string? SignedWallet(HttpContext http, CachedLink cached)
+    {
+        var (version, header) = PaymentHeaders.Read(http.Request);
+        return version != 0 && cached.Link.Accepts402 && x402Charges.Check(header, version, cached.Requirements) is { Payment: { } payment }
+            ? payment.Authorization.From.ToString()
+            : null;
     }
 
     private InboxMessage NewMessage(PaidLink link, InboxRequest request, string paidWith)
