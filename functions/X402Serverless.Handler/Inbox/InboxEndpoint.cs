@@ -41,6 +41,12 @@ internal sealed class InboxEndpoint(
                 ? await ReceiptAsync(link, rest[ReceiptsSegment.Length..], http.RequestAborted)
                 : Problem.NotFound("Inbox path");
         }
+        if (HttpMethods.IsGet(http.Request.Method) && http.Request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase))
+        {
+            // No script and no third-party content: the page only posts its form to this URL.
+            http.Response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
+            return Results.Content(ComposePage.Render(link), "text/html; charset=utf-8");
+        }
         if (!HttpMethods.IsPost(http.Request.Method))
         {
             http.Response.Headers.Allow = "POST";
@@ -51,6 +57,15 @@ internal sealed class InboxEndpoint(
         if (request is null)
         {
             return refused!;
+        }
+        if (request.FormPayerKey is { } formKey && !http.Request.Headers.ContainsKey("Authorization"))
+        {
+            if (!formKey.StartsWith(PayerKeys.Prefix, StringComparison.Ordinal) || formKey.Length > 200 || formKey.Any(char.IsControl))
+            {
+                return Problem.Of(StatusCodes.Status400BadRequest, "invalid_payer_key", "The payer key is not one (it starts x402pk_); nothing was charged.");
+            }
+            // The form's key pays exactly as the header would: the authorizer reads it from there.
+            http.Request.Headers.Authorization = "Bearer " + formKey;
         }
         var payer = PayerKeys.FromRequest(http.Request) is { } key
             ? await payers.FindByKeyHashAsync(Core.Access.ManagementKeys.Hash(key), http.RequestAborted)
@@ -116,6 +131,10 @@ internal sealed class InboxEndpoint(
                 Core.Money.Usd.Zero, Core.Money.Usd.Zero), CancellationToken.None);
             var receiptUrl = $"{urls.LinkBaseUrl(http.Request)}/l/{link.Id}/{ReceiptsSegment}{message.Id}";
             http.Response.Headers.Location = receiptUrl;
+            if (request.FromForm)
+            {
+                return Results.Content(ComposePage.Sent(message.Id, receiptUrl), "text/html; charset=utf-8", statusCode: StatusCodes.Status202Accepted);
+            }
             return Results.Json(new { receipt = message.Id, status = MessageStatuses.Queued, receiptUrl }, statusCode: StatusCodes.Status202Accepted);
         }
         finally

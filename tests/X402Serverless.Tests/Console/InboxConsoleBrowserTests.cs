@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using X402Serverless.Core.Inbox;
 using X402Serverless.Core.Money;
@@ -89,6 +90,40 @@ public sealed class InboxConsoleBrowserTests(ConsoleBrowserFixture fixture) : IC
         await Browser.NavigateAsync($"{Gateway.BaseUrl}/console/links/{linkId}/messages/{message.Id}");
         Assert.NotNull(await Browser.TryFindAsync("#not-found"));
         Assert.DoesNotContain("plain", await Browser.PageSourceAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_browser_writes_through_the_compose_form_without_script_paying_from_credits()
+    {
+        var (_, api) = await fixture.NewOrganisationAsync("Compose Owner");
+        using (api)
+        {
+            var (linkId, url) = await Gateway.CreateLinkAsync(new
+            {
+                name = "Ask me", price = "0.10", payTo = ConsoleFixture.PayTo, accepts = new[] { "credits" }, inbox = new { deliverTo = "me@example.com" },
+            }, api);
+            using var created = await api.PostAsJsonAsync("/api/payers", new { name = "Browser sender" });
+            var payer = await created.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+            var payerId = payer.GetProperty("payer").GetProperty("id").GetString()!;
+            var ledger = Gateway.Services.GetRequiredService<X402Serverless.Core.Ports.ILedger>();
+            await ledger.PostAsync(X402Serverless.Core.Ledger.LedgerEntry.Transfer($"test-fund:{Guid.NewGuid():N}", "topup",
+                X402Serverless.Core.Ledger.Accounts.CardClearing, X402Serverless.Core.Ledger.Accounts.Credits(payerId), Usd.FromMicros(1_000_000)), [], default);
+
+            await Browser.NavigateAsync(url);
+            Assert.Equal("Ask me", await Browser.TextAsync("#inbox-name"));
+            Assert.Contains("$0.10", await Browser.TextAsync("#inbox-price"), StringComparison.Ordinal);
+            await Browser.FillAsync("#subject", "Sent from Chromium");
+            await Browser.FillAsync("#body", "Hello <there>");
+            await Browser.FillAsync("#replyTo", "reader@example.org");
+            await Browser.FillAsync("#payerKey", payer.GetProperty("key").GetString()!);
+            await Browser.ClickAsync("#send");
+
+            Assert.Equal("Message paid and queued for delivery", await Browser.TextAsync("#sent"));
+            var receipt = await Browser.TextAsync("#receipt");
+            var stored = (await Gateway.Services.GetRequiredService<IInboxMessageStore>().GetAsync(receipt, default))!;
+            Assert.Equal((linkId, "Sent from Chromium", "Hello <there>", "reader@example.org"), (stored.LinkId, stored.Subject, stored.Body, stored.ReplyTo));
+            Assert.Equal(900_000, (await ledger.BalanceAsync(X402Serverless.Core.Ledger.Accounts.Credits(payerId), default)).Micros);
+        }
     }
 
     private async Task SignInAsync(string key)

@@ -185,4 +185,50 @@ public sealed class InboxOwnerTests(InboxFixture fixture) : IClassFixture<InboxF
         Assert.Equal(750_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(one.Id), default)).Micros);
         Assert.Equal(1_000_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(two.Id), default)).Micros);
     }
+
+    [Fact]
+    public async Task The_compose_form_posts_url_encoded_with_the_key_in_the_form_and_is_checked_like_json()
+    {
+        var (org, linkId, url, payer) = await InboxWithPayerAsync();
+        using var _ = org;
+        using var browser = new HttpClient();
+        using (var page = await browser.SendAsync(new HttpRequestMessage(HttpMethod.Get, url) { Headers = { { "Accept", "text/html" } } }))
+        {
+            Assert.Equal(200, (int)page.StatusCode);
+            Assert.Contains("default-src 'none'", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+            Assert.Contains($"action=\"/l/{linkId}\"", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        static FormUrlEncodedContent Form(params (string, string)[] fields) => new(fields.Select(f => KeyValuePair.Create(f.Item1, f.Item2)));
+
+        // No key in the form (a cookie would not count either): 402, nothing stored or charged.
+        using (var unpaid = await browser.PostAsync(url, Form(("subject", "Hi"), ("body", "Hello"), ("replyTo", ""))))
+        {
+            Assert.Equal(402, (int)unpaid.StatusCode);
+        }
+        using (var injected = await browser.PostAsync(url, Form(("subject", "Hi\r\nBcc: x@example.com"), ("body", "Hello"), ("payerKey", payer.Key))))
+        {
+            await ProblemAssert.IsAsync(injected, 400, "header_injection");
+        }
+        using (var unknown = await browser.PostAsync(url, Form(("subject", "Hi"), ("body", "Hello"), ("cc", "x@example.com"), ("payerKey", payer.Key))))
+        {
+            await ProblemAssert.IsAsync(unknown, 400, "unknown_field");
+        }
+        using (var badKey = await browser.PostAsync(url, Form(("subject", "Hi"), ("body", "Hello"), ("payerKey", "x402sk_not_a_payer_key"))))
+        {
+            await ProblemAssert.IsAsync(badKey, 400, "invalid_payer_key");
+        }
+        using (var large = await browser.PostAsync(url, Form(("subject", "Hi"), ("body", new string('é', 9000)), ("payerKey", payer.Key))))
+        {
+            await ProblemAssert.IsAsync(large, 413, "message_too_large");
+        }
+        Assert.Equal(1_000_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
+
+        using var sent = await browser.PostAsync(url, Form(("subject", "From a browser"), ("body", "Hello"), ("replyTo", ""), ("payerKey", payer.Key)));
+        Assert.Equal(202, (int)sent.StatusCode);
+        Assert.Contains("Message paid and queued", await sent.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var delivered = await WaitForStatusAsync(sent.Headers.Location!.ToString(), MessageStatuses.Delivered);
+        var stored = (await fixture.Messages.GetAsync(delivered.GetProperty("receipt").GetString()!, default))!;
+        Assert.Equal(("From a browser", (string?)null), (stored.Subject, stored.ReplyTo));
+        Assert.Equal(750_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
+    }
 }
