@@ -23,6 +23,9 @@ public sealed record InboxMessage
 
     public string? ReplyTo { get; init; }
 
+    /// <summary>Files sent with the message (checked: safe names, allowed types, within the inbox's size); null: none.</summary>
+    public IReadOnlyList<InboxAttachment>? Attachments { get; init; }
+
     /// <summary>The owner's auto-reply text when the message was paid (sent to <see cref="ReplyTo"/> once delivered).</summary>
     public string? AutoReply { get; init; }
 

@@ -186,6 +186,7 @@ internal sealed class InboxEndpoint(
             Subject = request.Subject,
             Body = request.Body,
             ReplyTo = request.ReplyTo,
+            Attachments = request.Attachments,
             AutoReply = link.Inbox.AutoReply,
             Status = MessageStatuses.Held,
             NextAttemptAt = now,

@@ -15,6 +15,9 @@ namespace X402Serverless.Handler.Inbox;
 /// </summary>
 internal sealed record InboxRequest(string Subject, string Body, string? ReplyTo)
 {
+    /// <summary>JSON only: [{filename, contentType, contentBase64}], counted in the inbox's size limit with the rest.</summary>
+    public IReadOnlyList<InboxAttachment>? Attachments { get; init; }
+
     /// <summary>
     /// Sent from the compose form (application/x-www-form-urlencoded): the answer is a page, and the payer key comes
     /// in the form itself. Never from a cookie: another site can post this form, but cannot know the key.
@@ -31,7 +34,7 @@ internal sealed record InboxRequest(string Subject, string Body, string? ReplyTo
     public const string TooLargeCode = "message_too_large";
     public const string HeaderInjectionCode = "header_injection";
 
-    private static readonly HashSet<string> Fields = ["subject", "body", "replyTo"];
+    private static readonly HashSet<string> Fields = ["subject", "body", "replyTo", "attachments"];
 
     /// <summary>The message, or the problem (400, 413, 415) refusing it.</summary>
     public static async Task<(InboxRequest? Request, IResult? Problem)> ReadAsync(HttpRequest request, InboxSettings inbox, CancellationToken cancellationToken)
@@ -104,7 +107,50 @@ internal sealed record InboxRequest(string Subject, string Body, string? ReplyTo
                 errors.Add(new("replyTo", "invalid_reply_to", "replyTo must be one bare email address such as you@example.com."));
             }
         }
-        return errors.Count > 0 ? (null, Invalid([.. errors])) : (new InboxRequest(subject!, body!, replyTo), null);
+        var attachments = root.TryGetProperty("attachments", out var files) && files.ValueKind != JsonValueKind.Null ? ReadAttachments(files, errors) : null;
+        return errors.Count > 0 ? (null, Invalid([.. errors])) : (new InboxRequest(subject!, body!, replyTo) { Attachments = attachments }, null);
+    }
+
+    private static List<InboxAttachment>? ReadAttachments(JsonElement files, List<ValidationError> errors)
+    {
+        if (files.ValueKind != JsonValueKind.Array || files.GetArrayLength() > AttachmentRules.MaxAttachments)
+        {
+            errors.Add(new("attachments", "invalid_attachments", $"attachments must be an array of at most {AttachmentRules.MaxAttachments} files."));
+            return null;
+        }
+        var read = new List<InboxAttachment>();
+        var index = 0;
+        foreach (var file in files.EnumerateArray())
+        {
+            var field = $"attachments[{index++}]";
+            if (file.ValueKind != JsonValueKind.Object || file.EnumerateObject().Any(p => p.Name is not ("filename" or "contentType" or "contentBase64")))
+            {
+                errors.Add(new(field, "invalid_attachment", "An attachment is {\"filename\", \"contentType\", \"contentBase64\"}."));
+                continue;
+            }
+            var name = Text(file, "filename", errors, required: true);
+            var type = Text(file, "contentType", errors, required: true);
+            var content = Text(file, "contentBase64", errors, required: true);
+            if (name is not null && !AttachmentRules.IsSafeFilename(name))
+            {
+                errors.Add(new(field + ".filename", "invalid_attachment_filename",
+                    $"A file name has 1 to {AttachmentRules.MaxFilenameChars} letters, digits, spaces, '-', '_', '.', '(' or ')', and no leading dot."));
+            }
+            if (type is not null && !AttachmentRules.IsAllowedType(type))
+            {
+                errors.Add(new(field + ".contentType", "attachment_type_not_allowed", $"Allowed types: {string.Join(", ", AttachmentRules.AllowedTypes)}."));
+            }
+            var bytes = new byte[content?.Length ?? 0];
+            if (content is not null && (content.Length == 0 || !Convert.TryFromBase64String(content, bytes, out _)))
+            {
+                errors.Add(new(field + ".contentBase64", "invalid_attachment_content", "contentBase64 must be non-empty standard base64."));
+            }
+            if (name is not null && type is not null && content is not null)
+            {
+                read.Add(new InboxAttachment(name, type, content));
+            }
+        }
+        return read.Count > 0 ? read : null;
     }
 
     /// <summary>

@@ -104,6 +104,7 @@ internal static class InboxMessageView
         view["body"] = m.Body;
         view["attempts"] = m.Attempts;
         view["lastError"] = m.LastError;
+        view["attachments"] = (m.Attachments ?? []).Select(a => new { filename = a.Filename, contentType = a.ContentType }).ToList();
         return view;
     }
 

@@ -231,4 +231,52 @@ public sealed class InboxOwnerTests(InboxFixture fixture) : IClassFixture<InboxF
         Assert.Equal(("From a browser", (string?)null), (stored.Subject, stored.ReplyTo));
         Assert.Equal(750_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
     }
+
+    [Fact]
+    public async Task Attachments_are_mailed_as_attachment_parts_and_unsafe_names_types_or_sizes_are_refused_uncharged()
+    {
+        using var org = await fixture.NewOrganisationAsync();
+        var owner = Address();
+        var (linkId, url) = await NewInboxAsync(org, owner, inboxExtra: new { maxMessageBytes = 4096 });
+        var payer = await NewPayerAsync(org);
+        await fixture.FundAsync(Accounts.Credits(payer.Id), 1_000_000);
+        var pdf = Convert.ToBase64String("%PDF-1.4 test"u8.ToArray());
+        object Message(string filename, string type, string content) =>
+            new { subject = "Files", body = "See attached", attachments = new[] { new { filename, contentType = type, contentBase64 = content } } };
+
+        foreach (var (message, status, code) in new (object, int, string)[]
+        {
+            (Message("../../etc/passwd", "text/plain", pdf), 400, "invalid_attachment_filename"),
+            (Message(".hidden", "text/plain", pdf), 400, "invalid_attachment_filename"),
+            (Message("a\r\nb.pdf", "application/pdf", pdf), 400, "invalid_attachment_filename"),
+            (Message("page.html", "text/html", pdf), 400, "attachment_type_not_allowed"),
+            (Message("x.pdf", "application/pdf", "not base64!"), 400, "invalid_attachment_content"),
+            (Message("big.pdf", "application/pdf", Convert.ToBase64String(new byte[4000])), 413, "message_too_large"),
+        })
+        {
+            using var refused = await SendAsync(url, message, payer.Key);
+            await ProblemAssert.IsAsync(refused, status, code);
+        }
+        Assert.Equal(1_000_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
+
+        string receipt;
+        using (var sent = await SendAsync(url, Message("Report (final).pdf", "application/pdf", pdf), payer.Key))
+        {
+            Assert.Equal(202, (int)sent.StatusCode);
+            receipt = (await sent.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("receipt").GetString()!;
+            await WaitForStatusAsync(sent.Headers.Location!.ToString(), MessageStatuses.Delivered);
+        }
+        var mail = fixture.Smtp.To(owner).Single(m => m.Subject == "Files");
+        var part = Assert.Single(mail.Attachments.OfType<MimeKit.MimePart>());
+        Assert.Equal("Report (final).pdf", part.FileName);
+        Assert.Equal("application/pdf", part.ContentType.MimeType);
+        Assert.Equal(MimeKit.ContentDisposition.Attachment, part.ContentDisposition!.Disposition);
+        using var content = new MemoryStream();
+        part.Content!.DecodeTo(content);
+        Assert.Equal("%PDF-1.4 test"u8.ToArray(), content.ToArray());
+        Assert.Null(mail.HtmlBody);
+        Assert.Equal("See attached", mail.TextBody!.TrimEnd('\r', '\n'));
+        var read = await org.GetFromJsonAsync<JsonElement>($"/api/links/{linkId}/messages/{receipt}");
+        Assert.Equal("Report (final).pdf", Assert.Single(read.GetProperty("attachments").EnumerateArray()).GetProperty("filename").GetString());
+    }
 }
