@@ -254,6 +254,21 @@ internal static class SqliteSchema
             payment_id TEXT
         );
         """,
+        """
+        ALTER TABLE inbox_messages ADD COLUMN created_at TEXT NOT NULL DEFAULT '';
+        ALTER TABLE inbox_messages ADD COLUMN refund_pending INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE inbox_messages ADD COLUMN updated_at TEXT NOT NULL DEFAULT '';
+        UPDATE inbox_messages SET created_at = json_extract(message, '$.createdAt'), updated_at = json_extract(message, '$.updatedAt');
+        CREATE INDEX inbox_messages_by_link ON inbox_messages(link_id, created_at, id);
+        CREATE INDEX inbox_messages_refunds ON inbox_messages(updated_at) WHERE refund_pending = 1;
+        CREATE TABLE inbox_totals (
+            link_id TEXT PRIMARY KEY,
+            messages INTEGER NOT NULL,
+            paid INTEGER NOT NULL,
+            refunded INTEGER NOT NULL,
+            owed INTEGER NOT NULL
+        );
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

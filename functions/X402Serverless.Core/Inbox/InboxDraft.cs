@@ -11,11 +11,17 @@ public sealed record InboxDraft
 
     public IReadOnlyList<string>? Allow { get; init; }
 
+    public IReadOnlyList<string>? Block { get; init; }
+
     public InboxSettings ToSettings(InboxSettings? current = null) => new()
     {
         DeliverTo = DeliverTo?.Trim() ?? current?.DeliverTo ?? "",
         MaxMessageBytes = MaxMessageBytes ?? current?.MaxMessageBytes ?? InboxSettings.DefaultMaxMessageBytes,
         AutoReply = AutoReply is null ? current?.AutoReply : AutoReply.Length == 0 ? null : AutoReply,
-        Allow = Allow?.Select(a => a.Trim().ToLowerInvariant()).Where(a => a.Length > 0).Distinct().ToList() ?? current?.Allow ?? [],
+        Allow = Entries(Allow) ?? current?.Allow ?? [],
+        Block = Entries(Block) ?? current?.Block ?? [],
     };
+
+    private static List<string>? Entries(IReadOnlyList<string>? entries) =>
+        entries?.Select(a => a.Trim().ToLowerInvariant()).Where(a => a.Length > 0).Distinct().ToList();
 }

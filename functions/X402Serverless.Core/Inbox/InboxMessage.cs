@@ -23,6 +23,9 @@ public sealed record InboxMessage
 
     public string? ReplyTo { get; init; }
 
+    /// <summary>Files sent with the message (checked: safe names, allowed types, within the inbox's size); null: none.</summary>
+    public IReadOnlyList<InboxAttachment>? Attachments { get; init; }
+
     /// <summary>The owner's auto-reply text when the message was paid (sent to <see cref="ReplyTo"/> once delivered).</summary>
     public string? AutoReply { get; init; }
 
@@ -64,6 +67,10 @@ public sealed record InboxMessage
     public required DateTimeOffset UpdatedAt { get; init; }
 
     public DateTimeOffset? DeliveredAt { get; init; }
+
+    /// <summary>Failed, paid, and its refund not yet decided either way: the refund sweep finishes it.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool RefundPending => Status == MessageStatuses.Failed && PaidWith != "free" && Amount.IsPositive && !Refunded && !RefundOwed;
 
     /// <summary>The RFC 5322 Message-ID every attempt uses, so a resend after a crash is recognisable as the same mail.</summary>
     public string MessageIdHeader(string domain) => $"{Id}@{domain}";

@@ -34,6 +34,14 @@ public static class InboxRules
         {
             yield return new("inbox.allow", "invalid_inbox_allow", $"'{entry}' is not a wallet (0x + 40 hex), a payer id (payer_...) or an email address.");
         }
+        if (inbox.Block.Count > MaxAllowEntries)
+        {
+            yield return new("inbox.block", "invalid_inbox_block", $"inbox.block may have at most {MaxAllowEntries} entries.");
+        }
+        foreach (var entry in inbox.Block.Where(e => !IsAllowEntry(e)))
+        {
+            yield return new("inbox.block", "invalid_inbox_block", $"'{entry}' is not a wallet (0x + 40 hex), a payer id (payer_...) or an email address.");
+        }
     }
 
     /// <summary>One bare address, no display name, no line break (it becomes a header).</summary>

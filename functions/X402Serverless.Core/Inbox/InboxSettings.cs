@@ -24,8 +24,17 @@ public sealed record InboxSettings
     /// <summary>Who writes free: 0x wallets (lower case), payer ids (payer_...), email addresses (lower case).</summary>
     public IReadOnlyList<string> Allow { get; init; } = [];
 
+    /// <summary>
+    /// Who may not write at all, refused before any payment (so never charged): 0x wallets and email addresses (lower
+    /// case), payer ids. A reply-to entry blocks a message claiming that reply-to (a sender can always claim another
+    /// one, so it is a nuisance filter; wallets and payer ids are proven by the payment).
+    /// </summary>
+    public IReadOnlyList<string> Block { get; init; } = [];
+
     /// <summary>The link's upstream for an inbox: never forwarded to, it names where mail goes for lists and views.</summary>
     public static string UpstreamFor(string deliverTo) => "mailto:" + deliverTo;
+
+    public bool Blocks(string? sender) => sender is not null && Block.Contains(sender.ToLowerInvariant(), StringComparer.Ordinal);
 
     public bool Allows(string? sender) => sender is not null && Allow.Contains(sender.ToLowerInvariant(), StringComparer.Ordinal);
 }

@@ -20,4 +20,18 @@ public interface IInboxMessageStore
 
     /// <summary>Removes a message still held (its capture failed); a message in any other status stays.</summary>
     Task DeleteHeldAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>A link's messages newest first (never held ones), <paramref name="limit"/> at most, after the page cursor <paramref name="after"/>.</summary>
+    Task<InboxMessagePage> ListAsync(string linkId, string? after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Paid messages that failed without their refund being decided (neither refunded nor owed), last changed at or
+    /// before <paramref name="before"/>: a refund interrupted by a crash between the two writes.
+    /// </summary>
+    Task<IReadOnlyList<InboxMessage>> RefundsDueAsync(DateTimeOffset before, int max, CancellationToken cancellationToken);
+
+    /// <summary>Adds <paramref name="delta"/> to the link's running counters.</summary>
+    Task AddTotalsAsync(string linkId, InboxTotals delta, CancellationToken cancellationToken);
+
+    Task<InboxTotals> TotalsAsync(string linkId, CancellationToken cancellationToken);
 }

@@ -50,6 +50,7 @@ public static class GatewayApp
         var api = app.MapGroup("/api").AddEndpointFilter<ManagementAuthFilter>();
         api.MapLinkImportApi();
         api.MapLinksApi();
+        api.MapInboxApi();
         api.MapOrganisationsApi();
         api.MapPaymentsApi();
         api.MapUsageApi();

@@ -39,4 +39,7 @@ public sealed class InboxOptions
 
     /// <summary>Deliver in this process (standalone and, until a queue-triggered function exists, in Azure too).</summary>
     public bool RunWorker { get; set; } = true;
+
+    /// <summary>How long a failed message's refund may stay undecided before the maintenance sweep finishes it.</summary>
+    public double RefundGraceSeconds { get; set; } = 300;
 }

@@ -12,6 +12,8 @@ internal static class InboxServices
         services.AddSingleton<SmtpMailer>();
         services.AddSingleton<InboxRefunds>();
         services.AddSingleton<InboxDelivery>();
+        services.AddSingleton<InboxRefundSweep>();
+        services.AddSingleton<InboxOwner>();
         services.AddHostedService<InboxDeliveryWorker>();
         return services;
     }

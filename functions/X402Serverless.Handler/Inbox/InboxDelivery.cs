@@ -69,9 +69,9 @@ internal sealed partial class InboxDelivery(
                 {
                     return "skipped: changed meanwhile";
                 }
-                var refunded = await refunds.RefundAsync(failed, CancellationToken.None);
-                await messages.TryUpdateAsync(refunded, MessageStatuses.Failed, failed.Attempts, CancellationToken.None);
-                Log.Failed(logger, claimed.Id, claimed.Attempts, refunded.Refunded, error ?? "");
+                // A crash before this line leaves the refund undecided: the maintenance pass's sweep finishes it.
+                var refunded = await refunds.FinishAsync(failed, CancellationToken.None);
+                Log.Failed(logger, claimed.Id, claimed.Attempts, refunded?.Refunded == true, error ?? "");
                 return "failed";
         }
     }

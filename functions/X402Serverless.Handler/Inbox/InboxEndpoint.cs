@@ -24,6 +24,8 @@ internal sealed class InboxEndpoint(
     InboxDeliverySignal signal,
     PublicUrls urls,
     Usage.UsageRecorder usage,
+    RateLimits.RateLimitGate limits,
+    Charges.X402Charges x402Charges,
     TimeProvider time,
     IOptions<CreditsOptions> credits)
 {
@@ -39,6 +41,12 @@ internal sealed class InboxEndpoint(
                 ? await ReceiptAsync(link, rest[ReceiptsSegment.Length..], http.RequestAborted)
                 : Problem.NotFound("Inbox path");
         }
+        if (HttpMethods.IsGet(http.Request.Method) && http.Request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase))
+        {
+            // No script and no third-party content: the page only posts its form to this URL.
+            http.Response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
+            return Results.Content(ComposePage.Render(link), "text/html; charset=utf-8");
+        }
         if (!HttpMethods.IsPost(http.Request.Method))
         {
             http.Response.Headers.Allow = "POST";
@@ -50,8 +58,29 @@ internal sealed class InboxEndpoint(
         {
             return refused!;
         }
-        if (PayerKeys.FromRequest(http.Request) is { } key
-            && await payers.FindByKeyHashAsync(Core.Access.ManagementKeys.Hash(key), http.RequestAborted) is { } payer && inbox.Allows(payer.Id))
+        if (request.FormPayerKey is { } formKey && !http.Request.Headers.ContainsKey("Authorization"))
+        {
+            if (!formKey.StartsWith(PayerKeys.Prefix, StringComparison.Ordinal) || formKey.Length > 200 || formKey.Any(char.IsControl))
+            {
+                return Problem.Of(StatusCodes.Status400BadRequest, "invalid_payer_key", "The payer key is not one (it starts x402pk_); nothing was charged.");
+            }
+            // The form's key pays exactly as the header would: the authorizer reads it from there.
+            http.Request.Headers.Authorization = "Bearer " + formKey;
+        }
+        var payer = PayerKeys.FromRequest(http.Request) is { } key
+            ? await payers.FindByKeyHashAsync(Core.Access.ManagementKeys.Hash(key), http.RequestAborted)
+            : null;
+        // Refused before any payment is looked at, so a blocked or limited sender is never charged.
+        if (inbox.Block.Count > 0 && (inbox.Blocks(payer?.Id) || inbox.Blocks(request.ReplyTo) || inbox.Blocks(SignedWallet(http, cached))))
+        {
+            return Problem.Of(StatusCodes.Status403Forbidden, "sender_blocked", "The owner of this inbox does not take messages from this sender.",
+                "Nothing was charged.");
+        }
+        if (request.ReplyTo is { } replyTo && limits.AdmitSender(http, link, replyTo) is { } limited)
+        {
+            return limited;
+        }
+        if (payer is not null && inbox.Allows(payer.Id))
         {
             return await AcceptAsync(http, link, request, NewMessage(link, request, InboxMessages.Free) with { Payer = payer.Id }, null);
         }
@@ -98,8 +127,14 @@ internal sealed class InboxEndpoint(
             var queued = message with { Status = MessageStatuses.Queued, UpdatedAt = time.GetUtcNow(), NextAttemptAt = time.GetUtcNow() };
             await messages.TryUpdateAsync(queued, MessageStatuses.Held, 0, CancellationToken.None);
             signal.Notify();
+            await messages.AddTotalsAsync(link.Id, new InboxTotals(1, message.PaidWith == InboxMessages.Free ? Core.Money.Usd.Zero : message.Amount,
+                Core.Money.Usd.Zero, Core.Money.Usd.Zero), CancellationToken.None);
             var receiptUrl = $"{urls.LinkBaseUrl(http.Request)}/l/{link.Id}/{ReceiptsSegment}{message.Id}";
             http.Response.Headers.Location = receiptUrl;
+            if (request.FromForm)
+            {
+                return Results.Content(ComposePage.Sent(message.Id, receiptUrl), "text/html; charset=utf-8", statusCode: StatusCodes.Status202Accepted);
+            }
             return Results.Json(new { receipt = message.Id, status = MessageStatuses.Queued, receiptUrl }, statusCode: StatusCodes.Status202Accepted);
         }
         finally
@@ -130,6 +165,15 @@ internal sealed class InboxEndpoint(
         });
     }
 
+    /// <summary>The wallet named by the request's x402 payment, if it decodes for this link (the block list only refuses, so a claimed wallet can only refuse its claimant).</summary>
+    private string? SignedWallet(HttpContext http, CachedLink cached)
+    {
+        var (version, header) = PaymentHeaders.Read(http.Request);
+        return version != 0 && cached.Link.Accepts402 && x402Charges.Check(header, version, cached.Requirements) is { Payment: { } payment }
+            ? payment.Authorization.From.ToString()
+            : null;
+    }
+
     private InboxMessage NewMessage(PaidLink link, InboxRequest request, string paidWith)
     {
         var now = time.GetUtcNow();
@@ -142,6 +186,7 @@ internal sealed class InboxEndpoint(
             Subject = request.Subject,
             Body = request.Body,
             ReplyTo = request.ReplyTo,
+            Attachments = request.Attachments,
             AutoReply = link.Inbox.AutoReply,
             Status = MessageStatuses.Held,
             NextAttemptAt = now,

@@ -17,7 +17,7 @@ internal static class InboxMail
             MessageId = message.MessageIdHeader(messageIdDomain),
             Subject = message.Subject,
             Date = message.CreatedAt,
-            Body = new TextPart(MimeKit.Text.TextFormat.Plain) { Text = message.Body },
+            Body = Body(message),
         };
         mail.From.Add(MailboxAddress.Parse(from));
         mail.To.Add(MailboxAddress.Parse(message.DeliverTo));
@@ -28,6 +28,28 @@ internal static class InboxMail
         mail.Headers.Add("X-Inbox-Link", message.LinkId);
         mail.Headers.Add("X-Inbox-Paid", message.PaidWith == InboxMessages.Free ? "free (allowed sender)" : $"{message.Amount} USD ({message.PaidWith})");
         return mail;
+    }
+
+    // The text alone, or multipart/mixed with each file a base64 part marked attachment (the types allowed are never HTML).
+    private static MimeEntity Body(InboxMessage message)
+    {
+        var text = new TextPart(MimeKit.Text.TextFormat.Plain) { Text = message.Body };
+        if (message.Attachments is not { Count: > 0 } attachments)
+        {
+            return text;
+        }
+        var mixed = new Multipart("mixed") { text };
+        foreach (var file in attachments)
+        {
+            mixed.Add(new MimePart(ContentType.Parse(file.ContentType))
+            {
+                Content = new MimeContent(new MemoryStream(Convert.FromBase64String(file.ContentBase64))),
+                ContentDisposition = new ContentDisposition(ContentDisposition.Attachment),
+                ContentTransferEncoding = ContentEncoding.Base64,
+                FileName = file.Filename,
+            });
+        }
+        return mixed;
     }
 
     /// <summary>The owner's automatic answer to the sender, once their message is delivered.</summary>

@@ -50,6 +50,15 @@ internal sealed class RateLimitGate(TokenBuckets buckets, Charges.X402Charges x4
             : null;
 
     /// <summary>
+    /// An inbox message's per-sender limit on its claimed reply-to address (the per-payer rule): a sender changing
+    /// wallets or keys still writes from one address. Null admits the message.
+    /// </summary>
+    public IResult? AdmitSender(HttpContext http, PaidLink link, string replyTo) =>
+        (link.RateLimit?.PerPayer ?? _perPayer) is { } perPayer && buckets.TryTake(Key(link, 'r', replyTo.ToLowerInvariant()), perPayer) is { } wait
+            ? Limited(http, link, wait, "this sender")
+            : null;
+
+    /// <summary>
     /// The wallet that signed the request's x402 payment, checked locally (decoded, matched to the link and its
     /// signature recovered) so a made-up "from" cannot drain someone else's bucket; null when there is none or it is
     /// not valid (the 402 that follows is limited per address). A contract wallet's payment, which only its node can

@@ -9,7 +9,7 @@ namespace X402Serverless.Handler.Settlement;
 
 /// <summary>
 /// The housekeeping that keeps money consistent after crashes and lost messages: requests that died mid-payment,
-/// half-applied ledger entries, stale credit holds, settled top-ups without credit, and (when jobs run elsewhere)
+/// half-applied ledger entries, stale credit holds, inbox refunds cut short, settled top-ups without credit, and (when jobs run elsewhere)
 /// due jobs and webhook events whose queue message was lost. Standalone the worker runs it; in Azure, the
 /// Maintenance timer function.
 /// </summary>
@@ -21,6 +21,7 @@ internal sealed partial class MaintenancePass(
     ILedger ledger,
     IEnumerable<InboxProcessor> inboxes,
     JobQueues queues,
+    Inbox.InboxRefundSweep inboxRefunds,
     TimeProvider time,
     IOptions<GatewayOptions> options,
     ILogger<MaintenancePass> logger)
@@ -67,6 +68,7 @@ internal sealed partial class MaintenancePass(
         await topUps.ReconcileAsync(cancellationToken);
         await ledger.RecoverAsync(TimeSpan.FromMinutes(1), cancellationToken);
         await credits.ReleaseStaleAsync(StaleAfter, cancellationToken);
+        await inboxRefunds.RunAsync(cancellationToken);
     }
 
     /// <summary>Hands due jobs and unprocessed webhook events to the queue again (for deployments whose jobs run from a queue).</summary>

@@ -99,7 +99,7 @@ public sealed class InboxCreditTests(InboxFixture fixture) : IClassFixture<Inbox
             Assert.Equal(413, (int)large.StatusCode);
             Assert.Equal("message_too_large", (await large.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
         }
-        using (var unknown = await SendAsync(url, new { subject = "Hi", body = "x", attachments = "y" }, payer.Key))
+        using (var unknown = await SendAsync(url, new { subject = "Hi", body = "x", cc = "y" }, payer.Key))
         {
             Assert.Equal("unknown_field", (await unknown.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
         }

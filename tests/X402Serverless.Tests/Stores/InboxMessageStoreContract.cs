@@ -92,7 +92,7 @@ public abstract class InboxMessageStoreContract
     {
         var org = "org_" + Guid.NewGuid().ToString("N")[..8];
         var links = await LinkStoreAsync(org);
-        var inbox = new InboxSettings { DeliverTo = "owner@example.com", MaxMessageBytes = 2048, AutoReply = "Thanks!", Allow = ["payer_abc", "0x209693bc6afc0c5328ba36faf03c514ef312287c"] };
+        var inbox = new InboxSettings { DeliverTo = "owner@example.com", MaxMessageBytes = 2048, AutoReply = "Thanks!", Allow = ["payer_abc", "0x209693bc6afc0c5328ba36faf03c514ef312287c"], Block = ["spam@example.org"] };
         var link = new PaidLink
         {
             Id = "lnk_" + Guid.NewGuid().ToString("N")[..10], OrganisationId = org, Upstream = InboxSettings.UpstreamFor(inbox.DeliverTo),
@@ -105,10 +105,68 @@ public abstract class InboxMessageStoreContract
         Assert.Equal(inbox.AutoReply, read.Inbox.AutoReply);
         Assert.Equal(inbox.MaxMessageBytes, read.Inbox.MaxMessageBytes);
         Assert.Equal(inbox.Allow, read.Inbox.Allow);
+        Assert.Equal(inbox.Block, read.Inbox.Block);
         Assert.True(await links.UpdateAsync(read with { Inbox = inbox with { AutoReply = null } }, default));
         Assert.Null((await links.FindAsync(link.Id, default))!.Inbox!.AutoReply);
         var plain = link with { Id = "lnk_" + Guid.NewGuid().ToString("N")[..10], Upstream = "https://api.example.com", Inbox = null };
         await links.CreateAsync(plain, default);
         Assert.Null((await links.FindAsync(plain.Id, default))!.Inbox);
+    }
+
+    [Fact]
+    public async Task A_links_messages_page_newest_first_without_held_ones_or_other_links_messages()
+    {
+        var store = await StoreAsync();
+        var link = "lnk_" + Guid.NewGuid().ToString("N")[..10];
+        var sent = Enumerable.Range(0, 5).Select(i => Message() with { LinkId = link, Status = MessageStatuses.Queued, CreatedAt = At.AddMinutes(i) }).ToList();
+        foreach (var m in sent)
+        {
+            await store.AddAsync(m, default);
+        }
+        await store.AddAsync(Message() with { LinkId = link, CreatedAt = At.AddMinutes(10) }, default);
+        await store.AddAsync(Message() with { LinkId = link + "x", Status = MessageStatuses.Queued }, default);
+
+        var first = await store.ListAsync(link, null, 2, default);
+        Assert.Equal([sent[4].Id, sent[3].Id], first.Items.Select(m => m.Id));
+        var second = await store.ListAsync(link, first.Next, 2, default);
+        Assert.Equal([sent[2].Id, sent[1].Id], second.Items.Select(m => m.Id));
+        var last = await store.ListAsync(link, second.Next, 2, default);
+        Assert.Equal([sent[0].Id], last.Items.Select(m => m.Id));
+        Assert.Null(last.Next);
+        Assert.Empty((await store.ListAsync("lnk_none", null, 10, default)).Items);
+    }
+
+    [Fact]
+    public async Task Refunds_due_are_paid_failed_messages_without_a_decided_refund_changed_long_enough_ago()
+    {
+        var store = await StoreAsync();
+        var marker = Guid.NewGuid().ToString("N");
+        var interrupted = Message(marker) with { Status = MessageStatuses.Failed, UpdatedAt = At.AddMinutes(-10) };
+        var recent = interrupted with { Id = Message().Id, UpdatedAt = At.AddMinutes(1) };
+        var refunded = interrupted with { Id = Message().Id, Refunded = true };
+        var owed = interrupted with { Id = Message().Id, RefundOwed = true };
+        var free = interrupted with { Id = Message().Id, PaidWith = "free", Amount = Usd.Zero };
+        var delivered = interrupted with { Id = Message().Id, Status = MessageStatuses.Delivered };
+        foreach (var m in new[] { interrupted, recent, refunded, owed, free, delivered })
+        {
+            await store.AddAsync(m, default);
+        }
+        Assert.Equal([interrupted.Id], (await store.RefundsDueAsync(At, 1000, default)).Where(m => m.Body == marker).Select(m => m.Id));
+        Assert.True(await store.TryUpdateAsync(interrupted with { Refunded = true }, MessageStatuses.Failed, 0, default));
+        Assert.DoesNotContain((await store.RefundsDueAsync(At, 1000, default)), m => m.Body == marker);
+    }
+
+    [Fact]
+    public async Task Totals_add_up_including_concurrent_additions()
+    {
+        var store = await StoreAsync();
+        var link = "lnk_" + Guid.NewGuid().ToString("N")[..10];
+        Assert.Equal(InboxTotals.None, await store.TotalsAsync(link, default));
+        var one = new InboxTotals(1, Usd.FromMicros(250_000), Usd.Zero, Usd.Zero);
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => store.AddTotalsAsync(link, one, default)));
+        await store.AddTotalsAsync(link, new InboxTotals(0, Usd.Zero, Usd.FromMicros(250_000), Usd.FromMicros(500_000)), default);
+        var totals = await store.TotalsAsync(link, default);
+        Assert.Equal(new InboxTotals(20, Usd.FromMicros(5_000_000), Usd.FromMicros(250_000), Usd.FromMicros(500_000)), totals);
+        Assert.Equal(Usd.FromMicros(4_250_000), totals.Kept);
     }
 }
