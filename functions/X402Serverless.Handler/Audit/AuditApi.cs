@@ -67,13 +67,14 @@ internal static class AuditApi
     /// <summary>The query, or null when a filter is too long, the cursor is not one this log issued, or the limit is out of range.</summary>
     public static AuditQuery? Query(string? action, string? targetType, string? targetId, string? after, int limit)
     {
-        static bool Fits(string? value) => value is null || value.Length is > 0 and <= 200;
-        if (!Fits(action) || !Fits(targetType) || !Fits(targetId) || limit is < 1 or > MaxLimit
-            || (!string.IsNullOrEmpty(after) && !AuditIds.IsWellFormed(after)))
+        // An empty filter (a form's blank field) is no filter.
+        (action, targetType, targetId, after) = (NullIfEmpty(action), NullIfEmpty(targetType), NullIfEmpty(targetId), NullIfEmpty(after));
+        static bool Fits(string? value) => value is null || value.Length <= 200;
+        if (!Fits(action) || !Fits(targetType) || !Fits(targetId) || limit is < 1 or > MaxLimit || (after is not null && !AuditIds.IsWellFormed(after)))
         {
             return null;
         }
-        return new AuditQuery(NullIfEmpty(action), NullIfEmpty(targetType), NullIfEmpty(targetId), NullIfEmpty(after), limit);
+        return new AuditQuery(action, targetType, targetId, after, limit);
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
