@@ -44,18 +44,39 @@ public sealed class TableAccessStore(TableServiceClient service, string organisa
             ["OrganisationId"] = key.OrganisationId,
             ["Prefix"] = key.Prefix,
             ["Role"] = key.Role,
+            ["Facilitator"] = key.Facilitator,
             ["CreatedAt"] = Time(key.CreatedAt),
         }, cancellationToken);
 
     public async Task<IReadOnlyList<AccessKey>> ListKeysAsync(string organisationId, CancellationToken cancellationToken) =>
         (await _keys.ListAsync(TableClient.CreateQueryFilter($"OrganisationId eq {organisationId}"), null, cancellationToken))
-            .Select(k => new AccessKey(Str(k, "KeyId"), Str(k, "OrganisationId"), Str(k, "Prefix"), Str(k, "Role"), Time(k, "CreatedAt")))
+            .Select(ReadKey)
             .OrderBy(k => k.CreatedAt).ThenBy(k => k.Id, StringComparer.Ordinal).ToList();
 
-    public async Task<bool> RevokeKeyAsync(string organisationId, string keyId, CancellationToken cancellationToken)
+    public async Task<KeyRevocation> RevokeKeyAsync(string organisationId, string keyId, CancellationToken cancellationToken)
     {
-        var found = await _keys.ListAsync(TableClient.CreateQueryFilter($"OrganisationId eq {organisationId} and KeyId eq {keyId}"), 1, cancellationToken);
-        return found.Count == 1 && (await _keys.DeleteEntityAsync(found[0].PartitionKey, Row, ETag.All, cancellationToken)).Status != 404;
+        // Keys are partitioned by hash, so there is no transaction across them: two admins revoking each other in the
+        // same instant could both pass this check. Each still needs an admin key of the organisation to try.
+        var keys = (await _keys.ListAsync(TableClient.CreateQueryFilter($"OrganisationId eq {organisationId}"), null, cancellationToken))
+            .Select(k => (Entity: k, Key: ReadKey(k))).ToList();
+        if (keys.FirstOrDefault(k => k.Key.Id == keyId) is not { Entity: not null } found)
+        {
+            return KeyRevocation.NotFound;
+        }
+        if (found.Key.Role == KeyRoles.Admin && keys.Count(k => k.Key.Role == KeyRoles.Admin) <= 1)
+        {
+            return KeyRevocation.LastAdmin;
+        }
+        return (await _keys.DeleteEntityAsync(found.Entity.PartitionKey, Row, ETag.All, cancellationToken)).Status != 404
+            ? KeyRevocation.Revoked
+            : KeyRevocation.NotFound;
+    }
+
+    private static AccessKey ReadKey(TableEntity k)
+    {
+        var role = KeyRoles.Stored(OptStr(k, "Role"));
+        return new AccessKey(Str(k, "KeyId"), Str(k, "OrganisationId"), Str(k, "Prefix"), role, Time(k, "CreatedAt"),
+            KeyRoles.StoredFacilitator(k["Facilitator"] as bool?, role));
     }
 
     public async Task<Organisation?> FindOrganisationAsync(string id, CancellationToken cancellationToken) =>
@@ -75,7 +96,7 @@ public sealed class TableAccessStore(TableServiceClient service, string organisa
         {
             return null;
         }
-        return (new AccessKey(Str(k, "KeyId"), Str(k, "OrganisationId"), Str(k, "Prefix"), Str(k, "Role"), Time(k, "CreatedAt")),
+        return (ReadKey(k),
             new Organisation(Str(o, "PartitionKey"), Str(o, "Name"), Bool(o, "IsOperator"), Time(o, "CreatedAt")));
     }
 }

@@ -269,6 +269,31 @@ internal static class SqliteSchema
             owed INTEGER NOT NULL
         );
         """,
+        """
+        UPDATE access_keys SET role = 'admin' WHERE role IS NULL OR role = '';
+        ALTER TABLE access_keys ADD COLUMN facilitator INTEGER;
+        UPDATE access_keys SET facilitator = CASE WHEN role = 'admin' THEN 1 ELSE 0 END;
+        CREATE TABLE audit_entries (
+            organisation_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            at TEXT NOT NULL,
+            actor_kind TEXT NOT NULL,
+            actor_id TEXT NOT NULL,
+            actor_label TEXT NOT NULL,
+            actor_role TEXT,
+            action TEXT NOT NULL,
+            target_type TEXT NOT NULL,
+            target_id TEXT,
+            before TEXT,
+            after TEXT,
+            client_address TEXT,
+            outcome TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            PRIMARY KEY (organisation_id, id)
+        );
+        CREATE TRIGGER audit_entries_append_only_update BEFORE UPDATE ON audit_entries BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        CREATE TRIGGER audit_entries_append_only_delete BEFORE DELETE ON audit_entries BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

@@ -22,6 +22,17 @@ public interface IAccessStore
 
     Task<IReadOnlyList<AccessKey>> ListKeysAsync(string organisationId, CancellationToken cancellationToken);
 
-    /// <summary>Deletes one of the organisation's keys; false when it has no such key.</summary>
-    Task<bool> RevokeKeyAsync(string organisationId, string keyId, CancellationToken cancellationToken);
+    /// <summary>
+    /// Deletes one of the organisation's keys, unless it has no such key or it is the organisation's last admin key
+    /// (an organisation without one could never manage its keys again).
+    /// </summary>
+    Task<KeyRevocation> RevokeKeyAsync(string organisationId, string keyId, CancellationToken cancellationToken);
+}
+
+/// <summary>What revoking a key did.</summary>
+public enum KeyRevocation
+{
+    Revoked,
+    NotFound,
+    LastAdmin,
 }

@@ -23,6 +23,8 @@ internal static class ConsoleAuth
     private const string OrganisationClaim = "x402:org";
     private const string OrganisationNameClaim = "x402:org_name";
     private const string KeyClaim = "x402:key";
+    private const string KeyPrefixClaim = "x402:key_prefix";
+    private const string RoleClaim = "x402:role";
 
     public static ClaimsPrincipal Principal(AccessKey key, Organisation organisation) =>
         new(new ClaimsIdentity(
@@ -30,13 +32,20 @@ internal static class ConsoleAuth
                 new Claim(OrganisationClaim, organisation.Id),
                 new Claim(OrganisationNameClaim, organisation.Name),
                 new Claim(KeyClaim, key.Id),
+                new Claim(KeyPrefixClaim, key.Prefix),
+                new Claim(RoleClaim, key.Role),
             ],
             Scheme));
 
-    /// <summary>Who is signed in, or null when the principal is not a console session.</summary>
+    /// <summary>
+    /// Who is signed in, or null when the principal is not a console session (or one from before roles: without a
+    /// role it would have none to check, so it signs in again). A key's role never changes, so the claim stays true.
+    /// </summary>
     public static ConsoleUser? User(ClaimsPrincipal principal) =>
         principal.FindFirst(OrganisationClaim)?.Value is { } org && principal.FindFirst(KeyClaim)?.Value is { } key
-            ? new ConsoleUser(org, principal.FindFirst(OrganisationNameClaim)?.Value ?? org, key)
+            && principal.FindFirst(RoleClaim)?.Value is { } role
+            ? new ConsoleUser(org, principal.FindFirst(OrganisationNameClaim)?.Value ?? org, key,
+                principal.FindFirst(KeyPrefixClaim)?.Value ?? "", role)
             : null;
 
     /// <summary>Only a console path is a place to return to after signing in; anything else goes to the dashboard.</summary>
@@ -60,5 +69,10 @@ internal static class ConsoleAuth
     }
 }
 
-/// <summary>The signed-in organisation and the id of the key used to sign in.</summary>
-internal sealed record ConsoleUser(string OrganisationId, string OrganisationName, string KeyId);
+/// <summary>The signed-in organisation and the key used to sign in (its id, prefix and role).</summary>
+internal sealed record ConsoleUser(string OrganisationId, string OrganisationName, string KeyId, string KeyPrefix, string Role)
+{
+    public bool May(Management.ManagementPermission permission) => Management.RolePermissions.Allows(Role, permission);
+
+    public Core.Access.AuditActor Actor => new(Core.Access.AuditActor.KeyKind, KeyId, KeyPrefix, Role);
+}

@@ -53,6 +53,12 @@ internal sealed class FacilitatorGate : IDisposable
                 return (null, Problem.Of(StatusCodes.Status403Forbidden, "facilitator_not_allowed",
                     "This organisation's keys may not use the facilitator service.", "The operator pays its gas; ask the operator to allow your organisation."));
             }
+            if (!found.Key.Facilitator)
+            {
+                // A role (even admin) does not imply spending gas: a leaked read-only or developer key cannot settle.
+                return (null, Problem.Of(StatusCodes.Status403Forbidden, "facilitator_permission_required",
+                    "This key has no facilitator permission.", "Create a key with \"facilitator\": true (POST /api/keys) for the facilitator service."));
+            }
             caller = new FacilitatorCaller(found.Organisation.Id, found.Key.Id);
         }
         else

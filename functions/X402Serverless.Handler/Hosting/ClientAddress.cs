@@ -11,10 +11,13 @@ namespace X402Serverless.Handler.Hosting;
 internal static class ClientAddress
 {
     /// <summary>The caller's partition key: see <see cref="Partition(IPAddress?)"/>.</summary>
-    public static string Partition(HttpContext http, bool behindFrontDoor) =>
-        Partition(behindFrontDoor && IPAddress.TryParse(http.Request.Headers["X-Azure-ClientIP"].ToString(), out var client)
+    public static string Partition(HttpContext http, bool behindFrontDoor) => Partition(Of(http, behindFrontDoor));
+
+    /// <summary>The caller's address itself (the audit log records it whole), by the same rule.</summary>
+    public static IPAddress? Of(HttpContext http, bool behindFrontDoor) =>
+        behindFrontDoor && IPAddress.TryParse(http.Request.Headers["X-Azure-ClientIP"].ToString(), out var client)
             ? client
-            : http.Connection.RemoteIpAddress);
+            : http.Connection.RemoteIpAddress;
 
     /// <summary>
     /// An IPv4 address is its own partition (a mapped one too); an IPv6 one is its /64, which one subscriber holds whole

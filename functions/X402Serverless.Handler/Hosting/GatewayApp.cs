@@ -1,3 +1,4 @@
+using X402Serverless.Handler.Audit;
 using X402Serverless.Handler.Credits;
 using X402Serverless.Handler.Facilitator;
 using X402Serverless.Handler.Functions;
@@ -47,18 +48,22 @@ public static class GatewayApp
         app.MapMarketplace();
         app.MapMcpEndpoint();
 
-        var api = app.MapGroup("/api").AddEndpointFilter<ManagementAuthFilter>();
-        api.MapLinkImportApi();
-        api.MapLinksApi();
-        api.MapInboxApi();
+        // Key, then audit (so refusals are recorded too), then role: an endpoint declaring no permission needs admin (docs/roles.md).
+        var api = app.MapGroup("/api").AddEndpointFilter<ManagementAuthFilter>()
+            .AddEndpointFilter<ManagementAuditFilter>().AddEndpointFilter<ManagementPermissionFilter>();
+        api.InArea(ManagementArea.Links).MapLinkImportApi();
+        api.InArea(ManagementArea.Links).MapLinksApi();
+        api.InArea(ManagementArea.Links).MapInboxApi();
         api.MapOrganisationsApi();
-        api.MapPaymentsApi();
-        api.MapUsageApi();
-        api.MapPayersApi();
-        api.MapLedgerApi();
-        api.MapOrganisationCardTopUps();
-        api.MapPoolUsdcTopUp();
-        api.MapFacilitatorUsage();
+        api.MapKeysApi();
+        api.MapAuditApi();
+        api.InArea(ManagementArea.Links).MapPaymentsApi();
+        api.InArea(ManagementArea.Links).MapUsageApi();
+        api.InArea(ManagementArea.Billing).MapPayersApi();
+        api.InArea(ManagementArea.Billing).MapLedgerApi();
+        api.InArea(ManagementArea.Billing).MapOrganisationCardTopUps();
+        api.Requiring(ManagementPermission.ManageBilling).MapPoolUsdcTopUp();
+        api.InArea(ManagementArea.Links).MapFacilitatorUsage();
         app.MapMeApi();
         app.MapSignup();
         StripeWebhookEndpoint.Map(app);

@@ -8,6 +8,9 @@ internal static class ManagementServices
     public static IServiceCollection AddManagementApi(this IServiceCollection services)
     {
         services.AddSingleton<ManagementAuthFilter>();
+        services.AddSingleton<ManagementPermissionFilter>();
+        services.AddSingleton<Audit.ManagementAuditFilter>();
+        services.AddSingleton<Audit.AuditRecorder>();
         services.AddSingleton<AdminKeyBootstrapper>();
         services.AddSingleton<LinkServices>();
         services.AddSingleton<OpenApiDocumentFetcher>();

@@ -31,6 +31,7 @@ internal static class StoreServices
             services.AddSingleton<IPaymentIdentifierStore, SqlitePaymentIdentifierStore>();
             services.AddSingleton<ITransferClaimStore, SqliteTransferClaimStore>();
             services.AddSingleton<IInboxMessageStore, SqliteInboxMessageStore>();
+            services.AddSingleton<IAuditLog, SqliteAuditLog>();
             foreach (var source in WebhookSources.All)
             {
                 services.AddKeyedSingleton<IWebhookInbox>(source, (sp, _) => ActivatorUtilities.CreateInstance<SqliteWebhookInbox>(sp, source));
@@ -67,6 +68,8 @@ internal static class StoreServices
         services.AddSingleton<ISignupStore>(signup);
         services.AddSingleton<ILinkHealthStore>(linkHealth);
         services.AddSingleton<IInboxMessageStore>(messages);
+        var audit = new TableAuditLog(client, p + "auditentries");
+        services.AddSingleton<IAuditLog>(audit);
         var paymentIdentifiers = new TablePaymentIdentifierStore(client, p + "paymentidentifiers");
         services.AddSingleton<IPaymentIdentifierStore>(paymentIdentifiers);
         var transferClaims = new TableTransferClaimStore(client, p + "transferclaims");
@@ -76,7 +79,7 @@ internal static class StoreServices
             links.InitializeAsync(ct), access.InitializeAsync(ct), payments.InitializeAsync(ct), payers.InitializeAsync(ct),
             stripeEvents.InitializeAsync(ct), kycEvents.InitializeAsync(ct), kyc.InitializeAsync(ct), usage.InitializeAsync(ct), signup.InitializeAsync(ct),
             linkHealth.InitializeAsync(ct),
-            paymentIdentifiers.InitializeAsync(ct), messages.InitializeAsync(ct), transferClaims.InitializeAsync(ct),
+            paymentIdentifiers.InitializeAsync(ct), messages.InitializeAsync(ct), transferClaims.InitializeAsync(ct), audit.InitializeAsync(ct),
             ((TableLedger)sp.GetRequiredService<ILedger>()).InitializeAsync(ct))));
     }
 }

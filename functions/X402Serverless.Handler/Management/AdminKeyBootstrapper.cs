@@ -6,6 +6,7 @@ namespace X402Serverless.Handler.Management;
 /// <summary>
 /// On an empty store, creates the operator organisation. Its admin key is X402_ADMIN_KEY when set; otherwise a
 /// fresh key is generated and printed once to the console (it is stored only as a hash, so it cannot be shown again).
+/// It is the operator's own key, so it holds the facilitator grant; every other key must be given it explicitly.
 /// </summary>
 internal sealed class AdminKeyBootstrapper(IAccessStore access, IConfiguration configuration, TimeProvider time, ILogger<AdminKeyBootstrapper> logger)
 {
@@ -26,7 +27,7 @@ internal sealed class AdminKeyBootstrapper(IAccessStore access, IConfiguration c
         var key = string.IsNullOrEmpty(configured) ? ManagementKeys.NewKey() : configured;
         var now = time.GetUtcNow();
         var organisation = new Organisation(ManagementKeys.NewId("org"), "Operator", IsOperator: true, now);
-        var accessKey = new AccessKey(ManagementKeys.NewId("key"), organisation.Id, ManagementKeys.DisplayPrefix(key), AccessKey.AdminRole, now);
+        var accessKey = new AccessKey(ManagementKeys.NewId("key"), organisation.Id, ManagementKeys.DisplayPrefix(key), AccessKey.AdminRole, now, Facilitator: true);
         await access.CreateOrganisationAsync(organisation, accessKey, ManagementKeys.Hash(key), cancellationToken);
         if (string.IsNullOrEmpty(configured))
         {

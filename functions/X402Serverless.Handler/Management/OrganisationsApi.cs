@@ -7,7 +7,7 @@ using X402Serverless.Handler.Requests;
 
 namespace X402Serverless.Handler.Management;
 
-/// <summary>/api/organisation(s) and /api/keys: who the caller is, new organisations (operator only) and more keys.</summary>
+/// <summary>/api/organisation(s): who the caller is and new organisations (operator only).</summary>
 internal static class OrganisationsApi
 {
     public static void MapOrganisationsApi(this RouteGroupBuilder api)
@@ -15,25 +15,9 @@ internal static class OrganisationsApi
         api.MapGet("/organisation", (HttpContext http) =>
         {
             var caller = CallerContext.Of(http);
-            return TypedResults.Ok(new OrganisationView(caller.Organisation.Id, caller.Organisation.Name, caller.Organisation.IsOperator));
-        });
+            return TypedResults.Ok(new OrganisationView(caller.Organisation.Id, caller.Organisation.Name, caller.Organisation.IsOperator, caller.Key.Role));
+        }).Requires(ManagementPermission.ReadLinks);
         api.MapPost("/organisations", CreateOrganisationAsync);
-        api.MapPost("/keys", CreateKeyAsync);
-        api.MapGet("/keys", async (HttpContext http, IAccessStore access) =>
-            TypedResults.Ok(new ItemList<KeyView>(
-                (await access.ListKeysAsync(CallerContext.Of(http).Organisation.Id, http.RequestAborted))
-                    .Select(k => new KeyView(k.Id, k.Prefix, k.Role, k.CreatedAt, k.Id == CallerContext.Of(http).Key.Id)))));
-        api.MapDelete("/keys/{id}", async Task<Results<NoContent, ProblemHttpResult>> (string id, HttpContext http, IAccessStore access) =>
-        {
-            var caller = CallerContext.Of(http);
-            if (id == caller.Key.Id)
-            {
-                return Problem.Typed(StatusCodes.Status409Conflict, "key_in_use", "A key cannot revoke itself; revoke it with another key of the organisation.");
-            }
-            return await access.RevokeKeyAsync(caller.Organisation.Id, id, http.RequestAborted)
-                ? TypedResults.NoContent()
-                : Problem.NotFound("Key");
-        });
     }
 
     private static async Task<Results<Created<IssuedOrganisation>, ProblemHttpResult>> CreateOrganisationAsync(HttpContext http, IAccessStore access, TimeProvider time)
@@ -59,25 +43,10 @@ internal static class OrganisationsApi
         await access.CreateOrganisationAsync(organisation, accessKey, ManagementKeys.Hash(key), http.RequestAborted);
         return TypedResults.Created($"/api/organisations/{organisation.Id}", new IssuedOrganisation(organisation.Id, organisation.Name, key));
     }
-
-    private static async Task<Created<IssuedKey>> CreateKeyAsync(HttpContext http, IAccessStore access, TimeProvider time)
-    {
-        var caller = CallerContext.Of(http);
-        var key = ManagementKeys.NewKey();
-        var accessKey = new AccessKey(ManagementKeys.NewId("key"), caller.Organisation.Id, ManagementKeys.DisplayPrefix(key), AccessKey.AdminRole, time.GetUtcNow());
-        await access.AddKeyAsync(accessKey, ManagementKeys.Hash(key), http.RequestAborted);
-        return TypedResults.Created($"/api/keys/{accessKey.Id}", new IssuedKey(accessKey.Id, accessKey.Prefix, key));
-    }
 }
 
-/// <summary>The caller's organisation.</summary>
-internal sealed record OrganisationView(string Id, string Name, bool IsOperator);
-
-/// <summary>A management key as listed: never the key itself, only the prefix that identifies it.</summary>
-internal sealed record KeyView(string Id, string Prefix, string Role, DateTimeOffset CreatedAt, bool Current);
+/// <summary>The caller's organisation, and the role of the key asking.</summary>
+internal sealed record OrganisationView(string Id, string Name, bool IsOperator, string Role);
 
 /// <summary>A new organisation and its first key, shown once.</summary>
 internal sealed record IssuedOrganisation(string Id, string Name, string Key);
-
-/// <summary>A new key, shown once.</summary>
-internal sealed record IssuedKey(string Id, string Prefix, string Key);

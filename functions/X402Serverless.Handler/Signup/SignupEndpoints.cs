@@ -65,6 +65,10 @@ internal static class SignupEndpoints
             return InProgress(http);
         }
         http.Response.Headers.CacheControl = "no-store";
+        // The wallet is the actor: a first sign-in made the organisation, a later one gave it one more admin key.
+        await RecordAsync(http, organisation.Id, message.Address.ToString(), result.IsNew ? "organisation.signup" : "key.signup",
+            result.IsNew ? "organisation" : "key", result.IsNew ? organisation.Id : result.KeyId!,
+            new { organisation = organisation.Id, keyId = result.KeyId, role = Core.Access.KeyRoles.Admin }, result.IsNew ? StatusCodes.Status201Created : StatusCodes.Status200OK);
         var body = new ProviderSignup(new OrganisationSummary(organisation.Id, organisation.Name), message.Address.ToString(), result.KeyId!, result.Key!, result.IsNew);
         return result.IsNew ? TypedResults.Created("/api/organisation", body) : TypedResults.Ok(body);
     }
@@ -92,9 +96,17 @@ internal static class SignupEndpoints
             return InProgress(http);
         }
         http.Response.Headers.CacheControl = "no-store";
+        await RecordAsync(http, operatorOrganisation.Id, message.Address.ToString(), result.IsNew ? "payer.signup" : "payer.key.signup",
+            "payer", payer.Id, new { payer = payer.Id, keyId = result.KeyId }, result.IsNew ? StatusCodes.Status201Created : StatusCodes.Status200OK);
         var body = new PayerSignup(await views.ViewAsync(payer, http.RequestAborted), message.Address.ToString(), result.KeyId!, result.Key!, result.IsNew);
         return result.IsNew ? TypedResults.Created("/api/me", body) : TypedResults.Ok(body);
     }
+
+    /// <summary>A sign-up in the organisation's audit log, by the wallet that signed (never the key it was given).</summary>
+    private static Task RecordAsync(HttpContext http, string organisationId, string wallet, string action, string targetType, string targetId, object after, int status) =>
+        http.RequestServices.GetRequiredService<Audit.AuditRecorder>().RecordAsync(http, organisationId,
+            new Core.Access.AuditActor(Core.Access.AuditActor.WalletKind, wallet, wallet, null),
+            new Audit.AuditedAction(action, targetType, targetId, null, Audit.AuditRedaction.Serialize(Audit.AuditSnapshots.ToNode(http, after)), status));
 
     /// <summary>
     /// Sign-up closed, or open on a gateway that does not know its own public origin: then the domain a message must

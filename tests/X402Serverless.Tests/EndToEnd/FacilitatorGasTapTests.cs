@@ -113,7 +113,7 @@ public sealed class FacilitatorGasTapTests(ChainFixture chain)
         Assert.Equal(0, await chain.BalanceAsync(link.PayTo));
 
         // Another key of the operator is not held back by the first one's use.
-        using var created = await gateway.Admin.PostAsJsonAsync("/api/keys", new { });
+        using var created = await gateway.Admin.PostAsJsonAsync("/api/keys", new { facilitator = true });
         using var second = gateway.Client((await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString());
         using var own = await second.PostAsync("/facilitator/verify", Json(body));
         Assert.Equal(HttpStatusCode.OK, own.StatusCode);
@@ -140,7 +140,7 @@ public sealed class FacilitatorGasTapTests(ChainFixture chain)
 
     private async Task<OperatorKey> NewOperatorKeyAsync()
     {
-        using var response = await chain.Gateway.Admin.PostAsJsonAsync("/api/keys", new { });
+        using var response = await chain.Gateway.Admin.PostAsJsonAsync("/api/keys", new { facilitator = true });
         var json = await response.Content.ReadFromJsonAsync<JsonElement>();
         return new OperatorKey(json.GetProperty("id").GetString()!, chain.Gateway.Client(json.GetProperty("key").GetString()));
     }

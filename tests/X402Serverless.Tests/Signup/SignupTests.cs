@@ -65,6 +65,14 @@ public sealed class SignupTests : IAsyncLifetime
         var keys = await provider2.GetFromJsonAsync<JsonElement>("/api/keys");
         Assert.Equal(2, keys.GetProperty("items").GetArrayLength());
         Assert.Equal(1, (await provider2.GetFromJsonAsync<JsonElement>("/api/payers")).GetProperty("items").GetArrayLength());
+
+        // Both sign-ins are in the organisation's audit log, by the wallet, without the keys they were given.
+        var audit = (await provider2.GetFromJsonAsync<JsonElement>("/api/audit?targetType=key")).GetProperty("items").EnumerateArray()
+            .Concat((await provider2.GetFromJsonAsync<JsonElement>("/api/audit?action=organisation.signup")).GetProperty("items").EnumerateArray()).ToList();
+        Assert.Equal(["key.signup", "organisation.signup"], audit.Select(e => e.GetProperty("action").GetString()));
+        Assert.All(audit, e => Assert.Equal(("wallet", first.Address), (e.GetProperty("actor").GetProperty("kind").GetString(), e.GetProperty("actor").GetProperty("id").GetString())));
+        Assert.DoesNotContain(key, string.Join("", audit), StringComparison.Ordinal);
+        Assert.DoesNotContain(second.GetProperty("key").GetString()!, string.Join("", audit), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -22,8 +22,53 @@ public sealed class SqliteLinkStoreTests : LinkStoreContract
 
 public sealed class SqliteAccessStoreTests : AccessStoreContract
 {
-    protected override Task<IAccessStore> StoreAsync() =>
-        Task.FromResult<IAccessStore>(new SqliteAccessStore(new SqliteDatabase(Path.Combine(Path.GetTempPath(), "x402-contract-" + Guid.NewGuid().ToString("N"), "x402.db"))));
+    private string _path = "";
+
+    protected override Task<IAccessStore> StoreAsync()
+    {
+        _path = Path.Combine(Path.GetTempPath(), "x402-contract-" + Guid.NewGuid().ToString("N"), "x402.db");
+        return Task.FromResult<IAccessStore>(new SqliteAccessStore(new SqliteDatabase(_path)));
+    }
+
+    protected override async Task AddLegacyKeyAsync(IAccessStore store, string organisationId, string keyId, string keyHash)
+    {
+        await using var database = new SqliteDatabase(_path);
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "INSERT INTO access_keys (id, organisation_id, key_hash, prefix, role, created_at) VALUES ($id, $org, $hash, 'x402sk_old', '', '2026-01-01T00:00:00.0000000Z');";
+        command.Parameters.AddWithValue("$id", keyId);
+        command.Parameters.AddWithValue("$org", organisationId);
+        command.Parameters.AddWithValue("$hash", keyHash);
+        await command.ExecuteNonQueryAsync();
+    }
+}
+
+public sealed class SqliteAuditLogTests : AuditLogContract
+{
+    private string _path = "";
+
+    protected override Task<IAuditLog> LogAsync()
+    {
+        _path = Path.Combine(Path.GetTempPath(), "x402-contract-" + Guid.NewGuid().ToString("N"), "x402.db");
+        return Task.FromResult<IAuditLog>(new SqliteAuditLog(new SqliteDatabase(_path)));
+    }
+
+    [Fact]
+    public async Task Entries_cannot_be_changed_or_deleted_even_by_sql()
+    {
+        var log = await LogAsync();
+        await log.AppendAsync(Entry("org_a", DateTimeOffset.UnixEpoch, "link.create"), default);
+        await using var database = new SqliteDatabase(_path);
+        await using var connection = database.Open();
+        foreach (var sql in new[] { "UPDATE audit_entries SET action = 'x';", "DELETE FROM audit_entries;" })
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            var refused = await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() => command.ExecuteNonQueryAsync());
+            Assert.Contains("append-only", refused.Message, StringComparison.Ordinal);
+        }
+        Assert.Single((await log.ListAsync("org_a", new(), default)).Entries);
+    }
 }
 
 public sealed class SqlitePayerStoreTests : PayerStoreContract

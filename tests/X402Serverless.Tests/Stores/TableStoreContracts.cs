@@ -16,11 +16,33 @@ public sealed class TableLinkStoreTests(AzuriteFixture azurite) : LinkStoreContr
 
 public sealed class TableAccessStoreTests(AzuriteFixture azurite) : AccessStoreContract, IClassFixture<AzuriteFixture>
 {
+    private string _keysTable = "";
+
     protected override async Task<IAccessStore> StoreAsync()
     {
-        var store = new TableAccessStore(azurite.Tables, AzuriteFixture.UniqueTable("orgs"), AzuriteFixture.UniqueTable("keys"));
+        _keysTable = AzuriteFixture.UniqueTable("keys");
+        var store = new TableAccessStore(azurite.Tables, AzuriteFixture.UniqueTable("orgs"), _keysTable);
         await store.InitializeAsync(default);
         return store;
+    }
+
+    protected override async Task AddLegacyKeyAsync(IAccessStore store, string organisationId, string keyId, string keyHash) =>
+        await azurite.Tables.GetTableClient(_keysTable).AddEntityAsync(new Azure.Data.Tables.TableEntity(keyHash, "item")
+        {
+            ["KeyId"] = keyId,
+            ["OrganisationId"] = organisationId,
+            ["Prefix"] = "x402sk_old",
+            ["CreatedAt"] = "2026-01-01T00:00:00.0000000Z",
+        });
+}
+
+public sealed class TableAuditLogTests(AzuriteFixture azurite) : AuditLogContract, IClassFixture<AzuriteFixture>
+{
+    protected override async Task<IAuditLog> LogAsync()
+    {
+        var log = new TableAuditLog(azurite.Tables, AzuriteFixture.UniqueTable("audit"));
+        await log.InitializeAsync(default);
+        return log;
     }
 }
 
