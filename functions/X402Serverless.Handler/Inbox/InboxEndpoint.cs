@@ -169,7 +169,7 @@ internal sealed class InboxEndpoint(
     private string? SignedWallet(HttpContext http, CachedLink cached)
     {
         var (version, header) = PaymentHeaders.Read(http.Request);
-        return version != 0 && cached.Link.Accepts402 && x402Charges.Check(header, version, cached.Requirements) is { Payment: { } payment }
+        return version != 0 && cached.Link.Accepts402 && x402Charges.CheckLocally(header, version, cached.Requirements) is { Payment: { } payment }
             ? payment.Authorization.From.ToString()
             : null;
     }
