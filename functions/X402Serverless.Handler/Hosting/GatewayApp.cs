@@ -4,6 +4,7 @@ using X402Serverless.Handler.Functions;
 using X402Serverless.Handler.Kyc;
 using X402Serverless.Handler.Listings;
 using X402Serverless.Handler.Management;
+using X402Serverless.Handler.Passes;
 using X402Serverless.Handler.Payers;
 using X402Serverless.Handler.Paywall;
 using X402Serverless.Handler.ProviderConsole;
@@ -58,6 +59,7 @@ public static class GatewayApp
         api.MapOrganisationCardTopUps();
         api.MapPoolUsdcTopUp();
         api.MapFacilitatorUsage();
+        api.MapLinkPassesApi();
         app.MapMeApi();
         app.MapSignup();
         StripeWebhookEndpoint.Map(app);
@@ -72,6 +74,7 @@ public static class GatewayApp
         MaintenanceFunction.Map(hostOnly);
 
         app.MapConsole();
+        app.MapPasses();
         PaidLinkEndpoint.Map(app);
         return app;
     }

@@ -20,6 +20,9 @@ internal static class PaidLinkServices
         services.AddSingleton<RateLimits.TokenBuckets>();
         services.AddSingleton<RateLimits.RateLimitGate>();
         services.AddSingleton<PaidCallAuthorizer>();
+        services.AddSingleton<Passes.SiwxVerifier>();
+        services.AddSingleton<Passes.PassAuthorizer>();
+        services.AddSingleton<Passes.PassIssuer>();
         services.AddSingleton<PaidCallPipeline>();
         services.AddSingleton<Idempotency.IdentifiedCalls>();
         services.AddSingleton<PaidLinkEndpoint>();

@@ -30,6 +30,7 @@ internal static class StoreServices
             services.AddSingleton<ILinkHealthStore, SqliteLinkHealthStore>();
             services.AddSingleton<IPaymentIdentifierStore, SqlitePaymentIdentifierStore>();
             services.AddSingleton<IInboxMessageStore, SqliteInboxMessageStore>();
+            services.AddSingleton<IPassStore, SqlitePassStore>();
             foreach (var source in WebhookSources.All)
             {
                 services.AddKeyedSingleton<IWebhookInbox>(source, (sp, _) => ActivatorUtilities.CreateInstance<SqliteWebhookInbox>(sp, source));
@@ -68,12 +69,14 @@ internal static class StoreServices
         services.AddSingleton<IInboxMessageStore>(messages);
         var paymentIdentifiers = new TablePaymentIdentifierStore(client, p + "paymentidentifiers");
         services.AddSingleton<IPaymentIdentifierStore>(paymentIdentifiers);
+        var passes = new TablePassStore(client, p + "passes", p + "siwxnonces");
+        services.AddSingleton<IPassStore>(passes);
         services.AddSingleton<ILedger>(sp => new TableLedger(client, sp.GetRequiredService<TimeProvider>(), p + "ledgerentries", p + "ledgeraccounts", p + "ledgercaps"));
         services.AddSingleton<IStoreInitializer>(sp => new TableInitialization(ct => Task.WhenAll(
             links.InitializeAsync(ct), access.InitializeAsync(ct), payments.InitializeAsync(ct), payers.InitializeAsync(ct),
             stripeEvents.InitializeAsync(ct), kycEvents.InitializeAsync(ct), kyc.InitializeAsync(ct), usage.InitializeAsync(ct), signup.InitializeAsync(ct),
             linkHealth.InitializeAsync(ct),
-            paymentIdentifiers.InitializeAsync(ct), messages.InitializeAsync(ct),
+            paymentIdentifiers.InitializeAsync(ct), messages.InitializeAsync(ct), passes.InitializeAsync(ct),
             ((TableLedger)sp.GetRequiredService<ILedger>()).InitializeAsync(ct))));
     }
 }

@@ -10,7 +10,7 @@ namespace X402Serverless.Handler.Paywall;
 /// The 402: v2 PAYMENT-REQUIRED header and v1 JSON body at once, so clients of either generation can pay; a
 /// browser gets a readable page instead of the JSON body.
 /// </summary>
-internal sealed class PaymentRequiredResponder(PublicUrls urls)
+internal sealed class PaymentRequiredResponder(PublicUrls urls, TimeProvider time)
 {
     public async Task WriteAsync(HttpContext http, CachedLink cached, string reason, string? message)
     {
@@ -21,12 +21,13 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls)
         response.StatusCode = StatusCodes.Status402PaymentRequired;
         response.Headers.AccessControlExposeHeaders = PaymentHeaders.Exposed;
         response.Headers.CacheControl = "no-store";
-        // The plain challenge (no message) is the same bytes for every request of this price, method and URL.
-        var plain = reason == ReasonCodes.PaymentRequired && message is null;
+        // The plain challenge (no message) is the same bytes for every request of this price, method and URL; one
+        // selling a pass carries a fresh sign-in-with-x nonce each time.
+        var plain = reason == ReasonCodes.PaymentRequired && message is null && cached.Link.Pass is null;
         var rendered = plain ? cached.Challenges.Find(cached.Price, request.Method, resource, baseUrl) : null;
         if (rendered is null)
         {
-            rendered = Render(cached, reason, message, request.Method, resource, baseUrl);
+            rendered = Render(cached, reason, message, request.Method, resource, baseUrl, time.GetUtcNow());
             if (plain)
             {
                 cached.Challenges.Remember(cached.Price, request.Method, resource, baseUrl, rendered);
@@ -45,7 +46,7 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls)
         await response.Body.WriteAsync(rendered.Body, http.RequestAborted);
     }
 
-    private static RenderedChallenge Render(CachedLink cached, string reason, string? message, string method, string resource, string baseUrl)
+    private static RenderedChallenge Render(CachedLink cached, string reason, string? message, string method, string resource, string baseUrl, DateTimeOffset now)
     {
         var link = cached.Link;
         var description = link.Description ?? link.Name ?? "Paid API call";
@@ -68,7 +69,7 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls)
             ["error"] = reason,
             ["resource"] = resourceInfo,
             ["accepts"] = v2Accepts,
-            ["extensions"] = Extensions(cached, method, baseUrl),
+            ["extensions"] = Extensions(cached, method, resource, baseUrl, now),
         };
         var body = new JsonObject
         {
@@ -87,7 +88,7 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls)
 
     // A link that takes balances says so, so a payer knows a prepaid key works here and where to top up.
     // One that asks for KYC says so too.
-    private static JsonObject Extensions(CachedLink cached, string method, string baseUrl)
+    private static JsonObject Extensions(CachedLink cached, string method, string resource, string baseUrl, DateTimeOffset now)
     {
         var link = cached.Link;
         var price = cached.Price;
@@ -118,6 +119,10 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls)
         if (cached.Requirements.Count > 0)
         {
             extensions[Core.Idempotency.PaymentIdentifiers.ExtensionKey] = PaymentIdentifierDeclaration(link.PaymentIdentifierRequired);
+        }
+        if (link.Pass is { } pass)
+        {
+            Passes.PassChallenge.Declare(extensions, link, pass, resource, baseUrl, now);
         }
         // A listed link describes how to call it, so Bazaar crawlers and agents index it (only listed links are public).
         if (cached.Bazaar?.Declare(method) is { } bazaar)
