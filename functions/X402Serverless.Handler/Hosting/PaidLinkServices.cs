@@ -23,6 +23,7 @@ internal static class PaidLinkServices
         services.AddSingleton<Passes.SiwxVerifier>();
         services.AddSingleton<Passes.PassAuthorizer>();
         services.AddSingleton<Passes.PassIssuer>();
+        services.AddSingleton<Passes.PassServices>();
         services.AddSingleton<PaidCallPipeline>();
         services.AddSingleton<Idempotency.IdentifiedCalls>();
         services.AddSingleton<PaidLinkEndpoint>();
