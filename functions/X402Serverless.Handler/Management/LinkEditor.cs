@@ -89,6 +89,10 @@ internal static class LinkEditor
         {
             return (null, [inboxError]);
         }
+        if (link.Inbox is not null && draft.Pass.Value is not null)
+        {
+            return (null, [new("pass", "inbox_has_no_pass", "An inbox link sells messages one at a time; leave pass out.")]);
+        }
         // An inbox's changes are checked as the settings they make, not as a new inbox's.
         var inbox = draft.Inbox?.ToSettings(link.Inbox);
         var errors = await s.Validator.ValidateAsync(checkDraft with { Inbox = null }, creating: false, cancellationToken);

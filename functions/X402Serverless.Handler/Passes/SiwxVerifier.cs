@@ -36,7 +36,8 @@ internal sealed class SiwxVerifier(IPassStore store, NetworkRegistry networks, T
         {
             return result;
         }
-        if (!await store.UseNonceAsync(payload.Nonce, result.KeepNonceUntil, cancellationToken))
+        // Per wallet: another wallet signing the same nonce cannot use up this one's proof.
+        if (!await store.UseNonceAsync(result.Wallet.Value.ToLowerHex() + ":" + payload.Nonce, result.KeepNonceUntil, cancellationToken))
         {
             return SiwxResult.Refused("invalid_siwx_nonce", "This proof's nonce was used already; sign a new proof (the 402 gives a fresh nonce).");
         }

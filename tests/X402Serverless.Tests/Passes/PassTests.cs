@@ -257,6 +257,27 @@ public sealed class PassTests(CreditsFixture fixture) : IClassFixture<CreditsFix
         Assert.Equal(0, fixture.Upstream.Hits(link.Path));
     }
 
+    [Fact]
+    public async Task A_listed_link_shows_its_pass_on_its_catalogue_page_and_in_discovery()
+    {
+        using var org = await fixture.NewOrganisationAsync();
+        var link = await fixture.NewLinkAsync(org, "0.01", ["x402"], extra: new { name = "Pass weather", listed = true, pass = new { price = "0.50", calls = 10, minutes = 60 } });
+        using var client = new HttpClient();
+        using var page = new HttpRequestMessage(HttpMethod.Get, $"{fixture.Gateway.BaseUrl}/apis/{link.Id}");
+        page.Headers.Accept.ParseAdd("text/html");
+        var html = await (await client.SendAsync(page)).Content.ReadAsStringAsync();
+        Assert.Contains($"<dd class=\"pass\">$0.50 for 10 calls within 60 minutes (<code>POST {fixture.Gateway.BaseUrl}/pass/{link.Id}</code>)</dd>", html);
+
+        var items = new List<JsonElement>();
+        for (var offset = 0; items.Count == offset; offset += 100)
+        {
+            var discovery = await client.GetFromJsonAsync<JsonElement>($"{fixture.Gateway.BaseUrl}/discovery/resources?limit=100&offset={offset}");
+            items.AddRange(discovery.GetProperty("items").EnumerateArray());
+        }
+        var item = items.Single(i => i.GetProperty("resource").GetString() == link.Url);
+        Assert.Equal("0.50", item.GetProperty("metadata").GetProperty("pass").GetProperty("price").GetString());
+    }
+
     /// <summary>A wallet's pass as an x402 purchase issues it (the purchase itself is tested on the chain).</summary>
     private async Task<Pass> IssueWalletPassAsync(string linkId, byte[] key, DateTimeOffset? expiresAt = null)
     {
