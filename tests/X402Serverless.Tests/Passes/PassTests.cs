@@ -188,7 +188,7 @@ public sealed class PassTests(CreditsFixture fixture) : IClassFixture<CreditsFix
     public async Task A_wallet_signs_in_with_x_to_use_its_pass_and_every_other_proof_is_refused_with_the_402_again()
     {
         using var org = await fixture.NewOrganisationAsync();
-        var link = await fixture.NewLinkAsync(org, "0.01", ["x402"], extra: new { pass = new { price = "0.50", calls = 5 } });
+        var link = await fixture.NewLinkAsync(org, "0.01", ["x402"], kind: "headers", extra: new { pass = new { price = "0.50", calls = 5 } });
         var other = await fixture.NewLinkAsync(org, "0.01", ["x402"], extra: new { pass = new { price = "0.50", calls = 5 } });
         var key = RandomNumberGenerator.GetBytes(32);
         var stranger = RandomNumberGenerator.GetBytes(32);
@@ -200,6 +200,9 @@ public sealed class PassTests(CreditsFixture fixture) : IClassFixture<CreditsFix
         {
             Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
             Assert.Equal("4", ok.Headers.GetValues("X-Pass-Calls-Left").Single());
+            // The proof is the gateway's to check: the upstream never sees it.
+            var received = await ok.Content.ReadFromJsonAsync<Dictionary<string, string>>();
+            Assert.DoesNotContain("sign-in-with-x", received!.Keys);
         }
         Assert.Equal("invalid_siwx_nonce", await RefusedAsync(link.Url, SiwxProofs.Signed(proof, key)));
         Assert.Equal("invalid_siwx_expired", await RefusedAsync(link.Url,
