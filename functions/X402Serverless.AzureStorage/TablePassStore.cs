@@ -38,12 +38,8 @@ public sealed class TablePassStore(TableServiceClient service, string table = "p
         }
     }
 
-    public async Task<Pass?> GetAsync(string id, CancellationToken cancellationToken)
-    {
-        // The id alone does not name the partition: one indexed row-key query across links.
-        var found = await _table.ListAsync(TableClient.CreateQueryFilter($"RowKey eq {id}"), 1, cancellationToken);
-        return found.Count == 1 ? FromEntity(found[0]) : null;
-    }
+    public async Task<Pass?> GetAsync(string linkId, string id, CancellationToken cancellationToken) =>
+        await _table.FindAsync(linkId, id, cancellationToken) is { } entity ? FromEntity(entity) : null;
 
     public async Task<IReadOnlyList<Pass>> ListForLinkAsync(string linkId, int max, CancellationToken cancellationToken) =>
         Newest(await _table.ListAsync(TableClient.CreateQueryFilter($"PartitionKey eq {linkId}"), null, cancellationToken), max);
@@ -56,16 +52,14 @@ public sealed class TablePassStore(TableServiceClient service, string table = "p
         return Newest(await _table.ListAsync(filter, null, cancellationToken), max);
     }
 
-    public async Task<bool> RevokeAsync(string id, DateTimeOffset at, CancellationToken cancellationToken)
+    public async Task<bool> RevokeAsync(string linkId, string id, DateTimeOffset at, CancellationToken cancellationToken)
     {
         while (true)
         {
-            var found = await _table.ListAsync(TableClient.CreateQueryFilter($"RowKey eq {id}"), 1, cancellationToken);
-            if (found.Count == 0 || found[0].ContainsKey("RevokedAt"))
+            if (await _table.FindAsync(linkId, id, cancellationToken) is not { } entity || entity.ContainsKey("RevokedAt"))
             {
                 return false;
             }
-            var entity = found[0];
             entity["RevokedAt"] = at.ToUniversalTime();
             if (await TryReplaceAsync(entity, cancellationToken))
             {

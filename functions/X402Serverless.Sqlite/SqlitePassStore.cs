@@ -25,10 +25,10 @@ public sealed class SqlitePassStore(SqliteDatabase database) : IPassStore
             ("$created", SqliteText.Time(pass.CreatedAt))) == 1;
     }
 
-    public async Task<Pass?> GetAsync(string id, CancellationToken cancellationToken)
+    public async Task<Pass?> GetAsync(string linkId, string id, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
-        return (await QueryAsync(connection, $"SELECT {Columns} FROM passes WHERE id = $id;", cancellationToken, ("$id", id))).FirstOrDefault();
+        return (await QueryAsync(connection, $"SELECT {Columns} FROM passes WHERE id = $id AND link_id = $link;", cancellationToken, ("$id", id), ("$link", linkId))).FirstOrDefault();
     }
 
     public async Task<IReadOnlyList<Pass>> ListForLinkAsync(string linkId, int max, CancellationToken cancellationToken)
@@ -46,11 +46,11 @@ public sealed class SqlitePassStore(SqliteDatabase database) : IPassStore
             """, cancellationToken, ("$holder", holder), ("$link", (object?)linkId ?? DBNull.Value), ("$max", max));
     }
 
-    public async Task<bool> RevokeAsync(string id, DateTimeOffset at, CancellationToken cancellationToken)
+    public async Task<bool> RevokeAsync(string linkId, string id, DateTimeOffset at, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
-        return await ExecuteAsync(connection, "UPDATE passes SET revoked_at = $at WHERE id = $id AND revoked_at IS NULL;", cancellationToken,
-            ("$id", id), ("$at", SqliteText.Time(at))) == 1;
+        return await ExecuteAsync(connection, "UPDATE passes SET revoked_at = $at WHERE id = $id AND link_id = $link AND revoked_at IS NULL;", cancellationToken,
+            ("$id", id), ("$link", linkId), ("$at", SqliteText.Time(at))) == 1;
     }
 
     public async Task<Pass?> TrySpendAsync(string linkId, string holder, DateTimeOffset now, CancellationToken cancellationToken)

@@ -8,7 +8,7 @@ public interface IPassStore
     /// <summary>Stores a newly issued pass; false (nothing changed) when a pass with its id exists already.</summary>
     Task<bool> AddAsync(Pass pass, CancellationToken cancellationToken);
 
-    Task<Pass?> GetAsync(string id, CancellationToken cancellationToken);
+    Task<Pass?> GetAsync(string linkId, string id, CancellationToken cancellationToken);
 
     /// <summary>A link's passes, newest first, at most <paramref name="max"/>.</summary>
     Task<IReadOnlyList<Pass>> ListForLinkAsync(string linkId, int max, CancellationToken cancellationToken);
@@ -16,8 +16,8 @@ public interface IPassStore
     /// <summary>One holder's passes (on one link when <paramref name="linkId"/> is set), newest first, at most <paramref name="max"/>.</summary>
     Task<IReadOnlyList<Pass>> ListForHolderAsync(string holder, string? linkId, int max, CancellationToken cancellationToken);
 
-    /// <summary>Revokes the pass at <paramref name="at"/>; false when it does not exist or was revoked already.</summary>
-    Task<bool> RevokeAsync(string id, DateTimeOffset at, CancellationToken cancellationToken);
+    /// <summary>Revokes the link's pass at <paramref name="at"/>; false when it does not exist or was revoked already.</summary>
+    Task<bool> RevokeAsync(string linkId, string id, DateTimeOffset at, CancellationToken cancellationToken);
 
     /// <summary>
     /// Takes one call from the holder's usable pass on the link (not revoked, not expired at <paramref name="now"/>,

@@ -22,6 +22,6 @@ internal sealed class PassIssuer(IPassStore passes, Usage.UsageRecorder usage, T
             usage.Count(link, UsageKinds.PassSold);
             return (pass, true);
         }
-        return (await passes.GetAsync(pass.Id, cancellationToken) ?? throw new InvalidOperationException($"Pass {pass.Id} exists and cannot be read."), false);
+        return (await passes.GetAsync(pass.LinkId, pass.Id, cancellationToken) ?? throw new InvalidOperationException($"Pass {pass.Id} exists and cannot be read."), false);
     }
 }

@@ -118,7 +118,7 @@ internal static class PassPurchaseEndpoint
         {
             // The same payment again: the pass it bought, or (settled since it was withheld) the pass it is owed.
             if (existing is not null && existing.LinkId == link.Id
-                && await s.Passes.GetAsync(PassIds.For(link.Id, existing.Id), http.RequestAborted) is { } bought
+                && await s.Passes.GetAsync(link.Id, PassIds.For(link.Id, existing.Id), http.RequestAborted) is { } bought
                 && bought.Holder == PassHolders.Wallet(wallet))
             {
                 return Issued(http, s, bought, created: false);

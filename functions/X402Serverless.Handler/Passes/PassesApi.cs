@@ -46,15 +46,15 @@ internal static class PassesApi
         IPassStore passes, TimeProvider time)
     {
         if (await links.FindOwnLinkAsync(CallerContext.Of(http).Organisation.Id, id, http.RequestAborted) is null
-            || await passes.GetAsync(passId, http.RequestAborted) is not { } pass || pass.LinkId != id)
+            || await passes.GetAsync(id, passId, http.RequestAborted) is not { } pass)
         {
             return Problem.NotFound("Pass");
         }
         var now = time.GetUtcNow();
-        if (!await passes.RevokeAsync(passId, now, http.RequestAborted) && pass.RevokedAt is null)
+        if (!await passes.RevokeAsync(id, passId, now, http.RequestAborted) && pass.RevokedAt is null)
         {
             return Problem.NotFound("Pass");
         }
-        return TypedResults.Ok(PassView.From(await passes.GetAsync(passId, http.RequestAborted) ?? pass, now));
+        return TypedResults.Ok(PassView.From(await passes.GetAsync(id, passId, http.RequestAborted) ?? pass, now));
     }
 }

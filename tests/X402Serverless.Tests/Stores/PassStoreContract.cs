@@ -41,8 +41,9 @@ public abstract class PassStoreContract
         var pass = NewPass(expires: Now.AddHours(1));
         Assert.True(await store.AddAsync(pass, default));
         Assert.False(await store.AddAsync(pass with { Holder = "payer:someone_else" }, default));
-        Assert.Equal(pass, await store.GetAsync(pass.Id, default));
-        Assert.Null(await store.GetAsync("pas_missing", default));
+        Assert.Equal(pass, await store.GetAsync(pass.LinkId, pass.Id, default));
+        Assert.Null(await store.GetAsync(pass.LinkId, "pas_missing", default));
+        Assert.Null(await store.GetAsync("lnk_other", pass.Id, default));
     }
 
     [Fact]
@@ -57,10 +58,10 @@ public abstract class PassStoreContract
         var second = await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, default);
         Assert.Equal(0, second!.CallsLeft);
         Assert.Null(await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, default));
-        Assert.Equal(PassStatuses.Spent, (await store.GetAsync(pass.Id, default))!.Status(Now));
+        Assert.Equal(PassStatuses.Spent, (await store.GetAsync(pass.LinkId, pass.Id, default))!.Status(Now));
 
         await store.RefundAsync(second, default);
-        Assert.Equal(1, (await store.GetAsync(pass.Id, default))!.CallsLeft);
+        Assert.Equal(1, (await store.GetAsync(pass.LinkId, pass.Id, default))!.CallsLeft);
         Assert.NotNull(await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, default));
     }
 
@@ -72,7 +73,7 @@ public abstract class PassStoreContract
         await store.AddAsync(pass, default);
         Assert.Null(await store.TrySpendAsync(pass.LinkId, "wallet:0x0000000000000000000000000000000000000001", Now, default));
         Assert.Null(await store.TrySpendAsync("lnk_other", pass.Holder, Now, default));
-        Assert.Equal(3, (await store.GetAsync(pass.Id, default))!.CallsLeft);
+        Assert.Equal(3, (await store.GetAsync(pass.LinkId, pass.Id, default))!.CallsLeft);
     }
 
     [Fact]
@@ -88,14 +89,15 @@ public abstract class PassStoreContract
         {
             await store.AddAsync(p, default);
         }
-        Assert.True(await store.RevokeAsync(revoked.Id, Now, default));
-        Assert.False(await store.RevokeAsync(revoked.Id, Now, default));
-        Assert.False(await store.RevokeAsync("pas_missing", Now, default));
-        Assert.Equal(PassStatuses.Revoked, (await store.GetAsync(revoked.Id, default))!.Status(Now));
+        Assert.True(await store.RevokeAsync(revoked.LinkId, revoked.Id, Now, default));
+        Assert.False(await store.RevokeAsync(revoked.LinkId, revoked.Id, Now, default));
+        Assert.False(await store.RevokeAsync(link, "pas_missing", Now, default));
+        Assert.False(await store.RevokeAsync("lnk_other", later.Id, Now, default));
+        Assert.Equal(PassStatuses.Revoked, (await store.GetAsync(revoked.LinkId, revoked.Id, default))!.Status(Now));
 
         Assert.Equal(sooner.Id, (await store.TrySpendAsync(link, sooner.Holder, Now, default))!.Id);
-        Assert.Equal(PassStatuses.Expired, (await store.GetAsync(expired.Id, default))!.Status(Now));
-        Assert.Equal(3, (await store.GetAsync(expired.Id, default))!.CallsLeft);
+        Assert.Equal(PassStatuses.Expired, (await store.GetAsync(expired.LinkId, expired.Id, default))!.Status(Now));
+        Assert.Equal(3, (await store.GetAsync(expired.LinkId, expired.Id, default))!.CallsLeft);
     }
 
     [Fact]
@@ -128,7 +130,7 @@ public abstract class PassStoreContract
         start.SetResult();
         var results = await Task.WhenAll(spends);
         Assert.Single(results, r => r is not null);
-        Assert.Equal(0, (await store.GetAsync(pass.Id, default))!.CallsLeft);
+        Assert.Equal(0, (await store.GetAsync(pass.LinkId, pass.Id, default))!.CallsLeft);
     }
 
     [Fact]
