@@ -98,6 +98,7 @@ public sealed class TableLinkStore(TableServiceClient service, string tableName 
         ["Listing"] = LinkListingJson.Write(l.Listing),
         ["RateLimit"] = RateLimitJson.Write(l.RateLimit),
         ["Inbox"] = Core.Inbox.InboxJson.Write(l.Inbox),
+        ["Pass"] = Core.Passes.PassOfferJson.Write(l.Pass),
         ["CreatedAt"] = Time(l.CreatedAt),
         ["UpdatedAt"] = Time(l.UpdatedAt),
     };
@@ -128,6 +129,7 @@ public sealed class TableLinkStore(TableServiceClient service, string tableName 
         Listing = LinkListingJson.Read(OptStr(e, "Listing")),
         RateLimit = RateLimitJson.Read(OptStr(e, "RateLimit")),
         Inbox = Core.Inbox.InboxJson.Read(OptStr(e, "Inbox")),
+        Pass = Core.Passes.PassOfferJson.Read(OptStr(e, "Pass")),
         CreatedAt = Time(e, "CreatedAt"),
         UpdatedAt = Time(e, "UpdatedAt"),
     };

@@ -294,6 +294,30 @@ internal static class SqliteSchema
         CREATE TRIGGER audit_entries_append_only_update BEFORE UPDATE ON audit_entries BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
         CREATE TRIGGER audit_entries_append_only_delete BEFORE DELETE ON audit_entries BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
         """,
+        """
+        ALTER TABLE links ADD COLUMN pass TEXT;
+        CREATE TABLE passes (
+            id TEXT PRIMARY KEY,
+            link_id TEXT NOT NULL,
+            organisation_id TEXT NOT NULL,
+            holder TEXT NOT NULL,
+            price INTEGER NOT NULL,
+            payment_ref TEXT NOT NULL,
+            paid_with TEXT NOT NULL,
+            calls INTEGER,
+            calls_left INTEGER,
+            expires_at TEXT,
+            revoked_at TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX passes_by_link ON passes(link_id, created_at);
+        CREATE INDEX passes_by_holder ON passes(holder, created_at);
+        CREATE TABLE siwx_nonces (
+            nonce TEXT PRIMARY KEY,
+            keep_until TEXT NOT NULL
+        );
+        CREATE INDEX siwx_nonces_by_expiry ON siwx_nonces(keep_until);
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

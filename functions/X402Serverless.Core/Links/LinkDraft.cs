@@ -82,6 +82,9 @@ public sealed record LinkDraft
     /// <summary>Makes the link a paid inbox (no upstream): where messages go, size, auto-reply, free senders.</summary>
     public Inbox.InboxDraft? Inbox { get; init; }
 
+    /// <summary>Sells a pass (N calls and/or T minutes for one price); null stops selling (passes sold stay valid).</summary>
+    public Patch<Passes.PassOfferDraft> Pass { get; init; }
+
     [JsonIgnore]
     public bool ClearsUpstreamHeaders => UpstreamHeaders.IsSent && UpstreamHeaders.Value is not { Count: > 0 };
 

@@ -27,6 +27,10 @@ public sealed class LinkValidator(NetworkRegistry networks, UpstreamAddressPolic
             {
                 errors.Add(new("priceRules", "inbox_has_no_price_rules", "An inbox link has one price per message; leave priceRules out."));
             }
+            if (draft.Pass.Value is not null)
+            {
+                errors.Add(new("pass", "inbox_has_no_pass", "An inbox link sells messages one at a time; leave pass out."));
+            }
             errors.AddRange(Inbox.InboxRules.Check(inbox.ToSettings()));
         }
         else if (creating || draft.Upstream is not null)
@@ -148,6 +152,15 @@ public sealed class LinkValidator(NetworkRegistry networks, UpstreamAddressPolic
         if (draft.RateLimit.Value is { } rateLimit)
         {
             RateLimitChecks.Check(rateLimit, errors);
+        }
+        if (draft.Pass.Value is { } pass)
+        {
+            errors.AddRange(pass.Check());
+            if (pass.Price is { IsPositive: true } passPrice)
+            {
+                errors.AddRange(TooCoarseFor(passPrice.Value, draft.Networks ?? [], networks)
+                    .Select(n => new ValidationError("pass.price", "price_too_precise", $"pass.price has more decimals than the token on {n.Id} can carry ({n.Decimals}).")));
+            }
         }
         if (draft.UpstreamHeaders.Value is { } headers)
         {

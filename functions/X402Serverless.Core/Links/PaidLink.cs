@@ -86,6 +86,9 @@ public sealed record PaidLink
     /// <summary>Set when the link is a paid inbox: a paid POST is a message mailed to its owner, never forwarded.</summary>
     public Inbox.InboxSettings? Inbox { get; init; }
 
+    /// <summary>The pass this link sells, if any (<see cref="Passes.PassOffer"/>).</summary>
+    public Passes.PassOffer? Pass { get; init; }
+
     public required DateTimeOffset CreatedAt { get; init; }
 
     public required DateTimeOffset UpdatedAt { get; init; }

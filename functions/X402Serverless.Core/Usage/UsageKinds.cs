@@ -15,5 +15,11 @@ public static class UsageKinds
     /// <summary>Refused 429 by a rate limit, before any payment was looked at or charged.</summary>
     public const string RateLimited = "rate_limited";
 
-    public static readonly IReadOnlyList<string> All = [Challenged, Paid, NotCharged, RateLimited];
+    /// <summary>Delivered on a pass: a call taken from a pass, no new charge.</summary>
+    public const string Pass = "pass";
+
+    /// <summary>A pass bought for the link (its payment is in the payments list or the ledger like a call's).</summary>
+    public const string PassSold = "pass_sold";
+
+    public static readonly IReadOnlyList<string> All = [Challenged, Paid, NotCharged, RateLimited, Pass, PassSold];
 }

@@ -16,8 +16,8 @@ internal static class HopByHopHeaders
         // Cookies sent to the gateway's origin are ours (console session, antiforgery) or were planted there; none
         // belongs to one provider, so the whole header stays here (and upstream Set-Cookie never comes back).
         "Cookie",
-        // The payment and the KYC proof are ours to check; the upstream never sees them.
-        "PAYMENT-SIGNATURE", "X-PAYMENT", "KYC-ATTESTATION",
+        // The payment, pass and KYC proofs are ours to check; the upstream never sees them.
+        "PAYMENT-SIGNATURE", "X-PAYMENT", "KYC-ATTESTATION", "SIGN-IN-WITH-X",
         // The platform's (Front Door's id guards the origin); the gateway sets X-Forwarded-Host and -Proto itself and
         // appends the caller's address to X-Forwarded-For.
         "X-Functions-Key", "Forwarded", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Original-URL", "X-Original-Host",

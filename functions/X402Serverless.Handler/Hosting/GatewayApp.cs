@@ -5,6 +5,7 @@ using X402Serverless.Handler.Functions;
 using X402Serverless.Handler.Kyc;
 using X402Serverless.Handler.Listings;
 using X402Serverless.Handler.Management;
+using X402Serverless.Handler.Passes;
 using X402Serverless.Handler.Payers;
 using X402Serverless.Handler.Paywall;
 using X402Serverless.Handler.ProviderConsole;
@@ -64,6 +65,7 @@ public static class GatewayApp
         api.InArea(ManagementArea.Billing).MapOrganisationCardTopUps();
         api.Requiring(ManagementPermission.ManageBilling).MapPoolUsdcTopUp();
         api.InArea(ManagementArea.Links).MapFacilitatorUsage();
+        api.InArea(ManagementArea.Links).MapLinkPassesApi();
         app.MapMeApi();
         app.MapSignup();
         StripeWebhookEndpoint.Map(app);
@@ -79,6 +81,7 @@ public static class GatewayApp
 
         app.MapConsole();
         app.MapPaywall();
+        app.MapPasses();
         PaidLinkEndpoint.Map(app);
         return app;
     }

@@ -21,6 +21,10 @@ internal static class PaidLinkServices
         services.AddSingleton<RateLimits.TokenBuckets>();
         services.AddSingleton<RateLimits.RateLimitGate>();
         services.AddSingleton<PaidCallAuthorizer>();
+        services.AddSingleton<Passes.SiwxVerifier>();
+        services.AddSingleton<Passes.PassAuthorizer>();
+        services.AddSingleton<Passes.PassIssuer>();
+        services.AddSingleton<Passes.PassServices>();
         services.AddSingleton<PaidCallPipeline>();
         services.AddSingleton<Idempotency.IdentifiedCalls>();
         services.AddSingleton<PaidLinkEndpoint>();

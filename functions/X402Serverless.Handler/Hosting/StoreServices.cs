@@ -32,6 +32,7 @@ internal static class StoreServices
             services.AddSingleton<ITransferClaimStore, SqliteTransferClaimStore>();
             services.AddSingleton<IInboxMessageStore, SqliteInboxMessageStore>();
             services.AddSingleton<IAuditLog, SqliteAuditLog>();
+            services.AddSingleton<IPassStore, SqlitePassStore>();
             foreach (var source in WebhookSources.All)
             {
                 services.AddKeyedSingleton<IWebhookInbox>(source, (sp, _) => ActivatorUtilities.CreateInstance<SqliteWebhookInbox>(sp, source));
@@ -74,12 +75,14 @@ internal static class StoreServices
         services.AddSingleton<IPaymentIdentifierStore>(paymentIdentifiers);
         var transferClaims = new TableTransferClaimStore(client, p + "transferclaims");
         services.AddSingleton<ITransferClaimStore>(transferClaims);
+        var passes = new TablePassStore(client, p + "passes", p + "siwxnonces");
+        services.AddSingleton<IPassStore>(passes);
         services.AddSingleton<ILedger>(sp => new TableLedger(client, sp.GetRequiredService<TimeProvider>(), p + "ledgerentries", p + "ledgeraccounts", p + "ledgercaps"));
         services.AddSingleton<IStoreInitializer>(sp => new TableInitialization(ct => Task.WhenAll(
             links.InitializeAsync(ct), access.InitializeAsync(ct), payments.InitializeAsync(ct), payers.InitializeAsync(ct),
             stripeEvents.InitializeAsync(ct), kycEvents.InitializeAsync(ct), kyc.InitializeAsync(ct), usage.InitializeAsync(ct), signup.InitializeAsync(ct),
             linkHealth.InitializeAsync(ct),
-            paymentIdentifiers.InitializeAsync(ct), messages.InitializeAsync(ct), transferClaims.InitializeAsync(ct), audit.InitializeAsync(ct),
+            paymentIdentifiers.InitializeAsync(ct), messages.InitializeAsync(ct), transferClaims.InitializeAsync(ct), audit.InitializeAsync(ct), passes.InitializeAsync(ct),
             ((TableLedger)sp.GetRequiredService<ILedger>()).InitializeAsync(ct))));
     }
 }

@@ -92,6 +92,11 @@ internal sealed class CataloguePages(NetworkRegistry networks)
             html.Append("<dt>Price rule</dt><dd class=\"price-rule\">").Append(E(rule.Method ?? "any method")).Append(' ')
                 .Append(E(rule.PathPrefix ?? "/")).Append(": $").Append(E(rule.Price.ToString())).Append("</dd>");
         }
+        if (link.Pass is { } pass)
+        {
+            html.Append("<dt>Pass</dt><dd class=\"pass\">$").Append(E(pass.Price.ToString())).Append(" for ").Append(E(Passes.PassText.Bounds(pass)))
+                .Append(" (<code>POST ").Append(E(baseUrl)).Append("/pass/").Append(E(link.Id)).Append("</code>)</dd>");
+        }
         if (link.KycLevel != Core.Kyc.KycLevels.None)
         {
             html.Append("<dt>Identity</dt><dd>verified payers only (").Append(E(link.KycLevel)).Append(")</dd>");

@@ -63,6 +63,7 @@ internal static class DiscoveryDocument
             ["price"] = link.Price.ToString(),
             ["currency"] = "USD",
             ["paymentTypes"] = Strings(link.Accepts),
+            ["pass"] = link.Pass is { } pass ? Passes.PassChallenge.Describe(link, pass, baseUrl) : null,
             ["exampleRequest"] = listing.ExampleRequest,
             ["inputSchema"] = Schema(listing.InputSchema),
             ["outputSchema"] = Schema(listing.OutputSchema),

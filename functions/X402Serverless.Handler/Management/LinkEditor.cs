@@ -69,6 +69,7 @@ internal static class LinkEditor
             KycCountries = draft.KycCountries ?? [],
             Listing = ListingRules.Apply(LinkListing.None, draft),
             RateLimit = draft.RateLimit.Value?.ToLimits(),
+            Pass = draft.Pass.Value?.ToOffer(),
             CreatedAt = now,
             UpdatedAt = now,
         };
@@ -83,10 +84,14 @@ internal static class LinkEditor
         this LinkServices s, PaidLink link, LinkDraft draft, CancellationToken cancellationToken)
     {
         // Price precision is checked against the networks the link will have after the change.
-        var checkDraft = draft with { Networks = draft.Networks ?? (draft.Price is null && draft.PriceRules is null ? null : link.Networks) };
+        var checkDraft = draft with { Networks = draft.Networks ?? (draft.Price is null && draft.PriceRules is null && draft.Pass.Value is null ? null : link.Networks) };
         if (InboxChangeError(link, draft) is { } inboxError)
         {
             return (null, [inboxError]);
+        }
+        if (link.Inbox is not null && draft.Pass.Value is not null)
+        {
+            return (null, [new("pass", "inbox_has_no_pass", "An inbox link sells messages one at a time; leave pass out.")]);
         }
         // An inbox's changes are checked as the settings they make, not as a new inbox's.
         var inbox = draft.Inbox?.ToSettings(link.Inbox);
@@ -123,6 +128,7 @@ internal static class LinkEditor
             KycCountries = draft.KycCountries ?? link.KycCountries,
             Listing = ListingRules.Apply(link.Listing, draft),
             RateLimit = draft.RateLimit.IsSent ? draft.RateLimit.Value?.ToLimits() : link.RateLimit,
+            Pass = draft.Pass.IsSent ? draft.Pass.Value?.ToOffer() : link.Pass,
             UpdatedAt = s.Time.GetUtcNow(),
         };
         if (ListingRules.CheckListed(updated) is { } unnamed)

@@ -38,7 +38,8 @@ internal sealed record LinkView(
     string? HealthPath,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    Core.Inbox.InboxSettings? Inbox = null)
+    Core.Inbox.InboxSettings? Inbox = null,
+    Core.Passes.PassOffer? Pass = null)
 {
     public static LinkView From(PaidLink link, string baseUrl) => new(
         link.Id,
@@ -73,7 +74,8 @@ internal sealed record LinkView(
         link.Listing.HealthPath,
         link.CreatedAt,
         link.UpdatedAt,
-        link.Inbox);
+        link.Inbox,
+        link.Pass);
 
     private static JsonElement? Json(string? text)
     {

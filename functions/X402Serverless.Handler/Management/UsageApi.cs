@@ -73,7 +73,7 @@ internal static class UsageTable
             {
                 var latency = LatencyHistogram.Summarise(g);
                 return new UsageRow(g.Key.LinkId, g.Key.Day, Of(g, UsageKinds.Challenged), Of(g, UsageKinds.Paid), Of(g, UsageKinds.NotCharged),
-                    Of(g, UsageKinds.RateLimited), Milliseconds(latency.P50), Milliseconds(latency.P95));
+                    Of(g, UsageKinds.RateLimited), Milliseconds(latency.P50), Milliseconds(latency.P95), Of(g, UsageKinds.Pass), Of(g, UsageKinds.PassSold));
             })
             .ToList();
 
@@ -100,7 +100,8 @@ internal sealed record UsageView(string From, IReadOnlyList<UsageRow> Items, IRe
 /// One link on one day. Latency is the time to the upstream's response headers on paid calls it answered, estimated
 /// from the usage counters' histogram (null when none).
 /// </summary>
-internal sealed record UsageRow(string LinkId, string Day, long Challenged, long Paid, long NotCharged, long RateLimited, double? LatencyP50Ms = null, double? LatencyP95Ms = null);
+internal sealed record UsageRow(string LinkId, string Day, long Challenged, long Paid, long NotCharged, long RateLimited, double? LatencyP50Ms = null, double? LatencyP95Ms = null,
+    long PassCalls = 0, long PassesSold = 0);
 
 /// <summary>A link's upstream latency over the whole period: how many answers it rests on, median and 95th percentile.</summary>
 internal sealed record LinkLatency(string LinkId, long Samples, double? P50Ms, double? P95Ms);

@@ -32,6 +32,7 @@ internal static class ListingJson
             ["networks"] = DiscoveryDocument.Strings(link.Accepts402 ? link.Networks : []),
             ["url"] = $"{linkBase}/l/{link.Id}",
             ["documentation"] = $"{baseUrl}/apis/{link.Id}",
+            ["pass"] = link.Pass is { } pass ? Passes.PassChallenge.Describe(link, pass, baseUrl) : null,
         };
     }
 

@@ -4,6 +4,7 @@ using X402Serverless.Core.Ports;
 using X402Serverless.Core.Money;
 using X402Serverless.Handler.Credits;
 using X402Serverless.Handler.Kyc;
+using X402Serverless.Handler.Passes;
 using X402Serverless.Handler.Stripe;
 
 namespace X402Serverless.Handler.Payers;
@@ -20,6 +21,7 @@ internal static class MeApi
         me.MapUsdcTopUp();
         me.MapKycStart();
         me.MapKycAttestations();
+        me.MapPayerPasses();
         me.MapPayerKeys(http => PayerAuthFilter.Of(http).Id);
     }
 

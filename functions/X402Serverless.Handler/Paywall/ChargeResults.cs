@@ -23,6 +23,17 @@ internal static class ChargeResults
                 headers["X-Charged"] = balance.Amount.ToString();
                 headers["X-Charged-From"] = balance.FromAllowance ? PaymentTypes.Allowance : PaymentTypes.Credits;
                 break;
+            case Core.Passes.PassReceipt pass:
+                headers["X-Pass-Id"] = pass.PassId;
+                if (pass.CallsLeft is { } left)
+                {
+                    headers["X-Pass-Calls-Left"] = left.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
+                if (pass.ExpiresAt is { } expires)
+                {
+                    headers["X-Pass-Expires-At"] = expires.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+                }
+                break;
             case X402Receipt { Deferred: true } deferred:
                 headers["X-Payment-Id"] = deferred.Payment.Id;
                 headers["X-Payment-Settlement"] = "deferred";

@@ -22,7 +22,8 @@ internal sealed class PaidCallAuthorizer(
     IKycStore kyc,
     PaymentRequiredResponder paywall,
     Usage.UsageRecorder usage,
-    RateLimits.RateLimitGate limits)
+    RateLimits.RateLimitGate limits,
+    Passes.PassAuthorizer passes)
 {
     public async Task<ChargeAuthorization> AuthorizeAsync(HttpContext http, CachedLink cached)
     {
@@ -36,6 +37,11 @@ internal sealed class PaidCallAuthorizer(
         {
             return ChargeAuthorization.Refused(
                 Problem.Of(StatusCodes.Status503ServiceUnavailable, "link_unpayable", "This link has no network it can be paid on right now."));
+        }
+        if (version == 0 && cached.Link.Pass is not null && Passes.SiwxVerifier.Present(http.Request))
+        {
+            // A wallet that bought a pass signs in (x402 sign-in-with-x) instead of paying.
+            return await passes.FromWalletAsync(http, cached);
         }
         if (version == 0)
         {
@@ -66,6 +72,11 @@ internal sealed class PaidCallAuthorizer(
         if (limits.AdmitPayer(http, cached.Link, payer.Id) is { } limited)
         {
             return ChargeAuthorization.Refused(limited);
+        }
+        // A pass for this link is used before the balance is.
+        if (await passes.FromPayerAsync(http, cached, payer.Id) is { } pass)
+        {
+            return pass;
         }
         var (charge, reason) = await BalanceCharge.AuthorizeAsync(credits, payer, cached.Link, cached.Price, http.RequestAborted);
         if (charge is null)

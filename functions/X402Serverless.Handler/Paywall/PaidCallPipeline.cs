@@ -74,7 +74,8 @@ internal sealed class PaidCallPipeline(
             {
                 return Withheld(http, cached, capture);
             }
-            usage.Count(cached.Link, UsageKinds.Paid);
+            // A pass call is counted as a call, not a second payment (the pass was counted when sold).
+            usage.Count(cached.Link, capture.Receipt is Core.Passes.PassReceipt ? UsageKinds.Pass : UsageKinds.Paid);
             if (capture.Receipt is X402Receipt { Transaction: { } transaction } settled && !charge.AlreadyPaid)
             {
                 PaidLinkLog.Settled(logger, cached.Link.Id, settled.Payment.Id, transaction);

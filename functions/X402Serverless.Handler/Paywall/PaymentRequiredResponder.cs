@@ -10,7 +10,7 @@ namespace X402Serverless.Handler.Paywall;
 /// The 402: v2 PAYMENT-REQUIRED header and v1 JSON body at once, so clients of either generation can pay; a
 /// browser gets a readable page instead of the JSON body.
 /// </summary>
-internal sealed class PaymentRequiredResponder(PublicUrls urls, Microsoft.Extensions.Options.IOptions<GatewayOptions> options)
+internal sealed class PaymentRequiredResponder(PublicUrls urls, Microsoft.Extensions.Options.IOptions<GatewayOptions> options, TimeProvider time)
 {
     public async Task WriteAsync(HttpContext http, CachedLink cached, string reason, string? message)
     {
@@ -21,12 +21,13 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls, Microsoft.Extens
         response.StatusCode = StatusCodes.Status402PaymentRequired;
         response.Headers.AccessControlExposeHeaders = PaymentHeaders.Exposed;
         response.Headers.CacheControl = "no-store";
-        // The plain challenge (no message) is the same bytes for every request of this price, method and URL.
-        var plain = reason == ReasonCodes.PaymentRequired && message is null;
+        // The plain challenge (no message) is the same bytes for every request of this price, method and URL; one
+        // selling a pass carries a fresh sign-in-with-x nonce each time.
+        var plain = reason == ReasonCodes.PaymentRequired && message is null && cached.Link.Pass is null;
         var rendered = plain ? cached.Challenges.Find(cached.Price, request.Method, resource, baseUrl) : null;
         if (rendered is null)
         {
-            rendered = Render(cached, reason, message, request.Method, resource, baseUrl, options.Value.Transfers);
+            rendered = Render(cached, reason, message, request.Method, resource, baseUrl, options.Value.Transfers, time.GetUtcNow());
             if (plain)
             {
                 cached.Challenges.Remember(cached.Price, request.Method, resource, baseUrl, rendered);
@@ -52,7 +53,7 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls, Microsoft.Extens
     }
 
     private static RenderedChallenge Render(CachedLink cached, string reason, string? message, string method, string resource, string baseUrl,
-        Transfers.TransferOptions transfers)
+        Transfers.TransferOptions transfers, DateTimeOffset now)
     {
         var link = cached.Link;
         var description = link.Description ?? link.Name ?? "Paid API call";
@@ -75,7 +76,7 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls, Microsoft.Extens
             ["error"] = reason,
             ["resource"] = resourceInfo,
             ["accepts"] = v2Accepts,
-            ["extensions"] = Extensions(cached, method, baseUrl, transfers),
+            ["extensions"] = Extensions(cached, method, resource, baseUrl, transfers, now),
         };
         var body = new JsonObject
         {
@@ -94,7 +95,7 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls, Microsoft.Extens
 
     // A link that takes balances says so, so a payer knows a prepaid key works here and where to top up.
     // One that asks for KYC says so too.
-    private static JsonObject Extensions(CachedLink cached, string method, string baseUrl, Transfers.TransferOptions transfers)
+    private static JsonObject Extensions(CachedLink cached, string method, string resource, string baseUrl, Transfers.TransferOptions transfers, DateTimeOffset now)
     {
         var link = cached.Link;
         var price = cached.Price;
@@ -129,6 +130,10 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls, Microsoft.Extens
         if (link.AcceptsTransfer && cached.Requirements.Count > 0)
         {
             extensions[Transfers.TransferOffer.ExtensionKey] = Transfers.TransferOffer.Declare(cached.Requirements, transfers);
+        }
+        if (link.Pass is { } pass)
+        {
+            Passes.PassChallenge.Declare(extensions, link, pass, resource, baseUrl, now);
         }
         // A listed link describes how to call it, so Bazaar crawlers and agents index it (only listed links are public).
         if (cached.Bazaar?.Declare(method) is { } bazaar)

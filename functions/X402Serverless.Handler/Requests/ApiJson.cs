@@ -20,4 +20,5 @@ namespace X402Serverless.Handler.Requests;
 [JsonSerializable(typeof(PayerRequest))]
 [JsonSerializable(typeof(BudgetRequest))]
 [JsonSerializable(typeof(TopUpRequest))]
+[JsonSerializable(typeof(Core.Passes.PassOfferDraft))]
 internal sealed partial class ApiJson : JsonSerializerContext;

@@ -32,6 +32,7 @@ public abstract class LinkStoreContract
         KycCountries = ["DE", "NL"],
         PriceRules = [new PriceRule("POST", null, Usd.Parse("0.05")), new PriceRule(null, "/v2/premium", Usd.Parse("1.25"))],
         RateLimit = new LinkRateLimits(new RateLimit(10, 60), null),
+        Pass = new X402Serverless.Core.Passes.PassOffer(Usd.Parse("2.50"), 100, 1440),
         Listing = new LinkListing
         {
             Listed = true,

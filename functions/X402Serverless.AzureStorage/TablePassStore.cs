@@ -1,0 +1,195 @@
+using Azure;
+using Azure.Data.Tables;
+using X402Serverless.AzureStorage.Tables;
+using X402Serverless.Core.Money;
+using X402Serverless.Core.Passes;
+using X402Serverless.Core.Ports;
+using static X402Serverless.AzureStorage.Tables.EntityFields;
+
+namespace X402Serverless.AzureStorage;
+
+/// <summary>
+/// Passes (partition = link id, row = pass id) and used sign-in-with-x nonces (partition = nonce). Every change is
+/// an ETag-checked write of what was read, retried on a lost race: of concurrent spends of a last call the first
+/// write wins and the others, reading again, find nothing left.
+/// </summary>
+public sealed class TablePassStore(TableServiceClient service, string table = "passes", string noncesTable = "siwxnonces") : IPassStore
+{
+    private const string NonceRow = "n";
+    private readonly TableClient _table = service.GetTableClient(table);
+    private readonly TableClient _nonces = service.GetTableClient(noncesTable);
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        await _table.CreateIfNotExistsAsync(cancellationToken);
+        await _nonces.CreateIfNotExistsAsync(cancellationToken);
+    }
+
+    public async Task<bool> AddAsync(Pass pass, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _table.AddEntityAsync(ToEntity(pass), cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.IsConflict())
+        {
+            return false;
+        }
+    }
+
+    public async Task<Pass?> GetAsync(string linkId, string id, CancellationToken cancellationToken) =>
+        await _table.FindAsync(linkId, id, cancellationToken) is { } entity ? FromEntity(entity) : null;
+
+    public async Task<IReadOnlyList<Pass>> ListForLinkAsync(string linkId, int max, CancellationToken cancellationToken) =>
+        Newest(await _table.ListAsync(TableClient.CreateQueryFilter($"PartitionKey eq {linkId}"), null, cancellationToken), max);
+
+    public async Task<IReadOnlyList<Pass>> ListForHolderAsync(string holder, string? linkId, int max, CancellationToken cancellationToken)
+    {
+        var filter = linkId is null
+            ? TableClient.CreateQueryFilter($"Holder eq {holder}")
+            : TableClient.CreateQueryFilter($"PartitionKey eq {linkId} and Holder eq {holder}");
+        return Newest(await _table.ListAsync(filter, null, cancellationToken), max);
+    }
+
+    public async Task<bool> RevokeAsync(string linkId, string id, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (await _table.FindAsync(linkId, id, cancellationToken) is not { } entity || entity.ContainsKey("RevokedAt"))
+            {
+                return false;
+            }
+            entity["RevokedAt"] = at.ToUniversalTime();
+            if (await TryReplaceAsync(entity, cancellationToken))
+            {
+                return true;
+            }
+        }
+    }
+
+    public async Task<Pass?> TrySpendAsync(string linkId, string holder, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var candidates = await _table.ListAsync(TableClient.CreateQueryFilter($"PartitionKey eq {linkId} and Holder eq {holder}"), null, cancellationToken);
+            var usable = candidates.Select(e => (Entity: e, Pass: FromEntity(e)))
+                .Where(c => c.Pass.Status(now) == PassStatuses.Active)
+                .OrderBy(c => c.Pass.ExpiresAt ?? DateTimeOffset.MaxValue).ThenBy(c => c.Pass.CreatedAt)
+                .FirstOrDefault();
+            if (usable.Entity is null)
+            {
+                return null;
+            }
+            if (usable.Pass.CallsLeft is not { } left)
+            {
+                // Bounded by time alone: nothing to take.
+                return usable.Pass;
+            }
+            usable.Entity["CallsLeft"] = left - 1;
+            if (await TryReplaceAsync(usable.Entity, cancellationToken))
+            {
+                return usable.Pass with { CallsLeft = left - 1 };
+            }
+            // Another spend (or a revoke) wrote first: read again.
+        }
+    }
+
+    public async Task RefundAsync(Pass spent, CancellationToken cancellationToken)
+    {
+        if (spent.CallsLeft is null)
+        {
+            return;
+        }
+        while (await _table.FindAsync(spent.LinkId, spent.Id, cancellationToken) is { } entity)
+        {
+            entity["CallsLeft"] = (OptInt(entity, "CallsLeft") ?? 0) + 1;
+            if (await TryReplaceAsync(entity, cancellationToken))
+            {
+                return;
+            }
+        }
+    }
+
+    public async Task<bool> UseNonceAsync(string nonce, DateTimeOffset keepUntil, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _nonces.AddEntityAsync(new TableEntity(nonce, NonceRow) { ["KeepUntil"] = keepUntil.ToUniversalTime() }, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.IsConflict())
+        {
+            return false;
+        }
+    }
+
+    public async Task<int> DeleteExpiredNoncesAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
+    {
+        var expired = await _nonces.ListAsync(TableClient.CreateQueryFilter($"KeepUntil lt {now.ToUniversalTime()}"), max, cancellationToken);
+        var deleted = 0;
+        foreach (var entity in expired)
+        {
+            if (await _nonces.DeleteEntityAsync(entity.PartitionKey, entity.RowKey, entity.ETag, cancellationToken).IgnoreStale())
+            {
+                deleted++;
+            }
+        }
+        return deleted;
+    }
+
+    private async Task<bool> TryReplaceAsync(TableEntity entity, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.IsPreconditionFailed())
+        {
+            return false;
+        }
+    }
+
+    private static List<Pass> Newest(List<TableEntity> entities, int max) =>
+        entities.Select(FromEntity).OrderByDescending(p => p.CreatedAt).ThenBy(p => p.Id, StringComparer.Ordinal).Take(max).ToList();
+
+    private static TableEntity ToEntity(Pass pass)
+    {
+        var entity = new TableEntity(pass.LinkId, pass.Id)
+        {
+            ["OrganisationId"] = pass.OrganisationId,
+            ["Holder"] = pass.Holder,
+            ["Price"] = pass.Price.Micros,
+            ["PaymentRef"] = pass.PaymentRef,
+            ["PaidWith"] = pass.PaidWith,
+            ["CreatedAt"] = pass.CreatedAt.ToUniversalTime(),
+        };
+        if (pass.Calls is { } calls)
+        {
+            entity["Calls"] = calls;
+            entity["CallsLeft"] = pass.CallsLeft ?? calls;
+        }
+        if (pass.ExpiresAt is { } expires)
+        {
+            entity["ExpiresAt"] = expires.ToUniversalTime();
+        }
+        return entity;
+    }
+
+    private static Pass FromEntity(TableEntity e) => new()
+    {
+        Id = e.RowKey,
+        LinkId = e.PartitionKey,
+        OrganisationId = Str(e, "OrganisationId"),
+        Holder = Str(e, "Holder"),
+        Price = Usd.FromMicros(e.GetInt64("Price") ?? throw new InvalidDataException("Entity lacks Price.")),
+        PaymentRef = Str(e, "PaymentRef"),
+        PaidWith = Str(e, "PaidWith"),
+        Calls = OptInt(e, "Calls"),
+        CallsLeft = OptInt(e, "CallsLeft"),
+        ExpiresAt = e.GetDateTimeOffset("ExpiresAt"),
+        RevokedAt = e.GetDateTimeOffset("RevokedAt"),
+        CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? throw new InvalidDataException("Entity lacks CreatedAt."),
+    };
+}

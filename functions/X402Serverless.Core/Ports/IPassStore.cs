@@ -1,0 +1,37 @@
+using X402Serverless.Core.Passes;
+
+namespace X402Serverless.Core.Ports;
+
+/// <summary>Passes links sold, and the sign-in-with-x nonces already spent on them.</summary>
+public interface IPassStore
+{
+    /// <summary>Stores a newly issued pass; false (nothing changed) when a pass with its id exists already.</summary>
+    Task<bool> AddAsync(Pass pass, CancellationToken cancellationToken);
+
+    Task<Pass?> GetAsync(string linkId, string id, CancellationToken cancellationToken);
+
+    /// <summary>A link's passes, newest first, at most <paramref name="max"/>.</summary>
+    Task<IReadOnlyList<Pass>> ListForLinkAsync(string linkId, int max, CancellationToken cancellationToken);
+
+    /// <summary>One holder's passes (on one link when <paramref name="linkId"/> is set), newest first, at most <paramref name="max"/>.</summary>
+    Task<IReadOnlyList<Pass>> ListForHolderAsync(string holder, string? linkId, int max, CancellationToken cancellationToken);
+
+    /// <summary>Revokes the link's pass at <paramref name="at"/>; false when it does not exist or was revoked already.</summary>
+    Task<bool> RevokeAsync(string linkId, string id, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Takes one call from the holder's usable pass on the link (not revoked, not expired at <paramref name="now"/>,
+    /// a call left; the one ending soonest first) and returns it with that call taken; null when none is usable. Of
+    /// concurrent spends of a pass's last call exactly one succeeds.
+    /// </summary>
+    Task<Pass?> TrySpendAsync(string linkId, string holder, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Gives back a call <see cref="TrySpendAsync"/> took (the call failed upstream); nothing for a pass without a call count.</summary>
+    Task RefundAsync(Pass spent, CancellationToken cancellationToken);
+
+    /// <summary>Records a sign-in-with-x nonce as used until <paramref name="keepUntil"/>; false when it was used before.</summary>
+    Task<bool> UseNonceAsync(string nonce, DateTimeOffset keepUntil, CancellationToken cancellationToken);
+
+    /// <summary>Deletes up to <paramref name="max"/> nonces kept until before <paramref name="now"/>; how many went.</summary>
+    Task<int> DeleteExpiredNoncesAsync(DateTimeOffset now, int max, CancellationToken cancellationToken);
+}

@@ -1,0 +1,60 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using X402Serverless.Core.Passes;
+using X402Serverless.Core.Ports;
+using X402Serverless.Handler.Management;
+using X402Serverless.Handler.Paywall;
+using X402Serverless.Handler.Payers;
+using X402Serverless.Handler.Problems;
+
+namespace X402Serverless.Handler.Passes;
+
+/// <summary>
+/// Passes in the management API (a provider's link's passes, and revoking one; another organisation's link or pass
+/// is 404) and in the payer API (/api/me/passes: the payer account's own).
+/// </summary>
+internal static class PassesApi
+{
+    private const int MaxListed = 500;
+
+    public static void MapLinkPassesApi(this RouteGroupBuilder api)
+    {
+        api.MapGet("/links/{id}/passes", ListForLinkAsync);
+        api.MapPost("/links/{id}/passes/{passId}/revoke", RevokeAsync);
+    }
+
+    public static void MapPayerPasses(this RouteGroupBuilder me) =>
+        me.MapGet("/passes", async (HttpContext http, IPassStore passes, TimeProvider time) =>
+        {
+            var now = time.GetUtcNow();
+            var held = await passes.ListForHolderAsync(PassHolders.Payer(PayerAuthFilter.Of(http).Id), null, MaxListed, http.RequestAborted);
+            return TypedResults.Ok(new ItemList<PassView>(held.Select(p => PassView.From(p, now))));
+        });
+
+    private static async Task<Results<Ok<ItemList<PassView>>, ProblemHttpResult>> ListForLinkAsync(string id, HttpContext http, LinkServices links,
+        IPassStore passes, TimeProvider time)
+    {
+        if (await links.FindOwnLinkAsync(CallerContext.Of(http).Organisation.Id, id, http.RequestAborted) is null)
+        {
+            return Problem.NotFound("Link");
+        }
+        var now = time.GetUtcNow();
+        var sold = await passes.ListForLinkAsync(id, MaxListed, http.RequestAborted);
+        return TypedResults.Ok(new ItemList<PassView>(sold.Select(p => PassView.From(p, now))));
+    }
+
+    private static async Task<Results<Ok<PassView>, ProblemHttpResult>> RevokeAsync(string id, string passId, HttpContext http, LinkServices links,
+        IPassStore passes, TimeProvider time)
+    {
+        if (await links.FindOwnLinkAsync(CallerContext.Of(http).Organisation.Id, id, http.RequestAborted) is null
+            || await passes.GetAsync(id, passId, http.RequestAborted) is not { } pass)
+        {
+            return Problem.NotFound("Pass");
+        }
+        var now = time.GetUtcNow();
+        if (!await passes.RevokeAsync(id, passId, now, http.RequestAborted) && pass.RevokedAt is null)
+        {
+            return Problem.NotFound("Pass");
+        }
+        return TypedResults.Ok(PassView.From(await passes.GetAsync(id, passId, http.RequestAborted) ?? pass, now));
+    }
+}

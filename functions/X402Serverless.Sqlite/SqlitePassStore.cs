@@ -1,0 +1,132 @@
+using Microsoft.Data.Sqlite;
+using X402Serverless.Core.Money;
+using X402Serverless.Core.Passes;
+using X402Serverless.Core.Ports;
+
+namespace X402Serverless.Sqlite;
+
+/// <summary>
+/// Passes and used sign-in-with-x nonces. A spend is one UPDATE choosing the pass and taking its call, so SQLite's
+/// write lock makes concurrent spends of a last call exactly one success.
+/// </summary>
+public sealed class SqlitePassStore(SqliteDatabase database) : IPassStore
+{
+    private const string Columns = "id, link_id, organisation_id, holder, price, payment_ref, paid_with, calls, calls_left, expires_at, revoked_at, created_at";
+
+    public async Task<bool> AddAsync(Pass pass, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        return await ExecuteAsync(connection, $"""
+            INSERT INTO passes ({Columns}) VALUES ($id, $link, $org, $holder, $price, $ref, $paidWith, $calls, $callsLeft, $expires, NULL, $created)
+            ON CONFLICT (id) DO NOTHING;
+            """, cancellationToken, ("$id", pass.Id), ("$link", pass.LinkId), ("$org", pass.OrganisationId), ("$holder", pass.Holder),
+            ("$price", pass.Price.Micros), ("$ref", pass.PaymentRef), ("$paidWith", pass.PaidWith), ("$calls", (object?)pass.Calls ?? DBNull.Value),
+            ("$callsLeft", (object?)pass.CallsLeft ?? DBNull.Value), ("$expires", pass.ExpiresAt is { } e ? SqliteText.Time(e) : DBNull.Value),
+            ("$created", SqliteText.Time(pass.CreatedAt))) == 1;
+    }
+
+    public async Task<Pass?> GetAsync(string linkId, string id, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        return (await QueryAsync(connection, $"SELECT {Columns} FROM passes WHERE id = $id AND link_id = $link;", cancellationToken, ("$id", id), ("$link", linkId))).FirstOrDefault();
+    }
+
+    public async Task<IReadOnlyList<Pass>> ListForLinkAsync(string linkId, int max, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        return await QueryAsync(connection, $"SELECT {Columns} FROM passes WHERE link_id = $link ORDER BY created_at DESC, id LIMIT $max;",
+            cancellationToken, ("$link", linkId), ("$max", max));
+    }
+
+    public async Task<IReadOnlyList<Pass>> ListForHolderAsync(string holder, string? linkId, int max, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        return await QueryAsync(connection, $"""
+            SELECT {Columns} FROM passes WHERE holder = $holder AND ($link IS NULL OR link_id = $link) ORDER BY created_at DESC, id LIMIT $max;
+            """, cancellationToken, ("$holder", holder), ("$link", (object?)linkId ?? DBNull.Value), ("$max", max));
+    }
+
+    public async Task<bool> RevokeAsync(string linkId, string id, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        return await ExecuteAsync(connection, "UPDATE passes SET revoked_at = $at WHERE id = $id AND link_id = $link AND revoked_at IS NULL;", cancellationToken,
+            ("$id", id), ("$link", linkId), ("$at", SqliteText.Time(at))) == 1;
+    }
+
+    public async Task<Pass?> TrySpendAsync(string linkId, string holder, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        // The choice and the decrement are one statement: no other writer runs between them.
+        return (await QueryAsync(connection, $"""
+            UPDATE passes SET calls_left = calls_left - 1 WHERE id =
+                (SELECT id FROM passes WHERE link_id = $link AND holder = $holder AND revoked_at IS NULL
+                    AND (expires_at IS NULL OR expires_at > $now) AND (calls_left IS NULL OR calls_left > 0)
+                 ORDER BY expires_at IS NULL, expires_at, created_at LIMIT 1)
+            RETURNING {Columns};
+            """, cancellationToken, ("$link", linkId), ("$holder", holder), ("$now", SqliteText.Time(now)))).FirstOrDefault();
+    }
+
+    public async Task RefundAsync(Pass spent, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await ExecuteAsync(connection, "UPDATE passes SET calls_left = calls_left + 1 WHERE id = $id AND calls_left IS NOT NULL;", cancellationToken, ("$id", spent.Id));
+    }
+
+    public async Task<bool> UseNonceAsync(string nonce, DateTimeOffset keepUntil, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        return await ExecuteAsync(connection, "INSERT INTO siwx_nonces (nonce, keep_until) VALUES ($nonce, $until) ON CONFLICT (nonce) DO NOTHING;",
+            cancellationToken, ("$nonce", nonce), ("$until", SqliteText.Time(keepUntil))) == 1;
+    }
+
+    public async Task<int> DeleteExpiredNoncesAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        return await ExecuteAsync(connection, """
+            DELETE FROM siwx_nonces WHERE rowid IN (SELECT rowid FROM siwx_nonces WHERE keep_until < $now ORDER BY keep_until LIMIT $max);
+            """, cancellationToken, ("$now", SqliteText.Time(now)), ("$max", max));
+    }
+
+    private static async Task<List<Pass>> QueryAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    {
+        await using var command = Command(connection, sql, parameters);
+        await using var r = await command.ExecuteReaderAsync(cancellationToken);
+        var passes = new List<Pass>();
+        while (await r.ReadAsync(cancellationToken))
+        {
+            passes.Add(new Pass
+            {
+                Id = r.GetString(0),
+                LinkId = r.GetString(1),
+                OrganisationId = r.GetString(2),
+                Holder = r.GetString(3),
+                Price = Usd.FromMicros(r.GetInt64(4)),
+                PaymentRef = r.GetString(5),
+                PaidWith = r.GetString(6),
+                Calls = r.IsDBNull(7) ? null : r.GetInt32(7),
+                CallsLeft = r.IsDBNull(8) ? null : r.GetInt32(8),
+                ExpiresAt = r.IsDBNull(9) ? null : SqliteText.Time(r.GetString(9)),
+                RevokedAt = r.IsDBNull(10) ? null : SqliteText.Time(r.GetString(10)),
+                CreatedAt = SqliteText.Time(r.GetString(11)),
+            });
+        }
+        return passes;
+    }
+
+    private static async Task<int> ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    {
+        await using var command = Command(connection, sql, parameters);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, string sql, (string Name, object Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        return command;
+    }
+}

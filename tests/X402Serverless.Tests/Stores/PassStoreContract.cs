@@ -1,0 +1,186 @@
+using X402Serverless.AzureStorage;
+using X402Serverless.Core.Money;
+using X402Serverless.Core.Passes;
+using X402Serverless.Core.Ports;
+using X402Serverless.Sqlite;
+using X402Serverless.Tests.Support;
+
+namespace X402Serverless.Tests.Stores;
+
+/// <summary>What every IPassStore adapter must do: issue once, spend atomically (one last call, one winner), refund, expire, revoke, nonces once.</summary>
+public abstract class PassStoreContract
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
+
+    protected abstract Task<IPassStore> StoreAsync();
+
+    private static Pass NewPass(string? linkId = null, string holder = "payer:pyr_1", int? calls = 3, DateTimeOffset? expires = null, DateTimeOffset? created = null)
+    {
+        var paymentRef = "pay_" + Guid.NewGuid().ToString("N");
+        linkId ??= "lnk_" + Guid.NewGuid().ToString("N")[..12];
+        return new Pass
+        {
+            Id = PassIds.For(linkId, paymentRef),
+            LinkId = linkId,
+            OrganisationId = "org_1",
+            Holder = holder,
+            Price = Usd.Parse("1.50"),
+            PaymentRef = paymentRef,
+            PaidWith = "x402",
+            Calls = calls,
+            CallsLeft = calls,
+            ExpiresAt = expires,
+            CreatedAt = created ?? Now,
+        };
+    }
+
+    [Fact]
+    public async Task A_pass_is_added_once_and_read_back_whole()
+    {
+        var store = await StoreAsync();
+        var pass = NewPass(expires: Now.AddHours(1));
+        Assert.True(await store.AddAsync(pass, default));
+        Assert.False(await store.AddAsync(pass with { Holder = "payer:someone_else" }, default));
+        Assert.Equal(pass, await store.GetAsync(pass.LinkId, pass.Id, default));
+        Assert.Null(await store.GetAsync(pass.LinkId, "pas_missing", default));
+        Assert.Null(await store.GetAsync("lnk_other", pass.Id, default));
+    }
+
+    [Fact]
+    public async Task Spending_takes_one_call_at_a_time_until_none_is_left_and_a_refund_gives_one_back()
+    {
+        var store = await StoreAsync();
+        var pass = NewPass(calls: 2);
+        await store.AddAsync(pass, default);
+
+        var first = await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, default);
+        Assert.Equal(1, first!.CallsLeft);
+        var second = await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, default);
+        Assert.Equal(0, second!.CallsLeft);
+        Assert.Null(await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, default));
+        Assert.Equal(PassStatuses.Spent, (await store.GetAsync(pass.LinkId, pass.Id, default))!.Status(Now));
+
+        await store.RefundAsync(second, default);
+        Assert.Equal(1, (await store.GetAsync(pass.LinkId, pass.Id, default))!.CallsLeft);
+        Assert.NotNull(await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, default));
+    }
+
+    [Fact]
+    public async Task Only_the_holders_own_pass_on_that_link_is_spent()
+    {
+        var store = await StoreAsync();
+        var pass = NewPass();
+        await store.AddAsync(pass, default);
+        Assert.Null(await store.TrySpendAsync(pass.LinkId, "wallet:0x0000000000000000000000000000000000000001", Now, default));
+        Assert.Null(await store.TrySpendAsync("lnk_other", pass.Holder, Now, default));
+        Assert.Equal(3, (await store.GetAsync(pass.LinkId, pass.Id, default))!.CallsLeft);
+    }
+
+    [Fact]
+    public async Task An_expired_or_revoked_pass_is_not_spent_and_the_one_ending_soonest_is_spent_first()
+    {
+        var store = await StoreAsync();
+        var link = "lnk_" + Guid.NewGuid().ToString("N")[..12];
+        var expired = NewPass(link, expires: Now.AddMinutes(-1));
+        var later = NewPass(link, expires: Now.AddHours(2));
+        var sooner = NewPass(link, expires: Now.AddHours(1));
+        var revoked = NewPass(link, expires: Now.AddMinutes(30));
+        foreach (var p in new[] { expired, later, sooner, revoked })
+        {
+            await store.AddAsync(p, default);
+        }
+        Assert.True(await store.RevokeAsync(revoked.LinkId, revoked.Id, Now, default));
+        Assert.False(await store.RevokeAsync(revoked.LinkId, revoked.Id, Now, default));
+        Assert.False(await store.RevokeAsync(link, "pas_missing", Now, default));
+        Assert.False(await store.RevokeAsync("lnk_other", later.Id, Now, default));
+        Assert.Equal(PassStatuses.Revoked, (await store.GetAsync(revoked.LinkId, revoked.Id, default))!.Status(Now));
+
+        Assert.Equal(sooner.Id, (await store.TrySpendAsync(link, sooner.Holder, Now, default))!.Id);
+        Assert.Equal(PassStatuses.Expired, (await store.GetAsync(expired.LinkId, expired.Id, default))!.Status(Now));
+        Assert.Equal(3, (await store.GetAsync(expired.LinkId, expired.Id, default))!.CallsLeft);
+    }
+
+    [Fact]
+    public async Task A_pass_bounded_by_time_alone_serves_any_number_of_calls_until_it_expires()
+    {
+        var store = await StoreAsync();
+        var pass = NewPass(calls: null, expires: Now.AddMinutes(10));
+        await store.AddAsync(pass, default);
+        for (var i = 0; i < 5; i++)
+        {
+            var spent = await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, default);
+            Assert.Null(spent!.CallsLeft);
+            await store.RefundAsync(spent, default);
+        }
+        Assert.Null(await store.TrySpendAsync(pass.LinkId, pass.Holder, Now.AddMinutes(10), default));
+    }
+
+    [Fact]
+    public async Task A_thousand_parallel_spends_of_a_last_call_have_exactly_one_winner()
+    {
+        var store = await StoreAsync();
+        var pass = NewPass(calls: 1);
+        await store.AddAsync(pass, default);
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var spends = Enumerable.Range(0, 1000).Select(_ => Task.Run(async () =>
+        {
+            await start.Task;
+            return await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, default);
+        })).ToList();
+        start.SetResult();
+        var results = await Task.WhenAll(spends);
+        Assert.Single(results, r => r is not null);
+        Assert.Equal(0, (await store.GetAsync(pass.LinkId, pass.Id, default))!.CallsLeft);
+    }
+
+    [Fact]
+    public async Task Passes_are_listed_per_link_and_per_holder_newest_first()
+    {
+        var store = await StoreAsync();
+        var link = "lnk_" + Guid.NewGuid().ToString("N")[..12];
+        var holder = "wallet:0x" + Guid.NewGuid().ToString("N") + "00000000";
+        var older = NewPass(link, holder, created: Now.AddMinutes(-5));
+        var newer = NewPass(link, holder, created: Now);
+        var othersOnLink = NewPass(link, "payer:pyr_other");
+        var holdersElsewhere = NewPass(null, holder, created: Now.AddMinutes(-10));
+        foreach (var p in new[] { older, newer, othersOnLink, holdersElsewhere })
+        {
+            await store.AddAsync(p, default);
+        }
+        Assert.Equal(3, (await store.ListForLinkAsync(link, 10, default)).Count);
+        Assert.Equal([newer.Id, older.Id], (await store.ListForHolderAsync(holder, link, 10, default)).Select(p => p.Id));
+        Assert.Equal([newer.Id, older.Id, holdersElsewhere.Id], (await store.ListForHolderAsync(holder, null, 10, default)).Select(p => p.Id));
+        Assert.Single(await store.ListForHolderAsync(holder, null, 1, default));
+    }
+
+    [Fact]
+    public async Task A_nonce_is_used_once_even_in_parallel_and_swept_after_its_time()
+    {
+        var store = await StoreAsync();
+        var nonce = Guid.NewGuid().ToString("N");
+        var uses = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => Task.Run(() => store.UseNonceAsync(nonce, Now.AddMinutes(5), default))));
+        Assert.Single(uses, u => u);
+
+        var old = Guid.NewGuid().ToString("N");
+        Assert.True(await store.UseNonceAsync(old, Now.AddMinutes(-1), default));
+        Assert.True(await store.DeleteExpiredNoncesAsync(Now, 100, default) >= 1);
+        Assert.True(await store.UseNonceAsync(old, Now.AddMinutes(5), default));
+        Assert.False(await store.UseNonceAsync(nonce, Now.AddMinutes(5), default));
+    }
+}
+
+public sealed class SqlitePassStoreTests : PassStoreContract
+{
+    protected override Task<IPassStore> StoreAsync() =>
+        Task.FromResult<IPassStore>(new SqlitePassStore(new SqliteDatabase(Path.Combine(Path.GetTempPath(), "x402-contract-" + Guid.NewGuid().ToString("N"), "x402.db"))));
+}
+
+public sealed class TablePassStoreTests(AzuriteFixture azurite) : PassStoreContract, IClassFixture<AzuriteFixture>
+{
+    protected override async Task<IPassStore> StoreAsync()
+    {
+        var store = new TablePassStore(azurite.Tables, AzuriteFixture.UniqueTable("passes"), AzuriteFixture.UniqueTable("siwxnonces"));
+        await store.InitializeAsync(default);
+        return store;
+    }
+}
