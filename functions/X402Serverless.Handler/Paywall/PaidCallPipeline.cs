@@ -42,7 +42,7 @@ internal sealed class PaidCallPipeline(
                 await ReleaseAsync();
                 if (!charge.AlreadyPaid)
                 {
-                    usage.Count(cached.Link, UsageKinds.NotCharged);
+                    usage.Failed(cached.Link, outcome.Failure == UpstreamFailure.Timeout ? ChargeKinds.Timeout : ChargeKinds.Unreachable);
                     PaidLinkLog.UpstreamFailed(logger, cached.Link.Id, outcome.Failure.ToString());
                 }
                 return ChargeResults.UpstreamProblem(outcome);
@@ -55,7 +55,7 @@ internal sealed class PaidCallPipeline(
                 await ReleaseAsync();
                 if (!charge.AlreadyPaid)
                 {
-                    usage.Count(cached.Link, UsageKinds.NotCharged);
+                    usage.Failed(cached.Link, ChargeKinds.UpstreamStatus);
                     PaidLinkLog.NotCharged(logger, cached.Link.Id, (int)upstream.StatusCode);
                 }
                 await forwarder.CopyResponseAsync(http, upstream, http.RequestAborted);
@@ -74,7 +74,14 @@ internal sealed class PaidCallPipeline(
             {
                 return Withheld(http, cached, capture);
             }
-            usage.Count(cached.Link, UsageKinds.Paid);
+            if (charge.AlreadyPaid)
+            {
+                usage.Count(cached.Link, UsageKinds.Paid);
+            }
+            else
+            {
+                usage.Charged(cached.Link, capture.Receipt!);
+            }
             if (capture.Receipt is X402Receipt { Transaction: { } transaction } settled && !charge.AlreadyPaid)
             {
                 PaidLinkLog.Settled(logger, cached.Link.Id, settled.Payment.Id, transaction);
