@@ -151,7 +151,7 @@ internal sealed class UsageReports(IUsageStore usage, TimeProvider time)
 /// (not charged), timeouts among them. Revenue is what was charged, per payment type. Conversion is the x402-paid
 /// calls per 402 answered, in percent (null without 402s). Latency is the upstream's, over the answers it gave.
 /// </summary>
-internal sealed record UsageFigures(
+public sealed record UsageFigures(
     long Calls, long Challenged, long Paid, long NotCharged, long RateLimited, long Errors, long Timeouts,
     Usd Revenue, IReadOnlyDictionary<string, Usd> RevenueByType, long PaidX402, decimal? ConversionPercent,
     long LatencySamples, double? LatencyP50Ms, double? LatencyP95Ms)
@@ -160,15 +160,15 @@ internal sealed record UsageFigures(
         PaymentTypes.All.ToDictionary(t => t, _ => Usd.Zero, StringComparer.Ordinal), 0, null, 0, null, null);
 }
 
-internal sealed record UsageDay(string Day, UsageFigures Figures);
+public sealed record UsageDay(string Day, UsageFigures Figures);
 
-internal sealed record LinkUsage(string LinkId, UsageFigures Figures);
+public sealed record LinkUsage(string LinkId, UsageFigures Figures);
 
 /// <summary>GET /api/usage/daily: the period (first and last UTC day), its totals, every day in it, and each link's figures.</summary>
-internal sealed record UsageReport(string From, string To, int Days, string? LinkId, UsageFigures Totals, IReadOnlyList<UsageDay> Daily, IReadOnlyList<LinkUsage> Links);
+public sealed record UsageReport(string From, string To, int Days, string? LinkId, UsageFigures Totals, IReadOnlyList<UsageDay> Daily, IReadOnlyList<LinkUsage> Links);
 
 /// <summary>One payer's paid calls and what they paid: a wallet address (self-payment when it paid the link's own payTo) or a payer account id.</summary>
-internal sealed record PayerUsage(string Payer, string Kind, bool SelfPayment, long Calls, Usd Paid);
+public sealed record PayerUsage(string Payer, string Kind, bool SelfPayment, long Calls, Usd Paid);
 
 /// <summary>GET /api/usage/payers: the period, how many payers paid in it, and the first of them by amount.</summary>
-internal sealed record PayerReport(string From, string To, int Days, string? LinkId, int Count, IReadOnlyList<PayerUsage> Items);
+public sealed record PayerReport(string From, string To, int Days, string? LinkId, int Count, IReadOnlyList<PayerUsage> Items);
