@@ -163,7 +163,7 @@ public sealed class ConsoleChartsTests(CreditsFixture fixture) : IClassFixture<C
             using var session = await ConsoleSession.SignedInAsync(fixture.Gateway, key);
             var (_, html) = await session.GetAsync("/console");
             Assert.Contains("<dd id=\"total-calls\">0</dd>", html, StringComparison.Ordinal);
-            Assert.Contains("<dd id=\"total-conversion\">–</dd>", html, StringComparison.Ordinal);
+            Assert.Contains("<dd id=\"total-conversion\">–</dd>", WebUtility.HtmlDecode(html), StringComparison.Ordinal);
             Assert.Contains("id=\"no-payers-period\"", html, StringComparison.Ordinal);
             Assert.DoesNotContain(theirs.Id, html, StringComparison.Ordinal);
             AssertAccessibleChart(html, "calls-chart");
