@@ -24,6 +24,26 @@ internal sealed class UsageReports(IUsageStore usage, TimeProvider time)
     public async Task<UsageReport> ReportAsync(string organisationId, int days, string? linkId, CancellationToken cancellationToken)
     {
         var (from, to, counts) = await CountsAsync(organisationId, days, linkId, cancellationToken);
+        return Report(from, to, days, linkId, counts);
+    }
+
+    /// <summary>Who paid in the period, most paid first: wallets (self-payments marked) and payer accounts.</summary>
+    public async Task<PayerReport> PayersAsync(string organisationId, int days, string? linkId, int limit, CancellationToken cancellationToken)
+    {
+        var (from, to, counts) = await CountsAsync(organisationId, days, linkId, cancellationToken);
+        return Payers(from, to, days, linkId, limit, counts);
+    }
+
+    /// <summary>Both, from one read of the counters (a console page shows both).</summary>
+    public async Task<(UsageReport Report, PayerReport Payers)> BothAsync(string organisationId, int days, string? linkId, int limit, CancellationToken cancellationToken)
+    {
+        var (from, to, counts) = await CountsAsync(organisationId, days, linkId, cancellationToken);
+        var list = counts.ToList();
+        return (Report(from, to, days, linkId, list), Payers(from, to, days, linkId, limit, list));
+    }
+
+    private static UsageReport Report(string from, string to, int days, string? linkId, IEnumerable<UsageCount> counts)
+    {
         var total = new Tally();
         var byDay = new SortedDictionary<string, Tally>(StringComparer.Ordinal);
         var byLink = new SortedDictionary<string, Tally>(StringComparer.Ordinal);
@@ -46,10 +66,8 @@ internal sealed class UsageReports(IUsageStore usage, TimeProvider time)
         return new UsageReport(from, to, days, linkId, total.Figures(), daily, byLink.Select(p => new LinkUsage(p.Key, p.Value.Figures())).ToList());
     }
 
-    /// <summary>Who paid in the period, most paid first: wallets (self-payments marked) and payer accounts.</summary>
-    public async Task<PayerReport> PayersAsync(string organisationId, int days, string? linkId, int limit, CancellationToken cancellationToken)
+    private static PayerReport Payers(string from, string to, int days, string? linkId, int limit, IEnumerable<UsageCount> counts)
     {
-        var (from, to, counts) = await CountsAsync(organisationId, days, linkId, cancellationToken);
         var payers = new Dictionary<string, (long Calls, long Micros)>(StringComparer.Ordinal);
         foreach (var c in counts)
         {
@@ -104,6 +122,11 @@ internal sealed class UsageReports(IUsageStore usage, TimeProvider time)
 
         public void Add(UsageCount c)
         {
+            // Per-payer counters are most of the rows and belong to the payer breakdown only.
+            if (c.Kind.StartsWith("payer_", StringComparison.Ordinal))
+            {
+                return;
+            }
             switch (c.Kind)
             {
                 case UsageKinds.Challenged: _challenged += c.Count; return;
