@@ -86,7 +86,7 @@ async function drive(url, concurrency, count, seconds, headersFor, expect) {
   return { sent: next, ok: latencies.length, statuses, elapsed, rps: latencies.length / elapsed, p50: pct(0.5), p95: pct(0.95), p99: pct(0.99) };
 }
 
-// BENCH_ONLY (comma-separated: 402, credits, catalogue, deferred, sync, official, facilitator, reference, table) runs only those rows, for
+// BENCH_ONLY (comma-separated: 402, credits, catalogue, dashboard, deferred, sync, official, facilitator, reference, table) runs only those rows, for
 // working on one path; direct upstream and nginx always run, as the proxy rows' yardstick.
 const only = (process.env.BENCH_ONLY ?? "").split(",").map((s) => s.trim()).filter(Boolean);
 const wanted = (...tags) => !only.length || tags.some((t) => only.includes(t));
@@ -320,6 +320,52 @@ if (wanted("catalogue")) {
       expect: 304, group: "catalogue" });
   }
 }
+// ---- dashboard (BENCH_ONLY tag "dashboard"): the console's dashboard and GET /api/usage/daily?days=90 for an organisation
+// with 1,000 and then 1,000,000 settled payments written straight into the SQLite gateway's database in bulk
+// (bench/X402Serverless.Bench seed-payments) with their usage counters. Both read the daily counters (one query layer),
+// never the payments: the two sizes should answer alike. ----
+if (wanted("dashboard") && cfg.benchTool && cfg.gatewayData) {
+  const created = await api("POST", "/api/organisations", { name: "Bench dashboard" });
+  const orgKey = created.key;
+  const asOrg = async (method, p, body) => {
+    const r = await fetch(cfg.gateway + p, { method, headers: { authorization: `Bearer ${orgKey}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await r.text();
+    if (r.status >= 300) throw new Error(`${method} ${p} -> ${r.status} ${text}`);
+    return JSON.parse(text);
+  };
+  const orgId = (await asOrg("GET", "/api/organisation")).id;
+  const payTo = freshAddress();
+  const link = await asOrg("POST", "/api/links", { upstream, price: "0.001", payTo, name: "Bench dashboard API" });
+  const linkId = link.id ?? link.link?.id;
+  // A console session: the login form's antiforgery token and cookie, then the session cookie it sets.
+  const login = await fetch(cfg.gateway + "/console/login");
+  const loginHtml = await login.text();
+  const token = /name="__RequestVerificationToken" type="hidden" value="([^"]+)"|type="hidden" name="__RequestVerificationToken" value="([^"]+)"|name="__RequestVerificationToken" value="([^"]+)"/.exec(loginHtml);
+  const cookieOf = (res) => (res.headers.getSetCookie?.() ?? []).map((c) => c.split(";")[0]);
+  const jar = cookieOf(login);
+  const signIn = await fetch(cfg.gateway + "/console/login", { method: "POST", redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie: jar.join("; ") },
+    body: new URLSearchParams({ _handler: "login", "Input.Key": orgKey, __RequestVerificationToken: (token?.[1] ?? token?.[2] ?? token?.[3] ?? "").replaceAll("&#x2B;", "+").replaceAll("&#x2F;", "/").replaceAll("&#x3D;", "=") }) });
+  const session = [...jar, ...cookieOf(signIn)].join("; ");
+  if (signIn.status !== 302) log(`dashboard: console sign-in answered ${signIn.status}; only the API rows run`);
+  let seeded = 0;
+  for (const target of [1_000, 1_000_000]) {
+    const t0 = performance.now();
+    await new Promise((resolve, reject) => execFile("dotnet", [cfg.benchTool, "seed-payments", path.join(cfg.gatewayData, "x402.db"), orgId, linkId, payTo,
+      String(seeded), String(target - seeded)], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => err ? reject(new Error(`${err.message} ${stderr}`)) : resolve(stdout)));
+    seeded = target;
+    log(`dashboard: ${seeded} payments stored (seeded in ${((performance.now() - t0) / 1000).toFixed(1)}s)`);
+    const report = await asOrg("GET", "/api/usage/daily?days=90");
+    if (report.totals.paid < seeded) throw new Error(`dashboard: the report counts ${report.totals.paid} paid calls for ${seeded} payments`);
+    await wrkRow({ name: `gateway: GET /api/usage/daily?days=90 (${seeded.toLocaleString("en")} payments)`, url: `${cfg.gateway}/api/usage/daily?days=90`,
+      concurrency: 4, headers: { Authorization: `Bearer ${orgKey}` }, group: "dashboard" });
+    if (signIn.status === 302) {
+      await wrkRow({ name: `gateway: console dashboard, 90 days (${seeded.toLocaleString("en")} payments)`, url: `${cfg.gateway}/console?days=90`,
+        concurrency: 4, headers: { Cookie: session }, group: "dashboard" });
+    }
+  }
+}
 const modeTag = { "deferred": "deferred", "sync-builtin": "sync", "sync-official": "official" };
 for (let i = x402Rows.length - 1; i >= 0; i--) if (!wanted(modeTag[x402Rows[i].mode])) x402Rows.splice(i, 1);
 
@@ -468,7 +514,7 @@ const lines = [
 for (const r of rows) {
   const other = Object.entries(r.statuses).filter(([s]) => String(s) !== String(r.expect)).map(([s, n]) => `${s}×${n}`).join(", ") || "none";
   const ratio = r.group === "proxy" ? r.rps / nginxRps : r.rps / refRps[r.concurrency];
-  const ratioText = r.group === "proxy" ? `${f(ratio, 2)}× nginx` : r.group === "catalogue" ? "" : `${f(ratio, 2)}× ref`;
+  const ratioText = r.group === "proxy" ? `${f(ratio, 2)}× nginx` : r.group === "catalogue" || r.group === "dashboard" ? "" : `${f(ratio, 2)}× ref`;
   const chainText = r.payTo ? `${r.onChain} / ${r.okWithWarmup}${r.onChain === r.okWithWarmup ? " ✓" : ` ✗${r.gatewayStatuses ? ` (gateway: ${r.gatewayStatuses})` : ""}`}` : "";
   lines.push(`| ${r.name} | ${r.concurrency} | ${r.sent} | ${r.ok} (${r.expect}) | ${other} | ${f(r.rps)} | ${f(r.p50, 2)} | ${f(r.p95, 2)} | ${f(r.p99, 2)} | ${ratioText} | ${chainText} |`);
 }
@@ -515,6 +561,11 @@ const md = [
     "  gateway, then wrk like the proxy rows on the public documents: the catalogue page (`Accept: text/html`), discovery",
     "  (`?limit=100`) and `/openapi.json`, asked with `Accept-Encoding: gzip` as browsers and crawlers ask, fresh (200) and",
     "  revalidated with the ETag of the previous answer (304); `/openapi.json` also uncompressed (`identity`). No ratio."] : []),
+  ...(rows.some((r) => r.group === "dashboard") ? ["- dashboard rows: one organisation's link with 1,000 and then 1,000,000 settled x402 payments written",
+    "  in bulk into the SQLite gateway's database with the usage counters the paid path keeps for them (90 days, 10 wallets: the same",
+    "  counter rows at both sizes),",
+    "  then wrk at concurrency 4 on `GET /api/usage/daily?days=90` and the console's dashboard (`/console?days=90`, signed in):",
+    "  both read the daily counters, never the payments, so the two sizes answer alike. No ratio."] : []),
   ...(cfg.gatewayTable ? ["- [Table Storage]: a second gateway, the same build and settings but on Table Storage (Azurite, the npm",
     "  emulator, in memory on loopback) with its own gas wallet (anvil account #2), as in Azure minus the network."] : []),
   "- Upstream: nginx answering a small JSON body. Chain: anvil (automine) with an EIP-3009 test token. Gateway:",

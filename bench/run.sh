@@ -187,6 +187,13 @@ REF_PAYTOS="$(node -e 'const c=require("crypto");console.log([0,1].map(()=>"0x"+
   >"$WORK/reference.log" 2>&1 & PIDS+=($!)
 wait_line "$WORK/reference.log" listening reference "${PIDS[-1]}" >/dev/null
 
+# The dashboard rows seed payments in bulk with the bench tool (bench/X402Serverless.Bench seed-payments).
+BENCH_TOOL=""
+if [ -z "${BENCH_ONLY:-}" ] || [[ ",${BENCH_ONLY}," == *,dashboard,* ]]; then
+  dotnet build bench/X402Serverless.Bench -c Release -nologo -v q -clp:ErrorsOnly >"$WORK/bench-tool.log" 2>&1 || die "the bench tool did not build (see $WORK/bench-tool.log)"
+  BENCH_TOOL="$ROOT/bench/X402Serverless.Bench/bin/Release/net10.0/X402Serverless.Bench.dll"
+fi
+
 OUT="${BENCH_OUT:-}"
 [ -z "$OUT" ] && { [ "$SMOKE" = 1 ] || [ -n "${BENCH_ONLY:-}" ] && OUT="$WORK/results.md" || OUT="$ROOT/bench/results.md"; }
 node -e 'console.log(JSON.stringify({
@@ -196,11 +203,12 @@ node -e 'console.log(JSON.stringify({
   referencePayTos: process.argv[16].split(","), proxySeconds: +process.env.BENCH_PROXY_SECONDS, proxyWarmupSeconds: +process.env.BENCH_PROXY_WARMUP_SECONDS, proxyMaxRequests: +(process.env.BENCH_PROXY_MAX_REQUESTS ?? 0), wrk: process.argv[17], gatewayTable: process.argv[18], paidRequests: +process.env.BENCH_PAID_REQUESTS,
   syncRequests: +process.env.BENCH_SYNC_REQUESTS, seconds: +process.env.BENCH_SECONDS, warmup: +process.env.BENCH_WARMUP,
   settleWaitSeconds: +process.env.BENCH_SETTLE_WAIT, proxyConcurrency: +process.env.BENCH_PROXY_CONCURRENCY,
-  x402Concurrency: [1, 16], payers: 16, catalogueLinks: +process.env.BENCH_CATALOGUE_LINKS, gatewayPid: +process.argv[19], soakSeconds: +process.env.BENCH_SOAK_SECONDS }))' \
+  x402Concurrency: [1, 16], payers: 16, catalogueLinks: +process.env.BENCH_CATALOGUE_LINKS, gatewayPid: +process.argv[19], soakSeconds: +process.env.BENCH_SOAK_SECONDS,
+  gatewayData: process.argv[20], benchTool: process.argv[21] }))' \
   "$SMOKE" "$OUT" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- . 2>/dev/null || echo ' (with local changes)')" \
   "$(dotnet --version)" "$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')" "$("$ANVIL" --version | head -n1 | awk '{print $3}')" \
   "http://127.0.0.1:$UPSTREAM_PORT" "http://127.0.0.1:$NGINX_PORT" "$GATEWAY" "http://127.0.0.1:$REF_PORT" \
-  "$RPC" "$TOKEN" "$NETWORK" "$ADMIN_KEY" "$DEPLOYER_KEY" "$REF_PAYTOS" "$WRK" "$GATEWAY_TABLE" "$GATEWAY_PID" >"$WORK/config.json"
+  "$RPC" "$TOKEN" "$NETWORK" "$ADMIN_KEY" "$DEPLOYER_KEY" "$REF_PAYTOS" "$WRK" "$GATEWAY_TABLE" "$GATEWAY_PID" "$WORK/gateway-data" "$BENCH_TOOL" >"$WORK/config.json"
 
 STATUS=0
 (cd "$ROOT/bench" && node load.mjs "$WORK/config.json") || STATUS=$?

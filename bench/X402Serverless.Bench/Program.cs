@@ -4,6 +4,8 @@
 //   dotnet run -c Release --project bench/X402Serverless.Bench [requests=20000] [concurrency=32]
 //   dotnet run -c Release --project bench/X402Serverless.Bench -- micro [iterations=2000] [upstream URL]
 //     (per-payment CPU work; with an upstream in another process, the forwarding hop too)
+//   dotnet X402Serverless.Bench.dll seed-payments <x402.db> <organisation> <link> <payTo> <from> <count>
+//     (bulk x402 payments and their usage counters, for bench/run.sh's dashboard rows)
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -30,6 +32,12 @@ if (args is ["micro", ..])
     {
         await ForwardMicro.RunAsync(iterations, args[2]);
     }
+    return;
+}
+
+if (args is ["seed-payments", var seedDb, var seedOrg, var seedLink, var seedPayTo, var seedFrom, var seedCount])
+{
+    DashboardSeed.Run(seedDb, seedOrg, seedLink, seedPayTo, int.Parse(seedFrom, CultureInfo.InvariantCulture), int.Parse(seedCount, CultureInfo.InvariantCulture));
     return;
 }
 

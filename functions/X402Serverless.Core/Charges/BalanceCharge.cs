@@ -5,7 +5,7 @@ using X402Serverless.Core.Money;
 namespace X402Serverless.Core.Charges;
 
 /// <summary>A call paid from an allowance or credits: the hold placed before forwarding, captured to the provider or released.</summary>
-public sealed class BalanceCharge(CreditCharges credits, CreditHold hold, PaidLink link) : ICharge
+public sealed class BalanceCharge(CreditCharges credits, CreditHold hold, PaidLink link, string? payerId = null) : ICharge
 {
     private int _concluded;
 
@@ -21,7 +21,7 @@ public sealed class BalanceCharge(CreditCharges credits, CreditHold hold, PaidLi
         CancellationToken cancellationToken)
     {
         var (hold, reason) = await credits.HoldAsync(payer, link, amount, cancellationToken);
-        return hold is null ? (null, reason) : (new BalanceCharge(credits, hold, link), null);
+        return hold is null ? (null, reason) : (new BalanceCharge(credits, hold, link, payer.Id), null);
     }
 
     public async Task<ChargeCapture> CaptureAsync(CancellationToken cancellationToken)
@@ -29,7 +29,7 @@ public sealed class BalanceCharge(CreditCharges credits, CreditHold hold, PaidLi
         await credits.CaptureAsync(hold, link, cancellationToken);
         // Only once captured: a capture that threw is still released, as the hold was not paid out.
         Interlocked.Exchange(ref _concluded, 1);
-        return ChargeCapture.Captured(new BalanceReceipt(hold.Amount, hold.FromAllowance));
+        return ChargeCapture.Captured(new BalanceReceipt(hold.Amount, hold.FromAllowance, payerId));
     }
 
     public async Task ReleaseAsync(CancellationToken cancellationToken)

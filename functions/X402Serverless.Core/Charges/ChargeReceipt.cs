@@ -6,8 +6,8 @@ namespace X402Serverless.Core.Charges;
 /// <summary>What a captured (or refused) charge tells the payer; the host writes it as response headers.</summary>
 public abstract record ChargeReceipt;
 
-/// <summary>Paid from a balance: the amount and whether the allowance or the payer's own credits paid it.</summary>
-public sealed record BalanceReceipt(Usd Amount, bool FromAllowance) : ChargeReceipt;
+/// <summary>Paid from a balance: the amount, whether the allowance or the payer's own credits paid it, and which payer.</summary>
+public sealed record BalanceReceipt(Usd Amount, bool FromAllowance, string? PayerId = null) : ChargeReceipt;
 
 /// <summary>
 /// An x402 payment: settled in <paramref name="Transaction"/>, left to a deferred job (no transaction yet), or

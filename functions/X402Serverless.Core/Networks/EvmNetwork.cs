@@ -50,4 +50,7 @@ public sealed class EvmNetwork
 
     /// <summary>How far back, in blocks, the use of a nonce is searched for.</summary>
     public long LogLookbackBlocks { get; init; } = DefaultLogLookbackBlocks;
+
+    /// <summary>The block explorer's base URL, for links to transactions (null: shown as plain text).</summary>
+    public string? ExplorerUrl { get; init; }
 }

@@ -21,8 +21,8 @@ public sealed class NetworkRegistry
 
     private static readonly NetworkSettings[] BuiltIn =
     [
-        new() { ChainId = 8453, Asset = "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", TokenName = "USD Coin", TokenVersion = "2", Decimals = 6, RpcUrl = "https://mainnet.base.org" },
-        new() { ChainId = 84532, Asset = "0x036CbD53842c5426634e7929541eC2318f3dCF7e", TokenName = "USDC", TokenVersion = "2", Decimals = 6, RpcUrl = "https://sepolia.base.org" },
+        new() { ChainId = 8453, Asset = "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", TokenName = "USD Coin", TokenVersion = "2", Decimals = 6, RpcUrl = "https://mainnet.base.org", ExplorerUrl = "https://basescan.org" },
+        new() { ChainId = 84532, Asset = "0x036CbD53842c5426634e7929541eC2318f3dCF7e", TokenName = "USDC", TokenVersion = "2", Decimals = 6, RpcUrl = "https://sepolia.base.org", ExplorerUrl = "https://sepolia.basescan.org" },
     ];
 
     private readonly FrozenDictionary<string, EvmNetwork> _byId;
@@ -75,6 +75,7 @@ public sealed class NetworkRegistry
         TokenName = over.TokenName ?? baseSettings.TokenName,
         TokenVersion = over.TokenVersion ?? baseSettings.TokenVersion,
         Decimals = over.Decimals ?? baseSettings.Decimals,
+        ExplorerUrl = over.ExplorerUrl ?? baseSettings.ExplorerUrl,
         LogRangeBlocks = over.LogRangeBlocks ?? baseSettings.LogRangeBlocks,
         LogLookbackBlocks = over.LogLookbackBlocks ?? baseSettings.LogLookbackBlocks,
     };
@@ -100,11 +101,18 @@ public sealed class NetworkRegistry
         {
             throw new InvalidOperationException($"Network {id}: LogRangeBlocks and LogLookbackBlocks must be at least 1.");
         }
+        // Only a web address becomes a link: a javascript: or data: URL in configuration never reaches a page.
+        if (s.ExplorerUrl is { Length: > 0 } explorer
+            && !(Uri.TryCreate(explorer, UriKind.Absolute, out var explorerUri) && explorerUri.Scheme is "https" or "http"))
+        {
+            throw new InvalidOperationException($"Network {id}: ExplorerUrl must be an http(s) URL.");
+        }
         var v1 = s.V1Name ?? V1Names.GetValueOrDefault(chainId);
         return new EvmNetwork(id, chainId, v1, asset, s.TokenName, s.TokenVersion, decimals, s.RpcUrl)
         {
             LogRangeBlocks = s.LogRangeBlocks ?? EvmNetwork.DefaultLogRangeBlocks,
             LogLookbackBlocks = s.LogLookbackBlocks ?? EvmNetwork.DefaultLogLookbackBlocks,
+            ExplorerUrl = string.IsNullOrEmpty(s.ExplorerUrl) ? null : s.ExplorerUrl,
         };
     }
 }

@@ -23,6 +23,9 @@ public sealed class NetworkSettings
 
     public int? Decimals { get; set; }
 
+    /// <summary>The block explorer's base URL (e.g. https://basescan.org): the console links transactions to {ExplorerUrl}/tx/{hash}.</summary>
+    public string? ExplorerUrl { get; set; }
+
     /// <summary>The widest block range one eth_getLogs may ask of this network's RPC (providers refuse wider ones).</summary>
     public int? LogRangeBlocks { get; set; }
 

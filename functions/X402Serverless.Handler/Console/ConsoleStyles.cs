@@ -25,7 +25,7 @@ internal static class ConsoleStyles
         form.card, section.card { background: #fff; border: 1px solid var(--line); padding: 1.25rem; max-width: 640px; }
         label { display: block; font-weight: 600; margin: .75rem 0 .25rem; }
         label.inline { display: inline-flex; gap: .35rem; font-weight: 400; margin-right: 1rem; }
-        input[type=text], input[type=password], input[type=url], select, textarea { width: 100%; padding: .45rem .6rem; border: 1px solid var(--line); border-radius: 4px; font: inherit; }
+        input:not([type]), input[type=text], input[type=password], input[type=url], input[type=number], select, textarea { width: 100%; padding: .45rem .6rem; border: 1px solid var(--line); border-radius: 4px; font: inherit; }
         button { margin-top: 1rem; padding: .5rem 1rem; border: 0; border-radius: 4px; background: var(--accent); color: #fff; font: inherit; cursor: pointer; }
         header button { margin: 0; background: transparent; color: var(--accent); padding: 0; }
         .hint { color: var(--muted); font-size: .85rem; }
@@ -35,5 +35,16 @@ internal static class ConsoleStyles
         dl { display: grid; grid-template-columns: max-content 1fr; gap: .35rem 1.25rem; }
         dt { color: var(--muted); }
         dd { margin: 0; }
+        input.copy { min-width: 16rem; word-break: normal; background: #f6f7fa; }
+        td.url { min-width: 16rem; }
+        nav.periods { display: flex; gap: 1rem; align-items: baseline; margin: .5rem 0 1rem; }
+        nav.periods a.current { font-weight: 700; color: var(--ink); text-decoration: none; }
+        dl.totals { background: #fff; border: 1px solid var(--line); padding: 1rem 1.25rem; }
+        figure.chart { margin: 1rem 0; background: #fff; border: 1px solid var(--line); padding: .5rem; }
+        svg.chart-svg { width: 100%; height: auto; display: block; }
+        .legend { display: flex; gap: 1.25rem; flex-wrap: wrap; font-size: .85rem; color: var(--muted); }
+        details.fallback summary { cursor: pointer; color: var(--accent); margin: .5rem 0; }
+        caption { text-align: left; color: var(--muted); font-size: .85rem; padding: .25rem 0; }
+        tr.self-payment .self { color: var(--bad); }
         """;
 }

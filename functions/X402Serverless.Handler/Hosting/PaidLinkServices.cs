@@ -29,6 +29,7 @@ internal static class PaidLinkServices
         services.AddSingleton<Idempotency.IdentifiedCalls>();
         services.AddSingleton<PaidLinkEndpoint>();
         services.AddHostedSingleton<UsageRecorder>();
+        services.AddSingleton<UsageReports>();
         return services;
     }
 }

@@ -121,7 +121,7 @@ internal sealed class InboxEndpoint(
                 message = WithReceipt(message, capture.Receipt!);
                 if (!charge.AlreadyPaid)
                 {
-                    usage.Count(link, Core.Usage.UsageKinds.Paid);
+                    usage.Charged(link, capture.Receipt!);
                 }
             }
             var queued = message with { Status = MessageStatuses.Queued, UpdatedAt = time.GetUtcNow(), NextAttemptAt = time.GetUtcNow() };

@@ -4,13 +4,16 @@ using X402Serverless.Core.Credits;
 using X402Serverless.Core.Ports;
 using X402Serverless.Core.Usage;
 using X402Serverless.Handler.Problems;
+using X402Serverless.Handler.Usage;
 
 namespace X402Serverless.Handler.Management;
 
 /// <summary>
 /// GET /api/usage?days=30: per link and UTC day, how many calls were answered 402, paid, not charged, or refused by a
 /// rate limit (429), and the upstream's median and 95th-percentile latency; per link, its latency over the whole period;
-/// the rows as CSV at /api/usage.csv (with the link's name) for spreadsheets.
+/// the rows as CSV at /api/usage.csv (with the link's name) for spreadsheets. GET /api/usage/daily and
+/// /api/usage/payers serve the console's figures (totals, a zero-filled daily series, revenue per payment type,
+/// per-payer breakdown) from the same counters, through the same <see cref="UsageReports"/> the console reads.
 /// </summary>
 internal static class UsageApi
 {
@@ -23,6 +26,26 @@ internal static class UsageApi
                 return InvalidDays();
             }
             return TypedResults.Ok(new UsageView(from, UsageTable.Rows(counts), UsageTable.Latency(counts)));
+        });
+        api.MapGet("/usage/daily", async Task<Results<Ok<UsageReport>, ProblemHttpResult>> (HttpContext http, UsageReports reports, LinkServices links, int? days, string? link) =>
+        {
+            if (await PeriodAsync(http, links, days, link) is { } problem)
+            {
+                return problem;
+            }
+            return TypedResults.Ok(await reports.ReportAsync(CallerContext.Of(http).Organisation.Id, days ?? 30, link, http.RequestAborted));
+        });
+        api.MapGet("/usage/payers", async Task<Results<Ok<PayerReport>, ProblemHttpResult>> (HttpContext http, UsageReports reports, LinkServices links, int? days, string? link, int? limit) =>
+        {
+            if (await PeriodAsync(http, links, days, link) is { } problem)
+            {
+                return problem;
+            }
+            if (limit is < 1 or > MaxPayers)
+            {
+                return Problem.Typed(StatusCodes.Status400BadRequest, "invalid_limit", $"limit is between 1 and {MaxPayers}.");
+            }
+            return TypedResults.Ok(await reports.PayersAsync(CallerContext.Of(http).Organisation.Id, days ?? 30, link, limit ?? 100, http.RequestAborted));
         });
         api.MapGet("/usage.csv", async Task<Results<ContentHttpResult, ProblemHttpResult>> (HttpContext http, IUsageStore usage, ILinkStore links, TimeProvider time, int? days) =>
         {
@@ -49,6 +72,22 @@ internal static class UsageApi
         }
         var from = Periods.Day(time.GetUtcNow().AddDays(1 - (days ?? 30)));
         return (from, await usage.ListAsync(CallerContext.Of(http).Organisation.Id, from, http.RequestAborted));
+    }
+
+    private const int MaxPayers = 1000;
+
+    // The days asked for, and the link when one is named: another organisation's link is reported as missing.
+    private static async Task<ProblemHttpResult?> PeriodAsync(HttpContext http, LinkServices links, int? days, string? link)
+    {
+        if (days is < 1 or > UsageReports.MaxDays)
+        {
+            return InvalidDays();
+        }
+        if (link is not null && (link.Length > 100 || await links.FindOwnLinkAsync(CallerContext.Of(http).Organisation.Id, link, http.RequestAborted) is null))
+        {
+            return Problem.NotFound("Link");
+        }
+        return null;
     }
 
     private static ProblemHttpResult InvalidDays() => Problem.Typed(StatusCodes.Status400BadRequest, "invalid_days", "days is between 1 and 366.");

@@ -42,7 +42,7 @@ internal sealed class PaidCallPipeline(
                 await ReleaseAsync();
                 if (!charge.AlreadyPaid)
                 {
-                    usage.Count(cached.Link, UsageKinds.NotCharged);
+                    usage.Failed(cached.Link, outcome.Failure == UpstreamFailure.Timeout ? ChargeKinds.Timeout : ChargeKinds.Unreachable);
                     PaidLinkLog.UpstreamFailed(logger, cached.Link.Id, outcome.Failure.ToString());
                 }
                 return ChargeResults.UpstreamProblem(outcome);
@@ -55,7 +55,7 @@ internal sealed class PaidCallPipeline(
                 await ReleaseAsync();
                 if (!charge.AlreadyPaid)
                 {
-                    usage.Count(cached.Link, UsageKinds.NotCharged);
+                    usage.Failed(cached.Link, ChargeKinds.UpstreamStatus);
                     PaidLinkLog.NotCharged(logger, cached.Link.Id, (int)upstream.StatusCode);
                 }
                 await forwarder.CopyResponseAsync(http, upstream, http.RequestAborted);
@@ -75,7 +75,18 @@ internal sealed class PaidCallPipeline(
                 return Withheld(http, cached, capture);
             }
             // A pass call is counted as a call, not a second payment (the pass was counted when sold).
-            usage.Count(cached.Link, capture.Receipt is Core.Passes.PassReceipt ? UsageKinds.Pass : UsageKinds.Paid);
+            if (capture.Receipt is Core.Passes.PassReceipt)
+            {
+                usage.Count(cached.Link, UsageKinds.Pass);
+            }
+            else if (charge.AlreadyPaid)
+            {
+                usage.Count(cached.Link, UsageKinds.Paid);
+            }
+            else
+            {
+                usage.Charged(cached.Link, capture.Receipt!);
+            }
             if (capture.Receipt is X402Receipt { Transaction: { } transaction } settled && !charge.AlreadyPaid)
             {
                 PaidLinkLog.Settled(logger, cached.Link.Id, settled.Payment.Id, transaction);

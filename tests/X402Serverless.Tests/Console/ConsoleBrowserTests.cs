@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net.Http.Json;
 using System.Text.Json;
 using X402Serverless.Tests.Support;
@@ -41,7 +42,7 @@ public sealed class ConsoleBrowserTests(ConsoleBrowserFixture fixture) : IClassF
             Assert.Equal(Gateway.BaseUrl + "/console", (await Browser.CurrentUrlAsync()).TrimEnd('/'));
             Assert.Equal("Weather API", await Browser.TextAsync($"#link-{mine} .name"));
             Assert.Equal("0.02", await Browser.TextAsync($"#link-{mine} .price"));
-            Assert.Equal($"{Gateway.BaseUrl}/l/{mine}", await Browser.TextAsync($"#link-{mine} .url"));
+            Assert.Equal($"{Gateway.BaseUrl}/l/{mine}", await (await Browser.FindAsync($"#link-{mine} .url input")).PropertyAsync("value"));
             Assert.Equal("x402", await Browser.TextAsync($"#link-{mine} .accepts"));
             Assert.Equal("sync", await Browser.TextAsync($"#link-{mine} .settlement"));
             Assert.DoesNotContain(theirs, await Browser.PageSourceAsync(), StringComparison.Ordinal);
@@ -212,6 +213,49 @@ public sealed class ConsoleBrowserTests(ConsoleBrowserFixture fixture) : IClassF
             Assert.False(view.TryGetProperty("category", out var category) && category.ValueKind != JsonValueKind.Null);
             Assert.False(view.TryGetProperty("inputSchema", out var schema) && schema.ValueKind != JsonValueKind.Null);
             Assert.Equal("object", view.GetProperty("outputSchema").GetProperty("type").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task The_dashboard_and_a_link_page_show_totals_charts_and_their_table_in_chromium()
+    {
+        var (key, api) = await fixture.NewOrganisationAsync("Charts Browser");
+        using (api)
+        {
+            var (id, _) = await fixture.CreateLinkAsync(api, "Charted API", "0.02");
+            using (var anonymous = Gateway.Client())
+            {
+                for (var i = 0; i < 3; i++)
+                {
+                    using var challenged = await anonymous.GetAsync($"/l/{id}");
+                    Assert.Equal(System.Net.HttpStatusCode.PaymentRequired, challenged.StatusCode);
+                }
+            }
+            var recorder = Gateway.Services.GetRequiredService<X402Serverless.Handler.Usage.UsageRecorder>();
+            var link = (await Gateway.Services.GetRequiredService<X402Serverless.Core.Ports.ILinkStore>().FindAsync(id, default))!;
+            recorder.Charged(link, new X402Serverless.Core.Charges.BalanceReceipt(X402Serverless.Core.Money.Usd.FromMicros(20_000), false, "payer_browser"));
+            await recorder.FlushAsync(default);
+
+            await SignInAsync(key);
+            await Browser.NavigateAsync(Gateway.BaseUrl + "/console?days=7");
+            Assert.Equal("3", await Browser.TextAsync("#total-challenged"));
+            Assert.Equal("1", await Browser.TextAsync("#total-paid"));
+            Assert.Equal("0.02", await Browser.TextAsync("#total-revenue"));
+            Assert.StartsWith("Calls per day", await (await Browser.FindAsync("#calls-chart-title")).PropertyAsync("textContent") ?? "", StringComparison.Ordinal);
+            Assert.Equal("page", await (await Browser.FindAsync("#period-7")).PropertyAsync("ariaCurrent"));
+            Assert.Equal("payer_browser", await Browser.TextAsync("#payers-breakdown tbody tr td"));
+            // The chart's table is behind a native <details>: opened by a click, no script.
+            await Browser.ClickAsync("details.fallback summary");
+            Assert.Equal(7, (await Browser.PageSourceAsync()).Split("<tr data-day=").Length - 1);
+            await Browser.ScreenshotAsync(Path.Combine(AppContext.BaseDirectory, "screenshots", "console-dashboard.png"));
+
+            await Browser.ClickAsync($"#link-{id} .name a");
+            await Browser.WaitForUrlAsync(u => u.Contains($"/console/links/{id}", StringComparison.Ordinal));
+            await Browser.ClickAsync("#period-90");
+            await Browser.WaitForUrlAsync(u => u.EndsWith("?days=90", StringComparison.Ordinal));
+            Assert.Equal("3", await Browser.TextAsync("#total-challenged"));
+            Assert.Equal($"{Gateway.BaseUrl}/l/{id}", await (await Browser.FindAsync("#link-url")).PropertyAsync("value"));
+            await Browser.ScreenshotAsync(Path.Combine(AppContext.BaseDirectory, "screenshots", "console-link.png"));
         }
     }
 

@@ -277,53 +277,7 @@ public sealed class ConsoleHttpTests(ConsoleFixture fixture) : IClassFixture<Con
     }
 
     [Fact]
-    public async Task The_dashboard_counts_credit_paid_calls_and_their_earnings_per_link()
-    {
-        var (key, api) = await fixture.NewOrganisationAsync("Credits Ltd");
-        using (api)
-        {
-            var (creditLink, _) = await Gateway.CreateLinkAsync(new { upstream = "http://127.0.0.1:9/api", price = "0.02", payTo = ConsoleFixture.PayTo, name = "Metered", accepts = new[] { "credits" } }, api);
-            var (otherLink, _) = await fixture.CreateLinkAsync(api, "Unused");
-            using var created = await api.PostAsJsonAsync("/api/payers", new { name = "Buyer" });
-            var payerId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("payer").GetProperty("id").GetString()!;
-            var ledger = Gateway.Services.GetRequiredService<ILedger>();
-            await ledger.PostAsync(LedgerEntry.Transfer("console-credits:" + payerId, "topup", Accounts.CardClearing, Accounts.Credits(payerId), Usd.FromMicros(1_000_000)), [], default);
-            var credits = Gateway.Services.GetRequiredService<X402Serverless.Core.Credits.CreditCharges>();
-            var payer = (await Gateway.Services.GetRequiredService<IPayerStore>().GetAsync(payerId, default))!;
-            var link = (await Gateway.Services.GetRequiredService<ILinkStore>().FindAsync(creditLink, default))!;
-            for (var i = 0; i < 3; i++)
-            {
-                var (hold, reason) = await credits.HoldAsync(payer, link, Usd.FromMicros(20_000), default);
-                Assert.True(hold is not null, reason);
-                await credits.CaptureAsync(hold, link, default);
-            }
-            var (released, _) = await credits.HoldAsync(payer, link, Usd.FromMicros(20_000), default);
-            await credits.ReleaseAsync(released!, default); // a failed call: held, then released, not counted
-            using (var anonymous = Gateway.Client())
-            {
-                for (var i = 0; i < 2; i++)
-                {
-                    using var challenged = await anonymous.GetAsync($"/l/{otherLink}");
-                    Assert.Equal(HttpStatusCode.PaymentRequired, challenged.StatusCode);
-                }
-            }
-            await Gateway.Services.GetRequiredService<X402Serverless.Handler.Usage.UsageRecorder>().FlushAsync(default);
-
-            using var session = await ConsoleSession.SignedInAsync(Gateway, key);
-            var (_, html) = await session.GetAsync("/console");
-            string Cell(string linkId, string css) =>
-                Regex.Match(html, $"<tr id=\"link-{linkId}\".*?<td class=\"num {css}\">([^<]*)</td>", RegexOptions.Singleline).Groups[1].Value;
-            Assert.Equal("3", Cell(creditLink, "credit-calls"));
-            Assert.Equal("0.06", Cell(creditLink, "credit-revenue"));
-            Assert.Equal("0", Cell(otherLink, "credit-calls"));
-            Assert.Equal("0.00", Cell(otherLink, "credit-revenue"));
-            Assert.Equal("2", Cell(otherLink, "challenged-30d"));
-            Assert.Equal("0", Cell(creditLink, "challenged-30d"));
-        }
-    }
-
-    [Fact]
-    public async Task The_dashboard_shows_paid_calls_and_settled_revenue_computed_from_the_payments()
+    public async Task Recent_payments_link_transactions_to_the_explorer_and_top_ups_to_the_payers_page()
     {
         var (key, api) = await fixture.NewOrganisationAsync("Revenue Ltd");
         using (api)
@@ -359,8 +313,8 @@ public sealed class ConsoleHttpTests(ConsoleFixture fixture) : IClassFixture<Con
                 }
             }
 
-            // Busy: three settled at $0.0125, one being settled, one failed. Quiet: one failed only. (Settling, not
-            // Pending: the gateway's own worker would pick a Pending job up and fail it against the absent facilitator.)
+            // Busy: three settled at $0.0125, one being settled, one failed. Quiet: one failed only; and a top-up.
+            // (Settling, not Pending: the gateway's own worker would pick a Pending job up and fail it.)
             for (var i = 0; i < 3; i++)
             {
                 await PayAsync(busy, "12500", PaymentStatus.Settled);
@@ -368,26 +322,20 @@ public sealed class ConsoleHttpTests(ConsoleFixture fixture) : IClassFixture<Con
             await PayAsync(busy, "12500", PaymentStatus.Settling);
             await PayAsync(busy, "12500", PaymentStatus.Failed);
             await PayAsync(quiet, "500000", PaymentStatus.Failed);
+            await PayAsync(X402Serverless.Core.Credits.UsdcTopUps.LinkIdFor("payer_x"), "1000000", PaymentStatus.Failed);
 
             using var session = await ConsoleSession.SignedInAsync(Gateway, key);
             var (_, html) = await session.GetAsync("/console");
-            Assert.Equal(("4", "0.0375"), Figures(html, busy));
-            Assert.Equal(("0", "0.00"), Figures(html, quiet));
-            Assert.Equal(6, Regex.Count(html, "data-payment-id="));
+            Assert.Equal(7, Regex.Count(html, "data-payment-id="));
             Assert.Contains(">0.0125</td>", html, StringComparison.Ordinal);
+            // Base Sepolia's explorer is built in; a settled payment's transaction links to it.
+            Assert.Contains($"href=\"https://sepolia.basescan.org/tx/0x{new string('b', 64)}\"", html, StringComparison.Ordinal);
+            // A top-up pays for credits, not a link: no link to a "Link not found" page.
+            Assert.Contains("<a href=\"/console/payers\" class=\"topup\">Credit top-up</a>", html, StringComparison.Ordinal);
+            Assert.DoesNotContain("/console/links/topup:", html, StringComparison.Ordinal);
 
             var (_, details) = await session.GetAsync($"/console/links/{busy}");
-            Assert.Matches("id=\"link-paid-calls\">4<", details);
-            Assert.Matches("id=\"link-revenue\">0.0375<", details);
             Assert.Equal(5, Regex.Count(details, "data-payment-id="));
         }
-    }
-
-    private static (string PaidCalls, string Revenue) Figures(string html, string linkId)
-    {
-        var row = Regex.Match(html, $"<tr id=\"link-{Regex.Escape(linkId)}\".*?</tr>", RegexOptions.Singleline);
-        Assert.True(row.Success, $"no dashboard row for {linkId}");
-        string Cell(string css) => Regex.Match(row.Value, $"class=\"num {css}\">([^<]*)<").Groups[1].Value;
-        return (Cell("paid-calls"), Cell("revenue"));
     }
 }

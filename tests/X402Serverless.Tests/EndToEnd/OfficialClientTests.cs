@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json;
 using X402Serverless.Tests.Support;
 
@@ -22,6 +23,29 @@ public sealed class OfficialClientTests(ChainFixture chain)
         Assert.Equal("?limit=2", body.GetProperty("query").GetString());
         Assert.False(body.GetProperty("sawPayment").GetBoolean());
         await AssertSettledAsync(result, link, payerBefore, "eip155:84532", price: 10_000);
+
+        // The paid call is in the figures: x402 revenue, its 402 converted, and the wallet that paid.
+        var totals = (await UsageAsync(chain, $"/api/usage/daily?days=1&link={link.Id}", r => r.GetProperty("totals").GetProperty("paid").GetInt64() >= 1)).GetProperty("totals");
+        Assert.Equal("0.01", totals.GetProperty("revenueByType").GetProperty("x402").GetString());
+        Assert.Equal((1L, 1L, 100m), (totals.GetProperty("challenged").GetInt64(), totals.GetProperty("paidX402").GetInt64(), totals.GetProperty("conversionPercent").GetDecimal()));
+        var payer = Assert.Single((await chain.Gateway.Admin.GetFromJsonAsync<JsonElement>($"/api/usage/payers?days=1&link={link.Id}")).GetProperty("items").EnumerateArray());
+        Assert.Equal((chain.Payer.ToString().ToLowerInvariant(), "wallet", false, 1L, "0.01"), (payer.GetProperty("payer").GetString(), payer.GetProperty("kind").GetString(),
+            payer.GetProperty("selfPayment").GetBoolean(), payer.GetProperty("calls").GetInt64(), payer.GetProperty("paid").GetString()));
+    }
+
+    /// <summary>A usage report once the recorder has flushed what <paramref name="ready"/> waits for (it writes every 2 s).</summary>
+    internal static async Task<JsonElement> UsageAsync(ChainFixture chain, string path, Func<JsonElement, bool> ready)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (true)
+        {
+            var report = await chain.Gateway.Admin.GetFromJsonAsync<JsonElement>(path);
+            if (ready(report) || DateTime.UtcNow > deadline)
+            {
+                return report;
+            }
+            await Task.Delay(100);
+        }
     }
 
     [Fact]

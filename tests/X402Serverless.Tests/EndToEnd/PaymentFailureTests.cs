@@ -156,6 +156,9 @@ public sealed class PaymentFailureTests(ChainFixture chain)
         Assert.Equal("upstream_timeout", await ProblemCodeAsync(response));
         Assert.Equal(payerBefore, await chain.BalanceAsync(chain.Payer));
         Assert.Equal(0, await chain.BalanceAsync(link.PayTo));
+        // Counted as not charged, and as a timeout among the errors.
+        var totals = (await OfficialClientTests.UsageAsync(chain, $"/api/usage/daily?days=1&link={link.Id}", r => r.GetProperty("totals").GetProperty("timeouts").GetInt64() >= 1)).GetProperty("totals");
+        Assert.Equal((1L, 1L, 1L, 0L), (totals.GetProperty("notCharged").GetInt64(), totals.GetProperty("errors").GetInt64(), totals.GetProperty("timeouts").GetInt64(), totals.GetProperty("paid").GetInt64()));
     }
 
     [Fact]

@@ -192,7 +192,7 @@ public sealed class PaidCallPipelineTests : IAsyncDisposable
         var options = Options.Create(new GatewayOptions());
         var forwarder = new UpstreamForwarder(new HttpMessageInvoker(new StubUpstream(upstream)), new ResponseIsolation(options), options);
         return new PaidCallPipeline(forwarder, new PaymentRequiredResponder(new PublicUrls(options), options, TimeProvider.System),
-            new UsageRecorder(new SqliteUsageStore(_database), TimeProvider.System, NullLogger<UsageRecorder>.Instance), options,
+            new UsageRecorder(new SqliteUsageStore(_database), TimeProvider.System, new X402Serverless.Core.Networks.NetworkRegistry([]), NullLogger<UsageRecorder>.Instance), options,
             NullLogger<PaidLinkEndpoint>.Instance);
     }
 

@@ -94,7 +94,7 @@ public sealed class PaidLinkRateLimitTests : IAsyncLifetime
         var (status, html) = await session.GetAsync($"/console/links/{linkId}");
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Contains("<dd id=\"link-rate-limits\">2 calls per 60 s per payer</dd>", html, StringComparison.Ordinal);
-        Assert.Contains("<dd id=\"link-rate-limited\">2</dd>", html, StringComparison.Ordinal);
+        Assert.Contains("<dd id=\"total-rate-limited\">2</dd>", html, StringComparison.Ordinal);
     }
 
     [Fact]

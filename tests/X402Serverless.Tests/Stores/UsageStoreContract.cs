@@ -54,4 +54,29 @@ public abstract class UsageStoreContract
         var slowBucket = LatencyHistogram.Bucket(TimeSpan.FromMilliseconds(900));
         Assert.InRange(latency.P95!.Value.TotalMilliseconds, LatencyHistogram.LowerMilliseconds(slowBucket), LatencyHistogram.UpperMilliseconds(slowBucket));
     }
+
+    [Fact]
+    public async Task Revenue_error_and_payer_counters_keep_their_kinds_and_large_sums_exactly()
+    {
+        var store = await StoreAsync();
+        var org = "org_" + Guid.NewGuid().ToString("N")[..8];
+        var self = PayerKey.OfWallet("0x209693Bc6afc0C5328bA36FaF03C514EF312287C", "0x209693bc6afc0c5328ba36faf03c514ef312287c");
+        var account = PayerKey.OfAccount("payer_" + Guid.NewGuid().ToString("N")[..8]);
+        // Amounts in micros add up past what an int holds, from concurrent flushes.
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => store.AddAsync(
+        [
+            new(org, "lnk_a", "2026-11-21", ChargeKinds.Revenue("x402"), 3_000_000_000),
+            new(org, "lnk_a", "2026-11-21", ChargeKinds.PayerCalls(self), 1),
+            new(org, "lnk_a", "2026-11-21", ChargeKinds.PayerUsd(account), 10_000),
+            new(org, "lnk_a", "2026-11-21", ChargeKinds.Error(ChargeKinds.Timeout), 1),
+        ], default)));
+
+        var counts = await store.ListAsync(org, "2026-11-21", default);
+        Assert.Equal(12_000_000_000, counts.Single(c => c.Kind == "revenue:x402").Count);
+        Assert.Equal(4, counts.Single(c => c.Kind == "payer_calls:ws:0x209693bc6afc0c5328ba36faf03c514ef312287c").Count);
+        Assert.Equal(40_000, counts.Single(c => c.Kind == ChargeKinds.PayerUsd(account)).Count);
+        Assert.Equal(4, counts.Single(c => c.Kind == "error:timeout").Count);
+        Assert.True(PayerKey.TryParse(counts.Single(c => c.Kind.StartsWith(ChargeKinds.PayerCallsPrefix, StringComparison.Ordinal)).Kind[ChargeKinds.PayerCallsPrefix.Length..], out var parsed));
+        Assert.True(parsed.IsSelfPayment);
+    }
 }
