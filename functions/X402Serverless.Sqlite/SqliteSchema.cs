@@ -244,6 +244,26 @@ internal static class SqliteSchema
         );
         CREATE INDEX inbox_messages_due ON inbox_messages(next_attempt_at) WHERE status IN ('queued', 'sending');
         """,
+        """
+        CREATE TABLE webhook_endpoints (
+            id TEXT PRIMARY KEY,
+            organisation_id TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            endpoint TEXT NOT NULL
+        );
+        CREATE INDEX webhook_endpoints_by_organisation ON webhook_endpoints(organisation_id, created_at);
+        CREATE TABLE webhook_deliveries (
+            id TEXT PRIMARY KEY,
+            endpoint_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            next_attempt_at TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            delivery TEXT NOT NULL
+        );
+        CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries(endpoint_id, created_at);
+        CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at) WHERE status IN ('pending', 'sending');
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

@@ -4,6 +4,7 @@ using X402Serverless.Handler.Functions;
 using X402Serverless.Handler.Kyc;
 using X402Serverless.Handler.Listings;
 using X402Serverless.Handler.Management;
+using X402Serverless.Handler.OutboundWebhooks;
 using X402Serverless.Handler.Payers;
 using X402Serverless.Handler.Paywall;
 using X402Serverless.Handler.ProviderConsole;
@@ -58,6 +59,7 @@ public static class GatewayApp
         api.MapOrganisationCardTopUps();
         api.MapPoolUsdcTopUp();
         api.MapFacilitatorUsage();
+        api.MapWebhooksApi();
         app.MapMeApi();
         app.MapSignup();
         StripeWebhookEndpoint.Map(app);

@@ -30,6 +30,7 @@ internal static class StoreServices
             services.AddSingleton<ILinkHealthStore, SqliteLinkHealthStore>();
             services.AddSingleton<IPaymentIdentifierStore, SqlitePaymentIdentifierStore>();
             services.AddSingleton<IInboxMessageStore, SqliteInboxMessageStore>();
+            services.AddSingleton<IWebhookEndpointStore, SqliteWebhookEndpointStore>();
             foreach (var source in WebhookSources.All)
             {
                 services.AddKeyedSingleton<IWebhookInbox>(source, (sp, _) => ActivatorUtilities.CreateInstance<SqliteWebhookInbox>(sp, source));
@@ -66,6 +67,8 @@ internal static class StoreServices
         services.AddSingleton<ISignupStore>(signup);
         services.AddSingleton<ILinkHealthStore>(linkHealth);
         services.AddSingleton<IInboxMessageStore>(messages);
+        var webhookEndpoints = new TableWebhookEndpointStore(client, p + "webhookendpoints", p + "webhookdeliveries");
+        services.AddSingleton<IWebhookEndpointStore>(webhookEndpoints);
         var paymentIdentifiers = new TablePaymentIdentifierStore(client, p + "paymentidentifiers");
         services.AddSingleton<IPaymentIdentifierStore>(paymentIdentifiers);
         services.AddSingleton<ILedger>(sp => new TableLedger(client, sp.GetRequiredService<TimeProvider>(), p + "ledgerentries", p + "ledgeraccounts", p + "ledgercaps"));
@@ -73,7 +76,7 @@ internal static class StoreServices
             links.InitializeAsync(ct), access.InitializeAsync(ct), payments.InitializeAsync(ct), payers.InitializeAsync(ct),
             stripeEvents.InitializeAsync(ct), kycEvents.InitializeAsync(ct), kyc.InitializeAsync(ct), usage.InitializeAsync(ct), signup.InitializeAsync(ct),
             linkHealth.InitializeAsync(ct),
-            paymentIdentifiers.InitializeAsync(ct), messages.InitializeAsync(ct),
+            paymentIdentifiers.InitializeAsync(ct), messages.InitializeAsync(ct), webhookEndpoints.InitializeAsync(ct),
             ((TableLedger)sp.GetRequiredService<ILedger>()).InitializeAsync(ct))));
     }
 }

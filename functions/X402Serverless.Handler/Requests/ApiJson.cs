@@ -20,4 +20,5 @@ namespace X402Serverless.Handler.Requests;
 [JsonSerializable(typeof(PayerRequest))]
 [JsonSerializable(typeof(BudgetRequest))]
 [JsonSerializable(typeof(TopUpRequest))]
+[JsonSerializable(typeof(WebhookEndpointRequest))]
 internal sealed partial class ApiJson : JsonSerializerContext;
