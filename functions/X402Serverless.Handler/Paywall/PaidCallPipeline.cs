@@ -19,6 +19,7 @@ internal sealed class PaidCallPipeline(
     PaymentRequiredResponder paywall,
     Usage.UsageRecorder usage,
     IOptions<GatewayOptions> options,
+    OutboundWebhooks.WebhookEvents events,
     ILogger<PaidLinkEndpoint> logger)
 {
     public async Task<IResult> RunAsync(HttpContext http, CachedLink cached, string? rest, ICharge charge)
@@ -75,6 +76,11 @@ internal sealed class PaidCallPipeline(
                 return Withheld(http, cached, capture);
             }
             usage.Count(cached.Link, UsageKinds.Paid);
+            if (!charge.AlreadyPaid)
+            {
+                await events.RaiseAsync(cached.Link.OrganisationId, Core.OutboundWebhooks.WebhookEventTypes.ChargeCaptured,
+                    OutboundWebhooks.WebhookEventData.Charge(cached.Link, capture.Receipt!), CancellationToken.None);
+            }
             if (capture.Receipt is X402Receipt { Transaction: { } transaction } settled && !charge.AlreadyPaid)
             {
                 PaidLinkLog.Settled(logger, cached.Link.Id, settled.Payment.Id, transaction);

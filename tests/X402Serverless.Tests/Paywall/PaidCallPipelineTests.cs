@@ -193,7 +193,15 @@ public sealed class PaidCallPipelineTests : IAsyncDisposable
         var forwarder = new UpstreamForwarder(new HttpMessageInvoker(new StubUpstream(upstream)), new ResponseIsolation(options), options);
         return new PaidCallPipeline(forwarder, new PaymentRequiredResponder(new PublicUrls(options)),
             new UsageRecorder(new SqliteUsageStore(_database), TimeProvider.System, NullLogger<UsageRecorder>.Instance), options,
-            NullLogger<PaidLinkEndpoint>.Instance);
+            Events(), NullLogger<PaidLinkEndpoint>.Instance);
+    }
+
+    private X402Serverless.Handler.OutboundWebhooks.WebhookEvents Events()
+    {
+        var store = new SqliteWebhookEndpointStore(_database);
+        var cache = new X402Serverless.Handler.OutboundWebhooks.WebhookEndpointCache(store, TimeProvider.System, Options.Create(new OutboundWebhookOptions()));
+        return new(cache, store, new X402Serverless.Handler.OutboundWebhooks.WebhookDeliverySignal(), TimeProvider.System,
+            NullLogger<X402Serverless.Handler.OutboundWebhooks.WebhookEvents>.Instance);
     }
 
     private static CachedLink Link(string chargeOn = ChargePolicies.Success)
