@@ -9,7 +9,7 @@ using X402Serverless.Tests.Support;
 namespace X402Serverless.Tests.Webhooks;
 
 /// <summary>A gateway (balances pay, no chain) sending webhooks to a loopback receiver, with fast retries.</summary>
-public sealed class WebhooksFixture : IAsyncLifetime
+public class WebhooksFixture : IAsyncLifetime
 {
     internal const string PayTo = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C";
     internal const int MaxAttempts = 4;
@@ -18,7 +18,7 @@ public sealed class WebhooksFixture : IAsyncLifetime
 
     internal WebhookReceiver Receiver { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         Receiver = await WebhookReceiver.StartAsync();
         Gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
@@ -34,7 +34,7 @@ public sealed class WebhooksFixture : IAsyncLifetime
         });
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         await Gateway.DisposeAsync();
         await Receiver.DisposeAsync();

@@ -1,0 +1,144 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using X402Serverless.Tests.ProviderConsole;
+using X402Serverless.Tests.Support;
+using static X402Serverless.Tests.Webhooks.WebhooksFixture;
+
+namespace X402Serverless.Tests.Webhooks;
+
+/// <summary>The webhooks fixture plus one headless Chromium.</summary>
+public sealed class WebhookBrowserFixture : WebhooksFixture
+{
+    internal WebDriver Browser { get; private set; } = null!;
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        Browser = await WebDriver.StartAsync();
+    }
+
+    public override async Task DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.DisposeAsync();
+        }
+        await base.DisposeAsync();
+    }
+}
+
+/// <summary>The console's webhook pages in Chromium (content asserted, a screenshot per page) and over plain HTTP as another organisation.</summary>
+public sealed class WebhookConsoleTests(WebhookBrowserFixture fixture) : IClassFixture<WebhookBrowserFixture>
+{
+    private WebDriver Browser => fixture.Browser;
+
+    private static string Artifacts => Path.Combine(AppContext.BaseDirectory, "artifacts");
+
+    [Fact]
+    public async Task A_provider_creates_an_endpoint_sees_its_secret_once_sends_a_test_event_redelivers_rotates_and_deletes_it()
+    {
+        var key = await NewOrganisationKeyAsync();
+        await SignInAsync(key);
+        await Browser.ClickAsync("#nav-webhooks");
+        Assert.NotNull(await Browser.TryFindAsync("#no-webhooks"));
+
+        // A private target is refused by its field, nothing created.
+        await Browser.FillAsync("#url", "https://10.0.0.1/hook");
+        await Browser.ClickAsync("#event-payment-settled");
+        await Browser.ClickAsync("#create-webhook");
+        Assert.Contains("10.0.0.1", await Browser.TextAsync(".field-error[data-field=url]"), StringComparison.Ordinal);
+
+        var name = "console" + Guid.NewGuid().ToString("N")[..8];
+        await Browser.FillAsync("#url", fixture.Receiver.Url(name));
+        await Browser.ClickAsync("#create-webhook");
+        var secret = await Browser.TextAsync("#new-secret");
+        Assert.StartsWith("whsec_", secret, StringComparison.Ordinal);
+        var row = await Browser.FindAsync("#webhooks tbody tr");
+        var id = (await row.PropertyAsync("id"))!["webhook-".Length..];
+        Assert.Equal(fixture.Receiver.Url(name), await Browser.TextAsync($"#webhook-{id} .url"));
+        Assert.Equal("payment.settled", await Browser.TextAsync($"#webhook-{id} .events"));
+        await Browser.ScreenshotAsync(Path.Combine(Artifacts, "console-webhooks.png"));
+
+        await Browser.ClickAsync("#created-endpoint");
+        Assert.DoesNotContain(secret, await Browser.PageSourceAsync(), StringComparison.Ordinal);
+        Assert.Contains("current", await Browser.TextAsync("#webhook-secrets"), StringComparison.Ordinal);
+        await Browser.ClickAsync("#send-test");
+        Assert.Equal("Test event queued.", await Browser.TextAsync("#notice"));
+        await Poll.UntilAsync(() => Task.FromResult(fixture.Receiver.To(name).Count == 1), TimeSpan.FromSeconds(30));
+        var received = fixture.Receiver.To(name)[0];
+        Assert.Equal([received.EventId], await StripeVerifiesAsync(received.Body, received.Signature, 300, secret));
+
+        await Poll.UntilAsync(async () =>
+        {
+            await Browser.NavigateAsync($"{fixture.Gateway.BaseUrl}/console/webhooks/{id}");
+            return await Browser.TextAsync("#deliveries tbody tr .status") == "delivered";
+        }, TimeSpan.FromSeconds(30));
+        Assert.Contains("webhook.test", await Browser.TextAsync("#deliveries tbody tr .event"), StringComparison.Ordinal);
+        Assert.StartsWith("200 in", await Browser.TextAsync("#deliveries tbody tr .last"), StringComparison.Ordinal);
+        await Browser.ScreenshotAsync(Path.Combine(Artifacts, "console-webhook-details.png"));
+
+        await Browser.ClickAsync("#deliveries tbody tr .redeliver");
+        Assert.Equal("Redelivery queued.", await Browser.TextAsync("#notice"));
+        await Poll.UntilAsync(() => Task.FromResult(fixture.Receiver.To(name).Count == 2), TimeSpan.FromSeconds(30));
+        Assert.Equal(received.EventId, fixture.Receiver.To(name)[1].EventId);
+
+        await Browser.ClickAsync("#rotate-secret");
+        var rotated = await Browser.TextAsync("#new-secret");
+        Assert.StartsWith("whsec_", rotated, StringComparison.Ordinal);
+        Assert.NotEqual(secret, rotated);
+        Assert.Contains("stops signing", await Browser.TextAsync("#webhook-secrets"), StringComparison.Ordinal);
+
+        await Browser.ClickAsync("#event-link-unhealthy");
+        await Browser.ClickAsync("#save-webhook");
+        Assert.Equal("Changes saved.", await Browser.TextAsync("#notice"));
+        Assert.Equal("payment.settled, link.unhealthy", await Browser.TextAsync("#webhook-events"));
+
+        await Browser.ClickAsync("#delete-webhook");
+        Assert.Equal("Endpoint deleted.", await Browser.TextAsync("#deleted-notice"));
+        Assert.NotNull(await Browser.TryFindAsync("#no-webhooks"));
+    }
+
+    [Fact]
+    public async Task Another_organisation_cannot_open_or_act_on_an_endpoint_and_every_form_needs_its_token()
+    {
+        var owner = fixture.Gateway.Client(await NewOrganisationKeyAsync());
+        var name = "consoleiso" + Guid.NewGuid().ToString("N")[..8];
+        var (id, _) = await fixture.NewEndpointAsync(owner, name);
+        using var other = await ConsoleSession.SignedInAsync(fixture.Gateway, await NewOrganisationKeyAsync());
+
+        var (status, html) = await other.GetAsync($"/console/webhooks/{id}");
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.DoesNotContain(fixture.Receiver.Url(name), html, StringComparison.Ordinal);
+        Assert.DoesNotContain(fixture.Receiver.Url(name), (await other.GetAsync("/console/webhooks")).Html, StringComparison.Ordinal);
+        foreach (var form in new[] { "send-test", "rotate-secret", "delete-webhook" })
+        {
+            using var response = await other.PostFormAsync($"/console/webhooks/{id}", form, [], tokenFrom: "/console/webhooks");
+            Assert.True((int)response.StatusCode is 400 or 404, $"{form}: {(int)response.StatusCode}");
+        }
+        Assert.Empty(fixture.Receiver.To(name));
+        Assert.Equal(HttpStatusCode.OK, (await owner.GetAsync($"/api/webhooks/{id}")).StatusCode);
+
+        using var mine = await ConsoleSession.SignedInAsync(fixture.Gateway, await NewOrganisationKeyAsync());
+        using var noToken = await mine.PostFormAsync("/console/webhooks", "new-webhook",
+            new() { ["Input.Url"] = fixture.Receiver.Url(name), ["Input.PaymentSettled"] = "true" }, withToken: false);
+        Assert.Equal(HttpStatusCode.BadRequest, noToken.StatusCode);
+        Assert.Empty((await mine.GetAsync("/console/webhooks")).Html.Split("id=\"webhook-")[1..]);
+    }
+
+    private async Task<string> NewOrganisationKeyAsync()
+    {
+        using var response = await fixture.Gateway.Admin.PostAsJsonAsync("/api/organisations", new { name = "Hooks " + Guid.NewGuid().ToString("N")[..6] });
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
+    }
+
+    private async Task SignInAsync(string key)
+    {
+        await Browser.NavigateAsync(fixture.Gateway.BaseUrl + "/console/console.css");
+        await Browser.DeleteCookiesAsync();
+        await Browser.NavigateAsync(fixture.Gateway.BaseUrl + "/console/login");
+        await Browser.FillAsync("#key", key);
+        await Browser.ClickAsync("#sign-in");
+        Assert.NotNull(await Browser.TryFindAsync("#sign-out"));
+    }
+}
