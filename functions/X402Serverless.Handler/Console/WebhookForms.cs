@@ -10,7 +10,8 @@ internal sealed class WebhookEndpointForm
 
     public string? Description { get; set; }
 
-    public bool Enabled { get; set; } = true;
+    /// <summary>False by default: an unchecked box sends nothing, so a posted form without it means "disabled".</summary>
+    public bool Enabled { get; set; }
 
     public bool PaymentSettled { get; set; }
 

@@ -58,6 +58,7 @@ public sealed class WebhookConsoleTests(WebhookBrowserFixture fixture) : IClassF
         var id = (await row.PropertyAsync("id"))!["webhook-".Length..];
         Assert.Equal(fixture.Receiver.Url(name), await Browser.TextAsync($"#webhook-{id} .url"));
         Assert.Equal("payment.settled", await Browser.TextAsync($"#webhook-{id} .events"));
+        Assert.Equal("yes", await Browser.TextAsync($"#webhook-{id} .enabled"));
         await Browser.ScreenshotAsync(Path.Combine(Artifacts, "console-webhooks.png"));
 
         await Browser.ClickAsync("#created-endpoint");
@@ -93,6 +94,10 @@ public sealed class WebhookConsoleTests(WebhookBrowserFixture fixture) : IClassF
         await Browser.ClickAsync("#save-webhook");
         Assert.Equal("Changes saved.", await Browser.TextAsync("#notice"));
         Assert.Equal("payment.settled, link.unhealthy", await Browser.TextAsync("#webhook-events"));
+        Assert.Equal("yes", await Browser.TextAsync("#webhook-enabled"));
+        await Browser.ClickAsync("#enabled");
+        await Browser.ClickAsync("#save-webhook");
+        Assert.Equal("no", await Browser.TextAsync("#webhook-enabled"));
 
         await Browser.ClickAsync("#delete-webhook");
         Assert.Equal("Endpoint deleted.", await Browser.TextAsync("#deleted-notice"));
