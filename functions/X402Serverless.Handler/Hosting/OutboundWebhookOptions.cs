@@ -31,6 +31,6 @@ public sealed class OutboundWebhookOptions
     /// </summary>
     public double EndpointCacheSeconds { get; set; } = 30;
 
-    /// <summary>A payer's credits balance at or under this many micro-dollars after a charge raises credits.low (once per crossing).</summary>
+    /// <summary>A charge that takes a payer's credits from above this many micro-dollars to at or under it raises credits.low.</summary>
     public long CreditsLowMicros { get; set; } = 1_000_000;
 }

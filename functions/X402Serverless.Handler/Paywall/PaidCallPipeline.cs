@@ -20,6 +20,7 @@ internal sealed class PaidCallPipeline(
     Usage.UsageRecorder usage,
     IOptions<GatewayOptions> options,
     OutboundWebhooks.WebhookEvents events,
+    OutboundWebhooks.CreditsLowWatch creditsLow,
     ILogger<PaidLinkEndpoint> logger)
 {
     public async Task<IResult> RunAsync(HttpContext http, CachedLink cached, string? rest, ICharge charge)
@@ -80,6 +81,10 @@ internal sealed class PaidCallPipeline(
             {
                 await events.RaiseAsync(cached.Link.OrganisationId, Core.OutboundWebhooks.WebhookEventTypes.ChargeCaptured,
                     OutboundWebhooks.WebhookEventData.Charge(cached.Link, capture.Receipt!), CancellationToken.None);
+                if (charge is BalanceCharge { Hold: { FromAllowance: false } hold })
+                {
+                    await creditsLow.CapturedAsync(cached.Link.OrganisationId, hold, CancellationToken.None);
+                }
             }
             if (capture.Receipt is X402Receipt { Transaction: { } transaction } settled && !charge.AlreadyPaid)
             {

@@ -77,6 +77,43 @@ public sealed class WebhookDeliveryTests(WebhooksFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task Credits_crossing_the_low_threshold_raise_credits_low_once()
+    {
+        var org = await fixture.NewOrganisationAsync();
+        var name = Name();
+        var (id, secret) = await fixture.NewEndpointAsync(org, name, "credits.low");
+        using var link = await org.PostAsJsonAsync("/api/links", new Dictionary<string, object?>
+        {
+            ["name"] = "Echo", ["price"] = "0.25", ["payTo"] = PayTo, ["accepts"] = new[] { "credits" },
+            ["upstream"] = fixture.Receiver.Url("upstream" + name), ["methods"] = new[] { "POST" },
+        });
+        var url = (await link.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("url").GetString()!;
+        using var payerResponse = await org.PostAsJsonAsync("/api/payers", new { name = "Caller" });
+        var payer = await payerResponse.Content.ReadFromJsonAsync<JsonElement>();
+        var payerId = payer.GetProperty("payer").GetProperty("id").GetString()!;
+        await fixture.FundAsync(Accounts.Credits(payerId), 1_200_000);
+
+        // 1.20 → 0.95 crosses the default 1.00 threshold; 0.95 → 0.70 does not cross it again.
+        using var client = new HttpClient();
+        for (var i = 0; i < 2; i++)
+        {
+            using var call = new HttpRequestMessage(HttpMethod.Post, url) { Content = JsonContent.Create(new { i }) };
+            call.Headers.Authorization = new("Bearer", payer.GetProperty("key").GetString());
+            using var paid = await client.SendAsync(call);
+            Assert.Equal(HttpStatusCode.OK, paid.StatusCode);
+        }
+        // Both calls were answered, so any event they raised is stored: the log holds exactly one.
+        var deliveries = (await org.GetFromJsonAsync<JsonElement>($"/api/webhooks/{id}/deliveries")).GetProperty("items");
+        var delivery = Assert.Single(deliveries.EnumerateArray());
+        await WaitForStatusAsync(org, id, delivery.GetProperty("id").GetString()!, "delivered");
+        var received = Assert.Single(fixture.Receiver.To(name));
+        Assert.Equal([received.EventId], await StripeVerifiesAsync(received.Body, received.Signature, 300, secret));
+        var data = JsonDocument.Parse(received.Body).RootElement.GetProperty("data").GetProperty("object");
+        Assert.Equal(payerId, data.GetProperty("payerId").GetString());
+        Assert.Equal("0.95", data.GetProperty("balanceUsd").GetString());
+    }
+
+    [Fact]
     public async Task A_receiver_that_fails_twice_then_succeeds_gets_the_event_with_every_attempt_logged()
     {
         var org = await fixture.NewOrganisationAsync();
