@@ -25,5 +25,5 @@ internal sealed record WebhookDeliveryView(
     public static WebhookDeliveryView From(WebhookDelivery d) => new(
         d.Id, d.EventId, d.EventType, DeliveryStatuses.Public(d.Status), d.Attempts,
         d.Status is DeliveryStatuses.Pending or DeliveryStatuses.Sending ? d.NextAttemptAt : null,
-        d.CreatedAt, d.UpdatedAt, JsonDocument.Parse(d.Payload).RootElement.Clone(), d.Log);
+        d.CreatedAt, d.UpdatedAt, JsonSerializer.Deserialize<JsonElement>(d.Payload), d.Log);
 }
