@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using X402Serverless.Core.Ledger;
 using X402Serverless.Tests.Support;
 using static X402Serverless.Tests.Webhooks.WebhooksFixture;
@@ -111,6 +112,33 @@ public sealed class WebhookDeliveryTests(WebhooksFixture fixture) : IClassFixtur
         var data = JsonDocument.Parse(received.Body).RootElement.GetProperty("data").GetProperty("object");
         Assert.Equal(payerId, data.GetProperty("payerId").GetString());
         Assert.Equal("0.95", data.GetProperty("balanceUsd").GetString());
+    }
+
+    [Fact]
+    public async Task A_probe_finding_a_listed_link_down_raises_link_unhealthy()
+    {
+        var org = await fixture.NewOrganisationAsync();
+        var name = Name();
+        var (id, _) = await fixture.NewEndpointAsync(org, name, "link.unhealthy");
+        fixture.Receiver.Script("upstream" + name, _ => 503);
+        using var link = await org.PostAsJsonAsync("/api/links", new Dictionary<string, object?>
+        {
+            ["name"] = "Flaky API", ["price"] = "0.25", ["payTo"] = PayTo, ["accepts"] = new[] { "credits" },
+            ["upstream"] = fixture.Receiver.Url("upstream" + name), ["listed"] = true, ["healthProbe"] = true,
+        });
+        var linkJson = await link.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(link.IsSuccessStatusCode, linkJson.ToString());
+        var prober = fixture.Gateway.Services.GetRequiredService<X402Serverless.Handler.Health.LinkHealthProber>();
+        await prober.RunAsync(default);
+        await prober.RunAsync(default);
+
+        await Poll.UntilAsync(() => Task.FromResult(fixture.Receiver.To(name).Count > 0), TimeSpan.FromSeconds(30));
+        var received = Assert.Single(fixture.Receiver.To(name));
+        Assert.Equal("link.unhealthy", received.Headers["X402-Event-Type"]);
+        var data = JsonDocument.Parse(received.Body).RootElement.GetProperty("data").GetProperty("object");
+        Assert.Equal(linkJson.GetProperty("id").GetString(), data.GetProperty("linkId").GetString());
+        Assert.Equal(503, data.GetProperty("status").GetInt32());
+        Assert.Single((await org.GetFromJsonAsync<JsonElement>($"/api/webhooks/{id}/deliveries")).GetProperty("items").EnumerateArray());
     }
 
     [Fact]

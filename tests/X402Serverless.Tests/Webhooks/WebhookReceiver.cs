@@ -6,7 +6,7 @@ using X402Serverless.Tests.Support;
 namespace X402Serverless.Tests.Webhooks;
 
 /// <summary>
-/// A real HTTP receiver on loopback: POST /hook/{name} records what arrived and answers the status its script gives
+/// A real HTTP receiver on loopback: POST (or GET, for a link's health probe) /hook/{name} records what arrived and answers the status its script gives
 /// for that name's n-th request (200 when none is set).
 /// </summary>
 internal sealed class WebhookReceiver : IAsyncDisposable
@@ -34,7 +34,7 @@ internal sealed class WebhookReceiver : IAsyncDisposable
     public static async Task<WebhookReceiver> StartAsync()
     {
         WebhookReceiver? receiver = null;
-        var (app, url) = await LoopbackApp.StartAsync(app => app.MapPost("/hook/{name}", async (string name, HttpRequest request) =>
+        var (app, url) = await LoopbackApp.StartAsync(app => app.MapMethods("/hook/{name}", ["GET", "POST"], async (string name, HttpRequest request) =>
         {
             using var reader = new StreamReader(request.Body);
             var body = await reader.ReadToEndAsync();
