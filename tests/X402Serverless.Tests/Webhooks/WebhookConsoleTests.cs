@@ -47,25 +47,26 @@ public sealed class WebhookConsoleTests(WebhookBrowserFixture fixture) : IClassF
         await Browser.FillAsync("#url", "https://10.0.0.1/hook");
         await Browser.ClickAsync("#event-payment-settled");
         await Browser.ClickAsync("#create-webhook");
-        Assert.Contains("10.0.0.1", await Browser.TextAsync(".field-error[data-field=url]"), StringComparison.Ordinal);
+        Assert.Contains("10.0.0.1", await TextAsync(".field-error[data-field=url]"), StringComparison.Ordinal);
 
         var name = "console" + Guid.NewGuid().ToString("N")[..8];
         await Browser.FillAsync("#url", fixture.Receiver.Url(name));
         await Browser.ClickAsync("#create-webhook");
-        var secret = await Browser.TextAsync("#new-secret");
+        var secret = await TextAsync("#new-secret");
         Assert.StartsWith("whsec_", secret, StringComparison.Ordinal);
         var row = await Browser.FindAsync("#webhooks tbody tr");
         var id = (await row.PropertyAsync("id"))!["webhook-".Length..];
-        Assert.Equal(fixture.Receiver.Url(name), await Browser.TextAsync($"#webhook-{id} .url"));
-        Assert.Equal("payment.settled", await Browser.TextAsync($"#webhook-{id} .events"));
-        Assert.Equal("yes", await Browser.TextAsync($"#webhook-{id} .enabled"));
+        Assert.Equal(fixture.Receiver.Url(name), await TextAsync($"#webhook-{id} .url"));
+        Assert.Equal("payment.settled", await TextAsync($"#webhook-{id} .events"));
+        Assert.Equal("yes", await TextAsync($"#webhook-{id} .enabled"));
         await Browser.ScreenshotAsync(Path.Combine(Artifacts, "console-webhooks.png"));
 
         await Browser.ClickAsync("#created-endpoint");
+        await Browser.WaitForUrlAsync(u => u.EndsWith($"/console/webhooks/{id}", StringComparison.Ordinal));
         Assert.DoesNotContain(secret, await Browser.PageSourceAsync(), StringComparison.Ordinal);
-        Assert.Contains("current", await Browser.TextAsync("#webhook-secrets"), StringComparison.Ordinal);
+        Assert.Contains("current", await TextAsync("#webhook-secrets"), StringComparison.Ordinal);
         await Browser.ClickAsync("#send-test");
-        Assert.Equal("Test event queued.", await Browser.TextAsync("#notice"));
+        Assert.Equal("Test event queued.", await TextAsync("#notice"));
         await Poll.UntilAsync(() => Task.FromResult(fixture.Receiver.To(name).Count == 1), TimeSpan.FromSeconds(30));
         var received = fixture.Receiver.To(name)[0];
         Assert.Equal([received.EventId], await StripeVerifiesAsync(received.Body, received.Signature, 300, secret));
@@ -73,34 +74,37 @@ public sealed class WebhookConsoleTests(WebhookBrowserFixture fixture) : IClassF
         await Poll.UntilAsync(async () =>
         {
             await Browser.NavigateAsync($"{fixture.Gateway.BaseUrl}/console/webhooks/{id}");
-            return await Browser.TextAsync("#deliveries tbody tr .status") == "delivered";
+            return await TextAsync("#deliveries tbody tr .status") == "delivered";
         }, TimeSpan.FromSeconds(30));
-        Assert.Contains("webhook.test", await Browser.TextAsync("#deliveries tbody tr .event"), StringComparison.Ordinal);
-        Assert.StartsWith("200 in", await Browser.TextAsync("#deliveries tbody tr .last"), StringComparison.Ordinal);
+        Assert.Contains("webhook.test", await TextAsync("#deliveries tbody tr .event"), StringComparison.Ordinal);
+        Assert.StartsWith("200 in", await TextAsync("#deliveries tbody tr .last"), StringComparison.Ordinal);
         await Browser.ScreenshotAsync(Path.Combine(Artifacts, "console-webhook-details.png"));
 
         await Browser.ClickAsync("#deliveries tbody tr .redeliver");
-        Assert.Equal("Redelivery queued.", await Browser.TextAsync("#notice"));
+        Assert.Equal("Redelivery queued.", await TextAsync("#notice"));
         await Poll.UntilAsync(() => Task.FromResult(fixture.Receiver.To(name).Count == 2), TimeSpan.FromSeconds(30));
         Assert.Equal(received.EventId, fixture.Receiver.To(name)[1].EventId);
 
         await Browser.ClickAsync("#rotate-secret");
-        var rotated = await Browser.TextAsync("#new-secret");
+        var rotated = await TextAsync("#new-secret");
+        Assert.Null(await Browser.TryFindAsync("#notice")); // the earlier page's notice is not repeated under the new secret
         Assert.StartsWith("whsec_", rotated, StringComparison.Ordinal);
         Assert.NotEqual(secret, rotated);
-        Assert.Contains("stops signing", await Browser.TextAsync("#webhook-secrets"), StringComparison.Ordinal);
+        Assert.Contains("stops signing", await TextAsync("#webhook-secrets"), StringComparison.Ordinal);
 
         await Browser.ClickAsync("#event-link-unhealthy");
         await Browser.ClickAsync("#save-webhook");
-        Assert.Equal("Changes saved.", await Browser.TextAsync("#notice"));
-        Assert.Equal("payment.settled, link.unhealthy", await Browser.TextAsync("#webhook-events"));
-        Assert.Equal("yes", await Browser.TextAsync("#webhook-enabled"));
+        await Browser.WaitForUrlAsync(u => u.EndsWith("?notice=saved", StringComparison.Ordinal));
+        Assert.Equal("Changes saved.", await TextAsync("#notice"));
+        Assert.Equal("payment.settled, link.unhealthy", await TextAsync("#webhook-events"));
+        Assert.Equal("yes", await TextAsync("#webhook-enabled"));
         await Browser.ClickAsync("#enabled");
         await Browser.ClickAsync("#save-webhook");
-        Assert.Equal("no", await Browser.TextAsync("#webhook-enabled"));
+        // The same URL again: wait for the new page's content rather than the address.
+        await Poll.UntilAsync(async () => await TextAsync("#webhook-enabled") == "no", TimeSpan.FromSeconds(30));
 
         await Browser.ClickAsync("#delete-webhook");
-        Assert.Equal("Endpoint deleted.", await Browser.TextAsync("#deleted-notice"));
+        Assert.Equal("Endpoint deleted.", await TextAsync("#deleted-notice"));
         Assert.NotNull(await Browser.TryFindAsync("#no-webhooks"));
     }
 
@@ -129,6 +133,23 @@ public sealed class WebhookConsoleTests(WebhookBrowserFixture fixture) : IClassF
             new() { ["Input.Url"] = fixture.Receiver.Url(name), ["Input.PaymentSettled"] = "true" }, withToken: false);
         Assert.Equal(HttpStatusCode.BadRequest, noToken.StatusCode);
         Assert.Empty((await mine.GetAsync("/console/webhooks")).Html.Split("id=\"webhook-")[1..]);
+    }
+
+    // A click that navigates returns before the next page loads: an element found on the old page may go stale while read.
+    private async Task<string> TextAsync(string css)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            try
+            {
+                return await Browser.TextAsync(css);
+            }
+            catch (InvalidOperationException e) when (e.Message.Contains("stale element", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+        }
     }
 
     private async Task<string> NewOrganisationKeyAsync()
