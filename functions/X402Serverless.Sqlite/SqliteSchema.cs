@@ -318,6 +318,26 @@ internal static class SqliteSchema
         );
         CREATE INDEX siwx_nonces_by_expiry ON siwx_nonces(keep_until);
         """,
+        """
+        CREATE TABLE webhook_endpoints (
+            id TEXT PRIMARY KEY,
+            organisation_id TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            endpoint TEXT NOT NULL
+        );
+        CREATE INDEX webhook_endpoints_by_organisation ON webhook_endpoints(organisation_id, created_at);
+        CREATE TABLE webhook_deliveries (
+            id TEXT PRIMARY KEY,
+            endpoint_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            next_attempt_at TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            delivery TEXT NOT NULL
+        );
+        CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries(endpoint_id, created_at);
+        CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at) WHERE status IN ('pending', 'sending');
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

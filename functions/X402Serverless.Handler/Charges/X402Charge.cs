@@ -19,7 +19,8 @@ internal sealed class X402Charge(
     SettlementProcessor settlement,
     JobQueues queues,
     TimeProvider time,
-    TimeSpan inlineTimeout) : ICharge
+    TimeSpan inlineTimeout,
+    OutboundWebhooks.WebhookEvents events) : ICharge
 {
     private int _concluded;
 
@@ -44,6 +45,11 @@ internal sealed class X402Charge(
         await payments.AdvanceAsync(record.Id, PaymentStatus.Settling, time.GetUtcNow(), cancellationToken);
         using var timeout = new CancellationTokenSource(inlineTimeout);
         var result = await settlement.RunAsync(record with { Status = PaymentStatus.Settling }, inline: true, timeout.Token);
+        // Before the payer is answered; no store round trip unless the organisation has an endpoint for it.
+        if (OutboundWebhooks.WebhookEventData.Settlement(record, result) is var (type, data))
+        {
+            await events.RaiseAsync(record.OrganisationId, type, data, CancellationToken.None);
+        }
         switch (result.Kind)
         {
             case SettlementOutcomeKind.Settled:

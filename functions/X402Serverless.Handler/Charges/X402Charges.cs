@@ -27,7 +27,8 @@ internal sealed class X402Charges(
     JobQueues queues,
     PublicUrls urls,
     TimeProvider time,
-    IOptions<GatewayOptions> options)
+    IOptions<GatewayOptions> options,
+    OutboundWebhooks.WebhookEvents events)
 {
     /// <summary>
     /// Decode, match, verify locally: the payment and the requirement it meets, or why not. Only a signature that is
@@ -108,7 +109,7 @@ internal sealed class X402Charges(
             return (null, await payments.GetAsync(record.Id, cancellationToken));
         }
         var receipt = new X402Receipt(payment.Version, record, NetworkName(payment.Version, requirement), null, Deferred: false);
-        return (new X402Charge(record, receipt, owesContent, payments, settlement, queues, time, options.Value.Settlement.InlineSettleTimeout), null);
+        return (new X402Charge(record, receipt, owesContent, payments, settlement, queues, time, options.Value.Settlement.InlineSettleTimeout, events), null);
     }
 
     /// <summary>The network as the payer's protocol generation names it.</summary>

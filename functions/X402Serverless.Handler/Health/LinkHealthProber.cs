@@ -23,6 +23,7 @@ internal sealed partial class LinkHealthProber(
     ISecretSealer sealer,
     HttpMessageInvoker upstreamClient,
     ListingCatalogue catalogue,
+    OutboundWebhooks.WebhookEvents events,
     TimeProvider time,
     IOptions<HealthOptions> options,
     ILogger<LinkHealthProber> logger) : IDisposable
@@ -78,6 +79,16 @@ internal sealed partial class LinkHealthProber(
                     // Kept as found, so a pass cut short (the host's timeout, a shutdown) loses only the probes under way.
                     await health.SaveAsync([result], CancellationToken.None);
                     results.Add(result);
+                    var last = previous.GetValueOrDefault(link.Id);
+                    if (!result.Up && (last is null || last.Up))
+                    {
+                        // Once per change to down, after it is recorded: the next pass compares with this result.
+                        await events.RaiseAsync(link.OrganisationId, Core.OutboundWebhooks.WebhookEventTypes.LinkUnhealthy, new System.Text.Json.Nodes.JsonObject
+                        {
+                            ["linkId"] = link.Id, ["checkedAt"] = result.CheckedAt, ["status"] = result.Status, ["failure"] = result.Failure,
+                            ["lastUpAt"] = result.LastUpAt,
+                        }, CancellationToken.None);
+                    }
                 }
             });
         // The catalogue shows what was found at once rather than when its snapshot next expires (one rebuild a pass).

@@ -6,6 +6,7 @@ using X402Serverless.Handler.Kyc;
 using X402Serverless.Handler.Listings;
 using X402Serverless.Handler.Management;
 using X402Serverless.Handler.Passes;
+using X402Serverless.Handler.OutboundWebhooks;
 using X402Serverless.Handler.Payers;
 using X402Serverless.Handler.Paywall;
 using X402Serverless.Handler.ProviderConsole;
@@ -66,6 +67,7 @@ public static class GatewayApp
         api.Requiring(ManagementPermission.ManageBilling).MapPoolUsdcTopUp();
         api.InArea(ManagementArea.Links).MapFacilitatorUsage();
         api.InArea(ManagementArea.Links).MapLinkPassesApi();
+        api.MapWebhooksApi();
         app.MapMeApi();
         app.MapSignup();
         StripeWebhookEndpoint.Map(app);

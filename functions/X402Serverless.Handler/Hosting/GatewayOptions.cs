@@ -49,6 +49,8 @@ public sealed class GatewayOptions
 
     public InboxOptions Inbox { get; set; } = new();
 
+    public OutboundWebhookOptions OutboundWebhooks { get; set; } = new();
+
     public ServiceBusOptions ServiceBus { get; set; } = new();
 
     public StorageOptions Storage { get; set; } = new();

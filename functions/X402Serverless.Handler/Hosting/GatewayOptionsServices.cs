@@ -19,6 +19,7 @@ internal static class GatewayOptionsServices
         services.AddSection<KycOptions>(nameof(GatewayOptions.Kyc));
         services.AddSection<WebhookOptions>(nameof(GatewayOptions.Webhooks));
         services.AddSection<InboxOptions>(nameof(GatewayOptions.Inbox));
+        services.AddSection<OutboundWebhookOptions>(nameof(GatewayOptions.OutboundWebhooks));
         services.AddSection<ServiceBusOptions>(nameof(GatewayOptions.ServiceBus));
         services.AddSection<StorageOptions>(nameof(GatewayOptions.Storage));
         services.AddSection<HealthOptions>(nameof(GatewayOptions.Health));

@@ -22,6 +22,7 @@ internal static class GatewayServices
         services.AddCredits(options);
         services.AddPaidLinks();
         services.AddPaidInbox();
+        services.AddOutboundWebhooks();
         services.AddStripe();
         services.AddKyc();
         services.AddWebhookInbox();

@@ -33,6 +33,7 @@ internal static class StoreServices
             services.AddSingleton<IInboxMessageStore, SqliteInboxMessageStore>();
             services.AddSingleton<IAuditLog, SqliteAuditLog>();
             services.AddSingleton<IPassStore, SqlitePassStore>();
+            services.AddSingleton<IWebhookEndpointStore, SqliteWebhookEndpointStore>();
             foreach (var source in WebhookSources.All)
             {
                 services.AddKeyedSingleton<IWebhookInbox>(source, (sp, _) => ActivatorUtilities.CreateInstance<SqliteWebhookInbox>(sp, source));
@@ -71,6 +72,8 @@ internal static class StoreServices
         services.AddSingleton<IInboxMessageStore>(messages);
         var audit = new TableAuditLog(client, p + "auditentries");
         services.AddSingleton<IAuditLog>(audit);
+        var webhookEndpoints = new TableWebhookEndpointStore(client, p + "webhookendpoints", p + "webhookdeliveries");
+        services.AddSingleton<IWebhookEndpointStore>(webhookEndpoints);
         var paymentIdentifiers = new TablePaymentIdentifierStore(client, p + "paymentidentifiers");
         services.AddSingleton<IPaymentIdentifierStore>(paymentIdentifiers);
         var transferClaims = new TableTransferClaimStore(client, p + "transferclaims");
@@ -82,7 +85,7 @@ internal static class StoreServices
             links.InitializeAsync(ct), access.InitializeAsync(ct), payments.InitializeAsync(ct), payers.InitializeAsync(ct),
             stripeEvents.InitializeAsync(ct), kycEvents.InitializeAsync(ct), kyc.InitializeAsync(ct), usage.InitializeAsync(ct), signup.InitializeAsync(ct),
             linkHealth.InitializeAsync(ct),
-            paymentIdentifiers.InitializeAsync(ct), messages.InitializeAsync(ct), transferClaims.InitializeAsync(ct), audit.InitializeAsync(ct), passes.InitializeAsync(ct),
+            paymentIdentifiers.InitializeAsync(ct), messages.InitializeAsync(ct), transferClaims.InitializeAsync(ct), audit.InitializeAsync(ct), passes.InitializeAsync(ct), webhookEndpoints.InitializeAsync(ct),
             ((TableLedger)sp.GetRequiredService<ILedger>()).InitializeAsync(ct))));
     }
 }

@@ -19,6 +19,8 @@ internal sealed class PaidCallPipeline(
     PaymentRequiredResponder paywall,
     Usage.UsageRecorder usage,
     IOptions<GatewayOptions> options,
+    OutboundWebhooks.WebhookEvents events,
+    OutboundWebhooks.CreditsLowWatch creditsLow,
     ILogger<PaidLinkEndpoint> logger)
 {
     public async Task<IResult> RunAsync(HttpContext http, CachedLink cached, string? rest, ICharge charge)
@@ -86,6 +88,12 @@ internal sealed class PaidCallPipeline(
             else
             {
                 usage.Charged(cached.Link, capture.Receipt!);
+                await events.RaiseAsync(cached.Link.OrganisationId, Core.OutboundWebhooks.WebhookEventTypes.ChargeCaptured,
+                    OutboundWebhooks.WebhookEventData.Charge(cached.Link, capture.Receipt!), CancellationToken.None);
+                if (charge is BalanceCharge { Hold: { FromAllowance: false } hold })
+                {
+                    await creditsLow.CapturedAsync(cached.Link.OrganisationId, hold, CancellationToken.None);
+                }
             }
             if (capture.Receipt is X402Receipt { Transaction: { } transaction } settled && !charge.AlreadyPaid)
             {

@@ -21,4 +21,5 @@ namespace X402Serverless.Handler.Requests;
 [JsonSerializable(typeof(BudgetRequest))]
 [JsonSerializable(typeof(TopUpRequest))]
 [JsonSerializable(typeof(Core.Passes.PassOfferDraft))]
+[JsonSerializable(typeof(WebhookEndpointRequest))]
 internal sealed partial class ApiJson : JsonSerializerContext;

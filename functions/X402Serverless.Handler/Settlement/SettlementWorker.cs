@@ -17,6 +17,7 @@ internal sealed partial class SettlementWorker(
     SettlementProcessor processor,
     MaintenancePass maintenance,
     SettlementSignal signal,
+    OutboundWebhooks.WebhookEvents events,
     TimeProvider time,
     IOptions<SettlementOptions> options,
     ILogger<SettlementWorker> logger) : BackgroundService
@@ -78,6 +79,10 @@ internal sealed partial class SettlementWorker(
         {
             var result = await processor.RunAsync(job, inline: false, cancellationToken);
             Report(job, result);
+            if (OutboundWebhooks.WebhookEventData.Settlement(job, result) is var (type, data))
+            {
+                await events.RaiseAsync(job.OrganisationId, type, data, CancellationToken.None);
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -193,7 +193,18 @@ public sealed class PaidCallPipelineTests : IAsyncDisposable
         var forwarder = new UpstreamForwarder(new HttpMessageInvoker(new StubUpstream(upstream)), new ResponseIsolation(options), options);
         return new PaidCallPipeline(forwarder, new PaymentRequiredResponder(new PublicUrls(options), options, TimeProvider.System),
             new UsageRecorder(new SqliteUsageStore(_database), TimeProvider.System, new X402Serverless.Core.Networks.NetworkRegistry([]), NullLogger<UsageRecorder>.Instance), options,
-            NullLogger<PaidLinkEndpoint>.Instance);
+            Events(out var creditsLow), creditsLow, NullLogger<PaidLinkEndpoint>.Instance);
+    }
+
+    private X402Serverless.Handler.OutboundWebhooks.WebhookEvents Events(out X402Serverless.Handler.OutboundWebhooks.CreditsLowWatch creditsLow)
+    {
+        var store = new SqliteWebhookEndpointStore(_database);
+        var options = Options.Create(new OutboundWebhookOptions());
+        var cache = new X402Serverless.Handler.OutboundWebhooks.WebhookEndpointCache(store, TimeProvider.System, options);
+        var events = new X402Serverless.Handler.OutboundWebhooks.WebhookEvents(cache, store, new X402Serverless.Handler.OutboundWebhooks.WebhookDeliverySignal(),
+            TimeProvider.System, NullLogger<X402Serverless.Handler.OutboundWebhooks.WebhookEvents>.Instance);
+        creditsLow = new(cache, new SqliteLedger(_database, TimeProvider.System), events, options, NullLogger<X402Serverless.Handler.OutboundWebhooks.CreditsLowWatch>.Instance);
+        return events;
     }
 
     private static CachedLink Link(string chargeOn = ChargePolicies.Success)

@@ -141,3 +141,9 @@ public sealed class SqliteInboxMessageStoreTests : InboxMessageStoreContract
         return new SqliteLinkStore(database);
     }
 }
+
+public sealed class SqliteWebhookEndpointStoreTests : WebhookEndpointStoreContract
+{
+    protected override Task<IWebhookEndpointStore> StoreAsync() =>
+        Task.FromResult<IWebhookEndpointStore>(new SqliteWebhookEndpointStore(new SqliteDatabase(Path.Combine(Path.GetTempPath(), "x402-contract-" + Guid.NewGuid().ToString("N"), "x402.db"))));
+}

@@ -134,3 +134,13 @@ public sealed class TableInboxMessageStoreTests(AzuriteFixture azurite) : InboxM
         return store;
     }
 }
+
+public sealed class TableWebhookEndpointStoreTests(AzuriteFixture azurite) : WebhookEndpointStoreContract, IClassFixture<AzuriteFixture>
+{
+    protected override async Task<IWebhookEndpointStore> StoreAsync()
+    {
+        var store = new TableWebhookEndpointStore(azurite.Tables, AzuriteFixture.UniqueTable("whendpoints"), AzuriteFixture.UniqueTable("whdeliveries"));
+        await store.InitializeAsync(default);
+        return store;
+    }
+}

@@ -1,0 +1,140 @@
+using Azure;
+using Azure.Data.Tables;
+using X402Serverless.AzureStorage.Tables;
+using X402Serverless.Core.OutboundWebhooks;
+using X402Serverless.Core.Ports;
+using static X402Serverless.AzureStorage.Tables.EntityFields;
+
+namespace X402Serverless.AzureStorage;
+
+/// <summary>
+/// Endpoints partitioned by organisation (a read names both, so another organisation's id is simply not found);
+/// deliveries partitioned by endpoint, keyed by an id whose prefix is the inverted creation time (newest first). A
+/// delivery's document is split over properties of at most 30,000 characters; a change is an ETag-guarded replace.
+/// </summary>
+public sealed class TableWebhookEndpointStore(TableServiceClient service, string endpointsTable = "webhookendpoints", string deliveriesTable = "webhookdeliveries")
+    : IWebhookEndpointStore
+{
+    private const int Chunk = 30_000;
+    private readonly TableClient _endpoints = service.GetTableClient(endpointsTable);
+    private readonly TableClient _deliveries = service.GetTableClient(deliveriesTable);
+
+    public Task InitializeAsync(CancellationToken cancellationToken) =>
+        Task.WhenAll(_endpoints.CreateIfNotExistsAsync(cancellationToken), _deliveries.CreateIfNotExistsAsync(cancellationToken));
+
+    public async Task CreateAsync(WebhookEndpoint endpoint, CancellationToken cancellationToken) =>
+        await _endpoints.AddEntityAsync(ToEntity(endpoint), cancellationToken);
+
+    public async Task<WebhookEndpoint?> GetAsync(string organisationId, string id, CancellationToken cancellationToken) =>
+        await _endpoints.FindAsync(organisationId, id, cancellationToken) is { } entity ? FromEntity(entity) : null;
+
+    public async Task<IReadOnlyList<WebhookEndpoint>> ListAsync(string organisationId, CancellationToken cancellationToken) =>
+        (await _endpoints.ListAsync(TableClient.CreateQueryFilter($"PartitionKey eq {organisationId}"), null, cancellationToken))
+            .Select(FromEntity).OrderBy(e => e.CreatedAt).ThenBy(e => e.Id, StringComparer.Ordinal).ToList();
+
+    public async Task<bool> UpdateAsync(WebhookEndpoint endpoint, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _endpoints.UpdateEntityAsync(ToEntity(endpoint), ETag.All, TableUpdateMode.Replace, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.IsNotFound())
+        {
+            return false;
+        }
+    }
+
+    public async Task<bool> DeleteAsync(string organisationId, string id, CancellationToken cancellationToken)
+    {
+        if (await _endpoints.FindAsync(organisationId, id, cancellationToken) is null)
+        {
+            return false;
+        }
+        // The endpoint first: a delivery left behind by a crash here is never sent (its endpoint is gone) nor listed.
+        try
+        {
+            await _endpoints.DeleteEntityAsync(organisationId, id, ETag.All, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.IsNotFound())
+        {
+            return false;
+        }
+        var rows = await _deliveries.ListAsync(TableClient.CreateQueryFilter($"PartitionKey eq {id}"), null, cancellationToken);
+        foreach (var batch in rows.Chunk(100))
+        {
+            await _deliveries.SubmitTransactionAsync(batch.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, ETag.All)), cancellationToken);
+        }
+        return true;
+    }
+
+    public async Task AddDeliveriesAsync(IReadOnlyList<WebhookDelivery> deliveries, CancellationToken cancellationToken)
+    {
+        // One partition per endpoint, so an event fanned out to several endpoints is several writes.
+        foreach (var delivery in deliveries)
+        {
+            await _deliveries.AddEntityAsync(ToEntity(delivery), cancellationToken);
+        }
+    }
+
+    public async Task<WebhookDelivery?> GetDeliveryAsync(string endpointId, string id, CancellationToken cancellationToken) =>
+        await _deliveries.FindAsync(endpointId, id, cancellationToken) is { } entity ? FromDeliveryEntity(entity) : null;
+
+    public async Task<IReadOnlyList<WebhookDelivery>> ListDeliveriesAsync(string endpointId, int max, CancellationToken cancellationToken) =>
+        (await _deliveries.ListAsync(TableClient.CreateQueryFilter($"PartitionKey eq {endpointId}"), max, cancellationToken)).Select(FromDeliveryEntity).ToList();
+
+    public async Task<bool> TryUpdateDeliveryAsync(WebhookDelivery updated, string expectedStatus, int expectedAttempts, CancellationToken cancellationToken)
+    {
+        if (await _deliveries.FindAsync(updated.EndpointId, updated.Id, cancellationToken) is not { } current
+            || Str(current, "Status") != expectedStatus || OptInt(current, "Attempts") != expectedAttempts)
+        {
+            return false;
+        }
+        try
+        {
+            await _deliveries.UpdateEntityAsync(ToEntity(updated), current.ETag, TableUpdateMode.Replace, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.IsPreconditionFailed() || e.IsNotFound())
+        {
+            return false;
+        }
+    }
+
+    public async Task<IReadOnlyList<WebhookDelivery>> DueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter(
+            $"(Status eq {DeliveryStatuses.Pending} or Status eq {DeliveryStatuses.Sending}) and NextAttemptAt le {Time(now)}");
+        // Partitions come back in key order, not due order: the scan reads them all, then takes the oldest.
+        return (await _deliveries.ListAsync(filter, null, cancellationToken))
+            .OrderBy(e => Str(e, "NextAttemptAt"), StringComparer.Ordinal).Take(max).Select(FromDeliveryEntity).ToList();
+    }
+
+    private static TableEntity ToEntity(WebhookEndpoint endpoint) =>
+        new(endpoint.OrganisationId, endpoint.Id) { ["Endpoint"] = WebhookJson.Write(endpoint) };
+
+    private static WebhookEndpoint FromEntity(TableEntity entity) => WebhookJson.ReadEndpoint(Str(entity, "Endpoint"));
+
+    private static TableEntity ToEntity(WebhookDelivery delivery)
+    {
+        var json = WebhookJson.Write(delivery);
+        var entity = new TableEntity(delivery.EndpointId, delivery.Id)
+        {
+            ["Status"] = delivery.Status,
+            ["Attempts"] = delivery.Attempts,
+            ["NextAttemptAt"] = Time(delivery.NextAttemptAt),
+            ["Chunks"] = (json.Length + Chunk - 1) / Chunk,
+        };
+        for (var i = 0; i * Chunk < json.Length; i++)
+        {
+            entity[$"Delivery{i}"] = json.Substring(i * Chunk, Math.Min(Chunk, json.Length - i * Chunk));
+        }
+        return entity;
+    }
+
+    private static WebhookDelivery FromDeliveryEntity(TableEntity entity)
+    {
+        var chunks = OptInt(entity, "Chunks") ?? 0;
+        return WebhookJson.ReadDelivery(string.Concat(Enumerable.Range(0, chunks).Select(i => Str(entity, $"Delivery{i}"))));
+    }
+}

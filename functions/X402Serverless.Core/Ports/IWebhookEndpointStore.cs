@@ -1,0 +1,37 @@
+using X402Serverless.Core.OutboundWebhooks;
+
+namespace X402Serverless.Core.Ports;
+
+/// <summary>An organisation's outbound webhook endpoints and their deliveries; a delivery changes only by conditional write.</summary>
+public interface IWebhookEndpointStore
+{
+    Task CreateAsync(WebhookEndpoint endpoint, CancellationToken cancellationToken);
+
+    /// <summary>The endpoint when it belongs to <paramref name="organisationId"/>; null otherwise (another organisation's is "not found").</summary>
+    Task<WebhookEndpoint?> GetAsync(string organisationId, string id, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<WebhookEndpoint>> ListAsync(string organisationId, CancellationToken cancellationToken);
+
+    /// <summary>Replaces the endpoint (same organisation and id); false when it is gone.</summary>
+    Task<bool> UpdateAsync(WebhookEndpoint endpoint, CancellationToken cancellationToken);
+
+    /// <summary>Removes the endpoint and its deliveries; false when it was not the organisation's.</summary>
+    Task<bool> DeleteAsync(string organisationId, string id, CancellationToken cancellationToken);
+
+    /// <summary>Stores deliveries (one event fanned out to several endpoints) together where the store allows.</summary>
+    Task AddDeliveriesAsync(IReadOnlyList<WebhookDelivery> deliveries, CancellationToken cancellationToken);
+
+    Task<WebhookDelivery?> GetDeliveryAsync(string endpointId, string id, CancellationToken cancellationToken);
+
+    /// <summary>The endpoint's deliveries, newest first.</summary>
+    Task<IReadOnlyList<WebhookDelivery>> ListDeliveriesAsync(string endpointId, int max, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Writes <paramref name="updated"/> only if the stored delivery still has <paramref name="expectedStatus"/> and
+    /// <paramref name="expectedAttempts"/>; false when another writer changed it first (or it is gone).
+    /// </summary>
+    Task<bool> TryUpdateDeliveryAsync(WebhookDelivery updated, string expectedStatus, int expectedAttempts, CancellationToken cancellationToken);
+
+    /// <summary>Pending or sending deliveries whose <see cref="WebhookDelivery.NextAttemptAt"/> has come, oldest first.</summary>
+    Task<IReadOnlyList<WebhookDelivery>> DueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken);
+}

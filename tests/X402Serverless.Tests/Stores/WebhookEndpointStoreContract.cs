@@ -1,0 +1,126 @@
+using X402Serverless.Core.OutboundWebhooks;
+using X402Serverless.Core.Ports;
+
+namespace X402Serverless.Tests.Stores;
+
+/// <summary>What every IWebhookEndpointStore adapter must do: organisation-scoped endpoints, and deliveries changed only by conditional writes.</summary>
+public abstract class WebhookEndpointStoreContract
+{
+    protected abstract Task<IWebhookEndpointStore> StoreAsync();
+
+    private static readonly DateTimeOffset At = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
+
+    private static WebhookEndpoint Endpoint(string organisation, DateTimeOffset? created = null) => new()
+    {
+        Id = WebhookIds.Endpoint(),
+        OrganisationId = organisation,
+        Url = "https://hooks.example.com/x402",
+        Description = "Ops \"é\"",
+        Events = [WebhookEventTypes.PaymentSettled, WebhookEventTypes.LinkUnhealthy],
+        Secrets = [new WebhookSecret(WebhookIds.Secret(), "v1:sealed", At, null), new WebhookSecret(WebhookIds.Secret(), "v1:old", At.AddDays(-1), At.AddHours(20))],
+        CreatedAt = created ?? At,
+        UpdatedAt = At,
+    };
+
+    private static WebhookDelivery Delivery(WebhookEndpoint endpoint, DateTimeOffset created, string status = DeliveryStatuses.Pending) => new()
+    {
+        Id = WebhookIds.Delivery(created),
+        EndpointId = endpoint.Id,
+        OrganisationId = endpoint.OrganisationId,
+        EventId = WebhookIds.Event(),
+        EventType = WebhookEventTypes.PaymentSettled,
+        Payload = """{"id":"evt_1","type":"payment.settled","data":{"object":{"note":"é\n"}}}""",
+        Status = status,
+        NextAttemptAt = created,
+        CreatedAt = created,
+        UpdatedAt = created,
+    };
+
+    private static string Org() => "org_" + Guid.NewGuid().ToString("N")[..10];
+
+    [Fact]
+    public async Task An_endpoint_round_trips_and_is_invisible_to_another_organisation()
+    {
+        var store = await StoreAsync();
+        var (mine, theirs) = (Org(), Org());
+        var first = Endpoint(mine);
+        var second = Endpoint(mine, At.AddMinutes(1));
+        await store.CreateAsync(second, default);
+        await store.CreateAsync(first, default);
+        await store.CreateAsync(Endpoint(theirs), default);
+
+        var read = (await store.GetAsync(mine, first.Id, default))!;
+        Assert.Equal(first, read with { Events = first.Events, Secrets = first.Secrets });
+        Assert.Equal(first.Events, read.Events);
+        Assert.Equal(first.Secrets, read.Secrets);
+        Assert.Null(await store.GetAsync(theirs, first.Id, default));
+        Assert.Equal([first.Id, second.Id], (await store.ListAsync(mine, default)).Select(e => e.Id));
+        Assert.False(await store.DeleteAsync(theirs, first.Id, default));
+        Assert.False(await store.UpdateAsync(first with { OrganisationId = theirs }, default));
+        Assert.Equal("https://hooks.example.com/x402", (await store.GetAsync(mine, first.Id, default))!.Url);
+    }
+
+    [Fact]
+    public async Task An_update_replaces_and_a_delete_removes_the_endpoint_and_its_deliveries()
+    {
+        var store = await StoreAsync();
+        var org = Org();
+        var endpoint = Endpoint(org);
+        await store.CreateAsync(endpoint, default);
+        Assert.True(await store.UpdateAsync(endpoint with { Enabled = false, Events = [WebhookEventTypes.CreditsLow] }, default));
+        var read = (await store.GetAsync(org, endpoint.Id, default))!;
+        Assert.False(read.Enabled);
+        Assert.Equal([WebhookEventTypes.CreditsLow], read.Events);
+
+        var delivery = Delivery(endpoint, At);
+        await store.AddDeliveriesAsync([delivery], default);
+        Assert.True(await store.DeleteAsync(org, endpoint.Id, default));
+        Assert.Null(await store.GetAsync(org, endpoint.Id, default));
+        Assert.Null(await store.GetDeliveryAsync(endpoint.Id, delivery.Id, default));
+        Assert.False(await store.UpdateAsync(endpoint, default));
+        Assert.False(await store.DeleteAsync(org, endpoint.Id, default));
+    }
+
+    [Fact]
+    public async Task Deliveries_list_newest_first_and_change_only_while_their_status_and_attempt_are_as_expected()
+    {
+        var store = await StoreAsync();
+        var endpoint = Endpoint(Org());
+        await store.CreateAsync(endpoint, default);
+        var older = Delivery(endpoint, At);
+        var newer = Delivery(endpoint, At.AddSeconds(1));
+        await store.AddDeliveriesAsync([older, newer], default);
+        Assert.Equal([newer.Id, older.Id], (await store.ListDeliveriesAsync(endpoint.Id, 10, default)).Select(d => d.Id));
+        Assert.Equal([newer.Id], (await store.ListDeliveriesAsync(endpoint.Id, 1, default)).Select(d => d.Id));
+        Assert.Equal(older.Payload, (await store.GetDeliveryAsync(endpoint.Id, older.Id, default))!.Payload);
+        Assert.Null(await store.GetDeliveryAsync("whe_other", older.Id, default));
+
+        // Two claims from the same snapshot: exactly one wins.
+        var claim = older with { Status = DeliveryStatuses.Sending, Attempts = 1 };
+        Assert.True(await store.TryUpdateDeliveryAsync(claim, DeliveryStatuses.Pending, 0, default));
+        Assert.False(await store.TryUpdateDeliveryAsync(claim, DeliveryStatuses.Pending, 0, default));
+        var logged = claim with
+        {
+            Status = DeliveryStatuses.Delivered,
+            Log = [new WebhookAttempt(At, 200, 12, "ok", null), new WebhookAttempt(At, null, 10_000, null, "timeout")],
+        };
+        Assert.True(await store.TryUpdateDeliveryAsync(logged, DeliveryStatuses.Sending, 1, default));
+        Assert.Equal(logged.Log, (await store.GetDeliveryAsync(endpoint.Id, older.Id, default))!.Log);
+    }
+
+    [Fact]
+    public async Task Due_lists_pending_and_lease_expired_deliveries_oldest_first_never_finished_ones()
+    {
+        var store = await StoreAsync();
+        var endpoint = Endpoint(Org());
+        await store.CreateAsync(endpoint, default);
+        var early = Delivery(endpoint, At.AddMinutes(-2));
+        var leaseOver = Delivery(endpoint, At.AddMinutes(-1), DeliveryStatuses.Sending);
+        var later = Delivery(endpoint, At.AddMinutes(5));
+        var delivered = Delivery(endpoint, At.AddMinutes(-3), DeliveryStatuses.Delivered);
+        var failed = Delivery(endpoint, At.AddMinutes(-3), DeliveryStatuses.Failed);
+        await store.AddDeliveriesAsync([later, leaseOver, early, delivered, failed], default);
+        var due = (await store.DueAsync(At, 1000, default)).Where(d => d.EndpointId == endpoint.Id).Select(d => d.Id).ToList();
+        Assert.Equal([early.Id, leaseOver.Id], due);
+    }
+}
