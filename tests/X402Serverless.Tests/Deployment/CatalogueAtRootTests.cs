@@ -35,6 +35,8 @@ public sealed class CatalogueAtRootTests
     [InlineData("GET", "/openapi.json", "OpenApi")]
     [InlineData("GET", "/l/lnk_abc/v1/quote", "PaidLink")]
     [InlineData("POST", "/pass/lnk_abc", "Passes")]
+    [InlineData("GET", "/paywall/wallet.js", "Paywall")]
+    [InlineData("POST", "/paywall/lnk_abc/v1/quote", "Paywall")]
     [InlineData("GET", "/console/links", "Console")]
     [InlineData("GET", "/not-a-route", null)] // Home matches the empty path only, not as a catch-all
     [InlineData("POST", "/", null)]
