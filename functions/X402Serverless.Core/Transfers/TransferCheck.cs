@@ -8,7 +8,8 @@ namespace X402Serverless.Core.Transfers;
 
 /// <summary>What the chain says about a presented transaction, read through the network's RPC.</summary>
 /// <param name="ChainId">The chain id the transaction was signed for (EIP-155), null for a legacy unprotected one.</param>
-public sealed record ObservedTransfer(TransactionReceipt Receipt, long? ChainId, DateTimeOffset BlockTime, BigInteger Head);
+/// <param name="Sender">Who signed and sent the transaction (its <c>from</c>).</param>
+public sealed record ObservedTransfer(TransactionReceipt Receipt, long? ChainId, DateTimeOffset BlockTime, BigInteger Head, EvmAddress? Sender = null);
 
 /// <summary>The terms a transfer must meet: the link's requirement on one network and the gateway's acceptance policy.</summary>
 public sealed record TransferTerms(long ChainId, EvmAddress Token, EvmAddress PayTo, EvmAddress Sender, TokenAmount Minimum,
@@ -37,6 +38,12 @@ public static class TransferCheck
         if (!receipt.Succeeded)
         {
             return Refuse(TransferReasons.Reverted, "The transaction reverted: nothing was transferred.");
+        }
+        // The payer's own transaction only: one a facilitator or relayer sent (an x402 settlement, say) also logs a
+        // Transfer from the payer, but it already paid for what it was sent for.
+        if (observed.Sender != terms.Sender)
+        {
+            return Refuse(TransferReasons.WrongSender, "The transaction was not sent by the wallet that signed the proof: present a transfer you sent yourself.");
         }
         var token = terms.Token.ToLowerHex();
         var toTopic = Hex.Encode(AbiWord.Address(terms.PayTo));

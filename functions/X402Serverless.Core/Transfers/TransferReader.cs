@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Text.Json;
 using X402Serverless.Core.Chain;
+using X402Serverless.Core.Evm;
 
 namespace X402Serverless.Core.Transfers;
 
@@ -28,7 +29,10 @@ public static class TransferReader
         {
             long? chainId = transaction.TryGetProperty("chainId", out var c) && c.ValueKind == JsonValueKind.String ? (long)EvmRpcClient.Quantity(c) : null;
             var time = DateTimeOffset.FromUnixTimeSeconds((long)EvmRpcClient.Quantity(block.GetProperty("timestamp")));
-            return new ObservedTransfer(receipt, chainId, time, await headTask);
+            EvmAddress? sender = transaction.TryGetProperty("from", out var f) && f.ValueKind == JsonValueKind.String && EvmAddress.TryParse(f.GetString(), out var from)
+                ? from
+                : null;
+            return new ObservedTransfer(receipt, chainId, time, await headTask, sender);
         }
         catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or OverflowException or ArgumentOutOfRangeException)
         {

@@ -291,6 +291,23 @@ public sealed class TransferPaymentTests(ChainFixture chain, AzuriteFixture azur
     }
 
     [Fact]
+    public async Task The_hash_of_an_x402_settlement_presented_by_its_payer_pays_nothing_more()
+    {
+        var payer = await PayerAsync();
+        var link = await LinkAsync();
+        var offer = await OfferAsync(link);
+        // Paid once the x402 way: the facilitator's own transaction moves the payer's tokens to payTo.
+        using var paid = await SendAsync(link.Url, new PaymentBuilder { Requirement = offer.Accepted, PayerKey = payer.Key }.V2Header());
+        Assert.Equal(200, (int)paid.StatusCode);
+        var settlement = SettlementOf(paid).GetProperty("transaction").GetString()!;
+        await MineAsync(3);
+
+        // Its Transfer log is from the payer to payTo for the price, but the payer did not send it: no second call.
+        await AssertRefusedAsync(link, await SignAsync(payer, settlement, link.Url, offer), TransferReasons.WrongSender);
+        Assert.Equal(1, chain.Upstream.Hits(link.UpstreamPath));
+    }
+
+    [Fact]
     public async Task A_link_without_transfers_offers_none_and_a_txid_proof_is_not_taken_for_an_x402_payment()
     {
         var path = $"/ok/{Guid.NewGuid():N}";

@@ -33,6 +33,7 @@ public sealed class TransferCheckTests
     [InlineData("token", TransferReasons.WrongToken)]
     [InlineData("payTo", TransferReasons.WrongPayTo)]
     [InlineData("sender", TransferReasons.WrongSender)]
+    [InlineData("relayed", TransferReasons.WrongSender)] // the payer's Transfer, in a transaction someone else sent (an x402 settlement)
     [InlineData("value", TransferReasons.InsufficientValue)]
     [InlineData("confirmations", TransferReasons.Unconfirmed)]
     [InlineData("age", TransferReasons.TooOld)]
@@ -47,7 +48,8 @@ public sealed class TransferCheckTests
             _ => Log(Token, Sender, PayTo, 10_000),
         };
         var observed = Observed([log], succeeded: fault != "reverted", chainId: fault == "chain" ? 1 : 84532,
-            head: fault == "confirmations" ? 101 : 102, minedAt: fault == "age" ? Now.AddMinutes(-10).AddSeconds(-1) : Now.AddMinutes(-1));
+            head: fault == "confirmations" ? 101 : 102, minedAt: fault == "age" ? Now.AddMinutes(-10).AddSeconds(-1) : Now.AddMinutes(-1),
+            sentBy: fault == "relayed" ? Address() : Sender);
         Assert.Equal(reason, TransferCheck.Judge(observed, Terms, Now).Reason);
     }
 
@@ -130,6 +132,8 @@ public sealed class TransferCheckTests
     private static ReceiptLog Log(EvmAddress token, EvmAddress from, EvmAddress to, long value) => new(token.ToLowerHex(),
         [TransferProof.TransferTopic, Hex.Encode(AbiWord.Address(from)), Hex.Encode(AbiWord.Address(to))], Hex.Encode(AbiWord.UInt256(value)), 0);
 
-    private static ObservedTransfer Observed(ReceiptLog[] logs, bool succeeded = true, long? chainId = 84532, long head = 102, DateTimeOffset? minedAt = null) =>
-        new(new TransactionReceipt("0x" + new string('a', 64), succeeded, 100, 50_000, null, logs), chainId, minedAt ?? Now.AddMinutes(-1), new BigInteger(head));
+    private static ObservedTransfer Observed(ReceiptLog[] logs, bool succeeded = true, long? chainId = 84532, long head = 102, DateTimeOffset? minedAt = null,
+        EvmAddress? sentBy = null) =>
+        new(new TransactionReceipt("0x" + new string('a', 64), succeeded, 100, 50_000, null, logs), chainId, minedAt ?? Now.AddMinutes(-1), new BigInteger(head),
+            sentBy ?? Sender);
 }
