@@ -60,6 +60,41 @@ public sealed class ConsoleRolesTests(ConsoleFixture fixture) : IClassFixture<Co
     }
 
     [Fact]
+    public async Task A_read_only_key_cannot_create_an_inbox_or_change_its_block_list_from_the_console()
+    {
+        var (_, admin) = await fixture.NewOrganisationAsync("Console read-only inbox");
+        using (admin)
+        {
+            var (inboxId, _) = await Gateway.CreateLinkAsync(new
+            {
+                name = "Write to me", price = "0.25", payTo = ConsoleFixture.PayTo, accepts = new[] { "credits" }, inbox = new { deliverTo = "owner@example.com" },
+            }, admin);
+            using var session = await ConsoleSession.SignedInAsync(Gateway, await NewKeyAsync(admin, "read-only"));
+
+            using (var create = await session.PostFormAsync("/console/inboxes/new", "new-inbox", new()
+            {
+                ["Input.Name"] = "Sneaky inbox", ["Input.DeliverTo"] = "thief@example.com", ["Input.Price"] = "0.01", ["Input.PayTo"] = ConsoleFixture.PayTo,
+                ["Input.AcceptCredits"] = "true",
+            }))
+            {
+                Assert.Equal(HttpStatusCode.Forbidden, create.StatusCode);
+            }
+            using (var block = await session.PostFormAsync($"/console/links/{inboxId}/messages", "block-list", new() { ["Block.Block"] = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C" }))
+            {
+                Assert.Equal(HttpStatusCode.Forbidden, block.StatusCode);
+            }
+
+            var links = await admin.GetFromJsonAsync<JsonElement>("/api/links");
+            Assert.Equal(["Write to me"], links.GetProperty("items").EnumerateArray().Select(l => l.GetProperty("name").GetString()));
+            var inbox = await admin.GetFromJsonAsync<JsonElement>($"/api/links/{inboxId}");
+            Assert.Empty(inbox.GetProperty("inbox").GetProperty("block").EnumerateArray());
+            var denied = (await admin.GetFromJsonAsync<JsonElement>("/api/audit")).GetProperty("items").EnumerateArray()
+                .Where(e => e.GetProperty("outcome").GetString() == "denied").Select(e => e.GetProperty("action").GetString()).Order().ToList();
+            Assert.Equal(["inbox.block", "link.create"], denied);
+        }
+    }
+
+    [Fact]
     public async Task A_developers_console_edits_are_in_the_audit_log_and_the_audit_page_is_not_theirs()
     {
         var (_, admin) = await fixture.NewOrganisationAsync("Console developer");
