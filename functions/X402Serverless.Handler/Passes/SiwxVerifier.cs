@@ -2,6 +2,7 @@ using X402Serverless.Core.Links;
 using X402Serverless.Core.Networks;
 using X402Serverless.Core.Passes;
 using X402Serverless.Core.Ports;
+using X402Serverless.Handler.Hosting;
 
 namespace X402Serverless.Handler.Passes;
 
@@ -10,7 +11,7 @@ namespace X402Serverless.Handler.Passes;
 /// a proof is good for one request: a header seen by someone else is worth nothing once used, and nothing at all
 /// after <see cref="SiwxCheck.MaxAge"/>. Used nonces are swept now and then (one caller a minute per instance).
 /// </summary>
-internal sealed class SiwxVerifier(IPassStore store, NetworkRegistry networks, TimeProvider time)
+internal sealed class SiwxVerifier(IPassStore store, NetworkRegistry networks, PublicUrls urls, TimeProvider time)
 {
     private const int PurgeBatch = 500;
     private static readonly TimeSpan PurgeEvery = TimeSpan.FromMinutes(1);
@@ -28,6 +29,13 @@ internal sealed class SiwxVerifier(IPassStore store, NetworkRegistry networks, T
         {
             return SiwxResult.Refused("invalid_siwx_header",
                 $"{SiwxPayload.HeaderName} must be base64 of the sign-in-with-x JSON proof (domain, address, uri, version, chainId, type, nonce, issuedAt, signature).");
+        }
+        // The origin a wallet signed for must not come from a relayed Host: a phishing site's proof for its own domain
+        // would otherwise match once sent here with that Host. As for sign-up: a public address, or loopback only.
+        if (!urls.IsConfigured && !IsLoopback(request.Host.Host))
+        {
+            return SiwxResult.Refused("siwx_needs_public_url",
+                "This gateway does not know its public address, so it takes sign-in-with-x on loopback only; the operator sets X402:PublicBaseUrl.");
         }
         var now = time.GetUtcNow();
         var chainIds = link.Networks.Select(id => networks.TryGet(id, out var n) ? n.ChainId : (long?)null).OfType<long>().ToList();
@@ -53,4 +61,8 @@ internal sealed class SiwxVerifier(IPassStore store, NetworkRegistry networks, T
             await store.DeleteExpiredNoncesAsync(now, PurgeBatch, cancellationToken);
         }
     }
+
+    private static bool IsLoopback(string host) =>
+        host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+        || (System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var address) && FunctionsHost.IsLoopback(address));
 }

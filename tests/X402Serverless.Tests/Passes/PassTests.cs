@@ -212,6 +212,17 @@ public sealed class PassTests(CreditsFixture fixture) : IClassFixture<CreditsFix
         Assert.Equal("invalid_siwx_domain_mismatch", await RefusedAsync(link.Url,
             SiwxProofs.Signed(SiwxProofs.For(key, link.Url, now) with { Domain = "evil.example" }, key)));
         Assert.Equal("invalid_siwx_uri_mismatch", await RefusedAsync(link.Url, SiwxProofs.Signed(SiwxProofs.For(key, other.Url, now), key)));
+        // A phishing site's proof for its own domain, relayed with that Host: this gateway has no public address, so the
+        // Host cannot name the origin wallets signed for.
+        var phished = SiwxProofs.Signed(SiwxProofs.For(key, $"http://evil.example/l/{link.Id}", now), key);
+        using (var relayed = new HttpRequestMessage(HttpMethod.Get, link.Url))
+        {
+            relayed.Headers.Host = "evil.example";
+            relayed.Headers.TryAddWithoutValidation(SiwxPayload.HeaderName, phished);
+            using var refused = await new HttpClient().SendAsync(relayed);
+            Assert.Equal(HttpStatusCode.PaymentRequired, refused.StatusCode);
+            Assert.Equal("siwx_needs_public_url", Required(refused).GetProperty("error").GetString());
+        }
         Assert.Equal("invalid_siwx_chain_id", await RefusedAsync(link.Url, SiwxProofs.Signed(SiwxProofs.For(key, link.Url, now, chainId: 1), key)));
         // The holder's address, signed by another key.
         Assert.Equal("invalid_siwx_signature", await RefusedAsync(link.Url,
