@@ -22,6 +22,9 @@ public sealed class ContractSignatures(Func<EvmNetwork, EvmRpcClient?> rpcFor, T
 
     private const int MaxRemembered = 50_000;
 
+    /// <summary>Enough for passkey (P-256) and multisig checks; a wallet needing more is refused.</summary>
+    private const long MaxCheckGas = 1_000_000;
+
     private readonly ConcurrentDictionary<(string Network, EvmAddress Address), (bool HasCode, DateTimeOffset Until)> _code = new();
 
     /// <summary>The check as it stands, or, when only a contract wallet's word was missing, the check with that word.</summary>
@@ -53,7 +56,9 @@ public sealed class ContractSignatures(Func<EvmNetwork, EvmRpcClient?> rpcFor, T
         }
         try
         {
-            return Erc1271.Accepted(await rpc.EthCallAsync(wallet, wallet, Erc1271.IsValidSignature(digest, signature), cancellationToken));
+            // Asked as the token asks when it settles (msg.sender = the token), so a wallet cannot say yes here and no
+            // there; bounded, since the wallet's code is anyone's.
+            return Erc1271.Accepted(await rpc.EthCallAsync(network.Asset, wallet, Erc1271.IsValidSignature(digest, signature), MaxCheckGas, cancellationToken));
         }
         catch (RpcException)
         {

@@ -71,6 +71,15 @@ public sealed class EvmRpcClient(HttpClient http, Uri endpoint)
     public async Task<byte[]> GetCodeAsync(EvmAddress address, CancellationToken cancellationToken) =>
         Hex.Decode((await CallAsync("eth_getCode", [address.ToLowerHex(), "latest"], cancellationToken)).GetString()!);
 
+    /// <summary>An eth_call bounded to <paramref name="gas"/>, so a contract cannot make the node work without limit.</summary>
+    public async Task<byte[]> EthCallAsync(EvmAddress from, EvmAddress to, byte[] data, BigInteger gas, CancellationToken cancellationToken)
+    {
+        var tx = Tx(from, to, data);
+        tx["gas"] = QuantityHex(gas);
+        var result = await CallAsync("eth_call", [tx, "latest"], cancellationToken);
+        return Hex.Decode(result.GetString()!);
+    }
+
     public async Task<byte[]> EthCallAsync(EvmAddress from, EvmAddress to, byte[] data, CancellationToken cancellationToken)
     {
         var result = await CallAsync("eth_call", [Tx(from, to, data), "latest"], cancellationToken);
