@@ -12,6 +12,9 @@ namespace X402Serverless.Handler.Paywall;
 /// </summary>
 internal sealed class PaymentRequiredResponder(PublicUrls urls, Microsoft.Extensions.Options.IOptions<GatewayOptions> options, TimeProvider time)
 {
+    private readonly Uri? _linksOrigin = LinksOrigin.Parse(options.Value.LinksOrigin);
+    private readonly bool _behindFrontDoor = !string.IsNullOrWhiteSpace(options.Value.FrontDoorId);
+
     public async Task WriteAsync(HttpContext http, CachedLink cached, string reason, string? message)
     {
         var request = http.Request;
@@ -41,8 +44,12 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls, Microsoft.Extens
             response.Headers.ContentSecurityPolicy = PaywallPage.ContentSecurityPolicy(nonce);
             response.Headers.XContentTypeOptions = "nosniff";
             response.Headers["Referrer-Policy"] = "no-referrer";
+            // On a separate links origin, where providers' pages run unsandboxed, the page takes no payer key, and its
+            // script comes from the gateway's own origin (the links origin serves /l/ only).
+            var onLinksOrigin = _linksOrigin is not null && LinksOrigin.Addressed(request, _linksOrigin, _behindFrontDoor);
+            var scriptBase = onLinksOrigin ? baseUrl : request.PathBase.ToString();
             var view = new PaywallView(cached.Link, cached.Price, cached.Requirements, resource, request.Method, rendered.Header, nonce,
-                $"{request.PathBase}{WalletScript.Path}?v={WalletScript.Version}", PaywallEndpoints.CreditsFormAction(request));
+                $"{scriptBase}{WalletScript.Path}?v={WalletScript.Version}", onLinksOrigin ? null : PaywallEndpoints.CreditsFormAction(request));
             await response.WriteAsync(PaywallPage.Render(view), http.RequestAborted);
             return;
         }

@@ -49,7 +49,12 @@ internal static class PaywallPage
             </section>
             <script nonce="{{nonce}}" src="{{E(view.WalletScriptUrl)}}" defer></script>
             """ : "";
-        var credits = takesBalance ? $$"""
+        var credits = takesBalance && view.CreditsFormAction is null ? """
+            <section id="credits">
+            <h2>Pay from your credits</h2>
+            <p>Call this URL with <code>Authorization: Bearer &lt;payer key&gt;</code>. This page does not take keys: providers' pages share its origin.</p>
+            </section>
+            """ : takesBalance ? $$"""
             <section id="credits">
             <h2>Pay from your credits</h2>
             <form method="post" action="{{E(view.CreditsFormAction)}}" autocomplete="off">
@@ -106,6 +111,6 @@ internal static class PaywallPage
 
 /// <summary>What the paywall page shows for one request.</summary>
 /// <param name="RequiredHeader">The 402's base64 PAYMENT-REQUIRED value, which the wallet script signs for.</param>
-/// <param name="CreditsFormAction">Where the credits form posts: the same path and query under /paywall/.</param>
+/// <param name="CreditsFormAction">Where the credits form posts (the same path and query under /paywall/); null where no key may be typed.</param>
 internal sealed record PaywallView(PaidLink Link, Core.Money.Usd Price, IReadOnlyList<PaymentRequirement> Requirements, string Resource,
-    string Method, string RequiredHeader, string Nonce, string WalletScriptUrl, string CreditsFormAction);
+    string Method, string RequiredHeader, string Nonce, string WalletScriptUrl, string? CreditsFormAction);

@@ -46,6 +46,30 @@ public sealed class LinksOriginTests(IsolationFixture fixture) : IClassFixture<I
         Assert.Equal($"http://{IsolationFixture.LinksHost}/l/{link.Id}", view.GetProperty("url").GetString());
     }
 
+    [Fact]
+    public async Task The_paywall_takes_a_payer_key_on_the_gateways_origin_only_never_where_providers_pages_run()
+    {
+        var link = await fixture.NewLinkAsync("ok");
+
+        async Task<string> PaywallAsync(string? host)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, link.Url);
+            request.Headers.Accept.ParseAdd("text/html");
+            if (host is not null)
+            {
+                request.Headers.Host = host;
+            }
+            using var response = await new HttpClient().SendAsync(request);
+            Assert.Equal(402, (int)response.StatusCode);
+            return await response.Content.ReadAsStringAsync();
+        }
+
+        Assert.Contains("name=\"payerKey\"", await PaywallAsync(host: null), StringComparison.Ordinal);
+        var onLinksOrigin = await PaywallAsync(IsolationFixture.LinksHost);
+        Assert.DoesNotContain("payerKey", onLinksOrigin, StringComparison.Ordinal);
+        Assert.Contains("does not take keys", onLinksOrigin, StringComparison.Ordinal);
+    }
+
     private async Task<HttpResponseMessage> PaidCallAsync(string url, string? host)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
