@@ -338,6 +338,11 @@ internal static class SqliteSchema
         CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries(endpoint_id, created_at);
         CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at) WHERE status IN ('pending', 'sending');
         """,
+        """
+        -- A deferred payer's history check ("has this wallet ever settled with this organisation?") otherwise runs on
+        -- payments_due by status alone, reading every settled payment of every payer (0.3 s a call at 1M payments).
+        CREATE INDEX payments_by_payer_organisation ON payments(payer, organisation_id, status);
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)
