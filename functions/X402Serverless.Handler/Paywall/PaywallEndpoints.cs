@@ -21,9 +21,10 @@ internal static class PaywallEndpoints
     /// <summary>The paid URL's path and query under /paywall/ instead of /l/.</summary>
     public static string CreditsFormAction(HttpRequest request)
     {
-        var path = request.Path.Value ?? "";
+        // Escaped as it came: the decoded path would let an encoded '?' or '#' in it end the path in the action.
+        var path = request.Path.ToUriComponent();
         var under = path.StartsWith("/l/", StringComparison.Ordinal) ? path[3..] : path.TrimStart('/');
-        return $"{request.PathBase}/paywall/{under}{request.QueryString}";
+        return $"{request.PathBase.ToUriComponent()}/paywall/{under}{request.QueryString}";
     }
 
     private static IResult ServeScript(HttpContext http)

@@ -192,6 +192,17 @@ public sealed class PaywallBrowserTests(ChainFixture chain) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_forms_action_is_the_same_request_with_its_path_still_escaped()
+    {
+        var (linkId, url, _) = await CreditsLinkAsync("ok");
+        using var request = new HttpRequestMessage(HttpMethod.Get, url + "/a%3Fb%23c?week=48");
+        request.Headers.Accept.ParseAdd("text/html");
+        using var page = await new HttpClient().SendAsync(request);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Contains($"action=\"/paywall/{linkId}/a%3Fb%23c?week=48\"", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_link_without_credits_offers_no_form_and_refuses_one()
     {
         var link = await chain.CreateLinkAsync(price: "0.01");
