@@ -12,7 +12,9 @@ namespace X402Serverless.Tests.Chain;
 /// <summary>
 /// The gas wallet's pipelined sender on anvil: transactions sent side by side take consecutive nonces and are all
 /// mined; a send the node refuses or never gets mid-burst leaves no gap behind it; a new process continues after what
-/// the previous one left in the pool. Each test has its own funded gas wallet, so nonces are its own.
+/// the previous one left in the pool. Each test has its own funded gas wallet, so nonces are its own. Waits for mining
+/// run the sender's gap check as the settlement's receipt wait does, since anvil's automine can leave a transaction that
+/// arrived out of nonce order queued (foundry#10122) until something replaces it.
 /// </summary>
 [Collection(ChainGroup.Name)]
 public sealed class PipelinedSenderTests(ChainFixture chain) : IAsyncLifetime, IDisposable
@@ -22,6 +24,7 @@ public sealed class PipelinedSenderTests(ChainFixture chain) : IAsyncLifetime, I
     private GasWallet _wallet = null!;
     private EvmNetwork _network = null!;
     private EvmRpcClient _rpc = null!;
+    private EvmRpcClient _direct = null!;
 
     public async Task InitializeAsync()
     {
@@ -29,6 +32,7 @@ public sealed class PipelinedSenderTests(ChainFixture chain) : IAsyncLifetime, I
         _wallet = new GasWallet(await chain.FundedWalletAsync());
         _network = new EvmNetwork(ChainFixture.V2Network, 84532, null, chain.Token, "USD Coin", "2", 6, _proxy.Url);
         _rpc = new EvmRpcClient(_http, new Uri(_proxy.Url));
+        _direct = new EvmRpcClient(_http, new Uri(chain.RpcUrl)); // the gap check's own calls bypass the proxy's faults and counts
     }
 
     public async Task DisposeAsync()
@@ -47,12 +51,11 @@ public sealed class PipelinedSenderTests(ChainFixture chain) : IAsyncLifetime, I
         var sent = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => SendAsync(sender, i)));
 
         Assert.All(sent, s => Assert.Null(s.Failure));
-        await WaitAllMinedAsync(start + 40);
+        await WaitAllMinedAsync(sender, start + 40);
         var nonces = new List<BigInteger>();
         foreach (var (hash, _) in sent)
         {
-            Assert.Equal(1, await chain.Rpc.ReceiptStatusAsync(hash!));
-            nonces.Add(await NonceOfAsync(hash!));
+            nonces.Add(await NonceOfAsync(await MinedAsync(sender, hash!)));
         }
         Assert.Equal(Enumerable.Range(0, 40).Select(i => start + i), nonces.Order());
         Assert.Equal(1, _proxy.Calls("eth_getTransactionCount")); // asked once, then counted locally
@@ -80,10 +83,10 @@ public sealed class PipelinedSenderTests(ChainFixture chain) : IAsyncLifetime, I
 
         Assert.Single(sent, s => s.Hash is null);
         // Every nonce handed out is held: 29 calls and the no-op that fills the refused one's nonce.
-        await WaitAllMinedAsync(start + 30);
+        await WaitAllMinedAsync(sender, start + 30);
         foreach (var (hash, _) in sent.Where(s => s.Hash is not null))
         {
-            Assert.Equal(1, await chain.Rpc.ReceiptStatusAsync(hash!));
+            await MinedAsync(sender, hash!);
         }
     }
 
@@ -119,12 +122,11 @@ public sealed class PipelinedSenderTests(ChainFixture chain) : IAsyncLifetime, I
         _proxy.Fault = null;
         var next = await SendAsync(sender, 99);
         Assert.Null(next.Failure);
-        await WaitAllMinedAsync(start + 20);
+        await WaitAllMinedAsync(sender, start + 20);
         var nonces = new List<BigInteger>();
         foreach (var (hash, _) in sent.Where(s => s.Hash is not null).Append(next))
         {
-            Assert.Equal(1, await chain.Rpc.ReceiptStatusAsync(hash!));
-            nonces.Add(await NonceOfAsync(hash!));
+            nonces.Add(await NonceOfAsync(await MinedAsync(sender, hash!)));
         }
         Assert.Equal(Enumerable.Range(0, 20).Select(i => start + i), nonces.Order()); // the lost one's nonce went to the next send
     }
@@ -148,19 +150,32 @@ public sealed class PipelinedSenderTests(ChainFixture chain) : IAsyncLifetime, I
         var sent = await Task.WhenAll(Enumerable.Range(0, 5).Select(i => SendAsync(after, i)));
 
         Assert.All(sent, s => Assert.Null(s.Failure));
-        await WaitAllMinedAsync(start + 16);
+        await WaitAllMinedAsync(after, start + 16);
         Assert.Equal(1, await chain.Rpc.ReceiptStatusAsync(strandedHash));
         var nonces = new List<BigInteger>();
         foreach (var (hash, _) in sent)
         {
-            Assert.Equal(1, await chain.Rpc.ReceiptStatusAsync(hash!));
-            nonces.Add(await NonceOfAsync(hash!));
+            nonces.Add(await NonceOfAsync(await MinedAsync(after, hash!)));
         }
         Assert.Contains(start + 10, nonces); // the gap, filled by the first send
         Assert.DoesNotContain(start + 11, nonces);
     }
 
-    private GasWalletSender NewSender() => new(_wallet, new BuiltInFacilitatorOptions(), TimeProvider.System);
+    private GasWalletSender NewSender() => new(_wallet, new BuiltInFacilitatorOptions { GapCheckInterval = TimeSpan.FromSeconds(1) }, TimeProvider.System);
+
+    /// <summary>The mined one of <paramref name="hash"/> and what replaced it (see <see cref="GasWalletSender.Lineage"/>), which succeeded.</summary>
+    private async Task<string> MinedAsync(GasWalletSender sender, string hash)
+    {
+        foreach (var sent in sender.Lineage(_network.ChainId, hash))
+        {
+            if (await chain.Rpc.ReceiptStatusAsync(sent) is { } status)
+            {
+                Assert.Equal(1, status);
+                return sent;
+            }
+        }
+        throw new Xunit.Sdk.XunitException($"Neither {hash} nor a replacement of it was mined.");
+    }
 
     /// <summary>A harmless call as a transaction (balanceOf of a fresh address): mined with status 1, moving nothing.</summary>
     private async Task<(string? Hash, string? Failure)> SendAsync(GasWalletSender sender, int i, EvmAddress? of = null)
@@ -180,9 +195,17 @@ public sealed class PipelinedSenderTests(ChainFixture chain) : IAsyncLifetime, I
         Quantity((await chain.Rpc.CallAsync("eth_getTransactionByHash", hash)).GetProperty("nonce"));
 
     /// <summary>Mined up to this count, and nothing of ours left waiting in the pool behind a gap.</summary>
-    private async Task WaitAllMinedAsync(BigInteger count)
+    private async Task WaitAllMinedAsync(GasWalletSender sender, BigInteger count)
     {
-        await Poll.UntilAsync(async () => await CountAsync("latest") == count, TimeSpan.FromSeconds(20));
+        await Poll.UntilAsync(async () =>
+        {
+            if (await CountAsync("latest") == count)
+            {
+                return true;
+            }
+            await sender.CloseGapsAsync(_direct, _network, CancellationToken.None);
+            return false;
+        }, TimeSpan.FromSeconds(60));
         var pool = await chain.Rpc.CallAsync("txpool_content");
         var address = _wallet.Address.ToLowerHex();
         foreach (var section in new[] { "pending", "queued" })
