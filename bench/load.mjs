@@ -18,6 +18,7 @@ import { pad } from "viem";
 import { localChain, walletFor, artifact } from "../tests/peers/chain.mjs";
 
 const cfg = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+const startLoad = os.loadavg()[0];
 const log = (...a) => console.error("[load]", ...a);
 const PRICE = "0.001"; // USD per call: 1000 atomic units of the 6-decimal token
 const AMOUNT = 1000n;
@@ -527,6 +528,8 @@ const md = [
   `- date: ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}`,
   `- commit: ${cfg.commit}`,
   `- machine: ${os.cpus().length} cores (${os.cpus()[0]?.model?.trim() ?? "?"}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, ${osRelease}, kernel ${os.release()}`,
+  // Other work on the machine moves every row; the load average says how much there was besides the benchmark's own.
+  `- load average (1 min) when the rows started: ${startLoad.toFixed(2)}; when they ended: ${os.loadavg()[0].toFixed(2)}`,
   `- software: .NET ${cfg.dotnet}, Node.js ${process.version}, ${cfg.nginxVersion}, anvil ${cfg.anvilVersion}, @x402/* 2.27.0`,
   `- proxy rows: wrk (${Math.min(2, cfg.proxyConcurrency)} threads, ${cfg.proxyConcurrency} connections), ${cfg.proxyWarmupSeconds} s warm-up then ${cfg.proxySeconds} s measured`,
   `- x402 rows: ${cfg.warmup} warm-up requests (paid like the rest, not in the figures), then up to ${cfg.paidRequests} requests (deferred) ` +

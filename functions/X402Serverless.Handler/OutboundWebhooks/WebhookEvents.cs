@@ -18,7 +18,12 @@ internal sealed partial class WebhookEvents(
     ILogger<WebhookEvents> logger)
 {
     /// <summary>Raises <paramref name="eventType"/> for the organisation's subscribed endpoints; never throws (an event is not worth failing the change it reports).</summary>
-    public async Task RaiseAsync(string organisationId, string eventType, JsonObject data, CancellationToken cancellationToken)
+    public Task RaiseAsync(string organisationId, string eventType, JsonObject data, CancellationToken cancellationToken) =>
+        RaiseAsync(organisationId, eventType, () => data, cancellationToken);
+
+    /// <summary>As above, with the event's data built only when an endpoint subscribes: a paid call of an organisation
+    /// without endpoints builds no JSON.</summary>
+    public async Task RaiseAsync(string organisationId, string eventType, Func<JsonObject> data, CancellationToken cancellationToken)
     {
         try
         {
@@ -27,7 +32,7 @@ internal sealed partial class WebhookEvents(
             {
                 return;
             }
-            await StoreAsync(organisationId, eventType, data, subscribed, cancellationToken);
+            await StoreAsync(organisationId, eventType, data(), subscribed, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
