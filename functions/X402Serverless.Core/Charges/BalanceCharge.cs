@@ -18,9 +18,9 @@ public sealed class BalanceCharge(CreditCharges credits, CreditHold hold, PaidLi
 
     /// <summary>Places the hold; null (and why) when the balance, a cap or the link's accepted types refuse it.</summary>
     public static async Task<(BalanceCharge? Charge, string? Reason)> AuthorizeAsync(CreditCharges credits, Payers.Payer payer, PaidLink link, Usd amount,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, string? holdId = null)
     {
-        var (hold, reason) = await credits.HoldAsync(payer, link, amount, cancellationToken);
+        var (hold, reason) = await credits.HoldAsync(payer, link, amount, cancellationToken, holdId);
         return hold is null ? (null, reason) : (new BalanceCharge(credits, hold, link, payer.Id), null);
     }
 

@@ -5,9 +5,9 @@ namespace X402Serverless.Core.Charges;
 /// <summary>
 /// A call whose payment was captured (settled, or left to its settlement job) but whose answer was never recorded
 /// under its payment identifier: the process died in between. The same payment and id again gets the content from
-/// the upstream without paying again. Nothing is taken or given back; the identifier's claim is what lets one retry in.
+/// the upstream without paying again (so does a balance-paid call under an Idempotency-Key whose hold was captured). Nothing is taken or given back; the identifier's claim is what lets one retry in.
 /// </summary>
-public sealed class RecoveredCharge(X402Receipt receipt) : ICharge
+public sealed class RecoveredCharge(ChargeReceipt receipt) : ICharge
 {
     public bool CapturesCompleteAnswersOnly => false;
 

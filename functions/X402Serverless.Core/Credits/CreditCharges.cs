@@ -16,11 +16,12 @@ public sealed class CreditCharges(ILedger ledger, IPayerStore payers, TimeProvid
     public const string CapReached = "spending_cap_reached";
     public const string NotAccepted = "payment_type_not_accepted";
 
-    public async Task<(CreditHold? Hold, string? Reason)> HoldAsync(Payer payer, PaidLink link, Usd amount, CancellationToken cancellationToken)
+    /// <param name="holdId">The hold's id when the caller chose it (an idempotent call keeps it to look the hold up after a crash).</param>
+    public async Task<(CreditHold? Hold, string? Reason)> HoldAsync(Payer payer, PaidLink link, Usd amount, CancellationToken cancellationToken, string? holdId = null)
     {
         var now = time.GetUtcNow();
         var month = Periods.Month(now);
-        var id = ledger.NewHoldId(now);
+        var id = holdId ?? ledger.NewHoldId(now);
         var common = new List<CapCheck>();
         // Counted for every payer (it is their monthly spend); it limits only when a cap is set.
         common.Add(new CapCheck($"payer-month:{payer.Id}:{month}", amount, payer.MonthlyCap ?? Usd.FromMicros(long.MaxValue / 2)));

@@ -27,6 +27,7 @@ internal static class PaidLinkServices
         services.AddSingleton<Passes.PassServices>();
         services.AddSingleton<PaidCallPipeline>();
         services.AddSingleton<Idempotency.IdentifiedCalls>();
+        services.AddSingleton<Idempotency.KeyedCalls>();
         services.AddSingleton<PaidLinkEndpoint>();
         services.AddHostedSingleton<UsageRecorder>();
         services.AddSingleton<UsageReports>();

@@ -109,7 +109,7 @@ internal sealed class IdentifiedCalls(
     }
 
     /// <summary>Runs the paid call, recording its answer when its charge took the money and freeing the id when nothing was charged.</summary>
-    private async Task<IResult> RunAsync(HttpContext http, CachedLink cached, string? rest, ICharge charge, IdentifiedCall call, bool abandonUncaptured)
+    internal async Task<IResult> RunAsync(HttpContext http, CachedLink cached, string? rest, ICharge charge, IdentifiedCall call, bool abandonUncaptured)
     {
         var recording = new RecordingCharge(charge);
         var tee = new AnswerTee(http.Response.Body, RecordedAnswer.MaxBodyBytes);
@@ -182,7 +182,7 @@ internal sealed class IdentifiedCalls(
     }
 
     /// <summary>At least as long as a paid call can take (upstream, then inline settlement), so a live call keeps its id.</summary>
-    private TimeSpan InFlightLease()
+    internal TimeSpan InFlightLease()
     {
         var gateway = options.Value;
         var longest = TimeSpan.FromSeconds(gateway.UpstreamTimeoutSeconds) + gateway.Settlement.InlineSettleTimeout + TimeSpan.FromSeconds(30);
@@ -190,7 +190,7 @@ internal sealed class IdentifiedCalls(
         return configured > longest ? configured : longest;
     }
 
-    private static IResult InProgress(HttpContext http, string title)
+    internal static IResult InProgress(HttpContext http, string title)
     {
         http.Response.Headers.RetryAfter = "1";
         return Problem.Of(StatusCodes.Status409Conflict, PaymentIdentifiers.InProgress, title,

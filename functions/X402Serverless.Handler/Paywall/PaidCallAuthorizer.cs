@@ -25,12 +25,13 @@ internal sealed class PaidCallAuthorizer(
     RateLimits.RateLimitGate limits,
     Passes.PassAuthorizer passes)
 {
-    public async Task<ChargeAuthorization> AuthorizeAsync(HttpContext http, CachedLink cached)
+    /// <param name="holdId">The id a balance hold takes, chosen by an idempotent call that keeps it; a new one when null.</param>
+    public async Task<ChargeAuthorization> AuthorizeAsync(HttpContext http, CachedLink cached, string? holdId = null)
     {
         var (version, header) = PaymentHeaders.Read(http.Request);
         if (version == 0 && PayerKeys.FromRequest(http.Request) is { } payerKey)
         {
-            return await FromBalanceAsync(http, cached, payerKey);
+            return await FromBalanceAsync(http, cached, payerKey, holdId);
         }
         var takesBalances = cached.Link.Accepts.Any(a => a is PaymentTypes.Credits or PaymentTypes.Allowance);
         if (cached.Requirements.Count == 0 && !takesBalances)
@@ -57,7 +58,7 @@ internal sealed class PaidCallAuthorizer(
     }
 
     /// <summary>A payer's allowance or credits: the payer known and admitted, then a hold within every cap.</summary>
-    private async Task<ChargeAuthorization> FromBalanceAsync(HttpContext http, CachedLink cached, string payerKey)
+    private async Task<ChargeAuthorization> FromBalanceAsync(HttpContext http, CachedLink cached, string payerKey, string? holdId)
     {
         var payer = await payers.FindByKeyHashAsync(Core.Access.ManagementKeys.Hash(payerKey), http.RequestAborted);
         if (payer is null)
@@ -78,7 +79,7 @@ internal sealed class PaidCallAuthorizer(
         {
             return pass;
         }
-        var (charge, reason) = await BalanceCharge.AuthorizeAsync(credits, payer, cached.Link, cached.Price, http.RequestAborted);
+        var (charge, reason) = await BalanceCharge.AuthorizeAsync(credits, payer, cached.Link, cached.Price, http.RequestAborted, holdId);
         if (charge is null)
         {
             return ChargeAuthorization.Refused(ChargeResults.Paywall(paywall, cached, reason!, reason switch

@@ -8,7 +8,7 @@ namespace X402Serverless.Handler.Paywall;
 /// link's policy; x402 content is held back until settled (the x402 default) unless the link defers settlement.
 /// </summary>
 internal sealed class PaidLinkEndpoint(LinkCache links, PaidCallAuthorizer authorizer, PaidCallPipeline pipeline, RateLimits.RateLimitGate limits,
-    Idempotency.IdentifiedCalls identified, Inbox.InboxEndpoint inbox)
+    Idempotency.IdentifiedCalls identified, Idempotency.KeyedCalls keyed, Inbox.InboxEndpoint inbox)
 {
     public static void Map(IEndpointRouteBuilder app)
     {
@@ -51,6 +51,11 @@ internal sealed class PaidLinkEndpoint(LinkCache links, PaidCallAuthorizer autho
         if (await identified.TryHandleAsync(http, cached, rest) is { } identifiedAnswer)
         {
             return identifiedAnswer;
+        }
+        // So does a payer-key call carrying an Idempotency-Key.
+        if (await keyed.TryHandleAsync(http, cached, rest) is { } keyedAnswer)
+        {
+            return keyedAnswer;
         }
         var authorization = await authorizer.AuthorizeAsync(http, cached);
         return authorization.Charge is { } charge

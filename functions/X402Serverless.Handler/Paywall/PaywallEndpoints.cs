@@ -65,6 +65,13 @@ internal static class PaywallEndpoints
         request.Method = HttpMethods.Get;
         request.Path = new PathString("/l/" + linkId).Add(rest is null ? PathString.Empty : new PathString("/" + rest));
         request.Headers.Authorization = "Bearer " + key;
+        // One key per rendering of the page: a second submit (a double click, a reload that posts again) gets the first
+        // answer instead of paying again. A form without one (an old page) pays as before.
+        request.Headers.Remove(Idempotency.KeyedCalls.Header);
+        if (form["idempotencyKey"].ToString() is { Length: > 0 } idempotencyKey)
+        {
+            request.Headers[Idempotency.KeyedCalls.Header] = idempotencyKey;
+        }
         request.Headers.ContentType = default;
         request.Headers.ContentLength = default;
         request.Body = Stream.Null;

@@ -60,6 +60,7 @@ internal static class PaywallPage
             <form method="post" action="{{E(view.CreditsFormAction)}}" autocomplete="off">
             <label for="payer-key">Payer key</label>
             <input id="payer-key" name="payerKey" type="password" required autocomplete="off" spellcheck="false" placeholder="x402pk_…">
+            <input type="hidden" name="idempotencyKey" value="{{Idempotency.PaywallFormKey.New()}}">
             <button type="submit">Pay ${{E(view.Price.ToString())}} from my balance</button>
             </form>
             <p class="hint">Your balance is charged only if the API answers. Your key is sent to this gateway only, never to the API.</p>

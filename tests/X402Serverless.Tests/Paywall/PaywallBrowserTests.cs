@@ -203,6 +203,36 @@ public sealed class PaywallBrowserTests(ChainFixture chain) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_same_form_sent_twice_pays_once_and_gets_its_first_answer_again()
+    {
+        var (linkId, url, okPath) = await CreditsLinkAsync("ok");
+        var (payerKey, credits) = await FundedPayerAsync(50_000);
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, url + "/x");
+        request.Headers.Accept.ParseAdd("text/html");
+        using var page = await http.SendAsync(request);
+        var html = await page.Content.ReadAsStringAsync();
+        var key = System.Text.RegularExpressions.Regex.Match(html, "name=\"idempotencyKey\" value=\"([A-Za-z0-9_-]{16,128})\"").Groups[1].Value;
+        Assert.NotEmpty(key);
+
+        // A double click, or a reload that posts the form again.
+        using var first = await PostFormAsync(http, $"/paywall/{linkId}/x", payerKey, idempotencyKey: key);
+        using var again = await PostFormAsync(http, $"/paywall/{linkId}/x", payerKey, idempotencyKey: key);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(await first.Content.ReadAsStringAsync(), await again.Content.ReadAsStringAsync());
+        Assert.Equal("true", again.Headers.GetValues("X-Payment-Identifier-Replayed").Single());
+        Assert.Equal(1, chain.Upstream.Hits(okPath + "/x"));
+        Assert.Equal("0.04", await credits());
+
+        // Another rendering of the page is another purchase.
+        using var second = await PostFormAsync(http, $"/paywall/{linkId}/x", payerKey, idempotencyKey: "pw_" + Guid.NewGuid().ToString("N"));
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal("0.03", await credits());
+    }
+
+    [Fact]
     public async Task A_link_without_credits_offers_no_form_and_refuses_one()
     {
         var link = await chain.CreateLinkAsync(price: "0.01");
@@ -267,12 +297,14 @@ public sealed class PaywallBrowserTests(ChainFixture chain) : IAsyncLifetime
         });
     }
 
-    private async Task<HttpResponseMessage> PostFormAsync(HttpClient http, string path, string payerKey, string site = "same-origin")
+    private async Task<HttpResponseMessage> PostFormAsync(HttpClient http, string path, string payerKey, string site = "same-origin", string? idempotencyKey = null)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, chain.Gateway.BaseUrl + path)
+        var fields = new Dictionary<string, string> { ["payerKey"] = payerKey };
+        if (idempotencyKey is not null)
         {
-            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["payerKey"] = payerKey }),
-        };
+            fields["idempotencyKey"] = idempotencyKey;
+        }
+        using var request = new HttpRequestMessage(HttpMethod.Post, chain.Gateway.BaseUrl + path) { Content = new FormUrlEncodedContent(fields) };
         request.Headers.Add("Sec-Fetch-Site", site);
         return await http.SendAsync(request);
     }
