@@ -138,7 +138,13 @@ internal sealed class IdentifiedCalls(
             }
             return result;
         }
-        var answer = new RecordedAnswer(http.Response.StatusCode, RecordedHeaders.Write(http.Response.Headers), tee.Copy);
+        await CompleteAsync(call, new RecordedAnswer(http.Response.StatusCode, RecordedHeaders.Write(http.Response.Headers), tee.Copy));
+        return result;
+    }
+
+    /// <summary>Records the answer a charged call gave, kept for the window.</summary>
+    internal async Task CompleteAsync(IdentifiedCall call, RecordedAnswer answer)
+    {
         var window = TimeSpan.FromMinutes(options.Value.PaymentIdentifiers.WindowMinutes);
         try
         {
@@ -149,7 +155,6 @@ internal sealed class IdentifiedCalls(
             // The payer already has its answer: a store failure here must not break it. The claim stays in flight.
             IdentifiedCallsLog.NotRecorded(logger, call.LinkId, call.PaymentId, e);
         }
-        return result;
     }
 
     /// <summary>The id is held by another call: its answer again, or why not.</summary>

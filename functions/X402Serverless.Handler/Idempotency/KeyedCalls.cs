@@ -10,11 +10,11 @@ using X402Serverless.Handler.Problems;
 namespace X402Serverless.Handler.Idempotency;
 
 /// <summary>
-/// <c>Idempotency-Key</c> on calls paid from a balance (a payer key; the paywall's credits form sends one of its own):
-/// the same key, payer and request again gets the first call's recorded answer and is never charged twice, as an x402
-/// <c>payment-identifier</c> is (<see cref="IdentifiedCalls"/>, whose store and recording this shares). The hold's id is
-/// chosen before the claim and kept in it, so a retry after the first call's process died can tell from the ledger
-/// whether that call was charged: if it was, the content is fetched again without paying.
+/// <c>Idempotency-Key</c> on what a payer key pays for from a balance (a paid call; a pass): the same key, payer and
+/// request again gets the first answer and is never charged twice, as an x402 <c>payment-identifier</c> is
+/// (<see cref="IdentifiedCalls"/>, whose store and recording this shares). The claim names the hold that pays, chosen
+/// before anything is held, so a retry after the first request's process died asks the ledger whether that hold was
+/// captured: if so, what it paid for is delivered again unpaid; if not, the claim starts afresh.
 /// </summary>
 internal sealed class KeyedCalls(
     IPaymentIdentifierStore store,
@@ -28,69 +28,127 @@ internal sealed class KeyedCalls(
     public const string Invalid = "invalid_idempotency_key";
     public const string Conflict = "idempotency_key_conflict";
 
+    /// <summary>
+    /// What claiming a key gave: an answer to return as it is (a repeat, a conflict, in progress), or the claim to run
+    /// under, <see cref="Recovered"/> when its hold (<see cref="IdentifiedCall.PaymentId"/>) was captured by a request that died.
+    /// </summary>
+    internal sealed record Claim(IResult? Answer, IdentifiedCall? Call, bool Recovered);
+
+    /// <summary>The key of a request, or a problem when it is malformed; (null, null) when it carries none.</summary>
+    public static (string? Key, IResult? Problem) Read(HttpRequest request)
+    {
+        if (!request.Headers.TryGetValue(Header, out var values))
+        {
+            return (null, null);
+        }
+        return values.Count == 1 && PaymentIdentifiers.IsValid(values.ToString())
+            ? (values.ToString(), null)
+            : (null, Problem.Of(StatusCodes.Status400BadRequest, Invalid, "The Idempotency-Key is malformed; nothing was charged.",
+                $"Send one Idempotency-Key of {PaymentIdentifiers.MinLength}–{PaymentIdentifiers.MaxLength} letters, digits, '-' and '_', new for each new call."));
+    }
+
     /// <summary>The whole answer to a payer-key call carrying an idempotency key, or null to handle it as any other.</summary>
     public async Task<IResult?> TryHandleAsync(HttpContext http, CachedLink cached, string? rest)
     {
         var request = http.Request;
-        if (!request.Headers.TryGetValue(Header, out var values) || PaymentHeaders.Read(request).Version != 0
-            || PayerKeys.FromRequest(request) is not { } payerKey)
+        if (!request.Headers.ContainsKey(Header) || PaymentHeaders.Read(request).Version != 0 || PayerKeys.FromRequest(request) is not { } payerKey)
         {
             return null;
         }
-        var key = values.ToString();
-        if (values.Count != 1 || !PaymentIdentifiers.IsValid(key))
+        var (key, malformed) = Read(request);
+        if (malformed is not null)
         {
-            return Problem.Of(StatusCodes.Status400BadRequest, Invalid, "The Idempotency-Key is malformed; nothing was charged.",
-                $"Send one Idempotency-Key of {PaymentIdentifiers.MinLength}–{PaymentIdentifiers.MaxLength} letters, digits, '-' and '_', new for each new call.");
+            return malformed;
         }
         if (await payers.FindByKeyHashAsync(ManagementKeys.Hash(payerKey), http.RequestAborted) is not { } payer)
         {
             return null; // the authorizer refuses it with its own reason
         }
+        var claim = await ClaimAsync(http, cached.Link.Id, payer.Id, key!, await FingerprintAsync(request, rest));
+        if (claim.Call is not { } call)
+        {
+            return claim.Answer;
+        }
+        if (claim.Recovered)
+        {
+            var recovered = new RecoveredCharge(new BalanceReceipt(cached.Price, FromAllowance: false, payer.Id));
+            return await identified.RunAsync(http, cached, rest, recovered, call, abandonUncaptured: false);
+        }
+        var authorization = await authorizer.AuthorizeAsync(http, cached, holdId: call.PaymentId);
+        if (authorization.Charge is not { } charge)
+        {
+            await AbandonAsync(call);
+            return authorization.Refusal!;
+        }
+        return await identified.RunAsync(http, cached, rest, charge, call, abandonUncaptured: true);
+    }
 
+    /// <summary>
+    /// Claims (link, payer, key) for a request with this fingerprint. A completed entry answers again; another request's
+    /// is a conflict; a live one is in progress. An entry a dead request left (its lease run out) is taken over: with its
+    /// hold when that hold was captured (<see cref="Claim.Recovered"/>), else afresh with a new hold id.
+    /// </summary>
+    public async Task<Claim> ClaimAsync(HttpContext http, string linkId, string payerId, string key, string fingerprint)
+    {
         var now = time.GetUtcNow();
+        var scope = "payer:" + payerId;
+        // A dead request's hold id is carried into the claim that takes it over, so the entry always names the hold
+        // that may have paid, even if this request dies too.
+        var left = await store.GetAsync(linkId, scope, key, http.RequestAborted);
+        var carried = left is { Completed: false } && left.ExpiresAt <= now && left.Fingerprint == fingerprint ? left.PaymentId : null;
         var call = new IdentifiedCall
         {
-            LinkId = cached.Link.Id,
-            Payer = "payer:" + payer.Id,
+            LinkId = linkId,
+            Payer = scope,
             Id = key,
-            Fingerprint = await FingerprintAsync(request, rest),
-            PaymentId = ledger.NewHoldId(now),
+            Fingerprint = fingerprint,
+            PaymentId = carried ?? ledger.NewHoldId(now),
             Owner = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
             ExpiresAt = now + identified.InFlightLease(),
         };
         var claim = await store.ClaimAsync(call, now, http.RequestAborted);
         if (!claim.Claimed)
         {
-            return Repeat(http, claim.Found, call);
+            return new Claim(Repeat(http, claim.Found, call), null, false);
         }
-        if (claim.Found is { Completed: false } crashed && crashed.Fingerprint == call.Fingerprint
-            && await ledger.EntryExistsAsync(crashed.PaymentId + ":capture", http.RequestAborted))
+        if (claim.Found is not { Completed: false } dead || dead.Fingerprint != fingerprint)
         {
-            // The call that held this key was charged and died before its answer was recorded: the content again, unpaid.
-            var recovered = new RecoveredCharge(new BalanceReceipt(cached.Price, FromAllowance: false, payer.Id));
-            return await identified.RunAsync(http, cached, rest, recovered, call, abandonUncaptured: false);
+            return new Claim(null, call, false);
         }
-
-        var authorization = await authorizer.AuthorizeAsync(http, cached, holdId: call.PaymentId);
-        if (authorization.Charge is not { } charge)
+        if (dead.PaymentId != call.PaymentId)
         {
-            await store.AbandonAsync(call.LinkId, call.Payer, call.Id, call.Owner, CancellationToken.None);
-            return authorization.Refusal!;
+            // Another request took the entry over between the look and the claim: let it finish.
+            await AbandonAsync(call);
+            return new Claim(IdentifiedCalls.InProgress(http, "The first request with this Idempotency-Key is still being resolved; retry shortly."), null, false);
         }
-        return await identified.RunAsync(http, cached, rest, charge, call, abandonUncaptured: true);
+        if (await ledger.EntryExistsAsync(call.PaymentId + ":capture", http.RequestAborted))
+        {
+            return new Claim(null, call, true);
+        }
+        // The dead request charged nothing (its hold, if any, goes back with the stale-hold sweep): start afresh.
+        await AbandonAsync(call);
+        var fresh = call with { PaymentId = ledger.NewHoldId(now), Owner = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)) };
+        var again = await store.ClaimAsync(fresh, now, http.RequestAborted);
+        return again.Claimed ? new Claim(null, fresh, false) : new Claim(Repeat(http, again.Found, fresh), null, false);
     }
+
+    /// <summary>Records what the payer got, so a repeat gets it again (when it fits, else its status and headers).</summary>
+    public async Task CompleteAsync(IdentifiedCall call, RecordedAnswer answer) =>
+        await identified.CompleteAsync(call, answer);
+
+    /// <summary>Frees the key: nothing was charged under it.</summary>
+    public Task AbandonAsync(IdentifiedCall call) => store.AbandonAsync(call.LinkId, call.Payer, call.Id, call.Owner, CancellationToken.None);
 
     private static IResult Repeat(HttpContext http, IdentifiedCall? found, IdentifiedCall call)
     {
         if (found is null || !found.Completed)
         {
-            return IdentifiedCalls.InProgress(http, "The first call with this Idempotency-Key is still running; retry shortly.");
+            return IdentifiedCalls.InProgress(http, "The first request with this Idempotency-Key is still running; retry shortly.");
         }
         return found.Fingerprint == call.Fingerprint
             ? new ReplayedAnswer(found.Answer!)
             : Problem.Of(StatusCodes.Status409Conflict, Conflict, "This Idempotency-Key was used for another request; nothing was charged.",
-                "Use a new Idempotency-Key for a new call.");
+                "Use a new Idempotency-Key for a new request.");
     }
 
     /// <summary>

@@ -32,7 +32,7 @@ internal static class PassPurchaseEndpoint
         app.MapGet("/pass/{linkId}", ListAsync);
     }
 
-    private static async Task<IResult> BuyAsync(string linkId, HttpContext http, PassServices s)
+    private static async Task<IResult> BuyAsync(string linkId, HttpContext http, PassServices s, Idempotency.KeyedCalls keyed)
     {
         if (await s.Links.GetAsync(linkId, http.RequestAborted) is not { Link.Pass: { } offer } linkCached)
         {
@@ -44,7 +44,7 @@ internal static class PassPurchaseEndpoint
         var (version, header) = PaymentHeaders.Read(http.Request);
         if (version == 0 && PayerKeys.FromRequest(http.Request) is { } payerKey)
         {
-            return await BuyWithBalanceAsync(http, s, cached, offer, payerKey);
+            return await BuyWithBalanceAsync(http, s, keyed, cached, offer, payerKey);
         }
         if (version == 0 || !link.Accepts402)
         {
@@ -53,7 +53,8 @@ internal static class PassPurchaseEndpoint
         return await BuyWithX402Async(http, s, cached, offer, version, header);
     }
 
-    private static async Task<IResult> BuyWithBalanceAsync(HttpContext http, PassServices s, CachedLink cached, PassOffer offer, string payerKey)
+    private static async Task<IResult> BuyWithBalanceAsync(HttpContext http, PassServices s, Idempotency.KeyedCalls keyed, CachedLink cached, PassOffer offer,
+        string payerKey)
     {
         var link = cached.Link;
         var payer = await s.Payers.FindByKeyHashAsync(ManagementKeys.Hash(payerKey), http.RequestAborted);
@@ -66,9 +67,35 @@ internal static class PassPurchaseEndpoint
         {
             return ChargeResults.KycRequired(link);
         }
-        var (charge, reason) = await BalanceCharge.AuthorizeAsync(s.Credits, payer, link, offer.Price, http.RequestAborted);
+        // Under an Idempotency-Key a retried purchase gets the first one's pass, charged once (see KeyedCalls).
+        var (key, malformed) = Idempotency.KeyedCalls.Read(http.Request);
+        if (malformed is not null)
+        {
+            return malformed;
+        }
+        Core.Idempotency.IdentifiedCall? call = null;
+        if (key is not null)
+        {
+            var claim = await keyed.ClaimAsync(http, link.Id, payer.Id, key, "POST /pass/" + link.Id);
+            if (claim.Call is null)
+            {
+                return claim.Answer!;
+            }
+            call = claim.Call;
+            if (claim.Recovered)
+            {
+                // The request that paid died before answering: the pass its hold bought (issued now if it was not).
+                var (paidFor, issued) = await s.Issuer.IssueAsync(link, offer, PassHolders.Payer(payer.Id), call.PaymentId, PaymentTypes.Credits, CancellationToken.None);
+                return await RecordedAsync(http, keyed, call, Issued(http, s, paidFor, created: issued));
+            }
+        }
+        var (charge, reason) = await BalanceCharge.AuthorizeAsync(s.Credits, payer, link, offer.Price, http.RequestAborted, call?.PaymentId);
         if (charge is null)
         {
+            if (call is not null)
+            {
+                await keyed.AbandonAsync(call);
+            }
             return await PaywallAsync(http, s, cached, reason!, reason switch
             {
                 CreditCharges.CapReached => "A spending cap for this payer, organisation or link is reached for the period.",
@@ -83,12 +110,30 @@ internal static class PassPurchaseEndpoint
         }
         finally
         {
-            // Does nothing once captured; a capture that threw leaves the hold released, nothing charged.
+            // Does nothing once captured; a capture that threw leaves the hold released, nothing charged. (A keyed claim
+            // is kept then: the capture may have been written after all, and the ledger tells the retry past its lease.)
             await charge.ReleaseAsync(CancellationToken.None);
         }
         var (pass, _) = await s.Issuer.IssueAsync(link, offer, PassHolders.Payer(payer.Id), charge.Hold.Id,
             charge.Hold.FromAllowance ? PaymentTypes.Allowance : PaymentTypes.Credits, CancellationToken.None);
-        return Issued(http, s, pass, created: true);
+        return call is null ? Issued(http, s, pass, created: true) : await RecordedAsync(http, keyed, call, Issued(http, s, pass, created: true));
+    }
+
+    /// <summary>Writes the answer and records it under the purchase's Idempotency-Key, for its repeats.</summary>
+    private static async Task<IResult> RecordedAsync(HttpContext http, Idempotency.KeyedCalls keyed, Core.Idempotency.IdentifiedCall call, IResult answer)
+    {
+        var tee = new Idempotency.AnswerTee(http.Response.Body, Core.Idempotency.RecordedAnswer.MaxBodyBytes);
+        http.Response.Body = tee;
+        try
+        {
+            await answer.ExecuteAsync(http);
+        }
+        finally
+        {
+            http.Response.Body = tee.Inner;
+        }
+        await keyed.CompleteAsync(call, new Core.Idempotency.RecordedAnswer(http.Response.StatusCode, Idempotency.RecordedHeaders.Write(http.Response.Headers), tee.Copy));
+        return Results.Empty;
     }
 
     private static async Task<IResult> BuyWithX402Async(HttpContext http, PassServices s, CachedLink cached, PassOffer offer, int version, string header)

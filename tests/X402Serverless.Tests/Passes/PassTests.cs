@@ -157,6 +157,117 @@ public sealed class PassTests(CreditsFixture fixture) : IClassFixture<CreditsFix
     }
 
     [Fact]
+    public async Task A_purchase_retried_under_its_idempotency_key_pays_once_however_often_and_however_concurrently_it_is_sent()
+    {
+        using var org = await fixture.NewOrganisationAsync();
+        var payer = await NewPayerAsync(org, new { name = "Retrying buyer" });
+        var link = await fixture.NewLinkAsync(org, "0.10", ["credits"], extra: new { pass = new { price = "0.25", calls = 2 } });
+        await fixture.FundAsync(Accounts.Credits(payer.Id), 1_000_000);
+        var key = "buy_" + Guid.NewGuid().ToString("N");
+
+        using var start = new ManualResetEventSlim();
+        var buys = Enumerable.Range(0, 50).Select(_ => Task.Run(async () =>
+        {
+            start.Wait();
+            using var response = await BuyAsync(link.Id, payer.Key, key);
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+            return ((int)response.StatusCode, body, replayed: response.Headers.Contains("X-Payment-Identifier-Replayed"));
+        })).ToList();
+        start.Set();
+        var answers = await Task.WhenAll(buys);
+
+        // The rest: the recorded answer (the same 201, marked replayed) or, while the first runs, in progress.
+        Assert.All(answers.Where(a => a.Item1 != 201 || a.replayed), a => Assert.True(a.replayed
+            || (a.Item1 == 409 && a.body.GetProperty("code").GetString() == "payment_identifier_in_progress"), a.body.ToString()));
+        Assert.Single(answers, a => a.Item1 == 201 && !a.replayed);
+        Assert.Single(answers.Where(a => a.Item1 == 201).Select(a => a.body.GetProperty("id").GetString()).Distinct());
+        Assert.Equal(750_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
+
+        // Later: the same pass again, still charged once; a new key is a new pass.
+        using var again = await BuyAsync(link.Id, payer.Key, key);
+        Assert.Equal(HttpStatusCode.Created, again.StatusCode);
+        Assert.Equal("true", again.Headers.GetValues("X-Payment-Identifier-Replayed").Single());
+        Assert.Single(await PassesOfAsync(link.Id));
+        using var another = await BuyAsync(link.Id, payer.Key, "buy_" + Guid.NewGuid().ToString("N"));
+        Assert.Equal(HttpStatusCode.Created, another.StatusCode);
+        Assert.Equal(500_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
+
+        // The key is the payer's own: another payer's purchase under it is its own, and a malformed key buys nothing.
+        var other = await NewPayerAsync(org, new { name = "Other buyer" });
+        await fixture.FundAsync(Accounts.Credits(other.Id), 1_000_000);
+        using var byOther = await BuyAsync(link.Id, other.Key, key);
+        Assert.Equal(HttpStatusCode.Created, byOther.StatusCode);
+        using var malformed = await BuyAsync(link.Id, other.Key, "short");
+        await ProblemAssert.IsAsync(malformed, 400, "invalid_idempotency_key");
+        // A key used for a call on the link is not also a purchase.
+        using var call = await fixture.Gateway.Client(other.Key).SendAsync(new HttpRequestMessage(HttpMethod.Get, link.Url) { Headers = { { "Idempotency-Key", key + "_call" } } });
+        Assert.Equal(HttpStatusCode.OK, call.StatusCode);
+        using var reused = await BuyAsync(link.Id, other.Key, key + "_call");
+        await ProblemAssert.IsAsync(reused, 409, "idempotency_key_conflict");
+        Assert.Equal(750_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(other.Id), default)).Micros);
+    }
+
+    [Fact]
+    public async Task A_retried_purchase_after_a_crash_gets_the_pass_the_captured_hold_bought_and_buys_anew_when_nothing_was_captured()
+    {
+        using var org = await fixture.NewOrganisationAsync();
+        var payer = await NewPayerAsync(org, new { name = "Crash buyer" });
+        var link = await fixture.NewLinkAsync(org, "0.10", ["credits"], extra: new { pass = new { price = "0.25", calls = 2 } });
+        await fixture.FundAsync(Accounts.Credits(payer.Id), 1_000_000);
+        var key = "buy_" + Guid.NewGuid().ToString("N");
+        using var bought = await BuyAsync(link.Id, payer.Key, key);
+        var pass = (await bought.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
+        var database = fixture.Gateway.Services.GetRequiredService<X402Serverless.Sqlite.SqliteDatabase>();
+
+        // Died after capturing, before recording: the retry past the lease gets the same pass, not a second charge.
+        await LeaveClaimAsync(database, key, paymentId: null);
+        using var recovered = await BuyAsync(link.Id, payer.Key, key);
+        Assert.Equal(HttpStatusCode.OK, recovered.StatusCode);
+        Assert.Equal(pass, (await recovered.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString());
+        Assert.Equal(750_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
+
+        // Died before capturing (its hold never captured): the retry buys, once.
+        await LeaveClaimAsync(database, key, paymentId: "hold_never_captured_" + Guid.NewGuid().ToString("N"));
+        using var anew = await BuyAsync(link.Id, payer.Key, key);
+        Assert.Equal(HttpStatusCode.Created, anew.StatusCode);
+        Assert.NotEqual(pass, (await anew.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString());
+        Assert.Equal(500_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
+        using var repeat = await BuyAsync(link.Id, payer.Key, key);
+        Assert.Equal("true", repeat.Headers.GetValues("X-Payment-Identifier-Replayed").Single());
+        Assert.Equal(500_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
+    }
+
+    /// <summary>The key's entry as a request that died leaves it: in flight, answer unrecorded, its lease run out.</summary>
+    private static async Task LeaveClaimAsync(X402Serverless.Sqlite.SqliteDatabase database, string key, string? paymentId)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE payment_identifiers SET completed = 0, status = NULL, headers = NULL, body = NULL, expires_at = $expires, " +
+            "payment_id = COALESCE($paymentId, payment_id) WHERE id = $id;";
+        command.Parameters.AddWithValue("$id", key);
+        command.Parameters.AddWithValue("$paymentId", (object?)paymentId ?? DBNull.Value);
+        command.Parameters.AddWithValue("$expires", DateTimeOffset.UtcNow.AddMinutes(-1).UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(1, await command.ExecuteNonQueryAsync());
+    }
+
+    [Fact]
+    public async Task A_purchase_under_a_key_whose_first_try_found_no_money_buys_when_tried_again_with_money()
+    {
+        using var org = await fixture.NewOrganisationAsync();
+        var payer = await NewPayerAsync(org, new { name = "Short of money" });
+        var link = await fixture.NewLinkAsync(org, "0.10", ["credits"], extra: new { pass = new { price = "0.25", calls = 2 } });
+        var key = "buy_" + Guid.NewGuid().ToString("N");
+
+        using var broke = await BuyAsync(link.Id, payer.Key, key);
+        Assert.Equal(HttpStatusCode.PaymentRequired, broke.StatusCode);
+        await fixture.FundAsync(Accounts.Credits(payer.Id), 1_000_000);
+        // Nothing was charged under the key, so it is free again and buys now.
+        using var bought = await BuyAsync(link.Id, payer.Key, key);
+        Assert.Equal(HttpStatusCode.Created, bought.StatusCode);
+        Assert.Equal(750_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
+    }
+
+    [Fact]
     public async Task A_thousand_parallel_calls_on_a_pass_with_one_call_left_let_exactly_one_through()
     {
         using var org = await fixture.NewOrganisationAsync();
@@ -306,10 +417,15 @@ public sealed class PassTests(CreditsFixture fixture) : IClassFixture<CreditsFix
     private async Task<IReadOnlyList<Pass>> PassesOfAsync(string linkId) =>
         await fixture.Gateway.Services.GetRequiredService<IPassStore>().ListForLinkAsync(linkId, 10, default);
 
-    private async Task<HttpResponseMessage> BuyAsync(string linkId, string payerKey)
+    private async Task<HttpResponseMessage> BuyAsync(string linkId, string payerKey, string? idempotencyKey = null)
     {
         using var client = fixture.Gateway.Client(payerKey);
-        return await client.PostAsync($"/pass/{linkId}", null);
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/pass/{linkId}");
+        if (idempotencyKey is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
+        }
+        return await client.SendAsync(request);
     }
 
     private static async Task<HttpResponseMessage> SignedInAsync(string url, string proof)
