@@ -38,11 +38,9 @@ internal sealed class X402Charges(
     public PaymentCheck CheckLocally(string header, int version, IReadOnlyList<PaymentRequirement> requirements) =>
         PaymentCheck.Run(header, version, requirements, verifier);
 
-    public ValueTask<PaymentCheck> CheckAsync(string header, int version, IReadOnlyList<PaymentRequirement> requirements, CancellationToken cancellationToken)
-    {
-        var check = PaymentCheck.Run(header, version, requirements, verifier);
-        return check.ContractWallet is null ? ValueTask.FromResult(check) : contracts.ResolveAsync(check, cancellationToken);
-    }
+    /// <summary>A local check completed by the contract wallet's word where only that was missing (see <see cref="ContractSignatures"/>).</summary>
+    public ValueTask<PaymentCheck> ResolveAsync(PaymentCheck check, CancellationToken cancellationToken) =>
+        check.ContractWallet is null ? ValueTask.FromResult(check) : contracts.ResolveAsync(check, cancellationToken);
 
     public string DefaultFacilitator => facilitators.DefaultKind;
 

@@ -74,7 +74,11 @@ internal static class UsdcTopUpEndpoint
         {
             return await PaywallAsync(http, s, cached, ReasonCodes.PaymentRequired, null);
         }
-        var check = await s.X402.CheckAsync(header, version, cached.Requirements, http.RequestAborted);
+        var (check, limited) = await s.Limits.CheckPaymentAsync(http, header, version, cached.Requirements);
+        if (limited is not null)
+        {
+            return limited;
+        }
         if (check is not { Payment: { } payment, Requirement: { } requirement })
         {
             return await PaywallAsync(http, s, cached, check.Reason!, check.Message);
@@ -124,6 +128,7 @@ internal static class UsdcTopUpEndpoint
 internal sealed record TopUpServices(
     NetworkRegistry Networks,
     X402Charges X402,
+    RateLimits.RateLimitGate Limits,
     UsdcTopUps TopUps,
     ILedger Ledger,
     PaymentRequiredResponder Paywall,

@@ -12,6 +12,13 @@ public sealed class RateLimitOptions
     /// <summary>Calls one client address may make to one link; unset: no default.</summary>
     public RateLimitSetting? PerIp { get; set; }
 
+    /// <summary>
+    /// Payments from contract wallets one client address may present, gateway-wide: each costs the network's node an
+    /// eth_call of code the payer chose (up to 1M gas), which no cache can spare, so junk ones are bounded per sender.
+    /// On by default; null (configured empty) turns it off.
+    /// </summary>
+    public RateLimitSetting? ContractWalletChecksPerIp { get; set; } = new() { Requests = 600, PerSeconds = 60 };
+
     /// <summary>Most buckets kept in memory; past it, idle buckets go first, then the least recently used.</summary>
     public int MaxBuckets { get; set; } = 100_000;
 }

@@ -32,7 +32,7 @@ internal static class PassPurchaseEndpoint
         app.MapGet("/pass/{linkId}", ListAsync);
     }
 
-    private static async Task<IResult> BuyAsync(string linkId, HttpContext http, PassServices s, Idempotency.KeyedCalls keyed)
+    private static async Task<IResult> BuyAsync(string linkId, HttpContext http, PassServices s, Idempotency.KeyedCalls keyed, RateLimits.RateLimitGate limits)
     {
         if (await s.Links.GetAsync(linkId, http.RequestAborted) is not { Link.Pass: { } offer } linkCached)
         {
@@ -50,7 +50,7 @@ internal static class PassPurchaseEndpoint
         {
             return await PaywallAsync(http, s, cached, ReasonCodes.PaymentRequired, null);
         }
-        return await BuyWithX402Async(http, s, cached, offer, version, header);
+        return await BuyWithX402Async(http, s, limits, cached, offer, version, header);
     }
 
     private static async Task<IResult> BuyWithBalanceAsync(HttpContext http, PassServices s, Idempotency.KeyedCalls keyed, CachedLink cached, PassOffer offer,
@@ -136,10 +136,15 @@ internal static class PassPurchaseEndpoint
         return Results.Empty;
     }
 
-    private static async Task<IResult> BuyWithX402Async(HttpContext http, PassServices s, CachedLink cached, PassOffer offer, int version, string header)
+    private static async Task<IResult> BuyWithX402Async(HttpContext http, PassServices s, RateLimits.RateLimitGate limits, CachedLink cached, PassOffer offer,
+        int version, string header)
     {
         var link = cached.Link;
-        var check = await s.X402.CheckAsync(header, version, cached.Requirements, http.RequestAborted);
+        var (check, limited) = await limits.CheckPaymentAsync(http, header, version, cached.Requirements);
+        if (limited is not null)
+        {
+            return limited;
+        }
         if (check is not { Payment: { } payment, Requirement: { } requirement })
         {
             return await PaywallAsync(http, s, cached, check.Reason!, check.Message);

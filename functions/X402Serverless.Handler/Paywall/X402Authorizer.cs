@@ -18,6 +18,7 @@ namespace X402Serverless.Handler.Paywall;
 /// </summary>
 internal sealed class X402Authorizer(
     X402Charges x402,
+    RateLimits.RateLimitGate limits,
     IPaymentStore payments,
     IKycStore kyc,
     Kyc.KycAttestor attestations,
@@ -34,7 +35,11 @@ internal sealed class X402Authorizer(
         {
             return Paywall(cached, CreditCharges.NotAccepted, "This link is paid from credits or an allowance: send 'Authorization: Bearer <payer key>'.");
         }
-        var check = await x402.CheckAsync(header, version, cached.Requirements, cancellationToken);
+        var (check, limited) = await limits.CheckPaymentAsync(http, header, version, cached.Requirements);
+        if (limited is not null)
+        {
+            return ChargeAuthorization.Refused(limited);
+        }
         if (check is not { Payment: { } payment, Requirement: { } requirement })
         {
             return Paywall(cached, check.Reason!, check.Message);

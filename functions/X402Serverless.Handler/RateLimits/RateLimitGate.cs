@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using X402Serverless.Core.Links;
+using X402Serverless.Core.Protocol;
 using X402Serverless.Core.Usage;
 using X402Serverless.Handler.Hosting;
 using X402Serverless.Handler.Paywall;
@@ -19,6 +20,7 @@ internal sealed class RateLimitGate(TokenBuckets buckets, Charges.X402Charges x4
 {
     private readonly RateLimit? _perPayer = RateLimitSettings.ToRule(options.Value.RateLimits.PerPayer);
     private readonly RateLimit? _perIp = RateLimitSettings.ToRule(options.Value.RateLimits.PerIp);
+    private readonly RateLimit? _contractChecks = RateLimitSettings.ToRule(options.Value.RateLimits.ContractWalletChecksPerIp);
     private readonly bool _behindFrontDoor = !string.IsNullOrWhiteSpace(options.Value.FrontDoorId);
 
     /// <summary>The per-address limit, and the per-wallet one for an x402 payment: null admits the call.</summary>
@@ -73,6 +75,28 @@ internal sealed class RateLimitGate(TokenBuckets buckets, Charges.X402Charges x4
         }
         var check = x402.CheckLocally(header, version, cached.Requirements);
         return check is { Payment: { } payment, Requirement: not null } ? payment.Authorization.From.ToString() : null;
+    }
+
+    /// <summary>
+    /// An x402 payment checked, the node asked only for a contract wallet's word, and that within the client address's
+    /// gateway-wide allowance (<see cref="RateLimitOptions.ContractWalletChecksPerIp"/>): (check, null), or a 429 to answer.
+    /// </summary>
+    public async ValueTask<(PaymentCheck Check, IResult? Limited)> CheckPaymentAsync(HttpContext http, string header, int version,
+        IReadOnlyList<PaymentRequirement> requirements)
+    {
+        var check = x402.CheckLocally(header, version, requirements);
+        if (check.ContractWallet is null)
+        {
+            return (check, null);
+        }
+        if (_contractChecks is { } rule && buckets.TryTake("contract-wallet|" + ClientAddress.Partition(http, _behindFrontDoor), rule) is { } wait)
+        {
+            var seconds = Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds));
+            http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            return (check, Problem.Of(StatusCodes.Status429TooManyRequests, "rate_limited", "Too many contract-wallet payments from this address.",
+                $"Retry in {seconds} seconds. Nothing was charged and no payment was used: the same payment can be sent again then."));
+        }
+        return (await x402.ResolveAsync(check, http.RequestAborted), null);
     }
 
     private static string Key(PaidLink link, char kind, string who) => string.Create(CultureInfo.InvariantCulture, $"{link.Id}|{kind}|{who}");

@@ -93,6 +93,54 @@ public sealed class ContractWalletTests(ChainFixture chain)
         Assert.Equal(990_000, await chain.BalanceAsync(wallet));
     }
 
+    [Fact]
+    public async Task Contract_wallet_payments_past_an_addresss_allowance_get_429_before_the_node_is_asked_and_eoa_payments_are_not_counted()
+    {
+        var (wallet, owner) = await ContractWalletAsync();
+        var settings = chain.GatewaySettings(chain.FacilitatorUrl);
+        var rpc = await RpcProxy.StartAsync(chain.RpcUrl);
+        await using var _ = rpc;
+        // The wallet asked: isValidSignature(bytes32,bytes), selector 0x1626ba7e.
+        var asked = 0;
+        rpc.Fault = (method, body) =>
+        {
+            if (method == "eth_call" && body.Contains("1626ba7e", StringComparison.OrdinalIgnoreCase))
+            {
+                Interlocked.Increment(ref asked);
+            }
+            return RpcFault.Pass;
+        };
+        settings["X402:Networks:0:RpcUrl"] = rpc.Url;
+        settings["X402:RateLimits:ContractWalletChecksPerIp:Requests"] = "2";
+        settings["X402:RateLimits:ContractWalletChecksPerIp:PerSeconds"] = "3600";
+        await using var gateway = await GatewayHost.StartAsync(settings);
+        var link = await chain.CreateLinkAsync(gateway: gateway);
+        var requirement = await RequirementAsync(link.Url);
+
+        // Junk for the contract wallet (a stranger's key): each one is a question to the node, two are allowed.
+        var answers = new List<string?>();
+        for (var i = 0; i < 2; i++)
+        {
+            using var junk = await SendAsync(link.Url, new PaymentBuilder { Requirement = requirement, PayerKey = RandomNumberGenerator.GetBytes(32), From = wallet }.V2Header());
+            answers.Add(await ErrorOfAsync(junk));
+        }
+        Assert.Equal(["invalid_exact_evm_signature", "invalid_exact_evm_signature"], answers);
+        Assert.Equal(2, Volatile.Read(ref asked));
+
+        // The third, even a good one, waits: 429 with Retry-After, the node not asked, nothing charged.
+        using (var limited = await SendAsync(link.Url, new PaymentBuilder { Requirement = requirement, PayerKey = owner, From = wallet }.V2Header()))
+        {
+            await ProblemAssert.IsAsync(limited, 429, "rate_limited");
+            Assert.True(limited.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+        }
+        Assert.Equal(2, Volatile.Read(ref asked));
+        Assert.Equal(1_000_000, await chain.BalanceAsync(wallet));
+
+        // An ordinary wallet's payment needs no node to check it and is not limited by this.
+        using var eoa = await SendAsync(link.Url, new PaymentBuilder { Requirement = requirement, PayerKey = chain.PayerKey }.V2Header());
+        Assert.Equal(HttpStatusCode.OK, eoa.StatusCode);
+    }
+
     /// <summary>A new contract wallet holding 1 USDC, and its owner's key.</summary>
     private async Task<(EvmAddress Wallet, byte[] Owner)> ContractWalletAsync()
     {
