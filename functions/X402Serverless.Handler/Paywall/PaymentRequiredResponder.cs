@@ -10,7 +10,8 @@ namespace X402Serverless.Handler.Paywall;
 /// The 402: v2 PAYMENT-REQUIRED header and v1 JSON body at once, so clients of either generation can pay; a
 /// browser gets a readable page instead of the JSON body.
 /// </summary>
-internal sealed class PaymentRequiredResponder(PublicUrls urls, Microsoft.Extensions.Options.IOptions<GatewayOptions> options, TimeProvider time)
+internal sealed class PaymentRequiredResponder(PublicUrls urls, Microsoft.Extensions.Options.IOptions<GatewayOptions> options, TimeProvider time,
+    Core.Networks.NetworkRegistry? networks = null)
 {
     private readonly Uri? _linksOrigin = LinksOrigin.Parse(options.Value.LinksOrigin);
 
@@ -59,7 +60,10 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls, Microsoft.Extens
             response.Headers["Referrer-Policy"] = "no-referrer";
             var scriptBase = onLinksOrigin ? baseUrl : request.PathBase.ToString();
             var view = new PaywallView(cached.Link, cached.Price, cached.Requirements, resource, request.Method, rendered.Header, nonce,
-                $"{scriptBase}{WalletScript.Path}?v={WalletScript.Version}", onLinksOrigin ? null : PaywallEndpoints.CreditsFormAction(request), card);
+                $"{scriptBase}{WalletScript.Path}?v={WalletScript.Version}", onLinksOrigin ? null : PaywallEndpoints.CreditsFormAction(request), card)
+            {
+                SignInChainIds = networks is null ? [] : cached.Link.Networks.Select(id => networks.TryGet(id, out var n) ? n.ChainId : (long?)null).OfType<long>().ToList(),
+            };
             await response.WriteAsync(PaywallPage.Render(view), http.RequestAborted);
             return;
         }

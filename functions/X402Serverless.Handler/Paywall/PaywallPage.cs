@@ -49,12 +49,20 @@ internal static class PaywallPage
             <p id="wallet-status" role="status" aria-live="polite">Wallet payment needs script; the other options work without it.</p>
             <div id="wallet-result" hidden></div>
             </section>
-            <script nonce="{{nonce}}" src="{{E(view.WalletScriptUrl)}}" defer></script>
             """ : "";
-        var credits = takesBalance && view.CreditsFormAction is null ? """
+        // Signing in with the wallet (x402 sign-in-with-x, made by the page's script) pays from the payer account the
+        // wallet signed up with, or spends the wallet's pass: no key is typed.
+        var signIn = takesBalance ? $$"""
+            <p><button id="signin-pay" type="button" disabled data-method="{{E(view.Method)}}" data-resource="{{E(view.Resource)}}" data-chains="{{E(string.Join(",", view.SignInChainIds))}}">Sign in with wallet and pay ${{E(view.Price.ToString())}} from credits or pass</button></p>
+            <p id="signin-status" role="status" aria-live="polite" class="hint">Wallet sign-in needs script; the key form works without it.</p>
+            <div id="signin-result" hidden></div>
+            """ : "";
+        var script = takesX402 || takesBalance ? $"""<script nonce="{nonce}" src="{E(view.WalletScriptUrl)}" defer></script>""" : "";
+        var credits = takesBalance && view.CreditsFormAction is null ? $$"""
             <section id="credits">
             <h2>Pay from your credits</h2>
             <p>Call this URL with <code>Authorization: Bearer &lt;payer key&gt;</code>. This page does not take keys: providers' pages share its origin.</p>
+            {{signIn}}
             </section>
             """ : takesBalance ? $$"""
             <section id="credits">
@@ -65,6 +73,7 @@ internal static class PaywallPage
             <button type="submit">Pay ${{E(view.Price.ToString())}} from my balance</button>
             </form>
             <p class="hint">Your balance is charged only if the API answers. Your key is sent to this gateway only, never to the API.</p>
+            {{signIn}}
             </section>
             """ : "";
         var card = view.CardFormAction is not null && link.Pass is { } pass ? $$"""
@@ -119,6 +128,7 @@ internal static class PaywallPage
             {{card}}
             {{onChain}}
             <p>Resource: <code>{{E(view.Resource)}}</code></p>
+            {{script}}
             </body>
             </html>
             """;
@@ -130,4 +140,8 @@ internal static class PaywallPage
 /// <param name="CreditsFormAction">Where the credits form posts (the same path and query under /paywall/); null where no key may be typed.</param>
 /// <param name="CardFormAction">Where the card form posts (/pass/{id}/card); null where the link's pass cannot be bought by card here.</param>
 internal sealed record PaywallView(PaidLink Link, Core.Money.Usd Price, IReadOnlyList<PaymentRequirement> Requirements, string Resource,
-    string Method, string RequiredHeader, string Nonce, string WalletScriptUrl, string? CreditsFormAction, string? CardFormAction = null);
+    string Method, string RequiredHeader, string Nonce, string WalletScriptUrl, string? CreditsFormAction, string? CardFormAction = null)
+{
+    /// <summary>The EIP-155 chain ids a sign-in-with-x proof may name on this link (its networks').</summary>
+    public IReadOnlyList<long> SignInChainIds { get; init; } = [];
+}
