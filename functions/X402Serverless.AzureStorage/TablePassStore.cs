@@ -9,20 +9,25 @@ using static X402Serverless.AzureStorage.Tables.EntityFields;
 namespace X402Serverless.AzureStorage;
 
 /// <summary>
-/// Passes (partition = link id, row = pass id) and used sign-in-with-x nonces (partition = nonce). Every change is
+/// Passes (partition = link id, row = pass id), card checkouts selling them (partition = Stripe session id) and used
+/// sign-in-with-x nonces (partition = nonce). Every change is
 /// an ETag-checked write of what was read, retried on a lost race: of concurrent spends of a last call the first
 /// write wins and the others, reading again, find nothing left.
 /// </summary>
-public sealed class TablePassStore(TableServiceClient service, string table = "passes", string noncesTable = "siwxnonces") : IPassStore
+public sealed class TablePassStore(TableServiceClient service, string table = "passes", string noncesTable = "siwxnonces", string checkoutsTable = "passcheckouts")
+    : IPassStore
 {
     private const string NonceRow = "n";
+    private const string CheckoutRow = "c";
     private readonly TableClient _table = service.GetTableClient(table);
     private readonly TableClient _nonces = service.GetTableClient(noncesTable);
+    private readonly TableClient _checkouts = service.GetTableClient(checkoutsTable);
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         await _table.CreateIfNotExistsAsync(cancellationToken);
         await _nonces.CreateIfNotExistsAsync(cancellationToken);
+        await _checkouts.CreateIfNotExistsAsync(cancellationToken);
     }
 
     public async Task<bool> AddAsync(Pass pass, CancellationToken cancellationToken)
@@ -137,6 +142,44 @@ public sealed class TablePassStore(TableServiceClient service, string table = "p
         }
         return deleted;
     }
+
+    public async Task<bool> AddCheckoutAsync(PassCheckout checkout, CancellationToken cancellationToken)
+    {
+        var entity = new TableEntity(checkout.SessionId, CheckoutRow)
+        {
+            ["LinkId"] = checkout.LinkId,
+            ["OrganisationId"] = checkout.OrganisationId,
+            ["Price"] = checkout.Offer.Price.Micros,
+            ["Calls"] = checkout.Offer.Calls,
+            ["Minutes"] = checkout.Offer.Minutes,
+            ["PayerId"] = checkout.PayerId,
+            ["NewKeyId"] = checkout.NewKeyId,
+            ["NewKeyHash"] = checkout.NewKeyHash,
+            ["CreatedAt"] = checkout.CreatedAt.ToUniversalTime(),
+        };
+        try
+        {
+            await _checkouts.AddEntityAsync(entity, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.IsConflict())
+        {
+            return false;
+        }
+    }
+
+    public async Task<PassCheckout?> GetCheckoutAsync(string sessionId, CancellationToken cancellationToken) =>
+        await _checkouts.FindAsync(sessionId, CheckoutRow, cancellationToken) is not { } e ? null : new PassCheckout
+        {
+            SessionId = e.PartitionKey,
+            LinkId = Str(e, "LinkId"),
+            OrganisationId = Str(e, "OrganisationId"),
+            Offer = new PassOffer(Usd.FromMicros(e.GetInt64("Price") ?? throw new InvalidDataException("Entity lacks Price.")), OptInt(e, "Calls"), OptInt(e, "Minutes")),
+            PayerId = Str(e, "PayerId"),
+            NewKeyId = OptStr(e, "NewKeyId"),
+            NewKeyHash = OptStr(e, "NewKeyHash"),
+            CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? throw new InvalidDataException("Entity lacks CreatedAt."),
+        };
 
     private async Task<bool> TryReplaceAsync(TableEntity entity, CancellationToken cancellationToken)
     {

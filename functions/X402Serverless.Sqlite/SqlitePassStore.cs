@@ -87,6 +87,45 @@ public sealed class SqlitePassStore(SqliteDatabase database) : IPassStore
             """, cancellationToken, ("$now", SqliteText.Time(now)), ("$max", max));
     }
 
+    public async Task<bool> AddCheckoutAsync(PassCheckout checkout, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        return await ExecuteAsync(connection, """
+            INSERT INTO pass_checkouts (session_id, link_id, organisation_id, price, calls, minutes, payer_id, new_key_id, new_key_hash, created_at)
+            VALUES ($session, $link, $org, $price, $calls, $minutes, $payer, $keyId, $keyHash, $created)
+            ON CONFLICT (session_id) DO NOTHING;
+            """, cancellationToken, ("$session", checkout.SessionId), ("$link", checkout.LinkId), ("$org", checkout.OrganisationId),
+            ("$price", checkout.Offer.Price.Micros), ("$calls", (object?)checkout.Offer.Calls ?? DBNull.Value),
+            ("$minutes", (object?)checkout.Offer.Minutes ?? DBNull.Value), ("$payer", checkout.PayerId),
+            ("$keyId", (object?)checkout.NewKeyId ?? DBNull.Value), ("$keyHash", (object?)checkout.NewKeyHash ?? DBNull.Value),
+            ("$created", SqliteText.Time(checkout.CreatedAt))) == 1;
+    }
+
+    public async Task<PassCheckout?> GetCheckoutAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = Command(connection, """
+            SELECT session_id, link_id, organisation_id, price, calls, minutes, payer_id, new_key_id, new_key_hash, created_at
+            FROM pass_checkouts WHERE session_id = $session;
+            """, [("$session", sessionId)]);
+        await using var r = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await r.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+        return new PassCheckout
+        {
+            SessionId = r.GetString(0),
+            LinkId = r.GetString(1),
+            OrganisationId = r.GetString(2),
+            Offer = new PassOffer(Usd.FromMicros(r.GetInt64(3)), r.IsDBNull(4) ? null : r.GetInt32(4), r.IsDBNull(5) ? null : r.GetInt32(5)),
+            PayerId = r.GetString(6),
+            NewKeyId = r.IsDBNull(7) ? null : r.GetString(7),
+            NewKeyHash = r.IsDBNull(8) ? null : r.GetString(8),
+            CreatedAt = SqliteText.Time(r.GetString(9)),
+        };
+    }
+
     private static async Task<List<Pass>> QueryAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
     {
         await using var command = Command(connection, sql, parameters);

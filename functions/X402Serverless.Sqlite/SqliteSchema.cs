@@ -343,6 +343,21 @@ internal static class SqliteSchema
         -- payments_due by status alone, reading every settled payment of every payer (0.3 s a call at 1M payments).
         CREATE INDEX payments_by_payer_organisation ON payments(payer, organisation_id, status);
         """,
+        """
+        -- Card checkouts selling a pass, by Stripe Checkout Session: the webhook trusts this row, not the event's metadata.
+        CREATE TABLE pass_checkouts (
+            session_id TEXT PRIMARY KEY,
+            link_id TEXT NOT NULL,
+            organisation_id TEXT NOT NULL,
+            price INTEGER NOT NULL,
+            calls INTEGER,
+            minutes INTEGER,
+            payer_id TEXT NOT NULL,
+            new_key_id TEXT,
+            new_key_hash TEXT,
+            created_at TEXT NOT NULL
+        );
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

@@ -2,7 +2,7 @@ using X402Serverless.Core.Passes;
 
 namespace X402Serverless.Core.Ports;
 
-/// <summary>Passes links sold, and the sign-in-with-x nonces already spent on them.</summary>
+/// <summary>Passes links sold, the card checkouts selling them, and the sign-in-with-x nonces already spent on them.</summary>
 public interface IPassStore
 {
     /// <summary>Stores a newly issued pass; false (nothing changed) when a pass with its id exists already.</summary>
@@ -34,4 +34,10 @@ public interface IPassStore
 
     /// <summary>Deletes up to <paramref name="max"/> nonces kept until before <paramref name="now"/>; how many went.</summary>
     Task<int> DeleteExpiredNoncesAsync(DateTimeOffset now, int max, CancellationToken cancellationToken);
+
+    /// <summary>Records a card checkout opened for a pass; false (nothing changed) when its session is recorded already.</summary>
+    Task<bool> AddCheckoutAsync(PassCheckout checkout, CancellationToken cancellationToken);
+
+    /// <summary>The card checkout of a Stripe Checkout Session, or null when the gateway opened none for a pass.</summary>
+    Task<PassCheckout?> GetCheckoutAsync(string sessionId, CancellationToken cancellationToken);
 }

@@ -9,9 +9,11 @@ namespace X402Serverless.Core.Stripe;
 
 /// <summary>
 /// Turns a paid Checkout Session into credits (for a payer) or pool funds (for an organisation). The ledger entry is
-/// keyed by the session id, so a redelivered or duplicated event never credits twice.
+/// keyed by the session id, so a redelivered or duplicated event never credits twice. A session the gateway opened
+/// to sell a pass is handed to <paramref name="checkouts"/> instead, which knows it by its id alone.
 /// </summary>
-public sealed class StripeEventProcessor(IWebhookInbox events, ILedger ledger, IPayerStore payers, TimeProvider time) : InboxProcessor(events, time)
+public sealed class StripeEventProcessor(IWebhookInbox events, ILedger ledger, IPayerStore payers, TimeProvider time, ICheckoutFulfilment? checkouts = null)
+    : InboxProcessor(events, time)
 {
     public override string Source => WebhookSources.Stripe;
 
@@ -30,9 +32,24 @@ public sealed class StripeEventProcessor(IWebhookInbox events, ILedger ledger, I
         {
             return "malformed";
         }
-        if (Str(root, "type") != "checkout.session.completed"
+        var type = Str(root, "type");
+        if (type is not ("checkout.session.completed" or "checkout.session.async_payment_succeeded")
             || !root.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Object || !data.TryGetProperty("object", out var session))
         {
+            return "ignored";
+        }
+        if (checkouts is not null && Str(session, "id") is { Length: > 0 } id)
+        {
+            long? amount = session.TryGetProperty("amount_total", out var a) && a.ValueKind == JsonValueKind.Number && a.TryGetInt64(out var sessionCents) ? sessionCents : null;
+            var fulfilled = await checkouts.FulfilAsync(new CheckoutSession(id, type, Str(session, "payment_status"), Str(session, "currency"), amount), cancellationToken);
+            if (fulfilled is not null)
+            {
+                return fulfilled;
+            }
+        }
+        if (type != "checkout.session.completed")
+        {
+            // A delayed card-top-up payment is not taken here (top-ups credit on checkout.session.completed, paid).
             return "ignored";
         }
         if (Str(session, "payment_status") != "paid")

@@ -84,6 +84,7 @@ public static class GatewayApp
         app.MapConsole();
         app.MapPaywall();
         app.MapPasses();
+        app.MapCardCheckouts();
         PaidLinkEndpoint.Map(app);
         return app;
     }

@@ -78,7 +78,7 @@ internal static class StoreServices
         services.AddSingleton<IPaymentIdentifierStore>(paymentIdentifiers);
         var transferClaims = new TableTransferClaimStore(client, p + "transferclaims");
         services.AddSingleton<ITransferClaimStore>(transferClaims);
-        var passes = new TablePassStore(client, p + "passes", p + "siwxnonces");
+        var passes = new TablePassStore(client, p + "passes", p + "siwxnonces", p + "passcheckouts");
         services.AddSingleton<IPassStore>(passes);
         services.AddSingleton<ILedger>(sp => new TableLedger(client, sp.GetRequiredService<TimeProvider>(), p + "ledgerentries", p + "ledgeraccounts", p + "ledgercaps"));
         services.AddSingleton<IStoreInitializer>(sp => new TableInitialization(ct => Task.WhenAll(

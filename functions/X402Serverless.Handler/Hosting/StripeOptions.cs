@@ -15,4 +15,10 @@ public sealed class StripeOptions
     public string? CancelUrl { get; set; }
 
     public int ToleranceSeconds { get; set; } = 300;
+
+    /// <summary>
+    /// Where Checkout Sessions are hosted: the paywall's Content-Security-Policy lets its card form (and the redirect
+    /// that follows it) go there and nowhere else.
+    /// </summary>
+    public string CheckoutOrigin { get; set; } = "https://checkout.stripe.com";
 }

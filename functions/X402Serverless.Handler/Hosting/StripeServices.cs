@@ -5,12 +5,13 @@ using X402Serverless.Handler.Stripe;
 
 namespace X402Serverless.Handler.Hosting;
 
-/// <summary>Card top-ups through Stripe: the Checkout client and the processor of Stripe's stored webhook events.</summary>
+/// <summary>Card payments through Stripe (top-ups, passes): the Checkout client and the processor of Stripe's stored webhook events.</summary>
 internal static class StripeServices
 {
     public static IServiceCollection AddStripe(this IServiceCollection services)
     {
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<StripeCheckoutClient>(sp, new HttpClient { Timeout = TimeSpan.FromSeconds(30) }));
+        services.AddSingleton<ICheckoutFulfilment, Passes.CardPassFulfilment>();
         services.AddSingleton<InboxProcessor>(sp =>
             ActivatorUtilities.CreateInstance<StripeEventProcessor>(sp, sp.GetRequiredKeyedService<IWebhookInbox>(WebhookSources.Stripe)));
         return services;

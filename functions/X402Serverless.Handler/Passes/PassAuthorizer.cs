@@ -1,3 +1,4 @@
+using X402Serverless.Core.Evm;
 using X402Serverless.Core.Links;
 using X402Serverless.Core.Passes;
 using X402Serverless.Core.Ports;
@@ -28,26 +29,47 @@ internal sealed class PassAuthorizer(IPassStore passes, SiwxVerifier siwx, Payme
     /// </summary>
     public async Task<ChargeAuthorization> FromWalletAsync(HttpContext http, CachedLink cached)
     {
+        var (wallet, refused) = await SignInAsync(http, cached);
+        if (refused is not null)
+        {
+            return refused;
+        }
+        return await FromWalletPassAsync(http, cached, wallet!.Value) ?? await NoPassAsync(http, cached, wallet.Value);
+    }
+
+    /// <summary>
+    /// The wallet a request's sign-in-with-x proof (for this link, once) shows, admitted by the rate limit; or the
+    /// refusal to answer (the 402 with the proof's invalid_siwx_* code, or the rate limit's).
+    /// </summary>
+    public async Task<(EvmAddress? Wallet, ChargeAuthorization? Refused)> SignInAsync(HttpContext http, CachedLink cached)
+    {
         var link = cached.Link;
         var origin = new Uri(urls.LinkBaseUrl(http.Request));
         var proof = await siwx.VerifyAsync(http.Request, link, origin, "/l/" + link.Id, http.RequestAborted);
         if (proof.Wallet is not { } wallet)
         {
             usage.Count(link, UsageKinds.Challenged);
-            return ChargeAuthorization.Refused(ChargeResults.Paywall(paywall, cached, proof.Code!, proof.Message));
+            return (null, ChargeAuthorization.Refused(ChargeResults.Paywall(paywall, cached, proof.Code!, proof.Message)));
         }
-        var holder = PassHolders.Wallet(wallet);
-        if (limits.AdmitPayer(http, link, holder) is { } limited)
+        if (limits.AdmitPayer(http, link, PassHolders.Wallet(wallet)) is { } limited)
         {
-            return ChargeAuthorization.Refused(limited);
+            return (null, ChargeAuthorization.Refused(limited));
         }
-        var now = time.GetUtcNow();
-        if (await PassCharge.AuthorizeAsync(passes, link.Id, holder, now, http.RequestAborted) is { } charge)
-        {
-            return ChargeAuthorization.Of(charge);
-        }
-        var (code, message) = await WhyNotAsync(link.Id, holder, now, http.RequestAborted);
-        usage.Count(link, UsageKinds.Challenged);
+        return (wallet, null);
+    }
+
+    /// <summary>The wallet's own pass on the link, a call taken; null when the link sells none or the wallet has none usable.</summary>
+    public async Task<ChargeAuthorization?> FromWalletPassAsync(HttpContext http, CachedLink cached, EvmAddress wallet) =>
+        cached.Link.Pass is not null
+        && await PassCharge.AuthorizeAsync(passes, cached.Link.Id, PassHolders.Wallet(wallet), time.GetUtcNow(), http.RequestAborted) is { } charge
+            ? ChargeAuthorization.Of(charge)
+            : null;
+
+    /// <summary>The 402 again, saying why the wallet has no usable pass.</summary>
+    public async Task<ChargeAuthorization> NoPassAsync(HttpContext http, CachedLink cached, EvmAddress wallet)
+    {
+        var (code, message) = await WhyNotAsync(cached.Link.Id, PassHolders.Wallet(wallet), time.GetUtcNow(), http.RequestAborted);
+        usage.Count(cached.Link, UsageKinds.Challenged);
         return ChargeAuthorization.Refused(ChargeResults.Paywall(paywall, cached, code, message));
     }
 

@@ -4,6 +4,7 @@ using X402Serverless.Core.Kyc;
 using X402Serverless.Core.Links;
 using X402Serverless.Core.Ports;
 using X402Serverless.Core.Protocol;
+using X402Serverless.Core.Signup;
 using X402Serverless.Core.Usage;
 using X402Serverless.Handler.Payers;
 using X402Serverless.Handler.Problems;
@@ -23,7 +24,8 @@ internal sealed class PaidCallAuthorizer(
     PaymentRequiredResponder paywall,
     Usage.UsageRecorder usage,
     RateLimits.RateLimitGate limits,
-    Passes.PassAuthorizer passes)
+    Passes.PassAuthorizer passes,
+    ISignupStore signups)
 {
     /// <param name="holdId">The id a balance hold takes, chosen by an idempotent call that keeps it; a new one when null.</param>
     public async Task<ChargeAuthorization> AuthorizeAsync(HttpContext http, CachedLink cached, string? holdId = null)
@@ -39,10 +41,11 @@ internal sealed class PaidCallAuthorizer(
             return ChargeAuthorization.Refused(
                 Problem.Of(StatusCodes.Status503ServiceUnavailable, "link_unpayable", "This link has no network it can be paid on right now."));
         }
-        if (version == 0 && cached.Link.Pass is not null && Passes.SiwxVerifier.Present(http.Request))
+        if (version == 0 && (cached.Link.Pass is not null || takesBalances) && Passes.SiwxVerifier.Present(http.Request))
         {
-            // A wallet that bought a pass signs in (x402 sign-in-with-x) instead of paying.
-            return await passes.FromWalletAsync(http, cached);
+            // A wallet signs in (x402 sign-in-with-x) instead of paying: to spend its pass, or the credits of the payer
+            // account it signed up with.
+            return takesBalances ? await FromSignedInWalletAsync(http, cached) : await passes.FromWalletAsync(http, cached);
         }
         if (version == 0)
         {
@@ -66,6 +69,41 @@ internal sealed class PaidCallAuthorizer(
             http.Response.Headers.WWWAuthenticate = "Bearer";
             return ChargeAuthorization.Refused(Problem.Of(StatusCodes.Status401Unauthorized, "invalid_payer_key", "The payer key is not valid."));
         }
+        return await FromPayerAsync(http, cached, payer);
+    }
+
+    /// <summary>
+    /// A wallet signed in on a link taking balances: its own pass first (on a link selling passes), then the payer
+    /// account the wallet signed up with (POST /api/signup/payer binds it), paid as that payer's key would pay. A wallet
+    /// bound to no payer gets the 402 with no_payer_account (or, on a link selling passes, why it has no pass).
+    /// </summary>
+    private async Task<ChargeAuthorization> FromSignedInWalletAsync(HttpContext http, CachedLink cached)
+    {
+        var (wallet, refused) = await passes.SignInAsync(http, cached);
+        if (refused is not null)
+        {
+            return refused;
+        }
+        if (await passes.FromWalletPassAsync(http, cached, wallet!.Value) is { } pass)
+        {
+            return pass;
+        }
+        var binding = await signups.FindWalletAsync(WalletBinding.Payer, wallet.Value.ToLowerHex(), http.RequestAborted);
+        if (binding is not null && await payers.GetAsync(binding.AccountId, http.RequestAborted) is { } payer)
+        {
+            return await FromPayerAsync(http, cached, payer);
+        }
+        if (cached.Link.Pass is not null)
+        {
+            return await passes.NoPassAsync(http, cached, wallet.Value);
+        }
+        usage.Count(cached.Link, UsageKinds.Challenged);
+        return ChargeAuthorization.Refused(ChargeResults.Paywall(paywall, cached, "no_payer_account",
+            "This wallet has no payer account here; sign up as a payer with it (POST /api/signup/payer), or pay another way."));
+    }
+
+    private async Task<ChargeAuthorization> FromPayerAsync(HttpContext http, CachedLink cached, Core.Payers.Payer payer)
+    {
         if (cached.Link.KycLevel != KycLevels.None && !ChargeResults.Verified(await kyc.GetAsync(payer.Id, http.RequestAborted), cached.Link))
         {
             return ChargeAuthorization.Refused(ChargeResults.KycRequired(cached.Link));

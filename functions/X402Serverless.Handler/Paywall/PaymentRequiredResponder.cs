@@ -10,9 +10,16 @@ namespace X402Serverless.Handler.Paywall;
 /// The 402: v2 PAYMENT-REQUIRED header and v1 JSON body at once, so clients of either generation can pay; a
 /// browser gets a readable page instead of the JSON body.
 /// </summary>
-internal sealed class PaymentRequiredResponder(PublicUrls urls, Microsoft.Extensions.Options.IOptions<GatewayOptions> options, TimeProvider time)
+internal sealed class PaymentRequiredResponder(PublicUrls urls, Microsoft.Extensions.Options.IOptions<GatewayOptions> options, TimeProvider time,
+    Core.Networks.NetworkRegistry? networks = null)
 {
     private readonly Uri? _linksOrigin = LinksOrigin.Parse(options.Value.LinksOrigin);
+
+    // Card checkouts need Stripe's key; the page's policy names the one origin the card form's redirect may go to.
+    private readonly string? _checkoutOrigin = SecretValue.Resolved(options.Value.Stripe.SecretKey) is not null
+        && Uri.TryCreate(options.Value.Stripe.CheckoutOrigin, UriKind.Absolute, out var checkout) && checkout.Scheme is "https" or "http"
+            ? checkout.GetLeftPart(UriPartial.Authority)
+            : null;
     private readonly bool _behindFrontDoor = !string.IsNullOrWhiteSpace(options.Value.FrontDoorId);
 
     public async Task WriteAsync(HttpContext http, CachedLink cached, string reason, string? message)
@@ -40,16 +47,23 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls, Microsoft.Extens
         if (WantsHtml(request) && reason == ReasonCodes.PaymentRequired)
         {
             var nonce = PaywallPage.NewNonce();
+            // On a separate links origin, where providers' pages run unsandboxed, the page takes no payer key (nor opens
+            // a card checkout, whose key comes back to the gateway's origin), and its script comes from the gateway's
+            // own origin (the links origin serves /l/ only).
+            var onLinksOrigin = _linksOrigin is not null && LinksOrigin.Addressed(request, _linksOrigin, _behindFrontDoor);
+            var card = !onLinksOrigin && _checkoutOrigin is not null && cached.Link.Pass is { } pass && Passes.CardCheckouts.Chargeable(pass)
+                ? request.PathBase + Passes.CardCheckouts.FormAction(cached.Link.Id)
+                : null;
             response.ContentType = "text/html; charset=utf-8";
-            response.Headers.ContentSecurityPolicy = PaywallPage.ContentSecurityPolicy(nonce);
+            response.Headers.ContentSecurityPolicy = PaywallPage.ContentSecurityPolicy(nonce, card is null ? null : _checkoutOrigin);
             response.Headers.XContentTypeOptions = "nosniff";
             response.Headers["Referrer-Policy"] = "no-referrer";
-            // On a separate links origin, where providers' pages run unsandboxed, the page takes no payer key, and its
-            // script comes from the gateway's own origin (the links origin serves /l/ only).
-            var onLinksOrigin = _linksOrigin is not null && LinksOrigin.Addressed(request, _linksOrigin, _behindFrontDoor);
             var scriptBase = onLinksOrigin ? baseUrl : request.PathBase.ToString();
             var view = new PaywallView(cached.Link, cached.Price, cached.Requirements, resource, request.Method, rendered.Header, nonce,
-                $"{scriptBase}{WalletScript.Path}?v={WalletScript.Version}", onLinksOrigin ? null : PaywallEndpoints.CreditsFormAction(request));
+                $"{scriptBase}{WalletScript.Path}?v={WalletScript.Version}", onLinksOrigin ? null : PaywallEndpoints.CreditsFormAction(request), card)
+            {
+                SignInChainIds = networks is null ? [] : cached.Link.Networks.Select(id => networks.TryGet(id, out var n) ? n.ChainId : (long?)null).OfType<long>().ToList(),
+            };
             await response.WriteAsync(PaywallPage.Render(view), http.RequestAborted);
             return;
         }

@@ -16,11 +16,12 @@ internal static class PaywallPage
 {
     /// <summary>
     /// Only the page's own style element and the gateway's wallet script run; the script may call this origin
-    /// (the paid URL) and nothing else; the form posts back here. No framing.
+    /// (the paid URL) and nothing else; the forms post back here, and the card form's redirect may go on to Stripe's
+    /// checkout (<paramref name="checkoutOrigin"/>, when the page has one). No framing.
     /// </summary>
-    public static string ContentSecurityPolicy(string nonce) =>
+    public static string ContentSecurityPolicy(string nonce, string? checkoutOrigin = null) =>
         $"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; connect-src 'self'; img-src 'self'; " +
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+        $"form-action 'self'{(checkoutOrigin is null ? "" : " " + checkoutOrigin)}; frame-ancestors 'none'; base-uri 'none'";
 
     public static string NewNonce() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
 
@@ -36,7 +37,8 @@ internal static class PaywallPage
                 $"<tr><td>{E(r.Network.Id)}{(r.Network.V1Name is null ? "" : $" ({E(r.Network.V1Name)})")}</td><td><code>{E(r.Network.Asset.ToString())}</code></td><td>{E(r.Amount.ToString())}</td></tr>");
         }
         var takesX402 = link.Accepts.Contains(PaymentTypes.X402) && view.Requirements.Count > 0;
-        var takesBalance = link.Accepts.Contains(PaymentTypes.Credits) || link.Accepts.Contains(PaymentTypes.Allowance);
+        // A payer key pays from a balance, or spends the payer's pass (bought by card, say) on a link selling passes.
+        var takesBalance = link.Accepts.Contains(PaymentTypes.Credits) || link.Accepts.Contains(PaymentTypes.Allowance) || link.Pass is not null;
         var nonce = E(view.Nonce);
         var wallet = takesX402 ? $$"""
             <section id="wallet">
@@ -47,12 +49,20 @@ internal static class PaywallPage
             <p id="wallet-status" role="status" aria-live="polite">Wallet payment needs script; the other options work without it.</p>
             <div id="wallet-result" hidden></div>
             </section>
-            <script nonce="{{nonce}}" src="{{E(view.WalletScriptUrl)}}" defer></script>
             """ : "";
-        var credits = takesBalance && view.CreditsFormAction is null ? """
+        // Signing in with the wallet (x402 sign-in-with-x, made by the page's script) pays from the payer account the
+        // wallet signed up with, or spends the wallet's pass: no key is typed.
+        var signIn = takesBalance ? $$"""
+            <p><button id="signin-pay" type="button" disabled data-method="{{E(view.Method)}}" data-resource="{{E(view.Resource)}}" data-chains="{{E(string.Join(",", view.SignInChainIds))}}">Sign in with wallet and pay ${{E(view.Price.ToString())}} from credits or pass</button></p>
+            <p id="signin-status" role="status" aria-live="polite" class="hint">Wallet sign-in needs script; the key form works without it.</p>
+            <div id="signin-result" hidden></div>
+            """ : "";
+        var script = takesX402 || takesBalance ? $"""<script nonce="{nonce}" src="{E(view.WalletScriptUrl)}" defer></script>""" : "";
+        var credits = takesBalance && view.CreditsFormAction is null ? $$"""
             <section id="credits">
             <h2>Pay from your credits</h2>
             <p>Call this URL with <code>Authorization: Bearer &lt;payer key&gt;</code>. This page does not take keys: providers' pages share its origin.</p>
+            {{signIn}}
             </section>
             """ : takesBalance ? $$"""
             <section id="credits">
@@ -64,6 +74,20 @@ internal static class PaywallPage
             <button type="submit">Pay ${{E(view.Price.ToString())}} from my balance</button>
             </form>
             <p class="hint">Your balance is charged only if the API answers. Your key is sent to this gateway only, never to the API.</p>
+            {{signIn}}
+            </section>
+            """ : "";
+        var card = view.CardFormAction is not null && link.Pass is { } pass ? $$"""
+            <section id="card">
+            <h2>Buy a pass by card</h2>
+            <p>{{E(Passes.PassText.Bounds(pass))}} on this API for ${{E(pass.Price.ToString())}}, paid once with Stripe Checkout.</p>
+            <form method="post" action="{{E(view.CardFormAction)}}" autocomplete="off">
+            <label for="card-payer-key">Payer key (optional)</label>
+            <input id="card-payer-key" name="payerKey" type="password" autocomplete="off" spellcheck="false" placeholder="x402pk_…">
+            <button type="submit">Pay ${{E(pass.Price.ToString())}} by card</button>
+            </form>
+            <p class="hint">With your payer key, the pass goes on your account. Without one, an account is made for you when the payment
+            completes, and its key is shown once on the page Stripe sends you back to.</p>
             </section>
             """ : "";
         var onChain = takesX402 ? $$"""
@@ -102,8 +126,10 @@ internal static class PaywallPage
             <div class="price">${{E(view.Price.ToString())}} <small>USDC per request</small></div>
             {{wallet}}
             {{credits}}
+            {{card}}
             {{onChain}}
             <p>Resource: <code>{{E(view.Resource)}}</code></p>
+            {{script}}
             </body>
             </html>
             """;
@@ -113,5 +139,10 @@ internal static class PaywallPage
 /// <summary>What the paywall page shows for one request.</summary>
 /// <param name="RequiredHeader">The 402's base64 PAYMENT-REQUIRED value, which the wallet script signs for.</param>
 /// <param name="CreditsFormAction">Where the credits form posts (the same path and query under /paywall/); null where no key may be typed.</param>
+/// <param name="CardFormAction">Where the card form posts (/pass/{id}/card); null where the link's pass cannot be bought by card here.</param>
 internal sealed record PaywallView(PaidLink Link, Core.Money.Usd Price, IReadOnlyList<PaymentRequirement> Requirements, string Resource,
-    string Method, string RequiredHeader, string Nonce, string WalletScriptUrl, string? CreditsFormAction);
+    string Method, string RequiredHeader, string Nonce, string WalletScriptUrl, string? CreditsFormAction, string? CardFormAction = null)
+{
+    /// <summary>The EIP-155 chain ids a sign-in-with-x proof may name on this link (its networks').</summary>
+    public IReadOnlyList<long> SignInChainIds { get; init; } = [];
+}

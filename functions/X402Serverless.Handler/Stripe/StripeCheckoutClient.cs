@@ -16,7 +16,7 @@ internal sealed class StripeCheckoutClient(HttpClient http, IOptions<StripeOptio
     public bool Configured => SecretValue.Resolved(options.Value.SecretKey) is not null;
 
     public async Task<(string? Id, string? Url, string? Error)> CreateAsync(long cents, string description, IReadOnlyDictionary<string, string> metadata,
-        string clientReference, string idempotencyKey, CancellationToken cancellationToken)
+        string clientReference, string idempotencyKey, CancellationToken cancellationToken, string? successUrl = null, string? cancelUrl = null)
     {
         if (_sessions.Value is not { } sessions)
         {
@@ -40,8 +40,8 @@ internal sealed class StripeCheckoutClient(HttpClient http, IOptions<StripeOptio
                 },
             ],
             ClientReferenceId = clientReference,
-            SuccessUrl = settings.SuccessUrl ?? "https://example.invalid/success",
-            CancelUrl = settings.CancelUrl ?? "https://example.invalid/cancel",
+            SuccessUrl = successUrl ?? settings.SuccessUrl ?? "https://example.invalid/success",
+            CancelUrl = cancelUrl ?? settings.CancelUrl ?? "https://example.invalid/cancel",
             Metadata = new Dictionary<string, string>(metadata),
         };
         try

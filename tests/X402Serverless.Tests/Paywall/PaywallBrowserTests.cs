@@ -29,7 +29,7 @@ public sealed class PaywallBrowserTests(ChainFixture chain) : IAsyncLifetime
               switch (method) {
                 case 'eth_requestAccounts': case 'eth_accounts': return Promise.resolve([window.__walletAddress]);
                 case 'eth_chainId': return Promise.resolve('0x14a34');
-                case 'eth_signTypedData_v4': return new Promise((resolve, reject) => pending.push({ params, resolve, reject }));
+                case 'eth_signTypedData_v4': case 'personal_sign': return new Promise((resolve, reject) => pending.push({ method, params, resolve, reject }));
                 default: return Promise.reject(Object.assign(new Error('unsupported ' + method), { code: 4200 }));
               }
             },
@@ -251,6 +251,70 @@ public sealed class PaywallBrowserTests(ChainFixture chain) : IAsyncLifetime
         Assert.Equal("0.05", await credits());
     }
 
+    [Fact]
+    public async Task A_payer_signs_in_with_the_wallet_it_signed_up_with_and_pays_from_its_credits_without_a_key()
+    {
+        var (_, url, path) = await CreditsLinkAsync("ok");
+        var walletKey = Signup.SiweSigner.NewKey();
+        using var anonymous = chain.Gateway.Client();
+        using var signedUp = await Signup.SiweSigner.PostAsync(anonymous, "payer", await Signup.SiweSigner.SignFreshAsync(anonymous, walletKey, "payer"));
+        var signup = await signedUp.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(signedUp.IsSuccessStatusCode, signup.ToString());
+        var payerId = signup.GetProperty("payer").GetProperty("id").GetString()!;
+        var wallet = signup.GetProperty("wallet").GetString()!;
+        await chain.Gateway.Services.GetRequiredService<ILedger>().PostAsync(
+            LedgerEntry.Transfer($"test-fund:{Guid.NewGuid():N}", "topup", Accounts.CardClearing, Accounts.Credits(payerId), Usd.FromMicros(50_000)), [], default);
+        // As many wallets do, this one gives its address in lower case: the page writes it checksummed (EIP-55) in the proof.
+        await _browser.DevToolsAsync("Page.addScriptToEvaluateOnNewDocument", new JsonObject
+        {
+            ["source"] = $"window.__walletAddress = '{wallet.ToLowerInvariant()}';\n" + InjectedWallet,
+        });
+
+        await _browser.NavigateAsync(url + "/report?week=48");
+        await (await _browser.FindAsync("#signin-pay:not([disabled])")).ClickAsync();
+        var request = await WaitForPersonalSignAsync();
+        var text = System.Text.Encoding.UTF8.GetString(Convert.FromHexString(request.Message[2..]));
+        Assert.StartsWith($"{new Uri(url).Authority} wants you to sign in with your Ethereum account:\n{wallet}\n", text, StringComparison.Ordinal);
+        Assert.Contains($"\nURI: {url}/report?week=48\n", text, StringComparison.Ordinal);
+        Assert.Equal(wallet, request.Address);
+        var signature = await PeerProcess.RunNodeWithInputAsync(null, request.Message, "personal-sign.mjs", walletKey);
+        await _browser.ExecuteAsync("window.__wallet.pending.shift().resolve(arguments[0]);", JsonValue.Create(signature.Trim()));
+
+        var status = await WaitForStatusAsync("#signin-status", "Paid from your credits");
+        Assert.Contains("0.01", status, StringComparison.Ordinal);
+        var answer = JsonDocument.Parse(await _browser.TextAsync("#signin-result pre")).RootElement;
+        Assert.Equal(path + "/report", answer.GetProperty("path").GetString());
+        Assert.Equal(1, chain.Upstream.Hits(path + "/report"));
+        using (var me = chain.Gateway.Client(signup.GetProperty("key").GetString()))
+        {
+            Assert.Equal("0.04", (await me.GetFromJsonAsync<JsonElement>("/api/me")).GetProperty("credits").GetString());
+        }
+
+        // A wallet that never signed up as a payer is refused, and nothing is charged.
+        var strangerKey = Signup.SiweSigner.NewKey();
+        var stranger = X402Serverless.Core.Crypto.Secp256k1.AddressOf(Convert.FromHexString(strangerKey[2..])).ToLowerHex();
+        await _browser.DevToolsAsync("Page.addScriptToEvaluateOnNewDocument", new JsonObject { ["source"] = $"window.__walletAddress = '{stranger}';" });
+        await _browser.NavigateAsync(url + "/report?week=48");
+        await (await _browser.FindAsync("#signin-pay:not([disabled])")).ClickAsync();
+        var strangers = await WaitForPersonalSignAsync();
+        var refusedSignature = await PeerProcess.RunNodeWithInputAsync(null, strangers.Message, "personal-sign.mjs", strangerKey);
+        await _browser.ExecuteAsync("window.__wallet.pending.shift().resolve(arguments[0]);", JsonValue.Create(refusedSignature.Trim()));
+        Assert.Contains("no_payer_account", await WaitForStatusAsync("#signin-status", "Not paid (402"), StringComparison.Ordinal);
+        Assert.Equal(1, chain.Upstream.Hits(path + "/report"));
+    }
+
+    private async Task<(string Message, string Address)> WaitForPersonalSignAsync()
+    {
+        var found = await Poll.UntilAsync(async () =>
+        {
+            var value = await _browser.ExecuteAsync(
+                "const p = window.__wallet && window.__wallet.pending[0]; return p && p.method === 'personal_sign' ? p.params : null;");
+            return value.ValueKind == JsonValueKind.Array ? value.GetRawText() : null;
+        }, TimeSpan.FromSeconds(20));
+        var parameters = JsonDocument.Parse(found).RootElement;
+        return (parameters[0].GetString()!, parameters[1].GetString()!);
+    }
+
     private async Task<string> WaitForSignRequestAsync()
     {
         var found = await Poll.UntilAsync(async () =>
@@ -261,10 +325,12 @@ public sealed class PaywallBrowserTests(ChainFixture chain) : IAsyncLifetime
         return found;
     }
 
-    private async Task<string> WaitForStatusAsync(string start) =>
+    private Task<string> WaitForStatusAsync(string start) => WaitForStatusAsync("#wallet-status", start);
+
+    private async Task<string> WaitForStatusAsync(string element, string start) =>
         await Poll.UntilAsync(async () =>
         {
-            var text = await _browser.TextAsync("#wallet-status");
+            var text = await _browser.TextAsync(element);
             return text.StartsWith(start, StringComparison.Ordinal) ? text : null;
         }, TimeSpan.FromSeconds(30));
 

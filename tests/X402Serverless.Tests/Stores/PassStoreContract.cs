@@ -167,6 +167,45 @@ public abstract class PassStoreContract
         Assert.True(await store.UseNonceAsync(old, Now.AddMinutes(5), default));
         Assert.False(await store.UseNonceAsync(nonce, Now.AddMinutes(5), default));
     }
+
+    [Fact]
+    public async Task A_card_checkout_is_recorded_once_by_its_session_and_read_back_whole()
+    {
+        var store = await StoreAsync();
+        var session = "cs_test_" + Guid.NewGuid().ToString("N");
+        var forNewBuyer = new PassCheckout
+        {
+            SessionId = session,
+            LinkId = "lnk_card",
+            OrganisationId = "org_1",
+            Offer = new PassOffer(Usd.Parse("5.00"), 10, null),
+            PayerId = PassCheckout.NewPayerIdFor(session),
+            NewKeyId = PassCheckout.NewKeyIdFor(session),
+            NewKeyHash = new string('a', 64),
+            CreatedAt = Now,
+        };
+        var elsewhere = forNewBuyer with { LinkId = "lnk_elsewhere", PayerId = "payer_other" };
+        // Concurrent records of one session: one is kept, whole, and the others change nothing.
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Task.Run(() => store.AddCheckoutAsync(i % 2 == 0 ? forNewBuyer : elsewhere, default))));
+        Assert.Single(attempts, a => a);
+        var read = await store.GetCheckoutAsync(session, default);
+        Assert.Contains(read, new[] { forNewBuyer, elsewhere });
+        Assert.False(await store.AddCheckoutAsync(read == forNewBuyer ? elsewhere : forNewBuyer, default));
+        Assert.Equal(read, await store.GetCheckoutAsync(session, default));
+
+        var forExistingPayer = new PassCheckout
+        {
+            SessionId = "cs_test_" + Guid.NewGuid().ToString("N"),
+            LinkId = "lnk_card",
+            OrganisationId = "org_1",
+            Offer = new PassOffer(Usd.Parse("0.50"), null, 60),
+            PayerId = "payer_own",
+            CreatedAt = Now,
+        };
+        Assert.True(await store.AddCheckoutAsync(forExistingPayer, default));
+        Assert.Equal(forExistingPayer, await store.GetCheckoutAsync(forExistingPayer.SessionId, default));
+        Assert.Null(await store.GetCheckoutAsync("cs_test_never_opened", default));
+    }
 }
 
 public sealed class SqlitePassStoreTests : PassStoreContract
@@ -179,7 +218,8 @@ public sealed class TablePassStoreTests(AzuriteFixture azurite) : PassStoreContr
 {
     protected override async Task<IPassStore> StoreAsync()
     {
-        var store = new TablePassStore(azurite.Tables, AzuriteFixture.UniqueTable("passes"), AzuriteFixture.UniqueTable("siwxnonces"));
+        var store = new TablePassStore(azurite.Tables, AzuriteFixture.UniqueTable("passes"), AzuriteFixture.UniqueTable("siwxnonces"),
+            AzuriteFixture.UniqueTable("passcheckouts"));
         await store.InitializeAsync(default);
         return store;
     }

@@ -7,7 +7,8 @@ namespace X402Serverless.Tests.Support;
 /// <summary>
 /// Stands in for api.stripe.com (which cannot be reached here): accepts POST /v1/checkout/sessions only in Stripe's
 /// documented wire format (form-encoded, Bearer secret key) and records what it received. A session whose
-/// client_reference_id is <see cref="RefusedReference"/> is refused with Stripe's error shape.
+/// client_reference_id is <see cref="RefusedReference"/> is refused with Stripe's error shape. Started with
+/// <c>hostsCheckout</c>, its sessions' URLs are its own checkout page (a browser test can follow the redirect there).
 /// </summary>
 internal sealed class FakeStripeApi : IAsyncDisposable
 {
@@ -19,10 +20,13 @@ internal sealed class FakeStripeApi : IAsyncDisposable
 
     public ConcurrentQueue<SentSession> Sessions { get; } = new();
 
-    public static async Task<FakeStripeApi> StartAsync()
+    public static async Task<FakeStripeApi> StartAsync(bool hostsCheckout = false)
     {
         var fake = new FakeStripeApi();
-        (fake._app, fake.Url) = await LoopbackApp.StartAsync(app => app.MapPost("/v1/checkout/sessions", async (HttpContext http) =>
+        (fake._app, fake.Url) = await LoopbackApp.StartAsync(app =>
+        {
+            app.MapGet("/c/pay/{id}", (string id) => Results.Content($"<!doctype html><title>Fake Checkout</title><p id=\"session\">{id}</p>", "text/html"));
+            app.MapPost("/v1/checkout/sessions", async (HttpContext http) =>
         {
             if (!http.Request.HasFormContentType)
             {
@@ -30,15 +34,17 @@ internal sealed class FakeStripeApi : IAsyncDisposable
             }
             var form = (await http.Request.ReadFormAsync()).ToDictionary(f => f.Key, f => f.Value.ToString());
             var headers = http.Request.Headers;
+            var id = "cs_test_" + Guid.NewGuid().ToString("N");
             fake.Sessions.Enqueue(new SentSession(form, headers.Authorization.ToString(), headers["Idempotency-Key"].ToString(),
-                headers["Stripe-Version"].ToString(), headers.ContentType.ToString()));
+                headers["Stripe-Version"].ToString(), headers.ContentType.ToString(), id));
             if (form.GetValueOrDefault("client_reference_id") == RefusedReference)
             {
                 return Results.Json(new { error = new { type = "invalid_request_error", message = "Amount must be at least $0.50 usd" } }, statusCode: 400);
             }
-            var id = "cs_test_" + Guid.NewGuid().ToString("N");
-            return Results.Json(new { id, @object = "checkout.session", url = $"https://checkout.stripe.com/c/pay/{id}" });
-        }));
+            var checkout = hostsCheckout ? fake.Url : "https://checkout.stripe.com";
+            return Results.Json(new { id, @object = "checkout.session", url = $"{checkout}/c/pay/{id}" });
+        });
+        });
         return fake;
     }
 
@@ -49,4 +55,4 @@ internal sealed class FakeStripeApi : IAsyncDisposable
     }
 }
 
-internal sealed record SentSession(Dictionary<string, string> Form, string Authorization, string IdempotencyKey, string StripeVersion, string ContentType);
+internal sealed record SentSession(Dictionary<string, string> Form, string Authorization, string IdempotencyKey, string StripeVersion, string ContentType, string Id);
