@@ -183,6 +183,7 @@ internal sealed class InboxEndpoint(
             LinkId = link.Id,
             OrganisationId = link.OrganisationId,
             DeliverTo = link.Inbox!.DeliverTo,
+            Webhook = link.Inbox.WebhookUrl is not null,
             Subject = request.Subject,
             Body = request.Body,
             ReplyTo = request.ReplyTo,
