@@ -13,10 +13,13 @@ using static X402Serverless.Tests.Inbox.InboxFixture;
 
 namespace X402Serverless.Tests.Inbox;
 
-/// <summary>A gateway delivering inbox messages to a real SMTP server and a real webhook receiver on loopback, retrying fast a few times.</summary>
-public sealed class InboxWebhookFixture : IAsyncLifetime
+/// <summary>
+/// A gateway delivering inbox messages to a real SMTP server and a real webhook receiver on loopback, retrying fast; so
+/// many attempts that a test waiting for a target to recover never races the last one.
+/// </summary>
+public class InboxWebhookFixture : IAsyncLifetime
 {
-    internal const int MaxAttempts = 5;
+    internal virtual int MaxAttempts => 200;
 
     internal GatewayHost Gateway { get; private set; } = null!;
 
@@ -50,26 +53,8 @@ public sealed class InboxWebhookFixture : IAsyncLifetime
         return Gateway.Client((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString());
     }
 
-    /// <summary>A funded payer of <paramref name="organisation"/>: its id and key.</summary>
-    internal async Task<(string Id, string Key)> FundedPayerAsync(HttpClient organisation, long micros = 1_000_000)
-    {
-        var payer = await NewPayerAsync(organisation);
-        await Ledger.PostAsync(LedgerEntry.Transfer($"test-fund:{Guid.NewGuid():N}", "topup", Accounts.CardClearing, Accounts.Credits(payer.Id), Usd.FromMicros(micros)), [], default);
-        return payer;
-    }
-}
-
-/// <summary>Inbox messages posted to the owner's webhook, signed as docs/webhooks.md says, and the money when it fails.</summary>
-public sealed class InboxWebhookTests(InboxWebhookFixture fixture) : IClassFixture<InboxWebhookFixture>
-{
-    private static readonly object Message = new { subject = "Hello over a hook", body = "<b>plain</b> text", replyTo = "sender@example.org" };
-
-    private static string Name() => "inbox" + Guid.NewGuid().ToString("N")[..10];
-
-    private static string Address() => $"owner-{Guid.NewGuid():N}@example.com";
-
     /// <summary>Creates an inbox through the API; its id, paid URL and the secret answered this once (null without a webhook).</summary>
-    private static async Task<(string Id, string Url, string? Secret)> NewInboxAsync(HttpClient org, string? deliverTo, string? webhookUrl)
+    internal static async Task<(string Id, string Url, string? Secret)> NewInboxAsync(HttpClient org, string? deliverTo, string? webhookUrl)
     {
         var inbox = new Dictionary<string, object?>();
         if (deliverTo is not null)
@@ -90,18 +75,45 @@ public sealed class InboxWebhookTests(InboxWebhookFixture fixture) : IClassFixtu
         return (json.GetProperty("id").GetString()!, json.GetProperty("url").GetString()!, secret);
     }
 
-    private static async Task<string> SendPaidAsync(string url, string payerKey, object? message = null)
+    internal static async Task<string> SendPaidAsync(string url, string payerKey, object? message = null)
     {
-        using var paid = await SendAsync(url, message ?? Message, payerKey);
+        using var paid = await SendAsync(url, message ?? new { subject = "Hello over a hook", body = "<b>plain</b> text", replyTo = "sender@example.org" }, payerKey);
         var json = await paid.Content.ReadFromJsonAsync<JsonElement>();
         Assert.True((int)paid.StatusCode == 202, json.ToString());
         return json.GetProperty("receiptUrl").GetString()!;
     }
 
+    internal async Task<long> CreditsAsync(string payerId) => (await Ledger.BalanceAsync(Accounts.Credits(payerId), default)).Micros;
+
+    internal static string Name() => "inbox" + Guid.NewGuid().ToString("N")[..10];
+
+    internal static string Address() => $"owner-{Guid.NewGuid():N}@example.com";
+
+    /// <summary>A funded payer of <paramref name="organisation"/>: its id and key.</summary>
+    internal async Task<(string Id, string Key)> FundedPayerAsync(HttpClient organisation, long micros = 1_000_000)
+    {
+        var payer = await NewPayerAsync(organisation);
+        await Ledger.PostAsync(LedgerEntry.Transfer($"test-fund:{Guid.NewGuid():N}", "topup", Accounts.CardClearing, Accounts.Credits(payer.Id), Usd.FromMicros(micros)), [], default);
+        return payer;
+    }
+}
+
+/// <summary>Inbox messages posted to the owner's webhook, signed as docs/webhooks.md says, and the money when it fails.</summary>
+public sealed class InboxWebhookTests(InboxWebhookFixture fixture) : IClassFixture<InboxWebhookFixture>
+{
+    private static string Name() => InboxWebhookFixture.Name();
+
+    private static string Address() => InboxWebhookFixture.Address();
+
+    private static Task<(string Id, string Url, string? Secret)> NewInboxAsync(HttpClient org, string? deliverTo, string? webhookUrl) =>
+        InboxWebhookFixture.NewInboxAsync(org, deliverTo, webhookUrl);
+
+    private static Task<string> SendPaidAsync(string url, string payerKey, object? message = null) => InboxWebhookFixture.SendPaidAsync(url, payerKey, message);
+
     private static async Task<JsonElement> OwnerViewAsync(HttpClient org, string linkId, string receiptUrl) =>
         await org.GetFromJsonAsync<JsonElement>($"/api/links/{linkId}/messages/{receiptUrl[(receiptUrl.LastIndexOf('/') + 1)..]}");
 
-    private async Task<long> CreditsAsync(string payerId) => (await fixture.Ledger.BalanceAsync(Accounts.Credits(payerId), default)).Micros;
+    private Task<long> CreditsAsync(string payerId) => fixture.CreditsAsync(payerId);
 
     [Fact]
     public async Task A_paid_message_is_posted_once_signed_so_the_stripe_package_and_the_documented_scheme_verify_it()
@@ -181,24 +193,6 @@ public sealed class InboxWebhookTests(InboxWebhookFixture fixture) : IClassFixtu
     }
 
     [Fact]
-    public async Task A_receiver_answering_errors_until_the_last_attempt_fails_the_message_and_the_sender_is_refunded()
-    {
-        using var org = await fixture.NewOrganisationAsync();
-        var name = Name();
-        fixture.Receiver.Script(name, n => n % 2 == 0 ? 500 : 404);
-        var (_, url, _) = await NewInboxAsync(org, null, fixture.Receiver.Url(name));
-        var payer = await fixture.FundedPayerAsync(org);
-        var receiptUrl = await SendPaidAsync(url, payer.Key);
-        Assert.Equal(750_000, await CreditsAsync(payer.Id));
-
-        var failed = await WaitForRefundAsync(receiptUrl);
-        Assert.True(failed.GetProperty("refunded").GetBoolean());
-        Assert.Equal(InboxWebhookFixture.MaxAttempts, fixture.Receiver.To(name).Count);
-        Assert.Single(fixture.Receiver.To(name).Select(r => r.EventId).Distinct());
-        Assert.Equal(1_000_000, await CreditsAsync(payer.Id));
-    }
-
-    [Fact]
     public async Task With_mail_and_a_webhook_each_target_gets_the_message_once_across_retries_and_it_is_delivered_when_both_took_it()
     {
         using var org = await fixture.NewOrganisationAsync();
@@ -223,23 +217,6 @@ public sealed class InboxWebhookTests(InboxWebhookFixture fixture) : IClassFixtu
         var done = await OwnerViewAsync(org, linkId, receiptUrl);
         Assert.Equal(["email", "webhook"], done.GetProperty("deliveredTo").EnumerateArray().Select(t => t.GetString()).Order());
         Assert.Equal(750_000, await CreditsAsync(payer.Id));
-    }
-
-    [Fact]
-    public async Task With_mail_and_a_failing_webhook_the_mail_is_sent_once_and_the_sender_is_refunded()
-    {
-        using var org = await fixture.NewOrganisationAsync();
-        var (name, owner) = (Name(), Address());
-        fixture.Receiver.Script(name, _ => 503);
-        var (_, url, _) = await NewInboxAsync(org, owner, fixture.Receiver.Url(name));
-        var payer = await fixture.FundedPayerAsync(org);
-        var receiptUrl = await SendPaidAsync(url, payer.Key);
-
-        var failed = await WaitForRefundAsync(receiptUrl);
-        Assert.True(failed.GetProperty("refunded").GetBoolean());
-        Assert.Single(fixture.Smtp.To(owner));
-        Assert.Equal(InboxWebhookFixture.MaxAttempts, fixture.Receiver.To(name).Count);
-        Assert.Equal(1_000_000, await CreditsAsync(payer.Id));
     }
 
     [Fact]
@@ -330,5 +307,61 @@ public sealed class InboxWebhookTests(InboxWebhookFixture fixture) : IClassFixtu
         await ProblemAssert.IsAsync(changed, 400, code);
         using var neither = await org.PatchAsJsonAsync($"/api/links/{linkId}", new { inbox = new { deliverTo = "" } });
         await ProblemAssert.IsAsync(neither, 400, "invalid_inbox_address");
+    }
+}
+
+/// <summary>The same gateway giving up after a few attempts.</summary>
+public sealed class InboxWebhookFailureFixture : InboxWebhookFixture
+{
+    internal override int MaxAttempts => 5;
+}
+
+/// <summary>A webhook that never takes a message: the message fails after the last attempt and the sender is refunded.</summary>
+public sealed class InboxWebhookFailureTests(InboxWebhookFailureFixture fixture) : IClassFixture<InboxWebhookFailureFixture>
+{
+    private static string Name() => InboxWebhookFixture.Name();
+
+    private static string Address() => InboxWebhookFixture.Address();
+
+    private static Task<(string Id, string Url, string? Secret)> NewInboxAsync(HttpClient org, string? deliverTo, string? webhookUrl) =>
+        InboxWebhookFixture.NewInboxAsync(org, deliverTo, webhookUrl);
+
+    private static Task<string> SendPaidAsync(string url, string payerKey) => InboxWebhookFixture.SendPaidAsync(url, payerKey);
+
+    private Task<long> CreditsAsync(string payerId) => fixture.CreditsAsync(payerId);
+
+    [Fact]
+    public async Task A_receiver_answering_errors_until_the_last_attempt_fails_the_message_and_the_sender_is_refunded()
+    {
+        using var org = await fixture.NewOrganisationAsync();
+        var name = Name();
+        fixture.Receiver.Script(name, n => n % 2 == 0 ? 500 : 404);
+        var (_, url, _) = await NewInboxAsync(org, null, fixture.Receiver.Url(name));
+        var payer = await fixture.FundedPayerAsync(org);
+        var receiptUrl = await SendPaidAsync(url, payer.Key);
+        Assert.Equal(750_000, await CreditsAsync(payer.Id));
+
+        var failed = await WaitForRefundAsync(receiptUrl);
+        Assert.True(failed.GetProperty("refunded").GetBoolean());
+        Assert.Equal(fixture.MaxAttempts, fixture.Receiver.To(name).Count);
+        Assert.Single(fixture.Receiver.To(name).Select(r => r.EventId).Distinct());
+        Assert.Equal(1_000_000, await CreditsAsync(payer.Id));
+    }
+
+    [Fact]
+    public async Task With_mail_and_a_failing_webhook_the_mail_is_sent_once_and_the_sender_is_refunded()
+    {
+        using var org = await fixture.NewOrganisationAsync();
+        var (name, owner) = (Name(), Address());
+        fixture.Receiver.Script(name, _ => 503);
+        var (_, url, _) = await NewInboxAsync(org, owner, fixture.Receiver.Url(name));
+        var payer = await fixture.FundedPayerAsync(org);
+        var receiptUrl = await SendPaidAsync(url, payer.Key);
+
+        var failed = await WaitForRefundAsync(receiptUrl);
+        Assert.True(failed.GetProperty("refunded").GetBoolean());
+        Assert.Single(fixture.Smtp.To(owner));
+        Assert.Equal(fixture.MaxAttempts, fixture.Receiver.To(name).Count);
+        Assert.Equal(1_000_000, await CreditsAsync(payer.Id));
     }
 }
