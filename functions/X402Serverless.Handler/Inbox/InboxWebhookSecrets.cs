@@ -27,6 +27,19 @@ internal static class InboxWebhookSecrets
         return inbox with { WebhookSecrets = [.. kept, New(sealer, now)] };
     }
 
+    /// <summary>Rotates and stores the inbox webhook's secret (API and console); the updated link and the new secret's plaintext, or null when the link vanished.</summary>
+    public static async Task<(PaidLink? Link, string? Secret)> RotateAsync(Management.LinkServices s, PaidLink link, TimeSpan grace, CancellationToken cancellationToken)
+    {
+        var now = s.Time.GetUtcNow();
+        var updated = link with { Inbox = Rotated(link.Inbox!, s.Sealer, now, grace), UpdatedAt = now };
+        if (!await s.Links.UpdateAsync(updated, cancellationToken))
+        {
+            return (null, null);
+        }
+        s.Cache.Invalidate(link.Id);
+        return (updated, IssuedBy(link, updated, s.Sealer));
+    }
+
     /// <summary>The plaintext of the secret this change issued (one <paramref name="before"/> did not have), to answer once; null: none.</summary>
     public static string? IssuedBy(PaidLink? before, PaidLink after, ISecretSealer sealer)
     {

@@ -35,19 +35,10 @@ internal static class InboxApi
             return Problem.Of(StatusCodes.Status409Conflict, "inbox_has_no_webhook", "The inbox has no webhook, so it has no signing secret.",
                 "Set inbox.webhookUrl with PATCH /api/links/{id} first (its first secret is answered then).");
         }
-        var now = s.Time.GetUtcNow();
-        var updated = link with
-        {
-            Inbox = InboxWebhookSecrets.Rotated(link.Inbox, s.Sealer, now, TimeSpan.FromHours(options.Value.SecretGraceHours)),
-            UpdatedAt = now,
-        };
-        if (!await s.Links.UpdateAsync(updated, http.RequestAborted))
-        {
-            return Problem.NotFound("Inbox");
-        }
-        s.Cache.Invalidate(link.Id);
-        return Results.Created($"/api/links/{link.Id}",
-            LinkView.From(updated, s.Urls.LinkBaseUrl(http.Request), InboxWebhookSecrets.IssuedBy(link, updated, s.Sealer)));
+        var (updated, secret) = await InboxWebhookSecrets.RotateAsync(s, link, TimeSpan.FromHours(options.Value.SecretGraceHours), http.RequestAborted);
+        return updated is null
+            ? Problem.NotFound("Inbox")
+            : Results.Created($"/api/links/{link.Id}", LinkView.From(updated, s.Urls.LinkBaseUrl(http.Request), secret));
     }
 
     private static async Task<IResult> ListAsync(string id, string? after, int? limit, HttpContext http, LinkServices s, InboxOwner owner)

@@ -156,6 +156,19 @@ public sealed class InboxConsoleBrowserTests(ConsoleBrowserFixture fixture) : IC
         Assert.DoesNotContain(secret, await Browser.PageSourceAsync(), StringComparison.Ordinal);
         await Browser.NavigateAsync($"{Gateway.BaseUrl}/console/links/{linkId}");
         Assert.DoesNotContain(secret, await Browser.PageSourceAsync(), StringComparison.Ordinal);
+
+        // Rotating: a new secret shown once; the first keeps signing for the grace period.
+        await Browser.NavigateAsync(inboxPage);
+        await Browser.ClickAsync("#rotate-inbox-secret");
+        var rotated = await Browser.TextAsync("#new-secret");
+        Assert.StartsWith("whsec_", rotated, StringComparison.Ordinal);
+        Assert.NotEqual(secret, rotated);
+        var secrets = (await Gateway.Services.GetRequiredService<ILinkStore>().FindAsync(linkId, default))!.Inbox!.WebhookSecrets;
+        Assert.Equal(2, secrets.Count);
+        Assert.NotNull(secrets[0].ExpiresAt);
+        Assert.Equal(rotated, Gateway.Services.GetRequiredService<ISecretSealer>().Unseal(secrets[1].Sealed));
+        await Browser.NavigateAsync(inboxPage);
+        Assert.DoesNotContain(rotated, await Browser.PageSourceAsync(), StringComparison.Ordinal);
     }
 
     private async Task SignInAsync(string key)
