@@ -20,7 +20,7 @@ var roles = {
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
 }
-var queues = [ 'settlement-jobs', 'stripe-events', 'kyc-events' ]
+var queues = [ 'settlement-jobs', 'stripe-events', 'kyc-events', 'inbox-deliveries' ]
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {
   name: 'id-${token}'
@@ -198,6 +198,7 @@ resource settings 'Microsoft.Web/sites/config@2025-03-01' = {
     SETTLEMENT_QUEUE: 'settlement-jobs'
     STRIPE_EVENTS_QUEUE: 'stripe-events'
     KYC_EVENTS_QUEUE: 'kyc-events'
+    INBOX_DELIVERY_QUEUE: 'inbox-deliveries'
     AZURE_CLIENT_ID: identity.properties.clientId
     APPLICATIONINSIGHTS_CONNECTION_STRING: insights.properties.ConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
@@ -214,7 +215,9 @@ resource settings 'Microsoft.Web/sites/config@2025-03-01' = {
     X402__ServiceBus__SettlementQueue: 'settlement-jobs'
     X402__ServiceBus__StripeEventsQueue: 'stripe-events'
     X402__ServiceBus__KycEventsQueue: 'kyc-events'
+    X402__ServiceBus__InboxDeliveryQueue: 'inbox-deliveries'
     X402__Settlement__RunWorker: 'false'
+    X402__Inbox__RunWorker: 'false'
     X402__Webhooks__RunWorker: 'false'
     X402__Credits__RunAllowanceTimer: 'false'
     X402__Health__RunProber: 'false'

@@ -13,6 +13,9 @@ public sealed record InboxDraft
 
     public IReadOnlyList<string>? Block { get; init; }
 
+    /// <summary>An https URL messages are posted to, signed; "" removes it (on a change). Its secret is issued by the gateway.</summary>
+    public string? WebhookUrl { get; init; }
+
     public InboxSettings ToSettings(InboxSettings? current = null) => new()
     {
         DeliverTo = DeliverTo?.Trim() ?? current?.DeliverTo ?? "",
@@ -20,6 +23,8 @@ public sealed record InboxDraft
         AutoReply = AutoReply is null ? current?.AutoReply : AutoReply.Length == 0 ? null : AutoReply,
         Allow = Entries(Allow) ?? current?.Allow ?? [],
         Block = Entries(Block) ?? current?.Block ?? [],
+        WebhookUrl = WebhookUrl is null ? current?.WebhookUrl : WebhookUrl.Trim().Length == 0 ? null : WebhookUrl.Trim(),
+        WebhookSecrets = current?.WebhookSecrets ?? [],
     };
 
     private static List<string>? Entries(IReadOnlyList<string>? entries) =>

@@ -15,7 +15,14 @@ public sealed record InboxMessage
 
     public required string OrganisationId { get; init; }
 
+    /// <summary>The owner's address when the message was paid; empty: not mailed (the inbox posts to a webhook only).</summary>
     public required string DeliverTo { get; init; }
+
+    /// <summary>Whether the message is also posted to the inbox's webhook (its URL and secrets are read from the link at each attempt).</summary>
+    public bool Webhook { get; init; }
+
+    /// <summary>The targets (<see cref="DeliveryTargets"/>) that already accepted it: never sent to again, whatever later attempts do.</summary>
+    public IReadOnlyList<string>? DeliveredTo { get; init; }
 
     public required string Subject { get; init; }
 
@@ -72,6 +79,10 @@ public sealed record InboxMessage
     [System.Text.Json.Serialization.JsonIgnore]
     public bool RefundPending => Status == MessageStatuses.Failed && PaidWith != "free" && Amount.IsPositive && !Refunded && !RefundOwed;
 
+    /// <summary>Where this message goes: mail, the webhook, or both (an empty list only for a malformed row).</summary>
+    public IReadOnlyList<string> Targets() =>
+        [.. DeliverTo.Length > 0 ? [DeliveryTargets.Email] : Array.Empty<string>(), .. Webhook ? [DeliveryTargets.Webhook] : Array.Empty<string>()];
+
     /// <summary>The RFC 5322 Message-ID every attempt uses, so a resend after a crash is recognisable as the same mail.</summary>
     public string MessageIdHeader(string domain) => $"{Id}@{domain}";
 }
@@ -88,4 +99,11 @@ public static class MessageStatuses
 
     /// <summary>What the sender reads: a claim in progress is still "queued" to them.</summary>
     public static string Public(string status) => status == Sending ? Queued : status;
+}
+
+/// <summary>The places a message is delivered to; the message is delivered when every one of its targets accepted it.</summary>
+public static class DeliveryTargets
+{
+    public const string Email = "email";
+    public const string Webhook = "webhook";
 }

@@ -14,9 +14,11 @@ public static class InboxRules
 
     public static IEnumerable<ValidationError> Check(InboxSettings inbox)
     {
-        if (!IsAddress(inbox.DeliverTo))
+        // Mail, a webhook, or both; the webhook URL itself is checked by the handler (its SSRF policy resolves the host).
+        if (inbox.Mails ? !IsAddress(inbox.DeliverTo) : inbox.WebhookUrl is null)
         {
-            yield return new("inbox.deliverTo", "invalid_inbox_address", "inbox.deliverTo must be one email address such as owner@example.com.");
+            yield return new("inbox.deliverTo", "invalid_inbox_address",
+                "inbox.deliverTo must be one email address such as owner@example.com (it may be left out when inbox.webhookUrl is set).");
         }
         if (inbox.MaxMessageBytes is < 256 or > InboxSettings.MaxMessageBytesLimit)
         {

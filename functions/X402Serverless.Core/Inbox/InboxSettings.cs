@@ -12,8 +12,14 @@ public sealed record InboxSettings
 
     public const int DefaultMaxMessageBytes = 16 * 1024;
 
-    /// <summary>The owner's address the messages are mailed to (a bare address, validated).</summary>
+    /// <summary>The owner's address the messages are mailed to (a bare address, validated); empty: no mail (a webhook only).</summary>
     public required string DeliverTo { get; init; }
+
+    /// <summary>Where messages are also (or instead) posted as signed JSON; null: mail only. Checked as webhook endpoints are (SSRF policy).</summary>
+    public string? WebhookUrl { get; init; }
+
+    /// <summary>The webhook's signing secrets, sealed at rest; every active one signs a delivery (rotation, as for webhook endpoints).</summary>
+    public IReadOnlyList<OutboundWebhooks.WebhookSecret> WebhookSecrets { get; init; } = [];
 
     /// <summary>Largest JSON body accepted, in bytes (subject, body and reply-to together).</summary>
     public int MaxMessageBytes { get; init; } = DefaultMaxMessageBytes;
@@ -31,8 +37,13 @@ public sealed record InboxSettings
     /// </summary>
     public IReadOnlyList<string> Block { get; init; } = [];
 
+    /// <summary>The upstream an inbox without mail shows: not a URL anything forwards to (the webhook URL is kept in <see cref="WebhookUrl"/>).</summary>
+    public const string WebhookOnlyUpstream = "inbox:webhook";
+
+    public bool Mails => DeliverTo.Length > 0;
+
     /// <summary>The link's upstream for an inbox: never forwarded to, it names where mail goes for lists and views.</summary>
-    public static string UpstreamFor(string deliverTo) => "mailto:" + deliverTo;
+    public static string UpstreamFor(string deliverTo) => deliverTo.Length > 0 ? "mailto:" + deliverTo : WebhookOnlyUpstream;
 
     public bool Blocks(string? sender) => sender is not null && Block.Contains(sender.ToLowerInvariant(), StringComparer.Ordinal);
 

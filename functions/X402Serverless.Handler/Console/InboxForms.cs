@@ -26,6 +26,9 @@ internal sealed class NewInboxForm
 
     public string? MaxMessageBytes { get; set; }
 
+    /// <summary>Optional: messages are also (or, without an address, only) posted here, signed.</summary>
+    public string? WebhookUrl { get; set; }
+
     public string? AutoReply { get; set; }
 
     /// <summary>One entry a line (or separated by commas): wallets, payer ids, email addresses.</summary>
@@ -44,6 +47,7 @@ internal sealed class NewInboxForm
             // Not a number: out of range, so the inbox rules report it by its code.
             MaxMessageBytes = NewLinkForm.Blank(MaxMessageBytes) is { } size ? (int.TryParse(size, out var n) ? n : -1) : null,
             AutoReply = NewLinkForm.Blank(AutoReply),
+            WebhookUrl = NewLinkForm.Blank(WebhookUrl),
             Allow = InboxListText.Entries(Allow),
         },
     };

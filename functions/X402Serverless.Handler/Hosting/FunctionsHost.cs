@@ -11,7 +11,7 @@ internal static class FunctionsHost
     public const string PortSetting = "FUNCTIONS_CUSTOMHANDLER_PORT";
 
     /// <summary>The invocation routes the host POSTs to (one per non-HTTP function); never served to the public.</summary>
-    public static readonly string[] InvocationRoutes = ["/SettlementJob", "/Maintenance", "/AllowanceReset", "/StripeEventWorker", "/KycEventWorker"];
+    public static readonly string[] InvocationRoutes = ["/SettlementJob", "/Maintenance", "/AllowanceReset", "/StripeEventWorker", "/KycEventWorker", "/InboxDelivery"];
 
     public static string? Port(IConfiguration configuration) =>
         configuration[PortSetting] is { Length: > 0 } port ? port : null;

@@ -78,6 +78,7 @@ public static class GatewayApp
         var hostOnly = app.MapGroup("").AddEndpointFilter<HostInvocationFilter>();
         InboxEventFunctions.Map(hostOnly);
         SettlementJobFunction.Map(hostOnly);
+        InboxDeliveryFunction.Map(hostOnly);
         AllowanceResetFunction.Map(hostOnly);
         MaintenanceFunction.Map(hostOnly);
 

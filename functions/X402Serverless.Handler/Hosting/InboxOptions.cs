@@ -37,7 +37,7 @@ public sealed class InboxOptions
     /// <summary>How often the worker looks for due messages when nothing wakes it.</summary>
     public double PollSeconds { get; set; } = 5;
 
-    /// <summary>Deliver in this process (standalone and, until a queue-triggered function exists, in Azure too).</summary>
+    /// <summary>Deliver in this process (standalone). In Azure it is off: the queue-triggered InboxDelivery function delivers.</summary>
     public bool RunWorker { get; set; } = true;
 
     /// <summary>How long a failed message's refund may stay undecided before the maintenance sweep finishes it.</summary>

@@ -10,6 +10,7 @@ internal static class InboxServices
         services.AddSingleton<InboxEndpoint>();
         services.AddSingleton<InboxDeliverySignal>();
         services.AddSingleton<SmtpMailer>();
+        services.AddSingleton<InboxWebhook>();
         services.AddSingleton<InboxRefunds>();
         services.AddSingleton<InboxDelivery>();
         services.AddSingleton<InboxRefundSweep>();

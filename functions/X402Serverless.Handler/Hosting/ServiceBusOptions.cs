@@ -11,4 +11,6 @@ public sealed class ServiceBusOptions
     public string StripeEventsQueue { get; set; } = "stripe-events";
 
     public string KycEventsQueue { get; set; } = "kyc-events";
+
+    public string InboxDeliveryQueue { get; set; } = "inbox-deliveries";
 }

@@ -14,6 +14,7 @@ namespace X402Serverless.Handler.Inbox;
 internal sealed partial class InboxDelivery(
     IInboxMessageStore messages,
     SmtpMailer mailer,
+    InboxWebhook webhook,
     InboxRefunds refunds,
     TimeProvider time,
     IOptions<InboxOptions> options,
@@ -36,17 +37,8 @@ internal sealed partial class InboxDelivery(
             return "skipped: claimed elsewhere";
         }
         var domain = MessageIdDomain(o);
-        SendOutcome outcome;
-        string? error;
-        try
-        {
-            (outcome, error) = await mailer.SendAsync(InboxMail.Compose(claimed, o.From, domain), cancellationToken);
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            // Anything unforeseen (a From that does not parse, a library fault) counts as an attempt, so MaxAttempts bounds it.
-            (outcome, error) = (SendOutcome.Transient, $"{e.GetType().Name}: {e.Message}");
-        }
+        var (outcome, error, deliveredTo) = await SendToTargetsAsync(claimed, o, domain, cancellationToken);
+        claimed = claimed with { DeliveredTo = deliveredTo };
         now = time.GetUtcNow();
         var backoff = new DeliveryBackoff(TimeSpan.FromSeconds(o.FirstRetrySeconds), TimeSpan.FromSeconds(o.MaxRetrySeconds), o.MaxAttempts);
         switch (outcome)
@@ -74,6 +66,50 @@ internal sealed partial class InboxDelivery(
                 Log.Failed(logger, claimed.Id, claimed.Attempts, refunded?.Refunded == true, error ?? "");
                 return "failed";
         }
+    }
+
+    /// <summary>
+    /// Sends to each target that has not accepted the message yet (mail, then the webhook), so a target is delivered to at
+    /// most once across attempts: the targets done are recorded with the outcome. The message is delivered when every
+    /// target accepted it; a permanent refusal of one stops the attempt (the message fails and is refunded).
+    /// </summary>
+    private async Task<(SendOutcome Outcome, string? Error, IReadOnlyList<string> DeliveredTo)> SendToTargetsAsync(
+        InboxMessage claimed, InboxOptions o, string domain, CancellationToken cancellationToken)
+    {
+        var done = (claimed.DeliveredTo ?? []).ToList();
+        var targets = claimed.Targets();
+        if (targets.Count == 0)
+        {
+            return (SendOutcome.Permanent, "The message has no delivery target.", done);
+        }
+        var (outcome, error) = (SendOutcome.Sent, (string?)null);
+        foreach (var target in targets.Where(t => !done.Contains(t)))
+        {
+            SendOutcome sent;
+            string? failure;
+            try
+            {
+                (sent, failure) = target == DeliveryTargets.Email
+                    ? await mailer.SendAsync(InboxMail.Compose(claimed, o.From, domain), cancellationToken)
+                    : await webhook.SendAsync(claimed, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // Anything unforeseen (a From that does not parse, a library fault) counts as an attempt, so MaxAttempts bounds it.
+                (sent, failure) = (SendOutcome.Transient, $"{e.GetType().Name}: {e.Message}");
+            }
+            if (sent == SendOutcome.Sent)
+            {
+                done.Add(target);
+                continue;
+            }
+            (outcome, error) = (sent, targets.Count > 1 ? $"{target}: {failure}" : failure);
+            if (sent == SendOutcome.Permanent)
+            {
+                break;
+            }
+        }
+        return (outcome, error, done);
     }
 
     /// <summary>Best effort, once (it follows the one transition to delivered): a refused auto-reply changes nothing paid for.</summary>

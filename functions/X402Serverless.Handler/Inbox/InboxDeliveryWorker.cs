@@ -14,44 +14,24 @@ internal sealed partial class InboxDeliveryWorker(
     InboxDeliverySignal signal,
     TimeProvider time,
     IOptions<InboxOptions> options,
-    ILogger<InboxDeliveryWorker> logger) : BackgroundService
+    ILogger<InboxDeliveryWorker> logger) : PolledWorker(signal)
 {
-    private const int Batch = 20;
+    protected override bool Enabled => options.Value.RunWorker;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override TimeSpan PollInterval => TimeSpan.FromSeconds(Math.Max(0.05, options.Value.PollSeconds));
+
+    protected override async Task<int> RunPassAsync(CancellationToken cancellationToken)
     {
-        if (!options.Value.RunWorker)
+        // A few at a time, each awaited: SMTP relays throttle bursts, and the claim keeps a duplicate run harmless.
+        var batch = await messages.DueAsync(time.GetUtcNow(), Batch, cancellationToken);
+        foreach (var due in batch)
         {
-            return;
+            await delivery.RunAsync(due, cancellationToken);
         }
-        var poll = TimeSpan.FromSeconds(Math.Max(0.05, options.Value.PollSeconds));
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            var more = false;
-            try
-            {
-                // A few at a time, each awaited: SMTP relays throttle bursts, and the claim keeps a duplicate run harmless.
-                var batch = await messages.DueAsync(time.GetUtcNow(), Batch, stoppingToken);
-                foreach (var due in batch)
-                {
-                    await delivery.RunAsync(due, stoppingToken);
-                }
-                more = batch.Count == Batch;
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                Log.PassFailed(logger, e);
-            }
-            if (!more)
-            {
-                await signal.WaitAsync(poll, stoppingToken);
-            }
-        }
+        return batch.Count;
     }
+
+    protected override void PassFailed(Exception exception) => Log.PassFailed(logger, exception);
 
     private static partial class Log
     {

@@ -21,7 +21,7 @@ internal sealed class InboxEndpoint(
     PaidCallAuthorizer authorizer,
     IInboxMessageStore messages,
     IPayerStore payers,
-    InboxDeliverySignal signal,
+    Settlement.JobQueues queues,
     PublicUrls urls,
     Usage.UsageRecorder usage,
     RateLimits.RateLimitGate limits,
@@ -126,7 +126,8 @@ internal sealed class InboxEndpoint(
             }
             var queued = message with { Status = MessageStatuses.Queued, UpdatedAt = time.GetUtcNow(), NextAttemptAt = time.GetUtcNow() };
             await messages.TryUpdateAsync(queued, MessageStatuses.Held, 0, CancellationToken.None);
-            signal.Notify();
+            // Standalone this wakes the in-process worker; in Azure it queues the InboxDelivery function's job.
+            await queues.InboxDeliveryAsync(message.Id);
             await messages.AddTotalsAsync(link.Id, new InboxTotals(1, message.PaidWith == InboxMessages.Free ? Core.Money.Usd.Zero : message.Amount,
                 Core.Money.Usd.Zero, Core.Money.Usd.Zero), CancellationToken.None);
             var receiptUrl = $"{urls.LinkBaseUrl(http.Request)}/l/{link.Id}/{ReceiptsSegment}{message.Id}";
@@ -183,6 +184,7 @@ internal sealed class InboxEndpoint(
             LinkId = link.Id,
             OrganisationId = link.OrganisationId,
             DeliverTo = link.Inbox!.DeliverTo,
+            Webhook = link.Inbox.WebhookUrl is not null,
             Subject = request.Subject,
             Body = request.Body,
             ReplyTo = request.ReplyTo,

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using X402Serverless.Core.Inbox;
 using X402Serverless.Core.Links;
 using X402Serverless.Handler.Inbox;
@@ -19,6 +20,25 @@ internal static class InboxApi
         messages.MapGet("/{receipt}", GetAsync);
         messages.MapPost("/{receipt}/refund", RefundAsync);
         messages.MapPost("/{receipt}/block", BlockAsync);
+        api.MapPost("/links/{id}/inbox/secrets", RotateSecretAsync);
+    }
+
+    /// <summary>A new signing secret for the inbox's webhook, answered this once; the old ones keep signing for the grace period.</summary>
+    private static async Task<IResult> RotateSecretAsync(string id, HttpContext http, LinkServices s, IOptions<Hosting.OutboundWebhookOptions> options)
+    {
+        if (await FindInboxAsync(id, http, s) is not { } link)
+        {
+            return Problem.NotFound("Inbox");
+        }
+        if (link.Inbox!.WebhookUrl is null)
+        {
+            return Problem.Of(StatusCodes.Status409Conflict, "inbox_has_no_webhook", "The inbox has no webhook, so it has no signing secret.",
+                "Set inbox.webhookUrl with PATCH /api/links/{id} first (its first secret is answered then).");
+        }
+        var (updated, secret) = await InboxWebhookSecrets.RotateAsync(s, link, TimeSpan.FromHours(options.Value.SecretGraceHours), http.RequestAborted);
+        return updated is null
+            ? Problem.NotFound("Inbox")
+            : Results.Created($"/api/links/{link.Id}", LinkView.From(updated, s.Urls.LinkBaseUrl(http.Request), secret));
     }
 
     private static async Task<IResult> ListAsync(string id, string? after, int? limit, HttpContext http, LinkServices s, InboxOwner owner)
@@ -103,6 +123,8 @@ internal static class InboxMessageView
         var view = Summary(m);
         view["body"] = m.Body;
         view["attempts"] = m.Attempts;
+        view["targets"] = m.Targets();
+        view["deliveredTo"] = m.DeliveredTo ?? [];
         view["lastError"] = m.LastError;
         view["attachments"] = (m.Attachments ?? []).Select(a => new { filename = a.Filename, contentType = a.ContentType }).ToList();
         return view;

@@ -37,6 +37,8 @@ internal static class LinkEditor
     {
         draft = draft with { Networks = draft.Networks ?? s.Options.Value.DefaultNetworks };
         var errors = await s.Validator.ValidateAsync(draft, creating: true, cancellationToken);
+        var (inbox, webhookErrors) = await s.CheckInboxWebhookAsync(draft.Inbox?.ToSettings(), draft.Inbox?.WebhookUrl, cancellationToken);
+        errors.AddRange(webhookErrors);
         if (errors.Count > 0)
         {
             return (null, errors);
@@ -48,8 +50,8 @@ internal static class LinkEditor
             OrganisationId = organisationId,
             Name = draft.Name,
             Description = draft.Description,
-            Upstream = draft.Inbox is { } inbox ? InboxSettings.UpstreamFor(inbox.ToSettings().DeliverTo) : draft.Upstream!,
-            Inbox = draft.Inbox?.ToSettings(),
+            Upstream = inbox is not null ? InboxSettings.UpstreamFor(inbox.DeliverTo) : draft.Upstream!,
+            Inbox = inbox,
             Price = draft.Price!.Value.Value,
             PayTo = EvmAddress.Parse(draft.PayTo!).ToString(),
             Networks = draft.Networks!.Distinct(StringComparer.OrdinalIgnoreCase).ToList(),
@@ -94,9 +96,10 @@ internal static class LinkEditor
             return (null, [new("pass", "inbox_has_no_pass", "An inbox link sells messages one at a time; leave pass out.")]);
         }
         // An inbox's changes are checked as the settings they make, not as a new inbox's.
-        var inbox = draft.Inbox?.ToSettings(link.Inbox);
+        var (inbox, webhookErrors) = await s.CheckInboxWebhookAsync(draft.Inbox?.ToSettings(link.Inbox), draft.Inbox?.WebhookUrl, cancellationToken);
         var errors = await s.Validator.ValidateAsync(checkDraft with { Inbox = null }, creating: false, cancellationToken);
         errors.AddRange(inbox is null ? [] : InboxRules.Check(inbox));
+        errors.AddRange(webhookErrors);
         if (errors.Count > 0)
         {
             return (null, errors);
@@ -142,6 +145,30 @@ internal static class LinkEditor
         s.Cache.Invalidate(link.Id);
         s.Catalogue.Invalidate();
         return (updated, errors);
+    }
+
+    /// <summary>
+    /// An inbox's webhook URL as given in this draft, checked as webhook endpoints' are (https, public address: the SSRF
+    /// policy resolves the host), and a first signing secret when the inbox has a webhook and none yet. An unchanged
+    /// URL is not checked again (a change of price must not fail on today's DNS); every connection is checked anyway.
+    /// </summary>
+    private static async Task<(InboxSettings? Inbox, List<ValidationError> Errors)> CheckInboxWebhookAsync(
+        this LinkServices s, InboxSettings? inbox, string? givenUrl, CancellationToken cancellationToken)
+    {
+        if (inbox is null)
+        {
+            return (null, []);
+        }
+        if (!string.IsNullOrWhiteSpace(givenUrl))
+        {
+            var (url, errors) = await s.WebhookUrls.CheckAsync(givenUrl, cancellationToken);
+            if (errors.Count > 0)
+            {
+                return (inbox, errors.Select(e => e with { Field = "inbox.webhookUrl" }).ToList());
+            }
+            inbox = inbox with { WebhookUrl = url };
+        }
+        return (Inbox.InboxWebhookSecrets.WithSecrets(inbox, s.Sealer, s.Time.GetUtcNow()), []);
     }
 
     /// <summary>An inbox stays an inbox and a forwarding link stays one: what a change may not do to either.</summary>

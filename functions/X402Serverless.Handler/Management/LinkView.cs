@@ -38,10 +38,11 @@ internal sealed record LinkView(
     string? HealthPath,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    Core.Inbox.InboxSettings? Inbox = null,
+    InboxView? Inbox = null,
     Core.Passes.PassOffer? Pass = null)
 {
-    public static LinkView From(PaidLink link, string baseUrl) => new(
+    /// <param name="webhookSecret">An inbox webhook's signing secret issued by this change: answered this once, never again.</param>
+    public static LinkView From(PaidLink link, string baseUrl, string? webhookSecret = null) => new(
         link.Id,
         $"{baseUrl}/l/{link.Id}",
         link.Name,
@@ -74,7 +75,7 @@ internal sealed record LinkView(
         link.Listing.HealthPath,
         link.CreatedAt,
         link.UpdatedAt,
-        link.Inbox,
+        link.Inbox is { } inbox ? InboxView.From(inbox, webhookSecret) : null,
         link.Pass);
 
     private static JsonElement? Json(string? text)
@@ -86,4 +87,19 @@ internal sealed record LinkView(
         using var document = JsonDocument.Parse(text);
         return document.RootElement.Clone();
     }
+}
+
+/// <summary>An inbox's settings as the API shows them: never its sealed secrets; the plaintext only in the answer that issued it.</summary>
+internal sealed record InboxView(
+    string DeliverTo,
+    int MaxMessageBytes,
+    string? AutoReply,
+    IReadOnlyList<string> Allow,
+    IReadOnlyList<string> Block,
+    string? WebhookUrl,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    string? WebhookSecret)
+{
+    public static InboxView From(Core.Inbox.InboxSettings inbox, string? webhookSecret) => new(
+        inbox.DeliverTo, inbox.MaxMessageBytes, inbox.AutoReply, inbox.Allow, inbox.Block, inbox.WebhookUrl, webhookSecret);
 }

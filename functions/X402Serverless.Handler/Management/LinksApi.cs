@@ -35,7 +35,7 @@ internal static class LinksApi
         {
             return Invalid(invalid);
         }
-        var view = LinkView.From(link, s.Urls.LinkBaseUrl(http.Request));
+        var view = LinkView.From(link, s.Urls.LinkBaseUrl(http.Request), Inbox.InboxWebhookSecrets.IssuedBy(null, link, s.Sealer));
         return TypedResults.Created($"/api/links/{link.Id}", view);
     }
 
@@ -70,7 +70,9 @@ internal static class LinksApi
         {
             return Invalid(invalid);
         }
-        return updated is null ? Problem.NotFound("Link") : TypedResults.Ok(LinkView.From(updated, s.Urls.LinkBaseUrl(http.Request)));
+        return updated is null
+            ? Problem.NotFound("Link")
+            : TypedResults.Ok(LinkView.From(updated, s.Urls.LinkBaseUrl(http.Request), Inbox.InboxWebhookSecrets.IssuedBy(link, updated, s.Sealer)));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, HttpContext http, LinkServices s)
@@ -99,5 +101,6 @@ internal sealed record LinkServices(
     LinkCache Cache,
     Listings.ListingCatalogue Catalogue,
     PublicUrls Urls,
+    OutboundWebhooks.WebhookUrlCheck WebhookUrls,
     TimeProvider Time,
     IOptions<GatewayOptions> Options);

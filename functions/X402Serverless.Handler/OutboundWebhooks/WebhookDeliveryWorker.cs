@@ -15,10 +15,8 @@ internal sealed partial class WebhookDeliveryWorker(
     WebhookDeliverySignal signal,
     TimeProvider time,
     IOptions<OutboundWebhookOptions> options,
-    ILogger<WebhookDeliveryWorker> logger) : BackgroundService
+    ILogger<WebhookDeliveryWorker> logger) : PolledWorker(signal)
 {
-    private const int Batch = 20;
-
     /// <summary>One pass: up to a batch of due deliveries, at most a few in flight (one slow receiver does not hold up the rest).</summary>
     public async Task<int> RunDueAsync(CancellationToken cancellationToken)
     {
@@ -28,34 +26,13 @@ internal sealed partial class WebhookDeliveryWorker(
         return batch.Count;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (!options.Value.RunWorker)
-        {
-            return;
-        }
-        var poll = TimeSpan.FromSeconds(Math.Max(0.02, options.Value.PollSeconds));
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            var more = false;
-            try
-            {
-                more = await RunDueAsync(stoppingToken) == Batch;
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                Log.PassFailed(logger, e);
-            }
-            if (!more)
-            {
-                await signal.WaitAsync(poll, stoppingToken);
-            }
-        }
-    }
+    protected override bool Enabled => options.Value.RunWorker;
+
+    protected override TimeSpan PollInterval => TimeSpan.FromSeconds(Math.Max(0.02, options.Value.PollSeconds));
+
+    protected override Task<int> RunPassAsync(CancellationToken cancellationToken) => RunDueAsync(cancellationToken);
+
+    protected override void PassFailed(Exception exception) => Log.PassFailed(logger, exception);
 
     private static partial class Log
     {

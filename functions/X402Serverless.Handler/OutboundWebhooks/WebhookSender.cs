@@ -18,7 +18,11 @@ internal sealed class WebhookSender(HttpMessageInvoker client, TimeProvider time
     public const string DeliveryIdHeader = "X402-Delivery-Id";
     private const int SnippetChars = 512;
 
-    public async Task<WebhookAttempt> SendAsync(WebhookDelivery delivery, string url, IReadOnlyList<string> secrets, CancellationToken cancellationToken)
+    public Task<WebhookAttempt> SendAsync(WebhookDelivery delivery, string url, IReadOnlyList<string> secrets, CancellationToken cancellationToken) =>
+        SendAsync(new SignedPost(url, delivery.Payload, delivery.EventId, delivery.EventType, delivery.Id), secrets, cancellationToken);
+
+    /// <summary>Posts any signed body (an event's delivery, an inbox's message) with the same headers, signature and bounds.</summary>
+    public async Task<WebhookAttempt> SendAsync(SignedPost post, IReadOnlyList<string> secrets, CancellationToken cancellationToken)
     {
         var started = time.GetUtcNow();
         var watch = Stopwatch.StartNew();
@@ -26,15 +30,15 @@ internal sealed class WebhookSender(HttpMessageInvoker client, TimeProvider time
         timeout.CancelAfter(TimeSpan.FromSeconds(options.Value.TimeoutSeconds));
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, url)
+            using var request = new HttpRequestMessage(HttpMethod.Post, post.Url)
             {
-                Content = new StringContent(delivery.Payload, Encoding.UTF8, "application/json"),
+                Content = new StringContent(post.Payload, Encoding.UTF8, "application/json"),
             };
             request.Headers.UserAgent.ParseAdd("X402Serverless-Webhooks/1.0");
-            request.Headers.TryAddWithoutValidation(SignatureHeader, WebhookSigner.Header(delivery.Payload, started.ToUnixTimeSeconds(), secrets));
-            request.Headers.TryAddWithoutValidation(EventIdHeader, delivery.EventId);
-            request.Headers.TryAddWithoutValidation(EventTypeHeader, delivery.EventType);
-            request.Headers.TryAddWithoutValidation(DeliveryIdHeader, delivery.Id);
+            request.Headers.TryAddWithoutValidation(SignatureHeader, WebhookSigner.Header(post.Payload, started.ToUnixTimeSeconds(), secrets));
+            request.Headers.TryAddWithoutValidation(EventIdHeader, post.EventId);
+            request.Headers.TryAddWithoutValidation(EventTypeHeader, post.EventType);
+            request.Headers.TryAddWithoutValidation(DeliveryIdHeader, post.DeliveryId);
             using var response = await client.SendAsync(request, timeout.Token);
             var snippet = await SnippetAsync(response, timeout.Token);
             return new(started, (int)response.StatusCode, watch.ElapsedMilliseconds, snippet, null);
@@ -70,3 +74,6 @@ internal sealed class WebhookSender(HttpMessageInvoker client, TimeProvider time
 
     private static Exception Innermost(Exception e) => e is HttpRequestException { InnerException: { } inner } ? Innermost(inner) : e;
 }
+
+/// <summary>One signed POST: where, the exact body (signed as sent), and the ids a receiver deduplicates on.</summary>
+internal sealed record SignedPost(string Url, string Payload, string EventId, string EventType, string DeliveryId);

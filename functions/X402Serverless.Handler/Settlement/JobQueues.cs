@@ -13,6 +13,10 @@ internal sealed partial class JobQueues(IJobDispatcher dispatcher, IOptions<Serv
     public Task SettlementAsync(string paymentId, string? messageId = null) =>
         SendAsync(options.Value.SettlementQueue, messageId ?? paymentId, new JsonObject { ["paymentId"] = paymentId });
 
+    /// <summary>An inbox message to deliver (the InboxDelivery function in Azure; the in-process worker standalone).</summary>
+    public Task InboxDeliveryAsync(string receipt, string? messageId = null) =>
+        SendAsync(options.Value.InboxDeliveryQueue, messageId ?? receipt, new JsonObject { ["receipt"] = receipt });
+
     public Task InboxEventAsync(string source, string eventId, string? messageId = null) =>
         SendAsync(InboxQueue(options.Value, source), messageId ?? eventId, new JsonObject { ["eventId"] = eventId });
 
@@ -48,7 +52,7 @@ internal sealed partial class JobQueues(IJobDispatcher dispatcher, IOptions<Serv
 }
 
 /// <summary>Standalone: jobs run in this process, so dispatching is waking the right worker.</summary>
-internal sealed class LocalJobDispatcher(SettlementSignal settlement, InboxSignal inbox, IOptions<ServiceBusOptions> options) : IJobDispatcher
+internal sealed class LocalJobDispatcher(SettlementSignal settlement, InboxSignal inbox, Inbox.InboxDeliverySignal inboxDelivery, IOptions<ServiceBusOptions> options) : IJobDispatcher
 {
     public Task DispatchAsync(string queue, string messageId, string jsonBody, CancellationToken cancellationToken)
     {
@@ -56,6 +60,10 @@ internal sealed class LocalJobDispatcher(SettlementSignal settlement, InboxSigna
         if (queue == queues.StripeEventsQueue || queue == queues.KycEventsQueue)
         {
             inbox.Notify();
+        }
+        else if (queue == queues.InboxDeliveryQueue)
+        {
+            inboxDelivery.Notify();
         }
         else
         {

@@ -10,7 +10,7 @@ namespace X402Serverless.Handler.Settlement;
 /// <summary>
 /// The housekeeping that keeps money consistent after crashes and lost messages: requests that died mid-payment,
 /// half-applied ledger entries, stale credit holds, inbox refunds cut short, settled top-ups without credit, and (when jobs run elsewhere)
-/// due jobs and webhook events whose queue message was lost. Standalone the worker runs it; in Azure, the
+/// due jobs, webhook events and inbox deliveries whose queue message was lost or whose retry came due. Standalone the worker runs it; in Azure, the
 /// Maintenance timer function.
 /// </summary>
 internal sealed partial class MaintenancePass(
@@ -22,6 +22,7 @@ internal sealed partial class MaintenancePass(
     IEnumerable<InboxProcessor> inboxes,
     JobQueues queues,
     Inbox.InboxRefundSweep inboxRefunds,
+    IInboxMessageStore inboxMessages,
     TimeProvider time,
     IOptions<GatewayOptions> options,
     ILogger<MaintenancePass> logger)
@@ -90,7 +91,13 @@ internal sealed partial class MaintenancePass(
                 events++;
             }
         }
-        return due.Count + events;
+        // Inbox deliveries due again (a retry's time came, or a claim's lease ran out): the store holds when, the queue runs them.
+        var messages = await inboxMessages.DueAsync(now, 100, cancellationToken);
+        foreach (var message in messages)
+        {
+            await queues.InboxDeliveryAsync(message.Id, $"{message.Id}:{message.Attempts}:{now.ToUnixTimeSeconds() / 300}");
+        }
+        return due.Count + events + messages.Count;
     }
 
     private static partial class Log

@@ -126,6 +126,51 @@ public sealed class InboxConsoleBrowserTests(ConsoleBrowserFixture fixture) : IC
         }
     }
 
+    [Fact]
+    public async Task An_inbox_posting_to_a_webhook_shows_its_signing_secret_once_and_refuses_a_private_address()
+    {
+        var (key, api) = await fixture.NewOrganisationAsync("Hook Owner");
+        api.Dispose();
+        await SignInAsync(key);
+        await Browser.ClickAsync("#nav-new-inbox");
+        await Browser.FillAsync("#name", "Hooked");
+        await Browser.FillAsync("#webhookUrl", "http://10.1.2.3/inbox");
+        await Browser.FillAsync("#price", "0.30");
+        await Browser.FillAsync("#payTo", ConsoleFixture.PayTo);
+        await Browser.ClickAsync("#create-inbox");
+        Assert.NotEmpty(await Browser.TextAsync(".field-error[data-field='inbox.webhookUrl']"));
+        Assert.Null(await Browser.TryFindAsync("#secret-once"));
+
+        // No address: the webhook alone (a loopback receiver, which this test gateway allows).
+        await Browser.FillAsync("#webhookUrl", "http://127.0.0.1:9/inbox");
+        await Browser.ClickAsync("#create-inbox");
+        var secret = await Browser.TextAsync("#new-secret");
+        Assert.StartsWith("whsec_", secret, StringComparison.Ordinal);
+        var inboxPage = (await (await Browser.FindAsync("#open-inbox")).PropertyAsync("href"))!;
+        var linkId = inboxPage.Split("/console/links/")[1].Split('/')[0];
+        var stored = (await Gateway.Services.GetRequiredService<ILinkStore>().FindAsync(linkId, default))!.Inbox!;
+        Assert.Equal(secret, Gateway.Services.GetRequiredService<ISecretSealer>().Unseal(Assert.Single(stored.WebhookSecrets).Sealed));
+
+        await Browser.NavigateAsync(inboxPage);
+        Assert.Equal("http://127.0.0.1:9/inbox", await Browser.TextAsync("#inbox-webhook"));
+        Assert.DoesNotContain(secret, await Browser.PageSourceAsync(), StringComparison.Ordinal);
+        await Browser.NavigateAsync($"{Gateway.BaseUrl}/console/links/{linkId}");
+        Assert.DoesNotContain(secret, await Browser.PageSourceAsync(), StringComparison.Ordinal);
+
+        // Rotating: a new secret shown once; the first keeps signing for the grace period.
+        await Browser.NavigateAsync(inboxPage);
+        await Browser.ClickAsync("#rotate-inbox-secret");
+        var rotated = await Browser.TextAsync("#new-secret");
+        Assert.StartsWith("whsec_", rotated, StringComparison.Ordinal);
+        Assert.NotEqual(secret, rotated);
+        var secrets = (await Gateway.Services.GetRequiredService<ILinkStore>().FindAsync(linkId, default))!.Inbox!.WebhookSecrets;
+        Assert.Equal(2, secrets.Count);
+        Assert.NotNull(secrets[0].ExpiresAt);
+        Assert.Equal(rotated, Gateway.Services.GetRequiredService<ISecretSealer>().Unseal(secrets[1].Sealed));
+        await Browser.NavigateAsync(inboxPage);
+        Assert.DoesNotContain(rotated, await Browser.PageSourceAsync(), StringComparison.Ordinal);
+    }
+
     private async Task SignInAsync(string key)
     {
         await Browser.NavigateAsync(Gateway.BaseUrl + "/console/console.css");

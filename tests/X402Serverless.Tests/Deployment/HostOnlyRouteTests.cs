@@ -12,7 +12,7 @@ namespace X402Serverless.Tests.Deployment;
 /// <summary>The Functions host's invocation routes exist only under the host and for loopback callers; the console is behind Front Door's id.</summary>
 public sealed class HostOnlyRouteTests
 {
-    private static readonly string[] Routes = ["/SettlementJob", "/Maintenance", "/AllowanceReset", "/StripeEventWorker", "/KycEventWorker"];
+    private static readonly string[] Routes = ["/SettlementJob", "/Maintenance", "/AllowanceReset", "/StripeEventWorker", "/KycEventWorker", "/InboxDelivery"];
 
     [Fact]
     public async Task Standalone_the_host_routes_do_not_exist_even_for_the_operator_and_reveal_no_payment()

@@ -86,7 +86,7 @@ public sealed partial class InfrastructureTests
         var queue = template.Resource("Microsoft.ServiceBus/namespaces/queues");
         Assert.True((bool)queue["properties"]!["requiresDuplicateDetection"]!);
         Assert.True((bool)queue["properties"]!["deadLetteringOnMessageExpiration"]!);
-        Assert.Equal(["settlement-jobs", "stripe-events", "kyc-events"], template.Inner["variables"]!["queues"]!.AsArray().Select(q => (string?)q));
+        Assert.Equal(["settlement-jobs", "stripe-events", "kyc-events", "inbox-deliveries"], template.Inner["variables"]!["queues"]!.AsArray().Select(q => (string?)q));
 
         var all = Text(template.Main);
         Assert.DoesNotContain("listKeys", all, StringComparison.Ordinal);

@@ -58,7 +58,7 @@ public sealed class PublishLayoutTests : IAsyncLifetime
         Assert.True(File.Exists(Path.Combine(_output, "libcoreclr.so")), "the handler is not self-contained for linux-x64");
 
         var functions = Directory.GetDirectories(_output).Where(d => File.Exists(Path.Combine(d, "function.json"))).Select(Path.GetFileName).Order().ToList();
-        Assert.Equal(["AllowanceReset", "Catalogue", "Console", "Discovery", "Facilitator", "Home", "KycCallback", "KycEventWorker", "Maintenance", "ManagementApi", "Mcp", "OpenApi", "PaidLink", "PassCard", "Passes", "Paywall", "Reference", "SettlementJob", "StripeEventWorker", "StripeWebhook", "WellKnown"], functions);
+        Assert.Equal(["AllowanceReset", "Catalogue", "Console", "Discovery", "Facilitator", "Home", "InboxDelivery", "KycCallback", "KycEventWorker", "Maintenance", "ManagementApi", "Mcp", "OpenApi", "PaidLink", "PassCard", "Passes", "Paywall", "Reference", "SettlementJob", "StripeEventWorker", "StripeWebhook", "WellKnown"], functions);
         foreach (var function in functions)
         {
             var bindings = JsonDocument.Parse(File.ReadAllText(Path.Combine(_output, function!, "function.json"))).RootElement.GetProperty("bindings");
@@ -104,7 +104,7 @@ public sealed class PublishLayoutTests : IAsyncLifetime
         }
         Assert.NotNull(ready);
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
-        foreach (var function in new[] { "SettlementJob", "StripeEventWorker", "KycEventWorker", "AllowanceReset", "Maintenance" })
+        foreach (var function in new[] { "SettlementJob", "StripeEventWorker", "KycEventWorker", "AllowanceReset", "Maintenance", "InboxDelivery" })
         {
             using var response = await http.PostAsync($"/{function}", new StringContent("""{"Data":{},"Metadata":{}}""", System.Text.Encoding.UTF8, "application/json"));
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);

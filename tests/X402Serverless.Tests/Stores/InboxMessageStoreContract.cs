@@ -114,6 +114,45 @@ public abstract class InboxMessageStoreContract
     }
 
     [Fact]
+    public async Task A_webhook_inbox_keeps_its_url_and_sealed_secrets_and_a_message_its_targets_delivered()
+    {
+        var org = "org_" + Guid.NewGuid().ToString("N")[..8];
+        var links = await LinkStoreAsync(org);
+        var secrets = new List<Core.OutboundWebhooks.WebhookSecret>
+        {
+            new("whs_old", "sealed-old", At, At.AddHours(24)),
+            new("whs_new", "sealed-new", At.AddMinutes(1), null),
+        };
+        var inbox = new InboxSettings { DeliverTo = "", WebhookUrl = "https://hooks.example.com/inbox", WebhookSecrets = secrets };
+        var link = new PaidLink
+        {
+            Id = "lnk_" + Guid.NewGuid().ToString("N")[..10], OrganisationId = org, Upstream = InboxSettings.UpstreamFor(inbox.DeliverTo),
+            Price = Usd.FromMicros(10_000), PayTo = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C", Networks = ["eip155:84532"], Methods = ["POST"],
+            Inbox = inbox, CreatedAt = At, UpdatedAt = At,
+        };
+        await links.CreateAsync(link, default);
+        var read = (await links.FindAsync(link.Id, default))!;
+        Assert.Equal(InboxSettings.WebhookOnlyUpstream, read.Upstream);
+        Assert.False(read.Inbox!.Mails);
+        Assert.Equal(inbox.WebhookUrl, read.Inbox.WebhookUrl);
+        Assert.Equal(secrets, read.Inbox.WebhookSecrets);
+        Assert.True(await links.UpdateAsync(read with { Inbox = read.Inbox with { WebhookUrl = null, WebhookSecrets = [] } }, default));
+        var removed = (await links.FindAsync(link.Id, default))!.Inbox!;
+        Assert.Null(removed.WebhookUrl);
+        Assert.Empty(removed.WebhookSecrets);
+
+        var store = await StoreAsync();
+        var message = Message() with { Webhook = true, Status = MessageStatuses.Queued };
+        await store.AddAsync(message, default);
+        Assert.Equal([DeliveryTargets.Email, DeliveryTargets.Webhook], (await store.GetAsync(message.Id, default))!.Targets());
+        var partly = message with { Attempts = 1, DeliveredTo = [DeliveryTargets.Email] };
+        Assert.True(await store.TryUpdateAsync(partly, MessageStatuses.Queued, 0, default));
+        var again = (await store.GetAsync(message.Id, default))!;
+        Assert.True(again.Webhook);
+        Assert.Equal([DeliveryTargets.Email], again.DeliveredTo);
+    }
+
+    [Fact]
     public async Task A_links_messages_page_newest_first_without_held_ones_or_other_links_messages()
     {
         var store = await StoreAsync();

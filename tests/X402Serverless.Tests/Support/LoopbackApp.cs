@@ -10,11 +10,12 @@ namespace X402Serverless.Tests.Support;
 /// <summary>A small Kestrel app on a free loopback port, for the stand-ins a test needs (upstreams, proxies, fakes).</summary>
 internal static class LoopbackApp
 {
-    public static async Task<(WebApplication App, string Url)> StartAsync(Action<WebApplication> map)
+    /// <param name="port">A fixed port (a stand-in started where a client was already pointed while nothing listened); null: any free one.</param>
+    public static async Task<(WebApplication App, string Url)> StartAsync(Action<WebApplication> map, int? port = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port ?? 0}");
         var app = builder.Build();
         map(app);
         await app.StartAsync();

@@ -31,7 +31,7 @@ internal sealed class WebhookReceiver : IAsyncDisposable
 
     public IReadOnlyList<Received> To(string name) => Requests.Where(r => r.Name == name).ToList();
 
-    public static async Task<WebhookReceiver> StartAsync()
+    public static async Task<WebhookReceiver> StartAsync(int? port = null)
     {
         WebhookReceiver? receiver = null;
         var (app, url) = await LoopbackApp.StartAsync(app => app.MapMethods("/hook/{name}", ["GET", "POST"], async (string name, HttpRequest request) =>
@@ -44,7 +44,7 @@ internal sealed class WebhookReceiver : IAsyncDisposable
             var n = r.Requests.Count(x => x.Name == name);
             var status = r._scripts.TryGetValue(name, out var script) ? script(n) : 200;
             return Results.Text(status < 300 ? "thanks" : $"nope {n}", statusCode: status);
-        }));
+        }), port);
         receiver = new WebhookReceiver(app, url);
         return receiver;
     }
