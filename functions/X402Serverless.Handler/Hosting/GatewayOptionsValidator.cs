@@ -33,6 +33,10 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             failures.Add($"{GatewayOptions.Section}:Settlement:{nameof(settlement.DeferredMaxInFlightPerPayer)} must be from 1 to "
                 + $"{Core.Payments.PayerHistory.InFlightCountCap - 1}, or {SettlementOptions.NoDeferredBound} for no bound (it is {settlement.DeferredMaxInFlightPerPayer}).");
         }
+        foreach (var factory in settlement.SmartWalletFactories.Where(f => !Core.Evm.EvmAddress.TryParse(f, out _)))
+        {
+            failures.Add($"{GatewayOptions.Section}:Settlement:{nameof(settlement.SmartWalletFactories)} holds '{factory}', which is not a 0x address.");
+        }
         Positive("Stripe:" + nameof(options.Stripe.ToleranceSeconds), options.Stripe.ToleranceSeconds);
         Positive("Kyc:" + nameof(options.Kyc.ToleranceSeconds), options.Kyc.ToleranceSeconds);
         Positive("Health:" + nameof(options.Health.IntervalMinutes), options.Health.IntervalMinutes);
