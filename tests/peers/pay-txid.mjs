@@ -3,6 +3,7 @@
 // stdin: a JSON array of steps, run in order:
 //   {op: "transfer", rpcUrl, privateKey, token, to, value, gas?}          -> {txHash, status}
 //   {op: "mint", rpcUrl, privateKey (the token's owner), token, to, value} -> {txHash, status}
+//   {op: "send", rpcUrl, privateKey, to, value, gas?}                      -> {txHash, status}  (the native coin, in wei)
 //   {op: "sign", privateKey, chainId, txRef, resource: {url, description, mimeType}, accepted: {...the 402's accepts entry}}
 //                                                                         -> {from, signature, header}
 // stdout: the results, in order. header is what goes in PAYMENT-SIGNATURE.
@@ -24,6 +25,12 @@ for (const step of JSON.parse(input)) {
       // An explicit gas limit skips estimation, so a transfer bound to revert is still sent and mined.
       ...(step.gas ? { gas: BigInt(step.gas) } : {}),
     });
+    const receipt = await wallet.waitForTransactionReceipt({ hash: txHash });
+    out.push({ txHash, status: receipt.status });
+  } else if (step.op === "send") {
+    const chain = await localChain(step.rpcUrl);
+    const { wallet } = walletFor(chain, step.rpcUrl, step.privateKey);
+    const txHash = await wallet.sendTransaction({ to: step.to, value: BigInt(step.value), ...(step.gas ? { gas: BigInt(step.gas) } : {}) });
     const receipt = await wallet.waitForTransactionReceipt({ hash: txHash });
     out.push({ txHash, status: receipt.status });
   } else if (step.op === "sign") {

@@ -1,18 +1,20 @@
 using System.Collections.Concurrent;
 using X402Serverless.Core.Evm;
+using X402Serverless.Core.Facilitation;
 using X402Serverless.Core.Networks;
 using X402Serverless.Core.Protocol;
 
 namespace X402Serverless.Core.Chain;
 
 /// <summary>
-/// Payments signed by contract wallets (EIP-1271: deployed smart accounts, multisigs), which no ecrecover can check:
-/// the wallet at authorization.from is asked, through the network's node, whether the signature over the transfer's
-/// EIP-712 digest is its own, the same question the token asks when the transfer settles. Only addresses that hold
-/// code are asked, and whether one does is remembered, so an EOA's bad signature costs one lookup per address, not
-/// one per request.
+/// Payments signed by contract wallets, which no ecrecover can check. A deployed wallet (EIP-1271: smart accounts,
+/// multisigs) is asked, through the network's node, whether the signature over the transfer's EIP-712 digest is its
+/// own, the same question the token asks when the transfer settles. Only addresses that hold code are asked, and
+/// whether one does is remembered, so an EOA's bad signature costs one lookup per address, not one per request.
+/// A wallet not deployed yet (EIP-6492) is accepted when its factory is on <paramref name="factories"/> and one
+/// simulated call (<see cref="Erc6492Probe"/>) shows the factory deploying it and the transfer then going through.
 /// </summary>
-public sealed class ContractSignatures(Func<EvmNetwork, EvmRpcClient?> rpcFor, TimeProvider time)
+public sealed class ContractSignatures(Func<EvmNetwork, EvmRpcClient?> rpcFor, TimeProvider time, IReadOnlySet<EvmAddress>? factories = null)
 {
     /// <summary>How long "this address is (not) a contract" is believed. A wallet deployed meanwhile waits this long at most.</summary>
     public static readonly TimeSpan CodeCacheLifetime = TimeSpan.FromMinutes(5);
@@ -20,12 +22,20 @@ public sealed class ContractSignatures(Func<EvmNetwork, EvmRpcClient?> rpcFor, T
     /// <summary>The reason when the node cannot be asked (the built-in facilitator's own word for it).</summary>
     public const string Unavailable = "rpc_unavailable";
 
+    /// <summary>The most gas an EIP-6492 factory call may take, simulated or sent: an account factory needs a few hundred thousand.</summary>
+    public const long MaxDeployGas = 1_000_000;
+
     private const int MaxRemembered = 50_000;
 
     /// <summary>Enough for passkey (P-256) and multisig checks; a wallet needing more is refused.</summary>
     private const long MaxCheckGas = 1_000_000;
 
+    private readonly IReadOnlySet<EvmAddress> _factories = factories ?? new HashSet<EvmAddress>();
+
     private readonly ConcurrentDictionary<(string Network, EvmAddress Address), (bool HasCode, DateTimeOffset Until)> _code = new();
+
+    /// <summary>Whether wallets may be deployed through this factory (EIP-6492).</summary>
+    public bool AllowsFactory(EvmAddress factory) => _factories.Contains(factory);
 
     /// <summary>The check as it stands, or, when only a contract wallet's word was missing, the check with that word.</summary>
     public async ValueTask<PaymentCheck> ResolveAsync(PaymentCheck check, CancellationToken cancellationToken)
@@ -36,7 +46,15 @@ public sealed class ContractSignatures(Func<EvmNetwork, EvmRpcClient?> rpcFor, T
         }
         try
         {
-            return await AcceptsAsync(pending.Requirement.Network, payment.Authorization.From, pending.Digest, payment.Signature, cancellationToken)
+            var network = pending.Requirement.Network;
+            var from = payment.Authorization.From;
+            if (Erc6492.IsWrapped(payment.Signature))
+            {
+                return Erc6492.Unwrap(payment.Signature) is { } wrapped
+                    ? await CounterfactualAsync(check, pending.Requirement, payment, wrapped, cancellationToken)
+                    : check with { Message = "The signature ends with the EIP-6492 suffix but is not abi.encode(factory, calldata, signature)." };
+            }
+            return await AcceptsAsync(network, from, pending.Digest, payment.Signature, cancellationToken)
                 ? new PaymentCheck(payment, pending.Requirement, null, null)
                 : check;
         }
@@ -50,10 +68,67 @@ public sealed class ContractSignatures(Func<EvmNetwork, EvmRpcClient?> rpcFor, T
     /// <summary>Whether the contract at <paramref name="wallet"/> accepts the signature. Throws <see cref="RpcUnavailableException"/>.</summary>
     public async Task<bool> AcceptsAsync(EvmNetwork network, EvmAddress wallet, byte[] digest, byte[] signature, CancellationToken cancellationToken)
     {
-        if (rpcFor(network) is not { } rpc || !await HasCodeAsync(rpc, network, wallet, cancellationToken))
+        if (rpcFor(network) is not { } rpc || !await HasCodeAsync(rpc, network, wallet, trustNoCode: true, cancellationToken))
         {
             return false;
         }
+        return await AskWalletAsync(rpc, network, wallet, digest, signature, cancellationToken);
+    }
+
+    /// <summary>
+    /// An EIP-6492 payment: a wallet that exists now is asked about the inner signature as any contract wallet is;
+    /// one that does not is simulated into existence, with the transfer after it, in one eth_call.
+    /// </summary>
+    private async Task<PaymentCheck> CounterfactualAsync(PaymentCheck check, PaymentRequirement requirement, DecodedPayment payment, Erc6492Signature wrapped,
+        CancellationToken cancellationToken)
+    {
+        var network = requirement.Network;
+        var auth = payment.Authorization;
+        if (rpcFor(network) is not { } rpc)
+        {
+            return check;
+        }
+        // Asked afresh: the wallet may have been deployed (by an earlier payment) since the cache last looked.
+        if (await HasCodeAsync(rpc, network, auth.From, trustNoCode: false, cancellationToken))
+        {
+            return await AskWalletAsync(rpc, network, auth.From, check.ContractWallet!.Value.Digest, wrapped.Inner, cancellationToken)
+                ? new PaymentCheck(payment, requirement, null, null)
+                : check;
+        }
+        if (!AllowsFactory(wrapped.Factory))
+        {
+            return new PaymentCheck(payment, null, ReasonCodes.FactoryNotAllowed,
+                $"The wallet at authorization.from is not deployed, and this gateway does not deploy wallets through factory {wrapped.Factory}.");
+        }
+        var transfer = Eip3009Calls.TransferWithAuthorization(auth, wrapped.Inner);
+        byte[] answer;
+        try
+        {
+            answer = await rpc.EthCallCreateAsync(network.Asset, Erc6492Probe.Call(auth.From, wrapped, network.Asset, transfer, MaxDeployGas),
+                MaxDeployGas + MaxCheckGas, cancellationToken);
+        }
+        catch (RpcException e)
+        {
+            // The probe itself failed (out of its gas, a node without deployless calls): no evidence the payment works.
+            return new PaymentCheck(payment, null, ReasonCodes.WalletDeploymentFailed, $"The wallet's deployment could not be simulated: {e.Message}");
+        }
+        var (outcome, revert) = Erc6492Probe.Read(answer);
+        return outcome switch
+        {
+            Erc6492Outcome.Paid => new PaymentCheck(payment, requirement, null, null),
+            Erc6492Outcome.TransferReverted => new PaymentCheck(payment, null, RevertReasons.Map(revert, null),
+                $"Once the wallet is deployed, the transfer would revert: {revert}"),
+            Erc6492Outcome.FactoryReverted => new PaymentCheck(payment, null, ReasonCodes.WalletDeploymentFailed,
+                "The EIP-6492 factory call reverts (or needs more than 1,000,000 gas)."),
+            Erc6492Outcome.WalletNotDeployed => new PaymentCheck(payment, null, ReasonCodes.WalletDeploymentFailed,
+                "The EIP-6492 factory call does not deploy a wallet at authorization.from."),
+            _ => new PaymentCheck(payment, null, ReasonCodes.WalletDeploymentFailed, "The wallet's deployment could not be simulated."),
+        };
+    }
+
+    private static async Task<bool> AskWalletAsync(EvmRpcClient rpc, EvmNetwork network, EvmAddress wallet, byte[] digest, byte[] signature,
+        CancellationToken cancellationToken)
+    {
         try
         {
             // Asked as the token asks when it settles (msg.sender = the token), so a wallet cannot say yes here and no
@@ -67,10 +142,11 @@ public sealed class ContractSignatures(Func<EvmNetwork, EvmRpcClient?> rpcFor, T
         }
     }
 
-    private async Task<bool> HasCodeAsync(EvmRpcClient rpc, EvmNetwork network, EvmAddress address, CancellationToken cancellationToken)
+    /// <param name="trustNoCode">Whether a remembered "no code" is believed; a remembered "has code" always is (code is not removed).</param>
+    private async Task<bool> HasCodeAsync(EvmRpcClient rpc, EvmNetwork network, EvmAddress address, bool trustNoCode, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        if (_code.TryGetValue((network.Id, address), out var known) && known.Until > now)
+        if (_code.TryGetValue((network.Id, address), out var known) && known.Until > now && (known.HasCode || trustNoCode))
         {
             return known.HasCode;
         }

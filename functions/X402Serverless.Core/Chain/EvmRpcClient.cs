@@ -80,6 +80,17 @@ public sealed class EvmRpcClient(HttpClient http, Uri endpoint)
         return Hex.Decode(result.GetString()!);
     }
 
+    /// <summary>
+    /// A "deployless" eth_call: no recipient, so <paramref name="creationCode"/> runs as a contract's constructor and
+    /// what it returns is the answer. Bounded to <paramref name="gas"/>; nothing is deployed.
+    /// </summary>
+    public async Task<byte[]> EthCallCreateAsync(EvmAddress from, byte[] creationCode, BigInteger gas, CancellationToken cancellationToken)
+    {
+        var tx = new JsonObject { ["from"] = from.ToLowerHex(), ["data"] = Hex.Encode(creationCode), ["gas"] = QuantityHex(gas) };
+        var result = await CallAsync("eth_call", [tx, "latest"], cancellationToken);
+        return Hex.Decode(result.GetString()!);
+    }
+
     public async Task<byte[]> EthCallAsync(EvmAddress from, EvmAddress to, byte[] data, CancellationToken cancellationToken)
     {
         var result = await CallAsync("eth_call", [Tx(from, to, data), "latest"], cancellationToken);

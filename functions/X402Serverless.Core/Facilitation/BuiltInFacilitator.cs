@@ -25,9 +25,15 @@ public sealed class BuiltInFacilitator(
     public const string SettlementPending = "settlement_pending";
     public const string GasPriceAboveCap = "gas_price_above_cap";
 
-    private readonly BuiltInPaymentChecks _checks = new(networks, wallet, verifier, new ContractSignatures(rpcFor, time), options);
+    private readonly ContractSignatures _contracts = new(rpcFor, time, options.SmartWalletFactories);
     private readonly GasWalletSender _sender = new(wallet, options, time);
     private readonly ReceiptWatch _receipts = new(time, options);
+
+    // Built on first use (an initializer cannot read the fields above); one instance for every caller, since the
+    // deployment's in-flight map must be shared.
+    private BuiltInPaymentChecks Checks => LazyInitializer.EnsureInitialized(ref field, () => new(networks, wallet, verifier, _contracts, options));
+
+    private WalletDeployment Deployment => LazyInitializer.EnsureInitialized(ref field, () => new(wallet, _sender, _contracts, options, time));
 
     public GasWallet Wallet => wallet;
 
@@ -35,7 +41,7 @@ public sealed class BuiltInFacilitator(
 
     public async Task<VerifyOutcome> VerifyAsync(SettleRequest request, CancellationToken cancellationToken)
     {
-        var (payment, requirement, reason, message) = await _checks.CheckAsync(request, cancellationToken);
+        var (payment, requirement, reason, message) = await Checks.CheckAsync(request, cancellationToken);
         if (payment is null || requirement is null)
         {
             return new VerifyOutcome(true, false, reason, message);
@@ -46,7 +52,7 @@ public sealed class BuiltInFacilitator(
         }
         try
         {
-            var onChain = await _checks.OnChainRefusalAsync(rpcFor(requirement.Network), payment, requirement, cancellationToken);
+            var onChain = await Checks.OnChainRefusalAsync(rpcFor(requirement.Network), payment, requirement, cancellationToken);
             return onChain is null ? new VerifyOutcome(true, true, null, null) : new VerifyOutcome(true, false, onChain, null);
         }
         catch (RpcUnavailableException e)
@@ -57,7 +63,7 @@ public sealed class BuiltInFacilitator(
 
     public async Task<SettleOutcome> SettleAsync(SettleRequest request, CancellationToken cancellationToken)
     {
-        var (payment, requirement, reason, message) = await _checks.CheckAsync(request, cancellationToken);
+        var (payment, requirement, reason, message) = await Checks.CheckAsync(request, cancellationToken);
         if (payment is null || requirement is null)
         {
             return BuiltInOutcomes.Refused(reason!, message, payment);
@@ -69,9 +75,19 @@ public sealed class BuiltInFacilitator(
         {
             // Idempotent: an authorization already paid on chain reports the transaction that paid it; one whose nonce
             // was used without its transfer is refused, never reported as settled.
+            var signature = payment.Signature;
+            if (Erc6492.Unwrap(signature) is { } wrapped)
+            {
+                // A wallet not deployed yet is deployed first; the token then asks it about the inner signature.
+                if (await Deployment.EnsureAsync(rpc, network, payment, wrapped, cancellationToken) is { } notDeployed)
+                {
+                    return notDeployed;
+                }
+                signature = wrapped.Inner;
+            }
             var lookup = new AuthorizationLookup(_ => rpc);
             var transfer = AuthorizedTransfer.Of(auth);
-            var data = Eip3009Calls.TransferWithAuthorization(auth, payment.Signature);
+            var data = Eip3009Calls.TransferWithAuthorization(auth, signature);
             // The three reads before paying gas go out together, one round trip's wait instead of three.
             var stateRead = lookup.FindAsync(network, transfer, cancellationToken);
             var balanceRead = rpc.EthCallAsync(wallet.Address, network.Asset, Eip3009Calls.BalanceOf(auth.From), cancellationToken);

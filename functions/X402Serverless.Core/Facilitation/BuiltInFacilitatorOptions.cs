@@ -1,4 +1,5 @@
 using System.Numerics;
+using X402Serverless.Core.Evm;
 
 namespace X402Serverless.Core.Facilitation;
 
@@ -36,4 +37,10 @@ public sealed class BuiltInFacilitatorOptions
     /// of /facilitator/settle writes its own maxTimeoutSeconds, so it is capped by the deployment's own limit.
     /// </summary>
     public int MaxTimeoutSeconds { get; init; } = 300;
+
+    /// <summary>
+    /// Factories through which this facilitator deploys a payer's not-yet-deployed wallet (EIP-6492) before settling,
+    /// paying the deployment's gas. Empty (the default): such payments are refused with eip6492_factory_not_allowed.
+    /// </summary>
+    public IReadOnlySet<EvmAddress> SmartWalletFactories { get; init; } = new HashSet<EvmAddress>();
 }

@@ -42,7 +42,12 @@ internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOption
     internal GasWalletNonces NoncesOf(long chainId) => _nonces.GetOrAdd(chainId, _ => new GasWalletNonces());
 
     /// <param name="gasEstimate">The node's estimate for <paramref name="data"/>, which the caller made as its revert pre-check.</param>
-    public async Task<(string? Hash, string? Failure)> SendAsync(EvmRpcClient rpc, EvmNetwork network, byte[] data, BigInteger gasEstimate,
+    public Task<(string? Hash, string? Failure)> SendAsync(EvmRpcClient rpc, EvmNetwork network, byte[] data, BigInteger gasEstimate,
+        CancellationToken cancellationToken) =>
+        SendAsync(rpc, network, network.Asset, data, gasEstimate, cancellationToken);
+
+    /// <summary>The same, to another contract than the token (an EIP-6492 wallet's factory).</summary>
+    public async Task<(string? Hash, string? Failure)> SendAsync(EvmRpcClient rpc, EvmNetwork network, EvmAddress to, byte[] data, BigInteger gasEstimate,
         CancellationToken cancellationToken)
     {
         var (tip, maxFee) = await _fees.GetOrAdd(network.ChainId, _ => new GasFees(time, options.FeeCacheTtl)).GetAsync(rpc, cancellationToken);
@@ -52,7 +57,7 @@ internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOption
         }
         var gas = gasEstimate * 5 / 4;
         var nonces = NoncesOf(network.ChainId);
-        var key = Convert.ToHexString(data);
+        var key = to == network.Asset ? Convert.ToHexString(data) : Convert.ToHexString(to.Bytes) + Convert.ToHexString(data);
         if (await SentBeforeAsync(rpc, nonces, key, cancellationToken) is { } before)
         {
             return (before, null);
@@ -60,7 +65,7 @@ internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOption
         for (var attempt = 0; ; attempt++)
         {
             var nonce = await nonces.TakeAsync(c => rpc.GetTransactionCountAsync(wallet.Address, c), cancellationToken);
-            var transaction = new Eip1559Transaction(network.ChainId, nonce, tip, maxFee, gas, network.Asset, 0, data);
+            var transaction = new Eip1559Transaction(network.ChainId, nonce, tip, maxFee, gas, to, 0, data);
             var (raw, hash) = wallet.Sign(transaction);
             // Kept only once the node has it: until then the nonce is this send's own to fill or return, not a gap check's.
             (string?, string?) Sent()

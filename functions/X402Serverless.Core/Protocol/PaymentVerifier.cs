@@ -18,6 +18,9 @@ public sealed class PaymentVerifier(TimeProvider time)
     /// <summary>Smart accounts' signatures (passkeys, multisig) run to a few hundred bytes; more is junk.</summary>
     public const int MaxSignatureBytes = 2048;
 
+    /// <summary>An EIP-6492 signature also carries its wallet's factory call (an account factory's is a few hundred bytes).</summary>
+    public const int MaxWrappedSignatureBytes = 4096;
+
     public VerificationResult Verify(DecodedPayment payment, PaymentRequirement requirement)
     {
         if (payment.Scheme != PaymentRequirement.Scheme)
@@ -48,17 +51,20 @@ public sealed class PaymentVerifier(TimeProvider time)
         {
             return VerificationResult.Invalid(ReasonCodes.Value, $"The authorization is for {a.Value} atomic units; this link costs exactly {requirement.Amount}.");
         }
-        if (payment.Signature.Length > MaxSignatureBytes)
+        var wrapped = Evm.Erc6492.IsWrapped(payment.Signature);
+        var limit = wrapped ? MaxWrappedSignatureBytes : MaxSignatureBytes;
+        if (payment.Signature.Length > limit)
         {
-            return VerificationResult.Invalid(ReasonCodes.Signature, $"The signature is over {MaxSignatureBytes} bytes.");
+            return VerificationResult.Invalid(ReasonCodes.Signature, $"The signature is over {limit} bytes.");
         }
         var digest = Evm.TransferAuthorizationHasher.Digest(requirement.Network.Domain, a);
-        var signer = payment.Signature.Length == 65 ? Secp256k1.Recover(digest, payment.Signature) : null;
+        // An EIP-6492 wrapper is a contract wallet's by definition: only the chain can say (see ContractSignatures).
+        var signer = payment.Signature.Length == 65 && !wrapped ? Secp256k1.Recover(digest, payment.Signature) : null;
         if (signer is null || signer.Value != a.From)
         {
             // Not the EOA's: it may still be a contract wallet's own signature, which only the chain can tell.
             return VerificationResult.Invalid(ReasonCodes.Signature,
-                "The signature was made neither by authorization.from for this token and chain nor accepted by a contract wallet at that address (EIP-1271).")
+                "The signature was made neither by authorization.from for this token and chain nor accepted by a contract wallet at that address (EIP-1271, EIP-6492).")
                 with { ContractDigest = digest };
         }
         return VerificationResult.Valid(a.From);

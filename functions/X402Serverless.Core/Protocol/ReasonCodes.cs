@@ -27,4 +27,10 @@ public static class ReasonCodes
     public const string AuthorizationConsumedElsewhere = "authorization_consumed_elsewhere";
 
     public const string TransactionFailed = "invalid_exact_evm_transaction_failed";
+
+    /// <summary>An EIP-6492 signature names a factory this gateway does not deploy wallets through (the reference's code).</summary>
+    public const string FactoryNotAllowed = "eip6492_factory_not_allowed";
+
+    /// <summary>An EIP-6492 signature's factory call reverts or does not deploy the wallet (the reference's code).</summary>
+    public const string WalletDeploymentFailed = "smart_wallet_deployment_failed";
 }

@@ -32,7 +32,11 @@ public static class TransferReader
             EvmAddress? sender = transaction.TryGetProperty("from", out var f) && f.ValueKind == JsonValueKind.String && EvmAddress.TryParse(f.GetString(), out var from)
                 ? from
                 : null;
-            return new ObservedTransfer(receipt, chainId, time, await headTask, sender);
+            EvmAddress? to = transaction.TryGetProperty("to", out var t) && t.ValueKind == JsonValueKind.String && EvmAddress.TryParse(t.GetString(), out var recipient)
+                ? recipient
+                : null;
+            var value = transaction.TryGetProperty("value", out var v) && v.ValueKind == JsonValueKind.String ? EvmRpcClient.Quantity(v) : BigInteger.Zero;
+            return new ObservedTransfer(receipt, chainId, time, await headTask, sender, to, value);
         }
         catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or OverflowException or ArgumentOutOfRangeException)
         {

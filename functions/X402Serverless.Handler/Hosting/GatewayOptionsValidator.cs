@@ -33,6 +33,18 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             failures.Add($"{GatewayOptions.Section}:Settlement:{nameof(settlement.DeferredMaxInFlightPerPayer)} must be from 1 to "
                 + $"{Core.Payments.PayerHistory.InFlightCountCap - 1}, or {SettlementOptions.NoDeferredBound} for no bound (it is {settlement.DeferredMaxInFlightPerPayer}).");
         }
+        foreach (var factory in settlement.SmartWalletFactories.Where(f => !Core.Evm.EvmAddress.TryParse(f, out _)))
+        {
+            failures.Add($"{GatewayOptions.Section}:Settlement:{nameof(settlement.SmartWalletFactories)} holds '{factory}', which is not a 0x address.");
+        }
+        foreach (var (chain, rate) in options.Transfers.NativeWeiPerUsd)
+        {
+            if (!long.TryParse(chain, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var chainId)
+                || options.Transfers.NativeRateFor(chainId) is null)
+            {
+                failures.Add($"{GatewayOptions.Section}:Transfers:NativeWeiPerUsd:{chain} must be a positive whole number of wei per USD, keyed by chain id (it is '{rate}').");
+            }
+        }
         Positive("Stripe:" + nameof(options.Stripe.ToleranceSeconds), options.Stripe.ToleranceSeconds);
         Positive("Kyc:" + nameof(options.Kyc.ToleranceSeconds), options.Kyc.ToleranceSeconds);
         Positive("Health:" + nameof(options.Health.IntervalMinutes), options.Health.IntervalMinutes);

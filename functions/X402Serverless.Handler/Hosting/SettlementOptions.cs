@@ -47,6 +47,19 @@ public sealed class SettlementOptions
     /// <summary>The <see cref="DeferredMaxInFlightPerPayer"/> that means no bound (benchmarks; a wallet's exposure is unlimited).</summary>
     public const int NoDeferredBound = 0;
 
+    /// <summary>
+    /// EIP-6492 account factories (0x addresses) through which a payer's not-yet-deployed smart wallet may pay: the
+    /// payment is simulated (deployment, then transfer) and, through the built-in facilitator, the gas wallet deploys the
+    /// wallet (at most 1,000,000 gas) before settling. Empty (the default): such payments are refused
+    /// (eip6492_factory_not_allowed), as the reference facilitator does, since each deployment is the operator's gas.
+    /// </summary>
+    public List<string> SmartWalletFactories { get; set; } = [];
+
+    /// <summary><see cref="SmartWalletFactories"/> parsed (checked at start).</summary>
+    public IReadOnlySet<Core.Evm.EvmAddress> SmartWalletFactorySet() =>
+        SmartWalletFactories.Select(f => Core.Evm.EvmAddress.TryParse(f, out var a) ? a : (Core.Evm.EvmAddress?)null)
+            .OfType<Core.Evm.EvmAddress>().ToHashSet();
+
     /// <summary>Maximum fee per gas the built-in facilitator pays, in gwei.</summary>
     public long MaxFeePerGasGwei { get; set; } = 500;
 

@@ -26,7 +26,8 @@ internal static class SettlementServices
             return new RpcClients(n => n.RpcUrl is null ? null : clients.GetOrAdd(n.Id, _ => new EvmRpcClient(http, new Uri(n.RpcUrl))));
         });
         services.AddSingleton(sp => new AuthorizationLookup(sp.GetRequiredService<RpcClients>().For));
-        services.AddSingleton(sp => new ContractSignatures(sp.GetRequiredService<RpcClients>().For, sp.GetRequiredService<TimeProvider>()));
+        var factories = settings.SmartWalletFactorySet();
+        services.AddSingleton(sp => new ContractSignatures(sp.GetRequiredService<RpcClients>().For, sp.GetRequiredService<TimeProvider>(), factories));
         // The remote facilitator: settlement's default, and the one a link uses when no gas wallet is configured.
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<HttpFacilitator>(sp,
             new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromSeconds(120) },
@@ -42,6 +43,7 @@ internal static class SettlementServices
                     ReceiptTimeout = TimeSpan.FromSeconds(settings.ReceiptTimeoutSeconds),
                     MaxFeePerGas = new BigInteger(settings.MaxFeePerGasGwei) * 1_000_000_000,
                     MaxTimeoutSeconds = options.MaxTimeoutSeconds,
+                    SmartWalletFactories = factories,
                 })));
         services.AddSingleton(sp => new FacilitatorCatalog(
             sp.GetRequiredService<HttpFacilitator>(), sp.GetRequiredService<BuiltInFacilitatorHolder>().Facilitator, settings.DefaultFacilitator));

@@ -38,7 +38,7 @@ internal sealed class TransferAuthorizer(
         {
             return Paywall(cached, TransferReasons.InvalidPayload, decoded.Message);
         }
-        var requirement = cached.Requirements.FirstOrDefault(r => JsonEquality.DeepEquals(proof.Accepted, r.V2Element));
+        var (requirement, nativeWei) = Match(cached, proof);
         if (requirement is null)
         {
             return Paywall(cached, TransferReasons.RequirementMismatch,
@@ -75,12 +75,15 @@ internal sealed class TransferAuthorizer(
         var concluded = false;
         try
         {
-            var verdict = await JudgeAsync(cached, requirement, proof, cancellationToken);
+            var verdict = await JudgeAsync(cached, requirement, nativeWei, proof, cancellationToken);
             if (verdict.Refusal is { } refusal)
             {
                 return refusal;
             }
-            var record = Record(proof, requirement, link, verdict.Value, now);
+            // A native payment is recorded at the call's price in the token's units (what payments totals add up);
+            // the wei it moved are on chain under its hash.
+            var record = Record(proof, requirement, link, nativeWei is null ? verdict.Value : requirement.Amount, now)
+                with { Asset = nativeWei is null ? requirement.Network.Asset.ToString() : NativePrice.Asset };
             concluded = true;
             return ChargeAuthorization.Of(new TransferCharge(claims, payments, time, record, owner));
         }
@@ -94,8 +97,33 @@ internal sealed class TransferAuthorizer(
         }
     }
 
+    /// <summary>The requirement the proof's <c>accepted</c> names: a token one verbatim, or its native-coin form (then with its wei).</summary>
+    private (PaymentRequirement? Requirement, System.Numerics.BigInteger? NativeWei) Match(CachedLink cached, TxidProof proof)
+    {
+        if (cached.Requirements.FirstOrDefault(r => JsonEquality.DeepEquals(proof.Accepted, r.V2Element)) is { } token)
+        {
+            return (token, null);
+        }
+        if (proof.Asset != NativePrice.Asset)
+        {
+            return (null, null);
+        }
+        foreach (var r in cached.Requirements)
+        {
+            if (options.Value.Transfers.NativeRateFor(r.Network.ChainId) is { } rate)
+            {
+                var wei = NativePrice.Wei(r.Amount, r.Network.Decimals, rate);
+                if (JsonEquality.DeepEquals(proof.Accepted, NativePrice.AcceptedElement(r, wei)))
+                {
+                    return (r, wei);
+                }
+            }
+        }
+        return (null, null);
+    }
+
     private async Task<(TokenAmount Value, ChargeAuthorization? Refusal)> JudgeAsync(CachedLink cached, PaymentRequirement requirement,
-        TxidProof proof, CancellationToken cancellationToken)
+        System.Numerics.BigInteger? nativeWei, TxidProof proof, CancellationToken cancellationToken)
     {
         var network = requirement.Network;
         ObservedTransfer? observed;
@@ -113,8 +141,9 @@ internal sealed class TransferAuthorizer(
             return (default, Refusal(TransferReasons.NotFound, $"No mined transaction {proof.TxHash} on {network.Id} (yet)."));
         }
         var transfers = options.Value.Transfers;
-        var terms = new TransferTerms(network.ChainId, network.Asset, requirement.PayTo, proof.From, requirement.Amount,
-            transfers.ConfirmationsFor(network.ChainId), TimeSpan.FromSeconds(transfers.MaxAgeSeconds));
+        var terms = new TransferTerms(network.ChainId, network.Asset, requirement.PayTo, proof.From,
+            nativeWei is { } wei ? new TokenAmount(wei) : requirement.Amount,
+            transfers.ConfirmationsFor(network.ChainId), TimeSpan.FromSeconds(transfers.MaxAgeSeconds), Native: nativeWei is not null);
         var verdict = TransferCheck.Judge(observed, terms, time.GetUtcNow());
         return verdict.Pays ? (verdict.Value, null) : (default, Refusal(verdict.Reason!, verdict.Message));
 

@@ -16,6 +16,7 @@ internal static class TransferOffer
     public static JsonObject Declare(IReadOnlyList<PaymentRequirement> requirements, TransferOptions options)
     {
         var accepts = new JsonArray();
+        var native = false;
         foreach (var r in requirements)
         {
             accepts.Add(new JsonObject
@@ -28,6 +29,23 @@ internal static class TransferOffer
                 ["minConfirmations"] = options.ConfirmationsFor(r.Network.ChainId),
                 ["maxAgeSeconds"] = options.MaxAgeSeconds,
             });
+            if (options.NativeRateFor(r.Network.ChainId) is { } rate)
+            {
+                // The native coin: no accepts entry to copy, so the entry carries the "accepted" its proof signs.
+                var wei = NativePrice.Wei(r.Amount, r.Network.Decimals, rate);
+                accepts.Add(new JsonObject
+                {
+                    ["network"] = r.Network.Id,
+                    ["chainId"] = r.Network.ChainId,
+                    ["asset"] = NativePrice.Asset,
+                    ["payTo"] = r.PayTo.ToString(),
+                    ["amount"] = wei.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["minConfirmations"] = options.ConfirmationsFor(r.Network.ChainId),
+                    ["maxAgeSeconds"] = options.MaxAgeSeconds,
+                    ["accepted"] = NativePrice.Accepted(r, wei),
+                });
+                native = true;
+            }
         }
         return new JsonObject
         {
@@ -37,7 +55,7 @@ internal static class TransferOffer
                 ["alg"] = TxidProof.Algorithm,
                 ["format"] = TxidProof.Format,
                 ["domain"] = new JsonObject { ["name"] = PaymentProofHasher.DomainName, ["version"] = PaymentProofHasher.DomainVersion },
-                ["native"] = false,
+                ["native"] = native,
                 ["accepts"] = accepts,
             },
         };

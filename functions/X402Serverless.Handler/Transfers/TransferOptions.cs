@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 
 namespace X402Serverless.Handler.Transfers;
 
@@ -21,6 +22,20 @@ public sealed class TransferOptions
 
     /// <summary>How long a claim on a hash lasts; 0 = the upstream timeout plus a minute.</summary>
     public int ClaimLeaseSeconds { get; set; }
+
+    /// <summary>
+    /// Per chain id, the native coin's price as wei per 1 USD ("84532" = "400000000000000": 1 USD = 0.0004 ETH). A chain
+    /// listed here is offered for native-coin transfers on links that take transfers; the rate is the operator's, fixed
+    /// until changed. Chains not listed take the token only.
+    /// </summary>
+    public Dictionary<string, string> NativeWeiPerUsd { get; set; } = [];
+
+    /// <summary>The rate for the chain, or null when its native coin is not taken.</summary>
+    public BigInteger? NativeRateFor(long chainId) =>
+        NativeWeiPerUsd.TryGetValue(chainId.ToString(CultureInfo.InvariantCulture), out var text)
+        && BigInteger.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var rate) && rate > 0
+            ? rate
+            : null;
 
     public int ConfirmationsFor(long chainId) =>
         ConfirmationsByChain.TryGetValue(chainId.ToString(CultureInfo.InvariantCulture), out var n) && n > 0 ? n : Math.Max(1, Confirmations);

@@ -22,6 +22,8 @@ namespace X402Serverless.Tests.EndToEnd;
 public sealed class TransferPaymentTests(ChainFixture chain, AzuriteFixture azurite) : IAsyncLifetime, IClassFixture<AzuriteFixture>
 {
     private const long Price = 10_000; // "0.01" in the token's 6 decimals
+    private const string NativeRate = "400000000000000"; // wei per USD: 1 USD = 0.0004 ETH
+    private const long NativePrice = 4_000_000_000_000; // "0.01" at that rate
     private readonly ShiftedTime _time = new();
     private GatewayHost _gateway = null!;
 
@@ -31,6 +33,7 @@ public sealed class TransferPaymentTests(ChainFixture chain, AzuriteFixture azur
         settings["X402:Transfers:Confirmations"] = "3";
         settings["X402:Transfers:MaxAgeSeconds"] = "600";
         settings["X402:Transfers:ClaimLeaseSeconds"] = "120";
+        settings["X402:Transfers:NativeWeiPerUsd:84532"] = NativeRate;
         _gateway = await GatewayHost.StartAsync(GatewayHost.UnderFunctionsHost(settings), b => b.Services.AddSingleton<TimeProvider>(_time));
     }
 
@@ -321,7 +324,109 @@ public sealed class TransferPaymentTests(ChainFixture chain, AzuriteFixture azur
         Assert.Contains("transfer_needs_x402", await refused.Content.ReadAsStringAsync());
     }
 
+    [Fact]
+    public async Task The_native_coin_pays_once_at_the_operators_rate_and_is_listed_at_the_calls_price()
+    {
+        var payer = await PayerAsync();
+        var link = await LinkAsync();
+        var offer = await OfferAsync(link);
+        var info = offer.Txid["info"]!;
+        Assert.True((bool)info["native"]!);
+        var entry = info["accepts"]!.AsArray().Single(e => (string?)e!["asset"] == "native")!;
+        Assert.Equal(NativePrice.ToString(System.Globalization.CultureInfo.InvariantCulture), (string?)entry["amount"]);
+        Assert.Equal(link.PayTo.ToString(), (string?)entry["payTo"]);
+        var native = offer with { Accepted = entry["accepted"]!.AsObject() };
+        Assert.Equal("native", (string?)native.Accepted["asset"]);
+
+        var tx = await SendCoinAsync(payer, link.PayTo, NativePrice);
+        await MineAsync(2);
+        var header = await SignAsync(payer, tx, link.Url, native);
+
+        using (var paid = await SendAsync(link.Url, header))
+        {
+            Assert.Equal(200, (int)paid.StatusCode);
+            var payment = await PaymentsApiClient.GetAsync(_gateway, paid.Headers.GetValues("X-Payment-Id").Single());
+            Assert.Equal("settled", payment.GetProperty("status").GetString()!.ToLowerInvariant());
+            Assert.Equal(tx, payment.GetProperty("transaction").GetString());
+            Assert.Equal("native", payment.GetProperty("asset").GetString());
+        }
+        Assert.Equal(NativePrice, Convert.ToInt64((await chain.Rpc.CallAsync("eth_getBalance", link.PayTo.ToLowerHex(), "latest")).GetString(), 16));
+        Assert.Equal(1, chain.Upstream.Hits(link.UpstreamPath));
+        await AssertRefusedAsync(link, header, TransferReasons.AlreadyUsed);
+        // Nor as a token payment: the hash is spent, whatever it is presented as.
+        await AssertRefusedAsync(link, await SignAsync(payer, tx, link.Url, offer), TransferReasons.AlreadyUsed);
+        Assert.Equal(1, chain.Upstream.Hits(link.UpstreamPath));
+    }
+
+    [Fact]
+    public async Task Native_transfers_that_do_not_pay_are_refused_with_their_own_reasons()
+    {
+        var payer = await PayerAsync();
+        var link = await LinkAsync();
+        var offer = await OfferAsync(link);
+        var native = offer with { Accepted = offer.Txid["info"]!["accepts"]!.AsArray().Single(e => (string?)e!["asset"] == "native")!["accepted"]!.AsObject() };
+        var stranger = new Payer(Convert.FromHexString(PeerKey(await chain.FundedWalletAsync())));
+
+        var tooLittle = await SendCoinAsync(payer, link.PayTo, NativePrice - 1);
+        var wrongPayTo = await SendCoinAsync(payer, ChainFixture.NewAddress(), NativePrice);
+        // The token contract takes no coin: mined, reverted.
+        var reverted = await SendCoinAsync(payer, chain.Token, NativePrice, gas: 100_000, expectSuccess: false);
+        var tokenTransfer = await TransferAsync(payer, link.PayTo, Price);
+        var good = await SendCoinAsync(payer, link.PayTo, NativePrice);
+        await AssertRefusedAsync(link, await SignAsync(payer, good, link.Url, native), TransferReasons.Unconfirmed);
+        await MineAsync(2);
+
+        await AssertRefusedAsync(link, await SignAsync(payer, tooLittle, link.Url, native), TransferReasons.InsufficientValue);
+        await AssertRefusedAsync(link, await SignAsync(payer, wrongPayTo, link.Url, native), TransferReasons.WrongPayTo);
+        await AssertRefusedAsync(link, await SignAsync(payer, reverted, link.Url, native), TransferReasons.Reverted);
+        await AssertRefusedAsync(link, await SignAsync(payer, tokenTransfer, link.Url, native), TransferReasons.WrongPayTo); // sent to the token
+        await AssertRefusedAsync(link, await SignAsync(payer, good, link.Url, offer), TransferReasons.WrongToken); // coin presented as tokens
+        await AssertRefusedAsync(link, await SignAsync(stranger, good, link.Url, native), TransferReasons.WrongSender);
+        // A native "accepted" at another amount is not one of the link's requirements.
+        var cheaper = native with { Accepted = native.Accepted.DeepClone().AsObject() };
+        cheaper.Accepted["amount"] = "1";
+        await AssertRefusedAsync(link, await SignAsync(payer, good, link.Url, cheaper), TransferReasons.RequirementMismatch);
+        Assert.Equal(0, chain.Upstream.Hits(link.UpstreamPath));
+
+        using var paid = await SendAsync(link.Url, await SignAsync(payer, good, link.Url, native));
+        Assert.Equal(200, (int)paid.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_thousand_presentations_of_one_native_transfer_at_once_pay_exactly_once()
+    {
+        var payer = await PayerAsync();
+        var link = await LinkAsync();
+        var offer = await OfferAsync(link);
+        var native = offer with { Accepted = offer.Txid["info"]!["accepts"]!.AsArray().Single(e => (string?)e!["asset"] == "native")!["accepted"]!.AsObject() };
+        var tx = await SendCoinAsync(payer, link.PayTo, NativePrice);
+        await MineAsync(2);
+        var header = await SignAsync(payer, tx, link.Url, native);
+
+        var answers = await PresentAllAsync(Enumerable.Repeat((link.Url, header), 1000));
+
+        AssertExactlyOnePaid(answers);
+        Assert.Equal(1, chain.Upstream.Hits(link.UpstreamPath));
+    }
+
     // ---- helpers ----
+
+    /// <summary>An ordinary transfer of the native coin (wei), sent by viem.</summary>
+    private async Task<string> SendCoinAsync(Payer from, EvmAddress to, long wei, long? gas = null, bool expectSuccess = true)
+    {
+        var step = new JsonObject
+        {
+            ["op"] = "send", ["rpcUrl"] = chain.RpcUrl, ["privateKey"] = from.KeyHex, ["to"] = to.ToString(),
+            ["value"] = wei.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        if (gas is { } g)
+        {
+            step["gas"] = g.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        var result = (await RunAsync(step))[0]!;
+        Assert.Equal(expectSuccess ? "success" : "reverted", (string?)result["status"]);
+        return (string)result["txHash"]!;
+    }
 
     private sealed record Payer(byte[] Key)
     {

@@ -34,6 +34,9 @@ internal sealed record PaymentBuilder
     /// <summary>Bytes appended to the 65-byte signature (a contract wallet's wrapped signature).</summary>
     public byte[] SignatureSuffix { get; init; } = [];
 
+    /// <summary>Turns the finished signature into what is sent (an EIP-6492 wrapper around it).</summary>
+    public Func<byte[], byte[]>? WrapSignature { get; init; }
+
     public byte[] Nonce { get; init; } = RandomNumberGenerator.GetBytes(32);
 
     public string? Network { get; init; }
@@ -105,6 +108,7 @@ internal sealed record PaymentBuilder
             ValidBefore,
             Nonce);
         byte[] signature = [.. TransferAuthorizationHasher.Sign(domain, authorization, SigningKey ?? PayerKey), .. SignatureSuffix];
+        signature = WrapSignature?.Invoke(signature) ?? signature;
         return new JsonObject
         {
             ["signature"] = Hex.Encode(signature),

@@ -53,6 +53,45 @@ public sealed class TransferCheckTests
         Assert.Equal(reason, TransferCheck.Judge(observed, Terms, Now).Reason);
     }
 
+    private static readonly TransferTerms NativeTerms = Terms with { Minimum = new TokenAmount(4_000_000_000_000), Native = true };
+
+    [Fact]
+    public void A_native_transfer_pays_by_its_own_to_and_value_and_ignores_token_logs()
+    {
+        var verdict = TransferCheck.Judge(Observed([], to: PayTo, value: 5_000_000_000_000), NativeTerms, Now);
+        Assert.True(verdict.Pays);
+        Assert.Equal(new TokenAmount(5_000_000_000_000), verdict.Value);
+        // A token Transfer to payTo in a transaction that carried no coin to payTo pays nothing in coin.
+        Assert.Equal(TransferReasons.WrongPayTo, TransferCheck.Judge(Observed([Log(Token, Sender, PayTo, 10_000)], to: Token), NativeTerms, Now).Reason);
+    }
+
+    [Theory]
+    [InlineData("payTo", TransferReasons.WrongPayTo)]
+    [InlineData("creation", TransferReasons.WrongPayTo)]
+    [InlineData("value", TransferReasons.InsufficientValue)]
+    [InlineData("reverted", TransferReasons.Reverted)]
+    [InlineData("relayed", TransferReasons.WrongSender)]
+    [InlineData("confirmations", TransferReasons.Unconfirmed)]
+    [InlineData("age", TransferReasons.TooOld)]
+    public void Each_way_a_native_transfer_falls_short_has_its_own_reason(string fault, string reason)
+    {
+        var observed = Observed([], succeeded: fault != "reverted", head: fault == "confirmations" ? 101 : 102,
+            minedAt: fault == "age" ? Now.AddMinutes(-10).AddSeconds(-1) : Now.AddMinutes(-1), sentBy: fault == "relayed" ? Address() : Sender,
+            to: fault switch { "payTo" => Address(), "creation" => null, _ => PayTo },
+            value: fault == "value" ? 3_999_999_999_999 : 4_000_000_000_000);
+        Assert.Equal(reason, TransferCheck.Judge(observed, NativeTerms, Now).Reason);
+    }
+
+    [Theory]
+    [InlineData(10_000, 6, "400000000000000", "4000000000000")]
+    [InlineData(1, 6, "3", "1")]            // rounded up: the payee never gets less than the rate says
+    [InlineData(1, 18, "1000000000000000000", "1")]
+    public void The_native_price_is_the_token_price_at_the_rate_rounded_up(long units, int decimals, string rate, string wei)
+    {
+        Assert.Equal(BigInteger.Parse(wei, System.Globalization.CultureInfo.InvariantCulture),
+            NativePrice.Wei(new TokenAmount(units), decimals, BigInteger.Parse(rate, System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
     [Fact]
     public void A_legacy_transaction_without_a_chain_id_is_judged_by_its_logs()
     {
@@ -133,7 +172,7 @@ public sealed class TransferCheckTests
         [TransferProof.TransferTopic, Hex.Encode(AbiWord.Address(from)), Hex.Encode(AbiWord.Address(to))], Hex.Encode(AbiWord.UInt256(value)), 0);
 
     private static ObservedTransfer Observed(ReceiptLog[] logs, bool succeeded = true, long? chainId = 84532, long head = 102, DateTimeOffset? minedAt = null,
-        EvmAddress? sentBy = null) =>
+        EvmAddress? sentBy = null, EvmAddress? to = null, long value = 0) =>
         new(new TransactionReceipt("0x" + new string('a', 64), succeeded, 100, 50_000, null, logs), chainId, minedAt ?? Now.AddMinutes(-1), new BigInteger(head),
-            sentBy ?? Sender);
+            sentBy ?? Sender, to, value);
 }
