@@ -69,7 +69,7 @@ internal sealed class PaidCallAuthorizer(
             http.Response.Headers.WWWAuthenticate = "Bearer";
             return ChargeAuthorization.Refused(Problem.Of(StatusCodes.Status401Unauthorized, "invalid_payer_key", "The payer key is not valid."));
         }
-        return await FromPayerAsync(http, cached, payer);
+        return await FromPayerAsync(http, cached, payer, holdId);
     }
 
     /// <summary>
@@ -91,7 +91,7 @@ internal sealed class PaidCallAuthorizer(
         var binding = await signups.FindWalletAsync(WalletBinding.Payer, wallet.Value.ToLowerHex(), http.RequestAborted);
         if (binding is not null && await payers.GetAsync(binding.AccountId, http.RequestAborted) is { } payer)
         {
-            return await FromPayerAsync(http, cached, payer);
+            return await FromPayerAsync(http, cached, payer, holdId: null);
         }
         if (cached.Link.Pass is not null)
         {
@@ -102,7 +102,7 @@ internal sealed class PaidCallAuthorizer(
             "This wallet has no payer account here; sign up as a payer with it (POST /api/signup/payer), or pay another way."));
     }
 
-    private async Task<ChargeAuthorization> FromPayerAsync(HttpContext http, CachedLink cached, Core.Payers.Payer payer)
+    private async Task<ChargeAuthorization> FromPayerAsync(HttpContext http, CachedLink cached, Core.Payers.Payer payer, string? holdId)
     {
         if (cached.Link.KycLevel != KycLevels.None && !ChargeResults.Verified(await kyc.GetAsync(payer.Id, http.RequestAborted), cached.Link))
         {
