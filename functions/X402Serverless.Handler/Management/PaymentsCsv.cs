@@ -13,27 +13,28 @@ namespace X402Serverless.Handler.Management;
 internal static class PaymentsCsv
 {
     public const int MaxRows = 10_000;
-    private const int PageSize = 500;
+    public const int PageSize = 500;
 
     public const string Header = "created_at,id,link_id,status,mode,facilitator,network,asset,payer,pay_to,amount_units,amount_usd,transaction,failure_reason,attempts,updated_at\r\n";
 
     public static async Task WriteAsync(TextWriter writer, IPaymentStore payments, NetworkRegistry networks, string organisationId,
-        PaymentStatus? status, string? linkId, CancellationToken cancellationToken)
+        PaymentStatus? status, string? linkId, CancellationToken cancellationToken, int pageSize = PageSize)
     {
         await writer.WriteAsync(Header);
         var rows = 0;
         DateTimeOffset? before = null;
-        // Pages are cut by time; rows sharing the last row's time are read again and skipped by id, so none is lost
-        // or repeated at a page's edge.
+        // Pages are cut by time (the query's only cursor); rows sharing the last row's time are read again and skipped by
+        // id, so none is lost or repeated at a page's edge. Only more than a whole page of payments at one instant
+        // would be cut short (the rest of that instant is stepped over).
         var seenAtEdge = new HashSet<string>(StringComparer.Ordinal);
         while (rows < MaxRows)
         {
-            var page = await payments.ListAsync(organisationId, new PaymentQuery(status, linkId, PageSize, before?.AddTicks(1)), cancellationToken);
+            var page = await payments.ListAsync(organisationId, new PaymentQuery(status, linkId, pageSize, before?.AddTicks(1)), cancellationToken);
             var fresh = page.Where(p => !seenAtEdge.Contains(p.Id)).ToList();
             if (fresh.Count == 0)
             {
                 // A whole page of one instant (more than a page of payments with the same time): step past it.
-                if (page.Count == PageSize && before is { } instant && page.All(p => p.CreatedAt == instant))
+                if (page.Count == pageSize && before is { } instant && page.All(p => p.CreatedAt == instant))
                 {
                     before = instant.AddTicks(-1);
                     seenAtEdge.Clear();
@@ -47,7 +48,7 @@ internal static class PaymentsCsv
                 rows++;
             }
             await writer.FlushAsync(cancellationToken);
-            if (page.Count < PageSize)
+            if (page.Count < pageSize)
             {
                 break;
             }
