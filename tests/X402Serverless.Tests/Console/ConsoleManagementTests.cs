@@ -90,6 +90,56 @@ public sealed partial class ConsoleManagementTests(ConsoleFixture fixture) : ICl
     }
 
     [Fact]
+    public async Task A_links_sold_passes_are_listed_and_one_is_revoked_after_a_confirm_step_by_the_owner_only()
+    {
+        var (key, api) = await fixture.NewOrganisationAsync("Console passes");
+        var (otherKey, other) = await fixture.NewOrganisationAsync("Console passes intruder");
+        using (api)
+        using (other)
+        {
+            var (id, _) = await Gateway.CreateLinkAsync(new
+            {
+                upstream = "http://127.0.0.1:9/api", price = "0.01", payTo = ConsoleFixture.PayTo, name = "Pass seller", pass = new { price = "1.00", calls = 10 },
+            }, api);
+            var (otherId, _) = await fixture.CreateLinkAsync(other, "Intruder's");
+            var link = (await Gateway.Services.GetRequiredService<ILinkStore>().FindAsync(id, default))!;
+            var passes = Gateway.Services.GetRequiredService<IPassStore>();
+            var pass = X402Serverless.Core.Passes.Pass.Issue(link, link.Pass!, X402Serverless.Core.Passes.PassHolders.Payer("payer_console"), "ref_console", "credits", DateTimeOffset.UtcNow);
+            Assert.True(await passes.AddAsync(pass, default));
+
+            using var session = await ConsoleSession.SignedInAsync(Gateway, key);
+            var page = $"/console/links/{id}";
+            var (_, html) = await session.GetAsync(page);
+            Assert.Contains("payer:payer_console", html, StringComparison.Ordinal);
+            Assert.DoesNotContain("id=\"revoke-pass-form\"", html, StringComparison.Ordinal);
+            var confirm = $"{page}?revokePass={Uri.EscapeDataString(pass.Id)}";
+            Assert.Contains("id=\"revoke-pass-form\"", (await session.GetAsync(confirm)).Html, StringComparison.Ordinal);
+
+            using (var intruder = await ConsoleSession.SignedInAsync(Gateway, otherKey))
+            using (var foreign = await intruder.PostFormAsync(confirm, "revoke-pass", new() { ["passId"] = pass.Id }, tokenFrom: $"/console/links/{otherId}"))
+            {
+                Assert.Contains(foreign.StatusCode, new[] { HttpStatusCode.NotFound, HttpStatusCode.BadRequest });
+            }
+            using (var forged = await session.PostFormAsync(confirm, "revoke-pass", new() { ["passId"] = pass.Id }, withToken: false))
+            {
+                Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+            }
+            Assert.Null((await passes.GetAsync(id, pass.Id, default))!.RevokedAt);
+
+            using (var revoked = await session.PostFormAsync(confirm, "revoke-pass", new() { ["passId"] = pass.Id }))
+            {
+                Assert.Equal(HttpStatusCode.Found, revoked.StatusCode);
+            }
+            Assert.NotNull((await passes.GetAsync(id, pass.Id, default))!.RevokedAt);
+            var entry = await LastAuditAsync(api, "pass.revoke");
+            Assert.Equal(pass.Id, entry.GetProperty("targetId").GetString());
+            Assert.Contains("\"status\":\"revoked\"", entry.GetProperty("after").GetString(), StringComparison.Ordinal);
+            var (_, after) = await session.GetAsync(page);
+            Assert.Contains("<td class=\"status\">revoked</td>", after, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Payers_are_created_edited_and_their_keys_issued_and_revoked_from_the_console()
     {
         var (_, api) = await fixture.NewOrganisationAsync("Console payers");
