@@ -68,3 +68,9 @@ internal sealed class BudgetForm
 
     public Patch<UsdInput?> ToPatch() => new(true, NewLinkForm.Blank(MonthlyBudget) is { } value ? UsdInput.Of(value) : null);
 }
+
+/// <summary>A card top-up of the organisation's allowance pool: the amount in dollars and whole cents.</summary>
+internal sealed class TopUpForm
+{
+    public string? Amount { get; set; }
+}
