@@ -84,6 +84,16 @@ internal sealed class EditLinkForm
 
     public bool HealthProbe { get; set; }
 
+    /// <summary>An inbox link's settings: where messages go, their size bound, the auto-reply and the senders who write free.</summary>
+    public string? InboxDeliverTo { get; set; }
+
+    public string? InboxMaxMessageBytes { get; set; }
+
+    public string? InboxAutoReply { get; set; }
+
+    /// <summary>One sender a line (payer id, wallet or email address).</summary>
+    public string? InboxAllow { get; set; }
+
     public string? HealthPath { get; set; }
 
     public bool Listed { get; set; }
@@ -131,6 +141,10 @@ internal sealed class EditLinkForm
         PassCalls = Number(link.Pass?.Calls),
         PassMinutes = Number(link.Pass?.Minutes),
         HealthProbe = link.Listing.HealthProbe,
+        InboxDeliverTo = link.Inbox?.DeliverTo,
+        InboxMaxMessageBytes = Number(link.Inbox?.MaxMessageBytes),
+        InboxAutoReply = link.Inbox?.AutoReply,
+        InboxAllow = link.Inbox is { } inbox ? string.Join("\n", inbox.Allow) : null,
         HealthPath = link.Listing.HealthPath,
         Listed = link.Listing.Listed,
         Tags = string.Join(", ", link.Listing.Tags),
@@ -178,6 +192,7 @@ internal sealed class EditLinkForm
             RateLimit = ReadRateLimit(link.RateLimit, errors),
             Pass = forwarding ? ReadPass(link.Pass, errors) : default,
             UpstreamHeaders = ReadHeaders(errors),
+            Inbox = link.Inbox is { } inbox ? ReadInbox(inbox, errors) : null,
             HealthProbe = HealthProbe == link.Listing.HealthProbe ? null : HealthProbe,
             HealthPath = Changed(HealthPath, link.Listing.HealthPath),
             Listed = Listed == link.Listing.Listed ? null : Listed,
@@ -252,6 +267,23 @@ internal sealed class EditLinkForm
         var same = current is not null && draft.Price is { IsValid: true } p && p.Value == current.Price
             && draft.Calls == current.Calls && draft.Minutes == current.Minutes;
         return same ? default : new(true, draft);
+    }
+
+    // Only what changed is sent; an emptied auto-reply or allow list removes it.
+    private Core.Inbox.InboxDraft? ReadInbox(Core.Inbox.InboxSettings current, List<ValidationError> errors)
+    {
+        var deliverTo = NewLinkForm.Blank(InboxDeliverTo) ?? "";
+        var size = NewLinkForm.Blank(InboxMaxMessageBytes) is null ? null : WholeNumber("inbox.maxMessageBytes", InboxMaxMessageBytes, errors);
+        var autoReply = NewLinkForm.Blank(InboxAutoReply) ?? "";
+        var allow = (InboxAllow ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(a => a.ToLowerInvariant()).Distinct().ToList();
+        var draft = new Core.Inbox.InboxDraft
+        {
+            DeliverTo = deliverTo == current.DeliverTo ? null : deliverTo,
+            MaxMessageBytes = size is null || size == current.MaxMessageBytes ? null : (int)Math.Clamp(size.Value, int.MinValue, int.MaxValue),
+            AutoReply = autoReply == (current.AutoReply ?? "") ? null : autoReply,
+            Allow = allow.SequenceEqual(current.Allow) ? null : allow,
+        };
+        return draft is { DeliverTo: null, MaxMessageBytes: null, AutoReply: null, Allow: null } ? null : draft;
     }
 
     private Patch<Dictionary<string, string>> ReadHeaders(List<ValidationError> errors)

@@ -140,6 +140,45 @@ public sealed partial class ConsoleManagementTests(ConsoleFixture fixture) : ICl
     }
 
     [Fact]
+    public async Task An_inbox_links_settings_are_edited_on_its_page_with_the_apis_checks()
+    {
+        var (key, api) = await fixture.NewOrganisationAsync("Console inbox settings");
+        using (api)
+        {
+            var (id, _) = await Gateway.CreateLinkAsync(new
+            {
+                name = "Write to me", price = "0.25", payTo = ConsoleFixture.PayTo, accepts = new[] { "credits" }, inbox = new { deliverTo = "owner@example.com" },
+            }, api);
+            using var session = await ConsoleSession.SignedInAsync(Gateway, key);
+            var page = $"/console/links/{id}";
+            var (_, html) = await session.GetAsync(page);
+            Assert.Contains("id=\"inboxDeliverTo\"", html, StringComparison.Ordinal);
+            Assert.DoesNotContain("id=\"upstream\"", html, StringComparison.Ordinal);
+            var form = new Dictionary<string, string>
+            {
+                ["Input.Name"] = "Write to me", ["Input.Price"] = "0.25", ["Input.PayTo"] = ConsoleFixture.PayTo, ["Input.Networks"] = "eip155:84532",
+                ["Input.AcceptCredits"] = "true", ["Input.InboxDeliverTo"] = "desk@example.com", ["Input.InboxMaxMessageBytes"] = "100",
+                ["Input.InboxAutoReply"] = "Thanks, read within a day.", ["Input.InboxAllow"] = "Friend@example.org",
+            };
+            using (var bad = await session.PostFormAsync(page, "edit-link", form))
+            {
+                Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+                Assert.Contains("data-field=\"inbox.maxMessageBytes\" data-code=\"invalid_inbox_size\"", await bad.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            }
+            form["Input.InboxMaxMessageBytes"] = "4096";
+            using (var saved = await session.PostFormAsync(page, "edit-link", form))
+            {
+                Assert.Equal(HttpStatusCode.Found, saved.StatusCode);
+            }
+            var inbox = (await api.GetFromJsonAsync<JsonElement>($"/api/links/{id}")).GetProperty("inbox");
+            Assert.Equal("desk@example.com", inbox.GetProperty("deliverTo").GetString());
+            Assert.Equal(4096, inbox.GetProperty("maxMessageBytes").GetInt32());
+            Assert.Equal("Thanks, read within a day.", inbox.GetProperty("autoReply").GetString());
+            Assert.Equal(["friend@example.org"], inbox.GetProperty("allow").EnumerateArray().Select(a => a.GetString()));
+        }
+    }
+
+    [Fact]
     public async Task Payers_are_created_edited_and_their_keys_issued_and_revoked_from_the_console()
     {
         var (_, api) = await fixture.NewOrganisationAsync("Console payers");
