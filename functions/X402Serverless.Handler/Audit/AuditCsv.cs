@@ -13,21 +13,6 @@ internal static class AuditCsv
         csv.Append(CultureInfo.InvariantCulture,
             $"{Cell(e.At.UtcDateTime.ToString("O", CultureInfo.InvariantCulture))},{Cell(e.Id)},{Cell(e.Actor.Kind)},{Cell(e.Actor.Id)},{Cell(e.Actor.Label)},{Cell(e.Actor.Role)},{Cell(e.Action)},{Cell(e.TargetType)},{Cell(e.TargetId)},{Cell(e.Outcome)},{e.Status},{Cell(e.ClientAddress)},{Cell(e.Before)},{Cell(e.After)}\r\n");
 
-    /// <summary>
-    /// Quoted when it holds a separator, quote or line break. A value starting with = + - @ (or a tab or carriage
-    /// return, which some spreadsheets skip before reading a formula) gets a leading apostrophe, so a spreadsheet shows
-    /// the text instead of running it: names and ids in the log come from callers.
-    /// </summary>
-    public static string Cell(string? value)
-    {
-        if (string.IsNullOrEmpty(value))
-        {
-            return "";
-        }
-        if ("=+-@\t\r".Contains(value[0], StringComparison.Ordinal))
-        {
-            value = "'" + value;
-        }
-        return value.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
-    }
+    /// <summary>A cell with formulas defused (<see cref="Management.CsvCells.Cell"/>).</summary>
+    public static string Cell(string? value) => Management.CsvCells.Cell(value);
 }

@@ -18,6 +18,7 @@ internal static class ConsoleEndpoints
         app.MapGet(ConsoleStyles.Path, () => TypedResults.Text(ConsoleStyles.Css, "text/css"));
         app.MapPost("/console/logout", SignOutAsync).RequireAuthorization(ConsoleAuth.Policy);
         app.MapGet("/console/audit.csv", AuditCsvAsync).RequireAuthorization(ConsoleAuth.Policy);
+        app.MapConsoleDownloads();
     }
 
     /// <summary>The audit page's CSV download: the same entries and filters as GET /api/audit.csv.</summary>

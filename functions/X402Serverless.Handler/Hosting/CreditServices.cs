@@ -13,6 +13,7 @@ internal static class CreditServices
         services.AddSingleton<AllowanceReset>();
         services.AddHostedSingleton<AllowanceTimer>();
         services.AddSingleton<PayerAccounts>();
+        services.AddSingleton<PayerEditor>();
         services.AddSingleton<PayerAuthFilter>();
         services.AddSingleton<UsdcTopUps>();
         services.AddSingleton<TopUpServices>();

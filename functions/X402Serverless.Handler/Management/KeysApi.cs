@@ -50,11 +50,38 @@ internal static class KeysApi
                 }
             }
         }
+        var issued = await IssueAsync(access, time, caller.Organisation.Id, role, facilitator, http.RequestAborted);
+        return TypedResults.Created($"/api/keys/{issued.Id}", issued);
+    }
+
+    /// <summary>Stores a new key for the organisation and returns it, to be shown once (the API and the console both issue here).</summary>
+    public static async Task<IssuedKey> IssueAsync(IAccessStore access, TimeProvider time, string organisationId, string role, bool facilitator,
+        CancellationToken cancellationToken)
+    {
         var key = ManagementKeys.NewKey();
-        var accessKey = new AccessKey(ManagementKeys.NewId("key"), caller.Organisation.Id, ManagementKeys.DisplayPrefix(key), role, time.GetUtcNow(), facilitator);
-        await access.AddKeyAsync(accessKey, ManagementKeys.Hash(key), http.RequestAborted);
-        return TypedResults.Created($"/api/keys/{accessKey.Id}",
-            new IssuedKey(accessKey.Id, accessKey.Prefix, accessKey.Role, accessKey.Facilitator, accessKey.CreatedAt, key));
+        var accessKey = new AccessKey(ManagementKeys.NewId("key"), organisationId, ManagementKeys.DisplayPrefix(key), role, time.GetUtcNow(), facilitator);
+        await access.AddKeyAsync(accessKey, ManagementKeys.Hash(key), cancellationToken);
+        return new IssuedKey(accessKey.Id, accessKey.Prefix, accessKey.Role, accessKey.Facilitator, accessKey.CreatedAt, key);
+    }
+
+    /// <summary>
+    /// Revokes one of the organisation's keys, except the caller's own and the last admin key: null when revoked, else
+    /// why not (a missing or foreign key is "not found"), shared by the API and the console.
+    /// </summary>
+    public static async Task<KeyRevokeRefusal?> TryRevokeAsync(IAccessStore access, string organisationId, string callerKeyId, string id,
+        CancellationToken cancellationToken)
+    {
+        if (id == callerKeyId)
+        {
+            return new(StatusCodes.Status409Conflict, "key_in_use", "A key cannot revoke itself; revoke it with another key of the organisation.", null);
+        }
+        return await access.RevokeKeyAsync(organisationId, id, cancellationToken) switch
+        {
+            KeyRevocation.Revoked => null,
+            KeyRevocation.LastAdmin => new(StatusCodes.Status409Conflict, "last_admin_key",
+                "This is the organisation's last admin key.", "Create another admin key before revoking this one."),
+            _ => new(StatusCodes.Status404NotFound, "not_found", "Key not found.", null),
+        };
     }
 
     private static async Task<Ok<ItemList<KeyView>>> ListAsync(HttpContext http, IAccessStore access)
@@ -67,16 +94,11 @@ internal static class KeysApi
     private static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(string id, HttpContext http, IAccessStore access)
     {
         var caller = CallerContext.Of(http);
-        if (id == caller.Key.Id)
+        return await TryRevokeAsync(access, caller.Organisation.Id, caller.Key.Id, id, http.RequestAborted) switch
         {
-            return Problem.Typed(StatusCodes.Status409Conflict, "key_in_use", "A key cannot revoke itself; revoke it with another key of the organisation.");
-        }
-        return await access.RevokeKeyAsync(caller.Organisation.Id, id, http.RequestAborted) switch
-        {
-            KeyRevocation.Revoked => TypedResults.NoContent(),
-            KeyRevocation.LastAdmin => Problem.Typed(StatusCodes.Status409Conflict, "last_admin_key",
-                "This is the organisation's last admin key.", "Create another admin key before revoking this one."),
-            _ => Problem.NotFound("Key"),
+            null => TypedResults.NoContent(),
+            { Status: StatusCodes.Status404NotFound } => Problem.NotFound("Key"),
+            var refusal => Problem.Typed(refusal.Status, refusal.Code, refusal.Title, refusal.Detail),
         };
     }
 
@@ -85,6 +107,9 @@ internal static class KeysApi
 
 /// <summary>A management key as listed: never the key itself, only the prefix that identifies it.</summary>
 internal sealed record KeyView(string Id, string Prefix, string Role, bool Facilitator, DateTimeOffset CreatedAt, bool Current);
+
+/// <summary>Why a key was not revoked: the answer's status and problem code.</summary>
+internal sealed record KeyRevokeRefusal(int Status, string Code, string Title, string? Detail);
 
 /// <summary>A new key, shown once.</summary>
 internal sealed record IssuedKey(string Id, string Prefix, string Role, bool Facilitator, DateTimeOffset CreatedAt, string Key);

@@ -171,6 +171,18 @@ internal static class LinkEditor
         return (Inbox.InboxWebhookSecrets.WithSecrets(inbox, s.Sealer, s.Time.GetUtcNow()), []);
     }
 
+    /// <summary>Deletes the organisation's link and drops it from the caches; false when it has no such link.</summary>
+    public static async Task<bool> DeleteLinkAsync(this LinkServices s, string organisationId, string id, CancellationToken cancellationToken)
+    {
+        if (!await s.Links.DeleteAsync(organisationId, id, cancellationToken))
+        {
+            return false;
+        }
+        s.Cache.Invalidate(id);
+        s.Catalogue.Invalidate();
+        return true;
+    }
+
     /// <summary>An inbox stays an inbox and a forwarding link stays one: what a change may not do to either.</summary>
     private static ValidationError? InboxChangeError(PaidLink link, LinkDraft draft) => link.Inbox is null
         ? draft.Inbox is null ? null : new("inbox", "inbox_not_changeable", "A link becomes an inbox only when it is created.")

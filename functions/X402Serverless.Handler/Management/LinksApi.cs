@@ -78,13 +78,7 @@ internal static class LinksApi
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, HttpContext http, LinkServices s)
     {
         var caller = CallerContext.Of(http);
-        if (!await s.Links.DeleteAsync(caller.Organisation.Id, id, http.RequestAborted))
-        {
-            return Problem.NotFound("Link");
-        }
-        s.Cache.Invalidate(id);
-        s.Catalogue.Invalidate();
-        return TypedResults.NoContent();
+        return await s.DeleteLinkAsync(caller.Organisation.Id, id, http.RequestAborted) ? TypedResults.NoContent() : Problem.NotFound("Link");
     }
 
     private static Task<PaidLink?> FindOwnAsync(string id, HttpContext http, LinkServices s) =>

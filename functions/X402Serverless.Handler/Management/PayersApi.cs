@@ -28,28 +28,15 @@ internal static class PayersApi
         api.MapGet("/organisation/balances", BalancesAsync);
     }
 
-    private static async Task<Results<Created<IssuedPayer>, ProblemHttpResult>> CreateAsync(HttpContext http, IPayerStore payers, ILedger ledger, PayerAccounts accounts, TimeProvider time)
+    private static async Task<Results<Created<IssuedPayer>, ProblemHttpResult>> CreateAsync(HttpContext http, PayerEditor editor)
     {
         var (fields, errors) = await ReadAsync(http, creating: true);
         if (errors.Count > 0)
         {
             return Invalid(errors);
         }
-        var payer = new Payer
-        {
-            Id = ManagementKeys.NewId("payer"),
-            OrganisationId = CallerContext.Of(http).Organisation.Id,
-            Name = fields.Name!,
-            MonthlyAllowance = fields.Allowance ?? Usd.Zero,
-            MonthlyCap = fields.Cap,
-            CreditLimit = fields.CreditLimit ?? Usd.Zero,
-            CreatedAt = time.GetUtcNow(),
-        };
-        var issued = PayerKeys.Issue(payer.Id, payer.CreatedAt);
-        await payers.CreateAsync(payer, issued.Record, issued.Hash, http.RequestAborted);
-        await ledger.SetFloorAsync(Accounts.Credits(payer.Id), -payer.CreditLimit, http.RequestAborted);
-        var view = await accounts.ViewAsync(payer, http.RequestAborted);
-        return TypedResults.Created($"/api/payers/{payer.Id}", new IssuedPayer(view, issued.Key));
+        var issued = await editor.CreateAsync(CallerContext.Of(http).Organisation.Id, fields, http.RequestAborted);
+        return TypedResults.Created($"/api/payers/{issued.Payer.Id}", issued);
     }
 
     private static async Task<Ok<ItemList<PayerView>>> ListAsync(HttpContext http, IPayerStore payers, PayerAccounts accounts)
@@ -63,18 +50,16 @@ internal static class PayersApi
         return TypedResults.Ok(new ItemList<PayerView>(views));
     }
 
-    private static async Task<Results<Ok<PayerView>, ProblemHttpResult>> GetAsync(string id, HttpContext http, IPayerStore payers, PayerAccounts accounts)
+    private static async Task<Results<Ok<PayerView>, ProblemHttpResult>> GetAsync(string id, HttpContext http, PayerEditor editor)
     {
-        var payer = await payers.GetAsync(id, http.RequestAborted);
-        return payer is null || payer.OrganisationId != CallerContext.Of(http).Organisation.Id
-            ? Problem.NotFound("Payer")
-            : TypedResults.Ok(await accounts.ViewAsync(payer, http.RequestAborted));
+        var payer = await editor.FindOwnAsync(CallerContext.Of(http).Organisation.Id, id, http.RequestAborted);
+        return payer is null ? Problem.NotFound("Payer") : TypedResults.Ok(await editor.Accounts.ViewAsync(payer, http.RequestAborted));
     }
 
-    private static async Task<Results<Ok<PayerView>, ProblemHttpResult>> UpdateAsync(string id, HttpContext http, IPayerStore payers, ILedger ledger, PayerAccounts accounts)
+    private static async Task<Results<Ok<PayerView>, ProblemHttpResult>> UpdateAsync(string id, HttpContext http, PayerEditor editor)
     {
-        var payer = await payers.GetAsync(id, http.RequestAborted);
-        if (payer is null || payer.OrganisationId != CallerContext.Of(http).Organisation.Id)
+        var payer = await editor.FindOwnAsync(CallerContext.Of(http).Organisation.Id, id, http.RequestAborted);
+        if (payer is null)
         {
             return Problem.NotFound("Payer");
         }
@@ -83,16 +68,7 @@ internal static class PayersApi
         {
             return Invalid(errors);
         }
-        var updated = payer with
-        {
-            Name = fields.Name ?? payer.Name,
-            MonthlyAllowance = fields.Allowance ?? payer.MonthlyAllowance,
-            MonthlyCap = fields.ClearCap ? null : fields.Cap ?? payer.MonthlyCap,
-            CreditLimit = fields.CreditLimit ?? payer.CreditLimit,
-        };
-        await payers.UpdateAsync(updated, http.RequestAborted);
-        await ledger.SetFloorAsync(Accounts.Credits(payer.Id), -updated.CreditLimit, http.RequestAborted);
-        return TypedResults.Ok(await accounts.ViewAsync(updated, http.RequestAborted));
+        return TypedResults.Ok(await editor.UpdateAsync(payer, fields, http.RequestAborted));
     }
 
     private static async Task<Results<Ok<BudgetView>, ProblemHttpResult>> SetBudgetAsync(HttpContext http, IPayerStore payers)
@@ -102,15 +78,11 @@ internal static class PayersApi
         {
             return Problem.Invalid("The budget is not valid.", errors);
         }
-        if (!request.MonthlyBudget.IsSent)
+        var (budget, invalid) = PayerEditor.CheckBudget(request.MonthlyBudget);
+        if (invalid is not null)
         {
-            return Problem.Typed(StatusCodes.Status400BadRequest, "invalid_budget", "Send {\"monthlyBudget\": \"500.00\"} (or null for none).");
+            return Problem.Typed(StatusCodes.Status400BadRequest, invalid.Code, invalid.Message);
         }
-        if (request.MonthlyBudget.Value is { IsPositive: false })
-        {
-            return Problem.Typed(StatusCodes.Status400BadRequest, "invalid_budget", "monthlyBudget is a positive USD decimal string.");
-        }
-        var budget = request.MonthlyBudget.Value?.Value;
         await payers.SetMonthlyBudgetAsync(CallerContext.Of(http).Organisation.Id, budget, http.RequestAborted);
         return TypedResults.Ok(new BudgetView(budget));
     }
@@ -125,36 +97,14 @@ internal static class PayersApi
             budget));
     }
 
-    private sealed record Fields(string? Name, Usd? Allowance, Usd? Cap, bool ClearCap, Usd? CreditLimit);
-
-    private static async Task<(Fields Fields, List<ValidationError> Errors)> ReadAsync(HttpContext http, bool creating)
+    private static async Task<(PayerFields Fields, List<ValidationError> Errors)> ReadAsync(HttpContext http, bool creating)
     {
         var (request, errors) = await JsonContract.ReadAsync(http.Request, ApiJson.Default.PayerRequest, http.RequestAborted);
         if (request is null)
         {
-            return (new Fields(null, null, null, false, null), errors);
+            return (new PayerFields(null, null, null, false, null), errors);
         }
-        if ((creating && string.IsNullOrWhiteSpace(request.Name)) || request.Name is { Length: > 200 })
-        {
-            errors.Add(new("name", "invalid_name", "name is required (1–200 characters)."));
-        }
-        Usd? Amount(string field, UsdInput? input, bool allowZero)
-        {
-            if (input is not { } given)
-            {
-                return null;
-            }
-            if (!given.IsValid || given.Value.IsNegative || (!allowZero && !given.Value.IsPositive))
-            {
-                errors.Add(new(field, "invalid_amount", $"{field} is a USD decimal string such as \"25.00\" (at most 6 decimals)."));
-                return null;
-            }
-            return given.Value;
-        }
-        var allowance = Amount("monthlyAllowance", request.MonthlyAllowance, allowZero: true);
-        var cap = Amount("monthlyCap", request.MonthlyCap.Value, allowZero: false);
-        var limit = Amount("creditLimit", request.CreditLimit, allowZero: true);
-        return (new Fields(request.Name?.Trim(), allowance, cap, request.MonthlyCap.IsCleared, limit), errors);
+        return (PayerEditor.Check(request, creating, errors), errors);
     }
 
     private static ProblemHttpResult Invalid(List<ValidationError> errors) => Problem.Invalid("The payer is not valid.", errors);

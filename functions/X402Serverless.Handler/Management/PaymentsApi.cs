@@ -12,7 +12,36 @@ internal static class PaymentsApi
     {
         api.MapGet("/payments", ListAsync);
         api.MapGet("/payments/{id}", GetAsync);
+        api.MapGet("/payments.csv", CsvAsync);
     }
+
+    /// <summary>GET /api/payments.csv?status=&amp;linkId=: the same query as the list, every page, as CSV (at most <see cref="PaymentsCsv.MaxRows"/> rows).</summary>
+    private static IResult CsvAsync(HttpContext http, IPaymentStore payments, Core.Networks.NetworkRegistry networks, string? status, string? linkId) =>
+        Csv(http, payments, networks, CallerContext.Of(http).Organisation.Id, status, linkId);
+
+    /// <summary>The payments download for an organisation, or the problem with its filters (shared with the console).</summary>
+    public static IResult Csv(HttpContext http, IPaymentStore payments, Core.Networks.NetworkRegistry networks, string organisationId, string? status, string? linkId)
+    {
+        if (ParseStatus(status) is not (var parsed, null))
+        {
+            return InvalidStatus();
+        }
+        if (linkId is { Length: > 100 })
+        {
+            return Problem.Typed(StatusCodes.Status400BadRequest, "invalid_link", "linkId is at most 100 characters.");
+        }
+        linkId = string.IsNullOrEmpty(linkId) ? null : linkId;
+        return CsvCells.Download("payments.csv", (w, ct) => PaymentsCsv.WriteAsync(w, payments, networks, organisationId, parsed, linkId, ct), http.RequestAborted);
+    }
+
+    // An empty status (a form's blank field) is no filter.
+    private static (PaymentStatus? Status, string? Error) ParseStatus(string? status) =>
+        string.IsNullOrEmpty(status) ? (null, null)
+        : Enum.TryParse<PaymentStatus>(status, ignoreCase: true, out var s) && Enum.IsDefined(s) ? (s, null)
+        : (null, "invalid_status");
+
+    private static ProblemHttpResult InvalidStatus() => Problem.Typed(StatusCodes.Status400BadRequest, "invalid_status",
+        $"status must be one of {string.Join(", ", Enum.GetNames<PaymentStatus>().Select(n => n.ToLowerInvariant()))}.");
 
     // limit and before are read as text: a binder failure would only say "bad request", not which parameter or how to fix it.
     private static async Task<Results<Ok<ItemList<PaymentView>>, ProblemHttpResult>> ListAsync(HttpContext http, IPaymentStore payments, string? status, string? linkId, string? limit, string? before)

@@ -47,32 +47,19 @@ internal static class UsageApi
             }
             return TypedResults.Ok(await reports.PayersAsync(CallerContext.Of(http).Organisation.Id, days ?? 30, link, limit ?? 100, http.RequestAborted));
         });
-        api.MapGet("/usage.csv", async Task<Results<ContentHttpResult, ProblemHttpResult>> (HttpContext http, IUsageStore usage, ILinkStore links, TimeProvider time, int? days) =>
+        api.MapGet("/usage.csv", async Task<IResult> (HttpContext http, IUsageStore usage, ILinkStore links, TimeProvider time, int? days) =>
         {
-            if (await CountsAsync(http, usage, time, days) is not (_, { } counts))
+            var organisation = CallerContext.Of(http).Organisation.Id;
+            if (await UsageCsv.CountsAsync(usage, time, organisation, days, http.RequestAborted) is not (_, { } counts))
             {
                 return InvalidDays();
             }
-            var rows = UsageTable.Rows(counts);
-            var names = (await links.ListAsync(CallerContext.Of(http).Organisation.Id, http.RequestAborted)).ToDictionary(l => l.Id, l => l.Name ?? "");
-            var csv = new System.Text.StringBuilder("day,link_id,link_name,challenged,paid,not_charged,rate_limited,latency_p50_ms,latency_p95_ms\r\n");
-            foreach (var r in rows)
-            {
-                csv.Append(CultureInfo.InvariantCulture, $"{r.Day},{r.LinkId},{Csv(names.GetValueOrDefault(r.LinkId, ""))},{r.Challenged},{r.Paid},{r.NotCharged},{r.RateLimited},{r.LatencyP50Ms},{r.LatencyP95Ms}\r\n");
-            }
-            return TypedResults.Text(csv.ToString(), "text/csv; charset=utf-8");
+            return CsvCells.Download("usage.csv", (w, ct) => UsageCsv.WriteAsync(w, counts, links, organisation, ct), http.RequestAborted);
         });
     }
 
-    private static async Task<(string From, IReadOnlyList<UsageCount> Counts)?> CountsAsync(HttpContext http, IUsageStore usage, TimeProvider time, int? days)
-    {
-        if (days is < 1 or > 366)
-        {
-            return null;
-        }
-        var from = Periods.Day(time.GetUtcNow().AddDays(1 - (days ?? 30)));
-        return (from, await usage.ListAsync(CallerContext.Of(http).Organisation.Id, from, http.RequestAborted));
-    }
+    private static Task<(string From, IReadOnlyList<UsageCount> Counts)?> CountsAsync(HttpContext http, IUsageStore usage, TimeProvider time, int? days) =>
+        UsageCsv.CountsAsync(usage, time, CallerContext.Of(http).Organisation.Id, days, http.RequestAborted);
 
     private const int MaxPayers = 1000;
 
@@ -91,16 +78,6 @@ internal static class UsageApi
     }
 
     private static ProblemHttpResult InvalidDays() => Problem.Typed(StatusCodes.Status400BadRequest, "invalid_days", "days is between 1 and 366.");
-
-    // RFC 4180 quoting; a leading formula character is defused so a spreadsheet shows a name, not a formula.
-    private static string Csv(string value)
-    {
-        if (value.Length > 0 && "=+-@".Contains(value[0], StringComparison.Ordinal))
-        {
-            value = "'" + value;
-        }
-        return value.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
-    }
 }
 
 /// <summary>Counters folded into one row per link and day.</summary>

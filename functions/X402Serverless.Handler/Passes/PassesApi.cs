@@ -45,16 +45,28 @@ internal static class PassesApi
     private static async Task<Results<Ok<PassView>, ProblemHttpResult>> RevokeAsync(string id, string passId, HttpContext http, LinkServices links,
         IPassStore passes, TimeProvider time)
     {
-        if (await links.FindOwnLinkAsync(CallerContext.Of(http).Organisation.Id, id, http.RequestAborted) is null
-            || await passes.GetAsync(id, passId, http.RequestAborted) is not { } pass)
+        if (await links.FindOwnLinkAsync(CallerContext.Of(http).Organisation.Id, id, http.RequestAborted) is null)
         {
             return Problem.NotFound("Pass");
+        }
+        return await RevokeSoldAsync(passes, time, id, passId, http.RequestAborted) is { } revoked ? TypedResults.Ok(revoked) : Problem.NotFound("Pass");
+    }
+
+    /// <summary>
+    /// Revokes a pass sold on <paramref name="linkId"/> (already checked to be the caller's), answering how it now looks;
+    /// null when the link sold no such pass. Shared by the API and the console.
+    /// </summary>
+    public static async Task<PassView?> RevokeSoldAsync(IPassStore passes, TimeProvider time, string linkId, string passId, CancellationToken cancellationToken)
+    {
+        if (await passes.GetAsync(linkId, passId, cancellationToken) is not { } pass)
+        {
+            return null;
         }
         var now = time.GetUtcNow();
-        if (!await passes.RevokeAsync(id, passId, now, http.RequestAborted) && pass.RevokedAt is null)
+        if (!await passes.RevokeAsync(linkId, passId, now, cancellationToken) && pass.RevokedAt is null)
         {
-            return Problem.NotFound("Pass");
+            return null;
         }
-        return TypedResults.Ok(PassView.From(await passes.GetAsync(id, passId, http.RequestAborted) ?? pass, now));
+        return PassView.From(await passes.GetAsync(linkId, passId, cancellationToken) ?? pass, now);
     }
 }

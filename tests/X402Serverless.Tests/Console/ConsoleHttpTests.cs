@@ -109,6 +109,8 @@ public sealed class ConsoleHttpTests(ConsoleFixture fixture) : IClassFixture<Con
             var listing = new Dictionary<string, string>
             {
                 ["Input.Name"] = "Quiet API", ["Input.Price"] = "0.01", ["Input.Listed"] = "true", ["Input.Category"] = "Forged",
+                // The rest of the form as the page renders it (a browser posts every field; an emptied required one is an error).
+                ["Input.Upstream"] = "http://127.0.0.1:9/api", ["Input.PayTo"] = ConsoleFixture.PayTo, ["Input.Networks"] = "eip155:84532", ["Input.AcceptX402"] = "true",
             };
             using var session = await ConsoleSession.SignedInAsync(Gateway, key);
             using (var forged = await session.PostFormAsync($"/console/links/{id}", "edit-link", listing, withToken: false))
