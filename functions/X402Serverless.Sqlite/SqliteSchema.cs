@@ -358,6 +358,17 @@ internal static class SqliteSchema
             created_at TEXT NOT NULL
         );
         """,
+        """
+        -- Card top-ups, by Stripe Checkout Session: the webhook credits what this row says, not the event's metadata.
+        CREATE TABLE card_topups (
+            session_id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            account_id TEXT NOT NULL,
+            amount INTEGER NOT NULL,
+            currency TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

@@ -7,9 +7,13 @@ namespace X402Serverless.Core.Stripe;
 public sealed record CheckoutSession(string Id, string EventType, string? PaymentStatus, string? Currency, long? AmountTotal)
 {
     public bool Paid => PaymentStatus == "paid";
+
+    /// <summary>Whether <paramref name="id"/> has the shape of a Checkout Session id (cs_ and letters, digits, underscores).</summary>
+    public static bool IsId(string? id) =>
+        id is { Length: > 3 and <= 255 } && id.StartsWith("cs_", StringComparison.Ordinal) && id.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
 }
 
-/// <summary>Completes checkouts the gateway opened for something other than a top-up (a pass bought by card).</summary>
+/// <summary>Completes checkouts the gateway recorded when it opened them (a card top-up, a pass bought by card).</summary>
 public interface ICheckoutFulfilment
 {
     /// <summary>The outcome to record for the event, or null when the session is not one of this fulfilment's.</summary>

@@ -33,6 +33,7 @@ internal static class StoreServices
             services.AddSingleton<IInboxMessageStore, SqliteInboxMessageStore>();
             services.AddSingleton<IAuditLog, SqliteAuditLog>();
             services.AddSingleton<IPassStore, SqlitePassStore>();
+            services.AddSingleton<ICardTopUpStore, SqliteCardTopUpStore>();
             services.AddSingleton<IWebhookEndpointStore, SqliteWebhookEndpointStore>();
             foreach (var source in WebhookSources.All)
             {
@@ -80,12 +81,14 @@ internal static class StoreServices
         services.AddSingleton<ITransferClaimStore>(transferClaims);
         var passes = new TablePassStore(client, p + "passes", p + "siwxnonces", p + "passcheckouts");
         services.AddSingleton<IPassStore>(passes);
+        var cardTopUps = new TableCardTopUpStore(client, p + "cardtopups");
+        services.AddSingleton<ICardTopUpStore>(cardTopUps);
         services.AddSingleton<ILedger>(sp => new TableLedger(client, sp.GetRequiredService<TimeProvider>(), p + "ledgerentries", p + "ledgeraccounts", p + "ledgercaps"));
         services.AddSingleton<IStoreInitializer>(sp => new TableInitialization(ct => Task.WhenAll(
             links.InitializeAsync(ct), access.InitializeAsync(ct), payments.InitializeAsync(ct), payers.InitializeAsync(ct),
             stripeEvents.InitializeAsync(ct), kycEvents.InitializeAsync(ct), kyc.InitializeAsync(ct), usage.InitializeAsync(ct), signup.InitializeAsync(ct),
             linkHealth.InitializeAsync(ct),
-            paymentIdentifiers.InitializeAsync(ct), messages.InitializeAsync(ct), transferClaims.InitializeAsync(ct), audit.InitializeAsync(ct), passes.InitializeAsync(ct), webhookEndpoints.InitializeAsync(ct),
+            paymentIdentifiers.InitializeAsync(ct), messages.InitializeAsync(ct), transferClaims.InitializeAsync(ct), audit.InitializeAsync(ct), passes.InitializeAsync(ct), cardTopUps.InitializeAsync(ct), webhookEndpoints.InitializeAsync(ct),
             ((TableLedger)sp.GetRequiredService<ILedger>()).InitializeAsync(ct))));
     }
 }

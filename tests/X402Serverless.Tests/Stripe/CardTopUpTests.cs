@@ -47,7 +47,7 @@ public sealed class CardTopUpTests(CreditsFixture fixture) : IClassFixture<Credi
     {
         using var org = await fixture.NewOrganisationAsync();
         var payer = await CreditsFixture.NewPayerAsync(org, new { name = "Webhook payer" });
-        var session = "cs_test_" + Guid.NewGuid().ToString("N");
+        var session = await OpenPayerTopUpAsync(payer.Key, "5.00");
 
         using (var first = await DeliverAsync(Event("evt_a_" + session, session, payer.Id, 500)))
         {
@@ -68,6 +68,105 @@ public sealed class CardTopUpTests(CreditsFixture fixture) : IClassFixture<Credi
         // The second event for the session is applied (as a no-op) before the balance is judged.
         await WaitProcessedAsync("evt_b_" + session);
         Assert.Equal(5_000_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
+        Assert.Equal(0, (await fixture.Ledger.TotalAsync(default)).Micros);
+    }
+
+    [Fact]
+    public async Task A_session_the_gateway_did_not_open_credits_nothing_whatever_its_metadata_says()
+    {
+        using var org = await fixture.NewOrganisationAsync();
+        var payer = await CreditsFixture.NewPayerAsync(org, new { name = "Forged target" });
+        var organisationId = (await org.GetFromJsonAsync<JsonElement>("/api/organisation")).GetProperty("id").GetString()!;
+        // Made in Stripe's dashboard or by another integration on the same account, with the gateway's metadata keys.
+        var forged = "cs_test_" + Guid.NewGuid().ToString("N");
+        var forPayer = Event("evt_f1_" + forged, forged, payer.Id, 500);
+        var forPool = Event("evt_f2_" + forged, forged, payer.Id, 500, metadata: new { organisation_id = organisationId });
+
+        using (var a = await DeliverAsync(forPayer))
+        using (var b = await DeliverAsync(forPool))
+        {
+            Assert.Equal(HttpStatusCode.OK, a.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, b.StatusCode);
+        }
+        Assert.Equal("not_recorded", await OutcomeAsync("evt_f1_" + forged));
+        Assert.Equal("not_recorded", await OutcomeAsync("evt_f2_" + forged));
+        Assert.Equal(0, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
+        Assert.Equal(0, (await fixture.Ledger.BalanceAsync(Accounts.Pool(organisationId), default)).Micros);
+    }
+
+    [Fact]
+    public async Task A_recorded_session_credits_the_recorded_payer_whoever_its_metadata_names()
+    {
+        using var org = await fixture.NewOrganisationAsync();
+        var buyer = await CreditsFixture.NewPayerAsync(org, new { name = "Buyer" });
+        var other = await CreditsFixture.NewPayerAsync(org, new { name = "Would-be beneficiary" });
+        var organisationId = (await org.GetFromJsonAsync<JsonElement>("/api/organisation")).GetProperty("id").GetString()!;
+        var session = await OpenPayerTopUpAsync(buyer.Key, "3.00");
+
+        // Metadata edited in Stripe's dashboard to name another payer and an organisation: ignored.
+        await DeliverAndWaitAsync(Event("evt_m_" + session, session, other.Id, 300, metadata: new { payer_id = other.Id, organisation_id = organisationId }));
+
+        Assert.Equal(3_000_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(buyer.Id), default)).Micros);
+        Assert.Equal(0, (await fixture.Ledger.BalanceAsync(Accounts.Credits(other.Id), default)).Micros);
+        Assert.Equal(0, (await fixture.Ledger.BalanceAsync(Accounts.Pool(organisationId), default)).Micros);
+    }
+
+    [Fact]
+    public async Task An_amount_or_currency_other_than_the_recorded_one_credits_nothing()
+    {
+        using var org = await fixture.NewOrganisationAsync();
+        var payer = await CreditsFixture.NewPayerAsync(org, new { name = "Mismatch" });
+        var session = await OpenPayerTopUpAsync(payer.Key, "5.00");
+
+        Assert.Equal("topup_amount_mismatch", await DeliverAndWaitAsync(Event("evt_x1_" + session, session, payer.Id, 50_000)));
+        Assert.Equal("topup_amount_mismatch", await DeliverAndWaitAsync(Event("evt_x2_" + session, session, payer.Id, 499)));
+        Assert.Equal("topup_amount_mismatch", await DeliverAndWaitAsync(Event("evt_x3_" + session, session, payer.Id, 500, currency: "eur")));
+        Assert.Equal(0, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
+    }
+
+    [Fact]
+    public async Task A_delayed_payment_credits_on_async_payment_succeeded_once_not_on_the_unpaid_completion()
+    {
+        using var org = await fixture.NewOrganisationAsync();
+        var payer = await CreditsFixture.NewPayerAsync(org, new { name = "Bank debit" });
+        var session = await OpenPayerTopUpAsync(payer.Key, "7.00");
+
+        Assert.Equal("topup_not_paid", await DeliverAndWaitAsync(Event("evt_u_" + session, session, payer.Id, 700, paymentStatus: "unpaid")));
+        Assert.Equal(0, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
+
+        const string succeeded = "checkout.session.async_payment_succeeded";
+        await DeliverAndWaitAsync(Event("evt_s_" + session, session, payer.Id, 700, type: succeeded));
+        Assert.Equal(7_000_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
+        Assert.Equal("duplicate", await DeliverAndWaitAsync(Event("evt_s2_" + session, session, payer.Id, 700, type: succeeded)));
+        Assert.Equal(7_000_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
+    }
+
+    [Fact]
+    public async Task The_same_event_delivered_fifty_times_at_once_credits_once()
+    {
+        using var org = await fixture.NewOrganisationAsync();
+        var payer = await CreditsFixture.NewPayerAsync(org, new { name = "Concurrent" });
+        var session = await OpenPayerTopUpAsync(payer.Key, "2.00");
+        var same = Event("evt_c_" + session, session, payer.Id, 200);
+        // And distinct events for the session (completed and async_payment_succeeded), processed concurrently too.
+        var others = Enumerable.Range(0, 10).Select(i => Event($"evt_c{i}_" + session, session, payer.Id, 200,
+            type: i % 2 == 0 ? "checkout.session.completed" : "checkout.session.async_payment_succeeded")).ToList();
+
+        var responses = await Task.WhenAll(Enumerable.Repeat(same, 50).Concat(others).Select(p => Task.Run(() => DeliverAsync(p))));
+        foreach (var response in responses)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            response.Dispose();
+        }
+        // The worker applies them; these apply the same events again, concurrently with it and with each other.
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Task.Run(() => Processor.ProcessAsync(i < 10 ? "evt_c_" + session : $"evt_c{i - 10}_" + session, default))));
+        Assert.All(outcomes, o => Assert.Contains(o, new[] { "credited", "duplicate" }));
+        foreach (var id in new[] { "evt_c_" + session }.Concat(Enumerable.Range(0, 10).Select(i => $"evt_c{i}_" + session)))
+        {
+            await WaitProcessedAsync(id);
+        }
+        Assert.Equal(2_000_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
+        Assert.Single(await fixture.Ledger.PostingsAsync(Accounts.Credits(payer.Id), 100, default));
         Assert.Equal(0, (await fixture.Ledger.TotalAsync(default)).Micros);
     }
 
@@ -106,22 +205,46 @@ public sealed class CardTopUpTests(CreditsFixture fixture) : IClassFixture<Credi
         using var org = await fixture.NewOrganisationAsync();
         var me = await org.GetFromJsonAsync<JsonElement>("/api/organisation");
         var organisationId = me.GetProperty("id").GetString()!;
-        var session = "cs_test_" + Guid.NewGuid().ToString("N");
+        using var opened = await org.PostAsJsonAsync("/api/organisation/topups/card", new { amount = "250.00" });
+        Assert.Equal(HttpStatusCode.Created, opened.StatusCode);
+        var session = (await opened.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("sessionId").GetString()!;
         var payload = JsonSerializer.Serialize(new
         {
             id = "evt_o_" + session, type = "checkout.session.completed",
-            data = new { @object = new { id = session, @object = "checkout.session", payment_status = "paid", currency = "usd", amount_total = 25000, metadata = new { organisation_id = organisationId } } },
+            data = new { @object = new { id = session, @object = "checkout.session", payment_status = "paid", currency = "usd", amount_total = 25000, metadata = new { organisation_id = "org_someone_else" } } },
         });
         using var response = await DeliverAsync(payload);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         await WaitForBalanceAsync(Accounts.Pool(organisationId), 250_000_000);
+        Assert.Equal(0, (await fixture.Ledger.BalanceAsync(Accounts.Pool("org_someone_else"), default)).Micros);
     }
 
-    private static string Event(string eventId, string session, string payerId, long cents) => JsonSerializer.Serialize(new
+    private static string Event(string eventId, string session, string payerId, long cents, string type = "checkout.session.completed",
+        string paymentStatus = "paid", string currency = "usd", object? metadata = null) => JsonSerializer.Serialize(new
     {
-        id = eventId, @object = "event", type = "checkout.session.completed",
-        data = new { @object = new { id = session, @object = "checkout.session", payment_status = "paid", currency = "usd", amount_total = cents, client_reference_id = payerId, metadata = new { payer_id = payerId } } },
+        id = eventId, @object = "event", type,
+        data = new { @object = new { id = session, @object = "checkout.session", payment_status = paymentStatus, currency, amount_total = cents, client_reference_id = payerId, metadata = metadata ?? new { payer_id = payerId } } },
     });
+
+    /// <summary>Opens a card top-up as the payer, through the API (so the gateway records it); its Checkout Session id.</summary>
+    private async Task<string> OpenPayerTopUpAsync(string payerKey, string amount)
+    {
+        using var me = fixture.Gateway.Client(payerKey);
+        using var response = await me.PostAsJsonAsync("/api/me/topups/card", new { amount });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("sessionId").GetString()!;
+    }
+
+    /// <summary>Delivers a signed event and waits until it is applied; the outcome recorded for it.</summary>
+    private async Task<string> DeliverAndWaitAsync(string payload)
+    {
+        var id = JsonDocument.Parse(payload).RootElement.GetProperty("id").GetString()!;
+        using (var response = await DeliverAsync(payload))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        return await OutcomeAsync(id);
+    }
 
     private async Task<HttpResponseMessage> DeliverAsync(string payload) =>
         await PostAsync(payload, await WebhookSignatureTests.OfficialHeaderAsync(payload, CreditsFixture.StripeWebhookSecret, DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
@@ -139,6 +262,19 @@ public sealed class CardTopUpTests(CreditsFixture fixture) : IClassFixture<Credi
 
     private IWebhookInbox Inbox => fixture.Gateway.Services.GetRequiredKeyedService<IWebhookInbox>(WebhookSources.Stripe);
 
+    private InboxProcessor Processor => fixture.Gateway.Services.GetServices<InboxProcessor>().Single(p => p.Source == WebhookSources.Stripe);
+
+    /// <summary>
+    /// The outcome of an event that changes nothing when applied again (not recorded, not paid, a mismatch): waits
+    /// until the worker has applied it, then applies it once more and reads what it says. A crediting event says
+    /// "duplicate" the second time, so its tests read the balance instead.
+    /// </summary>
+    private async Task<string> OutcomeAsync(string eventId)
+    {
+        await WaitProcessedAsync(eventId);
+        return await Processor.ProcessAsync(eventId, default);
+    }
+
     /// <summary>Waits until the stored event has been applied (it leaves the inbox's pending list).</summary>
     private async Task WaitProcessedAsync(string eventId)
     {
@@ -148,10 +284,7 @@ public sealed class CardTopUpTests(CreditsFixture fixture) : IClassFixture<Credi
 
     private async Task WaitForBalanceAsync(string account, long expected)
     {
-        for (var i = 0; i < 100 && (await fixture.Ledger.BalanceAsync(account, default)).Micros != expected; i++)
-        {
-            await Task.Delay(50);
-        }
+        await Poll.UntilAsync(async () => (await fixture.Ledger.BalanceAsync(account, default)).Micros == expected, TimeSpan.FromSeconds(30));
         Assert.Equal(expected, (await fixture.Ledger.BalanceAsync(account, default)).Micros);
     }
 }

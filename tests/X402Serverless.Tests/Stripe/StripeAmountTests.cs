@@ -1,4 +1,5 @@
 using X402Serverless.Core.Ledger;
+using X402Serverless.Core.Money;
 using X402Serverless.Core.Stripe;
 using X402Serverless.Core.Webhooks;
 using X402Serverless.Sqlite;
@@ -15,13 +16,14 @@ public sealed class StripeAmountTests
     [InlineData("1e30", "amount_out_of_range")]
     [InlineData("0", "amount_out_of_range")]
     [InlineData("-500", "amount_out_of_range")]
-    [InlineData("\"500\"", "unsupported_amount")]
-    [InlineData("null", "unsupported_amount")]
+    [InlineData("\"500\"", "topup_amount_mismatch")]
+    [InlineData("null", "topup_amount_mismatch")]
     public async Task Out_of_range_amounts_are_refused_with_a_reason_and_post_nothing(string amount, string outcome)
     {
-        var (processor, ledger, inbox) = Create();
+        var (processor, ledger, inbox, topUps) = Create();
         var id = "evt_" + Guid.NewGuid().ToString("N");
-        await inbox.TryAddAsync(id, "checkout.session.completed", Event(amount), DateTimeOffset.UnixEpoch, default);
+        var session = await RecordAsync(topUps, Usd.Parse("5.00"));
+        await inbox.TryAddAsync(id, "checkout.session.completed", Event(session, amount), DateTimeOffset.UnixEpoch, default);
 
         Assert.Equal(outcome, await processor.ProcessAsync(id, default));
         Assert.Equal(0, (await ledger.BalanceAsync(Accounts.Pool("org_amounts"), default)).Micros);
@@ -31,8 +33,9 @@ public sealed class StripeAmountTests
     [Fact]
     public async Task The_largest_real_amount_is_credited_in_full()
     {
-        var (processor, ledger, inbox) = Create();
-        await inbox.TryAddAsync("evt_max", "checkout.session.completed", Event(StripeEventProcessor.MaxCents.ToString(System.Globalization.CultureInfo.InvariantCulture)), DateTimeOffset.UnixEpoch, default);
+        var (processor, ledger, inbox, topUps) = Create();
+        var session = await RecordAsync(topUps, Usd.FromCents(StripeEventProcessor.MaxCents));
+        await inbox.TryAddAsync("evt_max", "checkout.session.completed", Event(session, StripeEventProcessor.MaxCents.ToString(System.Globalization.CultureInfo.InvariantCulture)), DateTimeOffset.UnixEpoch, default);
 
         Assert.Equal("credited", await processor.ProcessAsync("evt_max", default));
         Assert.Equal(StripeEventProcessor.MaxCents * 10_000, (await ledger.BalanceAsync(Accounts.Pool("org_amounts"), default)).Micros);
@@ -41,20 +44,32 @@ public sealed class StripeAmountTests
     [Fact]
     public async Task An_event_with_an_unreadable_string_is_recorded_malformed()
     {
-        var (processor, _, inbox) = Create();
-        await inbox.TryAddAsync("evt_bad", "checkout.session.completed", Event("500").Replace("\"usd\"", "\"\\ud800\"", StringComparison.Ordinal), DateTimeOffset.UnixEpoch, default);
+        var (processor, _, inbox, _) = Create();
+        await inbox.TryAddAsync("evt_bad", "checkout.session.completed", Event("cs_bad", "500").Replace("\"usd\"", "\"\\ud800\"", StringComparison.Ordinal), DateTimeOffset.UnixEpoch, default);
         Assert.Equal("malformed", await processor.ProcessAsync("evt_bad", default));
     }
 
-    private static (StripeEventProcessor Processor, SqliteLedger Ledger, SqliteWebhookInbox Inbox) Create()
+    private static (StripeEventProcessor Processor, SqliteLedger Ledger, SqliteWebhookInbox Inbox, SqliteCardTopUpStore TopUps) Create()
     {
         var database = new SqliteDatabase(Path.Combine(Path.GetTempPath(), "x402-stripe-" + Guid.NewGuid().ToString("N"), "x402.db"));
         var ledger = new SqliteLedger(database, TimeProvider.System);
         var inbox = new SqliteWebhookInbox(database, WebhookSources.Stripe);
-        return (new StripeEventProcessor(inbox, ledger, new SqlitePayerStore(database), TimeProvider.System), ledger, inbox);
+        var topUps = new SqliteCardTopUpStore(database);
+        var fulfilment = new CardTopUpFulfilment(topUps, ledger, new SqlitePayerStore(database));
+        return (new StripeEventProcessor(inbox, TimeProvider.System, [fulfilment]), ledger, inbox, topUps);
     }
 
-    private static string Event(string amount) =>
-        "{\"id\":\"evt\",\"type\":\"checkout.session.completed\",\"data\":{\"object\":{\"id\":\"cs_" + Guid.NewGuid().ToString("N")
+    private static async Task<string> RecordAsync(SqliteCardTopUpStore topUps, Usd amount)
+    {
+        var session = "cs_test_" + Guid.NewGuid().ToString("N");
+        await topUps.AddAsync(new CardTopUp
+        {
+            SessionId = session, Kind = CardTopUp.Organisation, AccountId = "org_amounts", Amount = amount, Currency = "usd", CreatedAt = DateTimeOffset.UnixEpoch,
+        }, default);
+        return session;
+    }
+
+    private static string Event(string session, string amount) =>
+        "{\"id\":\"evt\",\"type\":\"checkout.session.completed\",\"data\":{\"object\":{\"id\":\"" + session
         + "\",\"payment_status\":\"paid\",\"currency\":\"usd\",\"amount_total\":" + amount + ",\"metadata\":{\"organisation_id\":\"org_amounts\"}}}}";
 }

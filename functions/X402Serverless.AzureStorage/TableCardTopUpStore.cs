@@ -1,0 +1,50 @@
+using Azure;
+using Azure.Data.Tables;
+using X402Serverless.AzureStorage.Tables;
+using X402Serverless.Core.Money;
+using X402Serverless.Core.Ports;
+using X402Serverless.Core.Stripe;
+using static X402Serverless.AzureStorage.Tables.EntityFields;
+
+namespace X402Serverless.AzureStorage;
+
+/// <summary>Card top-up checkouts (partition = Stripe session id): an insert, so the first record of a session is kept.</summary>
+public sealed class TableCardTopUpStore(TableServiceClient service, string table = "cardtopups") : ICardTopUpStore
+{
+    private const string Row = "t";
+    private readonly TableClient _table = service.GetTableClient(table);
+
+    public async Task InitializeAsync(CancellationToken cancellationToken) => await _table.CreateIfNotExistsAsync(cancellationToken);
+
+    public async Task<bool> AddAsync(CardTopUp topUp, CancellationToken cancellationToken)
+    {
+        var entity = new TableEntity(topUp.SessionId, Row)
+        {
+            ["Kind"] = topUp.Kind,
+            ["AccountId"] = topUp.AccountId,
+            ["Amount"] = topUp.Amount.Micros,
+            ["Currency"] = topUp.Currency,
+            ["CreatedAt"] = topUp.CreatedAt.ToUniversalTime(),
+        };
+        try
+        {
+            await _table.AddEntityAsync(entity, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.IsConflict())
+        {
+            return false;
+        }
+    }
+
+    public async Task<CardTopUp?> GetAsync(string sessionId, CancellationToken cancellationToken) =>
+        await _table.FindAsync(sessionId, Row, cancellationToken) is not { } e ? null : new CardTopUp
+        {
+            SessionId = e.PartitionKey,
+            Kind = Str(e, "Kind"),
+            AccountId = Str(e, "AccountId"),
+            Amount = Usd.FromMicros(e.GetInt64("Amount") ?? throw new InvalidDataException("Entity lacks Amount.")),
+            Currency = Str(e, "Currency"),
+            CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? throw new InvalidDataException("Entity lacks CreatedAt."),
+        };
+}

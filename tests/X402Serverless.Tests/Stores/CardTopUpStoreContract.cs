@@ -1,0 +1,60 @@
+using X402Serverless.AzureStorage;
+using X402Serverless.Core.Ledger;
+using X402Serverless.Core.Money;
+using X402Serverless.Core.Ports;
+using X402Serverless.Core.Stripe;
+using X402Serverless.Sqlite;
+using X402Serverless.Tests.Support;
+
+namespace X402Serverless.Tests.Stores;
+
+/// <summary>What every ICardTopUpStore adapter must do: keep the first record of a session, whole, and know no other session.</summary>
+public abstract class CardTopUpStoreContract
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 27, 4, 0, 0, TimeSpan.Zero);
+
+    protected abstract Task<ICardTopUpStore> StoreAsync();
+
+    [Fact]
+    public async Task A_session_is_recorded_once_and_read_back_whole()
+    {
+        var store = await StoreAsync();
+        var session = "cs_test_" + Guid.NewGuid().ToString("N");
+        var forPayer = new CardTopUp
+        {
+            SessionId = session, Kind = CardTopUp.Payer, AccountId = "payer_1", Amount = Usd.Parse("20.00"), Currency = "usd", CreatedAt = Now,
+        };
+        var forPool = forPayer with { Kind = CardTopUp.Organisation, AccountId = "org_other", Amount = Usd.Parse("999.00") };
+
+        // Concurrent records of one session: one is kept, whole, and the others change nothing.
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Task.Run(() => store.AddAsync(i % 2 == 0 ? forPayer : forPool, default))));
+        Assert.Single(attempts, a => a);
+        var read = await store.GetAsync(session, default);
+        Assert.Contains(read, new[] { forPayer, forPool });
+        Assert.False(await store.AddAsync(read == forPayer ? forPool : forPayer, default));
+        Assert.Equal(read, await store.GetAsync(session, default));
+
+        var second = forPool with { SessionId = "cs_test_" + Guid.NewGuid().ToString("N") };
+        Assert.True(await store.AddAsync(second, default));
+        var back = await store.GetAsync(second.SessionId, default);
+        Assert.Equal(second, back);
+        Assert.Equal(Accounts.Pool("org_other"), back!.LedgerAccount);
+        Assert.Null(await store.GetAsync("cs_test_never_opened", default));
+    }
+}
+
+public sealed class SqliteCardTopUpStoreTests : CardTopUpStoreContract
+{
+    protected override Task<ICardTopUpStore> StoreAsync() =>
+        Task.FromResult<ICardTopUpStore>(new SqliteCardTopUpStore(new SqliteDatabase(Path.Combine(Path.GetTempPath(), "x402-contract-" + Guid.NewGuid().ToString("N"), "x402.db"))));
+}
+
+public sealed class TableCardTopUpStoreTests(AzuriteFixture azurite) : CardTopUpStoreContract, IClassFixture<AzuriteFixture>
+{
+    protected override async Task<ICardTopUpStore> StoreAsync()
+    {
+        var store = new TableCardTopUpStore(azurite.Tables, AzuriteFixture.UniqueTable("cardtopups"));
+        await store.InitializeAsync(default);
+        return store;
+    }
+}
