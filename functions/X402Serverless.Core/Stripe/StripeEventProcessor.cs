@@ -32,9 +32,14 @@ public sealed class StripeEventProcessor(IWebhookInbox events, TimeProvider time
         var type = Str(root, "type");
         if (type is not ("checkout.session.completed" or "checkout.session.async_payment_succeeded")
             || !root.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Object || !data.TryGetProperty("object", out var session)
-            || Str(session, "id") is not { Length: > 0 } id)
+            || Str(session, "id") is not { } id)
         {
             return "ignored";
+        }
+        // Looked up as a store key next: only the shape Stripe gives Checkout Session ids.
+        if (!CheckoutSession.IsId(id))
+        {
+            return "not_recorded";
         }
         long? amount = null;
         if (session.TryGetProperty("amount_total", out var total) && total.ValueKind == JsonValueKind.Number)

@@ -11,9 +11,10 @@ internal static class StripeServices
     public static IServiceCollection AddStripe(this IServiceCollection services)
     {
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<StripeCheckoutClient>(sp, new HttpClient { Timeout = TimeSpan.FromSeconds(30) }));
-        // Each session is recorded by one of these when it is opened; the event is handed to the one that knows it.
+        // Each session is recorded by one of these when it is opened; the event is handed to the one that knows it, in this order.
         services.AddSingleton<ICheckoutFulfilment, CardTopUpFulfilment>();
         services.AddSingleton<ICheckoutFulfilment, Passes.CardPassFulfilment>();
+        services.AddSingleton<ICheckoutFulfilment, UnrecordedCheckouts>(); // last: logs what no one recorded
         services.AddSingleton<InboxProcessor>(sp =>
             ActivatorUtilities.CreateInstance<StripeEventProcessor>(sp, sp.GetRequiredKeyedService<IWebhookInbox>(WebhookSources.Stripe)));
         return services;

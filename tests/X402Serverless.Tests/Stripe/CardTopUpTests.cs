@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Ports;
+using X402Serverless.Core.Stripe;
 using X402Serverless.Core.Webhooks;
 using X402Serverless.Tests.Credits;
 using X402Serverless.Tests.Support;
@@ -37,6 +38,9 @@ public sealed class CardTopUpTests(CreditsFixture fixture) : IClassFixture<Credi
         Assert.Equal("1", sent.Form["line_items[0][quantity]"]);
         Assert.Equal(payer.Id, sent.Form["metadata[payer_id]"]);
         Assert.Equal("https://app.example/topped-up", sent.Form["success_url"]);
+        // Recorded by session id before the URL was answered: this, not the metadata above, is what the webhook credits.
+        var recorded = await fixture.Gateway.Services.GetRequiredService<ICardTopUpStore>().GetAsync(body.GetProperty("sessionId").GetString()!, default);
+        Assert.Equal((CardTopUp.Payer, payer.Id, 5_000_000L, "usd"), (recorded!.Kind, recorded.AccountId, recorded.Amount.Micros, recorded.Currency));
 
         using var tooPrecise = await me.PostAsJsonAsync("/api/me/topups/card", new { amount = "5.001" });
         Assert.Equal(HttpStatusCode.BadRequest, tooPrecise.StatusCode);
