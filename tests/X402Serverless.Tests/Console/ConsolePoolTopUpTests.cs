@@ -2,6 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using X402Serverless.Core.Ports;
+using X402Serverless.Core.Stripe;
 using X402Serverless.Tests.Credits;
 
 namespace X402Serverless.Tests.ProviderConsole;
@@ -34,6 +37,9 @@ public sealed class ConsolePoolTopUpTests(CreditsFixture fixture) : IClassFixtur
         }
         var sent = Assert.Single(fixture.Stripe.Sessions, s => s.Form.GetValueOrDefault("metadata[organisation_id]") == organisation);
         Assert.Equal("2500", sent.Form["line_items[0][price_data][unit_amount]"]);
+        // Recorded as the API records it: the webhook credits this organisation's pool this amount, whatever the metadata says.
+        var recorded = await fixture.Gateway.Services.GetRequiredService<ICardTopUpStore>().GetAsync(sent.Id, default);
+        Assert.Equal((CardTopUp.Organisation, organisation, 25_000_000L), (recorded!.Kind, recorded.AccountId, recorded.Amount.Micros));
         var entry = (await admin.GetFromJsonAsync<JsonElement>("/api/audit?action=organisation.topup.card")).GetProperty("items")[0];
         Assert.Equal("billing", entry.GetProperty("actor").GetProperty("role").GetString());
         Assert.Contains("\"amount\":\"25.00\"", entry.GetProperty("after").GetString(), StringComparison.Ordinal);
