@@ -21,4 +21,9 @@ internal static class FunctionsHost
 
     public static bool IsLoopback(IPAddress? remote) =>
         remote is not null && IPAddress.IsLoopback(remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote);
+
+    /// <summary>A Host header naming this machine (localhost, 127.0.0.0/8, ::1).</summary>
+    public static bool IsLoopbackHost(string host) =>
+        host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+        || (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IsLoopback(address));
 }

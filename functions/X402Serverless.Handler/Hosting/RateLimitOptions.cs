@@ -19,6 +19,11 @@ public sealed class RateLimitOptions
     /// </summary>
     public RateLimitSetting? ContractWalletChecksPerIp { get; set; } = new() { Requests = 600, PerSeconds = 60 };
 
+    /// <summary>
+    /// Card checkouts one client address may open (each is a Stripe API call and a stored record); on by default.
+    /// </summary>
+    public RateLimitSetting? CardCheckoutsPerIp { get; set; } = new() { Requests = 10, PerSeconds = 600 };
+
     /// <summary>Most buckets kept in memory; past it, idle buckets go first, then the least recently used.</summary>
     public int MaxBuckets { get; set; } = 100_000;
 }

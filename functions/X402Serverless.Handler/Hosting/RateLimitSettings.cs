@@ -12,6 +12,7 @@ internal static class RateLimitSettings
         Check("PerPayer", options.PerPayer, failures);
         Check("PerIp", options.PerIp, failures);
         Check("ContractWalletChecksPerIp", options.ContractWalletChecksPerIp, failures);
+        Check("CardCheckoutsPerIp", options.CardCheckoutsPerIp, failures);
         if (options.MaxBuckets < 1_000)
         {
             failures.Add($"{GatewayOptions.Section}:RateLimits:MaxBuckets must be at least 1000 (it is {options.MaxBuckets}).");

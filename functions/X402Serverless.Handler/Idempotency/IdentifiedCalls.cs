@@ -136,9 +136,13 @@ internal sealed class IdentifiedCalls(
             {
                 await store.AbandonAsync(call.LinkId, call.Payer, call.Id, call.Owner, CancellationToken.None);
             }
-            return result;
         }
-        await CompleteAsync(call, new RecordedAnswer(http.Response.StatusCode, RecordedHeaders.Write(http.Response.Headers), tee.Copy));
+        else
+        {
+            await CompleteAsync(call, new RecordedAnswer(http.Response.StatusCode, RecordedHeaders.Write(http.Response.Headers), tee.Copy));
+        }
+        // Only now may the payer read the answer, so a retry after it finds the outcome recorded.
+        await tee.ReleaseAsync(http.RequestAborted);
         return result;
     }
 

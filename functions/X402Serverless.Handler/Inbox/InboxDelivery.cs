@@ -54,6 +54,17 @@ internal sealed partial class InboxDelivery(
                 await messages.TryUpdateAsync(retry, MessageStatuses.Sending, claimed.Attempts, CancellationToken.None);
                 Log.Retrying(logger, claimed.Id, claimed.Attempts, retry.NextAttemptAt, error ?? "");
                 return "retry";
+            case var _ when deliveredTo.Count > 0:
+                // One target took it: the owner has the message, so it was paid for. The target that refused (the owner's
+                // own webhook or mailbox) is the owner's to fix, and a sender cannot make it refuse to write for free.
+                var partly = claimed with { Status = MessageStatuses.Delivered, DeliveredAt = now, UpdatedAt = now, NextAttemptAt = now, LastError = error };
+                if (!await messages.TryUpdateAsync(partly, MessageStatuses.Sending, claimed.Attempts, CancellationToken.None))
+                {
+                    return "skipped: changed meanwhile";
+                }
+                Log.Delivered(logger, claimed.Id, claimed.LinkId, claimed.Attempts);
+                await AutoReplyAsync(partly, domain, o);
+                return "delivered in part";
             default:
                 // Failed first, so no later claim can deliver it; then the money goes back, and that is recorded.
                 var failed = claimed with { Status = MessageStatuses.Failed, UpdatedAt = now, LastError = error };
@@ -71,7 +82,8 @@ internal sealed partial class InboxDelivery(
     /// <summary>
     /// Sends to each target that has not accepted the message yet (mail, then the webhook), so a target is delivered to at
     /// most once across attempts: the targets done are recorded with the outcome. The message is delivered when every
-    /// target accepted it; a permanent refusal of one stops the attempt (the message fails and is refunded).
+    /// target accepted it; a permanent refusal of one stops the attempt (the message fails and is refunded unless another
+    /// target has it already).
     /// </summary>
     private async Task<(SendOutcome Outcome, string? Error, IReadOnlyList<string> DeliveredTo)> SendToTargetsAsync(
         InboxMessage claimed, InboxOptions o, string domain, CancellationToken cancellationToken)

@@ -47,21 +47,29 @@ internal static class CardCheckouts
     public static string CookieName(string sessionId) =>
         "x402_card_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sessionId)))[..16];
 
-    public static CookieOptions CookieOptions(HttpRequest request, string linkId) => new()
+    public static CookieOptions CookieOptions(HttpRequest request, string linkId, PublicUrls urls) => new()
     {
-        // Sent back on Stripe's redirect (a top-level GET), never on another site's post; readable by no script.
+        // Sent back on Stripe's redirect (a top-level GET), never on another site's post; readable by no script. Secure
+        // whenever the public origin is https, even if TLS ended at a proxy in front of this process.
         HttpOnly = true,
         SameSite = SameSiteMode.Lax,
-        Secure = request.IsHttps,
+        Secure = request.IsHttps || urls.BaseUrl(request).StartsWith("https://", StringComparison.OrdinalIgnoreCase),
         Path = FormAction(linkId),
         MaxAge = TimeSpan.FromDays(1),
         IsEssential = true,
     };
 
     private static async Task<IResult> StartAsync(string linkId, HttpContext http, LinkCache links, IPassStore passes, IPayerStore payers, IKycStore kyc,
-        StripeCheckoutClient stripe, PublicUrls urls, TimeProvider time)
+        StripeCheckoutClient stripe, PublicUrls urls, RateLimits.RateLimitGate limits, TimeProvider time)
     {
         var request = http.Request;
+        // Stripe's return address is built from this origin: without PublicBaseUrl a relayed Host would name another
+        // site (a checkout link sent to a victim would return there), so only loopback may go without it.
+        if (!urls.IsConfigured && !FunctionsHost.IsLoopbackHost(request.Host.Host))
+        {
+            return Problem.Of(StatusCodes.Status503ServiceUnavailable, "public_base_url_required", "Card checkouts need the gateway's public address.",
+                "The operator sets X402:PublicBaseUrl.");
+        }
         // The paywall's own form only, as for the payer-key form: another site must not open checkouts in a visitor's name.
         if (request.Headers["Sec-Fetch-Site"].ToString() is { Length: > 0 } site && site is not ("same-origin" or "none"))
         {
@@ -108,6 +116,10 @@ internal static class CardCheckouts
             return ChargeResults.KycRequired(link);
         }
 
+        if (limits.AdmitCardCheckout(http) is { } limited)
+        {
+            return limited;
+        }
         var baseUrl = urls.BaseUrl(request);
         var (sessionId, checkoutUrl, error) = await stripe.CreateAsync(cents, $"Pass for {link.Name ?? link.Id}: {PassText.Bounds(offer)}",
             new Dictionary<string, string> { ["purpose"] = "pass", ["link_id"] = link.Id }, link.Id, "pass:" + Guid.NewGuid().ToString("N"),
@@ -135,7 +147,7 @@ internal static class CardCheckouts
         await passes.AddCheckoutAsync(checkout, http.RequestAborted);
         if (newKey is not null)
         {
-            http.Response.Cookies.Append(CookieName(sessionId!), newKey, CookieOptions(request, link.Id));
+            http.Response.Cookies.Append(CookieName(sessionId!), newKey, CookieOptions(request, link.Id, urls));
         }
         http.Response.Headers.CacheControl = "no-store";
         http.Response.Headers.Location = checkoutUrl;

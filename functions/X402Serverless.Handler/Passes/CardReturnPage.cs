@@ -35,7 +35,7 @@ internal static class CardReturnPage
             if (request.Cookies[cookie] is { } held && ManagementKeys.Hash(held) == hash)
             {
                 key = held;
-                response.Cookies.Delete(cookie, CardCheckouts.CookieOptions(request, linkId));
+                response.Cookies.Delete(cookie, CardCheckouts.CookieOptions(request, linkId, urls));
             }
             else
             {

@@ -133,6 +133,7 @@ internal static class PassPurchaseEndpoint
             http.Response.Body = tee.Inner;
         }
         await keyed.CompleteAsync(call, new Core.Idempotency.RecordedAnswer(http.Response.StatusCode, Idempotency.RecordedHeaders.Write(http.Response.Headers), tee.Copy));
+        await tee.ReleaseAsync(http.RequestAborted);
         return Results.Empty;
     }
 

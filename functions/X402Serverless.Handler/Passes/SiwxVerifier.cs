@@ -32,7 +32,7 @@ internal sealed class SiwxVerifier(IPassStore store, NetworkRegistry networks, P
         }
         // The origin a wallet signed for must not come from a relayed Host: a phishing site's proof for its own domain
         // would otherwise match once sent here with that Host. As for sign-up: a public address, or loopback only.
-        if (!urls.IsConfigured && !IsLoopback(request.Host.Host))
+        if (!urls.IsConfigured && !FunctionsHost.IsLoopbackHost(request.Host.Host))
         {
             return SiwxResult.Refused("siwx_needs_public_url",
                 "This gateway does not know its public address, so it takes sign-in-with-x on loopback only; the operator sets X402:PublicBaseUrl.");
@@ -61,8 +61,4 @@ internal sealed class SiwxVerifier(IPassStore store, NetworkRegistry networks, P
             await store.DeleteExpiredNoncesAsync(now, PurgeBatch, cancellationToken);
         }
     }
-
-    private static bool IsLoopback(string host) =>
-        host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
-        || (System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var address) && FunctionsHost.IsLoopback(address));
 }

@@ -21,6 +21,7 @@ internal sealed class RateLimitGate(TokenBuckets buckets, Charges.X402Charges x4
     private readonly RateLimit? _perPayer = RateLimitSettings.ToRule(options.Value.RateLimits.PerPayer);
     private readonly RateLimit? _perIp = RateLimitSettings.ToRule(options.Value.RateLimits.PerIp);
     private readonly RateLimit? _contractChecks = RateLimitSettings.ToRule(options.Value.RateLimits.ContractWalletChecksPerIp);
+    private readonly RateLimit? _cardCheckouts = RateLimitSettings.ToRule(options.Value.RateLimits.CardCheckoutsPerIp);
     private readonly bool _behindFrontDoor = !string.IsNullOrWhiteSpace(options.Value.FrontDoorId);
 
     /// <summary>The per-address limit, and the per-wallet one for an x402 payment: null admits the call.</summary>
@@ -91,12 +92,23 @@ internal sealed class RateLimitGate(TokenBuckets buckets, Charges.X402Charges x4
         }
         if (_contractChecks is { } rule && buckets.TryTake("contract-wallet|" + ClientAddress.Partition(http, _behindFrontDoor), rule) is { } wait)
         {
-            var seconds = Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds));
-            http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            return (check, Problem.Of(StatusCodes.Status429TooManyRequests, "rate_limited", "Too many contract-wallet payments from this address.",
-                $"Retry in {seconds} seconds. Nothing was charged and no payment was used: the same payment can be sent again then."));
+            return (check, GatewayLimited(http, wait, "Too many contract-wallet payments from this address.",
+                "Nothing was charged and no payment was used: the same payment can be sent again then."));
         }
         return (await x402.ResolveAsync(check, http.RequestAborted), null);
+    }
+
+    /// <summary>A card checkout opened from this client address (<see cref="RateLimitOptions.CardCheckoutsPerIp"/>): null admits it.</summary>
+    public IResult? AdmitCardCheckout(HttpContext http) =>
+        _cardCheckouts is { } rule && buckets.TryTake("card-checkout|" + ClientAddress.Partition(http, _behindFrontDoor), rule) is { } wait
+            ? GatewayLimited(http, wait, "Too many card checkouts opened from this address.", "Nothing was charged.")
+            : null;
+
+    private static IResult GatewayLimited(HttpContext http, TimeSpan wait, string title, string nothingCharged)
+    {
+        var seconds = Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds));
+        http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        return Problem.Of(StatusCodes.Status429TooManyRequests, "rate_limited", title, $"Retry in {seconds} seconds. {nothingCharged}");
     }
 
     private static string Key(PaidLink link, char kind, string who) => string.Create(CultureInfo.InvariantCulture, $"{link.Id}|{kind}|{who}");

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Time.Testing;
 using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Money;
@@ -35,6 +36,24 @@ public sealed class PaidLinkRateLimitTests : IAsyncLifetime
     {
         await _gateway.DisposeAsync();
         await _upstream.DisposeAsync();
+    }
+
+    [Fact]
+    public void Card_checkouts_are_limited_per_client_address_by_default_and_refill_with_time()
+    {
+        var gate = _gateway.Services.GetRequiredService<X402Serverless.Handler.RateLimits.RateLimitGate>();
+        HttpContext From(string address) => new DefaultHttpContext { Connection = { RemoteIpAddress = System.Net.IPAddress.Parse(address) } };
+
+        // The default: 10 per 600 s from one address; another address has its own.
+        Assert.All(Enumerable.Range(0, 10), _ => Assert.Null(gate.AdmitCardCheckout(From("203.0.113.7"))));
+        var limited = From("203.0.113.7");
+        Assert.NotNull(gate.AdmitCardCheckout(limited));
+        Assert.Equal("60", limited.Response.Headers.RetryAfter.ToString());
+        Assert.Null(gate.AdmitCardCheckout(From("198.51.100.9")));
+
+        _clock.Advance(TimeSpan.FromSeconds(60));
+        Assert.Null(gate.AdmitCardCheckout(From("203.0.113.7")));
+        Assert.NotNull(gate.AdmitCardCheckout(From("203.0.113.7")));
     }
 
     [Fact]
