@@ -358,6 +358,9 @@ internal static class SqliteSchema
             created_at TEXT NOT NULL
         );
         """,
+        """
+        ALTER TABLE links ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)
