@@ -94,7 +94,9 @@ public sealed class TableLinkStore(TableServiceClient service, string tableName 
         ["DailyCapPerPayer"] = Long(l.DailyCapPerPayer?.Micros),
         ["KycLevel"] = l.KycLevel,
         ["KycCountries"] = List(l.KycCountries),
-        ["Listed"] = l.Listing.Listed,
+        // The catalogue's filter reads this property: a disabled link is not listed while it is off.
+        ["Listed"] = l.Public,
+        ["Disabled"] = l.Disabled,
         ["Listing"] = LinkListingJson.Write(l.Listing),
         ["RateLimit"] = RateLimitJson.Write(l.RateLimit),
         ["Inbox"] = Core.Inbox.InboxJson.Write(l.Inbox),
@@ -130,6 +132,7 @@ public sealed class TableLinkStore(TableServiceClient service, string tableName 
         RateLimit = RateLimitJson.Read(OptStr(e, "RateLimit")),
         Inbox = Core.Inbox.InboxJson.Read(OptStr(e, "Inbox")),
         Pass = Core.Passes.PassOfferJson.Read(OptStr(e, "Pass")),
+        Disabled = Bool(e, "Disabled"),
         CreatedAt = Time(e, "CreatedAt"),
         UpdatedAt = Time(e, "UpdatedAt"),
     };

@@ -369,6 +369,10 @@ internal static class SqliteSchema
             created_at TEXT NOT NULL
         );
         """,
+        """
+        -- A link its organisation disabled answers link_disabled and leaves the catalogue until enabled again.
+        ALTER TABLE links ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

@@ -36,6 +36,9 @@ public sealed record LinkDraft
 
     public bool? PaymentIdentifierRequired { get; init; }
 
+    /// <summary>True switches the link off (its paid URL refuses every call), false on again; absent leaves it.</summary>
+    public bool? Disabled { get; init; }
+
     public IReadOnlyList<string>? Accepts { get; init; }
 
     public string? ChargeOn { get; init; }

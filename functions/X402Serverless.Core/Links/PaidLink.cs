@@ -89,6 +89,15 @@ public sealed record PaidLink
     /// <summary>The pass this link sells, if any (<see cref="Passes.PassOffer"/>).</summary>
     public Passes.PassOffer? Pass { get; init; }
 
+    /// <summary>
+    /// Switched off by its organisation: the paid URL refuses every call before any payment is looked at, and the
+    /// link leaves the catalogue and discovery until it is enabled again. Nothing else about it changes.
+    /// </summary>
+    public bool Disabled { get; init; }
+
+    /// <summary>Whether the catalogue, discovery and health probes show it: listed and not disabled.</summary>
+    public bool Public => Listing.Listed && !Disabled;
+
     public required DateTimeOffset CreatedAt { get; init; }
 
     public required DateTimeOffset UpdatedAt { get; init; }

@@ -59,7 +59,7 @@ internal sealed partial class LinkHealthProber(
     private async Task<int> PassAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var probed = (await links.ListListedAsync(cancellationToken)).Where(l => l.Listing.Probed).ToList();
+        var probed = (await links.ListListedAsync(cancellationToken)).Where(l => l.Listing.Probed && !l.Disabled).ToList();
         var previous = (await health.ListAsync(cancellationToken)).ToDictionary(h => h.LinkId, StringComparer.Ordinal);
         var ids = probed.Select(l => l.Id).ToHashSet(StringComparer.Ordinal);
         var dropped = previous.Keys.Where(id => !ids.Contains(id)).ToList();

@@ -14,6 +14,7 @@ internal static class CreditServices
         services.AddHostedSingleton<AllowanceTimer>();
         services.AddSingleton<PayerAccounts>();
         services.AddSingleton<PayerEditor>();
+        services.AddSingleton<CreditGrants>();
         services.AddSingleton<PayerAuthFilter>();
         services.AddSingleton<UsdcTopUps>();
         services.AddSingleton<TopUpServices>();

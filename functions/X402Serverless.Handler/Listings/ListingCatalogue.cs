@@ -70,7 +70,7 @@ internal sealed class ListingCatalogue(
     private async Task<CatalogueSnapshot> BuildAsync(long generation, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var listed = (await links.ListListedAsync(cancellationToken)).Where(l => l.Listing.Listed).ToList();
+        var listed = (await links.ListListedAsync(cancellationToken)).Where(l => l.Public).ToList();
         var fromDay = now.UtcDateTime.Date.AddDays(1 - UsageDays).ToString("yyyy-MM-dd");
         var providers = new Dictionary<string, string>(StringComparer.Ordinal);
         var counts = new Dictionary<(string Link, string Kind), long>();

@@ -72,6 +72,7 @@ internal static class LinkEditor
             Listing = ListingRules.Apply(LinkListing.None, draft),
             RateLimit = draft.RateLimit.Value?.ToLimits(),
             Pass = draft.Pass.Value?.ToOffer(),
+            Disabled = draft.Disabled ?? false,
             CreatedAt = now,
             UpdatedAt = now,
         };
@@ -132,6 +133,7 @@ internal static class LinkEditor
             Listing = ListingRules.Apply(link.Listing, draft),
             RateLimit = draft.RateLimit.IsSent ? draft.RateLimit.Value?.ToLimits() : link.RateLimit,
             Pass = draft.Pass.IsSent ? draft.Pass.Value?.ToOffer() : link.Pass,
+            Disabled = draft.Disabled ?? link.Disabled,
             UpdatedAt = s.Time.GetUtcNow(),
         };
         if (ListingRules.CheckListed(updated) is { } unnamed)

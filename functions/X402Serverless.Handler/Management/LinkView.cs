@@ -39,7 +39,8 @@ internal sealed record LinkView(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
     InboxView? Inbox = null,
-    Core.Passes.PassOffer? Pass = null)
+    Core.Passes.PassOffer? Pass = null,
+    bool Disabled = false)
 {
     /// <param name="webhookSecret">An inbox webhook's signing secret issued by this change: answered this once, never again.</param>
     public static LinkView From(PaidLink link, string baseUrl, string? webhookSecret = null) => new(
@@ -76,7 +77,8 @@ internal sealed record LinkView(
         link.CreatedAt,
         link.UpdatedAt,
         link.Inbox is { } inbox ? InboxView.From(inbox, webhookSecret) : null,
-        link.Pass);
+        link.Pass,
+        link.Disabled);
 
     private static JsonElement? Json(string? text)
     {

@@ -23,6 +23,7 @@ internal static class PayersApi
         api.MapGet("/payers", ListAsync);
         api.MapGet("/payers/{id}", GetAsync);
         api.MapPatch("/payers/{id}", UpdateAsync);
+        api.MapPost("/payers/{id}/credits", GrantCreditsAsync);
         api.MapMemberKeys();
         api.MapPut("/organisation/budget", SetBudgetAsync);
         api.MapGet("/organisation/balances", BalancesAsync);
@@ -69,6 +70,43 @@ internal static class PayersApi
             return Invalid(errors);
         }
         return TypedResults.Ok(await editor.UpdateAsync(payer, fields, http.RequestAborted));
+    }
+
+    /// <summary>
+    /// Credits for one of the organisation's payers, from its earnings: 201 granted, 200 when the Idempotency-Key was
+    /// used before (posted once), 409 earnings_insufficient when the earnings do not cover it.
+    /// </summary>
+    private static async Task<IResult> GrantCreditsAsync(string id, HttpContext http, PayerEditor editor, CreditGrants grants)
+    {
+        var organisationId = CallerContext.Of(http).Organisation.Id;
+        var payer = await editor.FindOwnAsync(organisationId, id, http.RequestAborted);
+        if (payer is null)
+        {
+            return Problem.NotFound("Payer");
+        }
+        var (idempotencyKey, malformed) = Idempotency.KeyedCalls.Read(http.Request);
+        if (malformed is not null)
+        {
+            return malformed;
+        }
+        var (request, errors) = await JsonContract.ReadAsync(http.Request, ApiJson.Default.CreditGrantRequest, http.RequestAborted);
+        if (request is null)
+        {
+            return Problem.Invalid("Send {\"amount\": \"5.00\"}.", errors);
+        }
+        if (CreditGrants.Check(request.Amount, request.Memo) is { Count: > 0 } invalid)
+        {
+            return Problem.Invalid("The grant is not valid.", invalid);
+        }
+        // Without a key a retry may grant twice, as the caller chose; the console always sends one.
+        var grant = await grants.GrantAsync(organisationId, payer, request.Amount!.Value.Value, request.Memo, idempotencyKey ?? Guid.NewGuid().ToString("N"), http.RequestAborted);
+        return grant.Outcome switch
+        {
+            CreditGrantOutcome.Granted => TypedResults.Created($"/api/payers/{payer.Id}", grant),
+            CreditGrantOutcome.Replayed => TypedResults.Ok(grant),
+            _ => Problem.Of(StatusCodes.Status409Conflict, "earnings_insufficient", "The organisation's earnings do not cover this grant; nothing was granted.",
+                $"Earnings are {grant.Earnings} USD."),
+        };
     }
 
     private static async Task<Results<Ok<BudgetView>, ProblemHttpResult>> SetBudgetAsync(HttpContext http, IPayerStore payers)

@@ -85,6 +85,10 @@ internal static class CardCheckouts
         {
             return Problem.NotFound("Pass offer");
         }
+        if (link.Disabled)
+        {
+            return Problem.LinkDisabled();
+        }
         if (!stripe.Configured)
         {
             return Problem.Of(StatusCodes.Status404NotFound, "stripe_not_configured", "Card payments are not configured here.");

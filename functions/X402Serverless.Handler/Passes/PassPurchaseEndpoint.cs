@@ -38,6 +38,10 @@ internal static class PassPurchaseEndpoint
         {
             return Problem.NotFound("Pass offer");
         }
+        if (linkCached.Link.Disabled)
+        {
+            return Problem.LinkDisabled();
+        }
         var link = linkCached.Link;
         var cached = new CachedLink(link, link.Accepts402 ? LinkPricing.Requirements(link, offer.Price, s.Networks, s.Options.Value.MaxTimeoutSeconds) : [],
             [], linkCached.Upstream, long.MaxValue) { Price = offer.Price };

@@ -27,6 +27,11 @@ internal sealed class PaidLinkEndpoint(LinkCache links, PaidCallAuthorizer autho
         {
             return Preflight(http);
         }
+        // A browser's preflight still passes, so its script can read why. Before the payment is read, a limit counted or an identifier recorded: a disabled link takes nothing.
+        if (cached.Link.Disabled)
+        {
+            return Problem.LinkDisabled();
+        }
         if (cached.Link.Inbox is not null)
         {
             // A paid inbox: the same limits, authorizer and charge, but the paid request is a message stored, not a call forwarded.

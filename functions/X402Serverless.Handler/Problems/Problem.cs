@@ -29,6 +29,13 @@ internal static class Problem
             string.Join(" ", errors.Select(e => e.Message)),
             errors.Select(e => new { field = e.Field, code = e.Code, message = e.Message }));
 
+    /// <summary>
+    /// A link its organisation switched off. 403, not 410: it may come back, and a 410 is cacheable by default, so a
+    /// cache could go on answering it after the link is enabled. Not a 402 either: there is nothing to pay for.
+    /// </summary>
+    public static IResult LinkDisabled() =>
+        Of(StatusCodes.Status403Forbidden, "link_disabled", "This link is disabled by its provider.", "Nothing was charged. Try again later or ask its provider.");
+
     public static ProblemHttpResult NotFound(string what) =>
         Typed(StatusCodes.Status404NotFound, "not_found", $"{what} not found.");
 }

@@ -20,6 +20,7 @@ namespace X402Serverless.Handler.Requests;
 [JsonSerializable(typeof(PayerRequest))]
 [JsonSerializable(typeof(BudgetRequest))]
 [JsonSerializable(typeof(TopUpRequest))]
+[JsonSerializable(typeof(CreditGrantRequest))]
 [JsonSerializable(typeof(Core.Passes.PassOfferDraft))]
 [JsonSerializable(typeof(WebhookEndpointRequest))]
 internal sealed partial class ApiJson : JsonSerializerContext;

@@ -21,6 +21,14 @@ internal sealed record BudgetRequest
     public Patch<UsdInput?> MonthlyBudget { get; init; }
 }
 
+/// <summary>POST /api/payers/{id}/credits: credits granted from the organisation's earnings.</summary>
+internal sealed record CreditGrantRequest
+{
+    public UsdInput? Amount { get; init; }
+
+    public string? Memo { get; init; }
+}
+
 /// <summary>A card top-up: the amount in dollars and whole cents.</summary>
 internal sealed record TopUpRequest
 {

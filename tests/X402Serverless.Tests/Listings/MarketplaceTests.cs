@@ -33,6 +33,39 @@ public sealed class MarketplaceTests(MarketplaceFixture fixture) : IClassFixture
     };
 
     [Fact]
+    public async Task A_disabled_link_leaves_the_catalogue_discovery_and_openapi_and_comes_back_when_enabled()
+    {
+        var (_, api) = await fixture.NewOrganisationAsync("Switchable Co");
+        var (_, stranger) = await fixture.NewOrganisationAsync("Switch intruder");
+        using (api)
+        using (stranger)
+        {
+            var (id, url) = await Gateway.CreateLinkAsync(Listed("Switchable Forecast"), api);
+            Assert.Contains(id, await fixture.EverythingPublicAsync(id), StringComparison.Ordinal);
+
+            using (var foreign = await stranger.PatchAsJsonAsync($"/api/links/{id}", new { disabled = true }))
+            {
+                Assert.Equal(HttpStatusCode.NotFound, foreign.StatusCode);
+            }
+            Assert.Contains(await fixture.AllDiscoveryItemsAsync(), i => i.GetProperty("resource").GetString() == url);
+
+            (await api.PatchAsJsonAsync($"/api/links/{id}", new { disabled = true })).EnsureSuccessStatusCode();
+            var everything = await fixture.EverythingPublicAsync();
+            Assert.DoesNotContain(id, everything, StringComparison.Ordinal);
+            Assert.DoesNotContain("Switchable Forecast", everything, StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.NotFound, (await fixture.HtmlAsync($"/apis/{id}")).Response.StatusCode);
+            // Still listed as far as its owner's settings go: enabling needs only the one flag.
+            var view = await api.GetFromJsonAsync<JsonElement>($"/api/links/{id}");
+            Assert.True(view.GetProperty("listed").GetBoolean());
+            Assert.True(view.GetProperty("disabled").GetBoolean());
+
+            (await api.PatchAsJsonAsync($"/api/links/{id}", new { disabled = false })).EnsureSuccessStatusCode();
+            Assert.Contains(await fixture.AllDiscoveryItemsAsync(), i => i.GetProperty("resource").GetString() == url);
+            Assert.Contains("Switchable Forecast", await fixture.EverythingPublicAsync(id), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task A_listed_link_appears_in_the_catalogue_discovery_and_openapi_and_unlisting_hides_it_everywhere()
     {
         var (_, api) = await fixture.NewOrganisationAsync("Acme Weather Co");

@@ -77,6 +77,28 @@ public abstract class LinkStoreContract
     }
 
     [Fact]
+    public async Task A_disabled_link_reads_back_disabled_leaves_the_listed_links_and_returns_when_enabled()
+    {
+        var store = await StoreAsync("org_a");
+        var link = Link("org_a");
+        await store.CreateAsync(link with { Disabled = true }, default);
+        Assert.True((await store.FindAsync(link.Id, default))!.Disabled);
+        Assert.True((await store.FindAsync(link.Id, default))!.Listing.Listed);
+        Assert.DoesNotContain(link.Id, (await store.ListListedAsync(default)).Select(l => l.Id));
+
+        Assert.True(await store.UpdateAsync(link, default));
+        Assert.False((await store.FindAsync(link.Id, default))!.Disabled);
+        Assert.Contains(link.Id, (await store.ListListedAsync(default)).Select(l => l.Id));
+
+        Assert.True(await store.UpdateAsync(link with { Disabled = true }, default));
+        Assert.True((await store.FindAsync(link.Id, default))!.Disabled);
+        Assert.DoesNotContain(link.Id, (await store.ListListedAsync(default)).Select(l => l.Id));
+        // Another organisation cannot switch it back on.
+        Assert.False(await store.UpdateAsync(link with { OrganisationId = "org_b", Disabled = false }, default));
+        Assert.True((await store.FindAsync(link.Id, default))!.Disabled);
+    }
+
+    [Fact]
     public async Task Creating_a_second_link_with_an_existing_id_fails_and_keeps_the_first()
     {
         // The OpenAPI import derives link ids from what they link to and relies on this to refuse a concurrent duplicate.
