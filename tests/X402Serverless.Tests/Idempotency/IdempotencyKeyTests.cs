@@ -174,7 +174,7 @@ public sealed class IdempotencyKeyTests(CreditsFixture fixture) : IClassFixture<
         var database = fixture.Gateway.Services.GetRequiredService<SqliteDatabase>();
 
         // What a process that died after capturing, before recording the answer, leaves once its claim has run out.
-        await ForgetAnswerAsync(database, key, paymentId: null);
+        await ClaimRows.LeaveAsync(database, key);
         using var recovered = await KeyedCallAsync(link.Url + "/a", payer.Key, key);
         Assert.Equal(200, (int)recovered.StatusCode);
         Assert.False(recovered.Headers.Contains(Replayed));
@@ -184,7 +184,7 @@ public sealed class IdempotencyKeyTests(CreditsFixture fixture) : IClassFixture<
         Assert.Equal("true", recorded.Headers.GetValues(Replayed).Single());
 
         // A process that died before capturing: its hold was never captured (the stale-hold sweep gives it back), so the retry pays.
-        await ForgetAnswerAsync(database, key, paymentId: "hold_never_captured_" + Guid.NewGuid().ToString("N"));
+        await ClaimRows.LeaveAsync(database, key, paymentId: "hold_never_captured_" + Guid.NewGuid().ToString("N"));
         using var paid = await KeyedCallAsync(link.Url + "/a", payer.Key, key);
         Assert.Equal(200, (int)paid.StatusCode);
         Assert.Equal(3, fixture.Upstream.Hits(link.Path + "/a"));
@@ -213,18 +213,5 @@ public sealed class IdempotencyKeyTests(CreditsFixture fixture) : IClassFixture<
             request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
         }
         return await client.SendAsync(request);
-    }
-
-    /// <summary>The key's entry as a crashed call leaves it: in flight, answer unrecorded, its claim run out.</summary>
-    private static async Task ForgetAnswerAsync(SqliteDatabase database, string key, string? paymentId)
-    {
-        await using var connection = database.Open();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE payment_identifiers SET completed = 0, status = NULL, headers = NULL, body = NULL, expires_at = $expires, " +
-            "payment_id = COALESCE($paymentId, payment_id) WHERE id = $id;";
-        command.Parameters.AddWithValue("$id", key);
-        command.Parameters.AddWithValue("$paymentId", (object?)paymentId ?? DBNull.Value);
-        command.Parameters.AddWithValue("$expires", DateTimeOffset.UtcNow.AddMinutes(-1).UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
-        Assert.Equal(1, await command.ExecuteNonQueryAsync());
     }
 }

@@ -220,14 +220,14 @@ public sealed class PassTests(CreditsFixture fixture) : IClassFixture<CreditsFix
         var database = fixture.Gateway.Services.GetRequiredService<X402Serverless.Sqlite.SqliteDatabase>();
 
         // Died after capturing, before recording: the retry past the lease gets the same pass, not a second charge.
-        await LeaveClaimAsync(database, key, paymentId: null);
+        await ClaimRows.LeaveAsync(database, key);
         using var recovered = await BuyAsync(link.Id, payer.Key, key);
         Assert.Equal(HttpStatusCode.OK, recovered.StatusCode);
         Assert.Equal(pass, (await recovered.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString());
         Assert.Equal(750_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
 
         // Died before capturing (its hold never captured): the retry buys, once.
-        await LeaveClaimAsync(database, key, paymentId: "hold_never_captured_" + Guid.NewGuid().ToString("N"));
+        await ClaimRows.LeaveAsync(database, key, paymentId: "hold_never_captured_" + Guid.NewGuid().ToString("N"));
         using var anew = await BuyAsync(link.Id, payer.Key, key);
         Assert.Equal(HttpStatusCode.Created, anew.StatusCode);
         Assert.NotEqual(pass, (await anew.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString());
@@ -235,19 +235,6 @@ public sealed class PassTests(CreditsFixture fixture) : IClassFixture<CreditsFix
         using var repeat = await BuyAsync(link.Id, payer.Key, key);
         Assert.Equal("true", repeat.Headers.GetValues("X-Payment-Identifier-Replayed").Single());
         Assert.Equal(500_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
-    }
-
-    /// <summary>The key's entry as a request that died leaves it: in flight, answer unrecorded, its lease run out.</summary>
-    private static async Task LeaveClaimAsync(X402Serverless.Sqlite.SqliteDatabase database, string key, string? paymentId)
-    {
-        await using var connection = database.Open();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE payment_identifiers SET completed = 0, status = NULL, headers = NULL, body = NULL, expires_at = $expires, " +
-            "payment_id = COALESCE($paymentId, payment_id) WHERE id = $id;";
-        command.Parameters.AddWithValue("$id", key);
-        command.Parameters.AddWithValue("$paymentId", (object?)paymentId ?? DBNull.Value);
-        command.Parameters.AddWithValue("$expires", DateTimeOffset.UtcNow.AddMinutes(-1).UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
-        Assert.Equal(1, await command.ExecuteNonQueryAsync());
     }
 
     [Fact]
