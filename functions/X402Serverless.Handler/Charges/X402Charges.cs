@@ -31,10 +31,9 @@ internal sealed class X402Charges(
     OutboundWebhooks.WebhookEvents events)
 {
     /// <summary>
-    /// Decode, match, verify locally: the payment and the requirement it meets, or why not. Only a signature that is
-    /// not an EOA's costs a node round trip (its contract wallet is asked).
+    /// Decode, match, verify locally: the payment and the requirement it meets, or why not. A contract wallet's
+    /// signature reads as invalid here (no node is asked) until <see cref="ResolveAsync"/> asks it.
     /// </summary>
-    /// <summary>The local part only: a contract wallet's signature reads as invalid here (no node is asked).</summary>
     public PaymentCheck CheckLocally(string header, int version, IReadOnlyList<PaymentRequirement> requirements) =>
         PaymentCheck.Run(header, version, requirements, verifier);
 

@@ -204,27 +204,7 @@ internal sealed class EditLinkForm
         };
     }
 
-    private List<string> Accepts()
-    {
-        var accepts = new List<string>();
-        if (AcceptX402)
-        {
-            accepts.Add(PaymentTypes.X402);
-        }
-        if (AcceptCredits)
-        {
-            accepts.Add(PaymentTypes.Credits);
-        }
-        if (AcceptAllowance)
-        {
-            accepts.Add(PaymentTypes.Allowance);
-        }
-        if (AcceptTransfer)
-        {
-            accepts.Add(PaymentTypes.Transfer);
-        }
-        return accepts;
-    }
+    private List<string> Accepts() => NewLinkForm.CheckedTypes(AcceptX402, AcceptCredits, AcceptAllowance, AcceptTransfer);
 
     // Every box empty removes the limits (the gateway's defaults apply); a bucket with both boxes empty is left out.
     private Patch<RateLimitDraft> ReadRateLimit(LinkRateLimits? current, List<ValidationError> errors)

@@ -49,27 +49,12 @@ internal sealed class NewLinkForm
         KycLevel = Blank(KycLevel),
     };
 
-    private List<string> Accepts()
-    {
-        var accepts = new List<string>();
-        if (AcceptX402)
-        {
-            accepts.Add(PaymentTypes.X402);
-        }
-        if (AcceptCredits)
-        {
-            accepts.Add(PaymentTypes.Credits);
-        }
-        if (AcceptAllowance)
-        {
-            accepts.Add(PaymentTypes.Allowance);
-        }
-        if (AcceptTransfer)
-        {
-            accepts.Add(PaymentTypes.Transfer);
-        }
-        return accepts;
-    }
+    private List<string> Accepts() => CheckedTypes(AcceptX402, AcceptCredits, AcceptAllowance, AcceptTransfer);
+
+    /// <summary>The payment types whose boxes are ticked, in the API's order (the new and the edit form alike).</summary>
+    internal static List<string> CheckedTypes(bool x402, bool credits, bool allowance, bool transfer) =>
+        [.. new[] { (x402, PaymentTypes.X402), (credits, PaymentTypes.Credits), (allowance, PaymentTypes.Allowance), (transfer, PaymentTypes.Transfer) }
+            .Where(t => t.Item1).Select(t => t.Item2)];
 
     internal static string? Blank(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
 }

@@ -133,8 +133,7 @@ internal sealed class KeyedCalls(
     }
 
     /// <summary>Records what the payer got, so a repeat gets it again (when it fits, else its status and headers).</summary>
-    public async Task CompleteAsync(IdentifiedCall call, RecordedAnswer answer) =>
-        await identified.CompleteAsync(call, answer);
+    public Task CompleteAsync(IdentifiedCall call, RecordedAnswer answer) => identified.CompleteAsync(call, answer);
 
     /// <summary>Frees the key: nothing was charged under it.</summary>
     public Task AbandonAsync(IdentifiedCall call) => store.AbandonAsync(call.LinkId, call.Payer, call.Id, call.Owner, CancellationToken.None);

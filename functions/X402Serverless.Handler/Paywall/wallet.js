@@ -62,6 +62,16 @@
     return { data: data, authorization: authorization };
   }
 
+  // What a refused payment says: the 402's reason, else the problem's detail.
+  function refusal(response, body) {
+    var detail = "";
+    try { detail = JSON.parse(new TextDecoder().decode(body)).detail || ""; } catch (e) { detail = ""; }
+    if (response.status === 402 && response.headers.get("PAYMENT-REQUIRED")) {
+      detail = decodeBase64Json(response.headers.get("PAYMENT-REQUIRED")).error || detail;
+    }
+    return "Not paid (" + response.status + (detail ? ": " + detail : "") + "). Nothing was charged.";
+  }
+
   function show(output, response, body) {
     output.hidden = false;
     output.replaceChildren();
@@ -206,12 +216,7 @@
           show(output, response, body);
           return;
         }
-        var detail = "";
-        try { detail = JSON.parse(new TextDecoder().decode(body)).detail || ""; } catch (e) { detail = ""; }
-        if (response.status === 402 && response.headers.get("PAYMENT-REQUIRED")) {
-          detail = decodeBase64Json(response.headers.get("PAYMENT-REQUIRED")).error || detail;
-        }
-        say("Not paid (" + response.status + (detail ? ": " + detail : "") + "). Nothing was charged.");
+        say(refusal(response, body));
         button.disabled = false;
       } catch (e) {
         say(e && e.code === 4001 ? "Cancelled in the wallet. Nothing was charged." : "The wallet payment failed: " + ((e && e.message) || e));
@@ -287,12 +292,7 @@
           show(output, response, body);
           return;
         }
-        var detail = "";
-        try { detail = JSON.parse(new TextDecoder().decode(body)).detail || ""; } catch (e) { detail = ""; }
-        if (response.status === 402 && response.headers.get("PAYMENT-REQUIRED")) {
-          detail = decodeBase64Json(response.headers.get("PAYMENT-REQUIRED")).error || detail;
-        }
-        say("Not paid (" + response.status + (detail ? ": " + detail : "") + "). Nothing was charged.");
+        say(refusal(response, body));
         button.disabled = false;
       } catch (e) {
         say(e && e.code === 4001 ? "Cancelled in the wallet. Nothing was charged." : "The wallet sign-in failed: " + ((e && e.message) || e));

@@ -116,9 +116,7 @@ internal sealed class RateLimitGate(TokenBuckets buckets, Charges.X402Charges x4
     private IResult Limited(HttpContext http, PaidLink link, TimeSpan wait, string who)
     {
         usage.Count(link, UsageKinds.RateLimited);
-        var seconds = Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds));
-        http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        return Problem.Of(StatusCodes.Status429TooManyRequests, "rate_limited", $"Too many calls to this link from {who}.",
-            $"Retry in {seconds} seconds. Nothing was charged and no payment was used: the same payment can be sent again then.");
+        return GatewayLimited(http, wait, $"Too many calls to this link from {who}.",
+            "Nothing was charged and no payment was used: the same payment can be sent again then.");
     }
 }
