@@ -17,7 +17,8 @@ internal static class PassChallenge
     public const string PassKey = "pass";
     public const string Statement = "Sign in to use your pass for this link.";
 
-    public static void Declare(JsonObject extensions, PaidLink link, PassOffer offer, string resourceUrl, string baseUrl, DateTimeOffset now)
+    /// <param name="statement">What the wallet signs: on a link also taking credits, the bound of what the proof may spend there.</param>
+    public static void Declare(JsonObject extensions, PaidLink link, PassOffer offer, string resourceUrl, string baseUrl, DateTimeOffset now, string statement)
     {
         extensions[PassKey] = Describe(link, offer, baseUrl);
         if (!new Uri(resourceUrl).AbsolutePath.StartsWith("/l/", StringComparison.Ordinal))
@@ -33,7 +34,7 @@ internal static class PassChallenge
             ["nonce"] = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
             ["issuedAt"] = Time(now),
             ["expirationTime"] = Time(now + SiwxCheck.MaxAge),
-            ["statement"] = Statement,
+            ["statement"] = statement,
             ["resources"] = new JsonArray(resourceUrl),
         };
         extensions[SiwxPayload.ExtensionKey] = new JsonObject

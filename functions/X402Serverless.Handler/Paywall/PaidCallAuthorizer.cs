@@ -91,6 +91,11 @@ internal sealed class PaidCallAuthorizer(
         var binding = await signups.FindWalletAsync(WalletBinding.Payer, wallet.Value.ToLowerHex(), http.RequestAborted);
         if (binding is not null && await payers.GetAsync(binding.AccountId, http.RequestAborted) is { } payer)
         {
+            if (UnboundCreditSpend(http.Request, cached) is { } unbound)
+            {
+                usage.Count(cached.Link, UsageKinds.Challenged);
+                return ChargeAuthorization.Refused(ChargeResults.Paywall(paywall, cached, unbound.Code, unbound.Message));
+            }
             return await FromPayerAsync(http, cached, payer, holdId: null);
         }
         if (cached.Link.Pass is not null)
@@ -100,6 +105,21 @@ internal sealed class PaidCallAuthorizer(
         usage.Count(cached.Link, UsageKinds.Challenged);
         return ChargeAuthorization.Refused(ChargeResults.Paywall(paywall, cached, "no_payer_account",
             "This wallet has no payer account here; sign up as a payer with it (POST /api/signup/payer), or pay another way."));
+    }
+
+    /// <summary>
+    /// Why a (valid) sign-in proof may not spend credits on this request, or null: credits go only to the exact path
+    /// its uri names, with the method and up to the amount its statement names (<see cref="Core.Passes.CreditSpendStatement"/>).
+    /// </summary>
+    private static (string Code, string Message)? UnboundCreditSpend(HttpRequest request, CachedLink cached)
+    {
+        var proof = Core.Passes.SiwxPayload.Parse(request.Headers[Core.Passes.SiwxPayload.HeaderName].ToString())!;
+        var signedPath = PathString.FromUriComponent(new Uri(proof.Uri)).Value?.TrimEnd('/') ?? "";
+        if (!string.Equals(signedPath, request.Path.Value?.TrimEnd('/') ?? "", StringComparison.Ordinal))
+        {
+            return ("invalid_siwx_uri_mismatch", "To pay from credits, the proof's uri must be this request's URL (a proof pays for the path it names only).");
+        }
+        return Core.Passes.CreditSpendStatement.Check(proof.Statement, request.Method, cached.Price);
     }
 
     private async Task<ChargeAuthorization> FromPayerAsync(HttpContext http, CachedLink cached, Core.Payers.Payer payer, string? holdId)

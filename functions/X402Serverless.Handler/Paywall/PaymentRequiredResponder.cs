@@ -132,6 +132,9 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls, Microsoft.Extens
                 ["authorization"] = "Bearer <payer key>",
                 ["topUpUrl"] = $"{baseUrl}/api/me/topup",
                 ["accountUrl"] = $"{baseUrl}/api/me",
+                // A wallet bound to a payer account signs in instead of sending a key, with this statement and this uri:
+                // the proof then pays for this path and method, up to this price, and nothing else.
+                ["signIn"] = new JsonObject { ["statement"] = Core.Passes.CreditSpendStatement.For(price, method), ["uri"] = resource },
             };
         }
         if (link.KycLevel != Core.Kyc.KycLevels.None)
@@ -154,7 +157,8 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls, Microsoft.Extens
         }
         if (link.Pass is { } pass)
         {
-            Passes.PassChallenge.Declare(extensions, link, pass, resource, baseUrl, now);
+            Passes.PassChallenge.Declare(extensions, link, pass, resource, baseUrl, now,
+                balanceTypes.Count > 0 ? Core.Passes.CreditSpendStatement.For(price, method) : Passes.PassChallenge.Statement);
         }
         // A listed link describes how to call it, so Bazaar crawlers and agents index it (only listed links are public).
         if (cached.Bazaar?.Declare(method) is { } bazaar)

@@ -53,7 +53,7 @@ internal static class PaywallPage
         // Signing in with the wallet (x402 sign-in-with-x, made by the page's script) pays from the payer account the
         // wallet signed up with, or spends the wallet's pass: no key is typed.
         var signIn = takesBalance ? $$"""
-            <p><button id="signin-pay" type="button" disabled data-method="{{E(view.Method)}}" data-resource="{{E(view.Resource)}}" data-chains="{{E(string.Join(",", view.SignInChainIds))}}">Sign in with wallet and pay ${{E(view.Price.ToString())}} from credits or pass</button></p>
+            <p><button id="signin-pay" type="button" disabled data-method="{{E(view.Method)}}" data-resource="{{E(view.Resource)}}" data-chains="{{E(string.Join(",", view.SignInChainIds))}}" data-statement="{{E(Core.Passes.CreditSpendStatement.For(view.Price, view.Method))}}">Sign in with wallet and pay ${{E(view.Price.ToString())}} from credits or pass</button></p>
             <p id="signin-status" role="status" aria-live="polite" class="hint">Wallet sign-in needs script; the key form works without it.</p>
             <div id="signin-result" hidden></div>
             """ : "";

@@ -263,7 +263,8 @@
         var proof = {
           domain: resource.host,
           address: address,
-          statement: "Pay for this request from my pass or credits.",
+          // The gateway's statement: what this proof may spend from credits (this method, up to this price).
+          statement: button.getAttribute("data-statement"),
           uri: resource.href,
           version: "1",
           chainId: "eip155:" + chainId,
