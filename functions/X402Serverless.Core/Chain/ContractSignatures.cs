@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using X402Serverless.Core.Evm;
 using X402Serverless.Core.Facilitation;
+using X402Serverless.Core.Money;
 using X402Serverless.Core.Networks;
 using X402Serverless.Core.Protocol;
 
@@ -14,7 +15,10 @@ namespace X402Serverless.Core.Chain;
 /// A wallet not deployed yet (EIP-6492) is accepted when its factory is on <paramref name="factories"/> and one
 /// simulated call (<see cref="Erc6492Probe"/>) shows the factory deploying it and the transfer then going through.
 /// </summary>
-public sealed class ContractSignatures(Func<EvmNetwork, EvmRpcClient?> rpcFor, TimeProvider time, IReadOnlySet<EvmAddress>? factories = null)
+/// <param name="deployMinimum">The least payment a wallet is deployed for: each deployment's gas is the operator's, so a
+/// stream of tiny payments from fresh counterfactual wallets must not cost more than it pays.</param>
+public sealed class ContractSignatures(Func<EvmNetwork, EvmRpcClient?> rpcFor, TimeProvider time, IReadOnlySet<EvmAddress>? factories = null,
+    Usd deployMinimum = default)
 {
     /// <summary>How long "this address is (not) a contract" is believed. A wallet deployed meanwhile waits this long at most.</summary>
     public static readonly TimeSpan CodeCacheLifetime = TimeSpan.FromMinutes(5);
@@ -99,6 +103,11 @@ public sealed class ContractSignatures(Func<EvmNetwork, EvmRpcClient?> rpcFor, T
         {
             return new PaymentCheck(payment, null, ReasonCodes.FactoryNotAllowed,
                 $"The wallet at authorization.from is not deployed, and this gateway does not deploy wallets through factory {wrapped.Factory}.");
+        }
+        if (Usd.FromToken(new TokenAmount(auth.Value), network.Decimals) is not { } paid || paid < deployMinimum)
+        {
+            return new PaymentCheck(payment, null, ReasonCodes.DeploymentAmountTooLow,
+                $"This gateway deploys a payer's wallet only for a payment of at least {deployMinimum} USD; deploy the wallet first, or pay at least that.");
         }
         var transfer = Eip3009Calls.TransferWithAuthorization(auth, wrapped.Inner);
         byte[] answer;

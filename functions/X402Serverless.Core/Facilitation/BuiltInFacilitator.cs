@@ -25,7 +25,7 @@ public sealed class BuiltInFacilitator(
     public const string SettlementPending = "settlement_pending";
     public const string GasPriceAboveCap = "gas_price_above_cap";
 
-    private readonly ContractSignatures _contracts = new(rpcFor, time, options.SmartWalletFactories);
+    private readonly ContractSignatures _contracts = new(rpcFor, time, options.SmartWalletFactories, options.SmartWalletDeployMinimum);
     private readonly GasWalletSender _sender = new(wallet, options, time);
     private readonly ReceiptWatch _receipts = new(time, options);
 

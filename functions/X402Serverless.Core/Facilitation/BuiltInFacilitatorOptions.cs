@@ -43,4 +43,7 @@ public sealed class BuiltInFacilitatorOptions
     /// paying the deployment's gas. Empty (the default): such payments are refused with eip6492_factory_not_allowed.
     /// </summary>
     public IReadOnlySet<EvmAddress> SmartWalletFactories { get; init; } = new HashSet<EvmAddress>();
+
+    /// <summary>The least payment a not-yet-deployed wallet is deployed for (eip6492_amount_too_low below it).</summary>
+    public Money.Usd SmartWalletDeployMinimum { get; init; }
 }

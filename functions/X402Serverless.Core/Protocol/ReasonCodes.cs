@@ -33,4 +33,7 @@ public static class ReasonCodes
 
     /// <summary>An EIP-6492 signature's factory call reverts or does not deploy the wallet (the reference's code).</summary>
     public const string WalletDeploymentFailed = "smart_wallet_deployment_failed";
+
+    /// <summary>An EIP-6492 payment below the least this gateway deploys a wallet for (the deployment's gas is the operator's).</summary>
+    public const string DeploymentAmountTooLow = "eip6492_amount_too_low";
 }

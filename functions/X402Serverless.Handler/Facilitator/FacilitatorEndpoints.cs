@@ -85,7 +85,7 @@ internal static class FacilitatorEndpoints
         var payer = request.PaymentPayload is { ValueKind: JsonValueKind.Object } pp && pp.TryGetProperty("payload", out var p)
             && p.ValueKind == JsonValueKind.Object && p.TryGetProperty("authorization", out var a) && a.ValueKind == JsonValueKind.Object
             && a.TryGetProperty("from", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
-        var (network, policyReason, policyMessage) = service.Policy.Check(request);
+        var (network, policyReason, policyMessage, asksWallet) = service.Policy.Check(request);
         if (policyReason is not null)
         {
             // Refused before the chain is asked: a payment this gateway would not take on a paid link is not settled either.
@@ -93,6 +93,12 @@ internal static class FacilitatorEndpoints
                 ? Results.Json(new { success = false, errorReason = policyReason, errorMessage = policyMessage, payer, transaction = "",
                     network = request.PaymentRequirements["network"] is JsonValue nv && nv.TryGetValue<string>(out var nn) ? nn : "" }, Wire)
                 : Results.Json(new { isValid = false, invalidReason = policyReason, invalidMessage = policyMessage, payer }, Wire);
+        }
+        if (asksWallet && service.Limits.AdmitContractWalletCheck(http) is { } limited)
+        {
+            // Each contract wallet's word costs the node an eth_call (an EIP-6492 one a simulated deployment): bounded per
+            // client address as on paid links, whoever's key calls.
+            return limited;
         }
         if (!settle)
         {

@@ -37,6 +37,10 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         {
             failures.Add($"{GatewayOptions.Section}:Settlement:{nameof(settlement.SmartWalletFactories)} holds '{factory}', which is not a 0x address.");
         }
+        if (settlement.SmartWalletDeployMinimum.IsNegative)
+        {
+            failures.Add($"{GatewayOptions.Section}:Settlement:{nameof(settlement.SmartWalletDeployMinimum)} must not be negative (it is {settlement.SmartWalletDeployMinimum}).");
+        }
         foreach (var (chain, rate) in options.Transfers.NativeWeiPerUsd)
         {
             if (!long.TryParse(chain, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var chainId)

@@ -55,6 +55,13 @@ public sealed class SettlementOptions
     /// </summary>
     public List<string> SmartWalletFactories { get; set; } = [];
 
+    /// <summary>
+    /// The least payment (USD) for which a not-yet-deployed wallet is deployed through a listed factory: the deployment's
+    /// gas (up to 1,000,000) is the operator's whatever the price, so smaller EIP-6492 payments are refused
+    /// (eip6492_amount_too_low) and the payer deploys its wallet first. A deployed wallet pays any price.
+    /// </summary>
+    public Core.Money.Usd SmartWalletDeployMinimum { get; set; } = Core.Money.Usd.FromCents(10);
+
     /// <summary><see cref="SmartWalletFactories"/> parsed (checked at start).</summary>
     public IReadOnlySet<Core.Evm.EvmAddress> SmartWalletFactorySet() =>
         SmartWalletFactories.Select(f => Core.Evm.EvmAddress.TryParse(f, out var a) ? a : (Core.Evm.EvmAddress?)null)

@@ -27,7 +27,8 @@ internal static class SettlementServices
         });
         services.AddSingleton(sp => new AuthorizationLookup(sp.GetRequiredService<RpcClients>().For));
         var factories = settings.SmartWalletFactorySet();
-        services.AddSingleton(sp => new ContractSignatures(sp.GetRequiredService<RpcClients>().For, sp.GetRequiredService<TimeProvider>(), factories));
+        services.AddSingleton(sp => new ContractSignatures(sp.GetRequiredService<RpcClients>().For, sp.GetRequiredService<TimeProvider>(), factories,
+            settings.SmartWalletDeployMinimum));
         // The remote facilitator: settlement's default, and the one a link uses when no gas wallet is configured.
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<HttpFacilitator>(sp,
             new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromSeconds(120) },
@@ -44,6 +45,7 @@ internal static class SettlementServices
                     MaxFeePerGas = new BigInteger(settings.MaxFeePerGasGwei) * 1_000_000_000,
                     MaxTimeoutSeconds = options.MaxTimeoutSeconds,
                     SmartWalletFactories = factories,
+                    SmartWalletDeployMinimum = settings.SmartWalletDeployMinimum,
                 })));
         services.AddSingleton(sp => new FacilitatorCatalog(
             sp.GetRequiredService<HttpFacilitator>(), sp.GetRequiredService<BuiltInFacilitatorHolder>().Facilitator, settings.DefaultFacilitator));

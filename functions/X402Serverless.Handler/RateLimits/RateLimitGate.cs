@@ -90,13 +90,15 @@ internal sealed class RateLimitGate(TokenBuckets buckets, Charges.X402Charges x4
         {
             return (check, null);
         }
-        if (_contractChecks is { } rule && buckets.TryTake("contract-wallet|" + ClientAddress.Partition(http, _behindFrontDoor), rule) is { } wait)
-        {
-            return (check, GatewayLimited(http, wait, "Too many contract-wallet payments from this address.",
-                "Nothing was charged and no payment was used: the same payment can be sent again then."));
-        }
-        return (await x402.ResolveAsync(check, http.RequestAborted), null);
+        return AdmitContractWalletCheck(http) is { } limited ? (check, limited) : (await x402.ResolveAsync(check, http.RequestAborted), null);
     }
+
+    /// <summary>One contract wallet's word asked of the node for this client address: null admits it, else the 429 to answer.</summary>
+    public IResult? AdmitContractWalletCheck(HttpContext http) =>
+        _contractChecks is { } rule && buckets.TryTake("contract-wallet|" + ClientAddress.Partition(http, _behindFrontDoor), rule) is { } wait
+            ? GatewayLimited(http, wait, "Too many contract-wallet payments from this address.",
+                "Nothing was charged and no payment was used: the same payment can be sent again then.")
+            : null;
 
     /// <summary>A card checkout opened from this client address (<see cref="RateLimitOptions.CardCheckoutsPerIp"/>): null admits it.</summary>
     public IResult? AdmitCardCheckout(HttpContext http) =>

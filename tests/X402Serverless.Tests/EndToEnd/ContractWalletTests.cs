@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using X402Serverless.Core.Crypto;
@@ -136,10 +137,32 @@ public sealed class ContractWalletTests(ChainFixture chain)
         Assert.Equal(2, Volatile.Read(ref asked));
         Assert.Equal(1_000_000, await chain.BalanceAsync(wallet));
 
+        // The built-in facilitator's /verify and /settle count against the same allowance, whoever's key calls.
+        foreach (var endpoint in new[] { "/facilitator/verify", "/facilitator/settle" })
+        {
+            using var viaFacilitator = await gateway.Admin.PostAsJsonAsync(endpoint,
+                FacilitatorBody(new PaymentBuilder { Requirement = requirement, PayerKey = owner, From = wallet }.V2Header(), requirement));
+            await ProblemAssert.IsAsync(viaFacilitator, 429, "rate_limited");
+        }
+        Assert.Equal(2, Volatile.Read(ref asked));
+
         // An ordinary wallet's payment needs no node to check it and is not limited by this.
+        using (var eoaVerified = await gateway.Admin.PostAsJsonAsync("/facilitator/verify",
+            FacilitatorBody(new PaymentBuilder { Requirement = requirement, PayerKey = chain.PayerKey }.V2Header(), requirement)))
+        {
+            Assert.True((await eoaVerified.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("isValid").GetBoolean());
+        }
         using var eoa = await SendAsync(link.Url, new PaymentBuilder { Requirement = requirement, PayerKey = chain.PayerKey }.V2Header());
         Assert.Equal(HttpStatusCode.OK, eoa.StatusCode);
     }
+
+    /// <summary>A facilitator request (x402 v2) for the payment a PAYMENT-SIGNATURE header carries.</summary>
+    private static System.Text.Json.Nodes.JsonObject FacilitatorBody(string v2Header, System.Text.Json.Nodes.JsonObject requirement) => new()
+    {
+        ["x402Version"] = 2,
+        ["paymentPayload"] = System.Text.Json.Nodes.JsonNode.Parse(Convert.FromBase64String(v2Header)),
+        ["paymentRequirements"] = requirement.DeepClone(),
+    };
 
     /// <summary>A new contract wallet holding 1 USDC, and its owner's key.</summary>
     private async Task<(EvmAddress Wallet, byte[] Owner)> ContractWalletAsync()

@@ -132,6 +132,34 @@ public sealed class CounterfactualWalletTests(ChainFixture chain)
         Assert.Equal(0, await SentAsync());
     }
 
+    [Fact]
+    public async Task A_payment_below_the_deploy_minimum_is_refused_before_any_gas_and_one_at_it_deploys_the_wallet()
+    {
+        var wallet = await CounterfactualAsync();
+        await using var gateway = await GatewayAsync(wallet.Factory, deployMinimum: "0.05");
+        var cheap = await chain.CreateLinkAsync(gateway: gateway, facilitator: "builtin");
+        var dear = await chain.CreateLinkAsync(price: "0.05", gateway: gateway, facilitator: "builtin");
+
+        // Each deployment's gas is the operator's: a 0.01 payment from a wallet that does not exist yet is not worth it.
+        using (var refused = await SendAsync(cheap.Url, wallet.Pay(await RequirementAsync(cheap.Url)).V2Header()))
+        {
+            Assert.Equal("eip6492_amount_too_low", await ErrorOfAsync(refused));
+        }
+        Assert.Equal(0, await SentAsync());
+        Assert.Equal(0, chain.Upstream.Hits(cheap.UpstreamPath));
+
+        using (var paid = await SendAsync(dear.Url, wallet.Pay(await RequirementAsync(dear.Url)).V2Header()))
+        {
+            Assert.Equal(HttpStatusCode.OK, paid.StatusCode);
+        }
+        // Deployed now, the wallet pays any price, wrapped or not.
+        using (var later = await SendAsync(cheap.Url, wallet.Pay(await RequirementAsync(cheap.Url)).V2Header()))
+        {
+            Assert.Equal(HttpStatusCode.OK, later.StatusCode);
+        }
+        Assert.Equal(1_000_000 - 50_000 - 10_000, await chain.BalanceAsync(wallet.Address));
+    }
+
     private sealed record Counterfactual(EvmAddress Factory, EvmAddress Address, byte[] OwnerKey, byte[] Salt, byte[] SlowCalldata)
     {
         public EvmAddress Owner => Secp256k1.AddressOf(OwnerKey);
@@ -179,12 +207,14 @@ public sealed class CounterfactualWalletTests(ChainFixture chain)
     private long _startBlock;
 
     /// <summary>A gateway with its own fresh gas wallet, deploying through <paramref name="factory"/> (or through none).</summary>
-    private async Task<GatewayHost> GatewayAsync(EvmAddress? factory)
+    /// <param name="deployMinimum">Settlement:SmartWalletDeployMinimum: the links here cost 0.01, so the default (0.10) is lowered.</param>
+    private async Task<GatewayHost> GatewayAsync(EvmAddress? factory, string deployMinimum = "0.01")
     {
         var settings = chain.GatewaySettings(chain.FacilitatorUrl);
         _gasWallet = await chain.FundedWalletAsync();
         _startBlock = Convert.ToInt64((await chain.Rpc.CallAsync("eth_blockNumber")).GetString(), 16);
         settings["X402:Settlement:GasWalletKey"] = _gasWallet;
+        settings["X402:Settlement:SmartWalletDeployMinimum"] = deployMinimum;
         if (factory is { } listed)
         {
             settings["X402:Settlement:SmartWalletFactories:0"] = listed.ToString();
