@@ -131,7 +131,7 @@ public sealed partial class ConsoleManagementTests(ConsoleFixture fixture) : ICl
                 Assert.Equal(HttpStatusCode.Found, revoked.StatusCode);
             }
             Assert.NotNull((await passes.GetAsync(id, pass.Id, default))!.RevokedAt);
-            var entry = await LastAuditAsync(api, "pass.revoke");
+            var entry = await LastAuditAsync(api, "link.pass.revoke");
             Assert.Equal(pass.Id, entry.GetProperty("targetId").GetString());
             Assert.Contains("\"status\":\"revoked\"", entry.GetProperty("after").GetString(), StringComparison.Ordinal);
             var (_, after) = await session.GetAsync(page);
