@@ -11,16 +11,20 @@ namespace X402Serverless.AzureStorage;
 /// Endpoints partitioned by organisation (a read names both, so another organisation's id is simply not found);
 /// deliveries partitioned by endpoint, keyed by an id whose prefix is the inverted creation time (newest first). A
 /// delivery's document is split over properties of at most 30,000 characters; a change is an ETag-guarded replace.
+/// Events partitioned by organisation, keyed by their derived id: an insert that conflicts reads the first one back.
 /// </summary>
-public sealed class TableWebhookEndpointStore(TableServiceClient service, string endpointsTable = "webhookendpoints", string deliveriesTable = "webhookdeliveries")
+public sealed class TableWebhookEndpointStore(TableServiceClient service, string endpointsTable = "webhookendpoints", string deliveriesTable = "webhookdeliveries",
+    string eventsTable = "webhookevents")
     : IWebhookEndpointStore
 {
     private const int Chunk = 30_000;
     private readonly TableClient _endpoints = service.GetTableClient(endpointsTable);
     private readonly TableClient _deliveries = service.GetTableClient(deliveriesTable);
+    private readonly TableClient _events = service.GetTableClient(eventsTable);
 
     public Task InitializeAsync(CancellationToken cancellationToken) =>
-        Task.WhenAll(_endpoints.CreateIfNotExistsAsync(cancellationToken), _deliveries.CreateIfNotExistsAsync(cancellationToken));
+        Task.WhenAll(_endpoints.CreateIfNotExistsAsync(cancellationToken), _deliveries.CreateIfNotExistsAsync(cancellationToken),
+            _events.CreateIfNotExistsAsync(cancellationToken));
 
     public async Task CreateAsync(WebhookEndpoint endpoint, CancellationToken cancellationToken) =>
         await _endpoints.AddEntityAsync(ToEntity(endpoint), cancellationToken);
@@ -68,12 +72,37 @@ public sealed class TableWebhookEndpointStore(TableServiceClient service, string
         return true;
     }
 
+    public async Task<WebhookEvent> AddEventAsync(WebhookEvent webhookEvent, CancellationToken cancellationToken)
+    {
+        var entity = new TableEntity(webhookEvent.OrganisationId, webhookEvent.Id) { ["Type"] = webhookEvent.Type, ["CreatedAt"] = Time(webhookEvent.CreatedAt) };
+        Split(entity, "Payload", webhookEvent.Payload);
+        try
+        {
+            await _events.AddEntityAsync(entity, cancellationToken);
+            return webhookEvent;
+        }
+        catch (RequestFailedException e) when (e.IsConflict())
+        {
+            var stored = await _events.FindAsync(webhookEvent.OrganisationId, webhookEvent.Id, cancellationToken)
+                ?? throw new InvalidOperationException($"Webhook event {webhookEvent.Id} conflicted but is not found.");
+            return new WebhookEvent(webhookEvent.Id, webhookEvent.OrganisationId, Str(stored, "Type"), Join(stored, "Payload"), Time(stored, "CreatedAt"));
+        }
+    }
+
     public async Task AddDeliveriesAsync(IReadOnlyList<WebhookDelivery> deliveries, CancellationToken cancellationToken)
     {
-        // One partition per endpoint, so an event fanned out to several endpoints is several writes.
+        // One partition per endpoint, so an event fanned out to several endpoints is several writes; each an insert
+        // that leaves a delivery already stored (a second raise) as it is, wherever its attempts have got to.
         foreach (var delivery in deliveries)
         {
-            await _deliveries.AddEntityAsync(ToEntity(delivery), cancellationToken);
+            try
+            {
+                await _deliveries.AddEntityAsync(ToEntity(delivery), cancellationToken);
+            }
+            catch (RequestFailedException e) when (e.IsConflict())
+            {
+                // already stored
+            }
         }
     }
 
@@ -123,18 +152,23 @@ public sealed class TableWebhookEndpointStore(TableServiceClient service, string
             ["Status"] = delivery.Status,
             ["Attempts"] = delivery.Attempts,
             ["NextAttemptAt"] = Time(delivery.NextAttemptAt),
-            ["Chunks"] = (json.Length + Chunk - 1) / Chunk,
         };
-        for (var i = 0; i * Chunk < json.Length; i++)
-        {
-            entity[$"Delivery{i}"] = json.Substring(i * Chunk, Math.Min(Chunk, json.Length - i * Chunk));
-        }
+        Split(entity, "Delivery", json);
         return entity;
     }
 
-    private static WebhookDelivery FromDeliveryEntity(TableEntity entity)
+    private static WebhookDelivery FromDeliveryEntity(TableEntity entity) => WebhookJson.ReadDelivery(Join(entity, "Delivery"));
+
+    // A string property holds at most 32K characters: a long text is split over numbered ones ("Chunks" counts them).
+    private static void Split(TableEntity entity, string name, string text)
     {
-        var chunks = OptInt(entity, "Chunks") ?? 0;
-        return WebhookJson.ReadDelivery(string.Concat(Enumerable.Range(0, chunks).Select(i => Str(entity, $"Delivery{i}"))));
+        entity["Chunks"] = (text.Length + Chunk - 1) / Chunk;
+        for (var i = 0; i * Chunk < text.Length; i++)
+        {
+            entity[$"{name}{i}"] = text.Substring(i * Chunk, Math.Min(Chunk, text.Length - i * Chunk));
+        }
     }
+
+    private static string Join(TableEntity entity, string name) =>
+        string.Concat(Enumerable.Range(0, OptInt(entity, "Chunks") ?? 0).Select(i => Str(entity, $"{name}{i}")));
 }

@@ -373,6 +373,16 @@ internal static class SqliteSchema
         -- A link its organisation disabled answers link_disabled and leaves the catalogue until enabled again.
         ALTER TABLE links ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
         """,
+        """
+        -- Outbound webhook events by their derived id: raising one again finds the first body rather than adding another.
+        CREATE TABLE webhook_events (
+            id TEXT PRIMARY KEY,
+            organisation_id TEXT NOT NULL,
+            event_type TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            payload TEXT NOT NULL
+        );
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

@@ -77,6 +77,29 @@ public sealed class SqliteWebhookEndpointStore(SqliteDatabase database) : IWebho
         return true;
     }
 
+    public async Task<WebhookEvent> AddEventAsync(WebhookEvent webhookEvent, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        // One statement: an insert that finds the id taken changes nothing, and the row read back is the first raise's.
+        command.CommandText = """
+            INSERT INTO webhook_events (id, organisation_id, event_type, created_at, payload) VALUES ($id, $org, $type, $created, $payload)
+            ON CONFLICT(id) DO NOTHING;
+            SELECT organisation_id, event_type, created_at, payload FROM webhook_events WHERE id = $id;
+            """;
+        command.Parameters.AddWithValue("$id", webhookEvent.Id);
+        command.Parameters.AddWithValue("$org", webhookEvent.OrganisationId);
+        command.Parameters.AddWithValue("$type", webhookEvent.Type);
+        command.Parameters.AddWithValue("$created", SqliteText.Time(webhookEvent.CreatedAt));
+        command.Parameters.AddWithValue("$payload", webhookEvent.Payload);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            throw new InvalidOperationException($"Webhook event {webhookEvent.Id} was neither stored nor found.");
+        }
+        return new WebhookEvent(webhookEvent.Id, reader.GetString(0), reader.GetString(1), reader.GetString(3), SqliteText.Time(reader.GetString(2)));
+    }
+
     public async Task AddDeliveriesAsync(IReadOnlyList<WebhookDelivery> deliveries, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
@@ -87,7 +110,8 @@ public sealed class SqliteWebhookEndpointStore(SqliteDatabase database) : IWebho
             command.Transaction = transaction;
             command.CommandText = """
                 INSERT INTO webhook_deliveries (id, endpoint_id, status, attempts, next_attempt_at, created_at, delivery)
-                VALUES ($id, $endpoint, $status, $attempts, $next, $created, $json);
+                VALUES ($id, $endpoint, $status, $attempts, $next, $created, $json)
+                ON CONFLICT(id) DO NOTHING;
                 """;
             Bind(command, delivery);
             command.Parameters.AddWithValue("$endpoint", delivery.EndpointId);

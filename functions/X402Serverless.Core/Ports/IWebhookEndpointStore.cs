@@ -18,7 +18,16 @@ public interface IWebhookEndpointStore
     /// <summary>Removes the endpoint and its deliveries; false when it was not the organisation's.</summary>
     Task<bool> DeleteAsync(string organisationId, string id, CancellationToken cancellationToken);
 
-    /// <summary>Stores deliveries (one event fanned out to several endpoints) together where the store allows.</summary>
+    /// <summary>
+    /// Stores the event unless one with its id is stored already, and returns the one stored: the first raise's body
+    /// wins, so a second raise (concurrent, or a job re-run after a crash) fans out the same bytes.
+    /// </summary>
+    Task<WebhookEvent> AddEventAsync(WebhookEvent webhookEvent, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores each delivery (one event fanned out to several endpoints) unless one with its id is stored already: a
+    /// delivery id names one event for one endpoint, so raising an event again adds nothing and resets nothing.
+    /// </summary>
     Task AddDeliveriesAsync(IReadOnlyList<WebhookDelivery> deliveries, CancellationToken cancellationToken);
 
     Task<WebhookDelivery?> GetDeliveryAsync(string endpointId, string id, CancellationToken cancellationToken);

@@ -49,7 +49,6 @@ internal sealed class SettlementExpiry(
         {
             return concluded;
         }
-        await store.MarkExpiredAsync(job.Id, now, cancellationToken);
-        return new(SettlementOutcomeKind.Expired, null, "authorization_expired", null, null);
+        return await ledger.ExpiredAsync(job, cancellationToken);
     }
 }

@@ -8,21 +8,38 @@ namespace X402Serverless.Core.Settlement;
 
 /// <summary>
 /// Writes a settlement job's next state to the store and reports it: settled, failed, retrying or released.
-/// Every path of <see cref="SettlementProcessor"/> ends here, so a state and its result never disagree.
+/// Every path of <see cref="SettlementProcessor"/> ends here, so a state and its result never disagree. A final
+/// outcome is told to the observer before it is written: until the write, the job is unfinished and runs again.
 /// </summary>
-internal sealed class SettlementLedger(IPaymentStore store, TimeProvider time, RetryPolicy retry)
+internal sealed class SettlementLedger(IPaymentStore store, TimeProvider time, RetryPolicy retry, ISettlementObserver? observer)
 {
     public async Task<SettlementResult> SettledAsync(PaymentRecord job, string transaction, SettleOutcome? outcome, CancellationToken cancellationToken)
     {
+        var result = new SettlementResult(SettlementOutcomeKind.Settled, transaction, null, null, outcome is null ? null : outcome with { Transaction = transaction });
+        await ConcludingAsync(job, result);
         await store.MarkSettledAsync(job.Id, transaction, time.GetUtcNow(), cancellationToken);
-        return new(SettlementOutcomeKind.Settled, transaction, null, null, outcome is null ? null : outcome with { Transaction = transaction });
+        return result;
     }
 
     public async Task<SettlementResult> FailedAsync(PaymentRecord job, string reason, string? message, SettleOutcome? outcome, CancellationToken cancellationToken)
     {
+        var result = new SettlementResult(SettlementOutcomeKind.Failed, null, reason, message, outcome);
+        await ConcludingAsync(job, result);
         await store.MarkFailedAsync(job.Id, reason, time.GetUtcNow(), cancellationToken);
-        return new(SettlementOutcomeKind.Failed, null, reason, message, outcome);
+        return result;
     }
+
+    public async Task<SettlementResult> ExpiredAsync(PaymentRecord job, CancellationToken cancellationToken)
+    {
+        var result = new SettlementResult(SettlementOutcomeKind.Expired, null, "authorization_expired", null, null);
+        await ConcludingAsync(job, result);
+        await store.MarkExpiredAsync(job.Id, time.GetUtcNow(), cancellationToken);
+        return result;
+    }
+
+    // Not cancelled with the job: the outcome is decided on chain, and what it reports must be kept.
+    private Task ConcludingAsync(PaymentRecord job, SettlementResult result) =>
+        observer?.ConcludingAsync(job, result, CancellationToken.None) ?? Task.CompletedTask;
 
     /// <summary>
     /// A passing failure: an inline job with nothing broadcast frees the authorization (the payer gets no content, so

@@ -33,14 +33,15 @@ public sealed class SettlementProcessor
         AuthorizationLookup chain,
         TimeProvider time,
         RetryPolicy retry,
-        ConfirmationWait confirmation)
+        ConfirmationWait confirmation,
+        ISettlementObserver? observer = null)
     {
         _store = store;
         _facilitators = facilitators;
         _networks = networks;
         _chain = chain;
         _time = time;
-        _ledger = new SettlementLedger(store, time, retry);
+        _ledger = new SettlementLedger(store, time, retry, observer);
         _remoteCheck = new RemoteSettlementCheck(store, chain, time, confirmation, _ledger);
         _expiry = new SettlementExpiry(store, chain, time, retry, _ledger);
     }
@@ -51,8 +52,7 @@ public sealed class SettlementProcessor
     {
         if (job.SettleRequest is null || !_networks.TryGet(job.Network, out var network))
         {
-            await _store.MarkFailedAsync(job.Id, "settlement_unconfigured", _time.GetUtcNow(), cancellationToken);
-            return new(SettlementOutcomeKind.Failed, null, "settlement_unconfigured", "The job's network is no longer configured.", null);
+            return await _ledger.FailedAsync(job, "settlement_unconfigured", "The job's network is no longer configured.", null, cancellationToken);
         }
         var transfer = TransferOf(job);
 

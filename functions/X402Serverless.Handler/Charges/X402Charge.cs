@@ -19,8 +19,7 @@ internal sealed class X402Charge(
     SettlementProcessor settlement,
     JobQueues queues,
     TimeProvider time,
-    TimeSpan inlineTimeout,
-    OutboundWebhooks.WebhookEvents events) : ICharge
+    TimeSpan inlineTimeout) : ICharge
 {
     private int _concluded;
 
@@ -44,12 +43,8 @@ internal sealed class X402Charge(
         // Settlement runs to completion even if the payer disconnects: bounded by its own timeout only.
         await payments.AdvanceAsync(record.Id, PaymentStatus.Settling, time.GetUtcNow(), cancellationToken);
         using var timeout = new CancellationTokenSource(inlineTimeout);
+        // Its webhook event is stored before its outcome; no store round trip unless the organisation has an endpoint for it.
         var result = await settlement.RunAsync(record with { Status = PaymentStatus.Settling }, inline: true, timeout.Token);
-        // Before the payer is answered; no store round trip unless the organisation has an endpoint for it.
-        if (OutboundWebhooks.WebhookEventData.Settlement(record, result) is var (type, data))
-        {
-            await events.RaiseAsync(record.OrganisationId, type, data, CancellationToken.None);
-        }
         switch (result.Kind)
         {
             case SettlementOutcomeKind.Settled:

@@ -27,8 +27,7 @@ internal sealed class X402Charges(
     JobQueues queues,
     PublicUrls urls,
     TimeProvider time,
-    IOptions<GatewayOptions> options,
-    OutboundWebhooks.WebhookEvents events)
+    IOptions<GatewayOptions> options)
 {
     /// <summary>
     /// Decode, match, verify locally: the payment and the requirement it meets, or why not. A contract wallet's
@@ -106,7 +105,7 @@ internal sealed class X402Charges(
             return (null, await payments.GetAsync(record.Id, cancellationToken));
         }
         var receipt = new X402Receipt(payment.Version, record, NetworkName(payment.Version, requirement), null, Deferred: false);
-        return (new X402Charge(record, receipt, owesContent, payments, settlement, queues, time, options.Value.Settlement.InlineSettleTimeout, events), null);
+        return (new X402Charge(record, receipt, owesContent, payments, settlement, queues, time, options.Value.Settlement.InlineSettleTimeout), null);
     }
 
     /// <summary>The network as the payer's protocol generation names it.</summary>

@@ -16,7 +16,7 @@ internal static class SettlementJobFunction
 
     public static void Map(IEndpointRouteBuilder app) => app.MapPost($"/{Name}", HandleAsync);
 
-    private static async Task<IResult> HandleAsync(HttpContext http, IPaymentStore payments, SettlementProcessor processor, OutboundWebhooks.WebhookEvents events)
+    private static async Task<IResult> HandleAsync(HttpContext http, IPaymentStore payments, SettlementProcessor processor)
     {
         var message = await InvocationRequest.ReadBindingAsync(http.Request, Binding, http.RequestAborted);
         if (message is not { ValueKind: JsonValueKind.Object } m || !m.TryGetProperty("paymentId", out var idEl) || idEl.ValueKind != JsonValueKind.String)
@@ -34,12 +34,8 @@ internal static class SettlementJobFunction
         {
             return Results.Json(Body($"Payment {id} is {job.Status}; retry later."), statusCode: 500);
         }
+        // A final outcome's webhook event is stored before the outcome, so before the message is acknowledged.
         var result = await processor.RunAsync(job, inline: false, http.RequestAborted);
-        // Stored before the queue message is acknowledged.
-        if (OutboundWebhooks.WebhookEventData.Settlement(job, result) is var (type, data))
-        {
-            await events.RaiseAsync(job.OrganisationId, type, data, CancellationToken.None);
-        }
         var line = $"Payment {id}: {result.Kind} {result.Transaction ?? result.Reason}";
         return result.Kind == SettlementOutcomeKind.Retrying ? Results.Json(Body(line), statusCode: 500) : Reply(line);
     }

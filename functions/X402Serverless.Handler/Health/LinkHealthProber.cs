@@ -76,19 +76,23 @@ internal sealed partial class LinkHealthProber(
             {
                 if (time.GetUtcNow() < stopStarting && await ProbeAsync(link, previous.GetValueOrDefault(link.Id), now, token) is { } result)
                 {
-                    // Kept as found, so a pass cut short (the host's timeout, a shutdown) loses only the probes under way.
-                    await health.SaveAsync([result], CancellationToken.None);
-                    results.Add(result);
                     var last = previous.GetValueOrDefault(link.Id);
                     if (!result.Up && (last is null || last.Up))
                     {
-                        // Once per change to down, after it is recorded: the next pass compares with this result.
-                        await events.RaiseAsync(link.OrganisationId, Core.OutboundWebhooks.WebhookEventTypes.LinkUnhealthy, new System.Text.Json.Nodes.JsonObject
+                        // Once per change to down, raised before the result is kept: a pass cut short between the two
+                        // finds the same last result next time and raises the same event (its id names that change: the
+                        // last check found up, or for a link not probed before, its last edit).
+                        var since = last is null ? "edited:" + link.UpdatedAt.UtcTicks : "up:" + last.CheckedAt.UtcTicks;
+                        await events.RaiseAsync(link.OrganisationId, Core.OutboundWebhooks.WebhookEventTypes.LinkUnhealthy,
+                            FormattableString.Invariant($"{link.Id}:{since}"), new System.Text.Json.Nodes.JsonObject
                         {
                             ["linkId"] = link.Id, ["checkedAt"] = result.CheckedAt, ["status"] = result.Status, ["failure"] = result.Failure,
                             ["lastUpAt"] = result.LastUpAt,
                         }, CancellationToken.None);
                     }
+                    // Kept as found, so a pass cut short (the host's timeout, a shutdown) loses only the probes under way.
+                    await health.SaveAsync([result], CancellationToken.None);
+                    results.Add(result);
                 }
             });
         // The catalogue shows what was found at once rather than when its snapshot next expires (one rebuild a pass).

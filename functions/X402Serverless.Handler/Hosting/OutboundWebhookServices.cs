@@ -12,6 +12,7 @@ internal static class OutboundWebhookServices
         services.AddSingleton<WebhookEndpointEditor>();
         services.AddSingleton<WebhookDeliverySignal>();
         services.AddSingleton<WebhookEvents>();
+        services.AddSingleton<Core.Ports.ISettlementObserver, WebhookSettlementObserver>();
         services.AddSingleton<CreditsLowWatch>();
         services.AddSingleton<WebhookSender>();
         services.AddSingleton<WebhookDispatch>();

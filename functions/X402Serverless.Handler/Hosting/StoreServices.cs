@@ -73,7 +73,7 @@ internal static class StoreServices
         services.AddSingleton<IInboxMessageStore>(messages);
         var audit = new TableAuditLog(client, p + "auditentries");
         services.AddSingleton<IAuditLog>(audit);
-        var webhookEndpoints = new TableWebhookEndpointStore(client, p + "webhookendpoints", p + "webhookdeliveries");
+        var webhookEndpoints = new TableWebhookEndpointStore(client, p + "webhookendpoints", p + "webhookdeliveries", p + "webhookevents");
         services.AddSingleton<IWebhookEndpointStore>(webhookEndpoints);
         var paymentIdentifiers = new TablePaymentIdentifierStore(client, p + "paymentidentifiers");
         services.AddSingleton<IPaymentIdentifierStore>(paymentIdentifiers);

@@ -42,7 +42,8 @@ internal sealed partial class CreditsLowWatch(WebhookEndpointCache endpoints, IL
         var balance = await ledger.BalanceAsync(hold.Source, cancellationToken);
         if (balance <= threshold && balance + hold.Amount > threshold)
         {
-            await events.RaiseAsync(organisationId, WebhookEventTypes.CreditsLow, new JsonObject
+            // The hold that crossed names the event: a second check of the same capture raises nothing new.
+            await events.RaiseAsync(organisationId, WebhookEventTypes.CreditsLow, "hold:" + hold.Id, new JsonObject
             {
                 ["payerId"] = hold.Source[CreditsPrefix.Length..],
                 ["balanceUsd"] = balance.ToString(),

@@ -11,12 +11,24 @@ namespace X402Serverless.Handler.OutboundWebhooks;
 internal static class WebhookEventData
 {
     /// <summary>payment.settled or payment.failed for a settlement's final outcome; null while it is still undecided.</summary>
-    public static (string Type, JsonObject Data)? Settlement(PaymentRecord payment, SettlementResult result) => result.Kind switch
+    public static string? SettlementType(SettlementResult result) => result.Kind switch
     {
-        SettlementOutcomeKind.Settled => (WebhookEventTypes.PaymentSettled, Payment(payment, "settled", result.Transaction, null)),
-        SettlementOutcomeKind.Failed or SettlementOutcomeKind.Expired =>
-            (WebhookEventTypes.PaymentFailed, Payment(payment, result.Kind == SettlementOutcomeKind.Expired ? "expired" : "failed", result.Transaction, result.Reason)),
+        SettlementOutcomeKind.Settled => WebhookEventTypes.PaymentSettled,
+        SettlementOutcomeKind.Failed or SettlementOutcomeKind.Expired => WebhookEventTypes.PaymentFailed,
         _ => null,
+    };
+
+    public static JsonObject Settlement(PaymentRecord payment, SettlementResult result) => result.Kind == SettlementOutcomeKind.Settled
+        ? Payment(payment, "settled", result.Transaction, null)
+        : Payment(payment, result.Kind == SettlementOutcomeKind.Expired ? "expired" : "failed", result.Transaction, result.Reason);
+
+    /// <summary>What a charge.captured event is about: the payment, or the credit hold, it captured.</summary>
+    public static string ChargeSubject(Core.Charges.ICharge charge, ChargeReceipt receipt) => (charge, receipt) switch
+    {
+        (_, X402Receipt x) => x.Payment.Id,
+        (Core.Charges.BalanceCharge b, _) => "hold:" + b.Hold.Id,
+        // Nothing else names this capture: a random subject, so it is still one event.
+        _ => "capture:" + Guid.NewGuid().ToString("N"),
     };
 
     public static JsonObject Charge(PaidLink link, ChargeReceipt receipt) => receipt switch

@@ -6,9 +6,9 @@ using X402Serverless.Core.Ports;
 namespace X402Serverless.Handler.OutboundWebhooks;
 
 /// <summary>
-/// Raises an event: one delivery per subscribed endpoint, stored before this returns (so before the work that raised it
-/// is acknowledged), then the worker is woken. The body is fixed here, once: every attempt and redelivery sends the same
-/// bytes under the same event id.
+/// Raises an event: the event and one delivery per subscribed endpoint, each stored only if absent, then the worker is
+/// woken. The event's id is derived from what it reports (its subject), so raising it again (concurrently, or a job
+/// re-run after a crash) stores nothing new: every attempt, endpoint and redelivery sends the first raise's bytes.
 /// </summary>
 internal sealed partial class WebhookEvents(
     WebhookEndpointCache endpoints,
@@ -17,22 +17,18 @@ internal sealed partial class WebhookEvents(
     TimeProvider time,
     ILogger<WebhookEvents> logger)
 {
-    /// <summary>Raises <paramref name="eventType"/> for the organisation's subscribed endpoints; never throws (an event is not worth failing the change it reports).</summary>
-    public Task RaiseAsync(string organisationId, string eventType, JsonObject data, CancellationToken cancellationToken) =>
-        RaiseAsync(organisationId, eventType, () => data, cancellationToken);
+    /// <summary>Raises <paramref name="eventType"/> about <paramref name="subject"/> for the organisation's subscribed endpoints;
+    /// never throws (an event is not worth failing the change it reports).</summary>
+    public Task RaiseAsync(string organisationId, string eventType, string subject, JsonObject data, CancellationToken cancellationToken) =>
+        RaiseAsync(organisationId, eventType, subject, () => data, cancellationToken);
 
     /// <summary>As above, with the event's data built only when an endpoint subscribes: a paid call of an organisation
-    /// without endpoints builds no JSON.</summary>
-    public async Task RaiseAsync(string organisationId, string eventType, Func<JsonObject> data, CancellationToken cancellationToken)
+    /// without endpoints builds no JSON and makes no store round trip.</summary>
+    public async Task RaiseAsync(string organisationId, string eventType, string subject, Func<JsonObject> data, CancellationToken cancellationToken)
     {
         try
         {
-            var subscribed = await endpoints.SubscribedAsync(organisationId, eventType, cancellationToken);
-            if (subscribed.Count == 0)
-            {
-                return;
-            }
-            await StoreAsync(organisationId, eventType, data(), subscribed, cancellationToken);
+            await RaiseOrThrowAsync(organisationId, eventType, subject, data, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -40,16 +36,26 @@ internal sealed partial class WebhookEvents(
         }
     }
 
-    /// <summary>The "send test event" action: to this endpoint alone, whatever it subscribes to.</summary>
+    /// <summary>As above, but a store failure throws: for a caller that can run again (a settlement job), so it
+    /// records its outcome only once the event is stored.</summary>
+    public async Task RaiseOrThrowAsync(string organisationId, string eventType, string subject, Func<JsonObject> data, CancellationToken cancellationToken)
+    {
+        var subscribed = await endpoints.SubscribedAsync(organisationId, eventType, cancellationToken);
+        if (subscribed.Count > 0)
+        {
+            await StoreAsync(WebhookIds.EventFor(organisationId, eventType, subject), organisationId, eventType, data(), subscribed, cancellationToken);
+        }
+    }
+
+    /// <summary>The "send test event" action: to this endpoint alone, whatever it subscribes to; a new event each time.</summary>
     public async Task<WebhookDelivery> SendTestAsync(WebhookEndpoint endpoint, CancellationToken cancellationToken) =>
-        (await StoreAsync(endpoint.OrganisationId, WebhookEventTypes.Test,
+        (await StoreAsync(WebhookIds.Event(), endpoint.OrganisationId, WebhookEventTypes.Test,
             new JsonObject { ["message"] = "A test event sent from the management API or console." }, [endpoint], cancellationToken))[0];
 
-    private async Task<IReadOnlyList<WebhookDelivery>> StoreAsync(string organisationId, string eventType, JsonObject data,
+    private async Task<IReadOnlyList<WebhookDelivery>> StoreAsync(string eventId, string organisationId, string eventType, JsonObject data,
         IReadOnlyList<WebhookEndpoint> to, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var eventId = WebhookIds.Event();
         var body = new JsonObject
         {
             ["id"] = eventId,
@@ -59,17 +65,18 @@ internal sealed partial class WebhookEvents(
             ["organisation"] = organisationId,
             ["data"] = new JsonObject { ["object"] = data.DeepClone() },
         }.ToJsonString(JsonSerializerOptions.Web);
+        var stored = await store.AddEventAsync(new WebhookEvent(eventId, organisationId, eventType, body, now), cancellationToken);
         var deliveries = to.Select(endpoint => new WebhookDelivery
         {
-            Id = WebhookIds.Delivery(now),
+            Id = WebhookIds.Delivery(stored, endpoint.Id),
             EndpointId = endpoint.Id,
             OrganisationId = organisationId,
-            EventId = eventId,
-            EventType = eventType,
-            Payload = body,
+            EventId = stored.Id,
+            EventType = stored.Type,
+            Payload = stored.Payload,
             Status = DeliveryStatuses.Pending,
             NextAttemptAt = now,
-            CreatedAt = now,
+            CreatedAt = stored.CreatedAt,
             UpdatedAt = now,
         }).ToList();
         await store.AddDeliveriesAsync(deliveries, cancellationToken);

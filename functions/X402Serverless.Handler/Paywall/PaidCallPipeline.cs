@@ -89,7 +89,7 @@ internal sealed class PaidCallPipeline(
             {
                 usage.Charged(cached.Link, capture.Receipt!);
                 await events.RaiseAsync(cached.Link.OrganisationId, Core.OutboundWebhooks.WebhookEventTypes.ChargeCaptured,
-                    () => OutboundWebhooks.WebhookEventData.Charge(cached.Link, capture.Receipt!), CancellationToken.None);
+                    OutboundWebhooks.WebhookEventData.ChargeSubject(charge, capture.Receipt!), () => OutboundWebhooks.WebhookEventData.Charge(cached.Link, capture.Receipt!), CancellationToken.None);
                 if (charge is BalanceCharge { Hold: { FromAllowance: false } hold })
                 {
                     await creditsLow.CapturedAsync(cached.Link.OrganisationId, hold, CancellationToken.None);

@@ -17,7 +17,6 @@ internal sealed partial class SettlementWorker(
     SettlementProcessor processor,
     MaintenancePass maintenance,
     SettlementSignal signal,
-    OutboundWebhooks.WebhookEvents events,
     TimeProvider time,
     IOptions<SettlementOptions> options,
     ILogger<SettlementWorker> logger) : BackgroundService
@@ -78,11 +77,8 @@ internal sealed partial class SettlementWorker(
         try
         {
             var result = await processor.RunAsync(job, inline: false, cancellationToken);
+            // Its webhook event, if any, was stored before the outcome was (WebhookSettlementObserver).
             Report(job, result);
-            if (OutboundWebhooks.WebhookEventData.Settlement(job, result) is var (type, data))
-            {
-                await events.RaiseAsync(job.OrganisationId, type, data, CancellationToken.None);
-            }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -139,7 +139,8 @@ public sealed class TableWebhookEndpointStoreTests(AzuriteFixture azurite) : Web
 {
     protected override async Task<IWebhookEndpointStore> StoreAsync()
     {
-        var store = new TableWebhookEndpointStore(azurite.Tables, AzuriteFixture.UniqueTable("whendpoints"), AzuriteFixture.UniqueTable("whdeliveries"));
+        var store = new TableWebhookEndpointStore(azurite.Tables, AzuriteFixture.UniqueTable("whendpoints"), AzuriteFixture.UniqueTable("whdeliveries"),
+            AzuriteFixture.UniqueTable("whevents"));
         await store.InitializeAsync(default);
         return store;
     }

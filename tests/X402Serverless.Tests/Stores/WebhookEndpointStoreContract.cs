@@ -3,7 +3,10 @@ using X402Serverless.Core.Ports;
 
 namespace X402Serverless.Tests.Stores;
 
-/// <summary>What every IWebhookEndpointStore adapter must do: organisation-scoped endpoints, and deliveries changed only by conditional writes.</summary>
+/// <summary>
+/// What every IWebhookEndpointStore adapter must do: organisation-scoped endpoints, events and deliveries stored once
+/// however often they are raised, and deliveries changed only by conditional writes.
+/// </summary>
 public abstract class WebhookEndpointStoreContract
 {
     protected abstract Task<IWebhookEndpointStore> StoreAsync();
@@ -24,7 +27,7 @@ public abstract class WebhookEndpointStoreContract
 
     private static WebhookDelivery Delivery(WebhookEndpoint endpoint, DateTimeOffset created, string status = DeliveryStatuses.Pending) => new()
     {
-        Id = WebhookIds.Delivery(created),
+        Id = WebhookIds.Delivery(new WebhookEvent(WebhookIds.Event(), endpoint.OrganisationId, WebhookEventTypes.PaymentSettled, "{}", created), endpoint.Id),
         EndpointId = endpoint.Id,
         OrganisationId = endpoint.OrganisationId,
         EventId = WebhookIds.Event(),
@@ -122,5 +125,62 @@ public abstract class WebhookEndpointStoreContract
         await store.AddDeliveriesAsync([later, leaseOver, early, delivered, failed], default);
         var due = (await store.DueAsync(At, 1000, default)).Where(d => d.EndpointId == endpoint.Id).Select(d => d.Id).ToList();
         Assert.Equal([early.Id, leaseOver.Id], due);
+    }
+
+    [Fact]
+    public async Task An_event_raised_again_keeps_its_first_body_and_its_deliveries_are_stored_once_wherever_they_got_to()
+    {
+        var store = await StoreAsync();
+        var org = Org();
+        var endpoint = Endpoint(org);
+        await store.CreateAsync(endpoint, default);
+        var id = WebhookIds.EventFor(org, WebhookEventTypes.PaymentSettled, "pay_1");
+        Assert.Equal(id, WebhookIds.EventFor(org, WebhookEventTypes.PaymentSettled, "pay_1"));
+        Assert.NotEqual(id, WebhookIds.EventFor(org, WebhookEventTypes.PaymentFailed, "pay_1"));
+        Assert.NotEqual(id, WebhookIds.EventFor(Org(), WebhookEventTypes.PaymentSettled, "pay_1"));
+
+        var first = new WebhookEvent(id, org, WebhookEventTypes.PaymentSettled, """{"id":"first","note":"é\n"}""", At);
+        Assert.Equal(first, await store.AddEventAsync(first, default));
+        var again = first with { Payload = """{"id":"second"}""", CreatedAt = At.AddMinutes(3) };
+        Assert.Equal(first, await store.AddEventAsync(again, default));
+
+        var delivery = Delivery(endpoint, At) with { Id = WebhookIds.Delivery(first, endpoint.Id), EventId = id, Payload = first.Payload };
+        await store.AddDeliveriesAsync([delivery], default);
+        var claimed = delivery with { Status = DeliveryStatuses.Sending, Attempts = 1 };
+        Assert.True(await store.TryUpdateDeliveryAsync(claimed, DeliveryStatuses.Pending, 0, default));
+        // A second raise names the same delivery: it is neither added again nor reset to pending.
+        await store.AddDeliveriesAsync([delivery with { Payload = again.Payload }], default);
+        var stored = Assert.Single(await store.ListDeliveriesAsync(endpoint.Id, 10, default));
+        Assert.Equal(DeliveryStatuses.Sending, stored.Status);
+        Assert.Equal(first.Payload, stored.Payload);
+    }
+
+    [Fact]
+    public async Task Fifty_concurrent_raises_of_one_event_store_one_event_and_one_delivery_per_endpoint()
+    {
+        var store = await StoreAsync();
+        var org = Org();
+        var endpoints = new[] { Endpoint(org), Endpoint(org) };
+        foreach (var e in endpoints)
+        {
+            await store.CreateAsync(e, default);
+        }
+        var id = WebhookIds.EventFor(org, WebhookEventTypes.ChargeCaptured, "hold:h1");
+        var raised = await Task.WhenAll(Enumerable.Range(0, 50).Select(async i =>
+        {
+            var stored = await store.AddEventAsync(new WebhookEvent(id, org, WebhookEventTypes.ChargeCaptured, $$"""{"raise":{{i}}}""", At.AddSeconds(i)), default);
+            await store.AddDeliveriesAsync(endpoints.Select(e => Delivery(e, stored.CreatedAt) with
+            {
+                Id = WebhookIds.Delivery(stored, e.Id), EventId = stored.Id, Payload = stored.Payload,
+            }).ToList(), default);
+            return stored;
+        }));
+        Assert.Single(raised.Distinct());
+        foreach (var e in endpoints)
+        {
+            var delivery = Assert.Single(await store.ListDeliveriesAsync(e.Id, 100, default));
+            Assert.Equal(raised[0].Payload, delivery.Payload);
+            Assert.Equal(id, delivery.EventId);
+        }
     }
 }
