@@ -7,6 +7,7 @@ using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Ports;
 using X402Serverless.Tests.Support;
 using static X402Serverless.Tests.Inbox.InboxFixture;
+using Passes_ = X402Serverless.Tests.Passes;
 
 namespace X402Serverless.Tests.Inbox;
 
@@ -128,6 +129,50 @@ public sealed class InboxPassTests(InboxFixture fixture) : IClassFixture<InboxFi
             Assert.Equal(HttpStatusCode.PaymentRequired, third.StatusCode);
         }
         Assert.Equal(0, (await Passes.GetAsync(linkId, passId, default))!.CallsLeft);
+    }
+
+    [Fact]
+    public async Task A_wallet_signs_in_with_x_to_send_with_its_pass_once_per_proof_and_a_blocked_wallet_keeps_its_call()
+    {
+        using var org = await fixture.NewOrganisationAsync();
+        var owner = Address();
+        var (linkId, url) = await NewPassInboxAsync(org, owner, calls: 3);
+        var key = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+        var wallet = Core.Crypto.Secp256k1.AddressOf(key);
+        var link = (await fixture.Gateway.Services.GetRequiredService<ILinkStore>().FindAsync(linkId, default))!;
+        var pass = Core.Passes.Pass.Issue(link, link.Pass!, Core.Passes.PassHolders.Wallet(wallet), "pay_" + Guid.NewGuid().ToString("N"), "x402", DateTimeOffset.UtcNow);
+        Assert.True(await Passes.AddAsync(pass, default));
+
+        var proof = Passes_.SiwxProofs.Signed(Passes_.SiwxProofs.For(key, url, DateTimeOffset.UtcNow), key);
+        var header = new[] { KeyValuePair.Create(Core.Passes.SiwxPayload.HeaderName, proof) };
+        using (var sent = await SendAsync(url, new { subject = "From a wallet", body = "Hello" }, headers: header))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, sent.StatusCode);
+            Assert.Equal("2", sent.Headers.GetValues("X-Pass-Calls-Left").Single());
+            await WaitForStatusAsync((await sent.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("receiptUrl").GetString()!, MessageStatuses.Delivered);
+        }
+        // The same proof again is a replay: the 402, nothing stored, no call taken.
+        using (var replayed = await SendAsync(url, new { subject = "Replayed", body = "Hello" }, headers: header))
+        {
+            Assert.Equal(HttpStatusCode.PaymentRequired, replayed.StatusCode);
+        }
+        var mail = Assert.Single(fixture.Smtp.To(owner));
+        Assert.Equal($"pass {pass.Id}", mail.Headers["X-Inbox-Paid"]);
+        var item = Assert.Single((await org.GetFromJsonAsync<JsonElement>($"/api/links/{linkId}/messages")).GetProperty("items").EnumerateArray());
+        Assert.Equal(wallet.ToLowerHex(), item.GetProperty("sender").GetString());
+
+        // The owner blocks the wallet: refused 403 and the call taken for the attempt goes back to the pass.
+        using (var blocked = await org.PatchAsJsonAsync($"/api/links/{linkId}", new { inbox = new { block = new[] { wallet.ToLowerHex() } } }))
+        {
+            Assert.Equal(HttpStatusCode.OK, blocked.StatusCode);
+        }
+        var fresh = Passes_.SiwxProofs.Signed(Passes_.SiwxProofs.For(key, url, DateTimeOffset.UtcNow), key);
+        using (var refused = await SendAsync(url, new { subject = "Blocked", body = "Hello" }, headers: [KeyValuePair.Create(Core.Passes.SiwxPayload.HeaderName, fresh)]))
+        {
+            await ProblemAssert.IsAsync(refused, 403, "sender_blocked");
+        }
+        Assert.Single(fixture.Smtp.To(owner));
+        Assert.Equal(2, (await Passes.GetAsync(linkId, pass.Id, default))!.CallsLeft);
     }
 
     [Fact]
