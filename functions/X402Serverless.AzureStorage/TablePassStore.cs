@@ -19,6 +19,9 @@ public sealed class TablePassStore(TableServiceClient service, string table = "p
 {
     private const string NonceRow = "n";
     private const string CheckoutRow = "c";
+
+    // Rows beside a link's passes recording calls given back once (GiveBackOnceAsync); pass ids start "pas_".
+    private const string GiveBackRowPrefix = "giveback_";
     private readonly TableClient _table = service.GetTableClient(table);
     private readonly TableClient _nonces = service.GetTableClient(noncesTable);
     private readonly TableClient _checkouts = service.GetTableClient(checkoutsTable);
@@ -116,6 +119,37 @@ public sealed class TablePassStore(TableServiceClient service, string table = "p
         }
     }
 
+    public async Task<bool> GiveBackOnceAsync(string linkId, string passId, string key, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        // The key's record sits in the pass's partition, so it and the call are one entity-group transaction: both
+        // land or neither does.
+        var record = new TableEntity(linkId, GiveBackRowPrefix + key) { ["PassId"] = passId, ["CreatedAt"] = now.ToUniversalTime() };
+        while (true)
+        {
+            var pass = await _table.FindAsync(linkId, passId, cancellationToken);
+            var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, record) };
+            if (pass is not null && OptInt(pass, "CallsLeft") is { } left)
+            {
+                pass["CallsLeft"] = left + 1;
+                actions.Add(new(TableTransactionActionType.UpdateReplace, pass, pass.ETag));
+            }
+            try
+            {
+                await _table.SubmitTransactionAsync(actions, cancellationToken);
+                return true;
+            }
+            catch (RequestFailedException e) when (e.IsConflict())
+            {
+                // The key's record exists: given back before.
+                return false;
+            }
+            catch (RequestFailedException e) when (e.IsPreconditionFailed())
+            {
+                // Another write to the pass came first: read it again.
+            }
+        }
+    }
+
     public async Task<bool> UseNonceAsync(string nonce, DateTimeOffset keepUntil, CancellationToken cancellationToken)
     {
         try
@@ -195,7 +229,7 @@ public sealed class TablePassStore(TableServiceClient service, string table = "p
     }
 
     private static List<Pass> Newest(List<TableEntity> entities, int max) =>
-        entities.Select(FromEntity).OrderByDescending(p => p.CreatedAt).ThenBy(p => p.Id, StringComparer.Ordinal).Take(max).ToList();
+        entities.Where(e => !e.RowKey.StartsWith(GiveBackRowPrefix, StringComparison.Ordinal)).Select(FromEntity).OrderByDescending(p => p.CreatedAt).ThenBy(p => p.Id, StringComparer.Ordinal).Take(max).ToList();
 
     private static TableEntity ToEntity(Pass pass)
     {

@@ -72,6 +72,26 @@ public sealed class SqlitePassStore(SqliteDatabase database) : IPassStore
         await ExecuteAsync(connection, "UPDATE passes SET calls_left = calls_left + 1 WHERE id = $id AND calls_left IS NOT NULL;", cancellationToken, ("$id", spent.Id));
     }
 
+    public async Task<bool> GiveBackOnceAsync(string linkId, string passId, string key, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var record = Command(connection, """
+            INSERT INTO pass_givebacks (key, link_id, pass_id, created_at) VALUES ($key, $link, $id, $now) ON CONFLICT (key) DO NOTHING;
+            """, [("$key", key), ("$link", linkId), ("$id", passId), ("$now", SqliteText.Time(now))]);
+        record.Transaction = transaction;
+        if (await record.ExecuteNonQueryAsync(cancellationToken) != 1)
+        {
+            return false;
+        }
+        await using var give = Command(connection, "UPDATE passes SET calls_left = calls_left + 1 WHERE id = $id AND link_id = $link AND calls_left IS NOT NULL;",
+            [("$id", passId), ("$link", linkId)]);
+        give.Transaction = transaction;
+        await give.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
     public async Task<bool> UseNonceAsync(string nonce, DateTimeOffset keepUntil, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();

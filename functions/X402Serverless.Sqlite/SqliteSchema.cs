@@ -383,6 +383,16 @@ internal static class SqliteSchema
             payload TEXT NOT NULL
         );
         """,
+        """
+        -- A pass call given back for a reason that must count once (an inbox message whose delivery failed): the key
+        -- is inserted with the call in one transaction, so a repeat or a concurrent twin finds it and gives nothing.
+        CREATE TABLE pass_givebacks (
+            key TEXT PRIMARY KEY,
+            link_id TEXT NOT NULL,
+            pass_id TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

@@ -57,7 +57,7 @@ public sealed record InboxMessage
     /// <summary>The operator's share taken at capture, given back on a refund.</summary>
     public Usd Fee { get; init; }
 
-    /// <summary>x402: the payment's id; the payer wallet.</summary>
+    /// <summary>x402: the payment's id; the payer wallet. A pass: the pass's id; its holder's payer id or wallet.</summary>
     public string? PaymentId { get; init; }
 
     public string? Payer { get; init; }
@@ -77,7 +77,14 @@ public sealed record InboxMessage
 
     /// <summary>Failed, paid, and its refund not yet decided either way: the refund sweep finishes it.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public bool RefundPending => Status == MessageStatuses.Failed && PaidWith != "free" && Amount.IsPositive && !Refunded && !RefundOwed;
+    public bool RefundPending => Status == MessageStatuses.Failed && Paid && !Refunded && !RefundOwed;
+
+    /// <summary>
+    /// Whether the sender paid for it, so a failed delivery gives something back: money, or a pass's call (a pass
+    /// message moves no money itself: the pass was paid when bought).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool Paid => PaidWith == InboxPaidWith.Pass || (PaidWith != InboxPaidWith.Free && Amount.IsPositive);
 
     /// <summary>Where this message goes: mail, the webhook, or both (an empty list only for a malformed row).</summary>
     public IReadOnlyList<string> Targets() =>
@@ -106,4 +113,14 @@ public static class DeliveryTargets
 {
     public const string Email = "email";
     public const string Webhook = "webhook";
+}
+
+/// <summary>The "paid with" values of a message besides the link's payment types.</summary>
+public static class InboxPaidWith
+{
+    /// <summary>An allowed sender: no one paid.</summary>
+    public const string Free = "free";
+
+    /// <summary>One call of the sender's pass on the inbox (<see cref="InboxMessage.PaymentId"/> names the pass).</summary>
+    public const string Pass = "pass";
 }

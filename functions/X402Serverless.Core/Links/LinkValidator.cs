@@ -27,10 +27,6 @@ public sealed class LinkValidator(NetworkRegistry networks, UpstreamAddressPolic
             {
                 errors.Add(new("priceRules", "inbox_has_no_price_rules", "An inbox link has one price per message; leave priceRules out."));
             }
-            if (draft.Pass.Value is not null)
-            {
-                errors.Add(new("pass", "inbox_has_no_pass", "An inbox link sells messages one at a time; leave pass out."));
-            }
             errors.AddRange(Inbox.InboxRules.Check(inbox.ToSettings()));
         }
         else if (creating || draft.Upstream is not null)

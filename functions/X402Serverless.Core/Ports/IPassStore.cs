@@ -29,6 +29,14 @@ public interface IPassStore
     /// <summary>Gives back a call <see cref="TrySpendAsync"/> took (the call failed upstream); nothing for a pass without a call count.</summary>
     Task RefundAsync(Pass spent, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Gives back one call of the link's pass <paramref name="passId"/>, once per <paramref name="key"/> (e.g. an inbox
+    /// message whose delivery failed): the key is recorded with the call in one atomic write, so a repeat or a
+    /// concurrent twin gives nothing. True when this call recorded the key (a pass without a call count, or one gone,
+    /// gets only the record); false when the key was recorded before.
+    /// </summary>
+    Task<bool> GiveBackOnceAsync(string linkId, string passId, string key, DateTimeOffset now, CancellationToken cancellationToken);
+
     /// <summary>Records a sign-in-with-x nonce as used until <paramref name="keepUntil"/>; false when it was used before.</summary>
     Task<bool> UseNonceAsync(string nonce, DateTimeOffset keepUntil, CancellationToken cancellationToken);
 

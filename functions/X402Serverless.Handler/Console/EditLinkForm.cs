@@ -190,7 +190,7 @@ internal sealed class EditLinkForm
             KycCountries = countries.SequenceEqual(link.KycCountries) ? null : countries,
             PriceRules = rules is null || rules.SequenceEqual(link.PriceRules.Select(ToDraft)) ? null : rules,
             RateLimit = ReadRateLimit(link.RateLimit, errors),
-            Pass = forwarding ? ReadPass(link.Pass, errors) : default,
+            Pass = ReadPass(link.Pass, errors),
             UpstreamHeaders = ReadHeaders(errors),
             Inbox = link.Inbox is { } inbox ? ReadInbox(inbox, errors) : null,
             HealthProbe = HealthProbe == link.Listing.HealthProbe ? null : HealthProbe,

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using X402Serverless.Core.Charges;
 using X402Serverless.Core.Inbox;
 using X402Serverless.Core.Links;
+using X402Serverless.Core.Passes;
 using X402Serverless.Core.Ports;
 using X402Serverless.Core.Protocol;
 using X402Serverless.Handler.Charges;
@@ -26,6 +27,7 @@ internal sealed class InboxEndpoint(
     Usage.UsageRecorder usage,
     RateLimits.RateLimitGate limits,
     Charges.X402Charges x402Charges,
+    PaymentRequiredResponder paywall,
     TimeProvider time,
     IOptions<CreditsOptions> credits)
 {
@@ -43,9 +45,13 @@ internal sealed class InboxEndpoint(
         }
         if (HttpMethods.IsGet(http.Request.Method) && http.Request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase))
         {
-            // No script and no third-party content: the page only posts its form to this URL.
-            http.Response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
-            return Results.Content(ComposePage.Render(link), "text/html; charset=utf-8");
+            // No script and no third-party content: the page posts its form to this URL, and its card form to the
+            // gateway, whose answer redirects to Stripe's checkout origin (named in form-action, nothing else).
+            var card = paywall.CardFormAction(http.Request, link);
+            http.Response.Headers.ContentSecurityPolicy = ComposePage.ContentSecurityPolicy(card is null ? null : paywall.CheckoutOrigin);
+            http.Response.Headers.XContentTypeOptions = "nosniff";
+            http.Response.Headers["Referrer-Policy"] = "no-referrer";
+            return Results.Content(ComposePage.Render(link, card), "text/html; charset=utf-8");
         }
         if (!HttpMethods.IsPost(http.Request.Method))
         {
@@ -89,6 +95,19 @@ internal sealed class InboxEndpoint(
         {
             return authorization.Refusal!;
         }
+        if (charge is PassCharge pass && inbox.Block.Count > 0 && inbox.Blocks(PassHolderId(pass.Pass.Holder)))
+        {
+            // A wallet signed in to spend its pass is known only now: blocked, its call goes back to the pass.
+            await charge.ReleaseAsync(CancellationToken.None);
+            return Problem.Of(StatusCodes.Status403Forbidden, "sender_blocked", "The owner of this inbox does not take messages from this sender.",
+                "Nothing was charged.");
+        }
+        if (charge is PassCharge signedIn && inbox.Allows(PassHolderId(signedIn.Pass.Holder)))
+        {
+            // A wallet on the allow list proved by its sign-in writes free: its pass keeps the call.
+            await charge.ReleaseAsync(CancellationToken.None);
+            return await AcceptAsync(http, link, request, NewMessage(link, request, InboxMessages.Free) with { Payer = PassHolderId(signedIn.Pass.Holder) }, null);
+        }
         if (charge is X402Charge x402 && inbox.Allows(x402.Payment.Payer))
         {
             // The signed authorization proved the wallet; an allowed one writes free, so nothing is settled.
@@ -119,7 +138,12 @@ internal sealed class InboxEndpoint(
                 }
                 ChargeResults.WriteReceipt(http, capture.Receipt!);
                 message = WithReceipt(message, capture.Receipt!);
-                if (!charge.AlreadyPaid)
+                if (capture.Receipt is PassReceipt)
+                {
+                    // A pass message is counted as a use, not a second payment (the pass was counted when sold).
+                    usage.Count(link, Core.Usage.UsageKinds.Pass);
+                }
+                else if (!charge.AlreadyPaid)
                 {
                     usage.Charged(link, capture.Receipt!);
                 }
@@ -210,8 +234,13 @@ internal sealed class InboxEndpoint(
             HoldSource = balance.Hold.Source,
         },
         X402Charge x402 => message with { Amount = cached.Price, PaymentId = x402.Payment.Id, Payer = x402.Payment.Payer },
+        // No money moves per message: the pass was paid when bought. Its id is kept to give the call back on failure.
+        PassCharge pass => message with { PaidWith = InboxPaidWith.Pass, Amount = Core.Money.Usd.Zero, PaymentId = pass.Pass.Id, Payer = PassHolderId(pass.Pass.Holder) },
         _ => message with { Amount = cached.Price },
     };
+
+    /// <summary>A pass holder as the block list names it: the payer id or the wallet ("payer:…" / "wallet:0x…" without the prefix).</summary>
+    private static string PassHolderId(string holder) => holder[(holder.IndexOf(':', StringComparison.Ordinal) + 1)..];
 
     private static InboxMessage WithReceipt(InboxMessage message, ChargeReceipt receipt) => receipt switch
     {

@@ -26,7 +26,13 @@ internal static class InboxMail
             mail.ReplyTo.Add(new MailboxAddress("", replyTo));
         }
         mail.Headers.Add("X-Inbox-Link", message.LinkId);
-        mail.Headers.Add("X-Inbox-Paid", message.PaidWith == InboxMessages.Free ? "free (allowed sender)" : $"{message.Amount} USD ({message.PaidWith})");
+        mail.Headers.Add("X-Inbox-Paid", message.PaidWith switch
+        {
+            InboxMessages.Free => "free (allowed sender)",
+            // The pass's id only: the owner sees it in the link's passes; the holder is not named in the mail.
+            InboxPaidWith.Pass => $"pass {message.PaymentId}",
+            _ => $"{message.Amount} USD ({message.PaidWith})",
+        });
         return mail;
     }
 

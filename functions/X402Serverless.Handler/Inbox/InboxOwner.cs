@@ -31,7 +31,7 @@ internal sealed class InboxOwner(IInboxMessageStore messages, InboxRefunds refun
     /// </summary>
     public async Task<(InboxMessage? Message, string? Refused)> RefundAsync(InboxMessage message, CancellationToken cancellationToken)
     {
-        if (message.PaidWith == InboxMessages.Free || !message.Amount.IsPositive)
+        if (!message.Paid)
         {
             return (null, "message_not_paid");
         }

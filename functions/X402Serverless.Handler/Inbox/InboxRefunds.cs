@@ -8,9 +8,10 @@ namespace X402Serverless.Handler.Inbox;
 /// <summary>
 /// Gives a failed delivery's money back. A balance payment is reversed in the ledger (the owner's earnings and the
 /// operator's fee back to the allowance or credits it came from), once, keyed by the hold; an x402 payment moved on
-/// chain and cannot be pulled back here, so it is recorded as owed to the payer's wallet.
+/// chain and cannot be pulled back here, so it is recorded as owed to the payer's wallet. A pass's call is given back
+/// to the pass, once, keyed by the message.
 /// </summary>
-internal sealed class InboxRefunds(ILedger ledger, IInboxMessageStore messages)
+internal sealed class InboxRefunds(ILedger ledger, IInboxMessageStore messages, IPassStore passes, TimeProvider time)
 {
     /// <summary>
     /// Refunds a final (failed or delivered) paid message whose refund is not decided yet, records the outcome on the
@@ -47,7 +48,13 @@ internal sealed class InboxRefunds(ILedger ledger, IInboxMessageStore messages)
     /// <summary>The message with its refund decided, and whether this call posted the ledger entry (not a duplicate of an earlier one).</summary>
     private async Task<(InboxMessage Message, bool Posted)> DecideAsync(InboxMessage message, CancellationToken cancellationToken)
     {
-        if (message.PaidWith == InboxMessages.Free || !message.Amount.IsPositive)
+        if (message is { PaidWith: InboxPaidWith.Pass, PaymentId: { } passId })
+        {
+            // The store records the message with the call in one write: however often this runs, one call comes back.
+            var given = await passes.GiveBackOnceAsync(message.LinkId, passId, $"{message.Id}:inbox-refund", time.GetUtcNow(), cancellationToken);
+            return (message with { Refunded = true }, given);
+        }
+        if (!message.Paid || message.PaidWith == InboxPaidWith.Pass)
         {
             return (message, false);
         }

@@ -92,10 +92,6 @@ internal static class LinkEditor
         {
             return (null, [inboxError]);
         }
-        if (link.Inbox is not null && draft.Pass.Value is not null)
-        {
-            return (null, [new("pass", "inbox_has_no_pass", "An inbox link sells messages one at a time; leave pass out.")]);
-        }
         // An inbox's changes are checked as the settings they make, not as a new inbox's.
         var (inbox, webhookErrors) = await s.CheckInboxWebhookAsync(draft.Inbox?.ToSettings(link.Inbox), draft.Inbox?.WebhookUrl, cancellationToken);
         var errors = await s.Validator.ValidateAsync(checkDraft with { Inbox = null }, creating: false, cancellationToken);

@@ -16,7 +16,7 @@ namespace X402Serverless.Handler.Passes;
 /// </summary>
 internal static class CardReturnPage
 {
-    public static async Task<IResult> ShowAsync(string linkId, HttpContext http, IPassStore passes, PublicUrls urls, TimeProvider time)
+    public static async Task<IResult> ShowAsync(string linkId, HttpContext http, IPassStore passes, PublicUrls urls, LinkCache links, TimeProvider time)
     {
         var request = http.Request;
         var response = http.Response;
@@ -43,18 +43,24 @@ internal static class CardReturnPage
             }
         }
         var nonce = PaywallPage.NewNonce();
+        var linkUrl = $"{urls.LinkBaseUrl(request)}/l/{Uri.EscapeDataString(linkId)}";
+        // An inbox's pass sends messages: once it exists, the page carries the inbox's compose form (key filled in when
+        // shown here), which posts to the inbox's URL and nowhere else.
+        var compose = pass is not null && await links.GetAsync(linkId, http.RequestAborted) is { Link: { Inbox: not null } inbox }
+            ? Inbox.ComposePage.Form(inbox, linkUrl, key)
+            : null;
         response.Headers.CacheControl = "no-store";
-        response.Headers.ContentSecurityPolicy = $"default-src 'none'; style-src 'nonce-{nonce}'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
+        response.Headers.ContentSecurityPolicy = $"default-src 'none'; style-src 'nonce-{nonce}'; form-action {(compose is null ? "'none'" : new Uri(linkUrl).GetLeftPart(UriPartial.Authority))}; frame-ancestors 'none'; base-uri 'none'";
         response.Headers.XContentTypeOptions = "nosniff";
         response.Headers["Referrer-Policy"] = "no-referrer";
-        var linkUrl = $"{urls.LinkBaseUrl(request)}/l/{Uri.EscapeDataString(linkId)}";
-        return Results.Content(Render(checkout, pass, key, keyGone, linkUrl, nonce, time.GetUtcNow()), "text/html; charset=utf-8");
+        return Results.Content(Render(checkout, pass, key, keyGone, linkUrl, compose, nonce, time.GetUtcNow()), "text/html; charset=utf-8");
     }
 
-    private static string Render(PassCheckout checkout, Pass? pass, string? key, bool keyGone, string linkUrl, string nonce, DateTimeOffset now)
+    private static string Render(PassCheckout checkout, Pass? pass, string? key, bool keyGone, string linkUrl, string? compose, string nonce, DateTimeOffset now)
     {
         static string E(string? s) => WebUtility.HtmlEncode(s ?? "");
-        var bounds = E(PassText.Bounds(checkout.Offer));
+        var unit = compose is null ? "calls" : "messages";
+        var bounds = E(PassText.Bounds(checkout.Offer, unit));
         string body;
         var refresh = "";
         if (pass is null)
@@ -69,7 +75,7 @@ internal static class CardReturnPage
         else
         {
             var expires = pass.ExpiresAt is { } at ? $"<li>Valid until {E(at.ToString("u", CultureInfo.InvariantCulture))}</li>" : "";
-            var left = pass.CallsLeft is { } calls ? $"<li>{calls.ToString(CultureInfo.InvariantCulture)} calls left</li>" : "";
+            var left = pass.CallsLeft is { } calls ? $"<li id=\"pass-left\">{calls.ToString(CultureInfo.InvariantCulture)} {unit} left</li>" : "";
             var account = key is not null
                 ? $"""
                     <h2>Your payer key</h2>
@@ -87,10 +93,16 @@ internal static class CardReturnPage
                     : $"""
                         <p>The pass is on your payer account: call <code>{E(linkUrl)}</code> with your payer key, as for credits; the pass is used first.</p>
                         """;
+            var write = compose is null ? "" : $"""
+                <h2>Write your message</h2>
+                <p>Sent with your pass: one message uses one of its messages, given back if it cannot be delivered.</p>
+                {compose}
+                """;
             body = $"""
                 <h1 id="status">Your pass is ready</h1>
                 <ul><li>{bounds}</li>{left}{expires}<li>Status: {E(pass.Status(now))}</li></ul>
                 {account}
+                {write}
                 """;
         }
         return $"""
@@ -103,6 +115,8 @@ internal static class CardReturnPage
             <title>Pass bought by card</title>
             <style nonce="{E(nonce)}">
               body {"{"} font-family: system-ui, sans-serif; max-width: 44rem; margin: 3rem auto; padding: 0 1rem; color: #1b1b1f; {"}"}
+              label {"{"} display: block; margin-top: .8rem; font-weight: 600; {"}"}
+              input, textarea {"{"} width: 100%; box-sizing: border-box; padding: .4rem; font: inherit; {"}"}
               pre {"{"} white-space: pre-wrap; word-break: break-all; background: #f5f5f7; padding: .75rem; border-radius: .4rem; {"}"}
             </style>
             </head>

@@ -50,10 +50,8 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls, Microsoft.Extens
             // On a separate links origin, where providers' pages run unsandboxed, the page takes no payer key (nor opens
             // a card checkout, whose key comes back to the gateway's origin), and its script comes from the gateway's
             // own origin (the links origin serves /l/ only).
-            var onLinksOrigin = _linksOrigin is not null && LinksOrigin.Addressed(request, _linksOrigin, _behindFrontDoor);
-            var card = !onLinksOrigin && _checkoutOrigin is not null && cached.Link.Pass is { } pass && Passes.CardCheckouts.Chargeable(pass)
-                ? request.PathBase + Passes.CardCheckouts.FormAction(cached.Link.Id)
-                : null;
+            var onLinksOrigin = OnLinksOrigin(request);
+            var card = CardFormAction(request, cached.Link);
             response.ContentType = "text/html; charset=utf-8";
             response.Headers.ContentSecurityPolicy = PaywallPage.ContentSecurityPolicy(nonce, card is null ? null : _checkoutOrigin);
             response.Headers.XContentTypeOptions = "nosniff";
@@ -72,6 +70,22 @@ internal sealed class PaymentRequiredResponder(PublicUrls urls, Microsoft.Extens
         response.ContentLength = rendered.Body.Length;
         await response.Body.WriteAsync(rendered.Body, http.RequestAborted);
     }
+
+    /// <summary>Whether the request came to the separate links origin (where providers' pages run unsandboxed).</summary>
+    public bool OnLinksOrigin(HttpRequest request) => _linksOrigin is not null && LinksOrigin.Addressed(request, _linksOrigin, _behindFrontDoor);
+
+    /// <summary>Stripe's checkout origin, when card checkouts are configured: a page with a card form names it in its form-action.</summary>
+    public string? CheckoutOrigin => _checkoutOrigin;
+
+    /// <summary>
+    /// Where a page's card form for the link's pass posts (/pass/{id}/card); null when there is none here: no pass, a
+    /// price a card cannot charge, Stripe not configured, or the links origin (the buyer's key comes back to the
+    /// gateway's origin).
+    /// </summary>
+    public string? CardFormAction(HttpRequest request, Core.Links.PaidLink link) =>
+        !OnLinksOrigin(request) && _checkoutOrigin is not null && link.Pass is { } pass && Passes.CardCheckouts.Chargeable(pass)
+            ? request.PathBase + Passes.CardCheckouts.FormAction(link.Id)
+            : null;
 
     private static RenderedChallenge Render(CachedLink cached, string reason, string? message, string method, string resource, string baseUrl,
         Transfers.TransferOptions transfers, DateTimeOffset now)

@@ -171,6 +171,38 @@ public sealed class InboxConsoleBrowserTests(ConsoleBrowserFixture fixture) : IC
         Assert.DoesNotContain(rotated, await Browser.PageSourceAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task An_owner_sells_a_pass_on_an_inbox_from_its_link_page_and_a_bad_one_is_reported_by_its_field()
+    {
+        var (key, api) = await fixture.NewOrganisationAsync("Inbox Pass Seller");
+        string linkId;
+        using (api)
+        {
+            using var created = await api.PostAsJsonAsync("/api/links", new
+            {
+                name = "Write to me", price = "0.25", payTo = ConsoleFixture.PayTo, accepts = new[] { "credits" }, inbox = new { deliverTo = "me@example.com" },
+            });
+            linkId = (await created.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("id").GetString()!;
+        }
+        await SignInAsync(key);
+        await Browser.NavigateAsync($"{Gateway.BaseUrl}/console/links/{linkId}");
+        Assert.Equal("Messages", await Browser.TextAsync("label[for=passCalls]"));
+
+        await Browser.FillAsync("#passPrice", "0");
+        await Browser.FillAsync("#passCalls", "5");
+        await Browser.ClickAsync("#save-link");
+        Assert.NotNull(await Browser.TryFindAsync(".field-error[data-field='pass.price'][data-code=invalid_pass]"));
+
+        await Browser.FillAsync("#passPrice", "2.00");
+        await Browser.FillAsync("#passCalls", "10");
+        await Browser.FillAsync("#passMinutes", "1440");
+        await Browser.ClickAsync("#save-link");
+        Assert.Equal("Changes saved.", await Browser.TextAsync("#saved-notice"));
+        var offer = (await Gateway.Services.GetRequiredService<ILinkStore>().FindAsync(linkId, default))!.Pass!;
+        Assert.Equal((Usd.Parse("2.00"), 10, 1440), (offer.Price, offer.Calls, offer.Minutes));
+        Assert.NotNull(await Browser.TryFindAsync("#no-passes"));
+    }
+
     private async Task SignInAsync(string key)
     {
         await Browser.NavigateAsync(Gateway.BaseUrl + "/console/console.css");

@@ -66,6 +66,52 @@ public abstract class PassStoreContract
     }
 
     [Fact]
+    public async Task A_call_given_back_once_per_key_comes_back_once_however_often_or_concurrently_it_is_asked()
+    {
+        var store = await StoreAsync();
+        var pass = NewPass(calls: 2);
+        await store.AddAsync(pass, default);
+        await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, default);
+        await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, default);
+
+        // Fifty concurrent give-backs for one key, while the pass is spent and given back for other reasons.
+        var given = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => Task.Run(() => store.GiveBackOnceAsync(pass.LinkId, pass.Id, "msg_a:inbox-refund", Now, default))));
+        Assert.Single(given, g => g);
+        Assert.False(await store.GiveBackOnceAsync(pass.LinkId, pass.Id, "msg_a:inbox-refund", Now, default));
+        Assert.Equal(1, (await store.GetAsync(pass.LinkId, pass.Id, default))!.CallsLeft);
+
+        // Another key gives another call; the records are not passes (the link's list is unchanged).
+        Assert.True(await store.GiveBackOnceAsync(pass.LinkId, pass.Id, "msg_b:inbox-refund", Now, default));
+        Assert.Equal(2, (await store.GetAsync(pass.LinkId, pass.Id, default))!.CallsLeft);
+        Assert.Equal(pass.Id, Assert.Single(await store.ListForLinkAsync(pass.LinkId, 10, default)).Id);
+        Assert.Equal(pass.Id, Assert.Single(await store.ListForHolderAsync(pass.Holder, null, 10, default)).Id);
+
+        // A pass bounded by time alone, or one gone: only the record, once.
+        var timed = NewPass(calls: null, expires: Now.AddHours(1));
+        await store.AddAsync(timed, default);
+        Assert.True(await store.GiveBackOnceAsync(timed.LinkId, timed.Id, "msg_c:inbox-refund", Now, default));
+        Assert.False(await store.GiveBackOnceAsync(timed.LinkId, timed.Id, "msg_c:inbox-refund", Now, default));
+        Assert.Null((await store.GetAsync(timed.LinkId, timed.Id, default))!.CallsLeft);
+        Assert.True(await store.GiveBackOnceAsync(timed.LinkId, "pas_missing", "msg_d:inbox-refund", Now, default));
+        Assert.Null(await store.GetAsync(timed.LinkId, "pas_missing", default));
+    }
+
+    [Fact]
+    public async Task Concurrent_spends_and_give_backs_of_one_pass_all_land()
+    {
+        var store = await StoreAsync();
+        var pass = NewPass(calls: 40);
+        await store.AddAsync(pass, default);
+        // Twenty spends racing twenty keyed give-backs: each one's write is retried after a lost race, none is lost.
+        await Task.WhenAll(Enumerable.Range(0, 20).SelectMany(i => new[]
+        {
+            Task.Run(async () => Assert.NotNull(await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, default))),
+            Task.Run(async () => Assert.True(await store.GiveBackOnceAsync(pass.LinkId, pass.Id, $"msg_{i}:inbox-refund", Now, default))),
+        }));
+        Assert.Equal(40, (await store.GetAsync(pass.LinkId, pass.Id, default))!.CallsLeft);
+    }
+
+    [Fact]
     public async Task Only_the_holders_own_pass_on_that_link_is_spent()
     {
         var store = await StoreAsync();
