@@ -373,6 +373,10 @@ internal static class SqliteSchema
         -- A link its organisation disabled answers link_disabled and leaves the catalogue until enabled again.
         ALTER TABLE links ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
         """,
+        """
+        -- The link's networks whose 402 asks for a Permit2 payment (comma list, empty: none).
+        ALTER TABLE links ADD COLUMN permit2_networks TEXT NOT NULL DEFAULT '';
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

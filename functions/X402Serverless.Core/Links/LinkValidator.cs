@@ -85,6 +85,16 @@ public sealed class LinkValidator(NetworkRegistry networks, UpstreamAddressPolic
                 }
             }
         }
+        if (draft.Permit2Networks is { } permit2)
+        {
+            foreach (var id in permit2)
+            {
+                if (!networks.TryGet(id ?? "", out _))
+                {
+                    errors.Add(new("permit2Networks", "unknown_network", $"network '{id}' is not configured here."));
+                }
+            }
+        }
         if (draft.Methods is { } methods)
         {
             foreach (var m in methods)
