@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
@@ -169,6 +170,50 @@ public sealed class Permit2PaymentTests(ChainFixture chain)
         Assert.True(recovered.ContentOwed);
         Assert.Equal(10_000, await chain.BalanceAsync(link.PayTo));
         Assert.Equal(1, await chain.Rpc.TransferLogCountAsync(chain.Token, link.PayTo));
+    }
+
+    [Fact]
+    public async Task Permit2_is_switched_on_and_off_per_network_through_the_api_and_the_402_follows()
+    {
+        var link = await chain.CreateLinkAsync();
+        Assert.Null((await RequirementAsync(link.Url))["extra"]!["assetTransferMethod"]);
+
+        using (var on = await chain.Gateway.Admin.PatchAsJsonAsync($"/api/links/{link.Id}", new { permit2Networks = new[] { ChainFixture.V2Network } }))
+        {
+            on.EnsureSuccessStatusCode();
+            Assert.Equal(ChainFixture.V2Network, (await on.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("permit2Networks")[0].GetString());
+        }
+        await Poll.UntilAsync(async () => (await RequirementAsync(link.Url))["extra"]!["assetTransferMethod"]?.GetValue<string>() == "permit2", TimeSpan.FromSeconds(30));
+        // x402 v1 clients cannot sign Permit2: the 402 offers them nothing on that network.
+        using (var challenge = await new HttpClient().GetAsync(link.Url))
+        {
+            Assert.Empty(JsonDocument.Parse(await challenge.Content.ReadAsStringAsync()).RootElement.GetProperty("accepts").EnumerateArray());
+        }
+
+        using (var off = await chain.Gateway.Admin.PatchAsJsonAsync($"/api/links/{link.Id}", new { permit2Networks = Array.Empty<string>() }))
+        {
+            off.EnsureSuccessStatusCode();
+        }
+        await Poll.UntilAsync(async () => (await RequirementAsync(link.Url))["extra"]!["assetTransferMethod"] is null, TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public void The_console_form_sends_permit2_networks_only_when_changed()
+    {
+        var link = new Core.Links.PaidLink
+        {
+            Id = "lnk_p2", OrganisationId = "org", Upstream = "https://api.example.com", Price = Core.Money.Usd.Parse("0.01"),
+            PayTo = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C", Networks = ["eip155:84532", "eip155:8453"], Methods = [],
+            Permit2Networks = ["eip155:84532"], CreatedAt = DateTimeOffset.UnixEpoch, UpdatedAt = DateTimeOffset.UnixEpoch,
+        };
+        var form = Handler.ProviderConsole.EditLinkForm.From(link);
+        Assert.Equal("eip155:84532", form.Permit2Networks);
+        Assert.Null(form.ToDraft(link, []).Permit2Networks);
+
+        form.Permit2Networks = "eip155:84532, eip155:8453";
+        Assert.Equal(["eip155:84532", "eip155:8453"], form.ToDraft(link, []).Permit2Networks);
+        form.Permit2Networks = "";
+        Assert.Empty(form.ToDraft(link, []).Permit2Networks!);
     }
 
     private IPaymentStore Payments => chain.Gateway.Services.GetRequiredService<IPaymentStore>();
