@@ -122,6 +122,52 @@ public sealed class Permit2PaymentTests(ChainFixture chain)
     }
 
     [Fact]
+    public async Task A_permit_whose_nonce_the_payer_burned_is_refused_as_consumed_elsewhere_and_nothing_moves()
+    {
+        var payerKey = await chain.Permit2PayerAsync();
+        var link = await Permit2LinkAsync("builtin");
+        var payment = new Permit2PaymentBuilder { Requirement = await RequirementAsync(link.Url), PayerKey = payerKey };
+        await PeerProcess.RunNodeAsync(null, "permit2-invalidate.mjs", chain.RpcUrl, Hex.Encode(payerKey),
+            payment.Nonce.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        using var response = await SendAsync(link.Url, payment.V2Header());
+
+        Assert.Equal("authorization_consumed_elsewhere", await ErrorOfAsync(response));
+        Assert.Equal(0, await chain.BalanceAsync(link.PayTo));
+        Assert.Equal(PaymentStatus.Failed, (await Payments.GetAsync(PaymentId.For(84532, chain.Token, payment.Payer, Core.Evm.AbiWord.UInt256(payment.Nonce)), default))!.Status);
+    }
+
+    [Fact]
+    public async Task With_verify_on_chain_a_payer_without_an_allowance_is_refused_before_the_upstream_is_called()
+    {
+        var link = await Permit2LinkAsync("builtin", verifyOnChain: true);
+        var unapproved = await chain.Permit2PayerAsync(approve: "none");
+
+        using var response = await SendAsync(link.Url, new Permit2PaymentBuilder { Requirement = await RequirementAsync(link.Url), PayerKey = unapproved }.V2Header());
+
+        Assert.Equal("permit2_allowance_required", await ErrorOfAsync(response));
+        Assert.Equal(0, chain.Upstream.Hits(link.UpstreamPath));
+    }
+
+    [Fact]
+    public async Task A_deferred_links_permit2_payment_is_served_first_and_settled_by_the_worker()
+    {
+        var payerKey = await chain.Permit2PayerAsync();
+        var link = await Permit2LinkAsync("builtin", settlement: "deferred");
+        var payment = new Permit2PaymentBuilder { Requirement = await RequirementAsync(link.Url), PayerKey = payerKey };
+
+        using (var response = await SendAsync(link.Url, payment.V2Header()))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        var id = PaymentId.For(84532, chain.Token, payment.Payer, Core.Evm.AbiWord.UInt256(payment.Nonce));
+        var settled = await Poll.UntilAsync(async () => await Payments.GetAsync(id, default) is { Status: PaymentStatus.Settled } r ? r : null, TimeSpan.FromSeconds(60));
+        Assert.Equal(1, await chain.Rpc.ReceiptStatusAsync(settled.Transaction!));
+        Assert.Equal(10_000, await chain.BalanceAsync(link.PayTo));
+    }
+
+    [Fact]
     public async Task A_thousand_parallel_presentations_of_one_permit_buy_one_call()
     {
         var payerKey = await chain.Permit2PayerAsync();
@@ -218,14 +264,14 @@ public sealed class Permit2PaymentTests(ChainFixture chain)
 
     private IPaymentStore Payments => chain.Gateway.Services.GetRequiredService<IPaymentStore>();
 
-    private async Task<PaidTestLink> Permit2LinkAsync(string facilitator)
+    private async Task<PaidTestLink> Permit2LinkAsync(string facilitator, bool verifyOnChain = false, string settlement = "sync")
     {
         var path = $"/ok/{Guid.NewGuid():N}";
         var payTo = ChainFixture.NewAddress();
         var (id, url) = await chain.Gateway.CreateLinkAsync(new
         {
             upstream = chain.Upstream.BaseUrl + path, price = "0.01", payTo = payTo.ToString(), name = "Permit2 API",
-            facilitator, permit2Networks = new[] { ChainFixture.V2Network },
+            facilitator, verifyOnChain, settlement, deferredPayers = "any", permit2Networks = new[] { ChainFixture.V2Network },
         });
         return new PaidTestLink(id, url, path, payTo);
     }
