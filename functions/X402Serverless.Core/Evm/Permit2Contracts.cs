@@ -32,6 +32,10 @@ public static class Permit2Contracts
     // Static tuples are encoded inline, so the flat argument list below encodes exactly as these tuples do.
     private static readonly byte[] SettleSelector = Hash("settle(((address,uint256),uint256,uint256),address,(address,uint256),bytes)")[..4];
 
+    // The same after an EIP-2612 permit (five static words first): what a facilitator sends for a sponsored approval.
+    private static readonly byte[] SettleWithPermitSelector =
+        Hash("settleWithPermit((uint256,uint256,bytes32,bytes32,uint8),((address,uint256),uint256,uint256),address,(address,uint256),bytes)")[..4];
+
     private static readonly byte[] NonceBitmapSelector = Hash("nonceBitmap(address,uint256)")[..4];
 
     private static readonly byte[] AllowanceSelector = Hash("allowance(address,address)")[..4];
@@ -67,16 +71,22 @@ public static class Permit2Contracts
     ];
 
     /// <summary>
-    /// Whether a transaction's call data is the proxy's settle of exactly this permit (owner, nonce, token, amount,
-    /// recipient): with its success and the transfer's log, the proof that this payment, not another, moved the money.
+    /// Whether a transaction's call data is the proxy's settle (or settleWithPermit) of exactly this permit (owner,
+    /// nonce, token, amount, recipient): with its success and the transfer's log, the proof that this payment, not
+    /// another, moved the money.
     /// </summary>
     public static bool IsSettleOf(ReadOnlySpan<byte> input, EvmAddress token, EvmAddress owner, EvmAddress to, BigInteger amount, BigInteger nonce)
     {
-        if (input.Length < 4 + 8 * 32 || !input[..4].SequenceEqual(SettleSelector))
+        if (input.Length < 4)
         {
             return false;
         }
-        var args = input[4..];
+        var skip = input[..4].SequenceEqual(SettleSelector) ? 0 : input[..4].SequenceEqual(SettleWithPermitSelector) ? 5 * 32 : -1;
+        if (skip < 0 || input.Length < 4 + skip + 8 * 32)
+        {
+            return false;
+        }
+        var args = input[(4 + skip)..];
         return args[..32].SequenceEqual(AbiWord.Address(token)) && args[32..64].SequenceEqual(AbiWord.UInt256(amount))
             && args[64..96].SequenceEqual(AbiWord.UInt256(nonce)) && args[128..160].SequenceEqual(AbiWord.Address(owner))
             && args[160..192].SequenceEqual(AbiWord.Address(to));

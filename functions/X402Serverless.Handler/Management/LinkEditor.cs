@@ -100,6 +100,10 @@ internal static class LinkEditor
         // An inbox's changes are checked as the settings they make, not as a new inbox's.
         var (inbox, webhookErrors) = await s.CheckInboxWebhookAsync(draft.Inbox?.ToSettings(link.Inbox), draft.Inbox?.WebhookUrl, cancellationToken);
         var errors = await s.Validator.ValidateAsync(checkDraft with { Inbox = null }, creating: false, cancellationToken);
+        if (draft.Networks is null && LinkValidator.Permit2Outside(draft.Permit2Networks, link.Networks) is { } outside)
+        {
+            errors.Add(outside);
+        }
         errors.AddRange(inbox is null ? [] : InboxRules.Check(inbox));
         errors.AddRange(webhookErrors);
         if (errors.Count > 0)

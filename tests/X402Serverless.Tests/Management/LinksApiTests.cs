@@ -49,6 +49,7 @@ public sealed class LinksApiTests(ManagementFixture fixture) : IClassFixture<Man
     [InlineData("""{"upstream":"http://127.0.0.1/x","price":"0.01","payTo":"0x209693Bc6afc0C5328bA36FaF03C514EF312287C","networks":["eip155:1"]}""", "unknown_network")]
     [InlineData("""{"upstream":"http://127.0.0.1/x","price":"0.01","payTo":"0x209693Bc6afc0C5328bA36FaF03C514EF312287C","networks":[]}""", "invalid_networks")]
     [InlineData("""{"upstream":"http://127.0.0.1/x","price":"0.01","payTo":"0x209693Bc6afc0C5328bA36FaF03C514EF312287C","permit2Networks":["eip155:1"]}""", "unknown_network")]
+    [InlineData("""{"upstream":"http://127.0.0.1/x","price":"0.01","payTo":"0x209693Bc6afc0C5328bA36FaF03C514EF312287C","permit2Networks":["eip155:1"]}""", "permit2_network_not_offered")]
     [InlineData("""{"upstream":"http://127.0.0.1/x","price":"0.01","payTo":"0x209693Bc6afc0C5328bA36FaF03C514EF312287C","permit2Networks":"eip155:84532"}""", "invalid_type")]
     [InlineData("""{"upstream":"http://127.0.0.1/x","price":"0.01","payTo":"0x209693Bc6afc0C5328bA36FaF03C514EF312287C","methods":["BREW"]}""", "invalid_method")]
     [InlineData("""{"upstream":"http://127.0.0.1/x","price":"0.01","payTo":"0x209693Bc6afc0C5328bA36FaF03C514EF312287C","upstreamHeaders":{"Host":"evil"}}""", "invalid_upstream_header")]
