@@ -97,6 +97,7 @@ public sealed class TableLinkStore(TableServiceClient service, string tableName 
         // The catalogue's filter reads this property: a disabled link is not listed while it is off.
         ["Listed"] = l.Public,
         ["Disabled"] = l.Disabled,
+        ["Permit2Networks"] = List(l.Permit2Networks),
         ["Listing"] = LinkListingJson.Write(l.Listing),
         ["RateLimit"] = RateLimitJson.Write(l.RateLimit),
         ["Inbox"] = Core.Inbox.InboxJson.Write(l.Inbox),
@@ -133,6 +134,7 @@ public sealed class TableLinkStore(TableServiceClient service, string tableName 
         Inbox = Core.Inbox.InboxJson.Read(OptStr(e, "Inbox")),
         Pass = Core.Passes.PassOfferJson.Read(OptStr(e, "Pass")),
         Disabled = Bool(e, "Disabled"),
+        Permit2Networks = OptStr(e, "Permit2Networks") is null ? [] : List(e, "Permit2Networks"),
         CreatedAt = Time(e, "CreatedAt"),
         UpdatedAt = Time(e, "UpdatedAt"),
     };

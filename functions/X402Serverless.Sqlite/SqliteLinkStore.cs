@@ -8,13 +8,13 @@ namespace X402Serverless.Sqlite;
 public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
 {
     private const string Columns =
-        "id, organisation_id, name, description, upstream, price, pay_to, networks, methods, sealed_upstream_headers, created_at, updated_at, settlement, facilitator, verify_on_chain, accepts, charge_on, daily_cap_per_payer, kyc_level, kyc_countries, deferred_payers, price_rules, listing, rate_limit, payment_identifier_required, inbox, pass, disabled";
+        "id, organisation_id, name, description, upstream, price, pay_to, networks, methods, sealed_upstream_headers, created_at, updated_at, settlement, facilitator, verify_on_chain, accepts, charge_on, daily_cap_per_payer, kyc_level, kyc_countries, deferred_payers, price_rules, listing, rate_limit, payment_identifier_required, inbox, pass, disabled, permit2_networks";
 
     public async Task CreateAsync(PaidLink link, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = $"INSERT INTO links ({Columns}, listed) VALUES ($id, $org, $name, $description, $upstream, $price, $payTo, $networks, $methods, $headers, $created, $updated, $settlement, $facilitator, $verifyOnChain, $accepts, $chargeOn, $dailyCap, $kycLevel, $kycCountries, $deferredPayers, $priceRules, $listing, $rateLimit, $paymentIdentifierRequired, $inbox, $pass, $disabled, $listed);";
+        command.CommandText = $"INSERT INTO links ({Columns}, listed) VALUES ($id, $org, $name, $description, $upstream, $price, $payTo, $networks, $methods, $headers, $created, $updated, $settlement, $facilitator, $verifyOnChain, $accepts, $chargeOn, $dailyCap, $kycLevel, $kycCountries, $deferredPayers, $priceRules, $listing, $rateLimit, $paymentIdentifierRequired, $inbox, $pass, $disabled, $permit2Networks, $listed);";
         Bind(command, link);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -66,7 +66,7 @@ public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
             UPDATE links SET name = $name, description = $description, upstream = $upstream, price = $price, pay_to = $payTo,
                 networks = $networks, methods = $methods, sealed_upstream_headers = $headers, updated_at = $updated,
                 settlement = $settlement, facilitator = $facilitator, verify_on_chain = $verifyOnChain, accepts = $accepts, charge_on = $chargeOn, daily_cap_per_payer = $dailyCap, kyc_level = $kycLevel, kyc_countries = $kycCountries, deferred_payers = $deferredPayers, price_rules = $priceRules,
-                listing = $listing, listed = $listed, rate_limit = $rateLimit, payment_identifier_required = $paymentIdentifierRequired, inbox = $inbox, pass = $pass, disabled = $disabled
+                listing = $listing, listed = $listed, rate_limit = $rateLimit, payment_identifier_required = $paymentIdentifierRequired, inbox = $inbox, pass = $pass, disabled = $disabled, permit2_networks = $permit2Networks
             WHERE id = $id AND organisation_id = $org;
             """;
         Bind(command, link);
@@ -112,6 +112,7 @@ public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
         // The catalogue's query reads this column: a disabled link is not listed while it is off.
         command.Parameters.AddWithValue("$listed", link.Public ? 1 : 0);
         command.Parameters.AddWithValue("$disabled", link.Disabled ? 1 : 0);
+        command.Parameters.AddWithValue("$permit2Networks", SqliteText.List(link.Permit2Networks));
         command.Parameters.AddWithValue("$paymentIdentifierRequired", link.PaymentIdentifierRequired ? 1 : 0);
         command.Parameters.AddWithValue("$inbox", (object?)Core.Inbox.InboxJson.Write(link.Inbox) ?? DBNull.Value);
         command.Parameters.AddWithValue("$pass", (object?)Core.Passes.PassOfferJson.Write(link.Pass) ?? DBNull.Value);
@@ -147,5 +148,6 @@ public sealed class SqliteLinkStore(SqliteDatabase database) : ILinkStore
         Inbox = Core.Inbox.InboxJson.Read(r.IsDBNull(25) ? null : r.GetString(25)),
         Pass = Core.Passes.PassOfferJson.Read(r.IsDBNull(26) ? null : r.GetString(26)),
         Disabled = r.GetInt64(27) == 1,
+        Permit2Networks = SqliteText.List(r.GetString(28)),
     };
 }

@@ -393,6 +393,10 @@ internal static class SqliteSchema
             created_at TEXT NOT NULL
         );
         """,
+        """
+        -- The link's networks whose 402 asks for a Permit2 payment (comma list, empty: none).
+        ALTER TABLE links ADD COLUMN permit2_networks TEXT NOT NULL DEFAULT '';
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

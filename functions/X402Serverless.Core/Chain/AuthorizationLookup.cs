@@ -18,6 +18,10 @@ public sealed class AuthorizationLookup(Func<EvmNetwork, EvmRpcClient?> rpcFor)
     public async Task<AuthorizationState> FindAsync(EvmNetwork network, AuthorizedTransfer transfer, CancellationToken cancellationToken)
     {
         var rpc = Rpc(network);
+        if (transfer.Permit2)
+        {
+            return await FindPermit2Async(rpc, network, transfer, cancellationToken);
+        }
         var state = await rpc.EthCallAsync(transfer.From, network.Asset, Eip3009Calls.AuthorizationState(transfer.From, transfer.Nonce), cancellationToken);
         if (state.Length != 32)
         {
@@ -60,9 +64,86 @@ public sealed class AuthorizationLookup(Func<EvmNetwork, EvmRpcClient?> rpcFor)
         {
             return null;
         }
+        if (transfer.Permit2)
+        {
+            return await ShowsPermit2Async(Rpc(network), network, receipt, transfer, cancellationToken)
+                ? new AuthorizationState(AuthorizationUse.Transferred, receipt.TransactionHash)
+                : await FindAsync(network, transfer, cancellationToken);
+        }
         return TransferProof.Shows(receipt, network.Asset, transfer)
             ? new AuthorizationState(AuthorizationUse.Transferred, receipt.TransactionHash)
             : await FindAsync(network, transfer, cancellationToken);
+    }
+
+    /// <summary>
+    /// A Permit2 payment: its nonce's bit in Permit2's nonceBitmap says whether it is spent; if it is, the proxy settle
+    /// that spent it is looked for among the token's transfers from the payer to the recipient (<see cref="Permit2Proof"/>),
+    /// and an owner's own invalidation of that nonce at Permit2 means it was burned. Anything else (another spender's
+    /// permit with the same nonce, or history the node does not have) is no verdict.
+    /// </summary>
+    private static async Task<AuthorizationState> FindPermit2Async(EvmRpcClient rpc, EvmNetwork network, AuthorizedTransfer transfer, CancellationToken cancellationToken)
+    {
+        var nonce = Permit2Proof.NonceOf(transfer);
+        var word = await rpc.EthCallAsync(transfer.From, Permit2Contracts.Permit2, Permit2Contracts.NonceBitmap(transfer.From, nonce), cancellationToken);
+        if (word.Length != 32)
+        {
+            throw new RpcUnavailableException($"nonceBitmap answered {word.Length} bytes, not a word.");
+        }
+        if (!Permit2Contracts.NonceUsed(word, nonce))
+        {
+            return AuthorizationState.Unused;
+        }
+        string[] transfers = [TransferProof.TransferTopic, Hex.Encode(AbiWord.Address(transfer.From)), Hex.Encode(AbiWord.Address(transfer.To))];
+        foreach (var tx in await FindLogsAsync(rpc, network, network.Asset, transfers, cancellationToken))
+        {
+            var receipt = await rpc.GetReceiptAsync(tx, cancellationToken);
+            if (receipt is not null && await ShowsPermit2Async(rpc, network, receipt, transfer, cancellationToken))
+            {
+                return new AuthorizationState(AuthorizationUse.Transferred, tx);
+            }
+        }
+        string[] invalidations = [Permit2Contracts.NonceInvalidationTopic, Hex.Encode(AbiWord.Address(transfer.From))];
+        foreach (var tx in await FindLogsAsync(rpc, network, Permit2Contracts.Permit2, invalidations, cancellationToken))
+        {
+            if (await rpc.GetReceiptAsync(tx, cancellationToken) is { } receipt && receipt.Logs.Any(l => InvalidatesNonce(l, transfer.From, nonce)))
+            {
+                return new AuthorizationState(AuthorizationUse.ConsumedElsewhere, tx);
+            }
+        }
+        throw new RpcUnavailableException($"The Permit2 nonce reads used on {network.Id} but no settle or invalidation of it was found.");
+    }
+
+    private static bool InvalidatesNonce(ReceiptLog log, EvmAddress owner, BigInteger nonce) =>
+        string.Equals(log.Address, Permit2Contracts.Permit2.ToLowerHex(), StringComparison.OrdinalIgnoreCase)
+        && log.Topics.Count == 2 && log.Topics[0] == Permit2Contracts.NonceInvalidationTopic && log.Topics[1] == Hex.Encode(AbiWord.Address(owner))
+        && Hex.TryDecode(log.Data, out var data) && data.Length == 64
+        && new BigInteger(data.AsSpan(0, 32), isUnsigned: true, isBigEndian: true) == nonce >> 8
+        && !(new BigInteger(data.AsSpan(32, 32), isUnsigned: true, isBigEndian: true) & (BigInteger.One << (int)(nonce & 0xff))).IsZero;
+
+    private static async Task<bool> ShowsPermit2Async(EvmRpcClient rpc, EvmNetwork network, TransactionReceipt receipt, AuthorizedTransfer transfer,
+        CancellationToken cancellationToken)
+    {
+        if (!receipt.Succeeded)
+        {
+            return false;
+        }
+        var call = await rpc.GetTransactionCallAsync(receipt.TransactionHash, cancellationToken)
+            ?? throw new RpcUnavailableException($"The node has a receipt for {receipt.TransactionHash} but not the transaction.");
+        return Permit2Proof.Shows(receipt, call.To, call.Input, network.Asset, transfer);
+    }
+
+    /// <summary>Every transaction with such a log in the lookback window, newest range first.</summary>
+    private static async Task<List<string>> FindLogsAsync(EvmRpcClient rpc, EvmNetwork network, EvmAddress contract, string[] topics, CancellationToken cancellationToken)
+    {
+        var found = new List<string>();
+        var latest = await rpc.BlockNumberAsync(cancellationToken);
+        var floor = BigInteger.Max(BigInteger.Zero, latest - network.LogLookbackBlocks);
+        for (var to = latest; to >= floor; to -= network.LogRangeBlocks)
+        {
+            var from = BigInteger.Max(floor, to - network.LogRangeBlocks + 1);
+            found.AddRange(await rpc.FindLogTransactionsAsync(contract, topics, from, to, cancellationToken));
+        }
+        return found;
     }
 
     /// <summary>

@@ -166,7 +166,26 @@ public sealed class EvmRpcClient(HttpClient http, Uri endpoint)
         Quantity(await CallAsync("eth_blockNumber", [], cancellationToken));
 
     /// <summary>The transaction that emitted a log with these topics from this contract between two blocks (inclusive), if any.</summary>
-    public async Task<string?> FindLogTransactionAsync(EvmAddress contract, string[] topics, BigInteger fromBlock, BigInteger toBlock, CancellationToken cancellationToken)
+    public async Task<string?> FindLogTransactionAsync(EvmAddress contract, string[] topics, BigInteger fromBlock, BigInteger toBlock, CancellationToken cancellationToken) =>
+        await FindLogTransactionsAsync(contract, topics, fromBlock, toBlock, cancellationToken) is [var first, ..] ? first : null;
+
+    /// <summary>A transaction's recipient and call data; null when the node does not know it.</summary>
+    public async Task<(EvmAddress? To, byte[] Input)?> GetTransactionCallAsync(string txHash, CancellationToken cancellationToken)
+    {
+        var tx = await CallAsync("eth_getTransactionByHash", [txHash], cancellationToken);
+        if (tx.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+        EvmAddress? to = tx.TryGetProperty("to", out var t) && t.ValueKind == JsonValueKind.String && EvmAddress.TryParse(t.GetString(), out var parsed) ? parsed : null;
+        var inputText = tx.TryGetProperty("input", out var i) && i.ValueKind == JsonValueKind.String ? i.GetString() : null;
+        return Hex.TryDecode(inputText, out var input)
+            ? (to, input)
+            : throw new RpcUnavailableException($"eth_getTransactionByHash: unreadable input for {txHash}.");
+    }
+
+    /// <summary>Every transaction (oldest first, each once) that emitted a log with these topics from this contract between two blocks.</summary>
+    public async Task<IReadOnlyList<string>> FindLogTransactionsAsync(EvmAddress contract, string[] topics, BigInteger fromBlock, BigInteger toBlock, CancellationToken cancellationToken)
     {
         var filter = new JsonObject
         {
@@ -185,7 +204,7 @@ public sealed class EvmRpcClient(HttpClient http, Uri endpoint)
             // Providers refuse wide ranges or large results: no answer, so no conclusion; the caller retries.
             throw new RpcUnavailableException($"eth_getLogs: {e.Message}", e);
         }
-        return logs.GetArrayLength() == 0 ? null : logs[0].GetProperty("transactionHash").GetString();
+        return logs.EnumerateArray().Select(l => l.GetProperty("transactionHash").GetString()!).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
     }
 
     private static JsonObject Tx(EvmAddress from, EvmAddress to, byte[] data) => new()

@@ -73,6 +73,10 @@ public sealed class BuiltInFacilitator(
         var auth = payment.Authorization;
         try
         {
+            if (payment.Permit2 is { } permit)
+            {
+                return await SettlePermit2Async(request, rpc, network, payment, permit, cancellationToken);
+            }
             // Idempotent: an authorization already paid on chain reports the transaction that paid it; one whose nonce
             // was used without its transfer is refused, never reported as settled.
             var signature = payment.Signature;
@@ -134,6 +138,56 @@ public sealed class BuiltInFacilitator(
             var passing = GasWalletSender.IsUnderfunded(e) ? GasWalletUnderfunded : RpcUnavailable;
             return new SettleOutcome(false, false, null, network.Id, auth.From.ToString(), passing, e.Message);
         }
+    }
+
+    /// <summary>
+    /// A Permit2 payment: the gas wallet calls the x402 exact Permit2 proxy's settle, which has Permit2 move the amount
+    /// to witness.to. As for EIP-3009, a permit already spent reports the transaction that spent it (idempotent), and
+    /// the chain's reads (nonce, balance, allowance to Permit2) and the gas estimate (the revert pre-check) go out together.
+    /// </summary>
+    private async Task<SettleOutcome> SettlePermit2Async(SettleRequest request, EvmRpcClient rpc, EvmNetwork network, DecodedPayment payment,
+        Permit2Authorization permit, CancellationToken cancellationToken)
+    {
+        var lookup = new AuthorizationLookup(_ => rpc);
+        var data = Permit2Contracts.Settle(permit, payment.Signature);
+        var stateRead = lookup.FindAsync(network, AuthorizedTransfer.Of(payment), cancellationToken);
+        var balanceRead = rpc.EthCallAsync(wallet.Address, network.Asset, Eip3009Calls.BalanceOf(permit.From), cancellationToken);
+        var allowanceRead = rpc.EthCallAsync(wallet.Address, network.Asset, Permit2Contracts.Allowance(permit.From), cancellationToken);
+        var estimate = rpc.EstimateGasAsync(wallet.Address, Permit2Contracts.ExactProxy, data, cancellationToken);
+        await Task.WhenAll(stateRead, balanceRead, allowanceRead, estimate).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        var state = await stateRead;
+        if (state.Use != AuthorizationUse.Unused)
+        {
+            return BuiltInOutcomes.Concluded(state, network, payment);
+        }
+        if (new BigInteger(await balanceRead, isUnsigned: true, isBigEndian: true) < permit.Amount)
+        {
+            return BuiltInOutcomes.Refused(ReasonCodes.Permit2InsufficientBalance, null, payment);
+        }
+        if (new BigInteger(await allowanceRead, isUnsigned: true, isBigEndian: true) < permit.Amount)
+        {
+            return BuiltInOutcomes.Refused(ReasonCodes.Permit2AllowanceRequired,
+                "The payer has not approved Permit2 for this token (approve 0x000000000022D473030F116dDEE9F6B43aC78BA3 once).", payment);
+        }
+        BigInteger gas;
+        try
+        {
+            gas = await estimate;
+        }
+        catch (RpcException e) when (!GasWalletSender.IsUnderfunded(e))
+        {
+            return BuiltInOutcomes.Refused(RevertReasons.MapPermit2(e.Message, e.RevertData), e.Message, payment);
+        }
+        var (hash, failure) = await _sender.SendAsync(rpc, network, Permit2Contracts.ExactProxy, data, gas, cancellationToken);
+        if (hash is null)
+        {
+            return new SettleOutcome(false, false, null, network.Id, permit.From.ToString(), failure, failure);
+        }
+        if (request.OnSubmitted is { } onSubmitted)
+        {
+            await onSubmitted(hash);
+        }
+        return await _receipts.AwaitAsync(_sender, lookup, rpc, network, payment, hash, cancellationToken);
     }
 
     public void Dispose() => _sender.Dispose();

@@ -42,6 +42,10 @@ internal sealed class BuiltInPaymentChecks(
     public async Task<string?> OnChainRefusalAsync(EvmRpcClient rpc, DecodedPayment payment, PaymentRequirement requirement, CancellationToken cancellationToken)
     {
         var auth = payment.Authorization;
+        if (payment.Permit2 is { } permit)
+        {
+            return await Permit2RefusalAsync(rpc, permit, requirement, cancellationToken);
+        }
         var state = await rpc.EthCallAsync(wallet.Address, requirement.Network.Asset, Eip3009Calls.AuthorizationState(auth.From, auth.Nonce), cancellationToken);
         if (state.Length > 0 && state[^1] != 0)
         {
@@ -50,5 +54,23 @@ internal sealed class BuiltInPaymentChecks(
         var balance = new BigInteger(await rpc.EthCallAsync(wallet.Address, requirement.Network.Asset, Eip3009Calls.BalanceOf(auth.From), cancellationToken),
             isUnsigned: true, isBigEndian: true);
         return balance < auth.Value ? RevertReasons.InsufficientBalance : null;
+    }
+
+    /// <summary>A Permit2 payment: its nonce unspent at Permit2, and the payer's balance and allowance to Permit2 enough.</summary>
+    private async Task<string?> Permit2RefusalAsync(EvmRpcClient rpc, Permit2Authorization permit, PaymentRequirement requirement, CancellationToken cancellationToken)
+    {
+        var bitmap = rpc.EthCallAsync(wallet.Address, Permit2Contracts.Permit2, Permit2Contracts.NonceBitmap(permit.From, permit.Nonce), cancellationToken);
+        var balance = rpc.EthCallAsync(wallet.Address, requirement.Network.Asset, Eip3009Calls.BalanceOf(permit.From), cancellationToken);
+        var allowance = rpc.EthCallAsync(wallet.Address, requirement.Network.Asset, Permit2Contracts.Allowance(permit.From), cancellationToken);
+        await ((Task)Task.WhenAll(bitmap, balance, allowance)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (Permit2Contracts.NonceUsed(await bitmap, permit.Nonce))
+        {
+            return ReasonCodes.Permit2InvalidNonce;
+        }
+        if (new BigInteger(await balance, isUnsigned: true, isBigEndian: true) < permit.Amount)
+        {
+            return ReasonCodes.Permit2InsufficientBalance;
+        }
+        return new BigInteger(await allowance, isUnsigned: true, isBigEndian: true) < permit.Amount ? ReasonCodes.Permit2AllowanceRequired : null;
     }
 }

@@ -63,7 +63,13 @@ public static class FacilitatorRequestReader
             return (payment, null, ReasonCodes.InvalidPayload, "paymentRequirements.maxTimeoutSeconds must be a positive integer.");
         }
         var timeout = Math.Min(seconds, maxTimeoutSeconds);
-        return (payment, new PaymentRequirement(network, new TokenAmount(amount), payToAddress, timeout), null, null);
+        var method = Text(extra?["assetTransferMethod"]);
+        if (method is not (null or "eip3009" or Permit2Contracts.TransferMethod))
+        {
+            return (payment, null, ReasonCodes.TransferMethodMismatch, $"extra.assetTransferMethod '{method}' is not settled here.");
+        }
+        var permit2 = method == Permit2Contracts.TransferMethod;
+        return (payment, new PaymentRequirement(network, new TokenAmount(amount), payToAddress, timeout, permit2), null, null);
     }
 
     // A field of another JSON kind reads as absent: a cast would throw, and client input must not make a 500.

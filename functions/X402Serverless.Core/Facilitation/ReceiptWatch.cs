@@ -15,7 +15,7 @@ internal sealed class ReceiptWatch(TimeProvider time, BuiltInFacilitatorOptions 
     public async Task<SettleOutcome> AwaitAsync(GasWalletSender sender, AuthorizationLookup lookup, EvmRpcClient rpc, EvmNetwork network, DecodedPayment payment, string hash,
         CancellationToken cancellationToken)
     {
-        var transfer = AuthorizedTransfer.Of(payment.Authorization);
+        var transfer = AuthorizedTransfer.Of(payment);
         var start = time.GetUtcNow();
         var deadline = start + options.ReceiptTimeout;
         var wait = options.ReceiptFirstPoll;

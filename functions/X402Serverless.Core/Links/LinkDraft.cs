@@ -20,6 +20,9 @@ public sealed record LinkDraft
 
     public IReadOnlyList<string>? Networks { get; init; }
 
+    /// <summary>Of the link's networks, those paid through Permit2; [] for none.</summary>
+    public IReadOnlyList<string>? Permit2Networks { get; init; }
+
     public string? Name { get; init; }
 
     public string? Description { get; init; }

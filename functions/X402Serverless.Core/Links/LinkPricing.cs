@@ -17,7 +17,8 @@ public static class LinkPricing
             // A network removed from configuration after the link was made, or refused at start, is skipped, not fatal.
             if (networks.TryGet(id, out var network) && network.Refusal is null && price.ToToken(network.Decimals) is { } amount)
             {
-                list.Add(new PaymentRequirement(network, amount, payTo, maxTimeoutSeconds));
+                var permit2 = link.Permit2Networks.Contains(network.Id, StringComparer.OrdinalIgnoreCase);
+                list.Add(new PaymentRequirement(network, amount, payTo, maxTimeoutSeconds, permit2));
             }
         }
         return list;

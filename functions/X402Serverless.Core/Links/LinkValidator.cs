@@ -81,6 +81,20 @@ public sealed class LinkValidator(NetworkRegistry networks, UpstreamAddressPolic
                 }
             }
         }
+        if (draft.Permit2Networks is { } permit2)
+        {
+            foreach (var id in permit2)
+            {
+                if (!networks.TryGet(id ?? "", out _))
+                {
+                    errors.Add(new("permit2Networks", "unknown_network", $"network '{id}' is not configured here."));
+                }
+            }
+        }
+        if (draft.Networks is { } offered && Permit2Outside(draft.Permit2Networks, offered) is { } outside)
+        {
+            errors.Add(outside);
+        }
         if (draft.Methods is { } methods)
         {
             foreach (var m in methods)
@@ -194,4 +208,10 @@ public sealed class LinkValidator(NetworkRegistry networks, UpstreamAddressPolic
             errors.Add(new("upstream", verdict.Code, verdict.Message));
         }
     }
+
+    /// <summary>A Permit2 network the link does not offer at all: refused, since its requirement would never be made.</summary>
+    public static ValidationError? Permit2Outside(IReadOnlyList<string>? permit2Networks, IReadOnlyList<string> networks) =>
+        permit2Networks?.FirstOrDefault(p => !networks.Contains(p ?? "", StringComparer.OrdinalIgnoreCase)) is { } outside
+            ? new("permit2Networks", "permit2_network_not_offered", $"'{outside}' is not one of the link's networks ({string.Join(", ", networks)}).")
+            : null;
 }

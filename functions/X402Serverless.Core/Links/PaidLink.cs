@@ -26,6 +26,12 @@ public sealed record PaidLink
     /// <summary>CAIP-2 network ids, in the order they are offered.</summary>
     public required IReadOnlyList<string> Networks { get; init; }
 
+    /// <summary>
+    /// Networks (a subset of <see cref="Networks"/>) whose 402 asks for a Permit2 payment
+    /// (<c>extra.assetTransferMethod: "permit2"</c>) instead of an EIP-3009 authorization.
+    /// </summary>
+    public IReadOnlyList<string> Permit2Networks { get; init; } = [];
+
     /// <summary>Upper-case HTTP methods; empty means all.</summary>
     public required IReadOnlyList<string> Methods { get; init; }
 

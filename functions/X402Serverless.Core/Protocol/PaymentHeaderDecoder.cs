@@ -101,6 +101,17 @@ public static class PaymentHeaderDecoder
         {
             return DecodeResult.Fail(ReasonCodes.InvalidPayload, "payload.signature must be 0x-prefixed hex.");
         }
+        if (payload.TryGetProperty("permit2Authorization", out var permit) && permit.ValueKind == JsonValueKind.Object)
+        {
+            if (payload.TryGetProperty("authorization", out _))
+            {
+                return DecodeResult.Fail(ReasonCodes.InvalidPayload, "payload holds both authorization and permit2Authorization.");
+            }
+            var permit2 = ParsePermit2(permit, out var permitError);
+            return permit2 is null
+                ? DecodeResult.Fail(ReasonCodes.InvalidPayload, permitError!)
+                : DecodeResult.Ok(new DecodedPayment(version, scheme, network, permit2.AsTransfer(), signature, accepted, root) { Permit2 = permit2 });
+        }
         if (!payload.TryGetProperty("authorization", out var auth) || auth.ValueKind != JsonValueKind.Object)
         {
             return DecodeResult.Fail(ReasonCodes.InvalidPayload, "payload.authorization is missing.");
@@ -132,6 +143,34 @@ public static class PaymentHeaderDecoder
             return null;
         }
         return new TransferAuthorization(from, to, value, validAfter, validBefore, nonce);
+    }
+
+    private static Permit2Authorization? ParsePermit2(JsonElement p, out string? error)
+    {
+        error = "permit2Authorization needs from, spender, permitted {token, amount}, nonce, deadline and witness {to, validAfter}: 0x addresses and decimal strings.";
+        if (!p.TryGetProperty("permitted", out var permitted) || permitted.ValueKind != JsonValueKind.Object
+            || !p.TryGetProperty("witness", out var witness) || witness.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+        if (!EvmAddress.TryParse(GetString(p, "from"), out var from) || !EvmAddress.TryParse(GetString(p, "spender"), out var spender)
+            || !EvmAddress.TryParse(GetString(permitted, "token"), out var token) || !EvmAddress.TryParse(GetString(witness, "to"), out var to))
+        {
+            return null;
+        }
+        if (!TryUint(permitted, "amount", out var amount) || !TryUint(p, "nonce", out var nonce) || !TryUint(p, "deadline", out var deadline)
+            || !TryUint(witness, "validAfter", out var validAfter))
+        {
+            return null;
+        }
+        if (deadline >= (BigInteger.One << 256) - 1)
+        {
+            // Its EIP-3009 view's validBefore (deadline + 1) must stay a uint256.
+            error = "permit2Authorization.deadline is out of range.";
+            return null;
+        }
+        error = null;
+        return new Permit2Authorization(from, token, amount, spender, nonce, deadline, to, validAfter);
     }
 
     private static bool TryUint(JsonElement obj, string name, out BigInteger value)

@@ -11,8 +11,9 @@ public sealed class PaymentRequirement
 {
     public const string Scheme = "exact";
 
-    public PaymentRequirement(EvmNetwork network, TokenAmount amount, EvmAddress payTo, int maxTimeoutSeconds)
+    public PaymentRequirement(EvmNetwork network, TokenAmount amount, EvmAddress payTo, int maxTimeoutSeconds, bool permit2 = false)
     {
+        Permit2 = permit2;
         Network = network;
         Amount = amount;
         PayTo = payTo;
@@ -29,6 +30,9 @@ public sealed class PaymentRequirement
     public EvmAddress PayTo { get; }
 
     public int MaxTimeoutSeconds { get; }
+
+    /// <summary>Paid through Permit2 (<c>extra.assetTransferMethod: "permit2"</c>) instead of an EIP-3009 authorization.</summary>
+    public bool Permit2 { get; }
 
     /// <summary>The v2 accepts[] entry as JSON.</summary>
     public JsonElement V2Element { get; }

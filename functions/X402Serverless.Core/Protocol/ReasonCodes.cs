@@ -36,4 +36,19 @@ public static class ReasonCodes
 
     /// <summary>An EIP-6492 payment below the least this gateway deploys a wallet for (the deployment's gas is the operator's).</summary>
     public const string DeploymentAmountTooLow = "eip6492_amount_too_low";
+
+    // Permit2 "exact" payments: the reference's codes.
+    public const string Permit2InvalidSpender = "invalid_permit2_spender";
+    public const string Permit2RecipientMismatch = "invalid_permit2_recipient_mismatch";
+    public const string Permit2DeadlineExpired = "permit2_deadline_expired";
+    public const string Permit2NotYetValid = "permit2_not_yet_valid";
+    public const string Permit2AmountMismatch = "permit2_amount_mismatch";
+    public const string Permit2TokenMismatch = "permit2_token_mismatch";
+    public const string Permit2InvalidSignature = "invalid_permit2_signature";
+    public const string Permit2AllowanceRequired = "permit2_allowance_required";
+    public const string Permit2InsufficientBalance = "permit2_insufficient_balance";
+    public const string Permit2InvalidNonce = "permit2_invalid_nonce";
+
+    /// <summary>The payment's shape (EIP-3009 or Permit2) is not the one the requirement's extra.assetTransferMethod asks for.</summary>
+    public const string TransferMethodMismatch = "asset_transfer_method_mismatch";
 }

@@ -24,7 +24,8 @@ public static class RequirementJson
     /// </summary>
     public static JsonObject? V1(PaymentRequirement r, string resource, string description, string mimeType, string method, JsonObject? outputSchema = null)
     {
-        if (r.Network.V1Name is null)
+        // v1 clients sign only EIP-3009 authorizations.
+        if (r.Network.V1Name is null || r.Permit2)
         {
             return null;
         }
@@ -47,9 +48,17 @@ public static class RequirementJson
         };
     }
 
-    private static JsonObject Extra(PaymentRequirement r) => new()
+    private static JsonObject Extra(PaymentRequirement r)
     {
-        ["name"] = r.Network.Domain.Name,
-        ["version"] = r.Network.Domain.Version,
-    };
+        var extra = new JsonObject
+        {
+            ["name"] = r.Network.Domain.Name,
+            ["version"] = r.Network.Domain.Version,
+        };
+        if (r.Permit2)
+        {
+            extra["assetTransferMethod"] = Evm.Permit2Contracts.TransferMethod;
+        }
+        return extra;
+    }
 }

@@ -14,6 +14,10 @@ public static class SettleRequestJson
         ["paymentRequirements"] = request.PaymentRequirements.DeepClone(),
     }.ToJsonString();
 
+    /// <summary>Whether the stored payment is a Permit2 one (its payload carries permit2Authorization).</summary>
+    public static bool IsPermit2(string json) =>
+        JsonNode.Parse(json)?["paymentPayload"]?["payload"]?["permit2Authorization"] is JsonObject;
+
     public static SettleRequest Read(string json)
     {
         var root = JsonNode.Parse(json)!.AsObject();

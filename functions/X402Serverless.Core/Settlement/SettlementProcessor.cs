@@ -151,5 +151,8 @@ public sealed class SettlementProcessor
 
     /// <summary>The transfer the reserved payment promised: its payer, recipient, exact amount and nonce, as verified.</summary>
     private static AuthorizedTransfer TransferOf(PaymentRecord job) =>
-        new(EvmAddress.Parse(job.Payer), EvmAddress.Parse(job.PayTo), job.Amount.Units, Hex.Decode(job.Nonce));
+        new(EvmAddress.Parse(job.Payer), EvmAddress.Parse(job.PayTo), job.Amount.Units, Hex.Decode(job.Nonce))
+        {
+            Permit2 = job.SettleRequest is { } request && SettleRequestJson.IsPermit2(request),
+        };
 }

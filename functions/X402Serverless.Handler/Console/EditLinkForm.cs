@@ -29,6 +29,9 @@ internal sealed class EditLinkForm
     /// <summary>CAIP-2 ids separated by commas or spaces.</summary>
     public string? Networks { get; set; }
 
+    /// <summary>Of the networks, those paid through Permit2: CAIP-2 ids separated by commas or spaces.</summary>
+    public string? Permit2Networks { get; set; }
+
     /// <summary>HTTP methods separated by commas or spaces; empty forwards every method.</summary>
     public string? Methods { get; set; }
 
@@ -118,6 +121,7 @@ internal sealed class EditLinkForm
         Upstream = link.Inbox is null ? link.Upstream : null,
         PayTo = link.PayTo,
         Networks = string.Join(", ", link.Networks),
+        Permit2Networks = string.Join(", ", link.Permit2Networks),
         Methods = string.Join(", ", link.Methods),
         AcceptX402 = link.Accepts.Contains(PaymentTypes.X402),
         AcceptCredits = link.Accepts.Contains(PaymentTypes.Credits),
@@ -163,6 +167,7 @@ internal sealed class EditLinkForm
         var tags = List(Tags).Select(t => t.ToLowerInvariant()).Distinct().ToList();
         var forwarding = link.Inbox is null;
         var networks = List(Networks);
+        var permit2 = List(Permit2Networks);
         var methods = List(Methods).Select(m => m.ToUpperInvariant()).Distinct().ToList();
         var accepts = Accepts();
         var countries = List(KycCountries).Select(c => c.ToUpperInvariant()).Distinct().ToList();
@@ -176,6 +181,7 @@ internal sealed class EditLinkForm
             Upstream = !forwarding ? null : NewLinkForm.Blank(Upstream) is { } upstream ? (upstream == link.Upstream ? null : upstream) : "",
             PayTo = NewLinkForm.Blank(PayTo) is { } payTo ? (string.Equals(payTo, link.PayTo, StringComparison.OrdinalIgnoreCase) ? null : payTo) : "",
             Networks = networks.SequenceEqual(link.Networks, StringComparer.OrdinalIgnoreCase) ? null : networks,
+            Permit2Networks = permit2.SequenceEqual(link.Permit2Networks, StringComparer.OrdinalIgnoreCase) ? null : permit2,
             Methods = !forwarding || methods.SequenceEqual(link.Methods) ? null : methods,
             Accepts = accepts.Order().SequenceEqual(link.Accepts.Order()) ? null : accepts,
             Settlement = Picked(Settlement, link.Settlement),

@@ -62,6 +62,7 @@ internal static class LinkEditor
             DeferredPayers = draft.DeferredPayers ?? DeferredPayers.Returning,
             Facilitator = draft.Facilitator,
             VerifyOnChain = draft.VerifyOnChain ?? false,
+            Permit2Networks = draft.Permit2Networks?.Distinct(StringComparer.OrdinalIgnoreCase).ToList() ?? [],
             PaymentIdentifierRequired = draft.PaymentIdentifierRequired ?? false,
             Accepts = draft.Accepts?.Distinct().ToList() ?? [PaymentTypes.X402],
             ChargeOn = draft.ChargeOn ?? ChargePolicies.Success,
@@ -95,6 +96,10 @@ internal static class LinkEditor
         // An inbox's changes are checked as the settings they make, not as a new inbox's.
         var (inbox, webhookErrors) = await s.CheckInboxWebhookAsync(draft.Inbox?.ToSettings(link.Inbox), draft.Inbox?.WebhookUrl, cancellationToken);
         var errors = await s.Validator.ValidateAsync(checkDraft with { Inbox = null }, creating: false, cancellationToken);
+        if (draft.Networks is null && LinkValidator.Permit2Outside(draft.Permit2Networks, link.Networks) is { } outside)
+        {
+            errors.Add(outside);
+        }
         errors.AddRange(inbox is null ? [] : InboxRules.Check(inbox));
         errors.AddRange(webhookErrors);
         if (errors.Count > 0)
@@ -119,6 +124,7 @@ internal static class LinkEditor
             DeferredPayers = draft.DeferredPayers ?? link.DeferredPayers,
             Facilitator = draft.Facilitator ?? link.Facilitator,
             VerifyOnChain = draft.VerifyOnChain ?? link.VerifyOnChain,
+            Permit2Networks = draft.Permit2Networks?.Distinct(StringComparer.OrdinalIgnoreCase).ToList() ?? link.Permit2Networks,
             PaymentIdentifierRequired = draft.PaymentIdentifierRequired ?? link.PaymentIdentifierRequired,
             Accepts = draft.Accepts?.Distinct().ToList() ?? link.Accepts,
             ChargeOn = draft.ChargeOn ?? link.ChargeOn,

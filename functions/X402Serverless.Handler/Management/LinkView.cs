@@ -40,7 +40,8 @@ internal sealed record LinkView(
     DateTimeOffset UpdatedAt,
     InboxView? Inbox = null,
     Core.Passes.PassOffer? Pass = null,
-    bool Disabled = false)
+    bool Disabled = false,
+    IReadOnlyList<string>? Permit2Networks = null)
 {
     /// <param name="webhookSecret">An inbox webhook's signing secret issued by this change: answered this once, never again.</param>
     public static LinkView From(PaidLink link, string baseUrl, string? webhookSecret = null) => new(
@@ -78,7 +79,8 @@ internal sealed record LinkView(
         link.UpdatedAt,
         link.Inbox is { } inbox ? InboxView.From(inbox, webhookSecret) : null,
         link.Pass,
-        link.Disabled);
+        link.Disabled,
+        link.Permit2Networks);
 
     private static JsonElement? Json(string? text)
     {

@@ -19,6 +19,7 @@ public abstract class LinkStoreContract
         Price = Usd.Parse("0.01"),
         PayTo = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C",
         Networks = ["eip155:8453", "eip155:84532"],
+        Permit2Networks = ["eip155:84532"],
         Methods = ["GET"],
         SealedUpstreamHeaders = "sealed-blob",
         Settlement = "deferred",
@@ -54,11 +55,12 @@ public abstract class LinkStoreContract
         await store.CreateAsync(link, default);
         var read = await store.FindAsync(link.Id, default);
         Assert.NotNull(read);
-        Assert.Equal(link with { Networks = read.Networks, Methods = read.Methods, Accepts = read.Accepts, KycCountries = read.KycCountries, PriceRules = read.PriceRules, Listing = read.Listing }, read);
+        Assert.Equal(link with { Networks = read.Networks, Permit2Networks = read.Permit2Networks, Methods = read.Methods, Accepts = read.Accepts, KycCountries = read.KycCountries, PriceRules = read.PriceRules, Listing = read.Listing }, read);
         Assert.True(link.Listing.SameAs(read.Listing));
         Assert.Equal(link.PriceRules, read.PriceRules);
         Assert.Equal(link.KycCountries, read.KycCountries);
         Assert.Equal(link.Networks, read.Networks);
+        Assert.Equal(link.Permit2Networks, read.Permit2Networks);
         Assert.Equal(link.Accepts, read.Accepts);
         Assert.Null(await store.FindAsync("lnk_missing", default));
     }
@@ -74,6 +76,19 @@ public abstract class LinkStoreContract
         Assert.Equal(both, (await store.FindAsync(link.Id, default))!.RateLimit);
         Assert.True(await store.UpdateAsync(link with { RateLimit = null }, default));
         Assert.Null((await store.FindAsync(link.Id, default))!.RateLimit);
+    }
+
+    [Fact]
+    public async Task Permit2_networks_are_changed_and_cleared_by_an_update()
+    {
+        var store = await StoreAsync("org_a");
+        var link = Link("org_a") with { Permit2Networks = [] };
+        await store.CreateAsync(link, default);
+        Assert.Empty((await store.FindAsync(link.Id, default))!.Permit2Networks);
+        Assert.True(await store.UpdateAsync(link with { Permit2Networks = ["eip155:8453", "eip155:84532"] }, default));
+        Assert.Equal(["eip155:8453", "eip155:84532"], (await store.FindAsync(link.Id, default))!.Permit2Networks);
+        Assert.True(await store.UpdateAsync(link with { Permit2Networks = [] }, default));
+        Assert.Empty((await store.FindAsync(link.Id, default))!.Permit2Networks);
     }
 
     [Fact]

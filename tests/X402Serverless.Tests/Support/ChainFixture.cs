@@ -54,6 +54,8 @@ public sealed class ChainFixture : IAsyncLifetime
 
         var deployed = await PeerProcess.RunNodeAsync(null, "deploy.mjs", RpcUrl, DeployerKey, Payer.ToString(), "1000000000");
         Token = EvmAddress.Parse(JsonDocument.Parse(deployed).RootElement.GetProperty("token").GetString()!);
+        // Permit2 and the x402 exact Permit2 proxy (the tests' own contracts) at the addresses the official client signs for.
+        await PeerProcess.RunNodeAsync(null, "deploy-permit2.mjs", RpcUrl, DeployerKey);
 
         _facilitator = PeerProcess.Start("node", RepoPaths.Peers, "facilitator.mjs", RpcUrl, DeployerKey, V2Network, V1Network);
         var listening = await _facilitator.WaitForLineAsync("listening", TimeSpan.FromSeconds(60));
@@ -92,6 +94,20 @@ public sealed class ChainFixture : IAsyncLifetime
         var key = RandomNumberGenerator.GetBytes(32);
         await Rpc.CallAsync("anvil_setBalance", Secp256k1.AddressOf(key).ToLowerHex(), weiHex);
         return Hex.Encode(key);
+    }
+
+    /// <summary>
+    /// A new payer holding <paramref name="atomic"/> token units and ETH for gas, that has approved Permit2 for
+    /// <paramref name="approve"/> ("max", an atomic amount, or "none"). Its key.
+    /// </summary>
+    internal async Task<byte[]> Permit2PayerAsync(long atomic = 1_000_000, string approve = "max")
+    {
+        var key = RandomNumberGenerator.GetBytes(32);
+        await Rpc.CallAsync("anvil_setBalance", Secp256k1.AddressOf(key).ToLowerHex(), "0x56BC75E2D63100000");
+        await Rpc.CallAsync("anvil_setBalance", Payer.ToLowerHex(), "0x56BC75E2D63100000");
+        await PeerProcess.RunNodeAsync(null, "permit2-payer.mjs", RpcUrl, PayerKeyHex, Hex.Encode(key), Token.ToString(),
+            atomic.ToString(System.Globalization.CultureInfo.InvariantCulture), approve);
+        return key;
     }
 
     internal static EvmAddress NewAddress() => Secp256k1.AddressOf(RandomNumberGenerator.GetBytes(32));
