@@ -57,7 +57,7 @@ public sealed class TablePassStore(TableServiceClient service, string table = "p
         return Newest(await _table.ListAsync(filter, null, cancellationToken), max);
     }
 
-    public async Task<bool> RevokeAsync(string linkId, string id, DateTimeOffset at, CancellationToken cancellationToken)
+    public async Task<bool> RevokeAsync(string linkId, string id, DateTimeOffset at, string reason, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -66,6 +66,7 @@ public sealed class TablePassStore(TableServiceClient service, string table = "p
                 return false;
             }
             entity["RevokedAt"] = at.ToUniversalTime();
+            entity["RevokedReason"] = reason;
             if (await TryReplaceAsync(entity, cancellationToken))
             {
                 return true;
@@ -233,6 +234,7 @@ public sealed class TablePassStore(TableServiceClient service, string table = "p
         CallsLeft = OptInt(e, "CallsLeft"),
         ExpiresAt = e.GetDateTimeOffset("ExpiresAt"),
         RevokedAt = e.GetDateTimeOffset("RevokedAt"),
+        RevokedReason = e.GetString("RevokedReason"),
         CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? throw new InvalidDataException("Entity lacks CreatedAt."),
     };
 }

@@ -11,13 +11,13 @@ namespace X402Serverless.Sqlite;
 /// </summary>
 public sealed class SqlitePassStore(SqliteDatabase database) : IPassStore
 {
-    private const string Columns = "id, link_id, organisation_id, holder, price, payment_ref, paid_with, calls, calls_left, expires_at, revoked_at, created_at";
+    private const string Columns = "id, link_id, organisation_id, holder, price, payment_ref, paid_with, calls, calls_left, expires_at, revoked_at, created_at, revoked_reason";
 
     public async Task<bool> AddAsync(Pass pass, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         return await ExecuteAsync(connection, $"""
-            INSERT INTO passes ({Columns}) VALUES ($id, $link, $org, $holder, $price, $ref, $paidWith, $calls, $callsLeft, $expires, NULL, $created)
+            INSERT INTO passes ({Columns}) VALUES ($id, $link, $org, $holder, $price, $ref, $paidWith, $calls, $callsLeft, $expires, NULL, $created, NULL)
             ON CONFLICT (id) DO NOTHING;
             """, cancellationToken, ("$id", pass.Id), ("$link", pass.LinkId), ("$org", pass.OrganisationId), ("$holder", pass.Holder),
             ("$price", pass.Price.Micros), ("$ref", pass.PaymentRef), ("$paidWith", pass.PaidWith), ("$calls", (object?)pass.Calls ?? DBNull.Value),
@@ -46,11 +46,12 @@ public sealed class SqlitePassStore(SqliteDatabase database) : IPassStore
             """, cancellationToken, ("$holder", holder), ("$link", (object?)linkId ?? DBNull.Value), ("$max", max));
     }
 
-    public async Task<bool> RevokeAsync(string linkId, string id, DateTimeOffset at, CancellationToken cancellationToken)
+    public async Task<bool> RevokeAsync(string linkId, string id, DateTimeOffset at, string reason, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
-        return await ExecuteAsync(connection, "UPDATE passes SET revoked_at = $at WHERE id = $id AND link_id = $link AND revoked_at IS NULL;", cancellationToken,
-            ("$id", id), ("$link", linkId), ("$at", SqliteText.Time(at))) == 1;
+        return await ExecuteAsync(connection,
+            "UPDATE passes SET revoked_at = $at, revoked_reason = $reason WHERE id = $id AND link_id = $link AND revoked_at IS NULL;", cancellationToken,
+            ("$id", id), ("$link", linkId), ("$at", SqliteText.Time(at)), ("$reason", reason)) == 1;
     }
 
     public async Task<Pass?> TrySpendAsync(string linkId, string holder, DateTimeOffset now, CancellationToken cancellationToken)
@@ -147,6 +148,7 @@ public sealed class SqlitePassStore(SqliteDatabase database) : IPassStore
                 ExpiresAt = r.IsDBNull(9) ? null : SqliteText.Time(r.GetString(9)),
                 RevokedAt = r.IsDBNull(10) ? null : SqliteText.Time(r.GetString(10)),
                 CreatedAt = SqliteText.Time(r.GetString(11)),
+                RevokedReason = r.IsDBNull(12) ? null : r.GetString(12),
             });
         }
         return passes;

@@ -373,6 +373,19 @@ internal static class SqliteSchema
         -- A link its organisation disabled answers link_disabled and leaves the catalogue until enabled again.
         ALTER TABLE links ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
         """,
+        """
+        -- Why a pass was revoked (provider, refunded, disputed); card payments by the Stripe PaymentIntent that paid a
+        -- recorded checkout, and how much of it refunds and disputes have taken back (cents), so each is taken once.
+        ALTER TABLE passes ADD COLUMN revoked_reason TEXT;
+        CREATE TABLE card_charges (
+            payment_intent_id TEXT PRIMARY KEY,
+            session_id TEXT NOT NULL,
+            taken_back INTEGER NOT NULL DEFAULT 0,
+            previous INTEGER NOT NULL DEFAULT 0,
+            reason TEXT,
+            created_at TEXT NOT NULL
+        );
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

@@ -16,8 +16,11 @@ public interface IPassStore
     /// <summary>One holder's passes (on one link when <paramref name="linkId"/> is set), newest first, at most <paramref name="max"/>.</summary>
     Task<IReadOnlyList<Pass>> ListForHolderAsync(string holder, string? linkId, int max, CancellationToken cancellationToken);
 
-    /// <summary>Revokes the link's pass at <paramref name="at"/>; false when it does not exist or was revoked already.</summary>
-    Task<bool> RevokeAsync(string linkId, string id, DateTimeOffset at, CancellationToken cancellationToken);
+    /// <summary>
+    /// Revokes the link's pass at <paramref name="at"/> for <paramref name="reason"/> (<see cref="PassRevocations"/>); false
+    /// when it does not exist or was revoked already (the first revocation's time and reason stay).
+    /// </summary>
+    Task<bool> RevokeAsync(string linkId, string id, DateTimeOffset at, string reason, CancellationToken cancellationToken);
 
     /// <summary>
     /// Takes one call from the holder's usable pass on the link (not revoked, not expired at <paramref name="now"/>,

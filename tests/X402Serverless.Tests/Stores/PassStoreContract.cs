@@ -89,11 +89,14 @@ public abstract class PassStoreContract
         {
             await store.AddAsync(p, default);
         }
-        Assert.True(await store.RevokeAsync(revoked.LinkId, revoked.Id, Now, default));
-        Assert.False(await store.RevokeAsync(revoked.LinkId, revoked.Id, Now, default));
-        Assert.False(await store.RevokeAsync(link, "pas_missing", Now, default));
-        Assert.False(await store.RevokeAsync("lnk_other", later.Id, Now, default));
-        Assert.Equal(PassStatuses.Revoked, (await store.GetAsync(revoked.LinkId, revoked.Id, default))!.Status(Now));
+        Assert.True(await store.RevokeAsync(revoked.LinkId, revoked.Id, Now, PassRevocations.Refunded, default));
+        // The first revocation's reason stays.
+        Assert.False(await store.RevokeAsync(revoked.LinkId, revoked.Id, Now.AddMinutes(1), PassRevocations.Provider, default));
+        Assert.False(await store.RevokeAsync(link, "pas_missing", Now, PassRevocations.Provider, default));
+        Assert.False(await store.RevokeAsync("lnk_other", later.Id, Now, PassRevocations.Provider, default));
+        var read = (await store.GetAsync(revoked.LinkId, revoked.Id, default))!;
+        Assert.Equal((PassStatuses.Revoked, PassRevocations.Refunded, Now), (read.Status(Now), read.RevokedReason, read.RevokedAt!.Value));
+        Assert.Null((await store.GetAsync(later.LinkId, later.Id, default))!.RevokedReason);
 
         Assert.Equal(sooner.Id, (await store.TrySpendAsync(link, sooner.Holder, Now, default))!.Id);
         Assert.Equal(PassStatuses.Expired, (await store.GetAsync(expired.LinkId, expired.Id, default))!.Status(Now));
