@@ -102,29 +102,43 @@ public sealed class SqlitePassStore(SqliteDatabase database) : IPassStore
             ("$created", SqliteText.Time(checkout.CreatedAt))) == 1;
     }
 
-    public async Task<PassCheckout?> GetCheckoutAsync(string sessionId, CancellationToken cancellationToken)
+    public async Task<PassCheckout?> GetCheckoutAsync(string sessionId, CancellationToken cancellationToken) =>
+        (await CheckoutsAsync("WHERE session_id = $session", cancellationToken, ("$session", sessionId))).SingleOrDefault();
+
+    public async Task<IReadOnlyList<PassCheckout>> CheckoutsOpenedBetweenAsync(DateTimeOffset since, DateTimeOffset before, int max, CancellationToken cancellationToken) =>
+        await CheckoutsAsync("WHERE created_at >= $from AND created_at < $to ORDER BY created_at, session_id LIMIT $max", cancellationToken,
+            ("$from", SqliteText.Time(since)), ("$to", SqliteText.Time(before)), ("$max", max));
+
+    public async Task<bool> DeleteCheckoutAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        return await ExecuteAsync(connection, "DELETE FROM pass_checkouts WHERE session_id = $session;", cancellationToken, ("$session", sessionId)) == 1;
+    }
+
+    private async Task<List<PassCheckout>> CheckoutsAsync(string where, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
     {
         await using var connection = database.Open();
         await using var command = Command(connection, """
             SELECT session_id, link_id, organisation_id, price, calls, minutes, payer_id, new_key_id, new_key_hash, created_at
-            FROM pass_checkouts WHERE session_id = $session;
-            """, [("$session", sessionId)]);
+            FROM pass_checkouts
+            """ + " " + where + ";", parameters);
         await using var r = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await r.ReadAsync(cancellationToken))
+        var list = new List<PassCheckout>();
+        while (await r.ReadAsync(cancellationToken))
         {
-            return null;
+            list.Add(new PassCheckout
+            {
+                SessionId = r.GetString(0),
+                LinkId = r.GetString(1),
+                OrganisationId = r.GetString(2),
+                Offer = new PassOffer(Usd.FromMicros(r.GetInt64(3)), r.IsDBNull(4) ? null : r.GetInt32(4), r.IsDBNull(5) ? null : r.GetInt32(5)),
+                PayerId = r.GetString(6),
+                NewKeyId = r.IsDBNull(7) ? null : r.GetString(7),
+                NewKeyHash = r.IsDBNull(8) ? null : r.GetString(8),
+                CreatedAt = SqliteText.Time(r.GetString(9)),
+            });
         }
-        return new PassCheckout
-        {
-            SessionId = r.GetString(0),
-            LinkId = r.GetString(1),
-            OrganisationId = r.GetString(2),
-            Offer = new PassOffer(Usd.FromMicros(r.GetInt64(3)), r.IsDBNull(4) ? null : r.GetInt32(4), r.IsDBNull(5) ? null : r.GetInt32(5)),
-            PayerId = r.GetString(6),
-            NewKeyId = r.IsDBNull(7) ? null : r.GetString(7),
-            NewKeyHash = r.IsDBNull(8) ? null : r.GetString(8),
-            CreatedAt = SqliteText.Time(r.GetString(9)),
-        };
+        return list;
     }
 
     private static async Task<List<Pass>> QueryAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)

@@ -43,4 +43,10 @@ public interface IPassStore
 
     /// <summary>The card checkout of a Stripe Checkout Session, or null when the gateway opened none for a pass.</summary>
     Task<PassCheckout?> GetCheckoutAsync(string sessionId, CancellationToken cancellationToken);
+
+    /// <summary>Card checkouts opened at or after <paramref name="since"/> and before <paramref name="before"/>, oldest first, at most <paramref name="max"/>.</summary>
+    Task<IReadOnlyList<PassCheckout>> CheckoutsOpenedBetweenAsync(DateTimeOffset since, DateTimeOffset before, int max, CancellationToken cancellationToken);
+
+    /// <summary>Forgets a card checkout (expired, never paid); false when it was not recorded.</summary>
+    Task<bool> DeleteCheckoutAsync(string sessionId, CancellationToken cancellationToken);
 }

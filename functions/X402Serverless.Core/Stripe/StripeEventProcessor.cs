@@ -14,7 +14,7 @@ namespace X402Serverless.Core.Stripe;
 /// the PaymentIntent and not the session, are handed to <see cref="ICardReversals"/> for that session only.
 /// </summary>
 public sealed class StripeEventProcessor(IWebhookInbox events, TimeProvider time, IEnumerable<ICheckoutFulfilment> fulfilments,
-    ICardChargeStore? charges = null, ICardReversals? reversals = null)
+    ICardChargeStore? charges = null, ICardReversals? reversals = null, IExpiredCheckouts? expired = null)
     : InboxProcessor(events, time)
 {
     private readonly TimeProvider _time = time;
@@ -44,7 +44,8 @@ public sealed class StripeEventProcessor(IWebhookInbox events, TimeProvider time
         {
             return await ReverseAsync(type, session, cancellationToken);
         }
-        if (type is not ("checkout.session.completed" or "checkout.session.async_payment_succeeded") || Str(session, "id") is not { } id)
+        if (type is not ("checkout.session.completed" or "checkout.session.async_payment_succeeded" or "checkout.session.expired")
+            || Str(session, "id") is not { } id)
         {
             return "ignored";
         }
@@ -52,6 +53,10 @@ public sealed class StripeEventProcessor(IWebhookInbox events, TimeProvider time
         if (!CheckoutSession.IsId(id))
         {
             return "not_recorded";
+        }
+        if (type == "checkout.session.expired")
+        {
+            return expired is null ? "ignored" : await expired.ForgetAsync(id, cancellationToken);
         }
         long? amount = null;
         if (session.TryGetProperty("amount_total", out var total) && total.ValueKind == JsonValueKind.Number)

@@ -209,6 +209,36 @@ public abstract class PassStoreContract
         Assert.Equal(forExistingPayer, await store.GetCheckoutAsync(forExistingPayer.SessionId, default));
         Assert.Null(await store.GetCheckoutAsync("cs_test_never_opened", default));
     }
+
+    [Fact]
+    public async Task Card_checkouts_are_listed_by_when_they_were_opened_oldest_first_and_can_be_forgotten()
+    {
+        var store = await StoreAsync();
+        var opened = Enumerable.Range(0, 5).Select(i => new PassCheckout
+        {
+            SessionId = $"cs_test_{i}_{Guid.NewGuid():N}",
+            LinkId = "lnk_card",
+            OrganisationId = "org_1",
+            Offer = new PassOffer(Usd.Parse("1.00"), 1, null),
+            PayerId = "payer_own",
+            CreatedAt = Now.AddHours(-i),
+        }).ToList();
+        foreach (var checkout in opened)
+        {
+            Assert.True(await store.AddCheckoutAsync(checkout, default));
+        }
+
+        // Opened at or after 3 hours ago and before 1 hour ago: 3h and 2h ago, oldest first; then at most one.
+        var between = await store.CheckoutsOpenedBetweenAsync(Now.AddHours(-3), Now.AddHours(-1), 10, default);
+        Assert.Equal([opened[3].SessionId, opened[2].SessionId], between.Select(c => c.SessionId));
+        Assert.Equal(opened[3], between[0]);
+        Assert.Equal([opened[4].SessionId], (await store.CheckoutsOpenedBetweenAsync(Now.AddDays(-1), Now, 1, default)).Select(c => c.SessionId));
+
+        Assert.True(await store.DeleteCheckoutAsync(opened[3].SessionId, default));
+        Assert.False(await store.DeleteCheckoutAsync(opened[3].SessionId, default));
+        Assert.Null(await store.GetCheckoutAsync(opened[3].SessionId, default));
+        Assert.Equal([opened[2].SessionId], (await store.CheckoutsOpenedBetweenAsync(Now.AddHours(-3), Now.AddHours(-1), 10, default)).Select(c => c.SessionId));
+    }
 }
 
 public sealed class SqlitePassStoreTests : PassStoreContract
