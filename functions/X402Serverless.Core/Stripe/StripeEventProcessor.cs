@@ -40,7 +40,7 @@ public sealed class StripeEventProcessor(IWebhookInbox events, TimeProvider time
         {
             return "ignored";
         }
-        if (type is "charge.refunded" or "charge.dispute.created" or "charge.dispute.closed")
+        if (type is "charge.refunded" or "charge.dispute.created" or "charge.dispute.funds_withdrawn" or "charge.dispute.closed")
         {
             return await ReverseAsync(type, session, cancellationToken);
         }
@@ -87,7 +87,8 @@ public sealed class StripeEventProcessor(IWebhookInbox events, TimeProvider time
 
     /// <summary>
     /// A refund (the charge's running <c>amount_refunded</c>) or a dispute (its <c>amount</c>, withdrawn by Stripe when it
-    /// opens; a dispute closed as won is only recorded: the money comes back to the account, nothing is re-credited).
+    /// opens or when an inquiry becomes one, <c>funds_withdrawn</c>; an inquiry, <c>warning_*</c>, withdraws nothing and
+    /// is only recorded; a dispute closed as won is only recorded too: nothing taken back is re-credited).
     /// </summary>
     private async Task<string> ReverseAsync(string type, JsonElement obj, CancellationToken cancellationToken)
     {
@@ -105,9 +106,14 @@ public sealed class StripeEventProcessor(IWebhookInbox events, TimeProvider time
         {
             return "amount_out_of_range";
         }
-        if (type == "charge.dispute.closed" && Str(obj, "status") is var status && status != "lost")
+        var status = Str(obj, "status");
+        if (type == "charge.dispute.created" && status?.StartsWith("warning_", StringComparison.Ordinal) == true)
         {
-            // Won (or withdrawn): Stripe gives the money back; what was taken back stays taken and the operator decides.
+            return "dispute_inquiry"; // no money moved yet; funds_withdrawn follows if it becomes a dispute
+        }
+        if (type == "charge.dispute.closed" && status != "lost")
+        {
+            // Won (or an inquiry closed): what was taken back stays taken and the operator decides.
             return "dispute_" + (status is { Length: > 0 and <= 40 } && status.All(c => char.IsAsciiLetter(c) || c == '_') ? status : "closed");
         }
         return await reversals.ReverseAsync(new CardReversal(paymentIntent, cents, reason, type), cancellationToken);

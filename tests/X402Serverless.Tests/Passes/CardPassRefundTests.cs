@@ -56,11 +56,14 @@ public sealed class CardPassRefundTests(CardPassFixture fixture) : IClassFixture
         var (linkId, _, _) = await fixture.NewPassLinkAsync(org, new { price = "2.00", minutes = 60 });
         var buyer = await CreditsFixture.NewPayerAsync(org, new { name = "Disputer" });
         var (_, pi) = await BoughtAsync(linkId, buyer.Key, 200);
+        // An inquiry first: no money moved, nothing taken, the pass still works.
+        Assert.Equal("dispute_inquiry", await DeliverAndWaitAsync(CardRefundTests.Dispute("evt_wi_" + pi, pi, 200, "dispute.created", "warning_needs_response")));
+        Assert.Null(Assert.Single(await fixture.Passes.ListForLinkAsync(linkId, 10, default)).RevokedAt);
         // The provider moved its earnings on (1.98) before the chargeback.
         Assert.Equal(PostResult.Posted, await Ledger.PostAsync(LedgerEntry.Transfer("payout_" + pi, "payout", Accounts.Earnings(organisationId), "clearing:payout",
             Core.Money.Usd.FromMicros(1_980_000)), [], default));
 
-        Assert.Equal("reversed_dispute", await DeliverAndWaitAsync(CardRefundTests.Dispute("evt_wd_" + pi, pi, 200, "dispute.created", "warning_needs_response")));
+        Assert.Equal("reversed_dispute", await DeliverAndWaitAsync(CardRefundTests.Dispute("evt_wd_" + pi, pi, 200, "dispute.funds_withdrawn", "needs_response")));
 
         Assert.Equal(0, await BalanceAsync(Accounts.Earnings(organisationId)));
         Assert.Equal(-1_980_000, await BalanceAsync(Accounts.Owed(Accounts.Earnings(organisationId))));
