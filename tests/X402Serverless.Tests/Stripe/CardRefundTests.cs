@@ -99,6 +99,25 @@ public sealed class CardRefundTests(CreditsFixture fixture) : IClassFixture<Cred
     }
 
     [Fact]
+    public async Task A_step_whose_process_died_after_claiming_it_is_finished_by_the_next_event_for_the_payment()
+    {
+        using var org = await fixture.NewOrganisationAsync();
+        var payer = await CreditsFixture.NewPayerAsync(org, new { name = "Crash mid-refund" });
+        var (_, pi) = await ToppedUpAsync(payer.Key, "4.00", 400);
+        // What a process that moved the total to 3.00 and died before posting leaves.
+        var charges = fixture.Gateway.Services.GetRequiredService<Core.Ports.ICardChargeStore>();
+        Assert.True(await charges.AdvanceAsync(pi, 0, 300, "refunded", default));
+        Assert.Equal(4_000_000, await BalanceAsync(Accounts.Credits(payer.Id)));
+
+        // Stripe's retry of that event (same total): the claimed step is posted now, once.
+        Assert.Equal("reversal_duplicate", await DeliverAndWaitAsync(Refunded("evt_cr_" + pi, pi, 400, 300)));
+        Assert.Equal(1_000_000, await BalanceAsync(Accounts.Credits(payer.Id)));
+        Assert.Equal("reversal_duplicate", await DeliverAndWaitAsync(Refunded("evt_cr2_" + pi, pi, 400, 300)));
+        Assert.Equal(1_000_000, await BalanceAsync(Accounts.Credits(payer.Id)));
+        Assert.Equal(0, (await fixture.Ledger.TotalAsync(default)).Micros);
+    }
+
+    [Fact]
     public async Task A_dispute_takes_the_pool_top_up_back_when_opened_a_won_one_is_only_recorded_and_the_organisation_is_told()
     {
         using var org = await fixture.NewOrganisationAsync();
