@@ -38,13 +38,26 @@ public sealed class TableCardTopUpStore(TableServiceClient service, string table
     }
 
     public async Task<CardTopUp?> GetAsync(string sessionId, CancellationToken cancellationToken) =>
-        await _table.FindAsync(sessionId, Row, cancellationToken) is not { } e ? null : new CardTopUp
-        {
-            SessionId = e.PartitionKey,
-            Kind = Str(e, "Kind"),
-            AccountId = Str(e, "AccountId"),
-            Amount = Usd.FromMicros(e.GetInt64("Amount") ?? throw new InvalidDataException("Entity lacks Amount.")),
-            Currency = Str(e, "Currency"),
-            CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? throw new InvalidDataException("Entity lacks CreatedAt."),
-        };
+        await _table.FindAsync(sessionId, Row, cancellationToken) is not { } e ? null : FromEntity(e);
+
+    public async Task<IReadOnlyList<CardTopUp>> OpenedBetweenAsync(DateTimeOffset since, DateTimeOffset before, int max, CancellationToken cancellationToken) =>
+        (await _table.ListAsync(TableClient.CreateQueryFilter($"CreatedAt ge {since.ToUniversalTime()} and CreatedAt lt {before.ToUniversalTime()}"), null, cancellationToken))
+            .Select(FromEntity).OrderBy(t => t.CreatedAt).ThenBy(t => t.SessionId, StringComparer.Ordinal).Take(max).ToList();
+
+    public async Task<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        // The SDK answers a delete of a missing entity with its 404 rather than an exception.
+        using var response = await _table.DeleteEntityAsync(sessionId, Row, ETag.All, cancellationToken);
+        return response.Status != 404;
+    }
+
+    private static CardTopUp FromEntity(TableEntity e) => new()
+    {
+        SessionId = e.PartitionKey,
+        Kind = Str(e, "Kind"),
+        AccountId = Str(e, "AccountId"),
+        Amount = Usd.FromMicros(e.GetInt64("Amount") ?? throw new InvalidDataException("Entity lacks Amount.")),
+        Currency = Str(e, "Currency"),
+        CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? throw new InvalidDataException("Entity lacks CreatedAt."),
+    };
 }

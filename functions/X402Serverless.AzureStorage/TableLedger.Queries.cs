@@ -24,6 +24,9 @@ public sealed partial class TableLedger
     public async Task<bool> EntryExistsAsync(string key, CancellationToken cancellationToken) =>
         await _entries.FindAsync(key, EntryRow, cancellationToken) is not null;
 
+    public async Task<IReadOnlyList<Leg>?> EntryLegsAsync(string key, CancellationToken cancellationToken) =>
+        await _entries.FindAsync(key, EntryRow, cancellationToken) is { } journal && Str(journal, "State") == Posted ? Legs(journal) : null;
+
     public async Task<IReadOnlyList<(string HoldId, string Source, Usd Amount)>> StaleHoldsAsync(DateTimeOffset before, int max, CancellationToken cancellationToken)
     {
         var result = new List<(string, string, Usd)>();

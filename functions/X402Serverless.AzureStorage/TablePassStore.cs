@@ -60,7 +60,7 @@ public sealed class TablePassStore(TableServiceClient service, string table = "p
         return Newest(await _table.ListAsync(filter, null, cancellationToken), max);
     }
 
-    public async Task<bool> RevokeAsync(string linkId, string id, DateTimeOffset at, CancellationToken cancellationToken)
+    public async Task<bool> RevokeAsync(string linkId, string id, DateTimeOffset at, string reason, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -69,6 +69,7 @@ public sealed class TablePassStore(TableServiceClient service, string table = "p
                 return false;
             }
             entity["RevokedAt"] = at.ToUniversalTime();
+            entity["RevokedReason"] = reason;
             if (await TryReplaceAsync(entity, cancellationToken))
             {
                 return true;
@@ -203,17 +204,30 @@ public sealed class TablePassStore(TableServiceClient service, string table = "p
     }
 
     public async Task<PassCheckout?> GetCheckoutAsync(string sessionId, CancellationToken cancellationToken) =>
-        await _checkouts.FindAsync(sessionId, CheckoutRow, cancellationToken) is not { } e ? null : new PassCheckout
-        {
-            SessionId = e.PartitionKey,
-            LinkId = Str(e, "LinkId"),
-            OrganisationId = Str(e, "OrganisationId"),
-            Offer = new PassOffer(Usd.FromMicros(e.GetInt64("Price") ?? throw new InvalidDataException("Entity lacks Price.")), OptInt(e, "Calls"), OptInt(e, "Minutes")),
-            PayerId = Str(e, "PayerId"),
-            NewKeyId = OptStr(e, "NewKeyId"),
-            NewKeyHash = OptStr(e, "NewKeyHash"),
-            CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? throw new InvalidDataException("Entity lacks CreatedAt."),
-        };
+        await _checkouts.FindAsync(sessionId, CheckoutRow, cancellationToken) is not { } e ? null : CheckoutFromEntity(e);
+
+    public async Task<IReadOnlyList<PassCheckout>> CheckoutsOpenedBetweenAsync(DateTimeOffset since, DateTimeOffset before, int max, CancellationToken cancellationToken) =>
+        (await _checkouts.ListAsync(TableClient.CreateQueryFilter($"CreatedAt ge {since.ToUniversalTime()} and CreatedAt lt {before.ToUniversalTime()}"), null, cancellationToken))
+            .Select(CheckoutFromEntity).OrderBy(c => c.CreatedAt).ThenBy(c => c.SessionId, StringComparer.Ordinal).Take(max).ToList();
+
+    public async Task<bool> DeleteCheckoutAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        // The SDK answers a delete of a missing entity with its 404 rather than an exception.
+        using var response = await _checkouts.DeleteEntityAsync(sessionId, CheckoutRow, ETag.All, cancellationToken);
+        return response.Status != 404;
+    }
+
+    private static PassCheckout CheckoutFromEntity(TableEntity e) => new()
+    {
+        SessionId = e.PartitionKey,
+        LinkId = Str(e, "LinkId"),
+        OrganisationId = Str(e, "OrganisationId"),
+        Offer = new PassOffer(Usd.FromMicros(e.GetInt64("Price") ?? throw new InvalidDataException("Entity lacks Price.")), OptInt(e, "Calls"), OptInt(e, "Minutes")),
+        PayerId = Str(e, "PayerId"),
+        NewKeyId = OptStr(e, "NewKeyId"),
+        NewKeyHash = OptStr(e, "NewKeyHash"),
+        CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? throw new InvalidDataException("Entity lacks CreatedAt."),
+    };
 
     private async Task<bool> TryReplaceAsync(TableEntity entity, CancellationToken cancellationToken)
     {
@@ -267,6 +281,7 @@ public sealed class TablePassStore(TableServiceClient service, string table = "p
         CallsLeft = OptInt(e, "CallsLeft"),
         ExpiresAt = e.GetDateTimeOffset("ExpiresAt"),
         RevokedAt = e.GetDateTimeOffset("RevokedAt"),
+        RevokedReason = e.GetString("RevokedReason"),
         CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? throw new InvalidDataException("Entity lacks CreatedAt."),
     };
 }

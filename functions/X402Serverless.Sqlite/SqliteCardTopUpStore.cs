@@ -25,25 +25,45 @@ public sealed class SqliteCardTopUpStore(SqliteDatabase database) : ICardTopUpSt
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
-    public async Task<CardTopUp?> GetAsync(string sessionId, CancellationToken cancellationToken)
+    public async Task<CardTopUp?> GetAsync(string sessionId, CancellationToken cancellationToken) =>
+        (await QueryAsync("WHERE session_id = $session", cancellationToken, ("$session", sessionId))).SingleOrDefault();
+
+    public async Task<IReadOnlyList<CardTopUp>> OpenedBetweenAsync(DateTimeOffset since, DateTimeOffset before, int max, CancellationToken cancellationToken) =>
+        await QueryAsync("WHERE created_at >= $from AND created_at < $to ORDER BY created_at, session_id LIMIT $max", cancellationToken,
+            ("$from", SqliteText.Time(since)), ("$to", SqliteText.Time(before)), ("$max", max));
+
+    public async Task<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT session_id, kind, account_id, amount, currency, created_at FROM card_topups WHERE session_id = $session;";
+        command.CommandText = "DELETE FROM card_topups WHERE session_id = $session;";
         command.Parameters.AddWithValue("$session", sessionId);
-        await using var r = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await r.ReadAsync(cancellationToken))
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    private async Task<List<CardTopUp>> QueryAsync(string where, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT session_id, kind, account_id, amount, currency, created_at FROM card_topups " + where + ";";
+        foreach (var (name, value) in parameters)
         {
-            return null;
+            command.Parameters.AddWithValue(name, value);
         }
-        return new CardTopUp
+        await using var r = await command.ExecuteReaderAsync(cancellationToken);
+        var list = new List<CardTopUp>();
+        while (await r.ReadAsync(cancellationToken))
         {
-            SessionId = r.GetString(0),
-            Kind = r.GetString(1),
-            AccountId = r.GetString(2),
-            Amount = Usd.FromMicros(r.GetInt64(3)),
-            Currency = r.GetString(4),
-            CreatedAt = SqliteText.Time(r.GetString(5)),
-        };
+            list.Add(new CardTopUp
+            {
+                SessionId = r.GetString(0),
+                Kind = r.GetString(1),
+                AccountId = r.GetString(2),
+                Amount = Usd.FromMicros(r.GetInt64(3)),
+                Currency = r.GetString(4),
+                CreatedAt = SqliteText.Time(r.GetString(5)),
+            });
+        }
+        return list;
     }
 }

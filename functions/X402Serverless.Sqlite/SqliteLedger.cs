@@ -125,6 +125,21 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
     public async Task<bool> EntryExistsAsync(string key, CancellationToken cancellationToken) =>
         await ScalarAsync("SELECT COUNT(*) FROM ledger_entries WHERE key = $k;", ("$k", key)) > 0;
 
+    public async Task<IReadOnlyList<Leg>?> EntryLegsAsync(string key, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT account, amount FROM ledger_postings WHERE entry_key = $k ORDER BY seq;";
+        command.Parameters.AddWithValue("$k", key);
+        await using var r = await command.ExecuteReaderAsync(cancellationToken);
+        var legs = new List<Leg>();
+        while (await r.ReadAsync(cancellationToken))
+        {
+            legs.Add(new Leg(r.GetString(0), Usd.FromMicros(r.GetInt64(1))));
+        }
+        return legs.Count == 0 ? null : legs;
+    }
+
     public async Task<Usd> TotalAsync(CancellationToken cancellationToken) =>
         Usd.FromMicros(await ScalarAsync("SELECT COALESCE(SUM(amount), 0) FROM ledger_postings;"));
 

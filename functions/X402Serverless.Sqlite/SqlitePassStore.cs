@@ -11,13 +11,13 @@ namespace X402Serverless.Sqlite;
 /// </summary>
 public sealed class SqlitePassStore(SqliteDatabase database) : IPassStore
 {
-    private const string Columns = "id, link_id, organisation_id, holder, price, payment_ref, paid_with, calls, calls_left, expires_at, revoked_at, created_at";
+    private const string Columns = "id, link_id, organisation_id, holder, price, payment_ref, paid_with, calls, calls_left, expires_at, revoked_at, created_at, revoked_reason";
 
     public async Task<bool> AddAsync(Pass pass, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         return await ExecuteAsync(connection, $"""
-            INSERT INTO passes ({Columns}) VALUES ($id, $link, $org, $holder, $price, $ref, $paidWith, $calls, $callsLeft, $expires, NULL, $created)
+            INSERT INTO passes ({Columns}) VALUES ($id, $link, $org, $holder, $price, $ref, $paidWith, $calls, $callsLeft, $expires, NULL, $created, NULL)
             ON CONFLICT (id) DO NOTHING;
             """, cancellationToken, ("$id", pass.Id), ("$link", pass.LinkId), ("$org", pass.OrganisationId), ("$holder", pass.Holder),
             ("$price", pass.Price.Micros), ("$ref", pass.PaymentRef), ("$paidWith", pass.PaidWith), ("$calls", (object?)pass.Calls ?? DBNull.Value),
@@ -46,11 +46,12 @@ public sealed class SqlitePassStore(SqliteDatabase database) : IPassStore
             """, cancellationToken, ("$holder", holder), ("$link", (object?)linkId ?? DBNull.Value), ("$max", max));
     }
 
-    public async Task<bool> RevokeAsync(string linkId, string id, DateTimeOffset at, CancellationToken cancellationToken)
+    public async Task<bool> RevokeAsync(string linkId, string id, DateTimeOffset at, string reason, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
-        return await ExecuteAsync(connection, "UPDATE passes SET revoked_at = $at WHERE id = $id AND link_id = $link AND revoked_at IS NULL;", cancellationToken,
-            ("$id", id), ("$link", linkId), ("$at", SqliteText.Time(at))) == 1;
+        return await ExecuteAsync(connection,
+            "UPDATE passes SET revoked_at = $at, revoked_reason = $reason WHERE id = $id AND link_id = $link AND revoked_at IS NULL;", cancellationToken,
+            ("$id", id), ("$link", linkId), ("$at", SqliteText.Time(at)), ("$reason", reason)) == 1;
     }
 
     public async Task<Pass?> TrySpendAsync(string linkId, string holder, DateTimeOffset now, CancellationToken cancellationToken)
@@ -121,29 +122,43 @@ public sealed class SqlitePassStore(SqliteDatabase database) : IPassStore
             ("$created", SqliteText.Time(checkout.CreatedAt))) == 1;
     }
 
-    public async Task<PassCheckout?> GetCheckoutAsync(string sessionId, CancellationToken cancellationToken)
+    public async Task<PassCheckout?> GetCheckoutAsync(string sessionId, CancellationToken cancellationToken) =>
+        (await CheckoutsAsync("WHERE session_id = $session", cancellationToken, ("$session", sessionId))).SingleOrDefault();
+
+    public async Task<IReadOnlyList<PassCheckout>> CheckoutsOpenedBetweenAsync(DateTimeOffset since, DateTimeOffset before, int max, CancellationToken cancellationToken) =>
+        await CheckoutsAsync("WHERE created_at >= $from AND created_at < $to ORDER BY created_at, session_id LIMIT $max", cancellationToken,
+            ("$from", SqliteText.Time(since)), ("$to", SqliteText.Time(before)), ("$max", max));
+
+    public async Task<bool> DeleteCheckoutAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        return await ExecuteAsync(connection, "DELETE FROM pass_checkouts WHERE session_id = $session;", cancellationToken, ("$session", sessionId)) == 1;
+    }
+
+    private async Task<List<PassCheckout>> CheckoutsAsync(string where, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
     {
         await using var connection = database.Open();
         await using var command = Command(connection, """
             SELECT session_id, link_id, organisation_id, price, calls, minutes, payer_id, new_key_id, new_key_hash, created_at
-            FROM pass_checkouts WHERE session_id = $session;
-            """, [("$session", sessionId)]);
+            FROM pass_checkouts
+            """ + " " + where + ";", parameters);
         await using var r = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await r.ReadAsync(cancellationToken))
+        var list = new List<PassCheckout>();
+        while (await r.ReadAsync(cancellationToken))
         {
-            return null;
+            list.Add(new PassCheckout
+            {
+                SessionId = r.GetString(0),
+                LinkId = r.GetString(1),
+                OrganisationId = r.GetString(2),
+                Offer = new PassOffer(Usd.FromMicros(r.GetInt64(3)), r.IsDBNull(4) ? null : r.GetInt32(4), r.IsDBNull(5) ? null : r.GetInt32(5)),
+                PayerId = r.GetString(6),
+                NewKeyId = r.IsDBNull(7) ? null : r.GetString(7),
+                NewKeyHash = r.IsDBNull(8) ? null : r.GetString(8),
+                CreatedAt = SqliteText.Time(r.GetString(9)),
+            });
         }
-        return new PassCheckout
-        {
-            SessionId = r.GetString(0),
-            LinkId = r.GetString(1),
-            OrganisationId = r.GetString(2),
-            Offer = new PassOffer(Usd.FromMicros(r.GetInt64(3)), r.IsDBNull(4) ? null : r.GetInt32(4), r.IsDBNull(5) ? null : r.GetInt32(5)),
-            PayerId = r.GetString(6),
-            NewKeyId = r.IsDBNull(7) ? null : r.GetString(7),
-            NewKeyHash = r.IsDBNull(8) ? null : r.GetString(8),
-            CreatedAt = SqliteText.Time(r.GetString(9)),
-        };
+        return list;
     }
 
     private static async Task<List<Pass>> QueryAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
@@ -167,6 +182,7 @@ public sealed class SqlitePassStore(SqliteDatabase database) : IPassStore
                 ExpiresAt = r.IsDBNull(9) ? null : SqliteText.Time(r.GetString(9)),
                 RevokedAt = r.IsDBNull(10) ? null : SqliteText.Time(r.GetString(10)),
                 CreatedAt = SqliteText.Time(r.GetString(11)),
+                RevokedReason = r.IsDBNull(12) ? null : r.GetString(12),
             });
         }
         return passes;

@@ -397,6 +397,19 @@ internal static class SqliteSchema
         -- The link's networks whose 402 asks for a Permit2 payment (comma list, empty: none).
         ALTER TABLE links ADD COLUMN permit2_networks TEXT NOT NULL DEFAULT '';
         """,
+        """
+        -- Why a pass was revoked (provider, refunded, disputed); card payments by the Stripe PaymentIntent that paid a
+        -- recorded checkout, and how much of it refunds and disputes have taken back (cents), so each is taken once.
+        ALTER TABLE passes ADD COLUMN revoked_reason TEXT;
+        CREATE TABLE card_charges (
+            payment_intent_id TEXT PRIMARY KEY,
+            session_id TEXT NOT NULL,
+            taken_back INTEGER NOT NULL DEFAULT 0,
+            previous INTEGER NOT NULL DEFAULT 0,
+            reason TEXT,
+            created_at TEXT NOT NULL
+        );
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

@@ -21,5 +21,11 @@ public static class Accounts
 
     public static string Hold(string holdId) => $"hold:{holdId}";
 
+    /// <summary>
+    /// What <paramref name="account"/> owes after a card refund or dispute took back money it had already spent: a
+    /// clearing account (it runs negative: the owed amount), so the spent-from account itself never goes below zero.
+    /// </summary>
+    public static string Owed(string account) => $"clearing:owed:{account}";
+
     public static bool IsClearing(string account) => account.StartsWith("clearing:", StringComparison.Ordinal);
 }

@@ -38,6 +38,9 @@ public sealed record Pass
 
     public DateTimeOffset? RevokedAt { get; init; }
 
+    /// <summary>Why it was revoked (<see cref="PassRevocations"/>); null when not revoked, or revoked before reasons were kept.</summary>
+    public string? RevokedReason { get; init; }
+
     public required DateTimeOffset CreatedAt { get; init; }
 
     /// <summary>Whether a call may spend it now (the store decides atomically; this is for display and refusals).</summary>
@@ -71,6 +74,19 @@ public static class PassStatuses
     public const string Spent = "spent";
     public const string Expired = "expired";
     public const string Revoked = "revoked";
+}
+
+/// <summary>Why a pass was revoked, as the lists show it.</summary>
+public static class PassRevocations
+{
+    /// <summary>The provider revoked it (API or console).</summary>
+    public const string Provider = "provider";
+
+    /// <summary>The card payment that bought it was refunded (fully or partly) in Stripe.</summary>
+    public const string Refunded = "refunded";
+
+    /// <summary>The card payment that bought it was disputed (a chargeback).</summary>
+    public const string Disputed = "disputed";
 }
 
 /// <summary>Who a pass is bound to: a payer account or a wallet, one string so stores index and compare it as is.</summary>

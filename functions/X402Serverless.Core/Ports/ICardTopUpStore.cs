@@ -10,4 +10,10 @@ public interface ICardTopUpStore
 
     /// <summary>The top-up opened as this session, or null when the gateway opened none.</summary>
     Task<CardTopUp?> GetAsync(string sessionId, CancellationToken cancellationToken);
+
+    /// <summary>Top-ups opened at or after <paramref name="since"/> and before <paramref name="before"/>, oldest first, at most <paramref name="max"/>.</summary>
+    Task<IReadOnlyList<CardTopUp>> OpenedBetweenAsync(DateTimeOffset since, DateTimeOffset before, int max, CancellationToken cancellationToken);
+
+    /// <summary>Forgets a top-up checkout (expired, never paid); false when it was not recorded.</summary>
+    Task<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken);
 }

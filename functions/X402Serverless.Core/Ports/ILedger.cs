@@ -35,6 +35,9 @@ public interface ILedger
 
     Task<bool> EntryExistsAsync(string key, CancellationToken cancellationToken);
 
+    /// <summary>The legs of the entry posted under <paramref name="key"/>, or null when none was (fully) posted.</summary>
+    Task<IReadOnlyList<Leg>?> EntryLegsAsync(string key, CancellationToken cancellationToken);
+
     /// <summary>Holds still holding money that were placed before <paramref name="before"/>: their request died mid-call.</summary>
     Task<IReadOnlyList<(string HoldId, string Source, Usd Amount)>> StaleHoldsAsync(DateTimeOffset before, int max, CancellationToken cancellationToken);
 

@@ -16,8 +16,11 @@ public interface IPassStore
     /// <summary>One holder's passes (on one link when <paramref name="linkId"/> is set), newest first, at most <paramref name="max"/>.</summary>
     Task<IReadOnlyList<Pass>> ListForHolderAsync(string holder, string? linkId, int max, CancellationToken cancellationToken);
 
-    /// <summary>Revokes the link's pass at <paramref name="at"/>; false when it does not exist or was revoked already.</summary>
-    Task<bool> RevokeAsync(string linkId, string id, DateTimeOffset at, CancellationToken cancellationToken);
+    /// <summary>
+    /// Revokes the link's pass at <paramref name="at"/> for <paramref name="reason"/> (<see cref="PassRevocations"/>); false
+    /// when it does not exist or was revoked already (the first revocation's time and reason stay).
+    /// </summary>
+    Task<bool> RevokeAsync(string linkId, string id, DateTimeOffset at, string reason, CancellationToken cancellationToken);
 
     /// <summary>
     /// Takes one call from the holder's usable pass on the link (not revoked, not expired at <paramref name="now"/>,
@@ -48,4 +51,10 @@ public interface IPassStore
 
     /// <summary>The card checkout of a Stripe Checkout Session, or null when the gateway opened none for a pass.</summary>
     Task<PassCheckout?> GetCheckoutAsync(string sessionId, CancellationToken cancellationToken);
+
+    /// <summary>Card checkouts opened at or after <paramref name="since"/> and before <paramref name="before"/>, oldest first, at most <paramref name="max"/>.</summary>
+    Task<IReadOnlyList<PassCheckout>> CheckoutsOpenedBetweenAsync(DateTimeOffset since, DateTimeOffset before, int max, CancellationToken cancellationToken);
+
+    /// <summary>Forgets a card checkout (expired, never paid); false when it was not recorded.</summary>
+    Task<bool> DeleteCheckoutAsync(string sessionId, CancellationToken cancellationToken);
 }

@@ -9,11 +9,16 @@ namespace X402Serverless.Core.Stripe;
 /// Hands a Checkout Session's completed or async_payment_succeeded event to the fulfilment that recorded the session
 /// when it was opened: a top-up (<see cref="CardTopUpFulfilment"/>) or a pass. The event's metadata is never read:
 /// a session no fulfilment recorded (opened in Stripe's dashboard, by another integration, or before records existed)
-/// changes nothing and is recorded as <c>not_recorded</c>.
+/// changes nothing and is recorded as <c>not_recorded</c>. A fulfilled session's PaymentIntent is recorded
+/// (<see cref="ICardChargeStore"/>), so its later <c>charge.refunded</c> and <c>charge.dispute.*</c> events, which name
+/// the PaymentIntent and not the session, are handed to <see cref="ICardReversals"/> for that session only.
 /// </summary>
-public sealed class StripeEventProcessor(IWebhookInbox events, TimeProvider time, IEnumerable<ICheckoutFulfilment> fulfilments)
+public sealed class StripeEventProcessor(IWebhookInbox events, TimeProvider time, IEnumerable<ICheckoutFulfilment> fulfilments,
+    ICardChargeStore? charges = null, ICardReversals? reversals = null, IExpiredCheckouts? expired = null)
     : InboxProcessor(events, time)
 {
+    private readonly TimeProvider _time = time;
+
     public override string Source => WebhookSources.Stripe;
 
     /// <summary>
@@ -30,8 +35,16 @@ public sealed class StripeEventProcessor(IWebhookInbox events, TimeProvider time
             return "malformed";
         }
         var type = Str(root, "type");
-        if (type is not ("checkout.session.completed" or "checkout.session.async_payment_succeeded")
-            || !root.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Object || !data.TryGetProperty("object", out var session)
+        if (!root.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Object || !data.TryGetProperty("object", out var session)
+            || session.ValueKind != JsonValueKind.Object)
+        {
+            return "ignored";
+        }
+        if (type is "charge.refunded" or "charge.dispute.created" or "charge.dispute.funds_withdrawn" or "charge.dispute.closed")
+        {
+            return await ReverseAsync(type, session, cancellationToken);
+        }
+        if (type is not ("checkout.session.completed" or "checkout.session.async_payment_succeeded" or "checkout.session.expired")
             || Str(session, "id") is not { } id)
         {
             return "ignored";
@@ -40,6 +53,10 @@ public sealed class StripeEventProcessor(IWebhookInbox events, TimeProvider time
         if (!CheckoutSession.IsId(id))
         {
             return "not_recorded";
+        }
+        if (type == "checkout.session.expired")
+        {
+            return expired is null ? "ignored" : await expired.ForgetAsync(id, cancellationToken);
         }
         long? amount = null;
         if (session.TryGetProperty("amount_total", out var total) && total.ValueKind == JsonValueKind.Number)
@@ -55,12 +72,57 @@ public sealed class StripeEventProcessor(IWebhookInbox events, TimeProvider time
         {
             if (await fulfilment.FulfilAsync(checkout, cancellationToken) is { } outcome)
             {
+                // Recorded after fulfilment (a crash in between leaves the event unprocessed, so it runs again), and only
+                // for a session one of ours recorded and Stripe says is paid.
+                if (outcome != "not_recorded" && checkout.Paid && charges is not null && IdOf(session, "payment_intent") is { } paymentIntent
+                    && CardCharge.IsPaymentIntentId(paymentIntent))
+                {
+                    await charges.AddAsync(new CardCharge { PaymentIntentId = paymentIntent, SessionId = id, CreatedAt = _time.GetUtcNow() }, cancellationToken);
+                }
                 return outcome;
             }
         }
         return "not_recorded";
     }
 
+    /// <summary>
+    /// A refund (the charge's running <c>amount_refunded</c>) or a dispute (its <c>amount</c>, withdrawn by Stripe when it
+    /// opens or when an inquiry becomes one, <c>funds_withdrawn</c>; an inquiry, <c>warning_*</c>, withdraws nothing and
+    /// is only recorded; a dispute closed as won is only recorded too: nothing taken back is re-credited).
+    /// </summary>
+    private async Task<string> ReverseAsync(string type, JsonElement obj, CancellationToken cancellationToken)
+    {
+        if (reversals is null || IdOf(obj, "payment_intent") is not { } paymentIntent || !CardCharge.IsPaymentIntentId(paymentIntent))
+        {
+            return "not_recorded";
+        }
+        if (!string.Equals(Str(obj, "currency"), "usd", StringComparison.OrdinalIgnoreCase))
+        {
+            return "reversal_currency_mismatch";
+        }
+        var (field, reason) = type == "charge.refunded" ? ("amount_refunded", CardReversalReasons.Refunded) : ("amount", CardReversalReasons.Disputed);
+        if (!obj.TryGetProperty(field, out var amountElement) || amountElement.ValueKind != JsonValueKind.Number
+            || !amountElement.TryGetInt64(out var cents) || cents <= 0 || cents > MaxCents)
+        {
+            return "amount_out_of_range";
+        }
+        var status = Str(obj, "status");
+        if (type == "charge.dispute.created" && status?.StartsWith("warning_", StringComparison.Ordinal) == true)
+        {
+            return "dispute_inquiry"; // no money moved yet; funds_withdrawn follows if it becomes a dispute
+        }
+        if (type == "charge.dispute.closed" && status != "lost")
+        {
+            // Won (or an inquiry closed): what was taken back stays taken and the operator decides.
+            return "dispute_" + (status is { Length: > 0 and <= 40 } && status.All(c => char.IsAsciiLetter(c) || c == '_') ? status : "closed");
+        }
+        return await reversals.ReverseAsync(new CardReversal(paymentIntent, cents, reason, type), cancellationToken);
+    }
+
     private static string? Str(JsonElement obj, string name) =>
         obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(name, out var el) && el.ValueKind == JsonValueKind.String ? el.GetString() : null;
+
+    /// <summary>An id field, as a string or (expanded) an object with an id.</summary>
+    private static string? IdOf(JsonElement obj, string name) =>
+        Str(obj, name) ?? (obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(name, out var el) ? Str(el, "id") : null);
 }

@@ -34,6 +34,7 @@ internal static class StoreServices
             services.AddSingleton<IAuditLog, SqliteAuditLog>();
             services.AddSingleton<IPassStore, SqlitePassStore>();
             services.AddSingleton<ICardTopUpStore, SqliteCardTopUpStore>();
+            services.AddSingleton<ICardChargeStore, SqliteCardChargeStore>();
             services.AddSingleton<IWebhookEndpointStore, SqliteWebhookEndpointStore>();
             foreach (var source in WebhookSources.All)
             {
@@ -83,12 +84,14 @@ internal static class StoreServices
         services.AddSingleton<IPassStore>(passes);
         var cardTopUps = new TableCardTopUpStore(client, p + "cardtopups");
         services.AddSingleton<ICardTopUpStore>(cardTopUps);
+        var cardCharges = new TableCardChargeStore(client, p + "cardcharges");
+        services.AddSingleton<ICardChargeStore>(cardCharges);
         services.AddSingleton<ILedger>(sp => new TableLedger(client, sp.GetRequiredService<TimeProvider>(), p + "ledgerentries", p + "ledgeraccounts", p + "ledgercaps"));
         services.AddSingleton<IStoreInitializer>(sp => new TableInitialization(ct => Task.WhenAll(
             links.InitializeAsync(ct), access.InitializeAsync(ct), payments.InitializeAsync(ct), payers.InitializeAsync(ct),
             stripeEvents.InitializeAsync(ct), kycEvents.InitializeAsync(ct), kyc.InitializeAsync(ct), usage.InitializeAsync(ct), signup.InitializeAsync(ct),
             linkHealth.InitializeAsync(ct),
-            paymentIdentifiers.InitializeAsync(ct), messages.InitializeAsync(ct), transferClaims.InitializeAsync(ct), audit.InitializeAsync(ct), passes.InitializeAsync(ct), cardTopUps.InitializeAsync(ct), webhookEndpoints.InitializeAsync(ct),
+            paymentIdentifiers.InitializeAsync(ct), messages.InitializeAsync(ct), transferClaims.InitializeAsync(ct), audit.InitializeAsync(ct), passes.InitializeAsync(ct), cardTopUps.InitializeAsync(ct), cardCharges.InitializeAsync(ct), webhookEndpoints.InitializeAsync(ct),
             ((TableLedger)sp.GetRequiredService<ILedger>()).InitializeAsync(ct))));
     }
 }

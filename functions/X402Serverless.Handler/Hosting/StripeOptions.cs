@@ -21,4 +21,27 @@ public sealed class StripeOptions
     /// that follows it) go there and nowhere else.
     /// </summary>
     public string CheckoutOrigin { get; set; } = "https://checkout.stripe.com";
+
+    /// <summary>
+    /// How long a Checkout Session can be paid (its <c>expires_at</c>), in minutes: Stripe accepts 30 to 1,440 (24 hours);
+    /// a value outside is brought to the nearer bound. Default 60.
+    /// </summary>
+    public int CheckoutExpiryMinutes { get; set; } = 60;
+
+    /// <summary>
+    /// How long the record of a checkout that credited nothing is kept after it was opened, in days (default 30): past
+    /// Stripe's three days of webhook retries and the days a delayed payment method may take. The maintenance pass then
+    /// forgets it; a completion arriving later still is logged for a refund (<c>not_recorded</c>), never credited.
+    /// </summary>
+    public int CheckoutRetentionDays { get; set; } = 30;
+
+    public const int MinCheckoutExpiryMinutes = 30;
+
+    public const int MaxCheckoutExpiryMinutes = 24 * 60;
+
+    /// <summary>
+    /// The expiry Stripe is sent: <see cref="CheckoutExpiryMinutes"/> within Stripe's bounds, kept a minute inside them
+    /// (Stripe measures from its own receipt of the request, a moment later than our clock's reading).
+    /// </summary>
+    public TimeSpan CheckoutExpiry => TimeSpan.FromMinutes(Math.Clamp(CheckoutExpiryMinutes, MinCheckoutExpiryMinutes + 1, MaxCheckoutExpiryMinutes - 1));
 }

@@ -15,8 +15,12 @@ internal static class StripeServices
         services.AddSingleton<ICheckoutFulfilment, CardTopUpFulfilment>();
         services.AddSingleton<ICheckoutFulfilment, Passes.CardPassFulfilment>();
         services.AddSingleton<ICheckoutFulfilment, UnrecordedCheckouts>(); // last: logs what no one recorded
+        services.AddSingleton<ICardReversals, CardReversals>();
+        services.AddSingleton<CardCheckoutSweep>();
+        services.AddSingleton<IExpiredCheckouts>(sp => sp.GetRequiredService<CardCheckoutSweep>());
         services.AddSingleton<InboxProcessor>(sp =>
-            ActivatorUtilities.CreateInstance<StripeEventProcessor>(sp, sp.GetRequiredKeyedService<IWebhookInbox>(WebhookSources.Stripe)));
+            ActivatorUtilities.CreateInstance<StripeEventProcessor>(sp, sp.GetRequiredKeyedService<IWebhookInbox>(WebhookSources.Stripe),
+                sp.GetRequiredService<ICardChargeStore>(), sp.GetRequiredService<ICardReversals>(), sp.GetRequiredService<IExpiredCheckouts>()));
         return services;
     }
 }

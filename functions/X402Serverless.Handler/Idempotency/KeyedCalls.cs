@@ -30,9 +30,10 @@ internal sealed class KeyedCalls(
 
     /// <summary>
     /// What claiming a key gave: an answer to return as it is (a repeat, a conflict, in progress), or the claim to run
-    /// under, <see cref="Recovered"/> when its hold (<see cref="IdentifiedCall.PaymentId"/>) was captured by a request that died.
+    /// under, <see cref="Recovered"/> when its hold (<see cref="IdentifiedCall.PaymentId"/>) was captured by a request that died
+    /// (<see cref="FromAllowance"/>: that hold was taken from the allowance, not the payer's credits).
     /// </summary>
-    internal sealed record Claim(IResult? Answer, IdentifiedCall? Call, bool Recovered);
+    internal sealed record Claim(IResult? Answer, IdentifiedCall? Call, bool Recovered, bool FromAllowance = false);
 
     /// <summary>The key of a request, or a problem when it is malformed; (null, null) when it carries none.</summary>
     public static (string? Key, IResult? Problem) Read(HttpRequest request)
@@ -71,7 +72,7 @@ internal sealed class KeyedCalls(
         }
         if (claim.Recovered)
         {
-            var recovered = new RecoveredCharge(new BalanceReceipt(cached.Price, FromAllowance: false, payer.Id));
+            var recovered = new RecoveredCharge(new BalanceReceipt(cached.Price, claim.FromAllowance, payer.Id));
             return await identified.RunAsync(http, cached, rest, recovered, call, abandonUncaptured: false);
         }
         var authorization = await authorizer.AuthorizeAsync(http, cached, holdId: call.PaymentId);
@@ -123,7 +124,10 @@ internal sealed class KeyedCalls(
         }
         if (await ledger.EntryExistsAsync(call.PaymentId + ":capture", http.RequestAborted))
         {
-            return new Claim(null, call, true);
+            // What the hold was taken from is in its own entry (keyed by the hold id): the recovered answer names it truly.
+            var held = await ledger.EntryLegsAsync(call.PaymentId, http.RequestAborted);
+            var fromAllowance = held?.Any(l => l.Amount.Micros < 0 && l.Account.StartsWith("allowance:", StringComparison.Ordinal)) == true;
+            return new Claim(null, call, true, fromAllowance);
         }
         // The dead request charged nothing (its hold, if any, goes back with the stale-hold sweep): start afresh.
         await AbandonAsync(call);

@@ -89,7 +89,8 @@ internal static class PassPurchaseEndpoint
             if (claim.Recovered)
             {
                 // The request that paid died before answering: the pass its hold bought (issued now if it was not).
-                var (paidFor, issued) = await s.Issuer.IssueAsync(link, offer, PassHolders.Payer(payer.Id), call.PaymentId, PaymentTypes.Credits, CancellationToken.None);
+                var (paidFor, issued) = await s.Issuer.IssueAsync(link, offer, PassHolders.Payer(payer.Id), call.PaymentId,
+                    claim.FromAllowance ? PaymentTypes.Allowance : PaymentTypes.Credits, CancellationToken.None);
                 return await RecordedAsync(http, keyed, call, Issued(http, s, paidFor, created: issued));
             }
         }

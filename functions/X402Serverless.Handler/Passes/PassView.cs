@@ -16,6 +16,7 @@ internal sealed record PassView(
     int? CallsLeft,
     DateTimeOffset? ExpiresAt,
     DateTimeOffset? RevokedAt,
+    string? RevokedReason,
     DateTimeOffset CreatedAt,
     string Use)
 {
@@ -31,6 +32,7 @@ internal sealed record PassView(
         pass.CallsLeft,
         pass.ExpiresAt,
         pass.RevokedAt,
+        pass.RevokedReason,
         pass.CreatedAt,
         pass.Holder.StartsWith("payer:", StringComparison.Ordinal)
             ? "Call the link with 'Authorization: Bearer <payer key>': the pass is used before credits."

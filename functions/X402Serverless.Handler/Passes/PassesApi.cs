@@ -63,7 +63,7 @@ internal static class PassesApi
             return null;
         }
         var now = time.GetUtcNow();
-        if (!await passes.RevokeAsync(linkId, passId, now, cancellationToken) && pass.RevokedAt is null)
+        if (!await passes.RevokeAsync(linkId, passId, now, PassRevocations.Provider, cancellationToken) && pass.RevokedAt is null)
         {
             return null;
         }

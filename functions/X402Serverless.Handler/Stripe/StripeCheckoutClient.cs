@@ -7,10 +7,13 @@ namespace X402Serverless.Handler.Stripe;
 
 /// <summary>
 /// Creates Stripe Checkout Sessions with Stripe.net (its form encoding, Bearer secret key and pinned Stripe-Version),
-/// with an Idempotency-Key so a retried request never opens two sessions.
+/// with an Idempotency-Key so a retried request never opens two sessions, and an <c>expires_at</c>
+/// (<see cref="StripeOptions.CheckoutExpiry"/>) so an abandoned session cannot be paid long after it was opened.
 /// </summary>
-internal sealed class StripeCheckoutClient(HttpClient http, IOptions<StripeOptions> options)
+internal sealed class StripeCheckoutClient(HttpClient http, IOptions<StripeOptions> options, TimeProvider? time = null)
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
     private readonly Lazy<SessionService?> _sessions = new(() => Create(http, options.Value));
 
     public bool Configured => SecretValue.Resolved(options.Value.SecretKey) is not null;
@@ -43,6 +46,7 @@ internal sealed class StripeCheckoutClient(HttpClient http, IOptions<StripeOptio
             SuccessUrl = successUrl ?? settings.SuccessUrl ?? "https://example.invalid/success",
             CancelUrl = cancelUrl ?? settings.CancelUrl ?? "https://example.invalid/cancel",
             Metadata = new Dictionary<string, string>(metadata),
+            ExpiresAt = (_time.GetUtcNow() + settings.CheckoutExpiry).UtcDateTime,
         };
         try
         {

@@ -100,6 +100,21 @@ public abstract class LedgerContract
     }
 
     [Fact]
+    public async Task A_posted_entry_reads_back_its_legs_and_a_refused_or_unknown_one_none()
+    {
+        await _ledger.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, Accounts.Allowance("o1", "p1"), Usd.FromMicros(300)), [], default);
+        Assert.Equal(PostResult.Posted, await _ledger.PostAsync(LedgerEntry.Transfer("hold_a", "hold", Accounts.Allowance("o1", "p1"), Accounts.Hold("hold_a"), Usd.FromMicros(200)), [], default));
+        Assert.Equal(PostResult.Insufficient, await _ledger.PostAsync(LedgerEntry.Transfer("hold_b", "hold", Accounts.Credits("p1"), Accounts.Hold("hold_b"), Usd.FromMicros(200)), [], default));
+
+        var legs = await _ledger.EntryLegsAsync("hold_a", default);
+        Assert.Equal(
+            new[] { (Accounts.Allowance("o1", "p1"), -200L), (Accounts.Hold("hold_a"), 200L) },
+            legs!.Select(l => (l.Account, l.Amount.Micros)).OrderBy(l => l.Item2).ToArray());
+        Assert.Null(await _ledger.EntryLegsAsync("hold_b", default));
+        Assert.Null(await _ledger.EntryLegsAsync("never", default));
+    }
+
+    [Fact]
     public async Task Unbalanced_entries_are_refused_before_touching_the_store() =>
         await Assert.ThrowsAsync<ArgumentException>(() => _ledger.PostAsync(
             new LedgerEntry("x", "bad", [new Leg("a", Usd.FromMicros(5)), new Leg("b", Usd.FromMicros(-4))]), [], default));

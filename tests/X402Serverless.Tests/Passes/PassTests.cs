@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using X402Serverless.Core.Crypto;
 using X402Serverless.Core.Ledger;
+using X402Serverless.Core.Links;
 using X402Serverless.Core.Money;
 using X402Serverless.Core.Passes;
 using X402Serverless.Core.Ports;
@@ -205,6 +206,42 @@ public sealed class PassTests(CreditsFixture fixture) : IClassFixture<CreditsFix
         using var reused = await BuyAsync(link.Id, other.Key, key + "_call");
         await ProblemAssert.IsAsync(reused, 409, "idempotency_key_conflict");
         Assert.Equal(750_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(other.Id), default)).Micros);
+    }
+
+    [Fact]
+    public async Task A_pass_issued_on_recovery_names_the_allowance_that_paid_for_it()
+    {
+        using var org = await fixture.NewOrganisationAsync();
+        var member = await NewPayerAsync(org, new { name = "Allowance buyer", monthlyAllowance = "1.00" });
+        var link = await fixture.NewLinkAsync(org, "0.10", ["allowance", "credits"], extra: new { pass = new { price = "0.25", calls = 2 } });
+        await fixture.FundAsync(Accounts.Allowance(member.OrganisationId, member.Id), 1_000_000);
+        await fixture.FundAsync(Accounts.Credits(member.Id), 1_000_000);
+        var key = "buy_" + Guid.NewGuid().ToString("N");
+        using (var bought = await BuyAsync(link.Id, member.Key, key))
+        {
+            Assert.Equal(HttpStatusCode.Created, bought.StatusCode);
+        }
+        var first = Assert.Single(await PassesOfAsync(link.Id));
+        Assert.Equal(PaymentTypes.Allowance, first.PaidWith);
+        var database = fixture.Gateway.Services.GetRequiredService<X402Serverless.Sqlite.SqliteDatabase>();
+
+        // Died after capturing, before the pass was stored or the answer recorded: the retry issues it, labelled as paid.
+        await using (var connection = database.Open())
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "DELETE FROM passes WHERE id = $id;";
+            command.Parameters.AddWithValue("$id", first.Id);
+            Assert.Equal(1, await command.ExecuteNonQueryAsync());
+        }
+        await ClaimRows.LeaveAsync(database, key);
+        using var recovered = await BuyAsync(link.Id, member.Key, key);
+
+        Assert.Equal(HttpStatusCode.Created, recovered.StatusCode);
+        var reissued = Assert.Single(await PassesOfAsync(link.Id));
+        Assert.Equal(first.Id, reissued.Id);
+        Assert.Equal(PaymentTypes.Allowance, reissued.PaidWith);
+        Assert.Equal(750_000, (await fixture.Ledger.BalanceAsync(Accounts.Allowance(member.OrganisationId, member.Id), default)).Micros);
+        Assert.Equal(1_000_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(member.Id), default)).Micros);
     }
 
     [Fact]

@@ -41,6 +41,31 @@ public abstract class CardTopUpStoreContract
         Assert.Equal(Accounts.Pool("org_other"), back!.LedgerAccount);
         Assert.Null(await store.GetAsync("cs_test_never_opened", default));
     }
+
+    [Fact]
+    public async Task Top_ups_are_listed_by_when_they_were_opened_oldest_first_and_can_be_forgotten()
+    {
+        var store = await StoreAsync();
+        var opened = Enumerable.Range(0, 4).Select(i => new CardTopUp
+        {
+            SessionId = $"cs_test_{i}_{Guid.NewGuid():N}", Kind = CardTopUp.Payer, AccountId = "payer_1", Amount = Usd.Parse("5.00"), Currency = "usd",
+            CreatedAt = Now.AddDays(-i),
+        }).ToList();
+        foreach (var topUp in opened)
+        {
+            Assert.True(await store.AddAsync(topUp, default));
+        }
+
+        var between = await store.OpenedBetweenAsync(Now.AddDays(-2), Now, 10, default);
+        Assert.Equal([opened[2].SessionId, opened[1].SessionId], between.Select(t => t.SessionId));
+        Assert.Equal(opened[2], between[0]);
+        Assert.Equal([opened[3].SessionId], (await store.OpenedBetweenAsync(Now.AddDays(-30), Now, 1, default)).Select(t => t.SessionId));
+
+        Assert.True(await store.DeleteAsync(opened[2].SessionId, default));
+        Assert.False(await store.DeleteAsync(opened[2].SessionId, default));
+        Assert.Null(await store.GetAsync(opened[2].SessionId, default));
+        Assert.Equal([opened[1].SessionId], (await store.OpenedBetweenAsync(Now.AddDays(-2), Now, 10, default)).Select(t => t.SessionId));
+    }
 }
 
 public sealed class SqliteCardTopUpStoreTests : CardTopUpStoreContract

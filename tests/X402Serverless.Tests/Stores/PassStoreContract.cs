@@ -135,11 +135,14 @@ public abstract class PassStoreContract
         {
             await store.AddAsync(p, default);
         }
-        Assert.True(await store.RevokeAsync(revoked.LinkId, revoked.Id, Now, default));
-        Assert.False(await store.RevokeAsync(revoked.LinkId, revoked.Id, Now, default));
-        Assert.False(await store.RevokeAsync(link, "pas_missing", Now, default));
-        Assert.False(await store.RevokeAsync("lnk_other", later.Id, Now, default));
-        Assert.Equal(PassStatuses.Revoked, (await store.GetAsync(revoked.LinkId, revoked.Id, default))!.Status(Now));
+        Assert.True(await store.RevokeAsync(revoked.LinkId, revoked.Id, Now, PassRevocations.Refunded, default));
+        // The first revocation's reason stays.
+        Assert.False(await store.RevokeAsync(revoked.LinkId, revoked.Id, Now.AddMinutes(1), PassRevocations.Provider, default));
+        Assert.False(await store.RevokeAsync(link, "pas_missing", Now, PassRevocations.Provider, default));
+        Assert.False(await store.RevokeAsync("lnk_other", later.Id, Now, PassRevocations.Provider, default));
+        var read = (await store.GetAsync(revoked.LinkId, revoked.Id, default))!;
+        Assert.Equal((PassStatuses.Revoked, PassRevocations.Refunded, Now), (read.Status(Now), read.RevokedReason, read.RevokedAt!.Value));
+        Assert.Null((await store.GetAsync(later.LinkId, later.Id, default))!.RevokedReason);
 
         Assert.Equal(sooner.Id, (await store.TrySpendAsync(link, sooner.Holder, Now, default))!.Id);
         Assert.Equal(PassStatuses.Expired, (await store.GetAsync(expired.LinkId, expired.Id, default))!.Status(Now));
@@ -251,6 +254,36 @@ public abstract class PassStoreContract
         Assert.True(await store.AddCheckoutAsync(forExistingPayer, default));
         Assert.Equal(forExistingPayer, await store.GetCheckoutAsync(forExistingPayer.SessionId, default));
         Assert.Null(await store.GetCheckoutAsync("cs_test_never_opened", default));
+    }
+
+    [Fact]
+    public async Task Card_checkouts_are_listed_by_when_they_were_opened_oldest_first_and_can_be_forgotten()
+    {
+        var store = await StoreAsync();
+        var opened = Enumerable.Range(0, 5).Select(i => new PassCheckout
+        {
+            SessionId = $"cs_test_{i}_{Guid.NewGuid():N}",
+            LinkId = "lnk_card",
+            OrganisationId = "org_1",
+            Offer = new PassOffer(Usd.Parse("1.00"), 1, null),
+            PayerId = "payer_own",
+            CreatedAt = Now.AddHours(-i),
+        }).ToList();
+        foreach (var checkout in opened)
+        {
+            Assert.True(await store.AddCheckoutAsync(checkout, default));
+        }
+
+        // Opened at or after 3 hours ago and before 1 hour ago: 3h and 2h ago, oldest first; then at most one.
+        var between = await store.CheckoutsOpenedBetweenAsync(Now.AddHours(-3), Now.AddHours(-1), 10, default);
+        Assert.Equal([opened[3].SessionId, opened[2].SessionId], between.Select(c => c.SessionId));
+        Assert.Equal(opened[3], between[0]);
+        Assert.Equal([opened[4].SessionId], (await store.CheckoutsOpenedBetweenAsync(Now.AddDays(-1), Now, 1, default)).Select(c => c.SessionId));
+
+        Assert.True(await store.DeleteCheckoutAsync(opened[3].SessionId, default));
+        Assert.False(await store.DeleteCheckoutAsync(opened[3].SessionId, default));
+        Assert.Null(await store.GetCheckoutAsync(opened[3].SessionId, default));
+        Assert.Equal([opened[2].SessionId], (await store.CheckoutsOpenedBetweenAsync(Now.AddHours(-3), Now.AddHours(-1), 10, default)).Select(c => c.SessionId));
     }
 }
 

@@ -41,6 +41,29 @@ public sealed class StripeCheckoutClientTests : IAsyncLifetime
         Assert.Equal("https://app.example/cancel", sent.Form["cancel_url"]);
     }
 
+    [Theory]
+    [InlineData(null, 60)]
+    [InlineData(90, 90)]
+    [InlineData(5, 31)] // below Stripe's 30 minutes: the minimum, a minute inside
+    [InlineData(100_000, 1439)] // above Stripe's 24 hours: the maximum, a minute inside
+    public async Task A_session_expires_after_the_configured_minutes_within_stripes_bounds(int? configured, int expectedMinutes)
+    {
+        var now = new DateTimeOffset(2026, 11, 27, 6, 0, 0, TimeSpan.Zero);
+        var options = new StripeOptions { SecretKey = "sk_test_client", ApiBase = _stripe.Url };
+        if (configured is { } minutes)
+        {
+            options.CheckoutExpiryMinutes = minutes;
+        }
+        var client = new StripeCheckoutClient(new HttpClient { Timeout = TimeSpan.FromSeconds(10) }, Options.Create(options),
+            new Microsoft.Extensions.Time.Testing.FakeTimeProvider(now));
+
+        var (_, _, error) = await client.CreateAsync(500, "Credits", new Dictionary<string, string>(), "payer_1", "k-expiry", default);
+
+        Assert.Null(error);
+        var sent = Assert.Single(_stripe.Sessions);
+        Assert.Equal(now.AddMinutes(expectedMinutes).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), sent.Form["expires_at"]);
+    }
+
     [Fact]
     public async Task Stripes_own_error_message_is_passed_on()
     {
