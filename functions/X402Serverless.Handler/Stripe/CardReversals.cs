@@ -138,7 +138,8 @@ internal sealed partial class CardReversals(ICardChargeStore charges, ICardTopUp
         {
             return;
         }
-        await events.RaiseAsync(organisationId, WebhookEventTypes.ChargeRefunded, () =>
+        // One event per step taken back: the payment and its new total name it, so a repeated event raises nothing new.
+        await events.RaiseAsync(organisationId, WebhookEventTypes.ChargeRefunded, $"{charge.PaymentIntentId}:{totalCents}", () =>
         {
             var data = new JsonObject
             {
