@@ -104,6 +104,8 @@ internal static class PayersApi
         {
             CreditGrantOutcome.Granted => TypedResults.Created($"/api/payers/{payer.Id}", grant),
             CreditGrantOutcome.Replayed => TypedResults.Ok(grant),
+            CreditGrantOutcome.KeyConflict => Problem.Of(StatusCodes.Status409Conflict, "idempotency_key_conflict",
+                "This Idempotency-Key was used for a grant of another amount; nothing more was granted.", "Send a new key for a new grant."),
             _ => Problem.Of(StatusCodes.Status409Conflict, "earnings_insufficient", "The organisation's earnings do not cover this grant; nothing was granted.",
                 $"Earnings are {grant.Earnings} USD."),
         };

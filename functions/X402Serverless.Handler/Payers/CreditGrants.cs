@@ -43,7 +43,11 @@ internal sealed class CreditGrants(ILedger ledger)
         var outcome = result switch
         {
             PostResult.Posted => CreditGrantOutcome.Granted,
-            PostResult.Duplicate => CreditGrantOutcome.Replayed,
+            // The key names one grant: a retry replays it, another amount under it is the caller's mistake, not a second grant.
+            PostResult.Duplicate => await ledger.EntryLegsAsync(key, cancellationToken) is { } legs
+                && legs.Any(l => l.Account == Accounts.Credits(payer.Id) && l.Amount != amount)
+                    ? CreditGrantOutcome.KeyConflict
+                    : CreditGrantOutcome.Replayed,
             _ => CreditGrantOutcome.NotCovered,
         };
         return new CreditGrantView(payer.Id, amount, outcome == CreditGrantOutcome.Replayed, outcome,
@@ -57,6 +61,7 @@ internal enum CreditGrantOutcome
     Granted,
     Replayed,
     NotCovered,
+    KeyConflict,
 }
 
 /// <summary>A grant's answer: the payer's credits and the organisation's earnings after it.</summary>

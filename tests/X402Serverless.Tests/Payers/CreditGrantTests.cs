@@ -60,6 +60,14 @@ public sealed class CreditGrantTests : IAsyncLifetime
             Assert.Equal(Usd.Parse("2.50"), Usd.Parse(view.GetProperty("credits").GetString()!));
             var entry = (await org.GetFromJsonAsync<JsonElement>("/api/audit?action=payer.credit.create")).GetProperty("items")[0];
             Assert.Equal("succeeded", entry.GetProperty("outcome").GetString());
+
+            // The same key for another amount is a mistake, not a second grant.
+            using (var conflicting = await GrantAsync(org, payerId, new { amount = "5.00" }, "grant-key-000000001"))
+            {
+                await ProblemAssert.IsAsync(conflicting, 409, "idempotency_key_conflict");
+            }
+            Assert.Equal(Usd.Parse("2.50"), await Ledger.BalanceAsync(Accounts.Credits(payerId), default));
+            Assert.Equal(Usd.Parse("7.50"), await Ledger.BalanceAsync(Accounts.Earnings(orgId), default));
         }
     }
 
