@@ -9,7 +9,7 @@ namespace X402Serverless.Handler.Settlement;
 
 /// <summary>
 /// The housekeeping that keeps money consistent after crashes and lost messages: requests that died mid-payment,
-/// half-applied ledger entries, stale credit holds, inbox refunds cut short, settled top-ups without credit, and (when jobs run elsewhere)
+/// half-applied ledger entries, stale credit holds, inbox refunds cut short, settled top-ups without credit, webhook deliveries past their retention, and (when jobs run elsewhere)
 /// due jobs, webhook events and inbox deliveries whose queue message was lost or whose retry came due. Standalone the worker runs it; in Azure, the
 /// Maintenance timer function.
 /// </summary>
@@ -23,6 +23,7 @@ internal sealed partial class MaintenancePass(
     JobQueues queues,
     Inbox.InboxRefundSweep inboxRefunds,
     IInboxMessageStore inboxMessages,
+    OutboundWebhooks.WebhookRetention webhookRetention,
     TimeProvider time,
     IOptions<GatewayOptions> options,
     ILogger<MaintenancePass> logger)
@@ -70,6 +71,7 @@ internal sealed partial class MaintenancePass(
         await ledger.RecoverAsync(TimeSpan.FromMinutes(1), cancellationToken);
         await credits.ReleaseStaleAsync(StaleAfter, cancellationToken);
         await inboxRefunds.RunAsync(cancellationToken);
+        await webhookRetention.RunAsync(cancellationToken);
     }
 
     /// <summary>Hands due jobs and unprocessed webhook events to the queue again (for deployments whose jobs run from a queue).</summary>
