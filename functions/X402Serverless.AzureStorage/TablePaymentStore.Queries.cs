@@ -26,8 +26,15 @@ public sealed partial class TablePaymentStore
         {
             filter += TableClient.CreateQueryFilter($" and CreatedAt lt {Time(before)}");
         }
-        // Table Storage orders by key, not by time: read the organisation's matches and sort them here.
+        if (query.After is { } after)
+        {
+            // The service narrows to the cursor's instant and older; the ties at that instant are cut by id here.
+            filter += TableClient.CreateQueryFilter($" and CreatedAt le {Time(after.CreatedAt)}");
+        }
+        // Table Storage orders by key, not by time: read the organisation's matches (older than the cursor, when
+        // continuing) and sort them here. Partitions are payments, so reading less would need an index by organisation and time.
         return (await _table.ListAsync(filter, null, cancellationToken)).Select(FromEntity)
+            .Where(p => query.After is not { } a || p.CreatedAt < a.CreatedAt || string.CompareOrdinal(p.Id, a.Id) > 0)
             .OrderByDescending(p => p.CreatedAt).ThenBy(p => p.Id, StringComparer.Ordinal).Take(Math.Clamp(query.Limit, 1, 500)).ToList();
     }
 

@@ -22,6 +22,9 @@ public sealed class TableWebhookEndpointStore(TableServiceClient service, string
     private readonly TableClient _deliveries = service.GetTableClient(deliveriesTable);
     private readonly TableClient _events = service.GetTableClient(eventsTable);
 
+    // Where the next retention batch's scan of events starts (null: the beginning); a hint, so a race only rescans.
+    private (string Partition, string Row)? _eventScanFrom;
+
     public Task InitializeAsync(CancellationToken cancellationToken) =>
         Task.WhenAll(_endpoints.CreateIfNotExistsAsync(cancellationToken), _deliveries.CreateIfNotExistsAsync(cancellationToken),
             _events.CreateIfNotExistsAsync(cancellationToken));
@@ -137,6 +140,70 @@ public sealed class TableWebhookEndpointStore(TableServiceClient service, string
         // Partitions come back in key order, not due order: the scan reads them all, then takes the oldest.
         return (await _deliveries.ListAsync(filter, null, cancellationToken))
             .OrderBy(e => Str(e, "NextAttemptAt"), StringComparer.Ordinal).Take(max).Select(FromDeliveryEntity).ToList();
+    }
+
+    public async Task<WebhookPurge> PurgeAsync(DateTimeOffset before, int max, CancellationToken cancellationToken)
+    {
+        // An ended delivery's NextAttemptAt is when it ended. Each is removed only if unchanged since read (its ETag):
+        // one redelivered meanwhile is pending again and stays.
+        var ended = await _deliveries.ListAsync(TableClient.CreateQueryFilter(
+            $"(Status eq {DeliveryStatuses.Delivered} or Status eq {DeliveryStatuses.Failed}) and NextAttemptAt lt {Time(before)}"), max, cancellationToken);
+        var deliveries = 0;
+        foreach (var row in ended)
+        {
+            try
+            {
+                await _deliveries.DeleteEntityAsync(row.PartitionKey, row.RowKey, row.ETag, cancellationToken);
+                deliveries++;
+            }
+            catch (RequestFailedException e) when (e.IsPreconditionFailed() || e.IsNotFound())
+            {
+                // changed or removed meanwhile
+            }
+        }
+        // Events are partitioned by organisation and deliveries by endpoint: an event's deliveries can only be at its
+        // organisation's endpoints, under the ids derived from it, so each is a point read rather than a scan. The
+        // service cannot skip events that must stay, so each batch goes on from where the last one stopped (back to
+        // the start at the end): kept events at the front never starve the rest.
+        var from = _eventScanFrom;
+        var filter = TableClient.CreateQueryFilter($"CreatedAt lt {Time(before)}");
+        if (from is { } start)
+        {
+            filter += TableClient.CreateQueryFilter($" and (PartitionKey gt {start.Partition} or (PartitionKey eq {start.Partition} and RowKey gt {start.Row}))");
+        }
+        var old = await _events.ListAsync(filter, max, cancellationToken);
+        _eventScanFrom = old.Count < max ? null : (old[^1].PartitionKey, old[^1].RowKey);
+        var events = 0;
+        foreach (var organisation in old.GroupBy(e => e.PartitionKey))
+        {
+            var endpoints = await _endpoints.ListAsync(TableClient.CreateQueryFilter($"PartitionKey eq {organisation.Key}"), null, cancellationToken);
+            foreach (var row in organisation)
+            {
+                var webhookEvent = new WebhookEvent(row.RowKey, row.PartitionKey, Str(row, "Type"), "", Time(row, "CreatedAt"));
+                var left = false;
+                foreach (var endpoint in endpoints)
+                {
+                    if (await _deliveries.FindAsync(endpoint.RowKey, WebhookIds.Delivery(webhookEvent, endpoint.RowKey), cancellationToken) is not null)
+                    {
+                        left = true;
+                        break;
+                    }
+                }
+                if (!left)
+                {
+                    try
+                    {
+                        await _events.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
+                        events++;
+                    }
+                    catch (RequestFailedException e) when (e.IsNotFound())
+                    {
+                        // removed meanwhile
+                    }
+                }
+            }
+        }
+        return new WebhookPurge(deliveries, events);
     }
 
     private static TableEntity ToEntity(WebhookEndpoint endpoint) =>

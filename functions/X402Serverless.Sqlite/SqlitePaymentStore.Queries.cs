@@ -14,6 +14,7 @@ public sealed partial class SqlitePaymentStore
               AND ($status IS NULL OR status = $status)
               AND ($link IS NULL OR link_id = $link)
               AND ($before IS NULL OR created_at < $before)
+              AND ($afterAt IS NULL OR created_at < $afterAt OR (created_at = $afterAt AND id > $afterId))
             ORDER BY created_at DESC, id LIMIT $limit;
             """, c =>
         {
@@ -21,6 +22,8 @@ public sealed partial class SqlitePaymentStore
             c.Parameters.AddWithValue("$status", (object?)query.Status?.ToString() ?? DBNull.Value);
             c.Parameters.AddWithValue("$link", (object?)query.LinkId ?? DBNull.Value);
             c.Parameters.AddWithValue("$before", query.Before is { } b ? SqliteText.Time(b) : DBNull.Value);
+            c.Parameters.AddWithValue("$afterAt", query.After is { } a ? SqliteText.Time(a.CreatedAt) : DBNull.Value);
+            c.Parameters.AddWithValue("$afterId", (object?)query.After?.Id ?? DBNull.Value);
             c.Parameters.AddWithValue("$limit", Math.Clamp(query.Limit, 1, 500));
         }, cancellationToken);
 

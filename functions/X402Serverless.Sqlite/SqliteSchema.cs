@@ -410,6 +410,15 @@ internal static class SqliteSchema
             created_at TEXT NOT NULL
         );
         """,
+        """
+        -- Webhook retention: a delivery names its event, so an event is removed only once none of its deliveries is
+        -- left; ended deliveries and old events are found by time without a scan.
+        ALTER TABLE webhook_deliveries ADD COLUMN event_id TEXT;
+        UPDATE webhook_deliveries SET event_id = json_extract(delivery, '$.eventId');
+        CREATE INDEX webhook_deliveries_by_event ON webhook_deliveries(event_id);
+        CREATE INDEX webhook_deliveries_ended ON webhook_deliveries(next_attempt_at) WHERE status IN ('delivered', 'failed');
+        CREATE INDEX webhook_events_by_time ON webhook_events(created_at);
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

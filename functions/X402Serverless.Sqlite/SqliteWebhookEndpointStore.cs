@@ -109,12 +109,13 @@ public sealed class SqliteWebhookEndpointStore(SqliteDatabase database) : IWebho
             await using var command = connection.CreateCommand();
             command.Transaction = transaction;
             command.CommandText = """
-                INSERT INTO webhook_deliveries (id, endpoint_id, status, attempts, next_attempt_at, created_at, delivery)
-                VALUES ($id, $endpoint, $status, $attempts, $next, $created, $json)
+                INSERT INTO webhook_deliveries (id, endpoint_id, event_id, status, attempts, next_attempt_at, created_at, delivery)
+                VALUES ($id, $endpoint, $event, $status, $attempts, $next, $created, $json)
                 ON CONFLICT(id) DO NOTHING;
                 """;
             Bind(command, delivery);
             command.Parameters.AddWithValue("$endpoint", delivery.EndpointId);
+            command.Parameters.AddWithValue("$event", delivery.EventId);
             command.Parameters.AddWithValue("$created", SqliteText.Time(delivery.CreatedAt));
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -167,6 +168,37 @@ public sealed class SqliteWebhookEndpointStore(SqliteDatabase database) : IWebho
         command.Parameters.AddWithValue("$now", SqliteText.Time(now));
         command.Parameters.AddWithValue("$max", max);
         return await ReadAllAsync(command, cancellationToken);
+    }
+
+    public async Task<WebhookPurge> PurgeAsync(DateTimeOffset before, int max, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        // An ended delivery's next_attempt_at is when it ended (a redelivery makes it pending again, so it is not taken).
+        var deliveries = await ExecuteAsync(connection, transaction, """
+            DELETE FROM webhook_deliveries WHERE id IN (
+                SELECT id FROM webhook_deliveries WHERE status IN ('delivered', 'failed') AND next_attempt_at < $before
+                ORDER BY next_attempt_at LIMIT $max);
+            """, before, max, cancellationToken);
+        var events = await ExecuteAsync(connection, transaction, """
+            DELETE FROM webhook_events WHERE id IN (
+                SELECT e.id FROM webhook_events e
+                WHERE e.created_at < $before AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)
+                ORDER BY e.created_at LIMIT $max);
+            """, before, max, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return new WebhookPurge(deliveries, events);
+    }
+
+    private static async Task<int> ExecuteAsync(SqliteConnection connection, SqliteTransaction transaction, string sql, DateTimeOffset before, int max,
+        CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$before", SqliteText.Time(before));
+        command.Parameters.AddWithValue("$max", max);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static async Task<IReadOnlyList<WebhookDelivery>> ReadAllAsync(SqliteCommand command, CancellationToken cancellationToken)

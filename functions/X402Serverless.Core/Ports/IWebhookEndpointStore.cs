@@ -43,4 +43,13 @@ public interface IWebhookEndpointStore
 
     /// <summary>Pending or sending deliveries whose <see cref="WebhookDelivery.NextAttemptAt"/> has come, oldest first.</summary>
     Task<IReadOnlyList<WebhookDelivery>> DueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Retention, one bounded batch: removes up to <paramref name="max"/> deliveries that ended (delivered or failed)
+    /// before <paramref name="before"/>, then up to <paramref name="max"/> events created before it of which no delivery
+    /// is left. A pending or sending delivery is never removed, nor an event while any delivery of it remains (a
+    /// delivery's id is <see cref="OutboundWebhooks.WebhookIds.Delivery"/> of its event and endpoint). An adapter whose
+    /// query cannot pass over the events that must stay goes on where its last batch stopped, so repeated batches reach every one.
+    /// </summary>
+    Task<WebhookPurge> PurgeAsync(DateTimeOffset before, int max, CancellationToken cancellationToken);
 }

@@ -55,6 +55,11 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         Positive("Health:" + nameof(options.Health.TimeoutSeconds), options.Health.TimeoutSeconds);
         Positive("Health:" + nameof(options.Health.Concurrency), options.Health.Concurrency);
         RateLimitSettings.Check(options.RateLimits, failures);
+        if (options.OutboundWebhooks.RetentionDays is < 0 or > 0 and < OutboundWebhookOptions.MinRetentionDays)
+        {
+            failures.Add($"{GatewayOptions.Section}:OutboundWebhooks:{nameof(OutboundWebhookOptions.RetentionDays)} must be at least "
+                + $"{OutboundWebhookOptions.MinRetentionDays}, or 0 to keep deliveries for ever (it is {options.OutboundWebhooks.RetentionDays}).");
+        }
         Positive("PaymentIdentifiers:" + nameof(options.PaymentIdentifiers.WindowMinutes), options.PaymentIdentifiers.WindowMinutes);
         Positive("PaymentIdentifiers:" + nameof(options.PaymentIdentifiers.InFlightSeconds), options.PaymentIdentifiers.InFlightSeconds);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -33,4 +33,13 @@ public sealed class OutboundWebhookOptions
 
     /// <summary>A charge that takes a payer's credits from above this many micro-dollars to at or under it raises credits.low.</summary>
     public long CreditsLowMicros { get; set; } = 1_000_000;
+
+    /// <summary>
+    /// Days a delivered or failed delivery, and an event none of whose deliveries is left, are kept before the
+    /// maintenance pass removes them; 0 keeps them for ever. At least <see cref="MinRetentionDays"/>: longer than the
+    /// retries of a delivery and than any re-raise of an event (a raise after its rows are gone sends it again).
+    /// </summary>
+    public int RetentionDays { get; set; } = 30;
+
+    public const int MinRetentionDays = 7;
 }

@@ -16,6 +16,7 @@ internal static class OutboundWebhookServices
         services.AddSingleton<CreditsLowWatch>();
         services.AddSingleton<WebhookSender>();
         services.AddSingleton<WebhookDispatch>();
+        services.AddSingleton<WebhookRetention>();
         services.AddHostedSingleton<WebhookDeliveryWorker>();
         return services;
     }

@@ -44,7 +44,8 @@ internal static class PaymentsApi
         $"status must be one of {string.Join(", ", Enum.GetNames<PaymentStatus>().Select(n => n.ToLowerInvariant()))}.");
 
     // limit and before are read as text: a binder failure would only say "bad request", not which parameter or how to fix it.
-    private static async Task<Results<Ok<ItemList<PaymentView>>, ProblemHttpResult>> ListAsync(HttpContext http, IPaymentStore payments, string? status, string? linkId, string? limit, string? before)
+    private static async Task<Results<Ok<PaymentPage>, ProblemHttpResult>> ListAsync(HttpContext http, IPaymentStore payments, string? status, string? linkId, string? limit, string? before,
+        string? cursor)
     {
         PaymentStatus? parsed = null;
         if (status is not null)
@@ -70,9 +71,21 @@ internal static class PaymentsApi
             }
             until = at;
         }
+        PaymentCursor? after = null;
+        if (cursor is not null)
+        {
+            // A cursor carries its own position: with before as well, one of them would silently be ignored.
+            if (before is not null || (after = PaymentCursor.Parse(cursor)) is null)
+            {
+                return Problem.Typed(StatusCodes.Status400BadRequest, "invalid_cursor",
+                    "cursor is the next value of a previous page, unchanged, and is not combined with before.");
+            }
+        }
         var caller = CallerContext.Of(http);
-        var items = await payments.ListAsync(caller.Organisation.Id, new PaymentQuery(parsed, linkId, count, until), http.RequestAborted);
-        return TypedResults.Ok(new ItemList<PaymentView>(items.Select(PaymentView.From)));
+        var items = await payments.ListAsync(caller.Organisation.Id, new PaymentQuery(parsed, linkId, count, until, after), http.RequestAborted);
+        // A full page may have more after it: its last row is where the next one starts (that page may be empty).
+        var next = items.Count == count ? PaymentCursor.Of(items[^1]).ToString() : null;
+        return TypedResults.Ok(new PaymentPage(items.Select(PaymentView.From), next));
     }
 
     private static async Task<Results<Ok<PaymentView>, ProblemHttpResult>> GetAsync(string id, HttpContext http, IPaymentStore payments)
@@ -83,6 +96,9 @@ internal static class PaymentsApi
             : TypedResults.Ok(PaymentView.From(payment));
     }
 }
+
+/// <summary>A page of payments; <see cref="Next"/> is the cursor of the following page (none after the last one).</summary>
+internal sealed record PaymentPage(IEnumerable<PaymentView> Items, string? Next);
 
 /// <summary>A payment as a provider sees it.</summary>
 internal sealed record PaymentView(

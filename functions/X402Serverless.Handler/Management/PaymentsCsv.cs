@@ -22,27 +22,13 @@ internal static class PaymentsCsv
     {
         await writer.WriteAsync(Header);
         var rows = 0;
-        DateTimeOffset? before = null;
-        // Pages are cut by time (the query's only cursor); rows sharing the last row's time are read again and skipped by
-        // id, so none is lost or repeated at a page's edge. Only more than a whole page of payments at one instant
-        // would be cut short (the rest of that instant is stepped over).
-        var seenAtEdge = new HashSet<string>(StringComparer.Ordinal);
+        // Pages continue after the last row by (time, id), the listing's own order: none is lost or repeated at a page's
+        // edge, however many payments share one instant.
+        PaymentCursor? after = null;
         while (rows < MaxRows)
         {
-            var page = await payments.ListAsync(organisationId, new PaymentQuery(status, linkId, pageSize, before?.AddTicks(1)), cancellationToken);
-            var fresh = page.Where(p => !seenAtEdge.Contains(p.Id)).ToList();
-            if (fresh.Count == 0)
-            {
-                // A whole page of one instant (more than a page of payments with the same time): step past it.
-                if (page.Count == pageSize && before is { } instant && page.All(p => p.CreatedAt == instant))
-                {
-                    before = instant.AddTicks(-1);
-                    seenAtEdge.Clear();
-                    continue;
-                }
-                break;
-            }
-            foreach (var p in fresh.Take(MaxRows - rows))
+            var page = await payments.ListAsync(organisationId, new PaymentQuery(status, linkId, pageSize, After: after), cancellationToken);
+            foreach (var p in page.Take(MaxRows - rows))
             {
                 await writer.WriteAsync(Row(p, networks));
                 rows++;
@@ -52,16 +38,7 @@ internal static class PaymentsCsv
             {
                 break;
             }
-            var last = page[^1].CreatedAt;
-            if (before != last)
-            {
-                seenAtEdge.Clear();
-            }
-            before = last;
-            foreach (var p in page.Where(p => p.CreatedAt == last))
-            {
-                seenAtEdge.Add(p.Id);
-            }
+            after = PaymentCursor.Of(page[^1]);
         }
     }
 

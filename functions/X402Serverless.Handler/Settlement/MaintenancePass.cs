@@ -9,7 +9,7 @@ namespace X402Serverless.Handler.Settlement;
 
 /// <summary>
 /// The housekeeping that keeps money consistent after crashes and lost messages: requests that died mid-payment,
-/// half-applied ledger entries, stale credit holds, inbox refunds cut short, settled top-ups without credit, card checkouts never paid, and (when jobs run elsewhere)
+/// half-applied ledger entries, stale credit holds, inbox refunds cut short, settled top-ups without credit, card checkouts never paid, webhook deliveries past their retention, and (when jobs run elsewhere)
 /// due jobs, webhook events and inbox deliveries whose queue message was lost or whose retry came due. Standalone the worker runs it; in Azure, the
 /// Maintenance timer function.
 /// </summary>
@@ -24,6 +24,7 @@ internal sealed partial class MaintenancePass(
     Inbox.InboxRefundSweep inboxRefunds,
     Stripe.CardCheckoutSweep cardCheckouts,
     IInboxMessageStore inboxMessages,
+    OutboundWebhooks.WebhookRetention webhookRetention,
     TimeProvider time,
     IOptions<GatewayOptions> options,
     ILogger<MaintenancePass> logger)
@@ -72,6 +73,7 @@ internal sealed partial class MaintenancePass(
         await credits.ReleaseStaleAsync(StaleAfter, cancellationToken);
         await inboxRefunds.RunAsync(cancellationToken);
         await cardCheckouts.RunAsync(cancellationToken);
+        await webhookRetention.RunAsync(cancellationToken);
     }
 
     /// <summary>Hands due jobs and unprocessed webhook events to the queue again (for deployments whose jobs run from a queue).</summary>

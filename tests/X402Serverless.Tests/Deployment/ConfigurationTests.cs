@@ -38,6 +38,17 @@ public sealed class ConfigurationTests
 
     [Theory]
     [InlineData("-1")]
+    [InlineData("3")]
+    public async Task A_webhook_retention_shorter_than_a_week_fails_the_start(string value)
+    {
+        // Shorter than a delivery's retries or an event's re-raise, a purge would let the same event be delivered again.
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(
+            () => StartAsync("X402:OutboundWebhooks:RetentionDays", value));
+        Assert.Contains("X402:OutboundWebhooks:RetentionDays must be at least 7, or 0", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("-1")]
     [InlineData("10000")]
     [InlineData("1000000000")]
     public async Task A_deferred_bound_out_of_range_fails_the_start_instead_of_silently_meaning_no_bound(string value)

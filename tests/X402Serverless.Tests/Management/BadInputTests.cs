@@ -14,6 +14,14 @@ public sealed class BadInputTests(ManagementFixture fixture) : IClassFixture<Man
     [InlineData("GET", "/api/payments?before=yesterday", null, 400, "invalid_before")]
     [InlineData("GET", "/api/payments?limit=0", null, 400, "invalid_limit")]
     [InlineData("GET", "/api/payments?limit=99999999999", null, 400, "invalid_limit")]
+    [InlineData("GET", "/api/payments?cursor=not-a-cursor", null, 400, "invalid_cursor")]
+    [InlineData("GET", "/api/payments?cursor=", null, 400, "invalid_cursor")]
+    [InlineData("GET", "/api/payments?cursor=%25%25%25", null, 400, "invalid_cursor")]
+    // "99999999999999999999.x" (ticks past the last representable time) and "1." (no id), base64url.
+    [InlineData("GET", "/api/payments?cursor=OTk5OTk5OTk5OTk5OTk5OTk5OTkueA", null, 400, "invalid_cursor")]
+    [InlineData("GET", "/api/payments?cursor=MS4", null, 400, "invalid_cursor")]
+    // A valid cursor ("1.pay_x") with before as well: which one would win is not guessed.
+    [InlineData("GET", "/api/payments?cursor=MS5wYXlfeA&before=2026-11-26T12:00:00Z", null, 400, "invalid_cursor")]
     [InlineData("PATCH", "/api/payers/payer_missing", "{}", 404, "not_found")]
     [InlineData("POST", "/api/payers", "not json", 400, "invalid_json")]
     [InlineData("PUT", "/api/organisation/budget", "{\"monthlyBudget\":\"-5\"}", 400, "invalid_budget")]
@@ -41,6 +49,37 @@ public sealed class BadInputTests(ManagementFixture fixture) : IClassFixture<Man
         using var response = await fixture.Gateway.Admin.GetAsync("/api/payments?limit=500&before=2026-11-26T12:00:00Z");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(JsonValueKind.Array, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("items").ValueKind);
+        using var long_ = await fixture.Gateway.Admin.GetAsync("/api/payments?cursor=" + new string('A', 5000));
+        Assert.Equal(HttpStatusCode.BadRequest, long_.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_list_pages_by_its_next_cursor_through_payments_sharing_one_instant()
+    {
+        var organisation = (await fixture.Gateway.Admin.GetFromJsonAsync<JsonElement>("/api/organisation")).GetProperty("id").GetString()!;
+        var store = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<X402Serverless.Core.Ports.IPaymentStore>(fixture.Gateway.Services);
+        var link = "lnk_same_" + Guid.NewGuid().ToString("N")[..8];
+        var at = new DateTimeOffset(2026, 11, 20, 9, 0, 0, TimeSpan.Zero);
+        var ids = new List<string>();
+        for (var i = 0; i < 7; i++)
+        {
+            var p = X402Serverless.Tests.Stores.PaymentStoreContract.Payment(organisation, link: link) with { CreatedAt = at, UpdatedAt = at };
+            Assert.True(await store.TryReserveAsync(p, default));
+            ids.Add(p.Id);
+        }
+        var seen = new List<string>();
+        var path = $"/api/payments?linkId={link}&limit=3";
+        for (var pages = 0; pages < 10; pages++)
+        {
+            var body = await fixture.Gateway.Admin.GetFromJsonAsync<JsonElement>(path);
+            seen.AddRange(body.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetString()!));
+            if (body.GetProperty("next").GetString() is not { } next)
+            {
+                break;
+            }
+            path = $"/api/payments?linkId={link}&limit=3&cursor={Uri.EscapeDataString(next)}";
+        }
+        Assert.Equal(ids.Order(StringComparer.Ordinal), seen);
     }
 
     [Fact]

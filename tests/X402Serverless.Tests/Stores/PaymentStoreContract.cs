@@ -123,6 +123,44 @@ public abstract class PaymentStoreContract
     }
 
     [Fact]
+    public async Task Paging_by_cursor_lists_every_payment_once_in_order_even_at_one_instant()
+    {
+        var store = await StoreAsync();
+        var org = "org_" + Guid.NewGuid().ToString("N")[..8];
+        // Seven at one instant between a newer and an older one: a time-only cursor would skip four of them.
+        var same = Enumerable.Range(0, 7).Select(_ => Payment(org)).ToList();
+        var newer = Payment(org) with { CreatedAt = T0.AddTicks(1) };
+        var older = Payment(org) with { CreatedAt = T0.AddTicks(-1) };
+        foreach (var p in same.Append(newer).Append(older))
+        {
+            await store.TryReserveAsync(p, default);
+        }
+        var expected = new[] { newer.Id }.Concat(same.Select(p => p.Id).Order(StringComparer.Ordinal)).Append(older.Id).ToList();
+
+        var seen = new List<string>();
+        PaymentCursor? after = null;
+        for (var pages = 0; pages < 10; pages++)
+        {
+            var page = await store.ListAsync(org, new PaymentQuery(Limit: 3, After: after), default);
+            seen.AddRange(page.Select(p => p.Id));
+            if (page.Count < 3)
+            {
+                break;
+            }
+            after = PaymentCursor.Parse(PaymentCursor.Of(page[^1]).ToString());
+        }
+        Assert.Equal(expected, seen);
+
+        // Filters still apply after a cursor, and a cursor past the last row finds nothing.
+        var failed = same.OrderBy(p => p.Id, StringComparer.Ordinal).First();
+        await store.AdvanceAsync(failed.Id, PaymentStatus.Pending, T0, default);
+        await store.MarkFailedAsync(failed.Id, "insufficient", T0, default);
+        Assert.Empty(await store.ListAsync(org, new PaymentQuery(Status: PaymentStatus.Failed, After: PaymentCursor.Of(failed)), default));
+        Assert.Single(await store.ListAsync(org, new PaymentQuery(Status: PaymentStatus.Failed, After: PaymentCursor.Of(newer)), default));
+        Assert.Empty(await store.ListAsync(org, new PaymentQuery(After: PaymentCursor.Of(older)), default));
+    }
+
+    [Fact]
     public async Task Stale_live_payments_listings_and_counts_are_found()
     {
         var store = await StoreAsync();

@@ -146,4 +146,42 @@ public sealed class SqliteWebhookEndpointStoreTests : WebhookEndpointStoreContra
 {
     protected override Task<IWebhookEndpointStore> StoreAsync() =>
         Task.FromResult<IWebhookEndpointStore>(new SqliteWebhookEndpointStore(new SqliteDatabase(Path.Combine(Path.GetTempPath(), "x402-contract-" + Guid.NewGuid().ToString("N"), "x402.db"))));
+
+    [Fact]
+    public async Task A_delivery_stored_before_the_upgrade_is_linked_to_its_event_so_retention_keeps_the_event()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "x402-contract-" + Guid.NewGuid().ToString("N"), "x402.db");
+        var at = new DateTimeOffset(2001, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var org = "org_" + Guid.NewGuid().ToString("N")[..10];
+        var e = new Core.OutboundWebhooks.WebhookEvent("evt_" + Guid.NewGuid().ToString("N"), org, "payment.settled", "{}", at);
+        var delivery = new Core.OutboundWebhooks.WebhookDelivery
+        {
+            Id = Core.OutboundWebhooks.WebhookIds.Delivery(e, "whe_1"), EndpointId = "whe_1", OrganisationId = org, EventId = e.Id, EventType = e.Type,
+            Payload = e.Payload, Status = Core.OutboundWebhooks.DeliveryStatuses.Pending, NextAttemptAt = at, CreatedAt = at, UpdatedAt = at,
+        };
+        await using (var database = new SqliteDatabase(path))
+        {
+            var store = new SqliteWebhookEndpointStore(database);
+            await store.AddEventAsync(e, default);
+            await store.AddDeliveriesAsync([delivery], default);
+            // Back to the schema before retention: the delivery row as an older version wrote it, without its event's id.
+            await using var connection = database.Open();
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                DROP INDEX webhook_deliveries_by_event; DROP INDEX webhook_deliveries_ended; DROP INDEX webhook_events_by_time;
+                ALTER TABLE webhook_deliveries DROP COLUMN event_id;
+                """;
+            await command.ExecuteNonQueryAsync();
+            command.CommandText = "PRAGMA user_version;";
+            var version = (long)(await command.ExecuteScalarAsync())!;
+            command.CommandText = $"PRAGMA user_version = {version - 1};";
+            await command.ExecuteNonQueryAsync();
+        }
+        await using var upgraded = new SqliteDatabase(path);
+        var again = new SqliteWebhookEndpointStore(upgraded);
+        await again.PurgeAsync(at.AddYears(1), 100, default);
+        // Still pending, so neither it nor its event goes.
+        Assert.NotNull(await again.GetDeliveryAsync("whe_1", delivery.Id, default));
+        Assert.Equal("{}", (await again.AddEventAsync(e with { Payload = "{\"again\":1}" }, default)).Payload);
+    }
 }

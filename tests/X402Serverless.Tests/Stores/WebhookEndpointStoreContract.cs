@@ -183,4 +183,74 @@ public abstract class WebhookEndpointStoreContract
             Assert.Equal(id, delivery.EventId);
         }
     }
+
+    [Fact]
+    public async Task Retention_removes_ended_deliveries_then_their_events_but_never_a_live_delivery_or_its_event()
+    {
+        var store = await StoreAsync();
+        var org = Org();
+        var (one, two) = (Endpoint(org), Endpoint(org));
+        await store.CreateAsync(one, default);
+        await store.CreateAsync(two, default);
+        // Long before every other test's rows, so only this test's are old enough to go.
+        var cutoff = new DateTimeOffset(2001, 6, 1, 0, 0, 0, TimeSpan.Zero);
+        var old = cutoff.AddDays(-40);
+        async Task<WebhookEvent> RaiseAsync(string subject, DateTimeOffset at) =>
+            await store.AddEventAsync(new WebhookEvent(WebhookIds.EventFor(org, WebhookEventTypes.PaymentSettled, subject), org,
+                WebhookEventTypes.PaymentSettled, $$"""{"subject":"{{subject}}"}""", at), default);
+        WebhookDelivery To(WebhookEvent e, WebhookEndpoint endpoint, string status, DateTimeOffset ended) => Delivery(endpoint, e.CreatedAt, status) with
+        {
+            Id = WebhookIds.Delivery(e, endpoint.Id), EventId = e.Id, Payload = e.Payload, NextAttemptAt = ended, UpdatedAt = ended,
+        };
+        async Task<bool> EventKeptAsync(WebhookEvent e) =>
+            (await store.AddEventAsync(e with { Payload = """{"raised":"again"}""", CreatedAt = cutoff.AddYears(1) }, default)).Payload == e.Payload;
+        // Batches of two, so the batching is exercised; ten of them pass over the six old events (a store that resumes
+        // its scan where the last batch stopped) and remove the two ended deliveries, with room to spare.
+        async Task PurgeAllAsync()
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                await store.PurgeAsync(cutoff, 2, default);
+            }
+        }
+
+        var partly = await RaiseAsync("partly", old);
+        var (partlyDone, partlyRetrying) = (To(partly, one, DeliveryStatuses.Delivered, old.AddHours(1)), To(partly, two, DeliveryStatuses.Pending, old.AddHours(2)));
+        var failed = await RaiseAsync("failed", old);
+        var failedOne = To(failed, one, DeliveryStatuses.Failed, old.AddHours(3));
+        var claimed = await RaiseAsync("claimed", old);
+        var claimedOne = To(claimed, one, DeliveryStatuses.Sending, old.AddHours(1));
+        // Raised long ago but redelivered lately: it ended after the cutoff.
+        var redelivered = await RaiseAsync("redelivered", old);
+        var redeliveredOne = To(redelivered, one, DeliveryStatuses.Delivered, cutoff.AddDays(1));
+        var recent = await RaiseAsync("recent", cutoff.AddDays(1));
+        var recentOne = To(recent, one, DeliveryStatuses.Delivered, cutoff.AddDays(1));
+        // Stored for endpoints since deleted: nothing of it is left to deliver.
+        var orphan = await RaiseAsync("orphan", old);
+        await store.AddDeliveriesAsync([partlyDone, partlyRetrying, failedOne, claimedOne, redeliveredOne, recentOne], default);
+
+        await PurgeAllAsync();
+
+        Assert.Null(await store.GetDeliveryAsync(one.Id, partlyDone.Id, default));
+        Assert.Null(await store.GetDeliveryAsync(one.Id, failedOne.Id, default));
+        Assert.NotNull(await store.GetDeliveryAsync(two.Id, partlyRetrying.Id, default));
+        Assert.NotNull(await store.GetDeliveryAsync(one.Id, claimedOne.Id, default));
+        Assert.NotNull(await store.GetDeliveryAsync(one.Id, redeliveredOne.Id, default));
+        Assert.NotNull(await store.GetDeliveryAsync(one.Id, recentOne.Id, default));
+        Assert.True(await EventKeptAsync(partly));
+        Assert.True(await EventKeptAsync(claimed));
+        Assert.True(await EventKeptAsync(redelivered));
+        Assert.True(await EventKeptAsync(recent));
+        Assert.False(await EventKeptAsync(failed));
+        Assert.False(await EventKeptAsync(orphan));
+
+        // Once the retrying delivery ends (long ago), it goes, and then its event.
+        Assert.True(await store.TryUpdateDeliveryAsync(partlyRetrying with { Status = DeliveryStatuses.Delivered, Attempts = 1 },
+            DeliveryStatuses.Pending, 0, default));
+        await PurgeAllAsync();
+        Assert.Null(await store.GetDeliveryAsync(two.Id, partlyRetrying.Id, default));
+        Assert.False(await EventKeptAsync(partly));
+        Assert.Equal(new[] { recentOne.Id, redeliveredOne.Id, claimedOne.Id }.Order(),
+            (await store.ListDeliveriesAsync(one.Id, 10, default)).Select(d => d.Id).Order());
+    }
 }
