@@ -44,10 +44,13 @@ public sealed class TableCardChargeStore(TableServiceClient service, string tabl
             TakenBackCents = e.GetInt64("TakenBack") ?? 0,
             PreviousCents = e.GetInt64("Previous") ?? 0,
             Reason = e.GetString("Reason"),
+            RefundedCents = e.GetInt64("Refunded") ?? 0,
+            DisputedCents = e.GetInt64("Disputed") ?? 0,
             CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? throw new InvalidDataException("Entity lacks CreatedAt."),
         };
 
-    public async Task<bool> AdvanceAsync(string paymentIntentId, long fromCents, long toCents, string reason, CancellationToken cancellationToken)
+    public async Task<bool> AdvanceAsync(string paymentIntentId, long fromCents, long toCents, string reason, long refundedCents, long disputedCents,
+        CancellationToken cancellationToken)
     {
         if (await _table.FindAsync(paymentIntentId, Row, cancellationToken) is not { } entity || (entity.GetInt64("TakenBack") ?? 0) != fromCents)
         {
@@ -56,6 +59,8 @@ public sealed class TableCardChargeStore(TableServiceClient service, string tabl
         entity["TakenBack"] = toCents;
         entity["Previous"] = fromCents;
         entity["Reason"] = reason;
+        entity["Refunded"] = refundedCents;
+        entity["Disputed"] = disputedCents;
         try
         {
             await _table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, cancellationToken);

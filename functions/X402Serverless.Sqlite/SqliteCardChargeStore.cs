@@ -28,7 +28,7 @@ public sealed class SqliteCardChargeStore(SqliteDatabase database) : ICardCharge
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT payment_intent_id, session_id, taken_back, previous, reason, created_at FROM card_charges WHERE payment_intent_id = $pi;";
+        command.CommandText = "SELECT payment_intent_id, session_id, taken_back, previous, reason, created_at, refunded, disputed FROM card_charges WHERE payment_intent_id = $pi;";
         command.Parameters.AddWithValue("$pi", paymentIntentId);
         await using var r = await command.ExecuteReaderAsync(cancellationToken);
         if (!await r.ReadAsync(cancellationToken))
@@ -43,21 +43,26 @@ public sealed class SqliteCardChargeStore(SqliteDatabase database) : ICardCharge
             PreviousCents = r.GetInt64(3),
             Reason = r.IsDBNull(4) ? null : r.GetString(4),
             CreatedAt = SqliteText.Time(r.GetString(5)),
+            RefundedCents = r.GetInt64(6),
+            DisputedCents = r.GetInt64(7),
         };
     }
 
-    public async Task<bool> AdvanceAsync(string paymentIntentId, long fromCents, long toCents, string reason, CancellationToken cancellationToken)
+    public async Task<bool> AdvanceAsync(string paymentIntentId, long fromCents, long toCents, string reason, long refundedCents, long disputedCents,
+        CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
         command.CommandText = """
-            UPDATE card_charges SET taken_back = $to, previous = $from, reason = $reason
+            UPDATE card_charges SET taken_back = $to, previous = $from, reason = $reason, refunded = $refunded, disputed = $disputed
             WHERE payment_intent_id = $pi AND taken_back = $from;
             """;
         command.Parameters.AddWithValue("$pi", paymentIntentId);
         command.Parameters.AddWithValue("$from", fromCents);
         command.Parameters.AddWithValue("$to", toCents);
         command.Parameters.AddWithValue("$reason", reason);
+        command.Parameters.AddWithValue("$refunded", refundedCents);
+        command.Parameters.AddWithValue("$disputed", disputedCents);
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 }

@@ -419,6 +419,11 @@ internal static class SqliteSchema
         CREATE INDEX webhook_deliveries_ended ON webhook_deliveries(next_attempt_at) WHERE status IN ('delivered', 'failed');
         CREATE INDEX webhook_events_by_time ON webhook_events(created_at);
         """,
+        """
+        -- A card charge's refunded total and disputed amount, kept apart: Stripe reports them apart, and both are owed back.
+        ALTER TABLE card_charges ADD COLUMN refunded INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE card_charges ADD COLUMN disputed INTEGER NOT NULL DEFAULT 0;
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

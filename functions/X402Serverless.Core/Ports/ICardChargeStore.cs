@@ -12,8 +12,10 @@ public interface ICardChargeStore
 
     /// <summary>
     /// Moves the taken-back total from <paramref name="fromCents"/> to <paramref name="toCents"/> (remembering
-    /// <paramref name="fromCents"/> as the previous total, and <paramref name="reason"/>) if it is still
-    /// <paramref name="fromCents"/>; false when another writer moved it first or the payment is not recorded.
+    /// <paramref name="fromCents"/> as the previous total, <paramref name="reason"/>, and the refunded and disputed totals
+    /// that made it) if it is still <paramref name="fromCents"/>; false when another writer moved it first or the payment
+    /// is not recorded.
     /// </summary>
-    Task<bool> AdvanceAsync(string paymentIntentId, long fromCents, long toCents, string reason, CancellationToken cancellationToken);
+    Task<bool> AdvanceAsync(string paymentIntentId, long fromCents, long toCents, string reason, long refundedCents, long disputedCents,
+        CancellationToken cancellationToken);
 }

@@ -16,6 +16,15 @@ public sealed record CardCharge
     /// <summary>Cents taken back so far.</summary>
     public long TakenBackCents { get; init; }
 
+    /// <summary>
+    /// The refunds' running total and the disputed amount seen so far: Stripe reports each on its own, and a charge partly
+    /// refunded and then disputed owes back both, so what is taken back is their sum (at most what was paid).
+    /// </summary>
+    public long RefundedCents { get; init; }
+
+    /// <inheritdoc cref="RefundedCents"/>
+    public long DisputedCents { get; init; }
+
     /// <summary>What <see cref="TakenBackCents"/> was before its last step: that step took back the difference.</summary>
     public long PreviousCents { get; init; }
 
@@ -23,6 +32,18 @@ public sealed record CardCharge
     public string? Reason { get; init; }
 
     public required DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>
+    /// The refunded and disputed totals after <paramref name="reason"/> reported <paramref name="cents"/>: each only grows.
+    /// A row written before the two were kept attributes what was taken back to its last reason.
+    /// </summary>
+    public (long Refunded, long Disputed) With(string reason, long cents)
+    {
+        var (refunded, disputed) = RefundedCents + DisputedCents == 0 && TakenBackCents > 0
+            ? Reason == CardReversalReasons.Disputed ? (0L, TakenBackCents) : (TakenBackCents, 0L)
+            : (RefundedCents, DisputedCents);
+        return reason == CardReversalReasons.Refunded ? (Math.Max(refunded, cents), disputed) : (refunded, Math.Max(disputed, cents));
+    }
 
     /// <summary>Whether <paramref name="id"/> has the shape of a PaymentIntent id (pi_ and letters, digits, underscores).</summary>
     public static bool IsPaymentIntentId(string? id) =>

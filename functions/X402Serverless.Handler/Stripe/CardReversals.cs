@@ -40,12 +40,14 @@ internal sealed partial class CardReversals(ICardChargeStore charges, ICardTopUp
             {
                 await ApplyAsync(paid, charge.PreviousCents, charge.TakenBackCents, charge.Reason ?? reversal.Reason, cancellationToken);
             }
-            var target = Math.Min(reversal.TargetCents, paid.Cents);
+            // Refunds and a dispute are reported apart (a running refunded total, a disputed amount): both are owed back.
+            var (refunded, disputed) = charge.With(reversal.Reason, reversal.TargetCents);
+            var target = Math.Min(refunded + disputed, paid.Cents);
             if (target <= charge.TakenBackCents)
             {
                 return "reversal_duplicate";
             }
-            if (!await charges.AdvanceAsync(charge.PaymentIntentId, charge.TakenBackCents, target, reversal.Reason, cancellationToken))
+            if (!await charges.AdvanceAsync(charge.PaymentIntentId, charge.TakenBackCents, target, reversal.Reason, refunded, disputed, cancellationToken))
             {
                 continue; // another delivery moved it first: look again
             }

@@ -24,20 +24,21 @@ public abstract class CardChargeStoreContract
         Assert.False(await store.AddAsync(charge with { SessionId = "cs_test_other" }, default));
         Assert.Equal(charge, await store.GetAsync(pi, default));
         Assert.Null(await store.GetAsync("pi_never", default));
-        Assert.False(await store.AdvanceAsync("pi_never", 0, 100, CardReversalReasons.Refunded, default));
+        Assert.False(await store.AdvanceAsync("pi_never", 0, 100, CardReversalReasons.Refunded, 100, 0, default));
 
         // Concurrent steps from the same total: exactly one moves it.
         var moved = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Task.Run(() =>
-            store.AdvanceAsync(pi, 0, 100 + i, CardReversalReasons.Refunded, default))));
+            store.AdvanceAsync(pi, 0, 100 + i, CardReversalReasons.Refunded, 100 + i, 0, default))));
         Assert.Single(moved, m => m);
         var after = (await store.GetAsync(pi, default))!;
         Assert.Equal(100 + Array.IndexOf(moved, true), after.TakenBackCents);
         Assert.Equal((0L, CardReversalReasons.Refunded, "cs_test_a"), (after.PreviousCents, after.Reason, after.SessionId));
 
-        Assert.False(await store.AdvanceAsync(pi, 0, 500, CardReversalReasons.Disputed, default));
-        Assert.True(await store.AdvanceAsync(pi, after.TakenBackCents, 500, CardReversalReasons.Disputed, default));
+        Assert.False(await store.AdvanceAsync(pi, 0, 500, CardReversalReasons.Disputed, after.TakenBackCents, 400, default));
+        Assert.True(await store.AdvanceAsync(pi, after.TakenBackCents, 500, CardReversalReasons.Disputed, after.TakenBackCents, 400, default));
         var last = (await store.GetAsync(pi, default))!;
         Assert.Equal((500L, after.TakenBackCents, CardReversalReasons.Disputed), (last.TakenBackCents, last.PreviousCents, last.Reason));
+        Assert.Equal((after.TakenBackCents, 400L), (last.RefundedCents, last.DisputedCents));
     }
 }
 

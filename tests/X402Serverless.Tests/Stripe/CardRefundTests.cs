@@ -99,6 +99,33 @@ public sealed class CardRefundTests(CreditsFixture fixture) : IClassFixture<Cred
     }
 
     [Fact]
+    public async Task A_partial_refund_then_a_dispute_of_the_rest_take_back_both_and_never_more_than_was_paid()
+    {
+        using var org = await fixture.NewOrganisationAsync();
+        var payer = await CreditsFixture.NewPayerAsync(org, new { name = "Refunded then disputed" });
+        var (_, pi) = await ToppedUpAsync(payer.Key, "10.00", 1000);
+        var credits = Accounts.Credits(payer.Id);
+
+        // 4.00 refunded, then the other 6.00 disputed: Stripe paid out all 10.00, so all of it comes back.
+        Assert.Equal("reversed_refund", await DeliverAndWaitAsync(Refunded("evt_rd1_" + pi, pi, 1000, 400)));
+        Assert.Equal(6_000_000, await BalanceAsync(credits));
+        Assert.Equal("reversed_dispute", await DeliverAndWaitAsync(Dispute("evt_rd2_" + pi, pi, 600, "dispute.created", "needs_response")));
+        Assert.Equal(0, await BalanceAsync(credits));
+        Assert.Equal(0, await BalanceAsync(Accounts.Owed(credits)));
+        // The dispute lost, and the refund reported again: nothing more (at most what was paid).
+        Assert.Equal("reversal_duplicate", await DeliverAndWaitAsync(Dispute("evt_rd3_" + pi, pi, 600, "dispute.closed", "lost")));
+        Assert.Equal("reversal_duplicate", await DeliverAndWaitAsync(Refunded("evt_rd4_" + pi, pi, 1000, 400)));
+        Assert.Equal(0, await BalanceAsync(Accounts.Owed(credits)));
+        Assert.Equal(0, (await fixture.Ledger.TotalAsync(default)).Micros);
+
+        // The other order on another top-up: a 3.00 dispute first, then a 5.00 refund, 8.00 in all.
+        var (_, second) = await ToppedUpAsync(payer.Key, "10.00", 1000);
+        Assert.Equal("reversed_dispute", await DeliverAndWaitAsync(Dispute("evt_rd5_" + second, second, 300, "dispute.created", "needs_response")));
+        Assert.Equal("reversed_refund", await DeliverAndWaitAsync(Refunded("evt_rd6_" + second, second, 1000, 500)));
+        Assert.Equal(2_000_000, await BalanceAsync(credits));
+    }
+
+    [Fact]
     public async Task A_step_whose_process_died_after_claiming_it_is_finished_by_the_next_event_for_the_payment()
     {
         using var org = await fixture.NewOrganisationAsync();
@@ -106,7 +133,7 @@ public sealed class CardRefundTests(CreditsFixture fixture) : IClassFixture<Cred
         var (_, pi) = await ToppedUpAsync(payer.Key, "4.00", 400);
         // What a process that moved the total to 3.00 and died before posting leaves.
         var charges = fixture.Gateway.Services.GetRequiredService<Core.Ports.ICardChargeStore>();
-        Assert.True(await charges.AdvanceAsync(pi, 0, 300, "refunded", default));
+        Assert.True(await charges.AdvanceAsync(pi, 0, 300, "refunded", 300, 0, default));
         Assert.Equal(4_000_000, await BalanceAsync(Accounts.Credits(payer.Id)));
 
         // Stripe's retry of that event (same total): the claimed step is posted now, once.
