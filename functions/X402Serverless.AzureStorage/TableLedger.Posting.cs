@@ -42,9 +42,16 @@ public sealed partial class TableLedger
         return PostResult.Posted;
     }
 
+    // A hot account (one payer's credits, many calls at once) is written by one writer per round: a writer that keeps
+    // losing waits longer each time, with jitter, so contenders spread out instead of colliding again (at most ~10 s).
+    private const int MaxAttempts = 50;
+
+    private static Task BackOffAsync(int attempt, CancellationToken cancellationToken) =>
+        Task.Delay(Random.Shared.Next(1, Math.Min(250, 4 << Math.Min(attempt, 6)) + 1), cancellationToken);
+
     private async Task<Applied> ApplyLegAsync(Leg leg, LedgerEntry entry, CancellationToken cancellationToken)
     {
-        for (var attempt = 0; attempt < 20; attempt++)
+        for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
             var (balance, etag, floor) = await BalanceEntityAsync(leg.Account, cancellationToken);
             var next = balance + leg.Amount.Micros;
@@ -67,7 +74,7 @@ public sealed partial class TableLedger
             }
             catch (RequestFailedException e) when (e.IsPreconditionFailed())
             {
-                await Task.Delay(Random.Shared.Next(1, 5 + attempt * 5), cancellationToken); // another writer moved the balance
+                await BackOffAsync(attempt, cancellationToken); // another writer moved the balance
             }
         }
         throw new RequestFailedException(412, $"Account {leg.Account} stayed contended.", "UpdateConditionNotSatisfied", null);
@@ -75,7 +82,7 @@ public sealed partial class TableLedger
 
     private async Task<Applied> ApplyCapAsync(CapCheck cap, string entryKey, CancellationToken cancellationToken)
     {
-        for (var attempt = 0; attempt < 20; attempt++)
+        for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
             var counter = await _caps.FindAsync(cap.Key, CounterRow, cancellationToken);
             if (counter is null)
@@ -110,7 +117,7 @@ public sealed partial class TableLedger
             }
             catch (RequestFailedException e) when (e.IsPreconditionFailed())
             {
-                await Task.Delay(Random.Shared.Next(1, 5 + attempt * 5), cancellationToken);
+                await BackOffAsync(attempt, cancellationToken);
             }
         }
         throw new RequestFailedException(412, $"Cap {cap.Key} stayed contended.", "UpdateConditionNotSatisfied", null);
