@@ -407,7 +407,10 @@ internal static class SqliteSchema
             taken_back INTEGER NOT NULL DEFAULT 0,
             previous INTEGER NOT NULL DEFAULT 0,
             reason TEXT,
-            created_at TEXT NOT NULL
+            created_at TEXT NOT NULL,
+            -- The refunded total and the disputed amount, kept apart: Stripe reports them apart, and both are owed back.
+            refunded INTEGER NOT NULL DEFAULT 0,
+            disputed INTEGER NOT NULL DEFAULT 0
         );
         """,
         """
@@ -418,11 +421,6 @@ internal static class SqliteSchema
         CREATE INDEX webhook_deliveries_by_event ON webhook_deliveries(event_id);
         CREATE INDEX webhook_deliveries_ended ON webhook_deliveries(next_attempt_at) WHERE status IN ('delivered', 'failed');
         CREATE INDEX webhook_events_by_time ON webhook_events(created_at);
-        """,
-        """
-        -- A card charge's refunded total and disputed amount, kept apart: Stripe reports them apart, and both are owed back.
-        ALTER TABLE card_charges ADD COLUMN refunded INTEGER NOT NULL DEFAULT 0;
-        ALTER TABLE card_charges ADD COLUMN disputed INTEGER NOT NULL DEFAULT 0;
         """,
     ];
 
