@@ -180,22 +180,36 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
         }
         foreach (var cap in caps)
         {
-            write.Execute("INSERT INTO spend_counters (key, used) VALUES ($k, 0) ON CONFLICT(key) DO NOTHING;", ("$k", cap.Key));
-            if (write.Execute("UPDATE spend_counters SET used = used + $amount WHERE key = $k AND used + $amount <= $limit;",
-                    ("$k", cap.Key), ("$amount", cap.Amount.Micros), ("$limit", cap.Limit.Micros)) == 0)
+            // One statement per counter: a first use inserts the amount (it cannot exceed the limit, checked here),
+            // a later one adds to it only while the sum stays within the limit.
+            if (cap.Amount > cap.Limit || write.Execute("""
+                    INSERT INTO spend_counters (key, used) VALUES ($k, $amount)
+                    ON CONFLICT(key) DO UPDATE SET used = used + excluded.used WHERE used + excluded.used <= $limit;
+                    """, ("$k", cap.Key), ("$amount", cap.Amount.Micros), ("$limit", cap.Limit.Micros)) == 0)
             {
                 return PostResult.CapExceeded;
             }
         }
         foreach (var leg in entry.Legs)
         {
-            var floor = Accounts.IsClearing(leg.Account) ? long.MinValue : 0L;
-            write.Execute("INSERT INTO ledger_balances (account, balance, floor) VALUES ($a, 0, $f) ON CONFLICT(account) DO NOTHING;",
-                ("$a", leg.Account), ("$f", floor));
-            if (write.Execute("UPDATE ledger_balances SET balance = balance + $d WHERE account = $a AND ($d >= 0 OR balance + $d >= floor);",
-                    ("$a", leg.Account), ("$d", leg.Amount.Micros)) == 0)
+            var clearing = Accounts.IsClearing(leg.Account);
+            if (leg.Amount.IsNegative && !clearing)
             {
-                return PostResult.Insufficient;
+                // A debit moves an existing balance only while it stays at or above its floor; an account never
+                // credited has nothing to take (its floor would be 0).
+                if (write.Execute("UPDATE ledger_balances SET balance = balance + $d WHERE account = $a AND balance + $d >= floor;",
+                        ("$a", leg.Account), ("$d", leg.Amount.Micros)) == 0)
+                {
+                    return PostResult.Insufficient;
+                }
+            }
+            else
+            {
+                // A credit (or a clearing account, which has no floor) creates the balance or adds to it.
+                write.Execute("""
+                    INSERT INTO ledger_balances (account, balance, floor) VALUES ($a, $d, $f)
+                    ON CONFLICT(account) DO UPDATE SET balance = balance + excluded.balance;
+                    """, ("$a", leg.Account), ("$d", leg.Amount.Micros), ("$f", clearing ? long.MinValue : 0L));
             }
             write.Execute("INSERT INTO ledger_postings (entry_key, account, amount, created_at) VALUES ($k, $a, $d, $at);",
                 ("$k", entry.Key), ("$a", leg.Account), ("$d", leg.Amount.Micros), ("$at", now));
