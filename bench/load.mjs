@@ -180,7 +180,7 @@ function wrkPaid({ url, concurrency, payments = null, headers = {}, seconds, rat
   });
 }
 
-async function wrkRow({ name, url, concurrency, headers = {}, expect = 200, group = "proxy" }) {
+async function wrkRow({ name, url, concurrency, headers = {}, expect = 200, group = "proxy", pid = null }) {
   // One request first, untimed and with a long timeout: whatever a cold path costs (first reads of a store) stays out of
   // the figures, and a row whose calls are slower than its short smoke window still shows that it runs at all.
   let probeOk = 0;
@@ -192,9 +192,11 @@ async function wrkRow({ name, url, concurrency, headers = {}, expect = 200, grou
     log(`${name}: the first request failed: ${e.message}`);
   }
   const warm = await wrk(url, concurrency, cfg.proxyWarmupSeconds, headers);
-  const cpuBefore = url.startsWith(cfg.gateway + "/") ? gatewayCpuMs() : NaN;
+  // CPU per call of the gateway, or of the process given (Kestrel alone).
+  const cpuPid = pid ?? (url.startsWith(cfg.gateway + "/") ? cfg.gatewayPid : null);
+  const cpuBefore = cpuPid ? gatewayCpuMs(cpuPid) : NaN;
   const w = await wrk(url, concurrency, cfg.proxySeconds, headers);
-  const cpuPerCall = (gatewayCpuMs() - cpuBefore) / w.requests;
+  const cpuPerCall = (gatewayCpuMs(cpuPid) - cpuBefore) / w.requests;
   const statuses = { ...w.statuses };
   for (const [k, n] of Object.entries(w.errors)) if (n) statuses[`ERR ${k}`] = n;
   const ok = w.statuses[expect] ?? 0;
@@ -271,6 +273,31 @@ for (const g of gateways) {
 const proxyC = cfg.proxyConcurrency;
 await wrkRow({ name: "direct upstream", url: upstream, concurrency: proxyC });
 await wrkRow({ name: "nginx proxy_pass", url: `${cfg.nginx}/quote`, concurrency: proxyC });
+// ---- Kestrel alone (BENCH_ONLY tag "kestrel", also run with 402 or credits): the bench tool's bare ASP.NET Core app on
+// this machine, nothing of the gateway in it: the gateway's own 402 written as fixed bytes, and a bare HttpClient
+// forward to the same upstream. What the gateway's 402 and credits-paid rows cost above the framework. ----
+if (wanted("kestrel", "402", "credits") && cfg.benchTool) {
+  const challenge = await fetch(gateways[0].unpaid.url);
+  const bodyFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "x402-kestrel-")), "challenge-402.json");
+  fs.writeFileSync(bodyFile, Buffer.from(await challenge.arrayBuffer()));
+  const alone = spawn("dotnet", [cfg.benchTool, "kestrel", upstream, challenge.headers.get("payment-required") ?? "", bodyFile],
+    { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    const base = await new Promise((resolve, reject) => {
+      let out = "";
+      alone.stdout.on("data", (d) => {
+        out += d;
+        const m = /^listening (\S+)$/m.exec(out);
+        if (m) resolve(m[1]);
+      });
+      alone.on("exit", (code) => reject(new Error(`Kestrel alone exited (${code}) before listening`)));
+    });
+    await wrkRow({ name: "Kestrel alone: the gateway's 402 as fixed bytes", url: `${base}/402`, concurrency: proxyC, expect: 402, pid: alone.pid });
+    await wrkRow({ name: "Kestrel alone: bare HttpClient forward", url: `${base}/forward`, concurrency: proxyC, pid: alone.pid });
+  } finally {
+    alone.kill();
+  }
+}
 for (const g of gateways) {
   if (wanted("402")) await wrkRow({ name: `gateway: unpaid → 402${g.store}`, url: g.unpaid.url, concurrency: proxyC, expect: 402 });
   if (wanted("credits")) await wrkRow({ name: `gateway: credits-paid${g.store}`, url: g.credits.url, concurrency: proxyC, headers: { Authorization: `Bearer ${g.payer.key}` } });
@@ -474,9 +501,9 @@ for (const r of settled.filter((x) => x.linkId && x.onChain !== x.okWithWarmup))
 }
 
 // The SQLite gateway's user+system CPU time so far, in ms (/proc/<pid>/stat, clock ticks of 10 ms).
-function gatewayCpuMs() {
+function gatewayCpuMs(pid = cfg.gatewayPid) {
   try {
-    const fields = fs.readFileSync(`/proc/${cfg.gatewayPid}/stat`, "utf8").split(") ")[1].split(" ");
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
     return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch { return NaN; }
 }
@@ -558,8 +585,12 @@ const md = [
   `  (300 s from signing). After them, ${deferredBacklog}`,
   `  payments were still to settle; the run waited ${f(settleWaited)} s for them (bound ${cfg.settleWaitSeconds} s) before the sync rows, which`,
   "  share the gas wallet.",
-  "- gateway CPU per call (the SQLite gateway's user+system time from /proc over the row): " + rows.filter((r) => Number.isFinite(r.cpuPerCall))
+  "- CPU per call (the SQLite gateway's user+system time from /proc over the row; Kestrel alone's own for its rows): " + rows.filter((r) => Number.isFinite(r.cpuPerCall))
     .map((r) => `${r.name.replace("gateway: ", "")} c${r.concurrency} ${f(r.cpuPerCall, 2)} ms`).join("; ") + ".",
+  ...(rows.some((r) => r.name.startsWith("Kestrel alone")) ? ["- Kestrel alone: the bench tool's bare ASP.NET Core app (`X402Serverless.Bench kestrel`), same runtime and",
+    "  machine, none of the gateway in it: the gateway's own 402 (status, `PAYMENT-REQUIRED`, body) written as fixed bytes, and",
+    "  each call sent to the same upstream with a bare pooled HttpClient and copied back. What the framework itself gives here;",
+    "  the gateway's 402 and credits-paid rows are that plus the gateway's work."] : []),
   ...(rows.some((r) => r.group === "catalogue") ? [`- catalogue rows: ${cfg.catalogueLinks} listed links seeded through the management API on the SQLite`,
     "  gateway, then wrk like the proxy rows on the public documents: the catalogue page (`Accept: text/html`), discovery",
     "  (`?limit=100`) and `/openapi.json`, asked with `Accept-Encoding: gzip` as browsers and crawlers ask, fresh (200) and",

@@ -14,7 +14,8 @@
 # BENCH_PROXY_MAX_REQUESTS (cap a proxy row's answers, for a tiny run on a shared machine: its req/s is then not shown),
 # BENCH_SETTLE_WAIT (seconds to wait for deferred settlement), BENCH_CATALOGUE_LINKS (listed links seeded for the catalogue
 # rows: 1000, --smoke 100), BENCH_TABLE (0: no Table Storage rows), BENCH_OUT,
-# BENCH_ONLY (only some rows, e.g. "credits,sync"; see bench/load.mjs; "micro": the per-payment micro-benchmark table),
+# BENCH_ONLY (only some rows, e.g. "credits,sync"; see bench/load.mjs; "micro": the per-payment micro-benchmark table;
+# "kestrel": Kestrel alone, also run with 402 or credits),
 # BENCH_X402_GENERATOR (wrk, or node: the x402 rows from load.mjs's own node:http pool), BENCH_SOAK_SECONDS (a soak of that
 # length after the rows; --soak sets 600).
 set -euo pipefail
@@ -187,12 +188,10 @@ REF_PAYTOS="$(node -e 'const c=require("crypto");console.log([0,1].map(()=>"0x"+
   >"$WORK/reference.log" 2>&1 & PIDS+=($!)
 wait_line "$WORK/reference.log" listening reference "${PIDS[-1]}" >/dev/null
 
-# The dashboard rows seed payments in bulk with the bench tool (bench/X402Serverless.Bench seed-payments).
-BENCH_TOOL=""
-if [ -z "${BENCH_ONLY:-}" ] || [[ ",${BENCH_ONLY}," == *,dashboard,* ]]; then
-  dotnet build bench/X402Serverless.Bench -c Release -nologo -v q -clp:ErrorsOnly >"$WORK/bench-tool.log" 2>&1 || die "the bench tool did not build (see $WORK/bench-tool.log)"
-  BENCH_TOOL="$ROOT/bench/X402Serverless.Bench/bin/Release/net10.0/X402Serverless.Bench.dll"
-fi
+# The bench tool: Kestrel alone for the rows beside the proxy ones, the dashboard rows' bulk seed
+# (bench/X402Serverless.Bench kestrel, seed-payments).
+dotnet build bench/X402Serverless.Bench -c Release -nologo -v q -clp:ErrorsOnly >"$WORK/bench-tool.log" 2>&1 || die "the bench tool did not build (see $WORK/bench-tool.log)"
+BENCH_TOOL="$ROOT/bench/X402Serverless.Bench/bin/Release/net10.0/X402Serverless.Bench.dll"
 
 OUT="${BENCH_OUT:-}"
 [ -z "$OUT" ] && { [ "$SMOKE" = 1 ] || [ -n "${BENCH_ONLY:-}" ] && OUT="$WORK/results.md" || OUT="$ROOT/bench/results.md"; }

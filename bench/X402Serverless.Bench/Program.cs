@@ -4,6 +4,8 @@
 //   dotnet run -c Release --project bench/X402Serverless.Bench [requests=20000] [concurrency=32]
 //   dotnet run -c Release --project bench/X402Serverless.Bench -- micro [iterations=2000] [upstream URL]
 //     (per-payment CPU work; with an upstream in another process, the forwarding hop too)
+//   dotnet X402Serverless.Bench.dll kestrel <upstream URL> <PAYMENT-REQUIRED header> <402 body file>
+//     (Kestrel with none of the gateway: bench/run.sh's "Kestrel alone" rows)
 //   dotnet X402Serverless.Bench.dll seed-payments <x402.db> <organisation> <link> <payTo> <from> <count>
 //     (bulk x402 payments and their usage counters, for bench/run.sh's dashboard rows)
 using System.Globalization;
@@ -32,6 +34,12 @@ if (args is ["micro", ..])
     {
         await ForwardMicro.RunAsync(iterations, args[2]);
     }
+    return;
+}
+
+if (args is ["kestrel", var aloneUpstream, var aloneHeader, var aloneBody])
+{
+    await KestrelAlone.RunAsync(aloneUpstream, aloneHeader, aloneBody);
     return;
 }
 
