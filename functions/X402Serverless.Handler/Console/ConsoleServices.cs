@@ -13,6 +13,9 @@ internal static class ConsoleServices
         var secure = options.PublicBaseUrl?.StartsWith("https://", StringComparison.OrdinalIgnoreCase) == true
             ? CookieSecurePolicy.Always
             : CookieSecurePolicy.SameAsRequest;
+        // The console's cookie is read only where its policy asks for it (the policy names the scheme): left the default,
+        // it would be looked for on every request, paid calls and 402s included.
+        AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
         services.AddAuthentication().AddCookie(ConsoleAuth.Scheme, o =>
         {
             o.Cookie.Name = ConsoleAuth.CookieName;
