@@ -7,7 +7,7 @@ namespace X402Serverless.Tests.Crypto;
 
 /// <summary>
 /// What ecrecover refuses besides the high-s twin (see <see cref="Eip712VectorTests"/>): out-of-range r and s, and bad keys;
-/// and that the native recovery and the managed port agree.
+/// and that the native library and the managed port agree, for recovery and for signing.
 /// </summary>
 public sealed class Secp256k1Tests
 {
@@ -71,7 +71,7 @@ public sealed class Secp256k1Tests
 
     [Fact]
     public void The_native_recovery_loads_here_so_payments_do_not_fall_back_to_the_managed_port_unnoticed() =>
-        Assert.True(NativeRecovery.Available);
+        Assert.True(NativeSecp256k1.Available);
 
     [Fact]
     public void Native_and_managed_recovery_give_the_same_answer_for_valid_and_tampered_signatures()
@@ -92,6 +92,32 @@ public sealed class Secp256k1Tests
             recovered += native is null ? 0 : 1;
         }
         Assert.InRange(recovered, 1, 63);
+    }
+
+    [Fact]
+    public void Native_and_managed_signing_give_the_same_bytes()
+    {
+        // Both are RFC 6979 with low-s: a settlement signed natively is byte for byte the one the port would sign, so a
+        // rebroadcast after a restart (either code) carries the same transaction hash.
+        for (var i = 0; i < 64; i++)
+        {
+            var key = RandomNumberGenerator.GetBytes(32);
+            var digest = SHA256.HashData(BitConverter.GetBytes(i));
+            var native = Secp256k1.Sign(digest, key, native: true);
+            Assert.Equal(Convert.ToHexString(Secp256k1.Sign(digest, key, native: false)), Convert.ToHexString(native));
+            Assert.Equal(Secp256k1.AddressOf(key), Secp256k1.Recover(digest, native, native: false));
+        }
+    }
+
+    [Fact]
+    public void Signing_refuses_a_bad_key_or_digest_either_way()
+    {
+        foreach (var native in new[] { true, false })
+        {
+            Assert.Throws<ArgumentException>(() => Secp256k1.Sign(Digest, new byte[32], native));
+            Assert.Throws<ArgumentException>(() => Secp256k1.Sign(Digest, N.ToByteArray(isUnsigned: true, isBigEndian: true), native));
+            Assert.Throws<ArgumentException>(() => Secp256k1.Sign(Digest.AsSpan(0, 31), Key, native));
+        }
     }
 
     [Fact]
