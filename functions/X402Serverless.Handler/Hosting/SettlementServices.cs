@@ -46,6 +46,9 @@ internal static class SettlementServices
                     MaxTimeoutSeconds = options.MaxTimeoutSeconds,
                     SmartWalletFactories = factories,
                     SmartWalletDeployMinimum = settings.SmartWalletDeployMinimum,
+                    MaxTransferGas = settings.MaxTransferGas,
+                    MaxContractWalletTransferGas = settings.MaxContractWalletTransferGas,
+                    MaxPermit2SettleGas = settings.MaxPermit2SettleGas,
                 })));
         services.AddSingleton(sp => new FacilitatorCatalog(
             sp.GetRequiredService<HttpFacilitator>(), sp.GetRequiredService<BuiltInFacilitatorHolder>().Facilitator, settings.DefaultFacilitator));
