@@ -89,7 +89,7 @@ public sealed class BuiltInFacilitator(
                 }
                 signature = wrapped.Inner;
             }
-            var lookup = new AuthorizationLookup(_ => rpc);
+            var lookup = new AuthorizationLookup(_ => rpc, AuthorizationLookup.Permit2WindowFor(options.MaxTimeoutSeconds));
             var transfer = AuthorizedTransfer.Of(auth);
             var data = Eip3009Calls.TransferWithAuthorization(auth, signature);
             // The three reads before paying gas go out together, one round trip's wait instead of three.
@@ -155,7 +155,7 @@ public sealed class BuiltInFacilitator(
     private async Task<SettleOutcome> SettlePermit2Async(SettleRequest request, EvmRpcClient rpc, EvmNetwork network, DecodedPayment payment,
         Permit2Authorization permit, CancellationToken cancellationToken)
     {
-        var lookup = new AuthorizationLookup(_ => rpc);
+        var lookup = new AuthorizationLookup(_ => rpc, AuthorizationLookup.Permit2WindowFor(options.MaxTimeoutSeconds));
         var data = Permit2Contracts.Settle(permit, payment.Signature);
         var stateRead = lookup.FindAsync(network, AuthorizedTransfer.Of(payment), cancellationToken);
         var balanceRead = rpc.EthCallAsync(wallet.Address, network.Asset, Eip3009Calls.BalanceOf(permit.From), cancellationToken);
