@@ -32,11 +32,17 @@ public sealed class SqliteCardTopUpStore(SqliteDatabase database) : ICardTopUpSt
         await QueryAsync("WHERE created_at >= $from AND created_at < $to ORDER BY created_at, session_id LIMIT $max", cancellationToken,
             ("$from", SqliteText.Time(since)), ("$to", SqliteText.Time(before)), ("$max", max));
 
-    public async Task<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken)
+    public Task<bool> MarkPaidAsync(string sessionId, CancellationToken cancellationToken) =>
+        ExecuteAsync("UPDATE card_topups SET paid = 1 WHERE session_id = $session;", sessionId, cancellationToken);
+
+    public Task<bool> DeleteUnpaidAsync(string sessionId, CancellationToken cancellationToken) =>
+        ExecuteAsync("DELETE FROM card_topups WHERE session_id = $session AND paid = 0;", sessionId, cancellationToken);
+
+    private async Task<bool> ExecuteAsync(string sql, string sessionId, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM card_topups WHERE session_id = $session;";
+        command.CommandText = sql;
         command.Parameters.AddWithValue("$session", sessionId);
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }

@@ -422,6 +422,12 @@ internal static class SqliteSchema
         CREATE INDEX webhook_deliveries_ended ON webhook_deliveries(next_attempt_at) WHERE status IN ('delivered', 'failed');
         CREATE INDEX webhook_events_by_time ON webhook_events(created_at);
         """,
+        """
+        -- A card checkout is marked paid before anything is credited for it; the sweep forgets only unmarked ones, in
+        -- the same statement as that check.
+        ALTER TABLE card_topups ADD COLUMN paid INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE pass_checkouts ADD COLUMN paid INTEGER NOT NULL DEFAULT 0;
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)
