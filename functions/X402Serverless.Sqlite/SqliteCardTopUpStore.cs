@@ -33,19 +33,10 @@ public sealed class SqliteCardTopUpStore(SqliteDatabase database) : ICardTopUpSt
             ("$from", SqliteText.Time(since)), ("$to", SqliteText.Time(before)), ("$max", max));
 
     public Task<bool> MarkPaidAsync(string sessionId, CancellationToken cancellationToken) =>
-        ExecuteAsync("UPDATE card_topups SET paid = 1 WHERE session_id = $session;", sessionId, cancellationToken);
+        SqliteCheckoutMarks.MarkPaidAsync(database, "card_topups", sessionId, cancellationToken);
 
     public Task<bool> DeleteUnpaidAsync(string sessionId, CancellationToken cancellationToken) =>
-        ExecuteAsync("DELETE FROM card_topups WHERE session_id = $session AND paid = 0;", sessionId, cancellationToken);
-
-    private async Task<bool> ExecuteAsync(string sql, string sessionId, CancellationToken cancellationToken)
-    {
-        await using var connection = database.Open();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.Parameters.AddWithValue("$session", sessionId);
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
-    }
+        SqliteCheckoutMarks.DeleteUnpaidAsync(database, "card_topups", sessionId, cancellationToken);
 
     private async Task<List<CardTopUp>> QueryAsync(string where, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
     {

@@ -423,10 +423,10 @@ internal static class SqliteSchema
         CREATE INDEX webhook_events_by_time ON webhook_events(created_at);
         """,
         """
-        -- A card checkout is marked paid before anything is credited for it; the sweep forgets only unmarked ones, in
-        -- the same statement as that check.
-        ALTER TABLE card_topups ADD COLUMN paid INTEGER NOT NULL DEFAULT 0;
-        ALTER TABLE pass_checkouts ADD COLUMN paid INTEGER NOT NULL DEFAULT 0;
+        -- A card checkout (top-up or pass, by its Stripe session) is marked paid before anything is credited for it;
+        -- the sweep forgets only unmarked ones, in the same statement as that check. (IF NOT EXISTS: a step back over
+        -- an earlier migration runs this one again.)
+        CREATE TABLE IF NOT EXISTS paid_checkouts (session_id TEXT PRIMARY KEY) WITHOUT ROWID;
         """,
     ];
 
