@@ -44,12 +44,11 @@ public sealed class TableCardTopUpStore(TableServiceClient service, string table
         (await _table.ListAsync(TableClient.CreateQueryFilter($"CreatedAt ge {since.ToUniversalTime()} and CreatedAt lt {before.ToUniversalTime()}"), null, cancellationToken))
             .Select(FromEntity).OrderBy(t => t.CreatedAt).ThenBy(t => t.SessionId, StringComparer.Ordinal).Take(max).ToList();
 
-    public async Task<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken)
-    {
-        // The SDK answers a delete of a missing entity with its 404 rather than an exception.
-        using var response = await _table.DeleteEntityAsync(sessionId, Row, ETag.All, cancellationToken);
-        return response.Status != 404;
-    }
+    public Task<bool> MarkPaidAsync(string sessionId, CancellationToken cancellationToken) =>
+        CheckoutPaidMarks.MarkPaidAsync(_table, sessionId, Row, cancellationToken);
+
+    public Task<bool> DeleteUnpaidAsync(string sessionId, CancellationToken cancellationToken) =>
+        CheckoutPaidMarks.DeleteUnpaidAsync(_table, sessionId, Row, cancellationToken);
 
     private static CardTopUp FromEntity(TableEntity e) => new()
     {

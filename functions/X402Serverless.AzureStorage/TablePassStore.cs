@@ -210,12 +210,11 @@ public sealed class TablePassStore(TableServiceClient service, string table = "p
         (await _checkouts.ListAsync(TableClient.CreateQueryFilter($"CreatedAt ge {since.ToUniversalTime()} and CreatedAt lt {before.ToUniversalTime()}"), null, cancellationToken))
             .Select(CheckoutFromEntity).OrderBy(c => c.CreatedAt).ThenBy(c => c.SessionId, StringComparer.Ordinal).Take(max).ToList();
 
-    public async Task<bool> DeleteCheckoutAsync(string sessionId, CancellationToken cancellationToken)
-    {
-        // The SDK answers a delete of a missing entity with its 404 rather than an exception.
-        using var response = await _checkouts.DeleteEntityAsync(sessionId, CheckoutRow, ETag.All, cancellationToken);
-        return response.Status != 404;
-    }
+    public Task<bool> MarkCheckoutPaidAsync(string sessionId, CancellationToken cancellationToken) =>
+        CheckoutPaidMarks.MarkPaidAsync(_checkouts, sessionId, CheckoutRow, cancellationToken);
+
+    public Task<bool> DeleteUnpaidCheckoutAsync(string sessionId, CancellationToken cancellationToken) =>
+        CheckoutPaidMarks.DeleteUnpaidAsync(_checkouts, sessionId, CheckoutRow, cancellationToken);
 
     private static PassCheckout CheckoutFromEntity(TableEntity e) => new()
     {

@@ -32,14 +32,11 @@ public sealed class SqliteCardTopUpStore(SqliteDatabase database) : ICardTopUpSt
         await QueryAsync("WHERE created_at >= $from AND created_at < $to ORDER BY created_at, session_id LIMIT $max", cancellationToken,
             ("$from", SqliteText.Time(since)), ("$to", SqliteText.Time(before)), ("$max", max));
 
-    public async Task<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken)
-    {
-        await using var connection = database.Open();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM card_topups WHERE session_id = $session;";
-        command.Parameters.AddWithValue("$session", sessionId);
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
-    }
+    public Task<bool> MarkPaidAsync(string sessionId, CancellationToken cancellationToken) =>
+        SqliteCheckoutMarks.MarkPaidAsync(database, "card_topups", sessionId, cancellationToken);
+
+    public Task<bool> DeleteUnpaidAsync(string sessionId, CancellationToken cancellationToken) =>
+        SqliteCheckoutMarks.DeleteUnpaidAsync(database, "card_topups", sessionId, cancellationToken);
 
     private async Task<List<CardTopUp>> QueryAsync(string where, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
     {

@@ -129,11 +129,11 @@ public sealed class SqlitePassStore(SqliteDatabase database) : IPassStore
         await CheckoutsAsync("WHERE created_at >= $from AND created_at < $to ORDER BY created_at, session_id LIMIT $max", cancellationToken,
             ("$from", SqliteText.Time(since)), ("$to", SqliteText.Time(before)), ("$max", max));
 
-    public async Task<bool> DeleteCheckoutAsync(string sessionId, CancellationToken cancellationToken)
-    {
-        await using var connection = database.Open();
-        return await ExecuteAsync(connection, "DELETE FROM pass_checkouts WHERE session_id = $session;", cancellationToken, ("$session", sessionId)) == 1;
-    }
+    public Task<bool> MarkCheckoutPaidAsync(string sessionId, CancellationToken cancellationToken) =>
+        SqliteCheckoutMarks.MarkPaidAsync(database, "pass_checkouts", sessionId, cancellationToken);
+
+    public Task<bool> DeleteUnpaidCheckoutAsync(string sessionId, CancellationToken cancellationToken) =>
+        SqliteCheckoutMarks.DeleteUnpaidAsync(database, "pass_checkouts", sessionId, cancellationToken);
 
     private async Task<List<PassCheckout>> CheckoutsAsync(string where, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
     {

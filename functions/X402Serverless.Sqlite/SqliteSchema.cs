@@ -422,6 +422,12 @@ internal static class SqliteSchema
         CREATE INDEX webhook_deliveries_ended ON webhook_deliveries(next_attempt_at) WHERE status IN ('delivered', 'failed');
         CREATE INDEX webhook_events_by_time ON webhook_events(created_at);
         """,
+        """
+        -- A card checkout (top-up or pass, by its Stripe session) is marked paid before anything is credited for it;
+        -- the sweep forgets only unmarked ones, in the same statement as that check. (IF NOT EXISTS: a step back over
+        -- an earlier migration runs this one again.)
+        CREATE TABLE IF NOT EXISTS paid_checkouts (session_id TEXT PRIMARY KEY) WITHOUT ROWID;
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

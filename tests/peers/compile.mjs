@@ -1,4 +1,4 @@
-// Compiles contracts/*.sol (the EIP-3009 token, a contract wallet and its CREATE2 factory, Permit2 and the x402
+// Compiles contracts/*.sol (the EIP-3009 token, a contract wallet and its CREATE2 factory, a gas-burning signer, Permit2 and the x402
 // exact Permit2 proxy written for the tests) and the product's EIP-6492
 // probe (functions/X402Serverless.Core/Evm/Erc6492Probe.sol) with npm solc (no network) into build/<Name>.json.
 // evmVersion "cancun": OpenZeppelin 5 uses MCOPY, which "paris" lacks.
@@ -17,6 +17,7 @@ const contracts = {
   TestWalletFactory: "contracts/TestWalletFactory.sol",
   TestPermit2: "contracts/TestPermit2.sol",
   TestExactPermit2Proxy: "contracts/TestExactPermit2Proxy.sol",
+  TestGasBurner: "contracts/TestGasBurner.sol",
   Erc6492Probe: "../../functions/X402Serverless.Core/Evm/Erc6492Probe.sol",
 };
 const input = {

@@ -10,8 +10,15 @@ namespace X402Serverless.Core.Chain;
 /// idempotent whoever broadcast it, recovery after a crash exact, and a facilitator's answer checkable. A used
 /// nonce is not a payment; only the authorization's own transfer is (<see cref="TransferProof"/>).
 /// </summary>
-public sealed class AuthorizationLookup(Func<EvmNetwork, EvmRpcClient?> rpcFor)
+/// <param name="permit2WindowSeconds">How long before its deadline a Permit2 payment may have been settled by us (see
+/// <see cref="Permit2WindowFor"/>): only those blocks are searched for its settle.</param>
+public sealed class AuthorizationLookup(Func<EvmNetwork, EvmRpcClient?> rpcFor, long permit2WindowSeconds = AuthorizationLookup.DefaultPermit2WindowSeconds)
 {
+    public const long DefaultPermit2WindowSeconds = 3_600;
+
+    /// <summary>A permit is presented at most MaxTimeoutSeconds + 60 s before its deadline, and settled after that: an hour, or more for longer timeouts.</summary>
+    public static long Permit2WindowFor(int maxTimeoutSeconds) => Math.Max(DefaultPermit2WindowSeconds, maxTimeoutSeconds + 600L);
+
     public bool CanLookUp(EvmNetwork network) => rpcFor(network) is not null;
 
     /// <summary>Whether the nonce is unused, used by this transfer, or used by something else. Throws <see cref="RpcUnavailableException"/>.</summary>
@@ -76,51 +83,41 @@ public sealed class AuthorizationLookup(Func<EvmNetwork, EvmRpcClient?> rpcFor)
     }
 
     /// <summary>
-    /// A Permit2 payment: its nonce's bit in Permit2's nonceBitmap says whether it is spent; if it is, the proxy settle
-    /// that spent it is looked for among the token's transfers from the payer to the recipient (<see cref="Permit2Proof"/>),
-    /// and an owner's own invalidation of that nonce at Permit2 means it was burned. Anything else (another spender's
-    /// permit with the same nonce, or history the node does not have) is no verdict.
+    /// A Permit2 payment: its nonce's bit in Permit2's nonceBitmap says whether it is spent; if it is, what spent it is
+    /// looked for only in the blocks where this permit could have been settled (<see cref="Permit2NonceSearch"/>).
     /// </summary>
-    private static async Task<AuthorizationState> FindPermit2Async(EvmRpcClient rpc, EvmNetwork network, AuthorizedTransfer transfer, CancellationToken cancellationToken)
+    private async Task<AuthorizationState> FindPermit2Async(EvmRpcClient rpc, EvmNetwork network, AuthorizedTransfer transfer, CancellationToken cancellationToken)
     {
         var nonce = Permit2Proof.NonceOf(transfer);
-        var word = await rpc.EthCallAsync(transfer.From, Permit2Contracts.Permit2, Permit2Contracts.NonceBitmap(transfer.From, nonce), cancellationToken);
-        if (word.Length != 32)
-        {
-            throw new RpcUnavailableException($"nonceBitmap answered {word.Length} bytes, not a word.");
-        }
-        if (!Permit2Contracts.NonceUsed(word, nonce))
-        {
-            return AuthorizationState.Unused;
-        }
-        string[] transfers = [TransferProof.TransferTopic, Hex.Encode(AbiWord.Address(transfer.From)), Hex.Encode(AbiWord.Address(transfer.To))];
-        foreach (var tx in await FindLogsAsync(rpc, network, network.Asset, transfers, cancellationToken))
-        {
-            var receipt = await rpc.GetReceiptAsync(tx, cancellationToken);
-            if (receipt is not null && await ShowsPermit2Async(rpc, network, receipt, transfer, cancellationToken))
-            {
-                return new AuthorizationState(AuthorizationUse.Transferred, tx);
-            }
-        }
-        string[] invalidations = [Permit2Contracts.NonceInvalidationTopic, Hex.Encode(AbiWord.Address(transfer.From))];
-        foreach (var tx in await FindLogsAsync(rpc, network, Permit2Contracts.Permit2, invalidations, cancellationToken))
-        {
-            if (await rpc.GetReceiptAsync(tx, cancellationToken) is { } receipt && receipt.Logs.Any(l => InvalidatesNonce(l, transfer.From, nonce)))
-            {
-                return new AuthorizationState(AuthorizationUse.ConsumedElsewhere, tx);
-            }
-        }
-        throw new RpcUnavailableException($"The Permit2 nonce reads used on {network.Id} but no settle or invalidation of it was found.");
+        return await Permit2NonceUsedAsync(rpc, transfer.From, nonce, cancellationToken)
+            ? await Permit2NonceSearch.FindAsync(rpc, network, transfer, nonce, permit2WindowSeconds, cancellationToken)
+            : AuthorizationState.Unused;
     }
 
-    private static bool InvalidatesNonce(ReceiptLog log, EvmAddress owner, BigInteger nonce) =>
-        string.Equals(log.Address, Permit2Contracts.Permit2.ToLowerHex(), StringComparison.OrdinalIgnoreCase)
-        && log.Topics.Count == 2 && log.Topics[0] == Permit2Contracts.NonceInvalidationTopic && log.Topics[1] == Hex.Encode(AbiWord.Address(owner))
-        && Hex.TryDecode(log.Data, out var data) && data.Length == 64
-        && new BigInteger(data.AsSpan(0, 32), isUnsigned: true, isBigEndian: true) == nonce >> 8
-        && !(new BigInteger(data.AsSpan(32, 32), isUnsigned: true, isBigEndian: true) & (BigInteger.One << (int)(nonce & 0xff))).IsZero;
+    /// <summary>
+    /// Before a Permit2 payment is taken on: whether Permit2's nonceBitmap has its nonce spent (by anyone), and whether
+    /// its payer's address holds code (which Permit2 would ask instead of ecrecover), read together.
+    /// Throws <see cref="RpcUnavailableException"/>.
+    /// </summary>
+    public async Task<(bool NonceUsed, bool PayerHasCode)> Permit2PreCheckAsync(EvmNetwork network, EvmAddress owner, BigInteger nonce,
+        CancellationToken cancellationToken)
+    {
+        var rpc = Rpc(network);
+        var used = Permit2NonceUsedAsync(rpc, owner, nonce, cancellationToken);
+        var code = rpc.GetCodeAsync(owner, cancellationToken);
+        await ((Task)Task.WhenAll(used, code)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        return (await used, (await code).Length > 0);
+    }
 
-    private static async Task<bool> ShowsPermit2Async(EvmRpcClient rpc, EvmNetwork network, TransactionReceipt receipt, AuthorizedTransfer transfer,
+    private static async Task<bool> Permit2NonceUsedAsync(EvmRpcClient rpc, EvmAddress owner, BigInteger nonce, CancellationToken cancellationToken)
+    {
+        var word = await rpc.EthCallAsync(owner, Permit2Contracts.Permit2, Permit2Contracts.NonceBitmap(owner, nonce), cancellationToken);
+        return word.Length == 32
+            ? Permit2Contracts.NonceUsed(word, nonce)
+            : throw new RpcUnavailableException($"nonceBitmap answered {word.Length} bytes, not a word.");
+    }
+
+    internal static async Task<bool> ShowsPermit2Async(EvmRpcClient rpc, EvmNetwork network, TransactionReceipt receipt, AuthorizedTransfer transfer,
         CancellationToken cancellationToken)
     {
         if (!receipt.Succeeded)
@@ -130,20 +127,6 @@ public sealed class AuthorizationLookup(Func<EvmNetwork, EvmRpcClient?> rpcFor)
         var call = await rpc.GetTransactionCallAsync(receipt.TransactionHash, cancellationToken)
             ?? throw new RpcUnavailableException($"The node has a receipt for {receipt.TransactionHash} but not the transaction.");
         return Permit2Proof.Shows(receipt, call.To, call.Input, network.Asset, transfer);
-    }
-
-    /// <summary>Every transaction with such a log in the lookback window, newest range first.</summary>
-    private static async Task<List<string>> FindLogsAsync(EvmRpcClient rpc, EvmNetwork network, EvmAddress contract, string[] topics, CancellationToken cancellationToken)
-    {
-        var found = new List<string>();
-        var latest = await rpc.BlockNumberAsync(cancellationToken);
-        var floor = BigInteger.Max(BigInteger.Zero, latest - network.LogLookbackBlocks);
-        for (var to = latest; to >= floor; to -= network.LogRangeBlocks)
-        {
-            var from = BigInteger.Max(floor, to - network.LogRangeBlocks + 1);
-            found.AddRange(await rpc.FindLogTransactionsAsync(contract, topics, from, to, cancellationToken));
-        }
-        return found;
     }
 
     /// <summary>

@@ -11,8 +11,12 @@ public sealed record AuthorizedTransfer(EvmAddress From, EvmAddress To, BigInteg
 {
     public bool Permit2 { get; init; }
 
+    /// <summary>A Permit2 payment's deadline (unix seconds): no block stamped later can settle it.</summary>
+    public BigInteger? Deadline { get; init; }
+
     public static AuthorizedTransfer Of(TransferAuthorization authorization) =>
         new(authorization.From, authorization.To, authorization.Value, authorization.Nonce);
 
-    public static AuthorizedTransfer Of(Protocol.DecodedPayment payment) => Of(payment.Authorization) with { Permit2 = payment.Permit2 is not null };
+    public static AuthorizedTransfer Of(Protocol.DecodedPayment payment) =>
+        Of(payment.Authorization) with { Permit2 = payment.Permit2 is not null, Deadline = payment.Permit2?.Deadline };
 }

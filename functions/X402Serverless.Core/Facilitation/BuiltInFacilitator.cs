@@ -41,7 +41,7 @@ public sealed class BuiltInFacilitator(
 
     public async Task<VerifyOutcome> VerifyAsync(SettleRequest request, CancellationToken cancellationToken)
     {
-        var (payment, requirement, reason, message) = await Checks.CheckAsync(request, cancellationToken);
+        var (payment, requirement, reason, message, _) = await Checks.CheckAsync(request, cancellationToken);
         if (payment is null || requirement is null)
         {
             return new VerifyOutcome(true, false, reason, message);
@@ -63,7 +63,7 @@ public sealed class BuiltInFacilitator(
 
     public async Task<SettleOutcome> SettleAsync(SettleRequest request, CancellationToken cancellationToken)
     {
-        var (payment, requirement, reason, message) = await Checks.CheckAsync(request, cancellationToken);
+        var (payment, requirement, reason, message, contractWallet) = await Checks.CheckAsync(request, cancellationToken);
         if (payment is null || requirement is null)
         {
             return BuiltInOutcomes.Refused(reason!, message, payment);
@@ -89,7 +89,7 @@ public sealed class BuiltInFacilitator(
                 }
                 signature = wrapped.Inner;
             }
-            var lookup = new AuthorizationLookup(_ => rpc);
+            var lookup = new AuthorizationLookup(_ => rpc, AuthorizationLookup.Permit2WindowFor(options.MaxTimeoutSeconds));
             var transfer = AuthorizedTransfer.Of(auth);
             var data = Eip3009Calls.TransferWithAuthorization(auth, signature);
             // The three reads before paying gas go out together, one round trip's wait instead of three.
@@ -116,8 +116,15 @@ public sealed class BuiltInFacilitator(
             {
                 return BuiltInOutcomes.Refused(RevertReasons.Map(e.Message, e.RevertData), e.Message, payment);
             }
+            // An EOA-signed transfer needs little; more means code at the payer (an EIP-7702 delegation) doing work the
+            // gas wallet would pay for. A contract wallet's own check may cost more, within its own ceiling.
+            var ceiling = contractWallet ? options.MaxContractWalletTransferGas : options.MaxTransferGas;
+            if (BuiltInOutcomes.OverGasCeiling(gas, ceiling, payment) is { } tooCostly)
+            {
+                return tooCostly;
+            }
 
-            var (hash, failure) = await _sender.SendAsync(rpc, network, data, gas, cancellationToken);
+            var (hash, failure) = await _sender.SendAsync(rpc, network, data, gas, ceiling, cancellationToken);
             if (hash is null)
             {
                 return new SettleOutcome(false, false, null, network.Id, auth.From.ToString(), failure, failure);
@@ -148,17 +155,25 @@ public sealed class BuiltInFacilitator(
     private async Task<SettleOutcome> SettlePermit2Async(SettleRequest request, EvmRpcClient rpc, EvmNetwork network, DecodedPayment payment,
         Permit2Authorization permit, CancellationToken cancellationToken)
     {
-        var lookup = new AuthorizationLookup(_ => rpc);
+        var lookup = new AuthorizationLookup(_ => rpc, AuthorizationLookup.Permit2WindowFor(options.MaxTimeoutSeconds));
         var data = Permit2Contracts.Settle(permit, payment.Signature);
         var stateRead = lookup.FindAsync(network, AuthorizedTransfer.Of(payment), cancellationToken);
         var balanceRead = rpc.EthCallAsync(wallet.Address, network.Asset, Eip3009Calls.BalanceOf(permit.From), cancellationToken);
         var allowanceRead = rpc.EthCallAsync(wallet.Address, network.Asset, Permit2Contracts.Allowance(permit.From), cancellationToken);
+        // Permit2 asks a payer that holds code (a contract wallet, an EIP-7702 delegation) instead of ecrecover, and that
+        // code would run on the gas wallet's gas: such signatures are not accepted for Permit2, as the local check says.
+        var codeRead = rpc.GetCodeAsync(permit.From, cancellationToken);
         var estimate = rpc.EstimateGasAsync(wallet.Address, Permit2Contracts.ExactProxy, data, cancellationToken);
-        await Task.WhenAll(stateRead, balanceRead, allowanceRead, estimate).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Task.WhenAll(stateRead, balanceRead, allowanceRead, codeRead, estimate).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         var state = await stateRead;
         if (state.Use != AuthorizationUse.Unused)
         {
             return BuiltInOutcomes.Concluded(state, network, payment);
+        }
+        if ((await codeRead).Length > 0)
+        {
+            return BuiltInOutcomes.Refused(ReasonCodes.Permit2InvalidSignature,
+                "The payer's address holds code (a contract wallet or an EIP-7702 delegation); contract-wallet signatures are not accepted for Permit2.", payment);
         }
         if (new BigInteger(await balanceRead, isUnsigned: true, isBigEndian: true) < permit.Amount)
         {
@@ -178,7 +193,11 @@ public sealed class BuiltInFacilitator(
         {
             return BuiltInOutcomes.Refused(RevertReasons.MapPermit2(e.Message, e.RevertData), e.Message, payment);
         }
-        var (hash, failure) = await _sender.SendAsync(rpc, network, Permit2Contracts.ExactProxy, data, gas, cancellationToken);
+        if (BuiltInOutcomes.OverGasCeiling(gas, options.MaxPermit2SettleGas, payment) is { } tooCostly)
+        {
+            return tooCostly;
+        }
+        var (hash, failure) = await _sender.SendAsync(rpc, network, Permit2Contracts.ExactProxy, data, gas, options.MaxPermit2SettleGas, cancellationToken);
         if (hash is null)
         {
             return new SettleOutcome(false, false, null, network.Id, permit.From.ToString(), failure, failure);

@@ -1,5 +1,6 @@
 using System.Numerics;
 using X402Serverless.Core.Evm;
+using X402Serverless.Core.Protocol;
 
 namespace X402Serverless.Core.Facilitation;
 
@@ -46,4 +47,17 @@ public sealed class BuiltInFacilitatorOptions
 
     /// <summary>The least payment a not-yet-deployed wallet is deployed for (eip6492_amount_too_low below it).</summary>
     public Money.Usd SmartWalletDeployMinimum { get; init; }
+
+    /// <summary>
+    /// The most gas one transferWithAuthorization signed by an EOA key may take (a token's transfer needs about 90,000).
+    /// A payer's address may still hold code (an EIP-7702 delegation) that the token asks instead of ecrecover: without
+    /// a ceiling its code could burn the gas wallet's gas. Above it: <see cref="ReasonCodes.SettlementGasAboveLimit"/>.
+    /// </summary>
+    public long MaxTransferGas { get; init; } = 150_000;
+
+    /// <summary>The same for a transfer whose signature only the payer's contract wallet can check (EIP-1271, EIP-6492 once deployed): passkey checks cost more.</summary>
+    public long MaxContractWalletTransferGas { get; init; } = 500_000;
+
+    /// <summary>The same for the x402 exact Permit2 proxy's settle (Permit2's signature and nonce checks, then the token's transferFrom).</summary>
+    public long MaxPermit2SettleGas { get; init; } = 250_000;
 }

@@ -17,25 +17,26 @@ internal sealed class BuiltInPaymentChecks(
     ContractSignatures contracts,
     BuiltInFacilitatorOptions options)
 {
-    public async ValueTask<(DecodedPayment? Payment, PaymentRequirement? Requirement, string? Reason, string? Message)> CheckAsync(
+    /// <returns>ContractWallet: the signature is not the payer key's own (EIP-1271/6492), so only the wallet's code can check it.</returns>
+    public async ValueTask<(DecodedPayment? Payment, PaymentRequirement? Requirement, string? Reason, string? Message, bool ContractWallet)> CheckAsync(
         SettleRequest request, CancellationToken cancellationToken)
     {
         var (payment, requirement, reason, message) = FacilitatorRequestReader.Read(request, networks, options.MaxTimeoutSeconds);
         if (payment is null || requirement is null)
         {
-            return (payment, null, reason, message);
+            return (payment, null, reason, message, false);
         }
         var verification = verifier.Verify(payment, requirement);
         if (verification.IsValid)
         {
-            return (payment, requirement, null, null);
+            return (payment, requirement, null, null, false);
         }
         var check = new PaymentCheck(payment, null, verification.Reason, verification.Message)
         {
             ContractWallet = verification.ContractDigest is { } digest ? (requirement, digest) : null,
         };
         check = await contracts.ResolveAsync(check, cancellationToken);
-        return (check.Payment, check.Requirement, check.Reason, check.Message);
+        return (check.Payment, check.Requirement, check.Reason, check.Message, true);
     }
 
     /// <summary>The reason the chain would refuse this payment, or null when it would not. Throws <see cref="RpcUnavailableException"/>.</summary>
@@ -56,13 +57,21 @@ internal sealed class BuiltInPaymentChecks(
         return balance < auth.Value ? RevertReasons.InsufficientBalance : null;
     }
 
-    /// <summary>A Permit2 payment: its nonce unspent at Permit2, and the payer's balance and allowance to Permit2 enough.</summary>
+    /// <summary>
+    /// A Permit2 payment: its payer holds no code (Permit2 would ask the code, not ecrecover: contract-wallet signatures
+    /// are not accepted for Permit2), its nonce unspent at Permit2, and the payer's balance and allowance to Permit2 enough.
+    /// </summary>
     private async Task<string?> Permit2RefusalAsync(EvmRpcClient rpc, Permit2Authorization permit, PaymentRequirement requirement, CancellationToken cancellationToken)
     {
+        var code = rpc.GetCodeAsync(permit.From, cancellationToken);
         var bitmap = rpc.EthCallAsync(wallet.Address, Permit2Contracts.Permit2, Permit2Contracts.NonceBitmap(permit.From, permit.Nonce), cancellationToken);
         var balance = rpc.EthCallAsync(wallet.Address, requirement.Network.Asset, Eip3009Calls.BalanceOf(permit.From), cancellationToken);
         var allowance = rpc.EthCallAsync(wallet.Address, requirement.Network.Asset, Permit2Contracts.Allowance(permit.From), cancellationToken);
-        await ((Task)Task.WhenAll(bitmap, balance, allowance)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await ((Task)Task.WhenAll(code, bitmap, balance, allowance)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if ((await code).Length > 0)
+        {
+            return ReasonCodes.Permit2InvalidSignature;
+        }
         if (Permit2Contracts.NonceUsed(await bitmap, permit.Nonce))
         {
             return ReasonCodes.Permit2InvalidNonce;

@@ -42,20 +42,21 @@ internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOption
     internal GasWalletNonces NoncesOf(long chainId) => _nonces.GetOrAdd(chainId, _ => new GasWalletNonces());
 
     /// <param name="gasEstimate">The node's estimate for <paramref name="data"/>, which the caller made as its revert pre-check.</param>
-    public Task<(string? Hash, string? Failure)> SendAsync(EvmRpcClient rpc, EvmNetwork network, byte[] data, BigInteger gasEstimate,
+    /// <param name="maxGas">The gas limit is the estimate plus a quarter, never above this ceiling (the caller refused estimates over it).</param>
+    public Task<(string? Hash, string? Failure)> SendAsync(EvmRpcClient rpc, EvmNetwork network, byte[] data, BigInteger gasEstimate, long maxGas,
         CancellationToken cancellationToken) =>
-        SendAsync(rpc, network, network.Asset, data, gasEstimate, cancellationToken);
+        SendAsync(rpc, network, network.Asset, data, gasEstimate, maxGas, cancellationToken);
 
-    /// <summary>The same, to another contract than the token (an EIP-6492 wallet's factory).</summary>
+    /// <summary>The same, to another contract than the token (an EIP-6492 wallet's factory, the Permit2 proxy).</summary>
     public async Task<(string? Hash, string? Failure)> SendAsync(EvmRpcClient rpc, EvmNetwork network, EvmAddress to, byte[] data, BigInteger gasEstimate,
-        CancellationToken cancellationToken)
+        long maxGas, CancellationToken cancellationToken)
     {
         var (tip, maxFee) = await _fees.GetOrAdd(network.ChainId, _ => new GasFees(time, options.FeeCacheTtl)).GetAsync(rpc, cancellationToken);
         if (maxFee > options.MaxFeePerGas)
         {
             return (null, BuiltInFacilitator.GasPriceAboveCap);
         }
-        var gas = gasEstimate * 5 / 4;
+        var gas = BigInteger.Min(gasEstimate * 5 / 4, maxGas);
         var nonces = NoncesOf(network.ChainId);
         var key = to == network.Asset ? Convert.ToHexString(data) : Convert.ToHexString(to.Bytes) + Convert.ToHexString(data);
         if (await SentBeforeAsync(rpc, nonces, key, cancellationToken) is { } before)

@@ -65,7 +65,7 @@ internal sealed class WalletDeployment(GasWallet wallet, GasWalletSender sender,
             return BuiltInOutcomes.Refused(ReasonCodes.WalletDeploymentFailed,
                 $"The factory call needs {gas} gas, over the {ContractSignatures.MaxDeployGas} a wallet's deployment may take.", payment);
         }
-        var (hash, failure) = await sender.SendAsync(rpc, network, wrapped.Factory, wrapped.FactoryCalldata, gas, cancellationToken);
+        var (hash, failure) = await sender.SendAsync(rpc, network, wrapped.Factory, wrapped.FactoryCalldata, gas, ContractSignatures.MaxDeployGas, cancellationToken);
         if (hash is null)
         {
             return new SettleOutcome(false, false, null, network.Id, from.ToString(), failure, failure);

@@ -55,6 +55,9 @@ public interface IPassStore
     /// <summary>Card checkouts opened at or after <paramref name="since"/> and before <paramref name="before"/>, oldest first, at most <paramref name="max"/>.</summary>
     Task<IReadOnlyList<PassCheckout>> CheckoutsOpenedBetweenAsync(DateTimeOffset since, DateTimeOffset before, int max, CancellationToken cancellationToken);
 
-    /// <summary>Forgets a card checkout (expired, never paid); false when it was not recorded.</summary>
-    Task<bool> DeleteCheckoutAsync(string sessionId, CancellationToken cancellationToken);
+    /// <summary>Marks a pass checkout paid before its pass is issued or anything posted (see <see cref="ICardTopUpStore.MarkPaidAsync"/>).</summary>
+    Task<bool> MarkCheckoutPaidAsync(string sessionId, CancellationToken cancellationToken);
+
+    /// <summary>Forgets a pass checkout that was never paid, atomically with that check (see <see cref="ICardTopUpStore.DeleteUnpaidAsync"/>).</summary>
+    Task<bool> DeleteUnpaidCheckoutAsync(string sessionId, CancellationToken cancellationToken);
 }

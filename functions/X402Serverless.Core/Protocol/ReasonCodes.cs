@@ -26,6 +26,12 @@ public static class ReasonCodes
     /// <summary>The authorization's nonce was used on chain without its transfer (burned, cancelled): nothing was paid.</summary>
     public const string AuthorizationConsumedElsewhere = "authorization_consumed_elsewhere";
 
+    /// <summary>
+    /// The built-in facilitator's gas estimate for the settlement is above its ceiling for that transfer method (a payer's
+    /// code burning gas in its signature check): refused before anything is sent.
+    /// </summary>
+    public const string SettlementGasAboveLimit = "settlement_gas_above_limit";
+
     public const string TransactionFailed = "invalid_exact_evm_transaction_failed";
 
     /// <summary>An EIP-6492 signature names a factory this gateway does not deploy wallets through (the reference's code).</summary>

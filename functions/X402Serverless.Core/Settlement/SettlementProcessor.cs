@@ -151,8 +151,8 @@ public sealed class SettlementProcessor
 
     /// <summary>The transfer the reserved payment promised: its payer, recipient, exact amount and nonce, as verified.</summary>
     private static AuthorizedTransfer TransferOf(PaymentRecord job) =>
-        new(EvmAddress.Parse(job.Payer), EvmAddress.Parse(job.PayTo), job.Amount.Units, Hex.Decode(job.Nonce))
-        {
-            Permit2 = job.SettleRequest is { } request && SettleRequestJson.IsPermit2(request),
-        };
+        job.SettleRequest is { } request && SettleRequestJson.IsPermit2(request)
+            // A Permit2 payment's validBefore is its deadline + 1 (the shape every payment presents).
+            ? new(EvmAddress.Parse(job.Payer), EvmAddress.Parse(job.PayTo), job.Amount.Units, Hex.Decode(job.Nonce)) { Permit2 = true, Deadline = job.ValidBefore - 1 }
+            : new(EvmAddress.Parse(job.Payer), EvmAddress.Parse(job.PayTo), job.Amount.Units, Hex.Decode(job.Nonce));
 }

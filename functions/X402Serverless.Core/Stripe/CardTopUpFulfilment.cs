@@ -22,6 +22,11 @@ public sealed class CardTopUpFulfilment(ICardTopUpStore topUps, ILedger ledger, 
             // A delayed payment method: checkout.session.async_payment_succeeded comes later, paid.
             return "topup_not_paid";
         }
+        // Paid: kept from now on, whatever follows (a refund or dispute finds it); marked before anything is credited.
+        if (!await topUps.MarkPaidAsync(session.Id, cancellationToken))
+        {
+            return null; // forgotten by the sweep meanwhile: not credited, logged for a refund as any unrecorded session
+        }
         if (!string.Equals(session.Currency, topUp.Currency, StringComparison.OrdinalIgnoreCase) || session.AmountTotal is not { } cents || cents <= 0 || cents != topUp.Amount.WholeCents)
         {
             return "topup_amount_mismatch";

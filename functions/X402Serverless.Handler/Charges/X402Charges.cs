@@ -21,6 +21,7 @@ namespace X402Serverless.Handler.Charges;
 internal sealed class X402Charges(
     PaymentVerifier verifier,
     ContractSignatures contracts,
+    AuthorizationLookup chain,
     IPaymentStore payments,
     FacilitatorCatalog facilitators,
     SettlementProcessor settlement,
@@ -80,6 +81,40 @@ internal sealed class X402Charges(
             bound == SettlementOptions.NoDeferredBound ? PayerHistory.InFlightCountCap : bound, cancellationToken);
         return history.MayDefer(link.DeferredPayers, bound == SettlementOptions.NoDeferredBound ? int.MaxValue : bound)
             ? SettlementModes.Deferred : SettlementModes.Sync;
+    }
+
+    /// <summary>
+    /// A Permit2 payment the chain already rules out, asked just before its nonce is reserved (one round trip, Permit2
+    /// payments only): its nonce spent at Permit2 while no payment of ours holds it (a burn, another spender's permit
+    /// with the same nonce: nothing of it can ever be paid, and its settlement would only search the chain for nothing),
+    /// or its payer's address holding code (a contract wallet or an EIP-7702 delegation, whose signatures are not
+    /// accepted for Permit2). (reason, message), or null. A node that does not answer rules nothing out: settlement asks again.
+    /// </summary>
+    public async Task<(string Reason, string Message)?> Permit2RefusalAsync(DecodedPayment payment, PaymentRequirement requirement, string paymentId,
+        CancellationToken cancellationToken)
+    {
+        if (payment.Permit2 is not { } permit || !chain.CanLookUp(requirement.Network))
+        {
+            return null;
+        }
+        bool used, hasCode;
+        try
+        {
+            (used, hasCode) = await chain.Permit2PreCheckAsync(requirement.Network, permit.From, permit.Nonce, cancellationToken);
+        }
+        catch (RpcUnavailableException)
+        {
+            return null;
+        }
+        if (hasCode)
+        {
+            return (ReasonCodes.Permit2InvalidSignature,
+                "The payer's address holds code (a contract wallet or an EIP-7702 delegation); contract-wallet signatures are not accepted for Permit2.");
+        }
+        // A nonce spent by a payment of ours is that payment's to answer (the same permit again, content owed).
+        return used && await payments.GetAsync(paymentId, cancellationToken) is null
+            ? (ReasonCodes.AuthorizationConsumedElsewhere, "This permit's nonce is already spent at Permit2; nothing was charged. Sign a new one.")
+            : null;
     }
 
     /// <summary>

@@ -37,6 +37,15 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         {
             failures.Add($"{GatewayOptions.Section}:Settlement:{nameof(settlement.SmartWalletFactories)} holds '{factory}', which is not a 0x address.");
         }
+        foreach (var (setting, gas) in new[]
+        {
+            (nameof(settlement.MaxTransferGas), settlement.MaxTransferGas),
+            (nameof(settlement.MaxContractWalletTransferGas), settlement.MaxContractWalletTransferGas),
+            (nameof(settlement.MaxPermit2SettleGas), settlement.MaxPermit2SettleGas),
+        }.Where(g => g.Item2 < 21_000))
+        {
+            failures.Add($"{GatewayOptions.Section}:Settlement:{setting} must be at least 21000 gas (it is {gas}).");
+        }
         if (settlement.SmartWalletDeployMinimum.IsNegative)
         {
             failures.Add($"{GatewayOptions.Section}:Settlement:{nameof(settlement.SmartWalletDeployMinimum)} must not be negative (it is {settlement.SmartWalletDeployMinimum}).");

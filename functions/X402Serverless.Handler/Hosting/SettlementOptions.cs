@@ -67,6 +67,21 @@ public sealed class SettlementOptions
         SmartWalletFactories.Select(f => Core.Evm.EvmAddress.TryParse(f, out var a) ? a : (Core.Evm.EvmAddress?)null)
             .OfType<Core.Evm.EvmAddress>().ToHashSet();
 
+    /// <summary>
+    /// The most gas the built-in facilitator spends settling one payment, per transfer method: an EIP-3009 transfer signed
+    /// by the payer's key, one signed by a contract wallet (EIP-1271, or EIP-6492 once deployed), and the Permit2 proxy's
+    /// settle. A payer's code (an EIP-7702 delegation, a wallet) runs inside the settlement on the gas wallet's gas, so a
+    /// larger estimate is refused (settlement_gas_above_limit) before anything is sent, and no transaction's gas limit
+    /// exceeds it.
+    /// </summary>
+    public long MaxTransferGas { get; set; } = 150_000;
+
+    /// <inheritdoc cref="MaxTransferGas"/>
+    public long MaxContractWalletTransferGas { get; set; } = 500_000;
+
+    /// <inheritdoc cref="MaxTransferGas"/>
+    public long MaxPermit2SettleGas { get; set; } = 250_000;
+
     /// <summary>Maximum fee per gas the built-in facilitator pays, in gwei.</summary>
     public long MaxFeePerGasGwei { get; set; } = 500;
 

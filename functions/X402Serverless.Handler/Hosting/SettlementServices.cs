@@ -25,7 +25,7 @@ internal static class SettlementServices
             var clients = new ConcurrentDictionary<string, EvmRpcClient>();
             return new RpcClients(n => n.RpcUrl is null ? null : clients.GetOrAdd(n.Id, _ => new EvmRpcClient(http, new Uri(n.RpcUrl))));
         });
-        services.AddSingleton(sp => new AuthorizationLookup(sp.GetRequiredService<RpcClients>().For));
+        services.AddSingleton(sp => new AuthorizationLookup(sp.GetRequiredService<RpcClients>().For, AuthorizationLookup.Permit2WindowFor(options.MaxTimeoutSeconds)));
         var factories = settings.SmartWalletFactorySet();
         services.AddSingleton(sp => new ContractSignatures(sp.GetRequiredService<RpcClients>().For, sp.GetRequiredService<TimeProvider>(), factories,
             settings.SmartWalletDeployMinimum));
@@ -46,6 +46,9 @@ internal static class SettlementServices
                     MaxTimeoutSeconds = options.MaxTimeoutSeconds,
                     SmartWalletFactories = factories,
                     SmartWalletDeployMinimum = settings.SmartWalletDeployMinimum,
+                    MaxTransferGas = settings.MaxTransferGas,
+                    MaxContractWalletTransferGas = settings.MaxContractWalletTransferGas,
+                    MaxPermit2SettleGas = settings.MaxPermit2SettleGas,
                 })));
         services.AddSingleton(sp => new FacilitatorCatalog(
             sp.GetRequiredService<HttpFacilitator>(), sp.GetRequiredService<BuiltInFacilitatorHolder>().Facilitator, settings.DefaultFacilitator));

@@ -35,6 +35,12 @@ public sealed class StripeOptions
     /// </summary>
     public int CheckoutRetentionDays { get; set; } = 30;
 
+    /// <summary>
+    /// The least <see cref="CheckoutRetentionDays"/> applied, whatever is configured: delayed payment methods (bank
+    /// debits) can take days to succeed, and a record forgotten before its payment lands cannot be credited.
+    /// </summary>
+    public const int MinCheckoutRetentionDays = 14;
+
     public const int MinCheckoutExpiryMinutes = 30;
 
     public const int MaxCheckoutExpiryMinutes = 24 * 60;

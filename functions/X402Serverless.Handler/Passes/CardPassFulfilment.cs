@@ -28,6 +28,11 @@ internal sealed class CardPassFulfilment(IPassStore passes, ILinkStore links, IP
             // An asynchronous payment method: its checkout.session.async_payment_succeeded comes later, paid.
             return "pass_not_paid";
         }
+        // Paid: kept from now on, whatever follows (a refund or dispute finds it); marked before anything is posted or issued.
+        if (!await passes.MarkCheckoutPaidAsync(session.Id, cancellationToken))
+        {
+            return null; // forgotten by the sweep meanwhile: nothing issued, logged for a refund as any unrecorded session
+        }
         if (!string.Equals(session.Currency, "usd", StringComparison.OrdinalIgnoreCase) || session.AmountTotal != checkout.Offer.Price.WholeCents)
         {
             return "pass_amount_mismatch";

@@ -168,6 +168,10 @@ internal static class PassPurchaseEndpoint
         // Always sync: a pass exists only for money that moved.
         var record = PaymentReservation.For(payment, requirement, link.Id, link.OrganisationId, SettlementModes.Sync, facilitator,
             s.X402.SettleRequest(http.Request, link, payment, requirement), s.Time.GetUtcNow());
+        if (await s.X402.Permit2RefusalAsync(payment, requirement, record.Id, http.RequestAborted) is { } ruledOut)
+        {
+            return await PaywallAsync(http, s, cached, ruledOut.Reason, ruledOut.Message);
+        }
         var (reserved, existing) = await s.X402.ReserveAsync(record, payment, requirement, owesContent: true, http.RequestAborted);
         ICharge? charge = reserved;
         if (reserved is null)

@@ -75,6 +75,10 @@ internal sealed class X402Authorizer(
 
         var mode = await x402.ModeForAsync(link, payment.Authorization, cancellationToken);
         var record = PaymentReservation.For(payment, requirement, link.Id, link.OrganisationId, mode, facilitator, settleRequest, time.GetUtcNow());
+        if (await x402.Permit2RefusalAsync(payment, requirement, record.Id, cancellationToken) is { } ruledOut)
+        {
+            return Paywall(cached, ruledOut.Reason, ruledOut.Message); // before the reservation and the upstream: nothing charged
+        }
         var (charge, existing) = await x402.ReserveAsync(record, payment, requirement, owesContent: true, cancellationToken);
         if (charge is not null)
         {

@@ -8,9 +8,12 @@ namespace X402Serverless.Handler.Stripe;
 /// <summary>
 /// Forgets card checkouts (top-ups and passes) that never credited anything: at once when Stripe's signed
 /// <c>checkout.session.expired</c> says so (an expired session can no longer be paid), and in the maintenance pass for
-/// records older than <see cref="StripeOptions.CheckoutRetentionDays"/> whose event never came. A checkout that
-/// credited something (its ledger entry, keyed by the session, exists) is always kept: refunds and disputes find it
-/// through it. A completion for a forgotten session later is handled as any unrecorded session: nothing is credited
+/// records older than <see cref="StripeOptions.CheckoutRetentionDays"/> (at least 14 days) whose event never came. A
+/// checkout that was paid is always kept: refunds and disputes find it through it. Fulfilment marks the record paid before
+/// it credits anything, and the store deletes only an unmarked record in the same step as that check (SQLite: one
+/// statement; Table Storage: If-Match on the ETag it read), so a payment arriving mid-sweep keeps it; a record forgotten
+/// first is not credited (a completion for it is logged for a refund). Records credited before the mark existed are
+/// kept by their ledger entry, checked first. A completion for a forgotten session later is handled as any unrecorded session: nothing is credited
 /// and it is logged with the session id for a refund (<see cref="UnrecordedCheckouts"/>).
 /// </summary>
 internal sealed partial class CardCheckoutSweep(ICardTopUpStore topUps, IPassStore passes, ILedger ledger, StripeCheckoutClient stripe,
@@ -27,11 +30,11 @@ internal sealed partial class CardCheckoutSweep(ICardTopUpStore topUps, IPassSto
         {
             return "expired_but_credited"; // cannot happen for a session Stripe expired; kept, whatever the event says
         }
-        if (await topUps.DeleteAsync(sessionId, cancellationToken))
+        if (await topUps.DeleteUnpaidAsync(sessionId, cancellationToken))
         {
             return "topup_expired";
         }
-        return await passes.DeleteCheckoutAsync(sessionId, cancellationToken) ? "pass_checkout_expired" : "not_recorded";
+        return await passes.DeleteUnpaidCheckoutAsync(sessionId, cancellationToken) ? "pass_checkout_expired" : "not_recorded";
     }
 
     /// <summary>Forgets old checkouts that credited nothing; how many.</summary>
@@ -41,12 +44,12 @@ internal sealed partial class CardCheckoutSweep(ICardTopUpStore topUps, IPassSto
         {
             return 0; // no checkouts are opened here
         }
-        var before = time.GetUtcNow() - TimeSpan.FromDays(Math.Max(1, options.Value.CheckoutRetentionDays));
+        var before = time.GetUtcNow() - TimeSpan.FromDays(Math.Max(StripeOptions.MinCheckoutRetentionDays, options.Value.CheckoutRetentionDays));
         var forgotten = 0;
         forgotten += await SweepAsync(before, (since, max) => topUps.OpenedBetweenAsync(since, before, max, cancellationToken),
-            t => (t.SessionId, t.CreatedAt), id => topUps.DeleteAsync(id, cancellationToken), cancellationToken);
+            t => (t.SessionId, t.CreatedAt), id => topUps.DeleteUnpaidAsync(id, cancellationToken), cancellationToken);
         forgotten += await SweepAsync(before, (since, max) => passes.CheckoutsOpenedBetweenAsync(since, before, max, cancellationToken),
-            c => (c.SessionId, c.CreatedAt), id => passes.DeleteCheckoutAsync(id, cancellationToken), cancellationToken);
+            c => (c.SessionId, c.CreatedAt), id => passes.DeleteUnpaidCheckoutAsync(id, cancellationToken), cancellationToken);
         if (forgotten > 0)
         {
             Swept(logger, forgotten);

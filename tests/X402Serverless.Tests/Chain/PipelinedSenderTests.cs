@@ -182,7 +182,7 @@ public sealed class PipelinedSenderTests(ChainFixture chain) : IAsyncLifetime, I
     {
         var data = Eip3009Calls.BalanceOf(of ?? ChainFixture.NewAddress());
         var gas = await _rpc.EstimateGasAsync(_wallet.Address, chain.Token, data, CancellationToken.None);
-        return await sender.SendAsync(_rpc, _network, data, gas + i, CancellationToken.None);
+        return await sender.SendAsync(_rpc, _network, data, gas + i, long.MaxValue, CancellationToken.None);
     }
 
     /// <summary>How an address shows in a raw transaction's hex: in a call's data, or as the recipient of a filler.</summary>

@@ -37,6 +37,16 @@ public sealed class ConfigurationTests
     }
 
     [Theory]
+    [InlineData("X402:Settlement:MaxTransferGas", "0")]
+    [InlineData("X402:Settlement:MaxContractWalletTransferGas", "20999")]
+    [InlineData("X402:Settlement:MaxPermit2SettleGas", "-1")]
+    public async Task A_settlement_gas_ceiling_below_a_plain_transaction_fails_the_start(string setting, string value)
+    {
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => StartAsync(setting, value));
+        Assert.Contains($"{setting} must be at least 21000 gas", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("-1")]
     [InlineData("3")]
     public async Task A_webhook_retention_shorter_than_a_week_fails_the_start(string value)

@@ -122,7 +122,7 @@ public sealed class Permit2PaymentTests(ChainFixture chain)
     }
 
     [Fact]
-    public async Task A_permit_whose_nonce_the_payer_burned_is_refused_as_consumed_elsewhere_and_nothing_moves()
+    public async Task A_permit_whose_nonce_the_payer_burned_is_refused_as_consumed_elsewhere_before_the_upstream_and_nothing_moves()
     {
         var payerKey = await chain.Permit2PayerAsync();
         var link = await Permit2LinkAsync("builtin");
@@ -132,9 +132,11 @@ public sealed class Permit2PaymentTests(ChainFixture chain)
 
         using var response = await SendAsync(link.Url, payment.V2Header());
 
+        // Refused from Permit2's nonceBitmap before anything is reserved or the upstream called.
         Assert.Equal("authorization_consumed_elsewhere", await ErrorOfAsync(response));
         Assert.Equal(0, await chain.BalanceAsync(link.PayTo));
-        Assert.Equal(PaymentStatus.Failed, (await Payments.GetAsync(PaymentId.For(84532, chain.Token, payment.Payer, Core.Evm.AbiWord.UInt256(payment.Nonce)), default))!.Status);
+        Assert.Null(await Payments.GetAsync(PaymentId.For(84532, chain.Token, payment.Payer, Core.Evm.AbiWord.UInt256(payment.Nonce)), default));
+        Assert.Equal(0, chain.Upstream.Hits(link.UpstreamPath));
     }
 
     [Fact]

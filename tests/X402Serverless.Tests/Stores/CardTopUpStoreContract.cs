@@ -61,10 +61,36 @@ public abstract class CardTopUpStoreContract
         Assert.Equal(opened[2], between[0]);
         Assert.Equal([opened[3].SessionId], (await store.OpenedBetweenAsync(Now.AddDays(-30), Now, 1, default)).Select(t => t.SessionId));
 
-        Assert.True(await store.DeleteAsync(opened[2].SessionId, default));
-        Assert.False(await store.DeleteAsync(opened[2].SessionId, default));
+        Assert.True(await store.DeleteUnpaidAsync(opened[2].SessionId, default));
+        Assert.False(await store.DeleteUnpaidAsync(opened[2].SessionId, default));
         Assert.Null(await store.GetAsync(opened[2].SessionId, default));
         Assert.Equal([opened[1].SessionId], (await store.OpenedBetweenAsync(Now.AddDays(-2), Now, 10, default)).Select(t => t.SessionId));
+    }
+
+    [Fact]
+    public async Task A_top_up_marked_paid_is_never_forgotten_and_a_forgotten_one_cannot_be_marked()
+    {
+        var store = await StoreAsync();
+        CardTopUp TopUp() => new()
+        {
+            SessionId = $"cs_test_{Guid.NewGuid():N}", Kind = CardTopUp.Payer, AccountId = "payer_1", Amount = Usd.Parse("5.00"), Currency = "usd", CreatedAt = Now,
+        };
+        var paid = TopUp();
+        var unpaid = TopUp();
+        Assert.True(await store.AddAsync(paid, default));
+        Assert.True(await store.AddAsync(unpaid, default));
+
+        // Listed by a sweep, then paid before its delete: the delete leaves it.
+        Assert.Contains(paid.SessionId, (await store.OpenedBetweenAsync(Now.AddMinutes(-1), Now.AddMinutes(1), 10, default)).Select(t => t.SessionId));
+        Assert.True(await store.MarkPaidAsync(paid.SessionId, default));
+        Assert.True(await store.MarkPaidAsync(paid.SessionId, default)); // a redelivered event marks again, harmlessly
+        Assert.False(await store.DeleteUnpaidAsync(paid.SessionId, default));
+        Assert.Equal(paid, await store.GetAsync(paid.SessionId, default));
+
+        Assert.True(await store.DeleteUnpaidAsync(unpaid.SessionId, default));
+        Assert.False(await store.MarkPaidAsync(unpaid.SessionId, default));
+        Assert.False(await store.MarkPaidAsync("cs_test_never_opened", default));
+        Assert.Null(await store.GetAsync(unpaid.SessionId, default));
     }
 }
 

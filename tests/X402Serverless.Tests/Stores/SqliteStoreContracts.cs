@@ -174,7 +174,8 @@ public sealed class SqliteWebhookEndpointStoreTests : WebhookEndpointStoreContra
             await command.ExecuteNonQueryAsync();
             command.CommandText = "PRAGMA user_version;";
             var version = (long)(await command.ExecuteScalarAsync())!;
-            command.CommandText = $"PRAGMA user_version = {version - 1};";
+            // Back over the retention migration and the one after it (paid_checkouts, written to run again: IF NOT EXISTS).
+            command.CommandText = $"PRAGMA user_version = {version - 2};";
             await command.ExecuteNonQueryAsync();
         }
         await using var upgraded = new SqliteDatabase(path);

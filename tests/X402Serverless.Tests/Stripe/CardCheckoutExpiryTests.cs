@@ -80,6 +80,62 @@ public sealed class CardCheckoutExpiryTests(CreditsFixture fixture) : IClassFixt
         Assert.Equal(5_000_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits("payer_sweep"), default)).Micros);
     }
 
+    [Fact]
+    public async Task A_checkout_paid_between_the_sweeps_ledger_check_and_its_delete_is_kept_and_credited_once()
+    {
+        using var org = await fixture.NewOrganisationAsync();
+        var payer = await CreditsFixture.NewPayerAsync(org, new { name = "Paid mid-sweep" });
+        var topUp = new CardTopUp
+        {
+            SessionId = "cs_test_" + Guid.NewGuid().ToString("N"), Kind = CardTopUp.Payer, AccountId = payer.Id, Amount = Usd.Parse("5.00"), Currency = "usd",
+            CreatedAt = DateTimeOffset.UtcNow.AddDays(-31), // a delayed payment method, succeeding just as the sweep reaches it
+        };
+        Assert.True(await TopUps.AddAsync(topUp, default));
+        // The sweep's ledger check answers "not credited", and the payment lands right after it, before the delete.
+        var ledger = new RacingLedger(fixture.Ledger, async key =>
+        {
+            if (key == CardTopUpFulfilment.PaymentRefFor(topUp.SessionId))
+            {
+                Assert.Equal("credited", await DeliverAndWaitAsync(CardRefundTests.Completed("evt_race_" + topUp.SessionId, topUp.SessionId, 500,
+                    "pi_" + Guid.NewGuid().ToString("N"))));
+            }
+        });
+
+        await Sweep(ledger, retentionDays: 30).RunAsync(default);
+
+        Assert.Equal(topUp, await TopUps.GetAsync(topUp.SessionId, default)); // kept: a refund or dispute finds it
+        Assert.Equal(5_000_000, (await fixture.Ledger.BalanceAsync(Accounts.Credits(payer.Id), default)).Micros);
+    }
+
+    [Fact]
+    public async Task The_retention_is_at_least_fourteen_days_whatever_is_configured()
+    {
+        var now = DateTimeOffset.UtcNow;
+        CardTopUp TopUp(double daysAgo) => new()
+        {
+            SessionId = "cs_test_" + Guid.NewGuid().ToString("N"), Kind = CardTopUp.Payer, AccountId = "payer_floor", Amount = Usd.Parse("5.00"), Currency = "usd",
+            CreatedAt = now.AddDays(-daysAgo),
+        };
+        var twoDays = TopUp(2);
+        var thirteenDays = TopUp(13);
+        var fifteenDays = TopUp(15);
+        foreach (var topUp in new[] { twoDays, thirteenDays, fifteenDays })
+        {
+            Assert.True(await TopUps.AddAsync(topUp, default));
+        }
+
+        await Sweep(fixture.Ledger, retentionDays: 1).RunAsync(default);
+
+        Assert.NotNull(await TopUps.GetAsync(twoDays.SessionId, default));
+        Assert.NotNull(await TopUps.GetAsync(thirteenDays.SessionId, default));
+        Assert.Null(await TopUps.GetAsync(fifteenDays.SessionId, default));
+    }
+
+    private Handler.Stripe.CardCheckoutSweep Sweep(ILedger ledger, int retentionDays) => new(TopUps, fixture.Gateway.Services.GetRequiredService<IPassStore>(), ledger,
+        fixture.Gateway.Services.GetRequiredService<Handler.Stripe.StripeCheckoutClient>(),
+        Microsoft.Extensions.Options.Options.Create(new Handler.Hosting.StripeOptions { CheckoutRetentionDays = retentionDays }), TimeProvider.System,
+        Microsoft.Extensions.Logging.Abstractions.NullLogger<Handler.Stripe.CardCheckoutSweep>.Instance);
+
     private static string Expired(string eventId, string session) => JsonSerializer.Serialize(new
     {
         id = eventId, @object = "event", type = "checkout.session.expired",

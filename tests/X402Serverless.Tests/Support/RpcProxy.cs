@@ -35,6 +35,9 @@ internal sealed class RpcProxy : IAsyncDisposable
     /// <summary>How many times a JSON-RPC method was asked through the proxy.</summary>
     public int Calls(string method) => _calls.GetValueOrDefault(method);
 
+    /// <summary>Every JSON-RPC call asked through the proxy, whatever its method.</summary>
+    public int TotalCalls => _calls.Values.Sum();
+
     public static async Task<RpcProxy> StartAsync(string target)
     {
         var proxy = new RpcProxy();
