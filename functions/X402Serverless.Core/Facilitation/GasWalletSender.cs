@@ -55,7 +55,7 @@ internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOption
         {
             return (null, BuiltInFacilitator.GasPriceAboveCap);
         }
-        var gas = gasEstimate * 5 / 4;
+        var gas = GasEstimates.LimitOf(gasEstimate);
         var nonces = NoncesOf(network.ChainId);
         var key = to == network.Asset ? Convert.ToHexString(data) : Convert.ToHexString(to.Bytes) + Convert.ToHexString(data);
         if (await SentBeforeAsync(rpc, nonces, key, cancellationToken) is { } before)
