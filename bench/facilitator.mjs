@@ -2,7 +2,7 @@
 // loopback like tests/peers/facilitator.mjs, but set up for concurrent load on a local chain, so the reference stack
 // is measured at its best: viem's nonce manager hands out the gas wallet's nonces (without it, concurrent settlements
 // race for the same nonce and fail), and each receipt is asked for as the gateway's built-in facilitator asks: at once,
-// then at growing intervals (5 ms doubling to 200 ms), so it too learns of a transaction anvil mined on arrival within
+// then at growing intervals (2 ms doubling to 200 ms), so it too learns of a transaction anvil mined on arrival within
 // milliseconds (viem's own wait watches the block number, every 4 s by default on a chain it does not know).
 // Usage: node facilitator.mjs <rpcUrl> <gasKey> <network e.g. eip155:84532>. Prints "listening <port>" once ready.
 import http from "node:http";
@@ -24,11 +24,11 @@ const signer = toFacilitatorEvmSigner({
   verifyTypedData: (a) => wallet.verifyTypedData(a),
   writeContract: (a) => wallet.writeContract({ ...a, args: a.args ?? [] }),
   sendTransaction: (a) => wallet.sendTransaction(a),
-  // The gateway's own receipt policy: asked at once, then after 5 ms, doubling up to 200 ms. (viem's block-watching
+  // The gateway's own receipt policy: asked at once, then after 2 ms, doubling up to 200 ms. (viem's block-watching
   // wait, set to a 10 ms interval, was seen to hold one settlement for its whole 30 s timeout on anvil.)
   waitForTransactionReceipt: async ({ hash, timeout = 30_000 }) => {
     const deadline = Date.now() + timeout;
-    for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
+    for (let wait = 2; ; wait = Math.min(wait * 2, 200)) {
       try {
         return await wallet.getTransactionReceipt({ hash });
       } catch (e) {

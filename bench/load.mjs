@@ -97,6 +97,7 @@ async function row(spec) {
   const { name, group, url, concurrency, count, headersFor = () => ({}), expect = 200, payTo = null, mode = null, linkId = null, base = null } = spec;
   const warm = Math.min(cfg.warmup, count);
   const cpuBefore = base === cfg.gateway ? gatewayCpuMs() : NaN;
+  const chainBefore = spec.payments ? await chainMark() : null;
   let w, m;
   if (spec.payments && x402Generator === "wrk") {
     w = await wrkPaid({ url, concurrency, payments: spec.payments.slice(0, warm), seconds: cfg.seconds, expect });
@@ -107,10 +108,12 @@ async function row(spec) {
   }
   // The gateway's own CPU per answer (warm-up included), less sensitive than req/s to what else the machine runs.
   const cpuPerCall = (gatewayCpuMs() - cpuBefore) / (m.sent + w.sent);
-  const r = { name, group, concurrency, ...m, expect, payTo, mode, linkId, base, okWithWarmup: m.ok + w.ok, warmStatuses: w.statuses, cpuPerCall };
+  const r = { name, group, concurrency, ...m, expect, payTo, mode, linkId, base, okWithWarmup: m.ok + w.ok, warmStatuses: w.statuses, cpuPerCall,
+    chain: chainBefore && mode !== "deferred" ? chainUse(chainBefore, await chainMark(), m.sent + w.sent) : null };
   rows.push(r);
   const other = Object.entries(m.statuses).filter(([s]) => String(s) !== String(expect)).map(([s, n]) => `${s}×${n}`).join(" ");
   log(`${name} c${concurrency}: ${m.ok}/${m.sent} ${expect} in ${m.elapsed.toFixed(1)}s, ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(2)} ms` +
+    (r.chain ? `, anvil CPU ${r.chain.cpuPerCall.toFixed(2)} ms and ${r.chain.perBlock.toFixed(1)} requests per block` : "") +
     `${Number.isFinite(cpuPerCall) ? `, gateway CPU ${cpuPerCall.toFixed(2)} ms per call` : ""}${other ? ", other: " + other : ""}`);
   return r;
 }
@@ -419,12 +422,22 @@ async function awaitSettlement(of, boundSeconds) {
   return (Date.now() - started) / 1000;
 }
 
-// Deferred rows first; their backlog settles (the bounded wait) before the sync rows, which share the gas wallet.
-for (const x of x402Rows.filter((x) => x.mode === "deferred")) await x402Row(x);
-const deferredRows = rows.filter((r) => r.mode === "deferred");
-const deferredBacklog = deferredRows.reduce((n, r) => n + r.okWithWarmup, 0) - (await Promise.all(deferredRows.map((r) => transfersTo(r.payTo)))).reduce((a, b) => a + b, 0);
-const settleWaited = await awaitSettlement(deferredRows, cfg.settleWaitSeconds);
-for (const x of x402Rows.filter((x) => x.mode !== "deferred")) await x402Row(x);
+// The chain-bound rows first, side by side on a chain in the same condition: anvil recomputes its state root from every
+// storage slot on each block it mines, and each EIP-3009 transfer adds a slot (the authorization's used flag), so every
+// settlement makes the next block dearer for everyone (bench/anvil-probe.mjs measures it). The deferred rows' ~8,000
+// settlements come after them, and at each concurrency the reference stack goes first, on the least-used chain: the
+// gateway's sync rows are never measured on a fresher chain than the one they are compared with.
+const refPayTos = cfg.referencePayTos;
+const referenceRow = async (i, c) => {
+  const url = `${cfg.reference}/r/${i}/quote`;
+  const payments = await sign(url, Math.min(cfg.warmup, cfg.syncRequests) + cfg.syncRequests);
+  await row({ name: "reference: @x402/express + official facilitator", group: "x402", url, concurrency: c, count: cfg.syncRequests,
+    headersFor: paid(payments), payments, payTo: refPayTos[i], mode: "reference" });
+};
+for (const [i, c] of cfg.x402Concurrency.entries()) {
+  if (wanted("reference")) await referenceRow(i, c);
+  for (const x of x402Rows.filter((x) => x.mode !== "deferred" && x.concurrency === c)) await x402Row(x);
+}
 // ---- facilitator (BENCH_ONLY tag "facilitator"): the built-in facilitator's own settlements/s, fresh payments POSTed to
 // the gateway's /facilitator/settle at concurrency 16; a 200 counts only with success true, its transfer counted on
 // chain like the other rows. Self-contained: its own request loop and link. ----
@@ -437,12 +450,19 @@ if (wanted("facilitator")) {
     return JSON.stringify({ x402Version: 2, paymentPayload, paymentRequirements: paymentPayload.accepted });
   });
   const settleUrl = new URL("/facilitator/settle", cfg.gateway);
+  const refusals = new Map(); // errorMessage -> count, logged after the row (the table shows the reasons only)
   const post = (agent, body) => new Promise((resolve) => {
     const req = http.request(settleUrl, { method: "POST", agent, headers: { "content-type": "application/json",
       authorization: `Bearer ${cfg.adminKey}`, "content-length": Buffer.byteLength(body) } }, (r) => {
       let text = "";
       r.on("data", (d) => (text += d));
-      r.on("end", () => { try { const j = JSON.parse(text); resolve(r.statusCode === 200 && j.success ? 200 : `${r.statusCode} ${j.errorReason ?? j.code ?? ""}`.trim()); } catch { resolve(r.statusCode); } });
+      r.on("end", () => {
+        try {
+          const j = JSON.parse(text);
+          if (!(r.statusCode === 200 && j.success) && j.errorMessage) refusals.set(j.errorMessage, (refusals.get(j.errorMessage) ?? 0) + 1);
+          resolve(r.statusCode === 200 && j.success ? 200 : `${r.statusCode} ${j.errorReason ?? j.code ?? ""}`.trim());
+        } catch { resolve(r.statusCode); }
+      });
       r.on("error", (e) => resolve(`ERR ${e.code ?? e.message}`));
     });
     req.on("error", (e) => resolve(`ERR ${e.code ?? e.message}`));
@@ -468,21 +488,22 @@ if (wanted("facilitator")) {
     const pct = (p) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : NaN);
     return { sent: next, ok: latencies.length, statuses, elapsed, rps: latencies.length / elapsed, p50: pct(0.5), p95: pct(0.95), p99: pct(0.99) };
   };
+  const chainBefore = await chainMark();
   const w = await settleRun(0, warm);
   const m = await settleRun(w.sent, count);
+  const chain = chainUse(chainBefore, await chainMark(), w.sent + m.sent);
   rows.push({ name: "gateway: facilitator /settle (built-in), settlements/s", group: "x402", concurrency, ...m, expect: 200, payTo,
-    mode: "facilitator", linkId: null, base: null, okWithWarmup: m.ok + w.ok, warmStatuses: w.statuses });
-  log(`facilitator /settle c${concurrency}: ${m.ok}/${m.sent} settled in ${m.elapsed.toFixed(1)}s, ${m.rps.toFixed(0)}/s, p50 ${m.p50.toFixed(2)} ms`);
+    mode: "facilitator", linkId: null, base: null, okWithWarmup: m.ok + w.ok, warmStatuses: w.statuses, chain });
+  for (const [message, n] of refusals) log(`facilitator /settle refused ${n}×: ${message}`);
+  log(`facilitator /settle c${concurrency}: ${m.ok}/${m.sent} settled in ${m.elapsed.toFixed(1)}s, ${m.rps.toFixed(0)}/s, p50 ${m.p50.toFixed(2)} ms, ` +
+    `anvil CPU ${chain.cpuPerCall.toFixed(2)} ms and ${chain.perBlock.toFixed(1)} settlements per block`);
 }
 // ---- end facilitator ----
-const refPayTos = cfg.referencePayTos;
-for (const [i, c] of cfg.x402Concurrency.entries()) {
-  if (!wanted("reference")) break;
-  const url = `${cfg.reference}/r/${i}/quote`;
-  const payments = await sign(url, Math.min(cfg.warmup, cfg.syncRequests) + cfg.syncRequests);
-  await row({ name: "reference: @x402/express + official facilitator", group: "x402", url, concurrency: c, count: cfg.syncRequests,
-    headersFor: paid(payments), payments, payTo: refPayTos[i], mode: "reference" });
-}
+// Deferred rows last: their answers do not wait for the chain, their settlement (bounded below) does.
+for (const x of x402Rows.filter((x) => x.mode === "deferred")) await x402Row(x);
+const deferredRows = rows.filter((r) => r.mode === "deferred");
+const deferredBacklog = deferredRows.reduce((n, r) => n + r.okWithWarmup, 0) - (await Promise.all(deferredRows.map((r) => transfersTo(r.payTo)))).reduce((a, b) => a + b, 0);
+const settleWaited = await awaitSettlement(deferredRows, cfg.settleWaitSeconds);
 const settled = rows.filter((r) => r.payTo);
 await awaitSettlement(settled, Number(process.env.BENCH_FINAL_WAIT ?? 30));
 // Where the gateway's payments of a row that does not add up stand (each status counted up to 500).
@@ -501,11 +522,17 @@ for (const r of settled.filter((x) => x.linkId && x.onChain !== x.okWithWarmup))
 }
 
 // The SQLite gateway's user+system CPU time so far, in ms (/proc/<pid>/stat, clock ticks of 10 ms).
-function gatewayCpuMs(pid = cfg.gatewayPid) {
+function gatewayCpuMs(pid = cfg.gatewayPid) { return cpuMs(pid); }
+function cpuMs(pid) {
   try {
     const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
     return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch { return NaN; }
+}
+// What a chain-bound row cost the chain: anvil's CPU time and the blocks it mined, per paid request (warm-up included).
+async function chainMark() { return { cpu: cpuMs(cfg.anvilPid), block: Number(await rpc("eth_blockNumber", [])) }; }
+function chainUse(before, after, requests) {
+  return { cpuPerCall: (after.cpu - before.cpu) / requests, perBlock: requests / Math.max(1, after.block - before.block) };
 }
 
 // ---- soak (BENCH_SOAK_SECONDS): the credits-paid call at half the peak measured in this run, a minute at a time, with
@@ -582,15 +609,26 @@ const md = [
   `- on chain / 200s: \`Transfer\` events of the token to the row's own \`payTo\` after the rows, against the row's 200s`,
   `  (warm-up included). Deferred rows are settled by the gateway's worker after their answers, so their count is bounded`,
   "  by settlement, not by the generator: every payment must land within the wait below and its authorization's validity",
-  `  (300 s from signing). After them, ${deferredBacklog}`,
-  `  payments were still to settle; the run waited ${f(settleWaited)} s for them (bound ${cfg.settleWaitSeconds} s) before the sync rows, which`,
-  "  share the gas wallet.",
+  `  (300 s from signing). The deferred rows run last (below); after them, ${deferredBacklog}`,
+  `  payments were still to settle, and the run waited ${f(settleWaited)} s for them (bound ${cfg.settleWaitSeconds} s).`,
+  "- Order of the x402 rows, for a chain in the same condition under every comparison: anvil recomputes its state root",
+  "  from every storage slot on each block it mines, and each EIP-3009 settlement adds a slot (its authorization's used",
+  "  flag), so each settlement makes later blocks dearer for every row alike (`bench/anvil-probe.mjs` on a bare anvil,",
+  "  this machine loaded: a sequential transferWithAuthorization took 6.2, 10.4 and 15.2 ms after 100, 1,700 and 3,300",
+  "  authorizations used, while plain transfers between a few accounts stayed at 3–6 ms). The sync rows and the reference therefore run before the deferred",
+  "  rows' thousands of settlements, one concurrency at a time, the reference first: the gateway's rows are never",
+  "  measured on a fresher chain than the reference they are compared with (they follow its ~" + (cfg.warmup + cfg.syncRequests) + " settlements).",
+  "  anvil runs with `--prune-history 64` (64 recent states kept in memory, none written to disk: by default each block",
+  "  also persists a snapshot of the whole state, and the same probe took 4.5, 26.5 and 48.9 ms); it applies to every row alike.",
   "- CPU per call (the SQLite gateway's user+system time from /proc over the row; Kestrel alone's own for its rows): " + rows.filter((r) => Number.isFinite(r.cpuPerCall))
     .map((r) => `${r.name.replace("gateway: ", "")} c${r.concurrency} ${f(r.cpuPerCall, 2)} ms`).join("; ") + ".",
   ...(rows.some((r) => r.name.startsWith("Kestrel alone")) ? ["- Kestrel alone: the bench tool's bare ASP.NET Core app (`X402Serverless.Bench kestrel`), same runtime and",
     "  machine, none of the gateway in it: the gateway's own 402 (status, `PAYMENT-REQUIRED`, body) written as fixed bytes, and",
     "  each call sent to the same upstream with a bare pooled HttpClient and copied back. What the framework itself gives here;",
     "  the gateway's 402 and credits-paid rows are that plus the gateway's work."] : []),
+  ...(rows.some((r) => r.chain) ? ["- the chain's side of the sync rows (anvil's user+system time from /proc, and the blocks it mined, over the row,",
+    "  warm-up included): " + rows.filter((r) => r.chain).map((r) => `${r.name.replace("gateway: ", "").replace(/ \(built-in\).*$/, "").replace(": @x402/express + official facilitator", "")} c${r.concurrency} ` +
+    `${f(r.chain.cpuPerCall, 2)} ms, ${f(r.chain.perBlock, 1)} per block`).join("; ") + "."] : []),
   ...(rows.some((r) => r.group === "catalogue") ? [`- catalogue rows: ${cfg.catalogueLinks} listed links seeded through the management API on the SQLite`,
     "  gateway, then wrk like the proxy rows on the public documents: the catalogue page (`Accept: text/html`), discovery",
     "  (`?limit=100`) and `/openapi.json`, asked with `Accept-Encoding: gzip` as browsers and crawlers ask, fresh (200) and",
@@ -602,10 +640,10 @@ const md = [
     "  both read the daily counters, never the payments, so the two sizes answer alike. No ratio."] : []),
   ...(cfg.gatewayTable ? ["- [Table Storage]: a second gateway, the same build and settings but on Table Storage (Azurite, the npm",
     "  emulator, in memory on loopback) with its own gas wallet (anvil account #2), as in Azure minus the network."] : []),
-  "- Upstream: nginx answering a small JSON body. Chain: anvil (automine) with an EIP-3009 test token. Gateway:",
+  "- Upstream: nginx answering a small JSON body. Chain: anvil (automine, `--prune-history 64`) with an EIP-3009 test token. Gateway:",
   "  Release build, standalone, SQLite, built-in facilitator with its own gas wallet (anvil account #1); the official",
   "  facilitator (bench/facilitator.mjs: viem nonce manager; each receipt asked for as the gateway asks, at once then",
-  "  at growing intervals, 5 ms doubling to 200 ms) uses anvil account #0. Deferred links serve any wallet content-first (`deferredPayers: \"any\"`) with",
+  "  at growing intervals, 2 ms doubling to 200 ms) uses anvil account #0. Deferred links serve any wallet content-first (`deferredPayers: \"any\"`) with",
   "  the per-wallet bound on unsettled payments lifted (`X402__Settlement__DeferredMaxInFlightPerPayer`).",
   "",
   ...(soak ? [

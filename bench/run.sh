@@ -134,12 +134,13 @@ nginx_conf "$WORK/proxy" "upstream api { server 127.0.0.1:$UPSTREAM_PORT; keepal
 "$NGINX" -c "$WORK/proxy/nginx.conf" -p "$WORK/proxy" >"$WORK/nginx.log" 2>&1 & PIDS+=($!)
 wait_http "http://127.0.0.1:$NGINX_PORT/quote" nginx "${PIDS[-1]}"
 
-# anvil (chain 84532, automine) and the token; account #0 deploys and pays the official facilitator's gas, account #1 is
+# anvil (chain 84532, automine; --prune-history: see results.md's footnote on the order of the x402 rows) and the token; account #0 deploys and pays the official facilitator's gas, account #1 is
 # the gateway's gas wallet (anvil's public test keys).
 DEPLOYER_KEY=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
 GAS_KEY=0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
 RPC="http://127.0.0.1:$RPC_PORT"
-"$ANVIL" --host 127.0.0.1 --port "$RPC_PORT" --chain-id 84532 --silent >"$WORK/anvil.log" 2>&1 & PIDS+=($!)
+"$ANVIL" --host 127.0.0.1 --port "$RPC_PORT" --chain-id 84532 --prune-history 64 --silent >"$WORK/anvil.log" 2>&1 & PIDS+=($!)
+export ANVIL_PID="${PIDS[-1]}" # its CPU time per sync row goes in the report
 for _ in $(seq 1 100); do curl -s -X POST -H 'content-type: application/json' --data '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' "$RPC" >/dev/null && break; sleep 0.1; done
 TOKEN="$(cd "$PEERS" && node deploy.mjs "$RPC" "$DEPLOYER_KEY" 0x0000000000000000000000000000000000000001 0 | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).token))')" \
   || die "token deployment failed"
@@ -202,7 +203,7 @@ node -e 'console.log(JSON.stringify({
   referencePayTos: process.argv[16].split(","), proxySeconds: +process.env.BENCH_PROXY_SECONDS, proxyWarmupSeconds: +process.env.BENCH_PROXY_WARMUP_SECONDS, proxyMaxRequests: +(process.env.BENCH_PROXY_MAX_REQUESTS ?? 0), wrk: process.argv[17], gatewayTable: process.argv[18], paidRequests: +process.env.BENCH_PAID_REQUESTS,
   syncRequests: +process.env.BENCH_SYNC_REQUESTS, seconds: +process.env.BENCH_SECONDS, warmup: +process.env.BENCH_WARMUP,
   settleWaitSeconds: +process.env.BENCH_SETTLE_WAIT, proxyConcurrency: +process.env.BENCH_PROXY_CONCURRENCY,
-  x402Concurrency: [1, 16], payers: 16, catalogueLinks: +process.env.BENCH_CATALOGUE_LINKS, gatewayPid: +process.argv[19], soakSeconds: +process.env.BENCH_SOAK_SECONDS,
+  x402Concurrency: [1, 16], payers: 16, catalogueLinks: +process.env.BENCH_CATALOGUE_LINKS, gatewayPid: +process.argv[19], anvilPid: +process.env.ANVIL_PID, soakSeconds: +process.env.BENCH_SOAK_SECONDS,
   gatewayData: process.argv[20], benchTool: process.argv[21] }))' \
   "$SMOKE" "$OUT" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- . 2>/dev/null || echo ' (with local changes)')" \
   "$(dotnet --version)" "$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')" "$("$ANVIL" --version | head -n1 | awk '{print $3}')" \

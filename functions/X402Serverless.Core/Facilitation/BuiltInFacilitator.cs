@@ -9,7 +9,9 @@ namespace X402Serverless.Core.Facilitation;
 
 /// <summary>
 /// Settles with the operator's own gas wallet: verify locally, check the chain and estimate the gas (which simulates
-/// the transfer) side by side, sign an EIP-1559 transferWithAuthorization, send it, wait for the receipt. Settling an authorization that is already used on
+/// the transfer) side by side, or, once a transfer of the same shape was estimated, just run it once within that
+/// estimate's limit (<see cref="GasEstimates"/>); sign an EIP-1559 transferWithAuthorization, send it, wait for the
+/// receipt. Settling an authorization that is already used on
 /// chain reports the transaction that used it, so retries are idempotent.
 /// </summary>
 public sealed class BuiltInFacilitator(
@@ -28,6 +30,7 @@ public sealed class BuiltInFacilitator(
     private readonly ContractSignatures _contracts = new(rpcFor, time, options.SmartWalletFactories, options.SmartWalletDeployMinimum);
     private readonly GasWalletSender _sender = new(wallet, options, time);
     private readonly ReceiptWatch _receipts = new(time, options);
+    private readonly GasEstimates _estimates = new();
 
     // Built on first use (an initializer cannot read the fields above); one instance for every caller, since the
     // deployment's in-flight map must be shared.
@@ -92,6 +95,13 @@ public sealed class BuiltInFacilitator(
             var lookup = new AuthorizationLookup(_ => rpc, AuthorizationLookup.Permit2WindowFor(options.MaxTimeoutSeconds));
             var transfer = AuthorizedTransfer.Of(auth);
             var data = Eip3009Calls.TransferWithAuthorization(auth, signature);
+            if (!contractWallet && await FitsLastEstimateAsync(rpc, network, data, signature.Length, cancellationToken) is { } known)
+            {
+                // The transfer runs as the gas wallet would send it, within the limit it will be sent with (never above
+                // an EOA's ceiling): the nonce is unused and the balance enough, so none of the reads below is needed. A
+                // contract wallet always takes the full path, its estimate checked against its own ceiling.
+                return await SendAndAwaitAsync(request, rpc, network, lookup, payment, data, known, options.MaxTransferGas, cancellationToken);
+            }
             // The three reads before paying gas go out together, one round trip's wait instead of three.
             var stateRead = lookup.FindAsync(network, transfer, cancellationToken);
             var balanceRead = rpc.EthCallAsync(wallet.Address, network.Asset, Eip3009Calls.BalanceOf(auth.From), cancellationToken);
@@ -123,17 +133,12 @@ public sealed class BuiltInFacilitator(
             {
                 return tooCostly;
             }
-
-            var (hash, failure) = await _sender.SendAsync(rpc, network, data, gas, ceiling, cancellationToken);
-            if (hash is null)
+            if (!contractWallet)
             {
-                return new SettleOutcome(false, false, null, network.Id, auth.From.ToString(), failure, failure);
+                // Only an EOA's transfer, within its ceiling, is the shape later transfers are tried against.
+                _estimates.Remember(network.ChainId, network.Asset, signature.Length, gas);
             }
-            if (request.OnSubmitted is { } onSubmitted)
-            {
-                await onSubmitted(hash);
-            }
-            return await _receipts.AwaitAsync(_sender, lookup, rpc, network, payment, hash, cancellationToken);
+            return await SendAndAwaitAsync(request, rpc, network, lookup, payment, data, gas, ceiling, cancellationToken);
         }
         catch (RpcUnavailableException e)
         {
@@ -145,6 +150,43 @@ public sealed class BuiltInFacilitator(
             var passing = GasWalletSender.IsUnderfunded(e) ? GasWalletUnderfunded : RpcUnavailable;
             return new SettleOutcome(false, false, null, network.Id, auth.From.ToString(), passing, e.Message);
         }
+    }
+
+    /// <summary>
+    /// The last estimate for transfers of this shape (<see cref="GasEstimates"/>), when one eth_call of this transfer
+    /// completes within the limit it gives; null when there is none yet or the call fails for any reason (reverted,
+    /// out of gas): then the full reads and estimate decide, as for a first settlement.
+    /// </summary>
+    private async Task<BigInteger?> FitsLastEstimateAsync(EvmRpcClient rpc, EvmNetwork network, byte[] data, int signatureLength, CancellationToken cancellationToken)
+    {
+        if (_estimates.Last(network.ChainId, network.Asset, signatureLength) is not { } estimate)
+        {
+            return null;
+        }
+        try
+        {
+            await rpc.EthCallAsync(wallet.Address, network.Asset, data, BigInteger.Min(GasEstimates.LimitOf(estimate), options.MaxTransferGas), cancellationToken);
+            return estimate;
+        }
+        catch (RpcException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<SettleOutcome> SendAndAwaitAsync(SettleRequest request, EvmRpcClient rpc, EvmNetwork network, AuthorizationLookup lookup,
+        DecodedPayment payment, byte[] data, BigInteger gasEstimate, long maxGas, CancellationToken cancellationToken)
+    {
+        var (hash, failure) = await _sender.SendAsync(rpc, network, data, gasEstimate, maxGas, cancellationToken);
+        if (hash is null)
+        {
+            return new SettleOutcome(false, false, null, network.Id, payment.Authorization.From.ToString(), failure, failure);
+        }
+        if (request.OnSubmitted is { } onSubmitted)
+        {
+            await onSubmitted(hash);
+        }
+        return await _receipts.AwaitAsync(_sender, lookup, rpc, network, payment, hash, cancellationToken);
     }
 
     /// <summary>

@@ -56,7 +56,7 @@ internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOption
         {
             return (null, BuiltInFacilitator.GasPriceAboveCap);
         }
-        var gas = BigInteger.Min(gasEstimate * 5 / 4, maxGas);
+        var gas = BigInteger.Min(GasEstimates.LimitOf(gasEstimate), maxGas);
         var nonces = NoncesOf(network.ChainId);
         var key = to == network.Asset ? Convert.ToHexString(data) : Convert.ToHexString(to.Bytes) + Convert.ToHexString(data);
         if (await SentBeforeAsync(rpc, nonces, key, cancellationToken) is { } before)

@@ -37,6 +37,38 @@ public sealed class GasCeilingTests(ChainFixture chain)
     }
 
     [Fact]
+    public async Task After_an_ordinary_transfer_set_the_estimate_later_transfers_are_tried_against_a_burner_and_a_wallet_are_still_refused()
+    {
+        // The facilitator tries a transfer against the last ordinary estimate before asking the chain: a payer's code
+        // must not ride on it, nor a contract wallet's higher ceiling on an EOA's.
+        await using var gateway = await GatewayAsync();
+        var link = await chain.CreateLinkAsync(gateway: gateway, facilitator: "builtin");
+        using (var ordinary = await SendAsync(link.Url,
+            new PaymentBuilder { Requirement = await RequirementAsync(link.Url), PayerKey = await chain.Permit2PayerAsync(approve: "none") }.V2Header()))
+        {
+            Assert.Equal(HttpStatusCode.OK, ordinary.StatusCode);
+        }
+        Assert.Equal(1, await SentAsync());
+
+        var burnerKey = await chain.Permit2PayerAsync(approve: "none");
+        await PlaceBurnerAsync(Secp256k1.AddressOf(burnerKey));
+        using (var burner = await SendAsync(link.Url, new PaymentBuilder { Requirement = await RequirementAsync(link.Url), PayerKey = burnerKey }.V2Header()))
+        {
+            Assert.Equal("settlement_gas_above_limit", await ErrorOfAsync(burner));
+        }
+        var wallet = Secp256k1.AddressOf(await chain.Permit2PayerAsync(approve: "none"));
+        await PlaceBurnerAsync(wallet);
+        using (var contract = await SendAsync(link.Url,
+            new PaymentBuilder { Requirement = await RequirementAsync(link.Url), PayerKey = RandomNumberGenerator.GetBytes(32), From = wallet }.V2Header()))
+        {
+            Assert.Equal("settlement_gas_above_limit", await ErrorOfAsync(contract));
+        }
+        Assert.Equal(1, await SentAsync());
+        Assert.Equal(1_000_000, await chain.BalanceAsync(Secp256k1.AddressOf(burnerKey)));
+        Assert.Equal(1_000_000, await chain.BalanceAsync(wallet));
+    }
+
+    [Fact]
     public async Task A_contract_wallet_whose_check_burns_more_than_its_ceiling_is_refused_and_the_gas_wallet_sends_nothing()
     {
         await using var gateway = await GatewayAsync();
