@@ -88,7 +88,8 @@ public sealed class CrashDrill(ChainFixture chain, ITestOutputHelper output)
         await chain.Rpc.CallAsync("evm_setAutomine", true);
         await chain.Rpc.CallAsync("evm_mine");
         var recovery = Stopwatch.StartNew();
-        await using (await HandlerProcess.StartAsync(port, settings))
+        // A fresh port: the killed process's may have been handed to another test's server meanwhile.
+        await using (await HandlerProcess.StartAsync(PeerProcess.FreePort(), settings))
         {
             await Poll.UntilAsync(async () => (await CountByStatusAsync(dataDirectory)).GetValueOrDefault(PaymentStatus.Settled) == Payments,
                 TimeSpan.FromSeconds(90));

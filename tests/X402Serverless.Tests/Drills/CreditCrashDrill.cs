@@ -49,33 +49,34 @@ public sealed class CreditCrashDrill(ITestOutputHelper output)
             ["X402_ADMIN_KEY"] = GatewayHost.AdminKey,
             ["Logging:LogLevel:Default"] = "Warning",
         };
-        var port = PeerProcess.FreePort();
+        // A port of its own for each start: a port given back by a killed process may be handed to another test's server.
+        // The links' URLs are then asked of whichever handler runs.
 
         // A payer and two credit links (one answers, one hangs), made through the API; then $1 of credits posted
         // to the store while no handler runs.
         string payerId, payerKey, okUrl, holdUrl;
-        await using (var first = await HandlerProcess.StartAsync(port, settings))
+        await using (var first = await HandlerProcess.StartAsync(PeerProcess.FreePort(), settings))
         {
             using var admin = Admin(first.BaseUrl);
             var payer = await (await admin.PostAsJsonAsync("/api/payers", new { name = "Crash payer" })).Content.ReadFromJsonAsync<JsonElement>();
             payerId = payer.GetProperty("payer").GetProperty("id").GetString()!;
             payerKey = payer.GetProperty("key").GetString()!;
-            okUrl = await LinkAsync(admin, upstreamUrl + "/ok");
-            holdUrl = await LinkAsync(admin, upstreamUrl + "/hold");
+            okUrl = new Uri(await LinkAsync(admin, upstreamUrl + "/ok")).PathAndQuery;
+            holdUrl = new Uri(await LinkAsync(admin, upstreamUrl + "/hold")).PathAndQuery;
         }
         var ledger = new SqliteLedger(new SqliteDatabase(Path.Combine(dataDirectory, "x402.db")), TimeProvider.System);
         await ledger.PostAsync(LedgerEntry.Transfer("drill-fund", "topup", Accounts.CardClearing, Accounts.Credits(payerId), Usd.FromMicros(Funded)), [], default);
 
-        var second = await HandlerProcess.StartAsync(port, settings);
+        var second = await HandlerProcess.StartAsync(PeerProcess.FreePort(), settings);
         List<Task<HttpResponseMessage>> hanging;
         try
         {
             for (var i = 0; i < Answered; i++)
             {
-                using var paid = await CallAsync(okUrl, payerKey);
+                using var paid = await CallAsync(second.BaseUrl + okUrl, payerKey);
                 Assert.Equal(200, (int)paid.StatusCode);
             }
-            hanging = Enumerable.Range(0, InFlight).Select(i => CallAsync($"{holdUrl}/{i}", payerKey)).ToList();
+            hanging = Enumerable.Range(0, InFlight).Select(i => CallAsync($"{second.BaseUrl}{holdUrl}/{i}", payerKey)).ToList();
             // Every hanging call has its hold placed: the upstream sees a call only after its money is held.
             await Poll.UntilAsync(() => Task.FromResult(arrived.Count == InFlight), TimeSpan.FromSeconds(60));
             Assert.Equal(Funded - (Answered + InFlight) * Price, (await ledger.BalanceAsync(Accounts.Credits(payerId), default)).Micros);
@@ -94,7 +95,7 @@ public sealed class CreditCrashDrill(ITestOutputHelper output)
         }
         release.SetResult();
 
-        await using (var third = await HandlerProcess.StartAsync(port, settings))
+        await using (var third = await HandlerProcess.StartAsync(PeerProcess.FreePort(), settings))
         {
             await Poll.UntilAsync(async () => (await ledger.StaleHoldsAsync(DateTimeOffset.MaxValue, 1, default)).Count == 0, TimeSpan.FromSeconds(60));
             using var admin = Admin(third.BaseUrl);

@@ -21,12 +21,24 @@ internal sealed class HandlerProcess : IAsyncDisposable
     {
         var env = settings.ToDictionary(kv => kv.Key.Replace(":", "__", StringComparison.Ordinal), kv => kv.Value ?? "");
         env["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        // The host says where it listens once it has bound: whatever answers the port before that line is not this
+        // process (another test's server may hold a port handed out again), and a failed bind ends the process.
+        env["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
         var process = PeerProcess.Start("dotnet", AppContext.BaseDirectory, env, Path.Combine(AppContext.BaseDirectory, "handler.dll"));
         var baseUrl = $"http://127.0.0.1:{port}";
         using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"The handler exited before listening on {baseUrl}: {process.Output}");
+            }
+            if (!process.Output.Contains($"Now listening on: {baseUrl}", StringComparison.Ordinal))
+            {
+                await Task.Delay(50);
+                continue;
+            }
             try
             {
                 using var response = await probe.GetAsync(baseUrl + "/");
