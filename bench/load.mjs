@@ -197,9 +197,9 @@ async function wrkRow({ name, url, concurrency, headers = {}, expect = 200, grou
   const warm = await wrk(url, concurrency, cfg.proxyWarmupSeconds, headers);
   // CPU per call of the gateway, or of the process given (Kestrel alone).
   const cpuPid = pid ?? (url.startsWith(cfg.gateway + "/") ? cfg.gatewayPid : null);
-  const cpuBefore = cpuPid ? gatewayCpuMs(cpuPid) : NaN;
+  const cpuBefore = cpuPid ? cpuMs(cpuPid) : NaN;
   const w = await wrk(url, concurrency, cfg.proxySeconds, headers);
-  const cpuPerCall = (gatewayCpuMs(cpuPid) - cpuBefore) / w.requests;
+  const cpuPerCall = (cpuMs(cpuPid) - cpuBefore) / w.requests;
   const statuses = { ...w.statuses };
   for (const [k, n] of Object.entries(w.errors)) if (n) statuses[`ERR ${k}`] = n;
   const ok = w.statuses[expect] ?? 0;
@@ -522,7 +522,7 @@ for (const r of settled.filter((x) => x.linkId && x.onChain !== x.okWithWarmup))
 }
 
 // The SQLite gateway's user+system CPU time so far, in ms (/proc/<pid>/stat, clock ticks of 10 ms).
-function gatewayCpuMs(pid = cfg.gatewayPid) { return cpuMs(pid); }
+function gatewayCpuMs() { return cpuMs(cfg.gatewayPid); }
 function cpuMs(pid) {
   try {
     const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
