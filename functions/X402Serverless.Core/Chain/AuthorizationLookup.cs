@@ -59,14 +59,23 @@ public sealed class AuthorizationLookup(Func<EvmNetwork, EvmRpcClient?> rpcFor, 
     /// Null while it is not mined; otherwise what the chain shows for the authorization, looked up by nonce when the
     /// named transaction does not carry its transfer.
     /// </summary>
-    public async Task<AuthorizationState?> ConfirmAsync(EvmNetwork network, string transaction, AuthorizedTransfer transfer, CancellationToken cancellationToken)
+    public Task<AuthorizationState?> ConfirmAsync(EvmNetwork network, string transaction, AuthorizedTransfer transfer, CancellationToken cancellationToken) =>
+        ConfirmAsync(network, transaction, transfer, null, cancellationToken);
+
+    /// <summary>
+    /// The same, the receipt read through <paramref name="receiptOf"/> when given (the built-in facilitator's waits on one
+    /// batch transaction share their reads); what the receipt shows is judged for this authorization alone all the same.
+    /// </summary>
+    public async Task<AuthorizationState?> ConfirmAsync(EvmNetwork network, string transaction, AuthorizedTransfer transfer,
+        Func<EvmRpcClient, string, CancellationToken, Task<TransactionReceipt?>>? receiptOf, CancellationToken cancellationToken)
     {
         if (!Hex.TryDecode(transaction, out var hash) || hash.Length != 32)
         {
             // Not a transaction hash at all (a facilitator's garbage): only the nonce's own history can tell.
             return await FindAsync(network, transfer, cancellationToken);
         }
-        var receipt = await Rpc(network).GetReceiptAsync(transaction, cancellationToken);
+        var rpc = Rpc(network);
+        var receipt = receiptOf is null ? await rpc.GetReceiptAsync(transaction, cancellationToken) : await receiptOf(rpc, transaction, cancellationToken);
         if (receipt is null)
         {
             return null;

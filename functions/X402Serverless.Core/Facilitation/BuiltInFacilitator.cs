@@ -36,9 +36,14 @@ public sealed class BuiltInFacilitator(
     // deployment's in-flight map must be shared.
     private BuiltInPaymentChecks Checks => LazyInitializer.EnsureInitialized(ref field, () => new(networks, wallet, verifier, _contracts, options));
 
+    private SettlementBatches Batches => LazyInitializer.EnsureInitialized(ref field, () => new(_sender, options));
+
     private WalletDeployment Deployment => LazyInitializer.EnsureInitialized(ref field, () => new(wallet, _sender, _contracts, options, time));
 
     public GasWallet Wallet => wallet;
+
+    /// <summary>Transfers waiting on this chain for the next batch (for tests).</summary>
+    internal int QueuedForBatch(long chainId) => Batches.Queued(chainId);
 
     public ValueTask<bool> IsAvailableAsync(CancellationToken cancellationToken) => ValueTask.FromResult(true);
 
@@ -64,7 +69,11 @@ public sealed class BuiltInFacilitator(
         }
     }
 
-    public async Task<SettleOutcome> SettleAsync(SettleRequest request, CancellationToken cancellationToken)
+    public Task<SettleOutcome> SettleAsync(SettleRequest request, CancellationToken cancellationToken) =>
+        SettleAsync(request, batchable: true, cancellationToken);
+
+    /// <param name="batchable">False when settling alone a transfer that did not go through in a batch.</param>
+    private async Task<SettleOutcome> SettleAsync(SettleRequest request, bool batchable, CancellationToken cancellationToken)
     {
         var (payment, requirement, reason, message, contractWallet) = await Checks.CheckAsync(request, cancellationToken);
         if (payment is null || requirement is null)
@@ -91,7 +100,10 @@ public sealed class BuiltInFacilitator(
                     return notDeployed;
                 }
                 signature = wrapped.Inner;
+                batchable = false;
             }
+            // Only a transfer signed by an EOA key, sent within MaxTransferGas, rides in a batch (SettlementBatches).
+            batchable &= !contractWallet;
             var lookup = new AuthorizationLookup(_ => rpc, AuthorizationLookup.Permit2WindowFor(options.MaxTimeoutSeconds));
             var transfer = AuthorizedTransfer.Of(auth);
             var data = Eip3009Calls.TransferWithAuthorization(auth, signature);
@@ -100,7 +112,7 @@ public sealed class BuiltInFacilitator(
                 // The transfer runs as the gas wallet would send it, within the limit it will be sent with (never above
                 // an EOA's ceiling): the nonce is unused and the balance enough, so none of the reads below is needed. A
                 // contract wallet always takes the full path, its estimate checked against its own ceiling.
-                return await SendAndAwaitAsync(request, rpc, network, lookup, payment, data, known, options.MaxTransferGas, cancellationToken);
+                return await SendAndAwaitAsync(request, rpc, network, lookup, payment, data, known, options.MaxTransferGas, batchable, cancellationToken);
             }
             // The three reads before paying gas go out together, one round trip's wait instead of three.
             var stateRead = lookup.FindAsync(network, transfer, cancellationToken);
@@ -138,7 +150,7 @@ public sealed class BuiltInFacilitator(
                 // Only an EOA's transfer, within its ceiling, is the shape later transfers are tried against.
                 _estimates.Remember(network.ChainId, network.Asset, signature.Length, gas);
             }
-            return await SendAndAwaitAsync(request, rpc, network, lookup, payment, data, gas, ceiling, cancellationToken);
+            return await SendAndAwaitAsync(request, rpc, network, lookup, payment, data, gas, ceiling, batchable, cancellationToken);
         }
         catch (RpcUnavailableException e)
         {
@@ -175,9 +187,18 @@ public sealed class BuiltInFacilitator(
     }
 
     private async Task<SettleOutcome> SendAndAwaitAsync(SettleRequest request, EvmRpcClient rpc, EvmNetwork network, AuthorizationLookup lookup,
-        DecodedPayment payment, byte[] data, BigInteger gasEstimate, long maxGas, CancellationToken cancellationToken)
+        DecodedPayment payment, byte[] data, BigInteger gasEstimate, long maxGas, bool batchable, CancellationToken cancellationToken)
     {
-        var (hash, failure) = await _sender.SendAsync(rpc, network, data, gasEstimate, maxGas, cancellationToken);
+        string? hash, failure;
+        var transfers = 1;
+        if (batchable)
+        {
+            (hash, failure, transfers) = await Batches.SendAsync(rpc, network, data, gasEstimate, maxGas, cancellationToken);
+        }
+        else
+        {
+            (hash, failure) = await _sender.SendAsync(rpc, network, data, gasEstimate, maxGas, cancellationToken);
+        }
         if (hash is null)
         {
             return new SettleOutcome(false, false, null, network.Id, payment.Authorization.From.ToString(), failure, failure);
@@ -186,7 +207,15 @@ public sealed class BuiltInFacilitator(
         {
             await onSubmitted(hash);
         }
-        return await _receipts.AwaitAsync(_sender, lookup, rpc, network, payment, hash, cancellationToken);
+        var outcome = await _receipts.AwaitAsync(_sender, lookup, rpc, network, payment, hash, cancellationToken);
+        if (transfers != 1 && outcome.ErrorReason == ReasonCodes.TransactionFailed)
+        {
+            // (0: a retry that found its transaction in flight, perhaps a batch.) The batch was mined without this transfer and its authorization is still unused: another call in it may
+            // have burned the gas (a payer's code appearing after the check), or the whole batch ran out. It is not the
+            // payer's doing as far as we know, so it is settled again alone, checked afresh as a first settlement is.
+            return await SettleAsync(request, batchable: false, cancellationToken);
+        }
+        return outcome;
     }
 
     /// <summary>

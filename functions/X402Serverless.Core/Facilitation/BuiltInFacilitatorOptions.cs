@@ -59,6 +59,19 @@ public sealed class BuiltInFacilitatorOptions
     /// <summary>The same for a transfer whose signature only the payer's contract wallet can check (EIP-1271, EIP-6492 once deployed): passkey checks cost more.</summary>
     public long MaxContractWalletTransferGas { get; init; } = 500_000;
 
+    /// <summary>
+    /// The most EIP-3009 transfers by payers without code settled in one transaction through the network's Multicall3
+    /// (<see cref="SettlementBatches"/>): those that arrive while a settlement transaction is being sent go together in
+    /// the next one. 1: every transfer in its own transaction.
+    /// </summary>
+    public int MaxBatchTransfers { get; init; } = 16;
+
+    /// <summary>
+    /// The most gas one batch may take: its limit is the sum of its transfers' own limits (each within
+    /// <see cref="MaxTransferGas"/>), and a batch closes before a transfer would take it over this.
+    /// </summary>
+    public long MaxBatchGas { get; init; } = 2_500_000;
+
     /// <summary>The same for the x402 exact Permit2 proxy's settle (Permit2's signature and nonce checks, then the token's transferFrom).</summary>
     public long MaxPermit2SettleGas { get; init; } = 250_000;
 }

@@ -17,10 +17,11 @@ namespace X402Serverless.Core.Facilitation;
 internal sealed class GasWalletNonces : IDisposable
 {
     /// <summary>
-    /// A nonce in flight: its signed bytes (null while its send is under way), for a settlement its calldata key, the
-    /// transaction itself (to sign again at higher fees), when the node took it, and the hashes it replaced.
+    /// A nonce in flight: its signed bytes (null while its send is under way), for a settlement the calldata key of each
+    /// transfer it carries (several for a batch), the transaction itself (to sign again at higher fees), when the node
+    /// took it, and the hashes it replaced.
     /// </summary>
-    private sealed record Held(byte[]? Raw, string? Hash, string? Key, Eip1559Transaction? Transaction = null, DateTimeOffset SentAt = default,
+    private sealed record Held(byte[]? Raw, string? Hash, IReadOnlyList<string>? Keys, Eip1559Transaction? Transaction = null, DateTimeOffset SentAt = default,
         string[]? Replaced = null);
 
     private static readonly Held UnderWay = new(null, null, null);
@@ -79,14 +80,14 @@ internal sealed class GasWalletNonces : IDisposable
     }
 
     /// <summary>The transaction the node took for a nonce, kept to send again should the node lose it.</summary>
-    public void Hold(BigInteger nonce, byte[] raw, string hash, string? key, Eip1559Transaction transaction, DateTimeOffset sentAt)
+    public void Hold(BigInteger nonce, byte[] raw, string hash, IReadOnlyList<string>? keys, Eip1559Transaction transaction, DateTimeOffset sentAt)
     {
         lock (_state)
         {
             Forget(nonce);
-            _held[nonce] = new Held(raw, hash, key, transaction, sentAt);
+            _held[nonce] = new Held(raw, hash, keys, transaction, sentAt);
             _byHash[hash] = nonce;
-            if (key is not null)
+            foreach (var key in keys ?? [])
             {
                 _byKey[key] = nonce;
             }
@@ -173,7 +174,7 @@ internal sealed class GasWalletNonces : IDisposable
         }
     }
 
-    /// <summary>The transaction in flight for this calldata (a settlement retried while its first send is unmined), if any.</summary>
+    /// <summary>The transaction in flight carrying this calldata (a settlement retried while its first send, alone or in a batch, is unmined), if any.</summary>
     public (BigInteger Nonce, byte[] Raw, string Hash)? HeldFor(string key)
     {
         lock (_state)
@@ -299,9 +300,12 @@ internal sealed class GasWalletNonces : IDisposable
         {
             return;
         }
-        if (held.Key is not null && _byKey.TryGetValue(held.Key, out var n) && n == nonce)
+        foreach (var key in held.Keys ?? [])
         {
-            _byKey.Remove(held.Key);
+            if (_byKey.TryGetValue(key, out var n) && n == nonce)
+            {
+                _byKey.Remove(key);
+            }
         }
         if (held.Hash is not null)
         {

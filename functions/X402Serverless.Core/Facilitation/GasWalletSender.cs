@@ -58,11 +58,41 @@ internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOption
         }
         var gas = BigInteger.Min(GasEstimates.LimitOf(gasEstimate), maxGas);
         var nonces = NoncesOf(network.ChainId);
-        var key = to == network.Asset ? Convert.ToHexString(data) : Convert.ToHexString(to.Bytes) + Convert.ToHexString(data);
+        var key = KeyOf(network, to, data);
         if (await SentBeforeAsync(rpc, nonces, key, cancellationToken) is { } before)
         {
             return (before, null);
         }
+        return await SignAndSendAsync(rpc, network, nonces, to, data, gas, [key], tip, maxFee, cancellationToken);
+    }
+
+    /// <summary>
+    /// Several settlements in one transaction (a Multicall3 batch, <see cref="SettlementBatches"/>), with the gas limit the
+    /// caller summed from the transfers' own; <paramref name="keys"/> are each transfer's own key (<see cref="KeyOf"/>), so
+    /// a retry of any of them while the batch is in flight resends the batch (the caller asked <see cref="InFlightAsync"/> first).
+    /// </summary>
+    public async Task<(string? Hash, string? Failure)> SendBatchAsync(EvmRpcClient rpc, EvmNetwork network, EvmAddress to, byte[] data, BigInteger gasLimit,
+        IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    {
+        var (tip, maxFee) = await _fees.GetOrAdd(network.ChainId, _ => new GasFees(time, options.FeeCacheTtl)).GetAsync(rpc, cancellationToken);
+        if (maxFee > options.MaxFeePerGas)
+        {
+            return (null, BuiltInFacilitator.GasPriceAboveCap);
+        }
+        return await SignAndSendAsync(rpc, network, NoncesOf(network.ChainId), to, data, gasLimit, keys, tip, maxFee, cancellationToken);
+    }
+
+    /// <summary>What a settlement's transaction is known by while in flight: its call data, and the contract when it is not the token.</summary>
+    public static string KeyOf(EvmNetwork network, EvmAddress to, byte[] data) =>
+        to == network.Asset ? Convert.ToHexString(data) : Convert.ToHexString(to.Bytes) + Convert.ToHexString(data);
+
+    /// <summary>The transaction in flight that carries this settlement (alone or in a batch), sent again; null when there is none.</summary>
+    public Task<string?> InFlightAsync(EvmRpcClient rpc, EvmNetwork network, string key, CancellationToken cancellationToken) =>
+        SentBeforeAsync(rpc, NoncesOf(network.ChainId), key, cancellationToken);
+
+    private async Task<(string? Hash, string? Failure)> SignAndSendAsync(EvmRpcClient rpc, EvmNetwork network, GasWalletNonces nonces, EvmAddress to,
+        byte[] data, BigInteger gas, IReadOnlyList<string> keys, BigInteger tip, BigInteger maxFee, CancellationToken cancellationToken)
+    {
         for (var attempt = 0; ; attempt++)
         {
             var nonce = await nonces.TakeAsync(c => rpc.GetTransactionCountAsync(wallet.Address, c), cancellationToken);
@@ -71,7 +101,7 @@ internal sealed class GasWalletSender(GasWallet wallet, BuiltInFacilitatorOption
             // Kept only once the node has it: until then the nonce is this send's own to fill or return, not a gap check's.
             (string?, string?) Sent()
             {
-                nonces.Hold(nonce, raw, hash, key, transaction, time.GetUtcNow());
+                nonces.Hold(nonce, raw, hash, keys, transaction, time.GetUtcNow());
                 return (hash, null);
             }
             try

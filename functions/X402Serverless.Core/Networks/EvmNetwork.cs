@@ -51,6 +51,12 @@ public sealed class EvmNetwork
     /// <summary>How far back, in blocks, the use of a nonce is searched for.</summary>
     public long LogLookbackBlocks { get; init; } = DefaultLogLookbackBlocks;
 
+    /// <summary>
+    /// Multicall3 on this chain: the built-in facilitator settles several EIP-3009 transfers in one transaction through
+    /// it, once the chain shows code there. Its canonical address unless configured.
+    /// </summary>
+    public EvmAddress Multicall3 { get; init; } = Multicall3Calls.Canonical;
+
     /// <summary>The block explorer's base URL, for links to transactions (null: shown as plain text).</summary>
     public string? ExplorerUrl { get; init; }
 }

@@ -78,6 +78,7 @@ public sealed class NetworkRegistry
         ExplorerUrl = over.ExplorerUrl ?? baseSettings.ExplorerUrl,
         LogRangeBlocks = over.LogRangeBlocks ?? baseSettings.LogRangeBlocks,
         LogLookbackBlocks = over.LogLookbackBlocks ?? baseSettings.LogLookbackBlocks,
+        Multicall3 = over.Multicall3 ?? baseSettings.Multicall3,
     };
 
     private static EvmNetwork Build(NetworkSettings s)
@@ -107,12 +108,18 @@ public sealed class NetworkRegistry
         {
             throw new InvalidOperationException($"Network {id}: ExplorerUrl must be an http(s) URL.");
         }
+        var multicall3 = Multicall3Calls.Canonical;
+        if (s.Multicall3 is { Length: > 0 } configured && !EvmAddress.TryParse(configured, out multicall3))
+        {
+            throw new InvalidOperationException($"Network {id}: Multicall3 must be a 0x address.");
+        }
         var v1 = s.V1Name ?? V1Names.GetValueOrDefault(chainId);
         return new EvmNetwork(id, chainId, v1, asset, s.TokenName, s.TokenVersion, decimals, s.RpcUrl)
         {
             LogRangeBlocks = s.LogRangeBlocks ?? EvmNetwork.DefaultLogRangeBlocks,
             LogLookbackBlocks = s.LogLookbackBlocks ?? EvmNetwork.DefaultLogLookbackBlocks,
             ExplorerUrl = string.IsNullOrEmpty(s.ExplorerUrl) ? null : s.ExplorerUrl,
+            Multicall3 = multicall3,
         };
     }
 }

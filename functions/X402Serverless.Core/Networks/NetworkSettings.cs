@@ -31,4 +31,7 @@ public sealed class NetworkSettings
 
     /// <summary>How many blocks back a nonce's use is searched for before the lookup gives up and retries later.</summary>
     public long? LogLookbackBlocks { get; set; }
+
+    /// <summary>Where Multicall3 is on this chain (default its canonical address), through which the built-in facilitator batches settlements.</summary>
+    public string? Multicall3 { get; set; }
 }

@@ -46,6 +46,14 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         {
             failures.Add($"{GatewayOptions.Section}:Settlement:{setting} must be at least 21000 gas (it is {gas}).");
         }
+        if (settlement.MaxBatchTransfers is < 1 or > 256)
+        {
+            failures.Add($"{GatewayOptions.Section}:Settlement:{nameof(settlement.MaxBatchTransfers)} must be from 1 (no batching) to 256 (it is {settlement.MaxBatchTransfers}).");
+        }
+        if (settlement.MaxBatchGas < settlement.MaxTransferGas)
+        {
+            failures.Add($"{GatewayOptions.Section}:Settlement:{nameof(settlement.MaxBatchGas)} must be at least {nameof(settlement.MaxTransferGas)} ({settlement.MaxTransferGas}; it is {settlement.MaxBatchGas}).");
+        }
         if (settlement.SmartWalletDeployMinimum.IsNegative)
         {
             failures.Add($"{GatewayOptions.Section}:Settlement:{nameof(settlement.SmartWalletDeployMinimum)} must not be negative (it is {settlement.SmartWalletDeployMinimum}).");

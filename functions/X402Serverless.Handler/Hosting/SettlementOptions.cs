@@ -82,6 +82,16 @@ public sealed class SettlementOptions
     /// <inheritdoc cref="MaxTransferGas"/>
     public long MaxPermit2SettleGas { get; set; } = 250_000;
 
+    /// <summary>
+    /// The most EIP-3009 transfers (by payers without code) the built-in facilitator settles in one transaction through
+    /// the network's Multicall3, when the chain has it: transfers arriving while a settlement transaction is being sent
+    /// go together in the next one, no wait added. 1 turns batching off. See docs/settlement-batching.md.
+    /// </summary>
+    public int MaxBatchTransfers { get; set; } = 16;
+
+    /// <summary>The most gas one such batch may take (its limit is the sum of its transfers' own limits, each within <see cref="MaxTransferGas"/>).</summary>
+    public long MaxBatchGas { get; set; } = 2_500_000;
+
     /// <summary>Maximum fee per gas the built-in facilitator pays, in gwei.</summary>
     public long MaxFeePerGasGwei { get; set; } = 500;
 

@@ -49,6 +49,8 @@ internal static class SettlementServices
                     MaxTransferGas = settings.MaxTransferGas,
                     MaxContractWalletTransferGas = settings.MaxContractWalletTransferGas,
                     MaxPermit2SettleGas = settings.MaxPermit2SettleGas,
+                    MaxBatchTransfers = settings.MaxBatchTransfers,
+                    MaxBatchGas = settings.MaxBatchGas,
                 })));
         services.AddSingleton(sp => new FacilitatorCatalog(
             sp.GetRequiredService<HttpFacilitator>(), sp.GetRequiredService<BuiltInFacilitatorHolder>().Facilitator, settings.DefaultFacilitator));

@@ -56,6 +56,8 @@ public sealed class ChainFixture : IAsyncLifetime
         Token = EvmAddress.Parse(JsonDocument.Parse(deployed).RootElement.GetProperty("token").GetString()!);
         // Permit2 and the x402 exact Permit2 proxy (the tests' own contracts) at the addresses the official client signs for.
         await PeerProcess.RunNodeAsync(null, "deploy-permit2.mjs", RpcUrl, DeployerKey);
+        // Multicall3 at its canonical address, as on public chains: the built-in facilitator batches settlements through it.
+        await PeerProcess.RunNodeAsync(null, "deploy-multicall3.mjs", RpcUrl, DeployerKey);
 
         _facilitator = PeerProcess.Start("node", RepoPaths.Peers, "facilitator.mjs", RpcUrl, DeployerKey, V2Network, V1Network);
         var listening = await _facilitator.WaitForLineAsync("listening", TimeSpan.FromSeconds(60));

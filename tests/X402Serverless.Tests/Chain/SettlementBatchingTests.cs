@@ -1,0 +1,251 @@
+using System.Globalization;
+using System.Numerics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using X402Serverless.Core.Chain;
+using X402Serverless.Core.Crypto;
+using X402Serverless.Core.Evm;
+using X402Serverless.Core.Facilitation;
+using X402Serverless.Core.Networks;
+using X402Serverless.Core.Protocol;
+using X402Serverless.Tests.Support;
+using static X402Serverless.Tests.EndToEnd.PaidLinkClient;
+
+namespace X402Serverless.Tests.Chain;
+
+/// <summary>
+/// The built-in facilitator settles EIP-3009 transfers that arrive while a send is under way together, in one Multicall3
+/// aggregate3 transaction, on the shared chain (Multicall3 at its canonical address). To make a batch without relying on
+/// timing, the first settlement's eth_sendRawTransaction is held on its way to the node until the others are seen
+/// queued behind it; then they go as one transaction. Each payment counts only for its own transfer in the receipt:
+/// one burned or drained before the batch is mined is refused with its own reason while the others settle.
+/// Each test has its own gas wallet and facilitator.
+/// </summary>
+[Collection(ChainGroup.Name)]
+public sealed class SettlementBatchingTests(ChainFixture chain) : IAsyncLifetime, IDisposable
+{
+    private const long ChainId = 84532;
+    private readonly SendGate _gate = new() { InnerHandler = new HttpClientHandler() };
+    private HttpClient _http = null!;
+    private GasWallet _wallet = null!;
+    private JsonObject _requirement = null!;
+
+    public async Task InitializeAsync()
+    {
+        _http = new HttpClient(_gate);
+        _wallet = new GasWallet(await chain.FundedWalletAsync());
+        _requirement = await RequirementAsync((await chain.CreateLinkAsync(facilitator: "builtin")).Url);
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    public void Dispose() => _http.Dispose();
+
+    [Fact]
+    public async Task Transfers_arriving_during_a_send_go_in_one_batch_each_settled_by_its_own_transfer()
+    {
+        using var facilitator = NewFacilitator();
+        var lead = NewPayment(chain.PayerKey);
+        var followers = Enumerable.Range(0, 6).Select(_ => NewPayment(chain.PayerKey)).ToList();
+
+        var (leadOutcome, outcomes) = await HeldBatchAsync(facilitator, lead, followers);
+
+        Assert.True(leadOutcome.Success, leadOutcome.ErrorReason);
+        Assert.All(outcomes, o => Assert.True(o.Success, o.ErrorReason));
+        var batchHash = Assert.Single(outcomes.Select(o => o.Transaction!.ToLowerInvariant()).Distinct());
+        Assert.NotEqual(leadOutcome.Transaction!.ToLowerInvariant(), batchHash);
+        Assert.Equal(Multicall3Calls.Canonical.ToLowerHex(), await ToOfAsync(batchHash));
+        Assert.Equal(chain.Token.ToLowerHex(), await ToOfAsync(leadOutcome.Transaction!)); // the lone one went to the token, as ever
+        foreach (var payment in followers.Append(lead))
+        {
+            Assert.Equal(1, await chain.Rpc.TransferLogCountAsync(chain.Token, payment.PayTo));
+            Assert.Equal(payment.Amount, await chain.BalanceAsync(payment.PayTo));
+        }
+
+        // Settling them again reports the batch for each (idempotent), and sends nothing.
+        var again = await facilitator.SettleAsync(followers[3].Request, CancellationToken.None);
+        Assert.True(again.Success, again.ErrorReason);
+        Assert.Equal(batchHash, again.Transaction!.ToLowerInvariant());
+        Assert.Equal(1, await chain.Rpc.TransferLogCountAsync(chain.Token, followers[3].PayTo));
+    }
+
+    [Fact]
+    public async Task A_burned_and_a_drained_authorization_in_a_batch_are_refused_and_the_others_settle()
+    {
+        using var facilitator = NewFacilitator();
+        var lead = NewPayment(chain.PayerKey);
+        var burned = NewPayment(chain.PayerKey);
+        var amount = BigInteger.Parse(_requirement["amount"]!.GetValue<string>(), CultureInfo.InvariantCulture);
+        var drainedKey = await NonceBurner.FundedPayerAsync(chain, amount);
+        var drained = NewPayment(drainedKey);
+        var honest = Enumerable.Range(0, 3).Select(_ => NewPayment(chain.PayerKey)).ToList();
+        List<(SettleRequest Request, EvmAddress PayTo, BigInteger Amount, byte[] Nonce)> followers = [honest[0], burned, honest[1], drained, honest[2]];
+
+        var (leadOutcome, outcomes) = await HeldBatchAsync(facilitator, lead, followers, async () =>
+        {
+            // After every check passed and before the batch is mined: one nonce burned by its payer, one payer emptied.
+            await NonceBurner.BurnAsync(chain, chain.PayerKey, burned.Nonce);
+            var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            await NonceBurner.SubmitAsync(chain,
+                new TransferAuthorization(Secp256k1.AddressOf(drainedKey), ChainFixture.NewAddress(), amount, 0, now + 3600, RandomNumberGenerator.GetBytes(32)), drainedKey);
+        });
+
+        Assert.True(leadOutcome.Success, leadOutcome.ErrorReason);
+        var burnedOutcome = outcomes[1];
+        Assert.False(burnedOutcome.Success);
+        Assert.Equal(ReasonCodes.AuthorizationConsumedElsewhere, burnedOutcome.ErrorReason);
+        // The drained payer's transfer failed in the batch: settled again alone, which the chain's reads refuse.
+        var drainedOutcome = outcomes[3];
+        Assert.False(drainedOutcome.Success);
+        Assert.Equal(RevertReasons.InsufficientBalance, drainedOutcome.ErrorReason);
+        var honestOutcomes = new[] { outcomes[0], outcomes[2], outcomes[4] };
+        Assert.All(honestOutcomes, o => Assert.True(o.Success, o.ErrorReason));
+        Assert.Single(honestOutcomes.Select(o => o.Transaction!.ToLowerInvariant()).Distinct());
+        foreach (var payment in honest.Append(lead))
+        {
+            Assert.Equal(1, await chain.Rpc.TransferLogCountAsync(chain.Token, payment.PayTo));
+            Assert.Equal(payment.Amount, await chain.BalanceAsync(payment.PayTo));
+        }
+        Assert.Equal(0, await chain.Rpc.TransferLogCountAsync(chain.Token, burned.PayTo));
+        Assert.Equal(0, await chain.Rpc.TransferLogCountAsync(chain.Token, drained.PayTo));
+    }
+
+    [Fact]
+    public async Task Without_Multicall3_code_on_the_chain_every_transfer_goes_alone()
+    {
+        // The network names an address with no code as its Multicall3.
+        using var facilitator = NewFacilitator(multicall3: ChainFixture.NewAddress().ToString());
+        await AllAloneAsync(facilitator);
+    }
+
+    [Fact]
+    public async Task A_batch_size_of_one_sends_every_transfer_alone()
+    {
+        using var facilitator = NewFacilitator(maxBatchTransfers: 1);
+        await AllAloneAsync(facilitator);
+    }
+
+    [Fact]
+    public void Aggregate3_call_data_has_the_abi_layout()
+    {
+        var a = EvmAddress.Parse("0x1111111111111111111111111111111111111111");
+        var data = Multicall3Calls.Aggregate3AllowingFailure([(a, [0xAA, 0xBB]), (a, new byte[33])]);
+        Assert.Equal("82ad56cb", Convert.ToHexStringLower(data[..4]));
+        var words = Enumerable.Range(0, (data.Length - 4) / 32).Select(i => Convert.ToHexStringLower(data.AsSpan(4 + 32 * i, 32))).ToList();
+        BigInteger Word(int i) => BigInteger.Parse("0" + words[i], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+        Assert.Equal(32, Word(0)); // the array's offset
+        Assert.Equal(2, Word(1)); // its length
+        Assert.Equal(64, Word(2)); // first tuple, after the two offsets
+        Assert.Equal(64 + 160, Word(3)); // second: the first's 4 words and one of data
+        Assert.EndsWith(a.ToLowerHex()[2..], words[4]);
+        Assert.Equal(1, Word(5)); // allowFailure
+        Assert.Equal(96, Word(6));
+        Assert.Equal(2, Word(7));
+        Assert.StartsWith("aabb00", words[8]);
+        Assert.Equal(33, Word(12));
+        Assert.Equal(15, words.Count);
+    }
+
+    /// <summary>Eight settlements at once, with no batch possible: eight transactions, each to the token.</summary>
+    private async Task AllAloneAsync(BuiltInFacilitator facilitator)
+    {
+        var payments = Enumerable.Range(0, 8).Select(_ => NewPayment(chain.PayerKey)).ToList();
+        var outcomes = await Task.WhenAll(payments.Select(p => facilitator.SettleAsync(p.Request, CancellationToken.None)));
+        Assert.All(outcomes, o => Assert.True(o.Success, o.ErrorReason));
+        Assert.Equal(8, outcomes.Select(o => o.Transaction!.ToLowerInvariant()).Distinct().Count());
+        foreach (var outcome in outcomes)
+        {
+            Assert.Equal(chain.Token.ToLowerHex(), await ToOfAsync(outcome.Transaction!));
+        }
+        foreach (var payment in payments)
+        {
+            Assert.Equal(1, await chain.Rpc.TransferLogCountAsync(chain.Token, payment.PayTo));
+        }
+        Assert.Equal(0, facilitator.QueuedForBatch(ChainId));
+    }
+
+    /// <summary>
+    /// Settles <paramref name="lead"/> with its send held at the node's door, then the followers, which queue behind it;
+    /// once all are queued, <paramref name="beforeRelease"/> runs and the send goes on. The followers' outcomes in order.
+    /// </summary>
+    private async Task<(SettleOutcome Lead, SettleOutcome[] Followers)> HeldBatchAsync(BuiltInFacilitator facilitator,
+        (SettleRequest Request, EvmAddress PayTo, BigInteger Amount, byte[] Nonce) lead,
+        List<(SettleRequest Request, EvmAddress PayTo, BigInteger Amount, byte[] Nonce)> followers, Func<Task>? beforeRelease = null)
+    {
+        _gate.Arm();
+        var leadTask = facilitator.SettleAsync(lead.Request, CancellationToken.None);
+        await _gate.Held.WaitAsync(TimeSpan.FromSeconds(60));
+        var followerTasks = followers.Select(p => facilitator.SettleAsync(p.Request, CancellationToken.None)).ToList();
+        await Poll.UntilAsync(() => Task.FromResult(facilitator.QueuedForBatch(ChainId) == followers.Count), TimeSpan.FromSeconds(60));
+        if (beforeRelease is not null)
+        {
+            await beforeRelease();
+        }
+        _gate.Release();
+        return (await leadTask, await Task.WhenAll(followerTasks));
+    }
+
+    private async Task<string> ToOfAsync(string hash) =>
+        (await chain.Rpc.CallAsync("eth_getTransactionByHash", hash)).GetProperty("to").GetString()!.ToLowerInvariant();
+
+    private BuiltInFacilitator NewFacilitator(string? multicall3 = null, int maxBatchTransfers = 16)
+    {
+        var networks = new NetworkRegistry([new NetworkSettings
+        {
+            ChainId = ChainId, RpcUrl = chain.RpcUrl, Asset = chain.Token.ToString(), TokenName = "USD Coin", TokenVersion = "2", Decimals = 6,
+            Multicall3 = multicall3,
+        }]);
+        var options = new BuiltInFacilitatorOptions
+        {
+            ReceiptTimeout = TimeSpan.FromSeconds(60), ReceiptPollInterval = TimeSpan.FromMilliseconds(100), MaxBatchTransfers = maxBatchTransfers,
+        };
+        var rpc = new EvmRpcClient(_http, new Uri(chain.RpcUrl));
+        return new BuiltInFacilitator(networks, _wallet, _ => rpc, new PaymentVerifier(TimeProvider.System), options, TimeProvider.System);
+    }
+
+    /// <summary>A payment of the link's price from <paramref name="payerKey"/> to an address of its own, so its transfers can be counted.</summary>
+    private (SettleRequest Request, EvmAddress PayTo, BigInteger Amount, byte[] Nonce) NewPayment(byte[] payerKey)
+    {
+        var payTo = ChainFixture.NewAddress();
+        var requirement = _requirement.DeepClone().AsObject();
+        requirement["payTo"] = payTo.ToString();
+        var header = new PaymentBuilder { Requirement = requirement, PayerKey = payerKey }.V2Header();
+        var payload = JsonDocument.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(header))).RootElement.Clone();
+        var amount = BigInteger.Parse(requirement["amount"]!.GetValue<string>(), CultureInfo.InvariantCulture);
+        var nonce = Hex.TryDecode(payload.GetProperty("payload").GetProperty("authorization").GetProperty("nonce").GetString()!, out var n) ? n : throw new InvalidOperationException("nonce");
+        return (new SettleRequest(2, payload, requirement), payTo, amount, nonce);
+    }
+
+    /// <summary>Holds the first eth_sendRawTransaction after <see cref="Arm"/> until <see cref="Release"/>.</summary>
+    private sealed class SendGate : DelegatingHandler
+    {
+        private int _armed;
+        private TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Held => _held.Task;
+
+        public void Arm()
+        {
+            _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _armed, 1);
+        }
+
+        public void Release() => _release.TrySetResult();
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (Volatile.Read(ref _armed) == 1 && request.Content is not null
+                && (await request.Content.ReadAsStringAsync(cancellationToken)).Contains("\"eth_sendRawTransaction\"", StringComparison.Ordinal)
+                && Interlocked.Exchange(ref _armed, 0) == 1)
+            {
+                _held.TrySetResult();
+                await _release.Task.WaitAsync(TimeSpan.FromSeconds(120), cancellationToken);
+            }
+            return await base.SendAsync(request, cancellationToken);
+        }
+    }
+}
