@@ -16,7 +16,7 @@
 # rows: 1000, --smoke 100), BENCH_TABLE (0: no Table Storage rows), BENCH_OUT,
 # BENCH_ONLY (only some rows, e.g. "credits,sync"; see bench/load.mjs; "micro": the per-payment micro-benchmark table;
 # "kestrel": Kestrel alone, also run with 402 or credits),
-# BENCH_X402_GENERATOR (wrk, or node: the x402 rows from load.mjs's own node:http pool), BENCH_SOAK_SECONDS (a soak of that
+# BENCH_MULTICALL3 (0: no Multicall3 on the chain, so the gateway settles one transfer per transaction), BENCH_X402_GENERATOR (wrk, or node: the x402 rows from load.mjs's own node:http pool), BENCH_SOAK_SECONDS (a soak of that
 # length after the rows; --soak sets 600).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -145,6 +145,12 @@ for _ in $(seq 1 100); do curl -s -X POST -H 'content-type: application/json' --
 TOKEN="$(cd "$PEERS" && node deploy.mjs "$RPC" "$DEPLOYER_KEY" 0x0000000000000000000000000000000000000001 0 | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).token))')" \
   || die "token deployment failed"
 NETWORK=eip155:84532
+# Multicall3 at its canonical address, as on Base and every public chain: the gateway's built-in facilitator settles the
+# EIP-3009 transfers that arrive while it sends in one aggregate3 transaction (docs/settlement-batching.md).
+# BENCH_MULTICALL3=0 leaves it out, so every settlement goes in a transaction of its own (the comparison).
+if [ "${BENCH_MULTICALL3:-1}" != 0 ]; then
+  (cd "$PEERS" && node deploy-multicall3.mjs "$RPC" "$DEPLOYER_KEY" >/dev/null) || die "Multicall3 placement failed"
+fi
 
 (cd "$ROOT/bench" && exec node facilitator.mjs "$RPC" "$DEPLOYER_KEY" "$NETWORK") >"$WORK/facilitator.log" 2>&1 & PIDS+=($!)
 FACILITATOR="http://127.0.0.1:$(wait_line "$WORK/facilitator.log" listening facilitator "${PIDS[-1]}" | cut -d' ' -f2)"

@@ -141,6 +141,8 @@ public sealed class NonceGapTests(ChainFixture chain) : IAsyncLifetime, IDisposa
             ReceiptTimeout = receiptTimeout,
             ReceiptPollInterval = TimeSpan.FromMilliseconds(100),
             GapCheckInterval = TimeSpan.FromMilliseconds(500),
+            // One transaction per settlement, so nonces can be counted per payment (batches: SettlementBatchingTests).
+            MaxBatchTransfers = 1,
         };
         var rpc = new EvmRpcClient(_http, new Uri(rpcUrl ?? chain.RpcUrl));
         return new BuiltInFacilitator(networks, _wallet, _ => rpc, new PaymentVerifier(TimeProvider.System), options, TimeProvider.System);

@@ -113,6 +113,43 @@ public sealed class SettlementBatchingTests(ChainFixture chain) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_retry_of_a_transfer_whose_batch_the_node_dropped_sends_the_same_batch_again()
+    {
+        using var facilitator = NewFacilitator(receiptTimeout: TimeSpan.FromSeconds(1));
+        var start = await NonceCountAsync();
+        var lead = NewPayment(chain.PayerKey);
+        var followers = Enumerable.Range(0, 3).Select(_ => NewPayment(chain.PayerKey)).ToList();
+
+        await chain.Rpc.CallAsync("evm_setAutomine", false);
+        SettleOutcome[] pending;
+        try
+        {
+            var (leadPending, followersPending) = await HeldBatchAsync(facilitator, lead, followers);
+            pending = followersPending;
+            Assert.All(pending.Append(leadPending), o => Assert.Equal(BuiltInFacilitator.SettlementPending, o.ErrorReason));
+            await chain.Rpc.CallAsync("anvil_dropTransaction", pending[0].Transaction!);
+            await chain.Rpc.CallAsync("evm_mine"); // the lead alone is mined; the batch is gone from the pool
+        }
+        finally
+        {
+            await chain.Rpc.CallAsync("evm_setAutomine", true);
+        }
+
+        // A retry of any one of them (as the settlement worker makes it) sends the batch's own signed bytes again.
+        var retried = await facilitator.SettleAsync(followers[1].Request, CancellationToken.None);
+        Assert.True(retried.Success, retried.ErrorReason);
+        Assert.Equal(pending[0].Transaction, retried.Transaction);
+        foreach (var payment in followers)
+        {
+            var outcome = await facilitator.SettleAsync(payment.Request, CancellationToken.None);
+            Assert.True(outcome.Success, outcome.ErrorReason);
+            Assert.Equal(pending[0].Transaction!, outcome.Transaction!, StringComparer.OrdinalIgnoreCase);
+            Assert.Equal(1, await chain.Rpc.TransferLogCountAsync(chain.Token, payment.PayTo));
+        }
+        Assert.Equal(start + 2, await NonceCountAsync()); // two nonces: the lead's and the batch's, none opened for the retry
+    }
+
+    [Fact]
     public async Task Without_Multicall3_code_on_the_chain_every_transfer_goes_alone()
     {
         // The network names an address with no code as its Multicall3.
@@ -190,7 +227,11 @@ public sealed class SettlementBatchingTests(ChainFixture chain) : IAsyncLifetime
     private async Task<string> ToOfAsync(string hash) =>
         (await chain.Rpc.CallAsync("eth_getTransactionByHash", hash)).GetProperty("to").GetString()!.ToLowerInvariant();
 
-    private BuiltInFacilitator NewFacilitator(string? multicall3 = null, int maxBatchTransfers = 16)
+    private async Task<BigInteger> NonceCountAsync() =>
+        BigInteger.Parse("0" + (await chain.Rpc.CallAsync("eth_getTransactionCount", _wallet.Address.ToLowerHex(), "latest")).GetString()![2..],
+            NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+
+    private BuiltInFacilitator NewFacilitator(string? multicall3 = null, int maxBatchTransfers = 16, TimeSpan? receiptTimeout = null)
     {
         var networks = new NetworkRegistry([new NetworkSettings
         {
@@ -199,7 +240,7 @@ public sealed class SettlementBatchingTests(ChainFixture chain) : IAsyncLifetime
         }]);
         var options = new BuiltInFacilitatorOptions
         {
-            ReceiptTimeout = TimeSpan.FromSeconds(60), ReceiptPollInterval = TimeSpan.FromMilliseconds(100), MaxBatchTransfers = maxBatchTransfers,
+            ReceiptTimeout = receiptTimeout ?? TimeSpan.FromSeconds(60), ReceiptPollInterval = TimeSpan.FromMilliseconds(100), MaxBatchTransfers = maxBatchTransfers,
         };
         var rpc = new EvmRpcClient(_http, new Uri(chain.RpcUrl));
         return new BuiltInFacilitator(networks, _wallet, _ => rpc, new PaymentVerifier(TimeProvider.System), options, TimeProvider.System);

@@ -58,7 +58,8 @@ public sealed class DeferredSettlementTests(ChainFixture chain)
             Assert.Equal("settled", payment.GetProperty("status").GetString());
             transactions.Add(payment.GetProperty("transaction").GetString()!);
         }
-        Assert.Equal(24, transactions.Distinct(StringComparer.OrdinalIgnoreCase).Count());
+        // Settlements sent side by side may share a Multicall3 batch transaction; each payment's own transfer is counted.
+        Assert.InRange(transactions.Distinct(StringComparer.OrdinalIgnoreCase).Count(), 1, 24);
         Assert.Equal(24, await chain.Rpc.TransferLogCountAsync(chain.Token, link.PayTo));
         Assert.Equal(24 * 10_000, await chain.BalanceAsync(link.PayTo));
     }

@@ -37,8 +37,8 @@ public sealed class Permit2ContractTests(ChainFixture chain)
         var result = await FacilitateAsync(payerKey, payTo, 10_000);
 
         // The simulated settle reverts; the reference's finer diagnosis (allowance, balance) reads through Multicall3,
-        // which this chain does not have, so it reports the simulation's failure.
-        Assert.Equal("permit2_simulation_failed", result.GetProperty("verify").GetProperty("invalidReason").GetString());
+        // which this chain has at its canonical address (as public chains do), so it names the missing allowance.
+        Assert.Equal("permit2_allowance_required", result.GetProperty("verify").GetProperty("invalidReason").GetString());
         Assert.False(result.GetProperty("settle").GetProperty("success").GetBoolean());
         Assert.Equal(0, await chain.BalanceAsync(payTo));
     }
