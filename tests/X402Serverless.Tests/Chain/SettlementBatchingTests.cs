@@ -165,6 +165,23 @@ public sealed class SettlementBatchingTests(ChainFixture chain) : IAsyncLifetime
     }
 
     [Fact]
+    public void Multicall3_is_the_canonical_address_unless_a_network_names_another_and_junk_stops_the_start()
+    {
+        NetworkSettings Settings(string? multicall3) => new()
+        {
+            ChainId = 31337, RpcUrl = "http://127.0.0.1:1", Asset = "0x1111111111111111111111111111111111111111", TokenName = "USD Coin", TokenVersion = "2",
+            Multicall3 = multicall3,
+        };
+        Assert.True(new NetworkRegistry([Settings(null)]).TryGet("eip155:31337", out var canonical));
+        Assert.Equal(EvmAddress.Parse("0xcA11bde05977b3631167028862bE2a173976CA11"), canonical.Multicall3);
+        var other = ChainFixture.NewAddress();
+        Assert.True(new NetworkRegistry([Settings(other.ToString())]).TryGet("eip155:31337", out var configured));
+        Assert.Equal(other, configured.Multicall3);
+        var error = Assert.Throws<InvalidOperationException>(() => new NetworkRegistry([Settings("not-an-address")]));
+        Assert.Contains("Multicall3 must be a 0x address", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Aggregate3_call_data_has_the_abi_layout()
     {
         var a = EvmAddress.Parse("0x1111111111111111111111111111111111111111");

@@ -47,6 +47,16 @@ public sealed class ConfigurationTests
     }
 
     [Theory]
+    [InlineData("X402:Settlement:MaxBatchTransfers", "0", "X402:Settlement:MaxBatchTransfers must be from 1 (no batching) to 256")]
+    [InlineData("X402:Settlement:MaxBatchTransfers", "257", "X402:Settlement:MaxBatchTransfers must be from 1 (no batching) to 256")]
+    [InlineData("X402:Settlement:MaxBatchGas", "149999", "X402:Settlement:MaxBatchGas must be at least MaxTransferGas")]
+    public async Task A_batch_setting_out_of_range_fails_the_start(string setting, string value, string message)
+    {
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => StartAsync(setting, value));
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("-1")]
     [InlineData("3")]
     public async Task A_webhook_retention_shorter_than_a_week_fails_the_start(string value)
