@@ -12,7 +12,8 @@ namespace X402Serverless.Core.Facilitation;
 /// the transfer) side by side, or, once a transfer of the same shape was estimated, just run it once within that
 /// estimate's limit (<see cref="GasEstimates"/>); sign an EIP-1559 transferWithAuthorization, send it, wait for the
 /// receipt. Settling an authorization that is already used on
-/// chain reports the transaction that used it, so retries are idempotent.
+/// chain reports the transaction that used it, so retries are idempotent. EIP-3009 transfers by payers without code
+/// that arrive while another settlement is being sent share a Multicall3 transaction (<see cref="SettlementBatches"/>).
 /// </summary>
 public sealed class BuiltInFacilitator(
     NetworkRegistry networks,
@@ -210,9 +211,10 @@ public sealed class BuiltInFacilitator(
         var outcome = await _receipts.AwaitAsync(_sender, lookup, rpc, network, payment, hash, cancellationToken);
         if (transfers != 1 && outcome.ErrorReason == ReasonCodes.TransactionFailed)
         {
-            // (0: a retry that found its transaction in flight, perhaps a batch.) The batch was mined without this transfer and its authorization is still unused: another call in it may
-            // have burned the gas (a payer's code appearing after the check), or the whole batch ran out. It is not the
-            // payer's doing as far as we know, so it is settled again alone, checked afresh as a first settlement is.
+            // A batch (or, for 0, a retry that found its transaction in flight, perhaps a batch) was mined without this
+            // transfer and its authorization is still unused: another call in it may have burned the gas (a payer's code
+            // appearing after the check), or the whole batch ran out. Nothing says it is this payer's doing, so it is
+            // settled again alone, checked afresh as a first settlement is; never reported settled without its transfer.
             return await SettleAsync(request, batchable: false, cancellationToken);
         }
         return outcome;
