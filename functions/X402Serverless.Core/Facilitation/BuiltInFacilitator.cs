@@ -208,7 +208,7 @@ public sealed class BuiltInFacilitator(
         {
             await onSubmitted(hash);
         }
-        var outcome = await _receipts.AwaitAsync(_sender, lookup, rpc, network, payment, hash, cancellationToken);
+        var outcome = await _receipts.AwaitAsync(_sender, lookup, rpc, network, payment, hash, cancellationToken, shared: transfers != 1);
         if (transfers != 1 && outcome.ErrorReason == ReasonCodes.TransactionFailed)
         {
             // A batch (or, for 0, a retry that found its transaction in flight, perhaps a batch) was mined without this

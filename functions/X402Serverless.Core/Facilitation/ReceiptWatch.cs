@@ -8,16 +8,20 @@ namespace X402Serverless.Core.Facilitation;
 /// Waits for the receipt of a settlement transaction the gas wallet sent, up to the configured timeout: asked at once
 /// (a chain that mines on arrival has it already), then at growing intervals capped at the poll interval. A wait that
 /// runs past <see cref="BuiltInFacilitatorOptions.GapCheckInterval"/>, and one that times out, has the sender look for a
-/// nonce the node dropped, which would otherwise hold this transaction and every later one out of blocks. Waits on the
-/// same transaction (a batch's) share their receipt reads (<see cref="SharedReceipts"/>), each judging its own transfer.
+/// nonce the node dropped, which would otherwise hold this transaction and every later one out of blocks. Waits on one
+/// batch transaction share their receipt reads (<see cref="SharedReceipts"/>), each judging its own transfer.
 /// </summary>
 internal sealed class ReceiptWatch(TimeProvider time, BuiltInFacilitatorOptions options)
 {
     private readonly SharedReceipts _receipts = new(time, options);
 
+    /// <param name="shared">The transaction may carry other settlements (a batch): its receipt reads are shared with their waits.</param>
     public async Task<SettleOutcome> AwaitAsync(GasWalletSender sender, AuthorizationLookup lookup, EvmRpcClient rpc, EvmNetwork network, DecodedPayment payment, string hash,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, bool shared = false)
     {
+        Func<EvmRpcClient, string, CancellationToken, Task<Chain.TransactionReceipt?>>? receiptOf = shared
+            ? (r, h, c) => _receipts.GetAsync(r, network.ChainId, h, c)
+            : null;
         var transfer = AuthorizedTransfer.Of(payment);
         var start = time.GetUtcNow();
         var deadline = start + options.ReceiptTimeout;
@@ -29,7 +33,7 @@ internal sealed class ReceiptWatch(TimeProvider time, BuiltInFacilitatorOptions 
             // the sender replaced at higher fees is followed, the first one still asked for: either may be mined.
             foreach (var sent in sender.Lineage(network.ChainId, hash))
             {
-                if (await lookup.ConfirmAsync(network, sent, transfer, (r, h, c) => _receipts.GetAsync(r, network.ChainId, h, c), cancellationToken) is { } state)
+                if (await lookup.ConfirmAsync(network, sent, transfer, receiptOf, cancellationToken) is { } state)
                 {
                     sender.Confirmed(network.ChainId, sent);
                     return state.Use == AuthorizationUse.Unused

@@ -4,14 +4,18 @@ using X402Serverless.Core.Chain;
 namespace X402Serverless.Core.Facilitation;
 
 /// <summary>
-/// Receipt reads shared by the settlements waiting on one transaction (a batch carries several): a wait that asks
-/// while another's read of the same hash is under way, or finds a fresh answer, takes that one instead of asking the
-/// node again. A receipt once found is kept a short while (every waiter on the batch reads it once); "not mined yet"
-/// only for <see cref="BuiltInFacilitatorOptions.ReceiptFirstPoll"/>, so no wait sees it later than its own poll would.
+/// Receipt reads shared by the settlements waiting on one batch transaction: a wait that asks while another's read of
+/// the same hash is under way, or finds a fresh answer, takes that one instead of asking the node again. A receipt once
+/// found is kept a short while (every waiter on the batch reads it once); "not mined yet" only for
+/// <see cref="BuiltInFacilitatorOptions.ReceiptFirstPoll"/>, so no wait sees it later than its own poll would. Old
+/// answers are swept at most once per <see cref="KeptFound"/>, so the map stays a few seconds of batches.
 /// </summary>
 internal sealed class SharedReceipts(TimeProvider time, BuiltInFacilitatorOptions options)
 {
-    private static readonly TimeSpan KeptFound = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan KeptFound = TimeSpan.FromSeconds(2);
+
+    private readonly Lock _sweep = new();
+    private DateTimeOffset _sweptAt;
 
     private sealed record Read(Task<TransactionReceipt?> Receipt, DateTimeOffset At);
 
@@ -52,9 +56,13 @@ internal sealed class SharedReceipts(TimeProvider time, BuiltInFacilitatorOption
 
     private void Prune(DateTimeOffset now)
     {
-        if (_reads.Count < 64)
+        lock (_sweep)
         {
-            return;
+            if (now - _sweptAt < KeptFound)
+            {
+                return;
+            }
+            _sweptAt = now;
         }
         foreach (var (key, read) in _reads)
         {
