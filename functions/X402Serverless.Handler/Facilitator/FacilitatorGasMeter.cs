@@ -10,7 +10,9 @@ namespace X402Serverless.Handler.Facilitator;
 
 /// <summary>
 /// Gas the facilitator service spent per key: for each transaction it broadcast, gasUsed × effectiveGasPrice from the
-/// receipt, added to durable daily counters (the usage store, under an organisation id no real one can have).
+/// receipt, added to durable daily counters (the usage store, under an organisation id no real one can have). A
+/// transaction that settled several authorizations at once (a batch) is split evenly between them, rounded down, so
+/// each caller is metered for its share and the batch is not counted once per settlement it carried.
 /// </summary>
 internal sealed partial class FacilitatorGasMeter(IUsageStore usage, RpcClients rpcs, TimeProvider time, ILogger<FacilitatorGasMeter> logger)
 {
@@ -32,7 +34,7 @@ internal sealed partial class FacilitatorGasMeter(IUsageStore usage, RpcClients 
                 Log.NoReceipt(logger, transaction, caller.KeyId);
                 return;
             }
-            var gasUsed = receipt.GasUsed;
+            var gasUsed = receipt.GasUsed / SettlementsIn(receipt, network);
             var wei = gasUsed * (receipt.EffectiveGasPrice ?? throw new FormatException("The receipt has no effectiveGasPrice."));
             var link = PartitionOf(caller);
             var day = Periods.Day(time.GetUtcNow());
@@ -62,6 +64,15 @@ internal sealed partial class FacilitatorGasMeter(IUsageStore usage, RpcClients 
                     Of(GasWei).ToString(CultureInfo.InvariantCulture));
             })
             .ToList();
+
+    /// <summary>The EIP-3009 authorizations the token says this transaction used; 1 for any other (one Permit2 settle, a lone transfer).</summary>
+    private static int SettlementsIn(TransactionReceipt receipt, EvmNetwork network)
+    {
+        var token = network.Asset.ToLowerHex();
+        var used = receipt.Logs.Count(log => log.Topics.Count > 0 && log.Topics[0] == TransferProof.AuthorizationUsedTopic
+            && string.Equals(log.Address, token, StringComparison.OrdinalIgnoreCase));
+        return Math.Max(1, used);
+    }
 
     // ':' is allowed in Table Storage keys and in neither organisation nor key ids.
     private static string PartitionOf(FacilitatorCaller caller) => $"{caller.OrganisationId}:{caller.KeyId}";
