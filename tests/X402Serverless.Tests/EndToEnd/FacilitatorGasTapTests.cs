@@ -2,9 +2,15 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Numerics;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using X402Serverless.Core.Crypto;
+using X402Serverless.Core.Evm;
+using X402Serverless.Core.Networks;
+using X402Serverless.Handler.Facilitator;
 using X402Serverless.Tests.Support;
 using static X402Serverless.Tests.EndToEnd.PaidLinkClient;
 
@@ -89,6 +95,44 @@ public sealed class FacilitatorGasTapTests(ChainFixture chain)
         using var again = await operatorKey.Client.PostAsync("/facilitator/settle", Json(body));
         Assert.Equal(tx, (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("transaction").GetString());
         Assert.Equal(1, Assert.Single(await UsageOfAsync(operatorKey.Id)).GetProperty("settlements").GetInt64());
+    }
+
+    [Fact]
+    public async Task A_transaction_that_settled_several_authorizations_is_metered_as_an_even_share_for_each_settlement()
+    {
+        using var operatorKey = await NewOperatorKeyAsync();
+        var link = await chain.CreateLinkAsync();
+        var domain = new Eip712Domain("USD Coin", "2", 84532, chain.Token);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var calls = Enumerable.Range(0, 3).Select(_ =>
+        {
+            var authorization = new TransferAuthorization(chain.Payer, link.PayTo, 10_000, 0, now + 3600, RandomNumberGenerator.GetBytes(32));
+            return (chain.Token, Eip3009Calls.TransferWithAuthorization(authorization, TransferAuthorizationHasher.Sign(domain, authorization, chain.PayerKey)));
+        }).ToList();
+        // Three authorizations in one Multicall3 transaction, as the built-in facilitator batches them.
+        var batch = (await chain.Rpc.CallAsync("eth_sendTransaction", new
+        {
+            from = "0x90f79bf6eb2c4f870365e785982e1f101e93b906", to = Multicall3Calls.Canonical.ToLowerHex(), data = Hex.Encode(Multicall3Calls.Aggregate3AllowingFailure(calls)),
+        })).GetString()!;
+        JsonElement receipt;
+        while ((receipt = await chain.Rpc.CallAsync("eth_getTransactionReceipt", batch)).ValueKind == JsonValueKind.Null)
+        {
+            await Task.Delay(20);
+        }
+        Assert.Equal(30_000, await chain.BalanceAsync(link.PayTo));
+        var gasUsed = Quantity(receipt, "gasUsed");
+
+        // Each of the three settlements that rode in it is metered (here all for one key): a third of its gas each, not all of it three times.
+        var meter = chain.Gateway.Services.GetRequiredService<FacilitatorGasMeter>();
+        Assert.True(chain.Gateway.Services.GetRequiredService<NetworkRegistry>().TryGet("eip155:84532", out var network));
+        for (var i = 0; i < 3; i++)
+        {
+            await meter.RecordAsync(new FacilitatorCaller("org_operator", operatorKey.Id), network, batch, CancellationToken.None);
+        }
+        var row = Assert.Single(await UsageOfAsync(operatorKey.Id));
+        Assert.Equal(3, row.GetProperty("settlements").GetInt64());
+        Assert.Equal((long)(gasUsed / 3 * 3), row.GetProperty("gasUsed").GetInt64());
+        Assert.Equal((gasUsed / 3 * Quantity(receipt, "effectiveGasPrice") * 3).ToString(CultureInfo.InvariantCulture), row.GetProperty("gasWei").GetString());
     }
 
     [Fact]
