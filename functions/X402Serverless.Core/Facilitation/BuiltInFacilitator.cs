@@ -108,8 +108,13 @@ public sealed class BuiltInFacilitator(
             var lookup = new AuthorizationLookup(_ => rpc, AuthorizationLookup.Permit2WindowFor(options.MaxTimeoutSeconds));
             var transfer = AuthorizedTransfer.Of(auth);
             var data = Eip3009Calls.TransferWithAuthorization(auth, signature);
+            // A payer holding code (an EIP-7702 delegation) has the token run that code in its transfer: in a batch it could
+            // spend the gas of every call after its own (Multicall3 gives each call all the gas left), so such a payer is
+            // always sent alone, within its own limit. Read beside the first check, so it adds no round trip's wait.
+            var codeRead = batchable ? rpc.GetCodeAsync(auth.From, cancellationToken) : Task.FromResult<byte[]>([]);
             if (!contractWallet && await FitsLastEstimateAsync(rpc, network, data, signature.Length, cancellationToken) is { } known)
             {
+                batchable &= await PayerHasNoCodeAsync(codeRead);
                 // The transfer runs as the gas wallet would send it, within the limit it will be sent with (never above
                 // an EOA's ceiling): the nonce is unused and the balance enough, so none of the reads below is needed. A
                 // contract wallet always takes the full path, its estimate checked against its own ceiling.
@@ -120,7 +125,7 @@ public sealed class BuiltInFacilitator(
             var balanceRead = rpc.EthCallAsync(wallet.Address, network.Asset, Eip3009Calls.BalanceOf(auth.From), cancellationToken);
             // The gas estimate runs the transfer as the gas wallet would send it: it is also the revert pre-check.
             var estimate = rpc.EstimateGasAsync(wallet.Address, network.Asset, data, cancellationToken);
-            await Task.WhenAll(stateRead, balanceRead, estimate).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await Task.WhenAll(stateRead, balanceRead, estimate, codeRead).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             var state = await stateRead;
             if (state.Use != AuthorizationUse.Unused)
             {
@@ -151,6 +156,7 @@ public sealed class BuiltInFacilitator(
                 // Only an EOA's transfer, within its ceiling, is the shape later transfers are tried against.
                 _estimates.Remember(network.ChainId, network.Asset, signature.Length, gas);
             }
+            batchable &= await PayerHasNoCodeAsync(codeRead);
             return await SendAndAwaitAsync(request, rpc, network, lookup, payment, data, gas, ceiling, batchable, cancellationToken);
         }
         catch (RpcUnavailableException e)
@@ -187,6 +193,19 @@ public sealed class BuiltInFacilitator(
         }
     }
 
+    /// <summary>True when the payer's address holds no code; a read that failed counts as code (the transfer then goes alone).</summary>
+    private static async Task<bool> PayerHasNoCodeAsync(Task<byte[]> codeRead)
+    {
+        try
+        {
+            return (await codeRead).Length == 0;
+        }
+        catch (Exception e) when (e is RpcException or RpcUnavailableException)
+        {
+            return false;
+        }
+    }
+
     private async Task<SettleOutcome> SendAndAwaitAsync(SettleRequest request, EvmRpcClient rpc, EvmNetwork network, AuthorizationLookup lookup,
         DecodedPayment payment, byte[] data, BigInteger gasEstimate, long maxGas, bool batchable, CancellationToken cancellationToken)
     {
@@ -195,6 +214,11 @@ public sealed class BuiltInFacilitator(
         if (batchable)
         {
             (hash, failure, transfers) = await Batches.SendAsync(rpc, network, data, gasEstimate, maxGas, cancellationToken);
+            if (failure == SettlementBatches.BatchRefused)
+            {
+                // The node refused the whole batch (a size or fee cap of its own, say): each of its transfers goes alone.
+                return await SettleAsync(request, batchable: false, cancellationToken);
+            }
         }
         else
         {
@@ -209,13 +233,23 @@ public sealed class BuiltInFacilitator(
             await onSubmitted(hash);
         }
         var outcome = await _receipts.AwaitAsync(_sender, lookup, rpc, network, payment, hash, cancellationToken, shared: transfers != 1);
-        if (transfers != 1 && outcome.ErrorReason == ReasonCodes.TransactionFailed)
+        if (batchable && outcome.ErrorReason == ReasonCodes.TransactionFailed)
         {
-            // A batch (or, for 0, a retry that found its transaction in flight, perhaps a batch) was mined without this
-            // transfer and its authorization is still unused: another call in it may have burned the gas (a payer's code
-            // appearing after the check), or the whole batch ran out. Nothing says it is this payer's doing, so it is
-            // settled again alone, checked afresh as a first settlement is; never reported settled without its transfer.
-            return await SettleAsync(request, batchable: false, cancellationToken);
+            // Sent through the batch lane (which may have found a batch of this transfer already in flight) and mined
+            // without this transfer, its authorization still unused: another call in a batch may have burned the gas (a
+            // payer's code appearing after the check), or the whole batch ran out. Nothing says it is this payer's doing,
+            // so it is settled again alone, checked afresh as a first settlement is; never reported settled without its
+            // own transfer. If the caller's time runs out meanwhile, the payment is pending (the batch's hash is recorded):
+            // the settlement worker settles it again later.
+            try
+            {
+                return await SettleAsync(request, batchable: false, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return new SettleOutcome(false, false, hash, network.Id, payment.Authorization.From.ToString(), SettlementPending,
+                    "Its batch was mined without it; it is being settled again alone.");
+            }
         }
         return outcome;
     }

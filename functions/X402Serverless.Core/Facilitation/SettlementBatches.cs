@@ -25,6 +25,9 @@ internal sealed class SettlementBatches(GasWalletSender sender, BuiltInFacilitat
         public BigInteger GasLimit => BigInteger.Min(GasEstimates.LimitOf(GasEstimate), MaxGas);
     }
 
+    /// <summary>The failure of a batch the node refused as a whole: its transfers are each sent alone instead.</summary>
+    public const string BatchRefused = "batch_refused";
+
     /// <summary>The transaction that carries a transfer, or why none does; <see cref="Transfers"/>: how many it carries.</summary>
     public readonly record struct Sent(string? Hash, string? Failure, int Transfers);
 
@@ -82,7 +85,24 @@ internal sealed class SettlementBatches(GasWalletSender sender, BuiltInFacilitat
                 _ = Task.Run(() => DrainAsync(lane), CancellationToken.None);
             }
         }
-        return await waiting.Done.Task.WaitAsync(cancellationToken);
+        try
+        {
+            return await waiting.Done.Task.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            lock (lane.Sync)
+            {
+                if (lane.Queue.Remove(waiting))
+                {
+                    throw; // still queued: nothing was sent for it
+                }
+            }
+            // Already taken into a transaction being sent: the caller must learn its hash (to record it) before giving up,
+            // or a payment released for want of one could be paid by that transaction afterwards. The send is bounded by
+            // the node client's own timeouts.
+            return await waiting.Done.Task;
+        }
     }
 
     private async Task DrainAsync(Lane lane)
@@ -103,6 +123,14 @@ internal sealed class SettlementBatches(GasWalletSender sender, BuiltInFacilitat
         try
         {
             await SendBatchAsync(batch);
+        }
+        catch (RpcException) when (batch.DistinctBy(w => w.Key).Skip(1).Any())
+        {
+            // The node refused the batch itself (its nonce is filled): its transfers are sent alone, each on its own merits.
+            foreach (var waiting in batch)
+            {
+                waiting.Done.TrySetResult(new Sent(null, BatchRefused, 0));
+            }
         }
         catch (Exception e)
         {
@@ -177,23 +205,36 @@ internal sealed class SettlementBatches(GasWalletSender sender, BuiltInFacilitat
     }
 
     /// <summary>
-    /// Whether the chain has code at the network's Multicall3 address: read once per chain (the first batchable
-    /// settlement waits for it); a read that fails sends this transfer alone and is tried again by the next one.
+    /// Whether the network's Multicall3 address answers as Multicall3 does: an empty <c>aggregate3</c> call returns an
+    /// empty result array (any other code there, or none, would leave every batch undone). Asked once per chain (the
+    /// first batchable settlement waits for it); a read that fails in any way sends this transfer alone and is asked
+    /// again by the next one.
     /// </summary>
     private async ValueTask<bool> HasMulticallAsync(EvmRpcClient rpc, EvmNetwork network, CancellationToken cancellationToken)
     {
-        var check = _multicall.GetOrAdd(network.ChainId, _ => ReadCodeAsync(rpc, network.Multicall3));
+        var check = _multicall.GetOrAdd(network.ChainId, _ => ProbeAsync(rpc, network.Multicall3));
         try
         {
             return await check.WaitAsync(cancellationToken);
         }
-        catch (Exception e) when (e is RpcException or RpcUnavailableException)
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
             _multicall.TryRemove(new KeyValuePair<long, Task<bool>>(network.ChainId, check));
             return false;
         }
     }
 
-    private static async Task<bool> ReadCodeAsync(EvmRpcClient rpc, EvmAddress multicall3) =>
-        (await rpc.GetCodeAsync(multicall3, CancellationToken.None)).Length > 0;
+    private static async Task<bool> ProbeAsync(EvmRpcClient rpc, EvmAddress multicall3)
+    {
+        try
+        {
+            var answer = await rpc.EthCallAsync(multicall3, multicall3, Multicall3Calls.Aggregate3AllowingFailure([]), CancellationToken.None);
+            // ABI: the offset of the result array (32), then its length (0).
+            return answer.Length == 64 && answer.AsSpan(0, 32).SequenceEqual(AbiWord.UInt256(32)) && answer.AsSpan(32).IndexOfAnyExcept((byte)0) < 0;
+        }
+        catch (RpcException e) when (e.RevertData is not null || e.Message.Contains("revert", StringComparison.OrdinalIgnoreCase))
+        {
+            return false; // reverted: not Multicall3 there, no batching on this chain (any other error is asked again)
+        }
+    }
 }

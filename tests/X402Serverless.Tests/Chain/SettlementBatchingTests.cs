@@ -113,6 +113,75 @@ public sealed class SettlementBatchingTests(ChainFixture chain) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_payer_holding_code_is_sent_alone_while_the_others_batch()
+    {
+        // Code at an EOA (as an EIP-7702 delegation puts it) runs in its transfer: in a batch it could spend the gas of the
+        // calls after it, so it never joins one. The ceiling is raised so this burner (about 600,000 gas) is settled at all.
+        using var facilitator = NewFacilitator(maxTransferGas: 1_000_000);
+        var amount = BigInteger.Parse(_requirement["amount"]!.GetValue<string>(), CultureInfo.InvariantCulture);
+        var delegatedKey = await NonceBurner.FundedPayerAsync(chain, amount);
+        await PlaceBurnerAsync(Secp256k1.AddressOf(delegatedKey));
+        var lead = NewPayment(chain.PayerKey);
+        var delegated = NewPayment(delegatedKey);
+        var followers = Enumerable.Range(0, 2).Select(_ => NewPayment(chain.PayerKey)).ToList();
+
+        _gate.Arm();
+        var leadTask = facilitator.SettleAsync(lead.Request, CancellationToken.None);
+        await _gate.Held.WaitAsync(TimeSpan.FromSeconds(60));
+        var followerTasks = followers.Select(p => facilitator.SettleAsync(p.Request, CancellationToken.None)).ToList();
+        await Poll.UntilAsync(() => Task.FromResult(facilitator.QueuedForBatch(ChainId) == followers.Count), TimeSpan.FromSeconds(60));
+        var delegatedTask = facilitator.SettleAsync(delegated.Request, CancellationToken.None);
+        // Its checks done, it is sent on its own (its transaction reaches the node, behind the held one's nonce), never queued.
+        await Poll.UntilAsync(() => Task.FromResult(_gate.Passed == 1), TimeSpan.FromSeconds(60));
+        Assert.Equal(followers.Count, facilitator.QueuedForBatch(ChainId));
+        _gate.Release();
+
+        Assert.True((await leadTask).Success);
+        var outcomes = await Task.WhenAll(followerTasks);
+        Assert.All(outcomes, o => Assert.True(o.Success, o.ErrorReason));
+        var batchHash = Assert.Single(outcomes.Select(o => o.Transaction!.ToLowerInvariant()).Distinct());
+        Assert.Equal(Multicall3Calls.Canonical.ToLowerHex(), await ToOfAsync(batchHash));
+        var alone = await delegatedTask;
+        Assert.True(alone.Success, alone.ErrorReason);
+        Assert.NotEqual(batchHash, alone.Transaction!.ToLowerInvariant());
+        Assert.Equal(chain.Token.ToLowerHex(), await ToOfAsync(alone.Transaction!));
+        Assert.Equal(amount, await chain.BalanceAsync(delegated.PayTo));
+    }
+
+    [Fact]
+    public async Task A_settlement_given_up_while_queued_for_a_batch_leaves_it_and_sends_nothing()
+    {
+        using var facilitator = NewFacilitator();
+        var start = await NonceCountAsync();
+        var lead = NewPayment(chain.PayerKey);
+        var abandoned = NewPayment(chain.PayerKey);
+        var kept = NewPayment(chain.PayerKey);
+
+        _gate.Arm();
+        var leadTask = facilitator.SettleAsync(lead.Request, CancellationToken.None);
+        await _gate.Held.WaitAsync(TimeSpan.FromSeconds(60));
+        using var giveUp = new CancellationTokenSource();
+        var abandonedTask = facilitator.SettleAsync(abandoned.Request, giveUp.Token);
+        var keptTask = facilitator.SettleAsync(kept.Request, CancellationToken.None);
+        await Poll.UntilAsync(() => Task.FromResult(facilitator.QueuedForBatch(ChainId) == 2), TimeSpan.FromSeconds(60));
+        await giveUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandonedTask);
+        Assert.Equal(1, facilitator.QueuedForBatch(ChainId));
+        _gate.Release();
+
+        Assert.True((await leadTask).Success);
+        var keptOutcome = await keptTask;
+        Assert.True(keptOutcome.Success, keptOutcome.ErrorReason);
+        Assert.Equal(chain.Token.ToLowerHex(), await ToOfAsync(keptOutcome.Transaction!)); // alone now: the queue held only it
+        // Nothing was sent for the one given up: no transfer to it, and its authorization is unused (it may be settled later).
+        Assert.Equal(0, await chain.Rpc.TransferLogCountAsync(chain.Token, abandoned.PayTo));
+        Assert.Equal(start + 2, await NonceCountAsync());
+        var later = await facilitator.SettleAsync(abandoned.Request, CancellationToken.None);
+        Assert.True(later.Success, later.ErrorReason);
+        Assert.Equal(abandoned.Amount, await chain.BalanceAsync(abandoned.PayTo));
+    }
+
+    [Fact]
     public async Task A_retry_of_a_transfer_whose_batch_the_node_dropped_sends_the_same_batch_again()
     {
         using var facilitator = NewFacilitator(receiptTimeout: TimeSpan.FromSeconds(1));
@@ -244,11 +313,20 @@ public sealed class SettlementBatchingTests(ChainFixture chain) : IAsyncLifetime
     private async Task<string> ToOfAsync(string hash) =>
         (await chain.Rpc.CallAsync("eth_getTransactionByHash", hash)).GetProperty("to").GetString()!.ToLowerInvariant();
 
+    /// <summary>TestGasBurner's runtime code at <paramref name="at"/> (its creation code run by a deployless call returns it).</summary>
+    private async Task PlaceBurnerAsync(EvmAddress at)
+    {
+        var creation = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(RepoPaths.Peers, "build", "TestGasBurner.json")))
+            .RootElement.GetProperty("bytecode").GetString()!;
+        var runtime = (await chain.Rpc.CallAsync("eth_call", new { data = creation }, "latest")).GetString()!;
+        await chain.Rpc.CallAsync("anvil_setCode", at.ToLowerHex(), runtime);
+    }
+
     private async Task<BigInteger> NonceCountAsync() =>
         BigInteger.Parse("0" + (await chain.Rpc.CallAsync("eth_getTransactionCount", _wallet.Address.ToLowerHex(), "latest")).GetString()![2..],
             NumberStyles.HexNumber, CultureInfo.InvariantCulture);
 
-    private BuiltInFacilitator NewFacilitator(string? multicall3 = null, int maxBatchTransfers = 16, TimeSpan? receiptTimeout = null)
+    private BuiltInFacilitator NewFacilitator(string? multicall3 = null, int maxBatchTransfers = 16, TimeSpan? receiptTimeout = null, long maxTransferGas = 150_000)
     {
         var networks = new NetworkRegistry([new NetworkSettings
         {
@@ -258,6 +336,7 @@ public sealed class SettlementBatchingTests(ChainFixture chain) : IAsyncLifetime
         var options = new BuiltInFacilitatorOptions
         {
             ReceiptTimeout = receiptTimeout ?? TimeSpan.FromSeconds(60), ReceiptPollInterval = TimeSpan.FromMilliseconds(100), MaxBatchTransfers = maxBatchTransfers,
+            MaxTransferGas = maxTransferGas,
         };
         var rpc = new EvmRpcClient(_http, new Uri(chain.RpcUrl));
         return new BuiltInFacilitator(networks, _wallet, _ => rpc, new PaymentVerifier(TimeProvider.System), options, TimeProvider.System);
@@ -283,7 +362,12 @@ public sealed class SettlementBatchingTests(ChainFixture chain) : IAsyncLifetime
         private TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        private int _passed;
+
         public Task Held => _held.Task;
+
+        /// <summary>Transactions sent on to the node so far (the held one only once released).</summary>
+        public int Passed => Volatile.Read(ref _passed);
 
         public void Arm()
         {
@@ -296,12 +380,16 @@ public sealed class SettlementBatchingTests(ChainFixture chain) : IAsyncLifetime
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            if (Volatile.Read(ref _armed) == 1 && request.Content is not null
-                && (await request.Content.ReadAsStringAsync(cancellationToken)).Contains("\"eth_sendRawTransaction\"", StringComparison.Ordinal)
-                && Interlocked.Exchange(ref _armed, 0) == 1)
+            var send = request.Content is not null
+                && (await request.Content.ReadAsStringAsync(cancellationToken)).Contains("\"eth_sendRawTransaction\"", StringComparison.Ordinal);
+            if (send && Volatile.Read(ref _armed) == 1 && Interlocked.Exchange(ref _armed, 0) == 1)
             {
                 _held.TrySetResult();
                 await _release.Task.WaitAsync(TimeSpan.FromSeconds(120), cancellationToken);
+            }
+            if (send)
+            {
+                Interlocked.Increment(ref _passed);
             }
             return await base.SendAsync(request, cancellationToken);
         }
