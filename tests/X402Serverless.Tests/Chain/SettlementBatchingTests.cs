@@ -120,7 +120,7 @@ public sealed class SettlementBatchingTests(ChainFixture chain) : IAsyncLifetime
         using var facilitator = NewFacilitator(maxTransferGas: 1_000_000);
         var amount = BigInteger.Parse(_requirement["amount"]!.GetValue<string>(), CultureInfo.InvariantCulture);
         var delegatedKey = await NonceBurner.FundedPayerAsync(chain, amount);
-        await PlaceBurnerAsync(Secp256k1.AddressOf(delegatedKey));
+        await chain.PlaceGasBurnerAsync(Secp256k1.AddressOf(delegatedKey));
         var lead = NewPayment(chain.PayerKey);
         var delegated = NewPayment(delegatedKey);
         var followers = Enumerable.Range(0, 2).Select(_ => NewPayment(chain.PayerKey)).ToList();
@@ -312,15 +312,6 @@ public sealed class SettlementBatchingTests(ChainFixture chain) : IAsyncLifetime
 
     private async Task<string> ToOfAsync(string hash) =>
         (await chain.Rpc.CallAsync("eth_getTransactionByHash", hash)).GetProperty("to").GetString()!.ToLowerInvariant();
-
-    /// <summary>TestGasBurner's runtime code at <paramref name="at"/> (its creation code run by a deployless call returns it).</summary>
-    private async Task PlaceBurnerAsync(EvmAddress at)
-    {
-        var creation = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(RepoPaths.Peers, "build", "TestGasBurner.json")))
-            .RootElement.GetProperty("bytecode").GetString()!;
-        var runtime = (await chain.Rpc.CallAsync("eth_call", new { data = creation }, "latest")).GetString()!;
-        await chain.Rpc.CallAsync("anvil_setCode", at.ToLowerHex(), runtime);
-    }
 
     private async Task<BigInteger> NonceCountAsync() =>
         BigInteger.Parse("0" + (await chain.Rpc.CallAsync("eth_getTransactionCount", _wallet.Address.ToLowerHex(), "latest")).GetString()![2..],

@@ -25,7 +25,7 @@ public sealed class GasCeilingTests(ChainFixture chain)
         await using var gateway = await GatewayAsync();
         var payerKey = await chain.Permit2PayerAsync(approve: "none");
         var payer = Secp256k1.AddressOf(payerKey);
-        await PlaceBurnerAsync(payer); // as an EIP-7702 delegation would: the key still signs for the address
+        await chain.PlaceGasBurnerAsync(payer); // as an EIP-7702 delegation would: the key still signs for the address
         var link = await chain.CreateLinkAsync(gateway: gateway, facilitator: "builtin");
 
         using var response = await SendAsync(link.Url, new PaymentBuilder { Requirement = await RequirementAsync(link.Url), PayerKey = payerKey }.V2Header());
@@ -51,13 +51,13 @@ public sealed class GasCeilingTests(ChainFixture chain)
         Assert.Equal(1, await SentAsync());
 
         var burnerKey = await chain.Permit2PayerAsync(approve: "none");
-        await PlaceBurnerAsync(Secp256k1.AddressOf(burnerKey));
+        await chain.PlaceGasBurnerAsync(Secp256k1.AddressOf(burnerKey));
         using (var burner = await SendAsync(link.Url, new PaymentBuilder { Requirement = await RequirementAsync(link.Url), PayerKey = burnerKey }.V2Header()))
         {
             Assert.Equal("settlement_gas_above_limit", await ErrorOfAsync(burner));
         }
         var wallet = Secp256k1.AddressOf(await chain.Permit2PayerAsync(approve: "none"));
-        await PlaceBurnerAsync(wallet);
+        await chain.PlaceGasBurnerAsync(wallet);
         using (var contract = await SendAsync(link.Url,
             new PaymentBuilder { Requirement = await RequirementAsync(link.Url), PayerKey = RandomNumberGenerator.GetBytes(32), From = wallet }.V2Header()))
         {
@@ -73,7 +73,7 @@ public sealed class GasCeilingTests(ChainFixture chain)
     {
         await using var gateway = await GatewayAsync();
         var wallet = Secp256k1.AddressOf(await chain.Permit2PayerAsync(approve: "none"));
-        await PlaceBurnerAsync(wallet);
+        await chain.PlaceGasBurnerAsync(wallet);
         var link = await chain.CreateLinkAsync(gateway: gateway, facilitator: "builtin");
         // Signed by a key that is not the wallet's: only the wallet's code can vouch for it (and it does, after burning).
         var payment = new PaymentBuilder { Requirement = await RequirementAsync(link.Url), PayerKey = RandomNumberGenerator.GetBytes(32), From = wallet };
@@ -91,7 +91,7 @@ public sealed class GasCeilingTests(ChainFixture chain)
         await using var gateway = await GatewayAsync();
         var payerKey = await chain.Permit2PayerAsync();
         var payer = Secp256k1.AddressOf(payerKey);
-        await PlaceBurnerAsync(payer);
+        await chain.PlaceGasBurnerAsync(payer);
         var link = await Permit2LinkAsync(gateway);
 
         using var response = await SendAsync(link.Url, new Permit2PaymentBuilder { Requirement = await RequirementAsync(link.Url), PayerKey = payerKey }.V2Header());
@@ -166,15 +166,6 @@ public sealed class GasCeilingTests(ChainFixture chain)
     {
         var count = await chain.Rpc.CallAsync("eth_getTransactionCount", Secp256k1.AddressOf(Hex.Decode(_gasWallet)).ToLowerHex(), "pending");
         return (int)Convert.ToInt64(count.GetString(), 16);
-    }
-
-    /// <summary>TestGasBurner's runtime code at <paramref name="at"/> (its creation code run by a deployless call returns it).</summary>
-    private async Task PlaceBurnerAsync(EvmAddress at)
-    {
-        var creation = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(RepoPaths.Peers, "build", "TestGasBurner.json")))
-            .RootElement.GetProperty("bytecode").GetString()!;
-        var runtime = (await chain.Rpc.CallAsync("eth_call", new { data = creation }, "latest")).GetString()!;
-        await chain.Rpc.CallAsync("anvil_setCode", at.ToLowerHex(), runtime);
     }
 
     private async Task<PaidTestLink> Permit2LinkAsync(GatewayHost gateway)

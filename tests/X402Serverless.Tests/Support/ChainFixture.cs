@@ -136,6 +136,18 @@ public sealed class ChainFixture : IAsyncLifetime
         return new PaidTestLink(id, url, path, payTo);
     }
 
+    /// <summary>
+    /// TestGasBurner's runtime code at <paramref name="at"/> (its creation code run by a deployless call returns it): code
+    /// at a payer's address, as an EIP-7702 delegation puts it, that burns gas in the token's signature check.
+    /// </summary>
+    public async Task PlaceGasBurnerAsync(EvmAddress at)
+    {
+        var creation = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(RepoPaths.Peers, "build", "TestGasBurner.json")))
+            .RootElement.GetProperty("bytecode").GetString()!;
+        var runtime = (await Rpc.CallAsync("eth_call", new { data = creation }, "latest")).GetString()!;
+        await Rpc.CallAsync("anvil_setCode", at.ToLowerHex(), runtime);
+    }
+
     public async Task DisposeAsync()
     {
         await Gateway.DisposeAsync();
