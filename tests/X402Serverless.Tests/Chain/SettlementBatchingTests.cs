@@ -72,6 +72,29 @@ public sealed class SettlementBatchingTests(ChainFixture chain) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_same_authorization_queued_many_times_for_one_batch_is_sent_once_and_paid_once()
+    {
+        using var facilitator = NewFacilitator();
+        var start = await NonceCountAsync();
+        var lead = NewPayment(chain.PayerKey);
+        var replayed = NewPayment(chain.PayerKey);
+        var other = NewPayment(chain.PayerKey);
+        // A replay storm of one payment while a batch forms: it rides in the batch as one call, every caller told its hash.
+        List<(SettleRequest Request, EvmAddress PayTo, BigInteger Amount, byte[] Nonce)> followers = [.. Enumerable.Repeat(replayed, 8), other];
+
+        var (leadOutcome, outcomes) = await HeldBatchAsync(facilitator, lead, followers);
+
+        Assert.True(leadOutcome.Success, leadOutcome.ErrorReason);
+        Assert.All(outcomes, o => Assert.True(o.Success, o.ErrorReason));
+        var batchHash = Assert.Single(outcomes.Select(o => o.Transaction!.ToLowerInvariant()).Distinct());
+        Assert.Equal(Multicall3Calls.Canonical.ToLowerHex(), await ToOfAsync(batchHash));
+        Assert.Equal(1, await chain.Rpc.TransferLogCountAsync(chain.Token, replayed.PayTo));
+        Assert.Equal(replayed.Amount, await chain.BalanceAsync(replayed.PayTo));
+        Assert.Equal(1, await chain.Rpc.TransferLogCountAsync(chain.Token, other.PayTo));
+        Assert.Equal(start + 2, await NonceCountAsync()); // the lead's transaction and one batch
+    }
+
+    [Fact]
     public async Task A_burned_and_a_drained_authorization_in_a_batch_are_refused_and_the_others_settle()
     {
         using var facilitator = NewFacilitator();
