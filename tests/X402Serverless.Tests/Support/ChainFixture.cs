@@ -48,7 +48,7 @@ public sealed class ChainFixture : IAsyncLifetime
         var port = PeerProcess.FreePort();
         RpcUrl = $"http://127.0.0.1:{port}";
         var anvilPath = Path.Combine(RepoPaths.Peers, "node_modules", "@foundry-rs", "anvil-linux-amd64", "bin", "anvil");
-        _anvil = PeerProcess.Start(anvilPath, RepoPaths.Peers, "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--chain-id", "84532");
+        _anvil = PeerProcess.Start(anvilPath, RepoPaths.Peers, "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--chain-id", "84532", "--prune-history", "256");
         await _anvil.WaitForLineAsync("Listening on", TimeSpan.FromSeconds(30));
         Rpc = new EthRpc(RpcUrl);
 
