@@ -26,7 +26,12 @@ public sealed class BalanceCharge(CreditCharges credits, CreditHold hold, PaidLi
 
     public async Task<ChargeCapture> CaptureAsync(CancellationToken cancellationToken)
     {
-        await credits.CaptureAsync(hold, link, cancellationToken);
+        if (!await credits.CaptureAsync(hold, link, cancellationToken))
+        {
+            // Nothing was paid out: the hold goes back (ReleaseAsync, still open) and the answer is withheld.
+            return new ChargeCapture(CaptureKind.Refused, null, CreditCharges.InsufficientCredits,
+                "The credits held for this call were no longer available when it ended; nothing was charged.");
+        }
         // Only once captured: a capture that threw is still released, as the hold was not paid out.
         Interlocked.Exchange(ref _concluded, 1);
         return ChargeCapture.Captured(new BalanceReceipt(hold.Amount, hold.FromAllowance, payerId));

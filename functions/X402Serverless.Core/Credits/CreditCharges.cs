@@ -52,7 +52,7 @@ public sealed class CreditCharges(ILedger ledger, IPayerStore payers, TimeProvid
         {
             return (null, NotAccepted);
         }
-        var (index, result) = await ledger.PostFirstAsync(options, cancellationToken);
+        var (index, result) = await ledger.HoldFirstAsync(options, cancellationToken);
         return result switch
         {
             PostResult.Posted => (new CreditHold(id, sources[index], amount, options[index].Item2), null),
@@ -61,8 +61,12 @@ public sealed class CreditCharges(ILedger ledger, IPayerStore payers, TimeProvid
         };
     }
 
-    /// <summary>Pays the held amount to the link's organisation (less the operator's fee); the entry names the link, for usage figures.</summary>
-    public async Task CaptureAsync(CreditHold hold, PaidLink link, CancellationToken cancellationToken)
+    /// <summary>
+    /// Pays the held amount to the link's organisation (less the operator's fee); the entry names the link, for usage
+    /// figures. False when nothing was paid out: the hold was released meanwhile (a call outliving the stale-hold sweep),
+    /// or its money went elsewhere first; the caller then releases it and withholds the answer.
+    /// </summary>
+    public async Task<bool> CaptureAsync(CreditHold hold, PaidLink link, CancellationToken cancellationToken)
     {
         var fee = hold.Amount.Share(operatorFeeBasisPoints);
         var legs = new List<Leg> { new(Accounts.Hold(hold.Id), -hold.Amount), new(Accounts.Earnings(link.OrganisationId), hold.Amount - fee) };
@@ -70,7 +74,8 @@ public sealed class CreditCharges(ILedger ledger, IPayerStore payers, TimeProvid
         {
             legs.Add(new Leg(Accounts.OperatorFees, fee));
         }
-        await ledger.PostAsync(new LedgerEntry($"{hold.Id}:capture", "capture", legs, link.Id), [], cancellationToken);
+        var result = await ledger.CaptureHoldAsync(hold.Id, new LedgerEntry($"{hold.Id}:capture", "capture", legs, link.Id), cancellationToken);
+        return result is PostResult.Posted or PostResult.Duplicate;
     }
 
     /// <summary>
@@ -91,7 +96,7 @@ public sealed class CreditCharges(ILedger ledger, IPayerStore payers, TimeProvid
             var posted = 0;
             foreach (var (holdId, source, amount) in stale)
             {
-                if (await ledger.PostAsync(LedgerEntry.Transfer($"{holdId}:release", "release", Accounts.Hold(holdId), source, amount, "stale"), [], cancellationToken) == PostResult.Posted)
+                if (await ledger.ReleaseHoldAsync(holdId, LedgerEntry.Transfer($"{holdId}:release", "release", Accounts.Hold(holdId), source, amount, "stale"), [], cancellationToken) == PostResult.Posted)
                 {
                     posted++;
                 }
@@ -107,7 +112,6 @@ public sealed class CreditCharges(ILedger ledger, IPayerStore payers, TimeProvid
 
     public async Task ReleaseAsync(CreditHold hold, CancellationToken cancellationToken)
     {
-        await ledger.PostAsync(LedgerEntry.Transfer($"{hold.Id}:release", "release", Accounts.Hold(hold.Id), hold.Source, hold.Amount), [], cancellationToken);
-        await ledger.UndoCapsAsync(hold.Caps, cancellationToken);
+        await ledger.ReleaseHoldAsync(hold.Id, LedgerEntry.Transfer($"{hold.Id}:release", "release", Accounts.Hold(hold.Id), hold.Source, hold.Amount), hold.Caps, cancellationToken);
     }
 }

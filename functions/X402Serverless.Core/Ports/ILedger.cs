@@ -21,6 +21,31 @@ public interface ILedger
     /// <summary>Posts the first entry whose debits fit (allowance first, then credits...); returns its index, or the last failure.</summary>
     Task<(int Index, PostResult Result)> PostFirstAsync(IReadOnlyList<(LedgerEntry Entry, IReadOnlyList<CapCheck> Caps)> options, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Places a call's hold: the first option whose debit and caps fit, each option a transfer into <c>hold:{key}</c>.
+    /// By default it is posted like any entry; a single-process store may keep it in memory until capture or release.
+    /// </summary>
+    Task<(int Index, PostResult Result)> HoldFirstAsync(IReadOnlyList<(LedgerEntry Entry, IReadOnlyList<CapCheck> Caps)> options, CancellationToken cancellationToken) =>
+        PostFirstAsync(options, cancellationToken);
+
+    /// <summary>Posts the capture of hold <paramref name="holdId"/> (an entry debiting <c>hold:{id}</c>).</summary>
+    Task<PostResult> CaptureHoldAsync(string holdId, LedgerEntry capture, CancellationToken cancellationToken) =>
+        PostAsync(capture, [], cancellationToken);
+
+    /// <summary>
+    /// Posts the release of hold <paramref name="holdId"/> and moves back the counters in <paramref name="givenBack"/>;
+    /// the hold's other counters stay counted.
+    /// </summary>
+    async Task<PostResult> ReleaseHoldAsync(string holdId, LedgerEntry release, IReadOnlyList<CapCheck> givenBack, CancellationToken cancellationToken)
+    {
+        var result = await PostAsync(release, [], cancellationToken);
+        if (givenBack.Count > 0)
+        {
+            await UndoCapsAsync(givenBack, cancellationToken);
+        }
+        return result;
+    }
+
     /// <summary>Moves cap counters back (a released hold does not count as spending).</summary>
     Task UndoCapsAsync(IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken);
 

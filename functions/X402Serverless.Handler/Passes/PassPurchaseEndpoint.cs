@@ -111,6 +111,15 @@ internal static class PassPurchaseEndpoint
         try
         {
             var capture = await charge.CaptureAsync(CancellationToken.None);
+            if (capture.Kind != CaptureKind.Captured)
+            {
+                // Nothing was paid (the held credits went elsewhere first): no pass, and the hold goes back below.
+                if (call is not null)
+                {
+                    await keyed.AbandonAsync(call);
+                }
+                return await PaywallAsync(http, s, cached, capture.Reason ?? CreditCharges.InsufficientCredits, capture.Message ?? "The pass could not be paid for; top up and retry.");
+            }
             ChargeResults.WriteReceipt(http, capture.Receipt!);
         }
         finally

@@ -11,8 +11,8 @@ using X402Serverless.Core.Money;
 namespace X402Serverless.Tests.Ledger;
 
 /// <summary>
-/// For any sequence of top-ups, holds, captures, releases and allowance resets, postings sum to zero, no
-/// non-clearing balance is negative, and every cached balance equals the sum of its postings.
+/// For any sequence of top-ups, holds, captures, releases, plain spends and allowance resets, postings sum to zero,
+/// no non-clearing balance is negative, and every cached balance equals the sum of its postings.
 /// </summary>
 public abstract class LedgerPropertyContract
 {
@@ -29,6 +29,7 @@ public abstract class LedgerPropertyContract
         Hold,
         Capture,
         Release,
+        Spend,
         Reset,
     }
 
@@ -73,7 +74,7 @@ public abstract class LedgerPropertyContract
                         break;
                     case Op.Hold:
                         var id = $"h{n}";
-                        var (index, result) = await ledger.PostFirstAsync(
+                        var (index, result) = await ledger.HoldFirstAsync(
                         [
                             (LedgerEntry.Transfer(id, "hold", Accounts.Allowance("org", payer), Accounts.Hold(id), Usd.FromMicros(amount)), []),
                             (LedgerEntry.Transfer(id, "hold", Accounts.Credits(payer), Accounts.Hold(id), Usd.FromMicros(amount)), []),
@@ -86,8 +87,22 @@ public abstract class LedgerPropertyContract
                     case Op.Capture or Op.Release when openHolds.Count > 0:
                         var hold = openHolds[amount % openHolds.Count];
                         openHolds.Remove(hold);
-                        var target = op == Op.Capture ? Accounts.Earnings("provider") : hold.Source;
-                        await ledger.PostAsync(LedgerEntry.Transfer($"{hold.Id}:end", op.ToString(), Accounts.Hold(hold.Id), target, Usd.FromMicros(hold.Amount)), [], default);
+                        if (op == Op.Capture)
+                        {
+                            var captured = await ledger.CaptureHoldAsync(hold.Id, LedgerEntry.Transfer($"{hold.Id}:end", "capture", Accounts.Hold(hold.Id), Accounts.Earnings("provider"), Usd.FromMicros(hold.Amount)), default);
+                            if (captured != PostResult.Posted)
+                            {
+                                return false; // a hold placed is always capturable
+                            }
+                        }
+                        else
+                        {
+                            await ledger.ReleaseHoldAsync(hold.Id, LedgerEntry.Transfer($"{hold.Id}:end", "release", Accounts.Hold(hold.Id), hold.Source, Usd.FromMicros(hold.Amount)), [], default);
+                        }
+                        break;
+                    case Op.Spend:
+                        // Straight from the balance, beside the holds: it may take only what they do not hold.
+                        await ledger.PostAsync(LedgerEntry.Transfer($"s{n}", "refund", Accounts.Credits(payer), Accounts.CardClearing, Usd.FromMicros(amount)), [], default);
                         break;
                     case Op.Reset:
                         // Monthly reset: unspent allowance back to the pool, a fresh grant out of it (funded by card first).
