@@ -10,7 +10,8 @@ namespace X402Serverless.AzureStorage;
 
 // Applying a journaled entry: caps, then legs, each in its own partition as an ETag-checked entity group transaction
 // (balance or counter replaced, posting or marker added). The added row's key is the entry key, so a retry that finds
-// it already there knows that part is done rather than applying it twice.
+// it already there knows that part is done rather than applying it twice; "already there" is read, never inferred
+// from a failed changeset's status.
 public sealed partial class TableLedger
 {
     private async Task<PostResult> ApplyAsync(LedgerEntry entry, IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken)
@@ -68,12 +69,14 @@ public sealed partial class TableLedger
                 ], cancellationToken);
                 return Applied.Done;
             }
-            catch (RequestFailedException e) when (e.IsConflict())
+            catch (RequestFailedException e) when (e.IsConflict() || e.IsPreconditionFailed())
             {
-                return Applied.AlreadyDone; // this leg of this entry is already in the account
-            }
-            catch (RequestFailedException e) when (e.IsPreconditionFailed())
-            {
+                // Only the posting row proves the leg is in: a failed changeset's status alone does not say which
+                // action failed, and a lost ETag race taken for "already applied" would drop the leg.
+                if (e.IsConflict() && await _accounts.FindAsync(leg.Account, PostingRow(entry.Key), cancellationToken) is not null)
+                {
+                    return Applied.AlreadyDone;
+                }
                 await BackOffAsync(attempt, cancellationToken); // another writer moved the balance
             }
         }
@@ -111,12 +114,13 @@ public sealed partial class TableLedger
                 ], cancellationToken);
                 return Applied.Done;
             }
-            catch (RequestFailedException e) when (e.IsConflict())
+            catch (RequestFailedException e) when (e.IsConflict() || e.IsPreconditionFailed())
             {
-                return Applied.AlreadyDone;
-            }
-            catch (RequestFailedException e) when (e.IsPreconditionFailed())
-            {
+                // As for a leg: only the marker row proves the cap is counted; otherwise the counter moved, so retry.
+                if (e.IsConflict() && await _caps.FindAsync(cap.Key, CapMarkerRow(entryKey), cancellationToken) is not null)
+                {
+                    return Applied.AlreadyDone;
+                }
                 await BackOffAsync(attempt, cancellationToken);
             }
         }
