@@ -15,9 +15,10 @@ namespace X402Serverless.Sqlite;
 /// read only if nothing was given back since it started reading (else it reads again). So a placement never sees a
 /// lowered reservation without the lowered balance behind it; between commit and give-back both count (a placement
 /// then errs towards refusing). Debits that are not holds see the reservations too (<see cref="ReservedFor"/>), as they
-/// saw a durable hold's money gone. Left open: a plain debit committing between a placement's read and its reservation
-/// (a card dispute, say) can leave that hold uncapturable; its capture then fails and the answer is withheld, never a
-/// balance below its floor (the capture's own write checks it).
+/// saw a durable hold's money gone, and a plain debit counts for placements from the moment the writer makes it until its
+/// transaction ends (<see cref="AddPending"/>). Left open: a floor raised (a credit limit lowered) while a call holds
+/// money can leave that hold uncapturable; its capture then pays nothing, the hold goes back and the answer is withheld,
+/// never a balance below its floor (the capture's own write checks it).
 /// </para>
 /// </summary>
 internal sealed class SqliteHolds(Func<SqliteConnection> open) : IDisposable
@@ -26,11 +27,14 @@ internal sealed class SqliteHolds(Func<SqliteConnection> open) : IDisposable
     private readonly Dictionary<string, Held> _holds = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _byAccount = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _byCap = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _pendingDebits = new(StringComparer.Ordinal);
     private readonly ConcurrentBag<CommittedReader> _readers = [];
     private long _givenBack;
 
     /// <summary>Reads of the committed state tried again when a hold ended meanwhile, before one is made under the gate.</summary>
     private const int MaxReadAgain = 4;
+
+    private const int MaxReaders = 4;
 
     /// <summary>One reserved hold: its entry (written at capture), the counters it counts, when it was placed.</summary>
     internal sealed record Held(LedgerEntry Entry, IReadOnlyList<CapCheck> Caps, string Source, Usd Amount, DateTimeOffset PlacedAt)
@@ -49,15 +53,17 @@ internal sealed class SqliteHolds(Func<SqliteConnection> open) : IDisposable
     {
         var accounts = options.Select(o => Source(o.Entry)).Distinct(StringComparer.Ordinal).ToList();
         var caps = options.SelectMany(o => o.Caps).Select(c => c.Key).Distinct(StringComparer.Ordinal).ToList();
+        var keys = options.Select(o => o.Entry.Key).Distinct(StringComparer.Ordinal).ToList();
         for (var attempt = 0; ; attempt++)
         {
             // The committed state is read outside the gate, then used only if no reservation was given back meanwhile:
             // a give-back follows its commit, so one seen before the read is in what was read.
             var givenBack = Volatile.Read(ref _givenBack);
-            var committed = ReadCommitted(accounts, caps);
+            var committed = ReadCommitted(accounts, caps, keys);
             lock (_gate)
             {
-                if (options.Any(o => _holds.ContainsKey(o.Entry.Key)))
+                // An id already held, or already written (a hold captured before): never a second hold under it.
+                if (options.Any(o => _holds.ContainsKey(o.Entry.Key) || committed.Entries.Contains(o.Entry.Key)))
                 {
                     return (0, PostResult.Duplicate);
                 }
@@ -68,7 +74,7 @@ internal sealed class SqliteHolds(Func<SqliteConnection> open) : IDisposable
                 if (_givenBack != givenBack)
                 {
                     // Calls keep ending faster than a read: read under the gate, where nothing is given back.
-                    committed = ReadCommitted(accounts, caps);
+                    committed = ReadCommitted(accounts, caps, keys);
                 }
                 return Reserve(options, committed, now);
             }
@@ -127,6 +133,40 @@ internal sealed class SqliteHolds(Func<SqliteConnection> open) : IDisposable
             foreach (var check in held.Caps)
             {
                 Add(_byCap, check.Key, -check.Amount.Micros);
+            }
+        }
+    }
+
+    /// <summary>The debits one write made, pending for placements until its transaction ends (<see cref="EndPending"/>).</summary>
+    internal sealed class Pending
+    {
+        public List<(string Account, long Micros)> Debits { get; } = [];
+    }
+
+    /// <summary>Notes a plain debit the writer just made, not yet committed.</summary>
+    public void AddPending(Pending pending, string account, long micros)
+    {
+        lock (_gate)
+        {
+            pending.Debits.Add((account, micros));
+            Add(_pendingDebits, account, micros);
+        }
+    }
+
+    /// <summary>The write's transaction committed or failed: its debits are in the committed state, or gone.</summary>
+    public void EndPending(Pending pending)
+    {
+        if (pending.Debits.Count == 0)
+        {
+            return;
+        }
+        lock (_gate)
+        {
+            // Like a give-back: a placement that read before the commit reads again.
+            _givenBack++;
+            foreach (var (account, micros) in pending.Debits)
+            {
+                Add(_pendingDebits, account, -micros);
             }
         }
     }
@@ -194,11 +234,12 @@ internal sealed class SqliteHolds(Func<SqliteConnection> open) : IDisposable
             return PostResult.Insufficient;
         }
         var debit = entry.Legs.Single(l => l.Account == source).Amount.Micros;
-        return balance.Balance - _byAccount.GetValueOrDefault(source) + debit >= balance.Floor ? PostResult.Posted : PostResult.Insufficient;
+        var taken = _byAccount.GetValueOrDefault(source) + _pendingDebits.GetValueOrDefault(source);
+        return balance.Balance - taken + debit >= balance.Floor ? PostResult.Posted : PostResult.Insufficient;
     }
 
     /// <summary>The committed balances, floors and counters (a fresh snapshot), on a connection of the holds' own.</summary>
-    private Committed ReadCommitted(List<string> accounts, List<string> caps)
+    private Committed ReadCommitted(List<string> accounts, List<string> caps, List<string> keys)
     {
         if (!_readers.TryTake(out var reader))
         {
@@ -206,11 +247,19 @@ internal sealed class SqliteHolds(Func<SqliteConnection> open) : IDisposable
         }
         try
         {
-            return reader.Read(accounts, caps);
+            return reader.Read(accounts, caps, keys);
         }
         finally
         {
-            _readers.Add(reader);
+            // A few connections serve any number of placements; one made at a peak is closed after it.
+            if (_readers.Count < MaxReaders)
+            {
+                _readers.Add(reader);
+            }
+            else
+            {
+                reader.Dispose();
+            }
         }
     }
 
@@ -232,25 +281,33 @@ internal sealed class SqliteHolds(Func<SqliteConnection> open) : IDisposable
         public Dictionary<string, (long Balance, long Floor)> Balances { get; } = new(StringComparer.Ordinal);
 
         public Dictionary<string, long> Used { get; } = new(StringComparer.Ordinal);
+
+        public HashSet<string> Entries { get; } = new(StringComparer.Ordinal);
     }
 
     /// <summary>One connection with its statements prepared, per shape of read (accounts, counters).</summary>
     private sealed class CommittedReader(SqliteConnection connection) : IDisposable
     {
-        private readonly Dictionary<(int, int), SqliteCommand> _commands = [];
+        private readonly Dictionary<(int, int, int), SqliteCommand> _commands = [];
 
-        public Committed Read(List<string> accounts, List<string> caps)
+        public Committed Read(List<string> accounts, List<string> caps, List<string> keys)
         {
-            if (!_commands.TryGetValue((accounts.Count, caps.Count), out var command))
+            if (!_commands.TryGetValue((accounts.Count, caps.Count, keys.Count), out var command))
             {
                 command = connection.CreateCommand();
                 var a = string.Join(", ", accounts.Select((_, i) => $"$a{i}"));
                 var c = string.Join(", ", caps.Select((_, i) => $"$c{i}"));
+                var k = string.Join(", ", keys.Select((_, i) => $"$k{i}"));
                 command.CommandText = "SELECT 0, account, balance, floor FROM ledger_balances WHERE account IN (" + a + ")"
-                    + (caps.Count > 0 ? " UNION ALL SELECT 1, key, used, 0 FROM spend_counters WHERE key IN (" + c + ")" : "") + ";";
-                _commands[(accounts.Count, caps.Count)] = command;
+                    + (caps.Count > 0 ? " UNION ALL SELECT 1, key, used, 0 FROM spend_counters WHERE key IN (" + c + ")" : "")
+                    + " UNION ALL SELECT 2, key, 0, 0 FROM ledger_entries WHERE key IN (" + k + ");";
+                _commands[(accounts.Count, caps.Count, keys.Count)] = command;
             }
             command.Parameters.Clear();
+            for (var i = 0; i < keys.Count; i++)
+            {
+                command.Parameters.AddWithValue($"$k{i}", keys[i]);
+            }
             for (var i = 0; i < accounts.Count; i++)
             {
                 command.Parameters.AddWithValue($"$a{i}", accounts[i]);
@@ -263,13 +320,17 @@ internal sealed class SqliteHolds(Func<SqliteConnection> open) : IDisposable
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
-                if (reader.GetInt32(0) == 0)
+                switch (reader.GetInt32(0))
                 {
-                    committed.Balances[reader.GetString(1)] = (reader.GetInt64(2), reader.GetInt64(3));
-                }
-                else
-                {
-                    committed.Used[reader.GetString(1)] = reader.GetInt64(2);
+                    case 0:
+                        committed.Balances[reader.GetString(1)] = (reader.GetInt64(2), reader.GetInt64(3));
+                        break;
+                    case 1:
+                        committed.Used[reader.GetString(1)] = reader.GetInt64(2);
+                        break;
+                    default:
+                        committed.Entries.Add(reader.GetString(1));
+                        break;
                 }
             }
             return committed;

@@ -37,8 +37,25 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
             }
         }
         var now = SqliteText.Time(time.GetUtcNow());
+        return PostFirstPendingAsync(options, now, cancellationToken);
+    }
+
+    /// <summary>
+    /// Posts on the writer; the debits it makes count as pending for placements (<see cref="SqliteHolds"/>) from the
+    /// moment they run until their transaction has committed or failed, so none reserves money a debit already took.
+    /// </summary>
+    private async Task<(int Index, PostResult Result)> PostFirstPendingAsync(IReadOnlyList<(LedgerEntry Entry, IReadOnlyList<CapCheck> Caps)> options, string now, CancellationToken cancellationToken)
+    {
         var holds = database.Holds;
-        return database.Writes.WriteAsync(write => PostFirst(write, holds, options, now), cancellationToken);
+        var pending = new SqliteHolds.Pending();
+        try
+        {
+            return await database.Writes.WriteAsync(write => PostFirst(write, holds, pending, options, now), cancellationToken);
+        }
+        finally
+        {
+            holds.EndPending(pending);
+        }
     }
 
     public Task<(int Index, PostResult Result)> HoldFirstAsync(IReadOnlyList<(LedgerEntry Entry, IReadOnlyList<CapCheck> Caps)> options, CancellationToken cancellationToken)
@@ -91,20 +108,29 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
     {
         if (database.Holds.Take(holdId) is { } held)
         {
-            database.Holds.GiveBack(held);
-            // Counters not given back stay counted, as a written hold's do (the call may have run): written now.
+            // Counters not given back stay counted, as a written hold's do (the call may have run): written before the
+            // reservation ends, so no placement in between finds them free.
             var kept = held.Caps.Where(c => !givenBack.Any(g => g.Key == c.Key)).ToList();
-            if (kept.Count > 0)
+            try
             {
-                await database.Writes.WriteAsync(write =>
+                if (kept.Count > 0)
                 {
-                    foreach (var cap in kept)
+                    await database.Writes.WriteAsync(write =>
                     {
-                        CountCap(write, cap.Key, cap.Amount);
-                    }
-                    return true;
-                }, CancellationToken.None);
+                        foreach (var cap in kept)
+                        {
+                            CountCap(write, cap.Key, cap.Amount);
+                        }
+                        return true;
+                    }, CancellationToken.None);
+                }
             }
+            catch
+            {
+                database.Holds.Return(held);
+                throw;
+            }
+            database.Holds.GiveBack(held);
             return PostResult.Posted;
         }
         var result = await PostAsync(release, [], cancellationToken);
@@ -229,12 +255,12 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
         Usd.FromMicros(await ScalarAsync("SELECT COALESCE(SUM(amount), 0) FROM ledger_postings;"));
 
     /// <summary>Posts the first option that passes, each tried in its own savepoint; a refused one leaves no trace.</summary>
-    private static (int Index, PostResult Result) PostFirst(SqliteWrite write, SqliteHolds holds, IReadOnlyList<(LedgerEntry Entry, IReadOnlyList<CapCheck> Caps)> options, string now)
+    private static (int Index, PostResult Result) PostFirst(SqliteWrite write, SqliteHolds holds, SqliteHolds.Pending pending, IReadOnlyList<(LedgerEntry Entry, IReadOnlyList<CapCheck> Caps)> options, string now)
     {
         if (options.Count == 1)
         {
             // The operation's own savepoint is enough to drop a refused entry.
-            var result = TryPost(write, holds, options[0].Entry, options[0].Caps, now);
+            var result = TryPost(write, holds, options[0].Entry, options[0].Caps, now, pending);
             write.Undone = result != PostResult.Posted;
             return (result is PostResult.Posted or PostResult.Duplicate ? 0 : -1, result);
         }
@@ -242,7 +268,7 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
         for (var i = 0; i < options.Count; i++)
         {
             write.Execute("SAVEPOINT entry;");
-            last = TryPost(write, holds, options[i].Entry, options[i].Caps, now);
+            last = TryPost(write, holds, options[i].Entry, options[i].Caps, now, pending);
             if (last != PostResult.Posted)
             {
                 write.Execute("ROLLBACK TO entry;");
@@ -263,16 +289,17 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
     private static PostResult PostHeld(SqliteWrite write, SqliteHolds.Held held, LedgerEntry capture, string now)
     {
         var result = TryPost(write, null, held.Entry, [], now);
+        if (result == PostResult.Duplicate)
+        {
+            // Its id was used by another hold meanwhile (placement checks the ledger, this closes the race): not paid.
+            result = PostResult.Insufficient;
+        }
         if (result == PostResult.Posted)
         {
             foreach (var cap in held.Caps)
             {
                 CountCap(write, cap.Key, cap.Amount);
             }
-        }
-        if (result is PostResult.Posted or PostResult.Duplicate)
-        {
-            // A hold entry already written (by an earlier version) holds the money itself: the capture takes it from there.
             result = TryPost(write, null, capture, [], now);
         }
         write.Undone = result != PostResult.Posted;
@@ -284,7 +311,8 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
             ("$k", key), ("$amount", amount.Micros));
 
     /// <param name="holds">The holds in memory, whose reservations a debit or cap leaves in place; null for a held call's own entries.</param>
-    private static PostResult TryPost(SqliteWrite write, SqliteHolds? holds, LedgerEntry entry, IReadOnlyList<CapCheck> caps, string now)
+    /// <param name="pending">Where the debits made are noted for placements until commit; null for a held call's own entries.</param>
+    private static PostResult TryPost(SqliteWrite write, SqliteHolds? holds, LedgerEntry entry, IReadOnlyList<CapCheck> caps, string now, SqliteHolds.Pending? pending = null)
     {
         if (write.Execute("INSERT INTO ledger_entries (key, kind, memo, created_at) VALUES ($k, $kind, $memo, $at) ON CONFLICT(key) DO NOTHING;",
                 ("$k", entry.Key), ("$kind", entry.Kind), ("$memo", (object?)entry.Memo ?? DBNull.Value), ("$at", now)) == 0)
@@ -315,6 +343,10 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
                         ("$a", leg.Account), ("$d", leg.Amount.Micros), ("$reserved", holds?.ReservedFor(leg.Account) ?? 0)) == 0)
                 {
                     return PostResult.Insufficient;
+                }
+                if (holds is not null && pending is not null)
+                {
+                    holds.AddPending(pending, leg.Account, -leg.Amount.Micros);
                 }
             }
             else

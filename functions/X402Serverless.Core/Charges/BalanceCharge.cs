@@ -28,7 +28,12 @@ public sealed class BalanceCharge(CreditCharges credits, CreditHold hold, PaidLi
     {
         if (!await credits.CaptureAsync(hold, link, cancellationToken))
         {
-            // Nothing was paid out: the hold goes back (ReleaseAsync, still open) and the answer is withheld.
+            // Nothing was paid out: the hold goes back now (callers take a capture's answer as the charge's end) and
+            // the answer is withheld.
+            if (Interlocked.Exchange(ref _concluded, 1) == 0)
+            {
+                await credits.ReleaseAsync(hold, CancellationToken.None);
+            }
             return new ChargeCapture(CaptureKind.Refused, null, CreditCharges.InsufficientCredits,
                 "The credits held for this call were no longer available when it ended; nothing was charged.");
         }

@@ -69,4 +69,52 @@ public sealed class LateCaptureTests
         Assert.Equal(0, (await ledger.TotalAsync(default)).Micros);
         Assert.DoesNotContain(await ledger.TrialBalanceAsync(default), row => row.Account.StartsWith("earnings:", StringComparison.Ordinal) && row.Balance.IsPositive);
     }
+
+    [Fact]
+    public async Task A_call_whose_credit_limit_was_lowered_meanwhile_is_not_paid_and_gives_its_hold_back()
+    {
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var answer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var (upstream, upstreamUrl) = await LoopbackApp.StartAsync(app => app.Map("/slow", async () =>
+        {
+            arrived.TrySetResult();
+            await answer.Task;
+            return Results.Json(new { secret = "the paid content" });
+        }));
+        await using var upstreamApp = upstream;
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["X402:FacilitatorUrl"] = $"http://127.0.0.1:{PeerProcess.FreePort()}",
+            ["X402:AllowedUpstreamRanges:0"] = "127.0.0.0/8",
+        });
+        using var created = await gateway.Admin.PostAsJsonAsync("/api/organisations", new { name = "Credit limit org" });
+        using var organisation = gateway.Client((await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString());
+        // No credits: the call is paid on a $0.05 credit limit.
+        var (payerId, payerKey, _) = await CreditsFixture.NewPayerAsync(organisation, new { name = "Trusted payer", creditLimit = "0.05" });
+        var (_, url) = await gateway.CreateLinkAsync(new Dictionary<string, object?>
+        {
+            ["upstream"] = upstreamUrl + "/slow", ["price"] = "0.01", ["payTo"] = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C", ["accepts"] = new[] { "credits" },
+        }, organisation);
+        var ledger = gateway.Services.GetRequiredService<ILedger>();
+
+        var call = CreditsFixture.CallAsync(url, payerKey);
+        await arrived.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(-10_000, (await ledger.BalanceAsync(Accounts.Credits(payerId), default)).Micros); // held on the limit
+        using (var lowered = await organisation.PatchAsJsonAsync($"/api/payers/{payerId}", new { creditLimit = "0" }))
+        {
+            Assert.True(lowered.IsSuccessStatusCode, await lowered.Content.ReadAsStringAsync());
+        }
+
+        answer.SetResult();
+        using var response = await call;
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Equal(402, (int)response.StatusCode);
+        Assert.Contains("insufficient_credits", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("the paid content", body, StringComparison.Ordinal);
+        // Nothing paid, nothing still held, nothing counted against the payer's month.
+        Assert.Equal(0, (await ledger.BalanceAsync(Accounts.Credits(payerId), default)).Micros);
+        Assert.Empty(await ledger.StaleHoldsAsync(DateTimeOffset.MaxValue, 10, default));
+        var month = Periods.Month(DateTimeOffset.UtcNow);
+        Assert.Equal(0, (await ledger.CapUsedAsync($"payer-month:{payerId}:{month}", default)).Micros);
+    }
 }

@@ -240,6 +240,86 @@ public sealed class SqliteHoldTests : HoldContract
         Assert.False(await ledger.EntryExistsAsync("h2:release", default));
     }
 
+    /// <summary>Holds the writer on one operation until the returned release is set; returns once it runs.</summary>
+    private static async Task<TaskCompletionSource> BlockWriterAsync(SqliteDatabase database)
+    {
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _ = database.Writes.WriteAsync(_ =>
+        {
+            running.SetResult();
+            release.Task.Wait();
+            return true;
+        });
+        await running.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        return release;
+    }
+
+    [Fact]
+    public async Task A_stale_release_keeps_its_counters_counted_with_no_gap_a_placement_could_use()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var database = new SqliteDatabase(_path);
+        var ledger = await FundedAsync(new SqliteLedger(database, time), 5_000);
+        Assert.Equal(PostResult.Posted, (await ledger.HoldFirstAsync([Hold("h1", Accounts.Credits("p"), 600, capLimit: 1_000)], default)).Result);
+        time.Advance(TimeSpan.FromMinutes(11));
+
+        // The sweep's write of the counters it keeps waits behind a busy writer: meanwhile the cap stays taken.
+        var writer = await BlockWriterAsync(database);
+        var sweep = new CreditCharges(ledger, null!, time).ReleaseStaleAsync(TimeSpan.FromMinutes(10), default);
+        await Poll.UntilAsync(() => Task.FromResult(database.Writes.Queued > 0), TimeSpan.FromSeconds(30)); // taken, its write queued
+        Assert.Equal(PostResult.CapExceeded, (await ledger.HoldFirstAsync([Hold("h2", Accounts.Credits("p"), 600, capLimit: 1_000)], default)).Result);
+        writer.SetResult();
+        Assert.Equal(1, await sweep);
+
+        Assert.Equal(600, (await ledger.CapUsedAsync(Cap, default)).Micros);
+        Assert.Equal(PostResult.CapExceeded, (await ledger.HoldFirstAsync([Hold("h3", Accounts.Credits("p"), 401, capLimit: 1_000)], default)).Result);
+        Assert.Equal(PostResult.Posted, (await ledger.HoldFirstAsync([Hold("h4", Accounts.Credits("p"), 400, capLimit: 1_000)], default)).Result);
+        Assert.Equal(PostResult.Posted, await ledger.CaptureHoldAsync("h4", Capture("h4", 400), default));
+        Assert.Equal(1_000, (await ledger.CapUsedAsync(Cap, default)).Micros);
+    }
+
+    [Fact]
+    public async Task A_plain_debit_made_but_not_yet_committed_is_not_reserved_again()
+    {
+        var database = new SqliteDatabase(_path);
+        var ledger = await FundedAsync(new SqliteLedger(database, TimeProvider.System), 1_000);
+        // A refund of 900 runs in a batch whose commit waits on the operation after it.
+        var first = await BlockWriterAsync(database);
+        var refund = ledger.PostAsync(LedgerEntry.Transfer("refund1", "refund", Accounts.Credits("p"), Accounts.CardClearing, Usd.FromMicros(900)), [], default);
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var second = database.Writes.WriteAsync(_ =>
+        {
+            running.SetResult();
+            release.Task.Wait();
+            return true;
+        });
+        first.SetResult();
+        await running.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // The committed balance still reads 1,000, but 900 of it is taken.
+        Assert.Equal(PostResult.Insufficient, (await ledger.HoldFirstAsync([Hold("h1", Accounts.Credits("p"), 600)], default)).Result);
+        Assert.Equal(PostResult.Posted, (await ledger.HoldFirstAsync([Hold("h2", Accounts.Credits("p"), 100)], default)).Result);
+        release.SetResult();
+        Assert.Equal(PostResult.Posted, await refund);
+        await second;
+        Assert.Equal(PostResult.Posted, await ledger.CaptureHoldAsync("h2", Capture("h2", 100), default));
+        Assert.Equal(0, (await ledger.BalanceAsync(Accounts.Credits("p"), default)).Micros);
+        await AssertConsistentAsync(ledger);
+    }
+
+    [Fact]
+    public async Task An_id_whose_hold_was_captured_before_cannot_hold_again()
+    {
+        var ledger = await FundedAsync(await CreateAsync(TimeProvider.System), 1_000);
+        Assert.Equal(PostResult.Posted, (await ledger.HoldFirstAsync([Hold("k", Accounts.Credits("p"), 300)], default)).Result);
+        Assert.Equal(PostResult.Posted, await ledger.CaptureHoldAsync("k", Capture("k", 300), default));
+        Assert.Equal(PostResult.Duplicate, (await ledger.HoldFirstAsync([Hold("k", Accounts.Credits("p"), 300)], default)).Result);
+        Assert.Equal(700, (await ledger.BalanceAsync(Accounts.Credits("p"), default)).Micros);
+        Assert.Equal(300, (await ledger.BalanceAsync(Accounts.Earnings("o"), default)).Micros);
+    }
+
     [Fact]
     public async Task A_restart_finds_the_money_of_calls_in_flight_untouched_and_no_hold_to_give_back()
     {
