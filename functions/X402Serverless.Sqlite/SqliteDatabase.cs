@@ -14,7 +14,6 @@ public sealed class SqliteDatabase : IAsyncDisposable
     // Native connections already set up: a pooled connection comes back configured, so its pragmas are not re-run.
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> _configured = [];
     private readonly Lazy<SqliteGroupCommit> _writes;
-    private readonly Lazy<SqliteHolds> _holds;
 
     public SqliteDatabase(string path)
     {
@@ -36,14 +35,10 @@ public sealed class SqliteDatabase : IAsyncDisposable
         Execute(connection, "PRAGMA journal_mode=WAL;");
         SqliteSchema.Apply(connection);
         _writes = new Lazy<SqliteGroupCommit>(() => new SqliteGroupCommit(Open));
-        _holds = new Lazy<SqliteHolds>(() => new SqliteHolds(Open));
     }
 
     /// <summary>The group-committing writer (one connection, one transaction per batch of queued writes).</summary>
     public SqliteGroupCommit Writes => _writes.Value;
-
-    /// <summary>The credit holds of calls in progress, kept in memory (one per database file, whichever ledger asks).</summary>
-    internal SqliteHolds Holds => _holds.Value;
 
     public SqliteConnection Open()
     {
@@ -65,10 +60,6 @@ public sealed class SqliteDatabase : IAsyncDisposable
         if (_writes.IsValueCreated)
         {
             await _writes.Value.DisposeAsync();
-        }
-        if (_holds.IsValueCreated)
-        {
-            _holds.Value.Dispose();
         }
     }
 

@@ -10,7 +10,6 @@ namespace X402Serverless.Sqlite;
 /// savepoint inside a batch transaction, acknowledged once committed) that inserts the entry (its key is the
 /// idempotency guard), moves cap counters and balances with conditional updates (a floor or cap breach rolls the
 /// entry back), then appends the postings. Entries of one batch apply one after the other, so a floor holds exactly.
-/// A call's hold is kept in memory (<see cref="SqliteHolds"/>) and written with its capture, in one transaction.
 /// </summary>
 public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : ILedger
 {
@@ -37,108 +36,7 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
             }
         }
         var now = SqliteText.Time(time.GetUtcNow());
-        return PostFirstPendingAsync(options, now, cancellationToken);
-    }
-
-    /// <summary>
-    /// Posts on the writer; the debits it makes count as pending for placements (<see cref="SqliteHolds"/>) from the
-    /// moment they run until their transaction has committed or failed, so none reserves money a debit already took.
-    /// </summary>
-    private async Task<(int Index, PostResult Result)> PostFirstPendingAsync(IReadOnlyList<(LedgerEntry Entry, IReadOnlyList<CapCheck> Caps)> options, string now, CancellationToken cancellationToken)
-    {
-        var holds = database.Holds;
-        var pending = new SqliteHolds.Pending();
-        try
-        {
-            return await database.Writes.WriteAsync(write => PostFirst(write, holds, pending, options, now), cancellationToken);
-        }
-        finally
-        {
-            holds.EndPending(pending);
-        }
-    }
-
-    public Task<(int Index, PostResult Result)> HoldFirstAsync(IReadOnlyList<(LedgerEntry Entry, IReadOnlyList<CapCheck> Caps)> options, CancellationToken cancellationToken)
-    {
-        if (options.Count == 0 || !options.All(o => SqliteHolds.IsHold(o.Entry)))
-        {
-            return PostFirstAsync(options, cancellationToken);
-        }
-        cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(database.Holds.PlaceFirst(options, time.GetUtcNow()));
-    }
-
-    public async Task<PostResult> CaptureHoldAsync(string holdId, LedgerEntry capture, CancellationToken cancellationToken)
-    {
-        if (database.Holds.Take(holdId) is not { } held)
-        {
-            // A hold written by an earlier version, or none (released meanwhile): the capture finds what is there.
-            return await PostAsync(capture, [], cancellationToken);
-        }
-        if (!capture.IsBalanced)
-        {
-            database.Holds.Return(held);
-            throw new ArgumentException($"Entry {capture.Key} does not balance.", nameof(capture));
-        }
-        var now = SqliteText.Time(time.GetUtcNow());
-        PostResult result;
-        try
-        {
-            result = await database.Writes.WriteAsync(write => PostHeld(write, held, capture, now), cancellationToken);
-        }
-        catch
-        {
-            // Not written: still held, so that its release finds it.
-            database.Holds.Return(held);
-            throw;
-        }
-        if (result is PostResult.Posted or PostResult.Duplicate)
-        {
-            // Committed (or captured before): the balance shows the debit, so the reservation may go.
-            database.Holds.GiveBack(held);
-        }
-        else
-        {
-            database.Holds.Return(held);
-        }
-        return result;
-    }
-
-    public async Task<PostResult> ReleaseHoldAsync(string holdId, LedgerEntry release, IReadOnlyList<CapCheck> givenBack, CancellationToken cancellationToken)
-    {
-        if (database.Holds.Take(holdId) is { } held)
-        {
-            // Counters not given back stay counted, as a written hold's do (the call may have run): written before the
-            // reservation ends, so no placement in between finds them free.
-            var kept = held.Caps.Where(c => !givenBack.Any(g => g.Key == c.Key)).ToList();
-            try
-            {
-                if (kept.Count > 0)
-                {
-                    await database.Writes.WriteAsync(write =>
-                    {
-                        foreach (var cap in kept)
-                        {
-                            CountCap(write, cap.Key, cap.Amount);
-                        }
-                        return true;
-                    }, CancellationToken.None);
-                }
-            }
-            catch
-            {
-                database.Holds.Return(held);
-                throw;
-            }
-            database.Holds.GiveBack(held);
-            return PostResult.Posted;
-        }
-        var result = await PostAsync(release, [], cancellationToken);
-        if (givenBack.Count > 0)
-        {
-            await UndoCapsAsync(givenBack, cancellationToken);
-        }
-        return result;
+        return database.Writes.WriteAsync(write => PostFirst(write, options, now), cancellationToken);
     }
 
     public Task UndoCapsAsync(IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken) =>
@@ -151,16 +49,11 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
             return true;
         }, cancellationToken);
 
-    /// <summary>The committed balance less what calls in progress hold of it (a hold's own account: what it holds).</summary>
-    public async Task<Usd> BalanceAsync(string account, CancellationToken cancellationToken)
-    {
-        var committed = await ScalarAsync("SELECT balance FROM ledger_balances WHERE account = $a;", ("$a", account));
-        var held = account.StartsWith("hold:", StringComparison.Ordinal) ? database.Holds.HeldBy(account["hold:".Length..]).Micros : -database.Holds.ReservedFor(account);
-        return Usd.FromMicros(committed + held);
-    }
+    public async Task<Usd> BalanceAsync(string account, CancellationToken cancellationToken) =>
+        Usd.FromMicros(await ScalarAsync("SELECT balance FROM ledger_balances WHERE account = $a;", ("$a", account)));
 
     public async Task<Usd> CapUsedAsync(string key, CancellationToken cancellationToken) =>
-        Usd.FromMicros(await ScalarAsync("SELECT used FROM spend_counters WHERE key = $k;", ("$k", key)) + database.Holds.ReservedForCap(key));
+        Usd.FromMicros(await ScalarAsync("SELECT used FROM spend_counters WHERE key = $k;", ("$k", key)));
 
     public Task SetFloorAsync(string account, Usd floor, CancellationToken cancellationToken) =>
         database.Writes.WriteAsync(write => write.Execute("""
@@ -205,10 +98,6 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
         while (await r.ReadAsync(cancellationToken))
         {
             list.Add((r.GetString(0), r.GetString(1), Usd.FromMicros(r.GetInt64(2))));
-        }
-        foreach (var held in database.Holds.PlacedBefore(before, max - list.Count))
-        {
-            list.Add((held.Id, held.Source, held.Amount));
         }
         return list;
     }
@@ -255,12 +144,12 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
         Usd.FromMicros(await ScalarAsync("SELECT COALESCE(SUM(amount), 0) FROM ledger_postings;"));
 
     /// <summary>Posts the first option that passes, each tried in its own savepoint; a refused one leaves no trace.</summary>
-    private static (int Index, PostResult Result) PostFirst(SqliteWrite write, SqliteHolds holds, SqliteHolds.Pending pending, IReadOnlyList<(LedgerEntry Entry, IReadOnlyList<CapCheck> Caps)> options, string now)
+    private static (int Index, PostResult Result) PostFirst(SqliteWrite write, IReadOnlyList<(LedgerEntry Entry, IReadOnlyList<CapCheck> Caps)> options, string now)
     {
         if (options.Count == 1)
         {
             // The operation's own savepoint is enough to drop a refused entry.
-            var result = TryPost(write, holds, options[0].Entry, options[0].Caps, now, pending);
+            var result = TryPost(write, options[0].Entry, options[0].Caps, now);
             write.Undone = result != PostResult.Posted;
             return (result is PostResult.Posted or PostResult.Duplicate ? 0 : -1, result);
         }
@@ -268,7 +157,7 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
         for (var i = 0; i < options.Count; i++)
         {
             write.Execute("SAVEPOINT entry;");
-            last = TryPost(write, holds, options[i].Entry, options[i].Caps, now, pending);
+            last = TryPost(write, options[i].Entry, options[i].Caps, now);
             if (last != PostResult.Posted)
             {
                 write.Execute("ROLLBACK TO entry;");
@@ -282,37 +171,7 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
         return (-1, last);
     }
 
-    /// <summary>
-    /// Writes a held call's hold entry and its capture together; both or neither. Its counters were checked when it was
-    /// placed, so they are counted here without a limit, and its debit needs only the floor (its own money is reserved).
-    /// </summary>
-    private static PostResult PostHeld(SqliteWrite write, SqliteHolds.Held held, LedgerEntry capture, string now)
-    {
-        var result = TryPost(write, null, held.Entry, [], now);
-        if (result == PostResult.Duplicate)
-        {
-            // Its id was used by another hold meanwhile (placement checks the ledger, this closes the race): not paid.
-            result = PostResult.Insufficient;
-        }
-        if (result == PostResult.Posted)
-        {
-            foreach (var cap in held.Caps)
-            {
-                CountCap(write, cap.Key, cap.Amount);
-            }
-            result = TryPost(write, null, capture, [], now);
-        }
-        write.Undone = result != PostResult.Posted;
-        return result;
-    }
-
-    private static void CountCap(SqliteWrite write, string key, Usd amount) =>
-        write.Execute("INSERT INTO spend_counters (key, used) VALUES ($k, $amount) ON CONFLICT(key) DO UPDATE SET used = used + excluded.used;",
-            ("$k", key), ("$amount", amount.Micros));
-
-    /// <param name="holds">The holds in memory, whose reservations a debit or cap leaves in place; null for a held call's own entries.</param>
-    /// <param name="pending">Where the debits made are noted for placements until commit; null for a held call's own entries.</param>
-    private static PostResult TryPost(SqliteWrite write, SqliteHolds? holds, LedgerEntry entry, IReadOnlyList<CapCheck> caps, string now, SqliteHolds.Pending? pending = null)
+    private static PostResult TryPost(SqliteWrite write, LedgerEntry entry, IReadOnlyList<CapCheck> caps, string now)
     {
         if (write.Execute("INSERT INTO ledger_entries (key, kind, memo, created_at) VALUES ($k, $kind, $memo, $at) ON CONFLICT(key) DO NOTHING;",
                 ("$k", entry.Key), ("$kind", entry.Kind), ("$memo", (object?)entry.Memo ?? DBNull.Value), ("$at", now)) == 0)
@@ -322,12 +181,11 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
         foreach (var cap in caps)
         {
             // One statement per counter: a first use inserts the amount (it cannot exceed the limit, checked here),
-            // a later one adds to it only while the sum stays within the limit. Holds in progress count too.
-            var reserved = holds?.ReservedForCap(cap.Key) ?? 0;
-            if (cap.Amount.Micros + reserved > cap.Limit.Micros || write.Execute("""
+            // a later one adds to it only while the sum stays within the limit.
+            if (cap.Amount > cap.Limit || write.Execute("""
                     INSERT INTO spend_counters (key, used) VALUES ($k, $amount)
-                    ON CONFLICT(key) DO UPDATE SET used = used + excluded.used WHERE used + excluded.used + $reserved <= $limit;
-                    """, ("$k", cap.Key), ("$amount", cap.Amount.Micros), ("$reserved", reserved), ("$limit", cap.Limit.Micros)) == 0)
+                    ON CONFLICT(key) DO UPDATE SET used = used + excluded.used WHERE used + excluded.used <= $limit;
+                    """, ("$k", cap.Key), ("$amount", cap.Amount.Micros), ("$limit", cap.Limit.Micros)) == 0)
             {
                 return PostResult.CapExceeded;
             }
@@ -337,16 +195,12 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
             var clearing = Accounts.IsClearing(leg.Account);
             if (leg.Amount.IsNegative && !clearing)
             {
-                // A debit moves an existing balance only while it stays at or above its floor, less what calls in
-                // progress hold of it; an account never credited has nothing to take (its floor would be 0).
-                if (write.Execute("UPDATE ledger_balances SET balance = balance + $d WHERE account = $a AND balance + $d - $reserved >= floor;",
-                        ("$a", leg.Account), ("$d", leg.Amount.Micros), ("$reserved", holds?.ReservedFor(leg.Account) ?? 0)) == 0)
+                // A debit moves an existing balance only while it stays at or above its floor; an account never
+                // credited has nothing to take (its floor would be 0).
+                if (write.Execute("UPDATE ledger_balances SET balance = balance + $d WHERE account = $a AND balance + $d >= floor;",
+                        ("$a", leg.Account), ("$d", leg.Amount.Micros)) == 0)
                 {
                     return PostResult.Insufficient;
-                }
-                if (holds is not null && pending is not null)
-                {
-                    holds.AddPending(pending, leg.Account, -leg.Amount.Micros);
                 }
             }
             else

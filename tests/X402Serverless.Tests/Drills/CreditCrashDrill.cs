@@ -14,7 +14,7 @@ namespace X402Serverless.Tests.Drills;
 
 /// <summary>
 /// Drill: SIGKILL the handler while credit-paid calls hold the payer's money and wait on their upstream, restart it,
-/// and check no held cent was lost or kept, every answered call was captured once, and the ledger still balances.
+/// and check every held cent went back, every answered call was captured once, and the ledger still balances.
 /// </summary>
 public sealed class CreditCrashDrill(ITestOutputHelper output)
 {
@@ -79,23 +79,15 @@ public sealed class CreditCrashDrill(ITestOutputHelper output)
             hanging = Enumerable.Range(0, InFlight).Select(i => CallAsync($"{second.BaseUrl}{holdUrl}/{i}", payerKey)).ToList();
             // Every hanging call has its hold placed: the upstream sees a call only after its money is held.
             await Poll.UntilAsync(() => Task.FromResult(arrived.Count == InFlight), TimeSpan.FromSeconds(60));
-            // The payer sees the held money gone from what they can spend (the handler keeps holds in memory and writes
-            // each with its capture); the store has only the answered calls' debits.
-            using var me = new HttpClient { BaseAddress = new Uri(second.BaseUrl) };
-            me.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", payerKey);
-            var view = await me.GetFromJsonAsync<JsonElement>("/api/me");
-            Assert.Equal(Funded - (Answered + InFlight) * Price, Usd.Parse(view.GetProperty("credits").GetString()!).Micros);
-            Assert.Equal(Funded - Answered * Price, (await ledger.BalanceAsync(Accounts.Credits(payerId), default)).Micros);
+            Assert.Equal(Funded - (Answered + InFlight) * Price, (await ledger.BalanceAsync(Accounts.Credits(payerId), default)).Micros);
         }
         finally
         {
             await second.KillAsync();
         }
-        // Nothing of the killed calls was written: no hold is left for a restart to give back, and no money moved.
         var leftHeld = await ledger.StaleHoldsAsync(DateTimeOffset.MaxValue, 1000, default);
-        output.WriteLine($"credit crash drill: SIGKILL with {InFlight} calls holding money in flight; {leftHeld.Count} holds left in the store");
-        Assert.Empty(leftHeld);
-        Assert.Equal(Funded - Answered * Price, (await ledger.BalanceAsync(Accounts.Credits(payerId), default)).Micros);
+        output.WriteLine($"credit crash drill: SIGKILL with {leftHeld.Count} holds (${Usd.FromMicros(leftHeld.Sum(h => h.Amount.Micros))}) in flight");
+        Assert.Equal(InFlight, leftHeld.Count);
         foreach (var call in hanging)
         {
             // The payer's side of each call ends with the process: a reset connection, never an answer.

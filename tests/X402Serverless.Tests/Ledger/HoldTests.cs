@@ -10,9 +10,9 @@ using X402Serverless.Tests.Support;
 namespace X402Serverless.Tests.Ledger;
 
 /// <summary>
-/// What a call's hold guarantees on every ledger, whether the store writes it (Table Storage) or keeps it in memory
-/// until its capture (SQLite): set aside, the money is out of every other spender's reach; captured, it is paid once;
-/// released, it is all back; and no balance goes below its floor, however the calls interleave.
+/// What a call's hold guarantees on every ledger (ILedger's hold methods): set aside, the money is out of every other
+/// spender's reach; captured, it is paid once; released, it is all back; and no balance goes below its floor, however
+/// the calls interleave.
 /// </summary>
 public abstract class HoldContract
 {
@@ -176,7 +176,8 @@ public sealed class SqliteHoldTests : HoldContract
 
     protected override Task<ILedger> CreateAsync(TimeProvider time) => Task.FromResult<ILedger>(new SqliteLedger(new SqliteDatabase(_path), time));
 
-    // SQLite only for now: on Table Storage this fails about one run in four (a debit missing), under investigation.
+    // SQLite only: on Table Storage (Azurite) it failed 3 runs in about 14 here under load (a debit missing), and passed
+    // about 130 rounds of a reproduction on a quieter machine; see the session note.
     [Fact]
     public async Task Calls_holding_capturing_releasing_and_spending_at_once_never_overdraw()
     {
@@ -217,126 +218,7 @@ public sealed class SqliteHoldTests : HoldContract
     }
 
     [Fact]
-    public async Task A_hold_writes_nothing_and_its_capture_writes_hold_and_capture_in_one_commit()
-    {
-        var database = new SqliteDatabase(_path);
-        var ledger = await FundedAsync(new SqliteLedger(database, TimeProvider.System), 1_000);
-        var commits = database.Writes.Commits;
-        Assert.Equal(PostResult.Posted, (await ledger.HoldFirstAsync([Hold("h1", Accounts.Credits("p"), 600)], default)).Result);
-        Assert.Equal(commits, database.Writes.Commits);
-        Assert.False(await ledger.EntryExistsAsync("h1", default));
-
-        Assert.Equal(PostResult.Posted, await ledger.CaptureHoldAsync("h1", Capture("h1", 600), default));
-        Assert.Equal(commits + 1, database.Writes.Commits);
-        Assert.True(await ledger.EntryExistsAsync("h1", default));
-        Assert.True(await ledger.EntryExistsAsync("h1:capture", default));
-
-        // A released hold leaves no trace at all.
-        Assert.Equal(PostResult.Posted, (await ledger.HoldFirstAsync([Hold("h2", Accounts.Credits("p"), 100)], default)).Result);
-        var (entry, caps) = Hold("h2", Accounts.Credits("p"), 100);
-        Assert.Equal(PostResult.Posted, await ledger.ReleaseHoldAsync("h2", Release("h2", Accounts.Credits("p"), 100), caps, default));
-        Assert.Equal(commits + 1, database.Writes.Commits);
-        Assert.False(await ledger.EntryExistsAsync("h2", default));
-        Assert.False(await ledger.EntryExistsAsync("h2:release", default));
-    }
-
-    /// <summary>Holds the writer on one operation until the returned release is set; returns once it runs.</summary>
-    private static async Task<TaskCompletionSource> BlockWriterAsync(SqliteDatabase database)
-    {
-        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _ = database.Writes.WriteAsync(_ =>
-        {
-            running.SetResult();
-            release.Task.Wait();
-            return true;
-        });
-        await running.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        return release;
-    }
-
-    [Fact]
-    public async Task A_stale_release_keeps_its_counters_counted_with_no_gap_a_placement_could_use()
-    {
-        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
-        var database = new SqliteDatabase(_path);
-        var ledger = await FundedAsync(new SqliteLedger(database, time), 5_000);
-        Assert.Equal(PostResult.Posted, (await ledger.HoldFirstAsync([Hold("h1", Accounts.Credits("p"), 600, capLimit: 1_000)], default)).Result);
-        time.Advance(TimeSpan.FromMinutes(11));
-
-        // The sweep's write of the counters it keeps waits behind a busy writer: meanwhile the cap stays taken.
-        var writer = await BlockWriterAsync(database);
-        var sweep = new CreditCharges(ledger, null!, time).ReleaseStaleAsync(TimeSpan.FromMinutes(10), default);
-        await Poll.UntilAsync(() => Task.FromResult(database.Writes.Queued > 0), TimeSpan.FromSeconds(30)); // taken, its write queued
-        Assert.Equal(PostResult.CapExceeded, (await ledger.HoldFirstAsync([Hold("h2", Accounts.Credits("p"), 600, capLimit: 1_000)], default)).Result);
-        writer.SetResult();
-        Assert.Equal(1, await sweep);
-
-        Assert.Equal(600, (await ledger.CapUsedAsync(Cap, default)).Micros);
-        Assert.Equal(PostResult.CapExceeded, (await ledger.HoldFirstAsync([Hold("h3", Accounts.Credits("p"), 401, capLimit: 1_000)], default)).Result);
-        Assert.Equal(PostResult.Posted, (await ledger.HoldFirstAsync([Hold("h4", Accounts.Credits("p"), 400, capLimit: 1_000)], default)).Result);
-        Assert.Equal(PostResult.Posted, await ledger.CaptureHoldAsync("h4", Capture("h4", 400), default));
-        Assert.Equal(1_000, (await ledger.CapUsedAsync(Cap, default)).Micros);
-    }
-
-    [Fact]
-    public async Task A_plain_debit_made_but_not_yet_committed_is_not_reserved_again()
-    {
-        var database = new SqliteDatabase(_path);
-        var ledger = await FundedAsync(new SqliteLedger(database, TimeProvider.System), 1_000);
-        // A refund of 900 runs in a batch whose commit waits on the operation after it.
-        var first = await BlockWriterAsync(database);
-        var refund = ledger.PostAsync(LedgerEntry.Transfer("refund1", "refund", Accounts.Credits("p"), Accounts.CardClearing, Usd.FromMicros(900)), [], default);
-        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var second = database.Writes.WriteAsync(_ =>
-        {
-            running.SetResult();
-            release.Task.Wait();
-            return true;
-        });
-        first.SetResult();
-        await running.Task.WaitAsync(TimeSpan.FromSeconds(30));
-
-        // The committed balance still reads 1,000, but 900 of it is taken.
-        Assert.Equal(PostResult.Insufficient, (await ledger.HoldFirstAsync([Hold("h1", Accounts.Credits("p"), 600)], default)).Result);
-        Assert.Equal(PostResult.Posted, (await ledger.HoldFirstAsync([Hold("h2", Accounts.Credits("p"), 100)], default)).Result);
-        release.SetResult();
-        Assert.Equal(PostResult.Posted, await refund);
-        await second;
-        Assert.Equal(PostResult.Posted, await ledger.CaptureHoldAsync("h2", Capture("h2", 100), default));
-        Assert.Equal(0, (await ledger.BalanceAsync(Accounts.Credits("p"), default)).Micros);
-        await AssertConsistentAsync(ledger);
-    }
-
-    [Fact]
-    public async Task An_id_whose_hold_was_captured_before_cannot_hold_again()
-    {
-        var ledger = await FundedAsync(await CreateAsync(TimeProvider.System), 1_000);
-        Assert.Equal(PostResult.Posted, (await ledger.HoldFirstAsync([Hold("k", Accounts.Credits("p"), 300)], default)).Result);
-        Assert.Equal(PostResult.Posted, await ledger.CaptureHoldAsync("k", Capture("k", 300), default));
-        Assert.Equal(PostResult.Duplicate, (await ledger.HoldFirstAsync([Hold("k", Accounts.Credits("p"), 300)], default)).Result);
-        Assert.Equal(700, (await ledger.BalanceAsync(Accounts.Credits("p"), default)).Micros);
-        Assert.Equal(300, (await ledger.BalanceAsync(Accounts.Earnings("o"), default)).Micros);
-    }
-
-    [Fact]
-    public async Task A_restart_finds_the_money_of_calls_in_flight_untouched_and_no_hold_to_give_back()
-    {
-        var ledger = await FundedAsync(await CreateAsync(TimeProvider.System), 1_000);
-        Assert.Equal(PostResult.Posted, (await ledger.HoldFirstAsync([Hold("h1", Accounts.Credits("p"), 600)], default)).Result);
-        Assert.Equal(400, (await ledger.BalanceAsync(Accounts.Credits("p"), default)).Micros);
-
-        // The process dies with the call: a new one opens the same file.
-        var restarted = new SqliteLedger(new SqliteDatabase(_path), TimeProvider.System);
-        Assert.Equal(1_000, (await restarted.BalanceAsync(Accounts.Credits("p"), default)).Micros);
-        Assert.Empty(await restarted.StaleHoldsAsync(DateTimeOffset.MaxValue, 100, default));
-        Assert.Equal(0, (await restarted.CapUsedAsync("payer-month:p:2026-11", default)).Micros);
-        Assert.DoesNotContain(await restarted.TrialBalanceAsync(default), row => row.Account.StartsWith("hold:", StringComparison.Ordinal));
-    }
-
-    [Fact]
-    public async Task A_capture_that_is_not_written_leaves_the_hold_for_its_release()
+    public async Task A_capture_cancelled_before_it_is_written_leaves_the_hold_for_its_release()
     {
         var ledger = await FundedAsync(await CreateAsync(TimeProvider.System), 1_000);
         var (entry, caps) = Hold("h1", Accounts.Credits("p"), 600);
@@ -352,17 +234,14 @@ public sealed class SqliteHoldTests : HoldContract
     }
 
     [Fact]
-    public async Task A_hold_written_by_an_earlier_version_is_still_captured_and_released()
+    public async Task An_id_whose_hold_was_captured_before_cannot_hold_again()
     {
         var ledger = await FundedAsync(await CreateAsync(TimeProvider.System), 1_000);
-        // Written as every hold was before: an entry of its own.
-        Assert.Equal(PostResult.Posted, await ledger.PostAsync(Hold("old1", Accounts.Credits("p"), 300).Item1, [], default));
-        Assert.Equal(PostResult.Posted, await ledger.PostAsync(Hold("old2", Accounts.Credits("p"), 200).Item1, [], default));
-        Assert.Equal(PostResult.Posted, await ledger.CaptureHoldAsync("old1", Capture("old1", 300), default));
-        Assert.Equal(PostResult.Posted, await ledger.ReleaseHoldAsync("old2", Release("old2", Accounts.Credits("p"), 200), [], default));
+        Assert.Equal(PostResult.Posted, (await ledger.HoldFirstAsync([Hold("k", Accounts.Credits("p"), 300)], default)).Result);
+        Assert.Equal(PostResult.Posted, await ledger.CaptureHoldAsync("k", Capture("k", 300), default));
+        Assert.Equal(PostResult.Duplicate, (await ledger.HoldFirstAsync([Hold("k", Accounts.Credits("p"), 300)], default)).Result);
         Assert.Equal(700, (await ledger.BalanceAsync(Accounts.Credits("p"), default)).Micros);
         Assert.Equal(300, (await ledger.BalanceAsync(Accounts.Earnings("o"), default)).Micros);
-        await AssertConsistentAsync(ledger);
     }
 }
 
