@@ -63,8 +63,8 @@ public sealed class CreditCharges(ILedger ledger, IPayerStore payers, TimeProvid
 
     /// <summary>
     /// Pays the held amount to the link's organisation (less the operator's fee); the entry names the link, for usage
-    /// figures. False when nothing was paid out: the hold was released meanwhile (a call outliving the stale-hold sweep),
-    /// or its money went elsewhere first; the caller then releases it and withholds the answer.
+    /// figures. False when nothing was paid out: the hold was released meanwhile (a call outliving the stale-hold
+    /// sweep); the caller then gives back its counters and withholds the answer.
     /// </summary>
     public async Task<bool> CaptureAsync(CreditHold hold, PaidLink link, CancellationToken cancellationToken)
     {

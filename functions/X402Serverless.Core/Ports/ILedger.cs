@@ -23,7 +23,7 @@ public interface ILedger
 
     /// <summary>
     /// Places a call's hold: the first option whose debit and caps fit, each option a transfer into <c>hold:{key}</c>.
-    /// By default it is posted like any entry; a single-process store may keep it in memory until capture or release.
+    /// By default it is posted like any entry (a store may hold it another way, as long as capture and release agree).
     /// </summary>
     Task<(int Index, PostResult Result)> HoldFirstAsync(IReadOnlyList<(LedgerEntry Entry, IReadOnlyList<CapCheck> Caps)> options, CancellationToken cancellationToken) =>
         PostFirstAsync(options, cancellationToken);
