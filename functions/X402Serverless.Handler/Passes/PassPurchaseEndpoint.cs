@@ -113,7 +113,7 @@ internal static class PassPurchaseEndpoint
             var capture = await charge.CaptureAsync(CancellationToken.None);
             if (capture.Kind != CaptureKind.Captured)
             {
-                // Nothing was paid (the held credits went elsewhere first): no pass, and the hold goes back below.
+                // Nothing was paid (the hold was released meanwhile; the charge gave it back): no pass.
                 if (call is not null)
                 {
                     await keyed.AbandonAsync(call);
