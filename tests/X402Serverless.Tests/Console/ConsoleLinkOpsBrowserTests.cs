@@ -112,7 +112,8 @@ public sealed class ConsoleLinkOpsBrowserTests(ConsoleBrowserFixture fixture) : 
             // Text that is no amount is reported by its field before anything is asked of the ledger.
             await Browser.FillAsync("#grant-amount", "lots");
             await Browser.ClickAsync("#grant-credits");
-            Assert.NotNull(await Browser.TryFindAsync(".field-error[data-field=amount]"));
+            // The refused page's amount error is still there until the answer replaces it: wait for the new code.
+            Assert.NotNull(await Browser.TryFindAsync(".field-error[data-field=amount][data-code=invalid_amount]"));
             Assert.Null(await Browser.TryFindAsync("#form-errors li[data-code=earnings_insufficient]"));
             Assert.Equal(Usd.Parse("1.25"), await ledger.BalanceAsync(Accounts.Credits(payerId), default));
         }
