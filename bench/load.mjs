@@ -641,7 +641,7 @@ const md = [
   ...(cfg.gatewayTable ? ["- [Table Storage]: a second gateway, the same build and settings but on Table Storage (Azurite, the npm",
     "  emulator, in memory on loopback) with its own gas wallet (anvil account #2), as in Azure minus the network."] : []),
   `- Upstream: nginx answering a small JSON body. Chain: anvil (automine, \`--prune-history 64\`) with an EIP-3009 test token${process.env.BENCH_MULTICALL3 === "0" ? "" : " and Multicall3 at its canonical address, as on public chains (the built-in facilitator settles transfers that arrive while it sends in one `aggregate3` transaction: docs/settlement-batching.md)"}. Gateway:`,
-  "  Release build, standalone, SQLite, built-in facilitator with its own gas wallet (anvil account #1); the official",
+  "  the published app (`dotnet publish`, self-contained, ReadyToRun, as deployed), standalone, SQLite, built-in facilitator with its own gas wallet (anvil account #1); the official",
   "  facilitator (bench/facilitator.mjs: viem nonce manager; each receipt asked for as the gateway asks, at once then",
   "  at growing intervals, 2 ms doubling to 200 ms) uses anvil account #0. Deferred links serve any wallet content-first (`deferredPayers: \"any\"`) with",
   "  the per-wallet bound on unsettled payments lifted (`X402__Settlement__DeferredMaxInFlightPerPayer`).",

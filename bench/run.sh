@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark, out of process and on loopback: an upstream (nginx answering a small JSON body), nginx proxy_pass in
-# front of it, anvil with the EIP-3009 test token, the official x402 facilitator, the gateway (Release, standalone,
-# SQLite, built-in facilitator) and the reference stack (@x402/express + the official facilitator), all driven by
+# front of it, anvil with the EIP-3009 test token, the official x402 facilitator, the gateway (published as deployed,
+# standalone, SQLite, built-in facilitator) and the reference stack (@x402/express + the official facilitator), all driven by
 # bench/load.mjs. Writes bench/results.md (the --smoke run writes to its own work directory and prints it).
 #
 #   bench/run.sh            full run
@@ -74,11 +74,6 @@ fi
 # bench/*.mjs resolve their packages from the peers' install.
 ln -sfn ../tests/peers/node_modules "$ROOT/bench/node_modules"
 
-echo "bench: building the gateway (Release)"
-dotnet build functions/X402Serverless.Handler -c Release -nologo -v q -clp:ErrorsOnly >/dev/null || die "the gateway did not build"
-HANDLER="$ROOT/functions/X402Serverless.Handler/bin/Release/net10.0/handler.dll"
-[ -f "$HANDLER" ] || die "no $HANDLER after the build"
-
 # ---- processes on loopback, all stopped on exit ----
 WORK="$(mktemp -d /tmp/x402-bench.XXXXXX)"
 PIDS=()
@@ -88,6 +83,13 @@ cleanup() {
   [ "${KEEP_WORK:-0}" = 1 ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
+
+# The gateway as it is deployed: the published folder (self-contained, ReadyToRun), its `handler` run directly.
+echo "bench: publishing the gateway (Release)"
+dotnet publish functions/X402Serverless.Handler -c Release -o "$WORK/gateway-app" -nologo -v q -clp:ErrorsOnly >"$WORK/publish.log" 2>&1 \
+  || { tail -n 20 "$WORK/publish.log" >&2; die "the gateway did not publish"; }
+HANDLER="$WORK/gateway-app/handler"
+[ -x "$HANDLER" ] || die "no executable $HANDLER after the publish"
 # Distinct free loopback ports, all held open while they are picked so none is handed out twice.
 free_ports() { node -e "const n=+process.argv[1],net=require('net');const ss=[...Array(n)].map(()=>net.createServer());
   Promise.all(ss.map(s=>new Promise(r=>s.listen(0,'127.0.0.1',r)))).then(()=>{console.log(ss.map(s=>s.address().port).join(' '));ss.forEach(s=>s.close())})" "$1"; }
@@ -169,12 +171,12 @@ start_gateway() { # name port gasKey [VAR=value...]
     export X402__Settlement__GasWalletKey="$gas" X402__Settlement__DeferredMaxInFlightPerPayer=0
     export X402__Settlement__FacilitatorRequestsPerMinute=1000000 # the facilitator row posts far more than 60 a minute
     for kv in "$@"; do export "${kv?}"; done
-    exec dotnet "$HANDLER"
+    exec "$HANDLER"
   ) >"$WORK/$name.log" 2>&1 & PIDS+=($!)
   wait_http "http://127.0.0.1:$port/" "$name" "${PIDS[-1]}"
 }
 start_gateway gateway "$GATEWAY_PORT" "$GAS_KEY"
-GATEWAY_PID="${PIDS[-1]}" # the subshell exec'd dotnet: the gateway's own pid, whose RSS the soak samples
+GATEWAY_PID="${PIDS[-1]}" # the subshell exec'd the handler: the gateway's own pid, whose RSS the soak samples
 GATEWAY="http://127.0.0.1:$GATEWAY_PORT"
 GATEWAY_TABLE=""
 if [ "${BENCH_TABLE:-1}" = 1 ]; then
@@ -231,6 +233,24 @@ if [ -z "${BENCH_ONLY:-}" ] || [[ ",${BENCH_ONLY}," == *,micro,* ]]; then
     cat "$WORK/micro.md"
   else
     tail -n 20 "$WORK/micro.log" >&2; STATUS=1; echo "bench: the micro-benchmark did not run" >&2
+  fi
+fi
+
+# Cold starts of the published handler, each a new process on an empty store with the gateway's settings (same chain):
+# what a scale-out instance costs before its first answer (BENCH_ONLY without "coldstart" leaves it out).
+if [ -z "${BENCH_ONLY:-}" ] || [[ ",${BENCH_ONLY}," == *,coldstart,* ]]; then
+  echo "bench: cold starts of the published handler"
+  if (export X402__FacilitatorUrl="$FACILITATOR" X402__AllowedUpstreamRanges__0=127.0.0.0/8 X402__DefaultNetworks__0="$NETWORK" \
+        X402__Networks__0__ChainId=84532 X402__Networks__0__RpcUrl="$RPC" X402__Networks__0__Asset="$TOKEN" \
+        X402__Networks__0__TokenName="USD Coin" X402__Networks__0__TokenVersion=2
+      cd "$ROOT/bench" && node cold-start.mjs "$HANDLER" "http://127.0.0.1:$UPSTREAM_PORT/quote" "$([ "$SMOKE" = 1 ] && echo 2 || echo 7)" "$WORK") \
+      >"$WORK/coldstart.md" 2>"$WORK/coldstart.log" && [ -f "$OUT" ]; then
+    { echo; echo "Cold start: the published handler (self-contained, ReadyToRun), started as the Functions host starts it, each start a"
+      echo "new process on an empty SQLite store (its schema created), polled every 2 ms until it answers; then the first"
+      echo "management call and the first 402s of the link it made (\`bench/cold-start.mjs\`). Medians, then each start."; echo; cat "$WORK/coldstart.md"; } >>"$OUT"
+    cat "$WORK/coldstart.md"
+  else
+    tail -n 20 "$WORK/coldstart.log" >&2; STATUS=1; echo "bench: the cold starts did not run" >&2
   fi
 fi
 

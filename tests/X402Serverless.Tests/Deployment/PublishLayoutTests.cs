@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Reflection.PortableExecutable;
 using System.Text.Json;
 using X402Serverless.Tests.Support;
 
@@ -76,6 +77,17 @@ public sealed class PublishLayoutTests : IAsyncLifetime
         Assert.False(File.Exists(Path.Combine(_output, "local.settings.json")));
         Assert.False(Directory.Exists(Path.Combine(_output, ".x402")));
         Assert.Empty(Directory.GetFiles(_output, "appsettings.Development.json"));
+    }
+
+    [Fact]
+    public void The_handler_and_its_libraries_are_precompiled_for_a_short_cold_start()
+    {
+        foreach (var assembly in new[] { "handler.dll", "X402Serverless.Core.dll", "X402Serverless.Sqlite.dll", "X402Serverless.AzureStorage.dll" })
+        {
+            using var pe = new PEReader(File.OpenRead(Path.Combine(_output, assembly)));
+            // A ReadyToRun image carries its native code's header in the CLI header; an IL-only one has none.
+            Assert.True(pe.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size > 0, $"{assembly} is not ReadyToRun");
+        }
     }
 
     [Fact]
