@@ -37,7 +37,7 @@ public sealed class BuiltInFacilitator(
     // deployment's in-flight map must be shared.
     private BuiltInPaymentChecks Checks => LazyInitializer.EnsureInitialized(ref field, () => new(networks, wallet, verifier, _contracts, options));
 
-    private SettlementBatches Batches => LazyInitializer.EnsureInitialized(ref field, () => new(_sender, options));
+    private SettlementBatches Batches => LazyInitializer.EnsureInitialized(ref field, () => new(_sender, options, time));
 
     private WalletDeployment Deployment => LazyInitializer.EnsureInitialized(ref field, () => new(wallet, _sender, _contracts, options, time));
 
@@ -112,13 +112,15 @@ public sealed class BuiltInFacilitator(
             // spend the gas of every call after its own (Multicall3 gives each call all the gas left), so such a payer is
             // always sent alone, within its own limit. Read beside the first check, so it adds no round trip's wait.
             var codeRead = batchable ? rpc.GetCodeAsync(auth.From, cancellationToken) : Task.FromResult<byte[]>([]);
+            // Counted on its way to the batch lane while its checks run, so a send under way can wait for it to join.
+            using var arrival = batchable && options.MaxBatchTransfers > 1 ? Batches.Expect(network.ChainId) : null;
             if (!contractWallet && await FitsLastEstimateAsync(rpc, network, data, signature.Length, cancellationToken) is { } known)
             {
                 batchable &= await PayerHasNoCodeAsync(codeRead);
                 // The transfer runs as the gas wallet would send it, within the limit it will be sent with (never above
                 // an EOA's ceiling): the nonce is unused and the balance enough, so none of the reads below is needed. A
                 // contract wallet always takes the full path, its estimate checked against its own ceiling.
-                return await SendAndAwaitAsync(request, rpc, network, lookup, payment, data, known, options.MaxTransferGas, batchable, cancellationToken);
+                return await SendAndAwaitAsync(request, rpc, network, lookup, payment, data, known, options.MaxTransferGas, batchable, arrival, cancellationToken);
             }
             // The three reads before paying gas go out together, one round trip's wait instead of three.
             var stateRead = lookup.FindAsync(network, transfer, cancellationToken);
@@ -157,7 +159,7 @@ public sealed class BuiltInFacilitator(
                 _estimates.Remember(network.ChainId, network.Asset, signature.Length, gas);
             }
             batchable &= await PayerHasNoCodeAsync(codeRead);
-            return await SendAndAwaitAsync(request, rpc, network, lookup, payment, data, gas, ceiling, batchable, cancellationToken);
+            return await SendAndAwaitAsync(request, rpc, network, lookup, payment, data, gas, ceiling, batchable, arrival, cancellationToken);
         }
         catch (RpcUnavailableException e)
         {
@@ -207,13 +209,13 @@ public sealed class BuiltInFacilitator(
     }
 
     private async Task<SettleOutcome> SendAndAwaitAsync(SettleRequest request, EvmRpcClient rpc, EvmNetwork network, AuthorizationLookup lookup,
-        DecodedPayment payment, byte[] data, BigInteger gasEstimate, long maxGas, bool batchable, CancellationToken cancellationToken)
+        DecodedPayment payment, byte[] data, BigInteger gasEstimate, long maxGas, bool batchable, SettlementBatches.Arrival? arrival, CancellationToken cancellationToken)
     {
         string? hash, failure;
         var transfers = 1;
         if (batchable)
         {
-            (hash, failure, transfers) = await Batches.SendAsync(rpc, network, data, gasEstimate, maxGas, cancellationToken);
+            (hash, failure, transfers) = await Batches.SendAsync(rpc, network, data, gasEstimate, maxGas, cancellationToken, arrival);
             if (failure == SettlementBatches.BatchRefused)
             {
                 // The node refused the whole batch (a size or fee cap of its own, say): each of its transfers goes alone.
@@ -222,6 +224,7 @@ public sealed class BuiltInFacilitator(
         }
         else
         {
+            arrival?.Dispose(); // not joining a batch (its payer holds code): no send waits for it
             (hash, failure) = await _sender.SendAsync(rpc, network, data, gasEstimate, maxGas, cancellationToken);
         }
         if (hash is null)

@@ -72,6 +72,12 @@ public sealed class BuiltInFacilitatorOptions
     /// </summary>
     public long MaxBatchGas { get; init; } = 2_500_000;
 
+    /// <summary>
+    /// The longest a batch's send waits for settlements already on their way to it (their checks under way) to join;
+    /// nothing waits when none is. Zero: never wait.
+    /// </summary>
+    public TimeSpan BatchGatherWindow { get; init; } = TimeSpan.FromMilliseconds(5);
+
     /// <summary>The same for the x402 exact Permit2 proxy's settle (Permit2's signature and nonce checks, then the token's transferFrom).</summary>
     public long MaxPermit2SettleGas { get; init; } = 250_000;
 }

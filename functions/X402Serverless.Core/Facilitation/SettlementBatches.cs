@@ -11,15 +11,17 @@ namespace X402Serverless.Core.Facilitation;
 /// finds no send under way sends at once, and the transfers that arrive meanwhile go together in the next transaction,
 /// one Multicall3 <c>aggregate3</c> call with <c>allowFailure</c> per transfer (up to
 /// <see cref="BuiltInFacilitatorOptions.MaxBatchTransfers"/>, within <see cref="BuiltInFacilitatorOptions.MaxBatchGas"/>).
-/// Nothing waits to fill a batch: a lone transfer is sent alone, to the token, exactly as without batching. A batch is
+/// A send waits to fill its batch only for settlements already on their way (<see cref="Expect"/>: checks under way), and
+/// at most <see cref="BuiltInFacilitatorOptions.BatchGatherWindow"/>: a lone transfer is sent at once, alone, to the
+/// token, exactly as without batching. A batch is
 /// only a carrier: each payment still counts only when the receipt shows its own transfer (<see cref="TransferProof"/>),
 /// and a transfer that failed inside a batch is sent again alone by the caller, never reported settled.
 /// Used only where the chain has code at the network's Multicall3 address (read once per chain).
 /// </summary>
-internal sealed class SettlementBatches(GasWalletSender sender, BuiltInFacilitatorOptions options)
+internal sealed class SettlementBatches(GasWalletSender sender, BuiltInFacilitatorOptions options, TimeProvider time)
 {
     /// <summary>One transfer waiting for a transaction: its call data and gas limit (within its ceiling), and who waits for the hash.</summary>
-    private sealed record Waiting(EvmRpcClient Rpc, EvmNetwork Network, byte[] Data, BigInteger GasEstimate, long MaxGas, string Key,
+    internal sealed record Waiting(EvmRpcClient Rpc, EvmNetwork Network, byte[] Data, BigInteger GasEstimate, long MaxGas, string Key,
         TaskCompletionSource<Sent> Done)
     {
         public BigInteger GasLimit => BigInteger.Min(GasEstimates.LimitOf(GasEstimate), MaxGas);
@@ -31,11 +33,54 @@ internal sealed class SettlementBatches(GasWalletSender sender, BuiltInFacilitat
     /// <summary>The transaction that carries a transfer, or why none does; <see cref="Transfers"/>: how many it carries.</summary>
     public readonly record struct Sent(string? Hash, string? Failure, int Transfers);
 
-    private sealed class Lane
+    internal sealed class Lane
     {
         public readonly Lock Sync = new();
         public readonly List<Waiting> Queue = [];
         public bool Sending;
+
+        /// <summary>Settlements on their way here (<see cref="Expect"/>), not queued and not turned away yet.</summary>
+        public int Arriving;
+
+        /// <summary>Completed (and replaced) whenever one of those arrives or turns away, for a send gathering its batch.</summary>
+        public TaskCompletionSource Changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void SignalLocked()
+        {
+            var changed = Changed;
+            Changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            changed.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// A batchable settlement whose checks are under way on a chain: the lane's next send may wait for it (within the
+    /// gather window) until it is queued, or it turns away (disposed: refused, sent alone, or its checks failed).
+    /// </summary>
+    public sealed class Arrival : IDisposable
+    {
+        private readonly Lane _lane;
+        private bool _left;
+
+        internal Arrival(Lane lane) => _lane = lane;
+
+        internal void LeaveLocked()
+        {
+            if (!_left)
+            {
+                _left = true;
+                _lane.Arriving--;
+                _lane.SignalLocked();
+            }
+        }
+
+        public void Dispose()
+        {
+            lock (_lane.Sync)
+            {
+                LeaveLocked();
+            }
+        }
     }
 
     private readonly ConcurrentDictionary<long, Lane> _lanes = new();
@@ -54,8 +99,21 @@ internal sealed class SettlementBatches(GasWalletSender sender, BuiltInFacilitat
         }
     }
 
+    /// <summary>Counts a settlement on its way to this chain's lane, from the start of its checks (see <see cref="Arrival"/>).</summary>
+    public Arrival Expect(long chainId)
+    {
+        var lane = _lanes.GetOrAdd(chainId, _ => new Lane());
+        lock (lane.Sync)
+        {
+            lane.Arriving++;
+        }
+        return new Arrival(lane);
+    }
+
     /// <summary>Sends this transfer, alone or with others that arrive while a send is under way.</summary>
-    public async Task<Sent> SendAsync(EvmRpcClient rpc, EvmNetwork network, byte[] data, BigInteger gasEstimate, long maxGas, CancellationToken cancellationToken)
+    /// <param name="arrival">This settlement's <see cref="Expect"/>, if it was counted: it arrives as it is queued.</param>
+    public async Task<Sent> SendAsync(EvmRpcClient rpc, EvmNetwork network, byte[] data, BigInteger gasEstimate, long maxGas, CancellationToken cancellationToken,
+        Arrival? arrival = null)
     {
         if (options.MaxBatchTransfers <= 1 || !await HasMulticallAsync(rpc, network, cancellationToken))
         {
@@ -73,6 +131,7 @@ internal sealed class SettlementBatches(GasWalletSender sender, BuiltInFacilitat
         lock (lane.Sync)
         {
             lane.Queue.Add(waiting);
+            arrival?.LeaveLocked();
             lead = !lane.Sending;
             lane.Sending = true;
         }
@@ -115,6 +174,7 @@ internal sealed class SettlementBatches(GasWalletSender sender, BuiltInFacilitat
     /// <summary>Sends the next transaction's worth of the queue; true when more waits (the lane stays marked as sending).</summary>
     private async Task<bool> SendNextAsync(Lane lane)
     {
+        await GatherAsync(lane);
         List<Waiting> batch;
         lock (lane.Sync)
         {
@@ -147,6 +207,46 @@ internal sealed class SettlementBatches(GasWalletSender sender, BuiltInFacilitat
                 return false;
             }
             return true;
+        }
+    }
+
+    /// <summary>
+    /// Before a send, waits for the settlements already on their way (checks under way) to queue, while the batch has
+    /// room, for at most the gather window: one settlement alone, or none on its way, is sent at once. On a chain that
+    /// mines on arrival the checks of the settlements behind a send finish just after it, so without this their
+    /// transfers straggle into batches of one or two, each a block of its own.
+    /// </summary>
+    private async Task GatherAsync(Lane lane)
+    {
+        if (options.BatchGatherWindow <= TimeSpan.Zero)
+        {
+            return;
+        }
+        var deadline = time.GetUtcNow() + options.BatchGatherWindow;
+        while (true)
+        {
+            Task changed;
+            lock (lane.Sync)
+            {
+                if (lane.Arriving <= 0 || lane.Queue.Count >= options.MaxBatchTransfers)
+                {
+                    return;
+                }
+                changed = lane.Changed.Task;
+            }
+            var left = deadline - time.GetUtcNow();
+            if (left <= TimeSpan.Zero)
+            {
+                return;
+            }
+            try
+            {
+                await changed.WaitAsync(left, time);
+            }
+            catch (TimeoutException)
+            {
+                return;
+            }
         }
     }
 

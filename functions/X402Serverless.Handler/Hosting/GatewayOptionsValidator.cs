@@ -50,6 +50,10 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         {
             failures.Add($"{GatewayOptions.Section}:Settlement:{nameof(settlement.MaxBatchTransfers)} must be from 1 (no batching) to 256 (it is {settlement.MaxBatchTransfers}).");
         }
+        if (settlement.BatchGatherMilliseconds is < 0 or > 1000)
+        {
+            failures.Add($"{GatewayOptions.Section}:Settlement:{nameof(settlement.BatchGatherMilliseconds)} must be from 0 (never wait) to 1000 (it is {settlement.BatchGatherMilliseconds}).");
+        }
         if (settlement.MaxBatchGas < settlement.MaxTransferGas)
         {
             failures.Add($"{GatewayOptions.Section}:Settlement:{nameof(settlement.MaxBatchGas)} must be at least {nameof(settlement.MaxTransferGas)} ({settlement.MaxTransferGas}; it is {settlement.MaxBatchGas}).");

@@ -92,6 +92,12 @@ public sealed class SettlementOptions
     /// <summary>The most gas one such batch may take (its limit is the sum of its transfers' own limits, each within <see cref="MaxTransferGas"/>).</summary>
     public long MaxBatchGas { get; set; } = 2_500_000;
 
+    /// <summary>
+    /// The longest, in milliseconds, a batch's send waits for settlements whose checks are already under way to join it;
+    /// a settlement with none on its way is sent at once. 0: never wait. See docs/settlement-batching.md.
+    /// </summary>
+    public int BatchGatherMilliseconds { get; set; } = 5;
+
     /// <summary>Maximum fee per gas the built-in facilitator pays, in gwei.</summary>
     public long MaxFeePerGasGwei { get; set; } = 500;
 

@@ -51,6 +51,7 @@ internal static class SettlementServices
                     MaxPermit2SettleGas = settings.MaxPermit2SettleGas,
                     MaxBatchTransfers = settings.MaxBatchTransfers,
                     MaxBatchGas = settings.MaxBatchGas,
+                    BatchGatherWindow = TimeSpan.FromMilliseconds(settings.BatchGatherMilliseconds),
                 })));
         services.AddSingleton(sp => new FacilitatorCatalog(
             sp.GetRequiredService<HttpFacilitator>(), sp.GetRequiredService<BuiltInFacilitatorHolder>().Facilitator, settings.DefaultFacilitator));

@@ -242,6 +242,95 @@ public sealed class SettlementBatchingTests(ChainFixture chain) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_send_waits_for_a_settlement_whose_checks_are_under_way_and_both_go_in_one_batch()
+    {
+        // A window far longer than the test: only the other's arrival can end the wait.
+        using var facilitator = NewFacilitator(gatherWindow: TimeSpan.FromMinutes(10));
+        var slow = NewPayment(chain.PayerKey);
+        var fast = NewPayment(chain.PayerKey);
+
+        _gate.HoldChecksOf(slow.Nonce);
+        var slowTask = facilitator.SettleAsync(slow.Request, CancellationToken.None);
+        await _gate.ChecksHeld.WaitAsync(TimeSpan.FromSeconds(60));
+        var fastTask = facilitator.SettleAsync(fast.Request, CancellationToken.None);
+        // Its checks done, the second heads the lane and waits there for the first, whose checks are still under way.
+        await Poll.UntilAsync(() => Task.FromResult(facilitator.QueuedForBatch(ChainId) == 1), TimeSpan.FromSeconds(60));
+        Assert.Equal(0, _gate.Passed);
+        _gate.ReleaseChecks();
+
+        var outcomes = await Task.WhenAll(slowTask, fastTask).WaitAsync(TimeSpan.FromSeconds(120));
+        Assert.All(outcomes, o => Assert.True(o.Success, o.ErrorReason));
+        var batchHash = Assert.Single(outcomes.Select(o => o.Transaction!.ToLowerInvariant()).Distinct());
+        Assert.Equal(Multicall3Calls.Canonical.ToLowerHex(), await ToOfAsync(batchHash));
+        Assert.Equal(1, _gate.Passed);
+        foreach (var payment in new[] { slow, fast })
+        {
+            Assert.Equal(1, await chain.Rpc.TransferLogCountAsync(chain.Token, payment.PayTo));
+        }
+    }
+
+    [Fact]
+    public async Task A_settlement_refused_in_its_checks_ends_the_wait_and_the_other_goes_alone()
+    {
+        using var facilitator = NewFacilitator(gatherWindow: TimeSpan.FromMinutes(10));
+        var burned = NewPayment(chain.PayerKey);
+        var fast = NewPayment(chain.PayerKey);
+
+        _gate.HoldChecksOf(burned.Nonce);
+        var burnedTask = facilitator.SettleAsync(burned.Request, CancellationToken.None);
+        await _gate.ChecksHeld.WaitAsync(TimeSpan.FromSeconds(60));
+        var fastTask = facilitator.SettleAsync(fast.Request, CancellationToken.None);
+        await Poll.UntilAsync(() => Task.FromResult(facilitator.QueuedForBatch(ChainId) == 1), TimeSpan.FromSeconds(60));
+        await NonceBurner.BurnAsync(chain, chain.PayerKey, burned.Nonce); // its payer burns the nonce before its checks read it
+        _gate.ReleaseChecks();
+
+        var refused = await burnedTask.WaitAsync(TimeSpan.FromSeconds(120));
+        Assert.False(refused.Success);
+        Assert.Equal(ReasonCodes.AuthorizationConsumedElsewhere, refused.ErrorReason);
+        var alone = await fastTask.WaitAsync(TimeSpan.FromSeconds(120));
+        Assert.True(alone.Success, alone.ErrorReason);
+        Assert.Equal(chain.Token.ToLowerHex(), await ToOfAsync(alone.Transaction!));
+        Assert.Equal(0, await chain.Rpc.TransferLogCountAsync(chain.Token, burned.PayTo));
+        Assert.Equal(1, await chain.Rpc.TransferLogCountAsync(chain.Token, fast.PayTo));
+    }
+
+    [Fact]
+    public async Task The_wait_for_a_settlement_still_in_its_checks_ends_with_the_window_and_it_settles_later()
+    {
+        using var facilitator = NewFacilitator(gatherWindow: TimeSpan.FromMilliseconds(200));
+        var stuck = NewPayment(chain.PayerKey);
+        var fast = NewPayment(chain.PayerKey);
+
+        _gate.HoldChecksOf(stuck.Nonce);
+        var stuckTask = facilitator.SettleAsync(stuck.Request, CancellationToken.None);
+        await _gate.ChecksHeld.WaitAsync(TimeSpan.FromSeconds(60));
+        // The other's checks never end while this one is settled: it goes alone once the window has passed.
+        var alone = await facilitator.SettleAsync(fast.Request, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(120));
+        Assert.True(alone.Success, alone.ErrorReason);
+        Assert.Equal(chain.Token.ToLowerHex(), await ToOfAsync(alone.Transaction!));
+        Assert.False(stuckTask.IsCompleted);
+        _gate.ReleaseChecks();
+
+        var later = await stuckTask.WaitAsync(TimeSpan.FromSeconds(120));
+        Assert.True(later.Success, later.ErrorReason);
+        Assert.Equal(chain.Token.ToLowerHex(), await ToOfAsync(later.Transaction!));
+        Assert.Equal(1, await chain.Rpc.TransferLogCountAsync(chain.Token, stuck.PayTo));
+    }
+
+    [Fact]
+    public async Task A_lone_settlement_never_waits_for_the_window()
+    {
+        using var facilitator = NewFacilitator(gatherWindow: TimeSpan.FromMinutes(10));
+        foreach (var payment in Enumerable.Range(0, 3).Select(_ => NewPayment(chain.PayerKey)))
+        {
+            var outcome = await facilitator.SettleAsync(payment.Request, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(120));
+            Assert.True(outcome.Success, outcome.ErrorReason);
+            Assert.Equal(chain.Token.ToLowerHex(), await ToOfAsync(outcome.Transaction!));
+        }
+        Assert.Equal(0, facilitator.QueuedForBatch(ChainId));
+    }
+
+    [Fact]
     public async Task Without_Multicall3_code_on_the_chain_every_transfer_goes_alone()
     {
         // The network names an address with no code as its Multicall3.
@@ -340,7 +429,8 @@ public sealed class SettlementBatchingTests(ChainFixture chain) : IAsyncLifetime
         BigInteger.Parse("0" + (await chain.Rpc.CallAsync("eth_getTransactionCount", _wallet.Address.ToLowerHex(), "latest")).GetString()![2..],
             NumberStyles.HexNumber, CultureInfo.InvariantCulture);
 
-    private BuiltInFacilitator NewFacilitator(string? multicall3 = null, int maxBatchTransfers = 16, TimeSpan? receiptTimeout = null, long maxTransferGas = 150_000)
+    private BuiltInFacilitator NewFacilitator(string? multicall3 = null, int maxBatchTransfers = 16, TimeSpan? receiptTimeout = null, long maxTransferGas = 150_000,
+        TimeSpan? gatherWindow = null)
     {
         var networks = new NetworkRegistry([new NetworkSettings
         {
@@ -350,7 +440,7 @@ public sealed class SettlementBatchingTests(ChainFixture chain) : IAsyncLifetime
         var options = new BuiltInFacilitatorOptions
         {
             ReceiptTimeout = receiptTimeout ?? TimeSpan.FromSeconds(60), ReceiptPollInterval = TimeSpan.FromMilliseconds(100), MaxBatchTransfers = maxBatchTransfers,
-            MaxTransferGas = maxTransferGas,
+            MaxTransferGas = maxTransferGas, BatchGatherWindow = gatherWindow ?? TimeSpan.FromMilliseconds(5),
         };
         var rpc = new EvmRpcClient(_http, new Uri(chain.RpcUrl));
         return new BuiltInFacilitator(networks, _wallet, _ => rpc, new PaymentVerifier(TimeProvider.System), options, TimeProvider.System);
@@ -369,9 +459,15 @@ public sealed class SettlementBatchingTests(ChainFixture chain) : IAsyncLifetime
         return (new SettleRequest(2, payload, requirement), payTo, amount, nonce);
     }
 
-    /// <summary>Holds the first eth_sendRawTransaction after <see cref="Arm"/> until <see cref="Release"/>.</summary>
+    /// <summary>
+    /// Holds the first eth_sendRawTransaction after <see cref="Arm"/> until <see cref="Release"/>; and, after
+    /// <see cref="HoldChecksOf"/>, every read that carries that authorization's nonce (its checks) until <see cref="ReleaseChecks"/>.
+    /// </summary>
     private sealed class SendGate : DelegatingHandler
     {
+        private string? _checksOf;
+        private TaskCompletionSource _checksHeld = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private TaskCompletionSource _checksRelease = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _armed;
         private TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -392,10 +488,31 @@ public sealed class SettlementBatchingTests(ChainFixture chain) : IAsyncLifetime
 
         public void Release() => _release.TrySetResult();
 
+        public Task ChecksHeld => _checksHeld.Task;
+
+        public void HoldChecksOf(byte[] nonce)
+        {
+            _checksHeld = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            _checksRelease = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _checksOf, Convert.ToHexStringLower(nonce));
+        }
+
+        public void ReleaseChecks()
+        {
+            Volatile.Write(ref _checksOf, null);
+            _checksRelease.TrySetResult();
+        }
+
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            var send = request.Content is not null
-                && (await request.Content.ReadAsStringAsync(cancellationToken)).Contains("\"eth_sendRawTransaction\"", StringComparison.Ordinal);
+            var body = request.Content is null ? "" : await request.Content.ReadAsStringAsync(cancellationToken);
+            var send = body.Contains("\"eth_sendRawTransaction\"", StringComparison.Ordinal);
+            if (!send && Volatile.Read(ref _checksOf) is { } nonce && body.Contains(nonce, StringComparison.OrdinalIgnoreCase))
+            {
+                var release = _checksRelease.Task;
+                _checksHeld.TrySetResult();
+                await release.WaitAsync(TimeSpan.FromSeconds(120), cancellationToken);
+            }
             if (send && Volatile.Read(ref _armed) == 1 && Interlocked.Exchange(ref _armed, 0) == 1)
             {
                 _held.TrySetResult();
