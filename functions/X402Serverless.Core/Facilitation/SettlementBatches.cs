@@ -57,7 +57,7 @@ internal sealed class SettlementBatches(GasWalletSender sender, BuiltInFacilitat
     /// A batchable settlement whose checks are under way on a chain: the lane's next send may wait for it (within the
     /// gather window) until it is queued, or it turns away (disposed: refused, sent alone, or its checks failed).
     /// </summary>
-    public sealed class Arrival : IDisposable
+    internal sealed class Arrival : IDisposable
     {
         private readonly Lane _lane;
         private bool _left;
@@ -117,12 +117,14 @@ internal sealed class SettlementBatches(GasWalletSender sender, BuiltInFacilitat
     {
         if (options.MaxBatchTransfers <= 1 || !await HasMulticallAsync(rpc, network, cancellationToken))
         {
+            arrival?.Dispose(); // not joining a batch: no send waits for it
             var (hash, failure) = await sender.SendAsync(rpc, network, data, gasEstimate, maxGas, cancellationToken);
             return new Sent(hash, failure, 1);
         }
         var key = GasWalletSender.KeyOf(network, network.Asset, data);
         if (await sender.InFlightAsync(rpc, network, key, cancellationToken) is { } before)
         {
+            arrival?.Dispose(); // a retry joins no batch (else a replay could hold every send for its receipt wait)
             return new Sent(before, null, 0); // a retry while its first send is in flight: how many that carries is not known here
         }
         var waiting = new Waiting(rpc, network, data, gasEstimate, maxGas, key, new TaskCompletionSource<Sent>(TaskCreationOptions.RunContinuationsAsynchronously));
@@ -182,7 +184,10 @@ internal sealed class SettlementBatches(GasWalletSender sender, BuiltInFacilitat
         }
         try
         {
-            await SendBatchAsync(batch);
+            if (batch.Count > 0) // every caller queued for it may have given up while it gathered
+            {
+                await SendBatchAsync(batch);
+            }
         }
         catch (RpcException) when (batch.DistinctBy(w => w.Key).Skip(1).Any())
         {
@@ -222,7 +227,8 @@ internal sealed class SettlementBatches(GasWalletSender sender, BuiltInFacilitat
         {
             return;
         }
-        var deadline = time.GetUtcNow() + options.BatchGatherWindow;
+        // One timer for the whole wait: arrivals signalling again and again cannot extend it, nor a clock set back.
+        using var window = new CancellationTokenSource(options.BatchGatherWindow, time);
         while (true)
         {
             Task changed;
@@ -234,16 +240,11 @@ internal sealed class SettlementBatches(GasWalletSender sender, BuiltInFacilitat
                 }
                 changed = lane.Changed.Task;
             }
-            var left = deadline - time.GetUtcNow();
-            if (left <= TimeSpan.Zero)
-            {
-                return;
-            }
             try
             {
-                await changed.WaitAsync(left, time);
+                await changed.WaitAsync(window.Token);
             }
-            catch (TimeoutException)
+            catch (OperationCanceledException) when (window.IsCancellationRequested)
             {
                 return;
             }

@@ -50,6 +50,8 @@ public sealed class ConfigurationTests
     [InlineData("X402:Settlement:MaxBatchTransfers", "0", "X402:Settlement:MaxBatchTransfers must be from 1 (no batching) to 256")]
     [InlineData("X402:Settlement:MaxBatchTransfers", "257", "X402:Settlement:MaxBatchTransfers must be from 1 (no batching) to 256")]
     [InlineData("X402:Settlement:MaxBatchGas", "149999", "X402:Settlement:MaxBatchGas must be at least MaxTransferGas")]
+    [InlineData("X402:Settlement:BatchGatherMilliseconds", "-1", "X402:Settlement:BatchGatherMilliseconds must be from 0 (never wait) to 1000")]
+    [InlineData("X402:Settlement:BatchGatherMilliseconds", "1001", "X402:Settlement:BatchGatherMilliseconds must be from 0 (never wait) to 1000")]
     public async Task A_batch_setting_out_of_range_fails_the_start(string setting, string value, string message)
     {
         var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => StartAsync(setting, value));

@@ -97,8 +97,13 @@ public sealed class BuiltInFacilitatorTests(ChainFixture chain)
     [Fact]
     public async Task Two_settlements_from_the_same_gas_wallet_at_once_use_distinct_nonces()
     {
-        var first = await chain.CreateLinkAsync(facilitator: "builtin");
-        var second = await chain.CreateLinkAsync(facilitator: "builtin");
+        // Batching off: two settlements at once would otherwise share one transaction (docs/settlement-batching.md).
+        var settings = chain.GatewaySettings(chain.FacilitatorUrl);
+        settings["X402:Settlement:GasWalletKey"] = await chain.FundedWalletAsync();
+        settings["X402:Settlement:MaxBatchTransfers"] = "1";
+        await using var gateway = await GatewayHost.StartAsync(settings);
+        var first = await chain.CreateLinkAsync(gateway: gateway, facilitator: "builtin");
+        var second = await chain.CreateLinkAsync(gateway: gateway, facilitator: "builtin");
         var headers = new[]
         {
             (first.Url, new PaymentBuilder { Requirement = await RequirementAsync(first.Url), PayerKey = chain.PayerKey }.V2Header()),
