@@ -1,0 +1,167 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using X402Serverless.Core.Credits;
+using X402Serverless.Core.Ledger;
+using X402Serverless.Core.Money;
+using X402Serverless.Core.Ports;
+using X402Serverless.Sqlite;
+using X402Serverless.Tests.Credits;
+using X402Serverless.Tests.Support;
+
+namespace X402Serverless.Tests.Passes;
+
+/// <summary>
+/// A pass bought with credits whose hold is swept (the stale-hold sweep gives the money back) before its capture:
+/// nothing is paid, so no pass is issued and the buyer gets the paywall (insufficient_credits), never a 500 or a free
+/// pass; the purchase's Idempotency-Key is let go, so buying again with it works.
+/// </summary>
+public sealed class PassLateCaptureTests
+{
+    [Fact]
+    public async Task A_pass_whose_hold_was_swept_before_its_capture_is_not_issued_and_the_key_buys_it_again()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        SweepBeforeCapture? ledger = null;
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["X402:FacilitatorUrl"] = $"http://127.0.0.1:{PeerProcess.FreePort()}",
+        }, b =>
+        {
+            b.Services.AddSingleton<TimeProvider>(clock);
+            // The gateway registers its ledger after this runs; the ledger is replaced once every registration is in.
+            b.Host.UseServiceProviderFactory(new ReplacingFactory(services =>
+            {
+                services.AddSingleton<SqliteLedger>();
+                services.AddSingleton<ILedger>(sp => ledger = new SweepBeforeCapture(sp.GetRequiredService<SqliteLedger>(), sp, clock));
+            }));
+        });
+
+        using var created = await gateway.Admin.PostAsJsonAsync("/api/organisations", new { name = "Late pass org" });
+        using var organisation = gateway.Client((await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString());
+        var (payerId, payerKey, _) = await CreditsFixture.NewPayerAsync(organisation, new { name = "Late pass buyer" });
+        var (linkId, _) = await gateway.CreateLinkAsync(new Dictionary<string, object?>
+        {
+            ["upstream"] = "http://127.0.0.1:9/never-called", ["price"] = "0.10", ["payTo"] = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C",
+            ["accepts"] = new[] { "credits" }, ["pass"] = new { price = "0.25", calls = 2 },
+        }, organisation);
+        var store = gateway.Services.GetRequiredService<ILedger>();
+        Assert.Same(ledger, store);
+        await store.PostAsync(LedgerEntry.Transfer("late-pass-fund", "topup", Accounts.CardClearing, Accounts.Credits(payerId), Usd.FromMicros(1_000_000)), [], default);
+        var key = "buy_" + Guid.NewGuid().ToString("N");
+
+        ledger!.Arm();
+        using (var refused = await BuyAsync(gateway, linkId, payerKey, key))
+        {
+            var body = await refused.Content.ReadAsStringAsync();
+            Assert.Equal(HttpStatusCode.PaymentRequired, refused.StatusCode);
+            Assert.Contains("insufficient_credits", body, StringComparison.Ordinal);
+            Assert.False(refused.Headers.Contains("X-Charged"));
+        }
+        Assert.True(ledger.Swept); // the capture came after the sweep, as staged
+        Assert.Equal(1_000_000, (await store.BalanceAsync(Accounts.Credits(payerId), default)).Micros);
+        Assert.Empty(await store.StaleHoldsAsync(DateTimeOffset.MaxValue, 10, default));
+        Assert.Empty(await PassesAsync(gateway, payerKey));
+
+        // The refusal let the key go: the same purchase, retried, pays and issues one pass.
+        using (var bought = await BuyAsync(gateway, linkId, payerKey, key))
+        {
+            Assert.Equal(HttpStatusCode.Created, bought.StatusCode);
+            Assert.Equal("0.25", bought.Headers.GetValues("X-Charged").Single());
+        }
+        Assert.Equal(750_000, (await store.BalanceAsync(Accounts.Credits(payerId), default)).Micros);
+        Assert.Single(await PassesAsync(gateway, payerKey));
+    }
+
+    private static async Task<HttpResponseMessage> BuyAsync(GatewayHost gateway, string linkId, string payerKey, string idempotencyKey)
+    {
+        using var client = gateway.Client(payerKey);
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/pass/{linkId}");
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
+        return await client.SendAsync(request);
+    }
+
+    private static async Task<List<JsonElement>> PassesAsync(GatewayHost gateway, string payerKey)
+    {
+        using var client = gateway.Client(payerKey);
+        var page = await client.GetFromJsonAsync<JsonElement>("/api/me/passes");
+        return [.. page.GetProperty("items").EnumerateArray()];
+    }
+
+    /// <summary>Builds the service provider after <paramref name="replace"/> has added its registrations last (so they win).</summary>
+    private sealed class ReplacingFactory(Action<IServiceCollection> replace) : IServiceProviderFactory<IServiceCollection>
+    {
+        public IServiceCollection CreateBuilder(IServiceCollection services) => services;
+
+        public IServiceProvider CreateServiceProvider(IServiceCollection containerBuilder)
+        {
+            replace(containerBuilder);
+            return containerBuilder.BuildServiceProvider();
+        }
+    }
+
+    /// <summary>
+    /// The SQLite ledger, except that the first hold capture after <see cref="Arm"/> finds its hold swept: the clock is
+    /// moved an hour on and the gateway's own stale-hold sweep runs before the capture goes on to the store.
+    /// </summary>
+    private sealed class SweepBeforeCapture(ILedger inner, IServiceProvider services, FakeTimeProvider clock) : ILedger
+    {
+        private int _armed;
+
+        public bool Swept { get; private set; }
+
+        public void Arm() => Volatile.Write(ref _armed, 1);
+
+        public async Task<PostResult> CaptureHoldAsync(string holdId, LedgerEntry capture, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Exchange(ref _armed, 0) == 1)
+            {
+                clock.Advance(TimeSpan.FromHours(1));
+                await services.GetRequiredService<CreditCharges>().ReleaseStaleAsync(TimeSpan.FromMinutes(10), cancellationToken);
+                Swept = true;
+            }
+            return await inner.CaptureHoldAsync(holdId, capture, cancellationToken);
+        }
+
+        public string NewHoldId(DateTimeOffset now) => inner.NewHoldId(now);
+
+        public Task<PostResult> PostAsync(LedgerEntry entry, IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken) =>
+            inner.PostAsync(entry, caps, cancellationToken);
+
+        public Task<(int Index, PostResult Result)> PostFirstAsync(IReadOnlyList<(LedgerEntry Entry, IReadOnlyList<CapCheck> Caps)> options, CancellationToken cancellationToken) =>
+            inner.PostFirstAsync(options, cancellationToken);
+
+        public Task<(int Index, PostResult Result)> HoldFirstAsync(IReadOnlyList<(LedgerEntry Entry, IReadOnlyList<CapCheck> Caps)> options, CancellationToken cancellationToken) =>
+            inner.HoldFirstAsync(options, cancellationToken);
+
+        public Task<PostResult> ReleaseHoldAsync(string holdId, LedgerEntry release, IReadOnlyList<CapCheck> givenBack, CancellationToken cancellationToken) =>
+            inner.ReleaseHoldAsync(holdId, release, givenBack, cancellationToken);
+
+        public Task UndoCapsAsync(IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken) => inner.UndoCapsAsync(caps, cancellationToken);
+
+        public Task<Usd> BalanceAsync(string account, CancellationToken cancellationToken) => inner.BalanceAsync(account, cancellationToken);
+
+        public Task<Usd> CapUsedAsync(string key, CancellationToken cancellationToken) => inner.CapUsedAsync(key, cancellationToken);
+
+        public Task SetFloorAsync(string account, Usd floor, CancellationToken cancellationToken) => inner.SetFloorAsync(account, floor, cancellationToken);
+
+        public Task<IReadOnlyList<Posting>> PostingsAsync(string account, int limit, CancellationToken cancellationToken) =>
+            inner.PostingsAsync(account, limit, cancellationToken);
+
+        public Task<bool> EntryExistsAsync(string key, CancellationToken cancellationToken) => inner.EntryExistsAsync(key, cancellationToken);
+
+        public Task<IReadOnlyList<Leg>?> EntryLegsAsync(string key, CancellationToken cancellationToken) => inner.EntryLegsAsync(key, cancellationToken);
+
+        public Task<IReadOnlyList<(string HoldId, string Source, Usd Amount)>> StaleHoldsAsync(DateTimeOffset before, int max, CancellationToken cancellationToken) =>
+            inner.StaleHoldsAsync(before, max, cancellationToken);
+
+        public Task<IReadOnlyList<(string Account, Usd Balance, Usd PostedSum)>> TrialBalanceAsync(CancellationToken cancellationToken) =>
+            inner.TrialBalanceAsync(cancellationToken);
+
+        public Task<int> RecoverAsync(TimeSpan olderThan, CancellationToken cancellationToken) => inner.RecoverAsync(olderThan, cancellationToken);
+
+        public Task<Usd> TotalAsync(CancellationToken cancellationToken) => inner.TotalAsync(cancellationToken);
+    }
+}
