@@ -249,12 +249,7 @@ public sealed class SettlementBatchingTests(ChainFixture chain) : IAsyncLifetime
         var slow = NewPayment(chain.PayerKey);
         var fast = NewPayment(chain.PayerKey);
 
-        _gate.HoldChecksOf(slow.Nonce);
-        var slowTask = facilitator.SettleAsync(slow.Request, CancellationToken.None);
-        await _gate.ChecksHeld.WaitAsync(TimeSpan.FromSeconds(60));
-        var fastTask = facilitator.SettleAsync(fast.Request, CancellationToken.None);
-        // Its checks done, the second heads the lane and waits there for the first, whose checks are still under way.
-        await Poll.UntilAsync(() => Task.FromResult(facilitator.QueuedForBatch(ChainId) == 1), TimeSpan.FromSeconds(60));
+        var (slowTask, fastTask) = await WaitingBehindChecksAsync(facilitator, slow, fast);
         Assert.Equal(0, _gate.Passed);
         _gate.ReleaseChecks();
 
@@ -276,11 +271,7 @@ public sealed class SettlementBatchingTests(ChainFixture chain) : IAsyncLifetime
         var burned = NewPayment(chain.PayerKey);
         var fast = NewPayment(chain.PayerKey);
 
-        _gate.HoldChecksOf(burned.Nonce);
-        var burnedTask = facilitator.SettleAsync(burned.Request, CancellationToken.None);
-        await _gate.ChecksHeld.WaitAsync(TimeSpan.FromSeconds(60));
-        var fastTask = facilitator.SettleAsync(fast.Request, CancellationToken.None);
-        await Poll.UntilAsync(() => Task.FromResult(facilitator.QueuedForBatch(ChainId) == 1), TimeSpan.FromSeconds(60));
+        var (burnedTask, fastTask) = await WaitingBehindChecksAsync(facilitator, burned, fast);
         await NonceBurner.BurnAsync(chain, chain.PayerKey, burned.Nonce); // its payer burns the nonce before its checks read it
         _gate.ReleaseChecks();
 
@@ -420,6 +411,22 @@ public sealed class SettlementBatchingTests(ChainFixture chain) : IAsyncLifetime
         }
         _gate.Release();
         return (await leadTask, await Task.WhenAll(followerTasks));
+    }
+
+    /// <summary>
+    /// Settles <paramref name="held"/> with its checks held at the node's door, then <paramref name="fast"/>, whose checks
+    /// pass: it heads the lane and waits there for the held one. The checks stay held until <see cref="SendGate.ReleaseChecks"/>.
+    /// </summary>
+    private async Task<(Task<SettleOutcome> Held, Task<SettleOutcome> Fast)> WaitingBehindChecksAsync(BuiltInFacilitator facilitator,
+        (SettleRequest Request, EvmAddress PayTo, BigInteger Amount, byte[] Nonce) held,
+        (SettleRequest Request, EvmAddress PayTo, BigInteger Amount, byte[] Nonce) fast)
+    {
+        _gate.HoldChecksOf(held.Nonce);
+        var heldTask = facilitator.SettleAsync(held.Request, CancellationToken.None);
+        await _gate.ChecksHeld.WaitAsync(TimeSpan.FromSeconds(60));
+        var fastTask = facilitator.SettleAsync(fast.Request, CancellationToken.None);
+        await Poll.UntilAsync(() => Task.FromResult(facilitator.QueuedForBatch(ChainId) == 1), TimeSpan.FromSeconds(60));
+        return (heldTask, fastTask);
     }
 
     private async Task<string> ToOfAsync(string hash) =>
