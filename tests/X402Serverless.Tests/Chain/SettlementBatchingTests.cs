@@ -309,6 +309,39 @@ public sealed class SettlementBatchingTests(ChainFixture chain) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_replay_of_a_transfer_in_flight_does_not_hold_the_next_send_for_its_receipt_wait()
+    {
+        // A replay finds its transfer already sent and waits for that receipt: it joins no batch, so no send waits for it.
+        using var facilitator = NewFacilitator(gatherWindow: TimeSpan.FromMinutes(10), receiptTimeout: TimeSpan.FromMinutes(5));
+        var first = NewPayment(chain.PayerKey);
+        var next = NewPayment(chain.PayerKey);
+        var start = await NonceCountAsync();
+        await chain.Rpc.CallAsync("evm_setAutomine", false);
+        try
+        {
+            var firstTask = facilitator.SettleAsync(first.Request, CancellationToken.None);
+            await Poll.UntilAsync(async () => await NonceCountAsync("pending") == start + 1, TimeSpan.FromSeconds(60)); // sent, not mined
+            // Each replay sends the first one's bytes again (no new nonce), then waits for its receipt.
+            var replays = Enumerable.Range(0, 4).Select(_ => facilitator.SettleAsync(first.Request, CancellationToken.None)).ToList();
+            var nextTask = facilitator.SettleAsync(next.Request, CancellationToken.None);
+            // Its own transaction reaches the node while the replays still wait for the first one's receipt (minutes, unmined).
+            await Poll.UntilAsync(async () => await NonceCountAsync("pending") == start + 2, TimeSpan.FromSeconds(60));
+            Assert.False(firstTask.IsCompleted);
+            await chain.Rpc.CallAsync("evm_mine");
+
+            var outcomes = await Task.WhenAll(replays.Append(firstTask).Append(nextTask)).WaitAsync(TimeSpan.FromSeconds(120));
+            Assert.All(outcomes, o => Assert.True(o.Success, o.ErrorReason));
+            Assert.Single(outcomes.SkipLast(1).Select(o => o.Transaction!.ToLowerInvariant()).Distinct());
+            Assert.Equal(1, await chain.Rpc.TransferLogCountAsync(chain.Token, first.PayTo));
+            Assert.Equal(1, await chain.Rpc.TransferLogCountAsync(chain.Token, next.PayTo));
+        }
+        finally
+        {
+            await chain.Rpc.CallAsync("evm_setAutomine", true);
+        }
+    }
+
+    [Fact]
     public async Task A_lone_settlement_never_waits_for_the_window()
     {
         using var facilitator = NewFacilitator(gatherWindow: TimeSpan.FromMinutes(10));
@@ -432,8 +465,8 @@ public sealed class SettlementBatchingTests(ChainFixture chain) : IAsyncLifetime
     private async Task<string> ToOfAsync(string hash) =>
         (await chain.Rpc.CallAsync("eth_getTransactionByHash", hash)).GetProperty("to").GetString()!.ToLowerInvariant();
 
-    private async Task<BigInteger> NonceCountAsync() =>
-        BigInteger.Parse("0" + (await chain.Rpc.CallAsync("eth_getTransactionCount", _wallet.Address.ToLowerHex(), "latest")).GetString()![2..],
+    private async Task<BigInteger> NonceCountAsync(string block = "latest") =>
+        BigInteger.Parse("0" + (await chain.Rpc.CallAsync("eth_getTransactionCount", _wallet.Address.ToLowerHex(), block)).GetString()![2..],
             NumberStyles.HexNumber, CultureInfo.InvariantCulture);
 
     private BuiltInFacilitator NewFacilitator(string? multicall3 = null, int maxBatchTransfers = 16, TimeSpan? receiptTimeout = null, long maxTransferGas = 150_000,
