@@ -216,7 +216,6 @@ public sealed class BuiltInFacilitator(
         if (batchable)
         {
             (hash, failure, transfers) = await Batches.SendAsync(rpc, network, data, gasEstimate, maxGas, cancellationToken, arrival);
-            arrival?.Dispose(); // arrived, or sent without queueing: either way no later send waits for it
             if (failure == SettlementBatches.BatchRefused)
             {
                 // The node refused the whole batch (a size or fee cap of its own, say): each of its transfers goes alone.
