@@ -24,7 +24,9 @@ public sealed class PassLateCaptureTests
     public async Task A_pass_whose_hold_was_swept_before_its_capture_is_not_issued_and_the_key_buys_it_again()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        SweepBeforeCapture? ledger = null;
+        var armed = 0;
+        var swept = false;
+        HookedLedger? ledger = null;
         await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
         {
             ["X402:FacilitatorUrl"] = $"http://127.0.0.1:{PeerProcess.FreePort()}",
@@ -35,7 +37,20 @@ public sealed class PassLateCaptureTests
             b.Host.UseServiceProviderFactory(new ReplacingFactory(services =>
             {
                 services.AddSingleton<SqliteLedger>();
-                services.AddSingleton<ILedger>(sp => ledger = new SweepBeforeCapture(sp.GetRequiredService<SqliteLedger>(), sp, clock));
+                // The first hold capture after arming finds its hold swept: the clock moves an hour on and the gateway's
+                // own stale-hold sweep runs before the capture goes on to the store.
+                services.AddSingleton<ILedger>(sp => ledger = new HookedLedger(sp.GetRequiredService<SqliteLedger>())
+                {
+                    BeforeCaptureHold = async _ =>
+                    {
+                        if (Interlocked.Exchange(ref armed, 0) == 1)
+                        {
+                            clock.Advance(TimeSpan.FromHours(1));
+                            await sp.GetRequiredService<CreditCharges>().ReleaseStaleAsync(TimeSpan.FromMinutes(10), default);
+                            swept = true;
+                        }
+                    },
+                });
             }));
         });
 
@@ -52,7 +67,7 @@ public sealed class PassLateCaptureTests
         await store.PostAsync(LedgerEntry.Transfer("late-pass-fund", "topup", Accounts.CardClearing, Accounts.Credits(payerId), Usd.FromMicros(1_000_000)), [], default);
         var key = "buy_" + Guid.NewGuid().ToString("N");
 
-        ledger!.Arm();
+        Volatile.Write(ref armed, 1);
         using (var refused = await BuyAsync(gateway, linkId, payerKey, key))
         {
             var body = await refused.Content.ReadAsStringAsync();
@@ -60,7 +75,7 @@ public sealed class PassLateCaptureTests
             Assert.Contains("insufficient_credits", body, StringComparison.Ordinal);
             Assert.False(refused.Headers.Contains("X-Charged"));
         }
-        Assert.True(ledger.Swept); // the capture came after the sweep, as staged
+        Assert.True(swept); // the capture came after the sweep, as staged
         Assert.Equal(1_000_000, (await store.BalanceAsync(Accounts.Credits(payerId), default)).Micros);
         Assert.Empty(await store.StaleHoldsAsync(DateTimeOffset.MaxValue, 10, default));
         Assert.Empty(await PassesAsync(gateway, payerKey));
@@ -100,68 +115,5 @@ public sealed class PassLateCaptureTests
             replace(containerBuilder);
             return containerBuilder.BuildServiceProvider();
         }
-    }
-
-    /// <summary>
-    /// The SQLite ledger, except that the first hold capture after <see cref="Arm"/> finds its hold swept: the clock is
-    /// moved an hour on and the gateway's own stale-hold sweep runs before the capture goes on to the store.
-    /// </summary>
-    private sealed class SweepBeforeCapture(ILedger inner, IServiceProvider services, FakeTimeProvider clock) : ILedger
-    {
-        private int _armed;
-
-        public bool Swept { get; private set; }
-
-        public void Arm() => Volatile.Write(ref _armed, 1);
-
-        public async Task<PostResult> CaptureHoldAsync(string holdId, LedgerEntry capture, CancellationToken cancellationToken)
-        {
-            if (Interlocked.Exchange(ref _armed, 0) == 1)
-            {
-                clock.Advance(TimeSpan.FromHours(1));
-                await services.GetRequiredService<CreditCharges>().ReleaseStaleAsync(TimeSpan.FromMinutes(10), cancellationToken);
-                Swept = true;
-            }
-            return await inner.CaptureHoldAsync(holdId, capture, cancellationToken);
-        }
-
-        public string NewHoldId(DateTimeOffset now) => inner.NewHoldId(now);
-
-        public Task<PostResult> PostAsync(LedgerEntry entry, IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken) =>
-            inner.PostAsync(entry, caps, cancellationToken);
-
-        public Task<(int Index, PostResult Result)> PostFirstAsync(IReadOnlyList<(LedgerEntry Entry, IReadOnlyList<CapCheck> Caps)> options, CancellationToken cancellationToken) =>
-            inner.PostFirstAsync(options, cancellationToken);
-
-        public Task<(int Index, PostResult Result)> HoldFirstAsync(IReadOnlyList<(LedgerEntry Entry, IReadOnlyList<CapCheck> Caps)> options, CancellationToken cancellationToken) =>
-            inner.HoldFirstAsync(options, cancellationToken);
-
-        public Task<PostResult> ReleaseHoldAsync(string holdId, LedgerEntry release, IReadOnlyList<CapCheck> givenBack, CancellationToken cancellationToken) =>
-            inner.ReleaseHoldAsync(holdId, release, givenBack, cancellationToken);
-
-        public Task UndoCapsAsync(IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken) => inner.UndoCapsAsync(caps, cancellationToken);
-
-        public Task<Usd> BalanceAsync(string account, CancellationToken cancellationToken) => inner.BalanceAsync(account, cancellationToken);
-
-        public Task<Usd> CapUsedAsync(string key, CancellationToken cancellationToken) => inner.CapUsedAsync(key, cancellationToken);
-
-        public Task SetFloorAsync(string account, Usd floor, CancellationToken cancellationToken) => inner.SetFloorAsync(account, floor, cancellationToken);
-
-        public Task<IReadOnlyList<Posting>> PostingsAsync(string account, int limit, CancellationToken cancellationToken) =>
-            inner.PostingsAsync(account, limit, cancellationToken);
-
-        public Task<bool> EntryExistsAsync(string key, CancellationToken cancellationToken) => inner.EntryExistsAsync(key, cancellationToken);
-
-        public Task<IReadOnlyList<Leg>?> EntryLegsAsync(string key, CancellationToken cancellationToken) => inner.EntryLegsAsync(key, cancellationToken);
-
-        public Task<IReadOnlyList<(string HoldId, string Source, Usd Amount)>> StaleHoldsAsync(DateTimeOffset before, int max, CancellationToken cancellationToken) =>
-            inner.StaleHoldsAsync(before, max, cancellationToken);
-
-        public Task<IReadOnlyList<(string Account, Usd Balance, Usd PostedSum)>> TrialBalanceAsync(CancellationToken cancellationToken) =>
-            inner.TrialBalanceAsync(cancellationToken);
-
-        public Task<int> RecoverAsync(TimeSpan olderThan, CancellationToken cancellationToken) => inner.RecoverAsync(olderThan, cancellationToken);
-
-        public Task<Usd> TotalAsync(CancellationToken cancellationToken) => inner.TotalAsync(cancellationToken);
     }
 }

@@ -92,14 +92,17 @@ public sealed class CardCheckoutExpiryTests(CreditsFixture fixture) : IClassFixt
         };
         Assert.True(await TopUps.AddAsync(topUp, default));
         // The sweep's ledger check answers "not credited", and the payment lands right after it, before the delete.
-        var ledger = new RacingLedger(fixture.Ledger, async key =>
+        var ledger = new HookedLedger(fixture.Ledger)
         {
-            if (key == CardTopUpFulfilment.PaymentRefFor(topUp.SessionId))
+            AfterEntryExists = async key =>
             {
-                Assert.Equal("credited", await DeliverAndWaitAsync(CardRefundTests.Completed("evt_race_" + topUp.SessionId, topUp.SessionId, 500,
-                    "pi_" + Guid.NewGuid().ToString("N"))));
-            }
-        });
+                if (key == CardTopUpFulfilment.PaymentRefFor(topUp.SessionId))
+                {
+                    Assert.Equal("credited", await DeliverAndWaitAsync(CardRefundTests.Completed("evt_race_" + topUp.SessionId, topUp.SessionId, 500,
+                        "pi_" + Guid.NewGuid().ToString("N"))));
+                }
+            },
+        };
 
         await Sweep(ledger, retentionDays: 30).RunAsync(default);
 

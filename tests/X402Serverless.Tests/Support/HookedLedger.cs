@@ -2,25 +2,52 @@ using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Money;
 using X402Serverless.Core.Ports;
 
-namespace X402Serverless.Tests.Stripe;
+namespace X402Serverless.Tests.Support;
 
 /// <summary>
-/// A ledger whose <see cref="EntryExistsAsync"/> answers as of the moment it was asked, then lets something happen
-/// (<paramref name="afterCheck"/>) before the caller acts on that answer: the window between a check and a write.
+/// A ledger that forwards every call to <paramref name="inner"/> and lets a test make something happen in a window the
+/// gateway must survive: after <see cref="EntryExistsAsync"/> answered and before its caller acts on that answer, or
+/// just before a hold is captured.
 /// </summary>
-internal sealed class RacingLedger(ILedger inner, Func<string, Task> afterCheck) : ILedger
+internal sealed class HookedLedger(ILedger inner) : ILedger
 {
+    /// <summary>Runs after an existence check answered (with the entry's key), before the answer is returned.</summary>
+    public Func<string, Task>? AfterEntryExists { get; init; }
+
+    /// <summary>Runs before a hold's capture goes on to the store (with the hold's id).</summary>
+    public Func<string, Task>? BeforeCaptureHold { get; init; }
+
     public async Task<bool> EntryExistsAsync(string key, CancellationToken cancellationToken)
     {
         var exists = await inner.EntryExistsAsync(key, cancellationToken);
-        await afterCheck(key);
+        if (AfterEntryExists is { } hook)
+        {
+            await hook(key);
+        }
         return exists;
     }
+
+    public async Task<PostResult> CaptureHoldAsync(string holdId, LedgerEntry capture, CancellationToken cancellationToken)
+    {
+        if (BeforeCaptureHold is { } hook)
+        {
+            await hook(holdId);
+        }
+        return await inner.CaptureHoldAsync(holdId, capture, cancellationToken);
+    }
+
+    public string NewHoldId(DateTimeOffset now) => inner.NewHoldId(now);
 
     public Task<PostResult> PostAsync(LedgerEntry entry, IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken) => inner.PostAsync(entry, caps, cancellationToken);
 
     public Task<(int Index, PostResult Result)> PostFirstAsync(IReadOnlyList<(LedgerEntry Entry, IReadOnlyList<CapCheck> Caps)> options, CancellationToken cancellationToken) =>
         inner.PostFirstAsync(options, cancellationToken);
+
+    public Task<(int Index, PostResult Result)> HoldFirstAsync(IReadOnlyList<(LedgerEntry Entry, IReadOnlyList<CapCheck> Caps)> options, CancellationToken cancellationToken) =>
+        inner.HoldFirstAsync(options, cancellationToken);
+
+    public Task<PostResult> ReleaseHoldAsync(string holdId, LedgerEntry release, IReadOnlyList<CapCheck> givenBack, CancellationToken cancellationToken) =>
+        inner.ReleaseHoldAsync(holdId, release, givenBack, cancellationToken);
 
     public Task UndoCapsAsync(IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken) => inner.UndoCapsAsync(caps, cancellationToken);
 
