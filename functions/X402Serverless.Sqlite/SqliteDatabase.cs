@@ -40,6 +40,9 @@ public sealed class SqliteDatabase : IAsyncDisposable
     /// <summary>The group-committing writer (one connection, one transaction per batch of queued writes).</summary>
     public SqliteGroupCommit Writes => _writes.Value;
 
+    /// <summary>The holds of calls in flight (the ledger's), beside the writer that places and ends them.</summary>
+    public SqliteHeldMoney Held { get; } = new();
+
     public SqliteConnection Open()
     {
         var connection = new SqliteConnection(_connectionString);

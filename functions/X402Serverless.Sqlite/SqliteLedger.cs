@@ -10,8 +10,10 @@ namespace X402Serverless.Sqlite;
 /// savepoint inside a batch transaction, acknowledged once committed) that inserts the entry (its key is the
 /// idempotency guard), moves cap counters and balances with conditional updates (a floor or cap breach rolls the
 /// entry back), then appends the postings. Entries of one batch apply one after the other, so a floor holds exactly.
+/// A call's hold is not written but kept beside the writer (<see cref="SqliteHeldMoney"/>, SqliteLedger.Holds.cs); every
+/// debit and counter here leaves room for what it holds.
 /// </summary>
-public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : ILedger
+public sealed partial class SqliteLedger(SqliteDatabase database, TimeProvider time) : ILedger
 {
     /// <summary>
     /// Time-ordered (a version 7 UUID: milliseconds, then 74 random bits), so each hold's rows land beside the previous
@@ -36,7 +38,7 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
             }
         }
         var now = SqliteText.Time(time.GetUtcNow());
-        return database.Writes.WriteAsync(write => PostFirst(write, options, now), cancellationToken);
+        return database.Writes.WriteAsync(write => PostFirst(write, database.Held, options, now), cancellationToken);
     }
 
     public Task UndoCapsAsync(IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken) =>
@@ -49,11 +51,20 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
             return true;
         }, cancellationToken);
 
-    public async Task<Usd> BalanceAsync(string account, CancellationToken cancellationToken) =>
-        Usd.FromMicros(await ScalarAsync("SELECT balance FROM ledger_balances WHERE account = $a;", ("$a", account)));
+    /// <summary>What the account can spend: held money is out of it (as a hold: account, it is what its call holds).</summary>
+    public async Task<Usd> BalanceAsync(string account, CancellationToken cancellationToken)
+    {
+        var written = await ScalarAsync("SELECT balance FROM ledger_balances WHERE account = $a;", ("$a", account));
+        if (account.StartsWith(HoldPrefix, StringComparison.Ordinal) && database.Held.Find(account[HoldPrefix.Length..]) is { } call)
+        {
+            return Usd.FromMicros(written + call.Amount);
+        }
+        return Usd.FromMicros(written - database.Held.OnAccount(account));
+    }
 
+    /// <summary>A counter's use, the calls in flight included (a hold counts until it is released).</summary>
     public async Task<Usd> CapUsedAsync(string key, CancellationToken cancellationToken) =>
-        Usd.FromMicros(await ScalarAsync("SELECT used FROM spend_counters WHERE key = $k;", ("$k", key)));
+        Usd.FromMicros(await ScalarAsync("SELECT used FROM spend_counters WHERE key = $k;", ("$k", key)) + database.Held.OnCounter(key));
 
     public Task SetFloorAsync(string account, Usd floor, CancellationToken cancellationToken) =>
         database.Writes.WriteAsync(write => write.Execute("""
@@ -81,7 +92,8 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
         return list;
     }
 
-    public async Task<IReadOnlyList<(string HoldId, string Source, Usd Amount)>> StaleHoldsAsync(DateTimeOffset before, int max, CancellationToken cancellationToken)
+    /// <summary>Holds written as entries (placed before holds were kept in memory) still holding money.</summary>
+    private async Task<IReadOnlyList<(string HoldId, string Source, Usd Amount)>> WrittenHoldsAsync(DateTimeOffset before, int max, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
@@ -144,12 +156,12 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
         Usd.FromMicros(await ScalarAsync("SELECT COALESCE(SUM(amount), 0) FROM ledger_postings;"));
 
     /// <summary>Posts the first option that passes, each tried in its own savepoint; a refused one leaves no trace.</summary>
-    private static (int Index, PostResult Result) PostFirst(SqliteWrite write, IReadOnlyList<(LedgerEntry Entry, IReadOnlyList<CapCheck> Caps)> options, string now)
+    private static (int Index, PostResult Result) PostFirst(SqliteWrite write, SqliteHeldMoney held, IReadOnlyList<(LedgerEntry Entry, IReadOnlyList<CapCheck> Caps)> options, string now)
     {
         if (options.Count == 1)
         {
             // The operation's own savepoint is enough to drop a refused entry.
-            var result = TryPost(write, options[0].Entry, options[0].Caps, now);
+            var result = TryPost(write, held, options[0].Entry, options[0].Caps, now);
             write.Undone = result != PostResult.Posted;
             return (result is PostResult.Posted or PostResult.Duplicate ? 0 : -1, result);
         }
@@ -157,7 +169,7 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
         for (var i = 0; i < options.Count; i++)
         {
             write.Execute("SAVEPOINT entry;");
-            last = TryPost(write, options[i].Entry, options[i].Caps, now);
+            last = TryPost(write, held, options[i].Entry, options[i].Caps, now);
             if (last != PostResult.Posted)
             {
                 write.Execute("ROLLBACK TO entry;");
@@ -171,7 +183,10 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
         return (-1, last);
     }
 
-    private static PostResult TryPost(SqliteWrite write, LedgerEntry entry, IReadOnlyList<CapCheck> caps, string now)
+    /// <param name="captured">The hold this entry captures: its debit of the hold's source is bound by the floor the hold
+    /// was placed under, and its counters, reserved at placement, are added as they are.</param>
+    private static PostResult TryPost(SqliteWrite write, SqliteHeldMoney held, LedgerEntry entry, IReadOnlyList<CapCheck> caps, string now,
+        SqliteHeldMoney.HeldCall? captured = null)
     {
         if (write.Execute("INSERT INTO ledger_entries (key, kind, memo, created_at) VALUES ($k, $kind, $memo, $at) ON CONFLICT(key) DO NOTHING;",
                 ("$k", entry.Key), ("$kind", entry.Kind), ("$memo", (object?)entry.Memo ?? DBNull.Value), ("$at", now)) == 0)
@@ -180,12 +195,21 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
         }
         foreach (var cap in caps)
         {
-            // One statement per counter: a first use inserts the amount (it cannot exceed the limit, checked here),
-            // a later one adds to it only while the sum stays within the limit.
-            if (cap.Amount > cap.Limit || write.Execute("""
+            if (captured is not null)
+            {
+                write.Execute("""
                     INSERT INTO spend_counters (key, used) VALUES ($k, $amount)
-                    ON CONFLICT(key) DO UPDATE SET used = used + excluded.used WHERE used + excluded.used <= $limit;
-                    """, ("$k", cap.Key), ("$amount", cap.Amount.Micros), ("$limit", cap.Limit.Micros)) == 0)
+                    ON CONFLICT(key) DO UPDATE SET used = used + excluded.used;
+                    """, ("$k", cap.Key), ("$amount", cap.Amount.Micros));
+                continue;
+            }
+            // One statement per counter: a first use inserts the amount (it cannot exceed the limit, checked here),
+            // a later one adds to it only while the sum, with what calls in flight reserve, stays within the limit.
+            var reserved = held.OnCounter(cap.Key);
+            if (cap.Amount.Micros + reserved > cap.Limit.Micros || write.Execute("""
+                    INSERT INTO spend_counters (key, used) VALUES ($k, $amount)
+                    ON CONFLICT(key) DO UPDATE SET used = used + excluded.used WHERE used + excluded.used + $held <= $limit;
+                    """, ("$k", cap.Key), ("$amount", cap.Amount.Micros), ("$held", reserved), ("$limit", cap.Limit.Micros)) == 0)
             {
                 return PostResult.CapExceeded;
             }
@@ -193,12 +217,21 @@ public sealed class SqliteLedger(SqliteDatabase database, TimeProvider time) : I
         foreach (var leg in entry.Legs)
         {
             var clearing = Accounts.IsClearing(leg.Account);
-            if (leg.Amount.IsNegative && !clearing)
+            if (captured is not null && leg.Account == captured.Source && leg.Amount.Micros == -captured.Amount)
             {
-                // A debit moves an existing balance only while it stays at or above its floor; an account never
-                // credited has nothing to take (its floor would be 0).
-                if (write.Execute("UPDATE ledger_balances SET balance = balance + $d WHERE account = $a AND balance + $d >= floor;",
-                        ("$a", leg.Account), ("$d", leg.Amount.Micros)) == 0)
+                // The hold's own money: the other holds were placed leaving room for it, so only its floor binds.
+                if (write.Execute("UPDATE ledger_balances SET balance = balance + $d WHERE account = $a AND balance + $d >= $floor;",
+                        ("$a", leg.Account), ("$d", leg.Amount.Micros), ("$floor", captured.Floor)) == 0)
+                {
+                    return PostResult.Insufficient;
+                }
+            }
+            else if (leg.Amount.IsNegative && !clearing)
+            {
+                // A debit moves an existing balance only while it stays at or above its floor with what calls in flight
+                // hold still there; an account never credited has nothing to take (its floor would be 0).
+                if (write.Execute("UPDATE ledger_balances SET balance = balance + $d WHERE account = $a AND balance + $d - $held >= floor;",
+                        ("$a", leg.Account), ("$d", leg.Amount.Micros), ("$held", held.OnAccount(leg.Account))) == 0)
                 {
                     return PostResult.Insufficient;
                 }

@@ -63,6 +63,27 @@ public sealed class SqliteWrite : IDisposable
         return command.ExecuteNonQuery();
     }
 
+    /// <summary>Runs <paramref name="sql"/> and reads its first row's columns as integers, or null when it has no row.</summary>
+    public long[]? Row(string sql, params ReadOnlySpan<(string Name, object Value)> parameters)
+    {
+        var command = Command(sql);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        using var reader = command.ExecuteReader();
+        if (!reader.Read())
+        {
+            return null;
+        }
+        var row = new long[reader.FieldCount];
+        for (var i = 0; i < row.Length; i++)
+        {
+            row[i] = reader.GetInt64(i);
+        }
+        return row;
+    }
+
     internal SqliteTransaction Begin() => _transaction = _connection.BeginTransaction();
 
     public void Dispose()

@@ -124,8 +124,10 @@ internal sealed class KeyedCalls(
         }
         if (await ledger.EntryExistsAsync(call.PaymentId + ":capture", http.RequestAborted))
         {
-            // What the hold was taken from is in its own entry (keyed by the hold id): the recovered answer names it truly.
-            var held = await ledger.EntryLegsAsync(call.PaymentId, http.RequestAborted);
+            // What the hold was taken from is in its own entry (keyed by the hold id), or, where holds are not written
+            // (SQLite), in the capture's debit: the recovered answer names it truly.
+            var held = await ledger.EntryLegsAsync(call.PaymentId, http.RequestAborted)
+                ?? await ledger.EntryLegsAsync(call.PaymentId + ":capture", http.RequestAborted);
             var fromAllowance = held?.Any(l => l.Amount.Micros < 0 && l.Account.StartsWith("allowance:", StringComparison.Ordinal)) == true;
             return new Claim(null, call, true, fromAllowance);
         }

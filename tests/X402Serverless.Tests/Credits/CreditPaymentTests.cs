@@ -76,7 +76,9 @@ public sealed class CreditPaymentTests(CreditsFixture fixture, ITestOutputHelper
         Assert.Equal("0.00", account.GetProperty("allowanceLeft").GetString());
         Assert.Equal("0.03", account.GetProperty("spentThisMonth").GetString());
         var usage = await me.GetFromJsonAsync<JsonElement>("/api/me/usage");
-        Assert.Contains(usage.GetProperty("items").EnumerateArray(), u => u.GetProperty("kind").GetString() == "hold");
+        // The payer's statement lists each paid call once, as its capture.
+        Assert.Equal(3, usage.GetProperty("items").EnumerateArray().Count(u => u.GetProperty("kind").GetString() == "capture"));
+        Assert.DoesNotContain(usage.GetProperty("items").EnumerateArray(), u => u.GetProperty("kind").GetString() == "hold");
     }
 
     [Fact]

@@ -14,7 +14,7 @@ namespace X402Serverless.Tests.Drills;
 
 /// <summary>
 /// Drill: SIGKILL the handler while credit-paid calls hold the payer's money and wait on their upstream, restart it,
-/// and check every held cent went back, every answered call was captured once, and the ledger still balances.
+/// and check every held cent is the payer's again, every answered call was captured once, and the ledger still balances.
 /// </summary>
 public sealed class CreditCrashDrill(ITestOutputHelper output)
 {
@@ -79,30 +79,38 @@ public sealed class CreditCrashDrill(ITestOutputHelper output)
             hanging = Enumerable.Range(0, InFlight).Select(i => CallAsync($"{second.BaseUrl}{holdUrl}/{i}", payerKey)).ToList();
             // Every hanging call has its hold placed: the upstream sees a call only after its money is held.
             await Poll.UntilAsync(() => Task.FromResult(arrived.Count == InFlight), TimeSpan.FromSeconds(60));
-            Assert.Equal(Funded - (Answered + InFlight) * Price, (await ledger.BalanceAsync(Accounts.Credits(payerId), default)).Micros);
+            // The payer sees the held money out of reach and counted as spent, as the handler holds it (in memory, beside
+            // its writer: the file has only the answered calls' captures).
+            var me = await MeAsync(second.BaseUrl, payerKey);
+            Assert.Equal(Usd.FromMicros(Funded - (Answered + InFlight) * Price).ToString(), me.GetProperty("credits").GetString());
+            Assert.Equal(Usd.FromMicros((Answered + InFlight) * Price).ToString(), me.GetProperty("spentThisMonth").GetString());
         }
         finally
         {
             await second.KillAsync();
         }
-        var leftHeld = await ledger.StaleHoldsAsync(DateTimeOffset.MaxValue, 1000, default);
-        output.WriteLine($"credit crash drill: SIGKILL with {leftHeld.Count} holds (${Usd.FromMicros(leftHeld.Sum(h => h.Amount.Micros))}) in flight");
-        Assert.Equal(InFlight, leftHeld.Count);
         foreach (var call in hanging)
         {
             // The payer's side of each call ends with the process: a reset connection, never an answer.
             await Assert.ThrowsAnyAsync<HttpRequestException>(() => call);
         }
+        // Killed, the handler's holds are gone with it: nothing held is left in the file to sweep, no money taken.
+        Assert.Empty(await ledger.StaleHoldsAsync(DateTimeOffset.MaxValue, 1000, default));
+        Assert.Equal(Funded - Answered * Price, (await ledger.BalanceAsync(Accounts.Credits(payerId), default)).Micros);
+        output.WriteLine($"credit crash drill: SIGKILL with {InFlight} holds (${Usd.FromMicros(InFlight * Price)}) in flight; none left after it");
         release.SetResult();
 
         await using (var third = await HandlerProcess.StartAsync(PeerProcess.FreePort(), settings))
         {
-            await Poll.UntilAsync(async () => (await ledger.StaleHoldsAsync(DateTimeOffset.MaxValue, 1, default)).Count == 0, TimeSpan.FromSeconds(60));
             using var admin = Admin(third.BaseUrl);
             var trial = await admin.GetFromJsonAsync<JsonElement>("/api/ledger/trial-balance");
             output.WriteLine($"credit crash drill: after restart no hold is left; trial balance total {trial.GetProperty("total").GetString()}, consistent={trial.GetProperty("consistent").GetBoolean()}");
             Assert.Equal("0.00", trial.GetProperty("total").GetString());
             Assert.True(trial.GetProperty("consistent").GetBoolean());
+            var me = await MeAsync(third.BaseUrl, payerKey);
+            Assert.Equal(Usd.FromMicros(Funded - Answered * Price).ToString(), me.GetProperty("credits").GetString());
+            // What the killed calls reserved on the month's counter went with them: they were never charged.
+            Assert.Equal(Usd.FromMicros(Answered * Price).ToString(), me.GetProperty("spentThisMonth").GetString());
         }
 
         // Only the answered calls were paid for, exactly once each; the rest went back to the payer.
@@ -112,6 +120,15 @@ public sealed class CreditCrashDrill(ITestOutputHelper output)
         Assert.All((await ledger.TrialBalanceAsync(default)).Where(r => r.Account.StartsWith("hold:", StringComparison.Ordinal)), row => Assert.Equal(0, (row.Balance).Micros));
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(dataDirectory, recursive: true);
+    }
+
+    private static async Task<JsonElement> MeAsync(string baseUrl, string payerKey)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, baseUrl + "/api/me");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", payerKey);
+        using var answer = await Payer.SendAsync(request);
+        Assert.True(answer.IsSuccessStatusCode, await answer.Content.ReadAsStringAsync());
+        return await answer.Content.ReadFromJsonAsync<JsonElement>();
     }
 
     private static HttpClient Admin(string baseUrl)

@@ -53,9 +53,10 @@ public abstract class HoldContract
         Assert.Equal(100, (await ledger.BalanceAsync(Accounts.Credits("p"), default)).Micros);
         Assert.Equal(600, (await ledger.BalanceAsync(Accounts.Earnings("o"), default)).Micros);
         Assert.Equal(600, (await ledger.CapUsedAsync(Cap, default)).Micros);
-        // The hold's own entry is there once captured: a keyed retry reads where the money came from.
-        Assert.Equal([(Accounts.Credits("p"), -600L), (Accounts.Hold("h1"), 600L)],
-            (await ledger.EntryLegsAsync("h1", default))!.Select(l => (l.Account, l.Amount.Micros)).OrderBy(l => l.Item2).ToArray());
+        // Where the money came from is on record once captured (the hold's entry, or the capture's own debit where a
+        // store keeps holds unwritten): a keyed retry reads it there.
+        var paidFrom = await ledger.EntryLegsAsync("h1", default) ?? await ledger.EntryLegsAsync("h1:capture", default);
+        Assert.Equal((Accounts.Credits("p"), -600L), paidFrom!.Select(l => (l.Account, l.Amount.Micros)).Single(l => l.Micros < 0));
         await AssertConsistentAsync(ledger);
     }
 
