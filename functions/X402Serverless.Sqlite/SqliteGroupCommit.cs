@@ -110,15 +110,18 @@ public sealed class SqliteGroupCommit : IAsyncDisposable
                 {
                     _write.Command("ROLLBACK TO op;").ExecuteNonQuery();
                 }
+                _write.EndOperation(kept: !_write.Undone);
                 _write.Command("RELEASE op;").ExecuteNonQuery();
                 ran.Add(operation);
             }
             transaction.Commit();
             Interlocked.Increment(ref _commits);
+            _write.EndBatch(committed: true);
         }
         catch (Exception e)
         {
             // The transaction is gone: no write of this batch is durable, so every caller hears of the failure.
+            _write?.EndBatch(committed: false);
             _write?.Dispose();
             _write = null;
             foreach (var operation in batch)

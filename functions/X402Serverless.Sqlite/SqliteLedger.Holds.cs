@@ -21,22 +21,7 @@ public sealed partial class SqliteLedger
         }
         var sources = options.Select(o => HeldSource(o.Entry)).ToList();
         var placedAt = time.GetUtcNow();
-        SqliteHeldMoney.HeldCall? placed = null;
-        try
-        {
-            return await database.Writes.WriteAsync(write =>
-            {
-                var (index, result, call) = Place(write, database.Held, options, sources, placedAt);
-                placed = call;
-                return (index, result);
-            }, cancellationToken);
-        }
-        catch when (placed is not null)
-        {
-            // The batch it ran in was lost (its caller is told it failed): the hold it placed is not one.
-            database.Held.Remove(placed.Id, placed);
-            throw;
-        }
+        return await database.Writes.WriteAsync(write => Place(write, database.Held, options, sources, placedAt), cancellationToken);
     }
 
     public Task<PostResult> CaptureHoldAsync(string holdId, LedgerEntry capture, CancellationToken cancellationToken)
@@ -67,7 +52,7 @@ public sealed partial class SqliteLedger
             var result = TryPost(write, held, entry, call.Caps, now, captured: call);
             if (result == PostResult.Posted)
             {
-                held.Remove(holdId, call);
+                End(write, held, holdId, call);
             }
             else
             {
@@ -82,7 +67,7 @@ public sealed partial class SqliteLedger
         var now = SqliteText.Time(time.GetUtcNow());
         var ended = await database.Writes.WriteAsync(write =>
         {
-            if (database.Held.Remove(holdId) is not { } call)
+            if (End(write, database.Held, holdId) is not { } call)
             {
                 return false;
             }
@@ -120,7 +105,19 @@ public sealed partial class SqliteLedger
     }
 
     /// <summary>The first option whose source and counters leave room for it, reserved; nothing is written.</summary>
-    private static (int Index, PostResult Result, SqliteHeldMoney.HeldCall? Call) Place(SqliteWrite write, SqliteHeldMoney held,
+    /// <summary>Ends a hold for the writer now, for readers once committed; back as it was if the write is rolled back.</summary>
+    private static SqliteHeldMoney.HeldCall? End(SqliteWrite write, SqliteHeldMoney held, string holdId, SqliteHeldMoney.HeldCall? expected = null)
+    {
+        if (held.End(holdId, expected) is not { } call)
+        {
+            return null;
+        }
+        write.OnCommit(() => held.Unshow(call));
+        write.OnRollback(() => held.Restore(call));
+        return call;
+    }
+
+    private static (int Index, PostResult Result) Place(SqliteWrite write, SqliteHeldMoney held,
         IReadOnlyList<(LedgerEntry Entry, IReadOnlyList<CapCheck> Caps)> options, List<(string Source, long Amount)> sources, DateTimeOffset placedAt)
     {
         var id = options[0].Entry.Key;
@@ -128,7 +125,7 @@ public sealed partial class SqliteLedger
         if (held.Find(id) is not null
             || write.Row("SELECT 1 FROM ledger_entries WHERE key IN ($k, $k || ':capture') LIMIT 1;", ("$k", id)) is not null)
         {
-            return (0, PostResult.Duplicate, null);
+            return (0, PostResult.Duplicate);
         }
         var last = PostResult.Insufficient;
         for (var i = 0; i < options.Count; i++)
@@ -140,9 +137,15 @@ public sealed partial class SqliteLedger
                 continue;
             }
             var call = new SqliteHeldMoney.HeldCall(id, source, amount, floor, options[i].Caps, placedAt);
-            return held.TryAdd(call) ? (i, PostResult.Posted, call) : (0, PostResult.Duplicate, null);
+            if (!held.Place(call))
+            {
+                return (0, PostResult.Duplicate);
+            }
+            // A batch lost after this (its callers are told it failed) takes the hold back.
+            write.OnRollback(() => held.Withdraw(call));
+            return (i, PostResult.Posted);
         }
-        return (-1, last, null);
+        return (-1, last);
     }
 
     private static PostResult Fits(SqliteWrite write, SqliteHeldMoney held, string source, long amount, IReadOnlyList<CapCheck> caps, out long floor)

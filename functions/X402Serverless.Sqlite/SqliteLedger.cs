@@ -54,17 +54,20 @@ public sealed partial class SqliteLedger(SqliteDatabase database, TimeProvider t
     /// <summary>What the account can spend: held money is out of it (as a hold: account, it is what its call holds).</summary>
     public async Task<Usd> BalanceAsync(string account, CancellationToken cancellationToken)
     {
-        var written = await ScalarAsync("SELECT balance FROM ledger_balances WHERE account = $a;", ("$a", account));
-        if (account.StartsWith(HoldPrefix, StringComparison.Ordinal) && database.Held.Find(account[HoldPrefix.Length..]) is { } call)
-        {
-            return Usd.FromMicros(written + call.Amount);
-        }
-        return Usd.FromMicros(written - database.Held.OnAccount(account));
+        // What is held is read before the file: a capture committing in between is then counted twice (money shown
+        // short for a moment), never not at all (held money shown as free).
+        var held = account.StartsWith(HoldPrefix, StringComparison.Ordinal)
+            ? -(database.Held.Find(account[HoldPrefix.Length..])?.Amount ?? 0)
+            : database.Held.ShownOnAccount(account);
+        return Usd.FromMicros(await ScalarAsync("SELECT balance FROM ledger_balances WHERE account = $a;", ("$a", account)) - held);
     }
 
     /// <summary>A counter's use, the calls in flight included (a hold counts until it is released).</summary>
-    public async Task<Usd> CapUsedAsync(string key, CancellationToken cancellationToken) =>
-        Usd.FromMicros(await ScalarAsync("SELECT used FROM spend_counters WHERE key = $k;", ("$k", key)) + database.Held.OnCounter(key));
+    public async Task<Usd> CapUsedAsync(string key, CancellationToken cancellationToken)
+    {
+        var held = database.Held.ShownOnCounter(key); // before the file, as for a balance
+        return Usd.FromMicros(await ScalarAsync("SELECT used FROM spend_counters WHERE key = $k;", ("$k", key)) + held);
+    }
 
     public Task SetFloorAsync(string account, Usd floor, CancellationToken cancellationToken) =>
         database.Writes.WriteAsync(write => write.Execute("""
@@ -219,8 +222,9 @@ public sealed partial class SqliteLedger(SqliteDatabase database, TimeProvider t
             var clearing = Accounts.IsClearing(leg.Account);
             if (captured is not null && leg.Account == captured.Source && leg.Amount.Micros == -captured.Amount)
             {
-                // The hold's own money: the other holds were placed leaving room for it, so only its floor binds.
-                if (write.Execute("UPDATE ledger_balances SET balance = balance + $d WHERE account = $a AND balance + $d >= $floor;",
+                // The hold's own money: the other holds were placed leaving room for it, so only a floor binds: the one
+                // it was placed under, or the account's own if that was lowered since (a credit limit raised mid-call).
+                if (write.Execute("UPDATE ledger_balances SET balance = balance + $d WHERE account = $a AND balance + $d >= MIN(floor, $floor);",
                         ("$a", leg.Account), ("$d", leg.Amount.Micros), ("$floor", captured.Floor)) == 0)
                 {
                     return PostResult.Insufficient;

@@ -32,6 +32,63 @@ public sealed class SqliteWrite : IDisposable
     /// <summary>Set by an operation whose writes are to be rolled back (its result still goes to its caller).</summary>
     public bool Undone { get; set; }
 
+    // What the operations of the batch so far did beside the file (SqliteHeldMoney), to finish once their writes are
+    // committed or to put back when they are not: the operation running now's, then those kept of the batch.
+    private readonly List<Action> _onCommit = [];
+    private readonly List<Action> _onRollback = [];
+    private readonly List<Action> _batchOnCommit = [];
+    private readonly List<Action> _batchOnRollback = [];
+
+    /// <summary>Runs <paramref name="action"/> once this operation's writes are committed, before its caller hears of it.</summary>
+    public void OnCommit(Action action) => _onCommit.Add(action);
+
+    /// <summary>Runs <paramref name="action"/> if this operation's writes are rolled back (undone, thrown, or the batch lost).</summary>
+    public void OnRollback(Action action) => _onRollback.Add(action);
+
+    /// <summary>The operation that ran is kept in the batch (its writes stand, until the commit) or rolled back.</summary>
+    internal void EndOperation(bool kept)
+    {
+        if (kept)
+        {
+            _batchOnCommit.AddRange(_onCommit);
+            _batchOnRollback.AddRange(_onRollback);
+        }
+        else
+        {
+            RunBackwards(_onRollback);
+        }
+        _onCommit.Clear();
+        _onRollback.Clear();
+    }
+
+    /// <summary>The batch committed (<paramref name="committed"/>) or was lost: what its kept operations asked for then.</summary>
+    internal void EndBatch(bool committed)
+    {
+        if (!committed)
+        {
+            EndOperation(kept: false); // an operation interrupted by the batch's loss
+            RunBackwards(_batchOnRollback);
+        }
+        else
+        {
+            foreach (var action in _batchOnCommit)
+            {
+                action();
+            }
+        }
+        _batchOnCommit.Clear();
+        _batchOnRollback.Clear();
+    }
+
+    private static void RunBackwards(List<Action> actions)
+    {
+        for (var i = actions.Count - 1; i >= 0; i--)
+        {
+            actions[i]();
+        }
+        actions.Clear();
+    }
+
     internal bool InTransaction => SQLitePCL.raw.sqlite3_get_autocommit(_connection.Handle) == 0;
 
     /// <summary>The command for <paramref name="sql"/>, prepared once, with no parameters bound.</summary>
