@@ -11,6 +11,8 @@ namespace X402Serverless.Core.Credits;
 /// </summary>
 public sealed class AllowanceReset(ILedger ledger, IPayerStore payers)
 {
+    private const int SweepAttempts = 5;
+
     public async Task<int> RunAsync(string period, CancellationToken cancellationToken)
     {
         var granted = 0;
@@ -39,12 +41,15 @@ public sealed class AllowanceReset(ILedger ledger, IPayerStore payers)
         {
             return false;
         }
-        if (!await ledger.EntryExistsAsync(key + ":sweep", cancellationToken))
+        // A call paid from the allowance between the read and the sweep leaves less than was read, and the sweep is
+        // refused: read again, or last month's unspent allowance would stay with the member on top of the new grant.
+        for (var attempt = 0; attempt < SweepAttempts && !await ledger.EntryExistsAsync(key + ":sweep", cancellationToken); attempt++)
         {
             var left = await ledger.BalanceAsync(allowance, cancellationToken);
-            if (left.IsPositive)
+            if (!left.IsPositive
+                || await ledger.PostAsync(LedgerEntry.Transfer(key + ":sweep", "allowance-sweep", allowance, pool, left, period), [], cancellationToken) != PostResult.Insufficient)
             {
-                await ledger.PostAsync(LedgerEntry.Transfer(key + ":sweep", "allowance-sweep", allowance, pool, left, period), [], cancellationToken);
+                break;
             }
         }
         for (var attempt = 0; attempt < 3 && !await ledger.EntryExistsAsync(key + ":grant", cancellationToken); attempt++)

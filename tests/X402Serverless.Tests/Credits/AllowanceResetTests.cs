@@ -75,6 +75,32 @@ public sealed class AllowanceResetTests : IDisposable
     }
 
     [Fact]
+    public async Task A_call_paid_from_the_allowance_while_the_month_ends_does_not_keep_last_months_allowance_with_the_member()
+    {
+        Assert.Equal(1, await _reset.RunAsync("2026-11", default));
+        await Spend(1_000_000);
+        // Between the reset reading what is left ($2) and sweeping it, a call pays $0.50 from the allowance.
+        var paid = false;
+        var hooked = new HookedLedger(_ledger)
+        {
+            AfterBalance = async account =>
+            {
+                if (account == _allowance && !paid)
+                {
+                    paid = true;
+                    await Spend(500_000);
+                }
+            },
+        };
+        Assert.Equal(1, await new AllowanceReset(hooked, _payers).RunAsync("2026-12", default));
+        Assert.True(paid);
+        // What was left after the call went back to the pool; the member has December's allowance, no more.
+        Assert.Equal(3_000_000, (await _ledger.BalanceAsync(_allowance, default)).Micros);
+        Assert.Equal(10_000_000 - 3_000_000 + 1_500_000 - 3_000_000, (await _ledger.BalanceAsync(_pool, default)).Micros);
+        Assert.Equal(0, (await _ledger.TotalAsync(default)).Micros);
+    }
+
+    [Fact]
     public async Task A_pool_that_cannot_cover_the_grant_grants_what_it_holds()
     {
         await _ledger.PostAsync(LedgerEntry.Transfer("drain", "payout", _pool, Accounts.CardClearing, Usd.FromMicros(9_000_000)), [], default);

@@ -6,13 +6,16 @@ namespace X402Serverless.Tests.Support;
 
 /// <summary>
 /// A ledger that forwards every call to <paramref name="inner"/> and lets a test make something happen in a window the
-/// gateway must survive: after <see cref="EntryExistsAsync"/> answered and before its caller acts on that answer, or
-/// just before a hold is captured.
+/// gateway must survive: after <see cref="EntryExistsAsync"/> or <see cref="BalanceAsync"/> answered and before its
+/// caller acts on that answer, or just before a hold is captured.
 /// </summary>
 internal sealed class HookedLedger(ILedger inner) : ILedger
 {
     /// <summary>Runs after an existence check answered (with the entry's key), before the answer is returned.</summary>
     public Func<string, Task>? AfterEntryExists { get; init; }
+
+    /// <summary>Runs after a balance was read (with the account), before it is returned.</summary>
+    public Func<string, Task>? AfterBalance { get; init; }
 
     /// <summary>Runs before a hold's capture goes on to the store (with the hold's id).</summary>
     public Func<string, Task>? BeforeCaptureHold { get; init; }
@@ -51,7 +54,15 @@ internal sealed class HookedLedger(ILedger inner) : ILedger
 
     public Task UndoCapsAsync(IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken) => inner.UndoCapsAsync(caps, cancellationToken);
 
-    public Task<Usd> BalanceAsync(string account, CancellationToken cancellationToken) => inner.BalanceAsync(account, cancellationToken);
+    public async Task<Usd> BalanceAsync(string account, CancellationToken cancellationToken)
+    {
+        var balance = await inner.BalanceAsync(account, cancellationToken);
+        if (AfterBalance is { } hook)
+        {
+            await hook(account);
+        }
+        return balance;
+    }
 
     public Task<Usd> CapUsedAsync(string key, CancellationToken cancellationToken) => inner.CapUsedAsync(key, cancellationToken);
 
