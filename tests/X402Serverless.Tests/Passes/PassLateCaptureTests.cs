@@ -7,7 +7,6 @@ using X402Serverless.Core.Credits;
 using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Money;
 using X402Serverless.Core.Ports;
-using X402Serverless.Sqlite;
 using X402Serverless.Tests.Credits;
 using X402Serverless.Tests.Support;
 
@@ -34,12 +33,10 @@ public sealed class PassLateCaptureTests
         {
             b.Services.AddSingleton<TimeProvider>(clock);
             // The gateway registers its ledger after this runs; the ledger is replaced once every registration is in.
-            b.Host.UseServiceProviderFactory(new ReplacingFactory(services =>
-            {
-                services.AddSingleton<SqliteLedger>();
+            b.Host.UseServiceProviderFactory(new LateRegistrations(services => LateRegistrations.Decorate<ILedger>(services,
                 // The first hold capture after arming finds its hold swept: the clock moves an hour on and the gateway's
                 // own stale-hold sweep runs before the capture goes on to the store.
-                services.AddSingleton<ILedger>(sp => ledger = new HookedLedger(sp.GetRequiredService<SqliteLedger>())
+                (sp, store) => ledger = new HookedLedger(store)
                 {
                     BeforeCaptureHold = async _ =>
                     {
@@ -50,8 +47,7 @@ public sealed class PassLateCaptureTests
                             swept = true;
                         }
                     },
-                });
-            }));
+                })));
         });
 
         using var created = await gateway.Admin.PostAsJsonAsync("/api/organisations", new { name = "Late pass org" });
@@ -103,17 +99,5 @@ public sealed class PassLateCaptureTests
         using var client = gateway.Client(payerKey);
         var page = await client.GetFromJsonAsync<JsonElement>("/api/me/passes");
         return [.. page.GetProperty("items").EnumerateArray()];
-    }
-
-    /// <summary>Builds the service provider after <paramref name="replace"/> has added its registrations last (so they win).</summary>
-    private sealed class ReplacingFactory(Action<IServiceCollection> replace) : IServiceProviderFactory<IServiceCollection>
-    {
-        public IServiceCollection CreateBuilder(IServiceCollection services) => services;
-
-        public IServiceProvider CreateServiceProvider(IServiceCollection containerBuilder)
-        {
-            replace(containerBuilder);
-            return containerBuilder.BuildServiceProvider();
-        }
     }
 }

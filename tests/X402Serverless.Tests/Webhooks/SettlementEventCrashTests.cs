@@ -33,7 +33,7 @@ public sealed class SettlementEventCrashTests(ChainFixture chain)
         var tripped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         string paymentId, endpointId;
-        await using (var first = await GatewayHost.StartAsync(settings, b => b.Host.UseServiceProviderFactory(new FaultingProviderFactory(fault, tripped))))
+        await using (var first = await GatewayHost.StartAsync(settings, b => b.Host.UseServiceProviderFactory(new LateRegistrations(services => Break(services, fault, tripped)))))
         {
             endpointId = await NewEndpointAsync(first, receiver.Url("settled"));
             var link = await chain.CreateLinkAsync(gateway: first, settlement: "deferred", facilitator: "builtin", deferredPayers: "any");
@@ -101,35 +101,17 @@ public sealed class SettlementEventCrashTests(ChainFixture chain)
         }
     }
 
-    /// <summary>
-    /// Builds the gateway's services with one store wrapped to fail as <see cref="Fault"/> says, once: the gateway's
-    /// own registrations are complete by then, so the wrapper replaces the real adapter it wraps.
-    /// </summary>
-    private sealed class FaultingProviderFactory(Fault fault, TaskCompletionSource tripped) : IServiceProviderFactory<IServiceCollection>
+    /// <summary>One store of the gateway's wrapped to fail as <paramref name="fault"/> says, once.</summary>
+    private static void Break(IServiceCollection services, Fault fault, TaskCompletionSource tripped)
     {
-        public IServiceCollection CreateBuilder(IServiceCollection services) => services;
-
-        public IServiceProvider CreateServiceProvider(IServiceCollection services)
+        if (fault == Fault.EventStoreFails)
         {
-            if (fault == Fault.EventStoreFails)
-            {
-                Wrap<IWebhookEndpointStore>(services, nameof(IWebhookEndpointStore.AddEventAsync), throwBefore: true);
-            }
-            else
-            {
-                Wrap<IPaymentStore>(services, nameof(IPaymentStore.MarkSettledAsync), throwBefore: fault == Fault.CrashBeforeSettledIsRecorded);
-            }
-            return services.BuildServiceProvider();
+            LateRegistrations.Decorate<IWebhookEndpointStore>(services, (_, inner) => FaultProxy.Wrap(inner, nameof(IWebhookEndpointStore.AddEventAsync), throwBefore: true, tripped));
         }
-
-        private void Wrap<T>(IServiceCollection services, string method, bool throwBefore) where T : class
+        else
         {
-            var real = services.Last(d => d.ServiceType == typeof(T) && !d.IsKeyedService);
-            services.Add(ServiceDescriptor.Singleton(sp =>
-            {
-                var inner = (T)(real.ImplementationInstance ?? real.ImplementationFactory?.Invoke(sp) ?? ActivatorUtilities.CreateInstance(sp, real.ImplementationType!));
-                return FaultProxy.Wrap(inner, method, throwBefore, tripped);
-            }));
+            LateRegistrations.Decorate<IPaymentStore>(services,
+                (_, inner) => FaultProxy.Wrap(inner, nameof(IPaymentStore.MarkSettledAsync), throwBefore: fault == Fault.CrashBeforeSettledIsRecorded, tripped));
         }
     }
 }
