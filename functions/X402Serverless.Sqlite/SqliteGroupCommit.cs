@@ -116,7 +116,6 @@ public sealed class SqliteGroupCommit : IAsyncDisposable
             }
             transaction.Commit();
             Interlocked.Increment(ref _commits);
-            _write.EndBatch(committed: true);
         }
         catch (Exception e)
         {
@@ -130,6 +129,8 @@ public sealed class SqliteGroupCommit : IAsyncDisposable
             }
             return;
         }
+        // Committed: what the operations did beside the file is final, before any caller hears of it.
+        _write.EndBatch(committed: true);
         foreach (var operation in ran)
         {
             operation.Complete();

@@ -19,6 +19,10 @@ public sealed partial class SqliteLedger
         {
             throw new ArgumentException("At least one entry is needed.", nameof(options));
         }
+        if (options.Any(o => o.Entry.Key != options[0].Entry.Key))
+        {
+            throw new ArgumentException("The options of one hold are entries under one key, the hold's id.", nameof(options));
+        }
         var sources = options.Select(o => HeldSource(o.Entry)).ToList();
         var placedAt = time.GetUtcNow();
         return await database.Writes.WriteAsync(write => Place(write, database.Held, options, sources, placedAt), cancellationToken);
@@ -64,7 +68,6 @@ public sealed partial class SqliteLedger
 
     public async Task<PostResult> ReleaseHoldAsync(string holdId, LedgerEntry release, IReadOnlyList<CapCheck> givenBack, CancellationToken cancellationToken)
     {
-        var now = SqliteText.Time(time.GetUtcNow());
         var ended = await database.Writes.WriteAsync(write =>
         {
             if (End(write, database.Held, holdId) is not { } call)
@@ -104,7 +107,6 @@ public sealed partial class SqliteLedger
         return stale;
     }
 
-    /// <summary>The first option whose source and counters leave room for it, reserved; nothing is written.</summary>
     /// <summary>Ends a hold for the writer now, for readers once committed; back as it was if the write is rolled back.</summary>
     private static SqliteHeldMoney.HeldCall? End(SqliteWrite write, SqliteHeldMoney held, string holdId, SqliteHeldMoney.HeldCall? expected = null)
     {
@@ -117,6 +119,7 @@ public sealed partial class SqliteLedger
         return call;
     }
 
+    /// <summary>The first option whose source and counters leave room for it, reserved; nothing is written.</summary>
     private static (int Index, PostResult Result) Place(SqliteWrite write, SqliteHeldMoney held,
         IReadOnlyList<(LedgerEntry Entry, IReadOnlyList<CapCheck> Caps)> options, List<(string Source, long Amount)> sources, DateTimeOffset placedAt)
     {
