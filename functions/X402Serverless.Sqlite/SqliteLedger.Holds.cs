@@ -77,10 +77,7 @@ public sealed partial class SqliteLedger
             // The counters not given back stay counted (a swept call may have run): written now, as its capture would.
             foreach (var cap in call.Caps.Where(c => !givenBack.Any(g => g.Key == c.Key)))
             {
-                write.Execute("""
-                    INSERT INTO spend_counters (key, used) VALUES ($k, $amount)
-                    ON CONFLICT(key) DO UPDATE SET used = used + excluded.used;
-                    """, ("$k", cap.Key), ("$amount", cap.Amount.Micros));
+                CountHeld(write, cap);
             }
             return true;
         }, cancellationToken);

@@ -200,10 +200,7 @@ public sealed partial class SqliteLedger(SqliteDatabase database, TimeProvider t
         {
             if (captured is not null)
             {
-                write.Execute("""
-                    INSERT INTO spend_counters (key, used) VALUES ($k, $amount)
-                    ON CONFLICT(key) DO UPDATE SET used = used + excluded.used;
-                    """, ("$k", cap.Key), ("$amount", cap.Amount.Micros));
+                CountHeld(write, cap);
                 continue;
             }
             // One statement per counter: a first use inserts the amount (it cannot exceed the limit, checked here),
@@ -253,6 +250,13 @@ public sealed partial class SqliteLedger(SqliteDatabase database, TimeProvider t
         }
         return PostResult.Posted;
     }
+
+    /// <summary>Adds what a hold reserved on a counter, its limit checked when it was placed (a capture, a swept call).</summary>
+    private static void CountHeld(SqliteWrite write, CapCheck cap) =>
+        write.Execute("""
+            INSERT INTO spend_counters (key, used) VALUES ($k, $amount)
+            ON CONFLICT(key) DO UPDATE SET used = used + excluded.used;
+            """, ("$k", cap.Key), ("$amount", cap.Amount.Micros));
 
     private async Task<long> ScalarAsync(string sql, params (string Name, object Value)[] parameters)
     {

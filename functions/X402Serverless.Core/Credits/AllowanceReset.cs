@@ -41,15 +41,19 @@ public sealed class AllowanceReset(ILedger ledger, IPayerStore payers)
         {
             return false;
         }
-        // A call paid from the allowance between the read and the sweep leaves less than was read, and the sweep is
-        // refused: read again, or last month's unspent allowance would stay with the member on top of the new grant.
-        for (var attempt = 0; attempt < SweepAttempts && !await ledger.EntryExistsAsync(key + ":sweep", cancellationToken); attempt++)
+        if (!await ledger.EntryExistsAsync(key + ":sweep", cancellationToken))
         {
-            var left = await ledger.BalanceAsync(allowance, cancellationToken);
-            if (!left.IsPositive
-                || await ledger.PostAsync(LedgerEntry.Transfer(key + ":sweep", "allowance-sweep", allowance, pool, left, period), [], cancellationToken) != PostResult.Insufficient)
+            // A call paid from the allowance between the read and the sweep leaves less than was read, and the sweep is
+            // refused: read again, or last month's unspent allowance would stay with the member on top of the new grant.
+            // A sweep posted meanwhile by another run answers Duplicate, which ends the loop too.
+            for (var attempt = 0; attempt < SweepAttempts; attempt++)
             {
-                break;
+                var left = await ledger.BalanceAsync(allowance, cancellationToken);
+                if (!left.IsPositive
+                    || await ledger.PostAsync(LedgerEntry.Transfer(key + ":sweep", "allowance-sweep", allowance, pool, left, period), [], cancellationToken) != PostResult.Insufficient)
+                {
+                    break;
+                }
             }
         }
         for (var attempt = 0; attempt < 3 && !await ledger.EntryExistsAsync(key + ":grant", cancellationToken); attempt++)
