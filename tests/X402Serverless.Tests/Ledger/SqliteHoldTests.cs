@@ -60,6 +60,43 @@ public sealed class SqliteHoldTests : HoldContract, IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_thousand_calls_at_once_hold_exactly_the_balance_and_each_is_paid_once()
+    {
+        const int Calls = 1_000;
+        var ledger = await FundedAsync(await CreateAsync(TimeProvider.System), 500);
+        // A thousand calls of 1 over a balance of 500 hold at once: exactly 500 hold.
+        var holds = await Task.WhenAll(Enumerable.Range(0, Calls).Select(i => Task.Run(async () =>
+        {
+            var (entry, caps) = Hold($"h{i}", Accounts.Credits("p"), 1);
+            return (Id: $"h{i}", Caps: caps, (await ledger.HoldFirstAsync([(entry, caps)], default)).Result);
+        })));
+        var placed = holds.Where(h => h.Result == PostResult.Posted).ToList();
+        Assert.Equal(500, placed.Count);
+        Assert.All(holds.Where(h => h.Result != PostResult.Posted), h => Assert.Equal(PostResult.Insufficient, h.Result));
+        Assert.Equal(0, (await ledger.BalanceAsync(Accounts.Credits("p"), default)).Micros);
+
+        // Then all end at once: every other one captures twice (a replayed capture is a duplicate), the rest release.
+        var captured = placed.Where((_, n) => n % 2 == 0).ToList();
+        await Task.WhenAll(placed.Select((h, n) => Task.Run(async () =>
+        {
+            if (n % 2 == 0)
+            {
+                Assert.Equal(PostResult.Posted, await ledger.CaptureHoldAsync(h.Id, Capture(h.Id, 1), default));
+                Assert.Equal(PostResult.Duplicate, await ledger.CaptureHoldAsync(h.Id, Capture(h.Id, 1), default));
+            }
+            else
+            {
+                Assert.Equal(PostResult.Posted, await ledger.ReleaseHoldAsync(h.Id, Release(h.Id, Accounts.Credits("p"), 1), h.Caps, default));
+            }
+        })));
+        Assert.Equal(500 - captured.Count, (await ledger.BalanceAsync(Accounts.Credits("p"), default)).Micros);
+        Assert.Equal(captured.Count, (await ledger.BalanceAsync(Accounts.Earnings("o"), default)).Micros);
+        Assert.Equal(captured.Count, (await ledger.CapUsedAsync(Cap, default)).Micros);
+        Assert.Empty(await ledger.StaleHoldsAsync(DateTimeOffset.MaxValue, 10, default));
+        await AssertConsistentAsync(ledger);
+    }
+
+    [Fact]
     public async Task A_capture_cancelled_before_it_is_written_leaves_the_hold_for_its_release()
     {
         var ledger = await FundedAsync(await CreateAsync(TimeProvider.System), 1_000);
