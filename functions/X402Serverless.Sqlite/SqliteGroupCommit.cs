@@ -1,4 +1,4 @@
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 
 namespace X402Serverless.Sqlite;
@@ -19,18 +19,26 @@ public sealed class SqliteGroupCommit : IAsyncDisposable
     private const long CheckpointEveryMilliseconds = 250;
 
     private readonly Func<SqliteConnection> _open;
-    private readonly Channel<IOperation> _queue = Channel.CreateUnbounded<IOperation>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Task _loop;
+    private readonly ConcurrentQueue<IOperation> _queue = new();
+    // The writer sleeps on this when the queue is empty; a caller wakes it only if it is asleep (_sleeping), so a
+    // busy writer costs its callers no signal.
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private SqliteWrite? _write;
     private long _lastCheckpoint;
     private long _commits;
     private int _queued;
+    private int _sleeping;
+    private readonly Lock _gate = new();
+    private volatile bool _closing;
     private Task _checkpoint = Task.CompletedTask;
 
     public SqliteGroupCommit(Func<SqliteConnection> open)
     {
         _open = open;
-        _loop = Task.Run(RunAsync);
+        // A thread of its own, not a thread-pool task: a caller's write wakes it directly, instead of queueing its wake-up
+        // behind the requests the pool is running, which every caller of the next batch would wait out.
+        new Thread(Run) { IsBackground = true, Name = "SQLite writer" }.Start();
     }
 
     /// <summary>Writes waiting for the writer (not counting the batch it runs).</summary>
@@ -43,37 +51,80 @@ public sealed class SqliteGroupCommit : IAsyncDisposable
     public Task<T> WriteAsync<T>(Func<SqliteWrite, T> work, CancellationToken cancellationToken = default)
     {
         var operation = new Operation<T>(work, cancellationToken);
-        Interlocked.Increment(ref _queued);
-        if (!_queue.Writer.TryWrite(operation))
+        // Closing and queueing exclude each other, so no write is queued after the writer's last look.
+        lock (_gate)
         {
-            Interlocked.Decrement(ref _queued);
-            ObjectDisposedException.ThrowIf(true, this);
+            ObjectDisposedException.ThrowIf(_closing, this);
+            Interlocked.Increment(ref _queued);
+            _queue.Enqueue(operation);
         }
+        Wake();
         return operation.Task;
     }
 
     /// <summary>Stops taking writes, runs and commits those already queued, and closes the writer connection.</summary>
     public async ValueTask DisposeAsync()
     {
-        _queue.Writer.TryComplete();
-        await _loop;
+        lock (_gate)
+        {
+            _closing = true;
+        }
+        Wake();
+        await _stopped.Task;
     }
 
-    private async Task RunAsync()
+    private void Wake()
+    {
+        if (Interlocked.Exchange(ref _sleeping, 0) == 1)
+        {
+            _wake.Release();
+        }
+    }
+
+    private void Run()
     {
         var batch = new List<IOperation>(MaxBatch);
-        while (await _queue.Reader.WaitToReadAsync())
+        try
         {
-            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var operation))
+            while (true)
             {
-                Interlocked.Decrement(ref _queued);
-                batch.Add(operation);
+                while (batch.Count < MaxBatch && _queue.TryDequeue(out var operation))
+                {
+                    Interlocked.Decrement(ref _queued);
+                    batch.Add(operation);
+                }
+                if (batch.Count > 0)
+                {
+                    RunBatch(batch);
+                    batch.Clear();
+                    continue;
+                }
+                if (_closing && _queue.IsEmpty)
+                {
+                    break; // every write queued before closing has run
+                }
+                // Asleep only once it has looked again after saying so: a write queued before that look is run, and
+                // one queued after it sees _sleeping and wakes the writer.
+                Volatile.Write(ref _sleeping, 1);
+                Interlocked.MemoryBarrier();
+                if (!_queue.IsEmpty || _closing)
+                {
+                    if (Interlocked.Exchange(ref _sleeping, 0) == 0)
+                    {
+                        _wake.Wait(); // a caller saw it asleep and released once: take that release
+                    }
+                    continue;
+                }
+                _wake.Wait();
             }
-            RunBatch(batch);
-            batch.Clear();
+            _write?.Dispose();
+            _checkpoint.Wait();
+            _stopped.TrySetResult();
         }
-        _write?.Dispose();
-        await _checkpoint;
+        catch (Exception e)
+        {
+            _stopped.TrySetException(e);
+        }
     }
 
     private void RunBatch(List<IOperation> batch)

@@ -155,4 +155,65 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime, IDisposable
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
         Assert.Equal(0, Count("cancelled"));
     }
+    [Fact]
+    public async Task Writes_that_arrive_one_at_a_time_as_the_writer_falls_idle_are_all_run()
+    {
+        // Each caller waits for its write before the next, so the writer empties its queue and goes to sleep again and
+        // again while others arrive: a wake-up lost in that moment would leave a caller waiting for ever.
+        // One caller alone as well: nobody else would come to wake the writer for it.
+        var callers = Enumerable.Range(0, 16).Select(c => Task.Run(async () =>
+        {
+            for (var i = 0; i < (c == 0 ? 2000 : 150); i++)
+            {
+                Assert.Equal(1, await _database.Writes.WriteAsync(w => Insert(w, $"c{c}-{i}")));
+                if (i % 7 == c % 7)
+                {
+                    await Task.Yield();
+                }
+            }
+        }));
+        await Task.WhenAll(callers).WaitAsync(TimeSpan.FromMinutes(2));
+        Assert.Equal(2000 + 15 * 150, Count("c%"));
+        Assert.Equal(0, _database.Writes.Queued);
+    }
+
+    [Fact]
+    public async Task Writes_racing_the_disposal_are_each_either_refused_at_once_or_committed()
+    {
+        var file = Path.Combine(Path.GetTempPath(), "x402-group-" + Guid.NewGuid().ToString("N"), "x402.db");
+        var database = new SqliteDatabase(file);
+        await database.Writes.WriteAsync(w => w.Execute("CREATE TABLE t (k TEXT PRIMARY KEY);"));
+        var refused = 0;
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var writers = Enumerable.Range(0, 8).Select(c => Task.Run(async () =>
+        {
+            await start.Task;
+            var committed = 0;
+            for (var i = 0; ; i++)
+            {
+                Task<int> write;
+                try
+                {
+                    write = database.Writes.WriteAsync(w => Insert(w, $"r{c}-{i}"));
+                }
+                catch (ObjectDisposedException)
+                {
+                    Interlocked.Increment(ref refused);
+                    return committed;
+                }
+                committed += await write; // taken before the disposal: it runs, and is committed, before the writer stops
+            }
+        })).ToList();
+        start.SetResult();
+        await Poll.UntilAsync(() => Task.FromResult(database.Writes.Commits > 20), TimeSpan.FromSeconds(30));
+        await database.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(1));
+        var total = (await Task.WhenAll(writers).WaitAsync(TimeSpan.FromMinutes(1))).Sum();
+
+        Assert.Equal(8, refused);
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = file }.ToString());
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM t;";
+        Assert.Equal(total, (long)command.ExecuteScalar()!);
+    }
 }
