@@ -31,6 +31,7 @@ public sealed class SqliteGroupCommit : IAsyncDisposable
     private int _sleeping;
     private readonly Lock _gate = new();
     private volatile bool _closing;
+    private Exception? _fault;
     private Task _checkpoint = Task.CompletedTask;
 
     public SqliteGroupCommit(Func<SqliteConnection> open)
@@ -38,7 +39,8 @@ public sealed class SqliteGroupCommit : IAsyncDisposable
         _open = open;
         // A thread of its own, not a thread-pool task: a caller's write wakes it directly, instead of queueing its wake-up
         // behind the requests the pool is running, which every caller of the next batch would wait out.
-        new Thread(Run) { IsBackground = true, Name = "SQLite writer" }.Start();
+        // UnsafeStart: the first caller's ambient context (its activity, its logging scope) is not the writer's.
+        new Thread(Run) { IsBackground = true, Name = "SQLite writer" }.UnsafeStart();
     }
 
     /// <summary>Writes waiting for the writer (not counting the batch it runs).</summary>
@@ -54,6 +56,10 @@ public sealed class SqliteGroupCommit : IAsyncDisposable
         // Closing and queueing exclude each other, so no write is queued after the writer's last look.
         lock (_gate)
         {
+            if (_fault is not null)
+            {
+                throw new InvalidOperationException("The SQLite writer stopped after an error; restart the process.", _fault);
+            }
             ObjectDisposedException.ThrowIf(_closing, this);
             Interlocked.Increment(ref _queued);
             _queue.Enqueue(operation);
@@ -118,11 +124,26 @@ public sealed class SqliteGroupCommit : IAsyncDisposable
                 _wake.Wait();
             }
             _write?.Dispose();
-            _checkpoint.Wait();
+            _checkpoint.GetAwaiter().GetResult();
             _stopped.TrySetResult();
         }
         catch (Exception e)
         {
+            // Only a fault of the writer itself gets here (an operation's own is its caller's): no caller is left waiting
+            // for an answer that would never come, and no write is taken any more.
+            lock (_gate)
+            {
+                _fault = e;
+            }
+            foreach (var operation in batch)
+            {
+                operation.Fail(e);
+            }
+            while (_queue.TryDequeue(out var queued))
+            {
+                Interlocked.Decrement(ref _queued);
+                queued.Fail(e);
+            }
             _stopped.TrySetException(e);
         }
     }

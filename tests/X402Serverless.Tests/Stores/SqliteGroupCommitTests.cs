@@ -155,6 +155,7 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime, IDisposable
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
         Assert.Equal(0, Count("cancelled"));
     }
+
     [Fact]
     public async Task Writes_that_arrive_one_at_a_time_as_the_writer_falls_idle_are_all_run()
     {
@@ -215,5 +216,23 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime, IDisposable
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT COUNT(*) FROM t;";
         Assert.Equal(total, (long)command.ExecuteScalar()!);
+    }
+    [Fact]
+    public async Task A_writer_that_breaks_answers_every_caller_and_takes_no_more_writes()
+    {
+        var database = new SqliteDatabase(Path.Combine(Path.GetTempPath(), "x402-group-" + Guid.NewGuid().ToString("N"), "x402.db"));
+        await database.Writes.WriteAsync(w => w.Execute("CREATE TABLE t (k TEXT PRIMARY KEY);"));
+        // Work the writer itself runs after the commit (a held-money update, say) failing: a bug, never an operation's
+        // own failure. Nothing may wait for ever on a writer that is gone.
+        var broken = database.Writes.WriteAsync(w =>
+        {
+            w.OnCommit(() => throw new InvalidOperationException("broken after commit"));
+            return Insert(w, "a");
+        });
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => broken.WaitAsync(TimeSpan.FromMinutes(1)));
+        var refused = Assert.Throws<InvalidOperationException>(() => { _ = database.Writes.WriteAsync(w => Insert(w, "b")); });
+        Assert.Equal("broken after commit", refused.InnerException?.Message);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => database.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(1)));
     }
 }
