@@ -16,15 +16,19 @@ public sealed partial class TableLedger
     {
         for (var attempt = 0; attempt < 10; attempt++)
         {
-            var (balance, etag, _) = await BalanceEntityAsync(account, cancellationToken);
-            try
+            // In turn with the calls spending from this account, which would otherwise move it between every read and write.
+            using (await _accountTurns.EnterAsync(account, cancellationToken))
             {
-                await _accounts.UpdateEntityAsync(Balance(account, balance, floor.Micros), etag, TableUpdateMode.Replace, cancellationToken);
-                return;
-            }
-            catch (RequestFailedException e) when (e.IsPreconditionFailed())
-            {
-                // moved meanwhile
+                var (balance, etag, _) = await BalanceEntityAsync(account, cancellationToken);
+                try
+                {
+                    await _accounts.UpdateEntityAsync(Balance(account, balance, floor.Micros), etag, TableUpdateMode.Replace, cancellationToken);
+                    return;
+                }
+                catch (RequestFailedException e) when (e.IsPreconditionFailed())
+                {
+                    // moved meanwhile (another process)
+                }
             }
         }
     }

@@ -29,21 +29,30 @@ public sealed partial class TableLedger
     {
         foreach (var cap in caps)
         {
-            for (var attempt = 0; attempt < 10; attempt++)
+            for (var attempt = 0; attempt < MaxAttempts; attempt++)
             {
-                if (await _caps.FindAsync(cap.Key, CounterRow, cancellationToken) is not { } counter)
+                // In turn with the calls counting on this cap, which would otherwise move it between every read and write;
+                // lost to another process, it backs off as a count does, rather than giving the count back never.
+                if (attempt > 0)
                 {
-                    break;
+                    await BackOffAsync(attempt, cancellationToken);
                 }
-                var used = OptLong(counter, "Used") ?? 0;
-                try
+                using (await _capTurns.EnterAsync(cap.Key, cancellationToken))
                 {
-                    await _caps.UpdateEntityAsync(Counter(cap.Key, Math.Max(0, used - cap.Amount.Micros)), counter.ETag, TableUpdateMode.Replace, cancellationToken);
-                    break;
-                }
-                catch (RequestFailedException e) when (e.IsPreconditionFailed())
-                {
-                    // moved meanwhile: read again
+                    if (await _caps.FindAsync(cap.Key, CounterRow, cancellationToken) is not { } counter)
+                    {
+                        break;
+                    }
+                    var used = OptLong(counter, "Used") ?? 0;
+                    try
+                    {
+                        await _caps.UpdateEntityAsync(Counter(cap.Key, Math.Max(0, used - cap.Amount.Micros)), counter.ETag, TableUpdateMode.Replace, cancellationToken);
+                        break;
+                    }
+                    catch (RequestFailedException e) when (e.IsPreconditionFailed())
+                    {
+                        // moved meanwhile (another process): read again
+                    }
                 }
             }
         }
@@ -54,54 +63,62 @@ public sealed partial class TableLedger
     {
         foreach (var leg in legs)
         {
-            for (var attempt = 0; attempt < 20; attempt++)
+            for (var attempt = 0; attempt < MaxAttempts; attempt++)
             {
-                var (balance, etag, floor) = await BalanceEntityAsync(leg.Account, cancellationToken);
-                try
+                using (await _accountTurns.EnterAsync(leg.Account, cancellationToken))
                 {
-                    await _accounts.SubmitTransactionAsync(
-                    [
-                        new TableTransactionAction(TableTransactionActionType.UpdateReplace, Balance(leg.Account, balance - leg.Amount.Micros, floor), etag),
-                        new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(leg.Account, PostingRow(entryKey)), ETag.All),
-                    ], cancellationToken);
-                    break;
+                    var (balance, etag, floor) = await BalanceEntityAsync(leg.Account, cancellationToken);
+                    try
+                    {
+                        await _accounts.SubmitTransactionAsync(
+                        [
+                            new TableTransactionAction(TableTransactionActionType.UpdateReplace, Balance(leg.Account, balance - leg.Amount.Micros, floor), etag),
+                            new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(leg.Account, PostingRow(entryKey)), ETag.All),
+                        ], cancellationToken);
+                        break;
+                    }
+                    catch (RequestFailedException e) when (e.IsPreconditionFailed())
+                    {
+                        // moved by another process: below, outside the turn
+                    }
+                    catch (RequestFailedException e) when (e.IsNotFound())
+                    {
+                        break; // already taken back
+                    }
                 }
-                catch (RequestFailedException e) when (e.IsPreconditionFailed())
-                {
-                    await Task.Delay(Random.Shared.Next(1, 10), cancellationToken);
-                }
-                catch (RequestFailedException e) when (e.IsNotFound())
-                {
-                    break; // already taken back
-                }
+                await BackOffAsync(attempt, cancellationToken);
             }
         }
         foreach (var cap in caps)
         {
-            for (var attempt = 0; attempt < 20; attempt++)
+            for (var attempt = 0; attempt < MaxAttempts; attempt++)
             {
-                var counter = await _caps.FindAsync(cap.Key, CounterRow, cancellationToken);
-                if (counter is null)
+                using (await _capTurns.EnterAsync(cap.Key, cancellationToken))
                 {
-                    break;
+                    var counter = await _caps.FindAsync(cap.Key, CounterRow, cancellationToken);
+                    if (counter is null)
+                    {
+                        break;
+                    }
+                    try
+                    {
+                        await _caps.SubmitTransactionAsync(
+                        [
+                            new TableTransactionAction(TableTransactionActionType.UpdateReplace, Counter(cap.Key, Math.Max(0, (OptLong(counter, "Used") ?? 0) - cap.Amount.Micros)), counter.ETag),
+                            new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(cap.Key, CapMarkerRow(entryKey)), ETag.All),
+                        ], cancellationToken);
+                        break;
+                    }
+                    catch (RequestFailedException e) when (e.IsPreconditionFailed())
+                    {
+                        // moved by another process: below, outside the turn
+                    }
+                    catch (RequestFailedException e) when (e.IsNotFound())
+                    {
+                        break;
+                    }
                 }
-                try
-                {
-                    await _caps.SubmitTransactionAsync(
-                    [
-                        new TableTransactionAction(TableTransactionActionType.UpdateReplace, Counter(cap.Key, Math.Max(0, (OptLong(counter, "Used") ?? 0) - cap.Amount.Micros)), counter.ETag),
-                        new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(cap.Key, CapMarkerRow(entryKey)), ETag.All),
-                    ], cancellationToken);
-                    break;
-                }
-                catch (RequestFailedException e) when (e.IsPreconditionFailed())
-                {
-                    await Task.Delay(Random.Shared.Next(1, 10), cancellationToken);
-                }
-                catch (RequestFailedException e) when (e.IsNotFound())
-                {
-                    break;
-                }
+                await BackOffAsync(attempt, cancellationToken);
             }
         }
         await _entries.DeleteEntityAsync(entryKey, EntryRow, ETag.All, cancellationToken);

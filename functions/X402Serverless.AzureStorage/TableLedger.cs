@@ -24,6 +24,8 @@ public sealed partial class TableLedger(TableServiceClient service, TimeProvider
     private readonly TableClient _entries = service.GetTableClient(entriesTable);
     private readonly TableClient _accounts = service.GetTableClient(accountsTable);
     private readonly TableClient _caps = service.GetTableClient(capsTable);
+    private readonly RowGates _accountTurns = new();
+    private readonly RowGates _capTurns = new();
 
     private enum Applied
     {

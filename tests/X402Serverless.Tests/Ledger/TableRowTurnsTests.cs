@@ -1,0 +1,131 @@
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Time.Testing;
+using X402Serverless.AzureStorage;
+using X402Serverless.AzureStorage.Tables;
+using X402Serverless.Core.Ledger;
+using X402Serverless.Core.Money;
+using X402Serverless.Tests.Support;
+
+namespace X402Serverless.Tests.Ledger;
+
+/// <summary>
+/// On Table Storage, the calls of one payer at once in one process take turns on the payer's balance and cap rows
+/// instead of racing on their ETags and backing off: none of them loses a race, and every debit is applied once.
+/// </summary>
+public sealed class TableRowTurnsTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    [Fact]
+    public async Task Calls_of_one_payer_at_once_in_one_process_lose_no_etag_race_and_each_debit_lands_once()
+    {
+        var races = new LostRaces();
+        var options = new TableClientOptions();
+        options.AddPolicy(races, HttpPipelinePosition.PerRetry);
+        var tables = new TableServiceClient(new Uri(azurite.Endpoint), new TableSharedKeyCredential(TableStorage.EmulatorAccount, AzuriteFixture.AccountKey), options);
+        var ledger = new TableLedger(tables, new FakeTimeProvider(DateTimeOffset.UnixEpoch),
+            AzuriteFixture.UniqueTable("entries"), AzuriteFixture.UniqueTable("accounts"), AzuriteFixture.UniqueTable("caps"));
+        await ledger.InitializeAsync(default);
+        var credits = Accounts.Credits("p");
+        Assert.Equal(PostResult.Posted, await ledger.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, credits, Usd.FromMicros(1_000)), [], default));
+
+        // 40 spends of 7 under a cap of 210: exactly 30 fit the cap, all of them fit the balance.
+        IReadOnlyList<CapCheck> cap = [new CapCheck("member-month:o:p:2026-11", Usd.FromMicros(7), Usd.FromMicros(210))];
+        var results = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => Task.Run(() =>
+            ledger.PostAsync(LedgerEntry.Transfer($"spend{i}", "spend", credits, Accounts.Earnings("o"), Usd.FromMicros(7)), cap, default))));
+
+        Assert.Equal(30, results.Count(r => r == PostResult.Posted));
+        Assert.Equal(10, results.Count(r => r == PostResult.CapExceeded));
+        Assert.Equal(1_000 - 30 * 7, (await ledger.BalanceAsync(credits, default)).Micros);
+        Assert.Equal(30 * 7, (await ledger.BalanceAsync(Accounts.Earnings("o"), default)).Micros);
+        Assert.All(await ledger.TrialBalanceAsync(default), a => Assert.Equal(a.PostedSum, a.Balance));
+        Assert.Equal(0, races.Count);
+    }
+
+    [Fact]
+    public async Task A_cap_given_back_that_loses_to_another_process_a_dozen_times_in_a_row_is_still_given_back()
+    {
+        var rival = new RivalWrites();
+        var options = new TableClientOptions();
+        options.AddPolicy(rival, HttpPipelinePosition.PerRetry);
+        var tables = new TableServiceClient(new Uri(azurite.Endpoint), new TableSharedKeyCredential(TableStorage.EmulatorAccount, AzuriteFixture.AccountKey), options);
+        var capsTable = AzuriteFixture.UniqueTable("caps");
+        var ledger = new TableLedger(tables, new FakeTimeProvider(DateTimeOffset.UnixEpoch), AzuriteFixture.UniqueTable("entries"), AzuriteFixture.UniqueTable("accounts"), capsTable);
+        await ledger.InitializeAsync(default);
+        var credits = Accounts.Credits("p");
+        await ledger.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, credits, Usd.FromMicros(1_000)), [], default);
+        IReadOnlyList<CapCheck> cap = [new CapCheck("member-month:o:p:2026-11", Usd.FromMicros(30), Usd.FromMicros(600))];
+        Assert.Equal(PostResult.Posted, await ledger.PostAsync(LedgerEntry.Transfer("h1", "hold", credits, Accounts.Hold("h1"), Usd.FromMicros(30)), cap, default));
+        Assert.Equal(30, (await ledger.CapUsedAsync(cap[0].Key, default)).Micros);
+
+        // Another process moves the counter before each of the next 12 writes to it, so each finds its ETag stale.
+        rival.Fail(capsTable, 12);
+        await ledger.UndoCapsAsync(cap, default);
+
+        Assert.Equal(12, rival.Failed);
+        Assert.Equal(0, (await ledger.CapUsedAsync(cap[0].Key, default)).Micros);
+    }
+
+    /// <summary>Sends the next writes of one entity (PUT) to a table with an ETag that no longer matches: the 412 a writer meets when another process got there first.</summary>
+    private sealed class RivalWrites : HttpPipelinePolicy
+    {
+        private string? _table;
+        private int _left;
+        private int _failed;
+
+        public int Failed => Volatile.Read(ref _failed);
+
+        public void Fail(string table, int count) => (_table, _left) = (table, count);
+
+        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        {
+            Stale(message);
+            ProcessNext(message, pipeline);
+        }
+
+        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        {
+            Stale(message);
+            await ProcessNextAsync(message, pipeline);
+        }
+
+        private void Stale(HttpMessage message)
+        {
+            if (_table is { } table && message.Request.Method == RequestMethod.Put && message.Request.Uri.Path.Contains($"/{table}(", StringComparison.Ordinal)
+                && Interlocked.Decrement(ref _left) >= 0)
+            {
+                message.Request.Headers.SetValue("If-Match", "W/\"datetime'2000-01-01T00%3A00%3A00.0000000Z'\"");
+                Interlocked.Increment(ref _failed);
+            }
+        }
+    }
+
+    /// <summary>Counts the entity group transactions the service refused for a stale ETag.</summary>
+    private sealed class LostRaces : HttpPipelinePolicy
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        {
+            ProcessNext(message, pipeline);
+            Note(message);
+        }
+
+        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        {
+            await ProcessNextAsync(message, pipeline);
+            Note(message);
+        }
+
+        private void Note(HttpMessage message)
+        {
+            if (message.Response.Status == 412 || (message.Request.Uri.Path.EndsWith("$batch", StringComparison.Ordinal)
+                && message.Response.Content.ToString().Contains("UpdateConditionNotSatisfied", StringComparison.Ordinal)))
+            {
+                Interlocked.Increment(ref _count);
+            }
+        }
+    }
+}
