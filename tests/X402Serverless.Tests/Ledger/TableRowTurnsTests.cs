@@ -20,12 +20,7 @@ public sealed class TableRowTurnsTests(AzuriteFixture azurite) : IClassFixture<A
     public async Task Calls_of_one_payer_at_once_in_one_process_lose_no_etag_race_and_each_debit_lands_once()
     {
         var races = new LostRaces();
-        var options = new TableClientOptions();
-        options.AddPolicy(races, HttpPipelinePosition.PerRetry);
-        var tables = new TableServiceClient(new Uri(azurite.Endpoint), new TableSharedKeyCredential(TableStorage.EmulatorAccount, AzuriteFixture.AccountKey), options);
-        var ledger = new TableLedger(tables, new FakeTimeProvider(DateTimeOffset.UnixEpoch),
-            AzuriteFixture.UniqueTable("entries"), AzuriteFixture.UniqueTable("accounts"), AzuriteFixture.UniqueTable("caps"));
-        await ledger.InitializeAsync(default);
+        var ledger = await LedgerAsync(races, AzuriteFixture.UniqueTable("caps"));
         var credits = Accounts.Credits("p");
         Assert.Equal(PostResult.Posted, await ledger.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, credits, Usd.FromMicros(1_000)), [], default));
 
@@ -46,12 +41,8 @@ public sealed class TableRowTurnsTests(AzuriteFixture azurite) : IClassFixture<A
     public async Task A_cap_given_back_that_loses_to_another_process_a_dozen_times_in_a_row_is_still_given_back()
     {
         var rival = new RivalWrites();
-        var options = new TableClientOptions();
-        options.AddPolicy(rival, HttpPipelinePosition.PerRetry);
-        var tables = new TableServiceClient(new Uri(azurite.Endpoint), new TableSharedKeyCredential(TableStorage.EmulatorAccount, AzuriteFixture.AccountKey), options);
         var capsTable = AzuriteFixture.UniqueTable("caps");
-        var ledger = new TableLedger(tables, new FakeTimeProvider(DateTimeOffset.UnixEpoch), AzuriteFixture.UniqueTable("entries"), AzuriteFixture.UniqueTable("accounts"), capsTable);
-        await ledger.InitializeAsync(default);
+        var ledger = await LedgerAsync(rival, capsTable);
         var credits = Accounts.Credits("p");
         await ledger.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, credits, Usd.FromMicros(1_000)), [], default);
         IReadOnlyList<CapCheck> cap = [new CapCheck("member-month:o:p:2026-11", Usd.FromMicros(30), Usd.FromMicros(600))];
@@ -66,8 +57,19 @@ public sealed class TableRowTurnsTests(AzuriteFixture azurite) : IClassFixture<A
         Assert.Equal(0, (await ledger.CapUsedAsync(cap[0].Key, default)).Micros);
     }
 
+    /// <summary>A ledger on fresh tables whose every request passes through <paramref name="policy"/>.</summary>
+    private async Task<TableLedger> LedgerAsync(HttpPipelinePolicy policy, string capsTable)
+    {
+        var options = new TableClientOptions();
+        options.AddPolicy(policy, HttpPipelinePosition.PerRetry);
+        var tables = new TableServiceClient(new Uri(azurite.Endpoint), new TableSharedKeyCredential(TableStorage.EmulatorAccount, AzuriteFixture.AccountKey), options);
+        var ledger = new TableLedger(tables, new FakeTimeProvider(DateTimeOffset.UnixEpoch), AzuriteFixture.UniqueTable("entries"), AzuriteFixture.UniqueTable("accounts"), capsTable);
+        await ledger.InitializeAsync(default);
+        return ledger;
+    }
+
     /// <summary>Sends the next writes of one entity (PUT) to a table with an ETag that no longer matches: the 412 a writer meets when another process got there first.</summary>
-    private sealed class RivalWrites : HttpPipelinePolicy
+    private sealed class RivalWrites : HttpPipelineSynchronousPolicy
     {
         private string? _table;
         private int _left;
@@ -77,19 +79,7 @@ public sealed class TableRowTurnsTests(AzuriteFixture azurite) : IClassFixture<A
 
         public void Fail(string table, int count) => (_table, _left) = (table, count);
 
-        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
-        {
-            Stale(message);
-            ProcessNext(message, pipeline);
-        }
-
-        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
-        {
-            Stale(message);
-            await ProcessNextAsync(message, pipeline);
-        }
-
-        private void Stale(HttpMessage message)
+        public override void OnSendingRequest(HttpMessage message)
         {
             if (_table is { } table && message.Request.Method == RequestMethod.Put && message.Request.Uri.Path.Contains($"/{table}(", StringComparison.Ordinal)
                 && Interlocked.Decrement(ref _left) >= 0)
@@ -101,25 +91,13 @@ public sealed class TableRowTurnsTests(AzuriteFixture azurite) : IClassFixture<A
     }
 
     /// <summary>Counts the entity group transactions the service refused for a stale ETag.</summary>
-    private sealed class LostRaces : HttpPipelinePolicy
+    private sealed class LostRaces : HttpPipelineSynchronousPolicy
     {
         private int _count;
 
         public int Count => Volatile.Read(ref _count);
 
-        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
-        {
-            ProcessNext(message, pipeline);
-            Note(message);
-        }
-
-        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
-        {
-            await ProcessNextAsync(message, pipeline);
-            Note(message);
-        }
-
-        private void Note(HttpMessage message)
+        public override void OnReceivedResponse(HttpMessage message)
         {
             if (message.Response.Status == 412 || (message.Request.Uri.Path.EndsWith("$batch", StringComparison.Ordinal)
                 && message.Response.Content.ToString().Contains("UpdateConditionNotSatisfied", StringComparison.Ordinal)))
