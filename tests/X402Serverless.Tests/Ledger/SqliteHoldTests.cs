@@ -191,6 +191,7 @@ public sealed class SqliteHoldTests : HoldContract, IAsyncDisposable
 
         // The capture runs, then the writer stops inside the same batch, before its commit.
         using var first = WriterStop.Start(database);
+        Assert.True(await Task.Run(() => first.Reached.Wait(TimeSpan.FromMinutes(1)))); // the capture and the second stop share the next batch
         var capture = ledger.CaptureHoldAsync("h1", Capture("h1", 600), default);
         using var second = WriterStop.Start(database);
         first.Release();
@@ -242,12 +243,14 @@ public sealed class SqliteHoldTests : HoldContract, IAsyncDisposable
     }
 
     /// <summary>
-    /// Runs <paramref name="start"/> in a batch of the writer whose commit fails: queued while the writer is stopped,
+    /// Runs <paramref name="start"/> in a batch of the writer whose commit fails: queued once the writer is stopped,
     /// followed by a write whose foreign key is checked only at commit. Its task, once the batch is lost.
     /// </summary>
     private static async Task<Task<T>> InLostBatchAsync<T>(SqliteDatabase database, Func<Task<T>> start)
     {
         using var stop = WriterStop.Start(database);
+        // Once the writer is inside the stop, its batch is taken: what is queued from here goes into the next one together.
+        Assert.True(await Task.Run(() => stop.Reached.Wait(TimeSpan.FromMinutes(1))));
         var started = start();
         var poison = database.Writes.WriteAsync(write =>
         {
