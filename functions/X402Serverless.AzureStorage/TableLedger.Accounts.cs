@@ -12,26 +12,21 @@ namespace X402Serverless.AzureStorage;
 // balance change is conditioned on.
 public sealed partial class TableLedger
 {
-    public async Task SetFloorAsync(string account, Usd floor, CancellationToken cancellationToken)
-    {
-        for (var attempt = 0; attempt < 10; attempt++)
+    /// <summary>Sets the account's floor (a credit limit), in turn with the calls spending from it.</summary>
+    public Task SetFloorAsync(string account, Usd floor, CancellationToken cancellationToken) =>
+        InTurnAsync<bool>(_accountTurns, account, async () =>
         {
-            // In turn with the calls spending from this account, which would otherwise move it between every read and write.
-            using (await _accountTurns.EnterAsync(account, cancellationToken))
+            var (balance, etag, _) = await BalanceEntityAsync(account, cancellationToken);
+            try
             {
-                var (balance, etag, _) = await BalanceEntityAsync(account, cancellationToken);
-                try
-                {
-                    await _accounts.UpdateEntityAsync(Balance(account, balance, floor.Micros), etag, TableUpdateMode.Replace, cancellationToken);
-                    return;
-                }
-                catch (RequestFailedException e) when (e.IsPreconditionFailed())
-                {
-                    // moved meanwhile (another process)
-                }
+                await _accounts.UpdateEntityAsync(Balance(account, balance, floor.Micros), etag, TableUpdateMode.Replace, cancellationToken);
+                return true;
             }
-        }
-    }
+            catch (RequestFailedException e) when (e.IsPreconditionFailed())
+            {
+                return null; // moved by another process
+            }
+        }, cancellationToken);
 
     private async Task<(long Balance, ETag ETag, long Floor)> BalanceEntityAsync(string account, CancellationToken cancellationToken)
     {

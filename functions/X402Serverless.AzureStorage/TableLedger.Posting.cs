@@ -43,95 +43,80 @@ public sealed partial class TableLedger
         return PostResult.Posted;
     }
 
-    // A hot account (one payer's credits, many calls at once) is written by one writer at a time in this process
-    // (RowGates); against other processes a writer that keeps losing waits longer each time, with jitter, so contenders
-    // spread out instead of colliding again (at most ~10 s).
-    private const int MaxAttempts = 50;
-
-    private static Task BackOffAsync(int attempt, CancellationToken cancellationToken) =>
-        Task.Delay(Random.Shared.Next(1, Math.Min(250, 4 << Math.Min(attempt, 6)) + 1), cancellationToken);
-
-    private async Task<Applied> ApplyLegAsync(Leg leg, LedgerEntry entry, CancellationToken cancellationToken)
-    {
-        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+    private Task<Applied> ApplyLegAsync(Leg leg, LedgerEntry entry, CancellationToken cancellationToken) =>
+        InTurnAsync<Applied>(_accountTurns, leg.Account, async () =>
         {
-            using (await _accountTurns.EnterAsync(leg.Account, cancellationToken))
+            var (balance, etag, floor) = await BalanceEntityAsync(leg.Account, cancellationToken);
+            var next = balance + leg.Amount.Micros;
+            if (leg.Amount.Micros < 0 && next < floor)
             {
-                var (balance, etag, floor) = await BalanceEntityAsync(leg.Account, cancellationToken);
-                var next = balance + leg.Amount.Micros;
-                if (leg.Amount.Micros < 0 && next < floor)
-                {
-                    return await _accounts.FindAsync(leg.Account, PostingRow(entry.Key), cancellationToken) is null ? Applied.Refused : Applied.AlreadyDone;
-                }
-                try
-                {
-                    await _accounts.SubmitTransactionAsync(
-                    [
-                        new TableTransactionAction(TableTransactionActionType.UpdateReplace, Balance(leg.Account, next, floor), etag),
-                        new TableTransactionAction(TableTransactionActionType.Add, PostingEntity(leg, entry, time.GetUtcNow())),
-                    ], cancellationToken);
-                    return Applied.Done;
-                }
-                catch (RequestFailedException e) when (e.IsConflict() || e.IsPreconditionFailed())
-                {
-                    // Only the posting row proves the leg is in: a failed changeset's status alone does not say which
-                    // action failed, and a lost ETag race taken for "already applied" would drop the leg.
-                    if (e.IsConflict() && await _accounts.FindAsync(leg.Account, PostingRow(entry.Key), cancellationToken) is not null)
-                    {
-                        return Applied.AlreadyDone;
-                    }
-                }
+                return await _accounts.FindAsync(leg.Account, PostingRow(entry.Key), cancellationToken) is null ? Applied.Refused : Applied.AlreadyDone;
             }
-            await BackOffAsync(attempt, cancellationToken); // the balance moved outside this process's turns: wait outside ours
-        }
-        throw new RequestFailedException(412, $"Account {leg.Account} stayed contended.", "UpdateConditionNotSatisfied", null);
-    }
+            try
+            {
+                await _accounts.SubmitTransactionAsync(
+                [
+                    new TableTransactionAction(TableTransactionActionType.UpdateReplace, Balance(leg.Account, next, floor), etag),
+                    new TableTransactionAction(TableTransactionActionType.Add, PostingEntity(leg, entry, time.GetUtcNow())),
+                ], cancellationToken);
+                return Applied.Done;
+            }
+            catch (RequestFailedException e) when (e.IsConflict() || e.IsPreconditionFailed())
+            {
+                // Only the posting row proves the leg is in: a failed changeset's status alone does not say which
+                // action failed, and a lost ETag race taken for "already applied" would drop the leg.
+                return e.IsConflict() && await _accounts.FindAsync(leg.Account, PostingRow(entry.Key), cancellationToken) is not null
+                    ? Applied.AlreadyDone
+                    : null;
+            }
+        }, cancellationToken);
 
-    private async Task<Applied> ApplyCapAsync(CapCheck cap, string entryKey, CancellationToken cancellationToken)
-    {
-        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+    private Task<Applied> ApplyCapAsync(CapCheck cap, string entryKey, CancellationToken cancellationToken) =>
+        InTurnAsync<Applied>(_capTurns, cap.Key, async () =>
         {
-            using (await _capTurns.EnterAsync(cap.Key, cancellationToken))
+            var counter = await CounterEntityAsync(cap.Key, cancellationToken);
+            var used = OptLong(counter, "Used") ?? 0;
+            if (used + cap.Amount.Micros > cap.Limit.Micros)
             {
-                var counter = await _caps.FindAsync(cap.Key, CounterRow, cancellationToken);
-                if (counter is null)
-                {
-                    try
-                    {
-                        await _caps.AddEntityAsync(Counter(cap.Key, 0), cancellationToken);
-                    }
-                    catch (RequestFailedException e) when (e.IsConflict())
-                    {
-                        // created by someone else
-                    }
-                    continue;
-                }
-                var used = OptLong(counter, "Used") ?? 0;
-                if (used + cap.Amount.Micros > cap.Limit.Micros)
-                {
-                    return await _caps.FindAsync(cap.Key, CapMarkerRow(entryKey), cancellationToken) is null ? Applied.Refused : Applied.AlreadyDone;
-                }
-                try
-                {
-                    await _caps.SubmitTransactionAsync(
-                    [
-                        new TableTransactionAction(TableTransactionActionType.UpdateReplace, Counter(cap.Key, used + cap.Amount.Micros), counter.ETag),
-                        new TableTransactionAction(TableTransactionActionType.Add, CapMarker(cap, entryKey)),
-                    ], cancellationToken);
-                    return Applied.Done;
-                }
-                catch (RequestFailedException e) when (e.IsConflict() || e.IsPreconditionFailed())
-                {
-                    // As for a leg: only the marker row proves the cap is counted; otherwise the counter moved, so retry.
-                    if (e.IsConflict() && await _caps.FindAsync(cap.Key, CapMarkerRow(entryKey), cancellationToken) is not null)
-                    {
-                        return Applied.AlreadyDone;
-                    }
-                }
+                return await _caps.FindAsync(cap.Key, CapMarkerRow(entryKey), cancellationToken) is null ? Applied.Refused : Applied.AlreadyDone;
             }
-            await BackOffAsync(attempt, cancellationToken);
+            try
+            {
+                await _caps.SubmitTransactionAsync(
+                [
+                    new TableTransactionAction(TableTransactionActionType.UpdateReplace, Counter(cap.Key, used + cap.Amount.Micros), counter.ETag),
+                    new TableTransactionAction(TableTransactionActionType.Add, CapMarker(cap, entryKey)),
+                ], cancellationToken);
+                return Applied.Done;
+            }
+            catch (RequestFailedException e) when (e.IsConflict() || e.IsPreconditionFailed())
+            {
+                // As for a leg: only the marker row proves the cap is counted; otherwise the counter moved, so retry.
+                return e.IsConflict() && await _caps.FindAsync(cap.Key, CapMarkerRow(entryKey), cancellationToken) is not null
+                    ? Applied.AlreadyDone
+                    : null;
+            }
+        }, cancellationToken);
+
+    /// <summary>A cap's counter row, created at zero on its first use.</summary>
+    private async Task<TableEntity> CounterEntityAsync(string key, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            if (await _caps.FindAsync(key, CounterRow, cancellationToken) is { } found)
+            {
+                return found;
+            }
+            try
+            {
+                await _caps.AddEntityAsync(Counter(key, 0), cancellationToken);
+            }
+            catch (RequestFailedException e) when (e.IsConflict())
+            {
+                // created concurrently: read it
+            }
         }
-        throw new RequestFailedException(412, $"Cap {cap.Key} stayed contended.", "UpdateConditionNotSatisfied", null);
+        throw new RequestFailedException(409, $"Counter {key} could not be read.", "EntityAlreadyExists", null);
     }
 
     private async Task SetStateAsync(string entryKey, string state, CancellationToken cancellationToken)

@@ -29,97 +29,80 @@ public sealed partial class TableLedger
     {
         foreach (var cap in caps)
         {
-            for (var attempt = 0; attempt < MaxAttempts; attempt++)
+            await InTurnAsync<bool>(_capTurns, cap.Key, async () =>
             {
-                // In turn with the calls counting on this cap, which would otherwise move it between every read and write;
-                // lost to another process, it backs off as a count does, rather than giving the count back never.
-                if (attempt > 0)
+                if (await _caps.FindAsync(cap.Key, CounterRow, cancellationToken) is not { } counter)
                 {
-                    await BackOffAsync(attempt, cancellationToken);
+                    return true; // never counted
                 }
-                using (await _capTurns.EnterAsync(cap.Key, cancellationToken))
+                var used = OptLong(counter, "Used") ?? 0;
+                try
                 {
-                    if (await _caps.FindAsync(cap.Key, CounterRow, cancellationToken) is not { } counter)
-                    {
-                        break;
-                    }
-                    var used = OptLong(counter, "Used") ?? 0;
-                    try
-                    {
-                        await _caps.UpdateEntityAsync(Counter(cap.Key, Math.Max(0, used - cap.Amount.Micros)), counter.ETag, TableUpdateMode.Replace, cancellationToken);
-                        break;
-                    }
-                    catch (RequestFailedException e) when (e.IsPreconditionFailed())
-                    {
-                        // moved meanwhile (another process): read again
-                    }
+                    await _caps.UpdateEntityAsync(Counter(cap.Key, Math.Max(0, used - cap.Amount.Micros)), counter.ETag, TableUpdateMode.Replace, cancellationToken);
+                    return true;
                 }
-            }
+                catch (RequestFailedException e) when (e.IsPreconditionFailed())
+                {
+                    return null; // moved by another process
+                }
+            }, cancellationToken);
         }
     }
 
     // Takes back applied legs and caps (each with its marker), then drops the journal entry so the key is free again.
+    // Should a take-back keep losing to other processes it throws, and the entry stays pending for RecoverAsync.
     private async Task UndoAsync(string entryKey, IReadOnlyList<Leg> legs, IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken)
     {
         foreach (var leg in legs)
         {
-            for (var attempt = 0; attempt < MaxAttempts; attempt++)
+            await InTurnAsync<bool>(_accountTurns, leg.Account, async () =>
             {
-                using (await _accountTurns.EnterAsync(leg.Account, cancellationToken))
+                var (balance, etag, floor) = await BalanceEntityAsync(leg.Account, cancellationToken);
+                try
                 {
-                    var (balance, etag, floor) = await BalanceEntityAsync(leg.Account, cancellationToken);
-                    try
-                    {
-                        await _accounts.SubmitTransactionAsync(
-                        [
-                            new TableTransactionAction(TableTransactionActionType.UpdateReplace, Balance(leg.Account, balance - leg.Amount.Micros, floor), etag),
-                            new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(leg.Account, PostingRow(entryKey)), ETag.All),
-                        ], cancellationToken);
-                        break;
-                    }
-                    catch (RequestFailedException e) when (e.IsPreconditionFailed())
-                    {
-                        // moved by another process: below, outside the turn
-                    }
-                    catch (RequestFailedException e) when (e.IsNotFound())
-                    {
-                        break; // already taken back
-                    }
+                    await _accounts.SubmitTransactionAsync(
+                    [
+                        new TableTransactionAction(TableTransactionActionType.UpdateReplace, Balance(leg.Account, balance - leg.Amount.Micros, floor), etag),
+                        new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(leg.Account, PostingRow(entryKey)), ETag.All),
+                    ], cancellationToken);
+                    return true;
                 }
-                await BackOffAsync(attempt, cancellationToken);
-            }
+                catch (RequestFailedException e) when (e.IsPreconditionFailed())
+                {
+                    return null; // moved by another process
+                }
+                catch (RequestFailedException e) when (e.IsNotFound())
+                {
+                    return true; // already taken back
+                }
+            }, cancellationToken);
         }
         foreach (var cap in caps)
         {
-            for (var attempt = 0; attempt < MaxAttempts; attempt++)
+            await InTurnAsync<bool>(_capTurns, cap.Key, async () =>
             {
-                using (await _capTurns.EnterAsync(cap.Key, cancellationToken))
+                if (await _caps.FindAsync(cap.Key, CounterRow, cancellationToken) is not { } counter)
                 {
-                    var counter = await _caps.FindAsync(cap.Key, CounterRow, cancellationToken);
-                    if (counter is null)
-                    {
-                        break;
-                    }
-                    try
-                    {
-                        await _caps.SubmitTransactionAsync(
-                        [
-                            new TableTransactionAction(TableTransactionActionType.UpdateReplace, Counter(cap.Key, Math.Max(0, (OptLong(counter, "Used") ?? 0) - cap.Amount.Micros)), counter.ETag),
-                            new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(cap.Key, CapMarkerRow(entryKey)), ETag.All),
-                        ], cancellationToken);
-                        break;
-                    }
-                    catch (RequestFailedException e) when (e.IsPreconditionFailed())
-                    {
-                        // moved by another process: below, outside the turn
-                    }
-                    catch (RequestFailedException e) when (e.IsNotFound())
-                    {
-                        break;
-                    }
+                    return true;
                 }
-                await BackOffAsync(attempt, cancellationToken);
-            }
+                try
+                {
+                    await _caps.SubmitTransactionAsync(
+                    [
+                        new TableTransactionAction(TableTransactionActionType.UpdateReplace, Counter(cap.Key, Math.Max(0, (OptLong(counter, "Used") ?? 0) - cap.Amount.Micros)), counter.ETag),
+                        new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(cap.Key, CapMarkerRow(entryKey)), ETag.All),
+                    ], cancellationToken);
+                    return true;
+                }
+                catch (RequestFailedException e) when (e.IsPreconditionFailed())
+                {
+                    return null; // moved by another process
+                }
+                catch (RequestFailedException e) when (e.IsNotFound())
+                {
+                    return true; // already taken back
+                }
+            }, cancellationToken);
         }
         await _entries.DeleteEntityAsync(entryKey, EntryRow, ETag.All, cancellationToken);
     }

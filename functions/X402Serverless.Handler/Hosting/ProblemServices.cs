@@ -9,6 +9,10 @@ internal static class ProblemServices
         services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
         {
             context.ProblemDetails.Extensions.Remove("exception");
+            if (context.ProblemDetails.Status == StatusCodes.Status503ServiceUnavailable && context.Exception is Azure.RequestFailedException)
+            {
+                context.ProblemDetails.Detail = "Other instances kept changing the same record, so this change was not made. Send the same request again.";
+            }
             context.ProblemDetails.Extensions.TryAdd("code", context.ProblemDetails.Status switch
             {
                 400 => "invalid_request",
@@ -18,14 +22,22 @@ internal static class ProblemServices
                 405 => "method_not_allowed",
                 413 => "payload_too_large",
                 415 => "unsupported_media_type",
+                503 => "storage_busy",
                 _ => "internal_error",
             });
         });
         // A body over its route's limit surfaces as Kestrel's BadHttpRequestException while it is read: that is the
-        // client's error (413, or 400 for a malformed body), not a 500, and not worth an error log.
+        // client's error (413, or 400 for a malformed body), not a 500, and not worth an error log. A row that other
+        // instances kept changing under every write (Table Storage's 412 after the ledger's retries) is a 503: the
+        // change was not made, and the same request can be sent again.
         services.Configure<ExceptionHandlerOptions>(o =>
         {
-            o.StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError;
+            o.StatusCodeSelector = e => e switch
+            {
+                BadHttpRequestException bad => bad.StatusCode,
+                Azure.RequestFailedException { Status: StatusCodes.Status412PreconditionFailed } => StatusCodes.Status503ServiceUnavailable,
+                _ => StatusCodes.Status500InternalServerError,
+            };
             o.SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException;
         });
         return services;

@@ -57,13 +57,53 @@ public sealed class TableRowTurnsTests(AzuriteFixture azurite) : IClassFixture<A
         Assert.Equal(0, (await ledger.CapUsedAsync(cap[0].Key, default)).Micros);
     }
 
+    [Fact]
+    public async Task A_cap_give_back_that_keeps_losing_to_another_process_fails_loudly_and_leaves_the_count_as_it_was()
+    {
+        var rival = new RivalWrites();
+        var capsTable = AzuriteFixture.UniqueTable("caps");
+        var ledger = await LedgerAsync(rival, capsTable);
+        var credits = Accounts.Credits("p");
+        await ledger.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, credits, Usd.FromMicros(1_000)), [], default);
+        IReadOnlyList<CapCheck> cap = [new CapCheck("member-month:o:p:2026-11", Usd.FromMicros(30), Usd.FromMicros(600))];
+        Assert.Equal(PostResult.Posted, await ledger.PostAsync(LedgerEntry.Transfer("h1", "hold", credits, Accounts.Hold("h1"), Usd.FromMicros(30)), cap, default));
+
+        // Every write loses: the caller hears of it (the old code returned after 10 tries as if it had given the count back).
+        rival.Fail(capsTable, int.MaxValue);
+        var failure = await Assert.ThrowsAsync<Azure.RequestFailedException>(() => ledger.UndoCapsAsync(cap, default));
+
+        Assert.Equal(412, failure.Status);
+        Assert.Equal(50, rival.Failed);
+        rival.Fail(capsTable, 0);
+        Assert.Equal(30, (await ledger.CapUsedAsync(cap[0].Key, default)).Micros);
+    }
+
+    [Fact]
+    public async Task A_credit_limit_set_while_another_process_keeps_moving_the_balance_still_lands()
+    {
+        var rival = new RivalWrites();
+        var accountsTable = AzuriteFixture.UniqueTable("accounts");
+        var ledger = await LedgerAsync(rival, AzuriteFixture.UniqueTable("caps"), accountsTable);
+        var credits = Accounts.Credits("p");
+        await ledger.SetFloorAsync(credits, Usd.Zero, default);
+
+        // The old code tried 10 times at once, then returned as if the limit were set.
+        rival.Fail(accountsTable, 12);
+        await ledger.SetFloorAsync(credits, -Usd.FromMicros(500), default);
+
+        Assert.Equal(12, rival.Failed);
+        Assert.Equal(PostResult.Posted, await ledger.PostAsync(LedgerEntry.Transfer("spend", "spend", credits, Accounts.Earnings("o"), Usd.FromMicros(400)), [], default));
+        Assert.Equal(PostResult.Insufficient, await ledger.PostAsync(LedgerEntry.Transfer("spend2", "spend", credits, Accounts.Earnings("o"), Usd.FromMicros(101)), [], default));
+        Assert.Equal(-400, (await ledger.BalanceAsync(credits, default)).Micros);
+    }
+
     /// <summary>A ledger on fresh tables whose every request passes through <paramref name="policy"/>.</summary>
-    private async Task<TableLedger> LedgerAsync(HttpPipelinePolicy policy, string capsTable)
+    private async Task<TableLedger> LedgerAsync(HttpPipelinePolicy policy, string capsTable, string? accountsTable = null)
     {
         var options = new TableClientOptions();
         options.AddPolicy(policy, HttpPipelinePosition.PerRetry);
         var tables = new TableServiceClient(new Uri(azurite.Endpoint), new TableSharedKeyCredential(TableStorage.EmulatorAccount, AzuriteFixture.AccountKey), options);
-        var ledger = new TableLedger(tables, new FakeTimeProvider(DateTimeOffset.UnixEpoch), AzuriteFixture.UniqueTable("entries"), AzuriteFixture.UniqueTable("accounts"), capsTable);
+        var ledger = new TableLedger(tables, new FakeTimeProvider(DateTimeOffset.UnixEpoch), AzuriteFixture.UniqueTable("entries"), accountsTable ?? AzuriteFixture.UniqueTable("accounts"), capsTable);
         await ledger.InitializeAsync(default);
         return ledger;
     }

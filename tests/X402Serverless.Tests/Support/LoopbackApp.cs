@@ -11,10 +11,12 @@ namespace X402Serverless.Tests.Support;
 internal static class LoopbackApp
 {
     /// <param name="port">A fixed port (a stand-in started where a client was already pointed while nothing listened); null: any free one.</param>
-    public static async Task<(WebApplication App, string Url)> StartAsync(Action<WebApplication> map, int? port = null)
+    /// <param name="services">Services the app needs beside the slim builder's.</param>
+    public static async Task<(WebApplication App, string Url)> StartAsync(Action<WebApplication> map, int? port = null, Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        services?.Invoke(builder.Services);
         builder.WebHost.UseUrls($"http://127.0.0.1:{port ?? 0}");
         var app = builder.Build();
         map(app);
