@@ -21,6 +21,9 @@ public static class Accounts
 
     public static string Hold(string holdId) => $"hold:{holdId}";
 
+    /// <summary>A call's hold account: new with its call, credited once, emptied by its capture or release.</summary>
+    public static bool IsHold(string account) => account.StartsWith("hold:", StringComparison.Ordinal);
+
     /// <summary>
     /// What <paramref name="account"/> owes after a card refund or dispute took back money it had already spent: a
     /// clearing account (it runs negative: the owed amount), so the spent-from account itself never goes below zero.

@@ -158,4 +158,28 @@ public sealed class TableLedgerTests(AzuriteFixture azurite) : LedgerContract, I
         Assert.Equal(0, (await ledger.TotalAsync(default)).Micros);
         Assert.Equal(0, await ledger.RecoverAsync(TimeSpan.FromMinutes(1), default)); // finished: nothing pending now
     }
+
+    [Fact]
+    public async Task A_hold_whose_legs_all_landed_before_a_crash_is_finished_by_recovery_without_crediting_it_twice()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var entriesTable = AzuriteFixture.UniqueTable("entries");
+        var ledger = new TableLedger(azurite.Tables, time, entriesTable, AzuriteFixture.UniqueTable("accounts"), AzuriteFixture.UniqueTable("caps"));
+        await ledger.InitializeAsync(default);
+        await ledger.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, Accounts.Credits("p"), Usd.FromMicros(1_000)), [], default);
+        Assert.Equal(PostResult.Posted, await ledger.PostAsync(LedgerEntry.Transfer("h1", "hold", Accounts.Credits("p"), Accounts.Hold("h1"), Usd.FromMicros(400)), [], default));
+        // The writer died after both legs, before marking the entry posted: the hold's account, created with its leg, is there.
+        var entries = azurite.Tables.GetTableClient(entriesTable);
+        var journal = (await entries.GetEntityAsync<Azure.Data.Tables.TableEntity>("h1", "entry")).Value;
+        journal["State"] = "pending";
+        await entries.UpdateEntityAsync(journal, Azure.ETag.All, Azure.Data.Tables.TableUpdateMode.Replace);
+        time.Advance(TimeSpan.FromMinutes(5));
+
+        Assert.Equal(1, await ledger.RecoverAsync(TimeSpan.FromMinutes(1), default));
+        Assert.Equal(600, (await ledger.BalanceAsync(Accounts.Credits("p"), default)).Micros);
+        Assert.Equal(400, (await ledger.BalanceAsync(Accounts.Hold("h1"), default)).Micros);
+        Assert.Single(await ledger.PostingsAsync(Accounts.Hold("h1"), 10, default));
+        Assert.All(await ledger.TrialBalanceAsync(default), a => Assert.Equal(a.PostedSum, a.Balance));
+        Assert.Equal(0, await ledger.RecoverAsync(TimeSpan.FromMinutes(1), default));
+    }
 }
