@@ -15,15 +15,30 @@ public sealed partial class TableLedger
     {
         var before = Time(time.GetUtcNow() - olderThan);
         var recovered = 0;
+        List<Exception>? failed = null;
         foreach (var pending in await _entries.ListAsync(TableClient.CreateQueryFilter($"State eq {Pending} and CreatedAt lt {before}"), 100, cancellationToken))
         {
-            var entry = JournaledEntry(pending);
-            var caps = JournaledCaps(pending);
-            await ApplyAsync(entry, caps, cancellationToken);
-            recovered++;
+            // One entry still contended does not hold up the others; it stays pending for the next pass.
+            try
+            {
+                await ApplyAsync(JournaledEntry(pending), JournaledCaps(pending), cancellationToken, replayed: true);
+                recovered++;
+            }
+            catch (RequestFailedException e)
+            {
+                (failed ??= []).Add(e);
+            }
         }
-        return recovered;
+        return failed is null ? recovered : throw new AggregateException($"{failed.Count} pending ledger entries could not be finished now; {recovered} were.", failed);
     }
+
+    /// <summary>
+    /// The release and the counters it gives back are one journaled entry (the counters as negative amounts): a give-back
+    /// that meets contention is finished by recovery, and a release that is refused (its hold was captured or released
+    /// already) gives nothing back.
+    /// </summary>
+    public Task<PostResult> ReleaseHoldAsync(string holdId, LedgerEntry release, IReadOnlyList<CapCheck> givenBack, CancellationToken cancellationToken) =>
+        PostAsync(release, [.. givenBack.Select(c => c with { Amount = -c.Amount })], cancellationToken);
 
     public async Task UndoCapsAsync(IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken)
     {

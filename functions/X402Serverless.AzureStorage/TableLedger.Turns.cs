@@ -1,4 +1,3 @@
-using Azure;
 using X402Serverless.AzureStorage.Tables;
 
 namespace X402Serverless.AzureStorage;
@@ -29,8 +28,7 @@ public sealed partial class TableLedger
             }
             if (attempt == MaxAttempts)
             {
-                throw new RequestFailedException(412, $"Row {key} kept changing under every write for {MaxAttempts} tries; the last try changed nothing.",
-                    "UpdateConditionNotSatisfied", null);
+                throw new RowContendedException(key, MaxAttempts);
             }
             await BackOffAsync(attempt, cancellationToken);
         }

@@ -9,9 +9,11 @@ internal static class ProblemServices
         services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
         {
             context.ProblemDetails.Extensions.Remove("exception");
-            if (context.ProblemDetails.Status == StatusCodes.Status503ServiceUnavailable && context.Exception is Azure.RequestFailedException)
+            if (context.Exception is AzureStorage.Tables.RowContendedException)
             {
-                context.ProblemDetails.Detail = "Other instances kept changing the same record, so this change was not made. Send the same request again.";
+                context.ProblemDetails.Detail = "The ledger was too busy with the same account to finish this request. What it had started is "
+                    + "finished or undone by the gateway within minutes: check the outcome (a balance, the resource) before sending it again.";
+                context.ProblemDetails.Extensions["code"] = "ledger_busy";
             }
             context.ProblemDetails.Extensions.TryAdd("code", context.ProblemDetails.Status switch
             {
@@ -22,20 +24,18 @@ internal static class ProblemServices
                 405 => "method_not_allowed",
                 413 => "payload_too_large",
                 415 => "unsupported_media_type",
-                503 => "storage_busy",
                 _ => "internal_error",
             });
         });
         // A body over its route's limit surfaces as Kestrel's BadHttpRequestException while it is read: that is the
-        // client's error (413, or 400 for a malformed body), not a 500, and not worth an error log. A row that other
-        // instances kept changing under every write (Table Storage's 412 after the ledger's retries) is a 503: the
-        // change was not made, and the same request can be sent again.
+        // client's error (413, or 400 for a malformed body), not a 500, and not worth an error log. A ledger row that
+        // kept changing under every write (Table Storage, after the ledger's retries) is a 503 saying what became of it.
         services.Configure<ExceptionHandlerOptions>(o =>
         {
             o.StatusCodeSelector = e => e switch
             {
                 BadHttpRequestException bad => bad.StatusCode,
-                Azure.RequestFailedException { Status: StatusCodes.Status412PreconditionFailed } => StatusCodes.Status503ServiceUnavailable,
+                AzureStorage.Tables.RowContendedException => StatusCodes.Status503ServiceUnavailable,
                 _ => StatusCodes.Status500InternalServerError,
             };
             o.SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException;

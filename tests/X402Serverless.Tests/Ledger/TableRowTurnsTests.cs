@@ -70,7 +70,7 @@ public sealed class TableRowTurnsTests(AzuriteFixture azurite) : IClassFixture<A
 
         // Every write loses: the caller hears of it (the old code returned after 10 tries as if it had given the count back).
         rival.Fail(capsTable, int.MaxValue);
-        var failure = await Assert.ThrowsAsync<Azure.RequestFailedException>(() => ledger.UndoCapsAsync(cap, default));
+        var failure = await Assert.ThrowsAsync<RowContendedException>(() => ledger.UndoCapsAsync(cap, default));
 
         Assert.Equal(412, failure.Status);
         Assert.Equal(50, rival.Failed);

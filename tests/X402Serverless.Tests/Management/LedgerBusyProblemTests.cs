@@ -3,24 +3,26 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using X402Serverless.AzureStorage.Tables;
 using X402Serverless.Handler.Hosting;
 using X402Serverless.Tests.Support;
 
 namespace X402Serverless.Tests.Management;
 
 /// <summary>
-/// A change the store could not make because other instances kept changing its row (the Table ledger's 412 after its
-/// retries) reaches the client as a 503 problem it can retry, not as a 500; any other fault stays a 500.
+/// A ledger row that kept changing under every write (the Table ledger giving up after its retries) reaches the client
+/// as a 503 problem saying what became of the request, not as a 500; any other fault stays a 500.
 /// </summary>
-public sealed class StorageBusyProblemTests
+public sealed class LedgerBusyProblemTests
 {
     [Fact]
-    public async Task A_row_that_kept_changing_under_every_write_is_a_retryable_503_and_other_faults_stay_500()
+    public async Task A_ledger_row_that_kept_changing_under_every_write_is_a_503_saying_what_became_of_the_request_and_other_faults_stay_500()
     {
         var (app, url) = await LoopbackApp.StartAsync(app =>
         {
             app.UseExceptionHandler();
-            app.MapGet("/contended", IResult () => throw new Azure.RequestFailedException(412, "Row r kept changing.", "UpdateConditionNotSatisfied", null));
+            app.MapGet("/contended", IResult () => throw new RowContendedException("credits:p_secret", 50));
+            app.MapGet("/other-412", IResult () => throw new Azure.RequestFailedException(412, "Precondition failed.", "UpdateConditionNotSatisfied", null));
             app.MapGet("/missing", IResult () => throw new Azure.RequestFailedException(404, "Not found.", "ResourceNotFound", null));
         }, services: s => s.AddGatewayProblems());
         await using var _ = app;
@@ -30,9 +32,13 @@ public sealed class StorageBusyProblemTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, contended.StatusCode);
         Assert.Equal("application/problem+json", contended.Content.Headers.ContentType?.MediaType);
         var problem = await contended.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Equal("storage_busy", problem.GetProperty("code").GetString());
-        Assert.Contains("Send the same request again", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
-        Assert.DoesNotContain("Row r", problem.ToString(), StringComparison.Ordinal); // the store's own message stays inside
+        Assert.Equal("ledger_busy", problem.GetProperty("code").GetString());
+        Assert.Contains("check the outcome", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("p_secret", problem.ToString(), StringComparison.Ordinal); // the row's key stays inside
+
+        // Any other 412 (a store's own conditional write) is not the ledger's and says nothing it cannot know.
+        using var other = await http.GetAsync("/other-412");
+        Assert.Equal(HttpStatusCode.InternalServerError, other.StatusCode);
 
         using var missing = await http.GetAsync("/missing");
         Assert.Equal(HttpStatusCode.InternalServerError, missing.StatusCode);
