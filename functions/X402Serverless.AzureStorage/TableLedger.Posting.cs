@@ -14,9 +14,7 @@ namespace X402Serverless.AzureStorage;
 // from a failed changeset's status.
 public sealed partial class TableLedger
 {
-    /// <param name="replayed">Recovery replaying a pending entry: a take-back that failed before may have left parts of it
-    /// beyond those applied now, so a refusal takes back all its parts (each a no-op when absent).</param>
-    private async Task<PostResult> ApplyAsync(LedgerEntry entry, IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken, bool replayed = false)
+    private async Task<PostResult> ApplyAsync(LedgerEntry entry, IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken)
     {
         var appliedCaps = new List<CapCheck>();
         foreach (var cap in caps)
@@ -24,7 +22,7 @@ public sealed partial class TableLedger
             var result = await ApplyCapAsync(cap, entry.Key, cancellationToken);
             if (result == Applied.Refused)
             {
-                await UndoAsync(entry.Key, replayed ? entry.Legs : [], replayed ? caps : appliedCaps, cancellationToken);
+                await UndoAsync(entry.Key, [], appliedCaps, cancellationToken);
                 return PostResult.CapExceeded;
             }
             appliedCaps.Add(cap);
@@ -36,7 +34,7 @@ public sealed partial class TableLedger
             var result = await ApplyLegAsync(leg, entry, cancellationToken);
             if (result == Applied.Refused)
             {
-                await UndoAsync(entry.Key, replayed ? entry.Legs : appliedLegs, appliedCaps, cancellationToken);
+                await UndoAsync(entry.Key, appliedLegs, appliedCaps, cancellationToken);
                 return PostResult.Insufficient;
             }
             appliedLegs.Add(leg);
@@ -97,7 +95,7 @@ public sealed partial class TableLedger
         {
             var counter = await CounterEntityAsync(cap.Key, cancellationToken);
             var used = OptLong(counter, "Used") ?? 0;
-            // A negative amount gives use back (a released hold's): never refused, and never below nothing.
+            // A negative amount gives use back (a released call's): never refused, and never below nothing.
             if (cap.Amount.IsPositive && used + cap.Amount.Micros > cap.Limit.Micros)
             {
                 return await _caps.FindAsync(cap.Key, CapMarkerRow(entryKey), cancellationToken) is null ? Applied.Refused : Applied.AlreadyDone;

@@ -21,7 +21,7 @@ public sealed partial class TableLedger
             // One entry still contended does not hold up the others; it stays pending for the next pass.
             try
             {
-                await ApplyAsync(JournaledEntry(pending), JournaledCaps(pending), cancellationToken, replayed: true);
+                await ApplyAsync(JournaledEntry(pending), JournaledCaps(pending), cancellationToken);
                 recovered++;
             }
             catch (RequestFailedException e)
@@ -33,12 +33,30 @@ public sealed partial class TableLedger
     }
 
     /// <summary>
-    /// The release and the counters it gives back are one journaled entry (the counters as negative amounts): a give-back
-    /// that meets contention is finished by recovery, and a release that is refused (its hold was captured or released
-    /// already) gives nothing back.
+    /// Posts the release, then gives back the counters asked for, unless the call was paid (its capture is journaled).
+    /// The give-back is an entry of its own, keyed by the hold, with the counters as negative amounts: it happens once
+    /// (the stale sweep's release keeps counters, so the call's own release after it still gives them back, and a
+    /// repeat gives nothing), and one cut short by a crash or by contention is finished by recovery.
     /// </summary>
-    public Task<PostResult> ReleaseHoldAsync(string holdId, LedgerEntry release, IReadOnlyList<CapCheck> givenBack, CancellationToken cancellationToken) =>
-        PostAsync(release, [.. givenBack.Select(c => c with { Amount = -c.Amount })], cancellationToken);
+    public async Task<PostResult> ReleaseHoldAsync(string holdId, LedgerEntry release, IReadOnlyList<CapCheck> givenBack, CancellationToken cancellationToken)
+    {
+        var result = await PostAsync(release, [], cancellationToken);
+        if (givenBack.Count > 0 && !await EntryExistsAsync(holdId + ":capture", cancellationToken))
+        {
+            var entry = new LedgerEntry(holdId + ":giveback", "giveback", []);
+            IReadOnlyList<CapCheck> caps = [.. givenBack.Select(c => c with { Amount = -c.Amount })];
+            try
+            {
+                await _entries.AddEntityAsync(Journal(entry, caps, time.GetUtcNow()), cancellationToken);
+            }
+            catch (RequestFailedException e) when (e.IsConflict())
+            {
+                return result; // given back already
+            }
+            await ApplyAsync(entry, caps, cancellationToken);
+        }
+        return result;
+    }
 
     public async Task UndoCapsAsync(IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken)
     {

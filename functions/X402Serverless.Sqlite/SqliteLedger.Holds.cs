@@ -85,10 +85,9 @@ public sealed partial class SqliteLedger
         {
             return PostResult.Posted;
         }
-        // A hold written as an entry goes back as one. Its counters are given back with it: not when the release is
-        // refused (captured or released already) or a repeat.
+        // A hold written as an entry goes back as one. Its counters are given back unless it was captured.
         var result = await PostAsync(release, [], cancellationToken);
-        if (result == PostResult.Posted && givenBack.Count > 0 && !await EntryExistsAsync(holdId + ":capture", cancellationToken))
+        if (givenBack.Count > 0 && !await EntryExistsAsync(holdId + ":capture", cancellationToken))
         {
             await UndoCapsAsync(givenBack, cancellationToken);
         }

@@ -39,8 +39,7 @@ public interface ILedger
     async Task<PostResult> ReleaseHoldAsync(string holdId, LedgerEntry release, IReadOnlyList<CapCheck> givenBack, CancellationToken cancellationToken)
     {
         var result = await PostAsync(release, [], cancellationToken);
-        // Not when the release is refused (the hold was captured or released already) or a repeat.
-        if (result == PostResult.Posted && givenBack.Count > 0)
+        if (givenBack.Count > 0)
         {
             await UndoCapsAsync(givenBack, cancellationToken);
         }

@@ -11,8 +11,9 @@ internal static class ProblemServices
             context.ProblemDetails.Extensions.Remove("exception");
             if (context.Exception is AzureStorage.Tables.RowContendedException)
             {
-                context.ProblemDetails.Detail = "The ledger was too busy with the same account to finish this request. What it had started is "
-                    + "finished or undone by the gateway within minutes: check the outcome (a balance, the resource) before sending it again.";
+                context.ProblemDetails.Detail = "The ledger was too busy with the same account to finish this request, and part of it may "
+                    + "be done (a ledger entry begun is finished or undone by the gateway within minutes). Check the outcome (a balance, "
+                    + "the resource) before sending the request again.";
                 context.ProblemDetails.Extensions["code"] = "ledger_busy";
             }
             context.ProblemDetails.Extensions.TryAdd("code", context.ProblemDetails.Status switch

@@ -184,39 +184,7 @@ public sealed class TableLedgerTests(AzuriteFixture azurite) : LedgerContract, I
     }
 
     [Fact]
-    public async Task An_entry_refused_on_replay_takes_back_what_an_earlier_failed_take_back_left_behind()
-    {
-        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
-        var (entriesTable, capsTable) = (AzuriteFixture.UniqueTable("entries"), AzuriteFixture.UniqueTable("caps"));
-        var ledger = new TableLedger(azurite.Tables, time, entriesTable, AzuriteFixture.UniqueTable("accounts"), capsTable);
-        await ledger.InitializeAsync(default);
-        await ledger.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, Accounts.Credits("p"), Usd.FromMicros(1_000)), [], default);
-        // Cap "day" is full by another call; entry "e" was refused once, and its take-back died after giving "day" back but
-        // before giving "month" back: "month" still counts e's 10, its marker there, the entry pending.
-        Assert.Equal(PostResult.Posted, await ledger.PostAsync(LedgerEntry.Transfer("fill", "spend", Accounts.Credits("p"), Accounts.Earnings("o"), Usd.FromMicros(10)),
-            [new CapCheck("day", Usd.FromMicros(10), Usd.FromMicros(10))], default));
-        var caps = azurite.Tables.GetTableClient(capsTable);
-        await caps.AddEntityAsync(new Azure.Data.Tables.TableEntity("month", "counter") { ["Used"] = 10L });
-        await caps.AddEntityAsync(new Azure.Data.Tables.TableEntity("month", "a:e") { ["Amount"] = 10L });
-        await azurite.Tables.GetTableClient(entriesTable).AddEntityAsync(new Azure.Data.Tables.TableEntity("e", "entry")
-        {
-            ["Kind"] = "spend", ["State"] = "pending",
-            ["Legs"] = """[["credits:p","-10"],["earnings:o","10"]]""", ["Caps"] = """[["day","10","10"],["month","10","1000"]]""",
-            ["CreatedAt"] = DateTimeOffset.UnixEpoch.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
-        });
-        time.Advance(TimeSpan.FromMinutes(5));
-
-        Assert.Equal(1, await ledger.RecoverAsync(TimeSpan.FromMinutes(1), default));
-
-        Assert.Equal(0, (await ledger.CapUsedAsync("month", default)).Micros); // was left at 10 for good
-        Assert.Equal(10, (await ledger.CapUsedAsync("day", default)).Micros);
-        Assert.Equal(990, (await ledger.BalanceAsync(Accounts.Credits("p"), default)).Micros);
-        Assert.False(await ledger.EntryExistsAsync("e", default));
-        Assert.All(await ledger.TrialBalanceAsync(default), a => Assert.Equal(a.PostedSum, a.Balance));
-    }
-
-    [Fact]
-    public async Task A_release_cut_short_is_finished_by_recovery_counters_included()
+    public async Task A_counter_give_back_cut_short_is_finished_by_recovery()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
         var entriesTable = AzuriteFixture.UniqueTable("entries");
@@ -224,15 +192,17 @@ public sealed class TableLedgerTests(AzuriteFixture azurite) : LedgerContract, I
         await ledger.InitializeAsync(default);
         await ledger.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, Accounts.Credits("p"), Usd.FromMicros(1_000)), [], default);
         IReadOnlyList<CapCheck> caps = [new CapCheck("month", Usd.FromMicros(400), Usd.FromMicros(1_000))];
-        Assert.Equal(PostResult.Posted, await ledger.PostAsync(LedgerEntry.Transfer("h1", "hold", Accounts.Credits("p"), Accounts.Hold("h1"), Usd.FromMicros(400)), caps, default));
+        foreach (var id in new[] { "h1", "h2" })
+        {
+            Assert.Equal(PostResult.Posted, await ledger.PostAsync(LedgerEntry.Transfer(id, "hold", Accounts.Credits("p"), Accounts.Hold(id), Usd.FromMicros(400)), caps, default));
+        }
         Assert.Equal(PostResult.Posted, await ((ILedger)ledger).ReleaseHoldAsync("h1", LedgerEntry.Transfer("h1:release", "release", Accounts.Hold("h1"), Accounts.Credits("p"), Usd.FromMicros(400)), caps, default));
-        // The process died with the release journaled and nothing of it applied: its journal row alone.
+        Assert.Equal(400, (await ledger.CapUsedAsync("month", default)).Micros);
+        // h2's release: posted, then the process died with its give-back journaled and nothing of it applied.
+        Assert.Equal(PostResult.Posted, await ledger.PostAsync(LedgerEntry.Transfer("h2:release", "release", Accounts.Hold("h2"), Accounts.Credits("p"), Usd.FromMicros(400)), [], default));
         var entries = azurite.Tables.GetTableClient(entriesTable);
-        var journal = (await entries.GetEntityAsync<Azure.Data.Tables.TableEntity>("h1:release", "entry")).Value;
-        Assert.Equal(PostResult.Posted, await ledger.PostAsync(LedgerEntry.Transfer("h2", "hold", Accounts.Credits("p"), Accounts.Hold("h2"), Usd.FromMicros(400)), caps, default));
-        journal.RowKey = "entry";
-        journal.PartitionKey = "h2:release";
-        journal["Legs"] = """[["hold:h2","-400"],["credits:p","400"]]""";
+        var journal = (await entries.GetEntityAsync<Azure.Data.Tables.TableEntity>("h1:giveback", "entry")).Value;
+        journal.PartitionKey = "h2:giveback";
         journal["State"] = "pending";
         await entries.AddEntityAsync(journal);
         time.Advance(TimeSpan.FromMinutes(5));
@@ -240,8 +210,12 @@ public sealed class TableLedgerTests(AzuriteFixture azurite) : LedgerContract, I
         Assert.Equal(1, await ledger.RecoverAsync(TimeSpan.FromMinutes(1), default));
 
         Assert.Equal(1_000, (await ledger.BalanceAsync(Accounts.Credits("p"), default)).Micros);
-        Assert.Equal(0, (await ledger.BalanceAsync(Accounts.Hold("h2"), default)).Micros);
         Assert.Equal(0, (await ledger.CapUsedAsync("month", default)).Micros);
+        // Given back once: the call's release repeated gives nothing more.
+        Assert.NotEqual(PostResult.Posted, await ((ILedger)ledger).ReleaseHoldAsync("h2", LedgerEntry.Transfer("h2:release", "release", Accounts.Hold("h2"), Accounts.Credits("p"), Usd.FromMicros(400)), caps, default));
+        Assert.Equal(0, (await ledger.CapUsedAsync("month", default)).Micros);
+        Assert.Equal(PostResult.Posted, await ledger.PostAsync(LedgerEntry.Transfer("h3", "hold", Accounts.Credits("p"), Accounts.Hold("h3"), Usd.FromMicros(400)), caps, default));
+        Assert.Equal(400, (await ledger.CapUsedAsync("month", default)).Micros);
         Assert.All(await ledger.TrialBalanceAsync(default), a => Assert.Equal(a.PostedSum, a.Balance));
     }
 }

@@ -33,7 +33,7 @@ public sealed class LedgerBusyProblemTests
         Assert.Equal("application/problem+json", contended.Content.Headers.ContentType?.MediaType);
         var problem = await contended.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("ledger_busy", problem.GetProperty("code").GetString());
-        Assert.Contains("check the outcome", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("Check the outcome", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.DoesNotContain("p_secret", problem.ToString(), StringComparison.Ordinal); // the row's key stays inside
 
         // Any other 412 (a store's own conditional write) is not the ledger's and says nothing it cannot know.
