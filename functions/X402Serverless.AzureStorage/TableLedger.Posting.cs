@@ -14,7 +14,9 @@ namespace X402Serverless.AzureStorage;
 // from a failed changeset's status.
 public sealed partial class TableLedger
 {
-    private async Task<PostResult> ApplyAsync(LedgerEntry entry, IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken)
+    /// <param name="replayed">Recovery replaying a pending entry: a refusal then takes back every part of it still there,
+    /// as an earlier run may have applied parts this one did not reach.</param>
+    private async Task<PostResult> ApplyAsync(LedgerEntry entry, IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken, bool replayed = false)
     {
         var appliedCaps = new List<CapCheck>();
         foreach (var cap in caps)
@@ -22,7 +24,7 @@ public sealed partial class TableLedger
             var result = await ApplyCapAsync(cap, entry.Key, cancellationToken);
             if (result == Applied.Refused)
             {
-                await UndoAsync(entry.Key, [], appliedCaps, cancellationToken);
+                await RefuseAsync(entry.Key, replayed ? entry.Legs : [], replayed ? caps : appliedCaps, replayed, cancellationToken);
                 return PostResult.CapExceeded;
             }
             appliedCaps.Add(cap);
@@ -34,7 +36,7 @@ public sealed partial class TableLedger
             var result = await ApplyLegAsync(leg, entry, cancellationToken);
             if (result == Applied.Refused)
             {
-                await UndoAsync(entry.Key, appliedLegs, appliedCaps, cancellationToken);
+                await RefuseAsync(entry.Key, replayed ? entry.Legs : appliedLegs, appliedCaps, replayed, cancellationToken);
                 return PostResult.Insufficient;
             }
             appliedLegs.Add(leg);

@@ -22,7 +22,7 @@ public sealed partial class TableLedger
             .OrderByDescending(p => p.Sequence).Take(limit).ToList();
 
     public async Task<bool> EntryExistsAsync(string key, CancellationToken cancellationToken) =>
-        await _entries.FindAsync(key, EntryRow, cancellationToken) is not null;
+        await _entries.FindAsync(key, EntryRow, cancellationToken) is { } journal && Str(journal, "State") != Refused;
 
     public async Task<IReadOnlyList<Leg>?> EntryLegsAsync(string key, CancellationToken cancellationToken) =>
         await _entries.FindAsync(key, EntryRow, cancellationToken) is { } journal && Str(journal, "State") == Posted ? Legs(journal) : null;

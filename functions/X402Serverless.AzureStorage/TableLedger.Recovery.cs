@@ -16,12 +16,21 @@ public sealed partial class TableLedger
         var before = Time(time.GetUtcNow() - olderThan);
         var recovered = 0;
         List<Exception>? failed = null;
-        foreach (var pending in await _entries.ListAsync(TableClient.CreateQueryFilter($"State eq {Pending} and CreatedAt lt {before}"), 100, cancellationToken))
+        var filter = TableClient.CreateQueryFilter($"(State eq {Pending} or State eq {Refused}) and CreatedAt lt {before}");
+        foreach (var journal in await _entries.ListAsync(filter, 100, cancellationToken))
         {
-            // One entry still contended does not hold up the others; it stays pending for the next pass.
+            var (entry, caps) = (JournaledEntry(journal), JournaledCaps(journal));
+            // One entry still contended does not hold up the others; it stays as it is for the next pass.
             try
             {
-                await ApplyAsync(JournaledEntry(pending), JournaledCaps(pending), cancellationToken);
+                if (Str(journal, "State") == Refused)
+                {
+                    await UndoAsync(entry.Key, entry.Legs, caps, onlyPresent: true, cancellationToken); // a take-back cut short
+                }
+                else
+                {
+                    await ApplyAsync(entry, caps, cancellationToken, replayed: true);
+                }
                 recovered++;
             }
             catch (RequestFailedException e)
@@ -29,7 +38,17 @@ public sealed partial class TableLedger
                 (failed ??= []).Add(e);
             }
         }
-        return failed is null ? recovered : throw new AggregateException($"{failed.Count} pending ledger entries could not be finished now; {recovered} were.", failed);
+        return failed is null ? recovered : throw new AggregateException($"{failed.Count} ledger entries could not be finished now; {recovered} were.", failed);
+    }
+
+    /// <summary>
+    /// Marks the entry refused, then takes back its parts: should the take-back stop part way, recovery finishes it
+    /// rather than replaying the entry, which could then post what its caller was told was refused.
+    /// </summary>
+    private async Task RefuseAsync(string entryKey, IReadOnlyList<Leg> legs, IReadOnlyList<CapCheck> caps, bool onlyPresent, CancellationToken cancellationToken)
+    {
+        await SetStateAsync(entryKey, Refused, cancellationToken);
+        await UndoAsync(entryKey, legs, caps, onlyPresent, cancellationToken);
     }
 
     /// <summary>
@@ -83,13 +102,18 @@ public sealed partial class TableLedger
     }
 
     // Takes back applied legs and caps (each with its marker), then drops the journal entry so the key is free again.
-    // Should a take-back keep losing to other processes it throws, and the entry stays pending for RecoverAsync.
-    private async Task UndoAsync(string entryKey, IReadOnlyList<Leg> legs, IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken)
+    // Should a take-back keep losing to other processes it throws, and the entry stays for RecoverAsync.
+    // onlyPresent: parts that may never have been applied are looked for first, so no row is written for them.
+    private async Task UndoAsync(string entryKey, IReadOnlyList<Leg> legs, IReadOnlyList<CapCheck> caps, bool onlyPresent, CancellationToken cancellationToken)
     {
         foreach (var leg in legs)
         {
             await InTurnAsync<bool>(_accountTurns, leg.Account, async () =>
             {
+                if (onlyPresent && await _accounts.FindAsync(leg.Account, PostingRow(entryKey), cancellationToken) is null)
+                {
+                    return true; // not applied
+                }
                 var (balance, etag, floor) = await BalanceEntityAsync(leg.Account, cancellationToken);
                 try
                 {
@@ -114,6 +138,10 @@ public sealed partial class TableLedger
         {
             await InTurnAsync<bool>(_capTurns, cap.Key, async () =>
             {
+                if (onlyPresent && await _caps.FindAsync(cap.Key, CapMarkerRow(entryKey), cancellationToken) is null)
+                {
+                    return true; // not counted
+                }
                 if (await _caps.FindAsync(cap.Key, CounterRow, cancellationToken) is not { } counter)
                 {
                     return true;

@@ -27,6 +27,9 @@ internal static class TableLedgerEntities
     public const string Pending = "pending";
     public const string Posted = "posted";
 
+    /// <summary>Refused, its applied parts being taken back: recovery finishes the take-back and never posts it.</summary>
+    public const string Refused = "refused";
+
     /// <summary>The posting's row key is the entry key: a second insert of the same leg conflicts.</summary>
     public static string PostingRow(string entryKey) => PostingPrefix + entryKey;
 

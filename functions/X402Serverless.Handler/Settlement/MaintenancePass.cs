@@ -66,14 +66,30 @@ internal sealed partial class MaintenancePass(
     public Task<int> ReleaseOrphanedHoldsAsync(DateTimeOffset processStartedAt, CancellationToken cancellationToken) =>
         credits.ReleaseHeldBeforeAsync(processStartedAt, cancellationToken);
 
+    /// <summary>
+    /// Each step on its own: one that fails (a ledger entry still contended, a store briefly away) is logged and tried
+    /// again at the next pass, and keeps none of the others (stale holds returned, refunds finished) from running.
+    /// </summary>
     public async Task ReconcileAsync(CancellationToken cancellationToken)
     {
-        await topUps.ReconcileAsync(cancellationToken);
-        await ledger.RecoverAsync(TimeSpan.FromMinutes(1), cancellationToken);
-        await credits.ReleaseStaleAsync(StaleAfter, cancellationToken);
-        await inboxRefunds.RunAsync(cancellationToken);
-        await cardCheckouts.RunAsync(cancellationToken);
-        await webhookRetention.RunAsync(cancellationToken);
+        await StepAsync("USDC top-ups", topUps.ReconcileAsync, cancellationToken);
+        await StepAsync("ledger recovery", ct => ledger.RecoverAsync(TimeSpan.FromMinutes(1), ct), cancellationToken);
+        await StepAsync("stale holds", ct => credits.ReleaseStaleAsync(StaleAfter, ct), cancellationToken);
+        await StepAsync("inbox refunds", inboxRefunds.RunAsync, cancellationToken);
+        await StepAsync("card checkouts", cardCheckouts.RunAsync, cancellationToken);
+        await StepAsync("webhook retention", webhookRetention.RunAsync, cancellationToken);
+    }
+
+    private async Task StepAsync(string name, Func<CancellationToken, Task> step, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await step(cancellationToken);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            Log.StepFailed(logger, name, e);
+        }
     }
 
     /// <summary>Hands due jobs and unprocessed webhook events to the queue again (for deployments whose jobs run from a queue).</summary>
@@ -111,5 +127,8 @@ internal sealed partial class MaintenancePass(
 
         [LoggerMessage(28, LogLevel.Error, "Recovering payment {PaymentId} failed; it is retried at the next pass.")]
         public static partial void RecoveryFailed(ILogger logger, string paymentId, Exception exception);
+
+        [LoggerMessage(29, LogLevel.Error, "Maintenance step {Step} failed; it is tried again at the next pass, and the other steps ran.")]
+        public static partial void StepFailed(ILogger logger, string step, Exception exception);
     }
 }

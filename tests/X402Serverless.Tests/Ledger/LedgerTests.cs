@@ -184,6 +184,67 @@ public sealed class TableLedgerTests(AzuriteFixture azurite) : LedgerContract, I
     }
 
     [Fact]
+    public async Task An_entry_refused_on_replay_takes_back_what_an_earlier_cut_short_take_back_left()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var (entriesTable, capsTable) = (AzuriteFixture.UniqueTable("entries"), AzuriteFixture.UniqueTable("caps"));
+        var ledger = new TableLedger(azurite.Tables, time, entriesTable, AzuriteFixture.UniqueTable("accounts"), capsTable);
+        await ledger.InitializeAsync(default);
+        await ledger.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, Accounts.Credits("p"), Usd.FromMicros(1_000)), [], default);
+        // Cap "day" is full by another call; entry "e" (an earlier version's, still pending) was refused once, and its
+        // take-back died after giving "day" back, before "month": "month" still counts e's 10, with its marker.
+        Assert.Equal(PostResult.Posted, await ledger.PostAsync(LedgerEntry.Transfer("fill", "spend", Accounts.Credits("p"), Accounts.Earnings("o"), Usd.FromMicros(10)),
+            [new CapCheck("day", Usd.FromMicros(10), Usd.FromMicros(10))], default));
+        var caps = azurite.Tables.GetTableClient(capsTable);
+        await caps.AddEntityAsync(new Azure.Data.Tables.TableEntity("month", "counter") { ["Used"] = 10L });
+        await caps.AddEntityAsync(new Azure.Data.Tables.TableEntity("month", "a:e") { ["Amount"] = 10L });
+        await azurite.Tables.GetTableClient(entriesTable).AddEntityAsync(new Azure.Data.Tables.TableEntity("e", "entry")
+        {
+            ["Kind"] = "spend", ["State"] = "pending",
+            ["Legs"] = """[["credits:p","-10"],["earnings:o","10"]]""", ["Caps"] = """[["day","10","10"],["month","10","1000"]]""",
+            ["CreatedAt"] = DateTimeOffset.UnixEpoch.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+        });
+        time.Advance(TimeSpan.FromMinutes(5));
+
+        Assert.Equal(1, await ledger.RecoverAsync(TimeSpan.FromMinutes(1), default));
+
+        Assert.Equal(0, (await ledger.CapUsedAsync("month", default)).Micros); // was left at 10 for good
+        Assert.Equal(10, (await ledger.CapUsedAsync("day", default)).Micros);
+        Assert.Equal(990, (await ledger.BalanceAsync(Accounts.Credits("p"), default)).Micros);
+        Assert.False(await ledger.EntryExistsAsync("e", default));
+        Assert.All(await ledger.TrialBalanceAsync(default), a => Assert.Equal(a.PostedSum, a.Balance));
+    }
+
+    [Fact]
+    public async Task A_refused_entry_whose_take_back_was_cut_short_is_taken_back_by_recovery_and_never_posted()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var entriesTable = AzuriteFixture.UniqueTable("entries");
+        var ledger = new TableLedger(azurite.Tables, time, entriesTable, AzuriteFixture.UniqueTable("accounts"), AzuriteFixture.UniqueTable("caps"));
+        await ledger.InitializeAsync(default);
+        await ledger.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, Accounts.Credits("p"), Usd.FromMicros(1_000)), [], default);
+        IReadOnlyList<CapCheck> caps = [new CapCheck("month", Usd.FromMicros(300), Usd.FromMicros(1_000))];
+        // All of e's parts are in, and it was refused (a later leg of it could not be applied): its take-back died
+        // before taking back anything. Replayed, it would now post; it must go back instead.
+        Assert.Equal(PostResult.Posted, await ledger.PostAsync(LedgerEntry.Transfer("e", "spend", Accounts.Credits("p"), Accounts.Earnings("o"), Usd.FromMicros(300)), caps, default));
+        var entries = azurite.Tables.GetTableClient(entriesTable);
+        var journal = (await entries.GetEntityAsync<Azure.Data.Tables.TableEntity>("e", "entry")).Value;
+        journal["State"] = "refused";
+        await entries.UpdateEntityAsync(journal, Azure.ETag.All, Azure.Data.Tables.TableUpdateMode.Replace);
+        Assert.False(await ledger.EntryExistsAsync("e", default));
+        time.Advance(TimeSpan.FromMinutes(5));
+
+        Assert.Equal(1, await ledger.RecoverAsync(TimeSpan.FromMinutes(1), default));
+
+        Assert.Equal(1_000, (await ledger.BalanceAsync(Accounts.Credits("p"), default)).Micros);
+        Assert.Equal(0, (await ledger.BalanceAsync(Accounts.Earnings("o"), default)).Micros);
+        Assert.Equal(0, (await ledger.CapUsedAsync("month", default)).Micros);
+        Assert.Null(await ledger.EntryLegsAsync("e", default));
+        Assert.Equal(0, await ledger.RecoverAsync(TimeSpan.FromMinutes(1), default));
+        Assert.All(await ledger.TrialBalanceAsync(default), a => Assert.Equal(a.PostedSum, a.Balance));
+    }
+
+    [Fact]
     public async Task A_counter_give_back_cut_short_is_finished_by_recovery()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);

@@ -77,7 +77,17 @@ internal sealed class HookedLedger(ILedger inner) : ILedger
 
     public Task<IReadOnlyList<(string Account, Usd Balance, Usd PostedSum)>> TrialBalanceAsync(CancellationToken cancellationToken) => inner.TrialBalanceAsync(cancellationToken);
 
-    public Task<int> RecoverAsync(TimeSpan olderThan, CancellationToken cancellationToken) => inner.RecoverAsync(olderThan, cancellationToken);
+    /// <summary>Runs before recovery goes on to the store (it may throw, as a store that cannot finish an entry would).</summary>
+    public Func<Task>? BeforeRecover { get; init; }
+
+    public async Task<int> RecoverAsync(TimeSpan olderThan, CancellationToken cancellationToken)
+    {
+        if (BeforeRecover is { } before)
+        {
+            await before();
+        }
+        return await inner.RecoverAsync(olderThan, cancellationToken);
+    }
 
     public Task<Usd> TotalAsync(CancellationToken cancellationToken) => inner.TotalAsync(cancellationToken);
 }
