@@ -18,9 +18,19 @@ public sealed partial class TableLedger
     /// as an earlier run may have applied parts this one did not reach.</param>
     private async Task<PostResult> ApplyAsync(LedgerEntry entry, IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken, bool replayed = false)
     {
+        // A live run stops well before recovery may take the entry up (MinimumRecoveryAge), so the two never work on it at once.
+        var deadline = replayed ? DateTimeOffset.MaxValue : time.GetUtcNow() + LiveApplyLimit;
+        void WithinDeadline()
+        {
+            if (time.GetUtcNow() > deadline)
+            {
+                throw new RowContendedException($"Entry {entry.Key} took longer than {LiveApplyLimit} to apply; it stays journaled and recovery finishes it.");
+            }
+        }
         var appliedCaps = new List<CapCheck>();
         foreach (var cap in caps)
         {
+            WithinDeadline();
             var result = await ApplyCapAsync(cap, entry.Key, cancellationToken);
             if (result == Applied.Refused)
             {
@@ -33,6 +43,7 @@ public sealed partial class TableLedger
         // Debits first: a refused debit then has nothing credited to take back.
         foreach (var leg in entry.Legs.OrderBy(l => l.Amount))
         {
+            WithinDeadline();
             var result = await ApplyLegAsync(leg, entry, cancellationToken);
             if (result == Applied.Refused)
             {

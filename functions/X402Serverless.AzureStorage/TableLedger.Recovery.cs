@@ -13,7 +13,7 @@ public sealed partial class TableLedger
 {
     public async Task<int> RecoverAsync(TimeSpan olderThan, CancellationToken cancellationToken)
     {
-        var before = Time(time.GetUtcNow() - olderThan);
+        var before = Time(time.GetUtcNow() - (olderThan > MinimumRecoveryAge ? olderThan : MinimumRecoveryAge));
         var recovered = 0;
         List<Exception>? failed = null;
         var filter = TableClient.CreateQueryFilter($"(State eq {Pending} or State eq {Refused}) and CreatedAt lt {before}");
@@ -25,7 +25,7 @@ public sealed partial class TableLedger
             {
                 if (Str(journal, "State") == Refused)
                 {
-                    await UndoAsync(entry.Key, entry.Legs, caps, onlyPresent: true, cancellationToken); // a take-back cut short
+                    await UndoAsync(entry.Key, entry.Legs, caps, onlyPresent: true, cancellationToken, journal.ETag); // a take-back cut short
                 }
                 else
                 {
@@ -47,8 +47,9 @@ public sealed partial class TableLedger
     /// </summary>
     private async Task RefuseAsync(string entryKey, IReadOnlyList<Leg> legs, IReadOnlyList<CapCheck> caps, bool onlyPresent, CancellationToken cancellationToken)
     {
-        await SetStateAsync(entryKey, Refused, cancellationToken);
-        await UndoAsync(entryKey, legs, caps, onlyPresent, cancellationToken);
+        _ = cancellationToken; // decided: the take-back runs to its end even if the caller has gone
+        await SetStateAsync(entryKey, Refused, CancellationToken.None);
+        await UndoAsync(entryKey, legs, caps, onlyPresent, CancellationToken.None);
     }
 
     /// <summary>
@@ -104,7 +105,9 @@ public sealed partial class TableLedger
     // Takes back applied legs and caps (each with its marker), then drops the journal entry so the key is free again.
     // Should a take-back keep losing to other processes it throws, and the entry stays for RecoverAsync.
     // onlyPresent: parts that may never have been applied are looked for first, so no row is written for them.
-    private async Task UndoAsync(string entryKey, IReadOnlyList<Leg> legs, IReadOnlyList<CapCheck> caps, bool onlyPresent, CancellationToken cancellationToken)
+    // journal: the journal row's ETag as the undoer read it, so a row written anew under the key since is not dropped.
+    private async Task UndoAsync(string entryKey, IReadOnlyList<Leg> legs, IReadOnlyList<CapCheck> caps, bool onlyPresent, CancellationToken cancellationToken,
+        ETag journal = default)
     {
         foreach (var leg in legs)
         {
@@ -165,6 +168,13 @@ public sealed partial class TableLedger
                 }
             }, cancellationToken);
         }
-        await _entries.DeleteEntityAsync(entryKey, EntryRow, ETag.All, cancellationToken);
+        try
+        {
+            await _entries.DeleteEntityAsync(entryKey, EntryRow, journal == default ? ETag.All : journal, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.IsPreconditionFailed())
+        {
+            // the key was posted anew meanwhile: that row is not this take-back's
+        }
     }
 }

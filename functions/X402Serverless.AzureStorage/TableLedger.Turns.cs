@@ -28,7 +28,7 @@ public sealed partial class TableLedger
             }
             if (attempt == MaxAttempts)
             {
-                throw new RowContendedException(key, MaxAttempts);
+                throw new RowContendedException($"Row {key} kept changing under every write for {MaxAttempts} tries; the last try changed nothing.");
             }
             await BackOffAsync(attempt, cancellationToken);
         }

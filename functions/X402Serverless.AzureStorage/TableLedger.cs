@@ -4,6 +4,7 @@ using X402Serverless.AzureStorage.Tables;
 using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Ports;
 using static X402Serverless.AzureStorage.TableLedgerEntities;
+using static X402Serverless.AzureStorage.Tables.EntityFields;
 
 namespace X402Serverless.AzureStorage;
 
@@ -27,6 +28,12 @@ public sealed partial class TableLedger(TableServiceClient service, TimeProvider
     private readonly RowGates _accountTurns = new();
     private readonly RowGates _capTurns = new();
 
+    /// <summary>How long a live run may apply an entry; past it the entry is left to recovery.</summary>
+    public static readonly TimeSpan LiveApplyLimit = TimeSpan.FromMinutes(2);
+
+    /// <summary>How old a journaled entry must be, whatever the caller asks, before recovery takes it up: past any live run.</summary>
+    private static readonly TimeSpan MinimumRecoveryAge = LiveApplyLimit + TimeSpan.FromMinutes(1);
+
     private enum Applied
     {
         Done,
@@ -47,15 +54,25 @@ public sealed partial class TableLedger(TableServiceClient service, TimeProvider
         {
             throw new ArgumentException($"Entry {entry.Key} does not balance.", nameof(entry));
         }
-        try
+        for (var attempt = 0; ; attempt++)
         {
-            await _entries.AddEntityAsync(Journal(entry, caps, time.GetUtcNow()), cancellationToken);
+            try
+            {
+                await _entries.AddEntityAsync(Journal(entry, caps, time.GetUtcNow()), cancellationToken);
+            }
+            catch (RequestFailedException e) when (e.IsConflict())
+            {
+                // A refused entry whose take-back was cut short still has its journal row: the take-back is finished and
+                // the entry posted anew, as if nothing were left of it, rather than answered Duplicate for what never posted.
+                if (attempt == 0 && await _entries.FindAsync(entry.Key, EntryRow, cancellationToken) is { } journal && Str(journal, "State") == Refused)
+                {
+                    await UndoAsync(entry.Key, Legs(journal), JournaledCaps(journal), onlyPresent: true, CancellationToken.None, journal.ETag);
+                    continue;
+                }
+                return PostResult.Duplicate;
+            }
+            return await ApplyAsync(entry, caps, cancellationToken);
         }
-        catch (RequestFailedException e) when (e.IsConflict())
-        {
-            return PostResult.Duplicate;
-        }
-        return await ApplyAsync(entry, caps, cancellationToken);
     }
 
     public async Task<(int Index, PostResult Result)> PostFirstAsync(IReadOnlyList<(LedgerEntry Entry, IReadOnlyList<CapCheck> Caps)> options, CancellationToken cancellationToken)

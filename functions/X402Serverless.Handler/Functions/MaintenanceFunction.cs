@@ -8,10 +8,15 @@ internal static class MaintenanceFunction
     public static void Map(IEndpointRouteBuilder app) => app.MapPost("/Maintenance", async (HttpContext http, MaintenancePass maintenance, Health.LinkHealthProber health, OutboundWebhooks.WebhookDeliveryWorker webhooks) =>
     {
         var recovered = await maintenance.RecoverStaleAsync(http.RequestAborted);
-        await maintenance.ReconcileAsync(http.RequestAborted);
+        var failed = await maintenance.ReconcileAsync(http.RequestAborted);
         var redispatched = await maintenance.RedispatchAsync(http.RequestAborted);
         var probed = await health.RunAsync(http.RequestAborted);
         var webhookDeliveries = await webhooks.RunDueAsync(http.RequestAborted);
+        if (failed.Count > 0)
+        {
+            // Every step ran; the invocation still fails, so the host records it and its alerts fire.
+            throw new InvalidOperationException($"Maintenance steps failed (logged above): {string.Join(", ", failed)}.");
+        }
         return Results.Json(new Dictionary<string, object?>
         {
             ["Outputs"] = new Dictionary<string, object?>(),

@@ -70,26 +70,29 @@ internal sealed partial class MaintenancePass(
     /// Each step on its own: one that fails (a ledger entry still contended, a store briefly away) is logged and tried
     /// again at the next pass, and keeps none of the others (stale holds returned, refunds finished) from running.
     /// </summary>
-    public async Task ReconcileAsync(CancellationToken cancellationToken)
+    /// <returns>The steps that failed (none: all ran).</returns>
+    public async Task<IReadOnlyList<string>> ReconcileAsync(CancellationToken cancellationToken)
     {
-        await StepAsync("USDC top-ups", topUps.ReconcileAsync, cancellationToken);
-        await StepAsync("ledger recovery", ct => ledger.RecoverAsync(TimeSpan.FromMinutes(1), ct), cancellationToken);
-        await StepAsync("stale holds", ct => credits.ReleaseStaleAsync(StaleAfter, ct), cancellationToken);
-        await StepAsync("inbox refunds", inboxRefunds.RunAsync, cancellationToken);
-        await StepAsync("card checkouts", cardCheckouts.RunAsync, cancellationToken);
-        await StepAsync("webhook retention", webhookRetention.RunAsync, cancellationToken);
-    }
-
-    private async Task StepAsync(string name, Func<CancellationToken, Task> step, CancellationToken cancellationToken)
-    {
-        try
+        var failed = new List<string>();
+        async Task StepAsync(string name, Func<CancellationToken, Task> step)
         {
-            await step(cancellationToken);
+            try
+            {
+                await step(cancellationToken);
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                Log.StepFailed(logger, name, e);
+                failed.Add(name);
+            }
         }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
-        {
-            Log.StepFailed(logger, name, e);
-        }
+        await StepAsync("USDC top-ups", topUps.ReconcileAsync);
+        await StepAsync("ledger recovery", ct => ledger.RecoverAsync(TimeSpan.FromMinutes(1), ct));
+        await StepAsync("stale holds", ct => credits.ReleaseStaleAsync(StaleAfter, ct));
+        await StepAsync("inbox refunds", inboxRefunds.RunAsync);
+        await StepAsync("card checkouts", cardCheckouts.RunAsync);
+        await StepAsync("webhook retention", webhookRetention.RunAsync);
+        return failed;
     }
 
     /// <summary>Hands due jobs and unprocessed webhook events to the queue again (for deployments whose jobs run from a queue).</summary>

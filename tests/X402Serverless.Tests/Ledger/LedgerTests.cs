@@ -245,6 +245,31 @@ public sealed class TableLedgerTests(AzuriteFixture azurite) : LedgerContract, I
     }
 
     [Fact]
+    public async Task An_entry_posted_again_after_a_refusal_whose_take_back_was_cut_short_posts_once_and_is_not_a_duplicate()
+    {
+        var entriesTable = AzuriteFixture.UniqueTable("entries");
+        var ledger = new TableLedger(azurite.Tables, TimeProvider.System, entriesTable, AzuriteFixture.UniqueTable("accounts"), AzuriteFixture.UniqueTable("caps"));
+        await ledger.InitializeAsync(default);
+        await ledger.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, Accounts.Credits("p"), Usd.FromMicros(1_000)), [], default);
+        IReadOnlyList<CapCheck> caps = [new CapCheck("month", Usd.FromMicros(300), Usd.FromMicros(1_000))];
+        var entry = LedgerEntry.Transfer("e", "spend", Accounts.Credits("p"), Accounts.Earnings("o"), Usd.FromMicros(300));
+        // e was refused with its parts in, and its take-back died at once: only its journal row says so.
+        Assert.Equal(PostResult.Posted, await ledger.PostAsync(entry, caps, default));
+        var entries = azurite.Tables.GetTableClient(entriesTable);
+        var journal = (await entries.GetEntityAsync<Azure.Data.Tables.TableEntity>("e", "entry")).Value;
+        journal["State"] = "refused";
+        await entries.UpdateEntityAsync(journal, Azure.ETag.All, Azure.Data.Tables.TableUpdateMode.Replace);
+
+        // The caller posts it again (the same key): the take-back is finished and the entry posts, once.
+        Assert.Equal(PostResult.Posted, await ledger.PostAsync(entry, caps, default));
+        Assert.Equal(PostResult.Duplicate, await ledger.PostAsync(entry, caps, default));
+        Assert.Equal(700, (await ledger.BalanceAsync(Accounts.Credits("p"), default)).Micros);
+        Assert.Equal(300, (await ledger.BalanceAsync(Accounts.Earnings("o"), default)).Micros);
+        Assert.Equal(300, (await ledger.CapUsedAsync("month", default)).Micros);
+        Assert.All(await ledger.TrialBalanceAsync(default), a => Assert.Equal(a.PostedSum, a.Balance));
+    }
+
+    [Fact]
     public async Task A_counter_give_back_cut_short_is_finished_by_recovery()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);

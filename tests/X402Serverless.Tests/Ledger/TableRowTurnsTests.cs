@@ -97,13 +97,39 @@ public sealed class TableRowTurnsTests(AzuriteFixture azurite) : IClassFixture<A
         Assert.Equal(-400, (await ledger.BalanceAsync(credits, default)).Micros);
     }
 
+    [Fact]
+    public async Task An_entry_that_takes_longer_than_a_live_run_may_is_left_to_recovery_which_finishes_it()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var slow = new SlowBalanceWrites(clock);
+        var ledger = await LedgerAsync(slow, AzuriteFixture.UniqueTable("caps"), time: clock);
+        var credits = Accounts.Credits("p");
+        Assert.Equal(PostResult.Posted, await ledger.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, credits, Usd.FromMicros(1_000)), [], default));
+
+        // The payer's debit lands, then the clock passes the live run's limit before the credit: the run stops there
+        // (a recoverer may take the entry up after that, and the two must never work on it at once).
+        slow.Arm();
+        var stopped = await Assert.ThrowsAsync<RowContendedException>(() =>
+            ledger.PostAsync(LedgerEntry.Transfer("spend", "spend", credits, Accounts.Earnings("o"), Usd.FromMicros(300)), [], default));
+        Assert.Contains("recovery finishes it", stopped.Message, StringComparison.Ordinal);
+        Assert.Equal(700, (await ledger.BalanceAsync(credits, default)).Micros);
+        Assert.Equal(0, (await ledger.BalanceAsync(Accounts.Earnings("o"), default)).Micros);
+
+        // Recovery does not take it up before the live run's limit has long passed, whatever age it is asked for.
+        Assert.Equal(0, await ledger.RecoverAsync(TimeSpan.FromSeconds(1), default));
+        clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(1, await ledger.RecoverAsync(TimeSpan.FromSeconds(1), default));
+        Assert.Equal(300, (await ledger.BalanceAsync(Accounts.Earnings("o"), default)).Micros);
+        Assert.All(await ledger.TrialBalanceAsync(default), a => Assert.Equal(a.PostedSum, a.Balance));
+    }
+
     /// <summary>A ledger on fresh tables whose every request passes through <paramref name="policy"/>.</summary>
-    private async Task<TableLedger> LedgerAsync(HttpPipelinePolicy policy, string capsTable, string? accountsTable = null)
+    private async Task<TableLedger> LedgerAsync(HttpPipelinePolicy policy, string capsTable, string? accountsTable = null, TimeProvider? time = null)
     {
         var options = new TableClientOptions();
         options.AddPolicy(policy, HttpPipelinePosition.PerRetry);
         var tables = new TableServiceClient(new Uri(azurite.Endpoint), new TableSharedKeyCredential(TableStorage.EmulatorAccount, AzuriteFixture.AccountKey), options);
-        var ledger = new TableLedger(tables, new FakeTimeProvider(DateTimeOffset.UnixEpoch), AzuriteFixture.UniqueTable("entries"), accountsTable ?? AzuriteFixture.UniqueTable("accounts"), capsTable);
+        var ledger = new TableLedger(tables, time ?? new FakeTimeProvider(DateTimeOffset.UnixEpoch), AzuriteFixture.UniqueTable("entries"), accountsTable ?? AzuriteFixture.UniqueTable("accounts"), capsTable);
         await ledger.InitializeAsync(default);
         return ledger;
     }
@@ -126,6 +152,22 @@ public sealed class TableRowTurnsTests(AzuriteFixture azurite) : IClassFixture<A
             {
                 message.Request.Headers.SetValue("If-Match", "W/\"datetime'2000-01-01T00%3A00%3A00.0000000Z'\"");
                 Interlocked.Increment(ref _failed);
+            }
+        }
+    }
+
+    /// <summary>Once armed, moves the clock three minutes on after the next entity group transaction (a leg applied).</summary>
+    private sealed class SlowBalanceWrites(FakeTimeProvider clock) : HttpPipelineSynchronousPolicy
+    {
+        private int _armed;
+
+        public void Arm() => Volatile.Write(ref _armed, 1);
+
+        public override void OnReceivedResponse(HttpMessage message)
+        {
+            if (message.Request.Uri.Path.EndsWith("$batch", StringComparison.Ordinal) && Interlocked.Exchange(ref _armed, 0) == 1)
+            {
+                clock.Advance(TimeSpan.FromMinutes(3));
             }
         }
     }

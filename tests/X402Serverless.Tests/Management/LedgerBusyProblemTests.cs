@@ -21,7 +21,7 @@ public sealed class LedgerBusyProblemTests
         var (app, url) = await LoopbackApp.StartAsync(app =>
         {
             app.UseExceptionHandler();
-            app.MapGet("/contended", IResult () => throw new RowContendedException("credits:p_secret", 50));
+            app.MapGet("/contended", IResult () => throw new RowContendedException("Row credits:p_secret kept changing under every write for 50 tries; the last try changed nothing."));
             app.MapGet("/other-412", IResult () => throw new Azure.RequestFailedException(412, "Precondition failed.", "UpdateConditionNotSatisfied", null));
             app.MapGet("/missing", IResult () => throw new Azure.RequestFailedException(404, "Not found.", "ResourceNotFound", null));
         }, services: s => s.AddGatewayProblems());

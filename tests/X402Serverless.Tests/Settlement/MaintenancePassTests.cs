@@ -42,7 +42,7 @@ public sealed class MaintenancePassTests
         // The call that held died: past the stale age, the sweep gives its money back.
         clock.Advance(TimeSpan.FromHours(1));
 
-        await gateway.Services.GetRequiredService<MaintenancePass>().ReconcileAsync(default);
+        Assert.Equal(["ledger recovery"], await gateway.Services.GetRequiredService<MaintenancePass>().ReconcileAsync(default));
 
         Assert.Equal(1_000, (await ledger.BalanceAsync(credits, default)).Micros);
         Assert.Contains(gateway.Logs.Entries, e => e.Message.Contains("Maintenance step ledger recovery failed", StringComparison.Ordinal));
@@ -50,7 +50,7 @@ public sealed class MaintenancePassTests
         // Recovery that works again runs at the next pass, and nothing fails then.
         Volatile.Write(ref failing, 0);
         var logged = gateway.Logs.Entries.Count(e => e.Message.Contains("Maintenance step", StringComparison.Ordinal));
-        await gateway.Services.GetRequiredService<MaintenancePass>().ReconcileAsync(default);
+        Assert.Empty(await gateway.Services.GetRequiredService<MaintenancePass>().ReconcileAsync(default));
         Assert.Equal(logged, gateway.Logs.Entries.Count(e => e.Message.Contains("Maintenance step", StringComparison.Ordinal)));
     }
 }
