@@ -14,47 +14,55 @@ namespace X402Serverless.AzureStorage;
 // from a failed changeset's status.
 public sealed partial class TableLedger
 {
-    /// <param name="replayed">Recovery replaying a pending entry: a refusal then takes back every part of it still there,
-    /// as an earlier run may have applied parts this one did not reach.</param>
-    private async Task<PostResult> ApplyAsync(LedgerEntry entry, IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken, bool replayed = false)
+    /// <param name="journaledAt">When a live run journaled the entry; null for recovery replaying it, where a refusal then
+    /// takes back every part still there, as an earlier run may have applied parts this one did not reach.</param>
+    private async Task<PostResult> ApplyAsync(LedgerEntry entry, IReadOnlyList<CapCheck> caps, DateTimeOffset? journaledAt, CancellationToken cancellationToken)
     {
-        // A live run stops well before recovery may take the entry up (MinimumRecoveryAge), so the two never work on it at once.
-        var deadline = replayed ? DateTimeOffset.MaxValue : time.GetUtcNow() + LiveApplyLimit;
-        void WithinDeadline()
+        var replayed = journaledAt is null;
+        // A live run sends nothing past LiveApplyLimit from its journal's time, refusal's take-back included, and recovery
+        // takes up no entry younger than MinimumRecoveryAge: the two never work on one entry at once.
+        using var limit = replayed ? null : new CancellationTokenSource(Clamp(journaledAt!.Value + LiveApplyLimit - time.GetUtcNow()), time);
+        using var linked = limit is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
+        var token = linked?.Token ?? cancellationToken;
+        // Once refused, the take-back runs on even if the caller has gone; only the limit stops it (recovery then finishes it).
+        var refusal = limit?.Token ?? cancellationToken;
+        try
         {
-            if (time.GetUtcNow() > deadline)
+            var appliedCaps = new List<CapCheck>();
+            foreach (var cap in caps)
             {
-                throw new RowContendedException($"Entry {entry.Key} took longer than {LiveApplyLimit} to apply; it stays journaled and recovery finishes it.");
+                token.ThrowIfCancellationRequested();
+                var result = await ApplyCapAsync(cap, entry.Key, token);
+                if (result == Applied.Refused)
+                {
+                    await RefuseAsync(entry.Key, replayed ? entry.Legs : [], replayed ? caps : appliedCaps, replayed, refusal);
+                    return PostResult.CapExceeded;
+                }
+                appliedCaps.Add(cap);
             }
+            var appliedLegs = new List<Leg>();
+            // Debits first: a refused debit then has nothing credited to take back.
+            foreach (var leg in entry.Legs.OrderBy(l => l.Amount))
+            {
+                token.ThrowIfCancellationRequested();
+                var result = await ApplyLegAsync(leg, entry, token);
+                if (result == Applied.Refused)
+                {
+                    await RefuseAsync(entry.Key, replayed ? entry.Legs : appliedLegs, appliedCaps, replayed, refusal);
+                    return PostResult.Insufficient;
+                }
+                appliedLegs.Add(leg);
+            }
+            await SetStateAsync(entry.Key, Posted, token);
+            return PostResult.Posted;
         }
-        var appliedCaps = new List<CapCheck>();
-        foreach (var cap in caps)
+        catch (OperationCanceledException) when (limit is { IsCancellationRequested: true } && !cancellationToken.IsCancellationRequested)
         {
-            WithinDeadline();
-            var result = await ApplyCapAsync(cap, entry.Key, cancellationToken);
-            if (result == Applied.Refused)
-            {
-                await RefuseAsync(entry.Key, replayed ? entry.Legs : [], replayed ? caps : appliedCaps, replayed, cancellationToken);
-                return PostResult.CapExceeded;
-            }
-            appliedCaps.Add(cap);
+            throw new RowContendedException($"Entry {entry.Key} took longer than {LiveApplyLimit} to apply; it stays journaled and recovery finishes it.");
         }
-        var appliedLegs = new List<Leg>();
-        // Debits first: a refused debit then has nothing credited to take back.
-        foreach (var leg in entry.Legs.OrderBy(l => l.Amount))
-        {
-            WithinDeadline();
-            var result = await ApplyLegAsync(leg, entry, cancellationToken);
-            if (result == Applied.Refused)
-            {
-                await RefuseAsync(entry.Key, replayed ? entry.Legs : appliedLegs, appliedCaps, replayed, cancellationToken);
-                return PostResult.Insufficient;
-            }
-            appliedLegs.Add(leg);
-        }
-        await SetStateAsync(entry.Key, Posted, cancellationToken);
-        return PostResult.Posted;
     }
+
+    private static TimeSpan Clamp(TimeSpan left) => left > TimeSpan.Zero ? left : TimeSpan.Zero;
 
     private async Task<Applied> ApplyLegAsync(Leg leg, LedgerEntry entry, CancellationToken cancellationToken)
     {

@@ -29,7 +29,7 @@ public sealed partial class TableLedger
                 }
                 else
                 {
-                    await ApplyAsync(entry, caps, cancellationToken, replayed: true);
+                    await ApplyAsync(entry, caps, journaledAt: null, cancellationToken);
                 }
                 recovered++;
             }
@@ -47,9 +47,8 @@ public sealed partial class TableLedger
     /// </summary>
     private async Task RefuseAsync(string entryKey, IReadOnlyList<Leg> legs, IReadOnlyList<CapCheck> caps, bool onlyPresent, CancellationToken cancellationToken)
     {
-        _ = cancellationToken; // decided: the take-back runs to its end even if the caller has gone
-        await SetStateAsync(entryKey, Refused, CancellationToken.None);
-        await UndoAsync(entryKey, legs, caps, onlyPresent, CancellationToken.None);
+        await SetStateAsync(entryKey, Refused, cancellationToken);
+        await UndoAsync(entryKey, legs, caps, onlyPresent, cancellationToken);
     }
 
     /// <summary>
@@ -65,15 +64,16 @@ public sealed partial class TableLedger
         {
             var entry = new LedgerEntry(holdId + ":giveback", "giveback", []);
             IReadOnlyList<CapCheck> caps = [.. givenBack.Select(c => c with { Amount = -c.Amount })];
+            var journaledAt = time.GetUtcNow();
             try
             {
-                await _entries.AddEntityAsync(Journal(entry, caps, time.GetUtcNow()), cancellationToken);
+                await _entries.AddEntityAsync(Journal(entry, caps, journaledAt), cancellationToken);
             }
             catch (RequestFailedException e) when (e.IsConflict())
             {
                 return result; // given back already
             }
-            await ApplyAsync(entry, caps, cancellationToken);
+            await ApplyAsync(entry, caps, journaledAt, cancellationToken);
         }
         return result;
     }

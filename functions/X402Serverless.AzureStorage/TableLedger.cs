@@ -54,25 +54,22 @@ public sealed partial class TableLedger(TableServiceClient service, TimeProvider
         {
             throw new ArgumentException($"Entry {entry.Key} does not balance.", nameof(entry));
         }
-        for (var attempt = 0; ; attempt++)
+        var journaledAt = time.GetUtcNow();
+        try
         {
-            try
-            {
-                await _entries.AddEntityAsync(Journal(entry, caps, time.GetUtcNow()), cancellationToken);
-            }
-            catch (RequestFailedException e) when (e.IsConflict())
-            {
-                // A refused entry whose take-back was cut short still has its journal row: the take-back is finished and
-                // the entry posted anew, as if nothing were left of it, rather than answered Duplicate for what never posted.
-                if (attempt == 0 && await _entries.FindAsync(entry.Key, EntryRow, cancellationToken) is { } journal && Str(journal, "State") == Refused)
-                {
-                    await UndoAsync(entry.Key, Legs(journal), JournaledCaps(journal), onlyPresent: true, CancellationToken.None, journal.ETag);
-                    continue;
-                }
-                return PostResult.Duplicate;
-            }
-            return await ApplyAsync(entry, caps, cancellationToken);
+            await _entries.AddEntityAsync(Journal(entry, caps, journaledAt), cancellationToken);
         }
+        catch (RequestFailedException e) when (e.IsConflict())
+        {
+            // A refused entry's journal row stays until its take-back is done (by recovery, if it was cut short): its key
+            // is not free yet. The caller hears "not now", not Duplicate for what never posted.
+            if (await _entries.FindAsync(entry.Key, EntryRow, cancellationToken) is { } journal && Str(journal, "State") == Refused)
+            {
+                throw new RowContendedException($"Entry {entry.Key} was refused and is still being taken back; post it again in a few minutes.");
+            }
+            return PostResult.Duplicate;
+        }
+        return await ApplyAsync(entry, caps, journaledAt, cancellationToken);
     }
 
     public async Task<(int Index, PostResult Result)> PostFirstAsync(IReadOnlyList<(LedgerEntry Entry, IReadOnlyList<CapCheck> Caps)> options, CancellationToken cancellationToken)

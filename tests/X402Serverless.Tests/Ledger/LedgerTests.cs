@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using X402Serverless.AzureStorage;
+using X402Serverless.AzureStorage.Tables;
 using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Ports;
 using X402Serverless.Sqlite;
@@ -245,10 +246,11 @@ public sealed class TableLedgerTests(AzuriteFixture azurite) : LedgerContract, I
     }
 
     [Fact]
-    public async Task An_entry_posted_again_after_a_refusal_whose_take_back_was_cut_short_posts_once_and_is_not_a_duplicate()
+    public async Task A_post_under_the_key_of_a_refused_entry_still_being_taken_back_is_told_not_now_then_posts_once()
     {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
         var entriesTable = AzuriteFixture.UniqueTable("entries");
-        var ledger = new TableLedger(azurite.Tables, TimeProvider.System, entriesTable, AzuriteFixture.UniqueTable("accounts"), AzuriteFixture.UniqueTable("caps"));
+        var ledger = new TableLedger(azurite.Tables, time, entriesTable, AzuriteFixture.UniqueTable("accounts"), AzuriteFixture.UniqueTable("caps"));
         await ledger.InitializeAsync(default);
         await ledger.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, Accounts.Credits("p"), Usd.FromMicros(1_000)), [], default);
         IReadOnlyList<CapCheck> caps = [new CapCheck("month", Usd.FromMicros(300), Usd.FromMicros(1_000))];
@@ -260,7 +262,15 @@ public sealed class TableLedgerTests(AzuriteFixture azurite) : LedgerContract, I
         journal["State"] = "refused";
         await entries.UpdateEntityAsync(journal, Azure.ETag.All, Azure.Data.Tables.TableUpdateMode.Replace);
 
-        // The caller posts it again (the same key): the take-back is finished and the entry posts, once.
+        // Posted again under its key meanwhile: "not now" (never Duplicate for what did not post), nothing touched.
+        await Assert.ThrowsAsync<RowContendedException>(() => ledger.PostAsync(entry, caps, default));
+        Assert.Equal(700, (await ledger.BalanceAsync(Accounts.Credits("p"), default)).Micros);
+
+        // Recovery finishes the take-back; then the same post goes through, once.
+        time.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(1, await ledger.RecoverAsync(TimeSpan.FromMinutes(1), default));
+        Assert.Equal(1_000, (await ledger.BalanceAsync(Accounts.Credits("p"), default)).Micros);
+        Assert.Equal(0, (await ledger.CapUsedAsync("month", default)).Micros);
         Assert.Equal(PostResult.Posted, await ledger.PostAsync(entry, caps, default));
         Assert.Equal(PostResult.Duplicate, await ledger.PostAsync(entry, caps, default));
         Assert.Equal(700, (await ledger.BalanceAsync(Accounts.Credits("p"), default)).Micros);
