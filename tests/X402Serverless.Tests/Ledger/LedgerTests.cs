@@ -137,16 +137,23 @@ public sealed class TableLedgerTests(AzuriteFixture azurite) : LedgerContract, I
         return ledger;
     }
 
+    /// <summary>A ledger on fresh tables with a clock of its own, the payer's credits funded with 1,000; its journal and counter tables.</summary>
+    private async Task<(TableLedger Ledger, FakeTimeProvider Time, Azure.Data.Tables.TableClient Journals, Azure.Data.Tables.TableClient Counters)> FundedAsync()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var (entriesTable, capsTable) = (AzuriteFixture.UniqueTable("entries"), AzuriteFixture.UniqueTable("caps"));
+        var ledger = new TableLedger(azurite.Tables, time, entriesTable, AzuriteFixture.UniqueTable("accounts"), capsTable);
+        await ledger.InitializeAsync(default);
+        Assert.Equal(PostResult.Posted, await ledger.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, Accounts.Credits("p"), Usd.FromMicros(1_000)), [], default));
+        return (ledger, time, azurite.Tables.GetTableClient(entriesTable), azurite.Tables.GetTableClient(capsTable));
+    }
+
     [Fact]
     public async Task An_entry_left_half_applied_by_a_crash_is_finished_by_recovery()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
-        var entriesTable = AzuriteFixture.UniqueTable("entries");
-        var ledger = new TableLedger(azurite.Tables, time, entriesTable, AzuriteFixture.UniqueTable("accounts"), AzuriteFixture.UniqueTable("caps"));
-        await ledger.InitializeAsync(default);
-        await ledger.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, Accounts.Credits("p"), Usd.FromMicros(1_000)), [], default);
+        var (ledger, time, journals, counters) = await FundedAsync();
         // Simulate a writer that journaled an entry and died before applying it.
-        await azurite.Tables.GetTableClient(entriesTable).AddEntityAsync(new Azure.Data.Tables.TableEntity("crashed", "entry")
+        await journals.AddEntityAsync(new Azure.Data.Tables.TableEntity("crashed", "entry")
         {
             ["Kind"] = "hold", ["State"] = "pending",
             ["Legs"] = """[["credits:p","-400"],["hold:crashed","400"]]""", ["Caps"] = "[]", ["CreatedAt"] = DateTimeOffset.UnixEpoch.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
@@ -163,17 +170,12 @@ public sealed class TableLedgerTests(AzuriteFixture azurite) : LedgerContract, I
     [Fact]
     public async Task A_hold_whose_legs_all_landed_before_a_crash_is_finished_by_recovery_without_crediting_it_twice()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
-        var entriesTable = AzuriteFixture.UniqueTable("entries");
-        var ledger = new TableLedger(azurite.Tables, time, entriesTable, AzuriteFixture.UniqueTable("accounts"), AzuriteFixture.UniqueTable("caps"));
-        await ledger.InitializeAsync(default);
-        await ledger.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, Accounts.Credits("p"), Usd.FromMicros(1_000)), [], default);
+        var (ledger, time, journals, counters) = await FundedAsync();
         Assert.Equal(PostResult.Posted, await ledger.PostAsync(LedgerEntry.Transfer("h1", "hold", Accounts.Credits("p"), Accounts.Hold("h1"), Usd.FromMicros(400)), [], default));
         // The writer died after both legs, before marking the entry posted: the hold's account, created with its leg, is there.
-        var entries = azurite.Tables.GetTableClient(entriesTable);
-        var journal = (await entries.GetEntityAsync<Azure.Data.Tables.TableEntity>("h1", "entry")).Value;
+        var journal = (await journals.GetEntityAsync<Azure.Data.Tables.TableEntity>("h1", "entry")).Value;
         journal["State"] = "pending";
-        await entries.UpdateEntityAsync(journal, Azure.ETag.All, Azure.Data.Tables.TableUpdateMode.Replace);
+        await journals.UpdateEntityAsync(journal, Azure.ETag.All, Azure.Data.Tables.TableUpdateMode.Replace);
         time.Advance(TimeSpan.FromMinutes(5));
 
         Assert.Equal(1, await ledger.RecoverAsync(TimeSpan.FromMinutes(1), default));
@@ -187,19 +189,14 @@ public sealed class TableLedgerTests(AzuriteFixture azurite) : LedgerContract, I
     [Fact]
     public async Task An_entry_refused_on_replay_takes_back_what_an_earlier_cut_short_take_back_left()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
-        var (entriesTable, capsTable) = (AzuriteFixture.UniqueTable("entries"), AzuriteFixture.UniqueTable("caps"));
-        var ledger = new TableLedger(azurite.Tables, time, entriesTable, AzuriteFixture.UniqueTable("accounts"), capsTable);
-        await ledger.InitializeAsync(default);
-        await ledger.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, Accounts.Credits("p"), Usd.FromMicros(1_000)), [], default);
+        var (ledger, time, journals, counters) = await FundedAsync();
         // Cap "day" is full by another call; entry "e" (an earlier version's, still pending) was refused once, and its
         // take-back died after giving "day" back, before "month": "month" still counts e's 10, with its marker.
         Assert.Equal(PostResult.Posted, await ledger.PostAsync(LedgerEntry.Transfer("fill", "spend", Accounts.Credits("p"), Accounts.Earnings("o"), Usd.FromMicros(10)),
             [new CapCheck("day", Usd.FromMicros(10), Usd.FromMicros(10))], default));
-        var caps = azurite.Tables.GetTableClient(capsTable);
-        await caps.AddEntityAsync(new Azure.Data.Tables.TableEntity("month", "counter") { ["Used"] = 10L });
-        await caps.AddEntityAsync(new Azure.Data.Tables.TableEntity("month", "a:e") { ["Amount"] = 10L });
-        await azurite.Tables.GetTableClient(entriesTable).AddEntityAsync(new Azure.Data.Tables.TableEntity("e", "entry")
+        await counters.AddEntityAsync(new Azure.Data.Tables.TableEntity("month", "counter") { ["Used"] = 10L });
+        await counters.AddEntityAsync(new Azure.Data.Tables.TableEntity("month", "a:e") { ["Amount"] = 10L });
+        await journals.AddEntityAsync(new Azure.Data.Tables.TableEntity("e", "entry")
         {
             ["Kind"] = "spend", ["State"] = "pending",
             ["Legs"] = """[["credits:p","-10"],["earnings:o","10"]]""", ["Caps"] = """[["day","10","10"],["month","10","1000"]]""",
@@ -219,19 +216,14 @@ public sealed class TableLedgerTests(AzuriteFixture azurite) : LedgerContract, I
     [Fact]
     public async Task A_refused_entry_whose_take_back_was_cut_short_is_taken_back_by_recovery_and_never_posted()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
-        var entriesTable = AzuriteFixture.UniqueTable("entries");
-        var ledger = new TableLedger(azurite.Tables, time, entriesTable, AzuriteFixture.UniqueTable("accounts"), AzuriteFixture.UniqueTable("caps"));
-        await ledger.InitializeAsync(default);
-        await ledger.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, Accounts.Credits("p"), Usd.FromMicros(1_000)), [], default);
+        var (ledger, time, journals, counters) = await FundedAsync();
         IReadOnlyList<CapCheck> caps = [new CapCheck("month", Usd.FromMicros(300), Usd.FromMicros(1_000))];
         // All of e's parts are in, and it was refused (a later leg of it could not be applied): its take-back died
         // before taking back anything. Replayed, it would now post; it must go back instead.
         Assert.Equal(PostResult.Posted, await ledger.PostAsync(LedgerEntry.Transfer("e", "spend", Accounts.Credits("p"), Accounts.Earnings("o"), Usd.FromMicros(300)), caps, default));
-        var entries = azurite.Tables.GetTableClient(entriesTable);
-        var journal = (await entries.GetEntityAsync<Azure.Data.Tables.TableEntity>("e", "entry")).Value;
+        var journal = (await journals.GetEntityAsync<Azure.Data.Tables.TableEntity>("e", "entry")).Value;
         journal["State"] = "refused";
-        await entries.UpdateEntityAsync(journal, Azure.ETag.All, Azure.Data.Tables.TableUpdateMode.Replace);
+        await journals.UpdateEntityAsync(journal, Azure.ETag.All, Azure.Data.Tables.TableUpdateMode.Replace);
         Assert.False(await ledger.EntryExistsAsync("e", default));
         time.Advance(TimeSpan.FromMinutes(5));
 
@@ -248,19 +240,14 @@ public sealed class TableLedgerTests(AzuriteFixture azurite) : LedgerContract, I
     [Fact]
     public async Task A_post_under_the_key_of_a_refused_entry_still_being_taken_back_is_told_not_now_then_posts_once()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
-        var entriesTable = AzuriteFixture.UniqueTable("entries");
-        var ledger = new TableLedger(azurite.Tables, time, entriesTable, AzuriteFixture.UniqueTable("accounts"), AzuriteFixture.UniqueTable("caps"));
-        await ledger.InitializeAsync(default);
-        await ledger.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, Accounts.Credits("p"), Usd.FromMicros(1_000)), [], default);
+        var (ledger, time, journals, counters) = await FundedAsync();
         IReadOnlyList<CapCheck> caps = [new CapCheck("month", Usd.FromMicros(300), Usd.FromMicros(1_000))];
         var entry = LedgerEntry.Transfer("e", "spend", Accounts.Credits("p"), Accounts.Earnings("o"), Usd.FromMicros(300));
         // e was refused with its parts in, and its take-back died at once: only its journal row says so.
         Assert.Equal(PostResult.Posted, await ledger.PostAsync(entry, caps, default));
-        var entries = azurite.Tables.GetTableClient(entriesTable);
-        var journal = (await entries.GetEntityAsync<Azure.Data.Tables.TableEntity>("e", "entry")).Value;
+        var journal = (await journals.GetEntityAsync<Azure.Data.Tables.TableEntity>("e", "entry")).Value;
         journal["State"] = "refused";
-        await entries.UpdateEntityAsync(journal, Azure.ETag.All, Azure.Data.Tables.TableUpdateMode.Replace);
+        await journals.UpdateEntityAsync(journal, Azure.ETag.All, Azure.Data.Tables.TableUpdateMode.Replace);
 
         // Posted again under its key meanwhile: "not now" (never Duplicate for what did not post), nothing touched.
         await Assert.ThrowsAsync<RowContendedException>(() => ledger.PostAsync(entry, caps, default));
@@ -282,11 +269,7 @@ public sealed class TableLedgerTests(AzuriteFixture azurite) : LedgerContract, I
     [Fact]
     public async Task A_counter_give_back_cut_short_is_finished_by_recovery()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
-        var entriesTable = AzuriteFixture.UniqueTable("entries");
-        var ledger = new TableLedger(azurite.Tables, time, entriesTable, AzuriteFixture.UniqueTable("accounts"), AzuriteFixture.UniqueTable("caps"));
-        await ledger.InitializeAsync(default);
-        await ledger.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, Accounts.Credits("p"), Usd.FromMicros(1_000)), [], default);
+        var (ledger, time, journals, counters) = await FundedAsync();
         IReadOnlyList<CapCheck> caps = [new CapCheck("month", Usd.FromMicros(400), Usd.FromMicros(1_000))];
         foreach (var id in new[] { "h1", "h2" })
         {
@@ -296,11 +279,10 @@ public sealed class TableLedgerTests(AzuriteFixture azurite) : LedgerContract, I
         Assert.Equal(400, (await ledger.CapUsedAsync("month", default)).Micros);
         // h2's release: posted, then the process died with its give-back journaled and nothing of it applied.
         Assert.Equal(PostResult.Posted, await ledger.PostAsync(LedgerEntry.Transfer("h2:release", "release", Accounts.Hold("h2"), Accounts.Credits("p"), Usd.FromMicros(400)), [], default));
-        var entries = azurite.Tables.GetTableClient(entriesTable);
-        var journal = (await entries.GetEntityAsync<Azure.Data.Tables.TableEntity>("h1:giveback", "entry")).Value;
+        var journal = (await journals.GetEntityAsync<Azure.Data.Tables.TableEntity>("h1:giveback", "entry")).Value;
         journal.PartitionKey = "h2:giveback";
         journal["State"] = "pending";
-        await entries.AddEntityAsync(journal);
+        await journals.AddEntityAsync(journal);
         time.Advance(TimeSpan.FromMinutes(5));
 
         Assert.Equal(1, await ledger.RecoverAsync(TimeSpan.FromMinutes(1), default));
