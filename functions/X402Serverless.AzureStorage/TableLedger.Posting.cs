@@ -24,6 +24,17 @@ public sealed partial class TableLedger
         using var limit = replayed ? null : new CancellationTokenSource(Clamp(journaledAt!.Value + LiveApplyLimit - time.GetUtcNow()), time);
         using var linked = limit is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
         var token = linked?.Token ?? cancellationToken;
+        var deadline = journaledAt + LiveApplyLimit;
+        void WithinLimit()
+        {
+            // The timer alone could fire late (a starved pool, a paused VM): the clock is read before each part too.
+            token.ThrowIfCancellationRequested();
+            if (time.GetUtcNow() > deadline)
+            {
+                limit!.Cancel();
+                token.ThrowIfCancellationRequested();
+            }
+        }
         // Once refused, the take-back runs on even if the caller has gone; only the limit stops it (recovery then finishes it).
         var refusal = limit?.Token ?? cancellationToken;
         try
@@ -31,7 +42,7 @@ public sealed partial class TableLedger
             var appliedCaps = new List<CapCheck>();
             foreach (var cap in caps)
             {
-                token.ThrowIfCancellationRequested();
+                WithinLimit();
                 var result = await ApplyCapAsync(cap, entry.Key, token);
                 if (result == Applied.Refused)
                 {
@@ -44,7 +55,7 @@ public sealed partial class TableLedger
             // Debits first: a refused debit then has nothing credited to take back.
             foreach (var leg in entry.Legs.OrderBy(l => l.Amount))
             {
-                token.ThrowIfCancellationRequested();
+                WithinLimit();
                 var result = await ApplyLegAsync(leg, entry, token);
                 if (result == Applied.Refused)
                 {
@@ -53,7 +64,8 @@ public sealed partial class TableLedger
                 }
                 appliedLegs.Add(leg);
             }
-            await SetStateAsync(entry.Key, Posted, token);
+            // Every part is in, so nothing can refuse the entry now: marked posted even past the limit.
+            await SetStateAsync(entry.Key, Posted, cancellationToken);
             return PostResult.Posted;
         }
         catch (OperationCanceledException) when (limit is { IsCancellationRequested: true } && !cancellationToken.IsCancellationRequested)

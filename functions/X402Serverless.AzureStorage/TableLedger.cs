@@ -54,22 +54,29 @@ public sealed partial class TableLedger(TableServiceClient service, TimeProvider
         {
             throw new ArgumentException($"Entry {entry.Key} does not balance.", nameof(entry));
         }
-        var journaledAt = time.GetUtcNow();
-        try
+        for (var attempt = 0; ; attempt++)
         {
-            await _entries.AddEntityAsync(Journal(entry, caps, journaledAt), cancellationToken);
-        }
-        catch (RequestFailedException e) when (e.IsConflict())
-        {
-            // A refused entry's journal row stays until its take-back is done (by recovery, if it was cut short): its key
-            // is not free yet. The caller hears "not now", not Duplicate for what never posted.
-            if (await _entries.FindAsync(entry.Key, EntryRow, cancellationToken) is { } journal && Str(journal, "State") == Refused)
+            var journaledAt = time.GetUtcNow();
+            try
             {
-                throw new RowContendedException($"Entry {entry.Key} was refused and is still being taken back; post it again in a few minutes.");
+                await _entries.AddEntityAsync(Journal(entry, caps, journaledAt), cancellationToken);
             }
-            return PostResult.Duplicate;
+            catch (RequestFailedException e) when (e.IsConflict())
+            {
+                switch (await _entries.FindAsync(entry.Key, EntryRow, cancellationToken))
+                {
+                    case null when attempt == 0:
+                        continue; // a refused entry's row, dropped just now: the key is free again
+                    case { } journal when Str(journal, "State") == Refused:
+                        // A refused entry's journal row stays until its take-back is done (by recovery, if it was cut
+                        // short): its key is not free yet. The caller hears "not now", not Duplicate for what never posted.
+                        throw new RowContendedException($"Entry {entry.Key} was refused and is still being taken back; post it again in a few minutes.");
+                    default:
+                        return PostResult.Duplicate;
+                }
+            }
+            return await ApplyAsync(entry, caps, journaledAt, cancellationToken);
         }
-        return await ApplyAsync(entry, caps, journaledAt, cancellationToken);
     }
 
     public async Task<(int Index, PostResult Result)> PostFirstAsync(IReadOnlyList<(LedgerEntry Entry, IReadOnlyList<CapCheck> Caps)> options, CancellationToken cancellationToken)
