@@ -12,11 +12,13 @@ namespace X402Serverless.AzureStorage;
 /// The ledger on Table Storage, where a transaction cannot span partitions. Each entry is journaled first (its key is
 /// the idempotency guard), then applied account by account: in each account's partition one entity group transaction
 /// moves the balance (ETag-checked, floor enforced) and writes the posting, whose row key is the entry key, so a leg can
-/// never apply twice. A refused leg or cap undoes what was applied and drops the journal entry; an entry left pending by
-/// a crash is finished by <see cref="RecoverAsync"/>. Readers may see an entry half-applied for that moment only.
+/// never apply twice. A refused leg or cap marks the entry refused, undoes what was applied and drops the journal entry;
+/// an entry a crash (or the live run's time limit) left pending or refused is finished by <see cref="RecoverAsync"/>.
+/// Readers may see an entry half-applied for that moment only.
 /// </summary>
 /// <remarks>
-/// Split by concern: this file journals; TableLedger.Posting applies legs and caps; TableLedger.Accounts reads and
+/// Split by concern: this file journals; TableLedger.Posting applies legs and caps; TableLedger.Turns changes one row in
+/// its turn, retrying; TableLedger.Accounts reads and
 /// creates balance rows; TableLedger.Recovery undoes and finishes entries; TableLedger.Queries reads;
 /// <see cref="TableLedgerEntities"/> holds the stored row shapes.
 /// </remarks>
