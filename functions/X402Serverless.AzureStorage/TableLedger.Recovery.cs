@@ -118,23 +118,7 @@ public sealed partial class TableLedger
                     return true; // not applied
                 }
                 var (balance, etag, floor) = await BalanceEntityAsync(leg.Account, cancellationToken);
-                try
-                {
-                    await _accounts.SubmitTransactionAsync(
-                    [
-                        new TableTransactionAction(TableTransactionActionType.UpdateReplace, Balance(leg.Account, balance - leg.Amount.Micros, floor), etag),
-                        new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(leg.Account, PostingRow(entryKey)), ETag.All),
-                    ], cancellationToken);
-                    return true;
-                }
-                catch (RequestFailedException e) when (e.IsPreconditionFailed())
-                {
-                    return null; // moved by another process
-                }
-                catch (RequestFailedException e) when (e.IsNotFound())
-                {
-                    return true; // already taken back
-                }
+                return await TakeBackAsync(_accounts, Balance(leg.Account, balance - leg.Amount.Micros, floor), etag, PostingRow(entryKey), cancellationToken);
             }, cancellationToken);
         }
         foreach (var cap in caps)
@@ -149,23 +133,8 @@ public sealed partial class TableLedger
                 {
                     return true;
                 }
-                try
-                {
-                    await _caps.SubmitTransactionAsync(
-                    [
-                        new TableTransactionAction(TableTransactionActionType.UpdateReplace, Counter(cap.Key, Math.Max(0, (OptLong(counter, "Used") ?? 0) - cap.Amount.Micros)), counter.ETag),
-                        new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(cap.Key, CapMarkerRow(entryKey)), ETag.All),
-                    ], cancellationToken);
-                    return true;
-                }
-                catch (RequestFailedException e) when (e.IsPreconditionFailed())
-                {
-                    return null; // moved by another process
-                }
-                catch (RequestFailedException e) when (e.IsNotFound())
-                {
-                    return true; // already taken back
-                }
+                return await TakeBackAsync(_caps, Counter(cap.Key, Math.Max(0, (OptLong(counter, "Used") ?? 0) - cap.Amount.Micros)), counter.ETag,
+                    CapMarkerRow(entryKey), cancellationToken);
             }, cancellationToken);
         }
         try
@@ -175,6 +144,32 @@ public sealed partial class TableLedger
         catch (RequestFailedException e) when (e.IsPreconditionFailed())
         {
             // the key was posted anew meanwhile: that row is not this take-back's
+        }
+    }
+
+    /// <summary>
+    /// One part taken back in one entity group transaction: its balance or counter row rewritten under the ETag read, and
+    /// the row marking the part applied (<paramref name="markerRow"/>, in the same partition) deleted. Null when the row
+    /// moved meanwhile (try again); true when done, or when the marker is gone (taken back already).
+    /// </summary>
+    private static async Task<bool?> TakeBackAsync(TableClient table, TableEntity row, ETag etag, string markerRow, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await table.SubmitTransactionAsync(
+            [
+                new TableTransactionAction(TableTransactionActionType.UpdateReplace, row, etag),
+                new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(row.PartitionKey, markerRow), ETag.All),
+            ], cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.IsPreconditionFailed())
+        {
+            return null; // moved by another process
+        }
+        catch (RequestFailedException e) when (e.IsNotFound())
+        {
+            return true; // already taken back
         }
     }
 }
