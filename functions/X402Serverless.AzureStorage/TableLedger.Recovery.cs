@@ -64,16 +64,11 @@ public sealed partial class TableLedger
         {
             var entry = new LedgerEntry(holdId + ":giveback", "giveback", []);
             IReadOnlyList<CapCheck> caps = [.. givenBack.Select(c => c with { Amount = -c.Amount })];
-            var journaledAt = time.GetUtcNow();
-            try
+            // Not journaled by this call: given back already, or being given back (recovery finishes one cut short).
+            if ((await JournalAsync(entry, caps, Guid.NewGuid().ToString("N"), cancellationToken)).JournaledAt is { } journaledAt)
             {
-                await _entries.AddEntityAsync(Journal(entry, caps, journaledAt), cancellationToken);
+                await ApplyAsync(entry, caps, journaledAt, cancellationToken);
             }
-            catch (RequestFailedException e) when (e.IsConflict())
-            {
-                return result; // given back already
-            }
-            await ApplyAsync(entry, caps, journaledAt, cancellationToken);
         }
         return result;
     }

@@ -56,28 +56,58 @@ public sealed partial class TableLedger(TableServiceClient service, TimeProvider
         {
             throw new ArgumentException($"Entry {entry.Key} does not balance.", nameof(entry));
         }
-        for (var attempt = 0; ; attempt++)
+        // This post's mark on the journal row it writes (see JournalAsync).
+        var run = Guid.NewGuid().ToString("N");
+        for (var attempt = 1; ; attempt++)
         {
-            var journaledAt = time.GetUtcNow();
-            try
+            var (journaledAt, other) = await JournalAsync(entry, caps, run, cancellationToken);
+            if (journaledAt is { } at)
             {
-                await _entries.AddEntityAsync(Journal(entry, caps, journaledAt), cancellationToken);
+                return await ApplyAsync(entry, caps, at, cancellationToken);
             }
-            catch (RequestFailedException e) when (e.IsConflict())
+            var state = other is null ? null : Str(other, "State");
+            if (state == Posted)
             {
-                switch (await _entries.FindAsync(entry.Key, EntryRow, cancellationToken))
+                return PostResult.Duplicate;
+            }
+            if (attempt < PendingWaits)
+            {
+                // Another post of this key is applying it, may yet be refused, or was refused and is being taken back:
+                // its outcome decides this one's, so wait for it (usually a few round trips). No row: one refused was
+                // just dropped, and the key is free again.
+                if (other is not null || attempt > 1)
                 {
-                    case null when attempt == 0:
-                        continue; // a refused entry's row, dropped just now: the key is free again
-                    case { } journal when Str(journal, "State") == Refused:
-                        // A refused entry's journal row stays until its take-back is done (by recovery, if it was cut
-                        // short): its key is not free yet. The caller hears "not now", not Duplicate for what never posted.
-                        throw new RowContendedException($"Entry {entry.Key} was refused and is still being taken back; post it again in a few minutes.");
-                    default:
-                        return PostResult.Duplicate;
+                    await BackOffAsync(attempt, cancellationToken);
                 }
+                continue;
             }
-            return await ApplyAsync(entry, caps, journaledAt, cancellationToken);
+            // Never Duplicate for what did not post: "not now", and recovery ends the other post in a few minutes.
+            throw new RowContendedException(state == Refused
+                ? $"Entry {entry.Key} was refused and is still being taken back; post it again in a few minutes."
+                : $"Entry {entry.Key} is still being posted by another run (or by recovery, should that run have stopped); post it again in a few minutes.");
+        }
+    }
+
+    /// <summary>How many times a post waits for another post of its key to end before it answers "not now" (about 6 s).</summary>
+    private const int PendingWaits = 40;
+
+    /// <summary>
+    /// Journals the entry under its key. Answers its journal time when this call wrote the row, also when the write's
+    /// answer was lost and the SDK's retry then met the row it had written (told by the run's mark); otherwise the row
+    /// another post left under the key, or neither when that row is gone already.
+    /// </summary>
+    private async Task<(DateTimeOffset? JournaledAt, TableEntity? Other)> JournalAsync(LedgerEntry entry, IReadOnlyList<CapCheck> caps, string run, CancellationToken cancellationToken)
+    {
+        var journaledAt = time.GetUtcNow();
+        try
+        {
+            await _entries.AddEntityAsync(Journal(entry, caps, journaledAt, run), cancellationToken);
+            return (journaledAt, null);
+        }
+        catch (RequestFailedException e) when (e.IsConflict())
+        {
+            var found = await _entries.FindAsync(entry.Key, EntryRow, cancellationToken);
+            return found is not null && OptStr(found, "Run") == run && Str(found, "State") == Pending ? (journaledAt, null) : (null, found);
         }
     }
 

@@ -39,9 +39,12 @@ internal static class TableLedgerEntities
     /// <summary>
     /// The journal row, written before anything is applied. Legs and caps are stored as JSON string arrays with
     /// micro-dollars as invariant decimal strings, so <see cref="TableLedger.RecoverAsync"/> can replay the entry.
+    /// <paramref name="run"/> marks the post that wrote it: a conflict with a row bearing its own mark is its own write
+    /// whose answer was lost, not another post's.
     /// </summary>
-    public static TableEntity Journal(LedgerEntry entry, IReadOnlyList<CapCheck> caps, DateTimeOffset createdAt) => new(entry.Key, EntryRow)
+    public static TableEntity Journal(LedgerEntry entry, IReadOnlyList<CapCheck> caps, DateTimeOffset createdAt, string run) => new(entry.Key, EntryRow)
     {
+        ["Run"] = run,
         ["Kind"] = entry.Kind,
         ["Memo"] = entry.Memo,
         ["Legs"] = JsonSerializer.Serialize(entry.Legs.Select(l => new[] { l.Account, l.Amount.Micros.ToString(CultureInfo.InvariantCulture) })),

@@ -126,10 +126,7 @@ public sealed class TableRowTurnsTests(AzuriteFixture azurite) : IClassFixture<A
     /// <summary>A ledger on fresh tables whose every request passes through <paramref name="policy"/>.</summary>
     private async Task<TableLedger> LedgerAsync(HttpPipelinePolicy policy, string capsTable, string? accountsTable = null, TimeProvider? time = null)
     {
-        var options = new TableClientOptions();
-        options.AddPolicy(policy, HttpPipelinePosition.PerRetry);
-        var tables = new TableServiceClient(new Uri(azurite.Endpoint), new TableSharedKeyCredential(TableStorage.EmulatorAccount, AzuriteFixture.AccountKey), options);
-        var ledger = new TableLedger(tables, time ?? new FakeTimeProvider(DateTimeOffset.UnixEpoch), AzuriteFixture.UniqueTable("entries"), accountsTable ?? AzuriteFixture.UniqueTable("accounts"), capsTable);
+        var ledger = new TableLedger(azurite.Client(policy), time ?? new FakeTimeProvider(DateTimeOffset.UnixEpoch), AzuriteFixture.UniqueTable("entries"), accountsTable ?? AzuriteFixture.UniqueTable("accounts"), capsTable);
         await ledger.InitializeAsync(default);
         return ledger;
     }

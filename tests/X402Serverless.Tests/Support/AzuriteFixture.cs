@@ -63,6 +63,14 @@ public sealed class AzuriteFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>A Table service client on this Azurite whose every request, each retry too, passes through <paramref name="policy"/>.</summary>
+    internal TableServiceClient Client(Azure.Core.Pipeline.HttpPipelinePolicy policy)
+    {
+        var options = new TableClientOptions();
+        options.AddPolicy(policy, Azure.Core.HttpPipelinePosition.PerRetry);
+        return new TableServiceClient(new Uri(Endpoint), new TableSharedKeyCredential(TableStorage.EmulatorAccount, Key), options);
+    }
+
     /// <summary>A table name no other test uses (alphanumeric, as Table Storage requires).</summary>
     internal static string UniqueTable(string stem) => stem + Guid.NewGuid().ToString("N")[..12];
 

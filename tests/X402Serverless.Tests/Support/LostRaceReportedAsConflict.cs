@@ -15,12 +15,7 @@ namespace X402Serverless.Tests.Support;
 internal sealed partial class LostRaceReportedAsConflict : HttpPipelinePolicy
 {
     /// <summary>A Table service client on <paramref name="azurite"/> whose batch answers pass through this policy.</summary>
-    public static TableServiceClient Client(AzuriteFixture azurite)
-    {
-        var options = new TableClientOptions();
-        options.AddPolicy(new LostRaceReportedAsConflict(), HttpPipelinePosition.PerRetry);
-        return new TableServiceClient(new Uri(azurite.Endpoint), new TableSharedKeyCredential(TableStorage.EmulatorAccount, AzuriteFixture.AccountKey), options);
-    }
+    public static TableServiceClient Client(AzuriteFixture azurite) => azurite.Client(new LostRaceReportedAsConflict());
 
     public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
     {

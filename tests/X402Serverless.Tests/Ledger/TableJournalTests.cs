@@ -1,0 +1,207 @@
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Time.Testing;
+using X402Serverless.AzureStorage;
+using X402Serverless.AzureStorage.Tables;
+using X402Serverless.Core.Ledger;
+using X402Serverless.Core.Money;
+using X402Serverless.Tests.Support;
+
+namespace X402Serverless.Tests.Ledger;
+
+/// <summary>
+/// On Table Storage an entry's journal row guards its key. A post that meets a row under its key answers from what
+/// that row comes to: its own row (the write's answer lost, the SDK's retry conflicting with it) is applied; another
+/// post's, still being applied or taken back, is waited for; one that does not end is "not now". A post is told
+/// Duplicate only for an entry that posted, since its caller then records the work as done.
+/// </summary>
+public sealed class TableJournalTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    private static readonly LedgerEntry Spend = LedgerEntry.Transfer("e", "spend", Accounts.Credits("p"), Accounts.Earnings("o"), Usd.FromMicros(300));
+
+    private readonly string _entriesTable = AzuriteFixture.UniqueTable("entries");
+
+    [Fact]
+    public async Task A_post_whose_journal_write_lost_its_answer_is_applied_not_taken_for_a_duplicate_of_itself()
+    {
+        var lost = new LostAnswers();
+        var (ledger, time, _) = await FundedAsync(lost);
+
+        // The journal row is written, then the connection drops before its answer: the SDK sends it again, which conflicts.
+        lost.ArmFor("e");
+        Assert.Equal(PostResult.Posted, await ledger.PostAsync(Spend, [], default));
+
+        Assert.Equal(1, lost.Dropped);
+        Assert.Equal(700, (await ledger.BalanceAsync(Accounts.Credits("p"), default)).Micros);
+        Assert.Equal(300, (await ledger.BalanceAsync(Accounts.Earnings("o"), default)).Micros);
+        Assert.NotNull(await ledger.EntryLegsAsync("e", default)); // posted, not left pending for recovery
+        Assert.Equal(PostResult.Duplicate, await ledger.PostAsync(Spend, [], default));
+        time.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(0, await ledger.RecoverAsync(TimeSpan.FromMinutes(1), default));
+    }
+
+    [Fact]
+    public async Task A_post_meeting_another_post_of_its_key_still_applying_waits_and_is_told_duplicate_once_that_one_posts()
+    {
+        var held = new HeldBatch();
+        var conflicts = new JournalConflicts();
+        var (first, _, second) = await FundedAsync(held, conflicts);
+
+        var other = Task.Run(() => first.PostAsync(Spend, [], default));
+        await held.Reached.WaitAsync(TimeSpan.FromSeconds(30)); // journaled, its debit held on the wire
+        var mine = Task.Run(() => second.PostAsync(Spend, [], default));
+        // It met the other's row twice: it waits for it, instead of answering Duplicate before anything posted.
+        await conflicts.AtLeastAsync(2);
+        Assert.False(mine.IsCompleted);
+
+        held.Release();
+        Assert.Equal(PostResult.Posted, await other);
+        Assert.Equal(PostResult.Duplicate, await mine);
+        Assert.Equal(700, (await first.BalanceAsync(Accounts.Credits("p"), default)).Micros);
+        Assert.All(await first.TrialBalanceAsync(default), a => Assert.Equal(a.PostedSum, a.Balance));
+    }
+
+    [Fact]
+    public async Task A_post_meeting_another_post_of_its_key_that_is_then_refused_is_refused_too_never_told_duplicate()
+    {
+        var held = new HeldBatch();
+        var conflicts = new JournalConflicts();
+        var (first, _, second) = await FundedAsync(held, conflicts);
+
+        var other = Task.Run(() => first.PostAsync(Spend, [], default));
+        await held.Reached.WaitAsync(TimeSpan.FromSeconds(30));
+        var mine = Task.Run(() => second.PostAsync(Spend, [], default));
+        await conflicts.AtLeastAsync(1);
+        // Meanwhile the payer's credits are spent down to 100, so the other post's debit is refused once it goes on.
+        Assert.Equal(PostResult.Posted, await second.PostAsync(LedgerEntry.Transfer("drain", "spend", Accounts.Credits("p"), Accounts.Earnings("o"), Usd.FromMicros(900)), [], default));
+
+        held.Release();
+        Assert.Equal(PostResult.Insufficient, await other);
+        // The old answer was Duplicate: a credit grant or a card reversal then recorded as done what never posted.
+        Assert.Equal(PostResult.Insufficient, await mine);
+        Assert.Equal(100, (await first.BalanceAsync(Accounts.Credits("p"), default)).Micros);
+        Assert.Null(await first.EntryLegsAsync("e", default));
+        Assert.All(await first.TrialBalanceAsync(default), a => Assert.Equal(a.PostedSum, a.Balance));
+    }
+
+    [Fact]
+    public async Task A_post_meeting_an_entry_left_pending_by_a_stopped_run_is_told_not_now_until_recovery_finishes_it()
+    {
+        var (ledger, time, _) = await FundedAsync(new JournalConflicts());
+        // Another process journaled e and stopped before applying anything.
+        await azurite.Tables.GetTableClient(_entriesTable).AddEntityAsync(new TableEntity("e", "entry")
+        {
+            ["Kind"] = "spend", ["State"] = "pending", ["Run"] = "another",
+            ["Legs"] = """[["credits:p","-300"],["earnings:o","300"]]""", ["Caps"] = "[]",
+            ["CreatedAt"] = DateTimeOffset.UnixEpoch.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+        });
+
+        var notNow = await Assert.ThrowsAsync<RowContendedException>(() => ledger.PostAsync(Spend, [], default));
+        Assert.Contains("post it again", notNow.Message, StringComparison.Ordinal);
+        Assert.Equal(1_000, (await ledger.BalanceAsync(Accounts.Credits("p"), default)).Micros);
+
+        time.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(1, await ledger.RecoverAsync(TimeSpan.FromMinutes(1), default));
+        Assert.Equal(PostResult.Duplicate, await ledger.PostAsync(Spend, [], default));
+        Assert.Equal(700, (await ledger.BalanceAsync(Accounts.Credits("p"), default)).Micros);
+        Assert.Equal(300, (await ledger.BalanceAsync(Accounts.Earnings("o"), default)).Micros);
+    }
+
+    /// <summary>
+    /// Two ledgers on the same fresh tables, as two processes would be, one clock: the first's requests pass through
+    /// <paramref name="firstPolicy"/>, the second's through <paramref name="secondPolicy"/>. The payer's credits hold 1,000.
+    /// </summary>
+    private async Task<(TableLedger First, FakeTimeProvider Time, TableLedger Second)> FundedAsync(HttpPipelinePolicy firstPolicy, HttpPipelinePolicy? secondPolicy = null)
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var (accounts, caps) = (AzuriteFixture.UniqueTable("accounts"), AzuriteFixture.UniqueTable("caps"));
+        var first = new TableLedger(azurite.Client(firstPolicy), time, _entriesTable, accounts, caps);
+        var second = new TableLedger(secondPolicy is null ? azurite.Tables : azurite.Client(secondPolicy), time, _entriesTable, accounts, caps);
+        await first.InitializeAsync(default);
+        Assert.Equal(PostResult.Posted, await first.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, Accounts.Credits("p"), Usd.FromMicros(1_000)), [], default));
+        return (first, time, second);
+    }
+
+    /// <summary>Once armed, lets the next journal write of an entry through, then drops its answer as a reset connection would.</summary>
+    private sealed class LostAnswers : HttpPipelinePolicy
+    {
+        private string? _entryKey;
+        private int _dropped;
+
+        public int Dropped => Volatile.Read(ref _dropped);
+
+        public void ArmFor(string entryKey) => Volatile.Write(ref _entryKey, entryKey);
+
+        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
+            throw new NotSupportedException("The ledger sends asynchronously.");
+
+        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        {
+            await ProcessNextAsync(message, pipeline);
+            if (message.Request.Method == RequestMethod.Post && message.Response.Status is >= 200 and < 300 && Volatile.Read(ref _entryKey) is { } key
+                && message.Request.Content is { } content && Body(content).Contains($"\"PartitionKey\":\"{key}\"", StringComparison.Ordinal)
+                && Interlocked.Exchange(ref _entryKey, null) is not null)
+            {
+                Interlocked.Increment(ref _dropped);
+                throw new IOException("The connection was reset after the request was sent.");
+            }
+        }
+
+        private static string Body(RequestContent content)
+        {
+            using var buffer = new MemoryStream();
+            content.WriteTo(buffer, default);
+            return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+        }
+    }
+
+    /// <summary>Holds the first entity group transaction after the funding (the first post's debit) until released.</summary>
+    private sealed class HeldBatch : HttpPipelinePolicy
+    {
+        private readonly TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _batches;
+
+        public Task Reached => _reached.Task;
+
+        public void Release() => _released.TrySetResult();
+
+        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
+            throw new NotSupportedException("The ledger sends asynchronously.");
+
+        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        {
+            // The funding's two legs are the first two batches.
+            if (message.Request.Uri.Path.EndsWith("$batch", StringComparison.Ordinal) && Interlocked.Increment(ref _batches) == 3)
+            {
+                _reached.TrySetResult();
+                await _released.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            }
+            await ProcessNextAsync(message, pipeline);
+        }
+    }
+
+    /// <summary>Counts journal writes answered 409: a post meeting another's row under its key.</summary>
+    private sealed class JournalConflicts : HttpPipelineSynchronousPolicy
+    {
+        private int _count;
+
+        public async Task AtLeastAsync(int count)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            while (Volatile.Read(ref _count) < count)
+            {
+                await Task.Delay(10, timeout.Token);
+            }
+        }
+
+        public override void OnReceivedResponse(HttpMessage message)
+        {
+            if (message.Request.Method == RequestMethod.Post && message.Response.Status == 409)
+            {
+                Interlocked.Increment(ref _count);
+            }
+        }
+    }
+}
