@@ -16,17 +16,27 @@ public sealed class AllowanceReset(ILedger ledger, IPayerStore payers)
     public async Task<int> RunAsync(string period, CancellationToken cancellationToken)
     {
         var granted = 0;
+        List<Exception>? failed = null;
         foreach (var organisationId in await payers.OrganisationsWithAllowancesAsync(cancellationToken))
         {
             foreach (var member in (await payers.ListAsync(organisationId, cancellationToken)).Where(p => p.MonthlyAllowance.IsPositive))
             {
-                if (await GrantAsync(organisationId, member.Id, member.MonthlyAllowance, period, cancellationToken))
+                // Each member on its own: one whose rows are busy now does not keep the others from this month's grant.
+                try
                 {
-                    granted++;
+                    if (await GrantAsync(organisationId, member.Id, member.MonthlyAllowance, period, cancellationToken))
+                    {
+                        granted++;
+                    }
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    (failed ??= []).Add(new InvalidOperationException($"Member {member.Id} of {organisationId}: {e.Message}", e));
                 }
             }
         }
-        return granted;
+        // Failed after the others ran, so the run is seen to fail; the next run grants those once.
+        return failed is null ? granted : throw new AggregateException($"The allowance reset for {period} granted {granted}, and could not grant {failed.Count} now.", failed);
     }
 
     private async Task<bool> GrantAsync(string organisationId, string payerId, Usd monthly, string period, CancellationToken cancellationToken)

@@ -3,8 +3,9 @@ using X402Serverless.Core.Credits;
 namespace X402Serverless.Handler.Functions;
 
 /// <summary>
-/// POST /AllowanceReset: the timer function (0 0 0 1 * *). Grants the current month, idempotently, so a past-due or
-/// repeated invocation grants once; a failure answers 500 so the host records it and the next run retries.
+/// POST /AllowanceReset: the timer function, every hour (0 0 * * * *). Grants the current month, once per member
+/// however often it runs: the run at 00:00 UTC on the first grants the month, and a later one a member added since or
+/// one a failed run left out. A failure answers 500, after every other member ran, so the host records it.
 /// </summary>
 internal static class AllowanceResetFunction
 {

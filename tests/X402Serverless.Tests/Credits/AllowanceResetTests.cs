@@ -12,7 +12,7 @@ using X402Serverless.Core.Money;
 
 namespace X402Serverless.Tests.Credits;
 
-/// <summary>The monthly allowance grant on a fake clock: month ends, leap years, repeated and missed runs.</summary>
+/// <summary>The monthly allowance grant on a fake clock: month ends, leap years, repeated, hourly, missed and failed runs.</summary>
 public sealed class AllowanceResetTests : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "x402-reset-" + Guid.NewGuid().ToString("N"));
@@ -110,7 +110,7 @@ public sealed class AllowanceResetTests : IDisposable
     }
 
     [Fact]
-    public async Task The_hosted_timer_grants_at_start_and_again_at_each_month_start_on_the_clock()
+    public async Task The_hosted_timer_grants_at_start_then_each_hour_grants_a_new_month_once_and_a_member_added_since()
     {
         _time.SetUtcNow(new DateTimeOffset(2028, 1, 31, 23, 0, 0, TimeSpan.Zero));
         var timer = new AllowanceTimer(_reset, _time, Options.Create(new CreditsOptions()), NullLogger<AllowanceTimer>.Instance);
@@ -119,22 +119,63 @@ public sealed class AllowanceResetTests : IDisposable
         await WaitForAsync(() => _ledger.EntryExistsAsync("reset:2028-01:org_a:payer_a:grant", default));
         Assert.False(await _ledger.EntryExistsAsync("reset:2028-02:org_a:payer_a:grant", default));
 
-        var february = new DateTimeOffset(2028, 2, 1, 0, 0, 0, TimeSpan.Zero);
-        var march = new DateTimeOffset(2028, 3, 1, 0, 0, 0, TimeSpan.Zero);
-        await _time.WaitForTimerDueAtAsync(february, TimeSpan.FromSeconds(10));
-        _time.Advance(TimeSpan.FromHours(1)); // 2028-02-01T00:00Z
+        // 2028-02-01T00:00Z, the next hour, is a new month: granted once.
+        await NextHourAsync(new DateTimeOffset(2028, 2, 1, 0, 0, 0, TimeSpan.Zero));
         await WaitForAsync(() => _ledger.EntryExistsAsync("reset:2028-02:org_a:payer_a:grant", default));
+        Assert.Equal(3_000_000, (await _ledger.BalanceAsync(_allowance, default)).Micros);
 
-        await _time.WaitForTimerDueAtAsync(march, TimeSpan.FromSeconds(10));
-        _time.Advance(TimeSpan.FromDays(28)); // 2028-02-29: a leap day, still February
-        // No timer was due, so nothing ran: the wait still ends on the first of March.
-        await _time.WaitForTimerDueAtAsync(march, TimeSpan.FromSeconds(10));
-        Assert.False(await _ledger.EntryExistsAsync("reset:2028-03:org_a:payer_a:grant", default));
-        _time.Advance(TimeSpan.FromDays(1)); // 2028-03-01
-        await WaitForAsync(() => _ledger.EntryExistsAsync("reset:2028-03:org_a:payer_a:grant", default));
+        // A member added in February is granted February within the hour; the first member is not granted again.
+        await AddMemberAsync("payer_b");
+        await NextHourAsync(new DateTimeOffset(2028, 2, 1, 1, 0, 0, TimeSpan.Zero));
+        await WaitForAsync(() => _ledger.EntryExistsAsync("reset:2028-02:org_a:payer_b:grant", default));
+        await NextHourAsync(new DateTimeOffset(2028, 2, 1, 2, 0, 0, TimeSpan.Zero));
+        await _time.WaitForTimerDueAtAsync(new DateTimeOffset(2028, 2, 1, 3, 0, 0, TimeSpan.Zero), TimeSpan.FromSeconds(10)); // the 02:00 run is over
+        Assert.Equal(3_000_000, (await _ledger.BalanceAsync(_allowance, default)).Micros);
+        Assert.Equal(3_000_000, (await _ledger.BalanceAsync(Accounts.Allowance("org_a", "payer_b"), default)).Micros);
+        // January's grant went back to the pool when February's was granted.
+        Assert.Equal(10_000_000 - 2 * 3_000_000, (await _ledger.BalanceAsync(_pool, default)).Micros);
         await cts.CancelAsync();
         await timer.StopAsync(default);
     }
+
+    [Fact]
+    public async Task A_member_whose_grant_fails_does_not_hold_up_the_others_and_the_next_run_grants_it_once()
+    {
+        await AddMemberAsync("payer_b");
+        await AddMemberAsync("payer_c");
+        // payer_b's rows are busy this run: reading its allowance fails.
+        var busy = true;
+        var hooked = new HookedLedger(_ledger)
+        {
+            AfterBalance = account => busy && account == Accounts.Allowance("org_a", "payer_b")
+                ? throw new InvalidOperationException("busy") : Task.CompletedTask,
+        };
+
+        var failed = await Assert.ThrowsAsync<AggregateException>(() => new AllowanceReset(hooked, _payers).RunAsync("2026-11", default));
+        Assert.Contains("payer_b", Assert.Single(failed.InnerExceptions).Message, StringComparison.Ordinal);
+        // The members before and after it were granted (the old run stopped at the first failure).
+        Assert.Equal(3_000_000, (await _ledger.BalanceAsync(_allowance, default)).Micros);
+        Assert.Equal(3_000_000, (await _ledger.BalanceAsync(Accounts.Allowance("org_a", "payer_c"), default)).Micros);
+        Assert.Equal(0, (await _ledger.BalanceAsync(Accounts.Allowance("org_a", "payer_b"), default)).Micros);
+
+        busy = false;
+        Assert.Equal(1, await new AllowanceReset(hooked, _payers).RunAsync("2026-11", default));
+        Assert.Equal(0, await new AllowanceReset(hooked, _payers).RunAsync("2026-11", default));
+        Assert.Equal(3_000_000, (await _ledger.BalanceAsync(Accounts.Allowance("org_a", "payer_b"), default)).Micros);
+        Assert.Equal(10_000_000 - 3 * 3_000_000, (await _ledger.BalanceAsync(_pool, default)).Micros);
+        Assert.Equal(0, (await _ledger.TotalAsync(default)).Micros);
+    }
+
+    /// <summary>Waits for the timer to be armed for <paramref name="hour"/>, then moves the clock there.</summary>
+    private async Task NextHourAsync(DateTimeOffset hour)
+    {
+        await _time.WaitForTimerDueAtAsync(hour, TimeSpan.FromSeconds(10));
+        _time.Advance(hour - _time.GetUtcNow());
+    }
+
+    private Task AddMemberAsync(string id) =>
+        _payers.CreateAsync(new Payer { Id = id, OrganisationId = "org_a", Name = id, MonthlyAllowance = Usd.FromMicros(3_000_000), CreatedAt = _time.GetUtcNow() },
+            new PayerKey("pk_" + id, id, "x402pk_" + id, _time.GetUtcNow()), "phash_" + id, default);
 
     private Task<PostResult> Spend(long amount) =>
         _ledger.PostAsync(LedgerEntry.Transfer($"spend:{Guid.NewGuid():N}", "capture", _allowance, Accounts.Earnings("provider"), Usd.FromMicros(amount)), [], default);
