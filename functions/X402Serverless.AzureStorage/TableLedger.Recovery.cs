@@ -52,23 +52,24 @@ public sealed partial class TableLedger
     }
 
     /// <summary>
-    /// Posts the release, then gives back the counters asked for, unless the call was paid (its capture is journaled).
+    /// Posts the release and gives back the counters asked for, unless the call was paid (its capture is journaled).
     /// The give-back is an entry of its own, keyed by the hold, with the counters as negative amounts: it happens once
     /// (the stale sweep's release keeps counters, so the call's own release after it still gives them back, and a
-    /// repeat gives nothing), and one cut short by a crash or by contention is finished by recovery.
+    /// repeat gives nothing). It is journaled before the release and applied after it, so one cut short by a crash or
+    /// by contention, or whose release failed, is finished by recovery.
     /// </summary>
     public async Task<PostResult> ReleaseHoldAsync(string holdId, LedgerEntry release, IReadOnlyList<CapCheck> givenBack, CancellationToken cancellationToken)
     {
+        var giveBack = new LedgerEntry(holdId + ":giveback", "giveback", []);
+        IReadOnlyList<CapCheck> caps = [.. givenBack.Select(c => c with { Amount = -c.Amount })];
+        // Not journaled by this call: given back already, or being given back (recovery finishes one cut short).
+        var journaledAt = givenBack.Count > 0 && !await EntryExistsAsync(holdId + ":capture", cancellationToken)
+            ? (await JournalAsync(giveBack, caps, Guid.NewGuid().ToString("N"), cancellationToken)).JournaledAt
+            : null;
         var result = await PostAsync(release, [], cancellationToken);
-        if (givenBack.Count > 0 && !await EntryExistsAsync(holdId + ":capture", cancellationToken))
+        if (journaledAt is { } at)
         {
-            var entry = new LedgerEntry(holdId + ":giveback", "giveback", []);
-            IReadOnlyList<CapCheck> caps = [.. givenBack.Select(c => c with { Amount = -c.Amount })];
-            // Not journaled by this call: given back already, or being given back (recovery finishes one cut short).
-            if ((await JournalAsync(entry, caps, Guid.NewGuid().ToString("N"), cancellationToken)).JournaledAt is { } journaledAt)
-            {
-                await ApplyAsync(entry, caps, journaledAt, cancellationToken);
-            }
+            await ApplyAsync(giveBack, caps, at, cancellationToken);
         }
         return result;
     }

@@ -6,6 +6,7 @@ using X402Serverless.AzureStorage;
 using X402Serverless.AzureStorage.Tables;
 using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Money;
+using X402Serverless.Core.Ports;
 using X402Serverless.Tests.Support;
 
 namespace X402Serverless.Tests.Ledger;
@@ -108,6 +109,32 @@ public sealed class TableJournalTests(AzuriteFixture azurite) : IClassFixture<Az
         Assert.Equal(300, (await ledger.BalanceAsync(Accounts.Earnings("o"), default)).Micros);
     }
 
+    [Fact]
+    public async Task A_calls_release_that_fails_still_has_its_counters_given_back_by_recovery_and_its_hold_goes_back_with_the_sweep()
+    {
+        var down = new JournalWritesDown();
+        var (ledger, time, _) = await FundedAsync(down);
+        IReadOnlyList<CapCheck> caps = [new CapCheck("month", Usd.FromMicros(400), Usd.FromMicros(1_000))];
+        var release = LedgerEntry.Transfer("h1:release", "release", Accounts.Hold("h1"), Accounts.Credits("p"), Usd.FromMicros(400));
+        Assert.Equal(PostResult.Posted, await ledger.PostAsync(LedgerEntry.Transfer("h1", "hold", Accounts.Credits("p"), Accounts.Hold("h1"), Usd.FromMicros(400)), caps, default));
+
+        // The call's release cannot be journaled: the store fails it.
+        down.Fail("h1:release");
+        await Assert.ThrowsAsync<Azure.RequestFailedException>(() => ((ILedger)ledger).ReleaseHoldAsync("h1", release, caps, default));
+        Assert.Equal(400, (await ledger.CapUsedAsync("month", default)).Micros);
+
+        // Recovery gives the counters back (the old release gave them back only after it had posted, so never here),
+        // and the stale sweep's release, which gives none back, returns the money.
+        down.Fail(null);
+        time.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(1, await ledger.RecoverAsync(TimeSpan.FromMinutes(1), default));
+        Assert.Equal(0, (await ledger.CapUsedAsync("month", default)).Micros);
+        Assert.Equal(PostResult.Posted, await ((ILedger)ledger).ReleaseHoldAsync("h1", release, [], default));
+        Assert.Equal(1_000, (await ledger.BalanceAsync(Accounts.Credits("p"), default)).Micros);
+        Assert.Equal(0, (await ledger.CapUsedAsync("month", default)).Micros);
+        Assert.All(await ledger.TrialBalanceAsync(default), a => Assert.Equal(a.PostedSum, a.Balance));
+    }
+
     /// <summary>
     /// Two ledgers on the same fresh tables, as two processes would be, one clock: the first's requests pass through
     /// <paramref name="firstPolicy"/>, the second's through <paramref name="secondPolicy"/>. The payer's credits hold 1,000.
@@ -121,6 +148,13 @@ public sealed class TableJournalTests(AzuriteFixture azurite) : IClassFixture<Az
         await first.InitializeAsync(default);
         Assert.Equal(PostResult.Posted, await first.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, Accounts.Credits("p"), Usd.FromMicros(1_000)), [], default));
         return (first, time, second);
+    }
+
+    private static string Body(RequestContent content)
+    {
+        using var buffer = new MemoryStream();
+        content.WriteTo(buffer, default);
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
 
     /// <summary>Once armed, lets the next journal write of an entry through, then drops its answer as a reset connection would.</summary>
@@ -148,12 +182,23 @@ public sealed class TableJournalTests(AzuriteFixture azurite) : IClassFixture<Az
             }
         }
 
-        private static string Body(RequestContent content)
-        {
-            using var buffer = new MemoryStream();
-            content.WriteTo(buffer, default);
-            return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
-        }
+    }
+
+    /// <summary>Fails the journal writes of one entry key as a store that is down would, without sending them.</summary>
+    private sealed class JournalWritesDown : HttpPipelinePolicy
+    {
+        private string? _entryKey;
+
+        public void Fail(string? entryKey) => Volatile.Write(ref _entryKey, entryKey);
+
+        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
+            throw new NotSupportedException("The ledger sends asynchronously.");
+
+        public override ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
+            Volatile.Read(ref _entryKey) is { } key && message.Request.Method == RequestMethod.Post && message.Request.Content is { } content
+                && Body(content).Contains($"\"PartitionKey\":\"{key}\"", StringComparison.Ordinal)
+                ? throw new Azure.RequestFailedException(500, "The store is down.")
+                : ProcessNextAsync(message, pipeline);
     }
 
     /// <summary>Holds the first entity group transaction after the funding (the first post's debit) until released.</summary>
