@@ -16,10 +16,11 @@ public sealed partial class TableLedger
     public Task SetFloorAsync(string account, Usd floor, CancellationToken cancellationToken) =>
         InTurnAsync<bool>(_accountTurns, account, async () =>
         {
-            var (balance, etag, _) = await BalanceEntityAsync(account, cancellationToken);
+            var row = await BalanceRowAsync(account, cancellationToken);
+            _knownBalances.Forget(account);
             try
             {
-                await _accounts.UpdateEntityAsync(Balance(account, balance, floor.Micros), etag, TableUpdateMode.Replace, cancellationToken);
+                await _accounts.UpdateEntityAsync(Balance(account, row.Value, floor.Micros), row.ETag, TableUpdateMode.Replace, cancellationToken);
                 return true;
             }
             catch (RequestFailedException e) when (e.IsPreconditionFailed())
@@ -28,19 +29,20 @@ public sealed partial class TableLedger
             }
         }, cancellationToken);
 
-    private async Task<(long Balance, ETag ETag, long Floor)> BalanceEntityAsync(string account, CancellationToken cancellationToken)
+    /// <summary>The account's balance row as stored (not as remembered), created with its kind's floor on first touch.</summary>
+    private async Task<KnownRow> BalanceRowAsync(string account, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < 5; attempt++)
         {
             if (await _accounts.FindAsync(account, BalanceRow, cancellationToken) is { } found)
             {
-                return (OptLong(found, "Balance") ?? 0, found.ETag, OptLong(found, "Floor") ?? 0);
+                return new KnownRow(OptLong(found, "Balance") ?? 0, OptLong(found, "Floor") ?? 0, found.ETag, Remembered: false);
             }
             try
             {
                 var floor = Accounts.IsClearing(account) ? long.MinValue : 0;
                 var created = await _accounts.AddEntityAsync(Balance(account, 0, floor), cancellationToken);
-                return (0, created.Headers.ETag ?? ETag.All, floor);
+                return new KnownRow(0, floor, created.Headers.ETag ?? ETag.All, Remembered: false);
             }
             catch (RequestFailedException e) when (e.IsConflict())
             {

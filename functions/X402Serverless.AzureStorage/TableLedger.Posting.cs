@@ -84,11 +84,12 @@ public sealed partial class TableLedger
             // (two round trips fewer per call). Already there (a replayed entry), it is applied as any other leg.
             try
             {
-                await _accounts.SubmitTransactionAsync(
+                var created = await _accounts.SubmitTransactionAsync(
                 [
                     new TableTransactionAction(TableTransactionActionType.Add, Balance(leg.Account, leg.Amount.Micros, 0)),
                     new TableTransactionAction(TableTransactionActionType.Add, PostingEntity(leg, entry, time.GetUtcNow())),
                 ], cancellationToken);
+                _knownBalances.Remember(leg.Account, leg.Amount.Micros, 0, created.Value[0].Headers.ETag);
                 return Applied.Done;
             }
             catch (RequestFailedException e) when (e.IsConflict())
@@ -97,23 +98,38 @@ public sealed partial class TableLedger
         }
         return await InTurnAsync<Applied>(_accountTurns, leg.Account, async () =>
         {
-            var (balance, etag, floor) = await BalanceEntityAsync(leg.Account, cancellationToken);
-            var next = balance + leg.Amount.Micros;
-            if (leg.Amount.Micros < 0 && next < floor)
+            var debit = leg.Amount.Micros < 0;
+            var row = _knownBalances.Find(leg.Account) ?? await BalanceRowAsync(leg.Account, cancellationToken);
+            if (debit && row.Value + leg.Amount.Micros < row.Floor && row.Remembered)
+            {
+                row = await BalanceRowAsync(leg.Account, cancellationToken); // a refusal is decided on the row as stored
+            }
+            var next = row.Value + leg.Amount.Micros;
+            if (debit && next < row.Floor)
             {
                 return await _accounts.FindAsync(leg.Account, PostingRow(entry.Key), cancellationToken) is null ? Applied.Refused : Applied.AlreadyDone;
             }
             try
             {
-                await _accounts.SubmitTransactionAsync(
+                var written = await _accounts.SubmitTransactionAsync(
                 [
-                    new TableTransactionAction(TableTransactionActionType.UpdateReplace, Balance(leg.Account, next, floor), etag),
+                    new TableTransactionAction(TableTransactionActionType.UpdateReplace, Balance(leg.Account, next, row.Floor), row.ETag),
                     new TableTransactionAction(TableTransactionActionType.Add, PostingEntity(leg, entry, time.GetUtcNow())),
                 ], cancellationToken);
+                // A hold's account emptied by its capture or release is done with: not kept in memory.
+                if (Accounts.IsHold(leg.Account) && next == 0)
+                {
+                    _knownBalances.Forget(leg.Account);
+                }
+                else
+                {
+                    _knownBalances.Remember(leg.Account, next, row.Floor, written.Value[0].Headers.ETag);
+                }
                 return Applied.Done;
             }
             catch (RequestFailedException e) when (e.IsConflict() || e.IsPreconditionFailed())
             {
+                _knownBalances.Forget(leg.Account);
                 // Only the posting row proves the leg is in: a failed changeset's status alone does not say which
                 // action failed, and a lost ETag race taken for "already applied" would drop the leg.
                 return e.IsConflict() && await _accounts.FindAsync(leg.Account, PostingRow(entry.Key), cancellationToken) is not null
@@ -126,24 +142,31 @@ public sealed partial class TableLedger
     private Task<Applied> ApplyCapAsync(CapCheck cap, string entryKey, CancellationToken cancellationToken) =>
         InTurnAsync<Applied>(_capTurns, cap.Key, async () =>
         {
-            var counter = await CounterEntityAsync(cap.Key, cancellationToken);
-            var used = OptLong(counter, "Used") ?? 0;
             // A negative amount gives use back (a released call's): never refused, and never below nothing.
-            if (cap.Amount.IsPositive && used + cap.Amount.Micros > cap.Limit.Micros)
+            bool Refuses(KnownRow counter) => cap.Amount.IsPositive && counter.Value + cap.Amount.Micros > cap.Limit.Micros;
+            var counter = _knownCounters.Find(cap.Key) ?? await CounterRowAsync(cap.Key, cancellationToken);
+            if (Refuses(counter) && counter.Remembered)
+            {
+                counter = await CounterRowAsync(cap.Key, cancellationToken); // a refusal is decided on the row as stored
+            }
+            if (Refuses(counter))
             {
                 return await _caps.FindAsync(cap.Key, CapMarkerRow(entryKey), cancellationToken) is null ? Applied.Refused : Applied.AlreadyDone;
             }
+            var used = Math.Max(0, counter.Value + cap.Amount.Micros);
             try
             {
-                await _caps.SubmitTransactionAsync(
+                var written = await _caps.SubmitTransactionAsync(
                 [
-                    new TableTransactionAction(TableTransactionActionType.UpdateReplace, Counter(cap.Key, Math.Max(0, used + cap.Amount.Micros)), counter.ETag),
+                    new TableTransactionAction(TableTransactionActionType.UpdateReplace, Counter(cap.Key, used), counter.ETag),
                     new TableTransactionAction(TableTransactionActionType.Add, CapMarker(cap, entryKey)),
                 ], cancellationToken);
+                _knownCounters.Remember(cap.Key, used, 0, written.Value[0].Headers.ETag);
                 return Applied.Done;
             }
             catch (RequestFailedException e) when (e.IsConflict() || e.IsPreconditionFailed())
             {
+                _knownCounters.Forget(cap.Key);
                 // As for a leg: only the marker row proves the cap is counted; otherwise the counter moved, so retry.
                 return e.IsConflict() && await _caps.FindAsync(cap.Key, CapMarkerRow(entryKey), cancellationToken) is not null
                     ? Applied.AlreadyDone
@@ -151,18 +174,22 @@ public sealed partial class TableLedger
             }
         }, cancellationToken);
 
-    /// <summary>A cap's counter row, created at zero on its first use.</summary>
-    private async Task<TableEntity> CounterEntityAsync(string key, CancellationToken cancellationToken)
+    /// <summary>A cap's counter row as stored, created at zero on its first use.</summary>
+    private async Task<KnownRow> CounterRowAsync(string key, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < 5; attempt++)
         {
             if (await _caps.FindAsync(key, CounterRow, cancellationToken) is { } found)
             {
-                return found;
+                return new KnownRow(OptLong(found, "Used") ?? 0, 0, found.ETag, Remembered: false);
             }
             try
             {
-                await _caps.AddEntityAsync(Counter(key, 0), cancellationToken);
+                var created = await _caps.AddEntityAsync(Counter(key, 0), cancellationToken);
+                if (created.Headers.ETag is { } etag)
+                {
+                    return new KnownRow(0, 0, etag, Remembered: false);
+                }
             }
             catch (RequestFailedException e) when (e.IsConflict())
             {

@@ -80,6 +80,7 @@ public sealed partial class TableLedger
         {
             await InTurnAsync<bool>(_capTurns, cap.Key, async () =>
             {
+                _knownCounters.Forget(cap.Key);
                 if (await _caps.FindAsync(cap.Key, CounterRow, cancellationToken) is not { } counter)
                 {
                     return true; // never counted
@@ -113,8 +114,9 @@ public sealed partial class TableLedger
                 {
                     return true; // not applied
                 }
-                var (balance, etag, floor) = await BalanceEntityAsync(leg.Account, cancellationToken);
-                return await TakeBackAsync(_accounts, Balance(leg.Account, balance - leg.Amount.Micros, floor), etag, PostingRow(entryKey), cancellationToken);
+                _knownBalances.Forget(leg.Account);
+                var row = await BalanceRowAsync(leg.Account, cancellationToken);
+                return await TakeBackAsync(_accounts, Balance(leg.Account, row.Value - leg.Amount.Micros, row.Floor), row.ETag, PostingRow(entryKey), cancellationToken);
             }, cancellationToken);
         }
         foreach (var cap in caps)
@@ -125,6 +127,7 @@ public sealed partial class TableLedger
                 {
                     return true; // not counted
                 }
+                _knownCounters.Forget(cap.Key);
                 if (await _caps.FindAsync(cap.Key, CounterRow, cancellationToken) is not { } counter)
                 {
                     return true;

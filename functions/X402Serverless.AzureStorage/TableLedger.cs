@@ -30,6 +30,10 @@ public sealed partial class TableLedger(TableServiceClient service, TimeProvider
     private readonly RowGates _accountTurns = new();
     private readonly RowGates _capTurns = new();
 
+    // What this process last wrote of its hot balance and counter rows: a change in the row's turn skips its read.
+    private readonly KnownRows _knownBalances = new();
+    private readonly KnownRows _knownCounters = new();
+
     /// <summary>How long a live run may apply an entry; past it the entry is left to recovery.</summary>
     public static readonly TimeSpan LiveApplyLimit = TimeSpan.FromMinutes(2);
 

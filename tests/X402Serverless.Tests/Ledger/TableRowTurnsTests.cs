@@ -6,6 +6,7 @@ using X402Serverless.AzureStorage;
 using X402Serverless.AzureStorage.Tables;
 using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Money;
+using X402Serverless.Core.Ports;
 using X402Serverless.Tests.Support;
 
 namespace X402Serverless.Tests.Ledger;
@@ -123,6 +124,42 @@ public sealed class TableRowTurnsTests(AzuriteFixture azurite) : IClassFixture<A
         Assert.All(await ledger.TrialBalanceAsync(default), a => Assert.Equal(a.PostedSum, a.Balance));
     }
 
+    [Fact]
+    public async Task A_credits_paid_call_reads_no_hot_row_this_process_wrote_last_hold_capture_and_release_each_a_few_round_trips()
+    {
+        var requests = new Requests();
+        var ledger = await LedgerAsync(requests, AzuriteFixture.UniqueTable("caps"));
+        var credits = Accounts.Credits("p");
+        Assert.Equal(PostResult.Posted, await ledger.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, credits, Usd.FromMicros(1_000)), [], default));
+        IReadOnlyList<CapCheck> cap = [new CapCheck("payer-month:p:2026-11", Usd.FromMicros(10), Usd.FromMicros(1_000))];
+        async Task CallAsync(string id, bool capture)
+        {
+            Assert.Equal(PostResult.Posted, (await ((ILedger)ledger).HoldFirstAsync([(LedgerEntry.Transfer(id, "hold", credits, Accounts.Hold(id), Usd.FromMicros(10)), cap)], default)).Result);
+            var done = capture
+                ? await ((ILedger)ledger).CaptureHoldAsync(id, new LedgerEntry(id + ":capture", "capture",
+                    [new Leg(Accounts.Hold(id), -Usd.FromMicros(10)), new Leg(Accounts.Earnings("o"), Usd.FromMicros(9)), new Leg(Accounts.OperatorFees, Usd.FromMicros(1))]), default)
+                : await ((ILedger)ledger).ReleaseHoldAsync(id, LedgerEntry.Transfer(id + ":release", "release", Accounts.Hold(id), credits, Usd.FromMicros(10)), cap, default);
+            Assert.Equal(PostResult.Posted, done);
+        }
+        await CallAsync("h0", capture: true); // the first call reads the rows it finds
+
+        var before = requests.Count;
+        await CallAsync("h1", capture: true);
+        var paid = requests.Count - before;
+        before = requests.Count;
+        await CallAsync("h2", capture: false);
+        var released = requests.Count - before;
+
+        // Hold: journal, counter, debit, hold account, posted. Capture: journal, three legs, posted. Release: the give-back's
+        // journal, the release's journal and two legs, posted, the give-back's counter, posted (and the capture looked for).
+        Assert.Equal(5 + 5, paid);
+        Assert.Equal(5 + 8, released);
+        Assert.Equal(980, (await ledger.BalanceAsync(credits, default)).Micros);
+        Assert.Equal(18, (await ledger.BalanceAsync(Accounts.Earnings("o"), default)).Micros);
+        Assert.Equal(20, (await ledger.CapUsedAsync(cap[0].Key, default)).Micros);
+        Assert.All(await ledger.TrialBalanceAsync(default), a => Assert.Equal(a.PostedSum, a.Balance));
+    }
+
     /// <summary>A ledger on fresh tables whose every request passes through <paramref name="policy"/>.</summary>
     private async Task<TableLedger> LedgerAsync(HttpPipelinePolicy policy, string capsTable, string? accountsTable = null, TimeProvider? time = null)
     {
@@ -167,6 +204,16 @@ public sealed class TableRowTurnsTests(AzuriteFixture azurite) : IClassFixture<A
                 clock.Advance(TimeSpan.FromMinutes(3));
             }
         }
+    }
+
+    /// <summary>Counts every request sent to the service.</summary>
+    private sealed class Requests : HttpPipelineSynchronousPolicy
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public override void OnSendingRequest(HttpMessage message) => Interlocked.Increment(ref _count);
     }
 
     /// <summary>Counts the entity group transactions the service refused for a stale ETag.</summary>

@@ -1,0 +1,37 @@
+using System.Collections.Concurrent;
+using Azure;
+
+namespace X402Serverless.AzureStorage.Tables;
+
+/// <summary>
+/// What this process last read or wrote of its hot rows (a balance or a counter: a number, a floor, the ETag), so a
+/// change made in the row's turn can skip reading it first: one round trip fewer per leg and per cap. Only a hint:
+/// every write is conditioned on the ETag, so a row another process moved fails the write (412), which forgets it, and
+/// the retry reads it afresh; a refusal is never decided on a remembered row. Bounded: past its size it starts afresh.
+/// </summary>
+internal sealed class KnownRows(int capacity = 10_000)
+{
+    private readonly ConcurrentDictionary<string, KnownRow> _rows = new(StringComparer.Ordinal);
+
+    public KnownRow? Find(string key) => _rows.TryGetValue(key, out var row) ? row : null;
+
+    /// <summary>Remembers the row as written with <paramref name="etag"/>; a write whose answer carried no ETag forgets it.</summary>
+    public void Remember(string key, long value, long floor, ETag? etag)
+    {
+        if (etag is not { } known)
+        {
+            Forget(key);
+            return;
+        }
+        if (_rows.Count >= capacity)
+        {
+            _rows.Clear();
+        }
+        _rows[key] = new KnownRow(value, floor, known, Remembered: true);
+    }
+
+    public void Forget(string key) => _rows.TryRemove(key, out _);
+}
+
+/// <summary>A balance (with its floor) or a counter (floor unused), the ETag it has, and whether it came from memory.</summary>
+internal readonly record struct KnownRow(long Value, long Floor, ETag ETag, bool Remembered);
