@@ -199,16 +199,18 @@ public sealed partial class TableLedger
         throw new RequestFailedException(409, $"Counter {key} could not be read.", "EntityAlreadyExists", null);
     }
 
-    private async Task SetStateAsync(string entryKey, string state, CancellationToken cancellationToken)
+    /// <summary>Marks the entry's state; answers the journal row's new ETag, or null when the row is gone (undone meanwhile).</summary>
+    private async Task<ETag?> SetStateAsync(string entryKey, string state, CancellationToken cancellationToken)
     {
         try
         {
             // Merged: the state alone changes, in one round trip with no read before it.
-            await _entries.UpdateEntityAsync(new TableEntity(entryKey, EntryRow) { ["State"] = state }, ETag.All, TableUpdateMode.Merge, cancellationToken);
+            var merged = await _entries.UpdateEntityAsync(new TableEntity(entryKey, EntryRow) { ["State"] = state }, ETag.All, TableUpdateMode.Merge, cancellationToken);
+            return merged.Headers.ETag;
         }
         catch (RequestFailedException e) when (e.IsNotFound())
         {
-            // dropped meanwhile (undone): nothing to mark
+            return null; // dropped meanwhile (undone): nothing to mark
         }
     }
 }

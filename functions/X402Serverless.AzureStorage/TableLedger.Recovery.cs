@@ -25,7 +25,7 @@ public sealed partial class TableLedger
             {
                 if (Str(journal, "State") == Refused)
                 {
-                    await UndoAsync(entry.Key, entry.Legs, caps, onlyPresent: true, cancellationToken, journal.ETag); // a take-back cut short
+                    await UndoAsync(entry.Key, entry.Legs, caps, onlyPresent: true, journal.ETag, cancellationToken); // a take-back cut short
                 }
                 else
                 {
@@ -47,8 +47,10 @@ public sealed partial class TableLedger
     /// </summary>
     private async Task RefuseAsync(string entryKey, IReadOnlyList<Leg> legs, IReadOnlyList<CapCheck> caps, bool onlyPresent, CancellationToken cancellationToken)
     {
-        await SetStateAsync(entryKey, Refused, cancellationToken);
-        await UndoAsync(entryKey, legs, caps, onlyPresent, cancellationToken);
+        // The journal row is dropped only as this run marked it: a post of the key that comes after (it may be waiting
+        // for this very row to go) is never dropped with it, whatever retries the store's client makes.
+        var marked = await SetStateAsync(entryKey, Refused, cancellationToken);
+        await UndoAsync(entryKey, legs, caps, onlyPresent, marked, cancellationToken);
     }
 
     /// <summary>
@@ -102,9 +104,10 @@ public sealed partial class TableLedger
     // Takes back applied legs and caps (each with its marker), then drops the journal entry so the key is free again.
     // Should a take-back keep losing to other processes it throws, and the entry stays for RecoverAsync.
     // onlyPresent: parts that may never have been applied are looked for first, so no row is written for them.
-    // journal: the journal row's ETag as the undoer read it, so a row written anew under the key since is not dropped.
-    private async Task UndoAsync(string entryKey, IReadOnlyList<Leg> legs, IReadOnlyList<CapCheck> caps, bool onlyPresent, CancellationToken cancellationToken,
-        ETag journal = default)
+    // journal: the journal row's ETag as the undoer read or marked it, so a row written anew under the key since is not
+    // dropped; null leaves the row be.
+    private async Task UndoAsync(string entryKey, IReadOnlyList<Leg> legs, IReadOnlyList<CapCheck> caps, bool onlyPresent, ETag? journal,
+        CancellationToken cancellationToken)
     {
         foreach (var leg in legs)
         {
@@ -136,13 +139,17 @@ public sealed partial class TableLedger
                     CapMarkerRow(entryKey), cancellationToken);
             }, cancellationToken);
         }
+        if (journal is not { } read)
+        {
+            return; // the row was gone already when marked: nothing of this entry's to drop
+        }
         try
         {
-            await _entries.DeleteEntityAsync(entryKey, EntryRow, journal == default ? ETag.All : journal, cancellationToken);
+            await _entries.DeleteEntityAsync(entryKey, EntryRow, read, cancellationToken);
         }
-        catch (RequestFailedException e) when (e.IsPreconditionFailed())
+        catch (RequestFailedException e) when (e.IsPreconditionFailed() || e.IsNotFound())
         {
-            // the key was posted anew meanwhile: that row is not this take-back's
+            // the key was posted anew meanwhile (that row is not this take-back's), or a retried delete finds it gone
         }
     }
 

@@ -74,11 +74,11 @@ public sealed partial class TableLedger(TableServiceClient service, TimeProvider
             {
                 return PostResult.Duplicate;
             }
-            if (attempt < PendingWaits)
+            // No row: the key is free again, so this post journals anew (bounded, should rows keep coming and going).
+            if (attempt < PendingWaits || (other is null && attempt < 2 * PendingWaits))
             {
                 // Another post of this key is applying it, may yet be refused, or was refused and is being taken back:
-                // its outcome decides this one's, so wait for it (usually a few round trips). No row: one refused was
-                // just dropped, and the key is free again.
+                // its outcome decides this one's, so wait for it (usually a few round trips).
                 if (other is not null || attempt > 1)
                 {
                     await BackOffAsync(attempt, cancellationToken);
@@ -92,7 +92,7 @@ public sealed partial class TableLedger(TableServiceClient service, TimeProvider
         }
     }
 
-    /// <summary>How many times a post waits for another post of its key to end before it answers "not now" (about 6 s).</summary>
+    /// <summary>How many times a post waits for another post of its key to end before it answers "not now" (about 4–5 s).</summary>
     private const int PendingWaits = 40;
 
     /// <summary>

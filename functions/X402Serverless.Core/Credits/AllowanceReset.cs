@@ -19,9 +19,20 @@ public sealed class AllowanceReset(ILedger ledger, IPayerStore payers)
         List<Exception>? failed = null;
         foreach (var organisationId in await payers.OrganisationsWithAllowancesAsync(cancellationToken))
         {
-            foreach (var member in (await payers.ListAsync(organisationId, cancellationToken)).Where(p => p.MonthlyAllowance.IsPositive))
+            // Each organisation and each member on its own: one whose rows are busy now does not keep the others from
+            // this month's grant.
+            IEnumerable<Payers.Payer> members;
+            try
             {
-                // Each member on its own: one whose rows are busy now does not keep the others from this month's grant.
+                members = (await payers.ListAsync(organisationId, cancellationToken)).Where(p => p.MonthlyAllowance.IsPositive);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                (failed ??= []).Add(new InvalidOperationException($"Members of {organisationId}: {e.Message}", e));
+                continue;
+            }
+            foreach (var member in members)
+            {
                 try
                 {
                     if (await GrantAsync(organisationId, member.Id, member.MonthlyAllowance, period, cancellationToken))
@@ -59,6 +70,12 @@ public sealed class AllowanceReset(ILedger ledger, IPayerStore payers)
             for (var attempt = 0; attempt < SweepAttempts; attempt++)
             {
                 var left = await ledger.BalanceAsync(allowance, cancellationToken);
+                // Looked for after the balance is read: a balance read while no grant existed holds no grant of this
+                // period, so a run at the same time (another instance) never has its fresh grant swept back.
+                if (await ledger.EntryExistsAsync(key + ":grant", cancellationToken))
+                {
+                    return false;
+                }
                 if (!left.IsPositive
                     || await ledger.PostAsync(LedgerEntry.Transfer(key + ":sweep", "allowance-sweep", allowance, pool, left, period), [], cancellationToken) != PostResult.Insufficient)
                 {

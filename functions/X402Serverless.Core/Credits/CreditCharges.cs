@@ -85,27 +85,39 @@ public sealed class CreditCharges(ILedger ledger, IPayerStore payers, TimeProvid
     public Task<int> ReleaseStaleAsync(TimeSpan olderThan, CancellationToken cancellationToken) =>
         ReleaseHeldBeforeAsync(time.GetUtcNow() - olderThan, cancellationToken);
 
-    /// <summary>Releases every hold placed before <paramref name="before"/>, batch by batch.</summary>
+    /// <summary>
+    /// Releases every hold placed before <paramref name="before"/>, batch by batch. A hold that cannot be released now
+    /// (its release still being posted by its own call) does not hold up the others: the failures are thrown together
+    /// after the rest, and the next pass tries those again.
+    /// </summary>
     public async Task<int> ReleaseHeldBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken)
     {
         const int batch = 100;
         var released = 0;
+        List<Exception>? failed = null;
         while (true)
         {
             var stale = await ledger.StaleHoldsAsync(before, batch, cancellationToken);
             var posted = 0;
             foreach (var (holdId, source, amount) in stale)
             {
-                if (await ledger.ReleaseHoldAsync(holdId, LedgerEntry.Transfer($"{holdId}:release", "release", Accounts.Hold(holdId), source, amount, "stale"), [], cancellationToken) == PostResult.Posted)
+                try
                 {
-                    posted++;
+                    if (await ledger.ReleaseHoldAsync(holdId, LedgerEntry.Transfer($"{holdId}:release", "release", Accounts.Hold(holdId), source, amount, "stale"), [], cancellationToken) == PostResult.Posted)
+                    {
+                        posted++;
+                    }
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    (failed ??= []).Add(e);
                 }
             }
             released += posted;
             // A full batch may have more behind it; a batch that released nothing would only repeat itself.
             if (stale.Count < batch || posted == 0)
             {
-                return released;
+                return failed is null ? released : throw new AggregateException($"{failed.Count} stale credit holds could not be released now; {released} were.", failed);
             }
         }
     }

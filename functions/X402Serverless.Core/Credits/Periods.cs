@@ -9,13 +9,6 @@ public static class Periods
 
     public static string Day(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
-    /// <summary>00:00:00 UTC on the first day of the month after <paramref name="at"/>.</summary>
-    public static DateTimeOffset NextMonthStart(DateTimeOffset at)
-    {
-        var utc = at.UtcDateTime;
-        return new DateTimeOffset(utc.Year, utc.Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(1);
-    }
-
     /// <summary>The start of the UTC hour after <paramref name="at"/> (the allowance timer's next run).</summary>
     public static DateTimeOffset NextHourStart(DateTimeOffset at)
     {

@@ -41,7 +41,7 @@ internal sealed partial class AllowanceTimer(AllowanceReset reset, TimeProvider 
             var granted = await reset.RunAsync(period, cancellationToken);
             Log.Ran(logger, period, granted);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             Log.Failed(logger, period, e);
         }

@@ -35,8 +35,16 @@ internal sealed partial class SettlementWorker(
         var interval = TimeSpan.FromMilliseconds(_settings.WorkerIntervalMilliseconds);
         // The embedded store has one worker: leases left by a previous process that died are void.
         await payments.ReleaseLeasesAsync(stoppingToken);
-        // Likewise credit holds placed before this process started: their requests died with it.
-        await maintenance.ReleaseOrphanedHoldsAsync(_startedAt, stoppingToken);
+        // Likewise credit holds placed before this process started: their requests died with it. One that cannot be
+        // released now is left to the stale-hold sweep; it must not stop the worker.
+        try
+        {
+            await maintenance.ReleaseOrphanedHoldsAsync(_startedAt, stoppingToken);
+        }
+        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+        {
+            Log.OrphanedHoldsFailed(logger, e);
+        }
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -132,5 +140,8 @@ internal sealed partial class SettlementWorker(
 
         [LoggerMessage(26, LogLevel.Error, "Settlement job {PaymentId} threw; it stays leased and will be retried.")]
         public static partial void JobCrashed(ILogger logger, string paymentId, Exception exception);
+
+        [LoggerMessage(30, LogLevel.Error, "Releasing credit holds left by the previous process failed in part; the stale-hold sweep returns the rest.")]
+        public static partial void OrphanedHoldsFailed(ILogger logger, Exception exception);
     }
 }

@@ -37,15 +37,15 @@ public sealed class AllowanceResetTests : IDisposable
     }
 
     [Theory]
-    [InlineData("2026-01-31T23:59:59Z", "2026-02-01T00:00:00Z")]
-    [InlineData("2028-02-28T12:00:00Z", "2028-03-01T00:00:00Z")] // leap year: Feb 29 exists
-    [InlineData("2028-02-29T23:59:59Z", "2028-03-01T00:00:00Z")]
+    [InlineData("2026-01-31T23:59:59Z", "2026-02-01T00:00:00Z")] // the last second of a month: the first of the next
+    [InlineData("2028-02-28T23:00:00Z", "2028-02-29T00:00:00Z")] // leap year: Feb 29 exists
     [InlineData("2027-02-28T23:59:59Z", "2027-03-01T00:00:00Z")]
-    [InlineData("2026-12-31T23:00:00Z", "2027-01-01T00:00:00Z")]
-    [InlineData("2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z")] // exactly at a boundary: the next one
-    public void The_timer_fires_at_midnight_utc_on_the_first(string now, string next) =>
+    [InlineData("2026-12-31T23:30:00Z", "2027-01-01T00:00:00Z")]
+    [InlineData("2026-03-01T00:00:00Z", "2026-03-01T01:00:00Z")] // exactly at a boundary: the next one
+    [InlineData("2026-03-01T05:00:00+02:00", "2026-03-01T04:00:00Z")] // hours are UTC hours
+    public void The_timer_fires_at_the_start_of_each_utc_hour(string now, string next) =>
         Assert.Equal(DateTimeOffset.Parse(next, System.Globalization.CultureInfo.InvariantCulture),
-            Periods.NextMonthStart(DateTimeOffset.Parse(now, System.Globalization.CultureInfo.InvariantCulture)));
+            Periods.NextHourStart(DateTimeOffset.Parse(now, System.Globalization.CultureInfo.InvariantCulture)));
 
     [Fact]
     public async Task Running_twice_or_late_in_the_same_month_grants_once()
@@ -163,6 +163,35 @@ public sealed class AllowanceResetTests : IDisposable
         Assert.Equal(0, await new AllowanceReset(hooked, _payers).RunAsync("2026-11", default));
         Assert.Equal(3_000_000, (await _ledger.BalanceAsync(Accounts.Allowance("org_a", "payer_b"), default)).Micros);
         Assert.Equal(10_000_000 - 3 * 3_000_000, (await _ledger.BalanceAsync(_pool, default)).Micros);
+        Assert.Equal(0, (await _ledger.TotalAsync(default)).Micros);
+    }
+
+    [Fact]
+    public async Task Two_runs_at_once_never_sweep_back_the_grant_the_other_just_made()
+    {
+        // Members with nothing left (new this month): run B has found no grant and no sweep for the first of them,
+        // and run A (another instance, the same hour) grants the month before B reads that member's balance.
+        await AddMemberAsync("payer_b");
+        var grantedByA = -1;
+        var runB = new AllowanceReset(new HookedLedger(_ledger)
+        {
+            AfterEntryExists = async key =>
+            {
+                if (key.EndsWith(":sweep", StringComparison.Ordinal) && grantedByA < 0)
+                {
+                    grantedByA = await _reset.RunAsync("2026-11", default);
+                }
+            },
+        }, _payers);
+
+        var grantedByB = await runB.RunAsync("2026-11", default);
+
+        Assert.Equal(2, grantedByA + grantedByB); // each member once
+        foreach (var payer in new[] { "payer_a", "payer_b" })
+        {
+            Assert.Equal(3_000_000, (await _ledger.BalanceAsync(Accounts.Allowance("org_a", payer), default)).Micros); // was swept back to the pool
+        }
+        Assert.Equal(10_000_000 - 2 * 3_000_000, (await _ledger.BalanceAsync(_pool, default)).Micros);
         Assert.Equal(0, (await _ledger.TotalAsync(default)).Micros);
     }
 

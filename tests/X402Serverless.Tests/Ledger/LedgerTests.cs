@@ -101,6 +101,35 @@ public abstract class LedgerContract
     }
 
     [Fact]
+    public async Task A_stale_hold_that_cannot_be_released_now_does_not_keep_the_others_held()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var ledger = await CreateAsync(time);
+        await ledger.PostAsync(LedgerEntry.Transfer("t", "topup", Accounts.CardClearing, Accounts.Credits("p"), Usd.FromMicros(1_000)), [], default);
+        foreach (var id in new[] { "hold_a", "hold_b", "hold_c" })
+        {
+            await ledger.PostAsync(LedgerEntry.Transfer(id, "hold", Accounts.Credits("p"), Accounts.Hold(id), Usd.FromMicros(100)), [], default);
+        }
+        // One hold's release is busy now (its own call still posting it), wherever it comes in the sweep's order.
+        var busy = "hold_b";
+        var hooked = new HookedLedger(ledger)
+        {
+            BeforeReleaseHold = id => id == busy ? throw new InvalidOperationException("busy") : Task.CompletedTask,
+        };
+        var charges = new X402Serverless.Core.Credits.CreditCharges(hooked, null!, time);
+        time.Advance(TimeSpan.FromMinutes(11));
+
+        var failed = await Assert.ThrowsAsync<AggregateException>(() => charges.ReleaseStaleAsync(TimeSpan.FromMinutes(10), default));
+        Assert.Single(failed.InnerExceptions);
+        Assert.Equal(900, (await ledger.BalanceAsync(Accounts.Credits("p"), default)).Micros); // hold_a and hold_c went back
+        Assert.Equal(100, (await ledger.BalanceAsync(Accounts.Hold("hold_b"), default)).Micros);
+
+        busy = "";
+        Assert.Equal(1, await charges.ReleaseStaleAsync(TimeSpan.FromMinutes(10), default)); // the next pass
+        Assert.Equal(1_000, (await ledger.BalanceAsync(Accounts.Credits("p"), default)).Micros);
+    }
+
+    [Fact]
     public async Task A_posted_entry_reads_back_its_legs_and_a_refused_or_unknown_one_none()
     {
         await _ledger.PostAsync(LedgerEntry.Transfer("fund", "topup", Accounts.CardClearing, Accounts.Allowance("o1", "p1"), Usd.FromMicros(300)), [], default);

@@ -135,6 +135,32 @@ public sealed class TableJournalTests(AzuriteFixture azurite) : IClassFixture<Az
         Assert.All(await ledger.TrialBalanceAsync(default), a => Assert.Equal(a.PostedSum, a.Balance));
     }
 
+    [Fact]
+    public async Task A_refused_posts_retried_journal_delete_never_drops_the_row_a_later_post_of_its_key_wrote()
+    {
+        var lost = new LostDeleteAnswer();
+        var (first, _, second) = await FundedAsync(lost, new JournalConflicts());
+        var entry = LedgerEntry.Transfer("e", "spend", Accounts.Credits("p"), Accounts.Earnings("o"), Usd.FromMicros(2_000));
+        PostResult? later = null;
+        // The refused entry's journal row is deleted and the answer lost. Before the SDK sends the delete again, the
+        // payer tops up and a retry of the same post (another instance) journals the key anew and posts it.
+        lost.Arm(async () =>
+        {
+            Assert.Equal(PostResult.Posted, await second.PostAsync(LedgerEntry.Transfer("topup2", "topup", Accounts.CardClearing, Accounts.Credits("p"), Usd.FromMicros(1_500)), [], default));
+            later = await second.PostAsync(entry, [], default);
+        });
+
+        Assert.Equal(PostResult.Insufficient, await first.PostAsync(entry, [], default));
+
+        Assert.Equal(1, lost.Dropped);
+        Assert.Equal(PostResult.Posted, later);
+        // The later post's journal row is still there: its legs read back, and the key answers Duplicate.
+        Assert.NotNull(await first.EntryLegsAsync("e", default));
+        Assert.Equal(PostResult.Duplicate, await first.PostAsync(entry, [], default));
+        Assert.Equal(500, (await first.BalanceAsync(Accounts.Credits("p"), default)).Micros);
+        Assert.All(await first.TrialBalanceAsync(default), a => Assert.Equal(a.PostedSum, a.Balance));
+    }
+
     /// <summary>
     /// Two ledgers on the same fresh tables, as two processes would be, one clock: the first's requests pass through
     /// <paramref name="firstPolicy"/>, the second's through <paramref name="secondPolicy"/>. The payer's credits hold 1,000.
@@ -199,6 +225,31 @@ public sealed class TableJournalTests(AzuriteFixture azurite) : IClassFixture<Az
                 && Body(content).Contains($"\"PartitionKey\":\"{key}\"", StringComparison.Ordinal)
                 ? throw new Azure.RequestFailedException(500, "The store is down.")
                 : ProcessNextAsync(message, pipeline);
+    }
+
+    /// <summary>Once armed, lets the next delete through, runs the armed step, then drops the delete's answer as a reset connection would.</summary>
+    private sealed class LostDeleteAnswer : HttpPipelinePolicy
+    {
+        private Func<Task>? _meanwhile;
+        private int _dropped;
+
+        public int Dropped => Volatile.Read(ref _dropped);
+
+        public void Arm(Func<Task> meanwhile) => Volatile.Write(ref _meanwhile, meanwhile);
+
+        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
+            throw new NotSupportedException("The ledger sends asynchronously.");
+
+        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        {
+            await ProcessNextAsync(message, pipeline);
+            if (message.Request.Method == RequestMethod.Delete && message.Response.Status is >= 200 and < 300 && Interlocked.Exchange(ref _meanwhile, null) is { } meanwhile)
+            {
+                await meanwhile();
+                Interlocked.Increment(ref _dropped);
+                throw new IOException("The connection was reset after the request was sent.");
+            }
+        }
     }
 
     /// <summary>Holds the first entity group transaction after the funding (the first post's debit) until released.</summary>

@@ -49,8 +49,17 @@ internal sealed class HookedLedger(ILedger inner) : ILedger
     public Task<(int Index, PostResult Result)> HoldFirstAsync(IReadOnlyList<(LedgerEntry Entry, IReadOnlyList<CapCheck> Caps)> options, CancellationToken cancellationToken) =>
         inner.HoldFirstAsync(options, cancellationToken);
 
-    public Task<PostResult> ReleaseHoldAsync(string holdId, LedgerEntry release, IReadOnlyList<CapCheck> givenBack, CancellationToken cancellationToken) =>
-        inner.ReleaseHoldAsync(holdId, release, givenBack, cancellationToken);
+    /// <summary>Runs before a hold's release goes on to the store (with the hold's id; it may throw, as a busy store would).</summary>
+    public Func<string, Task>? BeforeReleaseHold { get; init; }
+
+    public async Task<PostResult> ReleaseHoldAsync(string holdId, LedgerEntry release, IReadOnlyList<CapCheck> givenBack, CancellationToken cancellationToken)
+    {
+        if (BeforeReleaseHold is { } hook)
+        {
+            await hook(holdId);
+        }
+        return await inner.ReleaseHoldAsync(holdId, release, givenBack, cancellationToken);
+    }
 
     public Task UndoCapsAsync(IReadOnlyList<CapCheck> caps, CancellationToken cancellationToken) => inner.UndoCapsAsync(caps, cancellationToken);
 
