@@ -42,7 +42,11 @@ public sealed partial class TableLedger
             {
                 var floor = Accounts.IsClearing(account) ? long.MinValue : 0;
                 var created = await _accounts.AddEntityAsync(Balance(account, 0, floor), cancellationToken);
-                return new KnownRow(0, floor, created.Headers.ETag ?? ETag.All, Remembered: false);
+                // Without its ETag the next write could not be conditioned on it: read it instead.
+                if (created.Headers.ETag is { } etag)
+                {
+                    return new KnownRow(0, floor, etag, Remembered: false);
+                }
             }
             catch (RequestFailedException e) when (e.IsConflict())
             {

@@ -13,6 +13,9 @@ internal sealed class KnownRows(int capacity = 10_000)
 {
     private readonly ConcurrentDictionary<string, KnownRow> _rows = new(StringComparer.Ordinal);
 
+    // Counted apart: ConcurrentDictionary.Count takes every lock of the dictionary, on the hot path of each change.
+    private int _count;
+
     public KnownRow? Find(string key) => _rows.TryGetValue(key, out var row) ? row : null;
 
     /// <summary>Remembers the row as written with <paramref name="etag"/>; a write whose answer carried no ETag forgets it.</summary>
@@ -23,14 +26,27 @@ internal sealed class KnownRows(int capacity = 10_000)
             Forget(key);
             return;
         }
-        if (_rows.Count >= capacity)
+        var row = new KnownRow(value, floor, known, Remembered: true);
+        if (_rows.TryGetValue(key, out _))
+        {
+            _rows[key] = row;
+            return;
+        }
+        if (Interlocked.Increment(ref _count) > capacity)
         {
             _rows.Clear();
+            Interlocked.Exchange(ref _count, 1);
         }
-        _rows[key] = new KnownRow(value, floor, known, Remembered: true);
+        _rows[key] = row;
     }
 
-    public void Forget(string key) => _rows.TryRemove(key, out _);
+    public void Forget(string key)
+    {
+        if (_rows.TryRemove(key, out _))
+        {
+            Interlocked.Decrement(ref _count);
+        }
+    }
 }
 
 /// <summary>A balance (with its floor) or a counter (floor unused), the ETag it has, and whether it came from memory.</summary>

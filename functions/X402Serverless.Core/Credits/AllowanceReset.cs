@@ -71,7 +71,8 @@ public sealed class AllowanceReset(ILedger ledger, IPayerStore payers)
             {
                 var left = await ledger.BalanceAsync(allowance, cancellationToken);
                 // Looked for after the balance is read: a balance read while no grant existed holds no grant of this
-                // period, so a run at the same time (another instance) never has its fresh grant swept back.
+                // period, so a run at the same time (another instance) does not have its fresh grant swept back. (Left:
+                // that run granting between this check and the sweep, after a call spent exactly what was left.)
                 if (await ledger.EntryExistsAsync(key + ":grant", cancellationToken))
                 {
                     return false;

@@ -95,11 +95,13 @@ public sealed class CreditCharges(ILedger ledger, IPayerStore payers, TimeProvid
         const int batch = 100;
         var released = 0;
         List<Exception>? failed = null;
+        var failedIds = new HashSet<string>(StringComparer.Ordinal);
         while (true)
         {
             var stale = await ledger.StaleHoldsAsync(before, batch, cancellationToken);
             var posted = 0;
-            foreach (var (holdId, source, amount) in stale)
+            // A hold that failed in this run comes back in every later batch: it is tried once a run.
+            foreach (var (holdId, source, amount) in stale.Where(h => !failedIds.Contains(h.HoldId)))
             {
                 try
                 {
@@ -110,6 +112,7 @@ public sealed class CreditCharges(ILedger ledger, IPayerStore payers, TimeProvid
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
+                    failedIds.Add(holdId);
                     (failed ??= []).Add(e);
                 }
             }

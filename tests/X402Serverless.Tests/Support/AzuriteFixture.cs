@@ -63,11 +63,14 @@ public sealed class AzuriteFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>A Table service client on this Azurite whose every request, each retry too, passes through <paramref name="policy"/>.</summary>
-    internal TableServiceClient Client(Azure.Core.Pipeline.HttpPipelinePolicy policy)
+    /// <summary>
+    /// A Table service client on this Azurite whose every request passes through <paramref name="policy"/>: each retry
+    /// of it too, unless <paramref name="position"/> is PerCall (once per call, whatever retries the SDK makes).
+    /// </summary>
+    internal TableServiceClient Client(Azure.Core.Pipeline.HttpPipelinePolicy policy, Azure.Core.HttpPipelinePosition position = Azure.Core.HttpPipelinePosition.PerRetry)
     {
         var options = new TableClientOptions();
-        options.AddPolicy(policy, Azure.Core.HttpPipelinePosition.PerRetry);
+        options.AddPolicy(policy, position);
         return new TableServiceClient(new Uri(Endpoint), new TableSharedKeyCredential(TableStorage.EmulatorAccount, Key), options);
     }
 
