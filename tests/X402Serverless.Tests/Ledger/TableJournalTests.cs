@@ -45,13 +45,7 @@ public sealed class TableJournalTests(AzuriteFixture azurite) : IClassFixture<Az
     [Fact]
     public async Task A_post_meeting_another_post_of_its_key_still_applying_waits_and_is_told_duplicate_once_that_one_posts()
     {
-        var held = new HeldBatch();
-        var conflicts = new JournalConflicts();
-        var (first, _, second) = await FundedAsync(held, conflicts);
-
-        var other = Task.Run(() => first.PostAsync(Spend, [], default));
-        await held.Reached.WaitAsync(TimeSpan.FromSeconds(30)); // journaled, its debit held on the wire
-        var mine = Task.Run(() => second.PostAsync(Spend, [], default));
+        var (first, second, held, conflicts, other, mine) = await SamePostTwiceAsync();
         // It met the other's row twice: it waits for it, instead of answering Duplicate before anything posted.
         await conflicts.AtLeastAsync(2);
         Assert.False(mine.IsCompleted);
@@ -66,13 +60,7 @@ public sealed class TableJournalTests(AzuriteFixture azurite) : IClassFixture<Az
     [Fact]
     public async Task A_post_meeting_another_post_of_its_key_that_is_then_refused_is_refused_too_never_told_duplicate()
     {
-        var held = new HeldBatch();
-        var conflicts = new JournalConflicts();
-        var (first, _, second) = await FundedAsync(held, conflicts);
-
-        var other = Task.Run(() => first.PostAsync(Spend, [], default));
-        await held.Reached.WaitAsync(TimeSpan.FromSeconds(30));
-        var mine = Task.Run(() => second.PostAsync(Spend, [], default));
+        var (first, second, held, conflicts, other, mine) = await SamePostTwiceAsync();
         await conflicts.AtLeastAsync(1);
         // Meanwhile the payer's credits are spent down to 100, so the other post's debit is refused once it goes on.
         Assert.Equal(PostResult.Posted, await second.PostAsync(LedgerEntry.Transfer("drain", "spend", Accounts.Credits("p"), Accounts.Earnings("o"), Usd.FromMicros(900)), [], default));
@@ -159,6 +147,21 @@ public sealed class TableJournalTests(AzuriteFixture azurite) : IClassFixture<Az
         Assert.Equal(PostResult.Duplicate, await first.PostAsync(entry, [], default));
         Assert.Equal(500, (await first.BalanceAsync(Accounts.Credits("p"), default)).Micros);
         Assert.All(await first.TrialBalanceAsync(default), a => Assert.Equal(a.PostedSum, a.Balance));
+    }
+
+    /// <summary>
+    /// The same post sent by two processes: the first's journaled, its debit held on the wire until released; then the
+    /// second's, which meets the first's journal row.
+    /// </summary>
+    private async Task<(TableLedger First, TableLedger Second, HeldBatch Held, JournalConflicts Conflicts, Task<PostResult> Other, Task<PostResult> Mine)> SamePostTwiceAsync()
+    {
+        var held = new HeldBatch();
+        var conflicts = new JournalConflicts();
+        var (first, _, second) = await FundedAsync(held, conflicts);
+        var other = Task.Run(() => first.PostAsync(Spend, [], default));
+        await held.Reached.WaitAsync(TimeSpan.FromSeconds(30));
+        var mine = Task.Run(() => second.PostAsync(Spend, [], default));
+        return (first, second, held, conflicts, other, mine);
     }
 
     /// <summary>
