@@ -3,6 +3,8 @@ namespace X402Serverless.Handler.Hosting;
 /// <summary>How errors reach clients: RFC 9457 problems with a stable "code", and request-body errors as the client's fault.</summary>
 internal static class ProblemServices
 {
+    private const string LedgerBusyRetryAfterSeconds = "30";
+
     public static IServiceCollection AddGatewayProblems(this IServiceCollection services)
     {
         // Every problem carries a stable "code", including those the framework writes itself (binding failures, 404s).
@@ -11,10 +13,13 @@ internal static class ProblemServices
             context.ProblemDetails.Extensions.Remove("exception");
             if (context.Exception is AzureStorage.Tables.RowContendedException)
             {
-                context.ProblemDetails.Detail = "The ledger was too busy with the same account to finish this request, and part of it may "
-                    + "be done (a ledger entry begun is finished or undone by the gateway within minutes). Check the outcome (a balance, "
-                    + "the resource) before sending the request again.";
+                context.ProblemDetails.Detail = "The ledger could not finish this request now: the same account kept changing under it, "
+                    + "or the same entry is still being posted or taken back. Part of it may be done (a ledger entry begun is finished or "
+                    + "undone by the gateway within minutes). Check the outcome (a balance, the resource) before sending the request "
+                    + "again, no sooner than Retry-After.";
                 context.ProblemDetails.Extensions["code"] = "ledger_busy";
+                // Seconds: a busy row or a take-back under way ends well within it; an entry left by a stopped run, in minutes.
+                context.HttpContext.Response.Headers.RetryAfter = LedgerBusyRetryAfterSeconds;
             }
             context.ProblemDetails.Extensions.TryAdd("code", context.ProblemDetails.Status switch
             {

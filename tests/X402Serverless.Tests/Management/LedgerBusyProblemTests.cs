@@ -34,11 +34,13 @@ public sealed class LedgerBusyProblemTests
         var problem = await contended.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("ledger_busy", problem.GetProperty("code").GetString());
         Assert.Contains("Check the outcome", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(TimeSpan.FromSeconds(30), contended.Headers.RetryAfter?.Delta); // when to look again, not "never"
         Assert.DoesNotContain("p_secret", problem.ToString(), StringComparison.Ordinal); // the row's key stays inside
 
         // Any other 412 (a store's own conditional write) is not the ledger's and says nothing it cannot know.
         using var other = await http.GetAsync("/other-412");
         Assert.Equal(HttpStatusCode.InternalServerError, other.StatusCode);
+        Assert.Null(other.Headers.RetryAfter);
 
         using var missing = await http.GetAsync("/missing");
         Assert.Equal(HttpStatusCode.InternalServerError, missing.StatusCode);
