@@ -98,14 +98,10 @@ public sealed partial class TableLedger
         }
         return await InTurnAsync<Applied>(_accountTurns, leg.Account, async () =>
         {
-            var debit = leg.Amount.Micros < 0;
-            var row = _knownBalances.Find(leg.Account) ?? await BalanceRowAsync(leg.Account, cancellationToken);
-            if (debit && row.Value + leg.Amount.Micros < row.Floor && row.Remembered)
-            {
-                row = await BalanceRowAsync(leg.Account, cancellationToken); // a refusal is decided on the row as stored
-            }
+            bool Refuses(KnownRow balance) => leg.Amount.Micros < 0 && balance.Value + leg.Amount.Micros < balance.Floor;
+            var row = await _knownBalances.ForChangeAsync(leg.Account, () => BalanceRowAsync(leg.Account, cancellationToken), Refuses);
             var next = row.Value + leg.Amount.Micros;
-            if (debit && next < row.Floor)
+            if (Refuses(row))
             {
                 return await _accounts.FindAsync(leg.Account, PostingRow(entry.Key), cancellationToken) is null ? Applied.Refused : Applied.AlreadyDone;
             }
@@ -144,11 +140,7 @@ public sealed partial class TableLedger
         {
             // A negative amount gives use back (a released call's): never refused, and never below nothing.
             bool Refuses(KnownRow counter) => cap.Amount.IsPositive && counter.Value + cap.Amount.Micros > cap.Limit.Micros;
-            var counter = _knownCounters.Find(cap.Key) ?? await CounterRowAsync(cap.Key, cancellationToken);
-            if (Refuses(counter) && counter.Remembered)
-            {
-                counter = await CounterRowAsync(cap.Key, cancellationToken); // a refusal is decided on the row as stored
-            }
+            var counter = await _knownCounters.ForChangeAsync(cap.Key, () => CounterRowAsync(cap.Key, cancellationToken), Refuses);
             if (Refuses(counter))
             {
                 return await _caps.FindAsync(cap.Key, CapMarkerRow(entryKey), cancellationToken) is null ? Applied.Refused : Applied.AlreadyDone;

@@ -18,6 +18,16 @@ internal sealed class KnownRows(int capacity = 10_000)
 
     public KnownRow? Find(string key) => _rows.TryGetValue(key, out var row) ? row : null;
 
+    /// <summary>
+    /// The row a change starts from: as remembered, else as <paramref name="stored"/> reads it; and as stored whenever the
+    /// remembered one would <paramref name="refuse"/> the change, so a refusal is never decided on a remembered row.
+    /// </summary>
+    public async Task<KnownRow> ForChangeAsync(string key, Func<Task<KnownRow>> stored, Func<KnownRow, bool> refuse)
+    {
+        var row = Find(key) ?? await stored();
+        return row.Remembered && refuse(row) ? await stored() : row;
+    }
+
     /// <summary>Remembers the row as written with <paramref name="etag"/>; a write whose answer carried no ETag forgets it.</summary>
     public void Remember(string key, long value, long floor, ETag? etag)
     {
