@@ -75,6 +75,21 @@ public sealed class TableJournalTests(AzuriteFixture azurite) : IClassFixture<Az
     }
 
     [Fact]
+    public async Task A_replay_storm_of_one_entry_from_two_processes_posts_it_once_and_tells_every_other_post_duplicate()
+    {
+        var (first, _, second) = await FundedAsync(new JournalConflicts(), new JournalConflicts());
+
+        // 100 posts of the same entry at once, half through each process: each waits for the one that journaled first.
+        var results = await Task.WhenAll(Enumerable.Range(0, 100).Select(i => Task.Run(() => (i % 2 == 0 ? first : second).PostAsync(Spend, [], default))));
+
+        Assert.Equal(1, results.Count(r => r == PostResult.Posted));
+        Assert.Equal(99, results.Count(r => r == PostResult.Duplicate));
+        Assert.Equal(700, (await first.BalanceAsync(Accounts.Credits("p"), default)).Micros);
+        Assert.Equal(300, (await first.BalanceAsync(Accounts.Earnings("o"), default)).Micros);
+        Assert.All(await first.TrialBalanceAsync(default), a => Assert.Equal(a.PostedSum, a.Balance));
+    }
+
+    [Fact]
     public async Task A_post_meeting_an_entry_left_pending_by_a_stopped_run_is_told_not_now_until_recovery_finishes_it()
     {
         var (ledger, time, _) = await FundedAsync(new JournalConflicts());
