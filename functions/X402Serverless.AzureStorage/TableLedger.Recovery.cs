@@ -11,18 +11,29 @@ namespace X402Serverless.AzureStorage;
 // the entry), taking back a refused entry's applied parts, and returning cap usage the caller gives back.
 public sealed partial class TableLedger
 {
+    /// <summary>Entries one recovery pass takes up at most.</summary>
+    internal const int RecoveryBatch = 100;
+
+    // Where the next pass starts (entry keys in the table's order): a pass goes on after the last entry the one before
+    // took up, so entries that keep failing (contended, or a row this version cannot read) never starve those after them.
+    private string _recoverAfter = "";
+
     public async Task<int> RecoverAsync(TimeSpan olderThan, CancellationToken cancellationToken)
     {
         var before = Time(time.GetUtcNow() - (olderThan > MinimumRecoveryAge ? olderThan : MinimumRecoveryAge));
+        var after = Volatile.Read(ref _recoverAfter);
         var recovered = 0;
         List<Exception>? failed = null;
-        var filter = TableClient.CreateQueryFilter($"(State eq {Pending} or State eq {Refused}) and CreatedAt lt {before}");
-        foreach (var journal in await _entries.ListAsync(filter, 100, cancellationToken))
+        var filter = TableClient.CreateQueryFilter($"PartitionKey gt {after} and (State eq {Pending} or State eq {Refused}) and CreatedAt lt {before}");
+        var journals = await _entries.ListAsync(filter, RecoveryBatch, cancellationToken);
+        // A short page reached the end of the table: the next pass starts again from its beginning.
+        Volatile.Write(ref _recoverAfter, journals.Count < RecoveryBatch ? "" : journals[^1].PartitionKey);
+        foreach (var journal in journals)
         {
-            var (entry, caps) = (JournaledEntry(journal), JournaledCaps(journal));
-            // One entry still contended does not hold up the others; it stays as it is for the next pass.
+            // One entry that cannot be finished now does not hold up the others; it stays as it is for a later pass.
             try
             {
+                var (entry, caps) = (JournaledEntry(journal), JournaledCaps(journal));
                 if (Str(journal, "State") == Refused)
                 {
                     await UndoAsync(entry.Key, entry.Legs, caps, onlyPresent: true, journal.ETag, cancellationToken); // a take-back cut short
@@ -33,9 +44,9 @@ public sealed partial class TableLedger
                 }
                 recovered++;
             }
-            catch (RequestFailedException e)
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                (failed ??= []).Add(e);
+                (failed ??= []).Add(new InvalidOperationException($"Ledger entry '{journal.PartitionKey}' could not be finished: {e.Message}", e));
             }
         }
         return failed is null ? recovered : throw new AggregateException($"{failed.Count} ledger entries could not be finished now; {recovered} were.", failed);
