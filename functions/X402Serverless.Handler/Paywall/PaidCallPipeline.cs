@@ -31,7 +31,7 @@ internal sealed class PaidCallPipeline(
             if (!concluded)
             {
                 concluded = true;
-                await charge.ReleaseAsync(CancellationToken.None);
+                await charge.ReleaseOrLogAsync(logger, cached.Link.Id);
             }
         }
 

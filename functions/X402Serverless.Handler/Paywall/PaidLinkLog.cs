@@ -20,4 +20,7 @@ internal static partial class PaidLinkLog
 
     [LoggerMessage(6, LogLevel.Warning, "Link {LinkId} payment {PaymentId} broadcast but unconfirmed; content withheld and owed once it settles.")]
     public static partial void SettlementPending(ILogger logger, string linkId, string paymentId);
+
+    [LoggerMessage(7, LogLevel.Error, "Releasing the {Charge} of a call to link {LinkId} failed; what it authorized is given back by recovery.")]
+    public static partial void ReleaseFailed(ILogger logger, Exception exception, string linkId, string charge);
 }
