@@ -55,6 +55,12 @@ public sealed class AllowanceReset(ILedger ledger, IPayerStore payers)
         var key = $"reset:{period}:{organisationId}:{payerId}";
         var allowance = Accounts.Allowance(organisationId, payerId);
         var pool = Accounts.Pool(organisationId);
+        // The period's order, kept by a counter under the same key that both entries count, checked with them: the sweep
+        // counts 1 and needs it at 0, the grant counts 2 and needs it at most 1. A sweep that would come after the grant
+        // (read by a run at the same time, before a call spent exactly what was left and the other run, finding nothing
+        // to sweep, granted) is refused, rather than taking back part of the fresh grant.
+        IReadOnlyList<CapCheck> sweepOrder = [new CapCheck(key, Usd.FromMicros(1), Usd.FromMicros(1))];
+        IReadOnlyList<CapCheck> grantOrder = [new CapCheck(key, Usd.FromMicros(2), Usd.FromMicros(3))];
 
         // Two entries, each once per period: last month's unspent allowance back to the pool, then this month's grant.
         // Once the grant exists the period is done; nothing may sweep what it granted.
@@ -71,14 +77,14 @@ public sealed class AllowanceReset(ILedger ledger, IPayerStore payers)
             {
                 var left = await ledger.BalanceAsync(allowance, cancellationToken);
                 // Looked for after the balance is read: a balance read while no grant existed holds no grant of this
-                // period, so a run at the same time (another instance) does not have its fresh grant swept back. (Left:
-                // that run granting between this check and the sweep, after a call spent exactly what was left.)
+                // period, so a run at the same time (another instance) does not have its fresh grant swept back. One
+                // granting between this check and the sweep has the sweep refused by their order (above).
                 if (await ledger.EntryExistsAsync(key + ":grant", cancellationToken))
                 {
                     return false;
                 }
                 if (!left.IsPositive
-                    || await ledger.PostAsync(LedgerEntry.Transfer(key + ":sweep", "allowance-sweep", allowance, pool, left, period), [], cancellationToken) != PostResult.Insufficient)
+                    || await ledger.PostAsync(LedgerEntry.Transfer(key + ":sweep", "allowance-sweep", allowance, pool, left, period), sweepOrder, cancellationToken) != PostResult.Insufficient)
                 {
                     break;
                 }
@@ -92,7 +98,7 @@ public sealed class AllowanceReset(ILedger ledger, IPayerStore payers)
             {
                 return false; // an empty pool grants nothing now; a run after it is funded grants once
             }
-            if (await ledger.PostAsync(LedgerEntry.Transfer(key + ":grant", "allowance-grant", pool, allowance, grant, period), [], cancellationToken) == PostResult.Posted)
+            if (await ledger.PostAsync(LedgerEntry.Transfer(key + ":grant", "allowance-grant", pool, allowance, grant, period), grantOrder, cancellationToken) == PostResult.Posted)
             {
                 return true;
             }

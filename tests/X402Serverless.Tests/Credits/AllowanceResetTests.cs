@@ -6,6 +6,8 @@ using X402Serverless.Core.Ledger;
 using X402Serverless.Core.Payers;
 using X402Serverless.Handler.Credits;
 using X402Serverless.Handler.Hosting;
+using X402Serverless.AzureStorage;
+using X402Serverless.Core.Ports;
 using X402Serverless.Sqlite;
 using X402Serverless.Tests.Support;
 using X402Serverless.Core.Money;
@@ -13,18 +15,20 @@ using X402Serverless.Core.Money;
 namespace X402Serverless.Tests.Credits;
 
 /// <summary>The monthly allowance grant on a fake clock: month ends, leap years, repeated, hourly, missed and failed runs.</summary>
-public sealed class AllowanceResetTests : IDisposable
+public sealed class AllowanceResetTests : IClassFixture<AzuriteFixture>, IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "x402-reset-" + Guid.NewGuid().ToString("N"));
     private readonly TimerWatchingTimeProvider _time = new(new DateTimeOffset(2026, 11, 15, 12, 0, 0, TimeSpan.Zero));
+    private readonly AzuriteFixture _azurite;
     private readonly SqliteLedger _ledger;
     private readonly SqlitePayerStore _payers;
     private readonly AllowanceReset _reset;
     private readonly string _allowance = Accounts.Allowance("org_a", "payer_a");
     private readonly string _pool = Accounts.Pool("org_a");
 
-    public AllowanceResetTests()
+    public AllowanceResetTests(AzuriteFixture azurite)
     {
+        _azurite = azurite;
         var database = new SqliteDatabase(Path.Combine(_directory, "x402.db"));
         _ledger = new SqliteLedger(database, _time);
         _payers = new SqlitePayerStore(database);
@@ -193,6 +197,50 @@ public sealed class AllowanceResetTests : IDisposable
         }
         Assert.Equal(10_000_000 - 2 * 3_000_000, (await _ledger.BalanceAsync(_pool, default)).Micros);
         Assert.Equal(0, (await _ledger.TotalAsync(default)).Micros);
+    }
+
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("table")]
+    public async Task A_sweep_read_before_another_run_granted_never_takes_back_part_of_that_grant(string store)
+    {
+        var ledger = store == "sqlite" ? (ILedger)_ledger : await TableLedgerAsync();
+        var reset = new AllowanceReset(ledger, _payers);
+        Task<PostResult> SpendAsync(long amount) =>
+            ledger.PostAsync(LedgerEntry.Transfer($"spend:{Guid.NewGuid():N}", "capture", _allowance, Accounts.Earnings("provider"), Usd.FromMicros(amount)), [], default);
+        Assert.Equal(1, await reset.RunAsync("2026-10", default));
+        Assert.Equal(PostResult.Posted, await SpendAsync(2_000_000)); // 1,000,000 of October's allowance left
+        // Run A has read the 1,000,000 left and found no grant for November. Before its sweep, a call spends exactly
+        // what is left, and run B (another instance, the same hour) finds nothing to sweep and grants November.
+        var grantChecks = 0;
+        var grantedByB = -1;
+        var runA = new AllowanceReset(new HookedLedger(ledger)
+        {
+            AfterEntryExists = async key =>
+            {
+                if (key.EndsWith(":grant", StringComparison.Ordinal) && ++grantChecks == 2)
+                {
+                    Assert.Equal(PostResult.Posted, await SpendAsync(1_000_000));
+                    grantedByB = await reset.RunAsync("2026-11", default);
+                }
+            },
+        }, _payers);
+
+        var grantedByA = await runA.RunAsync("2026-11", default);
+
+        Assert.Equal((0, 1), (grantedByA, grantedByB));
+        Assert.Equal(3_000_000, (await ledger.BalanceAsync(_allowance, default)).Micros); // the whole of November's grant
+        Assert.Equal(10_000_000 - 3_000_000 - 3_000_000, (await ledger.BalanceAsync(_pool, default)).Micros);
+        Assert.Equal(0, (await ledger.TotalAsync(default)).Micros);
+    }
+
+    /// <summary>A Table Storage ledger on fresh tables, its pool funded as the SQLite one is.</summary>
+    private async Task<ILedger> TableLedgerAsync()
+    {
+        var ledger = new TableLedger(_azurite.Tables, _time, AzuriteFixture.UniqueTable("entries"), AzuriteFixture.UniqueTable("accounts"), AzuriteFixture.UniqueTable("caps"));
+        await ledger.InitializeAsync(default);
+        Assert.Equal(PostResult.Posted, await ledger.PostAsync(LedgerEntry.Transfer("fund", "pool-topup", Accounts.CardClearing, _pool, Usd.FromMicros(10_000_000)), [], default));
+        return ledger;
     }
 
     /// <summary>Waits for the timer to be armed for <paramref name="hour"/>, then moves the clock there.</summary>
