@@ -16,15 +16,18 @@ public sealed partial class TableLedger
 {
     /// <param name="journaledAt">When a live run journaled the entry; null for recovery replaying it, where a refusal then
     /// takes back every part still there, as an earlier run may have applied parts this one did not reach.</param>
-    private async Task<PostResult> ApplyAsync(LedgerEntry entry, IReadOnlyList<CapCheck> caps, DateTimeOffset? journaledAt, CancellationToken cancellationToken)
+    /// <param name="recoverBy">For recovery: the time by which it sends nothing more for the entry (within its claim).</param>
+    private async Task<PostResult> ApplyAsync(LedgerEntry entry, IReadOnlyList<CapCheck> caps, DateTimeOffset? journaledAt, CancellationToken cancellationToken,
+        DateTimeOffset? recoverBy = null)
     {
         var replayed = journaledAt is null;
         // A live run sends nothing past LiveApplyLimit from its journal's time, refusal's take-back included, and recovery
-        // takes up no entry younger than MinimumRecoveryAge: the two never work on one entry at once.
-        using var limit = replayed ? null : new CancellationTokenSource(Clamp(journaledAt!.Value + LiveApplyLimit - time.GetUtcNow()), time);
+        // takes up no entry younger than MinimumRecoveryAge: the two never work on one entry at once. Recovery likewise
+        // stops within its claim on the entry, so two recoveries never do either.
+        var deadline = journaledAt + LiveApplyLimit ?? recoverBy;
+        using var limit = deadline is { } by ? new CancellationTokenSource(Clamp(by - time.GetUtcNow()), time) : null;
         using var linked = limit is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
         var token = linked?.Token ?? cancellationToken;
-        var deadline = journaledAt + LiveApplyLimit;
         void WithinLimit()
         {
             // The timer alone could fire late (a starved pool, a paused VM): the clock is read before each part too.
@@ -70,7 +73,7 @@ public sealed partial class TableLedger
         }
         catch (OperationCanceledException) when (limit is { IsCancellationRequested: true } && !cancellationToken.IsCancellationRequested)
         {
-            throw new RowContendedException($"Entry {entry.Key} took longer than {LiveApplyLimit} to apply; it stays journaled and recovery finishes it.");
+            throw new RowContendedException($"Entry {entry.Key} took longer than its time to apply; it stays journaled and recovery finishes it.");
         }
     }
 

@@ -14,33 +14,54 @@ public sealed partial class TableLedger
     /// <summary>Entries one recovery pass takes up at most.</summary>
     internal const int RecoveryBatch = 100;
 
-    // Where the next pass starts (entry keys in the table's order): a pass goes on after the last entry the one before
-    // took up, so entries that keep failing (contended, or a row this version cannot read) never starve those after them.
-    private string _recoverAfter = "";
+    /// <summary>How long recovery may work on one entry. Its claim on the entry lasts a minute longer, so another
+    /// recovery (another instance) takes the entry up only once this one can send nothing more for it.</summary>
+    internal static readonly TimeSpan RecoveryLimit = TimeSpan.FromMinutes(2);
+
+    private static readonly TimeSpan RecoveryClaim = RecoveryLimit + TimeSpan.FromMinutes(1);
+
+    // Where the next pass starts, kept in the entries table (a row no entry has: entries' rows are EntryRow) for every
+    // process: a pass goes on after the last entry the one before took up, so entries that keep failing (contended, or
+    // a row this version cannot read) never starve those after them, whichever instance runs the next pass.
+    private const string CursorPartition = "~recovery";
+    private const string CursorRow = "cursor";
 
     public async Task<int> RecoverAsync(TimeSpan olderThan, CancellationToken cancellationToken)
     {
-        var before = Time(time.GetUtcNow() - (olderThan > MinimumRecoveryAge ? olderThan : MinimumRecoveryAge));
-        var after = Volatile.Read(ref _recoverAfter);
-        var recovered = 0;
-        List<Exception>? failed = null;
+        var now = time.GetUtcNow();
+        var before = Time(now - (olderThan > MinimumRecoveryAge ? olderThan : MinimumRecoveryAge));
+        var after = await _entries.FindAsync(CursorPartition, CursorRow, cancellationToken) is { } cursor ? Str(cursor, "After") : "";
         var filter = TableClient.CreateQueryFilter($"PartitionKey gt {after} and (State eq {Pending} or State eq {Refused}) and CreatedAt lt {before}");
         var journals = await _entries.ListAsync(filter, RecoveryBatch, cancellationToken);
         // A short page reached the end of the table: the next pass starts again from its beginning.
-        Volatile.Write(ref _recoverAfter, journals.Count < RecoveryBatch ? "" : journals[^1].PartitionKey);
+        await _entries.UpsertEntityAsync(new TableEntity(CursorPartition, CursorRow) { ["After"] = journals.Count < RecoveryBatch ? "" : journals[^1].PartitionKey },
+            TableUpdateMode.Replace, cancellationToken);
+        var recovered = 0;
+        List<Exception>? failed = null;
         foreach (var journal in journals)
         {
             // One entry that cannot be finished now does not hold up the others; it stays as it is for a later pass.
             try
             {
+                if (await ClaimAsync(journal, now, cancellationToken) is not { } claimed)
+                {
+                    continue; // another recovery has it, or it moved on meanwhile
+                }
                 var (entry, caps) = (JournaledEntry(journal), JournaledCaps(journal));
+                if (entry.Legs.Sum(l => l.Amount.Micros) != 0 || entry.Legs.Count == 1) // none at all: a give-back of counters
+                {
+                    throw new InvalidDataException("Its legs do not balance; it is left as it is.");
+                }
+                var recoverBy = now + RecoveryLimit;
                 if (Str(journal, "State") == Refused)
                 {
-                    await UndoAsync(entry.Key, entry.Legs, caps, onlyPresent: true, journal.ETag, cancellationToken); // a take-back cut short
+                    using var limit = new CancellationTokenSource(Clamp(recoverBy - time.GetUtcNow()), time);
+                    using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
+                    await UndoAsync(entry.Key, entry.Legs, caps, onlyPresent: true, claimed, linked.Token); // a take-back cut short
                 }
                 else
                 {
-                    await ApplyAsync(entry, caps, journaledAt: null, cancellationToken);
+                    await ApplyAsync(entry, caps, journaledAt: null, cancellationToken, recoverBy);
                 }
                 recovered++;
             }
@@ -50,6 +71,28 @@ public sealed partial class TableLedger
             }
         }
         return failed is null ? recovered : throw new AggregateException($"{failed.Count} ledger entries could not be finished now; {recovered} were.", failed);
+    }
+
+    /// <summary>
+    /// Takes the entry up for this recovery alone: the journal row, as listed, marked claimed until the claim runs out.
+    /// Null when another recovery's claim still runs, or the row changed or went since it was listed. Answers the row's
+    /// new ETag, under which a refused entry's row is dropped once taken back.
+    /// </summary>
+    private async Task<ETag?> ClaimAsync(TableEntity journal, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (OptStr(journal, "ClaimedUntil") is { } until && Time(until) > now)
+        {
+            return null;
+        }
+        try
+        {
+            var claim = new TableEntity(journal.PartitionKey, journal.RowKey) { ["ClaimedUntil"] = Time(now + RecoveryClaim) };
+            return (await _entries.UpdateEntityAsync(claim, journal.ETag, TableUpdateMode.Merge, cancellationToken)).Headers.ETag;
+        }
+        catch (RequestFailedException e) when (e.IsPreconditionFailed() || e.IsNotFound())
+        {
+            return null;
+        }
     }
 
     /// <summary>
