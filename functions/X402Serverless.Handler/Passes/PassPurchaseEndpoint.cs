@@ -174,50 +174,48 @@ internal static class PassPurchaseEndpoint
         {
             return Problem.Of(StatusCodes.Status503ServiceUnavailable, ReasonCodes.FacilitatorUnavailable, "Passes cannot be paid with x402 right now; nothing was charged.");
         }
-        // Always sync: a pass exists only for money that moved.
+        // Always sync: a pass exists only for money that moved. Its payment owes the pass from the start, until the pass is
+        // issued: a request stopped between the settlement and the issue (a crash, the pass store failing) leaves it
+        // owed, and the same payment sent again issues it.
         var record = PaymentReservation.For(payment, requirement, link.Id, link.OrganisationId, SettlementModes.Sync, facilitator,
-            s.X402.SettleRequest(http.Request, link, payment, requirement), s.Time.GetUtcNow());
+            s.X402.SettleRequest(http.Request, link, payment, requirement), s.Time.GetUtcNow()) with { ContentOwed = true };
         if (await s.X402.Permit2RefusalAsync(payment, requirement, record.Id, http.RequestAborted) is { } ruledOut)
         {
             return await PaywallAsync(http, s, cached, ruledOut.Reason, ruledOut.Message);
         }
-        var (reserved, existing) = await s.X402.ReserveAsync(record, payment, requirement, owesContent: true, http.RequestAborted);
-        ICharge? charge = reserved;
-        if (reserved is null)
+        var (charge, existing) = await s.X402.ReserveAsync(record, payment, requirement, owesContent: true, http.RequestAborted);
+        if (charge is null)
         {
-            // The same payment again: the pass it bought, or (settled since it was withheld) the pass it is owed.
+            // The same payment again: the pass it bought, or (settled since, or stopped before its pass) the pass it is owed.
             if (existing is not null && existing.LinkId == link.Id
                 && await s.Passes.GetAsync(link.Id, PassIds.For(link.Id, existing.Id), http.RequestAborted) is { } bought
                 && bought.Holder == PassHolders.Wallet(wallet))
             {
+                await s.PaymentStore.TrySetContentOwedAsync(existing.Id, false, CancellationToken.None);
                 return Issued(http, s, bought, created: false);
             }
-            if (existing is not { ContentOwed: true } || existing.LinkId != link.Id)
+            if (existing is not { ContentOwed: true, Status: not (PaymentStatus.Reserved or PaymentStatus.Failed or PaymentStatus.Expired) } || existing.LinkId != link.Id)
             {
                 return await PaywallAsync(http, s, cached, existing?.Status == PaymentStatus.Reserved ? ReasonCodes.PaymentInFlight : ReasonCodes.NonceAlreadyUsed,
                     "This authorization was already used; sign a new one.");
             }
-            if (existing.Status is PaymentStatus.Pending or PaymentStatus.Settling)
+            if (existing.Status is not PaymentStatus.Settled)
             {
                 return ChargeResults.SettlementPending(http, "The payment is still settling.", "Retry with the same payment shortly; the pass is issued once it has settled.");
             }
-            charge = await RedeemCharge.ClaimAsync(s.PaymentStore, existing, version, X402Charges.NetworkName(version, requirement), http.RequestAborted);
-            if (charge is null)
-            {
-                return await PaywallAsync(http, s, cached, ReasonCodes.NonceAlreadyUsed, "This authorization was already used; sign a new one.");
-            }
+            ChargeResults.WriteSettlement(http, new X402Receipt(version, existing, X402Charges.NetworkName(version, requirement), existing.Transaction, Deferred: false));
+            return Issued(http, s, await IssueOwedAsync(s, link, offer, wallet, existing.Id), created: true);
         }
         var captured = false;
         try
         {
-            var capture = await charge!.CaptureAsync(CancellationToken.None);
+            var capture = await charge.CaptureAsync(CancellationToken.None);
             captured = capture.Kind == CaptureKind.Captured;
             switch (capture)
             {
                 case { Kind: CaptureKind.Captured, Receipt: X402Receipt receipt }:
                     ChargeResults.WriteSettlement(http, receipt);
-                    var (pass, _) = await s.Issuer.IssueAsync(link, offer, PassHolders.Wallet(wallet), receipt.Payment.Id, PaymentTypes.X402, CancellationToken.None);
-                    return Issued(http, s, pass, created: true);
+                    return Issued(http, s, await IssueOwedAsync(s, link, offer, wallet, receipt.Payment.Id), created: true);
                 case { Kind: CaptureKind.Refused }:
                     if (capture.Receipt is X402Receipt refused)
                     {
@@ -236,9 +234,20 @@ internal static class PassPurchaseEndpoint
         {
             if (!captured)
             {
-                await charge!.ReleaseAsync(CancellationToken.None);
+                await charge.ReleaseAsync(CancellationToken.None);
             }
         }
+    }
+
+    /// <summary>
+    /// Issues the pass a settled payment owes (once: its id comes from the payment's), then marks the payment no longer
+    /// owed. In that order, so a stop in between leaves the payment owed and its retry finds the pass.
+    /// </summary>
+    private static async Task<Pass> IssueOwedAsync(PassServices s, PaidLink link, PassOffer offer, Core.Evm.EvmAddress wallet, string paymentId)
+    {
+        var (pass, _) = await s.Issuer.IssueAsync(link, offer, PassHolders.Wallet(wallet), paymentId, PaymentTypes.X402, CancellationToken.None);
+        await s.PaymentStore.TrySetContentOwedAsync(paymentId, false, CancellationToken.None);
+        return pass;
     }
 
     /// <summary>The caller's passes for the link: a payer by its key, a wallet by a sign-in-with-x proof for this URL.</summary>

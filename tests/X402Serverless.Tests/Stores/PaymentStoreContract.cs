@@ -51,6 +51,18 @@ public abstract class PaymentStoreContract
     }
 
     [Fact]
+    public async Task A_payment_reserved_as_owing_its_content_is_stored_owing_it()
+    {
+        var store = await StoreAsync();
+        var owing = Payment() with { ContentOwed = true };
+        Assert.True(await store.TryReserveAsync(owing, default));
+        Assert.True((await store.GetAsync(owing.Id, default))!.ContentOwed);
+        var deferred = Payment(payer: "0xowing") with { ContentOwed = true };
+        Assert.NotNull(await store.TryReserveDeferredAsync(deferred, 4, default));
+        Assert.True((await store.GetAsync(deferred.Id, default))!.ContentOwed);
+    }
+
+    [Fact]
     public async Task An_authorization_is_reserved_once()
     {
         var store = await StoreAsync();
