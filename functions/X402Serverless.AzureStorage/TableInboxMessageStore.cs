@@ -56,6 +56,13 @@ public sealed class TableInboxMessageStore(TableServiceClient service, string ta
         return new InboxMessagePage(items, null);
     }
 
+    public async Task<IReadOnlyList<InboxMessage>> HeldBeforeAsync(DateTimeOffset before, int max, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"Status eq {MessageStatuses.Held} and UpdatedAt le {Time(before)}");
+        return (await _table.ListAsync(filter, null, cancellationToken))
+            .OrderBy(e => Str(e, "UpdatedAt"), StringComparer.Ordinal).Take(max).Select(FromEntity).ToList();
+    }
+
     public async Task<IReadOnlyList<InboxMessage>> RefundsDueAsync(DateTimeOffset before, int max, CancellationToken cancellationToken)
     {
         var filter = TableClient.CreateQueryFilter($"RefundPending eq true and UpdatedAt le {Time(before)}");

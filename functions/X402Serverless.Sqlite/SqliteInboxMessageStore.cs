@@ -88,6 +88,18 @@ public sealed class SqliteInboxMessageStore(SqliteDatabase database) : IInboxMes
         return new InboxMessagePage(page, $"{SqliteText.Time(last.CreatedAt)}|{last.Id}");
     }
 
+    public async Task<IReadOnlyList<InboxMessage>> HeldBeforeAsync(DateTimeOffset before, int max, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT message FROM inbox_messages WHERE status = 'held' AND updated_at <= $before ORDER BY updated_at LIMIT $max;
+            """;
+        command.Parameters.AddWithValue("$before", SqliteText.Time(before));
+        command.Parameters.AddWithValue("$max", max);
+        return await ReadAllAsync(command, cancellationToken);
+    }
+
     public async Task<IReadOnlyList<InboxMessage>> RefundsDueAsync(DateTimeOffset before, int max, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();

@@ -428,6 +428,10 @@ internal static class SqliteSchema
         -- an earlier migration runs this one again.)
         CREATE TABLE IF NOT EXISTS paid_checkouts (session_id TEXT PRIMARY KEY) WITHOUT ROWID;
         """,
+        """
+        -- Inbox messages a stopped request left held (stored, not yet queued): the held-message sweep finds them.
+        CREATE INDEX IF NOT EXISTS inbox_messages_held ON inbox_messages(updated_at) WHERE status = 'held';
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

@@ -19,6 +19,9 @@ public sealed class RedeemCharge : ICharge
         _receipt = receipt;
     }
 
+    /// <summary>The settled payment whose content this request delivers.</summary>
+    public PaymentRecord Payment => _receipt.Payment;
+
     public bool CapturesCompleteAnswersOnly => false;
 
     public bool AlreadyPaid => true;

@@ -18,6 +18,12 @@ public interface IInboxMessageStore
     /// <summary>Queued or sending messages whose <see cref="InboxMessage.NextAttemptAt"/> has come, oldest first.</summary>
     Task<IReadOnlyList<InboxMessage>> DueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Messages still held (stored, their charge not concluded), last changed at or before <paramref name="before"/>,
+    /// oldest first: a request stopped between storing a message and queueing it.
+    /// </summary>
+    Task<IReadOnlyList<InboxMessage>> HeldBeforeAsync(DateTimeOffset before, int max, CancellationToken cancellationToken);
+
     /// <summary>Removes a message still held (its capture failed); a message in any other status stays.</summary>
     Task DeleteHeldAsync(string id, CancellationToken cancellationToken);
 

@@ -42,4 +42,10 @@ public sealed class InboxOptions
 
     /// <summary>How long a failed message's refund may stay undecided before the maintenance sweep finishes it.</summary>
     public double RefundGraceSeconds { get; set; } = 300;
+
+    /// <summary>
+    /// How long a message may stay held (stored, its charge not concluded: a request stopped before queueing it) before
+    /// the maintenance sweep queues it if paid for, or deletes it. Past any request that could still conclude its charge.
+    /// </summary>
+    public double HeldGraceSeconds { get; set; } = 600;
 }

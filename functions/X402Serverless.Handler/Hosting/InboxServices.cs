@@ -14,6 +14,7 @@ internal static class InboxServices
         services.AddSingleton<InboxRefunds>();
         services.AddSingleton<InboxDelivery>();
         services.AddSingleton<InboxRefundSweep>();
+        services.AddSingleton<HeldMessages>();
         services.AddSingleton<InboxOwner>();
         services.AddHostedService<InboxDeliveryWorker>();
         return services;

@@ -18,18 +18,19 @@ namespace X402Serverless.Handler.Inbox;
 /// paid path's own authorizer (x402 or balances, the same 402, replay guard and settlement), stored, and queued for
 /// delivery: 202 with a receipt. GET /l/{id}/receipts/{receipt}: the delivery status, to whoever holds the receipt.
 /// </summary>
-internal sealed class InboxEndpoint(
+internal sealed partial class InboxEndpoint(
     PaidCallAuthorizer authorizer,
     IInboxMessageStore messages,
     IPayerStore payers,
-    Settlement.JobQueues queues,
     PublicUrls urls,
     Usage.UsageRecorder usage,
     RateLimits.RateLimitGate limits,
     Charges.X402Charges x402Charges,
     PaymentRequiredResponder paywall,
     TimeProvider time,
-    IOptions<CreditsOptions> credits)
+    IOptions<CreditsOptions> credits,
+    HeldMessages held,
+    ILogger<InboxEndpoint> logger)
 {
     public const string ReceiptsSegment = "receipts/";
 
@@ -148,12 +149,15 @@ internal sealed class InboxEndpoint(
                     usage.Charged(link, capture.Receipt!);
                 }
             }
-            var queued = message with { Status = MessageStatuses.Queued, UpdatedAt = time.GetUtcNow(), NextAttemptAt = time.GetUtcNow() };
-            await messages.TryUpdateAsync(queued, MessageStatuses.Held, 0, CancellationToken.None);
-            // Standalone this wakes the in-process worker; in Azure it queues the InboxDelivery function's job.
-            await queues.InboxDeliveryAsync(message.Id);
-            await messages.AddTotalsAsync(link.Id, new InboxTotals(1, message.PaidWith == InboxMessages.Free ? Core.Money.Usd.Zero : message.Amount,
-                Core.Money.Usd.Zero, Core.Money.Usd.Zero), CancellationToken.None);
+            try
+            {
+                await held.QueueAsync(message, CancellationToken.None);
+            }
+            catch (Exception e)
+            {
+                // Paid for (or free) and stored: the held-message sweep queues it, so the sender is not told to pay again.
+                Log.QueueFailed(logger, e, message.Id, link.Id);
+            }
             var receiptUrl = $"{urls.LinkBaseUrl(http.Request)}/l/{link.Id}/{ReceiptsSegment}{message.Id}";
             http.Response.Headers.Location = receiptUrl;
             if (request.FromForm)
@@ -166,7 +170,7 @@ internal sealed class InboxEndpoint(
         {
             if (!concluded)
             {
-                await charge!.ReleaseAsync(CancellationToken.None);
+                await charge!.ReleaseOrLogAsync(logger, link.Id);
             }
         }
     }
@@ -234,6 +238,8 @@ internal sealed class InboxEndpoint(
             HoldSource = balance.Hold.Source,
         },
         X402Charge x402 => message with { Amount = cached.Price, PaymentId = x402.Payment.Id, Payer = x402.Payment.Payer },
+        // The content a settled payment was owed: kept, so a request stopped before queueing it still has it queued.
+        RedeemCharge owed => message with { Amount = cached.Price, PaymentId = owed.Payment.Id, Payer = owed.Payment.Payer },
         // No money moves per message: the pass was paid when bought. Its id is kept to give the call back on failure.
         PassCharge pass => message with { PaidWith = InboxPaidWith.Pass, Amount = Core.Money.Usd.Zero, PaymentId = pass.Pass.Id, Payer = PassHolderId(pass.Pass.Holder) },
         _ => message with { Amount = cached.Price },
@@ -258,4 +264,10 @@ internal sealed class InboxEndpoint(
         _ => ChargeResults.SettlementPending(http, "The payment is still settling; the message was not stored.",
             "Retry with the same payment and the same message: once it has settled, the message is accepted; if it never lands, nothing is charged."),
     };
+
+    private static partial class Log
+    {
+        [LoggerMessage(127, LogLevel.Error, "Inbox message {MessageId} to link {LinkId} was stored and paid for but could not be queued now; the held-message sweep queues it.")]
+        public static partial void QueueFailed(ILogger logger, Exception exception, string messageId, string linkId);
+    }
 }

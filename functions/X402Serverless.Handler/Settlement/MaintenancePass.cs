@@ -22,6 +22,7 @@ internal sealed partial class MaintenancePass(
     IEnumerable<InboxProcessor> inboxes,
     JobQueues queues,
     Inbox.InboxRefundSweep inboxRefunds,
+    Inbox.HeldMessages heldMessages,
     Stripe.CardCheckoutSweep cardCheckouts,
     IInboxMessageStore inboxMessages,
     OutboundWebhooks.WebhookRetention webhookRetention,
@@ -89,6 +90,7 @@ internal sealed partial class MaintenancePass(
         await StepAsync("USDC top-ups", topUps.ReconcileAsync);
         await StepAsync("ledger recovery", ct => ledger.RecoverAsync(TimeSpan.FromMinutes(1), ct));
         await StepAsync("stale holds", ct => credits.ReleaseStaleAsync(StaleAfter, ct));
+        await StepAsync("held inbox messages", heldMessages.SweepAsync);
         await StepAsync("inbox refunds", inboxRefunds.RunAsync);
         await StepAsync("card checkouts", cardCheckouts.RunAsync);
         await StepAsync("webhook retention", webhookRetention.RunAsync);

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,7 +28,8 @@ public sealed class InboxFixture : IAsyncLifetime
         Gateway = await StartGatewayAsync(Smtp.Port);
     }
 
-    internal static Task<GatewayHost> StartGatewayAsync(int smtpPort, IDictionary<string, string?>? extra = null)
+    /// <param name="configure">Runs on the builder before the gateway registers itself (see <see cref="GatewayHost.StartAsync"/>).</param>
+    internal static Task<GatewayHost> StartGatewayAsync(int smtpPort, IDictionary<string, string?>? extra = null, Action<WebApplicationBuilder>? configure = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -49,7 +51,7 @@ public sealed class InboxFixture : IAsyncLifetime
         {
             settings[k] = v;
         }
-        return GatewayHost.StartAsync(settings);
+        return GatewayHost.StartAsync(settings, configure);
     }
 
     public async Task DisposeAsync()

@@ -196,6 +196,24 @@ public abstract class InboxMessageStoreContract
     }
 
     [Fact]
+    public async Task Held_before_lists_messages_still_held_since_then_oldest_first_never_queued_or_recent_ones()
+    {
+        var store = await StoreAsync();
+        var marker = Guid.NewGuid().ToString("N");
+        var older = Message(marker) with { UpdatedAt = At.AddMinutes(-20) };
+        var old = Message(marker) with { UpdatedAt = At.AddMinutes(-10) };
+        var recent = Message(marker) with { UpdatedAt = At.AddMinutes(1) };
+        var queued = Message(marker) with { Status = MessageStatuses.Queued, UpdatedAt = At.AddMinutes(-30) };
+        foreach (var m in new[] { old, recent, queued, older })
+        {
+            await store.AddAsync(m, default);
+        }
+        Assert.Equal([older.Id, old.Id], (await store.HeldBeforeAsync(At, 1000, default)).Where(m => m.Body == marker).Select(m => m.Id));
+        Assert.True(await store.TryUpdateAsync(old with { Status = MessageStatuses.Queued }, MessageStatuses.Held, 0, default));
+        Assert.Equal([older.Id], (await store.HeldBeforeAsync(At, 1000, default)).Where(m => m.Body == marker).Select(m => m.Id));
+    }
+
+    [Fact]
     public async Task Totals_add_up_including_concurrent_additions()
     {
         var store = await StoreAsync();

@@ -174,8 +174,9 @@ public sealed class SqliteWebhookEndpointStoreTests : WebhookEndpointStoreContra
             await command.ExecuteNonQueryAsync();
             command.CommandText = "PRAGMA user_version;";
             var version = (long)(await command.ExecuteScalarAsync())!;
-            // Back over the retention migration and the one after it (paid_checkouts, written to run again: IF NOT EXISTS).
-            command.CommandText = $"PRAGMA user_version = {version - 2};";
+            // Back over the retention migration and those after it (paid_checkouts, the held inbox messages' index: each
+            // written to run again, IF NOT EXISTS).
+            command.CommandText = $"PRAGMA user_version = {version - 3};";
             await command.ExecuteNonQueryAsync();
         }
         await using var upgraded = new SqliteDatabase(path);
