@@ -9,7 +9,7 @@ using static X402Serverless.AzureStorage.Tables.EntityFields;
 namespace X402Serverless.AzureStorage;
 
 /// <summary>
-/// Passes (partition = link id, row = pass id), card checkouts selling them (partition = Stripe session id) and used
+/// Passes (partition = link id, row = pass id; beside them the spends not yet concluded), card checkouts selling them (partition = Stripe session id) and used
 /// sign-in-with-x nonces (partition = nonce). Every change is
 /// an ETag-checked write of what was read, retried on a lost race: of concurrent spends of a last call the first
 /// write wins and the others, reading again, find nothing left.
@@ -20,8 +20,11 @@ public sealed class TablePassStore(TableServiceClient service, string table = "p
     private const string NonceRow = "n";
     private const string CheckoutRow = "c";
 
-    // Rows beside a link's passes recording calls given back once (GiveBackOnceAsync); pass ids start "pas_".
+    // Rows beside a link's passes recording calls given back once (GiveBackOnceAsync), and calls taken and not yet
+    // concluded or given back (spends); pass ids start "pas_".
     private const string GiveBackRowPrefix = "giveback_";
+    private const string SpendRowPrefix = "spend_";
+    private const string SpendRowEnd = "spend`"; // '`' follows '_': every spend row sorts before it
     private readonly TableClient _table = service.GetTableClient(table);
     private readonly TableClient _nonces = service.GetTableClient(noncesTable);
     private readonly TableClient _checkouts = service.GetTableClient(checkoutsTable);
@@ -77,10 +80,18 @@ public sealed class TablePassStore(TableServiceClient service, string table = "p
         }
     }
 
-    public async Task<Pass?> TrySpendAsync(string linkId, string holder, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<Pass?> TrySpendAsync(string linkId, string holder, DateTimeOffset now, string spendId, CancellationToken cancellationToken)
     {
+        // The spend's record sits in the pass's partition: it and the call taken are one entity-group transaction.
+        var record = new TableEntity(linkId, SpendRowPrefix + spendId) { ["CreatedAt"] = now.ToUniversalTime() };
+        var lost = false;
         while (true)
         {
+            if (lost && await _table.FindAsync(linkId, record.RowKey, cancellationToken) is { } landed)
+            {
+                // This spend landed before (its answer lost, the client's retry failing against it): nothing more is taken.
+                return await GetAsync(linkId, Str(landed, "PassId"), cancellationToken);
+            }
             var candidates = await _table.ListAsync(TableClient.CreateQueryFilter($"PartitionKey eq {linkId} and Holder eq {holder}"), null, cancellationToken);
             var usable = candidates.Select(e => (Entity: e, Pass: FromEntity(e)))
                 .Where(c => c.Pass.Status(now) == PassStatuses.Active)
@@ -96,28 +107,57 @@ public sealed class TablePassStore(TableServiceClient service, string table = "p
                 return usable.Pass;
             }
             usable.Entity["CallsLeft"] = left - 1;
-            if (await TryReplaceAsync(usable.Entity, cancellationToken))
+            record["PassId"] = usable.Pass.Id;
+            try
             {
+                await _table.SubmitTransactionAsync(
+                [
+                    new TableTransactionAction(TableTransactionActionType.UpdateReplace, usable.Entity, usable.Entity.ETag),
+                    new TableTransactionAction(TableTransactionActionType.Add, record),
+                ], cancellationToken);
                 return usable.Pass with { CallsLeft = left - 1 };
             }
-            // Another spend (or a revoke) wrote first: read again.
+            catch (RequestFailedException e) when (e.IsPreconditionFailed() || e.IsConflict())
+            {
+                // Another spend (or a revoke) wrote first, or this one did and its answer was lost: read again.
+                lost = true;
+            }
         }
     }
 
-    public async Task RefundAsync(Pass spent, CancellationToken cancellationToken)
+    // False when the record is gone: given back already.
+    public Task<bool> ConcludeSpendAsync(string linkId, string spendId, CancellationToken cancellationToken) =>
+        _table.DeleteEntityAsync(linkId, SpendRowPrefix + spendId, ETag.All, cancellationToken).IgnoreStale();
+
+    public async Task<bool> GiveBackSpendAsync(string linkId, string spendId, CancellationToken cancellationToken)
     {
-        if (spent.CallsLeft is null)
+        while (await _table.FindAsync(linkId, SpendRowPrefix + spendId, cancellationToken) is { } record)
         {
-            return;
-        }
-        while (await _table.FindAsync(spent.LinkId, spent.Id, cancellationToken) is { } entity)
-        {
-            entity["CallsLeft"] = (OptInt(entity, "CallsLeft") ?? 0) + 1;
-            if (await TryReplaceAsync(entity, cancellationToken))
+            var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Delete, record, record.ETag) };
+            if (await _table.FindAsync(linkId, Str(record, "PassId"), cancellationToken) is { } pass && OptInt(pass, "CallsLeft") is { } left)
             {
-                return;
+                pass["CallsLeft"] = left + 1;
+                actions.Add(new(TableTransactionActionType.UpdateReplace, pass, pass.ETag));
+            }
+            try
+            {
+                await _table.SubmitTransactionAsync(actions, cancellationToken);
+                return true;
+            }
+            catch (RequestFailedException e) when (e.IsPreconditionFailed() || e.IsNotFound())
+            {
+                // Another write to the pass came first, or the record went meanwhile: read again.
             }
         }
+        return false; // concluded or given back before
+    }
+
+    public async Task<IReadOnlyList<(string LinkId, string SpendId)>> StaleSpendsAsync(DateTimeOffset before, int max, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"RowKey ge {SpendRowPrefix} and RowKey lt {SpendRowEnd} and CreatedAt lt {before.ToUniversalTime()}");
+        return (await _table.ListAsync(filter, null, cancellationToken))
+            .OrderBy(e => e.GetDateTimeOffset("CreatedAt")).Take(max)
+            .Select(e => (e.PartitionKey, e.RowKey[SpendRowPrefix.Length..])).ToList();
     }
 
     public async Task<bool> GiveBackOnceAsync(string linkId, string passId, string key, DateTimeOffset now, CancellationToken cancellationToken)
@@ -242,7 +282,8 @@ public sealed class TablePassStore(TableServiceClient service, string table = "p
     }
 
     private static List<Pass> Newest(List<TableEntity> entities, int max) =>
-        entities.Where(e => !e.RowKey.StartsWith(GiveBackRowPrefix, StringComparison.Ordinal)).Select(FromEntity).OrderByDescending(p => p.CreatedAt).ThenBy(p => p.Id, StringComparer.Ordinal).Take(max).ToList();
+        entities.Where(e => !e.RowKey.StartsWith(GiveBackRowPrefix, StringComparison.Ordinal) && !e.RowKey.StartsWith(SpendRowPrefix, StringComparison.Ordinal))
+            .Select(FromEntity).OrderByDescending(p => p.CreatedAt).ThenBy(p => p.Id, StringComparer.Ordinal).Take(max).ToList();
 
     private static TableEntity ToEntity(Pass pass)
     {

@@ -7,7 +7,8 @@ namespace X402Serverless.Sqlite;
 
 /// <summary>
 /// Passes and used sign-in-with-x nonces. A spend is one UPDATE choosing the pass and taking its call, so SQLite's
-/// write lock makes concurrent spends of a last call exactly one success.
+/// write lock makes concurrent spends of a last call exactly one success; its record (pass_spends) is written in the
+/// same transaction and goes when the call is concluded, or with the call given back.
 /// </summary>
 public sealed class SqlitePassStore(SqliteDatabase database) : IPassStore
 {
@@ -54,23 +55,74 @@ public sealed class SqlitePassStore(SqliteDatabase database) : IPassStore
             ("$id", id), ("$link", linkId), ("$at", SqliteText.Time(at)), ("$reason", reason)) == 1;
     }
 
-    public async Task<Pass?> TrySpendAsync(string linkId, string holder, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<Pass?> TrySpendAsync(string linkId, string holder, DateTimeOffset now, string spendId, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
-        // The choice and the decrement are one statement: no other writer runs between them.
-        return (await QueryAsync(connection, $"""
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        // The choice and the decrement are one statement: no other writer runs between them. The spend's record is
+        // written in the same transaction, for a pass counting calls.
+        await using var spend = Command(connection, $"""
             UPDATE passes SET calls_left = calls_left - 1 WHERE id =
                 (SELECT id FROM passes WHERE link_id = $link AND holder = $holder AND revoked_at IS NULL
                     AND (expires_at IS NULL OR expires_at > $now) AND (calls_left IS NULL OR calls_left > 0)
                  ORDER BY expires_at IS NULL, expires_at, created_at LIMIT 1)
             RETURNING {Columns};
-            """, cancellationToken, ("$link", linkId), ("$holder", holder), ("$now", SqliteText.Time(now)))).FirstOrDefault();
+            """, [("$link", linkId), ("$holder", holder), ("$now", SqliteText.Time(now))]);
+        spend.Transaction = transaction;
+        if ((await ReadAsync(spend, cancellationToken)).FirstOrDefault() is not { } spent)
+        {
+            return null;
+        }
+        if (spent.CallsLeft is not null)
+        {
+            await using var record = Command(connection, """
+                INSERT INTO pass_spends (spend_id, link_id, pass_id, created_at) VALUES ($spend, $link, $pass, $now);
+                """, [("$spend", spendId), ("$link", linkId), ("$pass", spent.Id), ("$now", SqliteText.Time(now))]);
+            record.Transaction = transaction;
+            await record.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return spent;
     }
 
-    public async Task RefundAsync(Pass spent, CancellationToken cancellationToken)
+    public async Task<bool> ConcludeSpendAsync(string linkId, string spendId, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
-        await ExecuteAsync(connection, "UPDATE passes SET calls_left = calls_left + 1 WHERE id = $id AND calls_left IS NOT NULL;", cancellationToken, ("$id", spent.Id));
+        return await ExecuteAsync(connection, "DELETE FROM pass_spends WHERE spend_id = $spend AND link_id = $link;", cancellationToken,
+            ("$spend", spendId), ("$link", linkId)) == 1;
+    }
+
+    public async Task<bool> GiveBackSpendAsync(string linkId, string spendId, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var take = Command(connection, "DELETE FROM pass_spends WHERE spend_id = $spend AND link_id = $link RETURNING pass_id;",
+            [("$spend", spendId), ("$link", linkId)]);
+        take.Transaction = transaction;
+        if (await take.ExecuteScalarAsync(cancellationToken) is not string passId)
+        {
+            return false; // concluded or given back before
+        }
+        await using var give = Command(connection, "UPDATE passes SET calls_left = calls_left + 1 WHERE id = $id AND link_id = $link AND calls_left IS NOT NULL;",
+            [("$id", passId), ("$link", linkId)]);
+        give.Transaction = transaction;
+        await give.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    public async Task<IReadOnlyList<(string LinkId, string SpendId)>> StaleSpendsAsync(DateTimeOffset before, int max, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = Command(connection, "SELECT link_id, spend_id FROM pass_spends WHERE created_at < $before ORDER BY created_at LIMIT $max;",
+            [("$before", SqliteText.Time(before)), ("$max", max)]);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var stale = new List<(string, string)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            stale.Add((reader.GetString(0), reader.GetString(1)));
+        }
+        return stale;
     }
 
     public async Task<bool> GiveBackOnceAsync(string linkId, string passId, string key, DateTimeOffset now, CancellationToken cancellationToken)
@@ -164,6 +216,11 @@ public sealed class SqlitePassStore(SqliteDatabase database) : IPassStore
     private static async Task<List<Pass>> QueryAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
     {
         await using var command = Command(connection, sql, parameters);
+        return await ReadAsync(command, cancellationToken);
+    }
+
+    private static async Task<List<Pass>> ReadAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
         await using var r = await command.ExecuteReaderAsync(cancellationToken);
         var passes = new List<Pass>();
         while (await r.ReadAsync(cancellationToken))

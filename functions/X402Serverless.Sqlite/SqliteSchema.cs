@@ -5,7 +5,7 @@ namespace X402Serverless.Sqlite;
 /// <summary>Schema migrations, applied in order and recorded in PRAGMA user_version.</summary>
 internal static class SqliteSchema
 {
-    private static readonly string[] Migrations =
+    internal static readonly string[] Migrations =
     [
         """
         CREATE TABLE organisations (
@@ -431,6 +431,16 @@ internal static class SqliteSchema
         """
         -- Inbox messages a stopped request left held (stored, not yet queued): the held-message sweep finds them.
         CREATE INDEX IF NOT EXISTS inbox_messages_held ON inbox_messages(updated_at) WHERE status = 'held';
+        """,
+        """
+        -- A pass call taken and not yet concluded (charged) or given back: a crash leaves it here for the stale sweep.
+        CREATE TABLE IF NOT EXISTS pass_spends (
+            spend_id TEXT PRIMARY KEY,
+            link_id TEXT NOT NULL,
+            pass_id TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS pass_spends_by_time ON pass_spends(created_at);
         """,
     ];
 

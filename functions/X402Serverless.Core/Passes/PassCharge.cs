@@ -4,10 +4,12 @@ using X402Serverless.Core.Ports;
 namespace X402Serverless.Core.Passes;
 
 /// <summary>
-/// A call paid by a pass: the call is taken from the pass before forwarding (the hold) and given back if the call
-/// is not charged, so a failed upstream call spends nothing. No money moves: the pass was paid when bought.
+/// A call paid by a pass: the call is taken from the pass before forwarding (the hold, recorded as a spend) and kept
+/// when the call is charged, or given back if it is not, so a failed upstream call spends nothing. A spend neither
+/// kept nor given back (the process stopped) is given back by the stale sweep. No money moves: the pass was paid when
+/// bought.
 /// </summary>
-public sealed class PassCharge(IPassStore passes, Pass spent) : ICharge
+public sealed class PassCharge(IPassStore passes, Pass spent, string spendId) : ICharge
 {
     private int _concluded;
 
@@ -18,20 +20,30 @@ public sealed class PassCharge(IPassStore passes, Pass spent) : ICharge
     public bool AlreadyPaid => false;
 
     /// <summary>Takes a call from the holder's pass; null when no pass of theirs is usable on the link now.</summary>
-    public static async Task<PassCharge?> AuthorizeAsync(IPassStore passes, string linkId, string holder, DateTimeOffset now, CancellationToken cancellationToken) =>
-        await passes.TrySpendAsync(linkId, holder, now, cancellationToken) is { } spent ? new PassCharge(passes, spent) : null;
-
-    public Task<ChargeCapture> CaptureAsync(CancellationToken cancellationToken)
+    public static async Task<PassCharge?> AuthorizeAsync(IPassStore passes, string linkId, string holder, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var spendId = "spd_" + Guid.NewGuid().ToString("N");
+        return await passes.TrySpendAsync(linkId, holder, now, spendId, cancellationToken) is { } spent ? new PassCharge(passes, spent, spendId) : null;
+    }
+
+    /// <summary>A call that outlived the stale sweep, which gave its pass call back: the call is not paid, so its answer is withheld.</summary>
+    public const string CallGivenBack = "pass_call_given_back";
+
+    public async Task<ChargeCapture> CaptureAsync(CancellationToken cancellationToken)
+    {
+        // Kept before the answer is sent: a capture that throws leaves the spend to the release, as nothing was delivered.
+        var kept = spent.CallsLeft is null || await passes.ConcludeSpendAsync(spent.LinkId, spendId, cancellationToken);
         Interlocked.Exchange(ref _concluded, 1);
-        return Task.FromResult(ChargeCapture.Captured(new PassReceipt(spent.Id, spent.CallsLeft, spent.ExpiresAt)));
+        return kept
+            ? ChargeCapture.Captured(new PassReceipt(spent.Id, spent.CallsLeft, spent.ExpiresAt))
+            : new ChargeCapture(CaptureKind.Refused, null, CallGivenBack, "This call took longer than any call may, and its pass call was given back; nothing was taken.");
     }
 
     public async Task ReleaseAsync(CancellationToken cancellationToken)
     {
-        if (Interlocked.Exchange(ref _concluded, 1) == 0)
+        if (Interlocked.Exchange(ref _concluded, 1) == 0 && spent.CallsLeft is not null)
         {
-            await passes.RefundAsync(spent, cancellationToken);
+            await passes.GiveBackSpendAsync(spent.LinkId, spendId, cancellationToken);
         }
     }
 }

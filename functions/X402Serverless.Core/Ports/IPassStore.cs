@@ -25,12 +25,27 @@ public interface IPassStore
     /// <summary>
     /// Takes one call from the holder's usable pass on the link (not revoked, not expired at <paramref name="now"/>,
     /// a call left; the one ending soonest first) and returns it with that call taken; null when none is usable. Of
-    /// concurrent spends of a pass's last call exactly one succeeds.
+    /// concurrent spends of a pass's last call exactly one succeeds. A pass counting calls records the spend under
+    /// <paramref name="spendId"/> in the same atomic write, until it is concluded or given back: a spend sent again (its
+    /// answer lost) takes nothing more, and a spend its call never concluded (a crash) is found by
+    /// <see cref="StaleSpendsAsync"/>.
     /// </summary>
-    Task<Pass?> TrySpendAsync(string linkId, string holder, DateTimeOffset now, CancellationToken cancellationToken);
+    Task<Pass?> TrySpendAsync(string linkId, string holder, DateTimeOffset now, string spendId, CancellationToken cancellationToken);
 
-    /// <summary>Gives back a call <see cref="TrySpendAsync"/> took (the call failed upstream); nothing for a pass without a call count.</summary>
-    Task RefundAsync(Pass spent, CancellationToken cancellationToken);
+    /// <summary>
+    /// Keeps the call a spend took (the call is charged): its record goes. False when there was none: the spend was given
+    /// back already (the stale sweep took a call that outlived it), so the call is not paid.
+    /// </summary>
+    Task<bool> ConcludeSpendAsync(string linkId, string spendId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Gives back the call a spend took (the call failed upstream, or never answered), once: the spend's record goes with
+    /// the call in one atomic write. False when it was concluded or given back before.
+    /// </summary>
+    Task<bool> GiveBackSpendAsync(string linkId, string spendId, CancellationToken cancellationToken);
+
+    /// <summary>Spends recorded before <paramref name="before"/> and neither concluded nor given back, oldest first, at most <paramref name="max"/>.</summary>
+    Task<IReadOnlyList<(string LinkId, string SpendId)>> StaleSpendsAsync(DateTimeOffset before, int max, CancellationToken cancellationToken);
 
     /// <summary>
     /// Gives back one call of the link's pass <paramref name="passId"/>, once per <paramref name="key"/> (e.g. an inbox

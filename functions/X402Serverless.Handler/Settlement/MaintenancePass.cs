@@ -9,7 +9,7 @@ namespace X402Serverless.Handler.Settlement;
 
 /// <summary>
 /// The housekeeping that keeps money consistent after crashes and lost messages: requests that died mid-payment,
-/// half-applied ledger entries, stale credit holds, inbox refunds cut short, settled top-ups without credit, card checkouts never paid, webhook deliveries past their retention, and (when jobs run elsewhere)
+/// half-applied ledger entries, stale credit holds and pass spends, inbox messages left held, inbox refunds cut short, settled top-ups without credit, card checkouts never paid, webhook deliveries past their retention, and (when jobs run elsewhere)
 /// due jobs, webhook events and inbox deliveries whose queue message was lost or whose retry came due. Standalone the worker runs it; in Azure, the
 /// Maintenance timer function.
 /// </summary>
@@ -19,6 +19,7 @@ internal sealed partial class MaintenancePass(
     UsdcTopUps topUps,
     CreditCharges credits,
     ILedger ledger,
+    IPassStore passes,
     IEnumerable<InboxProcessor> inboxes,
     JobQueues queues,
     Inbox.InboxRefundSweep inboxRefunds,
@@ -90,11 +91,29 @@ internal sealed partial class MaintenancePass(
         await StepAsync("USDC top-ups", topUps.ReconcileAsync);
         await StepAsync("ledger recovery", ct => ledger.RecoverAsync(TimeSpan.FromMinutes(1), ct));
         await StepAsync("stale holds", ct => credits.ReleaseStaleAsync(StaleAfter, ct));
+        await StepAsync("stale pass spends", GiveBackStaleSpendsAsync);
         await StepAsync("held inbox messages", heldMessages.SweepAsync);
         await StepAsync("inbox refunds", inboxRefunds.RunAsync);
         await StepAsync("card checkouts", cardCheckouts.RunAsync);
         await StepAsync("webhook retention", webhookRetention.RunAsync);
         return failed;
+    }
+
+    /// <summary>
+    /// Gives back the pass calls taken by calls that never concluded (the process stopped mid-call), as stale credit holds
+    /// are released: a call that never answered costs nothing. How many were given back.
+    /// </summary>
+    public async Task<int> GiveBackStaleSpendsAsync(CancellationToken cancellationToken)
+    {
+        var given = 0;
+        foreach (var (linkId, spendId) in await passes.StaleSpendsAsync(time.GetUtcNow() - StaleAfter, 100, cancellationToken))
+        {
+            if (await passes.GiveBackSpendAsync(linkId, spendId, cancellationToken))
+            {
+                given++;
+            }
+        }
+        return given;
     }
 
     /// <summary>Hands due jobs and unprocessed webhook events to the queue again (for deployments whose jobs run from a queue).</summary>

@@ -7,12 +7,14 @@ using X402Serverless.Tests.Support;
 
 namespace X402Serverless.Tests.Stores;
 
-/// <summary>What every IPassStore adapter must do: issue once, spend atomically (one last call, one winner), refund, expire, revoke, nonces once.</summary>
+/// <summary>What every IPassStore adapter must do: issue once, spend atomically (one last call, one winner) under a spend kept or given back once, expire, revoke, nonces once.</summary>
 public abstract class PassStoreContract
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
 
     protected abstract Task<IPassStore> StoreAsync();
+
+    private static string NewSpend() => "spd_" + Guid.NewGuid().ToString("N");
 
     private static Pass NewPass(string? linkId = null, string holder = "payer:pyr_1", int? calls = 3, DateTimeOffset? expires = null, DateTimeOffset? created = null)
     {
@@ -47,22 +49,59 @@ public abstract class PassStoreContract
     }
 
     [Fact]
-    public async Task Spending_takes_one_call_at_a_time_until_none_is_left_and_a_refund_gives_one_back()
+    public async Task Spending_takes_one_call_at_a_time_until_none_is_left_and_a_spend_given_back_returns_its_call_once()
     {
         var store = await StoreAsync();
         var pass = NewPass(calls: 2);
         await store.AddAsync(pass, default);
+        var (firstSpend, secondSpend) = (NewSpend(), NewSpend());
 
-        var first = await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, default);
+        var first = await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, firstSpend, default);
         Assert.Equal(1, first!.CallsLeft);
-        var second = await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, default);
+        var second = await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, secondSpend, default);
         Assert.Equal(0, second!.CallsLeft);
-        Assert.Null(await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, default));
+        Assert.Null(await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, NewSpend(), default));
         Assert.Equal(PassStatuses.Spent, (await store.GetAsync(pass.LinkId, pass.Id, default))!.Status(Now));
 
-        await store.RefundAsync(second, default);
+        // Given back however often or concurrently it is asked: one call comes back.
+        var given = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(() => store.GiveBackSpendAsync(pass.LinkId, secondSpend, default))));
+        Assert.Single(given, g => g);
         Assert.Equal(1, (await store.GetAsync(pass.LinkId, pass.Id, default))!.CallsLeft);
-        Assert.NotNull(await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, default));
+        Assert.False(await store.ConcludeSpendAsync(pass.LinkId, secondSpend, default)); // given back: its call is not kept
+
+        // A concluded spend keeps its call: nothing comes back for it.
+        Assert.True(await store.ConcludeSpendAsync(pass.LinkId, firstSpend, default));
+        Assert.False(await store.ConcludeSpendAsync(pass.LinkId, firstSpend, default));
+        Assert.False(await store.GiveBackSpendAsync(pass.LinkId, firstSpend, default));
+        Assert.Equal(1, (await store.GetAsync(pass.LinkId, pass.Id, default))!.CallsLeft);
+        Assert.NotNull(await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, NewSpend(), default));
+    }
+
+    [Fact]
+    public async Task Stale_spends_are_those_neither_concluded_nor_given_back_taken_before_the_cut_off()
+    {
+        var store = await StoreAsync();
+        var pass = NewPass(calls: 5);
+        var timeOnly = NewPass(linkId: pass.LinkId, holder: "payer:pyr_time", calls: null, expires: Now.AddHours(1));
+        await store.AddAsync(pass, default);
+        await store.AddAsync(timeOnly, default);
+        var (concluded, givenBack, crashed, recent) = (NewSpend(), NewSpend(), NewSpend(), NewSpend());
+        foreach (var spend in new[] { concluded, givenBack, crashed })
+        {
+            Assert.NotNull(await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, spend, default));
+        }
+        Assert.NotNull(await store.TrySpendAsync(pass.LinkId, pass.Holder, Now.AddMinutes(10), recent, default));
+        Assert.NotNull(await store.TrySpendAsync(timeOnly.LinkId, timeOnly.Holder, Now, NewSpend(), default)); // nothing taken, nothing recorded
+        Assert.True(await store.ConcludeSpendAsync(pass.LinkId, concluded, default));
+        Assert.True(await store.GiveBackSpendAsync(pass.LinkId, givenBack, default));
+
+        var stale = (await store.StaleSpendsAsync(Now.AddMinutes(5), 100, default)).Where(s => s.LinkId == pass.LinkId).ToList();
+
+        Assert.Equal([(pass.LinkId, crashed)], stale);
+        Assert.True(await store.GiveBackSpendAsync(pass.LinkId, crashed, default));
+        Assert.Equal(5 - 2, (await store.GetAsync(pass.LinkId, pass.Id, default))!.CallsLeft); // concluded and recent stay taken
+        Assert.DoesNotContain(await store.StaleSpendsAsync(Now.AddMinutes(5), 100, default), s => s.LinkId == pass.LinkId);
+        Assert.Equal(2, (await store.ListForLinkAsync(pass.LinkId, 10, default)).Count); // spends are not passes
     }
 
     [Fact]
@@ -71,8 +110,8 @@ public abstract class PassStoreContract
         var store = await StoreAsync();
         var pass = NewPass(calls: 2);
         await store.AddAsync(pass, default);
-        await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, default);
-        await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, default);
+        await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, NewSpend(), default);
+        await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, NewSpend(), default);
 
         // Fifty concurrent give-backs for one key, while the pass is spent and given back for other reasons.
         var given = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => Task.Run(() => store.GiveBackOnceAsync(pass.LinkId, pass.Id, "msg_a:inbox-refund", Now, default))));
@@ -105,7 +144,7 @@ public abstract class PassStoreContract
         // Twenty spends racing twenty keyed give-backs: each one's write is retried after a lost race, none is lost.
         await Task.WhenAll(Enumerable.Range(0, 20).SelectMany(i => new[]
         {
-            Task.Run(async () => Assert.NotNull(await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, default))),
+            Task.Run(async () => Assert.NotNull(await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, NewSpend(), default))),
             Task.Run(async () => Assert.True(await store.GiveBackOnceAsync(pass.LinkId, pass.Id, $"msg_{i}:inbox-refund", Now, default))),
         }));
         Assert.Equal(40, (await store.GetAsync(pass.LinkId, pass.Id, default))!.CallsLeft);
@@ -117,8 +156,8 @@ public abstract class PassStoreContract
         var store = await StoreAsync();
         var pass = NewPass();
         await store.AddAsync(pass, default);
-        Assert.Null(await store.TrySpendAsync(pass.LinkId, "wallet:0x0000000000000000000000000000000000000001", Now, default));
-        Assert.Null(await store.TrySpendAsync("lnk_other", pass.Holder, Now, default));
+        Assert.Null(await store.TrySpendAsync(pass.LinkId, "wallet:0x0000000000000000000000000000000000000001", Now, NewSpend(), default));
+        Assert.Null(await store.TrySpendAsync("lnk_other", pass.Holder, Now, NewSpend(), default));
         Assert.Equal(3, (await store.GetAsync(pass.LinkId, pass.Id, default))!.CallsLeft);
     }
 
@@ -144,7 +183,7 @@ public abstract class PassStoreContract
         Assert.Equal((PassStatuses.Revoked, PassRevocations.Refunded, Now), (read.Status(Now), read.RevokedReason, read.RevokedAt!.Value));
         Assert.Null((await store.GetAsync(later.LinkId, later.Id, default))!.RevokedReason);
 
-        Assert.Equal(sooner.Id, (await store.TrySpendAsync(link, sooner.Holder, Now, default))!.Id);
+        Assert.Equal(sooner.Id, (await store.TrySpendAsync(link, sooner.Holder, Now, NewSpend(), default))!.Id);
         Assert.Equal(PassStatuses.Expired, (await store.GetAsync(expired.LinkId, expired.Id, default))!.Status(Now));
         Assert.Equal(3, (await store.GetAsync(expired.LinkId, expired.Id, default))!.CallsLeft);
     }
@@ -157,11 +196,13 @@ public abstract class PassStoreContract
         await store.AddAsync(pass, default);
         for (var i = 0; i < 5; i++)
         {
-            var spent = await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, default);
+            var spend = NewSpend();
+            var spent = await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, spend, default);
             Assert.Null(spent!.CallsLeft);
-            await store.RefundAsync(spent, default);
+            Assert.False(await store.GiveBackSpendAsync(pass.LinkId, spend, default)); // nothing was taken
         }
-        Assert.Null(await store.TrySpendAsync(pass.LinkId, pass.Holder, Now.AddMinutes(10), default));
+        Assert.DoesNotContain(await store.StaleSpendsAsync(Now.AddDays(1), 100, default), s => s.LinkId == pass.LinkId);
+        Assert.Null(await store.TrySpendAsync(pass.LinkId, pass.Holder, Now.AddMinutes(10), NewSpend(), default));
     }
 
     [Fact]
@@ -174,7 +215,7 @@ public abstract class PassStoreContract
         var spends = Enumerable.Range(0, 1000).Select(_ => Task.Run(async () =>
         {
             await start.Task;
-            return await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, default);
+            return await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, NewSpend(), default);
         })).ToList();
         start.SetResult();
         var results = await Task.WhenAll(spends);
@@ -302,11 +343,62 @@ public sealed class SqlitePassStoreTests : PassStoreContract
 
 public sealed class TablePassStoreTests(AzuriteFixture azurite) : PassStoreContract, IClassFixture<AzuriteFixture>
 {
-    protected override async Task<IPassStore> StoreAsync()
+    protected override async Task<IPassStore> StoreAsync() => await StoreAsync(azurite.Tables);
+
+    [Fact]
+    public async Task A_spend_whose_answer_was_lost_takes_one_call_and_is_given_back_once()
     {
-        var store = new TablePassStore(azurite.Tables, AzuriteFixture.UniqueTable("passes"), AzuriteFixture.UniqueTable("siwxnonces"),
+        var lost = new LostBatchAnswer();
+        var store = await StoreAsync(azurite.Client(lost));
+        var pass = new Pass
+        {
+            Id = PassIds.For("lnk_lost", "pay_lost"), LinkId = "lnk_lost", OrganisationId = "org_1", Holder = "payer:pyr_1", Price = Usd.Parse("1.50"),
+            PaymentRef = "pay_lost", PaidWith = "x402", Calls = 3, CallsLeft = 3, CreatedAt = DateTimeOffset.UnixEpoch,
+        };
+        Assert.True(await store.AddAsync(pass, default));
+
+        // The spend's transaction lands, then its answer is lost: the client sends it again, which fails against it.
+        lost.Arm();
+        var spent = await store.TrySpendAsync(pass.LinkId, pass.Holder, DateTimeOffset.UnixEpoch, "spd_lost", default);
+
+        Assert.Equal(1, lost.Dropped);
+        Assert.Equal(2, spent!.CallsLeft);
+        Assert.Equal(2, (await store.GetAsync(pass.LinkId, pass.Id, default))!.CallsLeft); // one call taken, not two
+        Assert.True(await store.GiveBackSpendAsync(pass.LinkId, "spd_lost", default));
+        Assert.False(await store.GiveBackSpendAsync(pass.LinkId, "spd_lost", default));
+        Assert.Equal(3, (await store.GetAsync(pass.LinkId, pass.Id, default))!.CallsLeft);
+    }
+
+    private static async Task<TablePassStore> StoreAsync(Azure.Data.Tables.TableServiceClient client)
+    {
+        var store = new TablePassStore(client, AzuriteFixture.UniqueTable("passes"), AzuriteFixture.UniqueTable("siwxnonces"),
             AzuriteFixture.UniqueTable("passcheckouts"));
         await store.InitializeAsync(default);
         return store;
+    }
+
+    /// <summary>Once armed, lets the next entity group transaction through, then drops its answer as a reset connection would.</summary>
+    private sealed class LostBatchAnswer : Azure.Core.Pipeline.HttpPipelinePolicy
+    {
+        private int _armed;
+        private int _dropped;
+
+        public int Dropped => Volatile.Read(ref _dropped);
+
+        public void Arm() => Volatile.Write(ref _armed, 1);
+
+        public override void Process(Azure.Core.HttpMessage message, ReadOnlyMemory<Azure.Core.Pipeline.HttpPipelinePolicy> pipeline) =>
+            throw new NotSupportedException("The store sends asynchronously.");
+
+        public override async ValueTask ProcessAsync(Azure.Core.HttpMessage message, ReadOnlyMemory<Azure.Core.Pipeline.HttpPipelinePolicy> pipeline)
+        {
+            await ProcessNextAsync(message, pipeline);
+            if (message.Request.Uri.Path.EndsWith("$batch", StringComparison.Ordinal) && message.Response.Status is >= 200 and < 300
+                && Interlocked.Exchange(ref _armed, 0) == 1)
+            {
+                Interlocked.Increment(ref _dropped);
+                throw new IOException("The connection was reset after the request was sent.");
+            }
+        }
     }
 }

@@ -172,11 +172,10 @@ public sealed class SqliteWebhookEndpointStoreTests : WebhookEndpointStoreContra
                 ALTER TABLE webhook_deliveries DROP COLUMN event_id;
                 """;
             await command.ExecuteNonQueryAsync();
-            command.CommandText = "PRAGMA user_version;";
-            var version = (long)(await command.ExecuteScalarAsync())!;
-            // Back over the retention migration and those after it (paid_checkouts, the held inbox messages' index: each
-            // written to run again, IF NOT EXISTS).
-            command.CommandText = $"PRAGMA user_version = {version - 3};";
+            // Back to before the retention migration; those after it are each written to run again (IF NOT EXISTS).
+            var retention = Array.FindIndex(SqliteSchema.Migrations, m => m.Contains("CREATE INDEX webhook_deliveries_by_event", StringComparison.Ordinal));
+            Assert.True(retention > 0);
+            command.CommandText = $"PRAGMA user_version = {retention};";
             await command.ExecuteNonQueryAsync();
         }
         await using var upgraded = new SqliteDatabase(path);

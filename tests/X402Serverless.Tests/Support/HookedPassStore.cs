@@ -9,8 +9,8 @@ internal sealed class HookedPassStore(IPassStore inner) : IPassStore
     /// <summary>Runs before a pass is stored (it may throw, as a store that is down would).</summary>
     public Func<Pass, Task>? BeforeAdd { get; init; }
 
-    /// <summary>Runs before a call is given back to a pass (it may throw).</summary>
-    public Func<Pass, Task>? BeforeRefund { get; init; }
+    /// <summary>Runs before a spend's call is given back (it may throw, as a store that is down would).</summary>
+    public Func<string, Task>? BeforeGiveBackSpend { get; init; }
 
     public async Task<bool> AddAsync(Pass pass, CancellationToken cancellationToken)
     {
@@ -21,13 +21,13 @@ internal sealed class HookedPassStore(IPassStore inner) : IPassStore
         return await inner.AddAsync(pass, cancellationToken);
     }
 
-    public async Task RefundAsync(Pass spent, CancellationToken cancellationToken)
+    public async Task<bool> GiveBackSpendAsync(string linkId, string spendId, CancellationToken cancellationToken)
     {
-        if (BeforeRefund is { } hook)
+        if (BeforeGiveBackSpend is { } hook)
         {
-            await hook(spent);
+            await hook(spendId);
         }
-        await inner.RefundAsync(spent, cancellationToken);
+        return await inner.GiveBackSpendAsync(linkId, spendId, cancellationToken);
     }
 
     public Task<Pass?> GetAsync(string linkId, string id, CancellationToken cancellationToken) => inner.GetAsync(linkId, id, cancellationToken);
@@ -40,8 +40,13 @@ internal sealed class HookedPassStore(IPassStore inner) : IPassStore
     public Task<bool> RevokeAsync(string linkId, string id, DateTimeOffset at, string reason, CancellationToken cancellationToken) =>
         inner.RevokeAsync(linkId, id, at, reason, cancellationToken);
 
-    public Task<Pass?> TrySpendAsync(string linkId, string holder, DateTimeOffset now, CancellationToken cancellationToken) =>
-        inner.TrySpendAsync(linkId, holder, now, cancellationToken);
+    public Task<Pass?> TrySpendAsync(string linkId, string holder, DateTimeOffset now, string spendId, CancellationToken cancellationToken) =>
+        inner.TrySpendAsync(linkId, holder, now, spendId, cancellationToken);
+
+    public Task<bool> ConcludeSpendAsync(string linkId, string spendId, CancellationToken cancellationToken) => inner.ConcludeSpendAsync(linkId, spendId, cancellationToken);
+
+    public Task<IReadOnlyList<(string LinkId, string SpendId)>> StaleSpendsAsync(DateTimeOffset before, int max, CancellationToken cancellationToken) =>
+        inner.StaleSpendsAsync(before, max, cancellationToken);
 
     public Task<bool> GiveBackOnceAsync(string linkId, string passId, string key, DateTimeOffset now, CancellationToken cancellationToken) =>
         inner.GiveBackOnceAsync(linkId, passId, key, now, cancellationToken);
