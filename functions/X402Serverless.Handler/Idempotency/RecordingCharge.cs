@@ -7,6 +7,9 @@ internal sealed class RecordingCharge(ICharge inner) : ICharge
 {
     public bool Captured { get; private set; }
 
+    /// <summary>The charge passed through.</summary>
+    public ICharge Inner => inner;
+
     public bool CapturesCompleteAnswersOnly => inner.CapturesCompleteAnswersOnly;
 
     public bool AlreadyPaid => inner.AlreadyPaid;

@@ -5,8 +5,10 @@ namespace X402Serverless.Handler.Paywall;
 /// <summary>
 /// A call's release that fails (the store busy or down) is logged, not thrown: the answer the call has (the upstream's
 /// uncharged answer, a problem, or the failure that ended it) is not replaced by the store's. What the charge
-/// authorized is given back without it: a hold by the stale-hold sweep (its counters by ledger recovery), a reserved
-/// x402 payment by payment recovery (freed unless it landed), a transfer's claim when its lease runs out.
+/// authorized is given back without it: a hold by the stale-hold sweep (its cap counters only if their give-back was
+/// journaled first, on Table Storage), a pass call by the stale-spend sweep, a reserved x402 payment by payment recovery
+/// (freed unless it landed), a transfer's claim when its lease runs out. Not so content owed by a settled payment and
+/// claimed by this call (<see cref="Core.Charges.RedeemCharge"/>): it stays claimed, and the failure is logged.
 /// </summary>
 internal static class ChargeReleases
 {
@@ -18,7 +20,7 @@ internal static class ChargeReleases
         }
         catch (Exception e)
         {
-            PaidLinkLog.ReleaseFailed(logger, e, linkId, charge.GetType().Name);
+            PaidLinkLog.ReleaseFailed(logger, e, linkId, (charge is Idempotency.RecordingCharge recording ? recording.Inner : charge).GetType().Name);
         }
     }
 }
