@@ -125,15 +125,29 @@ public sealed class TablePassStore(TableServiceClient service, string table = "p
         }
     }
 
-    // False when the record is gone: given back already.
-    public Task<bool> ConcludeSpendAsync(string linkId, string spendId, CancellationToken cancellationToken) =>
-        _table.DeleteEntityAsync(linkId, SpendRowPrefix + spendId, ETag.All, cancellationToken).IgnoreStale();
-
-    public async Task<bool> GiveBackSpendAsync(string linkId, string spendId, CancellationToken cancellationToken)
+    public async Task<bool> ConcludeSpendAsync(string linkId, string spendId, CancellationToken cancellationToken)
     {
         while (await _table.FindAsync(linkId, SpendRowPrefix + spendId, cancellationToken) is { } record)
         {
-            var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Delete, record, record.ETag) };
+            if (record.ContainsKey("GivenBackAt"))
+            {
+                return false;
+            }
+            // Deleted only as read, so a give-back in between is seen; a retried delete finding it gone is kept all the same.
+            if (await _table.DeleteEntityAsync(linkId, record.RowKey, record.ETag, cancellationToken).IgnoreStale())
+            {
+                return true;
+            }
+        }
+        return true; // no record: kept before
+    }
+
+    public async Task<bool> GiveBackSpendAsync(string linkId, string spendId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        while (await _table.FindAsync(linkId, SpendRowPrefix + spendId, cancellationToken) is { } record && !record.ContainsKey("GivenBackAt"))
+        {
+            record["GivenBackAt"] = now.ToUniversalTime();
+            var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, record, record.ETag) };
             if (await _table.FindAsync(linkId, Str(record, "PassId"), cancellationToken) is { } pass && OptInt(pass, "CallsLeft") is { } left)
             {
                 pass["CallsLeft"] = left + 1;
@@ -146,18 +160,41 @@ public sealed class TablePassStore(TableServiceClient service, string table = "p
             }
             catch (RequestFailedException e) when (e.IsPreconditionFailed() || e.IsNotFound())
             {
-                // Another write to the pass came first, or the record went meanwhile: read again.
+                // Another write to the pass or the spend came first: read again.
             }
         }
-        return false; // concluded or given back before
+        return false; // kept or given back before
     }
+
+    public async Task<SpendState> SpendStateAsync(string linkId, string spendId, CancellationToken cancellationToken) =>
+        await _table.FindAsync(linkId, SpendRowPrefix + spendId, cancellationToken) switch
+        {
+            null => SpendState.Kept,
+            { } record when record.ContainsKey("GivenBackAt") => SpendState.GivenBack,
+            _ => SpendState.Taken,
+        };
 
     public async Task<IReadOnlyList<(string LinkId, string SpendId)>> StaleSpendsAsync(DateTimeOffset before, int max, CancellationToken cancellationToken)
     {
         var filter = TableClient.CreateQueryFilter($"RowKey ge {SpendRowPrefix} and RowKey lt {SpendRowEnd} and CreatedAt lt {before.ToUniversalTime()}");
         return (await _table.ListAsync(filter, null, cancellationToken))
+            .Where(e => !e.ContainsKey("GivenBackAt"))
             .OrderBy(e => e.GetDateTimeOffset("CreatedAt")).Take(max)
             .Select(e => (e.PartitionKey, e.RowKey[SpendRowPrefix.Length..])).ToList();
+    }
+
+    public async Task<int> ForgetGivenBackSpendsAsync(DateTimeOffset before, int max, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"RowKey ge {SpendRowPrefix} and RowKey lt {SpendRowEnd} and GivenBackAt lt {before.ToUniversalTime()}");
+        var forgotten = 0;
+        foreach (var record in await _table.ListAsync(filter, max, cancellationToken))
+        {
+            if (await _table.DeleteEntityAsync(record.PartitionKey, record.RowKey, record.ETag, cancellationToken).IgnoreStale())
+            {
+                forgotten++;
+            }
+        }
+        return forgotten;
     }
 
     public async Task<bool> GiveBackOnceAsync(string linkId, string passId, string key, DateTimeOffset now, CancellationToken cancellationToken)

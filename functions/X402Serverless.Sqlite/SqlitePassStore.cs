@@ -8,7 +8,7 @@ namespace X402Serverless.Sqlite;
 /// <summary>
 /// Passes and used sign-in-with-x nonces. A spend is one UPDATE choosing the pass and taking its call, so SQLite's
 /// write lock makes concurrent spends of a last call exactly one success; its record (pass_spends) is written in the
-/// same transaction and goes when the call is concluded, or with the call given back.
+/// same transaction, and goes when the call is kept, or is marked given back with the call given back.
 /// </summary>
 public sealed class SqlitePassStore(SqliteDatabase database) : IPassStore
 {
@@ -88,20 +88,22 @@ public sealed class SqlitePassStore(SqliteDatabase database) : IPassStore
     public async Task<bool> ConcludeSpendAsync(string linkId, string spendId, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
-        return await ExecuteAsync(connection, "DELETE FROM pass_spends WHERE spend_id = $spend AND link_id = $link;", cancellationToken,
-            ("$spend", spendId), ("$link", linkId)) == 1;
+        await ExecuteAsync(connection, "DELETE FROM pass_spends WHERE spend_id = $spend AND link_id = $link AND given_back_at IS NULL;", cancellationToken,
+            ("$spend", spendId), ("$link", linkId));
+        return await SpendStateAsync(connection, linkId, spendId, cancellationToken) == SpendState.Kept;
     }
 
-    public async Task<bool> GiveBackSpendAsync(string linkId, string spendId, CancellationToken cancellationToken)
+    public async Task<bool> GiveBackSpendAsync(string linkId, string spendId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
-        await using var take = Command(connection, "DELETE FROM pass_spends WHERE spend_id = $spend AND link_id = $link RETURNING pass_id;",
-            [("$spend", spendId), ("$link", linkId)]);
+        await using var take = Command(connection, """
+            UPDATE pass_spends SET given_back_at = $now WHERE spend_id = $spend AND link_id = $link AND given_back_at IS NULL RETURNING pass_id;
+            """, [("$spend", spendId), ("$link", linkId), ("$now", SqliteText.Time(now))]);
         take.Transaction = transaction;
         if (await take.ExecuteScalarAsync(cancellationToken) is not string passId)
         {
-            return false; // concluded or given back before
+            return false; // kept or given back before
         }
         await using var give = Command(connection, "UPDATE passes SET calls_left = calls_left + 1 WHERE id = $id AND link_id = $link AND calls_left IS NOT NULL;",
             [("$id", passId), ("$link", linkId)]);
@@ -111,11 +113,30 @@ public sealed class SqlitePassStore(SqliteDatabase database) : IPassStore
         return true;
     }
 
+    public async Task<SpendState> SpendStateAsync(string linkId, string spendId, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        return await SpendStateAsync(connection, linkId, spendId, cancellationToken);
+    }
+
+    private static async Task<SpendState> SpendStateAsync(SqliteConnection connection, string linkId, string spendId, CancellationToken cancellationToken)
+    {
+        await using var read = Command(connection, "SELECT given_back_at IS NOT NULL FROM pass_spends WHERE spend_id = $spend AND link_id = $link;",
+            [("$spend", spendId), ("$link", linkId)]);
+        return await read.ExecuteScalarAsync(cancellationToken) switch
+        {
+            null => SpendState.Kept,
+            long givenBack when givenBack != 0 => SpendState.GivenBack,
+            _ => SpendState.Taken,
+        };
+    }
+
     public async Task<IReadOnlyList<(string LinkId, string SpendId)>> StaleSpendsAsync(DateTimeOffset before, int max, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
-        await using var command = Command(connection, "SELECT link_id, spend_id FROM pass_spends WHERE created_at < $before ORDER BY created_at LIMIT $max;",
-            [("$before", SqliteText.Time(before)), ("$max", max)]);
+        await using var command = Command(connection, """
+            SELECT link_id, spend_id FROM pass_spends WHERE given_back_at IS NULL AND created_at < $before ORDER BY created_at LIMIT $max;
+            """, [("$before", SqliteText.Time(before)), ("$max", max)]);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var stale = new List<(string, string)>();
         while (await reader.ReadAsync(cancellationToken))
@@ -123,6 +144,15 @@ public sealed class SqlitePassStore(SqliteDatabase database) : IPassStore
             stale.Add((reader.GetString(0), reader.GetString(1)));
         }
         return stale;
+    }
+
+    public async Task<int> ForgetGivenBackSpendsAsync(DateTimeOffset before, int max, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        return await ExecuteAsync(connection, """
+            DELETE FROM pass_spends WHERE spend_id IN
+                (SELECT spend_id FROM pass_spends WHERE given_back_at IS NOT NULL AND given_back_at < $before LIMIT $max);
+            """, cancellationToken, ("$before", SqliteText.Time(before)), ("$max", max));
     }
 
     public async Task<bool> GiveBackOnceAsync(string linkId, string passId, string key, DateTimeOffset now, CancellationToken cancellationToken)

@@ -433,14 +433,17 @@ internal static class SqliteSchema
         CREATE INDEX IF NOT EXISTS inbox_messages_held ON inbox_messages(updated_at) WHERE status = 'held';
         """,
         """
-        -- A pass call taken and not yet concluded (charged) or given back: a crash leaves it here for the stale sweep.
+        -- A pass call taken and not yet kept (charged: the row goes) or given back (given_back_at, kept a day): a crash
+        -- leaves it taken for the stale sweep.
         CREATE TABLE IF NOT EXISTS pass_spends (
             spend_id TEXT PRIMARY KEY,
             link_id TEXT NOT NULL,
             pass_id TEXT NOT NULL,
-            created_at TEXT NOT NULL
+            created_at TEXT NOT NULL,
+            given_back_at TEXT
         );
-        CREATE INDEX IF NOT EXISTS pass_spends_by_time ON pass_spends(created_at);
+        CREATE INDEX IF NOT EXISTS pass_spends_taken ON pass_spends(created_at) WHERE given_back_at IS NULL;
+        CREATE INDEX IF NOT EXISTS pass_spends_given_back ON pass_spends(given_back_at) WHERE given_back_at IS NOT NULL;
         """,
     ];
 

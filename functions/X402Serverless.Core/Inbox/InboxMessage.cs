@@ -62,6 +62,9 @@ public sealed record InboxMessage
 
     public string? Payer { get; init; }
 
+    /// <summary>A pass: the spend its call was taken under, which decides a message left held (kept or given back).</summary>
+    public string? SpendId { get; init; }
+
     /// <summary>Set when a failed delivery's money could not be given back automatically (on chain): owed by the owner.</summary>
     public bool RefundOwed { get; init; }
 

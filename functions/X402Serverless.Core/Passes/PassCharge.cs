@@ -9,7 +9,7 @@ namespace X402Serverless.Core.Passes;
 /// kept nor given back (the process stopped) is given back by the stale sweep. No money moves: the pass was paid when
 /// bought.
 /// </summary>
-public sealed class PassCharge(IPassStore passes, Pass spent, string spendId) : ICharge
+public sealed class PassCharge(IPassStore passes, Pass spent, string spendId, TimeProvider time) : ICharge
 {
     private int _concluded;
 
@@ -19,11 +19,14 @@ public sealed class PassCharge(IPassStore passes, Pass spent, string spendId) : 
 
     public bool AlreadyPaid => false;
 
+    /// <summary>The spend this call took its pass call under (kept by the capture, given back by the release).</summary>
+    public string SpendId => spendId;
+
     /// <summary>Takes a call from the holder's pass; null when no pass of theirs is usable on the link now.</summary>
-    public static async Task<PassCharge?> AuthorizeAsync(IPassStore passes, string linkId, string holder, DateTimeOffset now, CancellationToken cancellationToken)
+    public static async Task<PassCharge?> AuthorizeAsync(IPassStore passes, string linkId, string holder, TimeProvider time, CancellationToken cancellationToken)
     {
         var spendId = "spd_" + Guid.NewGuid().ToString("N");
-        return await passes.TrySpendAsync(linkId, holder, now, spendId, cancellationToken) is { } spent ? new PassCharge(passes, spent, spendId) : null;
+        return await passes.TrySpendAsync(linkId, holder, time.GetUtcNow(), spendId, cancellationToken) is { } spent ? new PassCharge(passes, spent, spendId, time) : null;
     }
 
     /// <summary>A call that outlived the stale sweep, which gave its pass call back: the call is not paid, so its answer is withheld.</summary>
@@ -43,7 +46,7 @@ public sealed class PassCharge(IPassStore passes, Pass spent, string spendId) : 
     {
         if (Interlocked.Exchange(ref _concluded, 1) == 0 && spent.CallsLeft is not null)
         {
-            await passes.GiveBackSpendAsync(spent.LinkId, spendId, cancellationToken);
+            await passes.GiveBackSpendAsync(spent.LinkId, spendId, time.GetUtcNow(), cancellationToken);
         }
     }
 }

@@ -33,19 +33,26 @@ public interface IPassStore
     Task<Pass?> TrySpendAsync(string linkId, string holder, DateTimeOffset now, string spendId, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Keeps the call a spend took (the call is charged): its record goes. False when there was none: the spend was given
-    /// back already (the stale sweep took a call that outlived it), so the call is not paid.
+    /// Keeps the call a spend took (the call is charged): its record goes. True when kept (now, or before); false when
+    /// it was given back (the stale sweep took back a call that outlived it), so the call is not paid.
     /// </summary>
     Task<bool> ConcludeSpendAsync(string linkId, string spendId, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Gives back the call a spend took (the call failed upstream, or never answered), once: the spend's record goes with
-    /// the call in one atomic write. False when it was concluded or given back before.
+    /// Gives back the call a spend took (the call failed upstream, or never answered), once: the call and the spend's
+    /// mark as given back in one atomic write (the mark is kept a day, so a later conclusion is refused). False when it
+    /// was kept or given back before.
     /// </summary>
-    Task<bool> GiveBackSpendAsync(string linkId, string spendId, CancellationToken cancellationToken);
+    Task<bool> GiveBackSpendAsync(string linkId, string spendId, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>Spends recorded before <paramref name="before"/> and neither concluded nor given back, oldest first, at most <paramref name="max"/>.</summary>
+    /// <summary>What became of a spend: still taken, given back, or kept (no record: concluded, or never recorded).</summary>
+    Task<SpendState> SpendStateAsync(string linkId, string spendId, CancellationToken cancellationToken);
+
+    /// <summary>Spends recorded before <paramref name="before"/> and still taken (neither kept nor given back), oldest first, at most <paramref name="max"/>.</summary>
     Task<IReadOnlyList<(string LinkId, string SpendId)>> StaleSpendsAsync(DateTimeOffset before, int max, CancellationToken cancellationToken);
+
+    /// <summary>Forgets up to <paramref name="max"/> marks of spends given back before <paramref name="before"/>; how many went.</summary>
+    Task<int> ForgetGivenBackSpendsAsync(DateTimeOffset before, int max, CancellationToken cancellationToken);
 
     /// <summary>
     /// Gives back one call of the link's pass <paramref name="passId"/>, once per <paramref name="key"/> (e.g. an inbox

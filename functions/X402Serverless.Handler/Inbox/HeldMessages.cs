@@ -13,7 +13,7 @@ namespace X402Serverless.Handler.Inbox;
 /// (<see cref="SweepAsync"/>), queueing what was paid for and deleting what was not, so a sender never pays for a
 /// message that is neither delivered nor refunded.
 /// </summary>
-internal sealed partial class HeldMessages(IInboxMessageStore messages, ILedger ledger, IPaymentStore payments, Settlement.JobQueues queues,
+internal sealed partial class HeldMessages(IInboxMessageStore messages, ILedger ledger, IPaymentStore payments, IPassStore passes, Settlement.JobQueues queues,
     TimeProvider time, IOptions<GatewayOptions> options, ILogger<HeldMessages> logger)
 {
     /// <summary>Queues a held message whose charge was captured (or that had none); false when it was no longer held.</summary>
@@ -63,24 +63,35 @@ internal sealed partial class HeldMessages(IInboxMessageStore messages, ILedger 
     /// <summary>Whether the message's charge took the money; null while its x402 payment is still being settled.</summary>
     private async Task<bool?> PaidAsync(InboxMessage message, CancellationToken cancellationToken)
     {
-        if (message.PaidWith is InboxPaidWith.Free or InboxPaidWith.Pass)
+        if (message.PaidWith == InboxPaidWith.Free)
         {
-            return true; // nothing to take, or the pass's call taken before the message was stored
+            return true;
+        }
+        if (message.PaidWith == InboxPaidWith.Pass)
+        {
+            // Its pass call: kept if its request concluded it, or kept now if that request stopped first; not if it was
+            // given back (the stale sweep returns a stopped request's call before this decides its message).
+            return message.SpendId is not { } spend || await passes.ConcludeSpendAsync(message.LinkId, spend, cancellationToken);
         }
         if (message.HoldId is { } hold)
         {
             return await ledger.EntryExistsAsync($"{hold}:capture", cancellationToken); // not captured: the stale-hold sweep gives it back
         }
-        if (message.PaymentId is not { } paymentId)
+        if (message.PaymentId is not { } paymentId
+            || await payments.GetAsync(paymentId, cancellationToken) is not { } payment
+            || payment.CreatedAt > message.CreatedAt)
         {
-            return false;
+            return false; // freed (nothing moved), or reserved afresh by a later request, which delivers its own message
         }
-        return await payments.GetAsync(paymentId, cancellationToken) switch
+        return payment.Status switch
         {
-            { Status: PaymentStatus.Settled } => true,
-            { Status: PaymentStatus.Pending, Mode: SettlementModes.Deferred } => true, // captured deferred: the worker settles it
-            { Status: PaymentStatus.Reserved or PaymentStatus.Pending or PaymentStatus.Settling } => null, // payment recovery concludes it
-            _ => false, // failed, expired, or freed: nothing moved
+            // Owed when its request stopped before its capture and recovery settled it: the message claims it, unless a
+            // retry of the payment already did (and delivered its own message). Not owed: its own request captured it.
+            // (Left: owed content a retry claimed before this ran reads the same as that; its message is delivered too.)
+            PaymentStatus.Settled => !payment.ContentOwed || await payments.TrySetContentOwedAsync(paymentId, false, cancellationToken),
+            PaymentStatus.Pending when payment.Mode == SettlementModes.Deferred => true, // captured deferred: the worker settles it
+            PaymentStatus.Reserved or PaymentStatus.Pending or PaymentStatus.Settling => null, // payment recovery concludes it
+            _ => false, // failed or expired: nothing moved
         };
     }
 

@@ -241,7 +241,10 @@ internal sealed partial class InboxEndpoint(
         // The content a settled payment was owed: kept, so a request stopped before queueing it still has it queued.
         RedeemCharge owed => message with { Amount = cached.Price, PaymentId = owed.Payment.Id, Payer = owed.Payment.Payer },
         // No money moves per message: the pass was paid when bought. Its id is kept to give the call back on failure.
-        PassCharge pass => message with { PaidWith = InboxPaidWith.Pass, Amount = Core.Money.Usd.Zero, PaymentId = pass.Pass.Id, Payer = PassHolderId(pass.Pass.Holder) },
+        PassCharge pass => message with
+        {
+            PaidWith = InboxPaidWith.Pass, Amount = Core.Money.Usd.Zero, PaymentId = pass.Pass.Id, Payer = PassHolderId(pass.Pass.Holder), SpendId = pass.SpendId,
+        },
         _ => message with { Amount = cached.Price },
     };
 

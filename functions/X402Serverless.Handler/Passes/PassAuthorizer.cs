@@ -19,7 +19,7 @@ internal sealed class PassAuthorizer(IPassStore passes, SiwxVerifier siwx, Payme
     public async Task<ChargeAuthorization?> FromPayerAsync(HttpContext http, CachedLink cached, string payerId) =>
         cached.Link.Pass is null
             ? null
-            : await PassCharge.AuthorizeAsync(passes, cached.Link.Id, PassHolders.Payer(payerId), time.GetUtcNow(), http.RequestAborted) is { } charge
+            : await PassCharge.AuthorizeAsync(passes, cached.Link.Id, PassHolders.Payer(payerId), time, http.RequestAborted) is { } charge
                 ? ChargeAuthorization.Of(charge)
                 : null;
 
@@ -61,7 +61,7 @@ internal sealed class PassAuthorizer(IPassStore passes, SiwxVerifier siwx, Payme
     /// <summary>The wallet's own pass on the link, a call taken; null when the link sells none or the wallet has none usable.</summary>
     public async Task<ChargeAuthorization?> FromWalletPassAsync(HttpContext http, CachedLink cached, EvmAddress wallet) =>
         cached.Link.Pass is not null
-        && await PassCharge.AuthorizeAsync(passes, cached.Link.Id, PassHolders.Wallet(wallet), time.GetUtcNow(), http.RequestAborted) is { } charge
+        && await PassCharge.AuthorizeAsync(passes, cached.Link.Id, PassHolders.Wallet(wallet), time, http.RequestAborted) is { } charge
             ? ChargeAuthorization.Of(charge)
             : null;
 

@@ -126,7 +126,7 @@ internal static class PassPurchaseEndpoint
         {
             // Does nothing once captured; a capture that threw leaves the hold released, nothing charged. (A keyed claim
             // is kept then: the capture may have been written after all, and the ledger tells the retry past its lease.)
-            await charge.ReleaseAsync(CancellationToken.None);
+            await charge.ReleaseOrLogAsync(s.Logger, link.Id);
         }
         var (pass, _) = await s.Issuer.IssueAsync(link, offer, PassHolders.Payer(payer.Id), charge.Hold.Id,
             charge.Hold.FromAllowance ? PaymentTypes.Allowance : PaymentTypes.Credits, CancellationToken.None);
@@ -234,7 +234,7 @@ internal static class PassPurchaseEndpoint
         {
             if (!captured)
             {
-                await charge.ReleaseAsync(CancellationToken.None);
+                await charge.ReleaseOrLogAsync(s.Logger, link.Id);
             }
         }
     }
@@ -314,4 +314,5 @@ internal sealed record PassServices(
     PaymentRequiredResponder Paywall,
     PublicUrls Urls,
     TimeProvider Time,
-    IOptions<GatewayOptions> Options);
+    IOptions<GatewayOptions> Options,
+    ILogger<PassServices> Logger);

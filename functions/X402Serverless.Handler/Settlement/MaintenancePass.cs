@@ -105,14 +105,17 @@ internal sealed partial class MaintenancePass(
     /// </summary>
     public async Task<int> GiveBackStaleSpendsAsync(CancellationToken cancellationToken)
     {
+        var now = time.GetUtcNow();
         var given = 0;
-        foreach (var (linkId, spendId) in await passes.StaleSpendsAsync(time.GetUtcNow() - StaleAfter, 100, cancellationToken))
+        foreach (var (linkId, spendId) in await passes.StaleSpendsAsync(now - StaleAfter, 100, cancellationToken))
         {
-            if (await passes.GiveBackSpendAsync(linkId, spendId, cancellationToken))
+            if (await passes.GiveBackSpendAsync(linkId, spendId, now, cancellationToken))
             {
                 given++;
             }
         }
+        // The marks of spends given back are kept a day: long past any call's conclusion, which they refuse.
+        await passes.ForgetGivenBackSpendsAsync(now - TimeSpan.FromDays(1), 1000, cancellationToken);
         return given;
     }
 

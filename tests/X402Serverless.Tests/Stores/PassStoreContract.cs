@@ -64,15 +64,19 @@ public abstract class PassStoreContract
         Assert.Equal(PassStatuses.Spent, (await store.GetAsync(pass.LinkId, pass.Id, default))!.Status(Now));
 
         // Given back however often or concurrently it is asked: one call comes back.
-        var given = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(() => store.GiveBackSpendAsync(pass.LinkId, secondSpend, default))));
+        var given = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(() => store.GiveBackSpendAsync(pass.LinkId, secondSpend, Now, default))));
         Assert.Single(given, g => g);
         Assert.Equal(1, (await store.GetAsync(pass.LinkId, pass.Id, default))!.CallsLeft);
         Assert.False(await store.ConcludeSpendAsync(pass.LinkId, secondSpend, default)); // given back: its call is not kept
 
-        // A concluded spend keeps its call: nothing comes back for it.
+        Assert.Equal(SpendState.GivenBack, await store.SpendStateAsync(pass.LinkId, secondSpend, default));
+
+        // A concluded spend keeps its call (concluding it again says so): nothing comes back for it.
+        Assert.Equal(SpendState.Taken, await store.SpendStateAsync(pass.LinkId, firstSpend, default));
         Assert.True(await store.ConcludeSpendAsync(pass.LinkId, firstSpend, default));
-        Assert.False(await store.ConcludeSpendAsync(pass.LinkId, firstSpend, default));
-        Assert.False(await store.GiveBackSpendAsync(pass.LinkId, firstSpend, default));
+        Assert.True(await store.ConcludeSpendAsync(pass.LinkId, firstSpend, default));
+        Assert.Equal(SpendState.Kept, await store.SpendStateAsync(pass.LinkId, firstSpend, default));
+        Assert.False(await store.GiveBackSpendAsync(pass.LinkId, firstSpend, Now, default));
         Assert.Equal(1, (await store.GetAsync(pass.LinkId, pass.Id, default))!.CallsLeft);
         Assert.NotNull(await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, NewSpend(), default));
     }
@@ -93,15 +97,20 @@ public abstract class PassStoreContract
         Assert.NotNull(await store.TrySpendAsync(pass.LinkId, pass.Holder, Now.AddMinutes(10), recent, default));
         Assert.NotNull(await store.TrySpendAsync(timeOnly.LinkId, timeOnly.Holder, Now, NewSpend(), default)); // nothing taken, nothing recorded
         Assert.True(await store.ConcludeSpendAsync(pass.LinkId, concluded, default));
-        Assert.True(await store.GiveBackSpendAsync(pass.LinkId, givenBack, default));
+        Assert.True(await store.GiveBackSpendAsync(pass.LinkId, givenBack, Now, default));
 
         var stale = (await store.StaleSpendsAsync(Now.AddMinutes(5), 100, default)).Where(s => s.LinkId == pass.LinkId).ToList();
 
         Assert.Equal([(pass.LinkId, crashed)], stale);
-        Assert.True(await store.GiveBackSpendAsync(pass.LinkId, crashed, default));
+        Assert.True(await store.GiveBackSpendAsync(pass.LinkId, crashed, Now, default));
         Assert.Equal(5 - 2, (await store.GetAsync(pass.LinkId, pass.Id, default))!.CallsLeft); // concluded and recent stay taken
         Assert.DoesNotContain(await store.StaleSpendsAsync(Now.AddMinutes(5), 100, default), s => s.LinkId == pass.LinkId);
         Assert.Equal(2, (await store.ListForLinkAsync(pass.LinkId, 10, default)).Count); // spends are not passes
+
+        // The marks of spends given back are forgotten a while later, never the spends still taken.
+        Assert.True(await store.ForgetGivenBackSpendsAsync(Now.AddDays(1), 1000, default) >= 2);
+        Assert.Equal(SpendState.Kept, await store.SpendStateAsync(pass.LinkId, givenBack, default));
+        Assert.Equal(SpendState.Taken, await store.SpendStateAsync(pass.LinkId, recent, default));
     }
 
     [Fact]
@@ -199,7 +208,7 @@ public abstract class PassStoreContract
             var spend = NewSpend();
             var spent = await store.TrySpendAsync(pass.LinkId, pass.Holder, Now, spend, default);
             Assert.Null(spent!.CallsLeft);
-            Assert.False(await store.GiveBackSpendAsync(pass.LinkId, spend, default)); // nothing was taken
+            Assert.False(await store.GiveBackSpendAsync(pass.LinkId, spend, Now, default)); // nothing was taken
         }
         Assert.DoesNotContain(await store.StaleSpendsAsync(Now.AddDays(1), 100, default), s => s.LinkId == pass.LinkId);
         Assert.Null(await store.TrySpendAsync(pass.LinkId, pass.Holder, Now.AddMinutes(10), NewSpend(), default));
@@ -364,8 +373,8 @@ public sealed class TablePassStoreTests(AzuriteFixture azurite) : PassStoreContr
         Assert.Equal(1, lost.Dropped);
         Assert.Equal(2, spent!.CallsLeft);
         Assert.Equal(2, (await store.GetAsync(pass.LinkId, pass.Id, default))!.CallsLeft); // one call taken, not two
-        Assert.True(await store.GiveBackSpendAsync(pass.LinkId, "spd_lost", default));
-        Assert.False(await store.GiveBackSpendAsync(pass.LinkId, "spd_lost", default));
+        Assert.True(await store.GiveBackSpendAsync(pass.LinkId, "spd_lost", DateTimeOffset.UnixEpoch, default));
+        Assert.False(await store.GiveBackSpendAsync(pass.LinkId, "spd_lost", DateTimeOffset.UnixEpoch, default));
         Assert.Equal(3, (await store.GetAsync(pass.LinkId, pass.Id, default))!.CallsLeft);
     }
 

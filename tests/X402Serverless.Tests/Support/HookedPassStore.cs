@@ -21,14 +21,18 @@ internal sealed class HookedPassStore(IPassStore inner) : IPassStore
         return await inner.AddAsync(pass, cancellationToken);
     }
 
-    public async Task<bool> GiveBackSpendAsync(string linkId, string spendId, CancellationToken cancellationToken)
+    public async Task<bool> GiveBackSpendAsync(string linkId, string spendId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (BeforeGiveBackSpend is { } hook)
         {
             await hook(spendId);
         }
-        return await inner.GiveBackSpendAsync(linkId, spendId, cancellationToken);
+        return await inner.GiveBackSpendAsync(linkId, spendId, now, cancellationToken);
     }
+
+    public Task<SpendState> SpendStateAsync(string linkId, string spendId, CancellationToken cancellationToken) => inner.SpendStateAsync(linkId, spendId, cancellationToken);
+
+    public Task<int> ForgetGivenBackSpendsAsync(DateTimeOffset before, int max, CancellationToken cancellationToken) => inner.ForgetGivenBackSpendsAsync(before, max, cancellationToken);
 
     public Task<Pass?> GetAsync(string linkId, string id, CancellationToken cancellationToken) => inner.GetAsync(linkId, id, cancellationToken);
 
