@@ -37,6 +37,7 @@ internal static class TablePaymentEntities
         ["Transaction"] = p.Transaction,
         ["FailureReason"] = p.FailureReason,
         ["ContentOwed"] = p.ContentOwed,
+        ["Purpose"] = p.Purpose,
         ["CreatedAt"] = Time(p.CreatedAt),
         ["UpdatedAt"] = Time(p.UpdatedAt),
     };
@@ -64,6 +65,7 @@ internal static class TablePaymentEntities
         Transaction = OptStr(e, "Transaction") is { Length: > 0 } t ? t : null,
         FailureReason = OptStr(e, "FailureReason"),
         ContentOwed = Bool(e, "ContentOwed"),
+        Purpose = OptStr(e, "Purpose") ?? PaymentPurposes.Content,
         CreatedAt = Time(e, "CreatedAt"),
         UpdatedAt = Time(e, "UpdatedAt"),
     };

@@ -12,7 +12,7 @@ internal static class SqlitePaymentRows
 {
     public const string Columns = """
         id, link_id, organisation_id, network, asset, payer, pay_to, nonce, amount, x402_version, status, tx_hash,
-        failure_reason, created_at, updated_at, mode, facilitator, settle_request, valid_before, attempts, next_attempt_at, last_error, content_owed
+        failure_reason, created_at, updated_at, mode, facilitator, settle_request, valid_before, attempts, next_attempt_at, last_error, content_owed, purpose
         """;
 
     /// <summary>The current row of a reader whose SELECT or RETURNING clause is <see cref="Columns"/>.</summary>
@@ -41,5 +41,6 @@ internal static class SqlitePaymentRows
         NextAttemptAt = r.IsDBNull(20) ? null : SqliteText.Time(r.GetString(20)),
         LastError = r.IsDBNull(21) ? null : r.GetString(21),
         ContentOwed = r.GetInt64(22) == 1,
+        Purpose = r.GetString(23),
     };
 }

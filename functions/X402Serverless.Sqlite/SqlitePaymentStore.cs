@@ -16,9 +16,9 @@ public sealed partial class SqlitePaymentStore(SqliteDatabase database) : IPayme
 {
     private const string Insert = """
         INSERT INTO payments (id, link_id, organisation_id, network, asset, payer, pay_to, nonce, amount, x402_version, status,
-                              created_at, updated_at, mode, facilitator, settle_request, valid_before, content_owed)
+                              created_at, updated_at, mode, facilitator, settle_request, valid_before, content_owed, purpose)
         VALUES ($id, $link, $org, $network, $asset, $payer, $payTo, $nonce, $amount, $version, 'Reserved',
-                $created, $updated, $mode, $facilitator, $request, $validBefore, $owed)
+                $created, $updated, $mode, $facilitator, $request, $validBefore, $owed, $purpose)
         ON CONFLICT(id) DO NOTHING;
         """;
 
@@ -27,9 +27,9 @@ public sealed partial class SqlitePaymentStore(SqliteDatabase database) : IPayme
     // a WHERE, which this one has.)
     private static readonly string InsertWithinBound = $"""
         INSERT INTO payments (id, link_id, organisation_id, network, asset, payer, pay_to, nonce, amount, x402_version, status,
-                              created_at, updated_at, mode, facilitator, settle_request, valid_before, content_owed)
+                              created_at, updated_at, mode, facilitator, settle_request, valid_before, content_owed, purpose)
         SELECT $id, $link, $org, $network, $asset, $payer, $payTo, $nonce, $amount, $version, 'Reserved',
-               $created, $updated, $mode, $facilitator, $request, $validBefore, $owed
+               $created, $updated, $mode, $facilitator, $request, $validBefore, $owed, $purpose
         WHERE (SELECT COUNT(*) FROM (SELECT 1 FROM payments
                                      WHERE payer = $payer AND mode = 'deferred' AND status IN {PaymentTransitions.SqlList(PaymentTransitions.Live)}
                                      LIMIT $bound)) < $bound
@@ -74,6 +74,7 @@ public sealed partial class SqlitePaymentStore(SqliteDatabase database) : IPayme
         c.Parameters.AddWithValue("$payTo", payment.PayTo);
         c.Parameters.AddWithValue("$nonce", payment.Nonce);
         c.Parameters.AddWithValue("$owed", payment.ContentOwed ? 1 : 0);
+        c.Parameters.AddWithValue("$purpose", payment.Purpose);
         c.Parameters.AddWithValue("$amount", payment.Amount.ToString());
         c.Parameters.AddWithValue("$version", payment.X402Version);
         c.Parameters.AddWithValue("$created", SqliteText.Time(payment.CreatedAt));

@@ -445,6 +445,10 @@ internal static class SqliteSchema
         CREATE INDEX IF NOT EXISTS pass_spends_taken ON pass_spends(created_at) WHERE given_back_at IS NULL;
         CREATE INDEX IF NOT EXISTS pass_spends_given_back ON pass_spends(given_back_at) WHERE given_back_at IS NOT NULL;
         """,
+        """
+        -- What a payment buys: what it owes is delivered only there (a pass purchase's never redeems a call).
+        ALTER TABLE payments ADD COLUMN purpose TEXT NOT NULL DEFAULT 'content';
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

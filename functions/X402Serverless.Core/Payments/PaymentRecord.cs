@@ -60,6 +60,9 @@ public sealed record PaymentRecord
     /// </summary>
     public bool ContentOwed { get; init; }
 
+    /// <summary>What it buys (<see cref="PaymentPurposes"/>): what it owes is delivered only there.</summary>
+    public string Purpose { get; init; } = PaymentPurposes.Content;
+
     public required DateTimeOffset CreatedAt { get; init; }
 
     public required DateTimeOffset UpdatedAt { get; init; }

@@ -85,7 +85,8 @@ internal sealed class IdentifiedCalls(
             {
                 return InProgress(http, "The first call's payment is still being resolved; retry shortly.");
             }
-            if (record is not null && record.LinkId == cached.Link.Id)
+            // A pass purchase's payment buys no call, even one identified as this one.
+            if (record is not null && record.LinkId == cached.Link.Id && record.Purpose == PaymentPurposes.Content)
             {
                 var network = X402Charges.NetworkName(payment.Version, requirement);
                 // Content withheld while settling is owed once: delivering it here redeems it, so it is not owed twice.

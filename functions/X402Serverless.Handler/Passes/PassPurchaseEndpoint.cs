@@ -178,7 +178,7 @@ internal static class PassPurchaseEndpoint
         // issued: a request stopped between the settlement and the issue (a crash, the pass store failing) leaves it
         // owed, and the same payment sent again issues it.
         var record = PaymentReservation.For(payment, requirement, link.Id, link.OrganisationId, SettlementModes.Sync, facilitator,
-            s.X402.SettleRequest(http.Request, link, payment, requirement), s.Time.GetUtcNow()) with { ContentOwed = true };
+            s.X402.SettleRequest(http.Request, link, payment, requirement), s.Time.GetUtcNow()) with { ContentOwed = true, Purpose = PaymentPurposes.Pass };
         if (await s.X402.Permit2RefusalAsync(payment, requirement, record.Id, http.RequestAborted) is { } ruledOut)
         {
             return await PaywallAsync(http, s, cached, ruledOut.Reason, ruledOut.Message);
@@ -194,7 +194,9 @@ internal static class PassPurchaseEndpoint
                 await s.PaymentStore.TrySetContentOwedAsync(existing.Id, false, CancellationToken.None);
                 return Issued(http, s, bought, created: false);
             }
-            if (existing is not { ContentOwed: true, Status: not (PaymentStatus.Reserved or PaymentStatus.Failed or PaymentStatus.Expired) } || existing.LinkId != link.Id)
+            // Only a pass purchase's own payment owes a pass (a call's never does, even at the same price).
+            if (existing is not { ContentOwed: true, Purpose: PaymentPurposes.Pass, Status: not (PaymentStatus.Reserved or PaymentStatus.Failed or PaymentStatus.Expired) }
+                || existing.LinkId != link.Id)
             {
                 return await PaywallAsync(http, s, cached, existing?.Status == PaymentStatus.Reserved ? ReasonCodes.PaymentInFlight : ReasonCodes.NonceAlreadyUsed,
                     "This authorization was already used; sign a new one.");

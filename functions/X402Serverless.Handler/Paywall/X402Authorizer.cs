@@ -84,7 +84,8 @@ internal sealed class X402Authorizer(
         {
             return ChargeAuthorization.Of(charge);
         }
-        if (existing is { ContentOwed: true } && existing.LinkId == link.Id)
+        // Owed content of this link's call; a pass purchase's payment never redeems a call.
+        if (existing is { ContentOwed: true, Purpose: PaymentPurposes.Content } && existing.LinkId == link.Id)
         {
             return await RedeemAsync(http, cached, existing, payment, requirement);
         }

@@ -10,7 +10,7 @@ namespace X402Serverless.Tests.Passes;
 /// <summary>
 /// A pass bought with x402 whose request stops after the payment settled and before the pass is stored (the pass
 /// store failing here; a crash leaves the same state): the money moved, so the same payment sent again issues the
-/// pass, once, and is never taken for a used authorization.
+/// pass, once, and is never taken for a used authorization, nor redeemed for a call of the link.
 /// </summary>
 [Collection(ChainGroup.Name)]
 public sealed class PassIssueFailureTests(ChainFixture chain)
@@ -26,9 +26,11 @@ public sealed class PassIssueFailureTests(ChainFixture chain)
                     BeforeAdd = _ => Interlocked.Exchange(ref failAdd, 0) == 1 ? throw new IOException("The pass store is down.") : Task.CompletedTask,
                 }))));
         var payTo = ChainFixture.NewAddress();
-        var (linkId, _) = await gateway.CreateLinkAsync(new
+        var path = $"/ok/{Guid.NewGuid():N}";
+        // A call costs what the pass costs: the one payment header is accepted by either (same amount, same payee).
+        var (linkId, linkUrl) = await gateway.CreateLinkAsync(new
         {
-            upstream = chain.Upstream.BaseUrl + $"/ok/{Guid.NewGuid():N}", price = "0.01", payTo = payTo.ToString(), name = "Pass API",
+            upstream = chain.Upstream.BaseUrl + path, price = "0.05", payTo = payTo.ToString(), name = "Pass API",
             pass = new { price = "0.05", calls = 2, minutes = 60 },
         });
         using var client = new HttpClient();
@@ -44,6 +46,15 @@ public sealed class PassIssueFailureTests(ChainFixture chain)
         }
         Assert.Equal(0, Volatile.Read(ref failAdd)); // it failed where staged: after the settlement
         Assert.Equal(50_000, await chain.BalanceAsync(payTo));
+
+        // The pass purchase's payment, owed its pass, buys no call of the link, even at the same price.
+        using (var call = new HttpRequestMessage(HttpMethod.Get, linkUrl))
+        {
+            call.Headers.TryAddWithoutValidation("PAYMENT-SIGNATURE", payment);
+            using var refused = await client.SendAsync(call);
+            Assert.Equal(HttpStatusCode.PaymentRequired, refused.StatusCode);
+        }
+        Assert.Equal(0, chain.Upstream.Hits(path));
 
         JsonElement pass;
         using (var issued = await BuyAsync(client, passUrl, payment))

@@ -172,10 +172,8 @@ public sealed class SqliteWebhookEndpointStoreTests : WebhookEndpointStoreContra
                 ALTER TABLE webhook_deliveries DROP COLUMN event_id;
                 """;
             await command.ExecuteNonQueryAsync();
-            // Back to before the retention migration; those after it are each written to run again (IF NOT EXISTS).
-            var retention = Array.FindIndex(SqliteSchema.Migrations, m => m.Contains("CREATE INDEX webhook_deliveries_by_event", StringComparison.Ordinal));
-            Assert.True(retention > 0);
-            command.CommandText = $"PRAGMA user_version = {retention};";
+            // Then the retention migration over that row, as the upgrade ran it.
+            command.CommandText = Assert.Single(SqliteSchema.Migrations, m => m.Contains("CREATE INDEX webhook_deliveries_by_event", StringComparison.Ordinal));
             await command.ExecuteNonQueryAsync();
         }
         await using var upgraded = new SqliteDatabase(path);
