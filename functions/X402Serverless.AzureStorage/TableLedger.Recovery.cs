@@ -43,7 +43,9 @@ public sealed partial class TableLedger
             // One entry that cannot be finished now does not hold up the others; it stays as it is for a later pass.
             try
             {
-                if (await ClaimAsync(journal, now, cancellationToken) is not { } claimed)
+                // Each entry's own time: a long pass does not leave the last entries a limit already run out.
+                var claimedAt = time.GetUtcNow();
+                if (await ClaimAsync(journal, claimedAt, cancellationToken) is not { } claimed)
                 {
                     continue; // another recovery has it, or it moved on meanwhile
                 }
@@ -52,7 +54,7 @@ public sealed partial class TableLedger
                 {
                     throw new InvalidDataException("Its legs do not balance; it is left as it is.");
                 }
-                var recoverBy = now + RecoveryLimit;
+                var recoverBy = claimedAt + RecoveryLimit;
                 if (Str(journal, "State") == Refused)
                 {
                     using var limit = new CancellationTokenSource(Clamp(recoverBy - time.GetUtcNow()), time);

@@ -50,7 +50,11 @@ public sealed class TablePassStore(TableServiceClient service, string table = "p
     }
 
     public async Task<Pass?> GetAsync(string linkId, string id, CancellationToken cancellationToken) =>
-        await _table.FindAsync(linkId, id, cancellationToken) is { } entity ? FromEntity(entity) : null;
+        !IsPassRow(id) ? null // a spend's or a give-back's row beside the passes is no pass
+            : await _table.FindAsync(linkId, id, cancellationToken) is { } entity ? FromEntity(entity) : null;
+
+    private static bool IsPassRow(string rowKey) =>
+        !rowKey.StartsWith(GiveBackRowPrefix, StringComparison.Ordinal) && !rowKey.StartsWith(SpendRowPrefix, StringComparison.Ordinal);
 
     public async Task<IReadOnlyList<Pass>> ListForLinkAsync(string linkId, int max, CancellationToken cancellationToken) =>
         Newest(await _table.ListAsync(TableClient.CreateQueryFilter($"PartitionKey eq {linkId}"), null, cancellationToken), max);
@@ -319,8 +323,7 @@ public sealed class TablePassStore(TableServiceClient service, string table = "p
     }
 
     private static List<Pass> Newest(List<TableEntity> entities, int max) =>
-        entities.Where(e => !e.RowKey.StartsWith(GiveBackRowPrefix, StringComparison.Ordinal) && !e.RowKey.StartsWith(SpendRowPrefix, StringComparison.Ordinal))
-            .Select(FromEntity).OrderByDescending(p => p.CreatedAt).ThenBy(p => p.Id, StringComparer.Ordinal).Take(max).ToList();
+        entities.Where(e => IsPassRow(e.RowKey)).Select(FromEntity).OrderByDescending(p => p.CreatedAt).ThenBy(p => p.Id, StringComparer.Ordinal).Take(max).ToList();
 
     private static TableEntity ToEntity(Pass pass)
     {

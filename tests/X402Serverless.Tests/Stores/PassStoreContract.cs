@@ -106,6 +106,7 @@ public abstract class PassStoreContract
         Assert.Equal(5 - 2, (await store.GetAsync(pass.LinkId, pass.Id, default))!.CallsLeft); // concluded and recent stay taken
         Assert.DoesNotContain(await store.StaleSpendsAsync(Now.AddMinutes(5), 100, default), s => s.LinkId == pass.LinkId);
         Assert.Equal(2, (await store.ListForLinkAsync(pass.LinkId, 10, default)).Count); // spends are not passes
+        Assert.Null(await store.GetAsync(pass.LinkId, "spend_" + recent, default));
 
         // The marks of spends given back are forgotten a while later, never the spends still taken.
         Assert.True(await store.ForgetGivenBackSpendsAsync(Now.AddDays(1), 1000, default) >= 2);
