@@ -105,11 +105,7 @@ public sealed class SqlitePassStore(SqliteDatabase database) : IPassStore
         {
             return false; // kept or given back before
         }
-        await using var give = Command(connection, "UPDATE passes SET calls_left = calls_left + 1 WHERE id = $id AND link_id = $link AND calls_left IS NOT NULL;",
-            [("$id", passId), ("$link", linkId)]);
-        give.Transaction = transaction;
-        await give.ExecuteNonQueryAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        await GiveCallAsync(connection, transaction, linkId, passId, cancellationToken);
         return true;
     }
 
@@ -167,12 +163,18 @@ public sealed class SqlitePassStore(SqliteDatabase database) : IPassStore
         {
             return false;
         }
+        await GiveCallAsync(connection, transaction, linkId, passId, cancellationToken);
+        return true;
+    }
+
+    /// <summary>Gives a call back to the link's pass (none for a pass without a call count) and commits the transaction it is part of.</summary>
+    private static async Task GiveCallAsync(SqliteConnection connection, SqliteTransaction transaction, string linkId, string passId, CancellationToken cancellationToken)
+    {
         await using var give = Command(connection, "UPDATE passes SET calls_left = calls_left + 1 WHERE id = $id AND link_id = $link AND calls_left IS NOT NULL;",
             [("$id", passId), ("$link", linkId)]);
         give.Transaction = transaction;
         await give.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return true;
     }
 
     public async Task<bool> UseNonceAsync(string nonce, DateTimeOffset keepUntil, CancellationToken cancellationToken)

@@ -35,12 +35,33 @@ public sealed class PassCharge(IPassStore passes, Pass spent, string spendId, Ti
     public async Task<ChargeCapture> CaptureAsync(CancellationToken cancellationToken)
     {
         // Kept before the answer is sent: a capture that throws leaves the spend to the release, as nothing was delivered.
-        var kept = spent.CallsLeft is null || await passes.ConcludeSpendAsync(spent.LinkId, spendId, cancellationToken);
+        var kept = spent.CallsLeft is null || await ConcludeAsync(cancellationToken);
         Interlocked.Exchange(ref _concluded, 1);
         return kept
             ? ChargeCapture.Captured(new PassReceipt(spent.Id, spent.CallsLeft, spent.ExpiresAt))
             : new ChargeCapture(CaptureKind.Refused, null, CallGivenBack, "This call took longer than any call may, and its pass call was given back; nothing was taken.");
     }
+
+    /// <summary>
+    /// Keeps the spend's call, asked again should the store fail: it may have kept it and lost the answer, and a release
+    /// would then find nothing to give back, leaving the call taken and its answer unsent. Asking again is safe (a
+    /// spend kept before reads as kept).
+    /// </summary>
+    private async Task<bool> ConcludeAsync(CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await passes.ConcludeSpendAsync(spent.LinkId, spendId, cancellationToken);
+            }
+            catch (Exception) when (attempt < ConcludeAttempts && !cancellationToken.IsCancellationRequested)
+            {
+            }
+        }
+    }
+
+    private const int ConcludeAttempts = 3;
 
     public async Task ReleaseAsync(CancellationToken cancellationToken)
     {

@@ -40,7 +40,7 @@ public interface IPassStore
 
     /// <summary>
     /// Gives back the call a spend took (the call failed upstream, or never answered), once: the call and the spend's
-    /// mark as given back in one atomic write (the mark is kept a day, so a later conclusion is refused). False when it
+    /// mark as given back in one atomic write (the mark is kept a while, so a later conclusion is refused). False when it
     /// was kept or given back before.
     /// </summary>
     Task<bool> GiveBackSpendAsync(string linkId, string spendId, DateTimeOffset now, CancellationToken cancellationToken);

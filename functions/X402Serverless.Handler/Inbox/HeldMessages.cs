@@ -40,24 +40,38 @@ internal sealed partial class HeldMessages(IInboxMessageStore messages, ILedger 
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
         var decided = 0;
+        List<Exception>? failed = null;
         var before = time.GetUtcNow() - TimeSpan.FromSeconds(options.Value.Inbox.HeldGraceSeconds);
         foreach (var message in await messages.HeldBeforeAsync(before, 100, cancellationToken))
         {
-            var paid = await PaidAsync(message, cancellationToken);
-            if (paid == true && await QueueAsync(message, cancellationToken))
+            // One message that cannot be decided now (its payment unreadable, a store away) keeps none of the others waiting.
+            try
             {
-                Log.Queued(logger, message.Id, message.LinkId);
-                decided++;
+                decided += await DecideAsync(message, cancellationToken) ? 1 : 0;
             }
-            else if (paid == false)
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                await messages.DeleteHeldAsync(message.Id, cancellationToken);
-                Log.Dropped(logger, message.Id, message.LinkId);
-                decided++;
+                (failed ??= []).Add(new InvalidOperationException($"Inbox message {message.Id}: {e.Message}", e));
             }
-            // Otherwise its payment is still being settled (or another run queued it meanwhile): a later pass decides it.
         }
-        return decided;
+        return failed is null ? decided : throw new AggregateException($"{failed.Count} held inbox messages could not be decided now; {decided} were.", failed);
+    }
+
+    private async Task<bool> DecideAsync(InboxMessage message, CancellationToken cancellationToken)
+    {
+        var paid = await PaidAsync(message, cancellationToken);
+        if (paid == true && await QueueAsync(message, cancellationToken))
+        {
+            Log.Queued(logger, message.Id, message.LinkId);
+            return true;
+        }
+        if (paid == false)
+        {
+            await messages.DeleteHeldAsync(message.Id, cancellationToken);
+            Log.Dropped(logger, message.Id, message.LinkId);
+            return true;
+        }
+        return false; // its payment is still being settled (or another run queued it meanwhile): a later pass decides it
     }
 
     /// <summary>Whether the message's charge took the money; null while its x402 payment is still being settled.</summary>

@@ -114,8 +114,9 @@ internal sealed partial class MaintenancePass(
                 given++;
             }
         }
-        // The marks of spends given back are kept a day: long past any call's conclusion, which they refuse.
-        await passes.ForgetGivenBackSpendsAsync(now - TimeSpan.FromDays(1), 1000, cancellationToken);
+        // The marks of spends given back are kept a week: long past any call's conclusion, which they refuse, and past the
+        // decision of any inbox message left held that names one.
+        await passes.ForgetGivenBackSpendsAsync(now - TimeSpan.FromDays(7), 1000, cancellationToken);
         return given;
     }
 

@@ -120,6 +120,41 @@ public sealed class InboxHeldMessageTests
     }
 
     [Fact]
+    public async Task A_held_message_that_cannot_be_decided_now_keeps_none_of_the_others_waiting()
+    {
+        await using var smtp = await TestSmtpServer.StartAsync();
+        await using var gateway = await StartAsync(smtp.Port, store => store, passes => new HookedPassStore(passes)
+        {
+            BeforeConcludeSpend = spend => spend == "spd_unreadable" ? throw new IOException("The pass store is down for this one.") : Task.CompletedTask,
+        });
+        var (owner, url, payerId, _) = await InboxAsync(gateway, pass: true);
+        var linkId = new Uri(url).Segments[^1];
+        var passes = gateway.Services.GetRequiredService<IPassStore>();
+        var messages = gateway.Services.GetRequiredService<IInboxMessageStore>();
+        var at = DateTimeOffset.UtcNow.AddMinutes(-10);
+        var held = new List<InboxMessage>();
+        foreach (var spend in new[] { "spd_unreadable", "spd_fine" })
+        {
+            // A request took a pass call for the message, stored it held, and stopped.
+            Assert.NotNull(await passes.TrySpendAsync(linkId, "payer:" + payerId, at, spend, default));
+            var message = new InboxMessage
+            {
+                Id = "msg_" + Guid.NewGuid().ToString("N")[..22], LinkId = linkId, OrganisationId = "org_held", DeliverTo = owner, Subject = spend, Body = spend,
+                Status = MessageStatuses.Held, NextAttemptAt = at, PaidWith = InboxPaidWith.Pass, SpendId = spend, CreatedAt = at, UpdatedAt = at,
+            };
+            await messages.AddAsync(message, default);
+            held.Add(message);
+        }
+
+        var failed = await Assert.ThrowsAsync<AggregateException>(() => gateway.Services.GetRequiredService<HeldMessages>().SweepAsync(default));
+
+        Assert.Contains(held[0].Id, Assert.Single(failed.InnerExceptions).Message, StringComparison.Ordinal);
+        Assert.Equal(MessageStatuses.Held, (await messages.GetAsync(held[0].Id, default))!.Status);
+        Assert.NotEqual(MessageStatuses.Held, (await messages.GetAsync(held[1].Id, default))!.Status);
+        await WaitForAsync(() => smtp.To(owner).Count == 1);
+    }
+
+    [Fact]
     public async Task An_x402_message_left_held_is_delivered_once_only_for_its_own_settled_payment()
     {
         await using var smtp = await TestSmtpServer.StartAsync();

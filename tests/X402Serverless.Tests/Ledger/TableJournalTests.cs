@@ -168,9 +168,9 @@ public sealed class TableJournalTests(AzuriteFixture azurite) : IClassFixture<Az
     /// The same post sent by two processes: the first's journaled, its debit held on the wire until released; then the
     /// second's, which meets the first's journal row.
     /// </summary>
-    private async Task<(TableLedger First, TableLedger Second, HeldBatch Held, JournalConflicts Conflicts, Task<PostResult> Other, Task<PostResult> Mine)> SamePostTwiceAsync()
+    private async Task<(TableLedger First, TableLedger Second, HeldTableBatch Held, JournalConflicts Conflicts, Task<PostResult> Other, Task<PostResult> Mine)> SamePostTwiceAsync()
     {
-        var held = new HeldBatch();
+        var held = new HeldTableBatch(3); // the funding's two legs are the first two: the first post's debit
         var conflicts = new JournalConflicts();
         var (first, _, second) = await FundedAsync(held, conflicts);
         var other = Task.Run(() => first.PostAsync(Spend, [], default));
@@ -267,32 +267,6 @@ public sealed class TableJournalTests(AzuriteFixture azurite) : IClassFixture<Az
                 Interlocked.Increment(ref _dropped);
                 throw new IOException("The connection was reset after the request was sent.");
             }
-        }
-    }
-
-    /// <summary>Holds the first entity group transaction after the funding (the first post's debit) until released.</summary>
-    private sealed class HeldBatch : HttpPipelinePolicy
-    {
-        private readonly TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private int _batches;
-
-        public Task Reached => _reached.Task;
-
-        public void Release() => _released.TrySetResult();
-
-        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
-            throw new NotSupportedException("The ledger sends asynchronously.");
-
-        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
-        {
-            // The funding's two legs are the first two batches.
-            if (message.Request.Uri.Path.EndsWith("$batch", StringComparison.Ordinal) && Interlocked.Increment(ref _batches) == 3)
-            {
-                _reached.TrySetResult();
-                await _released.Task.WaitAsync(TimeSpan.FromSeconds(60));
-            }
-            await ProcessNextAsync(message, pipeline);
         }
     }
 

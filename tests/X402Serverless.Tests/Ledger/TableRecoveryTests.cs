@@ -81,7 +81,7 @@ public sealed class TableRecoveryTests(AzuriteFixture azurite) : IClassFixture<A
     [Fact]
     public async Task An_entry_another_recovery_is_working_on_is_left_to_it_until_its_claim_runs_out()
     {
-        var held = new HeldWrites();
+        var held = new HeldTableBatch(1); // its first balance write
         var (_, time) = await FundedAsync();
         await JournalAsync("b-crashed", legs: """[["credits:p","-300"],["earnings:o","300"]]""");
         time.Advance(TimeSpan.FromMinutes(5));
@@ -141,31 +141,6 @@ public sealed class TableRecoveryTests(AzuriteFixture azurite) : IClassFixture<A
     /// <summary>A ledger on this test's tables, as a process of its own would have (<paramref name="policy"/> sees its requests).</summary>
     private TableLedger Ledger(FakeTimeProvider time, HttpPipelinePolicy? policy = null) =>
         new(policy is null ? azurite.Tables : azurite.Client(policy), time, _entriesTable, _accountsTable, _capsTable);
-
-    /// <summary>Holds the first entity group transaction (a balance write) until released.</summary>
-    private sealed class HeldWrites : HttpPipelinePolicy
-    {
-        private readonly TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private int _batches;
-
-        public Task Reached => _reached.Task;
-
-        public void Release() => _released.TrySetResult();
-
-        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
-            throw new NotSupportedException("The ledger sends asynchronously.");
-
-        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
-        {
-            if (message.Request.Uri.Path.EndsWith("$batch", StringComparison.Ordinal) && Interlocked.Increment(ref _batches) == 1)
-            {
-                _reached.TrySetResult();
-                await _released.Task.WaitAsync(TimeSpan.FromSeconds(60));
-            }
-            await ProcessNextAsync(message, pipeline);
-        }
-    }
 
     /// <summary>The path and query of every request sent.</summary>
     private sealed class RequestLog : HttpPipelineSynchronousPolicy

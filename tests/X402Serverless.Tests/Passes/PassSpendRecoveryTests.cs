@@ -85,6 +85,24 @@ public sealed class PassSpendRecoveryTests
         Assert.Equal(750_000, (await setUp.Ledger.BalanceAsync(Accounts.Credits(setUp.PayerId), default)).Micros); // nor charged otherwise
     }
 
+    [Fact]
+    public async Task A_pass_call_whose_keeping_lost_its_answer_is_answered_and_charged_once()
+    {
+        await using var setUp = await PassHolderAsync("/ok", () => Results.Json(new { upstream = "up" }));
+
+        setUp.LoseNextConcludeAnswer();
+        using (var paid = await CreditsFixture.CallAsync(setUp.Url, setUp.PayerKey))
+        {
+            Assert.Equal(HttpStatusCode.OK, paid.StatusCode);
+            Assert.Equal("1", paid.Headers.GetValues("X-Pass-Calls-Left").Single());
+        }
+        Assert.True(setUp.ConcludeAnswerLost);
+        Assert.Equal(1, await setUp.CallsLeftAsync()); // taken once, kept
+        setUp.Clock.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(0, await setUp.Maintenance.GiveBackStaleSpendsAsync(default));
+        Assert.Equal(1, await setUp.CallsLeftAsync());
+    }
+
     /// <summary>
     /// A gateway on a fake clock whose pass store can fail one give-back, a link on <paramref name="path"/> of an upstream
     /// answering with <paramref name="handler"/>, and a payer holding a pass of 2 calls on it (bought from 1,000,000 of credits).
@@ -101,7 +119,7 @@ public sealed class PassSpendRecoveryTests
         {
             b.Services.AddSingleton<TimeProvider>(clock);
             b.Host.UseServiceProviderFactory(new LateRegistrations(services => LateRegistrations.Decorate<IPassStore>(services,
-                (_, store) => new HookedPassStore(store) { BeforeGiveBackSpend = _ => holder.GiveBackHook() })));
+                (_, store) => new HookedPassStore(store) { BeforeGiveBackSpend = _ => holder.GiveBackHook(), AfterConcludeSpend = _ => holder.ConcludeHook() })));
         });
         using var created = await holder.Gateway.Admin.PostAsJsonAsync("/api/organisations", new { name = "Pass spend org" });
         using var organisation = holder.Gateway.Client((await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString());
@@ -126,6 +144,8 @@ public sealed class PassSpendRecoveryTests
     {
         private int _failNext;
         private int _failed;
+        private int _loseConclude;
+        private int _concludeLost;
 
         public required WebApplication Upstream { get; init; }
 
@@ -150,6 +170,20 @@ public sealed class PassSpendRecoveryTests
         public bool GiveBackFailed => Volatile.Read(ref _failed) == 1;
 
         public void FailNextGiveBack() => Volatile.Write(ref _failNext, 1);
+
+        public bool ConcludeAnswerLost => Volatile.Read(ref _concludeLost) == 1;
+
+        public void LoseNextConcludeAnswer() => Volatile.Write(ref _loseConclude, 1);
+
+        public Task ConcludeHook()
+        {
+            if (Interlocked.Exchange(ref _loseConclude, 0) == 1)
+            {
+                Volatile.Write(ref _concludeLost, 1);
+                throw new IOException("The connection was reset after the request was sent.");
+            }
+            return Task.CompletedTask;
+        }
 
         public Task GiveBackHook()
         {

@@ -47,7 +47,25 @@ internal sealed class HookedPassStore(IPassStore inner) : IPassStore
     public Task<Pass?> TrySpendAsync(string linkId, string holder, DateTimeOffset now, string spendId, CancellationToken cancellationToken) =>
         inner.TrySpendAsync(linkId, holder, now, spendId, cancellationToken);
 
-    public Task<bool> ConcludeSpendAsync(string linkId, string spendId, CancellationToken cancellationToken) => inner.ConcludeSpendAsync(linkId, spendId, cancellationToken);
+    /// <summary>Runs before a spend is concluded (it may throw, as a store that is down would).</summary>
+    public Func<string, Task>? BeforeConcludeSpend { get; init; }
+
+    /// <summary>Runs after a spend was concluded (it may throw, as an answer lost on the way back would).</summary>
+    public Func<string, Task>? AfterConcludeSpend { get; init; }
+
+    public async Task<bool> ConcludeSpendAsync(string linkId, string spendId, CancellationToken cancellationToken)
+    {
+        if (BeforeConcludeSpend is { } before)
+        {
+            await before(spendId);
+        }
+        var kept = await inner.ConcludeSpendAsync(linkId, spendId, cancellationToken);
+        if (AfterConcludeSpend is { } after)
+        {
+            await after(spendId);
+        }
+        return kept;
+    }
 
     public Task<IReadOnlyList<(string LinkId, string SpendId)>> StaleSpendsAsync(DateTimeOffset before, int max, CancellationToken cancellationToken) =>
         inner.StaleSpendsAsync(before, max, cancellationToken);
