@@ -102,7 +102,8 @@ internal sealed partial class HeldMessages(IInboxMessageStore messages, ILedger 
             // Owed when its request stopped before its capture and recovery settled it: the message claims it, unless a
             // retry of the payment already did (and delivered its own message). Not owed: its own request captured it.
             // (Left: owed content a retry claimed before this ran reads the same as that; its message is delivered too.)
-            PaymentStatus.Settled => !payment.ContentOwed || await payments.TrySetContentOwedAsync(paymentId, false, cancellationToken),
+            // A claim lost to another sweep at once leaves it for the next pass, which finds it claimed (never deleted, paid).
+            PaymentStatus.Settled => !payment.ContentOwed || await payments.TrySetContentOwedAsync(paymentId, false, cancellationToken) ? true : null,
             PaymentStatus.Pending when payment.Mode == SettlementModes.Deferred => true, // captured deferred: the worker settles it
             PaymentStatus.Reserved or PaymentStatus.Pending or PaymentStatus.Settling => null, // payment recovery concludes it
             _ => false, // failed or expired: nothing moved

@@ -206,7 +206,8 @@ public sealed class InboxHeldMessageTests
     /// <paramref name="wrapPasses"/>); messages are decided once held a second.
     /// </summary>
     private static Task<GatewayHost> StartAsync(int smtpPort, Func<IInboxMessageStore, IInboxMessageStore> wrap, Func<IPassStore, IPassStore>? wrapPasses = null) =>
-        StartGatewayAsync(smtpPort, new Dictionary<string, string?> { ["X402:Inbox:HeldGraceSeconds"] = "1" }, b =>
+        // The test runs the held-message sweep itself: the settlement worker's maintenance pass would race it.
+        StartGatewayAsync(smtpPort, new Dictionary<string, string?> { ["X402:Inbox:HeldGraceSeconds"] = "1", ["X402:Settlement:RunWorker"] = "false" }, b =>
             b.Host.UseServiceProviderFactory(new LateRegistrations(services =>
             {
                 LateRegistrations.Decorate<IInboxMessageStore>(services, (_, store) => wrap(store));
