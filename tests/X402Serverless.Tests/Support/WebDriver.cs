@@ -96,7 +96,32 @@ internal sealed class WebDriver : IAsyncDisposable
         return found.GetArrayLength() == 0 ? null : new Element(this, found[0].GetProperty(ElementKey).GetString()!);
     }
 
-    public async Task<string> TextAsync(string css) => await (await FindAsync(css)).TextAsync();
+    /// <summary>
+    /// The first match's text. A click that navigates returns before the next page loads, so an element found on the old
+    /// page may be gone when read: it is then found again on the new one (for up to 10 s).
+    /// </summary>
+    public async Task<string> TextAsync(string css)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            try
+            {
+                return await (await FindAsync(css)).TextAsync();
+            }
+            catch (InvalidOperationException e) when (IsStale(e) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether a command failed because its element left the document (chromedriver says "stale element reference", or,
+    /// when the page is replaced mid-command, "Node with given id does not belong to the document").
+    /// </summary>
+    internal static bool IsStale(InvalidOperationException e) =>
+        e.Message.Contains("stale element", StringComparison.Ordinal) || e.Message.Contains("does not belong to the document", StringComparison.Ordinal);
 
     /// <summary>Clears a field and types into it.</summary>
     public async Task FillAsync(string css, string text)
