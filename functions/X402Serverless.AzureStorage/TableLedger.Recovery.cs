@@ -50,7 +50,8 @@ public sealed partial class TableLedger
                     continue; // another recovery has it, or it moved on meanwhile
                 }
                 var (entry, caps) = (JournaledEntry(journal), JournaledCaps(journal));
-                if (entry.Legs.Sum(l => l.Amount.Micros) != 0 || entry.Legs.Count == 1) // none at all: a give-back of counters
+                // The ledger's own rule for an entry (a give-back of counters has no legs at all).
+                if (entry.Legs.Count > 0 && !entry.IsBalanced)
                 {
                     throw new InvalidDataException("Its legs do not balance; it is left as it is.");
                 }
